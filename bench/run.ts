@@ -1,0 +1,16 @@
+// `npm run bench -- [name...]`: runs the named benchmarks (all when none is named), prints a
+// table per benchmark and writes its figures as JSON under bench/results/.
+import { raftBench } from './raft.js';
+import type { Benchmark } from './report.js';
+
+const benchmarks: Record<string, Benchmark> = { raft: raftBench };
+
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => !(a in benchmarks));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')} (known: ${Object.keys(benchmarks).join(', ')})`);
+  process.exit(2);
+}
+for (const name of args.length > 0 ? args : Object.keys(benchmarks)) {
+  await (benchmarks[name] as Benchmark)();
+}

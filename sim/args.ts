@@ -1,0 +1,88 @@
+import { DEFAULT_DURATION_MS, DEFAULT_NODES } from './run.js';
+
+export interface CliOptions {
+  readonly seeds: { readonly from: number; readonly to: number };
+  /** One seed given with --seed (prints its summary; --trace allowed). */
+  readonly single: boolean;
+  readonly nodes: number;
+  readonly durationMs: number;
+  readonly trace: boolean;
+  /** Worker threads for a sweep. */
+  readonly jobs: number;
+}
+
+export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [--jobs J]) [--nodes N] [--duration MS]
+  --seed N        run one seed and print its summary (with --trace: every event)
+  --seeds A-B     run seeds A through B and print a summary line
+  --nodes N       cluster size, 3 to 9 (default ${DEFAULT_NODES})
+  --duration MS   simulated length of the fault phase in ms (default ${DEFAULT_DURATION_MS})
+  --jobs J        worker threads for a sweep (default: 2, or 1 for fewer than 20 seeds)`;
+
+export class UsageError extends Error {}
+
+/** Parse the CLI flags; throws UsageError with a message naming the problem. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  let seed: number | null = null;
+  let range: { from: number; to: number } | null = null;
+  let nodes = DEFAULT_NODES;
+  let durationMs = DEFAULT_DURATION_MS;
+  let trace = false;
+  let jobs: number | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--seed':
+        seed = int(flag, value(), 0, 0xffffffff);
+        break;
+      case '--seeds': {
+        const v = value();
+        const m = /^(\d+)-(\d+)$/.exec(v);
+        if (!m) throw new UsageError(`--seeds wants a range A-B (for example 1-200), got '${v}'`);
+        const from = int(flag, m[1] as string, 0, 0xffffffff);
+        const to = int(flag, m[2] as string, 0, 0xffffffff);
+        if (to < from) throw new UsageError(`--seeds ${v}: the range ends before it starts`);
+        range = { from, to };
+        break;
+      }
+      case '--nodes':
+        nodes = int(flag, value(), 3, 9);
+        break;
+      case '--duration':
+        durationMs = int(flag, value(), 100, 3_600_000);
+        break;
+      case '--jobs':
+        jobs = int(flag, value(), 1, 64);
+        break;
+      case '--trace':
+        trace = true;
+        break;
+      default:
+        throw new UsageError(`unknown flag '${flag}'`);
+    }
+  }
+  if (seed !== null && range !== null) throw new UsageError('give either --seed or --seeds, not both');
+  if (seed === null && range === null) throw new UsageError('give --seed N or --seeds A-B');
+  if (trace && seed === null) throw new UsageError('--trace needs a single --seed');
+  const seeds = range ?? { from: seed as number, to: seed as number };
+  const count = seeds.to - seeds.from + 1;
+  return {
+    seeds,
+    single: seed !== null,
+    nodes,
+    durationMs,
+    trace,
+    jobs: Math.min(jobs ?? (count < 20 ? 1 : 2), count),
+  };
+}
+
+function int(flag: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} wants a whole number, got '${v}'`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}

@@ -1,0 +1,120 @@
+import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
+
+/** The part of a Ready that goes to disk in one atomic, synced batch. */
+export type DiskBatch = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
+
+export function hasWrite(b: DiskBatch): boolean {
+  return b.hardState !== null || b.entries.length > 0 || b.snapshot !== null || b.compaction !== null || b.membership !== null;
+}
+
+/**
+ * One node's durable state: only what completed, synced batches wrote. The in-flight batch lives
+ * in the node driver, so a crash loses it whole (a LevelDB batch is atomic: all or nothing).
+ *
+ * Semantics are those of the real storage: a received snapshot replaces the stored snapshot and
+ * discards every stored entry; a compaction replaces the snapshot and discards entries up to its
+ * index; writing entries from index i discards stored entries at or after i; hard state and
+ * membership overwrite. `write` returns the ways a batch broke the storage contract (a gap in
+ * the log, a snapshot going backwards...), which the checkers report: they would corrupt a real
+ * store just the same.
+ */
+export class SimDisk {
+  private hardState: HardState | null = null;
+  private membership: Membership | null = null;
+  private snap: Snapshot | null = null;
+  private log: Entry[] = [];
+  writes = 0;
+
+  get snapshot(): Snapshot | null {
+    return this.snap;
+  }
+
+  /** The stored hard state's term. */
+  get storedTerm(): number {
+    return this.hardState?.term ?? 0;
+  }
+
+  get commit(): number {
+    return this.hardState?.commit ?? 0;
+  }
+
+  snapIndex(): number {
+    return this.snap?.meta.index ?? 0;
+  }
+
+  lastIndex(): number {
+    return this.snapIndex() + this.log.length;
+  }
+
+  /** The stored entry at `index`, if it is in the log (not compacted, not beyond the end). */
+  entry(index: number): Entry | undefined {
+    return this.log[index - this.snapIndex() - 1];
+  }
+
+  /** Term of the entry at `index`, including the snapshot's last index. */
+  term(index: number): number | undefined {
+    if (this.snap && index === this.snap.meta.index) return this.snap.meta.term;
+    if (index === 0) return 0;
+    return this.entry(index)?.term;
+  }
+
+  write(b: DiskBatch): string[] {
+    const problems: string[] = [];
+    this.writes++;
+    if (b.snapshot) {
+      if (b.snapshot.meta.index < this.snapIndex()) {
+        problems.push(`received snapshot ${b.snapshot.meta.index} is older than the stored snapshot ${this.snapIndex()}`);
+      }
+      this.snap = b.snapshot;
+      this.log = [];
+    }
+    if (b.entries.length > 0) {
+      const first = (b.entries[0] as Entry).index;
+      if (first <= this.snapIndex()) {
+        problems.push(`entries from ${first} written at or below the snapshot index ${this.snapIndex()}`);
+      } else if (first > this.lastIndex() + 1) {
+        problems.push(`entries from ${first} leave a gap after the last stored index ${this.lastIndex()}`);
+      } else {
+        this.log.length = first - this.snapIndex() - 1;
+        for (const e of b.entries) {
+          if (e.index !== this.lastIndex() + 1) {
+            problems.push(`entries in one batch are not contiguous at ${e.index}`);
+            break;
+          }
+          this.log.push(e);
+        }
+      }
+    }
+    if (b.compaction) {
+      const c = b.compaction.meta.index;
+      if (c < this.snapIndex()) {
+        problems.push(`compaction at ${c} is older than the stored snapshot ${this.snapIndex()}`);
+      } else if (c > this.lastIndex()) {
+        problems.push(`compaction at ${c} is beyond the last stored index ${this.lastIndex()}`);
+      } else {
+        if (this.term(c) !== b.compaction.meta.term) {
+          problems.push(`compaction at ${c} says term ${b.compaction.meta.term}, the stored entry has ${String(this.term(c))}`);
+        }
+        this.log.splice(0, c - this.snapIndex());
+        this.snap = b.compaction;
+      }
+    }
+    if (b.hardState) this.hardState = b.hardState;
+    if (b.membership) this.membership = b.membership;
+    if (this.commit > this.lastIndex()) {
+      problems.push(`hard state commit ${this.commit} is beyond the last stored index ${this.lastIndex()}`);
+    }
+    return problems;
+  }
+
+  /** What a restart loads; null for a node that never synced anything (an empty data directory). */
+  load(): PersistedState | null {
+    if (this.writes === 0) return null;
+    return {
+      hardState: this.hardState ?? { term: 0, vote: null, commit: 0 },
+      membership: this.membership,
+      snapshot: this.snap,
+      entries: this.log.slice(),
+    };
+  }
+}

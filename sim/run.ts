@@ -1,0 +1,246 @@
+import { RaftNode } from '../src/raft/raft.js';
+import { SeededRng } from '../src/raft/rng.js';
+import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
+import { Admin } from './admin.js';
+import type { Violation } from './checkers.js';
+import { Cluster, describeMembership, type ClusterSetup, type RaftFactory } from './cluster.js';
+import { KvWorkload } from './kv-workload.js';
+import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
+import type { NodeTiming } from './node.js';
+import { Trace } from './trace.js';
+import type { Workload } from './workload.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Default 5. */
+  readonly nodes?: number;
+  /** Simulated length of the safety phase (faults on), ms. */
+  readonly durationMs?: number;
+  /** How long after the heal the cluster has to converge, ms. Default: 20 maximal election timeouts. */
+  readonly liveBoundMs?: number;
+  /** Fault kinds a seed may draw from (default: all). */
+  readonly faults?: readonly FaultKind[];
+  /** Lines kept for a violation report (default 40). */
+  readonly traceCapacity?: number;
+  /** Every trace line, as it happens. */
+  readonly traceSink?: (line: string) => void;
+  /** Hash the whole trace (the determinism check). */
+  readonly hashTrace?: boolean;
+  /** Build each node's Raft core (default: the real RaftNode). */
+  readonly makeRaft?: RaftFactory;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly ok: boolean;
+  readonly violation: Violation | null;
+  readonly events: number;
+  readonly simTimeMs: number;
+  /** The last trace lines, oldest first. */
+  readonly recent: readonly string[];
+  readonly traceHash: number;
+  /** The command that replays this run. */
+  readonly replay: string;
+  /** A few deterministic lines describing the run. */
+  readonly summary: readonly string[];
+}
+
+export const DEFAULT_NODES = 5;
+export const DEFAULT_DURATION_MS = 20_000;
+const TICK_MS = 10;
+/** Simulated wall clocks start here, so entry times look like real ones. */
+const EPOCH = 1_700_000_000_000;
+/** A run that executes this many events is stuck in a loop somewhere. */
+const MAX_EVENTS = 20_000_000;
+
+export function replayCommand(seed: number, nodes: number, durationMs: number): string {
+  const d = durationMs === DEFAULT_DURATION_MS ? '' : ` --duration ${durationMs}`;
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${d}`;
+}
+
+/** One deterministic run of the KV workload: everything follows from `seed`. */
+export function runSimulation(o: SimOptions): SimResult {
+  return runWorkload(o, new KvWorkload());
+}
+
+export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult {
+  const nodeCount = o.nodes ?? DEFAULT_NODES;
+  const durationMs = o.durationMs ?? DEFAULT_DURATION_MS;
+  const root = new SeededRng(o.seed);
+  // Every subsystem draws from its own stream: a new draw in one never reshuffles another.
+  const rngs = {
+    config: root.fork('config'), net: root.fork('net'), disk: root.fork('disk'), nemesis: root.fork('nemesis'),
+    workload: root.fork('workload'), admin: root.fork('admin'), raft: root.fork('raft'), timing: root.fork('timing'),
+  };
+  const trace = new Trace({ capacity: o.traceCapacity ?? 40, sink: o.traceSink, hashAll: o.hashTrace });
+  const ids: NodeId[] = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+
+  const c = rngs.config;
+  const raft = {
+    ...defaultRaftConfig,
+    maxInflight: c.pick([1, 4, 16, 64]),
+    maxMsgBytes: c.pick([128, 1024, 64 << 10]),
+    // Small enough that a snapshot of the KV state takes several chunks.
+    snapshotChunkBytes: c.range(64, 256),
+    maxUncommittedBytes: c.pick([2048, 64 << 20]),
+    // Production runs both; safety must not depend on either, and without CheckQuorum a deposed
+    // leader lingers, which is what a ReadIndex bug needs to show.
+    preVote: c.chance(0.8),
+    checkQuorum: c.chance(0.8),
+  };
+  const mix = drawFaultMix(rngs.nemesis, o.faults ?? FAULT_KINDS);
+  const skew = mix.kinds.includes('skew');
+  const timing = new Map<NodeId, NodeTiming>();
+  for (const id of ids) {
+    timing.set(id, {
+      tickMs: skew ? TICK_MS + c.range(-2, 2) : TICK_MS,
+      clockOffset: EPOCH + (skew ? c.range(-500, 500) : 0),
+      compactEvery: c.range(30, 150),
+    });
+  }
+  const maxElectionMs = 2 * raft.electionTicks * (TICK_MS + 2);
+  const liveBoundMs = o.liveBoundMs ?? 20 * maxElectionMs;
+  const setup: ClusterSetup<R> = {
+    ids, raft, timing, workload, trace,
+    net: { delayMean: mix.delayMean, reorder: mix.kinds.includes('reorder'), loss: mix.loss, dup: mix.dup },
+    fsyncMean: c.range(1, 4),
+    rngs,
+    makeRaft: o.makeRaft ?? ((config, restored, bootstrap) => new RaftNode(config, restored, bootstrap)),
+  };
+  const cluster = new Cluster(setup);
+  const admin = new Admin(cluster, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5));
+  const nemesis = new Nemesis(cluster, rngs.nemesis, mix);
+  cluster.onSynced = (id, termOrVote) => nemesis.synced(id, termOrVote);
+  const summary = [
+    `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
+    `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
+      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
+  ];
+
+  trace.add(0, summary[0] as string);
+  cluster.startAll();
+  workload.start(cluster, rngs.workload);
+  admin.start();
+  nemesis.start();
+
+  const liveness = new Liveness(cluster, workload);
+  cluster.queue.at(durationMs, () => {
+    admin.stop();
+    nemesis.heal();
+    workload.onHeal();
+    liveness.start(liveBoundMs);
+  });
+
+  let error: Violation | null = null;
+  try {
+    while (!cluster.firstViolation() && !liveness.converged && !liveness.failure && cluster.queue.step()) {
+      if (cluster.queue.executed >= MAX_EVENTS) {
+        cluster.fail('runaway', `${MAX_EVENTS} events without converging`);
+      }
+    }
+  } catch (err) {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    error = { invariant: 'simulator error', detail: text.split('\n').slice(0, 8).join('\n    ') };
+  }
+  const violation = error ?? cluster.firstViolation() ?? liveness.failure;
+  const now = cluster.queue.now;
+  if (violation) trace.add(now, `VIOLATION ${violation.invariant}: ${violation.detail}`);
+  const conv = liveness.converged;
+  summary.push(
+    conv
+      ? `converged ${conv.at - durationMs}ms after the heal: every member applied the probe at index ${conv.index}`
+      : 'did not converge',
+    `${cluster.queue.executed} events, ${now}ms simulated; ${cluster.counts.leaderChanges} leader elections, ` +
+      `${cluster.counts.crashes} crashes, ${cluster.counts.pauses} pauses, ${cluster.counts.compactions} compactions, ` +
+      `${cluster.counts.snapshotsInstalled} snapshots installed; network: ${JSON.stringify(cluster.net.stats)}`,
+    `${workload.summary()}; admin: ${JSON.stringify(admin.counts)}`,
+  );
+  return {
+    seed: o.seed,
+    nodes: nodeCount,
+    ok: violation === null,
+    violation,
+    events: cluster.queue.executed,
+    simTimeMs: now,
+    recent: trace.recent(),
+    traceHash: trace.hash,
+    replay: replayCommand(o.seed, nodeCount, durationMs),
+    summary,
+  };
+}
+
+/**
+ * The liveness phase: after the heal, keep proposing a probe at the leader until one commits and
+ * every member of the newest membership has applied it, within the bound.
+ */
+class Liveness<R> {
+  converged: { readonly at: number; readonly index: number } | null = null;
+  failure: Violation | null = null;
+  private probes: { index: number; term: number }[] = [];
+  private lastProbe = -Infinity;
+  private n = 0;
+
+  constructor(
+    private readonly cluster: Cluster<R>,
+    private readonly workload: Workload<R>,
+  ) {}
+
+  start(boundMs: number): void {
+    const healedAt = this.cluster.now();
+    const check = (): void => {
+      const c = this.cluster;
+      const probe = this.probes.find((p) => c.checker.canonicalTerm(p.index) === p.term);
+      const members = this.members();
+      if (probe && members.every((id) => c.appliedIndex(id) >= probe.index && c.isUp(id))) {
+        this.workload.finish(members, probe.index);
+        c.trace(`liveness: probe at ${probe.index} applied on ${members.join(',')}`);
+        this.converged = { at: c.now(), index: probe.index };
+        return;
+      }
+      if (c.now() >= healedAt + boundMs) {
+        this.failure = { invariant: 'liveness', detail: this.describeStuck(boundMs, probe?.index ?? null, members) };
+        return;
+      }
+      if (!probe && c.now() - this.lastProbe >= 200) this.propose();
+      c.after(10, check);
+    };
+    check();
+  }
+
+  private propose(): void {
+    const c = this.cluster;
+    const leader = c.leader();
+    if (!leader) return;
+    this.lastProbe = c.now();
+    const tag = `probe${++this.n}`;
+    const r = c.propose(leader, this.workload.probe(tag));
+    if (r?.ok && 'index' in r) {
+      this.probes.push({ index: r.index, term: r.term });
+      c.trace(`liveness: ${tag} proposed at ${leader}, index ${r.index}/t${r.term}`);
+    }
+  }
+
+  private members(): NodeId[] {
+    const m = this.cluster.newestMembership();
+    return m ? [...m.conf.voters, ...m.conf.learners] : [...this.cluster.nodes];
+  }
+
+  private describeStuck(boundMs: number, probe: number | null, members: readonly NodeId[]): string {
+    const c = this.cluster;
+    const m = c.newestMembership();
+    const lines = [
+      `not converged ${boundMs}ms after the heal: ${probe === null ? 'no probe committed' : `probe committed at ${probe} but not applied everywhere`}; ` +
+        `members ${members.join(',')} (${m ? describeMembership(m) : 'no membership'})`,
+    ];
+    for (const id of c.nodes) {
+      const st = c.status(id);
+      lines.push(
+        st
+          ? `${id}: ${st.role} term ${st.term} leader ${st.leader ?? '-'} commit ${st.commit} applied ${c.appliedIndex(id)} log ${st.firstIndex}..${st.lastIndex}`
+          : `${id}: down`,
+      );
+    }
+    return lines.join('\n    ');
+  }
+}

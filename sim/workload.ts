@@ -1,0 +1,73 @@
+import type { SeededRng } from '../src/raft/rng.js';
+import type {
+  ConfChange, ConfState, Entry, NodeId, ProposeResult, ReadFailure, ReadState,
+} from '../src/raft/types.js';
+import type { LineSource } from './trace.js';
+
+/**
+ * A replicated state machine as the simulator drives it. `apply` returns whatever the workload
+ * wants to learn about that entry (R), handed back to it in Workload.onApplied.
+ */
+export interface StateMachine<R> {
+  /** Apply one committed entry; conf entries and empty no-ops included (usually ignored). */
+  apply(entry: Entry): R;
+  /** Serialize the whole state (snapshot data). */
+  snapshot(): Uint8Array;
+  /** Replace the whole state by a snapshot's data. */
+  restore(data: Uint8Array): void;
+  /** A hash of the whole state: replicas at the same applied index must agree on it. */
+  stateHash(): number;
+}
+
+/** What the cluster offers a workload: the only way it touches nodes, time and randomness. */
+export interface ClusterApi<R> {
+  readonly nodes: readonly NodeId[];
+  /** Simulated time in ms. */
+  now(): number;
+  after(ms: number, fn: () => void): void;
+  /** Up and not paused: it would answer a request now. */
+  available(node: NodeId): boolean;
+  /** null when the node is unavailable. */
+  propose(node: NodeId, data: Uint8Array): ProposeResult | null;
+  proposeConfChange(node: NodeId, cc: ConfChange): ProposeResult | null;
+  transferLeadership(node: NodeId, to: NodeId): boolean;
+  /** false when the node is unavailable; the answer comes later through onReadState/onReadFailure. */
+  readIndex(node: NodeId, ctx: string): boolean;
+  appliedIndex(node: NodeId): number;
+  stateMachine(node: NodeId): StateMachine<R> | null;
+  /** The available node that believes it leads in the highest term, if any. */
+  leader(): NodeId | null;
+  /** A node's view of the membership (null when it is down). */
+  membership(node: NodeId): ConfState | null;
+  trace(line: LineSource): void;
+  /** Report a violated invariant; the run stops. */
+  fail(invariant: string, detail: string): void;
+}
+
+/**
+ * A pluggable workload: the clients, their state machine and the checkers that only make sense
+ * for it (the KV workload checks linearizable reads; a scheduler workload would check leases).
+ * Hooks run after the node's Ready cycle has finished (after advance), so they may call back
+ * into the cluster, though workloads usually schedule their next step with `after`.
+ */
+export interface Workload<R> {
+  readonly name: string;
+  createStateMachine(node: NodeId): StateMachine<R>;
+  start(api: ClusterApi<R>, rng: SeededRng): void;
+  onApplied(node: NodeId, entry: Entry, result: R): void;
+  onReadState(node: NodeId, rs: ReadState): void;
+  onReadFailure(node: NodeId, rf: ReadFailure): void;
+  /** The node crashed: whatever was waiting on it is lost. */
+  onCrash(node: NodeId): void;
+  /** Faults are healed and the liveness phase begins. */
+  onHeal(): void;
+  /** A command the state machine treats as a no-op, unique per tag (the liveness probe). */
+  probe(tag: string): Uint8Array;
+  /**
+   * End of a converged run: every node in `members` has applied at least `index`. Check whatever
+   * must hold by then (for example: every command acknowledged before the probe was applied).
+   */
+  finish(members: readonly NodeId[], index: number): void;
+  /** One line of counters for the run summary. */
+  summary(): string;
+}

@@ -1,0 +1,166 @@
+import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
+import type { Entry, Message, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+
+/** Where a Ready's durable part goes: one synced write per call (LevelStorage in production). */
+export interface RaftPersistence {
+  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>): Promise<void>;
+}
+
+/** The application's side: restore from a snapshot, apply committed entries in log order. */
+export interface StateMachine {
+  restore(snapshot: Snapshot): void;
+  apply(entry: Entry): void;
+}
+
+export interface DriverOptions {
+  readonly raft: RaftNode;
+  readonly storage: RaftPersistence;
+  readonly send: (messages: readonly Message[]) => void;
+  readonly machine: StateMachine;
+  /** Wall-clock source for entry timestamps; the core itself never reads a clock. */
+  readonly now?: () => number;
+  /** Called when a write fails: the node must stop participating (its disk and memory may differ). */
+  readonly onFatal?: (err: unknown) => void;
+}
+
+export class ProposalError extends Error {
+  constructor(readonly reason: ProposeRefusal | 'lost' | 'stopped') {
+    super(`proposal ${reason === 'lost' ? 'lost to a leader change' : `refused: ${reason}`}`);
+  }
+}
+
+interface Waiter {
+  readonly term: number;
+  resolve(index: number): void;
+  reject(err: Error): void;
+}
+
+/**
+ * Drives one RaftNode: ticks, inbound messages and proposals go in; each Ready is persisted in one
+ * synced write, and the core advances after it. Messages that acknowledge anything leave only
+ * after the write; replication traffic and applying committed entries overlap with it (see Ready).
+ * Only one Ready is in flight at a time, so a message never leaves before the state it depends
+ * on is durable, while ticks and messages keep flowing into the core during the write: that is
+ * what batches many proposals into one fsync.
+ */
+export class RaftDriver {
+  readonly raft: RaftNode;
+  private readonly opts: DriverOptions;
+  private readonly now: () => number;
+  private writing = false;
+  private scheduled = false;
+  private stopped = false;
+  private failure: unknown = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** Leader proposals waiting to be applied, by log index. */
+  private readonly waiters = new Map<number, Waiter>();
+
+  constructor(opts: DriverOptions) {
+    this.opts = opts;
+    this.raft = opts.raft;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Start ticking every `tickMs` of wall time. */
+  start(tickMs: number): void {
+    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const w of this.waiters.values()) w.reject(new ProposalError('stopped'));
+    this.waiters.clear();
+  }
+
+  tick(): void {
+    if (this.stopped) return;
+    this.raft.tick(this.now());
+    this.kick();
+  }
+
+  receive(m: Message): void {
+    if (this.stopped) return;
+    this.raft.step(m);
+    this.kick();
+  }
+
+  /**
+   * Propose on this node; resolves with the entry's index once it is committed and applied here.
+   * Followers should forward through their own protocol (the core's forwarding cannot report back).
+   */
+  propose(data: Uint8Array): Promise<number> {
+    if (this.stopped) return Promise.reject(new ProposalError('stopped'));
+    const r = this.raft.propose(data);
+    if (!r.ok) return Promise.reject(new ProposalError(r.reason));
+    this.kick();
+    if (!('index' in r)) return Promise.reject(new ProposalError('no-leader'));
+    return new Promise((resolve, reject) => this.waiters.set(r.index, { term: r.term, resolve, reject }));
+  }
+
+  /** Run a Ready cycle soon, after the current batch of events has been fed in. */
+  kick(): void {
+    if (this.scheduled || this.writing || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.cycle();
+    });
+  }
+
+  private async cycle(): Promise<void> {
+    if (this.writing || this.stopped || !this.raft.hasReady()) return;
+    this.writing = true;
+    const rd = this.raft.ready();
+    const later: Message[] = [];
+    const early: Message[] = [];
+    for (const m of rd.messages) (sendableBeforePersist(m) ? early : later).push(m);
+    if (early.length > 0) this.opts.send(early);
+    // Committed entries are durable on a quorum already: apply while this node's write runs.
+    if (rd.snapshot) this.opts.machine.restore(rd.snapshot);
+    for (const e of rd.committed) this.applyOne(e);
+    try {
+      if (rd.mustSync) await this.opts.storage.save(rd);
+    } catch (err) {
+      this.failure = err;
+      this.stop();
+      this.opts.onFatal?.(err);
+      return;
+    }
+    if (this.stopped) return;
+    if (later.length > 0) this.opts.send(later);
+    this.raft.advance(rd);
+    this.writing = false;
+    if (rd.soft.role !== 'leader') this.failStaleWaiters();
+    this.kick();
+  }
+
+  private applyOne(e: Entry): void {
+    this.opts.machine.apply(e);
+    const w = this.waiters.get(e.index);
+    if (w) {
+      this.waiters.delete(e.index);
+      if (w.term === e.term) w.resolve(e.index);
+      else w.reject(new ProposalError('lost'));
+    }
+  }
+
+  /** A proposal whose leader lost office may still commit, or may be overwritten: it stays open until one of them shows. */
+  private failStaleWaiters(): void {
+    if (this.waiters.size === 0) return;
+    const last = this.raft.status().lastIndex;
+    for (const [index, w] of this.waiters) {
+      if (index > last) {
+        this.waiters.delete(index);
+        w.reject(new ProposalError('lost'));
+      }
+    }
+  }
+
+  get error(): unknown {
+    return this.failure;
+  }
+}

@@ -1,0 +1,940 @@
+import { decodeConfChange, encodeConfChange } from './codec.js';
+import { applyConfChange, isMember, isVoter } from './confchange.js';
+import { RaftLog } from './log.js';
+import { Progress, committedIndex, quorumSize, tallyVotes } from './progress.js';
+import { ReadOnlyQueue } from './read-only.js';
+import { messageProblem } from './validate.js';
+import type {
+  AppendRequest, AppendResponse, ConfChange, ConfState, Entry, EntryType, HardState, HeartbeatRequest,
+  HeartbeatResponse, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig, RaftStats,
+  ReadFailure, ReadState, Ready, Role, Snapshot, SnapshotChunk, SnapshotResponse, VoteRequest, VoteResponse,
+} from './types.js';
+
+export interface PeerStatus {
+  readonly match: number;
+  readonly next: number;
+  readonly state: 'probe' | 'replicate' | 'snapshot';
+  readonly recentActive: boolean;
+  readonly isLearner: boolean;
+}
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly membership: Membership;
+  readonly isLearner: boolean;
+  /** Only on the leader. */
+  readonly progress: ReadonlyMap<NodeId, PeerStatus> | null;
+}
+
+type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never;
+
+/** A snapshot being received in chunks. */
+interface Incoming {
+  readonly snapshot: Snapshot['meta'];
+  readonly total: number;
+  readonly parts: Uint8Array[];
+  offset: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The Raft consensus core of one node, as a pure state machine (after etcd/raft's RawNode):
+ * no I/O, no clock, no randomness but `config.rng`. The driver feeds it ticks, messages and
+ * proposals, and takes from `ready()` what to persist, send and apply, in that order.
+ * Section numbers refer to Ongaro's thesis "Consensus: Bridging Theory and Practice".
+ */
+export class RaftNode {
+  readonly stats: RaftStats = {
+    droppedStaleTerm: 0,
+    droppedUnknownNode: 0,
+    droppedMalformed: 0,
+    droppedProposals: 0,
+    leaderChanges: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
+  };
+
+  readonly id: NodeId;
+  private term = 0;
+  private vote: NodeId | null = null;
+  private role: Role = 'follower';
+  private leader: NodeId | null = null;
+  private readonly log: RaftLog;
+  private membership: Membership;
+  /** The latest snapshot: restored, received or taken; what a lagging follower is sent. */
+  private snapshot: Snapshot | null;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  /** Driver's wall clock (ms), monotonic; stamps the entries this node appends as leader. */
+  private now = 0;
+
+  // Leader state.
+  private progress = new Map<NodeId, Progress>();
+  private pendingConfIndex = 0;
+  private leadTransferee: NodeId | null = null;
+  private uncommittedBytes = 0;
+  private readonly reads = new ReadOnlyQueue();
+  /** Reads that arrived before this leader committed an entry of its term (section 6.4 step 1). */
+  private deferredReads: { ctx: string; from: NodeId }[] = [];
+  /** Set when new entries or a new commit index should go out with the next Ready. */
+  private broadcastPending = false;
+
+  // Candidate state.
+  private votes = new Map<NodeId, boolean>();
+
+  // Follower state.
+  private incoming: Incoming | null = null;
+  /** Proposals to forward to the leader, batched into one message per Ready. */
+  private forwards: { type: EntryType; data: Uint8Array }[] = [];
+
+  // Output gathered for the next Ready.
+  private msgs: Message[] = [];
+  private readStates: ReadState[] = [];
+  private readFailures: ReadFailure[] = [];
+  private receivedSnapshot: Snapshot | null = null;
+  private compaction: Snapshot | null = null;
+  private membershipDirty = false;
+  private lastHardState: HardState;
+  private lastSoftLeader: NodeId | null = null;
+  private readyOutstanding = false;
+
+  /**
+   * @param restored what storage loaded (null for an empty data directory)
+   * @param bootstrap the membership of a brand-new cluster; ignored once any membership is stored
+   */
+  constructor(
+    readonly config: RaftConfig,
+    restored: PersistedState | null,
+    bootstrap?: ConfState,
+  ) {
+    if (config.electionTicks <= config.heartbeatTicks) throw new Error('raft: electionTicks must exceed heartbeatTicks');
+    if (config.maxInflight < 1) throw new Error('raft: maxInflight must be >= 1');
+    this.id = config.id;
+    const hs = restored?.hardState ?? { term: 0, vote: null, commit: 0 };
+    this.term = hs.term;
+    this.vote = hs.vote;
+    this.snapshot = restored?.snapshot ?? null;
+    this.log = RaftLog.restore(this.snapshot?.meta ?? null, restored?.entries ?? [], hs.commit);
+    this.lastHardState = hs;
+
+    // The newest of: the stored membership, the snapshot's, the bootstrap one.
+    const stored = restored?.membership ?? null;
+    const fromSnap = this.snapshot ? { conf: this.snapshot.meta.conf, index: this.snapshot.meta.index } : null;
+    let m = stored;
+    if (fromSnap && (!m || fromSnap.index > m.index)) m = fromSnap;
+    if (!m) {
+      m = { conf: bootstrap ?? { voters: [], learners: [] }, index: 0 };
+      this.membershipDirty = bootstrap !== undefined;
+    }
+    this.membership = m;
+    this.resetRandomizedElectionTimeout();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Driver API
+
+  /** One logical tick. `now` is the driver's wall clock in ms, used only to stamp entries this node appends as leader. */
+  tick(now?: number): void {
+    if (now !== undefined && now > this.now) this.now = now;
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  /** Feed one message from the network. Invalid, stale or foreign messages are dropped and counted. */
+  step(m: Message): void {
+    const problem = messageProblem(m);
+    if (problem !== null || m.to !== this.id) {
+      this.stats.droppedMalformed++;
+      return;
+    }
+    if (!this.acceptsFrom(m)) {
+      this.stats.droppedUnknownNode++;
+      return;
+    }
+    if (m.term > this.term) {
+      if (!this.onHigherTerm(m)) return;
+    } else if (m.term < this.term) {
+      this.onLowerTerm(m);
+      return;
+    }
+    this.dispatch(m);
+  }
+
+  /** Propose application data. A follower forwards it to the leader. */
+  propose(data: Uint8Array): ProposeResult {
+    return this.proposeEntry('normal', data);
+  }
+
+  /** Propose a single-server membership change; it takes effect when applied. */
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    return this.proposeEntry('conf', encodeConfChange(cc));
+  }
+
+  /** Ask for a linearizable read point; answered in a later Ready's readStates or readFailures. */
+  readIndex(ctx: string): void {
+    if (this.role === 'leader') {
+      this.leaderRead(ctx, this.id);
+    } else if (this.leader !== null) {
+      this.send({ type: 'readIndex', to: this.leader, ctx });
+    } else {
+      this.readFailures.push({ ctx, reason: 'no-leader' });
+    }
+  }
+
+  /** Leader only: hand leadership to `to` once it has caught up (section 3.10). */
+  transferLeadership(to: NodeId): boolean {
+    if (this.role !== 'leader' || to === this.id || !isVoter(this.membership.conf, to)) return false;
+    if (this.leadTransferee === to) return true;
+    this.leadTransferee = to;
+    // The transfer gets one election timeout to finish.
+    this.electionElapsed = 0;
+    const pr = this.progress.get(to) as Progress;
+    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
+    else this.sendAppend(to, true);
+    return true;
+  }
+
+  /** Start an election now (voters only). */
+  campaign(): void {
+    this.hup(false);
+  }
+
+  /**
+   * The application has applied through `index` and serialized its state there as `data`:
+   * keep it as the snapshot and drop the log up to it. Returns false when `index` is not the
+   * applied index or is already compacted.
+   */
+  compact(index: number, data: Uint8Array): boolean {
+    if (index !== this.log.applied || index <= this.log.snapshotIndex()) return false;
+    const term = this.log.term(index) as number;
+    const snap: Snapshot = { meta: { index, term, conf: this.membership.conf }, data };
+    this.log.compactTo(index);
+    this.snapshot = snap;
+    this.compaction = snap;
+    return true;
+  }
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    return (
+      this.broadcastPending ||
+      this.forwards.length > 0 ||
+      this.msgs.length > 0 ||
+      this.log.hasUnstable() ||
+      this.log.committed > this.log.applied ||
+      this.receivedSnapshot !== null ||
+      this.compaction !== null ||
+      this.membershipDirty ||
+      this.readStates.length > 0 ||
+      this.readFailures.length > 0 ||
+      !sameHardState(this.hardState(), this.lastHardState) ||
+      this.leader !== this.lastSoftLeader
+    );
+  }
+
+  ready(): Ready {
+    if (this.readyOutstanding) throw new Error('raft: ready() called again before advance()');
+    this.flushBroadcast();
+    const hs = this.hardState();
+    const hardState = sameHardState(hs, this.lastHardState) ? null : hs;
+    const entries = this.log.unstable();
+    const rd: Ready = {
+      soft: { leader: this.leader, role: this.role },
+      hardState,
+      entries,
+      snapshot: this.receivedSnapshot,
+      compaction: this.compaction,
+      membership: this.membershipDirty ? this.membership : null,
+      messages: this.msgs,
+      committed: this.log.toApply(),
+      readStates: this.readStates,
+      readFailures: this.readFailures,
+      mustSync:
+        hardState !== null || entries.length > 0 || this.receivedSnapshot !== null || this.compaction !== null || this.membershipDirty,
+    };
+    this.lastHardState = hs;
+    this.lastSoftLeader = this.leader;
+    this.msgs = [];
+    this.readStates = [];
+    this.readFailures = [];
+    this.receivedSnapshot = null;
+    this.compaction = null;
+    this.membershipDirty = false;
+    this.readyOutstanding = true;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    if (!this.readyOutstanding) throw new Error('raft: advance() without ready()');
+    this.readyOutstanding = false;
+    const lastNew = rd.entries[rd.entries.length - 1];
+    if (lastNew) this.log.stableTo(lastNew.index, lastNew.term);
+    const lastApplied = rd.committed[rd.committed.length - 1];
+    // A snapshot installed since this Ready was taken already moved `applied` past these entries.
+    if (lastApplied && lastApplied.index > this.log.applied) {
+      for (const e of rd.committed) {
+        if (e.type === 'conf' && e.index > this.membership.index) this.applyConfEntry(e);
+      }
+      this.log.appliedTo(lastApplied.index);
+    }
+    if (this.role === 'leader') {
+      const self = this.progress.get(this.id);
+      if (self && self.maybeUpdate(this.log.stable) && this.maybeCommit()) this.broadcastPending = true;
+    }
+  }
+
+  status(): RaftStatus {
+    let progress: Map<NodeId, PeerStatus> | null = null;
+    if (this.role === 'leader') {
+      progress = new Map();
+      for (const [id, pr] of this.progress) {
+        progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, isLearner: pr.isLearner });
+      }
+    }
+    return {
+      id: this.id,
+      role: this.role,
+      term: this.term,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      membership: this.membership,
+      isLearner: this.membership.conf.learners.includes(this.id),
+      progress,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Roles and terms
+
+  private hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  private promotable(): boolean {
+    return isVoter(this.membership.conf, this.id);
+  }
+
+  private resetRandomizedElectionTimeout(): void {
+    this.randomizedElectionTimeout = this.config.electionTicks + this.config.rng.int(this.config.electionTicks);
+  }
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = null;
+    }
+    this.setLeader(null);
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.votes.clear();
+    this.leadTransferee = null;
+    this.progress.clear();
+    this.broadcastPending = false;
+    this.uncommittedBytes = 0;
+    // Reads waiting under the old role can no longer be confirmed by it: the askers must retry.
+    for (const r of [...this.deferredReads, ...this.reads.drain()]) this.failRead(r.ctx, r.from);
+    this.deferredReads = [];
+  }
+
+  private setLeader(leader: NodeId | null): void {
+    if (leader !== this.leader && leader !== null) this.stats.leaderChanges++;
+    this.leader = leader;
+  }
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    this.reset(term);
+    this.role = 'follower';
+    this.setLeader(leader);
+  }
+
+  private becomePreCandidate(): void {
+    // PreVote (section 9.6) does not touch term or vote: a node that cannot win leaves no trace.
+    this.votes.clear();
+    this.setLeader(null);
+    this.role = 'precandidate';
+    this.resetRandomizedElectionTimeout();
+  }
+
+  private becomeCandidate(): void {
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    this.reset(this.term);
+    this.role = 'leader';
+    this.setLeader(this.id);
+    const last = this.log.lastIndex();
+    for (const id of this.members()) {
+      const pr = new Progress(last + 1, this.config.maxInflight, !isVoter(this.membership.conf, id));
+      if (id === this.id) {
+        pr.maybeUpdate(this.log.stable);
+        pr.becomeReplicate();
+      }
+      pr.recentActive = true;
+      this.progress.set(id, pr);
+    }
+    // The no-op of the new term (section 5.4.2): commits everything before it, and until it is
+    // applied no membership change may start (the single-server change fix of section 4.1).
+    this.appendEntries([{ type: 'normal', data: EMPTY }]);
+    this.pendingConfIndex = this.log.lastIndex();
+    this.broadcastPending = true;
+  }
+
+  private members(): NodeId[] {
+    return [...this.membership.conf.voters, ...this.membership.conf.learners];
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.config.checkQuorum && !this.quorumActive()) {
+        // CheckQuorum (section 6.2): a leader cut off from a majority stops acting as one.
+        this.becomeFollower(this.term, null);
+        return;
+      }
+      this.leadTransferee = null; // a transfer that took a whole election timeout is abandoned
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      for (const pr of this.progress.values()) pr.noteHeartbeat(this.log.lastIndex());
+      this.bcastHeartbeat(this.reads.lastCtx());
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const v of this.membership.conf.voters) {
+      const pr = this.progress.get(v);
+      if (v === this.id || pr?.recentActive) active++;
+    }
+    for (const [id, pr] of this.progress) if (id !== this.id) pr.recentActive = false;
+    return active >= quorumSize(this.membership.conf.voters.length);
+  }
+
+  private hup(transfer: boolean): void {
+    if (this.role === 'leader' || !this.promotable()) return;
+    // A node whose view of the membership is about to change must not campaign on the old view.
+    if (this.log.toApply().some((e) => e.type === 'conf')) return;
+    if (this.config.preVote && !transfer) this.campaignPre();
+    else this.campaignReal(transfer);
+  }
+
+  private campaignPre(): void {
+    this.becomePreCandidate();
+    this.requestVotes(true, this.term + 1, false);
+  }
+
+  private campaignReal(transfer: boolean): void {
+    this.becomeCandidate();
+    this.requestVotes(false, this.term, transfer);
+  }
+
+  private requestVotes(pre: boolean, term: number, transfer: boolean): void {
+    this.votes.set(this.id, true);
+    if (this.afterVote()) return;
+    for (const v of this.membership.conf.voters) {
+      if (v === this.id) continue;
+      this.send({ type: 'vote', to: v, term, pre, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm(), transfer });
+    }
+  }
+
+  /** Tally the votes; returns true when the election is decided. */
+  private afterVote(): boolean {
+    const outcome = tallyVotes(this.membership.conf.voters, this.votes);
+    if (outcome === 'won') {
+      if (this.role === 'precandidate') this.campaignReal(false);
+      else this.becomeLeader();
+      return true;
+    }
+    if (outcome === 'lost') {
+      this.becomeFollower(this.term, null);
+      return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Step: term rules first (section 3.3), then by role and message type.
+
+  private acceptsFrom(m: Message): boolean {
+    if (isMember(this.membership.conf, m.from)) return true;
+    // A node that is behind may not know the current leader yet (it joined, or missed a
+    // membership change): traffic that only a leader sends is judged by term instead.
+    return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap' || m.type === 'readIndexResp';
+  }
+
+  /** Returns false when the message must be ignored. */
+  private onHigherTerm(m: Message): boolean {
+    if (m.type === 'vote') {
+      // With CheckQuorum, a node that heard from a live leader within the election timeout
+      // ignores campaigns (section 4.2.3: disruptive servers), unless the leader asked for it.
+      const inLease = this.config.checkQuorum && this.leader !== null && this.electionElapsed < this.config.electionTicks;
+      if (inLease && !m.transfer) return false;
+      if (m.pre) return true; // a pre-vote never changes our term
+    }
+    if (m.type === 'voteResp' && m.pre && !m.reject) return true; // granted pre-votes carry the future term
+    const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+    this.becomeFollower(m.term, fromLeader ? m.from : null);
+    return true;
+  }
+
+  private onLowerTerm(m: Message): void {
+    this.stats.droppedStaleTerm++;
+    if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
+      // A deposed leader cut off for a while: tell it our term so it steps down, since with
+      // PreVote or CheckQuorum nobody else will raise its term.
+      this.send({ type: 'appResp', to: m.from, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
+    } else if (m.type === 'vote' && m.pre) {
+      // Reject explicitly so a pre-candidate with a stale term learns ours.
+      this.send({ type: 'voteResp', to: m.from, pre: true, reject: true });
+    }
+  }
+
+  private dispatch(m: Message): void {
+    switch (m.type) {
+      case 'vote':
+        return this.onVote(m);
+      case 'voteResp':
+        return this.onVoteResp(m);
+      case 'app':
+      case 'heartbeat':
+      case 'snap':
+        if (this.role !== 'follower') {
+          // A leader of our term exists (only one per term): a candidate concedes.
+          if (this.role === 'leader') return void this.stats.droppedMalformed++;
+          this.becomeFollower(this.term, m.from);
+        }
+        this.setLeader(m.from);
+        this.electionElapsed = 0;
+        if (m.type === 'app') return this.onAppend(m);
+        if (m.type === 'heartbeat') return this.onHeartbeat(m);
+        return this.onSnapshotChunk(m);
+      case 'timeoutNow':
+        if (m.from === this.leader) this.hup(true);
+        return;
+      case 'readIndexResp':
+        if (m.reject) this.readFailures.push({ ctx: m.ctx, reason: 'not-leader' });
+        else this.readStates.push({ ctx: m.ctx, index: m.index });
+        return;
+      case 'prop':
+        if (this.role !== 'leader') return void (this.stats.droppedProposals += m.entries.length);
+        for (const e of m.entries) {
+          if (!this.leaderPropose(e.type, e.data).ok) this.stats.droppedProposals++;
+        }
+        return;
+      case 'readIndex':
+        if (this.role !== 'leader') return this.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true });
+        return this.leaderRead(m.ctx, m.from);
+      case 'appResp':
+      case 'heartbeatResp':
+      case 'snapResp': {
+        if (this.role !== 'leader') return;
+        const pr = this.progress.get(m.from);
+        if (!pr) return;
+        pr.recentActive = true;
+        if (m.type === 'appResp') return this.onAppendResp(m, pr);
+        if (m.type === 'heartbeatResp') return this.onHeartbeatResp(m, pr);
+        return this.onSnapshotResp(m, pr);
+      }
+    }
+  }
+
+  private onVote(m: VoteRequest): void {
+    // Learners never vote; a node votes once per term, only for a log at least as up to date.
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.leader === null) ||
+      (m.pre && m.term > this.term);
+    if (isVoter(this.membership.conf, this.id) && canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false });
+      if (!m.pre) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true });
+    }
+  }
+
+  private onVoteResp(m: VoteResponse): void {
+    const phase = this.role === 'precandidate' ? true : this.role === 'candidate' ? false : null;
+    if (phase === null || m.pre !== phase) return;
+    if (!this.votes.has(m.from)) this.votes.set(m.from, !m.reject);
+    this.afterVote();
+  }
+
+  private onAppend(m: AppendRequest): void {
+    if (m.prevIndex < this.log.committed) {
+      // Everything up to our commit index is known to match.
+      this.send({ type: 'appResp', to: m.from, index: this.log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      return;
+    }
+    if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
+      const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
+      if (lastNew === undefined) return void this.stats.droppedMalformed++;
+      this.log.commitTo(Math.min(m.commit, lastNew));
+      this.send({ type: 'appResp', to: m.from, index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 });
+      return;
+    }
+    // Consistency check failed: hint the leader past the whole conflicting term at once.
+    const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
+    this.send({ type: 'appResp', to: m.from, index: m.prevIndex, reject: true, hintIndex: hint.index, hintTerm: hint.term });
+  }
+
+  private onHeartbeat(m: HeartbeatRequest): void {
+    // The leader caps commit at what it knows we hold, so this cannot pass our log.
+    if (m.commit <= this.log.lastIndex()) this.log.commitTo(m.commit);
+    this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
+  }
+
+  private onSnapshotChunk(m: SnapshotChunk): void {
+    const meta = m.meta;
+    if (meta.index <= this.log.committed) {
+      // Stale: we already have everything it holds.
+      this.incoming = null;
+      this.send({ type: 'appResp', to: m.from, index: this.log.committed, reject: false, hintIndex: 0, hintTerm: 0 });
+      return;
+    }
+    let inc = this.incoming;
+    if (m.offset === 0 && (!inc || inc.snapshot.index !== meta.index || inc.snapshot.term !== meta.term)) {
+      inc = { snapshot: meta, total: m.total, parts: [], offset: 0 };
+      this.incoming = inc;
+    }
+    if (!inc || inc.snapshot.index !== meta.index || inc.snapshot.term !== meta.term || inc.total !== m.total) {
+      // A chunk from the middle of a snapshot we are not receiving: ask for it from the start.
+      this.send({ type: 'snapResp', to: m.from, index: meta.index, offset: 0, reject: false });
+      return;
+    }
+    if (m.offset === inc.offset) {
+      inc.parts.push(m.chunk);
+      inc.offset += m.chunk.length;
+    }
+    if (inc.offset < inc.total) {
+      this.send({ type: 'snapResp', to: m.from, index: meta.index, offset: inc.offset, reject: false });
+      return;
+    }
+    this.incoming = null;
+    this.installSnapshot({ meta, data: concat(inc.parts, inc.total) }, m.from);
+  }
+
+  private installSnapshot(snap: Snapshot, from: NodeId): void {
+    const { index, term } = snap.meta;
+    if (this.log.matchTerm(index, term)) {
+      // Our log already holds the snapshot's last entry: keep the log, just commit up to it.
+      this.log.commitTo(index);
+      this.send({ type: 'appResp', to: from, index: this.log.lastIndex(), reject: false, hintIndex: 0, hintTerm: 0 });
+      return;
+    }
+    this.log.restoreSnapshot(snap);
+    this.snapshot = snap;
+    this.receivedSnapshot = snap;
+    // A local compaction not yet persisted is older than this snapshot (it covered at most our
+    // commit index): writing it after the snapshot would put a gap before the new log.
+    this.compaction = null;
+    this.membership = { conf: snap.meta.conf, index };
+    this.membershipDirty = true;
+    this.stats.snapshotsInstalled++;
+    this.send({ type: 'appResp', to: from, index, reject: false, hintIndex: 0, hintTerm: 0 });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Leader: proposals, replication, commit
+
+  private proposeEntry(type: EntryType, data: Uint8Array): ProposeResult {
+    if (this.role === 'leader') return this.leaderPropose(type, data);
+    if (data.length > this.config.maxProposalBytes) return { ok: false, reason: 'too-large' };
+    if (this.leader === null) return { ok: false, reason: 'no-leader' };
+    this.forwards.push({ type, data });
+    return { ok: true, forwarded: true };
+  }
+
+  private leaderPropose(type: EntryType, data: Uint8Array): ProposeResult {
+    if (this.leadTransferee !== null) return { ok: false, reason: 'transferring' };
+    if (data.length > this.config.maxProposalBytes) return { ok: false, reason: 'too-large' };
+    if (this.uncommittedBytes + data.length > this.config.maxUncommittedBytes) return { ok: false, reason: 'overloaded' };
+    if (type === 'conf') {
+      if (this.pendingConfIndex > this.log.applied) return { ok: false, reason: 'conf-pending' };
+      const cc = decodeConfChange(data);
+      if (!cc.ok || 'error' in applyConfChange(this.membership.conf, cc.value)) return { ok: false, reason: 'invalid-conf' };
+    }
+    this.appendEntries([{ type, data }]);
+    const index = this.log.lastIndex();
+    if (type === 'conf') this.pendingConfIndex = index;
+    this.broadcastPending = true;
+    return { ok: true, index, term: this.term };
+  }
+
+  private appendEntries(items: readonly { type: EntryType; data: Uint8Array }[]): void {
+    let index = this.log.lastIndex();
+    const entries: Entry[] = items.map((it) => {
+      this.uncommittedBytes += it.data.length;
+      return { index: ++index, term: this.term, type: it.type, time: this.now, data: it.data };
+    });
+    this.log.append(entries);
+  }
+
+  /** Send what accumulated (new entries, a new commit index) once per Ready: this is the batching. */
+  private flushBroadcast(): void {
+    if (this.forwards.length > 0) {
+      if (this.leader !== null && this.role !== 'leader') this.send({ type: 'prop', to: this.leader, entries: this.forwards });
+      else this.stats.droppedProposals += this.forwards.length;
+      this.forwards = [];
+    }
+    if (!this.broadcastPending) return;
+    this.broadcastPending = false;
+    if (this.role !== 'leader') return;
+    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id, true);
+  }
+
+  /**
+   * Send `to` the entries it lacks, as many messages as its flow control allows (pipelining).
+   * With `sendIfEmpty`, an empty append still goes out to carry the commit index.
+   */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean): void {
+    const pr = this.progress.get(to);
+    if (!pr) return;
+    for (let first = true; ; first = false) {
+      if (pr.isPaused()) return;
+      const prevIndex = pr.next - 1;
+      const prevTerm = this.log.term(prevIndex);
+      const entries = this.log.slice(pr.next, this.config.maxMsgBytes);
+      if (prevTerm === undefined || entries === undefined) return this.startSnapshot(to, pr);
+      if (entries.length === 0 && !(sendIfEmpty && first)) return;
+      this.send({ type: 'app', to, prevIndex, prevTerm, entries, commit: this.log.committed });
+      pr.sentEntries(prevIndex + entries.length, entries.length);
+      if (entries.length === 0 || pr.state !== 'replicate') return;
+    }
+  }
+
+  private startSnapshot(to: NodeId, pr: Progress): void {
+    if (!pr.recentActive || !this.snapshot) return; // don't stream a snapshot into the void
+    pr.becomeSnapshot(this.snapshot);
+    this.stats.snapshotsSent++;
+    this.sendSnapshotChunk(to, pr);
+  }
+
+  private sendSnapshotChunk(to: NodeId, pr: Progress): void {
+    const snap = pr.snapshot;
+    if (!snap) return;
+    const total = snap.data.length;
+    const end = Math.min(total, pr.snapOffset + this.config.snapshotChunkBytes);
+    this.send({ type: 'snap', to, meta: snap.meta, offset: pr.snapOffset, total, chunk: snap.data.subarray(pr.snapOffset, end) });
+  }
+
+  private bcastHeartbeat(ctx: string): void {
+    for (const [id, pr] of this.progress) {
+      if (id === this.id) continue;
+      this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), ctx });
+    }
+  }
+
+  private onAppendResp(m: AppendResponse, pr: Progress): void {
+    if (m.reject) {
+      let hint = m.hintIndex;
+      if (m.hintTerm > 0) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
+      if (pr.maybeDecrTo(m.index, hint)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppend(m.from, false);
+      }
+      return;
+    }
+    if (m.index > this.log.lastIndex()) return void this.stats.droppedMalformed++;
+    const wasPaused = pr.isPaused();
+    if (pr.maybeUpdate(m.index)) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+      else if (pr.state === 'snapshot' && pr.snapshot && pr.match >= pr.snapshot.meta.index) {
+        pr.becomeProbe();
+        pr.becomeReplicate();
+      } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+      if (this.maybeCommit()) this.broadcastPending = true;
+      if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+        this.send({ type: 'timeoutNow', to: m.from });
+      }
+    } else if (!wasPaused) {
+      return;
+    }
+    this.sendAppend(m.from, false);
+  }
+
+  private onHeartbeatResp(m: HeartbeatResponse, pr: Progress): void {
+    pr.probeSent = false;
+    if (pr.stalledRounds >= 2) pr.becomeProbe();
+    if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr);
+    else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
+    if (m.ctx === '' || pr.isLearner) return;
+    const acks = this.reads.acksOf(m.ctx);
+    if (!acks) return;
+    this.reads.ack(m.ctx, m.from);
+    let voters = 0;
+    for (const v of this.membership.conf.voters) if (acks.has(v)) voters++;
+    if (voters >= quorumSize(this.membership.conf.voters.length)) {
+      for (const r of this.reads.releaseThrough(m.ctx)) this.answerRead(r.ctx, r.index, r.from);
+    }
+  }
+
+  private onSnapshotResp(m: SnapshotResponse, pr: Progress): void {
+    if (pr.state !== 'snapshot' || !pr.snapshot || pr.snapshot.meta.index !== m.index) return;
+    if (m.reject) {
+      pr.becomeProbe();
+      return;
+    }
+    // Send only on news: a repeated acknowledgement (of a chunk that was re-sent after a heartbeat)
+    // must not trigger another send, or duplicates would multiply. Lost chunks are re-sent on the
+    // next heartbeat response; a follower that lost its partial copy answers with offset 0.
+    const offset = Math.min(m.offset, pr.snapshot.data.length);
+    if (offset === pr.snapOffset) return;
+    pr.snapOffset = offset;
+    if (offset < pr.snapshot.data.length) this.sendSnapshotChunk(m.from, pr);
+  }
+
+  /** Commit the highest index a majority holds, if it is of this term (section 3.6.2, Figure 3.7). */
+  private maybeCommit(): boolean {
+    const matches: number[] = [];
+    for (const v of this.membership.conf.voters) matches.push(this.progress.get(v)?.match ?? 0);
+    const idx = committedIndex(matches);
+    if (idx <= this.log.committed || this.log.term(idx) !== this.term) return false;
+    const before = this.log.committed;
+    this.log.commitTo(idx);
+    for (let i = before + 1; i <= idx; i++) this.uncommittedBytes -= (this.log.entry(i)?.data.length ?? 0);
+    if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
+    this.releaseDeferredReads();
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Linearizable reads (section 6.4)
+
+  private leaderRead(ctx: string, from: NodeId): void {
+    if (this.log.term(this.log.committed) !== this.term) {
+      this.deferredReads.push({ ctx, from });
+      return;
+    }
+    if (this.membership.conf.voters.length === 1) {
+      this.answerRead(ctx, this.log.committed, from);
+      return;
+    }
+    if (this.reads.add(ctx, this.log.committed, from, this.id)) this.bcastHeartbeat(ctx);
+  }
+
+  private releaseDeferredReads(): void {
+    if (this.deferredReads.length === 0 || this.log.term(this.log.committed) !== this.term) return;
+    const reads = this.deferredReads;
+    this.deferredReads = [];
+    for (const r of reads) this.leaderRead(r.ctx, r.from);
+  }
+
+  private answerRead(ctx: string, index: number, from: NodeId): void {
+    if (from === this.id) this.readStates.push({ ctx, index });
+    else this.send({ type: 'readIndexResp', to: from, ctx, index, reject: false });
+  }
+
+  private failRead(ctx: string, from: NodeId): void {
+    if (from === this.id) this.readFailures.push({ ctx, reason: 'not-leader' });
+    else this.send({ type: 'readIndexResp', to: from, ctx, index: 0, reject: true });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Membership
+
+  private applyConfEntry(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    if (!cc.ok) return; // the leader validated it; a bad one can only be a no-op everywhere
+    const next = applyConfChange(this.membership.conf, cc.value);
+    if ('error' in next) return;
+    this.membership = { conf: next, index: e.index };
+    this.membershipDirty = true;
+    if (this.role !== 'leader') return;
+    if (!isVoter(next, this.id)) {
+      // Removed or demoted: stop leading; the remaining voters elect a successor.
+      this.becomeFollower(this.term, null);
+      return;
+    }
+    const last = this.log.lastIndex();
+    for (const id of this.members()) {
+      const learner = !isVoter(next, id);
+      const pr = this.progress.get(id);
+      if (!pr) {
+        const fresh = new Progress(last + 1, this.config.maxInflight, learner);
+        fresh.recentActive = true;
+        this.progress.set(id, fresh);
+        this.broadcastPending = true;
+      } else if (pr.isLearner !== learner) {
+        const moved = new Progress(pr.next, this.config.maxInflight, learner);
+        moved.match = pr.match;
+        moved.recentActive = pr.recentActive;
+        if (pr.state === 'replicate') moved.becomeReplicate();
+        this.progress.set(id, moved);
+      }
+    }
+    for (const id of [...this.progress.keys()]) if (!isMember(next, id)) this.progress.delete(id);
+    if (this.leadTransferee !== null && !isVoter(next, this.leadTransferee)) this.leadTransferee = null;
+    // Fewer voters can mean a smaller majority: entries may commit now.
+    if (this.maybeCommit()) this.broadcastPending = true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private send(m: Outgoing): void {
+    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+  }
+}
+
+/**
+ * True for messages that depend on nothing this node is about to persist: a leader's replication
+ * traffic and forwarded requests. Votes, vote requests and acknowledgements must wait for the
+ * write, or a crash could take back what they promised.
+ */
+export function sendableBeforePersist(m: Message): boolean {
+  switch (m.type) {
+    case 'app':
+    case 'heartbeat':
+    case 'snap':
+    case 'timeoutNow':
+    case 'prop':
+    case 'readIndex':
+    case 'readIndexResp':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}

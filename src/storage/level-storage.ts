@@ -1,0 +1,453 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Level } from 'level';
+import {
+  CodecError,
+  decodeEntry,
+  decodeHardState,
+  decodeMembership,
+  decodeSnapshot,
+  decodeUint,
+  encodeHardState,
+  encodeMembership,
+  encodeUint,
+  Writer,
+  writeEntryTo,
+  writeSnapshotTo,
+} from '../raft/codec.js';
+import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
+import {
+  CRC_BYTES,
+  ENTRY_KEY_BYTES,
+  FORMAT_KEY,
+  HARD_STATE_KEY,
+  KIND_ENTRY,
+  KIND_FORMAT,
+  KIND_HARD_STATE,
+  KIND_MEMBERSHIP,
+  KIND_SNAPSHOT,
+  MEMBERSHIP_KEY,
+  SNAPSHOT_KEY,
+  STORE_FORMAT_VERSION,
+  entryKey,
+  entryKeyIndex,
+  keyHex,
+  putEntryKey,
+  seal,
+  stampCrc,
+  unseal,
+} from './keys.js';
+
+/** The durable part of a Ready: what one save() writes in one synced batch. */
+export type StorageUpdate = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
+
+/** Anything wrong with a store: its message always starts with `meshrun storage <dir>:`. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    readonly dir: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`meshrun storage ${dir}: ${problem}`, options);
+  }
+}
+
+type Db = Level<Uint8Array, Uint8Array>;
+type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+
+const EMPTY_HARD_STATE: HardState = { term: 0, vote: null, commit: 0 };
+
+/** The shape of the stored log, kept in memory so a save knows which keys to delete. */
+interface LogShape {
+  snapIndex: number;
+  snapTerm: number;
+  lastIndex: number;
+  /** Term of each stored entry: terms[k] belongs to index snapIndex + 1 + k. */
+  terms: number[];
+}
+
+function lastTermOf(log: LogShape): number {
+  return log.terms.length > 0 ? (log.terms[log.terms.length - 1] as number) : log.snapTerm;
+}
+
+/**
+ * What every consistent store satisfies beyond the per-record checks, or null. Checked on open
+ * and before every write, so a store never holds something it would refuse to reopen.
+ */
+function inconsistency(log: LogShape, hs: HardState, membership: Membership | null): string | null {
+  if (hs.commit > log.lastIndex) return `commit ${hs.commit} is beyond last index ${log.lastIndex}`;
+  const lastTerm = lastTermOf(log);
+  if (lastTerm > hs.term) {
+    const what = log.terms.length > 0 ? `entry ${log.lastIndex}` : `the snapshot at ${log.snapIndex}`;
+    return `${what} has term ${lastTerm}, beyond the current term ${hs.term}`;
+  }
+  if (membership && membership.index > log.lastIndex) {
+    return `membership from index ${membership.index} is beyond last index ${log.lastIndex}`;
+  }
+  return null;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The durable Raft state of one node in LevelDB: hard state, membership, the latest snapshot and
+ * the log after it. Every save is one synced batch, so a crash leaves either all of a Ready's
+ * durable part on disk or none of it. Not safe for use by two processes (LevelDB's lock refuses
+ * the second opener).
+ */
+export class LevelStorage {
+  readonly dir: string;
+  private readonly db: Db;
+  private readonly restored: PersistedState;
+  private log: LogShape;
+  private hardState: HardState;
+  private membership: Membership | null;
+  /** Saves run one after another, each seeing the shape the previous one left. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Set by the first failed save: memory may no longer match the disk, so nothing else is written. */
+  private failure: StorageError | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(dir: string, db: Db, restored: PersistedState, log: LogShape) {
+    this.dir = dir;
+    this.db = db;
+    this.restored = restored;
+    this.log = log;
+    this.hardState = restored.hardState;
+    this.membership = restored.membership;
+  }
+
+  /**
+   * Opens (creating if needed) the store in `dir`, checks every record and loads it all. Rejects
+   * with a StorageError naming the directory and the problem on anything inconsistent.
+   */
+  static async open(dir: string): Promise<LevelStorage> {
+    const path = resolve(dir);
+    try {
+      await mkdir(path, { recursive: true });
+    } catch (err) {
+      throw new StorageError(path, `cannot create the directory (${message(err)})`, { cause: err });
+    }
+    const db: Db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StorageError(path, 'is locked: another process (or another open LevelStorage) is using it', { cause: err });
+      }
+      const detail = typeof cause?.message === 'string' ? cause.message : message(err);
+      throw new StorageError(path, `cannot open the LevelDB store (${detail})`, { cause: err });
+    }
+    try {
+      const { state, log } = await loadAll(db, path);
+      return new LevelStorage(path, db, state, log);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(path, `cannot read the store (${message(err)})`, { cause: err });
+    }
+  }
+
+  /** What was on disk when the store was opened (later saves do not change it). */
+  load(): PersistedState {
+    return this.restored;
+  }
+
+  /** First index of the stored log (the snapshot index + 1), as of the last successful save. */
+  firstIndex(): number {
+    return this.log.snapIndex + 1;
+  }
+
+  /** Last stored index (the snapshot index when no entry follows it). */
+  lastIndex(): number {
+    return this.log.lastIndex;
+  }
+
+  snapshotIndex(): number {
+    return this.log.snapIndex;
+  }
+
+  /**
+   * Makes `update` durable in one synced batch (no write at all when it holds nothing). Applied in
+   * this order: `snapshot` replaces the snapshot and the whole log; `compaction` replaces the
+   * snapshot and drops entries up to its index (ignored when not newer than the snapshot then
+   * stored, as when a leader's snapshot arrived after compact() in the same Ready); `entries`
+   * starting at i replace every stored entry from i on; `hardState` and `membership` overwrite.
+   * Concurrent calls are queued. After any rejected save the store is unusable: every later save
+   * rejects with that same error.
+   */
+  save(update: StorageUpdate): Promise<void> {
+    if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
+    const done = this.tail.then(() => this.write(update));
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Waits for queued saves, then releases the LevelDB lock. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.tail.then(() => this.db.close());
+    return this.closing;
+  }
+
+  private async write(update: StorageUpdate): Promise<void> {
+    if (this.failure) throw this.failure;
+    let plan: Plan;
+    try {
+      plan = this.plan(update);
+    } catch (err) {
+      const problem = err instanceof PlanRefusal ? err.message : `refused to write: ${message(err)}`;
+      this.failure = new StorageError(this.dir, problem, { cause: err instanceof CodecError ? err : undefined });
+      throw this.failure;
+    }
+    if (plan.ops.length === 0) return;
+    try {
+      await this.db.batch(plan.ops, { sync: true });
+    } catch (err) {
+      this.failure = new StorageError(this.dir, `write failed (${message(err)})`, { cause: err });
+      throw this.failure;
+    }
+    this.log = plan.log;
+    this.hardState = plan.hardState;
+    this.membership = plan.membership;
+  }
+
+  /** The batch for `u` and the shape the store will have once it is written. Throws on nonsense. */
+  private plan(u: StorageUpdate): Plan {
+    const ops: BatchOp[] = [];
+    const cur = this.log;
+    let snapIndex = cur.snapIndex;
+    let snapTerm = cur.snapTerm;
+    let lastIndex = cur.lastIndex;
+    // Copy-on-write: the common append-only save pushes onto a fresh tail instead of copying.
+    let base = cur.terms;
+    let keep = base.length;
+    const deleteEntries = (from: number, to: number) => {
+      for (let i = from; i <= to; i++) ops.push({ type: 'del', key: entryKey(i) });
+    };
+
+    if (u.snapshot) {
+      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(u.snapshot) });
+      deleteEntries(snapIndex + 1, lastIndex);
+      snapIndex = u.snapshot.meta.index;
+      snapTerm = u.snapshot.meta.term;
+      lastIndex = snapIndex;
+      base = [];
+      keep = 0;
+    }
+
+    const c = u.compaction;
+    if (c && c.meta.index > snapIndex) {
+      const at = c.meta.index;
+      if (at <= lastIndex) {
+        const t = base[at - snapIndex - 1];
+        if (t !== c.meta.term) throw new PlanRefusal(`compaction at ${at} has term ${c.meta.term} but entry ${at} has term ${String(t)}`);
+      }
+      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(c) });
+      deleteEntries(snapIndex + 1, Math.min(at, lastIndex));
+      base = at < lastIndex ? base.slice(at - snapIndex, keep) : [];
+      keep = base.length;
+      lastIndex = Math.max(lastIndex, at);
+      snapIndex = at;
+      snapTerm = c.meta.term;
+    }
+
+    const added: number[] = [];
+    const entries = u.entries;
+    const firstEntry = entries[0];
+    if (firstEntry) {
+      const first = firstEntry.index;
+      if (!Number.isSafeInteger(first) || first <= snapIndex) {
+        throw new PlanRefusal(`refused to write entry ${String(first)}: at or below the snapshot index ${snapIndex}`);
+      }
+      if (first > lastIndex + 1) throw new PlanRefusal(`refused to write entry ${first}: the log would have a gap after ${lastIndex}`);
+      keep = first - snapIndex - 1;
+      let prevTerm = keep > 0 ? (base[keep - 1] as number) : snapTerm;
+      for (let k = 0; k < entries.length; k++) {
+        const e = entries[k] as Entry;
+        if (e.index !== first + k) throw new PlanRefusal(`refused to write entries: ${String(e.index)} at position ${k}, expected ${first + k}`);
+        if (!(e.term >= prevTerm)) throw new PlanRefusal(`refused to write entry ${e.index}: term ${String(e.term)} is below the previous term ${prevTerm}`);
+        prevTerm = e.term;
+        added.push(e.term);
+      }
+      const newLast = first + entries.length - 1;
+      deleteEntries(newLast + 1, lastIndex);
+      putEntries(ops, entries);
+      lastIndex = newLast;
+    }
+
+    const hardState = u.hardState ?? this.hardState;
+    const membership = u.membership ?? this.membership;
+    if (u.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: seal(HARD_STATE_KEY, encodeHardState(u.hardState)) });
+    if (u.membership) ops.push({ type: 'put', key: MEMBERSHIP_KEY, value: seal(MEMBERSHIP_KEY, encodeMembership(u.membership)) });
+
+    const log: LogShape = { snapIndex, snapTerm, lastIndex, terms: joinTerms(base, keep, added) };
+    const problem = inconsistency(log, hardState, membership);
+    if (problem) throw new PlanRefusal(`refused to write: ${problem}`);
+    return { ops, log, hardState, membership };
+  }
+}
+
+interface Plan {
+  readonly ops: BatchOp[];
+  readonly log: LogShape;
+  readonly hardState: HardState;
+  readonly membership: Membership | null;
+}
+
+/** A save that would leave the store inconsistent: refused before anything is written. */
+class PlanRefusal extends Error {}
+
+function joinTerms(base: number[], keep: number, added: number[]): number[] {
+  // Appending at the end (the hot path) extends the live array in place instead of copying the
+  // whole log's terms. That is safe before the write lands: nothing reads past lastIndex, which
+  // only moves once the write succeeds, and a failed or refused save ends the store's use.
+  const out = keep === base.length ? base : base.slice(0, keep);
+  for (const t of added) out.push(t);
+  return out;
+}
+
+function sealSnapshot(s: Snapshot): Uint8Array {
+  const w = new Writer(s.data.length + 64);
+  w.raw(new Uint8Array(CRC_BYTES));
+  writeSnapshotTo(w, s);
+  const value = w.finish();
+  stampCrc(SNAPSHOT_KEY, value);
+  return value;
+}
+
+/** All keys in one buffer and all values in another: two allocations however many entries. */
+function putEntries(ops: BatchOp[], entries: readonly Entry[]): void {
+  const keys = new Uint8Array(entries.length * ENTRY_KEY_BYTES);
+  let size = 0;
+  for (const e of entries) size += e.data.length + 40;
+  const w = new Writer(size);
+  const ends = new Array<number>(entries.length);
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k] as Entry;
+    putEntryKey(keys, k * ENTRY_KEY_BYTES, e.index);
+    w.raw(new Uint8Array(CRC_BYTES));
+    writeEntryTo(w, e);
+    ends[k] = w.length;
+  }
+  // Views are taken only now: the writer may have moved its buffer while growing.
+  const all = w.finish();
+  let start = 0;
+  for (let k = 0; k < entries.length; k++) {
+    const end = ends[k] as number;
+    const key = keys.subarray(k * ENTRY_KEY_BYTES, (k + 1) * ENTRY_KEY_BYTES);
+    const value = all.subarray(start, end);
+    stampCrc(key, value);
+    ops.push({ type: 'put', key, value });
+    start = end;
+  }
+}
+
+async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape }> {
+  // Annotated so that calls narrow types: TypeScript only does that for declared never-returners.
+  const fail: (problem: string) => never = (problem) => {
+    throw new StorageError(dir, problem);
+  };
+  let sawFormat = false;
+  let sawAny = false;
+  let hardState: HardState = EMPTY_HARD_STATE;
+  let membership: Membership | null = null;
+  let snapshot: Snapshot | null = null;
+  const entries: Entry[] = [];
+  const terms: number[] = [];
+
+  const it = db.iterator();
+  try {
+    for (;;) {
+      const batch = await it.nextv(1024);
+      if (batch.length === 0) break;
+      for (const [key, value] of batch) {
+        const kind = key[0];
+        if (!sawAny) {
+          sawAny = true;
+          // The format record sorts first, so it is checked before anything it governs is read.
+          if (kind !== KIND_FORMAT) fail(`has no format version record (first key ${keyHex(key)}): not a meshrun store, or damaged`);
+        }
+        if (kind === KIND_ENTRY) {
+          const index = entryKeyIndex(key);
+          if (index === null) fail(`has a malformed entry key ${keyHex(key)}`);
+          const payload = unseal(key, value);
+          if (!payload) fail(`entry ${index} is corrupt (checksum mismatch)`);
+          const d = decodeEntry(payload);
+          if (!d.ok) fail(`entry ${index} is corrupt (${d.error})`);
+          const e = d.value;
+          if (e.index !== index) fail(`entry ${index} is corrupt (it holds index ${e.index})`);
+          const prev = entries[entries.length - 1];
+          if (prev) {
+            if (index !== prev.index + 1) fail(`log has a gap: entry ${index} follows ${prev.index}`);
+            if (e.term < prev.term) fail(`entry ${index} has term ${e.term}, below entry ${prev.index}'s term ${prev.term}`);
+          }
+          entries.push(e);
+          terms.push(e.term);
+          continue;
+        }
+        if (key.length !== 1) fail(`has an unknown record with key ${keyHex(key)}`);
+        const payload = unseal(key, value);
+        switch (kind) {
+          case KIND_FORMAT: {
+            if (!payload) fail('format version record is corrupt (checksum mismatch)');
+            const v = decodeUint(payload);
+            if (!v.ok) fail(`format version record is corrupt (${v.error})`);
+            if (v.value !== STORE_FORMAT_VERSION) fail(`format version ${v.value} is not supported (expected ${STORE_FORMAT_VERSION})`);
+            sawFormat = true;
+            break;
+          }
+          case KIND_HARD_STATE: {
+            if (!payload) fail('hard state is corrupt (checksum mismatch)');
+            const d = decodeHardState(payload);
+            if (!d.ok) fail(`hard state is corrupt (${d.error})`);
+            hardState = d.value;
+            break;
+          }
+          case KIND_MEMBERSHIP: {
+            if (!payload) fail('membership is corrupt (checksum mismatch)');
+            const d = decodeMembership(payload);
+            if (!d.ok) fail(`membership is corrupt (${d.error})`);
+            membership = d.value;
+            break;
+          }
+          case KIND_SNAPSHOT: {
+            if (!payload) fail('snapshot is corrupt (checksum mismatch)');
+            const d = decodeSnapshot(payload);
+            if (!d.ok) fail(`snapshot is corrupt (${d.error})`);
+            snapshot = d.value;
+            break;
+          }
+          default:
+            fail(`has an unknown record with key ${keyHex(key)}`);
+        }
+      }
+    }
+  } finally {
+    await it.close();
+  }
+
+  if (!sawFormat) {
+    // Only a brand-new store gets here; anything else failed on its first key above.
+    await db.put(FORMAT_KEY, seal(FORMAT_KEY, encodeUint(STORE_FORMAT_VERSION)), { sync: true });
+  }
+
+  const snap = snapshot as Snapshot | null;
+  const snapIndex = snap ? snap.meta.index : 0;
+  const snapTerm = snap ? snap.meta.term : 0;
+  const first = entries[0];
+  if (first) {
+    if (first.index <= snapIndex) fail(`entry ${first.index} is covered by the snapshot at ${snapIndex} but was not deleted`);
+    if (first.index !== snapIndex + 1) {
+      fail(`log has a gap: entry ${first.index} follows ${snap ? `the snapshot at ${snapIndex}` : 'the start of the log (0)'}`);
+    }
+    if (first.term < snapTerm) fail(`entry ${first.index} has term ${first.term}, below the snapshot's term ${snapTerm}`);
+  }
+  const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + entries.length, terms };
+  const problem = inconsistency(log, hardState, membership);
+  if (problem) fail(problem);
+  return { state: { hardState, membership, snapshot: snap, entries }, log };
+}
