@@ -29,8 +29,3 @@ export function isVoter(conf: ConfState, id: NodeId): boolean {
 export function isMember(conf: ConfState, id: NodeId): boolean {
   return conf.voters.includes(id) || conf.learners.includes(id);
 }
-
-export function sameConf(a: ConfState, b: ConfState): boolean {
-  const eq = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((v) => y.includes(v));
-  return eq(a.voters, b.voters) && eq(a.learners, b.learners);
-}

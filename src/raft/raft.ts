@@ -482,11 +482,26 @@ export class RaftNode {
   // ------------------------------------------------------------------------------------------
   // Step: term rules first (section 3.3), then by role and message type.
 
+  /**
+   * Whether a message from `m.from` may be processed. A node that is behind may not know yet
+   * that the sender joined (it missed a membership change), so what a leader or a candidate
+   * sends is judged by term and log instead of by our view of the membership. Answers and
+   * forwarded requests come only from members we asked or lead: from anyone else they are
+   * stray (a removed node, a foreign cluster) and dropped.
+   */
   private acceptsFrom(m: Message): boolean {
     if (isMember(this.membership.conf, m.from)) return true;
-    // A node that is behind may not know the current leader yet (it joined, or missed a
-    // membership change): traffic that only a leader sends is judged by term instead.
-    return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap' || m.type === 'readIndexResp';
+    switch (m.type) {
+      case 'app':
+      case 'heartbeat':
+      case 'snap':
+      case 'timeoutNow':
+      case 'readIndexResp':
+      case 'vote':
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** Returns false when the message must be ignored. */
@@ -566,12 +581,17 @@ export class RaftNode {
   }
 
   private onVote(m: VoteRequest): void {
-    // Learners never vote; a node votes once per term, only for a log at least as up to date.
+    // A node votes once per term, only for a log at least as up to date (section 3.6.1). It
+    // answers even when its own, possibly stale, view calls it a learner or does not list the
+    // candidate: membership changes take effect when applied, so a lagging node may not know yet
+    // that it was promoted or that the candidate joined, and refusing would deadlock elections.
+    // Whether the vote counts is the candidate's call: it tallies only the voters it knows, so a
+    // learner's vote never elects anyone.
     const canVote =
       this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
       (m.pre && m.term > this.term);
-    if (isVoter(this.membership.conf, this.id) && canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
       this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false });
       if (!m.pre) {
         this.electionElapsed = 0;

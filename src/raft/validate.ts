@@ -1,4 +1,4 @@
-import type { Entry, Message, SnapshotMeta } from './types.js';
+import type { Entry, SnapshotMeta } from './types.js';
 
 // Structural and semantic checks on a message before the core trusts it. A message can come
 // from a buggy or hostile peer, or from a decoder that accepted something odd: whatever it is,
@@ -93,8 +93,4 @@ export function messageProblem(m: unknown): string | null {
     default:
       return 'unknown message type';
   }
-}
-
-export function isMessage(m: unknown): m is Message {
-  return messageProblem(m) === null;
 }

@@ -168,7 +168,7 @@ describe('term rules', () => {
   const kinds: Kind[] = ['heartbeat', 'app', 'appResp', 'vote'];
   for (const role of roles) {
     for (const kind of kinds) {
-      it(`a ${role} that receives a ${kind} of a higher term adopts the term and becomes a follower`, () => {
+      it(`a ${role} that receives ${kind === 'heartbeat' || kind === 'vote' ? 'a' : 'an'} ${kind} of a higher term adopts the term and becomes a follower`, () => {
         const net = setup(role);
         net.node('a').step(higher(kind, net));
         const s = net.status('a');

@@ -467,12 +467,10 @@ export class Network {
 
   /** Tick until some node among `among` (default: all live nodes) is leader; returns its id. */
   tickUntilLeader(max = 200, among?: readonly NodeId[]): NodeId {
-    let found: NodeId | null = null;
-    this.tickUntil(() => {
-      found = this.leader(among);
-      return found !== null;
-    }, max);
-    return found as unknown as NodeId;
+    this.tickUntil(() => this.leader(among) !== null, max);
+    const found = this.leader(among);
+    if (found === null) throw new Error('no leader');
+    return found;
   }
 
   /** campaign() on `id` and stabilize; returns whether it became leader. */

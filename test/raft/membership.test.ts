@@ -32,13 +32,17 @@ describe('learners', () => {
     expect(net.sent.filter((m) => m.from === 'd')).toEqual([]);
   });
 
-  it('a learner never votes', () => {
-    const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d'], config: RAW });
-    net.node('d').step(msg.vote('a', 'd', 1, 0, 0));
-    net.node('d').step(msg.vote('b', 'd', 2, 5, 1, { pre: true }));
-    const out = net.collect('d');
-    expect(out.filter(isType('voteResp')).filter((m) => !m.reject)).toEqual([]);
-    expect(net.peer('d').storage.hardState.vote).toBeNull();
+  it('a learner\'s vote never counts toward an election', () => {
+    const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d', 'e'], config: RAW });
+    net.crash('b');
+    net.crash('c');
+    net.node('a').campaign();
+    net.collect('a');
+    // Even if the learners' grants reach the candidate, a and two learners are not a majority of voters.
+    net.node('a').step(msg.voteResp('d', 'a', 1, false));
+    net.node('a').step(msg.voteResp('e', 'a', 1, false));
+    net.collect('a');
+    expect(net.status('a').role).toBe('candidate');
   });
 
   it('candidates do not ask learners for votes', () => {
@@ -187,20 +191,70 @@ describe('membership changes', () => {
     expect(net.items('c')).toEqual(['z']);
   });
 
-  it('a demoted voter stops voting', () => {
+  it('a demoted voter is no longer asked for its vote and no longer campaigns', () => {
     const net = cluster(3, { config: RAW });
     net.elect('a');
     net.proposeConfChange('a', { type: 'addLearner', node: 'c' });
     net.stabilize();
     net.tickAll(2);
     expect(confOf(net, 'c')).toEqual({ voters: ['a', 'b'], learners: ['c'] });
-    net.node('c').step(msg.vote('b', 'c', 5, 100, 1));
-    expect(net.collect('c').filter(isType('voteResp')).filter((m) => !m.reject)).toEqual([]);
+    // With b down, a (voters {a, b}) cannot be re-elected with c's help.
+    net.crash('b');
+    net.crash('a');
+    net.restart('a');
+    net.stabilize(); // re-apply the log first: a node does not campaign with a membership change pending apply
+    net.clearTrace();
+    net.node('a').campaign();
+    net.stabilize();
+    expect(net.status('a').role).toBe('candidate');
+    expect(net.sent.filter((m) => m.type === 'vote' && m.to === 'c')).toEqual([]);
     net.tickAll(5 * net.peer('c').config.electionTicks, { only: ['c'] });
     expect(net.status('c').role).toBe('follower');
+    expect(net.sent.filter((m) => m.type === 'vote' && m.from === 'c')).toEqual([]);
   });
 
-  it('a removed node that did not hear of its removal cannot disturb the cluster; its messages are dropped and counted', () => {
+  it('a learner promoted while it was cut off still votes, so the cluster survives the loss of one voter', () => {
+    // Voters {a, b}, learner c. The promotion of c commits on a and b while c is cut off; then a
+    // crashes. Under {a, b, c}, b and c are a majority and b's log is the more up to date: b must be
+    // able to win with c's vote although c has not applied (or even received) its promotion yet.
+    // (etcd-io/raft: TestLearnerCanVote — a learner answers vote requests; whether its vote counts
+    // is up to the candidate's configuration.)
+    const net = new Network({ voters: ['a', 'b'], learners: ['c'], seed: 3 });
+    net.elect('a');
+    net.isolate('c');
+    expect(net.proposeConfChange('a', { type: 'addVoter', node: 'c' }).ok).toBe(true);
+    net.stabilize();
+    expect(confOf(net, 'b').voters).toEqual(['a', 'b', 'c']);
+    expect(confOf(net, 'c').learners).toEqual(['c']);
+    net.crash('a');
+    net.heal();
+    const leader = net.tickUntilLeader(30 * net.peer('b').config.electionTicks);
+    expect(leader).toBe('b');
+    net.tickAll(2);
+    expect(confOf(net, 'c').voters).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a node that applied its own removal still votes for a candidate that has not applied it yet', () => {
+    // Voters {a, b}; b leads and removes itself. The message telling a that the removal committed is
+    // lost, so a still runs on {a, b}: it can only be elected with b's vote, and only once elected
+    // can it learn (commit and apply) that it is now alone. If b refuses because it is no longer a
+    // voter in its own view, the cluster is stuck for good.
+    const net = new Network({ voters: ['a', 'b'], config: RAW, seed: 6 });
+    net.elect('b');
+    const lost = net.dropIf((m) => m.type === 'app' && m.from === 'b' && m.to === 'a' && m.commit >= 2);
+    expect(net.proposeConfChange('b', { type: 'remove', node: 'b' })).toMatchObject({ ok: true, index: 2 });
+    net.stabilize();
+    lost();
+    expect(net.status('b').role).toBe('follower');
+    expect(confOf(net, 'b').voters).toEqual(['a']);
+    expect(confOf(net, 'a').voters).toEqual(['a', 'b']);
+    const leader = net.tickUntilLeader(30 * net.peer('a').config.electionTicks);
+    expect(leader).toBe('a');
+    net.tickAll(2);
+    expect(confOf(net, 'a').voters).toEqual(['a']);
+  });
+
+  it('a removed node that did not hear of its removal cannot disturb the cluster', () => {
     const net = cluster(3, { seed: 9 });
     net.elect('a');
     net.isolate('c');
@@ -209,11 +263,11 @@ describe('membership changes', () => {
     expect(confOf(net, 'a').voters).toEqual(['a', 'b']);
     expect(confOf(net, 'c').voters).toEqual(['a', 'b', 'c']);
     net.heal();
-    const before = net.node('a').stats.droppedUnknownNode + net.node('b').stats.droppedUnknownNode;
     net.tickAll(10 * net.peer('a').config.electionTicks);
+    // c keeps campaigning, but a and b hear their leader and ignore it (CheckQuorum lease).
     expect(net.leader()).toBe('a');
     expect(net.status('a').term).toBe(1);
-    expect(net.node('a').stats.droppedUnknownNode + net.node('b').stats.droppedUnknownNode).toBeGreaterThan(before);
+    expect(net.status('b').term).toBe(1);
   });
 
   it('a joining node accepts the log from a leader its own (stale) membership does not know yet', () => {

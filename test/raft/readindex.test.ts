@@ -144,6 +144,23 @@ describe('ReadIndex', () => {
     held.release();
   });
 
+  it('a learner can ask for a read, but learners\' acknowledgements do not confirm one', () => {
+    const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
+    net.elect('a');
+    net.propose('a', 'x');
+    net.stabilize();
+    net.node('d').readIndex('rd');
+    net.stabilize();
+    expect(net.peer('d').readStates).toEqual([{ ctx: 'rd', index: 2 }]);
+    // Only learners can answer a's heartbeats now: a + d + e are three of five members but one voter.
+    net.crash('b');
+    net.crash('c');
+    net.node('a').readIndex('ra');
+    net.stabilize();
+    net.tickAll(3, { only: ['a', 'd', 'e'] });
+    expect(net.peer('a').readStates).toEqual([]);
+  });
+
   it('a read with no known leader fails at once with no-leader', () => {
     const net = cluster(3);
     net.node('a').readIndex('r');

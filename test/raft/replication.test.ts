@@ -36,13 +36,14 @@ describe('commit', () => {
     net.propose('a', 'x');
     // a persists and sends its Ready, but has not called advance() yet when b and c acknowledge.
     const rd = net.beginReady('a');
-    expect(rd?.entries.map((e) => e.index)).toEqual([2]);
+    if (!rd) throw new Error('a had nothing ready');
+    expect(rd.entries.map((e) => e.index)).toEqual([2]);
     net.deliverAll();
     for (const id of ['b', 'c']) net.processReady(id);
     net.deliverAll();
     // b and c are two of five: a's own copy does not count until advance() says it is durable.
     expect(net.status('a').commit).toBe(1);
-    net.endReady('a', rd!);
+    net.endReady('a', rd);
     net.stabilize();
     expect(net.status('a').commit).toBe(2);
     for (const id of net.ids) expect(net.items(id)).toEqual(['x']);

@@ -157,17 +157,15 @@ describe('malformed messages', () => {
 
 describe('messages from unknown nodes', () => {
   const stranger = 'zz';
-  const cases: [string, (to: string, net: Network) => Message][] = [
-    ['a vote request of a higher term', (to, net) => msg.vote(stranger, to, 9, net.status(to).lastIndex + 10, 5)],
-    ['a pre-vote request', (to) => msg.vote(stranger, to, 9, 100, 5, { pre: true })],
+  // Answers and forwarded requests come only from members: from anyone else they are stray.
+  const stray: [string, (to: string, net: Network) => Message][] = [
     ['a vote response', (to) => msg.voteResp(stranger, to, 1, false)],
     ['an append response', (to) => msg.appResp(stranger, to, 1, 2)],
     ['a heartbeat response', (to) => msg.heartbeatResp(stranger, to, 1)],
     ['a forwarded proposal', (to) => ({ type: 'prop', from: stranger, to, term: 1, entries: [{ type: 'normal', data: bytes('evil') }] })],
     ['a forwarded read', (to) => ({ type: 'readIndex', from: stranger, to, term: 1, ctx: 'r' })],
-    ['a timeoutNow', (to) => ({ type: 'timeoutNow', from: stranger, to, term: 1 })],
   ];
-  for (const [name, make] of cases) {
+  for (const [name, make] of stray) {
     it(`${name} from a node outside the membership is dropped and counted`, () => {
       const net = running();
       for (const id of ['a', 'b']) {
@@ -179,6 +177,29 @@ describe('messages from unknown nodes', () => {
         expect(snapshotOf(net, id)).toEqual(before);
       }
       net.stabilize();
+      expect(net.items('a')).toEqual(['x']);
+      expect(net.status('a').lastIndex).toBe(2);
+    });
+  }
+
+  // A lagging node may not know yet that a candidate or a leader joined, so what they send is
+  // judged by the Raft rules (term, lease, log), not by membership: a stranger gains nothing.
+  const judged: [string, (to: string, net: Network) => Message][] = [
+    ['a vote request of a higher term', (to, net) => msg.vote(stranger, to, 9, net.status(to).lastIndex + 10, 5)],
+    ['a pre-vote request', (to) => msg.vote(stranger, to, 9, 100, 5, { pre: true })],
+    ['a timeoutNow', (to) => ({ type: 'timeoutNow', from: stranger, to, term: 1 })],
+  ];
+  for (const [name, make] of judged) {
+    it(`${name} from a node outside the membership changes nothing while a leader is alive`, () => {
+      const net = running();
+      for (const id of ['a', 'b']) {
+        const node = net.node(id);
+        const before = snapshotOf(net, id);
+        expect(() => node.step(make(id, net))).not.toThrow();
+        expect(snapshotOf(net, id)).toEqual(before);
+      }
+      net.stabilize();
+      expect(net.leader()).toBe('a');
       expect(net.items('a')).toEqual(['x']);
       expect(net.status('a').lastIndex).toBe(2);
     });

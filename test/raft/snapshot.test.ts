@@ -159,6 +159,41 @@ describe('InstallSnapshot', () => {
     expect(net.items('c')).toEqual(net.items('a'));
   });
 
+  it('a follower that restarts in the middle of a transfer receives the snapshot again from the start', () => {
+    const net = laggingFollower();
+    net.heal();
+    // Let a few chunks through, then crash c: its partial copy is gone.
+    let seen = 0;
+    const stop = net.dropIf((m) => m.type === 'snap' && m.to === 'c' && ++seen > 3);
+    net.tickAll(3);
+    expect(net.node('c').stats.snapshotsInstalled).toBe(0);
+    net.crash('c');
+    stop();
+    net.restart('c');
+    net.tickAll(15);
+    expect(net.node('c').stats.snapshotsInstalled).toBe(1);
+    expect(net.items('c')).toEqual(net.items('a'));
+  });
+
+  it('a leader that compacts again during a transfer ends up installing a snapshot on the follower that it can continue from', () => {
+    const net = laggingFollower();
+    net.heal();
+    let seen = 0;
+    const held = net.hold((m) => m.type === 'snap' && m.to === 'c' && ++seen > 2);
+    net.tickAll(2);
+    for (let i = 0; i < 5; i++) net.propose('a', `more-${i}`);
+    net.stabilize();
+    net.compact('a');
+    net.stabilize();
+    held.release();
+    net.tickAll(20);
+    expect(net.items('c')).toEqual(net.items('a'));
+    expect(net.items('c')).toHaveLength(25);
+    net.propose('a', 'end');
+    net.stabilize();
+    expect(net.items('c').at(-1)).toBe('end');
+  });
+
   it('the leader restarted after compacting can still bring a lagging follower up to date', () => {
     const net = laggingFollower();
     net.crash('a');
