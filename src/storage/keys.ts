@@ -2,62 +2,75 @@ import { crc32 } from './crc32.js';
 
 // Record layout of a meshrun LevelDB store.
 //
-// Keys are a one-byte kind, and for entries the index as 8 bytes big-endian, so LevelDB's
-// bytewise key order is: format record, hard state, membership, snapshot, then the log in order.
-// Values are a 4-byte big-endian CRC-32 followed by the record's codec bytes. The CRC covers the
-// key and then the payload, so a value that ends up under another key (say an entry under the
-// wrong index) fails its check as surely as a flipped bit does.
+// Keys are a one-byte kind, and for log segments the index of the segment's first entry as 8
+// bytes big-endian, so LevelDB's bytewise key order is: format record, hard state, membership,
+// snapshot, then the log's segments in index order. Values are a 4-byte big-endian CRC-32
+// followed by the record's codec bytes. The CRC covers the key and then the payload, so a value
+// that ends up under another key (say a segment under the wrong index) fails its check as surely
+// as a flipped bit does.
+//
+// The log is stored as segments: each save writes the entries it appends as one record (the
+// codec's encodeEntries run), because LevelDB's JavaScript layer costs microseconds per batch
+// operation and a record per entry made that the biggest CPU cost of a busy node. A save that
+// rewrites the log from index i deletes every segment starting at or after i and writes its own
+// at i; a segment starting before i keeps its stored tail past i on disk, and readers treat every
+// entry a segment holds at or after the next segment's first index as superseded.
 //
 // The format record (key 0x00, payload a varint version) must keep this exact layout in every
 // future version: it is what lets an old binary refuse a newer store by name.
+//
+// Version history: 1 stored one record per entry (never deployed); 2 stores segments.
 
-export const STORE_FORMAT_VERSION = 1;
+export const STORE_FORMAT_VERSION = 2;
 
 export const KIND_FORMAT = 0x00;
 export const KIND_HARD_STATE = 0x01;
 export const KIND_MEMBERSHIP = 0x02;
 export const KIND_SNAPSHOT = 0x03;
-export const KIND_ENTRY = 0x10;
+export const KIND_SEGMENT = 0x10;
 
 export const FORMAT_KEY = Uint8Array.of(KIND_FORMAT);
 export const HARD_STATE_KEY = Uint8Array.of(KIND_HARD_STATE);
 export const MEMBERSHIP_KEY = Uint8Array.of(KIND_MEMBERSHIP);
 export const SNAPSHOT_KEY = Uint8Array.of(KIND_SNAPSHOT);
 
-export const ENTRY_KEY_BYTES = 9;
+export const SEGMENT_KEY_BYTES = 9;
 export const CRC_BYTES = 4;
+
+/**
+ * A save's entries go in one segment up to about this many payload bytes, and are split into
+ * several segments (in the same batch) past it: LevelDB copes with multi-megabyte values, but
+ * one huge value is read, checksummed and copied whole on every open.
+ */
+export const MAX_SEGMENT_BYTES = 4 << 20;
 
 const TWO_32 = 0x1_0000_0000;
 
-/** Writes the key of entry `index` into `buf` at `off` (ENTRY_KEY_BYTES bytes). */
-export function putEntryKey(buf: Uint8Array, off: number, index: number): void {
-  const hi = Math.floor(index / TWO_32);
-  const lo = index >>> 0;
-  buf[off] = KIND_ENTRY;
-  buf[off + 1] = hi >>> 24;
-  buf[off + 2] = hi >>> 16;
-  buf[off + 3] = hi >>> 8;
-  buf[off + 4] = hi;
-  buf[off + 5] = lo >>> 24;
-  buf[off + 6] = lo >>> 16;
-  buf[off + 7] = lo >>> 8;
-  buf[off + 8] = lo;
-}
-
-export function entryKey(index: number): Uint8Array {
-  const k = new Uint8Array(ENTRY_KEY_BYTES);
-  putEntryKey(k, 0, index);
+/** The key of the segment whose first entry is `first`. */
+export function segmentKey(first: number): Uint8Array {
+  const k = new Uint8Array(SEGMENT_KEY_BYTES);
+  const hi = Math.floor(first / TWO_32);
+  const lo = first >>> 0;
+  k[0] = KIND_SEGMENT;
+  k[1] = hi >>> 24;
+  k[2] = hi >>> 16;
+  k[3] = hi >>> 8;
+  k[4] = hi;
+  k[5] = lo >>> 24;
+  k[6] = lo >>> 16;
+  k[7] = lo >>> 8;
+  k[8] = lo;
   return k;
 }
 
-/** The index an entry key names, or null when it is not a well-formed entry key. */
-export function entryKeyIndex(key: Uint8Array): number | null {
-  if (key.length !== ENTRY_KEY_BYTES || key[0] !== KIND_ENTRY) return null;
+/** The first index a segment key names, or null when it is not a well-formed segment key. */
+export function segmentKeyIndex(key: Uint8Array): number | null {
+  if (key.length !== SEGMENT_KEY_BYTES || key[0] !== KIND_SEGMENT) return null;
   const b = (i: number) => key[i] as number;
   const hi = ((b(1) << 24) | (b(2) << 16) | (b(3) << 8) | b(4)) >>> 0;
   const lo = ((b(5) << 24) | (b(6) << 16) | (b(7) << 8) | b(8)) >>> 0;
   const index = hi * TWO_32 + lo;
-  return Number.isSafeInteger(index) ? index : null;
+  return Number.isSafeInteger(index) && index >= 1 ? index : null;
 }
 
 export function recordCrc(key: Uint8Array, payload: Uint8Array): number {

@@ -3,37 +3,36 @@ import { resolve } from 'node:path';
 import { Level } from 'level';
 import {
   CodecError,
-  decodeEntry,
+  decodeEntries,
   decodeHardState,
   decodeMembership,
   decodeSnapshot,
   decodeUint,
+  encodeEntries,
   encodeHardState,
   encodeMembership,
   encodeUint,
   Writer,
-  writeEntryTo,
   writeSnapshotTo,
 } from '../raft/codec.js';
 import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
 import {
   CRC_BYTES,
-  ENTRY_KEY_BYTES,
   FORMAT_KEY,
   HARD_STATE_KEY,
-  KIND_ENTRY,
   KIND_FORMAT,
   KIND_HARD_STATE,
   KIND_MEMBERSHIP,
+  KIND_SEGMENT,
   KIND_SNAPSHOT,
+  MAX_SEGMENT_BYTES,
   MEMBERSHIP_KEY,
   SNAPSHOT_KEY,
   STORE_FORMAT_VERSION,
-  entryKey,
-  entryKeyIndex,
   keyHex,
-  putEntryKey,
   seal,
+  segmentKey,
+  segmentKeyIndex,
   stampCrc,
   unseal,
 } from './keys.js';
@@ -65,6 +64,14 @@ interface LogShape {
   lastIndex: number;
   /** Term of each stored entry: terms[k] belongs to index snapIndex + 1 + k. */
   terms: number[];
+  /**
+   * First index of each stored segment, ascending. Segment k's live entries run from
+   * segments[k] to segments[k + 1] - 1 (the last one's to lastIndex); whatever it holds past
+   * that was superseded by a later save and is ignored on load. Only segments[0] may start at
+   * or before snapIndex: a segment straddling a compaction stays until none of its live entries
+   * is after the snapshot. Empty when no entry follows the snapshot.
+   */
+  segments: number[];
 }
 
 function lastTermOf(log: LogShape): number {
@@ -94,7 +101,7 @@ function message(err: unknown): string {
 
 /**
  * The durable Raft state of one node in LevelDB: hard state, membership, the latest snapshot and
- * the log after it. Every save is one synced batch, so a crash leaves either all of a Ready's
+ * the log after it, stored as one segment record per save (layout in keys.ts). Every save is one synced batch, so a crash leaves either all of a Ready's
  * durable part on disk or none of it. Not safe for use by two processes (LevelDB's lock refuses
  * the second opener).
  */
@@ -217,7 +224,10 @@ export class LevelStorage {
 
   /** The batch for `u` and the shape the store will have once it is written. Throws on nonsense. */
   private plan(u: StorageUpdate): Plan {
+    // Deletes go before puts: a truncating save may write a segment under the key of one it
+    // deletes, and LevelDB applies a batch's operations in order.
     const ops: BatchOp[] = [];
+    const puts: BatchOp[] = [];
     const cur = this.log;
     let snapIndex = cur.snapIndex;
     let snapTerm = cur.snapTerm;
@@ -225,13 +235,18 @@ export class LevelStorage {
     // Copy-on-write: the common append-only save pushes onto a fresh tail instead of copying.
     let base = cur.terms;
     let keep = base.length;
-    const deleteEntries = (from: number, to: number) => {
-      for (let i = from; i <= to; i++) ops.push({ type: 'del', key: entryKey(i) });
+    // The old segments that survive are segs[0, segKeep), minus a prefix settled at the end.
+    const segs = cur.segments;
+    let segKeep = segs.length;
+    const deleteSegmentsFrom = (first: number) => {
+      while (segKeep > 0 && (segs[segKeep - 1] as number) >= first) {
+        ops.push({ type: 'del', key: segmentKey(segs[--segKeep] as number) });
+      }
     };
 
     if (u.snapshot) {
-      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(u.snapshot) });
-      deleteEntries(snapIndex + 1, lastIndex);
+      puts.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(u.snapshot) });
+      deleteSegmentsFrom(0);
       snapIndex = u.snapshot.meta.index;
       snapTerm = u.snapshot.meta.term;
       lastIndex = snapIndex;
@@ -246,8 +261,8 @@ export class LevelStorage {
         const t = base[at - snapIndex - 1];
         if (t !== c.meta.term) throw new PlanRefusal(`compaction at ${at} has term ${c.meta.term} but entry ${at} has term ${String(t)}`);
       }
-      ops.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(c) });
-      deleteEntries(snapIndex + 1, Math.min(at, lastIndex));
+      puts.push({ type: 'put', key: SNAPSHOT_KEY, value: sealSnapshot(c) });
+      // The segments it covers are deleted below, once the final layout is known.
       base = at < lastIndex ? base.slice(at - snapIndex, keep) : [];
       keep = base.length;
       lastIndex = Math.max(lastIndex, at);
@@ -256,6 +271,7 @@ export class LevelStorage {
     }
 
     const added: number[] = [];
+    const addedSegments: number[] = [];
     const entries = u.entries;
     const firstEntry = entries[0];
     if (firstEntry) {
@@ -273,18 +289,37 @@ export class LevelStorage {
         prevTerm = e.term;
         added.push(e.term);
       }
-      const newLast = first + entries.length - 1;
-      deleteEntries(newLast + 1, lastIndex);
-      putEntries(ops, entries);
-      lastIndex = newLast;
+      // Entries from `first` on are replaced: segments starting there go, and one starting
+      // before keeps its tail on disk, superseded by the segment written at `first`.
+      deleteSegmentsFrom(first);
+      putSegments(puts, entries, addedSegments);
+      lastIndex = first + entries.length - 1;
     }
+
+    // Old segments whose live entries all lie at or below the snapshot are dead weight: a
+    // compaction or snapshot covers them, or a truncation just ended a straddling one there.
+    let drop = 0;
+    while (drop < segKeep) {
+      const next = drop + 1 < segKeep ? segs[drop + 1] : addedSegments[0];
+      const liveLast = next === undefined ? lastIndex : next - 1;
+      if (liveLast > snapIndex) break;
+      ops.push({ type: 'del', key: segmentKey(segs[drop] as number) });
+      drop++;
+    }
+    for (const op of puts) ops.push(op);
 
     const hardState = u.hardState ?? this.hardState;
     const membership = u.membership ?? this.membership;
     if (u.hardState) ops.push({ type: 'put', key: HARD_STATE_KEY, value: seal(HARD_STATE_KEY, encodeHardState(u.hardState)) });
     if (u.membership) ops.push({ type: 'put', key: MEMBERSHIP_KEY, value: seal(MEMBERSHIP_KEY, encodeMembership(u.membership)) });
 
-    const log: LogShape = { snapIndex, snapTerm, lastIndex, terms: joinTerms(base, keep, added) };
+    const log: LogShape = {
+      snapIndex,
+      snapTerm,
+      lastIndex,
+      terms: joinTail(base, keep, added),
+      segments: joinTail(segs, segKeep, addedSegments, drop),
+    };
     const problem = inconsistency(log, hardState, membership);
     if (problem) throw new PlanRefusal(`refused to write: ${problem}`);
     return { ops, log, hardState, membership };
@@ -301,11 +336,13 @@ interface Plan {
 /** A save that would leave the store inconsistent: refused before anything is written. */
 class PlanRefusal extends Error {}
 
-function joinTerms(base: number[], keep: number, added: number[]): number[] {
+/** base[from, keep) followed by `added`. */
+function joinTail(base: number[], keep: number, added: readonly number[], from = 0): number[] {
   // Appending at the end (the hot path) extends the live array in place instead of copying the
-  // whole log's terms. That is safe before the write lands: nothing reads past lastIndex, which
-  // only moves once the write succeeds, and a failed or refused save ends the store's use.
-  const out = keep === base.length ? base : base.slice(0, keep);
+  // whole log's terms or segments. That is safe before the write lands: nothing reads past
+  // lastIndex or the segments it implies, which only move once the write succeeds, and a failed
+  // or refused save ends the store's use.
+  const out = from === 0 && keep === base.length ? base : base.slice(from, keep);
   for (const t of added) out.push(t);
   return out;
 }
@@ -319,31 +356,33 @@ function sealSnapshot(s: Snapshot): Uint8Array {
   return value;
 }
 
-/** All keys in one buffer and all values in another: two allocations however many entries. */
-function putEntries(ops: BatchOp[], entries: readonly Entry[]): void {
-  const keys = new Uint8Array(entries.length * ENTRY_KEY_BYTES);
-  let size = 0;
-  for (const e of entries) size += e.data.length + 40;
-  const w = new Writer(size);
-  const ends = new Array<number>(entries.length);
-  for (let k = 0; k < entries.length; k++) {
-    const e = entries[k] as Entry;
-    putEntryKey(keys, k * ENTRY_KEY_BYTES, e.index);
-    w.raw(new Uint8Array(CRC_BYTES));
-    writeEntryTo(w, e);
-    ends[k] = w.length;
-  }
-  // Views are taken only now: the writer may have moved its buffer while growing.
-  const all = w.finish();
+/** Upper bound on what the codec spends on an entry besides its data (term, type, time, length). */
+const ENTRY_OVERHEAD = 25;
+
+/**
+ * Puts `entries` as one segment, or as several when they exceed MAX_SEGMENT_BYTES (one entry
+ * larger than that still gets a segment of its own), and records each segment's first index.
+ */
+function putSegments(ops: BatchOp[], entries: readonly Entry[], firsts: number[]): void {
   let start = 0;
+  let size = 0;
   for (let k = 0; k < entries.length; k++) {
-    const end = ends[k] as number;
-    const key = keys.subarray(k * ENTRY_KEY_BYTES, (k + 1) * ENTRY_KEY_BYTES);
-    const value = all.subarray(start, end);
-    stampCrc(key, value);
-    ops.push({ type: 'put', key, value });
-    start = end;
+    const n = (entries[k] as Entry).data.length + ENTRY_OVERHEAD;
+    if (k > start && size + n > MAX_SEGMENT_BYTES) {
+      putSegment(ops, entries.slice(start, k), firsts);
+      start = k;
+      size = 0;
+    }
+    size += n;
   }
+  putSegment(ops, start === 0 ? entries : entries.slice(start), firsts);
+}
+
+function putSegment(ops: BatchOp[], run: readonly Entry[], firsts: number[]): void {
+  const first = (run[0] as Entry).index;
+  const key = segmentKey(first);
+  ops.push({ type: 'put', key, value: seal(key, encodeEntries(run)) });
+  firsts.push(first);
 }
 
 async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape }> {
@@ -356,8 +395,10 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   let hardState: HardState = EMPTY_HARD_STATE;
   let membership: Membership | null = null;
   let snapshot: Snapshot | null = null;
+  // The log as the segments read so far resolve it: entries[k] has index accFirst + k.
   const entries: Entry[] = [];
-  const terms: number[] = [];
+  let accFirst = 0;
+  const segments: number[] = [];
 
   const it = db.iterator();
   try {
@@ -371,22 +412,34 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
           // The format record sorts first, so it is checked before anything it governs is read.
           if (kind !== KIND_FORMAT) fail(`has no format version record (first key ${keyHex(key)}): not a meshrun store, or damaged`);
         }
-        if (kind === KIND_ENTRY) {
-          const index = entryKeyIndex(key);
-          if (index === null) fail(`has a malformed entry key ${keyHex(key)}`);
+        if (kind === KIND_SEGMENT) {
+          const first = segmentKeyIndex(key);
+          if (first === null) fail(`has a malformed segment key ${keyHex(key)}`);
           const payload = unseal(key, value);
-          if (!payload) fail(`entry ${index} is corrupt (checksum mismatch)`);
-          const d = decodeEntry(payload);
-          if (!d.ok) fail(`entry ${index} is corrupt (${d.error})`);
-          const e = d.value;
-          if (e.index !== index) fail(`entry ${index} is corrupt (it holds index ${e.index})`);
-          const prev = entries[entries.length - 1];
-          if (prev) {
-            if (index !== prev.index + 1) fail(`log has a gap: entry ${index} follows ${prev.index}`);
-            if (e.term < prev.term) fail(`entry ${index} has term ${e.term}, below entry ${prev.index}'s term ${prev.term}`);
+          if (!payload) fail(`segment ${first} is corrupt (checksum mismatch)`);
+          const d = decodeEntries(payload);
+          if (!d.ok) fail(`segment ${first} is corrupt (${d.error})`);
+          const run = d.value;
+          const head = run[0];
+          if (!head) fail(`segment ${first} is corrupt (it holds no entries)`);
+          if (head.index !== first) fail(`segment ${first} is corrupt (it starts at index ${head.index})`);
+          if (entries.length === 0) {
+            accFirst = first;
+          } else {
+            const accLast = accFirst + entries.length - 1;
+            if (first > accLast + 1) fail(`log has a gap: segment ${first} follows entry ${accLast}`);
+            // Keys ascend, so first > accFirst: this drops what earlier segments hold from
+            // `first` on, which the save that wrote this segment replaced.
+            entries.length = first - accFirst;
           }
-          entries.push(e);
-          terms.push(e.term);
+          for (const e of run) {
+            const prev = entries[entries.length - 1];
+            if (prev && e.term < prev.term) {
+              fail(`segment ${first}: entry ${e.index} has term ${e.term}, below entry ${prev.index}'s term ${prev.term}`);
+            }
+            entries.push(e);
+          }
+          segments.push(first);
           continue;
         }
         if (key.length !== 1) fail(`has an unknown record with key ${keyHex(key)}`);
@@ -438,16 +491,32 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   const snap = snapshot as Snapshot | null;
   const snapIndex = snap ? snap.meta.index : 0;
   const snapTerm = snap ? snap.meta.term : 0;
-  const first = entries[0];
-  if (first) {
-    if (first.index <= snapIndex) fail(`entry ${first.index} is covered by the snapshot at ${snapIndex} but was not deleted`);
-    if (first.index !== snapIndex + 1) {
-      fail(`log has a gap: entry ${first.index} follows ${snap ? `the snapshot at ${snapIndex}` : 'the start of the log (0)'}`);
+  let live: Entry[] = entries;
+  const first = segments[0];
+  if (first !== undefined) {
+    if (first > snapIndex + 1) {
+      fail(`log has a gap: segment ${first} follows ${snap ? `the snapshot at ${snapIndex}` : 'the start of the log (0)'}`);
     }
-    if (first.term < snapTerm) fail(`entry ${first.index} has term ${first.term}, below the snapshot's term ${snapTerm}`);
+    // Saves delete every segment the snapshot covers; one still here means a write went wrong.
+    const accLast = accFirst + entries.length - 1;
+    for (let k = 0; k < segments.length && (segments[k] as number) <= snapIndex; k++) {
+      const next = segments[k + 1];
+      const liveLast = next === undefined ? accLast : next - 1;
+      if (liveLast <= snapIndex) {
+        fail(`segment ${segments[k] as number} (live entries ${segments[k] as number}..${liveLast}) is covered by the snapshot at ${snapIndex} but was not deleted`);
+      }
+    }
+    // Here only segments[0] starts at or before snapIndex + 1, so it holds the log's first entry.
+    if (first <= snapIndex) {
+      const at = entries[snapIndex - accFirst] as Entry;
+      if (at.term !== snapTerm) fail(`segment ${first}: entry ${snapIndex} has term ${at.term}, but the snapshot at ${snapIndex} has term ${snapTerm}`);
+      live = entries.slice(snapIndex + 1 - accFirst);
+    }
+    const head = live[0] as Entry;
+    if (head.term < snapTerm) fail(`segment ${first}: entry ${head.index} has term ${head.term}, below the snapshot's term ${snapTerm}`);
   }
-  const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + entries.length, terms };
+  const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + live.length, terms: live.map((e) => e.term), segments };
   const problem = inconsistency(log, hardState, membership);
   if (problem) fail(problem);
-  return { state: { hardState, membership, snapshot: snap, entries }, log };
+  return { state: { hardState, membership, snapshot: snap, entries: live }, log };
 }
