@@ -1,4 +1,4 @@
-import { decodeConfChange, encodeConfChange } from './codec.js';
+import { decodeConfChange, decodeMessage, encodeConfChange } from './codec.js';
 import { applyConfChange, isMember, isVoter } from './confchange.js';
 import { RaftLog } from './log.js';
 import { Progress, committedIndex, quorumSize, tallyVotes } from './progress.js';
@@ -168,6 +168,13 @@ export class RaftNode {
       return;
     }
     this.dispatch(m);
+  }
+
+  /** Feed one encoded message as it came off the wire; bytes that do not decode are dropped and counted. */
+  stepEncoded(bytes: Uint8Array): void {
+    const d = decodeMessage(bytes);
+    if (d.ok) this.step(d.value);
+    else this.stats.droppedMalformed++;
   }
 
   /** Propose application data. A follower forwards it to the leader. */

@@ -2,6 +2,7 @@
 // drops and counts them and never throws.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeMessage } from '../../src/raft/codec.js';
 import type { RaftNode } from '../../src/raft/raft.js';
 import type { Message } from '../../src/raft/types.js';
 import type { Network } from './harness.js';
@@ -204,4 +205,24 @@ describe('messages from unknown nodes', () => {
       expect(net.status('a').lastIndex).toBe(2);
     });
   }
+});
+
+describe('bytes off the wire', () => {
+  it('garbage bytes are dropped and counted as malformed; a valid encoding is stepped', () => {
+    const net = running();
+    const node = net.node('b');
+    const before = snapshotOf(net, 'b');
+    const count = node.stats.droppedMalformed;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        expect(() => node.stepEncoded(bytes)).not.toThrow();
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    expect(node.stats.droppedMalformed).toBeGreaterThanOrEqual(count + 490);
+    expect(snapshotOf(net, 'b')).toEqual(before);
+    const term = net.status('b').term;
+    node.stepEncoded(encodeMessage(msg.heartbeat('a', 'b', term + 1, 0)));
+    expect(net.status('b').term).toBe(term + 1);
+  });
 });
