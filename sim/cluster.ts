@@ -103,6 +103,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
         const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
         this.fail('core error', `${node.id} threw in ${where}: ${text.split('\n').slice(0, 6).join('\n    ')}`);
       },
+      fail: (invariant, detail) => this.fail(invariant, detail),
       onApplied: (id: NodeId, e: Entry, r: R) => s.workload.onApplied(id, e, r),
       onReadState: (id: NodeId, rs: ReadState) => s.workload.onReadState(id, rs),
       onReadFailure: (id: NodeId, rf: ReadFailure) => s.workload.onReadFailure(id, rf),

@@ -1,5 +1,10 @@
 import type { Message } from '../src/raft/types.js';
 
+/** Heartbeat traffic: constant, and rarely what a violation report needs to show. */
+export function isRoutine(m: Message): boolean {
+  return m.type === 'heartbeat' || m.type === 'heartbeatResp';
+}
+
 /** One message as a short human-readable line for the trace. */
 export function describeMessage(m: Message): string {
   const head = `${m.from}->${m.to} ${m.type} t${m.term}`;

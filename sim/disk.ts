@@ -11,12 +11,12 @@ export function hasWrite(b: DiskBatch): boolean {
  * One node's durable state: only what completed, synced batches wrote. The in-flight batch lives
  * in the node driver, so a crash loses it whole (a LevelDB batch is atomic: all or nothing).
  *
- * Semantics are those of the real storage: a received snapshot replaces the stored snapshot and
- * discards every stored entry; a compaction replaces the snapshot and discards entries up to its
- * index; writing entries from index i discards stored entries at or after i; hard state and
- * membership overwrite. `write` returns the ways a batch broke the storage contract (a gap in
- * the log, a snapshot going backwards...), which the checkers report: they would corrupt a real
- * store just the same.
+ * Semantics, and the order within a batch, are those of the real store (LevelStorage.save): a
+ * received snapshot replaces the stored snapshot and discards every stored entry; a compaction
+ * replaces the snapshot and discards entries up to its index; writing entries from index i
+ * discards stored entries at or after i; hard state and membership overwrite. `write` returns
+ * the ways a batch broke the storage contract (a gap in the log, a snapshot going backwards...),
+ * which the checkers report: the real store would refuse them and stop the node.
  */
 export class SimDisk {
   private hardState: HardState | null = null;
@@ -68,6 +68,18 @@ export class SimDisk {
       this.snap = b.snapshot;
       this.log = [];
     }
+    // A compaction not newer than the snapshot then stored is ignored, as the real store does: a
+    // leader's snapshot may arrive between compact() and the Ready that carries the compaction.
+    const c = b.compaction;
+    if (c && c.meta.index > this.snapIndex()) {
+      const at = c.meta.index;
+      const t = this.term(at);
+      if (t !== undefined && t !== c.meta.term) {
+        problems.push(`compaction at ${at} says term ${c.meta.term}, the stored entry has ${t}`);
+      }
+      this.log = at < this.lastIndex() ? this.log.slice(at - this.snapIndex()) : [];
+      this.snap = c;
+    }
     if (b.entries.length > 0) {
       const first = (b.entries[0] as Entry).index;
       if (first <= this.snapIndex()) {
@@ -76,27 +88,15 @@ export class SimDisk {
         problems.push(`entries from ${first} leave a gap after the last stored index ${this.lastIndex()}`);
       } else {
         this.log.length = first - this.snapIndex() - 1;
+        let prevTerm = this.term(first - 1) ?? 0;
         for (const e of b.entries) {
-          if (e.index !== this.lastIndex() + 1) {
-            problems.push(`entries in one batch are not contiguous at ${e.index}`);
+          if (e.index !== this.lastIndex() + 1 || e.term < prevTerm) {
+            problems.push(`entry ${e.index} of term ${e.term} does not continue the log at ${this.lastIndex()} (term ${prevTerm})`);
             break;
           }
+          prevTerm = e.term;
           this.log.push(e);
         }
-      }
-    }
-    if (b.compaction) {
-      const c = b.compaction.meta.index;
-      if (c < this.snapIndex()) {
-        problems.push(`compaction at ${c} is older than the stored snapshot ${this.snapIndex()}`);
-      } else if (c > this.lastIndex()) {
-        problems.push(`compaction at ${c} is beyond the last stored index ${this.lastIndex()}`);
-      } else {
-        if (this.term(c) !== b.compaction.meta.term) {
-          problems.push(`compaction at ${c} says term ${b.compaction.meta.term}, the stored entry has ${String(this.term(c))}`);
-        }
-        this.log.splice(0, c - this.snapIndex());
-        this.snap = b.compaction;
       }
     }
     if (b.hardState) this.hardState = b.hardState;

@@ -1,6 +1,6 @@
 import type { Message, NodeId } from '../src/raft/types.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import { describeMessage } from './describe.js';
+import { describeMessage, isRoutine } from './describe.js';
 import type { EventQueue } from './events.js';
 import type { Trace } from './trace.js';
 import { toWire, type Wire } from './wire.js';
@@ -22,6 +22,8 @@ export interface NetStats {
   lost: number;
   blocked: number;
   duplicated: number;
+  /** Encoded bytes put on the wire (duplicates counted once). */
+  bytes: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface NetStats {
  * partition also eats what was in flight.
  */
 export class SimNetwork {
-  readonly stats: NetStats = { sent: 0, delivered: 0, lost: 0, blocked: 0, duplicated: 0 };
+  readonly stats: NetStats = { sent: 0, delivered: 0, lost: 0, blocked: 0, duplicated: 0, bytes: 0 };
   /** Directed link -> how many active faults block it (partitions may overlap). */
   private readonly blocked = new Map<string, number>();
   /** Per directed link: the latest scheduled arrival, to keep FIFO links FIFO. */
@@ -48,15 +50,16 @@ export class SimNetwork {
     this.stats.sent++;
     if (this.isBlocked(m.from, m.to)) {
       this.stats.blocked++;
-      this.trace.add(this.queue.now, () => `drop(partition) ${describeMessage(m)}`);
+      this.trace.add(this.queue.now, () => `drop(partition) ${describeMessage(m)}`, isRoutine(m));
       return;
     }
     if (this.rng.chance(this.params.loss)) {
       this.stats.lost++;
-      this.trace.add(this.queue.now, () => `drop(loss) ${describeMessage(m)}`);
+      this.trace.add(this.queue.now, () => `drop(loss) ${describeMessage(m)}`, isRoutine(m));
       return;
     }
     const w = toWire(m);
+    this.stats.bytes += w.length;
     this.schedule(w, m);
     if (this.rng.chance(this.params.dup)) {
       this.stats.duplicated++;
@@ -100,7 +103,7 @@ export class SimNetwork {
     this.queue.at(arrival, () => {
       if (this.isBlocked(m.from, m.to)) {
         this.stats.blocked++;
-        this.trace.add(this.queue.now, () => `drop(partition in flight) ${describeMessage(m)}`);
+        this.trace.add(this.queue.now, () => `drop(partition in flight) ${describeMessage(m)}`, isRoutine(m));
         return;
       }
       this.stats.delivered++;

@@ -1,8 +1,8 @@
-import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
+import { sendableBeforePersist, type RaftNode, type RaftStatus } from '../src/raft/raft.js';
 import type {
   Entry, Message, NodeId, PersistedState, ReadFailure, ReadState, Ready, Snapshot,
 } from '../src/raft/types.js';
-import { describeMessage } from './describe.js';
+import { describeMessage, isRoutine } from './describe.js';
 import { hasWrite, SimDisk, type DiskBatch } from './disk.js';
 import type { EventQueue } from './events.js';
 import type { Trace } from './trace.js';
@@ -29,6 +29,7 @@ export interface NodeEnv<R> {
   /** After every event the node handled: role, term and commit. */
   observe(node: SimNode<R>, status: RaftStatus): void;
   coreError(node: SimNode<R>, where: string, err: unknown): void;
+  fail(invariant: string, detail: string): void;
   // Workload notifications, after the Ready cycle is finished.
   onApplied(node: NodeId, entry: Entry, result: R): void;
   onReadState(node: NodeId, rs: ReadState): void;
@@ -42,13 +43,23 @@ export interface NodeTiming {
   readonly clockOffset: number;
   /** Compact the log every this many applied entries. */
   readonly compactEvery: number;
+  /**
+   * Compact from the tick rather than right after advance: the compaction may then wait behind
+   * an in-flight write, and meet a snapshot from the leader in the same Ready.
+   */
+  readonly compactOnTick: boolean;
+  /**
+   * Overlap the write as the production driver does: send the messages that acknowledge nothing
+   * and apply committed entries before it completes. Off: strictly persist, send, apply.
+   */
+  readonly overlap: boolean;
 }
 
 /**
- * Drives one RaftNode exactly as the production driver will (see the Ready contract in types.ts):
- * at most one synced write in flight; the Ready's messages leave, its snapshot is restored and
- * its committed entries applied only once that write is durable; ticks and messages keep going
- * into the core meanwhile. Crash and pause are modelled here: a crash loses the in-flight write
+ * Drives one RaftNode as the production driver (src/node/driver.ts) does, following the Ready
+ * contract in types.ts: at most one synced write in flight; messages that depend on it leave,
+ * and the core advances, only once it is durable; ticks and messages keep going into the core
+ * meanwhile. Crash and pause are modelled here: a crash loses the in-flight write
  * and all memory; a pause parks every event until resume.
  */
 export class SimNode<R> {
@@ -141,11 +152,11 @@ export class SimNode<R> {
     }
     const d = fromWire(w);
     if (!d.ok) {
-      this.env.trace.add(this.env.queue.now, `${this.id} undecodable message: ${d.error}`);
+      this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
       return;
     }
     const m = d.value;
-    this.env.trace.add(this.env.queue.now, () => `recv ${describeMessage(m)}`);
+    this.env.trace.add(this.env.queue.now, () => `recv ${describeMessage(m)}`, isRoutine(m));
     this.guard('step', (r) => r.step(m));
   }
 
@@ -172,7 +183,12 @@ export class SimNode<R> {
   private tickLoop(inc: number): void {
     if (inc !== this.incarnation) return;
     // A paused process's timers do not fire; it picks up ticking where it left off.
-    if (!this.paused) this.guard('tick', (r) => r.tick(this.localNow()));
+    if (!this.paused) {
+      this.guard('tick', (r) => {
+        r.tick(this.localNow());
+        if (this.timing.compactOnTick) this.maybeCompact(r);
+      });
+    }
     if (inc === this.incarnation) this.env.queue.after(this.timing.tickMs, () => this.tickLoop(inc));
   }
 
@@ -181,13 +197,18 @@ export class SimNode<R> {
       const r = this.raft;
       if (!r || this.inflight || this.paused || !r.hasReady()) return;
       const rd = r.ready();
-      if (hasWrite(rd)) {
-        this.inflight = rd;
-        const inc = this.incarnation;
-        this.env.queue.after(this.env.fsyncDelay(), () => this.writeDone(inc));
-        return;
+      if (!hasWrite(rd)) {
+        this.sendAndApply(rd, 'all');
+        this.complete(rd);
+        continue;
       }
-      this.finish(rd);
+      this.inflight = rd;
+      // The production driver's overlaps (see Ready): replication traffic leaves and committed
+      // entries are applied while the write is under way.
+      if (this.timing.overlap) this.sendAndApply(rd, 'early');
+      const inc = this.incarnation;
+      this.env.queue.after(this.env.fsyncDelay(), () => this.writeDone(inc));
+      return;
     }
   }
 
@@ -202,23 +223,33 @@ export class SimNode<R> {
       if (inc !== this.incarnation) return;
       this.guard('ready', () => {
         this.inflight = null;
-        this.finish(rd);
+        this.sendAndApply(rd, this.timing.overlap ? 'late' : 'all');
+        this.complete(rd);
       });
     };
     if (this.paused) this.parked.push(proceed);
     else proceed();
   }
 
-  /** Steps 2-4 of the Ready contract; the write (step 1) is already durable. */
-  private finish(rd: Ready): void {
-    const r = this.raft as RaftNode;
+  /**
+   * Steps 2 and 3 of the Ready contract. 'early' is what may overlap the write (messages that
+   * acknowledge nothing, restoring and applying); 'late' the rest of the messages; 'all' both.
+   */
+  private sendAndApply(rd: Ready, part: 'early' | 'late' | 'all'): void {
+    for (const m of rd.messages) {
+      if (part === 'all' || (part === 'early') === sendableBeforePersist(m)) this.env.send(m);
+    }
+    if (part === 'late') return;
     const sm = this.sm as StateMachine<R>;
-    for (const m of rd.messages) this.env.send(m);
     if (rd.snapshot) {
       sm.restore(rd.snapshot.data);
       this.applied = rd.snapshot.meta.index;
       this.lastCompact = this.applied;
       this.env.restored(this, rd.snapshot, sm.stateHash());
+    }
+    if (rd.committed.length > 0) {
+      const first = (rd.committed[0] as Entry).index;
+      this.env.trace.add(this.env.queue.now, () => `${this.id} applies ${first}..${first + rd.committed.length - 1}`);
     }
     for (const e of rd.committed) {
       if (e.index !== this.applied + 1) {
@@ -229,13 +260,22 @@ export class SimNode<R> {
       this.env.applied(this, e, sm.stateHash());
       this.pending.push(() => this.env.onApplied(this.id, e, result));
     }
+  }
+
+  /** Step 4, after the write: read answers, advance, and compaction now and then. */
+  private complete(rd: Ready): void {
+    const r = this.raft as RaftNode;
     for (const rs of rd.readStates) this.pending.push(() => this.env.onReadState(this.id, rs));
     for (const rf of rd.readFailures) this.pending.push(() => this.env.onReadFailure(this.id, rf));
     r.advance(rd);
-    if (this.applied - this.lastCompact >= this.timing.compactEvery) {
-      this.lastCompact = this.applied;
-      r.compact(this.applied, sm.snapshot());
-    }
+    if (!this.timing.compactOnTick) this.maybeCompact(r);
+  }
+
+  private maybeCompact(r: RaftNode): void {
+    if (this.applied - this.lastCompact < this.timing.compactEvery) return;
+    // The core compacts only at its applied index, which lags ours while an overlapped write runs.
+    if (r.status().applied !== this.applied) return;
+    if (r.compact(this.applied, (this.sm as StateMachine<R>).snapshot())) this.lastCompact = this.applied;
   }
 
   private flushNotifications(): void {

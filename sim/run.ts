@@ -3,8 +3,9 @@ import { SeededRng } from '../src/raft/rng.js';
 import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
 import { Admin } from './admin.js';
 import type { Violation } from './checkers.js';
-import { Cluster, describeMembership, type ClusterSetup, type RaftFactory } from './cluster.js';
+import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
+import { Liveness } from './liveness.js';
 import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
 import type { NodeTiming } from './node.js';
 import { Trace } from './trace.js';
@@ -92,11 +93,16 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   const mix = drawFaultMix(rngs.nemesis, o.faults ?? FAULT_KINDS);
   const skew = mix.kinds.includes('skew');
   const timing = new Map<NodeId, NodeTiming>();
+  // Mostly the production driver's overlapped write; sometimes the strict order, as a baseline.
+  const overlap = c.chance(0.75);
+  const compactOnTick = c.chance(0.5);
   for (const id of ids) {
     timing.set(id, {
       tickMs: skew ? TICK_MS + c.range(-2, 2) : TICK_MS,
       clockOffset: EPOCH + (skew ? c.range(-500, 500) : 0),
       compactEvery: c.range(30, 150),
+      overlap,
+      compactOnTick,
     });
   }
   const maxElectionMs = 2 * raft.electionTicks * (TICK_MS + 2);
@@ -115,7 +121,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   const summary = [
     `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
     `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
-      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
+      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms${overlap ? ' overlapped' : ' strict'}`,
   ];
 
   trace.add(0, summary[0] as string);
@@ -168,79 +174,4 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
     replay: replayCommand(o.seed, nodeCount, durationMs),
     summary,
   };
-}
-
-/**
- * The liveness phase: after the heal, keep proposing a probe at the leader until one commits and
- * every member of the newest membership has applied it, within the bound.
- */
-class Liveness<R> {
-  converged: { readonly at: number; readonly index: number } | null = null;
-  failure: Violation | null = null;
-  private probes: { index: number; term: number }[] = [];
-  private lastProbe = -Infinity;
-  private n = 0;
-
-  constructor(
-    private readonly cluster: Cluster<R>,
-    private readonly workload: Workload<R>,
-  ) {}
-
-  start(boundMs: number): void {
-    const healedAt = this.cluster.now();
-    const check = (): void => {
-      const c = this.cluster;
-      const probe = this.probes.find((p) => c.checker.canonicalTerm(p.index) === p.term);
-      const members = this.members();
-      if (probe && members.every((id) => c.appliedIndex(id) >= probe.index && c.isUp(id))) {
-        this.workload.finish(members, probe.index);
-        c.trace(`liveness: probe at ${probe.index} applied on ${members.join(',')}`);
-        this.converged = { at: c.now(), index: probe.index };
-        return;
-      }
-      if (c.now() >= healedAt + boundMs) {
-        this.failure = { invariant: 'liveness', detail: this.describeStuck(boundMs, probe?.index ?? null, members) };
-        return;
-      }
-      if (!probe && c.now() - this.lastProbe >= 200) this.propose();
-      c.after(10, check);
-    };
-    check();
-  }
-
-  private propose(): void {
-    const c = this.cluster;
-    const leader = c.leader();
-    if (!leader) return;
-    this.lastProbe = c.now();
-    const tag = `probe${++this.n}`;
-    const r = c.propose(leader, this.workload.probe(tag));
-    if (r?.ok && 'index' in r) {
-      this.probes.push({ index: r.index, term: r.term });
-      c.trace(`liveness: ${tag} proposed at ${leader}, index ${r.index}/t${r.term}`);
-    }
-  }
-
-  private members(): NodeId[] {
-    const m = this.cluster.newestMembership();
-    return m ? [...m.conf.voters, ...m.conf.learners] : [...this.cluster.nodes];
-  }
-
-  private describeStuck(boundMs: number, probe: number | null, members: readonly NodeId[]): string {
-    const c = this.cluster;
-    const m = c.newestMembership();
-    const lines = [
-      `not converged ${boundMs}ms after the heal: ${probe === null ? 'no probe committed' : `probe committed at ${probe} but not applied everywhere`}; ` +
-        `members ${members.join(',')} (${m ? describeMembership(m) : 'no membership'})`,
-    ];
-    for (const id of c.nodes) {
-      const st = c.status(id);
-      lines.push(
-        st
-          ? `${id}: ${st.role} term ${st.term} leader ${st.leader ?? '-'} commit ${st.commit} applied ${c.appliedIndex(id)} log ${st.firstIndex}..${st.lastIndex}`
-          : `${id}: down`,
-      );
-    }
-    return lines.join('\n    ');
-  }
 }

@@ -32,7 +32,11 @@ export class Trace {
     this.eager = opts.sink !== undefined || opts.hashAll === true;
   }
 
-  add(time: number, line: LineSource): void {
+  /**
+   * `routine` lines (heartbeats and their answers, delivered or dropped) go to the sink and the
+   * hash but not to the ring buffer: they would crowd the few lines a violation report shows.
+   */
+  add(time: number, line: LineSource, routine = false): void {
     this.total++;
     if (this.eager) {
       const text = format(time, typeof line === 'string' ? line : line());
@@ -40,7 +44,7 @@ export class Trace {
       this.opts.sink?.(text);
       line = text.slice(TIME_WIDTH + 1);
     }
-    if (this.opts.capacity === 0) return;
+    if (this.opts.capacity === 0 || routine) return;
     this.times[this.next] = time;
     this.lines[this.next] = line;
     this.next = (this.next + 1) % this.opts.capacity;
