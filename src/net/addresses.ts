@@ -1,0 +1,53 @@
+// Multiaddr helpers for printing and exchanging a host's addresses. Every address a node hands to
+// others (the `listening` lines, join requests, the replicated address book) ends in /p2p/<id>,
+// so whoever dials it knows whom to expect and noise can check it.
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Libp2p } from '@libp2p/interface';
+
+/** The multicodec code of the /p2p/ component. */
+const P2P = 421;
+
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+}
+
+/** Parses a multiaddr; the error names the text and the problem. */
+export function parseMultiaddr(addr: string): Multiaddr {
+  try {
+    return multiaddr(addr);
+  } catch (err) {
+    throw new AddressError(`${addr} is not a multiaddr: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `addr` with `/p2p/<id>` at the end (kept if it is already there; an error if another id is). */
+export function withPeerId(addr: string | Multiaddr, id: string): string {
+  const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
+  const has = ma.getPeerId();
+  if (has === id) return ma.toString();
+  if (has !== null) throw new AddressError(`${ma.toString()} names peer ${has}, not ${id}`);
+  return ma.encapsulate(`/p2p/${id}`).toString();
+}
+
+/** The peer id that a dialable address names; errors when it names none. */
+export function peerIdOf(addr: string | Multiaddr): string {
+  const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
+  const id = ma.getPeerId();
+  if (id === null) throw new AddressError(`${ma.toString()} must end in /p2p/<peer id>`);
+  return id;
+}
+
+/** The address without its /p2p/ part (what libp2p's peer store keeps). */
+export function transportPart(addr: string | Multiaddr): Multiaddr {
+  const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
+  return ma.getPeerId() === null ? ma : ma.decapsulateCode(P2P);
+}
+
+/**
+ * The host's listen addresses, each ending in /p2p/<its id>, ready to print as
+ * `listening <addr>` or to hand to a peer. Empty until the host listens.
+ */
+export function hostAddrs(host: Libp2p): string[] {
+  const id = host.peerId.toString();
+  return [...new Set(host.getMultiaddrs().map((ma) => withPeerId(ma, id)))];
+}

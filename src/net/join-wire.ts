@@ -1,0 +1,129 @@
+// The /meshrun/join/1 wire format: one JSON object per frame, with a format version, validated
+// by zod plus the checks zod cannot make (ids are peer ids, addresses are multiaddrs naming their
+// peer). Encoders refuse what the peer's decoder would refuse, so nothing undecodable is sent.
+import { peerIdFromString } from '@libp2p/peer-id';
+import { z } from 'zod';
+import type { JoinRequest, JoinResponse, PeerAddress } from './types.js';
+import { peerIdOf } from './addresses.js';
+
+const FORMAT_VERSION = 1;
+
+export const MAX_JOIN_REQUEST_BYTES = 64 * 1024;
+export const MAX_JOIN_RESPONSE_BYTES = 1024 * 1024;
+const MAX_ID_CHARS = 256;
+const MAX_ADDR_CHARS = 512;
+/** Per node: a host listening on 0.0.0.0 reports one address per interface. */
+const MAX_ADDRS = 64;
+const MAX_MEMBERS = 1024;
+export const MAX_ERROR_CHARS = 4096;
+
+const Id = z.string().min(1).max(MAX_ID_CHARS);
+const Addr = z.string().min(1).max(MAX_ADDR_CHARS);
+const Addrs = z.array(Addr).max(MAX_ADDRS);
+const PeerAddressSchema = z.object({ id: Id, addrs: Addrs });
+
+const RequestSchema = z.object({ v: z.literal(FORMAT_VERSION), id: Id, addrs: Addrs });
+const ResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(true), leader: Id, members: z.array(PeerAddressSchema).max(MAX_MEMBERS) }),
+  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(false), error: z.string().max(MAX_ERROR_CHARS), leader: PeerAddressSchema.optional() }),
+]);
+
+export class JoinProtocolError extends Error {
+  override readonly name = 'JoinProtocolError';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function zodProblem(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (issue === undefined) return 'invalid';
+  const path = issue.path.length > 0 ? issue.path.join('.') : 'value';
+  return `${path}: ${issue.message}`;
+}
+
+/** Checks what zod cannot: ids are peer ids, and every address is a multiaddr naming its peer. */
+function checkPeerAddress(p: PeerAddress, what: string): string | null {
+  try {
+    peerIdFromString(p.id);
+  } catch {
+    return `${what} id ${p.id} is not a peer id`;
+  }
+  for (const a of p.addrs) {
+    try {
+      if (peerIdOf(a) !== p.id) return `${what} address ${a} names another peer than ${p.id}`;
+    } catch (err) {
+      return `${what} address ${a}: ${describe(err)}`;
+    }
+  }
+  return null;
+}
+
+function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+}
+
+/** Parses and validates a request frame; returns the request or the problem. */
+export function decodeJoinRequest(bytes: Uint8Array): { ok: true; value: JoinRequest } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = decodeJson(bytes);
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${describe(err)}` };
+  }
+  const r = RequestSchema.safeParse(raw);
+  if (!r.success) return { ok: false, error: zodProblem(r.error) };
+  const req: JoinRequest = { id: r.data.id, addrs: r.data.addrs };
+  const bad = checkPeerAddress(req, 'joining node');
+  return bad === null ? { ok: true, value: req } : { ok: false, error: bad };
+}
+
+export function decodeJoinResponse(bytes: Uint8Array): { ok: true; value: JoinResponse } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = decodeJson(bytes);
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${describe(err)}` };
+  }
+  const r = ResponseSchema.safeParse(raw);
+  if (!r.success) return { ok: false, error: zodProblem(r.error) };
+  const d = r.data;
+  if (d.ok) {
+    for (const m of d.members) {
+      const bad = checkPeerAddress(m, 'member');
+      if (bad !== null) return { ok: false, error: bad };
+    }
+    return { ok: true, value: { ok: true, leader: d.leader, members: d.members } };
+  }
+  if (d.leader !== undefined) {
+    const bad = checkPeerAddress(d.leader, 'leader');
+    if (bad !== null) return { ok: false, error: bad };
+    return { ok: true, value: { ok: false, error: d.error, leader: d.leader } };
+  }
+  return { ok: true, value: { ok: false, error: d.error } };
+}
+
+function encode(value: object, limit: number, what: string): Uint8Array {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  if (bytes.length > limit) throw new JoinProtocolError(`${what} of ${bytes.length} bytes exceeds the limit of ${limit}`);
+  return bytes;
+}
+
+export function encodeJoinRequest(req: JoinRequest): Uint8Array {
+  const wire = { v: FORMAT_VERSION, id: req.id, addrs: req.addrs };
+  const parsed = RequestSchema.safeParse(wire);
+  if (!parsed.success) throw new JoinProtocolError(`invalid join request: ${zodProblem(parsed.error)}`);
+  const bad = checkPeerAddress(req, 'joining node');
+  if (bad !== null) throw new JoinProtocolError(`invalid join request: ${bad}`);
+  return encode(wire, MAX_JOIN_REQUEST_BYTES, 'join request');
+}
+
+export function encodeJoinResponse(res: JoinResponse): Uint8Array {
+  const wire = { v: FORMAT_VERSION, ...res };
+  const bytes = encode(wire, MAX_JOIN_RESPONSE_BYTES, 'join response');
+  // Check by decoding: the peer runs exactly this, so nothing we send can be refused.
+  const back = decodeJoinResponse(bytes);
+  if (!back.ok) throw new JoinProtocolError(`invalid join response: ${back.error}`);
+  return bytes;
+}

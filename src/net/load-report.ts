@@ -1,0 +1,70 @@
+// The load report's wire format on meshrun/load/1: one small JSON object per gossip message,
+// with a format version, every field bounded (design section 5), validated by zod on the way in
+// and on the way out, so a node never publishes what its peers would reject.
+import { z } from 'zod';
+import type { LoadReport } from './types.js';
+
+const FORMAT_VERSION = 1;
+
+/** A report is a few hundred bytes; 64 handlers of 64 chars is about 4.3 KiB. */
+export const MAX_REPORT_BYTES = 8 * 1024;
+const MAX_HANDLERS = 64;
+const MAX_HANDLER_CHARS = 64;
+const MAX_ID_CHARS = 256;
+
+const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const ReportSchema = z.object({
+  v: z.literal(FORMAT_VERSION),
+  node: z.string().min(1).max(MAX_ID_CHARS),
+  slots: Count,
+  free: Count,
+  running: Count,
+  handlers: z.array(z.string().min(1).max(MAX_HANDLER_CHARS)).max(MAX_HANDLERS),
+  applied: Count,
+  at: Count,
+});
+
+export class LoadReportError extends Error {
+  override readonly name = 'LoadReportError';
+}
+
+/** Same load, ignoring the timestamp: a report that only ticks the clock is not a change. */
+export function sameLoad(a: LoadReport, b: LoadReport): boolean {
+  return (
+    a.node === b.node &&
+    a.slots === b.slots &&
+    a.free === b.free &&
+    a.running === b.running &&
+    a.applied === b.applied &&
+    a.handlers.length === b.handlers.length &&
+    a.handlers.every((h, i) => h === b.handlers[i])
+  );
+}
+
+/** Bytes of a gossip message to a report, or null when they are not a valid one. */
+export function decodeLoadReport(data: Uint8Array): LoadReport | null {
+  if (data.length > MAX_REPORT_BYTES) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return null;
+  }
+  const r = ReportSchema.safeParse(raw);
+  if (!r.success) return null;
+  const { v: _v, ...report } = r.data;
+  return report;
+}
+
+/** Throws a LoadReportError naming the first problem if peers would refuse `report`. */
+export function checkOwnReport(report: LoadReport): void {
+  const check = ReportSchema.safeParse({ v: FORMAT_VERSION, ...report });
+  if (!check.success) {
+    const issue = check.error.issues[0];
+    throw new LoadReportError(`invalid load report: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+  }
+}
+
+export function encodeLoadReport(report: LoadReport): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ v: FORMAT_VERSION, ...report }));
+}
