@@ -1,6 +1,7 @@
+import { commitOnly } from '../src/node/driver.js';
 import { sendableBeforePersist, type RaftNode, type RaftStatus } from '../src/raft/raft.js';
 import type {
-  Entry, Message, NodeId, PersistedState, ReadFailure, ReadState, Ready, Snapshot,
+  Entry, HardState, Message, NodeId, PersistedState, ReadFailure, ReadState, Ready, Snapshot,
 } from '../src/raft/types.js';
 import { describeMessage, isRoutine } from './describe.js';
 import { hasWrite, SimDisk, type DiskBatch } from './disk.js';
@@ -50,7 +51,8 @@ export interface NodeTiming {
   readonly compactOnTick: boolean;
   /**
    * Overlap the write as the production driver does: send the messages that acknowledge nothing
-   * and apply committed entries before it completes. Off: strictly persist, send, apply.
+   * and apply committed entries before it completes, and write a commit-index-only change without
+   * fsync and without waiting for it (see commitOnly). Off: strictly persist, send, apply.
    */
   readonly overlap: boolean;
 }
@@ -71,6 +73,13 @@ export class SimNode<R> {
   paused = false;
   applied = 0;
   private inflight: Ready | null = null;
+  /** The hard state last handed to the disk this incarnation (commitOnly's `prev`). */
+  private written: HardState | null = null;
+  /**
+   * The newest commit-only hard state written without fsync: it reaches the disk with the next
+   * synced write, and a crash before that loses it (as a power failure would).
+   */
+  private unsynced: HardState | null = null;
   private parked: (() => void)[] = [];
   private lastCompact = 0;
   private pending: (() => void)[] = [];
@@ -123,6 +132,8 @@ export class SimNode<R> {
     this.raft = null;
     this.sm = null;
     this.inflight = null;
+    this.written = null;
+    this.unsynced = null;
     this.parked = [];
     this.pending = [];
     this.paused = false;
@@ -202,6 +213,14 @@ export class SimNode<R> {
         this.complete(rd);
         continue;
       }
+      if (this.timing.overlap && commitOnly(rd, this.written)) {
+        this.written = rd.hardState;
+        this.unsynced = rd.hardState;
+        this.sendAndApply(rd, 'all');
+        this.complete(rd);
+        continue;
+      }
+      if (rd.hardState) this.written = rd.hardState;
       this.inflight = rd;
       // The production driver's overlaps (see Ready): replication traffic leaves and committed
       // entries are applied while the write is under way.
@@ -216,6 +235,13 @@ export class SimNode<R> {
     if (inc !== this.incarnation || !this.inflight) return;
     // Durable the moment fsync returns, whether or not the process gets to run afterwards.
     const rd = this.inflight;
+    if (this.unsynced) {
+      // Written before this batch, made durable by its fsync.
+      const early = { hardState: this.unsynced, entries: [], snapshot: null, compaction: null, membership: null };
+      this.unsynced = null;
+      const before = this.disk.storedTerm;
+      this.env.persisted(this, early, this.disk.write(early), before);
+    }
     const termBefore = this.disk.storedTerm;
     const problems = this.disk.write(rd);
     this.env.persisted(this, rd, problems, termBefore);

@@ -363,6 +363,20 @@ describe('LevelStorage', () => {
     await t.close();
   });
 
+  it('writes an unsynced save in order with the synced ones around it', async () => {
+    const dir = tempDir();
+    const s = await LevelStorage.open(dir);
+    const first = s.save(update({ hardState: { term: 1, vote: 'a', commit: 0 }, entries: run(1, 3, 1) }));
+    const unsynced = s.save(update({ hardState: { term: 1, vote: 'a', commit: 2 } }), { sync: false });
+    const last = s.save(update({ entries: [entry(4, 1)] }));
+    await Promise.all([first, unsynced, last]);
+    await s.close();
+    const t = await reopen(dir);
+    expect(t.load().entries).toEqual(run(1, 4, 1));
+    expect(t.load().hardState).toEqual({ term: 1, vote: 'a', commit: 2 });
+    await t.close();
+  });
+
   it('refuses a save that would make the store inconsistent, and stays refused', async () => {
     const dir = tempDir();
     const s = await LevelStorage.open(dir);

@@ -1,9 +1,34 @@
 import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
-import type { Entry, Message, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Message, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
 
-/** Where a Ready's durable part goes: one synced write per call (LevelStorage in production). */
+/**
+ * Where a Ready's durable part goes: one write per call, applied in call order (LevelStorage in
+ * production). Synced unless `sync: false`; an unsynced write becomes durable with the next synced one.
+ */
 export interface RaftPersistence {
-  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>): Promise<void>;
+  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, opts?: { readonly sync?: boolean }): Promise<void>;
+}
+
+/**
+ * True when the only thing `rd` has to write is a new commit index (`prev` is the hard state last
+ * handed to storage; null before the first write). The commit index is volatile state in Raft: a
+ * node that loses it recovers it from the leader (and a restarted one from the log), so such a
+ * write needs no fsync, and nothing has to wait for it: the messages of such a Ready acknowledge
+ * only entries, terms and votes that earlier, synced writes made durable. Without this every
+ * commit cost a second fsync on every node, and the next proposal's write queued behind it.
+ */
+export function commitOnly(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, prev: HardState | null): boolean {
+  const hs = rd.hardState;
+  return (
+    hs !== null &&
+    prev !== null &&
+    hs.term === prev.term &&
+    hs.vote === prev.vote &&
+    rd.entries.length === 0 &&
+    rd.snapshot === null &&
+    rd.compaction === null &&
+    rd.membership === null
+  );
 }
 
 /** The application's side: restore from a snapshot, apply committed entries in log order. */
@@ -21,6 +46,11 @@ export interface DriverOptions {
   readonly now?: () => number;
   /** Called when a write fails: the node must stop participating (its disk and memory may differ). */
   readonly onFatal?: (err: unknown) => void;
+  /**
+   * Called after each advance(), when the core's applied index matches the state machine: the
+   * moment RaftNode.compact may be called, and waiters on applied state may look.
+   */
+  readonly onAdvance?: (rd: Ready) => void;
 }
 
 export class ProposalError extends Error {
@@ -41,7 +71,8 @@ interface Waiter {
  * after the write; replication traffic and applying committed entries overlap with it (see Ready).
  * Only one Ready is in flight at a time, so a message never leaves before the state it depends
  * on is durable, while ticks and messages keep flowing into the core during the write: that is
- * what batches many proposals into one fsync.
+ * what batches many proposals into one fsync. The exception is a Ready that only moves the commit
+ * index: it is written without fsync and nothing waits for it (see commitOnly).
  */
 export class RaftDriver {
   readonly raft: RaftNode;
@@ -51,6 +82,9 @@ export class RaftDriver {
   private scheduled = false;
   private stopped = false;
   private failure: unknown = null;
+  private failed = false;
+  /** The hard state last handed to storage (null until the first write): see commitOnly. */
+  private written: HardState | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Leader proposals waiting to be applied, by log index. */
   private readonly waiters = new Map<number, Waiter>();
@@ -122,20 +156,34 @@ export class RaftDriver {
     // Committed entries are durable on a quorum already: apply while this node's write runs.
     if (rd.snapshot) this.opts.machine.restore(rd.snapshot);
     for (const e of rd.committed) this.applyOne(e);
-    try {
-      if (rd.mustSync) await this.opts.storage.save(rd);
-    } catch (err) {
-      this.failure = err;
-      this.stop();
-      this.opts.onFatal?.(err);
-      return;
+    if (commitOnly(rd, this.written)) {
+      // Written without fsync and not waited for; storage keeps the order of writes.
+      this.written = rd.hardState;
+      this.opts.storage.save(rd, { sync: false }).catch((err: unknown) => this.fail(err));
+    } else if (rd.mustSync) {
+      if (rd.hardState) this.written = rd.hardState;
+      try {
+        await this.opts.storage.save(rd);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
     }
     if (this.stopped) return;
     if (later.length > 0) this.opts.send(later);
     this.raft.advance(rd);
     this.writing = false;
     if (rd.soft.role !== 'leader') this.failStaleWaiters();
+    this.opts.onAdvance?.(rd);
     this.kick();
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = err;
+    this.stop();
+    this.opts.onFatal?.(err);
   }
 
   private applyOne(e: Entry): void {

@@ -101,7 +101,7 @@ function message(err: unknown): string {
 
 /**
  * The durable Raft state of one node in LevelDB: hard state, membership, the latest snapshot and
- * the log after it, stored as one segment record per save (layout in keys.ts). Every save is one synced batch, so a crash leaves either all of a Ready's
+ * the log after it, stored as one segment record per save (layout in keys.ts). Every save is one batch (synced unless asked otherwise), so a crash leaves either all of a Ready's
  * durable part on disk or none of it. Not safe for use by two processes (LevelDB's lock refuses
  * the second opener).
  */
@@ -185,11 +185,14 @@ export class LevelStorage {
    * stored, as when a leader's snapshot arrived after compact() in the same Ready); `entries`
    * starting at i replace every stored entry from i on; `hardState` and `membership` overwrite.
    * Concurrent calls are queued. After any rejected save the store is unusable: every later save
-   * rejects with that same error.
+   * rejects with that same error. With `sync: false` the batch reaches the OS (a process crash
+   * keeps it) but is not fsynced: the next synced save makes it durable, a power failure before
+   * that may lose it. Meant for commit-index-only updates (see commitOnly in the driver).
    */
-  save(update: StorageUpdate): Promise<void> {
+  save(update: StorageUpdate, opts: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
-    const done = this.tail.then(() => this.write(update));
+    const sync = opts.sync ?? true;
+    const done = this.tail.then(() => this.write(update, sync));
     this.tail = done.catch(() => undefined);
     return done;
   }
@@ -200,7 +203,7 @@ export class LevelStorage {
     return this.closing;
   }
 
-  private async write(update: StorageUpdate): Promise<void> {
+  private async write(update: StorageUpdate, sync: boolean): Promise<void> {
     if (this.failure) throw this.failure;
     let plan: Plan;
     try {
@@ -212,7 +215,7 @@ export class LevelStorage {
     }
     if (plan.ops.length === 0) return;
     try {
-      await this.db.batch(plan.ops, { sync: true });
+      await this.db.batch(plan.ops, { sync });
     } catch (err) {
       this.failure = new StorageError(this.dir, `write failed (${message(err)})`, { cause: err });
       throw this.failure;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/driver.js';
+import { RaftNode } from '../../src/raft/raft.js';
+import { SeededRng } from '../../src/raft/rng.js';
+import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
+
+type Update = Parameters<RaftPersistence['save']>[0];
+const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
+const entry: Entry = { index: 1, term: 1, type: 'normal', time: 0, data: new Uint8Array(0) };
+const snap = { meta: { index: 1, term: 1, conf: { voters: ['a'], learners: [] } }, data: new Uint8Array(0) };
+
+describe('commitOnly', () => {
+  const prev = { term: 2, vote: 'a', commit: 5 };
+  it('holds when only the commit index changed', () => {
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: 'a', commit: 7 } }, prev)).toBe(true);
+  });
+  it('does not hold for a term or vote change, anything else to write, or before the first write', () => {
+    expect(commitOnly({ ...none, hardState: { term: 3, vote: 'a', commit: 7 } }, prev)).toBe(false);
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: null, commit: 7 } }, prev)).toBe(false);
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: 'a', commit: 7 } }, null)).toBe(false);
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: 'a', commit: 7 }, entries: [entry] }, prev)).toBe(false);
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: 'a', commit: 7 }, snapshot: snap }, prev)).toBe(false);
+    expect(commitOnly({ ...none, hardState: { term: 2, vote: 'a', commit: 7 }, compaction: snap }, prev)).toBe(false);
+    expect(commitOnly({ ...none, hardState: null, entries: [entry] }, prev)).toBe(false);
+  });
+});
+
+describe('RaftDriver', () => {
+  it('writes a commit-index-only change without fsync and does not wait for it', async () => {
+    const saves: { update: Update; sync: boolean }[] = [];
+    const storage: RaftPersistence = {
+      save(update, opts) {
+        const sync = opts?.sync ?? true;
+        saves.push({ update, sync });
+        // Unsynced writes never complete here: the driver must not need them to.
+        return sync ? Promise.resolve() : new Promise<void>(() => undefined);
+      },
+    };
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const applied: number[] = [];
+    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: (e) => applied.push(e.index) } });
+    raft.campaign();
+    driver.kick();
+    const data = new TextEncoder().encode('x');
+    const deadline = Date.now() + 5_000;
+    while (raft.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    const first = await driver.propose(data);
+    const second = await driver.propose(data);
+    expect(second).toBe(first + 1);
+    expect(applied).toContain(second);
+    const unsynced = saves.filter((s) => !s.sync);
+    expect(unsynced.length).toBeGreaterThan(0);
+    for (const s of unsynced) expect(commitOnly(s.update, { term: raft.status().term, vote: 'a', commit: 0 })).toBe(true);
+    // Everything else (entries, the term and vote) went through synced writes.
+    expect(saves.filter((s) => s.sync && s.update.entries.length > 0).length).toBeGreaterThanOrEqual(2);
+    driver.stop();
+  });
+});
+
