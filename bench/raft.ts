@@ -6,13 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { RaftDriver, ProposalError } from '../src/node/driver.js';
+import { RaftDriver } from '../src/node/driver.js';
 import { RaftNode } from '../src/raft/raft.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { defaultRaftConfig } from '../src/raft/types.js';
 import type { Entry, Message, NodeId, Snapshot } from '../src/raft/types.js';
 import { LevelStorage } from '../src/storage/level-storage.js';
-import { percentile, printTable, writeResults, type Row } from './report.js';
+import { payload, runProposers } from './proposers.js';
+import { printTable, writeResults, type Row } from './report.js';
 
 const TICK_MS = 20;
 const COMMAND_BYTES = 256;
@@ -75,52 +76,20 @@ async function waitForLeader(members: Member[], timeoutMs: number): Promise<Memb
   throw new Error('no leader elected');
 }
 
-/** `proposers` loops propose back to back until `total` proposals have committed. */
-async function run(leader: Member, proposers: number, total: number): Promise<Row> {
-  const rng = new SeededRng(42);
-  const payload = new Uint8Array(COMMAND_BYTES).map(() => rng.int(256));
-  const latencies: number[] = [];
-  let started = 0;
-  let refused = 0;
-  const reasons = new Map<string, number>();
-  const t0 = performance.now();
-  const loop = async () => {
-    while (started < total) {
-      started++;
-      const t = performance.now();
-      try {
-        const index = await leader.driver.propose(payload);
-        latencies.push(performance.now() - t);
-        if (index % COMPACT_EVERY === 0) leader.driver.raft.compact(leader.applied, new Uint8Array(8));
-      } catch (err) {
-        if (!(err instanceof ProposalError)) throw err;
-        refused++;
-        reasons.set(err.reason, (reasons.get(err.reason) ?? 0) + 1);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: proposers }, loop));
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    proposers,
-    committed: latencies.length,
-    'commits/s': latencies.length / seconds,
-    'p50 ms': percentile(latencies, 50),
-    'p99 ms': percentile(latencies, 99),
-    refused,
-    ...(reasons.size > 0 ? { why: [...reasons].map(([r, n]) => `${r}:${n}`).join(' ') } : {}),
-  };
-}
-
 export async function raftBench(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'meshrun-bench-raft-'));
   const members = await startCluster(dir);
   try {
     const leader = await waitForLeader(members, 10_000);
-    await run(leader, 1, 300); // warm-up: JIT, LevelDB files
+    const cmd = payload(COMMAND_BYTES);
+    const propose = async () => {
+      const index = await leader.driver.propose(cmd);
+      if (index % COMPACT_EVERY === 0) leader.driver.raft.compact(leader.applied, new Uint8Array(8));
+    };
+    await runProposers(propose, 1, 300); // warm-up: JIT, LevelDB files
     const rows: Row[] = [];
-    rows.push(await run(leader, 1, 3_000));
-    rows.push(await run(leader, 64, 60_000));
+    rows.push(await runProposers(propose, 1, 3_000));
+    rows.push(await runProposers(propose, 64, 60_000));
     printTable('raft: 3 in-process nodes, LevelDB with fsync, 256-byte commands (latency: propose -> applied on the leader)', rows);
     writeResults('raft', rows, { nodes: 3, commandBytes: COMMAND_BYTES, tickMs: TICK_MS, fsync: true });
   } finally {

@@ -1,9 +1,12 @@
 // `npm run bench -- [name...]`: runs the named benchmarks (all when none is named), prints a
 // table per benchmark and writes its figures as JSON under bench/results/.
+import '../src/net/polyfill.js';
+import { failoverBench } from './failover.js';
+import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench };
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !(a in benchmarks));

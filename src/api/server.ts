@@ -1,0 +1,95 @@
+// The node's HTTP API (fastify). Every node serves it; today: the cluster status and, behind the
+// hidden --test-hooks flag, the probe hooks that let tests check a proposal reached every node.
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Logger } from '../node/logger.js';
+import type { ApiError, ClusterView } from './types.js';
+
+export type ProbeOutcome =
+  | { readonly ok: true; readonly index: number }
+  | { readonly ok: false; readonly status: 400 | 503; readonly error: string };
+
+/** What the server asks of the node; the server itself holds no state. */
+export interface ApiBackend {
+  cluster(): ClusterView;
+  /** Present only with --test-hooks. */
+  readonly debug?: {
+    probe(value: string): Promise<ProbeOutcome>;
+    probes(): readonly string[];
+    /** Diagnostics: connections, transport counters, the address book. */
+    net(): unknown;
+  };
+}
+
+export interface ApiServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  readonly token: string | null;
+  readonly backend: ApiBackend;
+  readonly logger: Logger;
+}
+
+export interface ApiServer {
+  /** `http://HOST:PORT` with the port actually bound. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const probeBody = z.object({ value: z.string().min(1).max(4096) });
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+  installErrors(app, opts.logger);
+  if (opts.token !== null) installAuth(app, opts.token);
+
+  app.get('/v1/cluster', async () => opts.backend.cluster());
+
+  const debug = opts.backend.debug;
+  if (debug) {
+    app.post('/v1/debug/probe', async (req, reply) => {
+      const body = probeBody.safeParse(req.body);
+      if (!body.success) return fail(reply, 400, 'body must be {"value": "<1 to 4096 characters>"}');
+      const r = await debug.probe(body.data.value);
+      if (!r.ok) return fail(reply, r.status, r.error);
+      return { index: r.index };
+    });
+    app.get('/v1/debug/probes', async () => ({ values: debug.probes() }));
+    app.get('/v1/debug/net', async () => debug.net());
+  }
+
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () => app.close(),
+  };
+}
+
+function fail(reply: FastifyReply, status: number, error: string): FastifyReply {
+  const body: ApiError = { error };
+  return reply.code(status).send(body);
+}
+
+function installErrors(app: FastifyInstance, logger: Logger): void {
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, `no such endpoint: ${req.method} ${req.url}`));
+  app.setErrorHandler((err: { statusCode?: number; message?: string }, req: FastifyRequest, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) logger.error({ err, url: req.url }, 'api request failed');
+    return fail(reply, status, status >= 500 ? 'internal error (see the node log)' : (err.message ?? 'bad request'));
+  });
+}
+
+function installAuth(app: FastifyInstance, token: string): void {
+  const want = Buffer.from(`Bearer ${token}`);
+  app.addHook('onRequest', async (req, reply) => {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    // Constant time: the comparison must not reveal how much of a guess was right.
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      return fail(reply, 401, 'missing or wrong token: send "Authorization: Bearer <token>" (MESHRUN_TOKEN for the CLI)');
+    }
+  });
+}

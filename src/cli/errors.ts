@@ -1,0 +1,24 @@
+// Exit codes of every meshrun command (design section 7) and the error that carries one.
+
+export const EXIT = {
+  ok: 0,
+  /** A job failed (submit --wait). */
+  jobFailed: 1,
+  /** Invalid input or usage: a bad flag, an unreadable file or data directory, a refused token. */
+  usage: 2,
+  /** The cluster (or the node's API) could not be reached. */
+  unreachable: 3,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error meant for the user: printed as `meshrun: <message>`, then the process exits with `exitCode`. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
+}

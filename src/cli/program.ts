@@ -1,0 +1,71 @@
+// The `meshrun` command line: commander with one subcommand per verb of the design's CLI contract.
+// Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
+// that main.ts maps to exit codes.
+import { Command, Option } from 'commander';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
+import { clusterCommand } from './cluster-command.js';
+import { DEFAULT_API_URL } from './client.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
+import { keygenCommand } from './keygen-command.js';
+
+export interface ProgramIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  /** Where a command's exit code goes (long-running commands decide it late). */
+  readonly setExitCode: (code: ExitCode) => void;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function buildProgram(io: ProgramIo): Command {
+  const program = new Command('meshrun')
+    .description('peer-to-peer DAG task scheduler: one binary on every machine, a Raft log in LevelDB')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions();
+
+  const apiOption = (): Option => new Option('--api <url>', `a node's HTTP API (or MESHRUN_API; default ${DEFAULT_API_URL})`);
+
+  program
+    .command('node')
+    .description('run a node: a new single-voter cluster, or join one with --bootstrap')
+    .option('--data <dir>', 'data directory (identity, Raft log)', DEFAULT_DATA_DIR)
+    .option('--listen <multiaddr>', `libp2p listen address, repeatable (default ${DEFAULT_LISTEN})`, collect)
+    .option('--api <host:port>', 'HTTP API address', DEFAULT_API)
+    .option('--bootstrap <multiaddr>', 'a member to join through (ending in /p2p/<id>), repeatable', collect)
+    .option('--slots <n>', 'task slots (default: number of CPUs)')
+    .option('--voters <n>', 'target number of voters (odd)', '3')
+    .option('--swarm-key <file>', 'pre-shared swarm key (meshrun keygen): only peers with it can connect')
+    .option('--api-token <token>', 'require "Authorization: Bearer <token>" on the API (needed to bind beyond loopback)')
+    .option('--replace-after <duration>', 'replace a voter unreachable this long by a caught-up learner', '30s')
+    .addOption(new Option('--snapshot-every <n>', 'compact the log every N applied entries').default('10000').hideHelp())
+    .addOption(new Option('--join-timeout <duration>', 'give up joining after this long').default('30s').hideHelp())
+    .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
+    .action(async (opts: Record<string, unknown>) => {
+      const parsed = parseNodeOptions(opts);
+      if (!parsed.ok) throw new CliError(parsed.error, EXIT.usage);
+      // Loaded on demand: the libp2p stack is needed only here, and client commands start faster without it.
+      const { nodeCommand } = await import('./node-command.js');
+      io.setExitCode(await nodeCommand(parsed.value, io.out));
+    });
+
+  program
+    .command('cluster')
+    .description("show a node's view of the Raft cluster: term, leader, commit, voters, learners")
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (opts: { json?: boolean; api?: string }) => {
+      await clusterCommand(opts, io.out);
+    });
+
+  program
+    .command('keygen')
+    .description('write a new pre-shared swarm key to FILE, or to stdout')
+    .argument('[file]', 'file to create (refuses to overwrite)')
+    .action((file: string | undefined) => {
+      keygenCommand(file, io.out);
+    });
+
+  return program;
+}

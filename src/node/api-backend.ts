@@ -1,0 +1,93 @@
+// What the HTTP API reads and does on this node: the local Raft status as the API's ClusterView,
+// and the test hooks (a probe proposal answered once applied here, and the applied probe list).
+import { randomUUID } from 'node:crypto';
+import type { ApiBackend, ProbeOutcome } from '../api/server.js';
+import type { ApiRole, ClusterView } from '../api/types.js';
+import type { RaftStatus } from '../raft/raft.js';
+import type { ClusterState } from './cluster-state.js';
+import type { RaftDriver } from './driver.js';
+import { encodeNodeEntry } from './entry-envelope.js';
+
+export function clusterView(st: RaftStatus): ClusterView {
+  const { voters, learners } = st.membership.conf;
+  return {
+    self: st.id,
+    role: apiRole(st),
+    term: st.term,
+    leader: st.leader,
+    commit: st.commit,
+    applied: st.applied,
+    voters: [...voters],
+    learners: [...learners],
+  };
+}
+
+/** A node that is not a voter in its own view (a learner, or not yet or no longer a member) cannot lead or vote: 'learner'. */
+function apiRole(st: RaftStatus): ApiRole {
+  if (!st.membership.conf.voters.includes(st.id)) return 'learner';
+  switch (st.role) {
+    case 'leader':
+      return 'leader';
+    case 'candidate':
+    case 'precandidate':
+      return 'candidate';
+    case 'follower':
+      return 'follower';
+  }
+}
+
+export interface BackendDeps {
+  readonly driver: RaftDriver;
+  readonly state: ClusterState;
+  readonly testHooks: boolean;
+  /** What GET /v1/debug/net shows. */
+  readonly net?: () => unknown;
+  /** How long a probe may take to be applied here before the API answers 503. */
+  readonly probeTimeoutMs?: number;
+}
+
+export function createApiBackend(deps: BackendDeps): ApiBackend {
+  const cluster = (): ClusterView => clusterView(deps.driver.raft.status());
+  if (!deps.testHooks) return { cluster };
+  return {
+    cluster,
+    debug: {
+      probe: (value) => proposeProbe(deps, value),
+      probes: () => deps.state.probes(),
+      net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.raft.stats }),
+    },
+  };
+}
+
+/**
+ * Proposes a probe and waits until this node has applied it. A follower's proposal is forwarded
+ * inside Raft, which cannot report completion, so the wait watches the applied entries for this
+ * request's own nonce instead (and works the same way on the leader).
+ */
+async function proposeProbe(deps: BackendDeps, value: string): Promise<ProbeOutcome> {
+  const nonce = randomUUID();
+  const timeoutMs = deps.probeTimeoutMs ?? 5000;
+  let unsubscribe: () => unknown = () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const applied = new Promise<number | null>((resolve) => {
+    unsubscribe = deps.state.onApplied((a) => {
+      if (a.entry.kind === 'probe' && a.entry.nonce === nonce) resolve(a.index);
+    });
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  try {
+    const r = deps.driver.raft.propose(encodeNodeEntry({ kind: 'probe', nonce, value }));
+    deps.driver.kick();
+    if (!r.ok) {
+      return r.reason === 'too-large'
+        ? { ok: false, status: 400, error: 'probe value too large' }
+        : { ok: false, status: 503, error: `proposal refused: ${r.reason === 'no-leader' ? 'no leader is known right now' : r.reason}` };
+    }
+    const index = await applied;
+    if (index === null) return { ok: false, status: 503, error: `probe not applied on this node within ${timeoutMs} ms (lost to a leader change?)` };
+    return { ok: true, index };
+  } finally {
+    unsubscribe();
+    clearTimeout(timer);
+  }
+}

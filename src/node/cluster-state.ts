@@ -1,0 +1,160 @@
+// The node's replicated state machine: the address book every member needs to dial every other
+// after restarts, the test hook's probe list, and (later) the scheduler's state behind `app`
+// entries. Applying the same entries in the same order gives every replica the same state, and a
+// snapshot of it restores exactly that state.
+import { Reader, Writer, type DecodeResult } from '../raft/codec.js';
+import type { Entry, NodeId, Snapshot } from '../raft/types.js';
+import type { StateMachine } from './driver.js';
+import { decodeNodeEntry, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
+
+/** The scheduler's state machine, plugged in later; it owns the `app` entries and its part of the snapshot. */
+export interface AppMachine {
+  apply(data: Uint8Array, entry: Entry): void;
+  encode(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+/** What listeners hear after each applied node entry (not for no-ops, conf changes or undecodable data). */
+export interface Applied {
+  readonly index: number;
+  readonly entry: NodeEntry;
+}
+
+/** The probe list is a test hook: keep the newest ones only, the same on every replica. */
+export const MAX_PROBES = 1000;
+const SNAPSHOT_VERSION = 1;
+
+export class ClusterState implements StateMachine {
+  /** Index of the last entry applied (or restored from a snapshot). */
+  applied = 0;
+  /** The replicas' shared clock: the largest leader timestamp among applied entries (design section 3). */
+  time = 0;
+  /** Entries whose data did not decode: counted, skipped the same way on every replica. */
+  undecodable = 0;
+  private readonly addresses = new Map<NodeId, readonly string[]>();
+  private probeValues: string[] = [];
+  private readonly listeners = new Set<(a: Applied) => void>();
+
+  constructor(private readonly app?: AppMachine) {}
+
+  /** Called after each applied node entry; returns the unsubscribe function. */
+  onApplied(listener: (a: Applied) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  addressesOf(id: NodeId): readonly string[] | undefined {
+    return this.addresses.get(id);
+  }
+
+  addressBook(): ReadonlyMap<NodeId, readonly string[]> {
+    return this.addresses;
+  }
+
+  probes(): readonly string[] {
+    return this.probeValues;
+  }
+
+  apply(e: Entry): void {
+    this.applied = e.index;
+    if (e.time > this.time) this.time = e.time;
+    // Conf entries are Raft's own; an empty normal entry is a new leader's no-op.
+    if (e.type !== 'normal' || e.data.length === 0) return;
+    const d = decodeNodeEntry(e.data);
+    if (!d.ok) {
+      this.undecodable++;
+      return;
+    }
+    const entry = d.value;
+    switch (entry.kind) {
+      case 'address':
+        this.addresses.set(entry.id, [...entry.addrs]);
+        break;
+      case 'probe':
+        this.probeValues.push(entry.value);
+        if (this.probeValues.length > MAX_PROBES) this.probeValues = this.probeValues.slice(-MAX_PROBES);
+        break;
+      case 'app':
+        this.app?.apply(entry.data, e);
+        break;
+    }
+    for (const l of this.listeners) l({ index: e.index, entry });
+  }
+
+  restore(snapshot: Snapshot): void {
+    const d = decodeClusterSnapshot(snapshot.data);
+    // A snapshot that does not decode cannot be applied around: the replica would diverge.
+    if (!d.ok) throw new Error(`cluster state: cannot restore the snapshot at ${snapshot.meta.index}: ${d.error}`);
+    this.addresses.clear();
+    for (const [id, addrs] of d.value.addresses) this.addresses.set(id, addrs);
+    this.probeValues = [...d.value.probes];
+    this.time = d.value.time;
+    this.applied = snapshot.meta.index;
+    this.app?.restore(d.value.app);
+  }
+
+  /** The state as of `applied`, for RaftNode.compact. */
+  encode(): Uint8Array {
+    return encodeClusterSnapshot({
+      time: this.time,
+      addresses: this.addresses,
+      probes: this.probeValues,
+      app: this.app?.encode() ?? new Uint8Array(0),
+    });
+  }
+}
+
+export interface ClusterSnapshot {
+  readonly time: number;
+  readonly addresses: ReadonlyMap<NodeId, readonly string[]>;
+  readonly probes: readonly string[];
+  readonly app: Uint8Array;
+}
+
+export function encodeClusterSnapshot(s: ClusterSnapshot): Uint8Array {
+  const w = new Writer(256 + s.app.length);
+  w.u8(SNAPSHOT_VERSION);
+  w.f64(s.time);
+  // Sorted, so equal states encode to equal bytes whatever order they were built in.
+  const ids = [...s.addresses.keys()].sort();
+  w.varint(ids.length, 'address book size');
+  for (const id of ids) {
+    const addrs = s.addresses.get(id) ?? [];
+    w.string(id);
+    w.varint(addrs.length, 'address count');
+    for (const a of addrs) w.string(a);
+  }
+  w.varint(s.probes.length, 'probe count');
+  for (const p of s.probes) w.string(p);
+  w.bytes(s.app, 'app state');
+  return w.finish().slice();
+}
+
+export function decodeClusterSnapshot(bytes: Uint8Array): DecodeResult<ClusterSnapshot> {
+  const r = new Reader(bytes, 'cluster snapshot');
+  try {
+    const version = r.u8('version');
+    if (version !== SNAPSHOT_VERSION) r.fail(`unknown version ${version} (this build reads ${SNAPSHOT_VERSION})`);
+    const time = r.f64('time');
+    if (!Number.isFinite(time) || time < 0) r.fail(`bad time ${time}`);
+    const addresses = new Map<NodeId, readonly string[]>();
+    const n = r.count('address book size', 3);
+    for (let k = 0; k < n; k++) {
+      const id = r.id('node id');
+      const m = r.count('address count', 1);
+      const addrs: string[] = [];
+      for (let j = 0; j < m; j++) addrs.push(r.string('address', MAX_ADDR_BYTES));
+      addresses.set(id, addrs);
+    }
+    const p = r.count('probe count', 1);
+    const probes: string[] = [];
+    for (let k = 0; k < p; k++) probes.push(r.string('probe', MAX_PROBE_BYTES));
+    const app = r.bytes('app state').slice();
+    r.end();
+    return { ok: true, value: { time, addresses, probes, app } };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}

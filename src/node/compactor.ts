@@ -1,0 +1,48 @@
+// When the node snapshots its state machine and compacts the Raft log: every `every` applied
+// entries, and once as early as possible. The initial membership (the first node's bootstrap
+// conf) is not in the log, so a node that joins, starting from nothing, must begin from a
+// snapshot, whose metadata carries the membership; only on top of it do the log's conf entries
+// describe the membership correctly. Taking the first snapshot at the first applied entry makes
+// every leader send joiners a snapshot.
+import type { RaftNode } from '../raft/raft.js';
+import type { Snapshot } from '../raft/types.js';
+import type { ClusterState } from './cluster-state.js';
+import type { StateMachine } from './driver.js';
+import type { Logger } from './logger.js';
+
+export class Compactor {
+  /** Index of the newest snapshot this node holds (taken, restored or received). */
+  private snapshotIndex: number;
+
+  constructor(
+    private readonly raft: RaftNode,
+    private readonly state: ClusterState,
+    private readonly every: number,
+    private readonly log: Logger,
+    restored: Snapshot | null,
+  ) {
+    this.snapshotIndex = restored?.meta.index ?? 0;
+  }
+
+  /** The driver's state machine: the cluster state, with received snapshots noted. */
+  machine(): StateMachine {
+    return {
+      apply: (e) => this.state.apply(e),
+      restore: (snap) => {
+        this.state.restore(snap);
+        this.snapshotIndex = snap.meta.index;
+        this.log.info({ index: snap.meta.index, bytes: snap.data.length }, 'state restored from a snapshot sent by the leader');
+      },
+    };
+  }
+
+  /** Called after each advance: the core's applied index equals the state's, the one safe moment to snapshot. */
+  afterAdvance(): void {
+    const applied = this.state.applied;
+    const due = this.snapshotIndex === 0 ? applied >= 1 : applied - this.snapshotIndex >= this.every;
+    if (due && this.raft.compact(applied, this.state.encode())) {
+      this.snapshotIndex = applied;
+      this.log.info({ index: applied }, 'log compacted into a snapshot');
+    }
+  }
+}

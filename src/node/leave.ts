@@ -1,0 +1,76 @@
+// Leaving gracefully (SIGTERM, SIGINT): a leader first hands leadership to its most caught-up
+// voter, so the cluster does not sit out an election timeout; then the node asks for its own
+// removal and waits until it is applied. Every step is bounded: a node that cannot leave in time
+// still stops (the remaining members replace it later as an unreachable voter).
+import type { NodeId } from '../raft/types.js';
+import { ConfChangeError, type ConfChanger } from './conf-changer.js';
+import type { RaftDriver } from './driver.js';
+import type { Logger } from './logger.js';
+import { waitFor } from './wait.js';
+
+export type LeaveOutcome = 'removed' | 'not-a-member' | 'last-voter' | 'timed-out';
+
+export interface LeaveOptions {
+  readonly driver: RaftDriver;
+  readonly conf: ConfChanger;
+  readonly log: Logger;
+  readonly transferTimeoutMs?: number;
+  readonly removeTimeoutMs?: number;
+}
+
+export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
+  const raft = o.driver.raft;
+  const self = raft.id;
+  const st = raft.status();
+  const { voters, learners } = st.membership.conf;
+  if (!voters.includes(self) && !learners.includes(self)) return 'not-a-member';
+  if (voters.length === 1 && voters[0] === self) {
+    // Removing the only voter would leave nobody to commit anything: just stop.
+    o.log.info('the only voter is stopping without leaving the membership');
+    return 'last-voter';
+  }
+
+  if (st.role === 'leader') {
+    const target = mostCaughtUpVoter(self, voters, st.progress);
+    if (target !== null) {
+      o.log.info({ to: target }, 'transferring leadership before leaving');
+      raft.transferLeadership(target);
+      o.driver.kick();
+      const moved = await waitFor(() => {
+        const s = raft.status();
+        return s.role !== 'leader' && s.leader !== null && s.leader !== self;
+      }, o.transferTimeoutMs ?? 2000);
+      // Not moved in time: a leader may still remove itself; it steps down once that is applied.
+      if (!moved) o.log.warn({ to: target }, 'leadership transfer did not finish in time; removing this node as leader');
+    }
+  }
+
+  o.log.info('asking to be removed from the membership');
+  try {
+    await o.conf.run({ type: 'remove', node: self }, o.removeTimeoutMs ?? 5000);
+    return 'removed';
+  } catch (err) {
+    if (!(err instanceof ConfChangeError)) throw err;
+    o.log.warn({ err: err.message }, 'removal not confirmed in time; stopping anyway');
+    return 'timed-out';
+  }
+}
+
+function mostCaughtUpVoter(
+  self: NodeId,
+  voters: readonly NodeId[],
+  progress: ReadonlyMap<NodeId, { readonly match: number; readonly recentActive: boolean }> | null,
+): NodeId | null {
+  let best: NodeId | null = null;
+  let bestMatch = -1;
+  for (const v of voters) {
+    if (v === self) continue;
+    const pr = progress?.get(v);
+    const match = pr && pr.recentActive ? pr.match : -1;
+    if (match > bestMatch || (match === bestMatch && best !== null && v < best) || best === null) {
+      best = v;
+      bestMatch = match;
+    }
+  }
+  return best;
+}

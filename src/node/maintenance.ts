@@ -1,0 +1,142 @@
+// The node's periodic housekeeping (once a second): the leader's membership decisions (promote,
+// replace, trim; see membership.ts), and every member keeping its own replicated address current
+// (a restart on another port, a new interface).
+import type { NodeId } from '../raft/types.js';
+import type { ClusterState } from './cluster-state.js';
+import type { ConfChanger } from './conf-changer.js';
+import type { RaftDriver } from './driver.js';
+import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { sameAddrs } from './join-handler.js';
+import type { Logger } from './logger.js';
+import { decideMembership, type MembershipPolicy } from './membership.js';
+
+export interface MaintenanceDeps {
+  readonly driver: RaftDriver;
+  readonly state: ClusterState;
+  readonly conf: ConfChanger;
+  readonly log: Logger;
+  readonly policy: MembershipPolicy;
+  /** When each peer was last heard from (monotonic ms, see `now`). */
+  readonly lastHeard: ReadonlyMap<NodeId, number>;
+  readonly now: () => number;
+  /** This node's current listen addresses (each ending in /p2p/<id>). */
+  readonly selfAddrs: () => readonly string[];
+  /**
+   * Tells the cluster this node's addresses through any member it can reach (the join protocol:
+   * a member forwards to the leader, which replicates them). Resolves true once one answered ok.
+   */
+  readonly announce: (addrs: readonly string[]) => Promise<boolean>;
+  /** Bound on one membership change started by the loop. */
+  readonly changeTimeoutMs?: number;
+}
+
+/** Don't re-propose our address more often than this while the last proposal is in flight. */
+const ADDRESS_RETRY_MS = 3000;
+/** Without a leader for this long, a node whose replicated address is stale announces the new one. */
+const LEADERLESS_ANNOUNCE_MS = 2000;
+const ANNOUNCE_RETRY_MS = 5000;
+
+export class Maintenance {
+  private timer: NodeJS.Timeout | null = null;
+  private leaderSince: number | null = null;
+  private lastAddressProposal = Number.NEGATIVE_INFINITY;
+  private leaderlessSince: number | null = null;
+  private lastAnnounce = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+
+  constructor(private readonly deps: MaintenanceDeps) {}
+
+  start(periodMs: number): void {
+    this.timer = setInterval(() => this.round(), periodMs);
+    this.timer.unref();
+    // A first round soon after start: a new cluster's first node publishes its address at once.
+    setTimeout(() => this.round(), Math.min(200, periodMs)).unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  round(): void {
+    if (this.stopped) return;
+    try {
+      this.refreshOwnAddress();
+      this.membership();
+    } catch (err) {
+      this.deps.log.error({ err }, 'maintenance round failed');
+    }
+  }
+
+  private refreshOwnAddress(): void {
+    const { driver, state, now } = this.deps;
+    const raft = driver.raft;
+    const st = raft.status();
+    const { voters, learners } = st.membership.conf;
+    if (!voters.includes(raft.id) && !learners.includes(raft.id)) return;
+    const addrs = this.deps.selfAddrs().slice(0, MAX_ADDRS);
+    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(raft.id), addrs);
+    const t = now();
+    if (st.leader !== null) {
+      this.leaderlessSince = null;
+      // Only once caught up with what is known committed: an older entry of ours may still be on its way.
+      if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
+      this.lastAddressProposal = t;
+      const r = raft.propose(encodeNodeEntry({ kind: 'address', id: raft.id, addrs }));
+      driver.kick();
+      this.deps.log.info({ addrs, ok: r.ok }, "publishing this node's addresses");
+      return;
+    }
+    // No leader: if the others may only know an old address of ours (a restart on another port),
+    // a leader dialling it would never find us, and we cannot propose without a leader. When that
+    // leader's address in our book is stale too, neither side can reach the other: announce the
+    // new address through any member we can reach, which forwards it to the leader.
+    this.leaderlessSince ??= t;
+    if (!stale || t - this.leaderlessSince < LEADERLESS_ANNOUNCE_MS || t - this.lastAnnounce < ANNOUNCE_RETRY_MS) return;
+    this.lastAnnounce = t;
+    this.deps.log.info({ addrs }, 'no leader heard: announcing this node\'s addresses through the members it can reach');
+    this.deps.announce(addrs).then(
+      (ok) => this.deps.log.info({ ok }, 'address announcement finished'),
+      (err: unknown) => this.deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'address announcement failed'),
+    );
+  }
+
+  private membership(): void {
+    const { driver, state, conf, now, policy } = this.deps;
+    const st = driver.raft.status();
+    if (st.role !== 'leader' || st.progress === null) {
+      this.leaderSince = null;
+      return;
+    }
+    const t = now();
+    if (this.leaderSince === null) this.leaderSince = t;
+    if (!conf.idle) return;
+    // A new leader has not had the chance to hear from everyone: nobody counts as silent for
+    // longer than this node has led (followers do not talk to each other).
+    const since = this.leaderSince;
+    const lastHeard = new Map<NodeId, number>();
+    for (const id of [...st.membership.conf.voters, ...st.membership.conf.learners]) {
+      lastHeard.set(id, Math.max(this.deps.lastHeard.get(id) ?? since, since));
+    }
+    const action = decideMembership(
+      {
+        self: st.id,
+        conf: st.membership.conf,
+        lastIndex: st.lastIndex,
+        progress: st.progress,
+        confPending: conf.pending(st.applied),
+        hasAddress: (id) => (state.addressesOf(id)?.length ?? 0) > 0,
+        lastHeard,
+        now: t,
+      },
+      policy,
+    );
+    if (action === null) return;
+    const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
+    this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
+    conf.run(cc, this.deps.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
+      this.deps.log.warn({ action: action.type, node: action.node, err: err instanceof Error ? err.message : String(err) }, 'membership change did not complete');
+    });
+  }
+}

@@ -1,0 +1,290 @@
+// One meshrun node, wired: identity, Raft store, libp2p host, Raft transport, the Raft driver and
+// the cluster state machine, join service, load gossip, HTTP API and the membership loop.
+// `startNode` is what `meshrun node` runs, and what in-process tests and benchmarks call.
+import '../net/polyfill.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import { hostAddrs } from '../net/addresses.js';
+import { createHost, type MeshHost } from '../net/host.js';
+import { loadOrCreateIdentity } from '../net/identity.js';
+import { requestJoin, serveJoin } from '../net/join.js';
+import { createLoadGossip } from '../net/load-gossip.js';
+import { createRaftTransport } from '../net/raft-transport.js';
+import { readSwarmKey } from '../net/swarm-key.js';
+import type { RaftTransport } from '../net/types.js';
+import { decodeMessage, encodeMessage } from '../raft/codec.js';
+import { RaftNode } from '../raft/raft.js';
+import { SeededRng } from '../raft/rng.js';
+import { defaultRaftConfig, type Message, type NodeId, type PersistedState, type RaftConfig } from '../raft/types.js';
+import { LevelStorage } from '../storage/level-storage.js';
+import { createApiBackend } from './api-backend.js';
+import { ClusterState } from './cluster-state.js';
+import { Compactor } from './compactor.js';
+import { ConfChanger } from './conf-changer.js';
+import { Connector } from './connector.js';
+import { prepareDataDir } from './data-dir.js';
+import { RaftDriver } from './driver.js';
+import { createJoinHandler } from './join-handler.js';
+import { joinCluster } from './join-client.js';
+import { leaveCluster, type LeaveOutcome } from './leave.js';
+import type { Logger } from './logger.js';
+import { Maintenance } from './maintenance.js';
+import { defaultMembershipPolicy } from './membership.js';
+import type { NodeOptions } from './options.js';
+import { Teardown } from './teardown.js';
+
+/** 50 ms ticks, elections after 10-20 ticks (0.5-1 s), heartbeats every 2: failover well under a second. */
+export const TICK_MS = 50;
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 2;
+const MAINTENANCE_MS = 1000;
+const GOSSIP_MS = 1000;
+const JOIN_ANSWER_MS = 10_000;
+
+/** Why a node could not start; the CLI exits with `exitCode` (2: bad input or data dir, 3: cluster unreachable). */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+  constructor(
+    message: string,
+    readonly exitCode: 2 | 3,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface RunningNode {
+  readonly id: NodeId;
+  /** Listen addresses, each ending in /p2p/<id>. */
+  readonly listenAddrs: readonly string[];
+  readonly apiUrl: string;
+  readonly driver: RaftDriver;
+  readonly state: ClusterState;
+  /** Resolves with an error when the node had to stop on its own (a failed disk write). */
+  readonly fatal: Promise<unknown>;
+  /** Graceful leave (transfer leadership if leading, then removal), bounded; call before stop(). */
+  leave(): Promise<LeaveOutcome>;
+  /** Closes everything, in order. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startNode(opts: NodeOptions, log: Logger): Promise<RunningNode> {
+  const teardown = new Teardown(log);
+  try {
+    return await start(opts, log, teardown);
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}
+
+async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promise<RunningNode> {
+  await prepareDataDir(opts.dataDir).catch((err: unknown) => fail(err, 2));
+  const keyFile = opts.swarmKeyFile;
+  const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
+  const identity = await loadOrCreateIdentity(opts.dataDir).catch((err: unknown) => fail(err, 2));
+  const id = identity.id;
+  log = log.child({ self: short(id) });
+
+  const storage = await LevelStorage.open(join(opts.dataDir, 'raft')).catch((err: unknown) => fail(err, 2));
+  teardown.add('storage', () => storage.close());
+  const restored = storage.load();
+  const fresh = isEmpty(restored);
+  const joining = fresh && opts.bootstrap.length > 0;
+  if (!fresh && opts.bootstrap.length > 0) log.info('the data directory holds Raft state: rejoining as the same member, --bootstrap is not used to join');
+
+  const host: MeshHost = await createHost({
+    privateKey: identity.privateKey,
+    listen: opts.listen,
+    bootstrap: opts.bootstrap,
+    ...(swarmKey ? { swarmKey } : {}),
+  }).catch((err: unknown) => fail(err, 2));
+  teardown.add('host', () => host.stop());
+  const selfAddrs = (): string[] => hostAddrs(host);
+
+  const state = new ClusterState();
+  const stored = restored.snapshot;
+  if (stored) attempt(() => state.restore(stored), 2, `the snapshot in ${opts.dataDir}`);
+  // Addresses learnt outside the log (bootstrap flags, the join answer): used until the log has them.
+  const learnt = new Map<NodeId, readonly string[]>();
+  for (const a of opts.bootstrap) {
+    const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1];
+    if (peer !== undefined) learnt.set(peer, [...(learnt.get(peer) ?? []), a]);
+  }
+  const addressesOf = (peer: NodeId): readonly string[] | undefined => state.addressesOf(peer) ?? learnt.get(peer);
+
+  const raft = new RaftNode(raftConfig(id), fresh ? null : restored, fresh && !joining ? { voters: [id], learners: [] } : undefined);
+  const transport: RaftTransport = createRaftTransport(host);
+  teardown.add('transport', () => transport.stop());
+  transport.setAddressBook(addressesOf);
+
+  let reportFatal: (err: unknown) => void = () => undefined;
+  const fatal = new Promise<unknown>((resolve) => (reportFatal = resolve));
+  const compactor = new Compactor(raft, state, opts.snapshotEvery, log, restored.snapshot);
+  const driver = new RaftDriver({
+    raft,
+    storage,
+    machine: compactor.machine(),
+    send: (msgs: readonly Message[]) => {
+      for (const m of msgs) transport.send(m.to, encodeMessage(m));
+    },
+    onFatal: (err) => {
+      log.fatal({ err }, 'a Raft store write failed: this node stops participating');
+      reportFatal(err);
+    },
+    onAdvance: () => compactor.afterAdvance(),
+  });
+  teardown.add('driver', () => driver.stop());
+
+  const lastHeard = new Map<NodeId, number>();
+  transport.onFrame((from, frame) => {
+    const d = decodeMessage(frame);
+    // The transport authenticated `from` (the libp2p peer id); a frame claiming another sender is dropped.
+    if (!d.ok || d.value.from !== from) {
+      raft.stats.droppedMalformed++;
+      return;
+    }
+    lastHeard.set(from, performance.now());
+    driver.receive(d.value);
+  });
+  driver.start(TICK_MS);
+  if (fresh && !joining) {
+    log.info('empty data directory and no --bootstrap: forming a new single-voter cluster');
+    raft.campaign();
+    driver.kick();
+  }
+
+  const conf = new ConfChanger(driver);
+  const forward = (addr: string, req: Parameters<typeof requestJoin>[2], timeoutMs: number) => requestJoin(host, addr, req, { timeoutMs });
+  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
+  teardown.add('join service', () => stopJoin());
+
+  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
+  teardown.add('load gossip', () => gossip.stop());
+  const publishLoad = (): void => {
+    gossip.publish({ node: id, slots: opts.slots, free: opts.slots, running: 0, handlers: [], applied: state.applied, at: Date.now() });
+  };
+  const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
+  gossipTimer.unref();
+  teardown.add('load timer', () => clearInterval(gossipTimer));
+
+  const maintenance = new Maintenance({
+    driver,
+    state,
+    conf,
+    log,
+    policy: { ...defaultMembershipPolicy, targetVoters: opts.voters, replaceAfterMs: opts.replaceAfterMs },
+    lastHeard,
+    now: () => performance.now(),
+    selfAddrs,
+    announce: async (addrs) => {
+      const c = raft.status().membership.conf;
+      const targets = new Set<string>(opts.bootstrap);
+      for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
+      for (const t of targets) {
+        const r = await forward(t, { id, addrs }, 3000).catch(() => null);
+        if (r?.ok) return true;
+      }
+      return false;
+    },
+  });
+  maintenance.start(MAINTENANCE_MS);
+  teardown.add('maintenance', () => maintenance.stop());
+
+  const connector = new Connector({
+    host,
+    self: id,
+    members: () => {
+      const c = raft.status().membership.conf;
+      return [...c.voters, ...c.learners];
+    },
+    addressesOf,
+    log,
+  });
+  connector.start(MAINTENANCE_MS);
+  teardown.add('connector', () => connector.stop());
+
+  let api: ApiServer;
+  try {
+    api = await startApiServer({
+      host: opts.api.host,
+      port: opts.api.port,
+      token: opts.apiToken,
+      backend: createApiBackend({
+        driver,
+        state,
+        testHooks: opts.testHooks,
+        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
+      }),
+      logger: log,
+    });
+  } catch (err) {
+    return fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`);
+  }
+  teardown.add('api', () => api.close());
+
+  if (joining) {
+    const joined = await joinCluster({
+      bootstrap: opts.bootstrap,
+      request: { id, addrs: selfAddrs() },
+      send: forward,
+      timeoutMs: opts.joinTimeoutMs,
+      log,
+    }).catch((err: unknown) => fail(err, 3));
+    for (const m of joined.members) if (m.addrs.length > 0) learnt.set(m.id, m.addrs);
+  }
+
+  let stopping: Promise<void> | null = null;
+  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining }, 'node started');
+  return {
+    id,
+    listenAddrs: selfAddrs(),
+    apiUrl: api.url,
+    driver,
+    state,
+    fatal,
+    leave: () => {
+      maintenance.stop();
+      return leaveCluster({ driver, conf, log });
+    },
+    stop: () => {
+      stopping ??= teardown.run();
+      return stopping;
+    },
+  };
+}
+
+function raftConfig(id: NodeId): RaftConfig {
+  return {
+    ...defaultRaftConfig,
+    id,
+    electionTicks: ELECTION_TICKS,
+    heartbeatTicks: HEARTBEAT_TICKS,
+    // Seeded from the OS: nodes must not share election timeouts.
+    rng: new SeededRng(randomBytes(4).readUInt32LE(0)),
+  };
+}
+
+/** A Raft store that has never held anything: a brand-new node. */
+function isEmpty(p: PersistedState): boolean {
+  return p.hardState.term === 0 && p.membership === null && p.snapshot === null && p.entries.length === 0;
+}
+
+function attempt<T>(fn: () => T, exitCode: 2 | 3, context?: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    return fail(err, exitCode, context);
+  }
+}
+
+function fail(err: unknown, exitCode: 2 | 3, context?: string): never {
+  const msg = err instanceof Error ? err.message : String(err);
+  throw new StartError(context ? `${context}: ${msg}` : msg, exitCode, { cause: err });
+}
+
+function short(id: NodeId): string {
+  return id.slice(-8);
+}

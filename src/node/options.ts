@@ -1,0 +1,164 @@
+// `meshrun node` options: parsed and validated in one place, so a bad value is refused before
+// anything starts, with a message naming the flag and the problem (the CLI exits 2 on it).
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
+import { z } from 'zod';
+
+export interface ApiAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface NodeOptions {
+  /** Absolute path of the data directory (identity, Raft store). */
+  readonly dataDir: string;
+  readonly listen: readonly string[];
+  readonly api: ApiAddress;
+  readonly bootstrap: readonly string[];
+  readonly slots: number;
+  readonly voters: number;
+  readonly swarmKeyFile: string | null;
+  readonly apiToken: string | null;
+  /** Enables POST /v1/debug/probe and GET /v1/debug/probes (hidden flag, for tests). */
+  readonly testHooks: boolean;
+  readonly replaceAfterMs: number;
+  /** Compact the log (snapshot the state machine) every this many applied entries. */
+  readonly snapshotEvery: number;
+  /** How long a joining node keeps trying its bootstrap peers before giving up. */
+  readonly joinTimeoutMs: number;
+}
+
+export const DEFAULT_DATA_DIR = 'meshrun-data';
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7000';
+export const DEFAULT_API = '127.0.0.1:7070';
+
+const positiveInt = (flag: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const s = String(v).trim();
+    if (!/^[0-9]+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
+      ctx.addIssue({ code: 'custom', message: `${flag} must be a positive integer, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return Number(s);
+  });
+
+const duration = (flag: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(String(v));
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `${flag} must be a duration like 250ms, 30s, 10m or 1h, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const listenAddr = z.string().superRefine((s, ctx) => {
+  const problem = multiaddrProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: `--listen ${JSON.stringify(s)}: ${problem}` });
+});
+
+const bootstrapAddr = z.string().superRefine((s, ctx) => {
+  const problem = multiaddrProblem(s) ?? (/\/p2p\/[^/]+$/.test(s) ? null : 'must end with /p2p/<peer id> (copy the "listening" line the node printed)');
+  if (problem) ctx.addIssue({ code: 'custom', message: `--bootstrap ${JSON.stringify(s)}: ${problem}` });
+});
+
+const apiAddr = z.string().transform((s, ctx) => {
+  const a = parseHostPort(s);
+  if (!a) {
+    ctx.addIssue({ code: 'custom', message: `--api must be HOST:PORT (port 0-65535), got ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return a;
+});
+
+const schema = z
+  .object({
+    data: z.string().min(1, '--data must not be empty').default(DEFAULT_DATA_DIR),
+    listen: z.array(listenAddr).default([DEFAULT_LISTEN]),
+    api: apiAddr.prefault(DEFAULT_API),
+    bootstrap: z.array(bootstrapAddr).default([]),
+    slots: positiveInt('--slots').optional(),
+    voters: positiveInt('--voters')
+      .refine((n) => n % 2 === 1, { message: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
+      .default(3),
+    swarmKey: z.string().min(1).optional(),
+    apiToken: z.string().min(1, '--api-token must not be empty').optional(),
+    testHooks: z.boolean().default(false),
+    replaceAfter: duration('--replace-after').default(30_000),
+    snapshotEvery: positiveInt('--snapshot-every').default(10_000),
+    joinTimeout: duration('--join-timeout').default(30_000),
+  })
+  .superRefine((o, ctx) => {
+    if (!isLoopback(o.api.host) && o.apiToken === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--api ${o.api.host}:${o.api.port} is not a loopback address: binding the API elsewhere requires --api-token`,
+      });
+    }
+  });
+
+export type ParseResult = { readonly ok: true; readonly value: NodeOptions } | { readonly ok: false; readonly error: string };
+
+/** Validates the raw option values (as commander hands them over: strings, arrays, booleans). */
+export function parseNodeOptions(raw: Record<string, unknown>): ParseResult {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => (i.code === 'custom' || i.path.length === 0 ? i.message : `--${kebab(String(i.path[0]))}: ${i.message}`));
+    return { ok: false, error: [...new Set(msgs)].join('; ') };
+  }
+  const o = r.data;
+  return {
+    ok: true,
+    value: {
+      dataDir: resolve(o.data),
+      listen: o.listen.length > 0 ? o.listen : [DEFAULT_LISTEN],
+      api: o.api,
+      bootstrap: o.bootstrap,
+      slots: o.slots ?? os.availableParallelism(),
+      voters: o.voters,
+      swarmKeyFile: o.swarmKey !== undefined ? resolve(o.swarmKey) : null,
+      apiToken: o.apiToken ?? null,
+      testHooks: o.testHooks,
+      replaceAfterMs: o.replaceAfter,
+      snapshotEvery: o.snapshotEvery,
+      joinTimeoutMs: o.joinTimeout,
+    },
+  };
+}
+
+/** `250ms`, `2s`, `10m`, `1h`, or a bare number of milliseconds; null when it is none of those. */
+export function parseDuration(s: string): number | null {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$/.exec(s);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
+}
+
+export function parseHostPort(s: string): ApiAddress | null {
+  // [::1]:7070 for IPv6, host:port otherwise.
+  const m = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(s) ?? /^([^:[\]]+):([0-9]{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port > 65535) return null;
+  return { host: m[1] as string, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+function multiaddrProblem(s: string): string | null {
+  try {
+    multiaddr(s);
+    return null;
+  } catch (err) {
+    return `not a valid multiaddr (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

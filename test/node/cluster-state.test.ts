@@ -1,0 +1,148 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ClusterState, decodeClusterSnapshot, encodeClusterSnapshot, MAX_PROBES } from '../../src/node/cluster-state.js';
+import { decodeNodeEntry, encodeNodeEntry, type NodeEntry } from '../../src/node/entry-envelope.js';
+import type { Entry } from '../../src/raft/types.js';
+
+const ma = (port: number, id: string) => `/ip4/127.0.0.1/tcp/${port}/p2p/${id}`;
+
+describe('entry envelope', () => {
+  it('round-trips every kind', () => {
+    const entries: NodeEntry[] = [
+      { kind: 'address', id: 'peerA', addrs: [ma(1, 'peerA'), ma(2, 'peerA')] },
+      { kind: 'address', id: 'peerB', addrs: [] },
+      { kind: 'probe', nonce: 'n-1', value: 'héllo ✓' },
+      { kind: 'app', data: new Uint8Array([0, 1, 2, 255]) },
+      { kind: 'app', data: new Uint8Array(0) },
+    ];
+    for (const e of entries) expect(decodeNodeEntry(encodeNodeEntry(e))).toEqual({ ok: true, value: e });
+  });
+
+  it('round-trips arbitrary addresses and probes', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 60 }), fc.array(fc.string({ maxLength: 100 }), { maxLength: 8 }), (id, addrs) => {
+        const e: NodeEntry = { kind: 'address', id, addrs };
+        expect(decodeNodeEntry(encodeNodeEntry(e))).toEqual({ ok: true, value: e });
+      }),
+    );
+  });
+
+  it('refuses unknown kinds, truncation and trailing bytes without throwing', () => {
+    expect(decodeNodeEntry(new Uint8Array([9]))).toMatchObject({ ok: false, error: expect.stringContaining('unknown kind 9') });
+    expect(decodeNodeEntry(new Uint8Array([]))).toMatchObject({ ok: false });
+    const good = encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'v' });
+    expect(decodeNodeEntry(good.subarray(0, good.length - 1))).toMatchObject({ ok: false, error: expect.stringContaining('truncated') });
+    const longer = new Uint8Array(good.length + 1);
+    longer.set(good);
+    expect(decodeNodeEntry(longer)).toMatchObject({ ok: false, error: expect.stringContaining('trailing') });
+  });
+
+  it('decodes arbitrary bytes to a result, never an exception', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        expect(typeof decodeNodeEntry(b).ok).toBe('boolean');
+      }),
+    );
+  });
+
+  it('refuses oversized values when encoding', () => {
+    expect(() => encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'x'.repeat(5000) })).toThrow(/longer than/);
+    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: new Array<string>(40).fill('/ip4/1.2.3.4/tcp/1') })).toThrow(/at most/);
+  });
+});
+
+let index = 0;
+function entry(data: Uint8Array, type: Entry['type'] = 'normal'): Entry {
+  index++;
+  return { index, term: 1, type, time: 1000 + index, data };
+}
+
+describe('ClusterState', () => {
+  it('applies addresses and probes, skips no-ops, conf entries and garbage the same way', () => {
+    index = 0;
+    const s = new ClusterState();
+    const heard: string[] = [];
+    s.onApplied((a) => heard.push(`${a.index}:${a.entry.kind}`));
+    s.apply(entry(new Uint8Array(0)));
+    s.apply(entry(encodeNodeEntry({ kind: 'address', id: 'A', addrs: [ma(1, 'A')] })));
+    s.apply(entry(new Uint8Array([1, 2, 3]), 'conf'));
+    s.apply(entry(new Uint8Array([200])));
+    s.apply(entry(encodeNodeEntry({ kind: 'probe', nonce: 'x', value: 'p1' })));
+    s.apply(entry(encodeNodeEntry({ kind: 'address', id: 'A', addrs: [ma(9, 'A')] })));
+    expect(s.applied).toBe(6);
+    expect(s.time).toBe(1006);
+    expect(s.undecodable).toBe(1);
+    expect(s.addressesOf('A')).toEqual([ma(9, 'A')]);
+    expect(s.probes()).toEqual(['p1']);
+    expect(heard).toEqual(['2:address', '5:probe', '6:address']);
+  });
+
+  it('keeps only the newest probes', () => {
+    index = 0;
+    const s = new ClusterState();
+    for (let k = 0; k < MAX_PROBES + 5; k++) s.apply(entry(encodeNodeEntry({ kind: 'probe', nonce: `${k}`, value: `v${k}` })));
+    expect(s.probes().length).toBe(MAX_PROBES);
+    expect(s.probes()[0]).toBe('v5');
+  });
+
+  it('restores from its own snapshot to an identical state', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('address' as const), id: fc.constantFrom('A', 'B', 'C'), addrs: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }) }),
+            fc.record({ kind: fc.constant('probe' as const), nonce: fc.string({ maxLength: 8 }), value: fc.string({ maxLength: 20 }) }),
+          ),
+          { maxLength: 30 },
+        ),
+        fc.nat({ max: 30 }),
+        (entries, cut) => {
+          index = 0;
+          const whole = new ClusterState();
+          const prefix = new ClusterState();
+          const all = entries.map((e) => entry(encodeNodeEntry(e)));
+          all.forEach((e, k) => {
+            whole.apply(e);
+            if (k < cut) prefix.apply(e);
+          });
+          const restored = new ClusterState();
+          if (prefix.applied > 0) {
+            restored.restore({ meta: { index: prefix.applied, term: 1, conf: { voters: ['A'], learners: [] } }, data: prefix.encode() });
+          }
+          for (const e of all.slice(Math.min(cut, all.length))) restored.apply(e);
+          expect(restored.encode()).toEqual(whole.encode());
+          expect(restored.applied).toBe(whole.applied);
+        },
+      ),
+    );
+  });
+
+  it('encodes equal states to equal bytes whatever the insertion order', () => {
+    const a = encodeClusterSnapshot({ time: 5, addresses: new Map([['x', ['1']], ['y', ['2']]]), probes: ['p'], app: new Uint8Array([7]) });
+    const b = encodeClusterSnapshot({ time: 5, addresses: new Map([['y', ['2']], ['x', ['1']]]), probes: ['p'], app: new Uint8Array([7]) });
+    expect(a).toEqual(b);
+    const d = decodeClusterSnapshot(a);
+    expect(d.ok && [...d.value.addresses.keys()]).toEqual(['x', 'y']);
+  });
+
+  it('refuses to restore a snapshot that does not decode', () => {
+    const s = new ClusterState();
+    expect(() => s.restore({ meta: { index: 3, term: 1, conf: { voters: ['A'], learners: [] } }, data: new Uint8Array([99]) })).toThrow(/unknown version 99/);
+  });
+
+  it('hands app entries and its snapshot part to the app machine', () => {
+    index = 0;
+    const seen: number[] = [];
+    let restoredWith: Uint8Array | null = null;
+    const s = new ClusterState({
+      apply: (d) => seen.push(d[0] as number),
+      encode: () => new Uint8Array([42]),
+      restore: (d) => (restoredWith = d),
+    });
+    s.apply(entry(encodeNodeEntry({ kind: 'app', data: new Uint8Array([3]) })));
+    expect(seen).toEqual([3]);
+    const other = new ClusterState({ apply: () => undefined, encode: () => new Uint8Array(0), restore: (d) => (restoredWith = d) });
+    other.restore({ meta: { index: 1, term: 1, conf: { voters: ['A'], learners: [] } }, data: s.encode() });
+    expect(restoredWith).toEqual(new Uint8Array([42]));
+  });
+});

@@ -1,0 +1,95 @@
+// The meshrun executable's error handling: usage errors exit 2, an unreachable API exits 3, each
+// with a message naming the problem.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Processes, runCli } from './spawn.js';
+
+const procs = new Processes();
+afterEach(async () => {
+  await procs.cleanup();
+});
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('meshrun CLI', () => {
+  it.each([
+    [['node', '--voters', '2'], /--voters must be odd/],
+    [['node', '--slots', 'many'], /--slots must be a positive integer/],
+    [['node', '--api', '0.0.0.0:7070'], /requires --api-token/],
+    [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end with \/p2p\//],
+    [['node', '--no-such-flag'], /unknown option '--no-such-flag'/],
+    [['no-such-command'], /unknown command 'no-such-command'/],
+  ])('meshrun %j exits 2', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('refuses a data directory it cannot use, with exit 2', async () => {
+    const dir = procs.tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const r = await runCli(['node', '--data', file, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`data directory ${file} exists but is not a directory`);
+    const under = await runCli(['node', '--data', join(file, 'sub'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']);
+    expect(under.code).toBe(2);
+    expect(under.stderr).toContain(join(file, 'sub'));
+  });
+
+  it('refuses a corrupt identity key with exit 2', async () => {
+    const data = join(procs.tempDir(), 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'node.key'), 'garbage');
+    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('node.key');
+  });
+
+  it('exits 3 naming the URL when no node answers', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await runCli(['cluster', '--api', url]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(url);
+    const viaEnv = await runCli(['cluster'], { env: { MESHRUN_API: url } });
+    expect(viaEnv.code).toBe(3);
+    expect(viaEnv.stderr).toContain(url);
+  });
+
+  it('exits 3 when a joining node finds no member, naming the addresses tried', async () => {
+    const port = await closedPort();
+    const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN`;
+    const data = join(procs.tempDir(), 'data');
+    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--bootstrap', addr, '--join-timeout', '2s']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`tried ${addr}`);
+  });
+
+  it('keygen writes a key file once and refuses to overwrite it', async () => {
+    const file = join(procs.tempDir(), 'swarm.key');
+    const first = await runCli(['keygen', file]);
+    expect(first.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/);
+    const again = await runCli(['keygen', file]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    const toStdout = await runCli(['keygen']);
+    expect(toStdout.stdout).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\//);
+  });
+
+  it('help exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('node');
+    expect(r.stdout).toContain('cluster');
+  });
+});
