@@ -1,7 +1,7 @@
 // `npm run bench -- failover`: three `meshrun node` processes; ten times, SIGKILL the leader and
 // measure, from the kill, the time until another node reports itself leader of a newer term, and
 // until that new leader's first commit (its term's no-op) shows on a surviving node. The killed
-// node is restarted on its data directory and rejoins before the next round. Polling the nodes'
+// node is restarted on its data directory and old address and rejoins before the next round. Polling the nodes'
 // APIs every 5 ms bounds the resolution.
 import { performance } from 'node:perf_hooks';
 import { Processes, agreedView, getCluster, type NodeProcess } from '../test/process/spawn.js';
@@ -45,7 +45,10 @@ async function killLeaderOnce(procs: Processes, nodes: NodeProcess[]): Promise<{
     const views = [...last].map(([n, v]) => `${n}: ${JSON.stringify(v)}`).join('\n');
     throw new Error(`no new leader and commit within ${ROUND_DEADLINE_MS} ms of killing ${victim.name} (term ${before.term}, commit ${before.commit}); last views:\n${views}\n${procs.logs()}`);
   }
-  const back = await procs.start({ name: victim.name, dataDir: victim.dataDir });
+  // Back on its old address as well, as a node with a fixed --listen comes back in production (a
+  // node that returns on a new port must first get its new address to the others).
+  const oldListen = victim.addr.replace(/\/p2p\/[^/]+$/, '');
+  const back = await procs.start({ name: victim.name, dataDir: victim.dataDir, extra: ['--listen', oldListen] });
   return { round: { leaderMs, commitMs }, nodes: [...survivors, back] };
 }
 
