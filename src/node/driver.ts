@@ -53,9 +53,15 @@ export interface DriverOptions {
   readonly onAdvance?: (rd: Ready) => void;
 }
 
+const PROPOSAL_OUTCOMES = {
+  lost: 'proposal lost to a leader change',
+  stopped: 'proposal refused: the node is stopping',
+  forwarded: 'proposal forwarded to the leader: this node cannot report whether it commits',
+} as const;
+
 export class ProposalError extends Error {
-  constructor(readonly reason: ProposeRefusal | 'lost' | 'stopped') {
-    super(`proposal ${reason === 'lost' ? 'lost to a leader change' : `refused: ${reason}`}`);
+  constructor(readonly reason: ProposeRefusal | keyof typeof PROPOSAL_OUTCOMES) {
+    super(reason in PROPOSAL_OUTCOMES ? PROPOSAL_OUTCOMES[reason as keyof typeof PROPOSAL_OUTCOMES] : `proposal refused: ${reason}`);
   }
 }
 
@@ -131,7 +137,8 @@ export class RaftDriver {
     const r = this.raft.propose(data);
     if (!r.ok) return Promise.reject(new ProposalError(r.reason));
     this.kick();
-    if (!('index' in r)) return Promise.reject(new ProposalError('no-leader'));
+    // A follower's core forwarded it to the leader: it may well commit, but nothing here can tell.
+    if (!('index' in r)) return Promise.reject(new ProposalError('forwarded'));
     return new Promise((resolve, reject) => this.waiters.set(r.index, { term: r.term, resolve, reject }));
   }
 

@@ -57,3 +57,15 @@ describe('RaftDriver', () => {
   });
 });
 
+
+describe('RaftDriver.propose on a follower', () => {
+  it('says the proposal was forwarded rather than refused, since it may still commit', async () => {
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
+    // b hears a leader, so its core forwards proposals instead of refusing them.
+    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '' });
+    const storage: RaftPersistence = { save: () => Promise.resolve() };
+    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
+    await expect(driver.propose(new Uint8Array([1]))).rejects.toMatchObject({ reason: 'forwarded' });
+    driver.stop();
+  });
+});
