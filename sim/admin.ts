@@ -1,5 +1,5 @@
 import type { SeededRng } from '../src/raft/rng.js';
-import type { ConfChange, NodeId } from '../src/raft/types.js';
+import type { ConfChange } from '../src/raft/types.js';
 import type { ClusterApi } from './workload.js';
 
 /**

@@ -1,5 +1,5 @@
 import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
-import type { Entry, HardState, Message, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Message, NodeId, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
 
 /**
  * Where a Ready's durable part goes: one write per call, applied in call order (LevelStorage in
@@ -126,6 +126,14 @@ export class RaftDriver {
     if (this.stopped) return;
     this.raft.step(m);
     this.kick();
+  }
+
+  /** An encoded message from the transport; see RaftNode.stepEncoded. Returns whether it was accepted. */
+  receiveEncoded(bytes: Uint8Array, from: NodeId): boolean {
+    if (this.stopped) return false;
+    const accepted = this.raft.stepEncoded(bytes, from);
+    if (accepted) this.kick();
+    return accepted;
   }
 
   /**

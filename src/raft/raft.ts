@@ -170,11 +170,19 @@ export class RaftNode {
     this.dispatch(m);
   }
 
-  /** Feed one encoded message as it came off the wire; bytes that do not decode are dropped and counted. */
-  stepEncoded(bytes: Uint8Array): void {
+  /**
+   * Feed one encoded message as it came off the wire. Bytes that do not decode, or that claim a
+   * sender other than `authenticatedFrom` (the transport's authenticated peer), are dropped and
+   * counted. Returns whether the message was handed to `step`.
+   */
+  stepEncoded(bytes: Uint8Array, authenticatedFrom?: NodeId): boolean {
     const d = decodeMessage(bytes);
-    if (d.ok) this.step(d.value);
-    else this.stats.droppedMalformed++;
+    if (!d.ok || (authenticatedFrom !== undefined && d.value.from !== authenticatedFrom)) {
+      this.stats.droppedMalformed++;
+      return false;
+    }
+    this.step(d.value);
+    return true;
   }
 
   /** Propose application data. A follower forwards it to the leader. */

@@ -1,7 +1,7 @@
 // Membership: learners, single-server changes effective when applied, one at a time (thesis ch. 4).
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/raft/types.js';
-import { Network, cluster, isType, msg } from './harness.js';
+import { Network, cluster, msg } from './harness.js';
 
 const RAW = { preVote: false, checkQuorum: false } as const;
 

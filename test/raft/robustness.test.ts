@@ -226,3 +226,18 @@ describe('bytes off the wire', () => {
     expect(net.status('b').term).toBe(term + 1);
   });
 });
+
+describe('bytes off the wire, with an authenticated sender', () => {
+  it('drops and counts a valid encoding that claims another sender than the transport authenticated', () => {
+    const net = running();
+    const node = net.node('b');
+    const term = net.status('b').term;
+    const count = node.stats.droppedMalformed;
+    const frame = encodeMessage(msg.heartbeat('a', 'b', term + 1, 0));
+    expect(node.stepEncoded(frame, 'c')).toBe(false);
+    expect(node.stats.droppedMalformed).toBe(count + 1);
+    expect(net.status('b').term).toBe(term);
+    expect(node.stepEncoded(frame, 'a')).toBe(true);
+    expect(net.status('b').term).toBe(term + 1);
+  });
+});
