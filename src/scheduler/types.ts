@@ -1,0 +1,260 @@
+// The scheduler's vocabulary (design sections 4 and 7): the normalised DAG a `submit` carries, the
+// commands in the replicated log, the effects applying them has, and the read-only view the API,
+// the claim policy and the simulator's checkers use. Nothing here does I/O or reads a clock.
+import type { NodeId } from '../raft/types.js';
+
+/** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (design section 3). */
+export type Ms = number;
+/** Chosen by the node that proposes the submit; the state machine refuses one already taken. */
+export type JobId = string;
+
+export type TaskState = 'waiting' | 'ready' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const FINAL_TASK_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'skipped']);
+
+/** JSON values (handler arguments): what survives JSON.stringify/parse unchanged. */
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
+
+/** What a task runs: a shell command (`sh -c`) or a handler registered in the node's process. */
+export type TaskExec =
+  | { readonly kind: 'run'; readonly command: string }
+  | { readonly kind: 'handler'; readonly name: string; readonly args: Json };
+
+/**
+ * One entry of the DAG file's `tasks`, validated and with `defaults` applied; durations in ms.
+ * A sharded spec (`shards: N`) stands for N tasks `name[0]..name[N-1]`; `shards: null` for one
+ * task called `name`.
+ */
+export interface TaskSpec {
+  readonly name: string;
+  readonly exec: TaskExec;
+  /** Names of other specs in the same job; a sharded dependency means all its shards. */
+  readonly deps: readonly string[];
+  /** Extra attempts after the first. */
+  readonly retries: number;
+  /** Delay before the first retry; doubles per retry, capped at MAX_BACKOFF_MS. */
+  readonly backoffMs: Ms;
+  readonly timeoutMs: Ms;
+  /** Higher runs first. */
+  readonly priority: number;
+  /** How many of a node's slots one task of this spec occupies. */
+  readonly slots: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string | null;
+  readonly shards: number | null;
+}
+
+/** A whole DAG, normalised: what `submit` carries and what the state machine re-validates on apply. */
+export interface JobSpec {
+  readonly name: string;
+  /** How long the finished job stays in the state (default 24 h). */
+  readonly retentionMs: Ms;
+  /** In file order; no two with the same name; deps acyclic and known. */
+  readonly tasks: readonly TaskSpec[];
+}
+
+export const MAX_BACKOFF_MS: Ms = 5 * 60_000;
+export const DEFAULT_RETENTION_MS: Ms = 24 * 3_600_000;
+
+/**
+ * A task inside a job: its index in the job's flat task list, where specs come in order and a
+ * sharded spec's shards are consecutive (spec 0's tasks, then spec 1's, ...).
+ */
+export interface TaskRef {
+  readonly job: JobId;
+  readonly task: number;
+}
+
+export type FinishOutcome = 'succeeded' | 'failed' | 'timeout';
+
+/** Bytes of stdout and of stderr kept with a finish (the tail). */
+export const TAIL_BYTES = 4096;
+
+export interface FinishItem extends TaskRef {
+  /** The attempt the holder was given by its claim (fencing). */
+  readonly attempt: number;
+  readonly outcome: FinishOutcome;
+  /** null for handlers and for processes killed by a signal. */
+  readonly exitCode: number | null;
+  readonly durationMs: Ms;
+  /** The last TAIL_BYTES of stdout and stderr (cut on a character boundary). */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The commands of the replicated log, all under the node envelope's `app` kind. `node` is the
+ * proposer's peer id and `boot` the incarnation of its process (a random number drawn at start),
+ * so commands from a previous run of the same node are recognised as stale.
+ */
+export type Command =
+  | {
+      readonly type: 'submit';
+      readonly id: JobId;
+      /** Idempotency key: a second submit with a key already known answers with that job. */
+      readonly key: string | null;
+      readonly spec: JobSpec;
+    }
+  | { readonly type: 'claim'; readonly node: NodeId; readonly boot: number; readonly tasks: readonly TaskRef[] }
+  | {
+      readonly type: 'heartbeat';
+      readonly node: NodeId;
+      readonly boot: number;
+      readonly slots: number;
+      /** Handler names this node can run (any node can run `run` tasks). */
+      readonly handlers: readonly string[];
+      /** This node's leases last this long after its latest heartbeat, claim or finish. */
+      readonly leaseMs: Ms;
+      /** Counts up per boot: the worker learns which of its heartbeats was applied (NodeView.heartbeatSeq). */
+      readonly seq: number;
+    }
+  | {
+      readonly type: 'finish';
+      readonly node: NodeId;
+      readonly boot: number;
+      readonly results: readonly FinishItem[];
+      /** Also claim for this node, in the same entry, the dependents these results make ready (up to its free slots). */
+      readonly claimNext: boolean;
+    }
+  | { readonly type: 'cancel'; readonly job: JobId }
+  /** Carries nothing: its entry's timestamp advances the scheduler's clock (leases, backoffs, retention). */
+  | { readonly type: 'tick' };
+
+export type CommandType = Command['type'];
+
+/** A task changed state. `node`, `attempt` and `fence` are those of the task's latest claim (null before any). */
+export interface TaskEvent extends TaskRef {
+  readonly type: 'task';
+  readonly name: string;
+  readonly from: TaskState;
+  readonly to: TaskState;
+  readonly node: NodeId | null;
+  readonly attempt: number;
+  /** The log index of the accepted claim (MESHRUN_FENCE). */
+  readonly fence: number | null;
+  /** Why, when it is not the obvious: 'lease expired', 'holder restarted', 'timeout', 'cancelled', 'upstream failed: x'. */
+  readonly reason: string | null;
+}
+
+/**
+ * What applying one command did, for whoever watches on this replica: the worker starts what was
+ * claimed for it and stops what it must no longer run; the API answers submitters; checkers and
+ * the event stream see every change. Identical on every replica for the same entry.
+ */
+export type Effect =
+  | TaskEvent
+  | { readonly type: 'job'; readonly job: JobId; readonly state: JobState }
+  /** The answer to a submit: `job` is `requested`, or an existing job with the same idempotency key. */
+  | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }
+  | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string }
+  /** `node` must stop the task's attempt now (cancelled, lease lost, timed out); its result would be ignored. */
+  | { readonly type: 'stop'; readonly job: JobId; readonly task: number; readonly node: NodeId; readonly attempt: number; readonly reason: string }
+  | { readonly type: 'removed'; readonly job: JobId }
+  /** A command or part of one had no effect, and why (counted in stats). */
+  | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string };
+
+/** What a worker needs to launch one claimed task. */
+export interface TaskLaunch extends TaskRef {
+  readonly jobName: string;
+  /** Full name, `transform[3]` for a shard. */
+  readonly name: string;
+  readonly exec: TaskExec;
+  readonly attempt: number;
+  readonly fence: number;
+  readonly timeoutMs: Ms;
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string | null;
+  readonly shard: number | null;
+  readonly shards: number | null;
+  readonly slots: number;
+}
+
+/** A ready task as the claim policy sees it, in the order the ready queue hands them out. */
+export interface ReadyTask extends TaskRef {
+  readonly priority: number;
+  /** Scheduler time when it became ready. */
+  readonly readyAt: Ms;
+  readonly slots: number;
+  /** The handler it needs, or null for a `run` task (any node can run it). */
+  readonly handler: string | null;
+}
+
+/** A node as the state machine knows it, from its heartbeats. */
+export interface NodeView {
+  readonly id: NodeId;
+  readonly boot: number;
+  readonly slots: number;
+  readonly handlers: readonly string[];
+  readonly leaseMs: Ms;
+  /** Its leases hold until this scheduler time unless renewed. */
+  readonly leaseUntil: Ms;
+  /** `seq` of the latest applied heartbeat of this boot. */
+  readonly heartbeatSeq: number;
+  /** Slots taken by tasks it holds. */
+  readonly used: number;
+  readonly running: number;
+}
+
+export interface TaskView {
+  readonly state: TaskState;
+  readonly attempt: number;
+  readonly node: NodeId | null;
+  readonly fence: number | null;
+  readonly exitCode: number | null;
+  readonly startedAt: Ms | null;
+  readonly finishedAt: Ms | null;
+  readonly durationMs: Ms | null;
+  /** When a failed attempt waits for its backoff: the scheduler time it becomes ready again. */
+  readonly retryAt: Ms | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly reason: string | null;
+}
+
+/** `GET /v1/jobs/{id}` (design section 7), keyed by full task name. */
+export interface JobView {
+  readonly id: JobId;
+  readonly name: string;
+  readonly state: JobState;
+  readonly submittedAt: Ms;
+  readonly finishedAt: Ms | null;
+  readonly counts: Readonly<Record<TaskState, number>>;
+  readonly tasks: Readonly<Record<string, TaskView>>;
+}
+
+export type JobSummary = Omit<JobView, 'tasks'>;
+
+export interface SchedulerStats {
+  applied: number;
+  undecodable: number;
+  claimsAccepted: number;
+  /** Claimed tasks refused (not ready any more, unknown node, stale boot, no capacity, missing handler). */
+  claimsRejected: number;
+  finishesAccepted: number;
+  /** Finishes whose attempt, holder or boot is stale, or whose job is no longer running. */
+  finishesStale: number;
+  leaseExpiries: number;
+  retries: number;
+  jobsRemoved: number;
+}
+
+/** What everyone outside the state machine may read. */
+export interface SchedulerView {
+  /** Scheduler time (ms). */
+  readonly now: Ms;
+  readonly stats: Readonly<SchedulerStats>;
+  job(id: JobId): JobView | undefined;
+  jobs(): JobSummary[];
+  /** Ready tasks, highest priority first, then oldest; lazily, so a caller can stop early. */
+  ready(): Iterable<ReadyTask>;
+  readyCount(): number;
+  node(id: NodeId): NodeView | undefined;
+  nodes(): NodeView[];
+  /** Tasks `node` holds (running), with what is needed to launch them. */
+  held(node: NodeId): TaskLaunch[];
+  /** The launch description of a running task, or undefined when it is not running. */
+  launch(ref: TaskRef): TaskLaunch | undefined;
+  /** The earliest scheduler time at which something is due (a lease, a backoff, a timeout, a removal), or null. */
+  nextDeadline(): Ms | null;
+}

@@ -1,0 +1,47 @@
+// The worker's contract with its surroundings: a clock, an executor, a way to propose commands and
+// the gossiped load of its peers. The node wires real ones (timers, child processes, Raft,
+// gossipsub); the simulator wires simulated ones, so both run the same claim policy and worker.
+import type { NodeId } from '../raft/types.js';
+import type { Command, FinishOutcome, Ms, TaskLaunch } from '../scheduler/types.js';
+
+export interface Timer {
+  cancel(): void;
+}
+
+/** Local time: the node's wall clock in production, simulated time in sim/. */
+export interface Clock {
+  now(): Ms;
+  after(ms: Ms, fn: () => void): Timer;
+}
+
+/** How one attempt ended, as the executor saw it. Tails are the last TAIL_BYTES of each stream. */
+export interface ExecResult {
+  readonly outcome: FinishOutcome;
+  readonly exitCode: number | null;
+  readonly durationMs: Ms;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Execution {
+  /** Stop the attempt (its process group gets SIGTERM, then SIGKILL after a grace period); onDone still fires once. */
+  stop(reason: string): void;
+}
+
+export interface Executor {
+  /** Starts one attempt; `onDone` is called exactly once, asynchronously. */
+  start(launch: TaskLaunch, onDone: (result: ExecResult) => void): Execution;
+  /** Handler names this executor can run (sent with heartbeats and gossip). */
+  readonly handlers: readonly string[];
+}
+
+/** A live peer's load, from gossip (design section 5); includes this node's own entry. */
+export interface PeerLoad {
+  readonly node: NodeId;
+  readonly slots: number;
+  readonly free: number;
+  readonly handlers: readonly string[];
+}
+
+/** Hands a command to Raft; false when it was refused right away (no leader, too large). It may still be lost later. */
+export type Propose = (command: Command) => boolean;
