@@ -1,7 +1,9 @@
 // `meshrun node`: validate the flags, start the node, print where it listens, and run until
-// SIGTERM or SIGINT, which leave the cluster gracefully (bounded) and exit 0.
+// SIGTERM or SIGINT, which leave the cluster gracefully (bounded) and exit 0. A signal that comes
+// while the node is still starting (joining an unreachable bootstrap, say) cancels the start: what
+// had started is stopped in order, and the process exits 0 without printing its lines.
 import { createLogger } from '../node/logger.js';
-import { startNode, StartError, type RunningNode } from '../node/node.js';
+import { startNode, StartCancelled, StartError, type RunningNode } from '../node/node.js';
 import type { NodeOptions } from '../node/options.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 
@@ -17,10 +19,34 @@ export async function nodeCommand(opts: NodeOptions, out: (s: string) => void): 
     log.fatal({ err }, 'uncaught exception: exiting');
     process.exit(1);
   });
+  // The handlers go in before the start: until they are set, a signal kills the process outright.
+  const starting = new AbortController();
+  let running: ((signal: NodeJS.Signals) => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (running !== null) return running(signal);
+    if (starting.signal.aborted) return log.warn({ signal }, 'already stopping');
+    log.info({ signal }, 'stopping before the node has started');
+    starting.abort();
+    // Stopping a half-started node is quick (the host aborts its dials); exit regardless past this.
+    setTimeout(() => {
+      log.error('stopping took too long; exiting');
+      process.exit(EXIT.jobFailed);
+    }, SHUTDOWN_LIMIT_MS).unref();
+  };
+  // From here this command owns the signals (bin/meshrun's exit-at-once handlers go).
+  for (const s of ['SIGTERM', 'SIGINT'] as const) {
+    process.removeAllListeners(s);
+    process.on(s, onSignal);
+  }
+
   let node: RunningNode;
   try {
-    node = await startNode(opts, log);
+    node = await startNode(opts, log, { signal: starting.signal });
   } catch (err) {
+    if (err instanceof StartCancelled) {
+      log.info('stopped before the node had started');
+      return EXIT.ok;
+    }
     if (err instanceof StartError) throw new CliError(err.message, err.exitCode);
     throw err;
   }
@@ -30,7 +56,7 @@ export async function nodeCommand(opts: NodeOptions, out: (s: string) => void): 
 
   return new Promise<ExitCode>((resolve) => {
     let leaving = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
+    running = (signal: NodeJS.Signals): void => {
       if (leaving) {
         log.warn({ signal }, 'second signal: stopping without waiting for the leave to finish');
         void node.stop().finally(() => resolve(EXIT.jobFailed));
@@ -53,8 +79,6 @@ export async function nodeCommand(opts: NodeOptions, out: (s: string) => void): 
         resolve(EXIT.ok);
       })();
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
     void node.fatal.then(async () => {
       await node.stop();
       resolve(EXIT.jobFailed);

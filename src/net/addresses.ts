@@ -43,11 +43,26 @@ export function transportPart(addr: string | Multiaddr): Multiaddr {
   return ma.getPeerId() === null ? ma : ma.decapsulateCode(P2P);
 }
 
+/** True for an address on the loopback interface (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddr(addr: string | Multiaddr): boolean {
+  const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
+  const [first] = ma.getComponents();
+  if (first === undefined) return false;
+  if (first.name === 'ip4') return first.value?.startsWith('127.') ?? false;
+  if (first.name === 'ip6') return first.value === '::1';
+  if (first.name === 'dns' || first.name === 'dns4' || first.name === 'dns6') return first.value === 'localhost';
+  return false;
+}
+
 /**
  * The host's listen addresses, each ending in /p2p/<its id>, ready to print as
- * `listening <addr>` or to hand to a peer. Empty until the host listens.
+ * `listening <addr>` or to hand to a peer. A wildcard listen (/ip4/0.0.0.0) shows as one address
+ * per interface. Loopback addresses come last: the first one is what another machine can dial.
+ * Empty until the host listens.
  */
 export function hostAddrs(host: Libp2p): string[] {
   const id = host.peerId.toString();
-  return [...new Set(host.getMultiaddrs().map((ma) => withPeerId(ma, id)))];
+  const addrs = [...new Set(host.getMultiaddrs().map((ma) => withPeerId(ma, id)))];
+  // A stable sort: the order libp2p gives is kept within each group.
+  return addrs.sort((a, b) => Number(isLoopbackAddr(a)) - Number(isLoopbackAddr(b)));
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { lpStream, type LengthPrefixedStream } from 'it-length-prefixed-stream';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import type { Libp2p, PeerId, Stream, IncomingStreamData } from '@libp2p/interface';
+import type { Connection, Libp2p, PeerId, Stream, IncomingStreamData } from '@libp2p/interface';
 import type { NodeId } from '../raft/types.js';
 import type { RaftTransport, TransportStats } from './types.js';
 import { FrameDecoder, FrameError } from './frame-decoder.js';
@@ -25,7 +25,10 @@ export interface RaftTransportOptions {
   readonly queueBytesLimit?: number;
   /** Most bytes gathered into one stream write (several frames at once). Default 256 KiB. */
   readonly batchBytes?: number;
-  /** First redial delay after a failure; doubles up to backoffMaxMs, reset by a successful dial. */
+  /**
+   * First redial delay after a failure; doubles up to backoffMaxMs, reset by a successful dial and
+   * by any new libp2p connection to the peer (whoever dialled it: the peer is reachable now).
+   */
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   /** Bound on one dial plus protocol negotiation. Default 5 s. */
@@ -88,6 +91,8 @@ interface Link {
   backoffMs: number;
   /** performance.now() before which no dial is attempted. */
   retryAt: number;
+  /** Ends the writer's backoff sleep early (a connection to the peer opened); set while it sleeps. */
+  wake: AbortController | null;
 }
 
 function writable(stream: Stream): boolean {
@@ -158,7 +163,20 @@ class StreamTransport implements MeshRaftTransport {
         maxOutboundStreams: MAX_STREAMS_PER_CONNECTION,
       })
       .catch(() => undefined);
+    this.host.addEventListener('connection:open', this.onConnectionOpen);
   }
+
+  /**
+   * A new connection to a peer (ours or theirs, e.g. a node restarted on another port dialling
+   * us): whatever the backoff says, the peer is reachable now, so the next send dials at once.
+   */
+  private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const link = this.links.get(evt.detail.remotePeer.toString());
+    if (link === undefined || link.stream !== null) return;
+    link.backoffMs = this.cfg.backoffMinMs;
+    link.retryAt = 0;
+    link.wake?.abort();
+  };
 
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void {
     this.handler = handler;
@@ -194,6 +212,7 @@ class StreamTransport implements MeshRaftTransport {
         active: false,
         backoffMs: this.cfg.backoffMinMs,
         retryAt: 0,
+        wake: null,
       };
       this.links.set(to, link);
     }
@@ -231,7 +250,10 @@ class StreamTransport implements MeshRaftTransport {
           if (link.queue.length === 0) break;
           const wait = link.retryAt - performance.now();
           if (wait > 0) {
-            await sleep(wait, undefined, { signal: this.abort.signal }).catch(() => undefined);
+            const wake = new AbortController();
+            link.wake = wake;
+            await sleep(wait, undefined, { signal: AbortSignal.any([this.abort.signal, wake.signal]) }).catch(() => undefined);
+            link.wake = null;
             continue;
           }
           await this.connect(link);
@@ -445,6 +467,7 @@ class StreamTransport implements MeshRaftTransport {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
+    this.host.removeEventListener('connection:open', this.onConnectionOpen);
     await this.host.unhandle(RAFT_PROTOCOL).catch(() => undefined);
     const reason = new Error('raft transport stopped');
     for (const link of this.links.values()) {

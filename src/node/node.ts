@@ -31,6 +31,7 @@ import { joinCluster } from './join-client.js';
 import { leaveCluster, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { Maintenance } from './maintenance.js';
+import { PeerAddresses } from './peer-addresses.js';
 import { defaultMembershipPolicy } from './membership.js';
 import type { NodeOptions } from './options.js';
 import { Teardown } from './teardown.js';
@@ -70,17 +71,39 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-export async function startNode(opts: NodeOptions, log: Logger): Promise<RunningNode> {
-  const teardown = new Teardown(log);
-  try {
-    return await start(opts, log, teardown);
-  } catch (err) {
-    await teardown.run();
-    throw err;
+/** startNode's signal aborted before the node had started (SIGTERM while joining, say); all it had started is stopped. */
+export class StartCancelled extends Error {
+  override readonly name = 'StartCancelled';
+  constructor() {
+    super('the node was stopped while starting');
   }
 }
 
-async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promise<RunningNode> {
+export interface StartControl {
+  /** Aborting it stops a start in progress: startNode then stops what it started and rejects with StartCancelled. */
+  readonly signal?: AbortSignal;
+}
+
+export async function startNode(opts: NodeOptions, log: Logger, control: StartControl = {}): Promise<RunningNode> {
+  const teardown = new Teardown(log);
+  const { signal } = control;
+  try {
+    if (signal?.aborted) throw new StartCancelled();
+    const node = await start(opts, log, teardown, signal);
+    if (signal?.aborted) throw new StartCancelled();
+    return node;
+  } catch (err) {
+    await teardown.run();
+    // Whatever failed after the abort (a dial cut short by the stopping host) is part of the cancellation.
+    throw signal?.aborted ? new StartCancelled() : err;
+  }
+}
+
+async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal: AbortSignal | undefined): Promise<RunningNode> {
+  /** Between the steps of a start: stop here if the start was cancelled. */
+  const checkpoint = (): void => {
+    if (signal?.aborted) throw new StartCancelled();
+  };
   await prepareDataDir(opts.dataDir).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
@@ -90,10 +113,13 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promis
 
   const storage = await LevelStorage.open(join(opts.dataDir, 'raft')).catch((err: unknown) => fail(err, 2));
   teardown.add('storage', () => storage.close());
+  checkpoint();
   const restored = storage.load();
   const fresh = isEmpty(restored);
   const joining = fresh && opts.bootstrap.length > 0;
-  if (!fresh && opts.bootstrap.length > 0) log.info('the data directory holds Raft state: rejoining as the same member, --bootstrap is not used to join');
+  if (!fresh && opts.bootstrap.length > 0) {
+    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
+  }
 
   const host: MeshHost = await createHost({
     privateKey: identity.privateKey,
@@ -102,18 +128,18 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promis
     ...(swarmKey ? { swarmKey } : {}),
   }).catch((err: unknown) => fail(err, 2));
   teardown.add('host', () => host.stop());
+  checkpoint();
   const selfAddrs = (): string[] => hostAddrs(host);
 
   const state = new ClusterState();
   const stored = restored.snapshot;
   if (stored) attempt(() => state.restore(stored), 2, `the snapshot in ${opts.dataDir}`);
-  // Addresses learnt outside the log (bootstrap flags, the join answer): used until the log has them.
-  const learnt = new Map<NodeId, readonly string[]>();
-  for (const a of opts.bootstrap) {
-    const peer = /\/p2p\/([^/]+)$/.exec(a)?.[1];
-    if (peer !== undefined) learnt.set(peer, [...(learnt.get(peer) ?? []), a]);
-  }
-  const addressesOf = (peer: NodeId): readonly string[] | undefined => state.addressesOf(peer) ?? learnt.get(peer);
+  // Where members can be dialled: what they said over identify, --bootstrap and join answers, then
+  // the log (see peer-addresses.ts). The transport, the connector and joins all use this book.
+  const book = new PeerAddresses({ self: id, fromLog: (peer) => state.addressesOf(peer) });
+  book.hint(opts.bootstrap);
+  teardown.add('address book', book.watch(host));
+  const addressesOf = (peer: NodeId): readonly string[] | undefined => book.lookup(peer);
 
   const raft = new RaftNode(raftConfig(id), fresh ? null : restored, fresh && !joining ? { voters: [id], learners: [] } : undefined);
   const transport: RaftTransport = createRaftTransport(host);
@@ -138,6 +164,12 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promis
   });
   teardown.add('driver', () => driver.stop());
 
+  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
+  teardown.add('load gossip', () => gossip.stop());
+  const publishLoad = (): void => {
+    gossip.publish({ node: id, slots: opts.slots, free: opts.slots, running: 0, handlers: [], applied: state.applied, at: Date.now() });
+  };
+
   const lastHeard = new Map<NodeId, number>();
   // The transport authenticated `from` (the libp2p peer id); the core drops a frame claiming another sender.
   transport.onFrame((from, frame) => {
@@ -155,11 +187,6 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promis
   const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
 
-  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
-  teardown.add('load gossip', () => gossip.stop());
-  const publishLoad = (): void => {
-    gossip.publish({ node: id, slots: opts.slots, free: opts.slots, running: 0, handlers: [], applied: state.applied, at: Date.now() });
-  };
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
   gossipTimer.unref();
   teardown.add('load timer', () => clearInterval(gossipTimer));
@@ -218,16 +245,21 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown): Promis
     return fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`);
   }
   teardown.add('api', () => api.close());
+  checkpoint();
 
   if (joining) {
-    const joined = await joinCluster({
-      bootstrap: opts.bootstrap,
-      request: { id, addrs: selfAddrs() },
-      send: forward,
-      timeoutMs: opts.joinTimeoutMs,
-      log,
-    }).catch((err: unknown) => fail(err, 3));
-    for (const m of joined.members) if (m.addrs.length > 0) learnt.set(m.id, m.addrs);
+    const joined = await untilAborted(
+      joinCluster({
+        bootstrap: opts.bootstrap,
+        request: { id, addrs: selfAddrs() },
+        send: forward,
+        timeoutMs: opts.joinTimeoutMs,
+        log,
+        ...(signal ? { signal } : {}),
+      }),
+      signal,
+    ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, 3)));
+    for (const m of joined.members) book.hint(m.addrs);
   }
 
   let stopping: Promise<void> | null = null;
@@ -264,6 +296,17 @@ function raftConfig(id: NodeId): RaftConfig {
 /** A Raft store that has never held anything: a brand-new node. */
 function isEmpty(p: PersistedState): boolean {
   return p.hardState.term === 0 && p.membership === null && p.snapshot === null && p.entries.length === 0;
+}
+
+/** `p`, or a StartCancelled rejection as soon as `signal` aborts (`p` keeps running; its outcome is then ignored). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new StartCancelled());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function attempt<T>(fn: () => T, exitCode: 2 | 3, context?: string): T {

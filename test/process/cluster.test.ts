@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSwarmKey } from '../../src/net/swarm-key.js';
+import { checkLogsAfterEach } from './logs.js';
 import { agreedView, eventually, getCluster, probe, probes, Processes, runCli, type NodeProcess } from './spawn.js';
 
 const procs = new Processes();
@@ -40,7 +41,7 @@ async function probesEverywhere(nodes: readonly NodeProcess[], want: readonly st
 }
 
 describe.sequential('meshrun node processes on 127.0.0.1', () => {
-  onTestFailedLogs();
+  checkLogsAfterEach(procs);
 
   it('three nodes form a cluster through the first one\'s address, agree on one leader, and apply a proposal made on any node', async () => {
     const nodes = await formCluster(3);
@@ -172,16 +173,4 @@ async function startExpectingFailure(bootstrap: string, swarmKey: string, dir: s
     ['node', '--data', join(dir, 'intruder'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--swarm-key', swarmKey, '--bootstrap', bootstrap, '--join-timeout', '3s'],
     { env: { MESHRUN_LOG_FORMAT: 'json' }, timeoutMs: 20_000 },
   );
-}
-
-function onTestFailedLogs(): void {
-  afterEach((ctx) => {
-    // MESHRUN_TEST_LOGS=1 shows the logs of passing tests too.
-    if (ctx.task.result?.state === 'fail' || process.env['MESHRUN_TEST_LOGS'] === '1') process.stderr.write(`\nnode logs:\n${procs.logs()}\n`);
-    // An error or fatal log line is a bug even when the scenario passed (an unhandled rejection, a failed round).
-    for (const n of procs.all) {
-      const bad = n.stderr().split('\n').filter((l) => /"level":(50|60)/.test(l));
-      expect(bad, `${n.name} logged errors`).toEqual([]);
-    }
-  });
 }

@@ -42,6 +42,16 @@ export interface StartOptions {
   readonly extra?: readonly string[];
 }
 
+/** A `meshrun` process started without waiting for anything (see Processes.spawn). */
+export interface RawProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  stdout(): string;
+  stderr(): string;
+}
+
 /** Runs `meshrun` with arguments to completion (bounded); for the CLI's short-lived commands. */
 export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
@@ -74,6 +84,19 @@ export class Processes {
     return d;
   }
 
+  /** Spawns `meshrun args` (JSON logs) and returns at once; cleanup kills it by PID like the others. */
+  spawn(name: string, args: readonly string[]): RawProcess {
+    const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHRUN_LOG_FORMAT: 'json' } });
+    if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<Exit>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    this.children.push({ name, child, exited });
+    return { name, pid: child.pid, child, exited, stdout: () => stdout, stderr: () => stderr };
+  }
+
   /** Starts a node and waits (bounded) for its `listening` and `api` lines. */
   async start(o: StartOptions): Promise<NodeProcess> {
     const dataDir = o.dataDir ?? join(this.tempDir(), 'data');
@@ -82,18 +105,12 @@ export class Processes {
     if (o.voters !== undefined) args.push('--voters', String(o.voters));
     if (o.swarmKey !== undefined) args.push('--swarm-key', o.swarmKey);
     args.push(...(o.extra ?? []));
-    const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHRUN_LOG_FORMAT: 'json' } });
-    if (child.pid === undefined) throw new Error(`${o.name}: spawn failed`);
-    const pid = child.pid;
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<Exit>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-    // Registered before the wait, so a process that never prints its lines is still cleaned up.
-    this.children.push({ name: o.name, child, exited });
+    // Registered (by spawn) before the wait, so a process that never prints its lines is still cleaned up.
+    const { child, pid, exited, stderr } = this.spawn(o.name, args);
     const listening: string[] = [];
     const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
     const api = await new Promise<string>((resolveApi, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${START_MS} ms; stderr:\n${tail(stderr)}`)), START_MS);
+      const timer = setTimeout(() => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${START_MS} ms; stderr:\n${tail(stderr())}`)), START_MS);
       lines.on('line', (line) => {
         if (line.startsWith('listening ')) listening.push(line.slice('listening '.length));
         if (line.startsWith('api ')) {
@@ -103,19 +120,19 @@ export class Processes {
       });
       void exited.then((e) => {
         clearTimeout(timer);
-        reject(new Error(`${o.name} (pid ${pid}) exited (code ${e.code}, signal ${e.signal}) before printing its api line; stderr:\n${tail(stderr)}`));
+        reject(new Error(`${o.name} (pid ${pid}) exited (code ${e.code}, signal ${e.signal}) before printing its api line; stderr:\n${tail(stderr())}`));
       });
     });
     const addr = listening[0];
     if (addr === undefined) throw new Error(`${o.name}: no listening line before the api line`);
     const id = /\/p2p\/([^/]+)$/.exec(addr)?.[1] ?? '';
-    const node: NodeProcess = { name: o.name, pid, dataDir, addr, id, apiUrl: api, child, exited, stderr: () => stderr };
+    const node: NodeProcess = { name: o.name, pid, dataDir, addr, id, apiUrl: api, child, exited, stderr };
     this.all.push(node);
     return node;
   }
 
   /** Sends `signal` by PID and waits (bounded) for the exit. */
-  async stop(node: NodeProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = WAIT_MS): Promise<Exit> {
+  async stop(node: Pick<NodeProcess, 'name' | 'pid' | 'child' | 'exited'>, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = WAIT_MS): Promise<Exit> {
     if (node.child.exitCode === null && node.child.signalCode === null) process.kill(node.pid, signal);
     return withDeadline(node.exited, timeoutMs, `${node.name} (pid ${node.pid}) to exit after ${signal}`);
   }
