@@ -24,8 +24,12 @@ export interface ExecResult {
 }
 
 export interface Execution {
-  /** Stop the attempt (its process group gets SIGTERM, then SIGKILL after a grace period); onDone still fires once. */
-  stop(reason: string): void;
+  /**
+   * Stop the attempt (its process group gets SIGTERM, then SIGKILL after a grace period); onDone
+   * still fires once. `graceMs` shortens the executor's grace period for this stop (a worker that
+   * lost its lease has only the lease's margin left); a second stop may shorten it further.
+   */
+  stop(reason: string, graceMs?: Ms): void;
 }
 
 export interface Executor {

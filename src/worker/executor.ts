@@ -1,0 +1,305 @@
+// Runs the tasks this node claimed: `run` tasks as `sh -c` in their own process group, handler
+// tasks as functions in this process. Every attempt ends in exactly one asynchronous `onDone`,
+// after a `run` task's process has exited and its output is drained and logged.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { FinishOutcome, Json, TaskLaunch } from '../scheduler/types.js';
+import { builtinHandlers, type HandlerRegistry } from './handlers.js';
+import { GroupLedger, killLeftovers } from './leftovers.js';
+import { LogDirectories, TaskOutput, lastUtf8Bytes } from './output-tail.js';
+import { GuardedGroups, type TaskGroup } from './supervisor-groups.js';
+import { Supervisor } from './supervisor.js';
+import { handlerEnv, shellEnv, taskLogPath } from './task-env.js';
+import type { ExecResult, Execution, Executor } from './types.js';
+
+export interface ExecutorOptions {
+  /** Logs go under <dataDir>/logs/<job>/<task>.<attempt>.log; running groups in <dataDir>/tasks.pids. */
+  readonly dataDir: string;
+  /** MESHRUN_NODE. */
+  readonly nodeId: string;
+  /** Defaults to the built-ins (noop, sleep). */
+  readonly handlers?: HandlerRegistry;
+  /** SIGTERM to SIGKILL delay (default 5000). */
+  readonly killGraceMs?: number;
+  readonly log?: (obj: object, msg: string) => void;
+}
+
+export type RunningExecutor = Executor & {
+  /** Stops running tasks, waits for them (bounded) and ends the supervisor. */
+  close(): Promise<void>;
+  /** Attempts started whose onDone has not fired yet. */
+  readonly running: number;
+  /** The orphan guard's pid (see supervisor.ts), for tests and diagnostics. */
+  readonly supervisorPid: number | undefined;
+};
+
+const DEFAULT_KILL_GRACE_MS = 5000;
+/** setTimeout's limit; a longer task timeout is no timeout in practice. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long close() waits for the stopped tasks beyond their grace period. */
+const CLOSE_SLACK_MS = 2000;
+
+/** What the executor keeps of an attempt that has not finished yet. */
+interface Attempt {
+  stop(reason: string, graceMs?: number): void;
+}
+
+export async function createExecutor(opts: ExecutorOptions): Promise<RunningExecutor> {
+  const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const log = opts.log ?? ((): void => undefined);
+  const registry = opts.handlers ?? builtinHandlers();
+
+  const leftovers = await killLeftovers(opts.dataDir, graceMs);
+  if (leftovers.killed.length > 0) log({ groups: leftovers.killed, forced: leftovers.forced }, 'killed task processes left by an earlier run of this node');
+  const ledger = GroupLedger.create(opts.dataDir);
+  const supervisor = await Supervisor.start({ graceMs, log });
+  const groups = new GuardedGroups(supervisor, ledger, graceMs);
+  const dirs = new LogDirectories();
+
+  const live = new Set<Attempt>();
+  let closed = false;
+  /** Called when `live` empties while close() waits for it. */
+  let onDrained: (() => void) | null = null;
+
+  const track = (attempt: Attempt): void => {
+    live.add(attempt);
+  };
+  const untrack = (attempt: Attempt): void => {
+    live.delete(attempt);
+    if (live.size === 0) onDrained?.();
+  };
+
+  const outputOf = (launch: TaskLaunch): TaskOutput =>
+    new TaskOutput({
+      path: () => taskLogPath(opts.dataDir, launch.job, launch.name, launch.attempt),
+      dirs,
+      onLogError: (err) => log({ job: launch.job, task: launch.name, attempt: launch.attempt, err: err.message }, 'cannot write the task log'),
+    });
+
+  const context: AttemptContext = { nodeId: opts.nodeId, graceMs, registry, groups, outputOf, track, untrack };
+
+  return {
+    get handlers(): readonly string[] {
+      return registry.names();
+    },
+    get running(): number {
+      return live.size;
+    },
+    get supervisorPid(): number | undefined {
+      return supervisor.pid;
+    },
+    start(launch, onDone): Execution {
+      if (closed) return refuse(onDone, 'the executor is closed (the node is shutting down)');
+      return launch.exec.kind === 'run' ? startShell(context, launch, launch.exec.command, onDone) : startHandler(context, launch, launch.exec.name, launch.exec.args, onDone);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const attempt of [...live]) attempt.stop('the node is shutting down');
+      if (live.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          onDrained = resolve;
+          timer = setTimeout(resolve, graceMs + CLOSE_SLACK_MS);
+        });
+        clearTimeout(timer);
+        if (live.size > 0) log({ running: live.size }, 'tasks still running at shutdown; the supervisor kills them');
+      }
+      groups.abandon();
+      await supervisor.close(graceMs + CLOSE_SLACK_MS);
+      ledger.close();
+    },
+  };
+}
+
+interface AttemptContext {
+  readonly nodeId: string;
+  readonly graceMs: number;
+  readonly registry: HandlerRegistry;
+  readonly groups: GuardedGroups;
+  readonly outputOf: (launch: TaskLaunch) => TaskOutput;
+  readonly track: (attempt: Attempt) => void;
+  readonly untrack: (attempt: Attempt) => void;
+}
+
+/** An attempt that cannot even start: it fails, still through an asynchronous onDone. */
+function refuse(onDone: (result: ExecResult) => void, why: string): Execution {
+  const result: ExecResult = { outcome: 'failed', exitCode: null, durationMs: 0, stdout: '', stderr: lastUtf8Bytes(`meshrun: ${why}\n`) };
+  queueMicrotask(() => onDone(result));
+  return { stop: () => undefined };
+}
+
+/** A timer for the attempt's timeout, or null when it is too long to matter. */
+function timeoutTimer(timeoutMs: number, fire: () => void): NodeJS.Timeout | null {
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) return null;
+  return setTimeout(fire, timeoutMs);
+}
+
+function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, args: Json, onDone: (result: ExecResult) => void): Execution {
+  const handler = ctx.registry.get(name);
+  if (handler === undefined) return refuse(onDone, `no handler named ${JSON.stringify(name)} on this node (it has: ${ctx.registry.names().join(', ')})`);
+  const startedAt = performance.now();
+  const output = ctx.outputOf(launch);
+  const abort = new AbortController();
+  let finished = false;
+
+  const finish = (outcome: FinishOutcome, note: string | null): void => {
+    if (finished) return;
+    finished = true;
+    if (timer !== null) clearTimeout(timer);
+    if (note !== null) output.note(note);
+    const result: ExecResult = {
+      outcome,
+      exitCode: null,
+      durationMs: Math.round(performance.now() - startedAt),
+      stdout: output.stdout.text(),
+      stderr: output.stderr.text(),
+    };
+    // Always settles on a later tick: close() resolves at once when nothing was logged.
+    void output.close().then(() => {
+      ctx.untrack(attempt);
+      onDone(result);
+    });
+  };
+  const attempt: Attempt = {
+    stop(reason) {
+      if (finished) return;
+      abort.abort(new Error(`stopped: ${reason}`));
+      finish('failed', `stopped: ${reason}`);
+    },
+  };
+  const timer = timeoutTimer(launch.timeoutMs, () => {
+    abort.abort(new Error(`timed out after ${launch.timeoutMs} ms`));
+    finish('timeout', `timed out after ${launch.timeoutMs} ms`);
+  });
+  ctx.track(attempt);
+
+  let running: Promise<void>;
+  try {
+    running = Promise.resolve(
+      handler({
+        args,
+        signal: abort.signal,
+        env: handlerEnv(launch, ctx.nodeId),
+        log: (line) => {
+          if (!finished) output.out(Buffer.from(line.endsWith('\n') ? line : `${line}\n`, 'utf8'));
+        },
+      }),
+    );
+  } catch (err) {
+    running = Promise.reject(err);
+  }
+  running.then(
+    () => finish('succeeded', null),
+    (err: unknown) => finish('failed', `handler ${name} failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
+  return attempt;
+}
+
+function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, onDone: (result: ExecResult) => void): Execution {
+  const startedAt = performance.now();
+  const output = ctx.outputOf(launch);
+  output.open();
+
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', command], {
+      cwd: launch.cwd ?? undefined,
+      env: shellEnv(launch, ctx.nodeId),
+      // Its own session and process group, so the whole tree can be signalled at once, and a
+      // Ctrl-C to the node's terminal does not reach tasks before the node stops them itself.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const failed: Attempt = { stop: () => undefined };
+    ctx.track(failed);
+    queueMicrotask(() => failToSpawn(ctx, failed, launch, output, err, startedAt, onDone));
+    return failed;
+  }
+  if (child.pid === undefined) {
+    // Node reports a missing cwd, like a missing sh, as an 'error' event on a later tick.
+    const failed: Attempt = { stop: () => undefined };
+    ctx.track(failed);
+    child.once('error', (err) => failToSpawn(ctx, failed, launch, output, err, startedAt, onDone));
+    return failed;
+  }
+  child.on('error', () => undefined);
+
+  const group = ctx.groups.adopt(child.pid);
+  let ending: { outcome: FinishOutcome; note: string } | null = null;
+  let exit: { code: number | null; durationMs: number } | null = null;
+
+  const endEarly = (outcome: FinishOutcome, note: string, graceMs?: number): void => {
+    // The outcome is the cause of the end: a stop or timeout after the process already exited changes nothing.
+    if (exit !== null) return;
+    if (ending !== null) {
+      // Already stopping: a later, more urgent stop may still bring the SIGKILL forward.
+      if (graceMs !== undefined) group.terminate(graceMs);
+      return;
+    }
+    ending = { outcome, note };
+    output.note(note);
+    group.terminate(graceMs);
+  };
+  const attempt: Attempt = { stop: (reason, graceMs) => endEarly('failed', `stopped: ${reason}`, graceMs) };
+  const timer = timeoutTimer(launch.timeoutMs, () => endEarly('timeout', `timed out after ${launch.timeoutMs} ms; stopping its process group`));
+  ctx.track(attempt);
+
+  child.stdout?.on('data', (chunk: Buffer) => output.out(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => output.err(chunk));
+  child.once('exit', (code) => {
+    exit = { code, durationMs: Math.round(performance.now() - startedAt) };
+    if (timer !== null) clearTimeout(timer);
+    // Whatever the shell left running in its group would outlive its slot and its lease.
+    group.terminate();
+  });
+  // 'close' comes after 'exit' and once both pipes are drained (any process holding them has gone).
+  child.once('close', () => {
+    group.settle();
+    const code = exit?.code ?? null;
+    const outcome: FinishOutcome = ending?.outcome ?? (code === 0 ? 'succeeded' : 'failed');
+    const result: ExecResult = {
+      outcome,
+      exitCode: code,
+      durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt),
+      stdout: output.stdout.text(),
+      stderr: output.stderr.text(),
+    };
+    void output.close().then(() => {
+      ctx.untrack(attempt);
+      onDone(result);
+    });
+  });
+  return attempt;
+}
+
+/** The shell could not be started; a missing working directory is by far the likeliest cause. */
+function failToSpawn(ctx: AttemptContext, attempt: Attempt, launch: TaskLaunch, output: TaskOutput, err: unknown, startedAt: number, onDone: (result: ExecResult) => void): void {
+  const cwd = launch.cwd;
+  output.note(
+    cwd !== null && !isDirectory(cwd)
+      ? `cannot start the task: its working directory ${cwd} does not exist or is not a directory`
+      : `cannot start the task: ${err instanceof Error ? err.message : String(err)}`,
+  );
+  const result: ExecResult = {
+    outcome: 'failed',
+    exitCode: null,
+    durationMs: Math.round(performance.now() - startedAt),
+    stdout: output.stdout.text(),
+    stderr: output.stderr.text(),
+  };
+  void output.close().then(() => {
+    ctx.untrack(attempt);
+    onDone(result);
+  });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,49 @@
+// The task environment of design section 7, a fixed contract: the MESHRUN_* variables every
+// attempt sees, and where its output is logged (<dataDir>/logs/<job>/<task>.<attempt>.log).
+import { join } from 'node:path';
+import type { TaskLaunch } from '../scheduler/types.js';
+
+/** Job ids the scheduler hands out; checked again here because they become a directory name. */
+const JOB_ID = /^[a-z0-9-]+$/;
+/** A task name, with `[n]` for a shard; it becomes part of a file name. */
+const TASK_NAME = /^[A-Za-z0-9_.-]+(\[\d+\])?$/;
+
+/** The contract's variables for one attempt; they override anything of the same name in the task's `env`. */
+export function contractEnv(launch: TaskLaunch, nodeId: string): Record<string, string> {
+  const env: Record<string, string> = {
+    MESHRUN_JOB: launch.job,
+    MESHRUN_TASK: launch.name,
+    MESHRUN_ATTEMPT: String(launch.attempt),
+    MESHRUN_NODE: nodeId,
+    MESHRUN_FENCE: String(launch.fence),
+  };
+  if (launch.shard !== null && launch.shards !== null) {
+    env['MESHRUN_SHARD'] = String(launch.shard);
+    env['MESHRUN_SHARDS'] = String(launch.shards);
+  }
+  return env;
+}
+
+/** What a handler sees as its environment: the task's `env` plus the contract's variables. */
+export function handlerEnv(launch: TaskLaunch, nodeId: string): Record<string, string> {
+  return { ...launch.env, ...contractEnv(launch, nodeId) };
+}
+
+/** The environment of a `run` task's shell: the node's own, the task's `env`, then the contract's variables. */
+export function shellEnv(launch: TaskLaunch, nodeId: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env, ...contractEnv(launch, nodeId) };
+  // A node that itself runs inside a sharded task must not pass its own shard on to a task that has none.
+  if (launch.shard === null) {
+    delete env['MESHRUN_SHARD'];
+    delete env['MESHRUN_SHARDS'];
+  }
+  return env;
+}
+
+/** The log file of one attempt; throws on a job id or task name that could escape the logs directory. */
+export function taskLogPath(dataDir: string, job: string, task: string, attempt: number): string {
+  if (!JOB_ID.test(job)) throw new Error(`job id ${JSON.stringify(job)} is not a valid log directory name`);
+  if (!TASK_NAME.test(task)) throw new Error(`task name ${JSON.stringify(task)} is not a valid log file name`);
+  if (!Number.isSafeInteger(attempt) || attempt < 1) throw new Error(`attempt ${attempt} is not a positive integer`);
+  return join(dataDir, 'logs', job, `${task}.${attempt}.log`);
+}

@@ -1,0 +1,580 @@
+// One node's worker (design sections 2, 4 and 5): it keeps this node's lease with heartbeats,
+// claims ready tasks by the claim policy, starts what the replicated state says it holds, and
+// reports results with fenced finishes. Everything it touches is injected (clock, executor,
+// proposals, gossip, the scheduler's view), so the simulator runs this very code.
+//
+// Two rules carry the safety argument:
+// - it starts an attempt only when this replica's state machine says this boot holds it, and
+//   never the same (task, attempt) twice;
+// - it counts its lease from the local time a heartbeat was proposed (the leader stamps it
+//   later), and kills every execution a margin before that lease would run out, so it never runs
+//   a task the scheduler may already have handed to another node.
+import type { NodeId } from '../raft/types.js';
+import type { Effect, FinishItem, Ms, SchedulerView, TaskEvent, TaskLaunch, TaskRef } from '../scheduler/types.js';
+import { chooseClaims } from './claim-policy.js';
+import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
+
+export interface WorkerOptions {
+  readonly self: NodeId;
+  /** This process's incarnation (see Command). */
+  readonly boot: number;
+  readonly slots: number;
+  /** Default 5000. */
+  readonly leaseMs?: Ms;
+  /** Default leaseMs / 5. */
+  readonly heartbeatMs?: Ms;
+  /** Default 2000 (about two gossip periods). */
+  readonly stealAfterMs?: Ms;
+  /** This replica's state machine, read only. */
+  readonly view: SchedulerView;
+  readonly executor: Executor;
+  readonly clock: Clock;
+  readonly propose: Propose;
+  /** Live peers from gossip. */
+  readonly peers: () => Iterable<PeerLoad>;
+}
+
+export interface WorkerStats {
+  heartbeatsProposed: number;
+  /** Claim commands proposed. */
+  claimCommands: number;
+  /** Tasks in those commands (the denominator of the conflict rate). */
+  claimsProposed: number;
+  /** Claimed tasks given up on after RETRY_MS without the view deciding them (lost proposal or rejected). */
+  claimsExpired: number;
+  tasksStarted: number;
+  /** Executions stopped because the scheduler said so or moved on. */
+  tasksStopped: number;
+  /** Finish commands proposed, re-sends included. */
+  finishesProposed: number;
+  /** Results carried by those commands. */
+  resultsProposed: number;
+  /** Results proposed again because the view had not resolved them after RETRY_MS. */
+  resultsResent: number;
+  /** Attempts killed by a lease loss that the scheduler still gave to this node afterwards, reported failed. */
+  attemptsAbandoned: number;
+  leaseLosses: number;
+  /** Proposals Raft refused at once (no leader). */
+  proposalsRefused: number;
+}
+
+/** A finish or a claim the view has not decided after this long is taken as lost. */
+const RETRY_MS: Ms = 1000;
+/** Heartbeats whose proposal time is remembered while waiting to see them applied. */
+const MAX_PENDING_HEARTBEATS = 64;
+/** Upper bound on ready tasks the policy reads per run. */
+const MAX_SCAN_LIMIT = 10_000;
+
+/** One attempt this node started, kept until the view no longer shows this node holding it. */
+interface Attempt {
+  readonly ref: TaskRef;
+  readonly key: string;
+  readonly attempt: number;
+  readonly slots: number;
+  /** Until onDone: a process may still occupy the slots after it was told to stop. */
+  alive: boolean;
+  execution: Execution | null;
+  /** Its own result must not be reported: the scheduler stopped it, or the lease was lost. */
+  silenced: boolean;
+  /** What to report, kept until the view resolves the attempt. */
+  result: FinishItem | null;
+  /** Local time of the latest proposal carrying `result`; null while not yet sent. */
+  sentAt: Ms | null;
+}
+
+interface ClaimInFlight {
+  /** Tasks claimed by one command are decided by one entry. */
+  readonly batch: number;
+  readonly slots: number;
+  readonly at: Ms;
+}
+
+function taskKey(ref: TaskRef): string {
+  return `${ref.task}\u0000${ref.job}`;
+}
+
+function attemptKey(ref: TaskRef, attempt: number): string {
+  return `${ref.task}\u0000${attempt}\u0000${ref.job}`;
+}
+
+export class Worker {
+  readonly stats: WorkerStats = {
+    heartbeatsProposed: 0,
+    claimCommands: 0,
+    claimsProposed: 0,
+    claimsExpired: 0,
+    tasksStarted: 0,
+    tasksStopped: 0,
+    finishesProposed: 0,
+    resultsProposed: 0,
+    resultsResent: 0,
+    attemptsAbandoned: 0,
+    leaseLosses: 0,
+    proposalsRefused: 0,
+  };
+
+  private readonly self: NodeId;
+  private readonly boot: number;
+  private readonly slots: number;
+  private readonly leaseMs: Ms;
+  private readonly heartbeatMs: Ms;
+  private readonly stealAfterMs: Ms;
+  /** How long before the lease's conservative end the worker gives it up. */
+  private readonly marginMs: Ms;
+  private readonly handlers: ReadonlySet<string>;
+  private readonly view: SchedulerView;
+  private readonly executor: Executor;
+  private readonly clock: Clock;
+  private readonly propose: Propose;
+  private readonly peers: () => Iterable<PeerLoad>;
+
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly claims = new Map<string, ClaimInFlight>();
+  private batchSeq = 0;
+
+  private seq = 0;
+  /** Local time each heartbeat still waiting to be seen applied was proposed, by seq (ascending). */
+  private readonly heartbeatsProposedAt = new Map<number, Ms>();
+  private appliedSeq = 0;
+  /** The lease holds until renewedAt + leaseMs by the scheduler's clock, at the least. */
+  private renewedAt: Ms | null = null;
+  private leaseLost = false;
+
+  private running = false;
+  private stopped = false;
+  private claimWanted = false;
+  private heartbeatTimer: Timer | null = null;
+  private turnTimer: Timer | null = null;
+  private leaseTimer: Timer | null = null;
+  private pollTimer: Timer | null = null;
+  private retryTimer: Timer | null = null;
+
+  constructor(opts: WorkerOptions) {
+    this.self = opts.self;
+    this.boot = opts.boot;
+    this.slots = opts.slots;
+    this.leaseMs = opts.leaseMs ?? 5000;
+    this.heartbeatMs = opts.heartbeatMs ?? this.leaseMs / 5;
+    this.stealAfterMs = opts.stealAfterMs ?? 2000;
+    this.marginMs = this.leaseMs / 5;
+    if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.leaseMs - this.marginMs)) {
+      throw new RangeError(`heartbeatMs (${this.heartbeatMs}) must be positive and below leaseMs * 4/5 (${this.leaseMs - this.marginMs})`);
+    }
+    this.handlers = new Set(opts.executor.handlers);
+    this.view = opts.view;
+    this.executor = opts.executor;
+    this.clock = opts.clock;
+    this.propose = opts.propose;
+    this.peers = opts.peers;
+  }
+
+  /** Proposes the first heartbeat now, then one every heartbeatMs. */
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.heartbeat();
+  }
+
+  /** Cancels every timer and stops every execution; no finish is proposed after this. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.heartbeatTimer, this.turnTimer, this.leaseTimer, this.pollTimer, this.retryTimer]) t?.cancel();
+    this.heartbeatTimer = this.turnTimer = this.leaseTimer = this.pollTimer = this.retryTimer = null;
+    this.silenceAll('worker stopped');
+    this.claims.clear();
+  }
+
+  /**
+   * Called after entries were applied on this replica, with their effects (possibly several
+   * entries' at once), or with none after the whole state was replaced by a snapshot. Decisions
+   * read the view's current state; an effect only says where to look.
+   */
+  onEffects(effects: readonly Effect[]): void {
+    if (this.stopped || !this.running) return;
+    this.refreshLease();
+    // Stops first: the task event that comes with a stop (running -> ready, skipped...) would
+    // otherwise stop the attempt first, with a vaguer reason than the scheduler's.
+    for (const e of effects) if (e.type === 'stop' && e.node === this.self) this.stopAttempt(e, e.attempt, e.reason);
+    for (const e of effects) if (e.type === 'task') this.onTaskEvent(e);
+    // No effects: a snapshot replaced the state, and any of them may have been missed.
+    if (effects.length === 0) this.reconcile();
+    this.scheduleTurn();
+  }
+
+  /** This node's load, for gossip. */
+  load(): { slots: number; free: number; running: number; handlers: readonly string[] } {
+    let running = 0;
+    for (const a of this.attempts.values()) if (a.alive) running++;
+    return { slots: this.slots, free: this.freeSlots(), running, handlers: this.executor.handlers };
+  }
+
+  // --- the lease -------------------------------------------------------------------------------
+
+  private heartbeat(): void {
+    this.heartbeatTimer = null;
+    const seq = ++this.seq;
+    const ok = this.propose({
+      type: 'heartbeat',
+      node: this.self,
+      boot: this.boot,
+      slots: this.slots,
+      handlers: this.executor.handlers,
+      leaseMs: this.leaseMs,
+      seq,
+    });
+    if (ok) {
+      this.stats.heartbeatsProposed++;
+      this.heartbeatsProposedAt.set(seq, this.clock.now());
+      // Forgetting the oldest only makes the worker more conservative: that heartbeat, if it is
+      // applied after all, renews nothing.
+      if (this.heartbeatsProposedAt.size > MAX_PENDING_HEARTBEATS) {
+        const oldest = this.heartbeatsProposedAt.keys().next();
+        if (!oldest.done) this.heartbeatsProposedAt.delete(oldest.value);
+      }
+    } else {
+      this.stats.proposalsRefused++;
+    }
+    this.refreshLease();
+    // The periodic safety net: effects can be missed (a snapshot), and gossip or the age of ready
+    // tasks (stealing) change without any entry.
+    this.reconcile();
+    this.heartbeatTimer = this.clock.after(this.heartbeatMs, () => this.heartbeat());
+  }
+
+  private leaseDeadline(): Ms | null {
+    return this.renewedAt === null ? null : this.renewedAt + this.leaseMs - this.marginMs;
+  }
+
+  private leaseHeld(): boolean {
+    const deadline = this.leaseDeadline();
+    return deadline !== null && !this.leaseLost && this.clock.now() < deadline;
+  }
+
+  /**
+   * Reads this boot's latest applied heartbeat from the view: the lease was renewed as of the
+   * local time that heartbeat was proposed. Then gives the lease up if its deadline has passed,
+   * or takes it back up after a newer heartbeat. A heartbeat entry has no effects, so besides
+   * every onEffects the worker also looks on its own timers.
+   */
+  private refreshLease(): void {
+    const wasHeld = this.leaseHeld();
+    const node = this.view.node(this.self);
+    if (node !== undefined && node.boot === this.boot && node.heartbeatSeq > this.appliedSeq) {
+      const applied = node.heartbeatSeq;
+      const proposedAt = this.heartbeatsProposedAt.get(applied);
+      for (const s of this.heartbeatsProposedAt.keys()) {
+        if (s > applied) break;
+        this.heartbeatsProposedAt.delete(s);
+      }
+      this.appliedSeq = applied;
+      if (proposedAt !== undefined && (this.renewedAt === null || proposedAt > this.renewedAt)) {
+        this.renewedAt = proposedAt;
+        this.armLeaseTimer();
+      }
+    }
+    const deadline = this.leaseDeadline();
+    if (deadline !== null && this.clock.now() >= deadline) {
+      if (!this.leaseLost) this.loseLease();
+    } else if (deadline !== null) {
+      this.leaseLost = false;
+    }
+    if (this.leaseHeld()) {
+      // Just renewed for the first time or after a loss: what the view gives this boot may start.
+      if (!wasHeld) this.reconcile();
+    } else {
+      this.pollForHeartbeat();
+    }
+  }
+
+  /** The first valid renewal (or the first after a loss) lets the node run and claim again: look for it soon. */
+  private pollForHeartbeat(): void {
+    if (this.pollTimer !== null || this.stopped || this.heartbeatsProposedAt.size === 0) return;
+    this.pollTimer = this.clock.after(Math.max(1, this.heartbeatMs / 20), () => {
+      this.pollTimer = null;
+      this.refreshLease();
+    });
+  }
+
+  private armLeaseTimer(): void {
+    const deadline = this.leaseDeadline();
+    if (deadline === null || this.stopped) return;
+    this.leaseTimer?.cancel();
+    this.leaseTimer = this.clock.after(Math.max(0, deadline - this.clock.now()), () => {
+      this.leaseTimer = null;
+      this.refreshLease();
+    });
+  }
+
+  private loseLease(): void {
+    this.leaseLost = true;
+    this.stats.leaseLosses++;
+    // The lease ends at the earliest marginMs from now (by the leader's clock): the processes must
+    // be gone by then, whatever grace period the executor gives a stop otherwise.
+    this.silenceAll('lease lost', this.marginMs / 2);
+    // Claims still in flight may yet be accepted: reconcile starts them once the lease is back.
+    this.claims.clear();
+  }
+
+  // --- starting, stopping and settling attempts ----------------------------------------------
+
+  private onTaskEvent(e: TaskEvent): void {
+    if (e.from === 'ready' || e.to === 'ready') this.claimWanted = true;
+    if (e.from === 'ready') this.settleClaim(e);
+    if (e.node !== this.self) return;
+    if (e.to === 'running') this.maybeStart(e, e.attempt);
+    else {
+      const a = this.attempts.get(attemptKey(e, e.attempt));
+      if (a !== undefined) this.settle(a);
+    }
+  }
+
+  /** A claimed task left `ready`: by our claim (it starts) or someone else's (released). */
+  private settleClaim(e: TaskEvent): void {
+    const claim = this.claims.get(taskKey(e));
+    if (claim === undefined) return;
+    this.claims.delete(taskKey(e));
+    if (e.to !== 'running' || e.node !== this.self || e.fence === null) return;
+    // This entry decided the whole claim command: the rest of its tasks were rejected.
+    for (const [k, c] of this.claims) if (c.batch === claim.batch) this.claims.delete(k);
+  }
+
+  /** Starts (ref, attempt) only if this replica's state says this boot holds it right now. */
+  private maybeStart(ref: TaskRef, attempt: number): void {
+    if (!this.leaseHeld() || this.view.node(this.self)?.boot !== this.boot) return;
+    const launch = this.view.launch(ref);
+    if (launch !== undefined && launch.attempt === attempt) this.startAttempt(launch);
+  }
+
+  private startAttempt(launch: TaskLaunch): void {
+    const key = attemptKey(launch, launch.attempt);
+    if (this.attempts.has(key)) return;
+    this.claims.delete(taskKey(launch));
+    const a: Attempt = {
+      ref: { job: launch.job, task: launch.task },
+      key,
+      attempt: launch.attempt,
+      slots: launch.slots,
+      alive: true,
+      execution: null,
+      silenced: false,
+      result: null,
+      sentAt: null,
+    };
+    this.attempts.set(key, a);
+    this.stats.tasksStarted++;
+    const execution = this.executor.start(launch, (result) => this.onDone(a, result));
+    if (a.alive) a.execution = execution;
+  }
+
+  private onDone(a: Attempt, r: ExecResult): void {
+    a.alive = false;
+    a.execution = null;
+    if (this.stopped) return;
+    if (a.silenced) {
+      this.settle(a);
+    } else {
+      a.result = {
+        job: a.ref.job,
+        task: a.ref.task,
+        attempt: a.attempt,
+        outcome: r.outcome,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        stdout: r.stdout,
+        stderr: r.stderr,
+      };
+      a.sentAt = null;
+    }
+    this.claimWanted = true;
+    this.scheduleTurn();
+  }
+
+  /** The scheduler told this node to stop (cancel, timeout, lease expiry): no finish for it. */
+  private stopAttempt(ref: TaskRef, attempt: number, reason: string): void {
+    const a = this.attempts.get(attemptKey(ref, attempt));
+    if (a === undefined) return;
+    a.result = null;
+    if (!a.silenced && a.alive) this.stats.tasksStopped++;
+    this.silence(a, reason);
+    this.settle(a);
+  }
+
+  private silence(a: Attempt, reason: string, graceMs?: Ms): void {
+    if (a.silenced) {
+      // Already stopping with the executor's full grace period: a lease loss brings the SIGKILL forward.
+      if (graceMs !== undefined && a.alive) a.execution?.stop(reason, graceMs);
+      return;
+    }
+    a.silenced = true;
+    if (graceMs === undefined) a.execution?.stop(reason);
+    else a.execution?.stop(reason, graceMs);
+  }
+
+  private silenceAll(reason: string, graceMs?: Ms): void {
+    for (const a of this.attempts.values()) if (a.alive) this.silence(a, reason, graceMs);
+  }
+
+  private holds(a: Attempt): boolean {
+    return this.view.node(this.self)?.boot === this.boot && this.view.launch(a.ref)?.attempt === a.attempt;
+  }
+
+  /**
+   * Brings one attempt in line with the view: forgotten once the scheduler no longer gives it to
+   * this node; stopped if it still runs after that; reported failed if the scheduler still gives
+   * it to this node although a lease loss killed it (the lease is back, the process is not).
+   */
+  private settle(a: Attempt): void {
+    if (this.holds(a)) {
+      if (!a.alive && a.result === null && this.leaseHeld()) {
+        a.result = abandonedResult(a);
+        a.sentAt = null;
+        this.stats.attemptsAbandoned++;
+      }
+      return;
+    }
+    if (a.alive) {
+      if (!a.silenced) this.stats.tasksStopped++;
+      this.silence(a, 'no longer held by this node');
+      return;
+    }
+    this.attempts.delete(a.key);
+    this.claimWanted = true;
+  }
+
+  /** Every attempt against the view, then whatever the view says this boot holds and is not running. */
+  private reconcile(): void {
+    for (const a of this.attempts.values()) this.settle(a);
+    if (this.leaseHeld() && this.view.node(this.self)?.boot === this.boot) {
+      for (const launch of this.view.held(this.self)) this.startAttempt(launch);
+    }
+    this.expireLost();
+    this.claimWanted = true;
+    this.scheduleTurn();
+  }
+
+  // --- one turn: finishes, then claims ---------------------------------------------------------
+
+  /**
+   * Everything decided during one turn of the event loop goes out together: all finished results
+   * in one finish, then one claim. The finish goes first so that, in log order, the slots it frees
+   * and the dependents its claimNext takes are settled before the claim is checked.
+   */
+  private scheduleTurn(): void {
+    if (this.turnTimer !== null || this.stopped || !this.running) return;
+    this.turnTimer = this.clock.after(0, () => {
+      this.turnTimer = null;
+      this.flushFinishes();
+      if (this.claimWanted) {
+        this.claimWanted = false;
+        this.runClaims();
+      }
+    });
+  }
+
+  private flushFinishes(): void {
+    // Held back while the lease is lost; re-sent (they are fenced) once it is back, if still wanted.
+    if (!this.leaseHeld()) return;
+    const due: Attempt[] = [];
+    for (const a of this.attempts.values()) if (a.result !== null && a.sentAt === null) due.push(a);
+    if (due.length === 0) return;
+    const results = due.map((a) => a.result as FinishItem);
+    const ok = this.propose({ type: 'finish', node: this.self, boot: this.boot, results, claimNext: true });
+    if (ok) {
+      this.stats.finishesProposed++;
+      this.stats.resultsProposed += results.length;
+    } else {
+      this.stats.proposalsRefused++;
+    }
+    // A refused proposal is retried like a lost one.
+    const now = this.clock.now();
+    for (const a of due) a.sentAt = now;
+    this.armRetry();
+  }
+
+  /**
+   * Slots not taken by live executions, unresolved results or claims in flight. An unresolved
+   * result still counts: the scheduler counts it until the finish is applied, and that finish's
+   * claimNext has first call on the slots it frees; a claim competing for them would be rejected.
+   */
+  private freeSlots(): number {
+    let used = 0;
+    for (const a of this.attempts.values()) if (a.alive || a.result !== null) used += a.slots;
+    for (const c of this.claims.values()) used += c.slots;
+    return Math.max(0, this.slots - used);
+  }
+
+  private runClaims(): void {
+    if (!this.leaseHeld()) return;
+    const free = this.freeSlots();
+    if (free <= 0) return;
+    const peers = [...this.peers()];
+    const chosen = chooseClaims({
+      self: this.self,
+      free,
+      handlers: this.handlers,
+      now: this.clock.now(),
+      ready: this.view.ready(),
+      peers,
+      skip: (ref) => this.claims.has(taskKey(ref)),
+      stealAfterMs: this.stealAfterMs,
+      // Enough to find this node's share (about 1 / nodes) of the tasks that fit its free slots.
+      maxScan: Math.min(MAX_SCAN_LIMIT, 64 + 4 * free * (peers.length + 1)),
+    });
+    if (chosen.length === 0) return;
+    const tasks = chosen.map((t) => ({ job: t.job, task: t.task }));
+    if (!this.propose({ type: 'claim', node: this.self, boot: this.boot, tasks })) {
+      this.stats.proposalsRefused++;
+      return;
+    }
+    this.stats.claimCommands++;
+    this.stats.claimsProposed += tasks.length;
+    const batch = ++this.batchSeq;
+    const at = this.clock.now();
+    for (const t of chosen) this.claims.set(taskKey(t), { batch, slots: t.slots, at });
+    this.armRetry();
+  }
+
+  // --- lost proposals ----------------------------------------------------------------------------
+
+  private armRetry(): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    this.retryTimer = this.clock.after(RETRY_MS, () => {
+      this.retryTimer = null;
+      this.refreshLease();
+      for (const a of this.attempts.values()) this.settle(a);
+      this.expireLost();
+      this.scheduleTurn();
+      if (this.claims.size > 0 || [...this.attempts.values()].some((a) => a.sentAt !== null)) this.armRetry();
+    });
+  }
+
+  /** Claims and results the view has not decided within RETRY_MS are taken as lost. */
+  private expireLost(): void {
+    const now = this.clock.now();
+    for (const [k, c] of this.claims) {
+      if (now - c.at < RETRY_MS) continue;
+      this.claims.delete(k);
+      this.stats.claimsExpired++;
+      this.claimWanted = true;
+    }
+    for (const a of this.attempts.values()) {
+      if (a.result === null || a.sentAt === null || now - a.sentAt < RETRY_MS) continue;
+      a.sentAt = null;
+      this.stats.resultsResent++;
+    }
+  }
+}
+
+function abandonedResult(a: Attempt): FinishItem {
+  return {
+    job: a.ref.job,
+    task: a.ref.task,
+    attempt: a.attempt,
+    outcome: 'failed',
+    exitCode: null,
+    durationMs: 0,
+    stdout: '',
+    stderr: 'meshrun: killed by its node when the node could not renew its lease',
+  };
+}
