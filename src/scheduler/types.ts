@@ -138,12 +138,32 @@ export interface TaskEvent extends TaskRef {
 }
 
 /**
+ * Many tasks changed state together: tasks `start` .. `end - 1` of `job` (all of one spec), each
+ * from `from` to `to`. It stands for one TaskEvent per task, which a 1,000,000-shard spec cannot
+ * afford; the state machine uses it only for runs of at least RANGE_EVENT_MIN tasks that were
+ * never claimed (node null, attempt 0, fence null): a spec becoming ready, skipped or cancelled.
+ */
+export interface TaskRangeEvent {
+  readonly type: 'tasks';
+  readonly job: JobId;
+  readonly start: number;
+  readonly end: number;
+  readonly from: TaskState;
+  readonly to: TaskState;
+  readonly reason: string | null;
+}
+
+/** Runs of at least this many tasks changing state together are reported as one TaskRangeEvent. */
+export const RANGE_EVENT_MIN = 1025;
+
+/**
  * What applying one command did, for whoever watches on this replica: the worker starts what was
  * claimed for it and stops what it must no longer run; the API answers submitters; checkers and
  * the event stream see every change. Identical on every replica for the same entry.
  */
 export type Effect =
   | TaskEvent
+  | TaskRangeEvent
   | { readonly type: 'job'; readonly job: JobId; readonly state: JobState }
   /** The answer to a submit: `job` is `requested`, or an existing job with the same idempotency key. */
   | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }

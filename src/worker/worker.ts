@@ -10,7 +10,7 @@
 //   later), and kills every execution a margin before that lease would run out, so it never runs
 //   a task the scheduler may already have handed to another node.
 import type { NodeId } from '../raft/types.js';
-import type { Effect, FinishItem, Ms, SchedulerView, TaskEvent, TaskLaunch, TaskRef } from '../scheduler/types.js';
+import type { Effect, FinishItem, Ms, SchedulerView, TaskEvent, TaskLaunch, TaskRangeEvent, TaskRef } from '../scheduler/types.js';
 import { chooseClaims } from './claim-policy.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
 
@@ -196,7 +196,10 @@ export class Worker {
     // Stops first: the task event that comes with a stop (running -> ready, skipped...) would
     // otherwise stop the attempt first, with a vaguer reason than the scheduler's.
     for (const e of effects) if (e.type === 'stop' && e.node === this.self) this.stopAttempt(e, e.attempt, e.reason);
-    for (const e of effects) if (e.type === 'task') this.onTaskEvent(e);
+    for (const e of effects) {
+      if (e.type === 'task') this.onTaskEvent(e);
+      else if (e.type === 'tasks') this.onRangeEvent(e);
+    }
     // No effects: a snapshot replaced the state, and any of them may have been missed.
     if (effects.length === 0) this.reconcile();
     this.scheduleTurn();
@@ -326,6 +329,20 @@ export class Worker {
     else {
       const a = this.attempts.get(attemptKey(e, e.attempt));
       if (a !== undefined) this.settle(a);
+    }
+  }
+
+  /**
+   * Many never-claimed tasks changed state at once (a big sharded spec became ready, or was
+   * skipped or cancelled): nothing of ours runs among them, but the ready set changed, and a claim
+   * of ours for one that left `ready` is settled (it can no longer succeed).
+   */
+  private onRangeEvent(e: TaskRangeEvent): void {
+    if (e.from === 'ready' || e.to === 'ready') this.claimWanted = true;
+    if (e.from !== 'ready') return;
+    for (const k of this.claims.keys()) {
+      const [task, job] = k.split('\u0000');
+      if (job === e.job && Number(task) >= e.start && Number(task) < e.end) this.claims.delete(k);
     }
   }
 

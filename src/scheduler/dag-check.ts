@@ -1,0 +1,149 @@
+// The state machine's re-check of a JobSpec that arrived in a `submit` command: the same rules as
+// the DAG file reader (names, limits, ranges, known deps, no cycles), on the normalised shape.
+// Every replica runs it on the same decoded value, so it must depend on nothing but that value:
+// no clock, no locale-dependent or order-dependent behaviour beyond the value's own order.
+import { checkGraph, sizeProblem } from './dag-graph.js';
+import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from './dag-limits.js';
+import { builtinArgsProblem, envProblem, isMapping, jsonValueProblem, taskNameProblem } from './dag-schema.js';
+import { Problems, show, type PathKey } from './problems.js';
+import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
+
+export type JobSpecCheck = { readonly ok: true; readonly spec: JobSpec } | { readonly ok: false; readonly error: string };
+
+/** Validates an already-normalised JobSpec; on success `spec` is a clean copy holding only known fields. */
+export function checkJobSpec(raw: unknown): JobSpecCheck {
+  const problems = new Problems();
+  const spec = readSpec(raw, problems);
+  if (spec === null || problems.count > 0) return { ok: false, error: `invalid job spec: ${problems.render().join('; ')}` };
+  return { ok: true, spec };
+}
+
+function readSpec(raw: unknown, problems: Problems): JobSpec | null {
+  if (!isMapping(raw)) {
+    problems.add([], `expected a job spec object, got ${show(raw)}`);
+    return null;
+  }
+  const name = raw['name'];
+  if (typeof name !== 'string' || name.trim() === '' || utf8Length(name) > L.maxJobNameBytes || /\p{Cc}/u.test(name)) {
+    problems.add(['name'], `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`);
+  }
+  const retentionMs = intIn(raw['retentionMs'], 0, L.maxRetentionMs, ['retentionMs'], problems);
+  const tasksRaw = raw['tasks'];
+  if (!Array.isArray(tasksRaw) || tasksRaw.length === 0) {
+    problems.add(['tasks'], `must be a non-empty list of task specs, got ${show(tasksRaw)}`);
+    return null;
+  }
+  const tooMany = sizeProblem(tasksRaw.length, 0);
+  if (tooMany !== null) {
+    problems.add(['tasks'], tooMany);
+    return null;
+  }
+  const tasks: TaskSpec[] = [];
+  let depCount = 0;
+  let taskTotal = 0;
+  for (let i = 0; i < tasksRaw.length; i++) {
+    const t = readTask(tasksRaw[i], ['tasks', i], problems);
+    if (t === null) return null;
+    tasks.push(t);
+    depCount += t.deps.length;
+    taskTotal += t.shards ?? 1;
+  }
+  const tooManyDeps = sizeProblem(0, depCount);
+  if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
+  else checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
+  if (taskTotal > L.maxTasks) problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
+  if (problems.count > 0) return null;
+  return { name: name as string, retentionMs, tasks };
+}
+
+/** One spec; null only when its shape is too broken to go on (its name or deps are unusable). */
+function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | null {
+  if (!isMapping(raw)) {
+    problems.add(at, `expected a task spec object, got ${show(raw)}`);
+    return null;
+  }
+  const name = raw['name'];
+  if (typeof name !== 'string') {
+    problems.add([...at, 'name'], `must be a string, got ${show(name)}`);
+    return null;
+  }
+  const nameProblem = taskNameProblem(name);
+  if (nameProblem !== null) problems.add([...at, 'name'], nameProblem);
+  const deps = raw['deps'];
+  if (!Array.isArray(deps) || !deps.every((d) => typeof d === 'string')) {
+    problems.add([...at, 'deps'], `must be a list of task names, got ${show(deps)}`);
+    return null;
+  }
+  if (deps.length > L.maxDepsPerSpec) problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
+  const shardsRaw = raw['shards'];
+  const cwdRaw = raw['cwd'];
+  return {
+    name,
+    exec: readExec(raw['exec'], [...at, 'exec'], problems),
+    deps: [...(deps as string[])],
+    retries: intIn(raw['retries'], 0, L.maxRetries, [...at, 'retries'], problems),
+    backoffMs: intIn(raw['backoffMs'], 0, L.maxBackoffMs, [...at, 'backoffMs'], problems),
+    timeoutMs: intIn(raw['timeoutMs'], L.minTimeoutMs, L.maxTimeoutMs, [...at, 'timeoutMs'], problems),
+    priority: intIn(raw['priority'], L.minPriority, L.maxPriority, [...at, 'priority'], problems),
+    slots: intIn(raw['slots'], 1, L.maxSlots, [...at, 'slots'], problems),
+    env: readEnv(raw['env'], [...at, 'env'], problems),
+    cwd: cwdRaw === null ? null : textIn(cwdRaw, L.maxCwdBytes, [...at, 'cwd'], problems),
+    shards: shardsRaw === null ? null : intIn(shardsRaw, 1, L.maxShards, [...at, 'shards'], problems),
+  };
+}
+
+function readExec(raw: unknown, at: PathKey[], problems: Problems): TaskExec {
+  if (isMapping(raw) && raw['kind'] === 'run') return { kind: 'run', command: textIn(raw['command'], L.maxRunBytes, [...at, 'command'], problems) };
+  if (isMapping(raw) && raw['kind'] === 'handler') {
+    const name = raw['name'];
+    if (typeof name !== 'string' || !HANDLER_NAME.test(name)) problems.add([...at, 'name'], `must be a handler name, got ${show(name)}`);
+    const args = raw['args'];
+    const argsProblem = jsonValueProblem(args);
+    if (argsProblem !== null) problems.add([...at, 'args'], argsProblem);
+    else if (utf8Length(JSON.stringify(args)) > L.maxArgsBytes) problems.add([...at, 'args'], `larger than ${fmt(L.maxArgsBytes)} bytes as JSON`);
+    else if (typeof name === 'string') {
+      // The file reader checks built-in handlers' arguments; a submit must not get round it.
+      const builtinProblem = builtinArgsProblem(name, args as Json);
+      if (builtinProblem !== null) problems.add([...at, 'args'], builtinProblem);
+    }
+    return { kind: 'handler', name: name as string, args: args as Json };
+  }
+  problems.add(at, `must be { kind: 'run', command } or { kind: 'handler', name, args }, got ${show(raw)}`);
+  return { kind: 'run', command: '' };
+}
+
+function readEnv(raw: unknown, at: PathKey[], problems: Problems): Record<string, string> {
+  if (!isMapping(raw)) {
+    problems.add(at, `must be an object of strings, got ${show(raw)}`);
+    return {};
+  }
+  const keys = Object.keys(raw);
+  if (keys.length > L.maxEnvVars) problems.add(at, `${fmt(keys.length)} variables (at most ${fmt(L.maxEnvVars)})`);
+  let bytes = 0;
+  const entries: [string, string][] = [];
+  for (const key of keys) {
+    const keyProblem = envProblem(key);
+    if (keyProblem !== null) problems.add([...at, key], keyProblem);
+    const value = textIn(raw[key], L.maxEnvValueBytes, [...at, key], problems, true);
+    bytes += utf8Length(key) + utf8Length(value);
+    entries.push([key, value]);
+  }
+  if (bytes > L.maxEnvBytes) problems.add(at, `variables take ${fmt(bytes)} bytes (at most ${fmt(L.maxEnvBytes)} per task)`);
+  return Object.fromEntries(entries);
+}
+
+function intIn(v: unknown, min: number, max: number, at: PathKey[], problems: Problems): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    problems.add(at, `must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
+    return min;
+  }
+  return v;
+}
+
+function textIn(v: unknown, maxBytes: number, at: PathKey[], problems: Problems, emptyOk = false): string {
+  if (typeof v !== 'string' || (v === '' && !emptyOk)) problems.add(at, `must be a ${emptyOk ? '' : 'non-empty '}string, got ${show(v)}`);
+  else if (utf8Length(v) > maxBytes) problems.add(at, `is ${fmt(utf8Length(v))} bytes (at most ${fmt(maxBytes)})`);
+  else if (hasNul(v)) problems.add(at, 'contains a NUL character');
+  else return v;
+  return '';
+}

@@ -1,0 +1,245 @@
+// The shape of a DAG file (design section 7) as zod schemas. Every field is read by a small
+// checked transform so messages say what was wrong in the file's own terms ("5 has no unit",
+// "must be an integer from 1 to 1,000,000") rather than in zod's. Objects are strict: an unknown
+// field is an error, which is what catches `dep:` for `deps:`.
+import { z } from 'zod';
+import {
+  DAG_LIMITS as L,
+  ENV_KEY,
+  HANDLER_NAME,
+  RESERVED_ENV_PREFIX,
+  TASK_NAME,
+  fmt,
+  hasNul,
+  utf8Length,
+} from './dag-limits.js';
+import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
+import { show, type PathKey } from './problems.js';
+import type { Json } from './types.js';
+
+type Bad = (message: string, path?: readonly PathKey[]) => void;
+
+/** A field whose value `check` reads, reporting through `bad`; any report makes the field invalid. */
+function checked<T>(check: (v: unknown, bad: Bad) => T) {
+  return z.unknown().transform((v, ctx): T => {
+    let failed = false;
+    const out = check(v, (message, path = []) => {
+      failed = true;
+      ctx.issues.push({ code: 'custom', message, input: v, path: [...path] });
+    });
+    return failed ? z.NEVER : out;
+  });
+}
+
+export function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function int(min: number, max: number) {
+  return checked((v, bad) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      bad(`must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
+    }
+    return v as number;
+  });
+}
+
+function duration(min: number, max: number, why = '') {
+  return checked((v, bad) => {
+    if (typeof v === 'number') {
+      bad(`${v} has no unit: write ${v}s, ${v}ms, ${v}m or ${v}h`);
+      return 0;
+    }
+    if (typeof v !== 'string') {
+      bad(`must be a duration like ${DURATION_FORMS}, got ${show(v)}`);
+      return 0;
+    }
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch (err) {
+      bad(err instanceof Error ? err.message : String(err));
+      return 0;
+    }
+    if (ms < min || ms > max) bad(`${v} is out of range: must be from ${formatDuration(min)} to ${formatDuration(max)}${why}`);
+    return ms;
+  });
+}
+
+function text(what: string, maxBytes: number) {
+  return checked((v, bad) => {
+    if (typeof v !== 'string' || v === '') bad(`${what} must be a non-empty string, got ${show(v)}`);
+    else if (utf8Length(v) > maxBytes) bad(`${what} is ${fmt(utf8Length(v))} bytes (at most ${fmt(maxBytes)})`);
+    else if (hasNul(v)) bad(`${what} contains a NUL character`);
+    return v as string;
+  });
+}
+
+export function taskNameProblem(name: string): string | null {
+  if (TASK_NAME.test(name)) return null;
+  return `task name '${name}' must be 1 to ${L.maxTaskNameLength} letters, digits, '_', '.' or '-'`;
+}
+
+const handlerName = checked((v, bad) => {
+  if (typeof v !== 'string' || !HANDLER_NAME.test(v)) {
+    bad(`must be a handler name (1 to ${L.maxHandlerNameLength} letters, digits, '_', '.', ':' or '-'), like noop, got ${show(v)}`);
+  }
+  return v as string;
+});
+
+const deps = checked((v, bad) => {
+  if (!Array.isArray(v)) {
+    bad(`must be a list of task names, like [extract], got ${show(v)}`);
+    return [];
+  }
+  if (v.length > L.maxDepsPerSpec) bad(`${fmt(v.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
+  // YAML reads an unquoted `10` as a number, but as a mapping key (a task named 10) as the text
+  // "10": a dep written the same way as the key must name that task.
+  return v.map((d: unknown, i) => {
+    if (typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) return String(d);
+    if (typeof d !== 'string') bad(`must be a task name, got ${show(d)}`, [i]);
+    return d as string;
+  });
+});
+
+export function envProblem(key: string): string | null {
+  // The codec refuses longer names, so a file that passed here would fail at submit.
+  if (key.length > L.maxEnvKeyBytes) return `environment variable name '${key.slice(0, 40)}...' is ${fmt(key.length)} characters (at most ${fmt(L.maxEnvKeyBytes)})`;
+  if (!ENV_KEY.test(key)) return `environment variable name '${key}' must be letters, digits and '_', not starting with a digit`;
+  if (key.startsWith(RESERVED_ENV_PREFIX)) return `environment variable '${key}' is reserved: meshrun sets ${RESERVED_ENV_PREFIX}* itself`;
+  return null;
+}
+
+const env = checked((v, bad) => {
+  if (!isMapping(v)) {
+    bad(`must be a mapping of variable names to values, like { TARGET: prod }, got ${show(v)}`);
+    return {};
+  }
+  const keys = Object.keys(v);
+  if (keys.length > L.maxEnvVars) bad(`${fmt(keys.length)} variables (at most ${fmt(L.maxEnvVars)})`);
+  let bytes = 0;
+  const entries: [string, string][] = [];
+  for (const key of keys) {
+    const problem = envProblem(key);
+    if (problem !== null) bad(problem, [key]);
+    const raw = v[key];
+    // YAML users write `PORT: 8080` and `DEBUG: true`; environment values are strings anyway.
+    const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : typeof raw === 'boolean' ? String(raw) : raw;
+    if (typeof value !== 'string') {
+      bad(`must be a string, number or boolean, got ${show(raw)}`, [key]);
+      continue;
+    }
+    if (hasNul(value)) bad('contains a NUL character', [key]);
+    const size = utf8Length(value);
+    if (size > L.maxEnvValueBytes) bad(`value is ${fmt(size)} bytes (at most ${fmt(L.maxEnvValueBytes)})`, [key]);
+    bytes += size + utf8Length(key);
+    entries.push([key, value]);
+  }
+  if (bytes > L.maxEnvBytes) bad(`variables take ${fmt(bytes)} bytes (at most ${fmt(L.maxEnvBytes)} per task)`);
+  // fromEntries defines own properties, so even a key like `__proto__` stays an ordinary key.
+  return Object.fromEntries(entries) as Record<string, string>;
+});
+
+/** Handler arguments: JSON values only (YAML's .nan and .inf are not), nested at most this deep. */
+const MAX_ARGS_DEPTH = 64;
+
+function jsonProblem(v: unknown, depth: number, path: PathKey[], bad: Bad): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) bad(`${String(v)} is not a JSON number`, path);
+    return;
+  }
+  if (depth >= MAX_ARGS_DEPTH) {
+    bad(`nested more than ${MAX_ARGS_DEPTH} levels deep`, path);
+    return;
+  }
+  if (Array.isArray(v)) v.forEach((x: unknown, i) => jsonProblem(x, depth + 1, [...path, i], bad));
+  else if (isMapping(v)) for (const k of Object.keys(v)) jsonProblem(v[k], depth + 1, [...path, k], bad);
+  else bad(`${show(v)} is not a JSON value`, path);
+}
+
+const args = checked((v, bad): Json => {
+  let failed = false;
+  jsonProblem(v, 0, [], (m, p) => {
+    failed = true;
+    bad(m, p);
+  });
+  if (failed) return null;
+  // A JSON round trip gives the canonical value the codec will carry (-0 becomes 0).
+  const textForm = JSON.stringify(v);
+  if (utf8Length(textForm) > L.maxArgsBytes) bad(`${fmt(utf8Length(textForm))} bytes as JSON (at most ${fmt(L.maxArgsBytes)})`);
+  return JSON.parse(textForm) as Json;
+});
+
+const retries = int(0, L.maxRetries);
+const backoff = duration(0, L.maxBackoffMs, ' (the wait doubles per retry up to that)');
+const timeout = duration(L.minTimeoutMs, L.maxTimeoutMs);
+const priority = int(L.minPriority, L.maxPriority);
+const slots = int(1, L.maxSlots);
+
+export const defaultsSchema = z.strictObject({
+  retries: retries.optional(),
+  backoff: backoff.optional(),
+  timeout: timeout.optional(),
+  priority: priority.optional(),
+  slots: slots.optional(),
+});
+
+export const taskSchema = z.strictObject({
+  run: text('the command', L.maxRunBytes).optional(),
+  handler: handlerName.optional(),
+  args: args.optional(),
+  deps: deps.optional(),
+  shards: int(1, L.maxShards).optional(),
+  priority: priority.optional(),
+  retries: retries.optional(),
+  backoff: backoff.optional(),
+  timeout: timeout.optional(),
+  slots: slots.optional(),
+  env: env.optional(),
+  cwd: text('cwd', L.maxCwdBytes).optional(),
+});
+
+export const depsSchema = deps;
+
+const jobName = checked((v, bad) => {
+  if (v === undefined) bad('missing: every job needs a name, like name: nightly-etl');
+  else if (typeof v !== 'string' || v.trim() === '') bad(`must be a non-empty string, got ${show(v)}`);
+  else if (utf8Length(v) > L.maxJobNameBytes) bad(`is ${fmt(utf8Length(v))} bytes (at most ${fmt(L.maxJobNameBytes)})`);
+  else if (/\p{Cc}/u.test(v)) bad('contains control characters');
+  return v as string;
+});
+
+/** The top level; `tasks` is read entry by entry by the caller, to keep file order and name places. */
+export const fileSchema = z.strictObject({
+  name: jobName,
+  defaults: defaultsSchema.optional(),
+  retention: duration(0, L.maxRetentionMs).optional(),
+  // Optional here: readDag reports a missing `tasks` itself (zod would add "must be nonoptional").
+  tasks: z.unknown().optional(),
+});
+
+export type ParsedTask = z.output<typeof taskSchema>;
+export type ParsedDefaults = z.output<typeof defaultsSchema>;
+
+export const FILE_FIELDS = Object.keys(fileSchema.shape);
+export const DEFAULTS_FIELDS = Object.keys(defaultsSchema.shape);
+export const TASK_FIELDS = Object.keys(taskSchema.shape);
+
+/** Built-in handlers whose arguments the file can be checked against (design section 7). */
+export function builtinArgsProblem(handler: string, value: Json): string | null {
+  if (handler !== 'sleep') return null;
+  const ms = isMapping(value) ? value['ms'] : undefined;
+  if (typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 0) return null;
+  const got = JSON.stringify(value);
+  return `handler 'sleep' takes { ms: N } with N a whole number of milliseconds >= 0, got ${got.length > 60 ? `${got.slice(0, 60)}...` : got}`;
+}
+
+/** The first reason `v` is not a JSON value (for checkJobSpec, which reads no file), or null. */
+export function jsonValueProblem(v: unknown): string | null {
+  let first: string | null = null;
+  jsonProblem(v, 0, [], (m, path = []) => {
+    first ??= path.length === 0 ? m : `at ${path.map((k) => `[${JSON.stringify(k)}]`).join('')}: ${m}`;
+  });
+  return first;
+}

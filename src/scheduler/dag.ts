@@ -1,0 +1,155 @@
+// DAG files (design section 7) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
+// parseDagText, the API hands the JSON body of POST /v1/jobs to normalizeDag, and the state
+// machine re-checks a decoded submit with checkJobSpec. The pieces live in dag-*.ts.
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { readDag } from './dag-read.js';
+import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from './dag-limits.js';
+import { parseStrictJson } from './strict-json.js';
+import { Problems, formatProblem, type PathKey, type Problem } from './problems.js';
+import type { JobSpec } from './types.js';
+
+export { DAG_LIMITS, TASK_DEFAULTS } from './dag-limits.js';
+export { checkJobSpec } from './dag-check.js';
+export { parseTaskName, taskCount, taskName } from './task-names.js';
+
+/** An invalid DAG: `problems` each name the place (`tasks.load.deps[0]: ...`); the message joins them. */
+export class DagError extends Error {
+  override readonly name = 'DagError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('; '));
+    this.problems = problems;
+  }
+}
+
+/** A parsed DAG (the JSON body of POST /v1/jobs, say) to a JobSpec; throws DagError. */
+export function normalizeDag(raw: unknown): JobSpec {
+  const r = readDag(raw, null);
+  if (r.spec === null) throw new DagError(r.problems.render());
+  return r.spec;
+}
+
+/** YAML aliases expand when converted; this many keeps a small file from becoming a huge value. */
+const MAX_ALIASES = 100;
+
+/** A DAG file's text (YAML, or JSON, which is YAML too) to a JobSpec; problems are prefixed `source:line:col`. */
+export function parseDagText(text: string, source: string): JobSpec {
+  if (text.trim() === '') throw new DagError([`${source}: the file is empty: expected a mapping with name and tasks`]);
+  const bytes = utf8Length(text);
+  if (bytes > DAG_LIMITS.maxFileBytes) {
+    throw new DagError([`${source}: the file is ${fmt(bytes)} bytes (at most ${fmt(DAG_LIMITS.maxFileBytes)}); use shards for many similar tasks, or split the job`]);
+  }
+  const json = parseStrictJson(text);
+  if (json !== undefined && !hasIntegerLikeTaskName(json)) {
+    const fast = readDag(json, null);
+    if (fast.spec !== null) return fast.spec;
+    // Problems: read it again the YAML way below, which can say where in the text they are.
+  }
+  const lines = new LineCounter();
+  // uniqueKeys off: duplicates are found below, with a message that names the key.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const at = (offset: number): string => {
+    const { line, col } = lines.linePos(offset);
+    return `${source}:${line}:${col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new DagError(doc.errors.slice(0, MAX_REPORTED_PROBLEMS).map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0] ?? e.message}`));
+  }
+  const duplicates = findDuplicateKeys(doc);
+  const showDuplicate = (p: Problem): string => `${at(offsetOf(doc, p.path, true))}: ${formatProblem(p)}`;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    throw new DagError([...duplicates.render(showDuplicate), `${source}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const tasks = doc.get('tasks', true);
+  const order = isMap(tasks) ? tasks.items.map((pair) => keyText(pair.key)) : null;
+  // With repeated keys the last one wins in `raw`; its problems are reported too, so that one
+  // round of fixes can address everything.
+  const r = readDag(raw, order);
+  if (duplicates.count === 0 && r.spec !== null) return r.spec;
+  const isDuplicate = new Set(duplicates.list);
+  duplicates.addAll(r.problems);
+  throw new DagError(duplicates.render((p: Problem) => (isDuplicate.has(p) ? showDuplicate(p) : `${at(offsetOf(doc, p.path, false))}: ${formatProblem(p)}`)));
+}
+
+/**
+ * JSON.parse puts integer-like keys ("1", "10") before all others whatever their place in the
+ * file, so the first key says whether there are any; the YAML reader keeps file order.
+ */
+function hasIntegerLikeTaskName(raw: unknown): boolean {
+  const tasks = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['tasks'] : undefined;
+  if (typeof tasks !== 'object' || tasks === null) return false;
+  for (const k in tasks) return /^(0|[1-9]\d*)$/.test(k);
+  return false;
+}
+
+/** How a map key reads as a JavaScript property name once the document is converted. */
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/**
+ * Keys repeated in one mapping. Keys are compared as the text they become, so `1` and `"1"`
+ * clash too: both would become the property "1" and one would silently win.
+ */
+function findDuplicateKeys(doc: Document): Problems {
+  const problems = new Problems();
+  // An explicit stack: a deeply nested document must not overflow the call stack.
+  const stack: { node: unknown; path: PathKey[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as { node: unknown; path: PathKey[] };
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        if (seen.has(key)) {
+          const where = path.length === 0 ? 'at the top level' : 'here';
+          if (!problems.add([...path, key], `duplicate key '${key}' ${where}: each key may appear once in a mapping`)) return problems;
+        }
+        seen.add(key);
+      }
+      // Children pushed last-first, so they are visited in file order.
+      for (let i = node.items.length - 1; i >= 0; i--) {
+        const pair = node.items[i] as (typeof node.items)[number];
+        stack.push({ node: pair.value, path: [...path, keyText(pair.key)] });
+      }
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], path: [...path, i] });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Where a problem's path points in the text: the deepest node the path reaches. `lastKey` picks
+ * the last mapping key (for duplicates, the second occurrence) rather than its value.
+ */
+function offsetOf(doc: Document, path: readonly PathKey[], lastKey: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i] as PathKey;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pairs = node.items.filter((p) => keyText(p.key) === String(key));
+      const pair = lastKey && last ? pairs[pairs.length - 1] : pairs[0];
+      if (pair === undefined) break;
+      // A scalar value is the precise place; for a collection, its key line reads better.
+      const target = last && !lastKey && isScalar(pair.value) ? pair.value : pair.key;
+      offset = rangeStart(target) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      offset = rangeStart(node) ?? offset;
+    } else break;
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | null {
+  const range = (node as YamlNode | null | undefined)?.range;
+  return range ? range[0] : null;
+}

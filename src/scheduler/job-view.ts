@@ -1,0 +1,99 @@
+// Read-only views of the scheduler's state (design section 7): what the API, the worker, the
+// claim policy and the simulator's checkers read. Built on demand from the task columns; a job's
+// full view is O(its tasks), everything else is small.
+import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
+import type { ReadyQueue } from './ready-queue.js';
+import { TimerKind } from './timers.js';
+import { taskName } from './task-names.js';
+import type { JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
+
+function orNull(v: number): number | null {
+  return v === NONE ? null : v;
+}
+
+function countsOf(job: Job): Record<TaskState, number> {
+  const c = job.counts;
+  return {
+    waiting: c[T.waiting] as number,
+    ready: c[T.ready] as number,
+    running: c[T.running] as number,
+    succeeded: c[T.succeeded] as number,
+    failed: c[T.failed] as number,
+    skipped: c[T.skipped] as number,
+  };
+}
+
+export function jobSummary(job: Job): JobSummary {
+  return {
+    id: job.id,
+    name: job.spec.name,
+    state: job.state,
+    submittedAt: job.submittedAt,
+    finishedAt: job.finishedAt,
+    counts: countsOf(job),
+  };
+}
+
+export function taskView(job: Job, task: number): TaskView {
+  const tails = job.tails.get(task);
+  const timer = job.timers.get(task);
+  const exit = job.exitCode[task] as number;
+  return {
+    state: TASK_STATE_NAMES[job.tState[task] as number] as TaskState,
+    attempt: job.attempt[task] as number,
+    node: job.holderName(task),
+    fence: orNull(job.fence[task] as number),
+    exitCode: exit === NO_EXIT ? null : exit,
+    startedAt: orNull(job.startedAt[task] as number),
+    finishedAt: orNull(job.finishedAtCol[task] as number),
+    durationMs: orNull(job.durationMs[task] as number),
+    retryAt: timer !== undefined && timer.kind === TimerKind.retry ? timer.deadline : null,
+    stdout: tails?.stdout ?? '',
+    stderr: tails?.stderr ?? '',
+    reason: job.reasonText(task),
+  };
+}
+
+/** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order. */
+export function buildJobView(job: Job): JobView {
+  const entries: [string, TaskView][] = new Array(job.size);
+  const specs = job.spec.tasks;
+  for (let s = 0; s < specs.length; s++) {
+    const ts = specs[s] as TaskSpec;
+    const start = job.specStart[s] as number;
+    const end = job.specStart[s + 1] as number;
+    for (let t = start; t < end; t++) entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t)];
+  }
+  // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
+  return { ...jobSummary(job), tasks: Object.fromEntries(entries) };
+}
+
+/** What a worker needs to run `task` (which is running). */
+export function launchOf(job: Job, task: number): TaskLaunch {
+  const spec = job.specOf(task);
+  const ts = job.spec.tasks[spec] as TaskSpec;
+  const shard = job.shardOf(task, spec);
+  return {
+    job: job.id,
+    task,
+    jobName: job.spec.name,
+    name: taskName(ts.name, shard),
+    exec: ts.exec,
+    attempt: job.attempt[task] as number,
+    fence: job.fence[task] as number,
+    timeoutMs: ts.timeoutMs,
+    env: ts.env,
+    cwd: ts.cwd,
+    shard,
+    shards: ts.shards,
+    slots: ts.slots,
+  };
+}
+
+/** Ready tasks in claim order, built one at a time as the caller reads them. */
+export function* readyTasks(queue: ReadyQueue): Generator<ReadyTask> {
+  for (const { range, task } of queue.tasks()) {
+    const ts = range.job.spec.tasks[range.spec] as TaskSpec;
+    yield { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
+  }
+}

@@ -1,0 +1,352 @@
+// How tasks and jobs move between states once a command or a timer has decided they do: the
+// state machine's transitions (design section 4), with the bookkeeping each one carries (ready
+// queue, the holder's slots, timers, dependency counters, per-state counts) and the effects it
+// reports. machine.ts decides WHETHER a command may do something; this file does it.
+//
+// Cost: starting or ending an attempt is O(log n) (timers); a success costs one counter decrement
+// per direct dependent spec plus the tasks it readies. Sharded specs become ready, skipped or
+// cancelled as ranges: typed-array fills, one queue range and (past RANGE_EVENT_MIN) one effect.
+import type { NodeId } from '../raft/types.js';
+import { Job, NONE, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
+import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
+import { taskName } from './task-names.js';
+import { TimerKind, type Timer } from './timers.js';
+import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Effect, type JobState, type Ms, type TaskSpec, type TaskState } from './types.js';
+
+/** A running task is failed as timed out this long after its own timeout, if its holder never reports. */
+export const TIMEOUT_GRACE_MS: Ms = 30_000;
+
+/** Backoff before retry number `failures` (1-based): doubling from backoffMs, capped. */
+export function backoffFor(backoffMs: Ms, failures: number): Ms {
+  return Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** Math.max(0, failures - 1));
+}
+
+/** Tasks [start, end) of one spec that became ready during the current finish (for claimNext). */
+export interface Readied {
+  readonly job: Job;
+  readonly spec: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+export class Lifecycle {
+  /** The effects of the entry being applied. */
+  out: Effect[] = [];
+  /** The log index of the entry being applied: the fence of the claims it accepts. */
+  index = 0;
+  /** While a finish with claimNext is applied: the dependents its successes made ready. */
+  readied: Readied[] | null = null;
+
+  constructor(private readonly s: SchedulerState) {}
+
+  // --- timers --------------------------------------------------------------------------------------
+
+  /** Fires, in (deadline, seq) order, every timer due at the current time. */
+  fireDue(): void {
+    const s = this.s;
+    for (let t = s.timers.popDue(s.now); t !== undefined; t = s.timers.popDue(s.now)) this.fire(t);
+  }
+
+  private fire(t: Timer): void {
+    const s = this.s;
+    if (t.kind === TimerKind.lease) {
+      const node = s.nodes.get(t.owner as NodeId) as NodeRec;
+      node.leaseTimer = null;
+      this.expireLease(node);
+      return;
+    }
+    const job = s.bySerial.get(t.owner as number) as Job;
+    if (t.kind === TimerKind.removal) {
+      job.removalTimer = null;
+      this.removeJob(job);
+      return;
+    }
+    job.timers.delete(t.task);
+    const spec = job.specOf(t.task);
+    if (t.kind === TimerKind.retry) {
+      if (job.tState[t.task] === T.waiting) this.makeReady(job, t.task, spec, T.waiting, R.retry);
+    } else if (job.tState[t.task] === T.running) {
+      // The timeout safety net: the holder never reported.
+      const node = this.stopRunning(job, t.task, 'timeout');
+      this.failAttempt(job, t.task, spec, R.timeout);
+      this.syncLease(node);
+    }
+  }
+
+  /** The holder may be merely unreachable: its tasks go back to ready without counting a failure. */
+  private expireLease(node: NodeRec): void {
+    for (const { job, task } of heldSorted(node)) {
+      this.stopRunning(job, task, 'lease expired');
+      this.s.stats.leaseExpiries++;
+      this.makeReady(job, task, job.specOf(task), T.running, R.leaseExpired);
+    }
+  }
+
+  /** A new incarnation of `node` says the previous one crashed: everything it held failed with it. */
+  holderRestarted(node: NodeRec): void {
+    for (const { job, task } of heldSorted(node)) {
+      this.stopRunning(job, task, null);
+      this.failAttempt(job, task, job.specOf(task), R.holderRestarted);
+    }
+  }
+
+  /** A claim or finish from the current incarnation renews its lease as a heartbeat does. */
+  renew(node: NodeRec): void {
+    const until = this.s.now + node.leaseMs;
+    if (until > node.leaseUntil) node.leaseUntil = until;
+  }
+
+  /** Arms, moves or drops the node's lease timer: armed exactly while it holds tasks. */
+  syncLease(node: NodeRec | null): void {
+    if (node === null) return;
+    const timers = this.s.timers;
+    if (node.running > 0) {
+      const deadline = node.leaseUntil + 1;
+      if (node.leaseTimer === null) node.leaseTimer = timers.add(TimerKind.lease, node.id, -1, deadline);
+      else if (node.leaseTimer.deadline !== deadline) timers.reschedule(node.leaseTimer, deadline);
+    } else if (node.leaseTimer !== null) {
+      timers.remove(node.leaseTimer);
+      node.leaseTimer = null;
+    }
+  }
+
+  // --- running -------------------------------------------------------------------------------------
+
+  /** An accepted claim: ready -> running, attempt + 1, fenced by this entry's index. */
+  startRunning(node: NodeRec, job: Job, task: number, spec: number, ts: TaskSpec): void {
+    const s = this.s;
+    job.setState(task, T.running);
+    s.ready.leave(job, task);
+    job.attempt[task] = (job.attempt[task] as number) + 1;
+    job.holder[task] = job.nodeSlot(node.id);
+    job.fence[task] = this.index;
+    job.startedAt[task] = s.now;
+    job.finishedAtCol[task] = NONE;
+    job.reason[task] = R.none;
+    let held = node.held.get(job);
+    if (held === undefined) node.held.set(job, (held = new Set()));
+    held.add(task);
+    node.used += ts.slots;
+    node.running++;
+    job.timers.set(task, s.timers.add(TimerKind.timeout, job.serial, task, s.now + ts.timeoutMs + TIMEOUT_GRACE_MS));
+    s.stats.claimsAccepted++;
+    this.taskEvent(job, task, spec, T.ready, T.running, null);
+  }
+
+  /**
+   * Takes a running task from its holder (slots, held set, timeout timer); with a `stopReason`,
+   * tells the holder to stop it. The caller sets the new state. Returns the holder, whose lease
+   * timer the caller syncs once it is done with it.
+   */
+  stopRunning(job: Job, task: number, stopReason: string | null): NodeRec | null {
+    const timer = job.timers.get(task);
+    if (timer !== undefined) {
+      this.s.timers.remove(timer);
+      job.timers.delete(task);
+    }
+    const name = job.holderName(task) as NodeId;
+    const node = this.s.nodes.get(name) ?? null;
+    if (node !== null) {
+      const held = node.held.get(job);
+      if (held?.delete(task)) {
+        if (held.size === 0) node.held.delete(job);
+        node.used -= job.taskSpec(task).slots;
+        node.running--;
+      }
+    }
+    job.finishedAtCol[task] = this.s.now;
+    if (stopReason !== null) {
+      this.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
+    }
+    return node;
+  }
+
+  succeed(job: Job, task: number, spec: number): void {
+    job.setState(task, T.succeeded);
+    job.reason[task] = R.none;
+    this.taskEvent(job, task, spec, T.running, T.succeeded, null);
+    const end = job.dependentOffsets[spec + 1] as number;
+    for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
+      const d = job.dependentTargets[k] as number;
+      const left = (job.pending[d] as number) - 1;
+      job.pending[d] = left;
+      if (left === 0) this.readySpec(job, d);
+    }
+    this.maybeEnd(job);
+  }
+
+  /** A failed attempt of a task that was running: retry after backoff, or fail it and skip what depends on it. */
+  failAttempt(job: Job, task: number, spec: number, reason: ReasonCode): void {
+    const s = this.s;
+    const ts = job.spec.tasks[spec] as TaskSpec;
+    const failures = (job.failures[task] as number) + 1;
+    job.failures[task] = failures;
+    job.reason[task] = reason;
+    if (failures <= ts.retries) {
+      s.stats.retries++;
+      const delay = backoffFor(ts.backoffMs, failures);
+      if (delay <= 0) {
+        this.makeReady(job, task, spec, T.running, reason);
+        return;
+      }
+      job.setState(task, T.waiting);
+      job.timers.set(task, s.timers.add(TimerKind.retry, job.serial, task, s.now + delay));
+      this.taskEvent(job, task, spec, T.running, T.waiting, reasonText(reason));
+      return;
+    }
+    job.setState(task, T.failed);
+    this.taskEvent(job, task, spec, T.running, T.failed, reasonText(reason));
+    this.skipDependents(job, spec, taskName(ts.name, job.shardOf(task, spec)));
+    this.maybeEnd(job);
+  }
+
+  /**
+   * Every spec downstream of `spec` can no longer run. Their tasks are all waiting and were never
+   * claimed (a dependent runs only after all of its deps succeeded), and they are skipped at once.
+   */
+  private skipDependents(job: Job, spec: number, failedName: string): void {
+    const stack: number[] = [spec];
+    while (stack.length > 0) {
+      const from = stack.pop() as number;
+      const end = job.dependentOffsets[from + 1] as number;
+      for (let k = job.dependentOffsets[from] as number; k < end; k++) {
+        const d = job.dependentTargets[k] as number;
+        if (job.upstreamFailure.has(d)) continue;
+        job.upstreamFailure.set(d, failedName);
+        this.bulkSet(job, d, job.specStart[d] as number, job.specStart[d + 1] as number, T.waiting, T.skipped, R.upstream);
+        stack.push(d);
+      }
+    }
+  }
+
+  // --- ready ---------------------------------------------------------------------------------------
+
+  /** All tasks of `spec` (waiting, never claimed) become ready: one queue range. */
+  readySpec(job: Job, spec: number): void {
+    const start = job.specStart[spec] as number;
+    const end = job.specStart[spec + 1] as number;
+    if (job.tState[start] !== T.waiting) return;
+    this.bulkSet(job, spec, start, end, T.waiting, T.ready, R.none);
+    this.s.ready.push(job, spec, start, end, this.s.now);
+    this.readied?.push({ job, spec, start, end });
+  }
+
+  /** One task becomes ready again (retry, lease expiry, no backoff). */
+  private makeReady(job: Job, task: number, spec: number, from: TaskStateCode, reason: ReasonCode): void {
+    job.setState(task, T.ready);
+    job.reason[task] = reason;
+    this.s.ready.push(job, spec, task, task + 1, this.s.now);
+    this.taskEvent(job, task, spec, from, T.ready, reasonText(reason));
+  }
+
+  /** Tasks [start, end) of `spec`, all in state `from` and never claimed, move to `to` together. */
+  private bulkSet(job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: ReasonCode): void {
+    const n = end - start;
+    if (n <= 0) return;
+    (job.counts[from] as number) -= n;
+    (job.counts[to] as number) += n;
+    job.tState.fill(to, start, end);
+    job.reason.fill(reason, start, end);
+    if (to === T.skipped) job.finishedAtCol.fill(this.s.now, start, end);
+    this.runEvent(job, spec, start, end, from, to, job.reasonText(start));
+  }
+
+  // --- jobs ----------------------------------------------------------------------------------------
+
+  private maybeEnd(job: Job): void {
+    if (job.state !== 'running' || job.finalCount !== job.size) return;
+    this.endJob(job, job.counts[T.succeeded] === job.size ? 'succeeded' : 'failed');
+  }
+
+  private endJob(job: Job, state: Exclude<JobState, 'running'>): void {
+    const s = this.s;
+    job.state = state;
+    job.finishedAt = s.now;
+    job.removalTimer = s.timers.add(TimerKind.removal, job.serial, -1, s.now + job.spec.retentionMs);
+    this.out.push({ type: 'job', job: job.id, state });
+  }
+
+  private removeJob(job: Job): void {
+    const s = this.s;
+    for (const t of job.timers.values()) s.timers.remove(t);
+    job.timers.clear();
+    if (job.removalTimer !== null) s.timers.remove(job.removalTimer);
+    job.removalTimer = null;
+    s.jobs.delete(job.id);
+    s.bySerial.delete(job.serial);
+    if (job.key !== null && s.keys.get(job.key) === job.id) s.keys.delete(job.key);
+    s.stats.jobsRemoved++;
+    this.out.push({ type: 'removed', job: job.id });
+  }
+
+  /** Ends a running job as cancelled: running tasks are stopped, every unfinished task is skipped. */
+  cancel(job: Job): void {
+    const s = this.s;
+    s.ready.dropJob(job);
+    const holders = new Set<NodeRec>();
+    const specs = job.spec.tasks.length;
+    for (let spec = 0; spec < specs; spec++) {
+      const end = job.specStart[spec + 1] as number;
+      for (let t = job.specStart[spec] as number; t < end; ) {
+        const from = job.tState[t] as TaskStateCode;
+        if (from >= T.succeeded) {
+          t++;
+          continue;
+        }
+        if (from !== T.running && job.attempt[t] === 0) {
+          // A run of never-claimed tasks in one state (no timers, no holder) goes at once.
+          let u = t + 1;
+          while (u < end && job.tState[u] === from && job.attempt[u] === 0) u++;
+          this.bulkSet(job, spec, t, u, from, T.skipped, R.cancelled);
+          t = u;
+          continue;
+        }
+        if (from === T.running) {
+          const node = this.stopRunning(job, t, 'cancelled');
+          if (node !== null) holders.add(node);
+        } else {
+          const timer = job.timers.get(t);
+          if (timer !== undefined) {
+            s.timers.remove(timer);
+            job.timers.delete(t);
+          }
+          job.finishedAtCol[t] = s.now;
+        }
+        job.setState(t, T.skipped);
+        job.reason[t] = R.cancelled;
+        this.taskEvent(job, t, spec, from, T.skipped, 'cancelled');
+        t++;
+      }
+    }
+    this.endJob(job, 'cancelled');
+    for (const node of [...holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) this.syncLease(node);
+  }
+
+  // --- effects -------------------------------------------------------------------------------------
+
+  private taskEvent(job: Job, task: number, spec: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+    const ts = job.spec.tasks[spec] as TaskSpec;
+    const fence = job.fence[task] as number;
+    this.out.push({
+      type: 'task',
+      job: job.id,
+      task,
+      name: taskName(ts.name, ts.shards === null ? null : task - (job.specStart[spec] as number)),
+      from: TASK_STATE_NAMES[from] as TaskState,
+      to: TASK_STATE_NAMES[to] as TaskState,
+      node: job.holderName(task),
+      attempt: job.attempt[task] as number,
+      fence: fence === NONE ? null : fence,
+      reason,
+    });
+  }
+
+  /** Never-claimed tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run. */
+  private runEvent(job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+    if (end - start >= RANGE_EVENT_MIN) {
+      this.out.push({ type: 'tasks', job: job.id, start, end, from: TASK_STATE_NAMES[from] as TaskState, to: TASK_STATE_NAMES[to] as TaskState, reason });
+      return;
+    }
+    for (let t = start; t < end; t++) this.taskEvent(job, t, spec, from, to, reason);
+  }
+}

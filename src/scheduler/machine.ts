@@ -1,0 +1,358 @@
+// The scheduler's replicated state machine (design section 4): every replica applies the same
+// committed commands in the same order and gets the same state and the same effects. Pure: no
+// I/O, no clock (time is the largest entry timestamp seen), no randomness, and nothing whose
+// result depends on anything but the commands (Map iteration is insertion order; every order that
+// could differ after a restore is sorted).
+//
+// This file decides whether a command may do what it asks (validation, idempotency, fencing,
+// capacity); lifecycle.ts carries out the transitions, state.ts holds the data, job-view.ts builds
+// the views and snapshot-codec.ts writes and reads snapshots.
+import type { NodeId } from '../raft/types.js';
+import { decodeCommand } from './command-codec.js';
+import { checkJobSpec } from './dag-check.js';
+import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
+import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
+import { Lifecycle, type Readied } from './lifecycle.js';
+import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
+import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
+import type {
+  Command,
+  CommandType,
+  Effect,
+  FinishItem,
+  JobId,
+  JobSummary,
+  JobView,
+  Ms,
+  NodeView,
+  ReadyTask,
+  SchedulerStats,
+  SchedulerView,
+  TaskLaunch,
+  TaskRef,
+  TaskSpec,
+} from './types.js';
+
+export { TIMEOUT_GRACE_MS, backoffFor } from './lifecycle.js';
+
+type Claim = Extract<Command, { type: 'claim' }>;
+type Finish = Extract<Command, { type: 'finish' }>;
+type Heartbeat = Extract<Command, { type: 'heartbeat' }>;
+type Submit = Extract<Command, { type: 'submit' }>;
+
+export class Scheduler implements SchedulerView {
+  private readonly s: SchedulerState;
+  private readonly life: Lifecycle;
+
+  constructor(state: SchedulerState = new SchedulerState()) {
+    this.s = state;
+    this.life = new Lifecycle(state);
+  }
+
+  // --- applying entries --------------------------------------------------------------------------
+
+  /** Applies one committed entry's command bytes; undecodable bytes are counted and otherwise only move time. */
+  apply(data: Uint8Array, index: number, time: Ms): Effect[] {
+    const d = decodeCommand(data);
+    if (d.ok) return this.applyCommand(d.value, index, time);
+    this.s.stats.undecodable++;
+    return this.run(index, time, () => undefined);
+  }
+
+  /** Applies a decoded command of the entry at `index`, stamped `time` by the leader. */
+  applyCommand(cmd: Command, index: number, time: Ms): Effect[] {
+    return this.run(index, time, () => {
+      this.s.stats.applied++;
+      switch (cmd.type) {
+        case 'submit':
+          return this.submit(cmd);
+        case 'heartbeat':
+          return this.heartbeat(cmd);
+        case 'claim':
+          return this.claim(cmd);
+        case 'finish':
+          return this.finish(cmd);
+        case 'cancel':
+          return this.cancel(cmd.job);
+        case 'tick':
+          return undefined;
+        default:
+          return this.ignore((cmd as { type: CommandType }).type, 'unknown command type');
+      }
+    });
+  }
+
+  /** Time first (the entry's timestamp, then every timer due by it), then the command. */
+  private run(index: number, time: Ms, body: () => void): Effect[] {
+    const life = this.life;
+    const out: Effect[] = [];
+    life.out = out;
+    life.index = index;
+    try {
+      if (time > this.s.now) this.s.now = time;
+      life.fireDue();
+      body();
+    } finally {
+      life.out = [];
+      life.readied = null;
+    }
+    return out;
+  }
+
+  private ignore(command: CommandType, reason: string): void {
+    this.life.out.push({ type: 'ignored', command, reason });
+  }
+
+  // --- submit --------------------------------------------------------------------------------------
+
+  private submit(cmd: Submit): void {
+    const s = this.s;
+    const out = this.life.out;
+    if (cmd.key !== null) {
+      const existing = s.keys.get(cmd.key);
+      if (existing !== undefined) {
+        out.push({ type: 'submitted', requested: cmd.id, job: existing, existing: true });
+        return;
+      }
+    }
+    if (typeof cmd.id !== 'string' || cmd.id === '') {
+      out.push({ type: 'submit-rejected', requested: String(cmd.id), error: 'the job id is empty' });
+      return;
+    }
+    if (s.jobs.has(cmd.id)) {
+      out.push({ type: 'submit-rejected', requested: cmd.id, error: `job id ${cmd.id} is already taken` });
+      return;
+    }
+    // The API validated it already; every replica checks again, deterministically, what the log holds.
+    const check = checkJobSpec(cmd.spec);
+    if (!check.ok) {
+      out.push({ type: 'submit-rejected', requested: cmd.id, error: check.error });
+      return;
+    }
+    const job = new Job(s.nextSerial++, cmd.id, cmd.key, check.spec, s.now);
+    s.jobs.set(job.id, job);
+    s.bySerial.set(job.serial, job);
+    if (job.key !== null) s.keys.set(job.key, job.id);
+    out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
+    const specs = job.spec.tasks.length;
+    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(job, spec);
+  }
+
+  // --- heartbeat -----------------------------------------------------------------------------------
+
+  private heartbeat(cmd: Heartbeat): void {
+    const s = this.s;
+    let node = s.nodes.get(cmd.node);
+    if (node === undefined) {
+      node = newNode(cmd.node, cmd.boot);
+      s.nodes.set(node.id, node);
+    } else if (node.boot !== cmd.boot) {
+      // Boots are random, not ordered: a late heartbeat of an earlier incarnation must not pass for a new one.
+      if (node.retired.includes(cmd.boot)) return this.ignore('heartbeat', `${cmd.node}: boot ${cmd.boot} is an earlier incarnation`);
+      this.life.holderRestarted(node);
+      node.retired.push(node.boot);
+      if (node.retired.length > MAX_RETIRED_BOOTS) node.retired.shift();
+      node.boot = cmd.boot;
+    } else if (cmd.seq <= node.heartbeatSeq) {
+      return this.ignore('heartbeat', `${cmd.node}: heartbeat seq ${cmd.seq} is not after ${node.heartbeatSeq}`);
+    }
+    node.slots = cmd.slots;
+    node.handlers = [...cmd.handlers];
+    node.handlerSet = new Set(cmd.handlers);
+    node.leaseMs = cmd.leaseMs;
+    node.heartbeatSeq = cmd.seq;
+    node.leaseUntil = s.now + cmd.leaseMs;
+    this.life.syncLease(node);
+  }
+
+  /** The node if `boot` is its current incarnation, else why not. */
+  private liveNode(id: NodeId, boot: number): NodeRec | string {
+    const node = this.s.nodes.get(id);
+    if (node === undefined) return `unknown node ${id}`;
+    if (node.boot !== boot) return `stale boot ${boot} of ${id}`;
+    return node;
+  }
+
+  // --- claim ---------------------------------------------------------------------------------------
+
+  private claim(cmd: Claim): void {
+    const node = this.liveNode(cmd.node, cmd.boot);
+    if (typeof node !== 'string') this.life.renew(node);
+    for (const ref of cmd.tasks) {
+      const why = typeof node === 'string' ? node : this.tryClaim(node, ref);
+      if (why === null) continue;
+      this.s.stats.claimsRejected++;
+      this.ignore('claim', `${ref.job}/${ref.task}: ${why}`);
+    }
+    if (typeof node !== 'string') this.life.syncLease(node);
+  }
+
+  /** Claims `ref` for `node` if the rules allow; null when accepted, else why not. */
+  private tryClaim(node: NodeRec, ref: TaskRef): string | null {
+    const job = this.s.jobs.get(ref.job);
+    if (job === undefined) return 'unknown job';
+    if (job.state !== 'running') return `job is ${job.state}`;
+    const task = ref.task;
+    if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
+    const state = job.tState[task] as TaskStateCode;
+    if (state !== T.ready) return `task is ${TASK_STATE_NAMES[state]}`;
+    const spec = job.specOf(task);
+    const ts = job.spec.tasks[spec] as TaskSpec;
+    const handler = Job.handlerOf(ts);
+    if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
+    if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
+    this.life.startRunning(node, job, task, spec, ts);
+    return null;
+  }
+
+  // --- finish --------------------------------------------------------------------------------------
+
+  private finish(cmd: Finish): void {
+    const life = this.life;
+    const node = this.liveNode(cmd.node, cmd.boot);
+    if (typeof node !== 'string') {
+      life.renew(node);
+      if (cmd.claimNext) life.readied = [];
+    }
+    for (const r of cmd.results) {
+      const why = typeof node === 'string' ? node : this.finishOne(node, r);
+      if (why === null) continue;
+      this.s.stats.finishesStale++;
+      this.ignore('finish', `${r.job}/${r.task} attempt ${r.attempt}: ${why}`);
+    }
+    const readied = life.readied;
+    life.readied = null;
+    if (typeof node === 'string') return;
+    if (readied !== null) this.claimReadied(node, readied);
+    life.syncLease(node);
+  }
+
+  /** Applies one result if it is the current attempt of a task `node` holds (fencing); null when accepted, else why not. */
+  private finishOne(node: NodeRec, r: FinishItem): string | null {
+    const job = this.s.jobs.get(r.job);
+    if (job === undefined) return 'unknown job';
+    const task = r.task;
+    if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
+    if (job.state !== 'running') return `job is ${job.state}`;
+    const state = job.tState[task] as TaskStateCode;
+    if (state !== T.running) return `task is ${TASK_STATE_NAMES[state]}`;
+    if (!job.heldBy(task, node.id)) return `task is held by ${job.holderName(task) ?? 'nobody'}`;
+    if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
+    this.s.stats.finishesAccepted++;
+    this.life.stopRunning(job, task, null);
+    job.exitCode[task] = r.exitCode ?? NO_EXIT;
+    job.durationMs[task] = r.durationMs;
+    if (r.stdout !== '' || r.stderr !== '') job.tails.set(task, { stdout: r.stdout, stderr: r.stderr });
+    else job.tails.delete(task);
+    const spec = job.specOf(task);
+    if (r.outcome === 'succeeded') this.life.succeed(job, task, spec);
+    else this.life.failAttempt(job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    return null;
+  }
+
+  /** claimNext: the dependents this finish made ready go to the same node, in order, while they fit. */
+  private claimReadied(node: NodeRec, readied: readonly Readied[]): void {
+    for (const { job, spec, start, end } of readied) {
+      if (node.used >= node.slots) return;
+      if (job.state !== 'running') continue;
+      const ts = job.spec.tasks[spec] as TaskSpec;
+      const handler = Job.handlerOf(ts);
+      if (handler !== null && !node.handlerSet.has(handler)) continue;
+      for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {
+        if (job.tState[t] === T.ready) this.life.startRunning(node, job, t, spec, ts);
+      }
+    }
+  }
+
+  // --- cancel --------------------------------------------------------------------------------------
+
+  private cancel(id: JobId): void {
+    const job = this.s.jobs.get(id);
+    if (job === undefined) return this.ignore('cancel', `unknown job ${id}`);
+    if (job.state !== 'running') return this.ignore('cancel', `job ${id} has already ended: ${job.state}`);
+    this.life.cancel(job);
+  }
+
+  // --- the view ------------------------------------------------------------------------------------
+
+  get now(): Ms {
+    return this.s.now;
+  }
+
+  get stats(): Readonly<SchedulerStats> {
+    return this.s.stats;
+  }
+
+  job(id: JobId): JobView | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : buildJobView(job);
+  }
+
+  jobs(): JobSummary[] {
+    return [...this.s.jobs.values()].map(jobSummary);
+  }
+
+  ready(): Iterable<ReadyTask> {
+    const queue = this.s.ready;
+    return { [Symbol.iterator]: () => readyTasks(queue) };
+  }
+
+  readyCount(): number {
+    return this.s.ready.count;
+  }
+
+  node(id: NodeId): NodeView | undefined {
+    const n = this.s.nodes.get(id);
+    return n === undefined ? undefined : nodeView(n);
+  }
+
+  nodes(): NodeView[] {
+    return [...this.s.nodes.values()].map(nodeView);
+  }
+
+  held(node: NodeId): TaskLaunch[] {
+    const n = this.s.nodes.get(node);
+    return n === undefined ? [] : heldSorted(n).map(({ job, task }) => launchOf(job, task));
+  }
+
+  launch(ref: TaskRef): TaskLaunch | undefined {
+    const job = this.s.jobs.get(ref.job);
+    if (job === undefined || !Number.isInteger(ref.task) || ref.task < 0 || ref.task >= job.size) return undefined;
+    return job.tState[ref.task] === T.running ? launchOf(job, ref.task) : undefined;
+  }
+
+  nextDeadline(): Ms | null {
+    return this.s.timers.peek()?.deadline ?? null;
+  }
+
+  // --- snapshots -----------------------------------------------------------------------------------
+
+  /** The whole state as bytes; `Scheduler.restore` of them behaves exactly like this machine. */
+  encode(): Uint8Array {
+    return encodeSnapshot(this.s);
+  }
+
+  /** Throws on bytes that are not a snapshot this code wrote. */
+  static restore(bytes: Uint8Array): Scheduler {
+    return new Scheduler(decodeSnapshot(bytes));
+  }
+
+  /** A deterministic digest of the whole state (FNV over encode()), for comparing replicas. */
+  hash(): string {
+    return hashBytes(this.encode());
+  }
+}
+
+function nodeView(n: NodeRec): NodeView {
+  return {
+    id: n.id,
+    boot: n.boot,
+    slots: n.slots,
+    handlers: n.handlers,
+    leaseMs: n.leaseMs,
+    leaseUntil: n.leaseUntil,
+    heartbeatSeq: n.heartbeatSeq,
+    used: n.used,
+    running: n.running,
+  };
+}

@@ -1,0 +1,414 @@
+// The scheduler's share of a Raft snapshot: the whole SchedulerState as bytes, and back. A replica
+// restored from these bytes and fed the rest of the log must behave exactly like one that applied
+// the whole log, so everything that can steer a future decision is here: the clock, the stats,
+// the node table (with retired boots), every job with its spec and task columns, the ready ranges
+// in queue order with their seqs, and the live timers with the seq that breaks deadline ties.
+// Derived data (counts, dependency counters, what each node holds, idempotency keys) is rebuilt.
+//
+// The encoding is canonical (same state, same bytes), so hashBytes(encode) compares replicas.
+// Task columns are compact: one head byte saying which fields differ from a never-claimed task,
+// those fields, then how many following tasks are identical (a 1,000,000-shard spec that nobody
+// has touched yet is a handful of bytes).
+import { Reader, Writer } from '../raft/codec.js';
+import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
+import { readJobSpec, writeJobSpec } from './job-spec-codec.js';
+import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
+import { TimerKind, type Timer } from './timers.js';
+import type { JobState, TaskSpec } from './types.js';
+
+const FORMAT = 1;
+const MAX_TEXT = 16 << 20;
+const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
+
+// Task record head: the state in the low 3 bits, then which optional groups follow.
+const H_CLAIMED = 8; // attempt, failures, holder, fence, startedAt
+const H_FINISHED = 16; // finishedAt
+const H_RESULT = 32; // exitCode, durationMs
+const H_REASON = 64; // reason code
+const H_TAIL = 128; // stdout, stderr
+
+class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+// --- numbers -----------------------------------------------------------------------------------------
+
+/** Any float64: small non-negative integers as an even varint, everything else as 1 then the f64. */
+function num(w: Writer, v: number): void {
+  if (Number.isSafeInteger(v) && v >= 0 && v <= 2 ** 51) w.varint(v * 2, 'number');
+  else {
+    w.varint(1, 'number tag');
+    w.f64(v);
+  }
+}
+
+function readNum(r: Reader, field: string): number {
+  const x = r.varint(field);
+  if (x % 2 === 0) return x / 2;
+  if (x !== 1) r.fail(`bad number tag ${x} in ${field}`);
+  return r.f64(field);
+}
+
+/** A time at or after `base` (the job's submit time) as the distance from it when both are integers. */
+function time(w: Writer, v: number, base: number): void {
+  if (Number.isSafeInteger(v) && Number.isSafeInteger(base) && v >= base && v - base <= 2 ** 51) w.varint((v - base) * 2, 'time');
+  else {
+    w.varint(1, 'time tag');
+    w.f64(v);
+  }
+}
+
+function readTime(r: Reader, base: number, field: string): number {
+  const x = r.varint(field);
+  if (x % 2 === 0) return base + x / 2;
+  if (x !== 1) r.fail(`bad time tag ${x} in ${field}`);
+  return r.f64(field);
+}
+
+// --- encode ------------------------------------------------------------------------------------------
+
+export function encodeSnapshot(s: SchedulerState): Uint8Array {
+  const w = new Writer(1024);
+  w.u8(FORMAT);
+  num(w, s.now);
+  for (const f of STAT_FIELDS) w.varint(s.stats[f], f);
+  w.varint(s.nextSerial, 'nextSerial');
+  w.varint(s.timers.nextSeq, 'timer seq');
+  w.varint(s.ready.nextSeq, 'ready seq');
+
+  w.varint(s.nodes.size, 'nodes');
+  for (const n of s.nodes.values()) {
+    w.string(n.id);
+    w.varint(n.boot, 'boot');
+    w.varint(n.slots, 'slots');
+    w.varint(n.handlers.length, 'handlers');
+    for (const h of n.handlers) w.string(h);
+    num(w, n.leaseMs);
+    num(w, n.leaseUntil);
+    w.varint(n.heartbeatSeq, 'heartbeatSeq');
+    w.varint(n.retired.length, 'retired');
+    for (const b of n.retired) w.varint(b, 'retired boot');
+  }
+
+  w.varint(s.jobs.size, 'jobs');
+  for (const job of s.jobs.values()) writeJob(w, job);
+
+  const ranges = s.ready.ranges();
+  w.varint(ranges.length, 'ranges');
+  for (const r of ranges) {
+    w.varint(r.job.serial, 'range job');
+    w.varint(r.spec, 'range spec');
+    w.varint(r.start, 'range start');
+    w.varint(r.end, 'range end');
+    w.varint(r.seq, 'range seq');
+    num(w, r.readyAt);
+  }
+
+  const timers = s.timers.sorted();
+  w.varint(timers.length, 'timers');
+  for (const t of timers) {
+    w.u8(t.kind);
+    if (t.kind === TimerKind.lease) w.string(t.owner as string);
+    else w.varint(t.owner as number, 'timer owner');
+    w.varint(t.task + 1, 'timer task');
+    num(w, t.deadline);
+    w.varint(t.seq, 'timer seq');
+  }
+  return w.finish().slice();
+}
+
+function writeJob(w: Writer, job: Job): void {
+  w.varint(job.serial, 'serial');
+  w.string(job.id);
+  w.bool(job.key !== null);
+  if (job.key !== null) w.string(job.key);
+  num(w, job.submittedAt);
+  w.u8(JOB_STATES.indexOf(job.state));
+  w.bool(job.finishedAt !== null);
+  if (job.finishedAt !== null) num(w, job.finishedAt);
+  writeJobSpec(w, job.spec, () => undefined);
+  w.varint(job.nodeNames.length, 'node names');
+  for (const n of job.nodeNames) w.string(n);
+  const upstream = [...job.upstreamFailure].sort((a, b) => a[0] - b[0]);
+  w.varint(upstream.length, 'upstream');
+  for (const [spec, name] of upstream) {
+    w.varint(spec, 'upstream spec');
+    w.string(name);
+  }
+  for (let t = 0; t < job.size; ) {
+    writeTask(w, job, t);
+    let same = t + 1;
+    while (same < job.size && sameTask(job, t, same)) same++;
+    w.varint(same - t - 1, 'repeat');
+    t = same;
+  }
+}
+
+function writeTask(w: Writer, job: Job, t: number): void {
+  const state = job.tState[t] as number;
+  const claimed = job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
+  const finished = job.finishedAtCol[t] !== NONE;
+  const result = job.exitCode[t] !== NO_EXIT || job.durationMs[t] !== NONE;
+  const reason = job.reason[t] !== 0;
+  const tail = job.tails.get(t);
+  w.u8(state | (claimed ? H_CLAIMED : 0) | (finished ? H_FINISHED : 0) | (result ? H_RESULT : 0) | (reason ? H_REASON : 0) | (tail ? H_TAIL : 0));
+  if (claimed) {
+    w.varint(job.attempt[t] as number, 'attempt');
+    w.varint(job.failures[t] as number, 'failures');
+    w.varint((job.holder[t] as number) + 1, 'holder');
+    num(w, job.fence[t] as number);
+    time(w, job.startedAt[t] as number, job.submittedAt);
+  }
+  if (finished) time(w, job.finishedAtCol[t] as number, job.submittedAt);
+  if (result) {
+    num(w, job.exitCode[t] as number);
+    num(w, job.durationMs[t] as number);
+  }
+  if (reason) w.u8(job.reason[t] as number);
+  if (tail) {
+    w.string(tail.stdout);
+    w.string(tail.stderr);
+  }
+  if (state === T.ready) w.varint(job.readySeq[t] as number, 'readySeq');
+}
+
+function sameTask(job: Job, a: number, b: number): boolean {
+  return (
+    job.tState[a] === job.tState[b] &&
+    job.attempt[a] === job.attempt[b] &&
+    job.failures[a] === job.failures[b] &&
+    job.holder[a] === job.holder[b] &&
+    job.fence[a] === job.fence[b] &&
+    job.startedAt[a] === job.startedAt[b] &&
+    job.finishedAtCol[a] === job.finishedAtCol[b] &&
+    job.exitCode[a] === job.exitCode[b] &&
+    job.durationMs[a] === job.durationMs[b] &&
+    job.reason[a] === job.reason[b] &&
+    (job.tState[a] !== T.ready || job.readySeq[a] === job.readySeq[b]) &&
+    !job.tails.has(a) &&
+    !job.tails.has(b)
+  );
+}
+
+// --- decode ------------------------------------------------------------------------------------------
+
+/** Throws a SnapshotError naming the problem when `bytes` are not a snapshot encodeSnapshot wrote. */
+export function decodeSnapshot(bytes: Uint8Array): SchedulerState {
+  const r = new Reader(bytes, 'scheduler snapshot');
+  try {
+    const s = readState(r);
+    r.end();
+    return s;
+  } catch (err) {
+    throw new SnapshotError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function check(r: Reader, ok: boolean, problem: string): void {
+  if (!ok) r.fail(problem);
+}
+
+function readState(r: Reader): SchedulerState {
+  const format = r.u8('format');
+  check(r, format === FORMAT, `unknown format ${format}`);
+  const s = new SchedulerState();
+  s.now = readNum(r, 'now');
+  for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
+  s.nextSerial = r.varint('nextSerial');
+  const timerSeq = r.varint('timer seq');
+  const readySeq = r.varint('ready seq');
+
+  const nodeCount = r.count('nodes', 8);
+  for (let i = 0; i < nodeCount; i++) {
+    const id = r.string('node id', MAX_TEXT);
+    const n = newNode(id, r.varint('boot'));
+    n.slots = r.varint('slots');
+    const hc = r.count('handlers', 1);
+    const handlers: string[] = [];
+    for (let k = 0; k < hc; k++) handlers.push(r.string('handler', MAX_TEXT));
+    n.handlers = handlers;
+    n.handlerSet = new Set(handlers);
+    n.leaseMs = readNum(r, 'leaseMs');
+    n.leaseUntil = readNum(r, 'leaseUntil');
+    n.heartbeatSeq = r.varint('heartbeatSeq');
+    const rc = r.count('retired', 1);
+    check(r, rc <= MAX_RETIRED_BOOTS, `${rc} retired boots`);
+    for (let k = 0; k < rc; k++) n.retired.push(r.varint('retired boot'));
+    check(r, !s.nodes.has(id), `node ${id} twice`);
+    s.nodes.set(id, n);
+  }
+
+  const jobCount = r.count('jobs', 8);
+  for (let i = 0; i < jobCount; i++) {
+    const job = readJob(r, s);
+    check(r, !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial, `job ${job.id} (serial ${job.serial}) is a duplicate`);
+    s.jobs.set(job.id, job);
+    s.bySerial.set(job.serial, job);
+    if (job.key !== null) {
+      check(r, !s.keys.has(job.key), `idempotency key of job ${job.id} is used twice`);
+      s.keys.set(job.key, job.id);
+    }
+  }
+
+  const rangeCount = r.count('ranges', 6);
+  for (let i = 0; i < rangeCount; i++) {
+    const job = s.bySerial.get(r.varint('range job'));
+    const spec = r.varint('range spec');
+    const start = r.varint('range start');
+    const end = r.varint('range end');
+    const seq = r.varint('range seq');
+    const readyAt = readNum(r, 'readyAt');
+    check(r, job !== undefined && spec < (job as Job).spec.tasks.length, `ready range ${i} names no job or spec`);
+    const j = job as Job;
+    check(r, start < end && start >= (j.specStart[spec] as number) && end <= (j.specStart[spec + 1] as number) && seq < readySeq, `ready range ${i} is out of bounds`);
+    check(r, s.ready.range(seq) === undefined, `ready range seq ${seq} twice`);
+    check(r, s.ready.push(j, spec, start, end, readyAt, seq) > 0, `ready range ${i} holds no ready task`);
+  }
+  let readyTasks = 0;
+  for (const job of s.jobs.values()) readyTasks += job.counts[T.ready] as number;
+  check(r, readyTasks === s.ready.count, `${readyTasks} ready tasks but ${s.ready.count} in ready ranges`);
+  s.ready.nextSeq = readySeq;
+
+  const timerCount = r.count('timers', 5);
+  for (let i = 0; i < timerCount; i++) readTimer(r, s, timerSeq);
+  s.timers.nextSeq = timerSeq;
+  for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
+  for (const job of s.jobs.values()) {
+    check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
+    for (let t = 0; t < job.size; t++) {
+      const st = job.tState[t];
+      check(r, (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout), `job ${job.id} task ${t}: timeout timer does not match its state`);
+    }
+  }
+  return s;
+}
+
+function readJob(r: Reader, s: SchedulerState): Job {
+  const serial = r.varint('serial');
+  const id = r.string('job id', MAX_TEXT);
+  const key = r.bool('key flag') ? r.string('key', MAX_TEXT) : null;
+  const submittedAt = readNum(r, 'submittedAt');
+  const stateCode = r.u8('job state');
+  const state = JOB_STATES[stateCode];
+  check(r, state !== undefined, `bad job state ${stateCode}`);
+  const finishedAt = r.bool('finishedAt flag') ? readNum(r, 'finishedAt') : null;
+  const spec = readJobSpec(r);
+  check(r, spec.tasks.length > 0, `job ${id} has no tasks`);
+  const job = new Job(serial, id, key, spec, submittedAt);
+  job.state = state as JobState;
+  job.finishedAt = finishedAt;
+  const names = r.count('node names', 2);
+  for (let k = 0; k < names; k++) job.nodeSlot(r.string('node name', MAX_TEXT));
+  const upstream = r.count('upstream', 2);
+  for (let k = 0; k < upstream; k++) {
+    const sp = r.varint('upstream spec');
+    check(r, sp < spec.tasks.length, `upstream spec ${sp} out of range`);
+    job.upstreamFailure.set(sp, r.string('upstream name', MAX_TEXT));
+  }
+  for (let t = 0; t < job.size; ) {
+    const head = r.u8('task head');
+    const state = head & 7;
+    check(r, state <= T.skipped, `bad task state ${state}`);
+    job.tState[t] = state;
+    if (head & H_CLAIMED) {
+      job.attempt[t] = r.varint('attempt');
+      job.failures[t] = r.varint('failures');
+      const h = r.varint('holder') - 1;
+      check(r, h < job.nodeNames.length, `holder ${h} out of range`);
+      job.holder[t] = h;
+      job.fence[t] = readNum(r, 'fence');
+      job.startedAt[t] = readTime(r, submittedAt, 'startedAt');
+    }
+    if (head & H_FINISHED) job.finishedAtCol[t] = readTime(r, submittedAt, 'finishedAt');
+    if (head & H_RESULT) {
+      job.exitCode[t] = readNum(r, 'exitCode');
+      job.durationMs[t] = readNum(r, 'durationMs');
+    }
+    if (head & H_REASON) {
+      const code = r.u8('reason');
+      check(r, code <= MAX_REASON, `bad reason ${code}`);
+      job.reason[t] = code;
+    }
+    if (head & H_TAIL) job.tails.set(t, { stdout: r.string('stdout', MAX_TEXT), stderr: r.string('stderr', MAX_TEXT) });
+    if (state === T.ready) job.readySeq[t] = r.varint('readySeq');
+    if (state === T.running) {
+      const holder = job.holderName(t);
+      const node = holder === null ? undefined : s.nodes.get(holder);
+      check(r, node !== undefined, `running task ${t} of job ${id} has no known holder`);
+      hold(node as NodeRec, job, t);
+    }
+    const repeat = r.varint('repeat');
+    check(r, repeat < job.size - t, `repeat ${repeat} runs past the job's ${job.size} tasks`);
+    check(r, repeat === 0 || (head & H_TAIL) === 0, 'a repeated task with output');
+    const end = t + 1 + repeat;
+    for (let u = t + 1; u < end; u++) copyTask(job, t, u, s);
+    t = end;
+  }
+  job.recount();
+  return job;
+}
+
+function copyTask(job: Job, from: number, to: number, s: SchedulerState): void {
+  job.tState[to] = job.tState[from] as number;
+  job.attempt[to] = job.attempt[from] as number;
+  job.failures[to] = job.failures[from] as number;
+  job.holder[to] = job.holder[from] as number;
+  job.fence[to] = job.fence[from] as number;
+  job.startedAt[to] = job.startedAt[from] as number;
+  job.finishedAtCol[to] = job.finishedAtCol[from] as number;
+  job.exitCode[to] = job.exitCode[from] as number;
+  job.durationMs[to] = job.durationMs[from] as number;
+  job.reason[to] = job.reason[from] as number;
+  job.readySeq[to] = job.readySeq[from] as number;
+  if (job.tState[to] === T.running) hold(s.nodes.get(job.holderName(to) as string) as NodeRec, job, to);
+}
+
+function hold(node: NodeRec, job: Job, task: number): void {
+  let held = node.held.get(job);
+  if (held === undefined) node.held.set(job, (held = new Set()));
+  held.add(task);
+  node.used += (job.taskSpec(task) as TaskSpec).slots;
+  node.running++;
+}
+
+function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
+  const kind = r.u8('timer kind');
+  check(r, kind <= TimerKind.removal, `bad timer kind ${kind}`);
+  const owner = kind === TimerKind.lease ? r.string('timer node', MAX_TEXT) : r.varint('timer job');
+  const task = r.varint('timer task') - 1;
+  const deadline = readNum(r, 'deadline');
+  const seq = r.varint('timer seq');
+  check(r, seq < nextSeq, `timer seq ${seq} is not below ${nextSeq}`);
+  const restore = (): Timer => s.timers.restore(kind as TimerKind, owner, task, deadline, seq);
+  if (kind === TimerKind.lease) {
+    const node = s.nodes.get(owner as string);
+    check(r, node !== undefined && node.leaseTimer === null && task === -1, `lease timer of ${String(owner)} is not valid`);
+    (node as NodeRec).leaseTimer = restore();
+    return;
+  }
+  const job = s.bySerial.get(owner as number);
+  check(r, job !== undefined, `timer of unknown job serial ${String(owner)}`);
+  const j = job as Job;
+  if (kind === TimerKind.removal) {
+    check(r, j.removalTimer === null && task === -1, `removal timer of job ${j.id} is not valid`);
+    j.removalTimer = restore();
+    return;
+  }
+  const want = kind === TimerKind.retry ? T.waiting : T.running;
+  check(r, task >= 0 && task < j.size && j.tState[task] === want && !j.timers.has(task), `timer of job ${j.id} task ${task} is not valid`);
+  j.timers.set(task, restore());
+}
+
+// --- hash --------------------------------------------------------------------------------------------
+
+/** Two 32-bit FNV-1a lanes (different offsets) over `bytes`, as 16 hex digits: pure and fast enough. */
+export function hashBytes(bytes: Uint8Array): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x9e3779b9;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] as number;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c ^ (i & 0xff), 0x01000193);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}

@@ -1,0 +1,107 @@
+// Everything the scheduler's state machine holds, as plain data: the rules that change it live in
+// machine.ts, the snapshot in snapshot-codec.ts and the read-only views in job-view.ts.
+//
+// What a snapshot must carry to make a restored replica behave identically: the jobs (spec and
+// task columns), the node table, the live timers with their tie-breaking `seq`, the ready ranges
+// in queue order, both seq counters, the stats and the clock. Derived data (per-state counts,
+// dependency counters, what each node holds, idempotency keys) is rebuilt on restore.
+import type { NodeId } from '../raft/types.js';
+import type { Job } from './job.js';
+import { ReadyQueue } from './ready-queue.js';
+import { TimerHeap, type Timer } from './timers.js';
+import type { JobId, Ms, SchedulerStats } from './types.js';
+
+/** Boots of a node's earlier incarnations remembered, so a delayed command from one is recognised as stale. */
+export const MAX_RETIRED_BOOTS = 16;
+
+export interface NodeRec {
+  readonly id: NodeId;
+  boot: number;
+  slots: number;
+  handlers: readonly string[];
+  handlerSet: ReadonlySet<string>;
+  leaseMs: Ms;
+  /** Its tasks' leases hold up to and including this scheduler time. */
+  leaseUntil: Ms;
+  heartbeatSeq: number;
+  /** Earlier incarnations, oldest first, at most MAX_RETIRED_BOOTS. */
+  readonly retired: number[];
+  /** Slots taken and tasks held: kept with `held`. */
+  used: number;
+  running: number;
+  /** The running tasks it holds, by job. Iterated only in sorted order (see heldSorted), so insertion order never matters. */
+  readonly held: Map<Job, Set<number>>;
+  /** Armed while it holds tasks: fires at leaseUntil + 1. */
+  leaseTimer: Timer | null;
+}
+
+export function newNode(id: NodeId, boot: number): NodeRec {
+  return {
+    id,
+    boot,
+    slots: 0,
+    handlers: [],
+    handlerSet: new Set(),
+    leaseMs: 0,
+    leaseUntil: 0,
+    heartbeatSeq: 0,
+    retired: [],
+    used: 0,
+    running: 0,
+    held: new Map(),
+    leaseTimer: null,
+  };
+}
+
+/** The tasks `node` holds, by job serial then task index: the one order every replica uses. */
+export function heldSorted(node: NodeRec): { job: Job; task: number }[] {
+  const out: { job: Job; task: number }[] = [];
+  const jobs = [...node.held.keys()].sort((a, b) => a.serial - b.serial);
+  for (const job of jobs) {
+    const tasks = [...(node.held.get(job) as Set<number>)].sort((a, b) => a - b);
+    for (const task of tasks) out.push({ job, task });
+  }
+  return out;
+}
+
+export const STAT_FIELDS = [
+  'applied',
+  'undecodable',
+  'claimsAccepted',
+  'claimsRejected',
+  'finishesAccepted',
+  'finishesStale',
+  'leaseExpiries',
+  'retries',
+  'jobsRemoved',
+] as const satisfies readonly (keyof SchedulerStats)[];
+
+export function emptyStats(): SchedulerStats {
+  return {
+    applied: 0,
+    undecodable: 0,
+    claimsAccepted: 0,
+    claimsRejected: 0,
+    finishesAccepted: 0,
+    finishesStale: 0,
+    leaseExpiries: 0,
+    retries: 0,
+    jobsRemoved: 0,
+  };
+}
+
+export class SchedulerState {
+  /** Scheduler time: the largest entry time applied. */
+  now: Ms = 0;
+  readonly stats: SchedulerStats = emptyStats();
+  /** In submit order (Map order), which jobs() keeps. */
+  readonly jobs = new Map<JobId, Job>();
+  readonly bySerial = new Map<number, Job>();
+  /** Idempotency key -> job id, for jobs still in the state. */
+  readonly keys = new Map<string, JobId>();
+  /** In order of first heartbeat. */
+  readonly nodes = new Map<NodeId, NodeRec>();
+  readonly timers = new TimerHeap();
+  readonly ready = new ReadyQueue();
+  nextSerial = 1;
+}
