@@ -4,9 +4,10 @@ import '../src/net/polyfill.js';
 import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
+import { schedulerBench } from './scheduler.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench };
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !(a in benchmarks));

@@ -1,10 +1,14 @@
-// The node's HTTP API (fastify). Every node serves it; today: the cluster status and, behind the
-// hidden --test-hooks flag, the probe hooks that let tests check a proposal reached every node.
+// The node's HTTP API (fastify). Every node serves it: jobs (submit, read, list, cancel), the
+// cluster status and, behind the hidden --test-hooks flag, the probe hooks that let tests check a
+// proposal reached every node.
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { CancelOutcome, SubmitOutcome } from '../node/job-service.js';
 import type { Logger } from '../node/logger.js';
+import { DagError, normalizeDag } from '../scheduler/dag.js';
+import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
 import type { ApiError, ClusterView } from './types.js';
 
 export type ProbeOutcome =
@@ -14,12 +18,20 @@ export type ProbeOutcome =
 /** What the server asks of the node; the server itself holds no state. */
 export interface ApiBackend {
   cluster(): ClusterView;
+  readonly jobs: {
+    submit(spec: JobSpec, idempotencyKey: string | null): Promise<SubmitOutcome>;
+    get(id: string): JobView | undefined;
+    list(): JobSummary[];
+    cancel(id: string): Promise<CancelOutcome>;
+  };
   /** Present only with --test-hooks. */
   readonly debug?: {
     probe(value: string): Promise<ProbeOutcome>;
     probes(): readonly string[];
     /** Diagnostics: connections, transport counters, the address book. */
     net(): unknown;
+    /** Counters of the Raft core, the scheduler replica and this node's worker (benchmarks read them). */
+    stats(): unknown;
   };
 }
 
@@ -39,13 +51,53 @@ export interface ApiServer {
 }
 
 const probeBody = z.object({ value: z.string().min(1).max(4096) });
+/** Printable ASCII, bounded: the key is stored in the replicated state until its job is removed. */
+const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+const jobParams = z.object({ id: z.string().min(1).max(128) });
+/** A large DAG as JSON; the encoded submit command has its own, tighter limit that names itself. */
+const BODY_LIMIT = 8 << 20;
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
-  const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   installErrors(app, opts.logger);
   if (opts.token !== null) installAuth(app, opts.token);
 
   app.get('/v1/cluster', async () => opts.backend.cluster());
+
+  const jobs = opts.backend.jobs;
+  app.post('/v1/jobs', async (req, reply) => {
+    const rawKey = req.headers['idempotency-key'];
+    let key: string | null = null;
+    if (rawKey !== undefined) {
+      const k = idempotencyKey.safeParse(rawKey);
+      if (!k.success) return fail(reply, 400, 'the Idempotency-Key header must be 1 to 128 printable ASCII characters');
+      key = k.data;
+    }
+    let spec: JobSpec;
+    try {
+      spec = normalizeDag(req.body);
+    } catch (err) {
+      if (err instanceof DagError) return fail(reply, 400, `invalid DAG: ${err.message}`, { problems: err.problems });
+      throw err;
+    }
+    const r = await jobs.submit(spec, key);
+    if (!r.ok) return fail(reply, r.status, r.error);
+    return reply.code(r.existing ? 200 : 201).send({ id: r.id, existing: r.existing });
+  });
+  app.get('/v1/jobs', async () => ({ jobs: jobs.list() }));
+  app.get('/v1/jobs/:id', async (req, reply) => {
+    const p = jobParams.safeParse(req.params);
+    const job = p.success ? jobs.get(p.data.id) : undefined;
+    if (!job) return fail(reply, 404, `no job ${p.success ? p.data.id : ''} on this node (finished jobs are removed after their retention period)`);
+    return job;
+  });
+  app.post('/v1/jobs/:id/cancel', async (req, reply) => {
+    const p = jobParams.safeParse(req.params);
+    if (!p.success) return fail(reply, 404, 'no such job');
+    const r = await jobs.cancel(p.data.id);
+    if (!r.ok) return fail(reply, r.status, r.error);
+    return { id: r.id, state: r.state };
+  });
 
   const debug = opts.backend.debug;
   if (debug) {
@@ -58,6 +110,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
     app.get('/v1/debug/probes', async () => ({ values: debug.probes() }));
     app.get('/v1/debug/net', async () => debug.net());
+    app.get('/v1/debug/stats', async () => debug.stats());
   }
 
   await app.listen({ host: opts.host, port: opts.port });
@@ -69,8 +122,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 }
 
-function fail(reply: FastifyReply, status: number, error: string): FastifyReply {
-  const body: ApiError = { error };
+function fail(reply: FastifyReply, status: number, error: string, details?: unknown): FastifyReply {
+  const body: ApiError = details === undefined ? { error } : { error, details };
   return reply.code(status).send(body);
 }
 

@@ -19,12 +19,40 @@ export function apiBase(flag: string | undefined, env: NodeJS.ProcessEnv = proce
 }
 
 export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  return apiRequest<T>(base, 'GET', path, undefined, {}, env);
+}
+
+export async function apiPost<T>(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<T> {
+  return apiRequest<T>(base, 'POST', path, body, headers, env);
+}
+
+async function apiRequest<T>(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  headers: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+): Promise<T> {
   const url = `${base}${path}`;
   const token = env['MESHRUN_TOKEN'];
   let res: Response;
   try {
     res = await fetch(url, {
-      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
@@ -32,14 +60,14 @@ export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessE
     throw new CliError(`cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`, EXIT.unreachable);
   }
   const text = await res.text();
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = text.length > 0 ? JSON.parse(text) : null;
+    parsed = text.length > 0 ? JSON.parse(text) : null;
   } catch {
     throw new CliError(`${url} answered ${res.status} with something that is not JSON; is that a meshrun node?`, EXIT.unreachable);
   }
-  if (res.ok) return body as T;
-  const msg = (body as Partial<ApiError> | null)?.error ?? `HTTP ${res.status}`;
+  if (res.ok) return parsed as T;
+  const msg = (parsed as Partial<ApiError> | null)?.error ?? `HTTP ${res.status}`;
   if (res.status === 401) throw new CliError(`${url}: ${msg}`, EXIT.usage);
   if (res.status >= 500) throw new CliError(`${url}: ${msg}`, EXIT.unreachable);
   throw new CliError(`${url}: ${msg}`, EXIT.usage);

@@ -7,6 +7,7 @@ import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { keygenCommand } from './keygen-command.js';
+import { submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
   readonly out: (s: string) => void;
@@ -57,6 +58,18 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(apiOption())
     .action(async (opts: { json?: boolean; api?: string }) => {
       await clusterCommand(opts, io.out);
+    });
+
+  program
+    .command('submit')
+    .description('submit a DAG file (YAML or JSON); prints the job id')
+    .argument('<file>', 'the DAG file')
+    .option('--wait', 'follow the job until it ends; exit 0 if it succeeded, 1 if not')
+    .option('--json', 'print JSON')
+    .option('--idempotency-key <key>', 'submitting again with the same key returns the same job')
+    .addOption(apiOption())
+    .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string; idempotencyKey?: string }) => {
+      io.setExitCode(await submitCommand(file, opts, io.out));
     });
 
   program

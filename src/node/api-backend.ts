@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { ApiBackend, ProbeOutcome } from '../api/server.js';
 import type { ApiRole, ClusterView } from '../api/types.js';
 import type { RaftStatus } from '../raft/raft.js';
+import type { SchedulerView } from '../scheduler/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { RaftDriver } from './driver.js';
+import type { JobService } from './job-service.js';
 import { encodeNodeEntry } from './entry-envelope.js';
 
 export function clusterView(st: RaftStatus): ClusterView {
@@ -39,21 +41,33 @@ function apiRole(st: RaftStatus): ApiRole {
 export interface BackendDeps {
   readonly driver: RaftDriver;
   readonly state: ClusterState;
+  readonly jobs: JobService;
+  readonly scheduler: SchedulerView;
   readonly testHooks: boolean;
   /** What GET /v1/debug/net shows. */
   readonly net?: () => unknown;
+  /** This node's worker counters, for GET /v1/debug/stats. */
+  readonly workerStats?: () => unknown;
   /** How long a probe may take to be applied here before the API answers 503. */
   readonly probeTimeoutMs?: number;
 }
 
 export function createApiBackend(deps: BackendDeps): ApiBackend {
   const cluster = (): ClusterView => clusterView(deps.driver.raft.status());
-  if (!deps.testHooks) return { cluster };
+  const jobs: ApiBackend['jobs'] = {
+    submit: (spec, key) => deps.jobs.submit(spec, key),
+    get: (id) => deps.scheduler.job(id),
+    list: () => deps.scheduler.jobs(),
+    cancel: (id) => deps.jobs.cancel(id),
+  };
+  if (!deps.testHooks) return { cluster, jobs };
   return {
     cluster,
+    jobs,
     debug: {
       probe: (value) => proposeProbe(deps, value),
       probes: () => deps.state.probes(),
+      stats: () => ({ raft: deps.driver.raft.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
       net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.raft.stats }),
     },
   };

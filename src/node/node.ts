@@ -17,7 +17,11 @@ import type { RaftTransport } from '../net/types.js';
 import { encodeMessage } from '../raft/codec.js';
 import { RaftNode } from '../raft/raft.js';
 import { SeededRng } from '../raft/rng.js';
-import { defaultRaftConfig, type Message, type NodeId, type PersistedState, type RaftConfig } from '../raft/types.js';
+import { defaultRaftConfig, type Message, type NodeId, type PersistedState, type ProposeResult, type RaftConfig } from '../raft/types.js';
+import { encodeCommand } from '../scheduler/command-codec.js';
+import { createExecutor } from '../worker/executor.js';
+import type { PeerLoad } from '../worker/types.js';
+import { Worker } from '../worker/worker.js';
 import { LevelStorage } from '../storage/level-storage.js';
 import { createApiBackend } from './api-backend.js';
 import { ClusterState } from './cluster-state.js';
@@ -30,11 +34,16 @@ import { createJoinHandler } from './join-handler.js';
 import { joinCluster } from './join-client.js';
 import { leaveCluster, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
+import { JobService } from './job-service.js';
+import { encodeNodeEntry } from './entry-envelope.js';
 import { Maintenance } from './maintenance.js';
 import { PeerAddresses } from './peer-addresses.js';
 import { defaultMembershipPolicy } from './membership.js';
 import type { NodeOptions } from './options.js';
+import { SchedulerHost } from './scheduler-host.js';
+import { systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
+import { TimeKeeper } from './time-keeper.js';
 
 /** 50 ms ticks, elections after 10-20 ticks (0.5-1 s), heartbeats every 2: failover well under a second. */
 export const TICK_MS = 50;
@@ -43,6 +52,8 @@ const HEARTBEAT_TICKS = 2;
 const MAINTENANCE_MS = 1000;
 const GOSSIP_MS = 1000;
 const JOIN_ANSWER_MS = 10_000;
+/** How often the leader looks for due scheduler deadlines to tick time forward. */
+const TIME_KEEPER_MS = 100;
 
 /** Why a node could not start; the CLI exits with `exitCode` (2: bad input or data dir, 3: cluster unreachable). */
 export class StartError extends Error {
@@ -63,6 +74,7 @@ export interface RunningNode {
   readonly apiUrl: string;
   readonly driver: RaftDriver;
   readonly state: ClusterState;
+  readonly scheduler: SchedulerHost;
   /** Resolves with an error when the node had to stop on its own (a failed disk write). */
   readonly fatal: Promise<unknown>;
   /** Graceful leave (transfer leadership if leading, then removal), bounded; call before stop(). */
@@ -131,7 +143,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   checkpoint();
   const selfAddrs = (): string[] => hostAddrs(host);
 
-  const state = new ClusterState();
+  const scheduler = new SchedulerHost();
+  const state = new ClusterState(scheduler);
   const stored = restored.snapshot;
   if (stored) attempt(() => state.restore(stored), 2, `the snapshot in ${opts.dataDir}`);
   // Where members can be dialled: what they said over identify, --bootstrap and join answers, then
@@ -164,11 +177,54 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   });
   teardown.add('driver', () => driver.stop());
 
+  // The scheduler's side, subscribed before the driver starts so no applied effect is missed.
   const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
   teardown.add('load gossip', () => gossip.stop());
-  const publishLoad = (): void => {
-    gossip.publish({ node: id, slots: opts.slots, free: opts.slots, running: 0, handlers: [], applied: state.applied, at: Date.now() });
+  const proposeApp = (data: Uint8Array): ProposeResult => {
+    const r = raft.propose(encodeNodeEntry({ kind: 'app', data }));
+    if (r.ok) driver.kick();
+    return r;
   };
+  const executor = await createExecutor({ dataDir: opts.dataDir, nodeId: id, log: (obj, msg) => log.info(obj, msg) }).catch((err: unknown) =>
+    fail(err, 2, 'cannot start the task executor'),
+  );
+  teardown.add('executor', () => executor.close());
+  const worker = new Worker({
+    self: id,
+    // This process's incarnation: commands of an earlier run of this node are recognised as stale.
+    boot: randomBytes(4).readUInt32LE(0) || 1,
+    slots: opts.slots,
+    view: scheduler.view,
+    executor,
+    clock: systemClock,
+    propose: (cmd) => proposeApp(encodeCommand(cmd)).ok,
+    peers: (): PeerLoad[] => [...gossip.table().values()],
+  });
+  const publishLoad = (): void => {
+    gossip.publish({ node: id, ...worker.load(), applied: state.applied, at: Date.now() });
+  };
+  const stopEffects = scheduler.onEffects((effects) => {
+    worker.onEffects(effects);
+    // On change; the gossip layer sends at most once per period.
+    publishLoad();
+  });
+  const stopRestore = scheduler.onRestore(() => worker.onEffects([]));
+  worker.start();
+  teardown.add('worker', () => {
+    stopEffects();
+    stopRestore();
+    worker.stop();
+  });
+  const timeKeeper = new TimeKeeper({
+    isLeader: () => raft.status().role === 'leader',
+    view: scheduler.view,
+    now: () => Date.now(),
+    propose: proposeApp,
+    periodMs: TIME_KEEPER_MS,
+  });
+  timeKeeper.start();
+  teardown.add('time keeper', () => timeKeeper.stop());
+  const jobs = new JobService({ host: scheduler, propose: proposeApp });
 
   const lastHeard = new Map<NodeId, number>();
   // The transport authenticated `from` (the libp2p peer id); the core drops a frame claiming another sender.
@@ -236,6 +292,9 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       backend: createApiBackend({
         driver,
         state,
+        jobs,
+        scheduler: scheduler.view,
+        workerStats: () => worker.stats,
         testHooks: opts.testHooks,
         net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
       }),
@@ -270,6 +329,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     apiUrl: api.url,
     driver,
     state,
+    scheduler,
     fatal,
     leave: () => {
       maintenance.stop();

@@ -1,0 +1,131 @@
+// `npm run bench -- scheduler`: three `meshrun node` processes on loopback (fsync on), jobs
+// submitted over HTTP. Workloads of the issue: 100,000 independent noop tasks, a 10,000-task noop
+// chain, 20 layers x 500 noop tasks each depending on two of the layer before, and 5,000 shell
+// tasks running `true`; plus what spawning `sh -c true` costs here on its own.
+// Throughput is tasks / (job finishedAt - submittedAt), both scheduler times (leader clock), so
+// polling granularity does not enter. A chain hop is the time between two consecutive tasks'
+// committed results.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { JobSummary, JobView } from '../src/scheduler/types.js';
+import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
+import { percentile, printTable, writeResults, type Row } from './report.js';
+
+const SLOTS = 64;
+const SHELL_SLOTS = 4;
+
+export async function schedulerBench(): Promise<void> {
+  const rows: Row[] = [];
+  rows.push(await spawnCost(2_000, SHELL_SLOTS * 3));
+  rows.push(await onCluster(SLOTS, (nodes) => runJob(nodes, '100,000 independent noop', { name: 'independent', tasks: { t: { handler: 'noop', shards: 100_000 } } })));
+  rows.push(await onCluster(SLOTS, (nodes) => runJob(nodes, '10,000-task noop chain', chain(10_000), { hops: true })));
+  rows.push(await onCluster(SLOTS, (nodes) => runJob(nodes, '20 layers x 500 noop', layers(20, 500))));
+  rows.push(await onCluster(SHELL_SLOTS, (nodes) => runJob(nodes, '5,000 shell `true`', { name: 'shell', tasks: { t: { run: 'true', shards: 5_000 } } })));
+  printTable('scheduler: 3 node processes on loopback, LevelDB with fsync; tasks/s end to end (submit committed to job finished)', rows);
+  writeResults('scheduler', rows, { nodes: 3, slotsPerNode: SLOTS, shellSlotsPerNode: SHELL_SLOTS });
+}
+
+type Dag = { name: string; tasks: Record<string, { handler?: string; run?: string; deps?: string[]; shards?: number }> };
+
+function chain(n: number): Dag {
+  const tasks: Dag['tasks'] = {};
+  for (let i = 0; i < n; i++) tasks[`c${i}`] = { handler: 'noop', ...(i > 0 ? { deps: [`c${i - 1}`] } : {}) };
+  return { name: 'chain', tasks };
+}
+
+function layers(depth: number, width: number): Dag {
+  const tasks: Dag['tasks'] = {};
+  for (let l = 0; l < depth; l++) {
+    for (let i = 0; i < width; i++) {
+      const deps = l === 0 ? [] : [`l${l - 1}_${i}`, `l${l - 1}_${(i + 1) % width}`];
+      tasks[`l${l}_${i}`] = { handler: 'noop', ...(deps.length > 0 ? { deps } : {}) };
+    }
+  }
+  return { name: 'layers', tasks };
+}
+
+async function onCluster(slots: number, fn: (nodes: NodeProcess[]) => Promise<Row>): Promise<Row> {
+  const procs = new Processes();
+  try {
+    const extra = ['--slots', String(slots)];
+    const first = await procs.start({ name: 'n1', extra });
+    const rest = [await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
+    const nodes = [first, ...rest];
+    await agreedView(nodes, { voters: 3, learners: 0 });
+    return await fn(nodes);
+  } finally {
+    await procs.cleanup();
+  }
+}
+
+interface DebugStats {
+  readonly scheduler: { claimsAccepted: number; claimsRejected: number };
+}
+
+async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o: { hops?: boolean } = {}): Promise<Row> {
+  const entry = nodes[0] as NodeProcess;
+  const res = await fetch(`${entry.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag) });
+  const body = (await res.json()) as { id?: string; error?: string };
+  if (res.status !== 201 || body.id === undefined) throw new Error(`${label}: submit answered ${res.status} ${JSON.stringify(body)}`);
+  const id = body.id;
+  const wall = performance.now();
+  const summary = await eventually(`${label} to finish`, async () => {
+    const r = await fetch(`${entry.apiUrl}/v1/jobs`);
+    const { jobs } = (await r.json()) as { jobs: JobSummary[] };
+    const j = jobs.find((x) => x.id === id);
+    return j && j.state !== 'running' ? j : undefined;
+  }, 600_000, 100);
+  const wallMs = performance.now() - wall;
+  if (summary.state !== 'succeeded') throw new Error(`${label}: job ended ${summary.state}`);
+  const tasks = Object.values(summary.counts).reduce((a, b) => a + b, 0);
+  const ms = (summary.finishedAt ?? NaN) - summary.submittedAt;
+  const stats = await Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.apiUrl}/v1/debug/stats`)).json()) as DebugStats).scheduler));
+  // Every replica counts every claim; one node's counters are the cluster's.
+  const s = stats[0] as DebugStats['scheduler'];
+  const row: Row = {
+    workload: label,
+    tasks,
+    'tasks/s': tasks / (ms / 1000),
+    'seconds': ms / 1000,
+    'conflict %': (100 * s.claimsRejected) / Math.max(1, s.claimsAccepted + s.claimsRejected),
+    'peak RSS MiB (max node)': Math.max(...nodes.map(peakRssMiB)),
+  };
+  if (o.hops) {
+    const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+    const done = Object.keys(dag.tasks).map((name) => view.tasks[name]?.finishedAt ?? NaN);
+    const hops = done.slice(1).map((t, i) => t - (done[i] as number));
+    row['hop p50 ms'] = percentile(hops, 50);
+    row['hop p99 ms'] = percentile(hops, 99);
+  }
+  row['wall s'] = wallMs / 1000;
+  return row;
+}
+
+/** VmHWM: the resident set's high-water mark of a live process. */
+function peakRssMiB(n: NodeProcess): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${n.pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** `sh -c true` processes per second at a given concurrency, with nothing else running. */
+async function spawnCost(total: number, concurrency: number): Promise<Row> {
+  const started = performance.now();
+  let next = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const c = spawn('sh', ['-c', 'true'], { stdio: 'ignore', detached: true });
+      c.on('error', reject);
+      c.on('exit', () => resolve());
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        await one();
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  return { workload: `spawn sh -c true alone (${concurrency} at a time)`, tasks: total, 'tasks/s': total / (ms / 1000), seconds: ms / 1000 };
+}

@@ -1,0 +1,71 @@
+// The scheduler's state machine inside the node's replicated state: it owns the log's `app`
+// entries and its share of the snapshot (ClusterState's AppMachine), and hands the effects of
+// every applied command to whoever listens on this replica (the worker, waiting API requests).
+// A snapshot from the leader replaces the whole machine, so readers go through `view`, which
+// always reads the current one.
+import type { Entry } from '../raft/types.js';
+import { Scheduler } from '../scheduler/machine.js';
+import type { Effect, SchedulerView } from '../scheduler/types.js';
+import type { AppMachine } from './cluster-state.js';
+
+export type EffectListener = (effects: readonly Effect[], index: number) => void;
+
+export class SchedulerHost implements AppMachine {
+  private machine = new Scheduler();
+  private readonly listeners = new Set<EffectListener>();
+  private readonly restoreListeners = new Set<() => void>();
+
+  /** A view that follows the machine across restores. */
+  readonly view: SchedulerView = createLiveView(() => this.machine);
+
+  onEffects(listener: EffectListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Called after the state was replaced by a snapshot: everything may have changed at once. */
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.add(listener);
+    return () => {
+      this.restoreListeners.delete(listener);
+    };
+  }
+
+  apply(data: Uint8Array, entry: Entry): void {
+    const effects = this.machine.apply(data, entry.index, entry.time);
+    if (effects.length === 0) return;
+    for (const l of this.listeners) l(effects, entry.index);
+  }
+
+  encode(): Uint8Array {
+    return this.machine.encode();
+  }
+
+  restore(data: Uint8Array): void {
+    // A snapshot taken before any scheduler entry carries no scheduler state.
+    this.machine = data.length === 0 ? new Scheduler() : Scheduler.restore(data);
+    for (const l of this.restoreListeners) l();
+  }
+}
+
+function createLiveView(current: () => Scheduler): SchedulerView {
+  return {
+    get now() {
+      return current().now;
+    },
+    get stats() {
+      return current().stats;
+    },
+    job: (id) => current().job(id),
+    jobs: () => current().jobs(),
+    ready: () => current().ready(),
+    readyCount: () => current().readyCount(),
+    node: (id) => current().node(id),
+    nodes: () => current().nodes(),
+    held: (node) => current().held(node),
+    launch: (ref) => current().launch(ref),
+    nextDeadline: () => current().nextDeadline(),
+  };
+}
