@@ -1,4 +1,5 @@
-import { DEFAULT_DURATION_MS, DEFAULT_NODES } from './run.js';
+import { PLANTS } from './scheduler-plants.js';
+import { DEFAULT_DURATION_MS, DEFAULT_NODES, WORKLOADS, type WorkloadName } from './run.js';
 
 export interface CliOptions {
   readonly seeds: { readonly from: number; readonly to: number };
@@ -9,14 +10,21 @@ export interface CliOptions {
   readonly trace: boolean;
   /** Worker threads for a sweep. */
   readonly jobs: number;
+  readonly workload: WorkloadName;
+  /** A deliberately broken scheduler (scheduler workload), to see the checkers catch it. */
+  readonly plant?: string;
 }
 
-export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [--jobs J]) [--nodes N] [--duration MS]
+export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [--jobs J]) [--nodes N] [--duration MS] [--workload kv|scheduler]
   --seed N        run one seed and print its summary (with --trace: every event)
   --seeds A-B     run seeds A through B and print a summary line
   --nodes N       cluster size, 3 to 9 (default ${DEFAULT_NODES})
   --duration MS   simulated length of the fault phase in ms (default ${DEFAULT_DURATION_MS})
-  --jobs J        worker threads for a sweep (default: 2, or 1 for fewer than 20 seeds)`;
+  --jobs J        worker threads for a sweep (default: 2, or 1 for fewer than 20 seeds)
+  --workload W    kv (default): clients of a replicated key-value store; scheduler: random DAGs
+                  run by the real scheduler and workers on every node
+  --plant NAME    scheduler workload: plant a known bug in the state machine, to see the checkers
+                  catch it (${PLANTS.join(', ')})`;
 
 export class UsageError extends Error {}
 
@@ -28,6 +36,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let durationMs = DEFAULT_DURATION_MS;
   let trace = false;
   let jobs: number | null = null;
+  let workload: WorkloadName = 'kv';
+  let plant: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = (): string => {
@@ -61,6 +71,18 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--trace':
         trace = true;
         break;
+      case '--workload': {
+        const v = value();
+        if (!(WORKLOADS as readonly string[]).includes(v)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')}, got '${v}'`);
+        workload = v as WorkloadName;
+        break;
+      }
+      case '--plant': {
+        const v = value();
+        if (!PLANTS.includes(v)) throw new UsageError(`--plant must be one of ${PLANTS.join(', ')}, got '${v}'`);
+        plant = v;
+        break;
+      }
       default:
         throw new UsageError(`unknown flag '${flag}'`);
     }
@@ -68,6 +90,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (seed !== null && range !== null) throw new UsageError('give either --seed or --seeds, not both');
   if (seed === null && range === null) throw new UsageError('give --seed N or --seeds A-B');
   if (trace && seed === null) throw new UsageError('--trace needs a single --seed');
+  if (plant !== undefined && workload !== 'scheduler') throw new UsageError('--plant needs --workload scheduler');
   const seeds = range ?? { from: seed as number, to: seed as number };
   const count = seeds.to - seeds.from + 1;
   return {
@@ -77,6 +100,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     durationMs,
     trace,
     jobs: Math.min(jobs ?? (count < 20 ? 1 : 2), count),
+    workload,
+    ...(plant !== undefined ? { plant } : {}),
   };
 }
 

@@ -24,6 +24,8 @@ function runOne(o: CliOptions): number {
     seed: o.seeds.from,
     nodes: o.nodes,
     durationMs: o.durationMs,
+    workload: o.workload,
+    ...(o.plant !== undefined ? { plant: o.plant } : {}),
     traceSink: o.trace ? (line) => process.stdout.write(`${line}\n`) : undefined,
     hashTrace: true,
   });
@@ -50,7 +52,8 @@ async function sweep(o: CliOptions): Promise<number> {
   const secs = (performance.now() - started) / 1000;
   const n = o.seeds.to - o.seeds.from + 1;
   process.stdout.write(
-    `sweep seeds ${o.seeds.from}-${o.seeds.to}, ${o.nodes} nodes, ${o.durationMs}ms faults: ${n} seeds run, ` +
+    `sweep seeds ${o.seeds.from}-${o.seeds.to}, ${o.workload} workload${o.plant !== undefined ? ` with planted ${o.plant}` : ''}, ` +
+      `${o.nodes} nodes, ${o.durationMs}ms faults: ${n} seeds run, ` +
       `${failing.length} violations, ${(n / secs).toFixed(1)} seeds/s, ${Math.round(events / secs)} simulated events/s ` +
       `(${secs.toFixed(1)}s, ${o.jobs} jobs)\n`,
   );

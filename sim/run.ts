@@ -6,13 +6,49 @@ import type { Violation } from './checkers.js';
 import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
 import { Liveness } from './liveness.js';
-import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
+import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget } from './nemesis.js';
 import type { NodeTiming } from './node.js';
+import { plantedScheduler } from './scheduler-plants.js';
+import { SchedulerWorkload } from './scheduler-workload.js';
 import { Trace } from './trace.js';
 import type { Workload } from './workload.js';
 
+export const WORKLOADS = ['kv', 'scheduler'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/**
+ * What a workload may need beyond Workload, all optional (the KV workload uses none): the
+ * scheduler workload runs a worker per node on that node's own (possibly skewed) clock, freezes a
+ * paused node's tasks with it, and keeps the run going after Raft converged until its jobs finish.
+ */
+export interface WorkloadExtras {
+  /** The widest clock skew (ms either way) the workload tolerates; the seed's skew is drawn within it. */
+  readonly maxSkewMs?: number;
+  /** Called once before start: each node's wall clock and whether a link is cut. */
+  attach?(hooks: SimHooks): void;
+  onPause?(node: NodeId): void;
+  onResume?(node: NodeId): void;
+  /** After the Raft liveness probe converged, the run goes on until this is true (the workload fails the run itself past its bound). */
+  settled?(): boolean;
+}
+
+export interface SimHooks {
+  /** Simulated length of the fault phase, ms. */
+  readonly durationMs: number;
+  /** A node's wall clock minus simulated time, ms (entries it appends as leader carry now + this). */
+  clockOffset(node: NodeId): number;
+  /** A partition cuts messages from `from` to `to`. */
+  linkBlocked(from: NodeId, to: NodeId): boolean;
+  /** The node is up and its core believes it leads (what a node's own time keeper asks). */
+  isLeader(node: NodeId): boolean;
+}
+
 export interface SimOptions {
   readonly seed: number;
+  /** Default 'kv'. */
+  readonly workload?: WorkloadName;
+  /** Scheduler workload only: run with a deliberately broken state machine (see scheduler-plants.ts). */
+  readonly plant?: string;
   /** Default 5. */
   readonly nodes?: number;
   /** Simulated length of the safety phase (faults on), ms. */
@@ -55,17 +91,24 @@ const EPOCH = 1_700_000_000_000;
 /** A run that executes this many events is stuck in a loop somewhere. */
 const MAX_EVENTS = 20_000_000;
 
-export function replayCommand(seed: number, nodes: number, durationMs: number): string {
+export function replayCommand(seed: number, nodes: number, durationMs: number, workload: WorkloadName = 'kv', plant?: string): string {
   const d = durationMs === DEFAULT_DURATION_MS ? '' : ` --duration ${durationMs}`;
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${d}`;
+  const w = workload === 'kv' ? '' : ` --workload ${workload}`;
+  const p = plant === undefined ? '' : ` --plant ${plant}`;
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${d}${w}${p}`;
 }
 
-/** One deterministic run of the KV workload: everything follows from `seed`. */
+/** One deterministic run of the chosen workload (default KV): everything follows from `seed`. */
 export function runSimulation(o: SimOptions): SimResult {
-  return runWorkload(o, new KvWorkload());
+  if (o.workload !== 'scheduler') {
+    if (o.plant !== undefined) throw new Error('a planted fault needs the scheduler workload');
+    return runWorkload(o, new KvWorkload());
+  }
+  const scheduler = o.plant === undefined ? undefined : plantedScheduler(o.plant);
+  return runWorkload(o, new SchedulerWorkload(scheduler ? { scheduler } : {}));
 }
 
-export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult {
+export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadExtras): SimResult {
   const nodeCount = o.nodes ?? DEFAULT_NODES;
   const durationMs = o.durationMs ?? DEFAULT_DURATION_MS;
   const root = new SeededRng(o.seed);
@@ -92,6 +135,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   };
   const mix = drawFaultMix(rngs.nemesis, o.faults ?? FAULT_KINDS);
   const skew = mix.kinds.includes('skew');
+  const maxSkew = workload.maxSkewMs ?? 500;
   const timing = new Map<NodeId, NodeTiming>();
   // Mostly the production driver's overlapped write; sometimes the strict order, as a baseline.
   const overlap = c.chance(0.75);
@@ -99,7 +143,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   for (const id of ids) {
     timing.set(id, {
       tickMs: skew ? TICK_MS + c.range(-2, 2) : TICK_MS,
-      clockOffset: EPOCH + (skew ? c.range(-500, 500) : 0),
+      clockOffset: EPOCH + (skew ? c.range(-maxSkew, maxSkew) : 0),
       compactEvery: c.range(30, 150),
       overlap,
       compactOnTick,
@@ -116,7 +160,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   };
   const cluster = new Cluster(setup);
   const admin = new Admin(cluster, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5));
-  const nemesis = new Nemesis(cluster, rngs.nemesis, mix);
+  const nemesis = new Nemesis(pauseHooks(cluster, workload), rngs.nemesis, mix);
   cluster.onSynced = (id, termOrVote) => nemesis.synced(id, termOrVote);
   const summary = [
     `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
@@ -125,6 +169,12 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
   ];
 
   trace.add(0, summary[0] as string);
+  workload.attach?.({
+    durationMs,
+    clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,
+    linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
+    isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+  });
   cluster.startAll();
   workload.start(cluster, rngs.workload);
   admin.start();
@@ -140,7 +190,8 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
 
   let error: Violation | null = null;
   try {
-    while (!cluster.firstViolation() && !liveness.converged && !liveness.failure && cluster.queue.step()) {
+    const done = (): boolean => liveness.converged !== null && (workload.settled?.() ?? true);
+    while (!cluster.firstViolation() && !done() && !liveness.failure && cluster.queue.step()) {
       if (cluster.queue.executed >= MAX_EVENTS) {
         cluster.fail('runaway', `${MAX_EVENTS} events without converging`);
       }
@@ -171,7 +222,33 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R>): SimResult 
     simTimeMs: now,
     recent: trace.recent(),
     traceHash: trace.hash,
-    replay: replayCommand(o.seed, nodeCount, durationMs),
+    replay: replayCommand(o.seed, nodeCount, durationMs, workload.name === 'scheduler' ? 'scheduler' : 'kv', o.plant),
     summary,
+  };
+}
+
+/** The cluster as the nemesis acts on it, telling the workload when it pauses and resumes a node. */
+function pauseHooks<R>(c: Cluster<R>, w: WorkloadExtras): NemesisTarget {
+  if (!w.onPause && !w.onResume) return c;
+  return {
+    nodes: c.nodes,
+    net: c.net,
+    now: () => c.now(),
+    after: (ms, fn) => c.after(ms, fn),
+    isUp: (id) => c.isUp(id),
+    isPaused: (id) => c.isPaused(id),
+    crash: (id) => c.crash(id),
+    restart: (id) => c.restart(id),
+    pause: (id) => {
+      c.pause(id);
+      w.onPause?.(id);
+    },
+    resume: (id) => {
+      const was = c.isPaused(id);
+      c.resume(id);
+      if (was) w.onResume?.(id);
+    },
+    leader: () => c.leader(),
+    trace: (line) => c.trace(line),
   };
 }

@@ -1,12 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CliOptions } from './args.js';
-import { runSimulation, type SimResult } from './run.js';
+import { runSimulation, type SimResult, type WorkloadName } from './run.js';
 
 export interface SweepJob {
   readonly seed: number;
   readonly nodes: number;
   readonly durationMs: number;
+  readonly workload: WorkloadName;
+  readonly plant?: string;
 }
 
 /**
@@ -15,7 +17,9 @@ export interface SweepJob {
  */
 export async function runSweep(o: CliOptions, onResult: (r: SimResult) => void): Promise<void> {
   const jobs: SweepJob[] = [];
-  for (let seed = o.seeds.from; seed <= o.seeds.to; seed++) jobs.push({ seed, nodes: o.nodes, durationMs: o.durationMs });
+  for (let seed = o.seeds.from; seed <= o.seeds.to; seed++) {
+    jobs.push({ seed, nodes: o.nodes, durationMs: o.durationMs, workload: o.workload, ...(o.plant !== undefined ? { plant: o.plant } : {}) });
+  }
   const workers = Math.min(o.jobs, availableParallelism(), jobs.length);
   if (workers <= 1) {
     for (const j of jobs) onResult(runSimulation(j));

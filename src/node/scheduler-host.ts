@@ -5,6 +5,7 @@
 // always reads the current one.
 import type { Entry } from '../raft/types.js';
 import { Scheduler } from '../scheduler/machine.js';
+import { liveView } from '../scheduler/live-view.js';
 import type { Effect, SchedulerView } from '../scheduler/types.js';
 import type { AppMachine } from './cluster-state.js';
 
@@ -16,7 +17,7 @@ export class SchedulerHost implements AppMachine {
   private readonly restoreListeners = new Set<() => void>();
 
   /** A view that follows the machine across restores. */
-  readonly view: SchedulerView = createLiveView(() => this.machine);
+  readonly view: SchedulerView = liveView(() => this.machine);
 
   onEffects(listener: EffectListener): () => void {
     this.listeners.add(listener);
@@ -48,24 +49,4 @@ export class SchedulerHost implements AppMachine {
     this.machine = data.length === 0 ? new Scheduler() : Scheduler.restore(data);
     for (const l of this.restoreListeners) l();
   }
-}
-
-function createLiveView(current: () => Scheduler): SchedulerView {
-  return {
-    get now() {
-      return current().now;
-    },
-    get stats() {
-      return current().stats;
-    },
-    job: (id) => current().job(id),
-    jobs: () => current().jobs(),
-    ready: () => current().ready(),
-    readyCount: () => current().readyCount(),
-    node: (id) => current().node(id),
-    nodes: () => current().nodes(),
-    held: (node) => current().held(node),
-    launch: (ref) => current().launch(ref),
-    nextDeadline: () => current().nextDeadline(),
-  };
 }

@@ -5,6 +5,7 @@
 // nothing here waits on real time.
 import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/raft/types.js';
+import { emptyStats } from '../../src/scheduler/state.js';
 import type {
   Command,
   Effect,
@@ -123,17 +124,7 @@ const key = (ref: TaskRef): string => `${ref.job}/${ref.task}`;
  */
 class FakeView implements SchedulerView {
   now: Ms = 0;
-  readonly stats: SchedulerStats = {
-    applied: 0,
-    undecodable: 0,
-    claimsAccepted: 0,
-    claimsRejected: 0,
-    finishesAccepted: 0,
-    finishesStale: 0,
-    leaseExpiries: 0,
-    retries: 0,
-    jobsRemoved: 0,
-  };
+  readonly stats: SchedulerStats = emptyStats();
   readonly nodeViews = new Map<NodeId, NodeView>();
   readyTasks: ReadyTask[] = [];
   readonly running = new Map<string, Held>();

@@ -1,0 +1,116 @@
+// Deliberately broken schedulers, to show that the checkers catch what they claim to
+// (`npm run sim -- --workload scheduler --plant NAME`, and test/sim-scheduler.test.ts). Each is the
+// real Scheduler with one rule bent, in a subclass, so the real machine is never touched. Most
+// bend a command on its way in (public API only); two replace a private step of the machine, and
+// name the internals they rely on.
+import type { Job } from '../src/scheduler/job.js';
+import { Scheduler } from '../src/scheduler/machine.js';
+import { decodeSnapshot } from '../src/scheduler/snapshot-codec.js';
+import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
+import type { SchedulerFactory } from './scheduler-sm.js';
+
+/** The steps of the machine's Lifecycle (lifecycle.ts) that two plants replace, some of them private. */
+interface Life {
+  startRunning(node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
+  readySpec(job: Job, spec: number): void;
+  skipDependents(job: Job, spec: number, failedName: string): void;
+}
+
+/** Bends each command before the real machine applies it. */
+function bending(bend: (machine: Scheduler, cmd: Command) => Command): typeof Scheduler {
+  return class extends Scheduler {
+    override applyCommand(cmd: Command, index: number, time: Ms): Effect[] {
+      return super.applyCommand(bend(this, cmd), index, time);
+    }
+  };
+}
+
+/**
+ * Replaces steps of the machine's (private) Lifecycle, on each instance. Fails loudly when the
+ * machine no longer has them, rather than running the real machine under a plant's name.
+ */
+function patching(name: string, patch: (life: Life) => void): typeof Scheduler {
+  return class extends Scheduler {
+    constructor(...args: ConstructorParameters<typeof Scheduler>) {
+      super(...args);
+      const life = (this as unknown as { life?: Partial<Life> }).life;
+      for (const step of ['startRunning', 'readySpec', 'skipDependents'] as const) {
+        if (typeof life?.[step] !== 'function') throw new Error(`plant ${name}: the Scheduler has no life.${step} any more (machine.ts changed): update sim/scheduler-plants.ts`);
+      }
+      patch(life as Life);
+    }
+  };
+}
+
+const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: () => typeof Scheduler }>> = {
+  'stale-finish': {
+    what: 'a finish is accepted whatever attempt it names (the attempt half of the fencing is gone; the holder check stays)',
+    make: () =>
+      bending((m, cmd) =>
+        cmd.type !== 'finish'
+          ? cmd
+          : { ...cmd, results: cmd.results.map((r) => ({ ...r, attempt: m.launch(r)?.attempt ?? r.attempt })) },
+      ),
+  },
+  'foreign-finish': {
+    what: 'a finish is accepted from any node, for any attempt (no fencing at all)',
+    make: () =>
+      bending((m, cmd) => {
+        if (cmd.type !== 'finish' || cmd.results.length !== 1) return cmd;
+        const r = cmd.results[0] as (typeof cmd.results)[number];
+        const running = m.launch(r);
+        const holder = running === undefined ? null : (m.job(r.job)?.tasks[running.name]?.node ?? null);
+        const node = holder === null ? undefined : m.node(holder);
+        if (running === undefined || node === undefined) return cmd;
+        return { ...cmd, node: node.id, boot: node.boot, claimNext: false, results: [{ ...r, attempt: running.attempt }] };
+      }),
+  },
+  'short-lease': {
+    what: 'the scheduler keeps a lease for a quarter of the time the node asked for (leases expire while their holders still run)',
+    make: () => bending((_m, cmd) => (cmd.type === 'heartbeat' ? { ...cmd, leaseMs: Math.floor(cmd.leaseMs / 4) } : cmd)),
+  },
+  'no-retries': {
+    what: "a submitted job's tasks lose their retries (the first failure fails the task)",
+    make: () =>
+      bending((_m, cmd) =>
+        cmd.type === 'submit' ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, retries: 0 })) } } : cmd,
+      ),
+  },
+  'ready-early': {
+    what: "a task's dependents become ready as soon as it starts running, when it was the last dependency they waited for",
+    make: () =>
+      patching('ready-early', (life) => {
+        const start = life.startRunning.bind(life);
+        life.startRunning = (node, job, task, spec, ts) => {
+          start(node, job, task, spec, ts);
+          const end = job.dependentOffsets[spec + 1] as number;
+          for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
+            const d = job.dependentTargets[k] as number;
+            if (job.pending[d] !== 1) continue;
+            job.pending[d] = 0;
+            life.readySpec(job, d);
+          }
+        };
+      }),
+  },
+  'no-skip': {
+    what: "a failed task's dependents are never skipped (they wait forever)",
+    make: () =>
+      patching('no-skip', (life) => {
+        life.skipDependents = () => undefined;
+      }),
+  },
+};
+
+export const PLANTS: readonly string[] = Object.keys(PLANTED);
+
+export function describePlant(name: string): string {
+  return PLANTED[name]?.what ?? `unknown plant '${name}'`;
+}
+
+export function plantedScheduler(name: string): SchedulerFactory {
+  const p = PLANTED[name];
+  if (!p) throw new Error(`unknown plant '${name}' (known: ${PLANTS.join(', ')})`);
+  const C = p.make();
+  return { create: () => new C(), restore: (bytes) => new C(decodeSnapshot(bytes)) };
+}

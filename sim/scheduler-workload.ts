@@ -1,0 +1,599 @@
+// The scheduler workload: every simulated node runs, beside its Raft core, a process with the real
+// Worker (claim policy, leases, fenced finishes) on the node's own skewed clock, the simulated
+// executor and the simulated load gossip; the real Scheduler is applied on every node from its
+// committed log (and from snapshots) inside the node's real ClusterState. A client submits a few
+// random DAGs (dag-gen.ts) through random nodes, retrying with the idempotency key. The leader
+// appends `tick` entries when something is due, as the node's TimeKeeper does.
+//
+// Process model: a node's process is created with its state machine (SimNode.start calls
+// createStateMachine on every start and restart) and dies with the node (onCrash): its timers stop
+// (ProcessClock), its executions end at once (the orphan guard), its gossip table is lost. A
+// restart is a new process with a new boot number. A paused node's process is frozen with it: its
+// timers wait and its executions stand still until it resumes.
+//
+// The checkers are in scheduler-checkers.ts; the bound on finishing after the heal (check e) is
+// here: once the faults heal, every job must reach a final state within a bound computed from the
+// DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
+import type { SeededRng } from '../src/raft/rng.js';
+import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
+import type { Command, Effect, JobId } from '../src/scheduler/types.js';
+import type { PeerLoad } from '../src/worker/types.js';
+import { Worker } from '../src/worker/worker.js';
+import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, type PlannedTask } from './dag-gen.js';
+import type { SimHooks, WorkloadExtras } from './run.js';
+import { SchedulerChecker } from './scheduler-checkers.js';
+import { commandEntry, probeEntry, realScheduler, SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from './scheduler-sm.js';
+import { ProcessClock } from './sim-clock.js';
+import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
+import { SimGossip } from './sim-gossip.js';
+import type { ClusterApi, Workload } from './workload.js';
+
+/**
+ * Worker lease. The worker gives up a lease a fifth of it before it runs out by its own clock,
+ * counted from when it proposed the heartbeat; the scheduler expires it by the leaders' clocks,
+ * counted from when the heartbeat was appended. Two clocks apart by up to twice the skew: the
+ * margin must cover that, so the simulated skew stays within leaseMs / 10.
+ */
+export const LEASE_MS = 2500;
+export const MAX_SKEW_MS = LEASE_MS / 10;
+const HEARTBEAT_MS = LEASE_MS / 5;
+const GOSSIP_MS = 300;
+const STEAL_AFTER_MS = 2 * GOSSIP_MS + 100;
+/** How often the leader looks whether a tick is due (the node's TimeKeeper period). */
+const TICK_CHECK_MS = 50;
+/** A submit not answered by the node it went to within this long is sent again. */
+const SUBMIT_TIMEOUT_MS = 1500;
+/** Committed claims and finishes kept for replay. */
+const MAX_REPLAYABLE = 64;
+/** Per attempt, in the bound on finishing: a claim and a finish to commit, and a steal delay. */
+const ATTEMPT_OVERHEAD_MS = STEAL_AFTER_MS + 600;
+
+export interface SchedulerWorkloadOptions {
+  /** Builds each replica's Scheduler (default: the real one); tests plant faults through it. */
+  readonly scheduler?: SchedulerFactory;
+}
+
+interface NodeConfig {
+  readonly slots: number;
+  /** Executor handlers: `noop` plus some of SIM_HANDLERS. */
+  readonly handlers: readonly string[];
+}
+
+/** One incarnation of a node's process. */
+interface Proc {
+  readonly node: NodeId;
+  readonly boot: number;
+  readonly sm: SchedulerStateMachine;
+  readonly clock: ProcessClock;
+  executor: SimExecutor | null;
+  worker: Worker | null;
+  /** Effects applied on this replica, not yet handed to the worker. */
+  pending: Effect[];
+  restored: boolean;
+  flushing: boolean;
+  lastTick: number;
+  lastLoad: string;
+}
+
+interface Submission {
+  readonly plan: PlannedJob;
+  /** The request id of the latest attempt, and the node it went to. */
+  requested: JobId | null;
+  node: NodeId | null;
+  tries: number;
+  acked: { readonly job: JobId; readonly index: number; readonly node: NodeId } | null;
+}
+
+export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadExtras {
+  readonly name = 'scheduler';
+  readonly maxSkewMs = MAX_SKEW_MS;
+  private api!: ClusterApi<SchedulerApplied>;
+  private hooks!: SimHooks;
+  private rngs!: { exec: SeededRng; gossip: SeededRng; boot: SeededRng; client: SeededRng };
+  private gossip!: SimGossip;
+  private checker!: SchedulerChecker;
+  private readonly factory: SchedulerFactory;
+  private readonly config = new Map<NodeId, NodeConfig>();
+  private readonly procs = new Map<NodeId, Proc>();
+  /** State machines created before start (the first boot of every node). */
+  private readonly early = new Map<NodeId, SchedulerStateMachine>();
+  private plans: PlannedJob[] = [];
+  private readonly submissions: Submission[] = [];
+  private readonly byRequest = new Map<JobId, Submission>();
+  /** Committed claims and finishes (their entries' data), the newest last, for the zombie to replay. */
+  private readonly replayable: Uint8Array[] = [];
+  private replaying = false;
+  private execSeq = 0;
+  private healedAt: number | null = null;
+  private boundMs = 0;
+  private settledAt: number | null = null;
+  /** The members when Raft converged after the heal (admin changes stop at the heal). */
+  private members: readonly NodeId[] = [];
+  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, ticks: 0, proposalsRefused: 0, replays: 0 };
+  /** Totals of the workers' counters, over every process that ever ran. */
+  private readonly workerTotals = { claimsProposed: 0, claimsExpired: 0, leaseLosses: 0, tasksStopped: 0, attemptsAbandoned: 0, resultsResent: 0 };
+
+  constructor(opts: SchedulerWorkloadOptions = {}) {
+    this.factory = opts.scheduler ?? realScheduler;
+  }
+
+  attach(hooks: SimHooks): void {
+    this.hooks = hooks;
+  }
+
+  createStateMachine(node: NodeId): SchedulerStateMachine {
+    const sm = new SchedulerStateMachine(this.factory);
+    if (this.checker === undefined) this.early.set(node, sm);
+    else this.spawn(node, sm);
+    return sm;
+  }
+
+  start(api: ClusterApi<SchedulerApplied>, rng: SeededRng): void {
+    this.api = api;
+    const setup = rng.fork('setup');
+    this.rngs = { exec: rng.fork('exec'), gossip: rng.fork('gossip'), boot: rng.fork('boot'), client: rng.fork('client') };
+    this.drawNodes(setup);
+    const handlers = SIM_HANDLERS.filter((h) => [...this.config.values()].some((c) => c.handlers.includes(h)));
+    const count = setup.range(2, 5);
+    for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers));
+    this.checker = new SchedulerChecker(
+      { fail: (i, d) => api.fail(i, d), trace: (l) => api.trace(l) },
+      new Map(this.plans.map((p) => [p.name, p])),
+    );
+    this.gossip = new SimGossip(
+      { now: () => api.now(), after: (ms, fn) => api.after(ms, fn), linkBlocked: (a, b) => this.hooks.linkBlocked(a, b), rng: this.rngs.gossip },
+      { periodMs: GOSSIP_MS, loss: setup.float() * 0.1, delayMean: setup.range(1, 20), expireMs: 3 * GOSSIP_MS + 100 },
+      api.nodes,
+    );
+    for (const [node, c] of this.config) {
+      api.trace(`scheduler: ${node} has ${c.slots} slot(s), handlers ${c.handlers.join(',')}`);
+    }
+    for (const p of this.plans) {
+      api.trace(`scheduler: plan ${p.name}: ${p.tasks.length} tasks, ${p.tasks.map(describeTask).join(' ')}${p.key ? `, key ${p.key}` : ''}`);
+    }
+    for (const [node, sm] of this.early) this.spawn(node, sm);
+    this.early.clear();
+    if (setup.chance(0.6)) {
+      this.replaying = true;
+      const gap = setup.range(100, 800);
+      api.trace(`scheduler: a zombie replays old claims and finishes every ~${gap}ms until the heal`);
+      this.replayLoop(gap);
+    }
+    // Submissions spread over the first part of the fault phase.
+    const window = Math.max(1, Math.floor(this.hooks.durationMs * 0.6));
+    for (const plan of this.plans) {
+      const s: Submission = { plan, requested: null, node: null, tries: 0, acked: null };
+      this.submissions.push(s);
+      api.after(this.rngs.client.int(window), () => this.submit(s));
+    }
+  }
+
+  /**
+   * Slots 1-4 per node and a random subset of the handlers. The operator (admin.ts) may leave up to
+   * nodes - 3 nodes outside the membership for good, so every handler is on enough nodes with two
+   * slots (some tasks take two) that one of them is always a member: otherwise a task could wait
+   * forever for a node that can run it, which is right, but not what the liveness check is about.
+   */
+  private drawNodes(rng: SeededRng): void {
+    const nodes = this.api.nodes;
+    const need = nodes.length > 3 ? nodes.length - 2 : 1;
+    const slots = new Map(nodes.map((n) => [n, rng.range(1, 4)]));
+    const handlers = new Map(nodes.map((n) => [n, new Set(SIM_HANDLERS.filter(() => rng.chance(0.5)))]));
+    const wide = (): NodeId[] => nodes.filter((n) => (slots.get(n) as number) >= 2);
+    for (let narrow = nodes.filter((n) => slots.get(n) === 1); wide().length < need; narrow = narrow.filter((n) => slots.get(n) === 1)) {
+      slots.set(rng.pick(narrow), 2);
+    }
+    for (const h of SIM_HANDLERS) {
+      for (;;) {
+        const without = wide().filter((n) => !handlers.get(n)?.has(h));
+        if (wide().length - without.length >= need) break;
+        handlers.get(rng.pick(without))?.add(h);
+      }
+    }
+    for (const n of nodes) {
+      const hs = handlers.get(n) as Set<string>;
+      this.config.set(n, { slots: slots.get(n) as number, handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
+    }
+  }
+
+  // ----- processes -----------------------------------------------------------------------------
+
+  private spawn(node: NodeId, sm: SchedulerStateMachine): void {
+    const api = this.api;
+    const cfg = this.config.get(node) as NodeConfig;
+    const boot = this.rngs.boot.range(1, 0x7fffffff);
+    const clock = new ProcessClock({ now: () => api.now(), after: (ms, fn) => api.after(ms, fn) }, this.hooks.clockOffset(node));
+    const p: Proc = {
+      node, boot, sm, clock, executor: null, worker: null, pending: [], restored: false, flushing: false, lastTick: -Infinity, lastLoad: '',
+    };
+    this.procs.set(node, p);
+    this.stats.boots++;
+    sm.onRestore = () => {
+      p.restored = true;
+      this.flushSoon(p);
+    };
+    const executor = new SimExecutor(this.execWorld(), node, boot, cfg.handlers, clock);
+    const worker: Worker = new Worker({
+      self: node,
+      boot,
+      slots: cfg.slots,
+      leaseMs: LEASE_MS,
+      heartbeatMs: HEARTBEAT_MS,
+      stealAfterMs: STEAL_AFTER_MS,
+      view: sm.view,
+      executor,
+      clock,
+      propose: (cmd) => this.propose(p, cmd),
+      peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
+    });
+    p.executor = executor;
+    p.worker = worker;
+    api.trace(`scheduler: ${node} process starts, boot ${boot}`);
+    // After the node's start has finished (its Raft core exists).
+    clock.after(0, () => {
+      worker.start();
+      this.gossipLoop(p);
+      this.tickLoop(p);
+    });
+  }
+
+  private propose(p: Proc, cmd: Command): boolean {
+    let data: Uint8Array;
+    try {
+      data = commandEntry(cmd);
+    } catch (err) {
+      this.api.fail('command encoding', `${p.node} could not encode a ${cmd.type}: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+    const r = this.api.propose(p.node, data);
+    if (r?.ok !== true) this.stats.proposalsRefused++;
+    return r?.ok === true;
+  }
+
+  /** Effects reach the worker in its own process, after the Ready cycle that applied them. */
+  private flushSoon(p: Proc): void {
+    if (p.flushing) return;
+    p.flushing = true;
+    p.clock.after(0, () => {
+      p.flushing = false;
+      const w = p.worker;
+      if (!w) return;
+      const effects = p.pending;
+      p.pending = [];
+      if (p.restored) {
+        p.restored = false;
+        w.onEffects([]);
+      }
+      if (effects.length > 0) w.onEffects(effects);
+      this.publishIfChanged(p);
+    });
+  }
+
+  private gossipLoop(p: Proc): void {
+    this.publish(p);
+    p.clock.after(Math.floor(GOSSIP_MS * (0.8 + 0.4 * this.rngs.gossip.float())), () => this.gossipLoop(p));
+  }
+
+  private publishIfChanged(p: Proc): void {
+    const w = p.worker;
+    if (!w) return;
+    const l = w.load();
+    if (`${l.free}/${l.running}` !== p.lastLoad) this.publish(p);
+  }
+
+  private publish(p: Proc): void {
+    const w = p.worker;
+    if (!w) return;
+    const l = w.load();
+    p.lastLoad = `${l.free}/${l.running}`;
+    this.gossip.publish(p.node, { node: p.node, slots: l.slots, free: l.free, handlers: l.handlers });
+  }
+
+  /** The leader's time keeper: a `tick` entry when a lease, backoff, timeout or removal is due. */
+  private tickLoop(p: Proc): void {
+    if (this.hooks.isLeader(p.node)) {
+      const due = p.sm.view.nextDeadline();
+      const t = p.clock.now();
+      if (due !== null && due <= t && t - p.lastTick >= TICK_CHECK_MS && this.propose(p, { type: 'tick' })) {
+        p.lastTick = t;
+        this.stats.ticks++;
+      }
+    }
+    p.clock.after(TICK_CHECK_MS, () => this.tickLoop(p));
+  }
+
+  private execWorld(): ExecWorld {
+    const api = this.api;
+    return {
+      now: () => api.now(),
+      after: (ms, fn) => api.after(ms, fn),
+      rng: this.rngs.exec,
+      nextExecId: () => ++this.execSeq,
+      plan: (jobName, task) => this.planByName(jobName)?.tasks[task],
+      started: (rec) => {
+        api.trace(() => `${rec.node} starts ${rec.job}/${rec.name} attempt ${rec.attempt} (fence ${rec.fence}, planned ${rec.planned})`);
+        this.checker.started(rec);
+      },
+      ended: (rec) => api.trace(() => `${rec.node} ${describeEnd(rec)} ${rec.job}/${rec.name} attempt ${rec.attempt}`),
+      thawed: (rec) => this.checker.thawed(rec),
+      fail: (i, d) => api.fail(i, d),
+    };
+  }
+
+  private planByName(name: string): PlannedJob | undefined {
+    return this.plans.find((p) => p.name === name);
+  }
+
+  onCrash(node: NodeId): void {
+    const p = this.procs.get(node);
+    if (p) {
+      this.procs.delete(node);
+      p.executor?.crash();
+      p.clock.kill();
+      if (p.worker) this.addTotals(p.worker);
+      p.worker = null;
+      p.executor = null;
+      this.gossip.forget(node);
+    }
+    for (const s of this.submissions) {
+      if (s.acked === null && s.node === node) {
+        const requested = s.requested;
+        this.api.after(this.rngs.client.range(5, 100), () => {
+          if (s.acked === null && s.requested === requested) this.resubmit(s);
+        });
+      }
+    }
+  }
+
+  onPause(node: NodeId): void {
+    const p = this.procs.get(node);
+    if (!p) return;
+    p.clock.pause();
+    p.executor?.freeze();
+  }
+
+  onResume(node: NodeId): void {
+    const p = this.procs.get(node);
+    if (!p) return;
+    // Overdue timers first (a lost lease kills what it must), then what is left of the attempts.
+    p.clock.resume();
+    p.executor?.thaw();
+  }
+
+  private addTotals(w: Worker): void {
+    const t = this.workerTotals;
+    t.claimsProposed += w.stats.claimsProposed;
+    t.claimsExpired += w.stats.claimsExpired;
+    t.leaseLosses += w.stats.leaseLosses;
+    t.tasksStopped += w.stats.tasksStopped;
+    t.attemptsAbandoned += w.stats.attemptsAbandoned;
+    t.resultsResent += w.stats.resultsResent;
+  }
+
+  // ----- the zombie ----------------------------------------------------------------------------
+
+  /**
+   * Commands from the past: a proposal delayed in the network for long, or sent again by an
+   * incarnation that is gone. Every one of them is stale by the time it comes back (a committed
+   * finish ended its attempt; a committed claim's task has moved on or its boot is gone, or it is
+   * a fresh valid claim, which the node's worker must then run), so fencing must make them harmless.
+   */
+  private replayLoop(gap: number): void {
+    const rng = this.rngs.client;
+    this.api.after(1 + rng.int(2 * gap), () => {
+      if (!this.replaying) return;
+      if (this.replayable.length > 0) {
+        const data = rng.pick(this.replayable);
+        const node = rng.pick(this.api.nodes);
+        if (this.api.available(node) && this.api.propose(node, data)?.ok === true) this.stats.replays++;
+      }
+      this.replayLoop(gap);
+    });
+  }
+
+  // ----- the client ----------------------------------------------------------------------------
+
+  private submit(s: Submission): void {
+    if (s.acked !== null) return;
+    const api = this.api;
+    const rng = this.rngs.client;
+    const node = rng.pick(api.nodes);
+    const id = newJobId(rng);
+    s.tries++;
+    this.stats.submits++;
+    const r = api.available(node) ? api.propose(node, commandEntry({ type: 'submit', id, key: s.plan.key, spec: s.plan.spec })) : null;
+    if (r?.ok !== true) {
+      s.requested = null;
+      s.node = null;
+      api.after(rng.range(20, 200), () => this.resubmit(s));
+      return;
+    }
+    s.requested = id;
+    s.node = node;
+    this.byRequest.set(id, s);
+    api.trace(`client: submit ${s.plan.name} as ${id} via ${node}${s.tries > 1 ? ` (try ${s.tries})` : ''}`);
+    api.after(SUBMIT_TIMEOUT_MS, () => {
+      if (s.acked === null && s.requested === id) this.resubmit(s);
+    });
+  }
+
+  private resubmit(s: Submission): void {
+    if (s.acked !== null) return;
+    this.stats.submitRetries++;
+    this.submit(s);
+  }
+
+  // ----- applied entries -----------------------------------------------------------------------
+
+  onApplied(node: NodeId, entry: Entry, r: SchedulerApplied): void {
+    const cmd = this.checker.committed(entry, r.effects);
+    if (cmd && (cmd.type === 'finish' || cmd.type === 'claim')) {
+      this.replayable.push(entry.data);
+      if (this.replayable.length > MAX_REPLAYABLE) this.replayable.shift();
+    }
+    if (r.effects.length === 0) return;
+    const p = this.procs.get(node);
+    if (p) {
+      for (const e of r.effects) p.pending.push(e);
+      this.flushSoon(p);
+    }
+    for (const e of r.effects) {
+      if (e.type === 'submit-rejected') {
+        // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
+        // second copy of a submit without a key is refused, the first one created the job.
+        if (!this.checker.jobs.has(e.requested)) {
+          this.api.fail('submit rejected', `${node}: the scheduler refused a valid DAG (request ${e.requested}): ${e.error}`);
+        }
+        continue;
+      }
+      if (e.type !== 'submitted') continue;
+      const s = this.byRequest.get(e.requested);
+      if (!s || s.acked !== null || s.requested !== e.requested || s.node !== node) continue;
+      s.acked = { job: e.job, index: entry.index, node };
+      this.api.trace(`client: ${s.plan.name} acknowledged by ${node}: job ${e.job}${e.existing ? ' (an earlier try had created it)' : ''}`);
+    }
+  }
+
+  onReadState(_node: NodeId, _rs: ReadState): void {}
+
+  onReadFailure(_node: NodeId, _rf: ReadFailure): void {}
+
+  probe(tag: string): Uint8Array {
+    return probeEntry(tag);
+  }
+
+  onHeal(): void {
+    this.replaying = false;
+    this.healedAt = this.api.now();
+    this.boundMs = this.finishBound();
+    this.api.trace(`scheduler: every job must be final within ${this.boundMs}ms of the heal`);
+    this.api.after(this.boundMs, () => {
+      if (this.settledAt !== null) return;
+      const unacked = this.submissions.filter((s) => s.acked === null).map((s) => s.plan.name);
+      this.api.fail(
+        'job liveness (e)',
+        `${this.boundMs}ms after the heal: ${unacked.length > 0 ? `not acknowledged: ${unacked.join(', ')}; ` : ''}` +
+          `${this.checker.open} job(s) not final: ${this.checker.describeOpen()}; ${this.describeNodes()}`,
+      );
+    });
+  }
+
+  /**
+   * Time enough, after the heal, for everything left: dead holders' leases to run out, a submit to
+   * be retried, then Graham's bound for list scheduling, the longest chain of the DAGs at its worst
+   * (every attempt at its longest, every backoff, a steal delay and two commits per attempt) plus
+   * all their work, in slot-ms, over the two slots that can run any task among the members at the
+   * least (see drawNodes).
+   */
+  private finishBound(): number {
+    let longest = 0;
+    let work = 0;
+    for (const p of this.plans) {
+      longest = Math.max(longest, criticalPath(p, ATTEMPT_OVERHEAD_MS));
+      work += worstCaseWork(p, ATTEMPT_OVERHEAD_MS);
+    }
+    return 5000 + 3 * LEASE_MS + SUBMIT_TIMEOUT_MS + longest + Math.ceil(work / 2);
+  }
+
+  /**
+   * After Raft converged: every job acknowledged and final in the log, and every node has applied
+   * that far. Then the end-of-run checks run once.
+   */
+  settled(): boolean {
+    if (this.settledAt !== null) return true;
+    if (this.healedAt === null || this.checker.open > 0) return false;
+    if (this.submissions.some((s) => s.acked === null)) return false;
+    for (const n of this.members) {
+      if (!this.api.available(n) || this.api.appliedIndex(n) < this.checker.lastFinalIndex) return false;
+    }
+    this.settledAt = this.api.now();
+    this.api.trace(`scheduler: every job is final, ${this.settledAt - this.healedAt}ms after the heal (bound ${this.boundMs}ms)`);
+    this.checker.checkOutcomes();
+    const acked = new Map<JobId, string>();
+    for (const s of this.submissions) if (s.acked) acked.set(s.acked.job, s.plan.name);
+    const replicas = new Map<NodeId, SchedulerStateMachine['view']>();
+    for (const n of this.members) {
+      const sm = this.api.stateMachine(n);
+      if (sm instanceof SchedulerStateMachine) replicas.set(n, sm.view);
+    }
+    this.checker.checkReplicas(acked, replicas);
+    this.checkHashes();
+    return true;
+  }
+
+  /** Replicas at the same applied index have the same scheduler state. */
+  private checkHashes(): void {
+    const byIndex = new Map<number, { node: NodeId; hash: string }>();
+    for (const n of this.members) {
+      const sm = this.api.stateMachine(n);
+      if (!(sm instanceof SchedulerStateMachine)) continue;
+      const i = this.api.appliedIndex(n);
+      const h = sm.machine.hash();
+      const other = byIndex.get(i);
+      if (!other) byIndex.set(i, { node: n, hash: h });
+      else if (other.hash !== h) {
+        this.api.fail('replicas agree', `${n} and ${other.node} have both applied ${i} entries, yet their schedulers' hashes differ`);
+        return;
+      }
+    }
+  }
+
+  finish(members: readonly NodeId[], index: number): void {
+    this.members = members;
+    // The probe is applied everywhere: so is every submit acknowledged before it.
+    const replicas = new Map<NodeId, SchedulerStateMachine['view']>();
+    for (const n of members) {
+      const sm = this.api.stateMachine(n);
+      if (sm instanceof SchedulerStateMachine) replicas.set(n, sm.view);
+    }
+    const acked = new Map<JobId, string>();
+    for (const s of this.submissions) if (s.acked && s.acked.index < index) acked.set(s.acked.job, s.plan.name);
+    for (const [id, plan] of acked) {
+      for (const [n, v] of replicas) {
+        if (!v.job(id)) {
+          this.api.fail('acknowledged job lost (d)', `job ${id} (${plan}) was acknowledged before index ${index}, which ${n} has applied, but ${n} does not have it`);
+          return;
+        }
+      }
+    }
+  }
+
+  private describeNodes(): string {
+    return this.api.nodes
+      .map((n) => {
+        const sm = this.api.stateMachine(n);
+        if (!(sm instanceof SchedulerStateMachine)) return `${n} down`;
+        const v = sm.view;
+        return `${n} applied ${this.api.appliedIndex(n)} ready ${v.readyCount()} held ${v.held(n).length} next deadline ${v.nextDeadline() ?? '-'} (now ${v.now})`;
+      })
+      .join('; ');
+  }
+
+  summary(): string {
+    for (const p of this.procs.values()) if (p.worker) this.addTotals(p.worker);
+    const c = this.checker;
+    const states: Record<string, number> = { succeeded: 0, failed: 0, running: 0, cancelled: 0 };
+    for (const j of c.jobs.values()) states[j.state] = (states[j.state] ?? 0) + 1;
+    const t = this.workerTotals;
+    const settle = this.settledAt !== null && this.healedAt !== null ? `${this.settledAt - this.healedAt}ms after the heal (bound ${this.boundMs}ms)` : 'not settled';
+    return (
+      `scheduler: ${this.plans.length} DAGs (${this.plans.reduce((n, p) => n + p.tasks.length, 0)} tasks), ${this.stats.submits} submits ` +
+      `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
+      `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
+      `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${this.stats.ticks} ticks, ${this.stats.replays} replays`
+    );
+  }
+}
+
+function newJobId(rng: SeededRng): JobId {
+  return (rng.u32().toString(16).padStart(8, '0') + rng.u32().toString(16).padStart(8, '0')).slice(0, 12);
+}
+
+function describeTask(t: PlannedTask): string {
+  const fate = t.fate.kind === 'succeed' ? (t.fate.failFirst > 0 ? `fails ${t.fate.failFirst}x` : 'ok') : t.fate.kind;
+  return `${t.name}${t.deps.length > 0 ? `<-[${t.deps.join(',')}]` : ''}(${fate}${t.handler ? `,${t.handler}` : ''})`;
+}
+
+function describeEnd(rec: ExecRecord): string {
+  return rec.end === 'completed' ? `finishes (${rec.outcome})` : rec.end === 'timeout' ? 'times out' : rec.end === 'stopped' ? 'stops' : 'loses (crash)';
+}

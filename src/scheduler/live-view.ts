@@ -1,0 +1,24 @@
+// A SchedulerView that always reads the current machine: a snapshot from the leader replaces the
+// whole Scheduler, and readers (the worker, the API) must not hold on to the old one.
+import type { Scheduler } from './machine.js';
+import type { SchedulerView } from './types.js';
+
+export function liveView(current: () => Scheduler): SchedulerView {
+  return {
+    get now() {
+      return current().now;
+    },
+    get stats() {
+      return current().stats;
+    },
+    job: (id) => current().job(id),
+    jobs: () => current().jobs(),
+    ready: () => current().ready(),
+    readyCount: () => current().readyCount(),
+    node: (id) => current().node(id),
+    nodes: () => current().nodes(),
+    held: (node) => current().held(node),
+    launch: (ref) => current().launch(ref),
+    nextDeadline: () => current().nextDeadline(),
+  };
+}
