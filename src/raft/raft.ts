@@ -75,7 +75,10 @@ export class RaftNode {
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
-  /** Driver's wall clock (ms), monotonic; stamps the entries this node appends as leader. */
+  /**
+   * Driver's wall clock (ms), monotonic: the largest time handed in by tick(now) or observeTime(now).
+   * Stamps the entries this node appends as leader.
+   */
   private now = 0;
 
   // Leader state.
@@ -145,9 +148,20 @@ export class RaftNode {
 
   /** One logical tick. `now` is the driver's wall clock in ms, used only to stamp entries this node appends as leader. */
   tick(now?: number): void {
-    if (now !== undefined && now > this.now) this.now = now;
+    if (now !== undefined) this.observeTime(now);
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
+  }
+
+  /**
+   * The driver's wall clock in ms, without a logical tick: entries appended from now on are stamped
+   * with at least `now`. Time never goes back (a smaller value is ignored). Ticks alone would stamp
+   * entries with the time of the last tick, quantizing the scheduler's clock to the tick period; a
+   * driver that calls this before it feeds a message or a proposal in gets entries stamped to the
+   * millisecond. Optional: a driver that only ticks (the simulator) behaves exactly as before.
+   */
+  observeTime(now: number): void {
+    if (now > this.now) this.now = now;
   }
 
   /** Feed one message from the network. Invalid, stale or foreign messages are dropped and counted. */

@@ -16,6 +16,8 @@ import { readJobSpec, text, unzigzag, writeJobSpec, zigzag } from './job-spec-co
 import { TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
 
 const KIND = { submit: 1, claim: 2, heartbeat: 3, finish: 4, cancel: 5, tick: 6 } as const satisfies Record<Command['type'], number>;
+/** A finish that also claims tasks: the finish layout, then the claims as a claim command lists them. */
+const KIND_FINISH_CLAIM = 7;
 
 /**
  * Largest encoded command: Raft's largest proposal (1 MiB) less room for the node envelope and
@@ -77,13 +79,16 @@ export function encodeCommand(cmd: Command): Uint8Array {
       w.varint(cmd.leaseMs, 'leaseMs');
       w.varint(cmd.seq, 'seq');
       break;
-    case 'finish':
-      w = new Writer(24 + cmd.node.length + cmd.results.reduce((n, f) => n + 12 + f.stdout.length + f.stderr.length, 0));
-      w.u8(KIND.finish);
+    case 'finish': {
+      const claims = cmd.claims ?? [];
+      w = new Writer(32 + cmd.node.length + cmd.results.reduce((n, f) => n + 12 + f.stdout.length + f.stderr.length, 0) + claims.length * 4);
+      w.u8(claims.length > 0 ? KIND_FINISH_CLAIM : KIND.finish);
       nodeAndBoot(w, cmd.node, cmd.boot);
       w.bool(cmd.claimNext);
       refs(w, cmd.results, (f) => writeResult(w, f));
+      if (claims.length > 0) refs(w, claims, () => undefined);
       break;
+    }
     case 'cancel':
       w = new Writer(8 + cmd.job.length * 3);
       w.u8(KIND.cancel);
@@ -212,6 +217,15 @@ function readCommand(r: Reader): Command {
       const claimNext = r.bool('claimNext');
       const results = readRefs(r, 4, (job, task) => readResult(r, job, task));
       return { type: 'finish', node, boot, results, claimNext };
+    }
+    case KIND_FINISH_CLAIM: {
+      const node = r.id('node id');
+      const boot = r.varint('boot');
+      const claimNext = r.bool('claimNext');
+      const results = readRefs(r, 4, (job, task) => readResult(r, job, task));
+      const claims = readRefs(r, 1, (job, task) => ({ job, task }));
+      if (claims.length === 0) r.fail('a finish-and-claim command with no claims');
+      return { type: 'finish', node, boot, results, claimNext, claims };
     }
     case KIND.cancel:
       return { type: 'cancel', job: nonEmptyString(r, 'job id', MAX_JOB_ID_BYTES) };

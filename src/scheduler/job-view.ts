@@ -65,7 +65,7 @@ export function buildJobView(job: Job): JobView {
     for (let t = start; t < end; t++) entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t)];
   }
   // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
-  return { ...jobSummary(job), tasks: Object.fromEntries(entries) };
+  return { ...jobSummary(job), specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })), tasks: Object.fromEntries(entries) };
 }
 
 /** What a worker needs to run `task` (which is running). */
@@ -87,6 +87,7 @@ export function launchOf(job: Job, task: number): TaskLaunch {
     shard,
     shards: ts.shards,
     slots: ts.slots,
+    hasDependents: (job.dependentOffsets[spec + 1] as number) > (job.dependentOffsets[spec] as number),
   };
 }
 

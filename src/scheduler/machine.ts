@@ -222,9 +222,15 @@ export class Scheduler implements SchedulerView {
     }
     const readied = life.readied;
     life.readied = null;
-    if (typeof node === 'string') return;
-    if (readied !== null) this.claimReadied(node, readied);
-    life.syncLease(node);
+    if (typeof node !== 'string' && readied !== null) this.claimReadied(node, readied);
+    // Claims ride after the results: the slots those freed (and claimNext left) are theirs.
+    for (const ref of cmd.claims ?? []) {
+      const why = typeof node === 'string' ? node : this.tryClaim(node, ref);
+      if (why === null) continue;
+      this.s.stats.claimsRejected++;
+      this.ignore('claim', `${ref.job}/${ref.task}: ${why}`);
+    }
+    if (typeof node !== 'string') life.syncLease(node);
   }
 
   /** Applies one result if it is the current attempt of a task `node` holds (fencing); null when accepted, else why not. */

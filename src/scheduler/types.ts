@@ -116,6 +116,12 @@ export type Command =
       readonly results: readonly FinishItem[];
       /** Also claim for this node, in the same entry, the dependents these results make ready (up to its free slots). */
       readonly claimNext: boolean;
+      /**
+       * Then claim these ready tasks for this node, as a `claim` command would, with the slots the
+       * results (and claimNext) left: one commit per task instead of two on a busy node, since the
+       * slots a result frees are taken again by the same entry. Absent or empty: no claims.
+       */
+      readonly claims?: readonly TaskRef[];
     }
   | { readonly type: 'cancel'; readonly job: JobId }
   /** Carries nothing: its entry's timestamp advances the scheduler's clock (leases, backoffs, retention). */
@@ -188,6 +194,12 @@ export interface TaskLaunch extends TaskRef {
   readonly shard: number | null;
   readonly shards: number | null;
   readonly slots: number;
+  /**
+   * Whether other tasks depend on this one, so that its success may ready dependents for a
+   * finish's claimNext to take (the worker then leaves its slots to claimNext instead of handing
+   * them to claims in the same finish). Absent: unknown, taken as true.
+   */
+  readonly hasDependents?: boolean;
 }
 
 /** A ready task as the claim policy sees it, in the order the ready queue hands them out. */
@@ -240,10 +252,18 @@ export interface JobView {
   readonly submittedAt: Ms;
   readonly finishedAt: Ms | null;
   readonly counts: Readonly<Record<TaskState, number>>;
+  /** The DAG's shape, spec by spec (a sharded spec's tasks are `name[0]`..): what a graph draws. */
+  readonly specs: readonly SpecView[];
   readonly tasks: Readonly<Record<string, TaskView>>;
 }
 
-export type JobSummary = Omit<JobView, 'tasks'>;
+export interface SpecView {
+  readonly name: string;
+  readonly deps: readonly string[];
+  readonly shards: number | null;
+}
+
+export type JobSummary = Omit<JobView, 'tasks' | 'specs'>;
 
 export interface SchedulerStats {
   applied: number;

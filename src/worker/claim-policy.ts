@@ -1,8 +1,31 @@
 // Which ready tasks this node claims now (design section 5). Pure and deterministic: the same
-// input gives the same answer on every node, which is what keeps claims from colliding. A task's
-// preferred owner is chosen by weighted rendezvous hashing over the live nodes that could run it,
-// weight = free slots; a node claims its own preferred tasks at once and, once a task has waited
-// stealAfterMs, anything it can run (work stealing, for owners that are gone or whose gossip lies).
+// input gives the same answer on every node, which is what keeps claims from colliding.
+//
+// A task's preferred owner is chosen by weighted rendezvous hashing over the live nodes (gossip)
+// that could run it. For nodes to partition the ready set, every node must compute the SAME owner,
+// so the ring may only use what every node sees alike. The weight is therefore a node's capacity
+// (its advertised slots), not its free slots of the moment: free slots change with every claim
+// and finish (hundreds of times a second with short tasks), so each node saw its own exact count
+// but only a sample of its peers' counts up to a gossip period old, often 0 (a peer caught
+// between a finish and its next claim, and then left out of the ring altogether). Nodes then
+// disagreed on owners and all claimed the head of the ready queue: half of all claims were
+// rejected. Capacity is the long-run share of the ready work each node can take; who has a slot
+// free right now only decides WHEN a node claims its share, which it does at once.
+//
+// Work stealing: a node whose slots are not filled by its own preferred tasks takes others' tasks
+// that have waited stealAfterMs (an owner that is gone, stuck, or behind). Age alone is not enough:
+// every task of a big backlog is older than stealAfterMs after two seconds, and stealing by age
+// alone had every node claim the queue's head again. So a node steals only with the slots its own
+// tasks leave, and it leaves alone the head of the share of each owner that is about to claim it
+// (its first 2 x `slots` tasks in claim order: the claims that owner may have in flight, and its
+// next batch), while the owner is alive (the replicated state shows it running tasks) and the task
+// has waited less than 3 x stealAfterMs: an owner that runs nothing, or that has left its share
+// waiting that long (all its slots held by long tasks), gets nothing protected. A busy node's slots
+// look full in the replicated state most of the time (its finishes claim again in the same entry),
+// so fullness alone cannot tell a stuck owner from a fast one; time can. Thieves split the stealable tasks among themselves the
+// same way: a task goes to its preferred owner among the live nodes other than its owner that have
+// room to steal it (free slots by the replicated state; this node, stealing with slots left,
+// always), so a task is never left to a thief that is full.
 import type { NodeId } from '../raft/types.js';
 import type { Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
 import { Rendezvous } from './rendezvous.js';
@@ -12,6 +35,11 @@ export interface ClaimInput {
   readonly self: NodeId;
   /** This node's free slots now (local knowledge, fresher than gossip). */
   readonly free: number;
+  /**
+   * This node's capacity (its slots), its weight in the ring. Default: its own entry in `peers`,
+   * else `free`.
+   */
+  readonly slots?: number;
   readonly handlers: ReadonlySet<string>;
   /** Local clock (scheduler time and wall clock agree closely). */
   readonly now: Ms;
@@ -25,69 +53,132 @@ export interface ClaimInput {
   readonly stealAfterMs: Ms;
   /** Bound on ready tasks examined per run. */
   readonly maxScan: number;
+  /** Whether `node` is alive and at work: the replicated state shows it running tasks. Default: every peer is. */
+  readonly claimsSoon?: (node: NodeId) => boolean;
+  /** Whether `node` (not self) has room to steal: free slots by the replicated state. Default: every peer has. */
+  readonly canSteal?: (node: NodeId) => boolean;
 }
 
 interface Runner {
-  readonly free: number;
+  readonly slots: number;
   readonly handlers: ReadonlySet<string>;
 }
 
-/** `run` tasks run anywhere; a handler task only where the handler is registered. */
-function canRun(runner: Runner, task: ReadyTask): boolean {
-  return runner.free >= task.slots && (task.handler === null || runner.handlers.has(task.handler));
+/** Whether `runner` could ever run `task`: `run` tasks run anywhere, a handler task only where the handler is registered. */
+function canHost(runner: Runner, task: ReadyTask): boolean {
+  return runner.slots >= task.slots && (task.handler === null || runner.handlers.has(task.handler));
 }
 
-/** The live nodes with free slots, self described by local knowledge; first entry per id wins. */
+/** The live nodes with capacity, self described by local knowledge; first entry per id wins. */
 function runners(input: ClaimInput): Map<NodeId, Runner> {
   const out = new Map<NodeId, Runner>();
-  if (input.free > 0) out.set(input.self, { free: input.free, handlers: input.handlers });
+  let selfSlots = input.slots;
+  if (selfSlots === undefined) {
+    for (const p of input.peers) if (p.node === input.self) selfSlots ??= p.slots;
+  }
+  selfSlots ??= input.free;
+  if (selfSlots > 0) out.set(input.self, { slots: selfSlots, handlers: input.handlers });
   for (const p of input.peers) {
-    if (p.free <= 0 || out.has(p.node) || p.node === input.self) continue;
-    out.set(p.node, { free: p.free, handlers: new Set(p.handlers) });
+    if (p.slots <= 0 || out.has(p.node) || p.node === input.self) continue;
+    out.set(p.node, { slots: p.slots, handlers: new Set(p.handlers) });
   }
   return out;
 }
 
 /**
  * The preferred owner of `task` among `peers` (self included as one of them): the same answer on
- * every node that sees the same peers. Null when no live node with free slots can run it.
+ * every node that sees the same peers. Null when no live node can run it.
  */
 export function preferredOwner(task: ReadyTask, peers: Iterable<PeerLoad>): NodeId | null {
   const byId = new Map<NodeId, Runner>();
-  for (const p of peers) if (p.free > 0 && !byId.has(p.node)) byId.set(p.node, { free: p.free, handlers: new Set(p.handlers) });
+  for (const p of peers) if (p.slots > 0 && !byId.has(p.node)) byId.set(p.node, { slots: p.slots, handlers: new Set(p.handlers) });
   return ownerAmong(byId, task);
 }
 
 function ownerAmong(live: ReadonlyMap<NodeId, Runner>, task: ReadyTask, ring = ringOf(live)): NodeId | null {
   return ring.owner(task, (node) => {
     const r = live.get(node);
-    return r !== undefined && canRun(r, task);
+    return r !== undefined && canHost(r, task);
   });
 }
 
 function ringOf(live: ReadonlyMap<NodeId, Runner>): Rendezvous {
-  return new Rendezvous([...live].map(([node, r]) => ({ node, weight: r.free })));
+  return new Rendezvous([...live].map(([node, r]) => ({ node, weight: r.slots })));
 }
 
-/** The tasks to claim in one proposal, in ready-queue order, taking at most `free` slots in all. */
+/**
+ * The tasks to claim in one proposal, taking at most `free` slots in all: first this node's own
+ * preferred tasks, in ready-queue order; then, with slots left, stealable tasks (see the top of
+ * this file), in ready-queue order.
+ */
 export function chooseClaims(input: ClaimInput): ReadyTask[] {
-  const chosen: ReadyTask[] = [];
   let left = input.free;
-  if (left <= 0 || input.maxScan <= 0) return chosen;
+  if (left <= 0 || input.maxScan <= 0) return [];
   const live = runners(input);
   const ring = ringOf(live);
-  const self: Runner = { free: input.free, handlers: input.handlers };
-  const isMine = (task: ReadyTask): boolean =>
-    input.now - task.readyAt >= input.stealAfterMs || ownerAmong(live, task, ring) === input.self;
+  const selfCaps: Runner = { slots: input.free, handlers: input.handlers };
+  const claimsSoon = input.claimsSoon ?? (() => true);
+  const own: ReadyTask[] = [];
+  /** Stealable tasks met by the scan, with their positions, while they might still be wanted. */
+  const stealable: { task: ReadyTask; at: number }[] = [];
+  const ownAt: number[] = [];
+  /** Per other owner: how many of its tasks the scan has passed, to leave the head of its share alone. */
+  const passed = new Map<NodeId, number>();
+  /** Per owner: the ring without it, where a stolen task's thief is chosen (built on first use). */
+  const thiefRings = new Map<NodeId, { live: Map<NodeId, Runner>; ring: Rendezvous }>();
+  const thiefOf = (owner: NodeId, task: ReadyTask): NodeId | null => {
+    let t = thiefRings.get(owner);
+    if (t === undefined) {
+      const canSteal = input.canSteal ?? (() => true);
+      const rest = new Map<NodeId, Runner>();
+      for (const [node, r] of live) if (node !== owner && (node === input.self || canSteal(node))) rest.set(node, r);
+      t = { live: rest, ring: ringOf(rest) };
+      thiefRings.set(owner, t);
+    }
+    return ownerAmong(t.live, task, t.ring);
+  };
+  let stealSlots = 0;
   let scanned = 0;
+  /** A claim of ours still in flight in the window: this node is at work on its share, not out of work. */
+  let inFlight = false;
   for (const task of input.ready) {
+    const skipped = input.skip(task);
+    if (skipped) inFlight = true;
     // A task too big for what is left is passed over, so smaller ones behind it still fill slots.
-    if (task.slots <= left && canRun(self, task) && !input.skip(task) && isMine(task)) {
-      chosen.push(task);
-      left -= task.slots;
+    if (task.slots <= left && canHost(selfCaps, task) && !skipped) {
+      const owner = ownerAmong(live, task, ring);
+      const aged = input.now - task.readyAt >= input.stealAfterMs;
+      if (owner === input.self || (owner === null && aged)) {
+        own.push(task);
+        ownAt.push(scanned);
+        left -= task.slots;
+      } else if (owner !== null && aged) {
+        const seen = (passed.get(owner) ?? 0) + 1;
+        passed.set(owner, seen);
+        const unprotected =
+          !claimsSoon(owner) || seen > 2 * (live.get(owner) as Runner).slots || input.now - task.readyAt >= 3 * input.stealAfterMs;
+        if (unprotected && stealSlots < left && thiefOf(owner, task) === input.self) {
+          stealable.push({ task, at: scanned });
+          stealSlots += task.slots;
+        }
+      }
     }
     // Checked after the task, so the iterator is never asked for one more than is examined.
     if (left <= 0 || ++scanned >= input.maxScan) break;
   }
-  return chosen;
+  // Slots left only because its own tasks are claimed already (the window holds claims in flight):
+  // those claims settle first, and this node claims its next own tasks then.
+  if (left <= 0 || stealable.length === 0 || inFlight) return own;
+  // Slots left after this node's own tasks: the stealable ones, merged back into queue order.
+  const out: ReadyTask[] = [];
+  let i = 0;
+  for (const s of stealable) {
+    if (s.task.slots > left) continue;
+    while (i < own.length && (ownAt[i] as number) < s.at) out.push(own[i++] as ReadyTask);
+    out.push(s.task);
+    left -= s.task.slots;
+    if (left <= 0) break;
+  }
+  while (i < own.length) out.push(own[i++] as ReadyTask);
+  return out;
 }

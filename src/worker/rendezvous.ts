@@ -30,9 +30,17 @@ export function hashString(s: string, seed: number = FNV_OFFSET): number {
   return fmix32(h ^ s.length);
 }
 
+/** The last job id hashed: a claim policy run ranks many tasks of the same job in a row. */
+let lastJob = '';
+let lastJobHash = hashString('');
+
 /** A task's half of the key, computed once per task and combined with each candidate node's hash. */
 export function taskHash(ref: TaskRef): number {
-  return fmix32(hashString(ref.job) ^ Math.imul(ref.task + 1, GOLDEN));
+  if (ref.job !== lastJob) {
+    lastJob = ref.job;
+    lastJobHash = hashString(ref.job);
+  }
+  return fmix32(lastJobHash ^ Math.imul(ref.task + 1, GOLDEN));
 }
 
 /**

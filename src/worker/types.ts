@@ -12,6 +12,13 @@ export interface Timer {
 export interface Clock {
   now(): Ms;
   after(ms: Ms, fn: () => void): Timer;
+  /**
+   * Runs `fn` as soon as the code running now (and what it has already queued to run right after
+   * it) is done, before any I/O or timer: a microtask in a real process. The worker's turn uses it
+   * so a finished task's result is proposed in the same turn of the event loop that finished it.
+   * Optional: a clock without it (the simulator's) gets after(0, fn).
+   */
+  soon?(fn: () => void): Timer;
 }
 
 /** How one attempt ended, as the executor saw it. Tails are the last TAIL_BYTES of each stream. */

@@ -10,7 +10,7 @@
 //   later), and kills every execution a margin before that lease would run out, so it never runs
 //   a task the scheduler may already have handed to another node.
 import type { NodeId } from '../raft/types.js';
-import type { Effect, FinishItem, Ms, SchedulerView, TaskEvent, TaskLaunch, TaskRangeEvent, TaskRef } from '../scheduler/types.js';
+import type { Effect, FinishItem, Ms, ReadyTask, SchedulerView, TaskEvent, TaskLaunch, TaskRangeEvent, TaskRef } from '../scheduler/types.js';
 import { chooseClaims } from './claim-policy.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
 
@@ -36,7 +36,7 @@ export interface WorkerOptions {
 
 export interface WorkerStats {
   heartbeatsProposed: number;
-  /** Claim commands proposed. */
+  /** Claim batches proposed, alone (a claim command) or riding in a finish. */
   claimCommands: number;
   /** Tasks in those commands (the denominator of the conflict rate). */
   claimsProposed: number;
@@ -80,6 +80,10 @@ interface Attempt {
   result: FinishItem | null;
   /** Local time of the latest proposal carrying `result`; null while not yet sent. */
   sentAt: Ms | null;
+  /** The claim batch that rode in the same finish as `result` (0: none): settled when the result is. */
+  carried: number;
+  /** Its success may ready dependents that the finish's claimNext takes (see TaskLaunch.hasDependents). */
+  readonly hasDependents: boolean;
 }
 
 interface ClaimInFlight {
@@ -328,7 +332,12 @@ export class Worker {
     if (e.to === 'running') this.maybeStart(e, e.attempt);
     else {
       const a = this.attempts.get(attemptKey(e, e.attempt));
-      if (a !== undefined) this.settle(a);
+      if (a === undefined) return;
+      // The entry that settled this attempt decided the claims that rode with its result too (those
+      // accepted start with their own events, which follow in the same entry's effects).
+      if (a.carried !== 0) this.dropBatch(a.carried);
+      a.carried = 0;
+      this.settle(a);
     }
   }
 
@@ -353,7 +362,11 @@ export class Worker {
     this.claims.delete(taskKey(e));
     if (e.to !== 'running' || e.node !== this.self || e.fence === null) return;
     // This entry decided the whole claim command: the rest of its tasks were rejected.
-    for (const [k, c] of this.claims) if (c.batch === claim.batch) this.claims.delete(k);
+    this.dropBatch(claim.batch);
+  }
+
+  private dropBatch(batch: number): void {
+    for (const [k, c] of this.claims) if (c.batch === batch) this.claims.delete(k);
   }
 
   /** Starts (ref, attempt) only if this replica's state says this boot holds it right now. */
@@ -377,6 +390,8 @@ export class Worker {
       silenced: false,
       result: null,
       sentAt: null,
+      carried: 0,
+      hasDependents: launch.hasDependents ?? true,
     };
     this.attempts.set(key, a);
     this.stats.tasksStarted++;
@@ -473,39 +488,56 @@ export class Worker {
   // --- one turn: finishes, then claims ---------------------------------------------------------
 
   /**
-   * Everything decided during one turn of the event loop goes out together: all finished results
-   * in one finish, then one claim. The finish goes first so that, in log order, the slots it frees
-   * and the dependents its claimNext takes are settled before the claim is checked.
+   * Everything decided during one turn of the event loop goes out together, in ONE command: all
+   * finished results, with claimNext, then the new claims. In that entry the results free their
+   * slots first, claimNext takes the dependents they readied, and the claims take what is left; so
+   * the claims may count the results' slots as free, and a busy node pays one commit per task (the
+   * finish that also claims its successor), not two. Without results, the claims go alone.
    */
   private scheduleTurn(): void {
     if (this.turnTimer !== null || this.stopped || !this.running) return;
-    this.turnTimer = this.clock.after(0, () => {
+    const run = (): void => {
       this.turnTimer = null;
-      this.flushFinishes();
-      if (this.claimWanted) {
-        this.claimWanted = false;
-        this.runClaims();
-      }
-    });
+      this.turn();
+    };
+    // Results of tasks that finished together (handlers settle in the same microtask wave) are all
+    // in before a microtask queued by the first of them runs: batching is kept, a loop turn saved.
+    this.turnTimer = this.clock.soon ? this.clock.soon(run) : this.clock.after(0, run);
   }
 
-  private flushFinishes(): void {
-    // Held back while the lease is lost; re-sent (they are fenced) once it is back, if still wanted.
-    if (!this.leaseHeld()) return;
+  private turn(): void {
+    // Results are held back while the lease is lost; re-sent (they are fenced) once it is back, if still wanted.
     const due: Attempt[] = [];
-    for (const a of this.attempts.values()) if (a.result !== null && a.sentAt === null) due.push(a);
-    if (due.length === 0) return;
+    if (this.leaseHeld()) for (const a of this.attempts.values()) if (a.result !== null && a.sentAt === null) due.push(a);
+    let chosen: ReadyTask[] = [];
+    if (this.claimWanted || due.length > 0) {
+      this.claimWanted = false;
+      // The slots of results that may ready dependents are left to claimNext: claims competing for
+      // them in the same entry would be refused (and the chain would lose its one-commit hop).
+      let freed = 0;
+      for (const a of due) if (!a.hasDependents) freed += a.slots;
+      chosen = this.chooseClaims(freed);
+    }
+    if (due.length === 0) {
+      if (chosen.length > 0) this.proposeClaims(chosen);
+      return;
+    }
     const results = due.map((a) => a.result as FinishItem);
-    const ok = this.propose({ type: 'finish', node: this.self, boot: this.boot, results, claimNext: true });
+    const tasks = chosen.map((t) => ({ job: t.job, task: t.task }));
+    const ok = this.propose({ type: 'finish', node: this.self, boot: this.boot, results, claimNext: true, ...(tasks.length > 0 ? { claims: tasks } : {}) });
     if (ok) {
       this.stats.finishesProposed++;
       this.stats.resultsProposed += results.length;
     } else {
       this.stats.proposalsRefused++;
     }
+    const batch = ok && chosen.length > 0 ? this.recordClaims(chosen) : 0;
     // A refused proposal is retried like a lost one.
     const now = this.clock.now();
-    for (const a of due) a.sentAt = now;
+    for (const a of due) {
+      a.sentAt = now;
+      a.carried = batch;
+    }
     this.armRetry();
   }
 
@@ -521,35 +553,52 @@ export class Worker {
     return Math.max(0, this.slots - used);
   }
 
-  private runClaims(): void {
-    if (!this.leaseHeld()) return;
-    const free = this.freeSlots();
-    if (free <= 0) return;
+  /** What to claim now, with `freed` more slots than freeSlots() counts (results about to be proposed). */
+  private chooseClaims(freed: number): ReadyTask[] {
+    if (!this.leaseHeld()) return [];
+    const free = this.freeSlots() + freed;
+    if (free <= 0) return [];
     const peers = [...this.peers()];
-    const chosen = chooseClaims({
+    return chooseClaims({
       self: this.self,
       free,
+      slots: this.slots,
       handlers: this.handlers,
       now: this.clock.now(),
       ready: this.view.ready(),
       peers,
       skip: (ref) => this.claims.has(taskKey(ref)),
       stealAfterMs: this.stealAfterMs,
+      // Alive and at work (it holds running tasks): it claims its own tasks as its slots free.
+      claimsSoon: (node) => (this.view.node(node)?.running ?? 0) > 0,
+      canSteal: (node) => {
+        const n = this.view.node(node);
+        return n !== undefined && n.used < n.slots;
+      },
       // Enough to find this node's share (about 1 / nodes) of the tasks that fit its free slots.
-      maxScan: Math.min(MAX_SCAN_LIMIT, 64 + 4 * free * (peers.length + 1)),
+      // Past its own claims in flight too, which are still ready in the view until applied.
+      maxScan: Math.min(MAX_SCAN_LIMIT, 64 + 4 * (free + this.claims.size) * (peers.length + 1)),
     });
-    if (chosen.length === 0) return;
+  }
+
+  private proposeClaims(chosen: readonly ReadyTask[]): void {
     const tasks = chosen.map((t) => ({ job: t.job, task: t.task }));
     if (!this.propose({ type: 'claim', node: this.self, boot: this.boot, tasks })) {
       this.stats.proposalsRefused++;
       return;
     }
+    this.recordClaims(chosen);
+  }
+
+  /** Claims just proposed (alone or with a finish): in flight until decided or RETRY_MS. Returns their batch. */
+  private recordClaims(chosen: readonly ReadyTask[]): number {
     this.stats.claimCommands++;
-    this.stats.claimsProposed += tasks.length;
+    this.stats.claimsProposed += chosen.length;
     const batch = ++this.batchSeq;
     const at = this.clock.now();
     for (const t of chosen) this.claims.set(taskKey(t), { batch, slots: t.slots, at });
     this.armRetry();
+    return batch;
   }
 
   // --- lost proposals ----------------------------------------------------------------------------

@@ -88,6 +88,38 @@ describe('commit', () => {
     const e = net.entryAt('b', 2);
     expect(e?.time).toBe(now);
   });
+
+  it('observeTime stamps entries to the millisecond between ticks, and time never goes back', () => {
+    const net = cluster(3);
+    net.elect('a');
+    net.tickAll(5);
+    const tickedAt = net.now;
+    // No tick since: only the observed clock can move the stamp.
+    net.node('a').observeTime(tickedAt + 7);
+    net.propose('a', 'x');
+    net.node('a').observeTime(tickedAt + 3); // older: ignored
+    net.propose('a', 'y');
+    net.stabilize();
+    expect(net.entryAt('b', 2)?.time).toBe(tickedAt + 7);
+    expect(net.entryAt('b', 3)?.time).toBe(tickedAt + 7);
+    // A tick with an older clock does not take it back either.
+    net.node('a').tick(tickedAt + 1);
+    net.node('a').observeTime(tickedAt + 12);
+    net.propose('a', 'z');
+    net.stabilize();
+    expect(net.entryAt('c', 4)?.time).toBe(tickedAt + 12);
+  });
+
+  it('a forwarded proposal is stamped with the clock the leader observed when it arrived', () => {
+    const net = cluster(3);
+    net.elect('a');
+    net.tickAll(5);
+    const tickedAt = net.now;
+    net.node('a').observeTime(tickedAt + 9);
+    net.propose('b', 'from-b');
+    net.stabilize();
+    expect(net.entryAt('c', 2)?.time).toBe(tickedAt + 9);
+  });
 });
 
 describe('proposals', () => {

@@ -147,6 +147,22 @@ describe('round trips', () => {
     );
   });
 
+  it('a finish that also claims tasks round-trips under its own kind byte; no claims is the plain finish', () => {
+    const r: FinishItem = { job: 'j1', task: 3, attempt: 2, outcome: 'succeeded', exitCode: null, durationMs: 0, stdout: '', stderr: '' };
+    const withClaims: Command = { type: 'finish', node: 'n1', boot: 7, results: [r], claimNext: true, claims: [{ job: 'j1', task: 9 }, { job: 'j2', task: 0 }] };
+    const bytes = encodeCommand(withClaims);
+    expect(decodeCommand(bytes)).toEqual({ ok: true, value: withClaims });
+    expect(bytes[0]).toBe(7);
+    const plain = encodeCommand({ type: 'finish', node: 'n1', boot: 7, results: [r], claimNext: true });
+    expect(encodeCommand({ type: 'finish', node: 'n1', boot: 7, results: [r], claimNext: true, claims: [] })).toEqual(plain);
+    expect(plain[0]).toBe(4);
+    // Kind 7 with an empty claim list is not a valid encoding (one encoding per value).
+    const bad = Uint8Array.from([7, ...plain.subarray(1), 0, 0]);
+    expect(decodeCommand(bad).ok).toBe(false);
+    // Truncated anywhere: an error, never a throw.
+    for (let n = 0; n < bytes.length; n++) expect(decodeCommand(bytes.subarray(0, n)).ok).toBe(false);
+  });
+
   it('empty lists, the largest numbers, one and many jobs', () => {
     const cmds: Command[] = [
       { type: 'claim', node: 'n1', boot: 0, tasks: [] },

@@ -222,6 +222,37 @@ describe('finish', () => {
   });
 });
 
+describe('finish with claims', () => {
+  it('the results free their slots, claimNext takes the dependents first, the claims take what is left', () => {
+    const d = new Driver();
+    d.submit('j', job([task('a'), task('b', { deps: ['a'] }), task('x', { shards: 4 })]));
+    d.hb('n1', { slots: 2 });
+    d.claim('n1', [['j', 0], ['j', 2]]);
+    const a = d.m.launch({ job: 'j', task: 0 })?.attempt as number;
+    // n1 is full; its finish of `a` frees one slot, which `b` (claimNext) takes: of x[1] and x[2], none fits.
+    const fx = d.do({ type: 'finish', node: 'n1', boot: 1, results: [result('j', 0, a)], claimNext: true, claims: [{ job: 'j', task: 3 }, { job: 'j', task: 4 }] });
+    expect(ofType(fx, 'task').filter((e) => e.to === 'running').map((e) => e.name)).toEqual(['b']);
+    expect(ofType(fx, 'ignored').map((e) => e.command)).toEqual(['claim', 'claim']);
+    expect(d.m.stats.claimsRejected).toBe(2);
+    // Without dependents to take it, the freed slot goes to the first claim that fits.
+    const b = d.m.launch({ job: 'j', task: 1 })?.attempt as number;
+    const fx2 = d.do({ type: 'finish', node: 'n1', boot: 1, results: [result('j', 1, b)], claimNext: true, claims: [{ job: 'j', task: 3 }, { job: 'j', task: 4 }] });
+    const started = ofType(fx2, 'task').filter((e) => e.to === 'running');
+    expect(started.map((e) => e.name)).toEqual(['x[1]']);
+    expect(started[0]?.fence).toBe(d.index);
+    expect(d.m.stats.claimsRejected).toBe(3);
+  });
+
+  it('claims of a finish from a stale boot are all rejected', () => {
+    const d = new Driver();
+    d.submit('j', job([task('x', { shards: 2 })]));
+    d.hb('n1', { slots: 2 });
+    const fx = d.do({ type: 'finish', node: 'n1', boot: 99, results: [], claimNext: true, claims: [{ job: 'j', task: 0 }] });
+    expect(ofType(fx, 'task')).toEqual([]);
+    expect(d.m.stats.claimsRejected).toBe(1);
+  });
+});
+
 describe('failures, retries and skips', () => {
   it('retries with doubling backoff, then fails and skips every transitive dependent', () => {
     const d = new Driver();

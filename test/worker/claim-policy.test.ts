@@ -80,34 +80,34 @@ describe('preferred owner', () => {
         const rotated = peers.map((_, i) => peers[(i + shift) % peers.length] as PeerLoad);
         expect(preferredOwner(t, rotated)).toBe(expected);
         // Each node's own policy, with itself as `self` and its free slots as local knowledge,
-        // claims the task (before the steal delay) exactly when it is that owner.
+        // claims the task (before the steal delay) exactly when it is that owner and has room now.
         for (const p of peers) {
           const claims = chooseClaims(
             input({ self: p.node, free: p.free, handlers: new Set(p.handlers), ready: [t], peers: rotated, now: 10 }),
           );
-          expect(claims.length === 1).toBe(expected === p.node);
+          expect(claims.length === 1).toBe(expected === p.node && p.free >= t.slots);
         }
       }),
     );
   });
 
-  it('owner can run the task: it has the handler and enough free slots', () => {
+  it('owner can run the task: it has the handler and enough slots', () => {
     fc.assert(
       fc.property(peerArb, taskArb, (peers, t) => {
         const owner = preferredOwner(t, peers);
-        const capable = peers.filter((p) => p.free >= t.slots && (t.handler === null || p.handlers.includes(t.handler)));
+        const capable = peers.filter((p) => p.slots >= t.slots && (t.handler === null || p.handlers.includes(t.handler)));
         if (capable.length === 0) expect(owner).toBeNull();
         else expect(capable.map((p) => p.node)).toContain(owner);
       }),
     );
   });
 
-  it('shares are proportional to free slots', () => {
+  it('shares are proportional to slots (capacity), whatever the free slots of the moment', () => {
     const peers: PeerLoad[] = [
-      { node: 'alpha', slots: 8, free: 1, handlers: [] },
-      { node: 'beta', slots: 8, free: 2, handlers: [] },
-      { node: 'gamma', slots: 8, free: 3, handlers: [] },
-      { node: 'delta', slots: 8, free: 6, handlers: [] },
+      { node: 'alpha', slots: 1, free: 1, handlers: [] },
+      { node: 'beta', slots: 2, free: 0, handlers: [] },
+      { node: 'gamma', slots: 3, free: 3, handlers: [] },
+      { node: 'delta', slots: 6, free: 2, handlers: [] },
     ];
     const n = 24_000;
     const wins = new Map<string, number>();
@@ -116,7 +116,7 @@ describe('preferred owner', () => {
       wins.set(owner, (wins.get(owner) ?? 0) + 1);
     }
     for (const p of peers) {
-      const expected = (n * p.free) / 12;
+      const expected = (n * p.slots) / 12;
       // Generous: the binomial sd is at most about 77 here; 5% of n is 15 of them.
       expect(Math.abs((wins.get(p.node) ?? 0) - expected)).toBeLessThan(n * 0.05);
     }
@@ -188,16 +188,96 @@ describe('chooseClaims', () => {
     const all = fresh.flat();
     expect(new Set(all).size).toBe(all.length);
     for (const share of fresh) expect(share.length).toBeGreaterThan(60);
-    // Once the tasks have waited stealAfterMs, n1 takes any, up to its free slots.
-    const stolen = mine('n1', 3000);
-    expect(stolen).toEqual(ready.slice(0, 100).map((t) => t.task));
+    // Past stealAfterMs n1 first takes its own share, then (busy owners' next batches left alone)
+    // steals up to its free slots: nothing outside n2's and n3's first 100 each is left to steal here.
+    const later = mine('n1', 3000);
+    expect(later).toEqual(fresh[0]);
+    // With owners that run nothing, their tasks are stealable once a thief's own are taken; thieves
+    // split them by rendezvous among the nodes other than the owner, so two thieves never collide.
+    const steal = (self: string): number[] => chooseClaims(input({ self, free: 150, ready, peers, now: 3000, claimsSoon: () => false })).map((t) => t.task);
+    const ownAll = ready.filter((t) => preferredOwner(t, peers) === 'n1').map((t) => t.task);
+    const n1 = steal('n1');
+    expect(n1).toEqual(expect.arrayContaining(ownAll));
+    expect([...n1].sort((a, b) => a - b)).toEqual(n1);
+    const stolen = n1.filter((t) => !ownAll.includes(t));
+    expect(stolen.length).toBeGreaterThan(40);
+    for (const t of stolen) {
+      const owner = preferredOwner(ready[t] as ReadyTask, peers) as string;
+      expect(preferredOwner(ready[t] as ReadyTask, peers.filter((p) => p.node !== owner))).toBe('n1');
+    }
+    const n2Own = ready.filter((t) => preferredOwner(t, peers) === 'n2').map((t) => t.task);
+    const n2Stolen = steal('n2').filter((t) => !n2Own.includes(t));
+    expect(stolen.filter((t) => n2Stolen.includes(t))).toEqual([]);
   });
 
-  it('a task stealable by age is claimed even when the preferred owner is another node', () => {
+  it('a task stealable by age is claimed when its preferred owner runs nothing, and left to a busy owner', () => {
     const peers: PeerLoad[] = [{ node: 'big', slots: 1000, free: 1000, handlers: [] }];
     const ready = [task('j', 0, { readyAt: 0 }), task('j', 1, { readyAt: 900 })];
-    const claims = chooseClaims(input({ self: 'small', free: 1, ready, peers, now: 2000, stealAfterMs: 2000 }));
-    expect(claims.map((c) => c.task)).toEqual([0]);
+    const idle = chooseClaims(input({ self: 'small', free: 1, ready, peers, now: 2000, stealAfterMs: 2000, claimsSoon: () => false }));
+    expect(idle.map((c) => c.task)).toEqual([0]);
+    const busy = chooseClaims(input({ self: 'small', free: 1, ready, peers, now: 2000, stealAfterMs: 2000, claimsSoon: () => true }));
+    expect(busy).toEqual([]);
+  });
+
+  it('nodes partition the ready set even when their free slots differ from what gossip says', () => {
+    // The bug behind a 54 % conflict rate: each node weighed itself by its exact free slots and its
+    // peers by a stale gossip sample (often 0, which left them out), so all claimed the queue's head.
+    const gossip: PeerLoad[] = [
+      { node: 'n1', slots: 64, free: 0, handlers: ['noop'] },
+      { node: 'n2', slots: 64, free: 3, handlers: ['noop'] },
+      { node: 'n3', slots: 64, free: 64, handlers: ['noop'] },
+    ];
+    const ready = tasks(3000, { readyAt: 0, handler: 'noop' });
+    const local = new Map([['n1', 64], ['n2', 40], ['n3', 7]]);
+    for (const now of [100, 60_000]) {
+      // Fresh tasks, then a backlog older than stealAfterMs that every node is busy working through.
+      const claims = gossip.map((p) =>
+        chooseClaims(input({ self: p.node, free: local.get(p.node) as number, slots: 64, handlers: new Set(['noop']), ready, peers: gossip, now })),
+      );
+      const all = claims.flat().map((t) => t.task);
+      expect(new Set(all).size).toBe(all.length);
+      claims.forEach((c, i) => expect(c.length).toBe(local.get(gossip[i]!.node)));
+    }
+  });
+
+  it('a node out of its own work steals past the head of each busy owner\'s share (claims in flight, next batch)', () => {
+    const peers: PeerLoad[] = [
+      { node: 'owner', slots: 10, free: 0, handlers: [] },
+      { node: 'thief', slots: 1, free: 1, handlers: [] },
+    ];
+    const ready = tasks(400, { readyAt: 0 });
+    const ownerTasks = ready.filter((t) => preferredOwner(t, peers) === 'owner').map((t) => t.task);
+    const stolen = chooseClaims(input({ self: 'thief', free: 1, ready: ready.filter((t) => ownerTasks.includes(t.task)), peers, now: 5000 }));
+    // The owner's first 2 x 10 tasks are its claims in flight and its next batch; the thief takes the 21st.
+    expect(stolen.map((t) => t.task)).toEqual([ownerTasks[20]]);
+    // Own tasks come first: with some of its own left, a node steals only with the slots they leave.
+    const mixed = chooseClaims(input({ self: 'thief', free: 3, ready, peers, now: 5000 }));
+    const own = mixed.filter((t) => preferredOwner(t, peers) === 'thief');
+    expect(own.length).toBe(3);
+  });
+
+  it('a stealable task is never left to a thief that is full: the thieves that have room split it', () => {
+    const peers: PeerLoad[] = ['owner', 't1', 't2', 't3'].map((node) => ({ node, slots: 2, free: 0, handlers: [] }));
+    const ready = tasks(200, { readyAt: 0 }).filter((t) => preferredOwner(t, peers) === 'owner');
+    const steal = (self: string, full: readonly string[]): number[] =>
+      chooseClaims(input({ self, free: 200, ready, peers, now: 5000, claimsSoon: () => false, canSteal: (n) => !full.includes(n) })).map((t) => t.task);
+    // Everyone has room: three thieves split the owner's tasks without overlap.
+    const all = ['t1', 't2', 't3'].map((t) => steal(t, []));
+    expect(all.flat().length).toBe(ready.length);
+    expect(new Set(all.flat()).size).toBe(ready.length);
+    // t2 and t3 are full: t1 takes all of them.
+    expect(steal('t1', ['t2', 't3'])).toEqual(ready.map((t) => t.task));
+  });
+
+  it('does not steal with slots left over only because its own tasks are claimed already (in flight)', () => {
+    const peers: PeerLoad[] = ['me', 'other'].map((node) => ({ node, slots: 64, free: 0, handlers: [] }));
+    const ready = tasks(80, { readyAt: 0 });
+    const mine = new Set(ready.filter((t) => preferredOwner(t, peers) === 'me').map((t) => t.task));
+    const steal = (inFlight: boolean): ReadyTask[] =>
+      chooseClaims(input({ self: 'me', free: 1, ready, peers, now: 5000, claimsSoon: () => false, skip: (r) => inFlight && mine.has(r.task) }));
+    expect(steal(true)).toEqual([]);
+    // The same window without claims of ours in flight: its own task first.
+    expect(steal(false).map((t) => mine.has(t.task))).toEqual([true]);
   });
 
   it('skips tasks with a claim in flight', () => {

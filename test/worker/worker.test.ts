@@ -129,6 +129,8 @@ class FakeView implements SchedulerView {
   readyTasks: ReadyTask[] = [];
   readonly running = new Map<string, Held>();
   readonly attempts = new Map<string, number>();
+  /** Tasks given from now on say other tasks depend on them (TaskLaunch.hasDependents). */
+  withDependents = false;
   private index = 100;
 
   job(): JobView | undefined {
@@ -203,6 +205,7 @@ class FakeView implements SchedulerView {
       shard: null,
       shards: null,
       slots: ready?.slots ?? 1,
+      hasDependents: this.withDependents,
     };
     this.running.set(key(ref), { launch, node });
     return taskEvent(ref, 'ready', 'running', node, attempt, fence);
@@ -227,6 +230,11 @@ class FakeView implements SchedulerView {
       }
       this.running.delete(key(r));
       effects.push(taskEvent(r, 'running', r.outcome === 'succeeded' ? 'succeeded' : 'failed', cmd.node, r.attempt, held.launch.fence));
+    }
+    // Claims riding in the finish, after its results (slots are not modelled here).
+    for (const ref of cmd.claims ?? []) {
+      if (this.readyTasks.some((t) => key(t) === key(ref))) effects.push(this.give(ref, cmd.node));
+      else effects.push({ type: 'ignored', command: 'claim', reason: 'not ready' });
     }
     return effects;
   }
@@ -537,6 +545,31 @@ describe('worker: claims', () => {
   });
 });
 
+describe('worker: stealing from owners that cannot claim', () => {
+  const nodeB = (used: number, running: number): NodeView => ({
+    id: 'node-b', boot: 1, slots: 100, handlers: ['noop'], leaseMs: LEASE, leaseUntil: 1e9, heartbeatSeq: 1, used, running,
+  });
+  for (const [what, used, at, stolen] of [
+    ['an owner at work: its next tasks are left to it past stealAfterMs', 100, 2000, false],
+    ['an owner at work that left them waiting 3 x stealAfterMs (long tasks in all its slots): stolen', 100, 6000, true],
+    ['an owner that runs nothing: stolen after stealAfterMs', 0, 2000, true],
+  ] as const) {
+    it(what, () => {
+      const h = started();
+      h.peers = [
+        { node: SELF, slots: 3, free: 3, handlers: ['noop'] },
+        { node: 'node-b', slots: 100, free: 0, handlers: ['noop'] },
+      ];
+      h.view.nodeViews.set('node-b', nodeB(used, used));
+      h.view.addReady(0);
+      h.effects([]);
+      expect(h.claims()).toEqual([]);
+      h.clock.to(at);
+      expect(h.claims().length).toBe(stolen ? 1 : 0);
+    });
+  }
+});
+
 describe('worker: launching and stopping', () => {
   it('launches a task the effects say this node claimed, with the view\'s launch', () => {
     const h = started();
@@ -650,6 +683,58 @@ describe('worker: finishes', () => {
     expect(h.worker.load()).toMatchObject({ free: 0, running: 1 });
     h.applyLastFinish();
     expect(h.worker.load()).toMatchObject({ free: 2, running: 1 });
+  });
+
+  it('claims with the slots its results free in the same finish: one command, one commit per task when busy', () => {
+    const h = started();
+    for (let i = 0; i < 5; i++) h.view.addReady(i);
+    h.effects([]);
+    expect(refs(h.claims()[0]?.tasks ?? [])).toEqual([0, 1, 2]);
+    h.applyLastClaim();
+    h.executor.run('t0').finish();
+    h.executor.run('t1').finish();
+    h.clock.advance(0);
+    // Full (3 slots, 1 running, 2 results unapplied): the two results' slots go to tasks 3 and 4 in the same command.
+    expect(h.claims()).toHaveLength(1);
+    const f = h.finishes().at(-1);
+    expect(refs(f?.results ?? [])).toEqual([0, 1]);
+    expect(refs(f?.claims ?? [])).toEqual([3, 4]);
+    expect(h.worker.load()).toMatchObject({ free: 0 });
+    h.applyLastFinish();
+    expect(h.executor.runs.map((r) => r.launch.task)).toEqual([0, 1, 2, 3, 4]);
+    expect(h.worker.load()).toMatchObject({ free: 0, running: 3 });
+    expect(h.worker.stats).toMatchObject({ claimCommands: 2, claimsProposed: 5, finishesProposed: 1 });
+  });
+
+  it('leaves the slots of results with dependents to claimNext: no claims ride with them', () => {
+    const h = started();
+    h.view.withDependents = true;
+    for (let i = 0; i < 5; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    h.executor.run('t0').finish();
+    h.clock.advance(0);
+    expect(h.finishes().at(-1)?.claims).toBeUndefined();
+    expect(h.claims()).toHaveLength(1);
+    // Once the finish is applied (claimNext took nothing here), the freed slot is claimed as before.
+    h.applyLastFinish();
+    expect(h.claims().map((c) => refs(c.tasks))).toEqual([[0, 1, 2], [3]]);
+  });
+
+  it('claims that rode in a finish and were all rejected are settled with the finish, not after a second', () => {
+    const h = started();
+    for (let i = 0; i < 4; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    h.executor.run('t0').finish();
+    h.clock.advance(0);
+    const f = h.finishes().at(-1) as Finish;
+    expect(refs(f.claims ?? [])).toEqual([3]);
+    // The finish applies with its claim rejected (say claimNext took the slot): task 3 stays ready, no event says so.
+    h.effects(h.view.applyFinish({ ...f, claims: [] }));
+    // The worker knows the entry decided its claim, and claims task 3 again at once.
+    expect(h.claims().map((c) => refs(c.tasks))).toEqual([[0, 1, 2], [3]]);
+    expect(h.worker.stats.claimsExpired).toBe(0);
   });
 
   it('re-sends results the view has not applied after about a second, and stops once applied', () => {
