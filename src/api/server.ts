@@ -10,13 +10,15 @@ import type { Logger } from '../node/logger.js';
 import { DagError, normalizeDag } from '../scheduler/dag.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
 import type { ApiError, ClusterView } from './types.js';
+import { registerDashboard } from './dashboard.js';
+import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
 export type ProbeOutcome =
   | { readonly ok: true; readonly index: number }
   | { readonly ok: false; readonly status: 400 | 503; readonly error: string };
 
 /** What the server asks of the node; the server itself holds no state. */
-export interface ApiBackend {
+export interface ApiBackend extends SurfaceBackend {
   cluster(): ClusterView;
   readonly jobs: {
     submit(spec: JobSpec, idempotencyKey: string | null): Promise<SubmitOutcome>;
@@ -60,7 +62,10 @@ const BODY_LIMIT = 8 << 20;
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   installErrors(app, opts.logger);
+  registerDashboard(app); // GET / and /assets/*, exempt from the token: before installAuth
   if (opts.token !== null) installAuth(app, opts.token);
+  registerConsistentReads(app, opts.backend); // ?consistent=true on GET /v1/*: before the routes
+  registerSurface(app, opts.backend); // nodes, events, task logs, metrics
 
   app.get('/v1/cluster', async () => opts.backend.cluster());
 
@@ -129,7 +134,10 @@ function fail(reply: FastifyReply, status: number, error: string, details?: unkn
 
 function installErrors(app: FastifyInstance, logger: Logger): void {
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no such endpoint: ${req.method} ${req.url}`));
-  app.setErrorHandler((err: { statusCode?: number; message?: string }, req: FastifyRequest, reply) => {
+  app.setErrorHandler((err: { statusCode?: number; message?: string; code?: string }, req: FastifyRequest, reply) => {
+    // Fastify's own 413 and 415: the contract's 400, with a message that says what to send instead.
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 400, `request body too large: the limit is ${BODY_LIMIT} bytes (8 MiB)`, { limitBytes: BODY_LIMIT });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 400, `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: send JSON (content-type: application/json)`);
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) logger.error({ err, url: req.url }, 'api request failed');
     return fail(reply, status, status >= 500 ? 'internal error (see the node log)' : (err.message ?? 'bad request'));

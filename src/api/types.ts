@@ -19,3 +19,27 @@ export interface ApiError {
   readonly error: string;
   readonly details?: unknown;
 }
+
+/** One node of GET /v1/nodes: Raft membership, the scheduler's record of it, and load gossip. */
+export interface NodeInfo {
+  readonly id: NodeId;
+  /** leader, voter or learner per this node's view of the Raft membership; null when not (or no longer) a member. */
+  readonly role: 'leader' | 'voter' | 'learner' | null;
+  readonly self: boolean;
+  /** Multiaddrs it can be dialled at (ending in /p2p/<id>). */
+  readonly addresses: readonly string[];
+  /** From its latest heartbeat (null when the scheduler has none). */
+  readonly slots: number | null;
+  readonly used: number | null;
+  readonly free: number | null;
+  readonly running: number | null;
+  readonly handlers: readonly string[];
+  readonly heartbeatSeq: number | null;
+  /** Scheduler time (ms since the epoch, leader clock) until which its leases hold unless renewed. */
+  readonly leaseUntil: number | null;
+  readonly leaseMs: number | null;
+  /** When its latest load gossip arrived here (ms since the epoch); null when none is live. */
+  readonly lastSeen: number | null;
+  /** Its applied Raft index as it last gossiped it (this node's own for itself). */
+  readonly applied: number | null;
+}

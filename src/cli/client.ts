@@ -22,6 +22,14 @@ export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessE
   return apiRequest<T>(base, 'GET', path, undefined, {}, env);
 }
 
+/** A GET whose successful answer may be text (a log): the body as text and its content type. */
+export async function apiGetText(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ text: string; contentType: string; headers: Headers }> {
+  const res = await send(base, 'GET', path, undefined, {}, env, 'text/plain, application/json');
+  const text = await res.text();
+  if (res.ok) return { text, contentType: res.headers.get('content-type') ?? '', headers: res.headers };
+  throw httpError(`${base}${path}`, res.status, text);
+}
+
 export async function apiPost<T>(
   base: string,
   path: string,
@@ -41,13 +49,32 @@ async function apiRequest<T>(
   env: NodeJS.ProcessEnv,
 ): Promise<T> {
   const url = `${base}${path}`;
-  const token = env['MESHRUN_TOKEN'];
-  let res: Response;
+  const res = await send(base, method, path, body, headers, env, 'application/json');
+  const text = await res.text();
+  if (!res.ok) throw httpError(url, res.status, text);
   try {
-    res = await fetch(url, {
+    return (text.length > 0 ? JSON.parse(text) : null) as T;
+  } catch {
+    throw new CliError(`${url} answered ${res.status} with something that is not JSON; is that a meshrun node?`, EXIT.unreachable);
+  }
+}
+
+async function send(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  headers: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+  accept: string,
+): Promise<Response> {
+  const url = `${base}${path}`;
+  const token = env['MESHRUN_TOKEN'];
+  try {
+    return await fetch(url, {
       method,
       headers: {
-        accept: 'application/json',
+        accept,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
@@ -59,16 +86,23 @@ async function apiRequest<T>(
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     throw new CliError(`cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`, EXIT.unreachable);
   }
-  const text = await res.text();
-  let parsed: unknown;
+}
+
+/** An API error answer as a CliError: 401 and other 4xx are the caller's input (2); 5xx means the cluster cannot serve (3). */
+function httpError(url: string, status: number, text: string): CliError {
+  let msg = `HTTP ${status}`;
   try {
-    parsed = text.length > 0 ? JSON.parse(text) : null;
+    const parsed = JSON.parse(text) as Partial<ApiError> | null;
+    if (typeof parsed?.error === 'string') msg = parsed.error;
   } catch {
-    throw new CliError(`${url} answered ${res.status} with something that is not JSON; is that a meshrun node?`, EXIT.unreachable);
+    if (status >= 400 && status < 500 && text.length > 0 && text.length < 300) msg = text.trim();
   }
-  if (res.ok) return parsed as T;
-  const msg = (parsed as Partial<ApiError> | null)?.error ?? `HTTP ${res.status}`;
-  if (res.status === 401) throw new CliError(`${url}: ${msg}`, EXIT.usage);
-  if (res.status >= 500) throw new CliError(`${url}: ${msg}`, EXIT.unreachable);
-  throw new CliError(`${url}: ${msg}`, EXIT.usage);
+  const err = new CliError(`${msg} (${url})`, status >= 500 ? EXIT.unreachable : EXIT.usage);
+  return Object.assign(err, { status });
+}
+
+/** The HTTP status of an API error answer, or null for other errors (unreachable, not JSON). */
+export function httpStatus(err: unknown): number | null {
+  const s = (err as { status?: unknown } | null)?.status;
+  return err instanceof CliError && typeof s === 'number' ? s : null;
 }

@@ -6,7 +6,9 @@ import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from 
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
+import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions } from './job-commands.js';
 import { keygenCommand } from './keygen-command.js';
+import { nodesCommand } from './nodes-command.js';
 import { submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
@@ -70,6 +72,66 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(apiOption())
     .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string; idempotencyKey?: string }) => {
       io.setExitCode(await submitCommand(file, opts, io.out));
+    });
+
+  program
+    .command('status')
+    .description("a job's state, counts and elapsed time, and a table of its tasks (state, node, attempt, duration, exit code)")
+    .argument('<job>', 'the job id (meshrun jobs lists them)')
+    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON')
+    .addOption(apiOption())
+    .action(async (job: string, opts: ClientOptions) => {
+      await statusCommand(job, opts, io.out);
+    });
+
+  program
+    .command('jobs')
+    .description('list the jobs the cluster holds (running, and finished ones until their retention ends)')
+    .option('--json', 'print the API response (GET /v1/jobs) as JSON')
+    .addOption(apiOption())
+    .action(async (opts: ClientOptions) => {
+      await jobsCommand(opts, io.out);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a running job: running tasks are stopped, the rest skipped')
+    .argument('<job>', 'the job id')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (job: string, opts: ClientOptions) => {
+      await cancelCommand(job, opts, io.out);
+    });
+
+  program
+    .command('logs')
+    .description("print a task's output (stdout and stderr) from the node that ran it; the latest attempt unless --attempt")
+    .argument('<job>', 'the job id')
+    .argument('<task>', 'the task name, e.g. transform[3] for a shard')
+    .option('--attempt <n>', 'which attempt (1-based)')
+    .option('--json', 'print {job, task, attempt, node, source, log} as JSON')
+    .addOption(apiOption())
+    .action(async (job: string, task: string, opts: LogsOptions) => {
+      await logsCommand(job, task, opts, io.out, io.err);
+    });
+
+  program
+    .command('nodes')
+    .description('the nodes the scheduler knows: role, slots used and free, running tasks, handlers, last heartbeat')
+    .option('--json', 'print the API response (GET /v1/nodes, with roles) as JSON')
+    .addOption(apiOption())
+    .action(async (opts: ClientOptions) => {
+      await nodesCommand(opts, io.out);
+    });
+
+  program
+    .command('demo')
+    .description('start 3 local nodes, run examples/etl.yaml with live progress, print the dashboard URL; Ctrl-C stops everything')
+    .option('--exit', 'stop the cluster when the job ends; exit 0 if it succeeded, 1 if not')
+    .addOption(new Option('--file <dag>', 'run this DAG file instead of examples/etl.yaml').hideHelp())
+    .action(async (opts: { exit?: boolean; file?: string }) => {
+      const { demoCommand } = await import('./demo-command.js');
+      io.setExitCode(await demoCommand(opts, io.out, io.err));
     });
 
   program

@@ -2,6 +2,7 @@
 // and the test hooks (a probe proposal answered once applied here, and the applied probe list).
 import { randomUUID } from 'node:crypto';
 import type { ApiBackend, ProbeOutcome } from '../api/server.js';
+import type { SurfaceBackend } from '../api/surface.js';
 import type { ApiRole, ClusterView } from '../api/types.js';
 import type { RaftStatus } from '../raft/raft.js';
 import type { SchedulerView } from '../scheduler/types.js';
@@ -50,6 +51,8 @@ export interface BackendDeps {
   readonly workerStats?: () => unknown;
   /** How long a probe may take to be applied here before the API answers 503. */
   readonly probeTimeoutMs?: number;
+  /** Nodes, events, task logs, metrics and consistent reads (see surface-backend.ts). */
+  readonly surface?: SurfaceBackend;
 }
 
 export function createApiBackend(deps: BackendDeps): ApiBackend {
@@ -60,8 +63,9 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     list: () => deps.scheduler.jobs(),
     cancel: (id) => deps.jobs.cancel(id),
   };
-  if (!deps.testHooks) return { cluster, jobs };
+  if (!deps.testHooks) return { ...deps.surface, cluster, jobs };
   return {
+    ...deps.surface,
     cluster,
     jobs,
     debug: {
@@ -90,6 +94,7 @@ async function proposeProbe(deps: BackendDeps, value: string): Promise<ProbeOutc
     timer = setTimeout(() => resolve(null), timeoutMs);
   });
   try {
+    deps.driver.observeTime();
     const r = deps.driver.raft.propose(encodeNodeEntry({ kind: 'probe', nonce, value }));
     deps.driver.kick();
     if (!r.ok) {

@@ -58,6 +58,7 @@ export class ConfChanger {
       if (reflects(raft.status().membership.conf, cc)) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new ConfChangeError(`${what}: not applied in time`);
+      this.driver.observeTime();
       const r = raft.proposeConfChange(cc);
       this.driver.kick();
       if (r.ok && 'index' in r) {

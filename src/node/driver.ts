@@ -42,7 +42,10 @@ export interface DriverOptions {
   readonly storage: RaftPersistence;
   readonly send: (messages: readonly Message[]) => void;
   readonly machine: StateMachine;
-  /** Wall-clock source for entry timestamps; the core itself never reads a clock. */
+  /**
+   * Wall-clock source for entry timestamps, read on every tick, message and proposal fed in
+   * (RaftNode.observeTime); the core itself never reads a clock.
+   */
   readonly now?: () => number;
   /** Called when a write fails: the node must stop participating (its disk and memory may differ). */
   readonly onFatal?: (err: unknown) => void;
@@ -63,6 +66,18 @@ export class ProposalError extends Error {
   constructor(readonly reason: ProposeRefusal | keyof typeof PROPOSAL_OUTCOMES) {
     super(reason in PROPOSAL_OUTCOMES ? PROPOSAL_OUTCOMES[reason as keyof typeof PROPOSAL_OUTCOMES] : `proposal refused: ${reason}`);
   }
+}
+
+export class ReadIndexError extends Error {
+  override readonly name = 'ReadIndexError';
+}
+
+interface PendingRead {
+  resolve(index: number): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+  /** The read index once the leader confirmed it; served when this node has applied it. */
+  index: number | null;
 }
 
 interface Waiter {
@@ -94,10 +109,16 @@ export class RaftDriver {
   private timer: NodeJS.Timeout | null = null;
   /** Leader proposals waiting to be applied, by log index. */
   private readonly waiters = new Map<number, Waiter>();
+  /** Linearizable reads (readIndex) by ctx. */
+  private readonly reads = new Map<string, PendingRead>();
+  private readSeq = 0;
+  /** The index of the last entry (or snapshot) handed to the state machine. */
+  private appliedIndex = 0;
 
   constructor(opts: DriverOptions) {
     this.opts = opts;
     this.raft = opts.raft;
+    this.appliedIndex = opts.raft.status().applied;
     this.now = opts.now ?? Date.now;
   }
 
@@ -114,6 +135,47 @@ export class RaftDriver {
     this.timer = null;
     for (const w of this.waiters.values()) w.reject(new ProposalError('stopped'));
     this.waiters.clear();
+    for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping'));
+  }
+
+  /**
+   * A linearizable read point (ReadIndex, thesis section 6.4): resolves with the index once the
+   * leader confirmed it is still leading and this node has applied up to it, so the local state
+   * read right after reflects every write committed before the call. Rejects with a
+   * ReadIndexError when no leader is known, leadership was lost, or no answer came in `timeoutMs`.
+   */
+  readIndex(timeoutMs = 5000): Promise<number> {
+    if (this.stopped) return Promise.reject(new ReadIndexError('the node is stopping'));
+    const ctx = `r${++this.readSeq}`;
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+      this.reads.set(ctx, { resolve, reject, timer, index: null });
+      this.raft.readIndex(ctx);
+      this.kick();
+    });
+  }
+
+  private settleRead(ctx: string, outcome: number | Error): void {
+    const r = this.reads.get(ctx);
+    if (!r) return;
+    this.reads.delete(ctx);
+    clearTimeout(r.timer);
+    if (typeof outcome === 'number') r.resolve(outcome);
+    else r.reject(outcome);
+  }
+
+  /** Takes a Ready's read answers, then serves every confirmed read this node has applied far enough for. */
+  private serveReads(rd: Ready): void {
+    for (const f of rd.readFailures) {
+      this.settleRead(f.ctx, new ReadIndexError(f.reason === 'no-leader' ? 'no leader is known right now' : 'leadership was lost while confirming the read'));
+    }
+    for (const s of rd.readStates) {
+      const r = this.reads.get(s.ctx);
+      if (r) r.index = s.index;
+    }
+    if (this.reads.size === 0) return;
+    for (const [ctx, r] of this.reads) if (r.index !== null && r.index <= this.appliedIndex) this.settleRead(ctx, r.index);
   }
 
   tick(): void {
@@ -124,6 +186,7 @@ export class RaftDriver {
 
   receive(m: Message): void {
     if (this.stopped) return;
+    this.raft.observeTime(this.now());
     this.raft.step(m);
     this.kick();
   }
@@ -131,6 +194,7 @@ export class RaftDriver {
   /** An encoded message from the transport; see RaftNode.stepEncoded. Returns whether it was accepted. */
   receiveEncoded(bytes: Uint8Array, from: NodeId): boolean {
     if (this.stopped) return false;
+    this.raft.observeTime(this.now());
     const accepted = this.raft.stepEncoded(bytes, from);
     if (accepted) this.kick();
     return accepted;
@@ -142,12 +206,22 @@ export class RaftDriver {
    */
   propose(data: Uint8Array): Promise<number> {
     if (this.stopped) return Promise.reject(new ProposalError('stopped'));
+    this.raft.observeTime(this.now());
     const r = this.raft.propose(data);
     if (!r.ok) return Promise.reject(new ProposalError(r.reason));
     this.kick();
     // A follower's core forwarded it to the leader: it may well commit, but nothing here can tell.
     if (!('index' in r)) return Promise.reject(new ProposalError('forwarded'));
     return new Promise((resolve, reject) => this.waiters.set(r.index, { term: r.term, resolve, reject }));
+  }
+
+  /**
+   * For callers that hand the core a proposal themselves (RaftNode.propose, to keep the follower's
+   * forwarding): feeds the core this driver's clock first, so the entry is stamped with the time
+   * of the proposal rather than of the last tick. See RaftNode.observeTime.
+   */
+  observeTime(): void {
+    if (!this.stopped) this.raft.observeTime(this.now());
   }
 
   /** Run a Ready cycle soon, after the current batch of events has been fed in. */
@@ -169,8 +243,12 @@ export class RaftDriver {
     for (const m of rd.messages) (sendableBeforePersist(m) ? early : later).push(m);
     if (early.length > 0) this.opts.send(early);
     // Committed entries are durable on a quorum already: apply while this node's write runs.
-    if (rd.snapshot) this.opts.machine.restore(rd.snapshot);
+    if (rd.snapshot) {
+      this.opts.machine.restore(rd.snapshot);
+      this.appliedIndex = Math.max(this.appliedIndex, rd.snapshot.meta.index);
+    }
     for (const e of rd.committed) this.applyOne(e);
+    if (this.reads.size > 0 || rd.readStates.length > 0 || rd.readFailures.length > 0) this.serveReads(rd);
     if (commitOnly(rd, this.written)) {
       // Written without fsync and not waited for; storage keeps the order of writes.
       this.written = rd.hardState;
@@ -203,6 +281,7 @@ export class RaftDriver {
 
   private applyOne(e: Entry): void {
     this.opts.machine.apply(e);
+    this.appliedIndex = e.index;
     const w = this.waiters.get(e.index);
     if (w) {
       this.waiters.delete(e.index);

@@ -83,6 +83,7 @@ export class Maintenance {
       // Only once caught up with what is known committed: an older entry of ours may still be on its way.
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
+      driver.observeTime();
       const r = raft.propose(encodeNodeEntry({ kind: 'address', id: raft.id, addrs }));
       driver.kick();
       this.deps.log.info({ addrs, ok: r.ok }, "publishing this node's addresses");

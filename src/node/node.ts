@@ -5,7 +5,10 @@ import '../net/polyfill.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { EventHub } from '../api/events.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { createNodeMetrics } from '../metrics/metrics.js';
+import { serveLogs } from '../net/logs.js';
 import { hostAddrs } from '../net/addresses.js';
 import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity } from '../net/identity.js';
@@ -41,6 +44,8 @@ import { PeerAddresses } from './peer-addresses.js';
 import { defaultMembershipPolicy } from './membership.js';
 import type { NodeOptions } from './options.js';
 import { SchedulerHost } from './scheduler-host.js';
+import { createSurfaceBackend } from './surface-backend.js';
+import { readLocalLog } from './task-logs.js';
 import { systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
 import { TimeKeeper } from './time-keeper.js';
@@ -162,6 +167,16 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   let reportFatal: (err: unknown) => void = () => undefined;
   const fatal = new Promise<unknown>((resolve) => (reportFatal = resolve));
   const compactor = new Compactor(raft, state, opts.snapshotEvery, log, restored.snapshot);
+  // GET /metrics and GET /v1/events, fed from the driver's Readies and the scheduler's effects.
+  const events = new EventHub();
+  const metrics = createNodeMetrics({
+    raftStatus: () => raft.status(),
+    raftStats: () => raft.stats,
+    schedulerStats: () => scheduler.view.stats,
+    schedulerNow: () => scheduler.view.now,
+    jobs: () => scheduler.view.jobs(),
+    gossipStats: () => ({ ...gossip.stats }),
+  });
   const driver = new RaftDriver({
     raft,
     storage,
@@ -173,7 +188,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       log.fatal({ err }, 'a Raft store write failed: this node stops participating');
       reportFatal(err);
     },
-    onAdvance: () => compactor.afterAdvance(),
+    onAdvance: (rd) => {
+      metrics.onReady(rd);
+      compactor.afterAdvance();
+    },
   });
   teardown.add('driver', () => driver.stop());
 
@@ -181,7 +199,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
   teardown.add('load gossip', () => gossip.stop());
   const proposeApp = (data: Uint8Array): ProposeResult => {
+    // The core stamps entries with the driver's clock: give it the time of this proposal, not of the last 50 ms tick.
+    driver.observeTime();
     const r = raft.propose(encodeNodeEntry({ kind: 'app', data }));
+    metrics.onPropose(r);
     if (r.ok) driver.kick();
     return r;
   };
@@ -209,6 +230,21 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     publishLoad();
   });
   const stopRestore = scheduler.onRestore(() => worker.onEffects([]));
+  const stopSurfaceEffects = scheduler.onEffects((effects, index) => {
+    metrics.onEffects(effects);
+    events.publish(effects, index);
+  });
+  const stopSurfaceRestore = scheduler.onRestore(() => {
+    metrics.onRestore();
+    events.publishReset(state.applied);
+  });
+  const stopSurfaceApplied = state.onApplied((a) => metrics.onApplied(a.index));
+  teardown.add('metrics and events', () => {
+    stopSurfaceEffects();
+    stopSurfaceRestore();
+    stopSurfaceApplied();
+    events.close();
+  });
   worker.start();
   teardown.add('worker', () => {
     stopEffects();
@@ -242,6 +278,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const forward = (addr: string, req: Parameters<typeof requestJoin>[2], timeoutMs: number) => requestJoin(host, addr, req, { timeoutMs });
   const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
+  const stopLogs = await serveLogs(host, (req) => readLocalLog(opts.dataDir, req));
+  teardown.add('logs service', () => stopLogs());
 
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
   gossipTimer.unref();
@@ -297,6 +335,17 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
         workerStats: () => worker.stats,
         testHooks: opts.testHooks,
         net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
+        surface: createSurfaceBackend({
+          self: id,
+          dataDir: opts.dataDir,
+          driver,
+          scheduler: scheduler.view,
+          host,
+          gossip: () => gossip.table(),
+          addressesOf: (peer) => (peer === id ? selfAddrs() : (addressesOf(peer) ?? [])),
+          events,
+          metrics,
+        }),
       }),
       logger: log,
     });

@@ -68,4 +68,34 @@ describe('RaftDriver.propose on a follower', () => {
     await expect(driver.propose(new Uint8Array([1]))).rejects.toMatchObject({ reason: 'forwarded' });
     driver.stop();
   });
+
+  it('stamps entries with its clock at the moment of the proposal, not of the last tick', async () => {
+    let clock = 10_000;
+    const storage: RaftPersistence = { save: () => Promise.resolve() };
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const entries: Entry[] = [];
+    const driver = new RaftDriver({ raft, storage, now: () => clock, send: () => undefined, machine: { restore: () => undefined, apply: (e) => entries.push(e) } });
+    driver.tick();
+    raft.campaign();
+    driver.kick();
+    const deadline = Date.now() + 5_000;
+    while (raft.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    // No tick after these clock moves: before observeTime both entries carried 10,000.
+    clock = 10_003;
+    const first = await driver.propose(new Uint8Array([1]));
+    clock = 10_017;
+    const second = await driver.propose(new Uint8Array([2]));
+    expect(entries.find((e) => e.index === first)?.time).toBe(10_003);
+    expect(entries.find((e) => e.index === second)?.time).toBe(10_017);
+    // Proposals handed to the core directly get the same treatment through driver.observeTime().
+    clock = 10_021;
+    driver.observeTime();
+    const r = raft.propose(new Uint8Array([3]));
+    driver.kick();
+    expect(r.ok && 'index' in r).toBe(true);
+    const third = r.ok && 'index' in r ? r.index : -1;
+    while (!entries.some((e) => e.index === third) && Date.now() < deadline) await new Promise((res) => setImmediate(res));
+    expect(entries.find((e) => e.index === third)?.time).toBe(10_021);
+    driver.stop();
+  });
 });

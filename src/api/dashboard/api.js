@@ -1,0 +1,214 @@
+// The page's side of the HTTP API: JSON calls with the token (kept in sessionStorage), optional
+// endpoints detected by their 404, and live updates: the server-sent events of GET /v1/events
+// when the node has them (read with fetch, which, unlike EventSource, can send the token), else
+// polling every second.
+
+const TOKEN_KEY = 'meshrun.token';
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function getToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the token lasts until the page is closed
+  }
+}
+
+let onUnauthorized = () => {};
+/** Called when the node answers 401: the page asks for the token. */
+export function whenUnauthorized(fn) {
+  onUnauthorized = fn;
+}
+
+function headers(extra) {
+  const out = { accept: 'application/json', ...extra };
+  const t = getToken();
+  if (t) out.authorization = `Bearer ${t}`;
+  return out;
+}
+
+/** JSON from the API; throws ApiError with the server's own message on a non-2xx answer. */
+export async function api(path, { method = 'GET', body, signal } = {}) {
+  const init = { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), signal };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'cannot reach this node');
+  }
+  if (res.status === 401) {
+    onUnauthorized();
+    throw new ApiError(401, 'this node requires an API token');
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    // not JSON
+  }
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`);
+  return data;
+}
+
+/** Like api(), but null when the endpoint does not exist on this node (404 naming no such endpoint). */
+export async function optional(path) {
+  try {
+    return await api(path);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && /no such endpoint/.test(err.message)) return null;
+    throw err;
+  }
+}
+
+/** The path of a task's log (task names such as `x[3]` escaped). */
+export function logPath(job, task) {
+  return `/v1/jobs/${encodeURIComponent(job)}/tasks/${encodeURIComponent(task)}/log`;
+}
+
+/** Opens a task's log in a new tab; with a token it is fetched here (a plain link cannot send it). */
+export async function openLog(job, task) {
+  const path = logPath(job, task);
+  const win = window.open('', '_blank');
+  try {
+    const res = await fetch(path, { headers: headers({ accept: 'text/plain, */*' }) });
+    if (res.status === 401) onUnauthorized();
+    const text = res.ok ? await res.text() : `${res.status}: ${(await res.text().catch(() => '')) || res.statusText}`;
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    if (win) win.location.href = url;
+    else window.location.href = url;
+  } catch (err) {
+    if (win) win.close();
+    throw err;
+  }
+}
+
+/**
+ * Calls `onChange(event)` whenever something may have changed: on every server-sent event when
+ * the node has GET /v1/events, else once a second. `onMode(mode)` reports 'live', 'polling' or
+ * 'offline'. Polling pauses while the tab is hidden.
+ */
+export class LiveUpdates {
+  constructor(onChange, onMode) {
+    this.onChange = onChange;
+    this.onMode = onMode;
+    this.mode = null;
+    this.abort = null;
+    this.timer = null;
+    this.retry = null;
+    this.failures = 0;
+  }
+
+  start() {
+    this.timer = setInterval(() => {
+      if (this.mode !== 'live' && !document.hidden) this.onChange(null);
+    }, 1000);
+    void this.connect();
+  }
+
+  /** After the token changed: reconnect with it. */
+  restart() {
+    if (this.abort) this.abort.abort();
+    clearTimeout(this.retry);
+    void this.connect();
+  }
+
+  setMode(mode) {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.onMode(mode);
+  }
+
+  later(ms) {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.connect(), ms);
+  }
+
+  async connect() {
+    const ctrl = new AbortController();
+    this.abort = ctrl;
+    let res;
+    try {
+      res = await fetch('/v1/events', { headers: headers({ accept: 'text/event-stream' }), signal: ctrl.signal, cache: 'no-store' });
+    } catch (err) {
+      if (ctrl.signal.aborted) return;
+      this.setMode('offline');
+      this.later(Math.min(10_000, 1000 * 2 ** this.failures++));
+      return;
+    }
+    const type = res.headers.get('content-type') ?? '';
+    if (!res.ok || !res.body || !type.includes('text/event-stream')) {
+      if (res.status === 401) onUnauthorized();
+      // No event stream on this node (404) or not now: poll, and look again in a while.
+      ctrl.abort();
+      this.setMode('polling');
+      this.later(res.status === 404 ? 60_000 : 5_000);
+      return;
+    }
+    this.failures = 0;
+    this.setMode('live');
+    this.onChange(null);
+    try {
+      await this.read(res.body, ctrl.signal);
+    } catch {
+      // the stream broke: fall through to polling and reconnect
+    }
+    if (ctrl.signal.aborted) return;
+    this.setMode('polling');
+    this.later(2000);
+  }
+
+  async read(body, signal) {
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || signal.aborted) return;
+      buf += value;
+      let cut;
+      while ((cut = buf.search(/\r?\n\r?\n/)) >= 0) {
+        const block = buf.slice(0, cut);
+        buf = buf.slice(cut).replace(/^\r?\n\r?\n/, '');
+        const ev = parseEvent(block);
+        if (ev) this.onChange(ev);
+      }
+    }
+  }
+}
+
+/** One SSE block: its event name and data (JSON when it parses); null for comments and keep-alives. */
+function parseEvent(block) {
+  let event = 'message';
+  const data = [];
+  for (const line of block.split(/\r?\n/)) {
+    if (line === '' || line.startsWith(':')) continue;
+    const i = line.indexOf(':');
+    const field = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+    if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+  }
+  if (data.length === 0) return null;
+  const text = data.join('\n');
+  try {
+    return { event, data: JSON.parse(text) };
+  } catch {
+    return { event, data: text };
+  }
+}

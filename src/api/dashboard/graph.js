@@ -1,0 +1,326 @@
+// A job's DAG as an SVG laid out by dagre: one box per task spec, edges from its deps. A spec
+// with up to GROUP_MIN shards shows each shard as a chip; a larger one is a single box with a
+// bar and the count per state. Built once per job structure, then updated in place (so the
+// running animation does not restart on every refresh).
+import dagre from './dagre.js';
+import { s, fmtDuration, shortId, TASK_STATES } from './util.js';
+
+/** More shards than this are drawn as one box with counts. */
+export const GROUP_MIN = 8;
+
+const TASK_W = 176;
+const TASK_H = 50;
+const CHIP = 18;
+const CHIP_GAP = 5;
+const GROUP_W = 212;
+const GROUP_H = 78;
+
+/** The job's specs in order, `{ name, deps, shards }`, as GET /v1/jobs/{id} reports them. */
+export function specsOf(job) {
+  return job.specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards }));
+}
+
+export function taskNames(spec) {
+  if (spec.shards === null) return [spec.name];
+  const out = new Array(spec.shards);
+  for (let i = 0; i < spec.shards; i++) out[i] = `${spec.name}[${i}]`;
+  return out;
+}
+
+export function countStates(job, names) {
+  const c = { waiting: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const n of names) {
+    const t = job.tasks[n];
+    if (t && t.state in c) c[t.state]++;
+  }
+  return c;
+}
+
+/** One state for a group of tasks: what most needs attention first. */
+export function aggregateState(c) {
+  const total = TASK_STATES.reduce((a, k) => a + c[k], 0);
+  if (c.running > 0) return 'running';
+  if (c.failed > 0) return 'failed';
+  if (c.ready > 0) return 'ready';
+  if (c.waiting > 0) return c.succeeded > 0 ? 'running' : 'waiting';
+  if (total > 0 && c.succeeded === total) return 'succeeded';
+  if (c.skipped > 0) return 'skipped';
+  return 'waiting';
+}
+
+function truncate(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Sets `el`'s text, shortened with an ellipsis to fit `maxW` pixels (measured: the font is the user's). */
+function fitText(el, text, maxW) {
+  if (el.dataset.full === text) return;
+  el.dataset.full = text;
+  el.textContent = text;
+  if (typeof el.getComputedTextLength !== 'function' || !el.isConnected) return;
+  if (el.getComputedTextLength() <= maxW) return;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    el.textContent = `${text.slice(0, mid)}…`;
+    if (el.getComputedTextLength() <= maxW) lo = mid;
+    else hi = mid - 1;
+  }
+  el.textContent = `${text.slice(0, lo)}…`;
+}
+
+function kindOf(spec) {
+  if (spec.shards === null) return 'task';
+  return spec.shards > GROUP_MIN ? 'group' : 'shards';
+}
+
+function sizeOf(spec) {
+  const kind = kindOf(spec);
+  if (kind === 'task') return { width: TASK_W, height: TASK_H };
+  if (kind === 'group') return { width: GROUP_W, height: GROUP_H };
+  return { width: Math.max(TASK_W, 24 + spec.shards * (CHIP + CHIP_GAP) - CHIP_GAP), height: 66 };
+}
+
+/** A key that changes only when the drawing's structure does. */
+export function structureKey(job) {
+  const specs = specsOf(job);
+  return `${job.id}|${specs.map((sp) => `${sp.name}:${sp.shards}:${sp.deps.join(',')}`).join(';')}`;
+}
+
+function layout(specs, rankdir) {
+  const sizes = new Map(specs.map((sp) => [sp.name, sizeOf(sp)]));
+  if (specs.every((sp) => sp.deps.length === 0)) {
+    // No edges to lay out: a grid in spec order.
+    const cols = Math.max(1, Math.min(5, Math.ceil(Math.sqrt(specs.length * 1.6))));
+    const colW = Math.max(...[...sizes.values()].map((z) => z.width)) + 28;
+    const rowH = Math.max(...[...sizes.values()].map((z) => z.height)) + 24;
+    const nodes = new Map();
+    specs.forEach((sp, i) => {
+      const z = sizes.get(sp.name);
+      nodes.set(sp.name, { x: 16 + (i % cols) * colW + z.width / 2, y: 16 + Math.floor(i / cols) * rowH + z.height / 2, ...z });
+    });
+    const rows = Math.ceil(specs.length / cols);
+    return { width: 32 + Math.min(cols, specs.length) * colW - 28, height: 32 + rows * rowH - 24, nodes, edges: [] };
+  }
+  const g = new dagre.graphlib.Graph();
+  g.setGraph(rankdir === 'LR' ? { rankdir, nodesep: 18, ranksep: 56, edgesep: 12, marginx: 16, marginy: 16 } : { rankdir, nodesep: 24, ranksep: 44, edgesep: 12, marginx: 16, marginy: 16 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const sp of specs) g.setNode(sp.name, { ...sizes.get(sp.name) });
+  for (const sp of specs) for (const d of sp.deps) if (sizes.has(d)) g.setEdge(d, sp.name);
+  dagre.layout(g);
+  const nodes = new Map();
+  for (const sp of specs) nodes.set(sp.name, g.node(sp.name));
+  const edges = g.edges().map((e) => ({ from: e.v, to: e.w, points: g.edge(e).points }));
+  const gr = g.graph();
+  return { width: gr.width, height: gr.height, nodes, edges };
+}
+
+/**
+ * Left to right reads like a pipeline, so it is the default; top to bottom when that shows the
+ * graph clearly larger in the space there is (long chains on a narrow screen).
+ */
+function bestLayout(specs, avail) {
+  const lr = layout(specs, 'LR');
+  if (!avail || lr.edges.length === 0) return lr;
+  const score = (L) => Math.min(1, avail.width / L.width, avail.height / L.height);
+  const tb = layout(specs, 'TB');
+  return score(tb) > score(lr) * 1.15 ? tb : lr;
+}
+
+/** A smooth path through dagre's points. */
+function edgePath(points) {
+  const p = points;
+  if (p.length < 2) return '';
+  let d = `M${p[0].x},${p[0].y}`;
+  if (p.length === 2) return `${d} L${p[1].x},${p[1].y}`;
+  for (let i = 1; i < p.length - 1; i++) {
+    const mx = (p[i].x + p[i + 1].x) / 2;
+    const my = (p[i].y + p[i + 1].y) / 2;
+    d += ` Q${p[i].x},${p[i].y} ${i === p.length - 2 ? p[i + 1].x : mx},${i === p.length - 2 ? p[i + 1].y : my}`;
+  }
+  return d;
+}
+
+function defs() {
+  return s(
+    'defs',
+    null,
+    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })),
+    s('marker', { id: 'arrow-done', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead done' })),
+    s('pattern', { id: 'stripes', width: '8', height: '8', patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, s('rect', { width: '8', height: '8', class: 'stripe-bg' }), s('rect', { width: '3.5', height: '8', class: 'stripe-fg' })),
+  );
+}
+
+function taskSubline(t, now) {
+  if (!t) return '';
+  switch (t.state) {
+    case 'running':
+      return `running ${t.startedAt ? fmtDuration(now - t.startedAt) : ''} · ${shortId(t.node)}${t.attempt > 1 ? ` · try ${t.attempt}` : ''}`;
+    case 'succeeded':
+      return `succeeded · ${fmtDuration(t.durationMs)}`;
+    case 'failed':
+      return `failed${t.exitCode !== null ? ` · exit ${t.exitCode}` : ''}${t.reason && t.reason !== 'attempt failed' ? ` · ${t.reason}` : ''}`;
+    case 'ready':
+      return t.retryAt ? `retry ${t.attempt + 1} pending` : 'ready';
+    case 'skipped':
+      return t.reason ? `skipped · ${t.reason}` : 'skipped';
+    default:
+      return 'waiting for deps';
+  }
+}
+
+function countsLine(c) {
+  const parts = [];
+  for (const k of ['running', 'failed', 'ready', 'waiting', 'succeeded', 'skipped']) if (c[k] > 0) parts.push(`${c[k]} ${k}`);
+  return parts.join(' · ');
+}
+
+/**
+ * Draws `job` into a new SVG. `onSelect({ task })` or `onSelect({ spec })` on a click.
+ * Returns `{ svg, width, height, update(job, now), select(sel) }`.
+ */
+export function drawGraph(job, onSelect, avail) {
+  const specs = specsOf(job);
+  const L = bestLayout(specs, avail);
+  const svg = s('svg', { class: 'graph', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': `task graph of ${job.name}`, dataset: { graph: job.id } }, defs());
+  const edgeLayer = s('g', { class: 'edges' });
+  const nodeLayer = s('g', { class: 'nodes' });
+  svg.append(edgeLayer, nodeLayer);
+  const updaters = [];
+  const selectables = [];
+  const specByName = new Map(specs.map((sp) => [sp.name, sp]));
+  const specState = new Map();
+
+  const edgeEls = L.edges.map((e) => {
+    const path = s('path', { d: edgePath(e.points), class: 'edge', 'marker-end': 'url(#arrow)', dataset: { from: e.from, to: e.to } });
+    edgeLayer.append(path);
+    return { e, path };
+  });
+
+  const clickable = (el, sel, label) => {
+    el.setAttribute('tabindex', '0');
+    el.setAttribute('role', 'button');
+    el.setAttribute('aria-label', label);
+    el.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      onSelect(sel);
+    });
+    el.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        onSelect(sel);
+      }
+    });
+    selectables.push({ el, sel });
+  };
+
+  for (const sp of specs) {
+    const pos = L.nodes.get(sp.name);
+    const kind = kindOf(sp);
+    const x0 = pos.x - pos.width / 2;
+    const y0 = pos.y - pos.height / 2;
+    const g = s('g', { class: `node ${kind}`, transform: `translate(${x0},${y0})`, dataset: { spec: sp.name } });
+    nodeLayer.append(g);
+    const names = taskNames(sp);
+
+    if (kind === 'task') {
+      const name = names[0];
+      g.dataset.task = name;
+      const box = s('rect', { class: 'box', width: pos.width, height: pos.height, rx: '9' });
+      const hatch = s('rect', { class: 'hatch', width: pos.width, height: pos.height, rx: '9' });
+      const dot = s('circle', { class: 'dot', cx: '16', cy: '18', r: '5' });
+      const title = s('text', { class: 'name', x: '28', y: '22' }, truncate(name, 20));
+      const sub = s('text', { class: 'sub', x: '28', y: '39' });
+      g.append(s('title', null, name), box, hatch, dot, title, sub);
+      clickable(g, { task: name }, `task ${name}`);
+      updaters.push((j, now) => {
+        const t = j.tasks[name];
+        const state = t ? t.state : 'waiting';
+        g.dataset.state = state;
+        specState.set(sp.name, state);
+        fitText(sub, taskSubline(t, now), pos.width - 38);
+      });
+    } else if (kind === 'shards') {
+      g.dataset.shards = String(sp.shards);
+      const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
+      const title = s('text', { class: 'name', x: '12', y: '20' }, truncate(sp.name, 18), s('tspan', { class: 'mult', dx: '6' }, `×${sp.shards}`));
+      const summary = s('text', { class: 'sub end', x: String(pos.width - 12), y: '20' });
+      g.append(s('title', null, `${sp.name}: ${sp.shards} shards`), box, title, summary);
+      const chips = names.map((n, i) => {
+        const c = s('g', { class: 'chip', transform: `translate(${12 + i * (CHIP + CHIP_GAP)},32)`, dataset: { task: n } });
+        c.append(s('title', null, n), s('rect', { class: 'box', width: CHIP, height: CHIP, rx: '4' }), s('rect', { class: 'hatch', width: CHIP, height: CHIP, rx: '4' }), s('text', { class: 'idx', x: String(CHIP / 2), y: '13' }, String(i)));
+        clickable(c, { task: n }, `task ${n}`);
+        g.append(c);
+        return c;
+      });
+      updaters.push((j) => {
+        const c = countStates(j, names);
+        const agg = aggregateState(c);
+        g.dataset.state = agg;
+        specState.set(sp.name, agg);
+        summary.textContent = `${c.succeeded}/${sp.shards}`;
+        chips.forEach((chip, i) => {
+          const t = j.tasks[names[i]];
+          chip.dataset.state = t ? t.state : 'waiting';
+        });
+      });
+    } else {
+      g.dataset.shards = String(sp.shards);
+      const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
+      const stack1 = s('rect', { class: 'stack', x: '4', y: '4', width: pos.width, height: pos.height, rx: '9' });
+      const title = s('text', { class: 'name', x: '12', y: '22' }, truncate(sp.name, 18), s('tspan', { class: 'mult', dx: '6' }, `×${sp.shards.toLocaleString('en-US')}`));
+      const pct = s('text', { class: 'sub end', x: String(pos.width - 12), y: '22' });
+      const barW = pos.width - 24;
+      const barBg = s('rect', { class: 'bar-bg', x: '12', y: '33', width: barW, height: '8', rx: '4' });
+      const segs = {};
+      const bar = s('g', { class: 'bar' });
+      for (const k of ['succeeded', 'failed', 'skipped', 'running', 'ready']) {
+        segs[k] = s('rect', { class: `seg ${k}`, y: '33', height: '8', x: '12', width: '0' });
+        bar.append(segs[k]);
+      }
+      const counts = s('text', { class: 'sub', x: '12', y: '60' });
+      g.append(s('title', null, `${sp.name}: ${sp.shards} shards (click for each shard)`), stack1, box, title, pct, barBg, bar, counts);
+      clickable(g, { spec: sp.name }, `${sp.shards} shards of ${sp.name}`);
+      updaters.push((j) => {
+        const c = countStates(j, names);
+        const agg = aggregateState(c);
+        g.dataset.state = agg;
+        g.dataset.counts = JSON.stringify(c);
+        specState.set(sp.name, agg);
+        let x = 12;
+        for (const k of ['succeeded', 'failed', 'skipped', 'running', 'ready']) {
+          const w = (barW * c[k]) / sp.shards;
+          segs[k].setAttribute('x', String(x));
+          segs[k].setAttribute('width', String(w));
+          x += w;
+        }
+        pct.textContent = `${Math.floor((100 * (c.succeeded + c.failed + c.skipped)) / sp.shards)}%`;
+        fitText(counts, countsLine(c), pos.width - 24);
+      });
+    }
+  }
+
+  return {
+    svg,
+    width: L.width,
+    height: L.height,
+    specs,
+    specByName,
+    update(j, now = Date.now()) {
+      for (const u of updaters) u(j, now);
+      for (const { e, path } of edgeEls) {
+        const done = specState.get(e.from) === 'succeeded';
+        path.classList.toggle('done', done);
+        path.setAttribute('marker-end', done ? 'url(#arrow-done)' : 'url(#arrow)');
+        path.classList.toggle('active', done && specState.get(e.to) === 'running');
+      }
+    },
+    select(sel) {
+      for (const { el, sel: mine } of selectables) {
+        const on = sel !== null && ((sel.task !== undefined && mine.task === sel.task) || (sel.spec !== undefined && mine.spec === sel.spec));
+        el.classList.toggle('selected', on);
+      }
+    },
+  };
+}

@@ -1,0 +1,208 @@
+// The page's pieces: cluster header, jobs table, nodes table, legend, task and shard panels.
+import { h, fmtAgo, fmtDuration, fmtInt, fmtTime, shortId, TASK_STATES } from './util.js';
+import { logPath, getToken, openLog } from './api.js';
+
+export function badge(state) {
+  return h('span', { class: `badge ${state}`, dataset: { state } }, state);
+}
+
+function stat(label, value, title) {
+  return h('div', { class: 'stat', title }, h('span', { class: 'k' }, label), h('span', { class: 'v' }, value));
+}
+
+export function clusterBar(c) {
+  if (!c) return [stat('cluster', 'unreachable')];
+  const leader = c.leader === null ? 'none (election)' : c.leader === c.self ? `${shortId(c.leader)} (this node)` : shortId(c.leader);
+  return [
+    stat('leader', leader, c.leader ?? 'no leader known'),
+    stat('this node', `${shortId(c.self)} · ${c.role}`, c.self),
+    stat('term', fmtInt(c.term)),
+    stat('commit / applied', `${fmtInt(c.commit)} / ${fmtInt(c.applied)}`, c.commit - c.applied > 0 ? `${c.commit - c.applied} entries to apply` : 'all committed entries applied'),
+    stat('voters', String(c.voters.length), c.voters.join('\n')),
+    stat('learners', String(c.learners.length), c.learners.join('\n') || 'none'),
+  ];
+}
+
+/** A bar of a job's task counts, in the graph's colours. */
+export function progressBar(counts, total) {
+  const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total) });
+  const done = counts.succeeded + counts.failed + counts.skipped;
+  bar.setAttribute('aria-valuenow', String(done));
+  for (const k of ['succeeded', 'failed', 'skipped', 'running', 'ready']) {
+    if (!counts[k]) continue;
+    const seg = h('span', { class: `seg ${k}`, title: `${counts[k]} ${k}` });
+    seg.style.width = `${(100 * counts[k]) / Math.max(1, total)}%`;
+    bar.append(seg);
+  }
+  return bar;
+}
+
+function total(counts) {
+  return TASK_STATES.reduce((a, k) => a + (counts[k] ?? 0), 0);
+}
+
+export function jobsTable(jobs, go) {
+  if (jobs.length === 0) {
+    return h('div', { class: 'empty' }, h('p', null, 'No jobs on this cluster yet.'), h('p', { class: 'muted' }, 'Submit one with ', h('code', null, 'meshrun submit dag.yaml'), '.'));
+  }
+  const now = Date.now();
+  const rows = jobs.map((j) => {
+    const n = total(j.counts);
+    const done = j.counts.succeeded + j.counts.failed + j.counts.skipped;
+    const end = j.finishedAt ?? (j.state === 'running' ? now : null);
+    const tr = h(
+      'tr',
+      { class: 'rowlink', dataset: { job: j.id, state: j.state } },
+      h('td', null, h('a', { href: `#/jobs/${encodeURIComponent(j.id)}`, class: 'jobname' }, j.name), h('div', { class: 'mono small muted' }, j.id)),
+      h('td', null, badge(j.state)),
+      h('td', { class: 'progress-cell' }, progressBar(j.counts, n), h('div', { class: 'small muted' }, `${fmtInt(done)} of ${fmtInt(n)} done`, j.counts.running ? ` · ${fmtInt(j.counts.running)} running` : '', j.counts.failed ? ` · ${fmtInt(j.counts.failed)} failed` : '')),
+      h('td', { class: 'nowrap', title: fmtTime(j.submittedAt) }, fmtAgo(j.submittedAt, now)),
+      h('td', { class: 'nowrap num' }, end === null ? '—' : fmtDuration(end - j.submittedAt)),
+    );
+    tr.addEventListener('click', (ev) => {
+      if (ev.target.closest('a')) return;
+      go(`#/jobs/${encodeURIComponent(j.id)}`);
+    });
+    return tr;
+  });
+  return h(
+    'table',
+    { class: 'table jobs' },
+    h('thead', null, h('tr', null, h('th', null, 'Job'), h('th', null, 'State'), h('th', { class: 'wide' }, 'Progress'), h('th', null, 'Submitted'), h('th', { class: 'num' }, 'Duration'))),
+    h('tbody', null, rows),
+  );
+}
+
+function nodeRole(id, c) {
+  if (!c) return '—';
+  if (c.leader === id) return 'leader';
+  if (c.voters.includes(id)) return 'follower';
+  if (c.learners.includes(id)) return 'learner';
+  return 'worker';
+}
+
+/** `nodes` from GET /v1/nodes (null when this node has no such endpoint: the cluster's members only). */
+export function nodesTable(nodes, c) {
+  const list = nodes ?? (c ? [...c.voters, ...c.learners].map((id) => ({ id })) : []);
+  if (list.length === 0) return h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No nodes known yet.'));
+  const now = Date.now();
+  const rows = list.map((n) => {
+    const role = n.role ?? nodeRole(n.id, c);
+
+    const slots = n.slots ?? null;
+    const used = n.used ?? null;
+    const load =
+      slots === null
+        ? h('span', { class: 'muted' }, '—')
+        : h('div', { class: 'load' }, (() => {
+            const bar = h('div', { class: 'meter' }, h('span', { class: used >= slots ? 'full' : '' }));
+            bar.firstChild.style.width = `${(100 * Math.min(used ?? 0, slots)) / Math.max(1, slots)}%`;
+            return bar;
+          })(), h('span', { class: 'small' }, `${used ?? 0}/${slots} slots`, n.running !== undefined ? ` · ${n.running} running` : ''));
+    const seen = n.lastSeen ?? n.lastSeenAt ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
+    const expired = typeof n.leaseUntil === 'number' && n.leaseUntil < now;
+    return h(
+      'tr',
+      { dataset: { node: n.id } },
+      h('td', null, h('span', { class: 'mono', title: n.id }, shortId(n.id)), n.self === true || (c && n.id === c.self) ? h('span', { class: 'tag' }, 'this node') : null),
+      h('td', null, h('span', { class: `role ${role}` }, role)),
+      h('td', null, load),
+      h('td', { class: 'num mono' }, typeof n.applied === 'number' ? fmtInt(n.applied) : '—'),
+      h('td', { class: 'nowrap', title: seen === null ? '' : fmtTime(seen) }, seen === null ? '—' : fmtAgo(seen, now), expired ? h('span', { class: 'tag warn' }, 'lease expired') : null),
+    );
+  });
+  return h(
+    'div',
+    null,
+    h('table', { class: 'table nodes' }, h('thead', null, h('tr', null, h('th', null, 'Node'), h('th', null, 'Role'), h('th', { class: 'wide' }, 'Load'), h('th', { class: 'num' }, 'Applied'), h('th', null, 'Last seen'))), h('tbody', null, rows)),
+    nodes === null ? h('p', { class: 'note' }, 'This node does not serve GET /v1/nodes: only the Raft members are listed.') : null,
+  );
+}
+
+export function legend(withGroups = true) {
+  return h(
+    'div',
+    { class: 'legend', 'aria-label': 'legend' },
+    TASK_STATES.map((k) => h('span', { class: 'item' }, h('span', { class: `swatch ${k}` }), k)),
+    withGroups ? h('span', { class: 'item', title: `a task with more than 8 shards is one box with its counts per state` }, h('span', { class: 'swatch group' }), 'many shards') : null,
+  );
+}
+
+function row(label, value, title) {
+  return [h('dt', null, label), h('dd', { title }, value)];
+}
+
+function tail(label, text) {
+  if (!text) return h('div', { class: 'tail empty-tail' }, h('div', { class: 'tail-head' }, label), h('div', { class: 'muted small' }, 'no output'));
+  return h('div', { class: 'tail' }, h('div', { class: 'tail-head' }, label, h('span', { class: 'muted' }, ' · last 4 KiB')), h('pre', null, text));
+}
+
+export function taskPanel(job, name, t, cluster, { close, back }) {
+  const now = Date.now();
+  const link = h('a', { href: logPath(job.id, name), target: '_blank', rel: 'noopener', class: 'button' }, 'Open full log ↗');
+  link.addEventListener('click', (ev) => {
+    if (!getToken()) return;
+    ev.preventDefault();
+    void openLog(job.id, name);
+  });
+  const duration = t.durationMs ?? (t.state === 'running' && t.startedAt ? now - t.startedAt : null);
+  return h(
+    'div',
+    { class: 'panel-body', dataset: { panelTask: name, state: t.state } },
+    h(
+      'div',
+      { class: 'panel-head' },
+      h('div', null, back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null, h('h2', { class: 'mono' }, name)),
+      h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
+    ),
+    h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'muted small' }, t.reason) : null),
+    h(
+      'dl',
+      { class: 'facts' },
+      row('Attempt', t.attempt === 0 ? 'not started' : String(t.attempt)),
+      row('Node', t.node === null ? '—' : `${shortId(t.node)}${cluster && t.node === cluster.self ? ' (this node)' : ''}`, t.node ?? ''),
+      row('Exit code', t.exitCode === null ? '—' : String(t.exitCode)),
+      row('Started', fmtTime(t.startedAt)),
+      row('Finished', fmtTime(t.finishedAt)),
+      row('Duration', fmtDuration(duration)),
+      t.retryAt ? row('Retry at', fmtTime(t.retryAt)) : [],
+      row('Fence', t.fence === null ? '—' : fmtInt(t.fence), 'the log index of the accepted claim (MESHRUN_FENCE)'),
+    ),
+    tail('stdout', t.stdout),
+    tail('stderr', t.stderr),
+    h('div', { class: 'panel-actions' }, link),
+  );
+}
+
+export function specPanel(job, spec, names, counts, { close, pick }) {
+  const max = 2000;
+  const grid = h('div', { class: 'chipgrid' });
+  for (const n of names.slice(0, max)) {
+    const t = job.tasks[n];
+    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}` }, n.slice(spec.name.length + 1, -1));
+    b.addEventListener('click', () => pick(n));
+    grid.append(b);
+  }
+  return h(
+    'div',
+    { class: 'panel-body', dataset: { panelSpec: spec.name } },
+    h('div', { class: 'panel-head' }, h('h2', { class: 'mono' }, `${spec.name} ×${fmtInt(spec.shards)}`), h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×')),
+    countsList(counts),
+    spec.deps.length ? h('p', { class: 'small muted' }, 'after ', spec.deps.join(', ')) : null,
+    h('div', { class: 'tail-head' }, 'Shards', names.length > max ? h('span', { class: 'muted' }, ` · first ${fmtInt(max)} of ${fmtInt(names.length)}`) : null),
+    grid,
+  );
+}
+
+export function countsList(counts) {
+  const n = Math.max(1, total(counts));
+  return h(
+    'ul',
+    { class: 'counts' },
+    TASK_STATES.map((k) => {
+      const bar = h('span', { class: `fillbar ${k}` });
+      bar.style.width = `${(100 * counts[k]) / n}%`;
+      return h('li', { class: counts[k] ? '' : 'zero' }, h('span', { class: `swatch ${k}` }), h('span', { class: 'label' }, k), h('span', { class: 'track' }, bar), h('span', { class: 'num' }, fmtInt(counts[k])));
+    }),
+  );
+}

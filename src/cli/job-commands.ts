@@ -1,0 +1,155 @@
+// The client commands about jobs: `status JOB`, `jobs`, `cancel JOB`, `logs JOB TASK`. Each reads
+// the HTTP API (--api or MESHRUN_API), prints a table or, with --json, the API's answer. An
+// unknown job is invalid input (exit 2), an unreachable node exit 3, naming the URL.
+import type { JobSummary, JobView, TaskView } from '../scheduler/types.js';
+import { apiBase, apiGet, apiGetText, apiPost, httpStatus } from './client.js';
+import { CliError, EXIT } from './errors.js';
+import { formatMs, json, shortId, table } from './format.js';
+import { countsText, totalTasks } from './progress.js';
+
+export interface ClientOptions {
+  readonly json?: boolean;
+  readonly api?: string;
+}
+
+const jobPath = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
+
+/** GET /v1/jobs/{id}, with a 404 said plainly. */
+async function getJob(base: string, id: string): Promise<JobView> {
+  try {
+    return await apiGet<JobView>(base, jobPath(id));
+  } catch (err) {
+    if (httpStatus(err) === 404) throw notFound(base, id);
+    throw err;
+  }
+}
+
+function notFound(base: string, id: string): CliError {
+  return new CliError(`no job ${id} at ${base} (check the id with 'meshrun jobs'; finished jobs are removed after their retention period)`, EXIT.usage);
+}
+
+export async function statusCommand(id: string, opts: ClientOptions, out: (s: string) => void, now = Date.now()): Promise<void> {
+  const base = apiBase(opts.api);
+  const job = await getJob(base, id);
+  out(opts.json ? json(job) : formatStatus(job, now));
+}
+
+export function formatStatus(job: JobView, now: number): string {
+  const elapsed = (job.finishedAt ?? now) - job.submittedAt;
+  const header =
+    `job      ${job.id}  ${job.name}\n` +
+    `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(job.counts)}\n` +
+    `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n\n`;
+  const rows = Object.entries(job.tasks).map(([name, t]) => [
+    name,
+    t.state,
+    shortId(t.node),
+    t.attempt === 0 ? '-' : String(t.attempt),
+    formatMs(taskDuration(t, now)),
+    t.exitCode === null ? '-' : String(t.exitCode),
+    note(t, now),
+  ]);
+  return header + table(['task', 'state', 'node', 'attempt', 'duration', 'exit', 'note'], rows);
+}
+
+function taskDuration(t: TaskView, now: number): number | null {
+  if (t.durationMs !== null) return t.durationMs;
+  if (t.startedAt === null) return null;
+  return (t.finishedAt ?? (t.state === 'running' ? now : null) ?? t.startedAt) - t.startedAt;
+}
+
+function note(t: TaskView, now: number): string {
+  if (t.retryAt !== null && t.state !== 'succeeded') return `retry in ${formatMs(t.retryAt - now)}${t.reason ? ` (${t.reason})` : ''}`;
+  return t.reason ?? '';
+}
+
+export async function jobsCommand(opts: ClientOptions, out: (s: string) => void, now = Date.now()): Promise<void> {
+  const base = apiBase(opts.api);
+  const { jobs } = await apiGet<{ jobs: JobSummary[] }>(base, '/v1/jobs');
+  out(opts.json ? json({ jobs }) : formatJobs(jobs, now));
+}
+
+export function formatJobs(jobs: readonly JobSummary[], now: number): string {
+  if (jobs.length === 0) return 'no jobs\n';
+  const rows = [...jobs]
+    .sort((a, b) => a.submittedAt - b.submittedAt)
+    .map((j) => [
+      j.id,
+      j.name,
+      j.state,
+      `${j.counts.succeeded}/${totalTasks(j.counts)}`,
+      String(j.counts.running),
+      String(j.counts.failed + j.counts.skipped),
+      new Date(j.submittedAt).toISOString().replace('T', ' ').slice(0, 19),
+      formatMs((j.finishedAt ?? now) - j.submittedAt),
+    ]);
+  return table(['id', 'name', 'state', 'done', 'running', 'failed', 'submitted (utc)', 'elapsed'], rows);
+}
+
+export async function cancelCommand(id: string, opts: ClientOptions, out: (s: string) => void): Promise<void> {
+  const base = apiBase(opts.api);
+  let r: { id: string; state: string };
+  try {
+    r = await apiPost<{ id: string; state: string }>(base, `${jobPath(id)}/cancel`, {});
+  } catch (err) {
+    if (httpStatus(err) === 404) throw notFound(base, id);
+    throw err;
+  }
+  out(opts.json ? json(r) : `job ${r.id}: ${r.state}\n`);
+}
+
+export interface LogsOptions extends ClientOptions {
+  readonly attempt?: string;
+}
+
+/**
+ * GET /v1/jobs/{id}/tasks/{task}/log[?attempt=N]: the attempt's whole log (stdout and stderr as
+ * written). A node without that endpoint: the last 4 KiB of stdout and stderr kept in the job.
+ */
+export async function logsCommand(id: string, task: string, opts: LogsOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+  const base = apiBase(opts.api);
+  let attempt: number | undefined;
+  if (opts.attempt !== undefined) {
+    if (!/^[1-9]\d{0,8}$/.test(opts.attempt)) throw new CliError(`--attempt must be a positive integer, got ${JSON.stringify(opts.attempt)}`, EXIT.usage);
+    attempt = Number(opts.attempt);
+  }
+  const job = await getJob(base, id);
+  const t = job.tasks[task];
+  if (!t) {
+    const names = Object.keys(job.tasks);
+    const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, ... (${names.length} in all)` : '');
+    throw new CliError(`job ${id} has no task ${JSON.stringify(task)}; its tasks: ${shown}`, EXIT.usage);
+  }
+  if (t.attempt === 0) throw new CliError(`task ${task} of job ${id} has not started yet (${t.state}): no log`, EXIT.usage);
+  if (attempt !== undefined && attempt > t.attempt) throw new CliError(`task ${task} of job ${id} has had ${t.attempt} attempt(s); there is no attempt ${attempt}`, EXIT.usage);
+  let which = attempt ?? t.attempt;
+  let ranOn = attempt === undefined || attempt === t.attempt ? t.node : null;
+  const path = `${jobPath(id)}/tasks/${encodeURIComponent(task)}/log${attempt !== undefined ? `?attempt=${attempt}` : ''}`;
+  let log: string;
+  let source: 'log' | 'tail' = 'log';
+  try {
+    const r = await apiGetText(base, path);
+    log = r.contentType.includes('json') ? logText(JSON.parse(r.text) as unknown) : r.text;
+    // The node that served the log says which attempt it is and where it ran.
+    const servedAttempt = Number(r.headers.get('x-meshrun-attempt'));
+    if (Number.isSafeInteger(servedAttempt) && servedAttempt > 0) which = servedAttempt;
+    ranOn = r.headers.get('x-meshrun-node') ?? ranOn;
+  } catch (e) {
+    // Only a node that has no such endpoint at all falls back to what the job itself keeps.
+    if (httpStatus(e) !== 404 || !/no such endpoint/.test((e as Error).message) || which !== t.attempt) throw e;
+    source = 'tail';
+    log = t.stdout + t.stderr;
+    if (!opts.json) err(`meshrun: ${base} serves no task logs; showing the last 4 KiB of stdout and stderr kept with attempt ${which}\n`);
+  }
+  if (opts.json) out(json({ job: id, task, attempt: which, node: ranOn, source, log }));
+  else out(log.length === 0 || log.endsWith('\n') ? log : `${log}\n`);
+}
+
+/** The text of a JSON log answer, whichever field carries it. */
+function logText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  const o = (body ?? {}) as Record<string, unknown>;
+  for (const k of ['log', 'text', 'content', 'output', 'data']) if (typeof o[k] === 'string') return o[k];
+  if (typeof o['stdout'] === 'string' || typeof o['stderr'] === 'string') return `${(o['stdout'] as string | undefined) ?? ''}${(o['stderr'] as string | undefined) ?? ''}`;
+  return JSON.stringify(body, null, 2);
+}

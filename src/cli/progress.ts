@@ -1,0 +1,135 @@
+// Following a job until it ends (submit --wait, demo), and showing its progress: on a terminal a
+// bar with counts per state and the elapsed time, redrawn in place; otherwise a plain line
+// whenever the counts change (what pipes, logs and tests read).
+import type { JobState, JobSummary, TaskState } from '../scheduler/types.js';
+import { apiGet } from './client.js';
+import { CliError, EXIT } from './errors.js';
+
+const POLL_MS = 500;
+/** A node that stays unreachable this long while following: give up with exit code 3. */
+const UNREACHABLE_MS = 30_000;
+const REDRAW_MS = 200;
+
+export interface ProgressSink {
+  update(job: JobSummary, elapsedMs: number): void;
+  /** The job ended (or following stopped): the last state, then the sink lets go of the terminal. */
+  done(job: JobSummary | null, elapsedMs: number): void;
+}
+
+/** Stops following early (a demo's Ctrl-C): follow() then rejects with FollowAborted. */
+export class FollowAborted extends Error {
+  override readonly name = 'FollowAborted';
+}
+
+/** Polls GET /v1/jobs/{id} until the job is no longer running; unreachable for UNREACHABLE_MS -> exit 3. */
+export async function follow(base: string, id: string, sink: ProgressSink, signal?: AbortSignal): Promise<JobSummary> {
+  const started = Date.now();
+  let unreachableSince: number | null = null;
+  let last: JobSummary | null = null;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new FollowAborted('stopped following the job');
+      let job: JobSummary;
+      try {
+        job = await apiGet<JobSummary>(base, `/v1/jobs/${encodeURIComponent(id)}`);
+        unreachableSince = null;
+      } catch (err) {
+        if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > UNREACHABLE_MS) throw err;
+        await sleep(POLL_MS, signal);
+        continue;
+      }
+      last = job;
+      if (job.state !== 'running') return job;
+      sink.update(job, Date.now() - started);
+      await sleep(POLL_MS, signal);
+    }
+  } finally {
+    sink.done(last, Date.now() - started);
+  }
+}
+
+const ORDER: readonly TaskState[] = ['succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped'];
+
+export function totalTasks(counts: Readonly<Record<TaskState, number>>): number {
+  return ORDER.reduce((n, s) => n + counts[s], 0);
+}
+
+export function countsText(counts: Readonly<Record<TaskState, number>>): string {
+  return ORDER.filter((s) => counts[s] > 0 || s === 'succeeded')
+    .map((s) => `${counts[s]} ${s}`)
+    .join(', ');
+}
+
+/** The plain progress line: `running   3/8  3 succeeded, 2 running, 3 waiting  (4.2s)`. */
+export function progressLine(state: JobState, counts: Readonly<Record<TaskState, number>>, elapsedMs: number): string {
+  return `${state.padEnd(9)} ${counts.succeeded}/${totalTasks(counts)}  ${countsText(counts)}  (${(elapsedMs / 1000).toFixed(1)}s)`;
+}
+
+/** One line per change of state or counts (the elapsed time alone is no change). */
+export function plainProgress(out: (s: string) => void): ProgressSink {
+  let last = '';
+  const show = (job: JobSummary, elapsedMs: number): void => {
+    const key = `${job.state} ${countsText(job.counts)}`;
+    if (key !== last) out(`${progressLine(job.state, job.counts, elapsedMs)}\n`);
+    last = key;
+  };
+  return { update: show, done: (job, elapsedMs) => job && show(job, elapsedMs) };
+}
+
+/** The bar: `running   [#########-----------]  9/20  9 succeeded, 2 running, 9 waiting  12.3s`, redrawn in place. */
+export function barLine(state: JobState, counts: Readonly<Record<TaskState, number>>, elapsedMs: number, columns: number): string {
+  const total = totalTasks(counts);
+  const width = 24;
+  const finished = counts.succeeded + counts.failed + counts.skipped;
+  const ok = total === 0 ? 0 : Math.round((counts.succeeded / total) * width);
+  const bad = total === 0 ? 0 : Math.min(width - ok, Math.round(((counts.failed + counts.skipped) / total) * width));
+  const bar = `${'#'.repeat(ok)}${'x'.repeat(bad)}${'-'.repeat(width - ok - bad)}`;
+  const line = `${state.padEnd(9)} [${bar}] ${finished}/${total}  ${countsText(counts)}  ${(elapsedMs / 1000).toFixed(1)}s`;
+  return line.length >= columns ? line.slice(0, Math.max(10, columns - 1)) : line;
+}
+
+/** The terminal sink: redraws one line (carriage return, erase line) every REDRAW_MS and on each poll. */
+export function barProgress(out: (s: string) => void, columns: () => number): ProgressSink {
+  let job: JobSummary | null = null;
+  let started = Date.now();
+  const draw = (): void => {
+    if (job) out(`\r\x1b[2K${barLine(job.state, job.counts, Date.now() - started, columns())}`);
+  };
+  const timer = setInterval(draw, REDRAW_MS);
+  timer.unref();
+  return {
+    update(j, elapsedMs) {
+      job = j;
+      started = Date.now() - elapsedMs;
+      draw();
+    },
+    done(j, elapsedMs) {
+      clearInterval(timer);
+      if (j) job = j;
+      started = Date.now() - elapsedMs;
+      draw();
+      if (job) out('\n');
+    },
+  };
+}
+
+/** The sink for stdout: the bar on a terminal (or MESHRUN_PROGRESS=bar), plain lines otherwise (or MESHRUN_PROGRESS=plain). */
+export function progressFor(out: (s: string) => void, stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): ProgressSink {
+  const mode = env['MESHRUN_PROGRESS'];
+  const bar = mode === 'bar' || (mode !== 'plain' && stream.isTTY === true);
+  return bar ? barProgress(out, () => stream.columns || 100) : plainProgress(out);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
