@@ -25,7 +25,9 @@
 // so fullness alone cannot tell a stuck owner from a fast one; time can. Thieves split the stealable tasks among themselves the
 // same way: a task goes to its preferred owner among the live nodes other than its owner that have
 // room to steal it (free slots by the replicated state; this node, stealing with slots left,
-// always), so a task is never left to a thief that is full.
+// always), so a task is never left to a thief that is full. A gossiping node may still be unable
+// to claim (removed from the cluster, or cut off from the log while its gossip gets through), so a
+// task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first.
 import type { NodeId } from '../raft/types.js';
 import type { Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
 import { Rendezvous } from './rendezvous.js';
@@ -58,6 +60,9 @@ export interface ClaimInput {
   /** Whether `node` (not self) has room to steal: free slots by the replicated state. Default: every peer has. */
   readonly canSteal?: (node: NodeId) => boolean;
 }
+
+/** After this many stealAfterMs a task is anyone's: its owner and its chosen thief both failed to take it. */
+const ABANDON_FACTOR = 5;
 
 interface Runner {
   readonly slots: number;
@@ -157,7 +162,8 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
         passed.set(owner, seen);
         const unprotected =
           !claimsSoon(owner) || seen > 2 * (live.get(owner) as Runner).slots || input.now - task.readyAt >= 3 * input.stealAfterMs;
-        if (unprotected && stealSlots < left && thiefOf(owner, task) === input.self) {
+        const abandoned = input.now - task.readyAt >= ABANDON_FACTOR * input.stealAfterMs;
+        if (unprotected && stealSlots < left && (abandoned || thiefOf(owner, task) === input.self)) {
           stealable.push({ task, at: scanned });
           stealSlots += task.slots;
         }

@@ -319,3 +319,18 @@ describe('chooseClaims', () => {
     );
   });
 });
+
+describe('abandoned tasks', () => {
+  it('a task whose owner and chosen thief both gossip but never claim goes to any node after 5 x stealAfterMs', () => {
+    // Four live-looking peers; only `me` actually claims. Every task's owner and thief are someone.
+    const peers: PeerLoad[] = ['me', 'ghost1', 'ghost2', 'ghost3'].map((node) => ({ node, slots: 4, free: 4, handlers: [] }));
+    const ready = tasks(40);
+    const at = (now: number): number[] => chooseClaims(input({ self: 'me', free: 40, ready, peers, now, claimsSoon: () => false })).map((t) => t.task);
+    const early = at(2500);
+    // Before: me takes its own share and what it was chosen to steal, not everything.
+    expect(early.length).toBeGreaterThan(0);
+    expect(early.length).toBeLessThan(40);
+    // After 5 x 2000 ms nothing is left waiting on a node that never claims.
+    expect(at(10_000)).toHaveLength(40);
+  });
+});
