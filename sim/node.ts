@@ -180,6 +180,10 @@ export class SimNode<R> {
     if (!r || this.paused) return undefined;
     let out: T | undefined;
     try {
+      // As the production driver does: whatever the core is fed (a message, a proposal, a tick)
+      // comes with the node's wall clock, so a leader that was paused stamps what it appends now
+      // with the current time, not the time of its last tick before the pause.
+      r.observeTime(this.localNow());
       out = fn(r);
       this.pump();
       if (this.raft) this.env.observe(this, this.raft.status());
