@@ -149,18 +149,7 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
     finished = true;
     if (timer !== null) clearTimeout(timer);
     if (note !== null) output.note(note);
-    const result: ExecResult = {
-      outcome,
-      exitCode: null,
-      durationMs: Math.round(performance.now() - startedAt),
-      stdout: output.stdout.text(),
-      stderr: output.stderr.text(),
-    };
-    // Always settles on a later tick: close() resolves at once when nothing was logged.
-    void output.close().then(() => {
-      ctx.untrack(attempt);
-      onDone(result);
-    });
+    deliver(ctx, attempt, output, { outcome, exitCode: null, durationMs: Math.round(performance.now() - startedAt) }, onDone);
   };
   const attempt: Attempt = {
     stop(reason) {
@@ -260,17 +249,7 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
     group.settle();
     const code = exit?.code ?? null;
     const outcome: FinishOutcome = ending?.outcome ?? (code === 0 ? 'succeeded' : 'failed');
-    const result: ExecResult = {
-      outcome,
-      exitCode: code,
-      durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt),
-      stdout: output.stdout.text(),
-      stderr: output.stderr.text(),
-    };
-    void output.close().then(() => {
-      ctx.untrack(attempt);
-      onDone(result);
-    });
+    deliver(ctx, attempt, output, { outcome, exitCode: code, durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt) }, onDone);
   });
   return attempt;
 }
@@ -283,13 +262,21 @@ function failToSpawn(ctx: AttemptContext, attempt: Attempt, launch: TaskLaunch, 
       ? `cannot start the task: its working directory ${cwd} does not exist or is not a directory`
       : `cannot start the task: ${err instanceof Error ? err.message : String(err)}`,
   );
-  const result: ExecResult = {
-    outcome: 'failed',
-    exitCode: null,
-    durationMs: Math.round(performance.now() - startedAt),
-    stdout: output.stdout.text(),
-    stderr: output.stderr.text(),
-  };
+  deliver(ctx, attempt, output, { outcome: 'failed', exitCode: null, durationMs: Math.round(performance.now() - startedAt) }, onDone);
+}
+
+/**
+ * Hands an ended attempt's result, with its output tails, to onDone once its log file is closed.
+ * Always on a later tick: close() resolves at once when nothing was logged.
+ */
+function deliver(
+  ctx: AttemptContext,
+  attempt: Attempt,
+  output: TaskOutput,
+  end: Omit<ExecResult, 'stdout' | 'stderr'>,
+  onDone: (result: ExecResult) => void,
+): void {
+  const result: ExecResult = { ...end, stdout: output.stdout.text(), stderr: output.stderr.text() };
   void output.close().then(() => {
     ctx.untrack(attempt);
     onDone(result);

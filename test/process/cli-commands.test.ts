@@ -2,11 +2,10 @@
 // progress; their --json shapes; and their errors: an unknown job (exit 2), an unreachable API
 // (exit 3, naming the URL), bad flags (exit 2).
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSummary, JobView } from '../../src/scheduler/types.js';
-import { eventually, Processes, runCli, type NodeProcess } from './spawn.js';
+import { eventually, Processes, runCli, type NodeProcess, unusedPort } from './spawn.js';
 
 const procs = new Processes();
 let node: NodeProcess;
@@ -36,14 +35,6 @@ function dagFile(name: string, yaml: string): string {
   const f = join(dir, `${name}.yaml`);
   writeFileSync(f, yaml);
   return f;
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
@@ -178,7 +169,7 @@ describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
   });
 
   it('an unreachable API exits 3 naming the URL, for every client command', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     for (const args of [['status', 'x'], ['jobs'], ['cancel', 'x'], ['logs', 'x', 'a'], ['nodes'], ['jobs', '--json']]) {
       const r = await runCli([...args, '--api', url]);
       expect(r.code, args.join(' ')).toBe(3);

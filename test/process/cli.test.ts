@@ -1,24 +1,14 @@
 // The meshrun executable's error handling: usage errors exit 2, an unreachable API exits 3, each
 // with a message naming the problem.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Processes, runCli } from './spawn.js';
+import { Processes, runCli, unusedPort } from './spawn.js';
 
 const procs = new Processes();
 afterEach(async () => {
   await procs.cleanup();
 });
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('meshrun CLI', () => {
   it.each([
@@ -56,7 +46,7 @@ describe('meshrun CLI', () => {
   });
 
   it('exits 3 naming the URL when no node answers', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     const r = await runCli(['cluster', '--api', url]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(url);
@@ -66,7 +56,7 @@ describe('meshrun CLI', () => {
   });
 
   it('exits 3 when a joining node finds no member, naming the addresses tried', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN`;
     const data = join(procs.tempDir(), 'data');
     const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--bootstrap', addr, '--join-timeout', '2s']);

@@ -4,10 +4,9 @@
 // which cluster it belongs to); a member that is dialled learns the dialler's current addresses
 // from the connection itself (libp2p identify) and can dial back. So once one of two live members
 // is told where the other listens now, they reconnect, form a quorum, and the log catches up.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkLogsAfterEach } from './logs.js';
-import { agreedView, eventually, probe, probes, Processes, type NodeProcess } from './spawn.js';
+import { agreedView, eventually, probe, probes, Processes, type NodeProcess, unusedPort } from './spawn.js';
 
 const procs = new Processes();
 afterEach(async () => {
@@ -31,15 +30,6 @@ async function probesEverywhere(nodes: readonly NodeProcess[], want: readonly st
     const lists = await Promise.all(nodes.map(probes));
     return lists.every((l) => JSON.stringify(l) === JSON.stringify(want)) ? true : undefined;
   });
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe.sequential('members restarted on new ports', () => {
@@ -71,7 +61,7 @@ describe.sequential('members restarted on new ports', () => {
   it('keeps dialling a --bootstrap hint that does not answer yet: a member that comes up there later is found', async () => {
     const [, n2, n3] = (await threeNodes()) as [NodeProcess, NodeProcess, NodeProcess];
     // n2 is told that n3 will listen on port P, and starts first: its first dials there fail.
-    const port = await freePort();
+    const port = await unusedPort();
     const hint = `/ip4/127.0.0.1/tcp/${port}/p2p/${n3.id}`;
     const b2 = await procs.start({ name: 'n2-back', dataDir: n2.dataDir, bootstrap: [hint] });
     await new Promise((r) => setTimeout(r, 2000));

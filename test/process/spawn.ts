@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { ClusterView } from '../../src/api/types.js';
 
@@ -250,4 +251,13 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 function tail(s: string, lines = 30): string {
   return s.split('\n').slice(-lines).join('\n');
+}
+
+/** A loopback port nothing listens on right now (bound, then released): to start a node on, or to find nobody at. */
+export async function unusedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
