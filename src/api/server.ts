@@ -62,6 +62,7 @@ const BODY_LIMIT = 8 << 20;
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   installErrors(app, opts.logger);
+  refuseDeclaredOversize(app);
   registerDashboard(app); // GET / and /assets/*, exempt from the token: before installAuth
   if (opts.token !== null) installAuth(app, opts.token);
   registerConsistentReads(app, opts.backend); // ?consistent=true on GET /v1/*: before the routes
@@ -141,6 +142,20 @@ function installErrors(app: FastifyInstance, logger: Logger): void {
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) logger.error({ err, url: req.url }, 'api request failed');
     return fail(reply, status, status >= 500 ? 'internal error (see the node log)' : (err.message ?? 'bad request'));
+  });
+}
+
+/**
+ * A body whose declared length is over the limit is refused before it is read, and the rest of it
+ * is read and dropped (Node does that for an unread request once the answer is sent) rather than
+ * the connection closed under the client while it still uploads: a client that writes before it
+ * reads would see a broken pipe instead of the 400 that says why.
+ */
+function refuseDeclaredOversize(app: FastifyInstance): void {
+  const tooLarge = `request body too large: the limit is ${BODY_LIMIT} bytes (8 MiB)`;
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > BODY_LIMIT) return fail(reply, 400, tooLarge, { limitBytes: BODY_LIMIT });
   });
 }
 
