@@ -1,7 +1,6 @@
-// The page's side of the HTTP API: JSON calls with the token (kept in sessionStorage), optional
-// endpoints detected by their 404, and live updates: the server-sent events of GET /v1/events
-// when the node has them (read with fetch, which, unlike EventSource, can send the token), else
-// polling every second.
+// The page's side of the HTTP API: JSON calls with the token (kept in sessionStorage), and live
+// updates: the server-sent events of GET /v1/events (read with fetch, which, unlike EventSource,
+// can send the token), falling back to polling every second while the stream is down or full.
 
 const TOKEN_KEY = 'meshrun.token';
 
@@ -65,16 +64,6 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   }
   if (!res.ok) throw new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`);
   return data;
-}
-
-/** Like api(), but null when the endpoint does not exist on this node (404 naming no such endpoint). */
-export async function optional(path) {
-  try {
-    return await api(path);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && /no such endpoint/.test(err.message)) return null;
-    throw err;
-  }
 }
 
 /** The path of a task's log (task names such as `x[3]` escaped). */

@@ -1,6 +1,6 @@
 // The dashboard: routes `#/` (jobs and nodes) and `#/jobs/{id}` (a job's graph and details),
 // refreshed on every server-sent event or once a second, and the cluster header every 2 s.
-import { api, ApiError, getToken, LiveUpdates, optional, setToken, whenUnauthorized } from './api.js';
+import { api, ApiError, getToken, LiveUpdates, setToken, whenUnauthorized } from './api.js';
 import { drawGraph, countStates, structureKey, taskNames } from './graph.js';
 import { h, fill, fmtAgo, fmtDuration, fmtTime } from './util.js';
 import { badge, clusterBar, countsList, jobsTable, legend, nodesTable, specPanel, taskPanel } from './views.js';
@@ -101,7 +101,7 @@ class HomeView {
 
   async refresh() {
     const wantNodes = Date.now() - this.lastNodes > 1900;
-    const [jobs, nodes] = await Promise.allSettled([api('/v1/jobs'), wantNodes ? optional('/v1/nodes') : Promise.resolve(undefined)]);
+    const [jobs, nodes] = await Promise.allSettled([api('/v1/jobs'), wantNodes ? api('/v1/nodes') : Promise.resolve(undefined)]);
     if (this !== app.view) return;
     if (jobs.status === 'fulfilled') {
       const list = [...jobs.value.jobs].sort((a, b) => b.submittedAt - a.submittedAt);
@@ -111,10 +111,9 @@ class HomeView {
     if (!wantNodes) return;
     this.lastNodes = Date.now();
     if (nodes.status === 'fulfilled') {
-      const v = nodes.value;
-      const list = v === null ? null : Array.isArray(v) ? v : v.nodes ?? [];
+      const list = nodes.value.nodes;
       fill(this.nodesBody, nodesTable(list, app.cluster));
-      this.nodesCount.textContent = String(list ? list.length : app.cluster ? app.cluster.voters.length + app.cluster.learners.length : '');
+      this.nodesCount.textContent = String(list.length);
     } else fill(this.nodesBody, errorBox(nodes.reason));
   }
 }

@@ -81,9 +81,8 @@ function nodeRole(id, c) {
   return 'worker';
 }
 
-/** `nodes` from GET /v1/nodes (null when this node has no such endpoint: the cluster's members only). */
-export function nodesTable(nodes, c) {
-  const list = nodes ?? (c ? [...c.voters, ...c.learners].map((id) => ({ id })) : []);
+/** `nodes` from GET /v1/nodes. */
+export function nodesTable(list, c) {
   if (list.length === 0) return h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No nodes known yet.'));
   const now = Date.now();
   const rows = list.map((n) => {
@@ -115,7 +114,6 @@ export function nodesTable(nodes, c) {
     'div',
     null,
     h('table', { class: 'table nodes' }, h('thead', null, h('tr', null, h('th', null, 'Node'), h('th', null, 'Role'), h('th', { class: 'wide' }, 'Load'), h('th', { class: 'num' }, 'Applied'), h('th', null, 'Last seen'))), h('tbody', null, rows)),
-    nodes === null ? h('p', { class: 'note' }, 'This node does not serve GET /v1/nodes: only the Raft members are listed.') : null,
   );
 }
 
