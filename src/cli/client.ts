@@ -23,10 +23,10 @@ export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessE
 }
 
 /** A GET whose successful answer may be text (a log): the body as text and its content type. */
-export async function apiGetText(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ text: string; contentType: string; headers: Headers }> {
+export async function apiGetText(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ text: string; headers: Headers }> {
   const res = await send(base, 'GET', path, undefined, {}, env, 'text/plain, application/json');
   const text = await res.text();
-  if (res.ok) return { text, contentType: res.headers.get('content-type') ?? '', headers: res.headers };
+  if (res.ok) return { text, headers: res.headers };
   throw httpError(`${base}${path}`, res.status, text);
 }
 

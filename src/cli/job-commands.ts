@@ -125,31 +125,13 @@ export async function logsCommand(id: string, task: string, opts: LogsOptions, o
   let which = attempt ?? t.attempt;
   let ranOn = attempt === undefined || attempt === t.attempt ? t.node : null;
   const path = `${jobPath(id)}/tasks/${encodeURIComponent(task)}/log${attempt !== undefined ? `?attempt=${attempt}` : ''}`;
-  let log: string;
-  let source: 'log' | 'tail' = 'log';
-  try {
-    const r = await apiGetText(base, path);
-    log = r.contentType.includes('json') ? logText(JSON.parse(r.text) as unknown) : r.text;
-    // The node that served the log says which attempt it is and where it ran.
-    const servedAttempt = Number(r.headers.get('x-meshrun-attempt'));
-    if (Number.isSafeInteger(servedAttempt) && servedAttempt > 0) which = servedAttempt;
-    ranOn = r.headers.get('x-meshrun-node') ?? ranOn;
-  } catch (e) {
-    // Only a node that has no such endpoint at all falls back to what the job itself keeps.
-    if (httpStatus(e) !== 404 || !/no such endpoint/.test((e as Error).message) || which !== t.attempt) throw e;
-    source = 'tail';
-    log = t.stdout + t.stderr;
-    if (!opts.json) err(`meshrun: ${base} serves no task logs; showing the last 4 KiB of stdout and stderr kept with attempt ${which}\n`);
-  }
-  if (opts.json) out(json({ job: id, task, attempt: which, node: ranOn, source, log }));
+  const r = await apiGetText(base, path);
+  // The node that served the log says which attempt it is and where it ran.
+  const servedAttempt = Number(r.headers.get('x-meshrun-attempt'));
+  if (Number.isSafeInteger(servedAttempt) && servedAttempt > 0) which = servedAttempt;
+  ranOn = r.headers.get('x-meshrun-node') ?? ranOn;
+  const log = r.text;
+  if (opts.json) out(json({ job: id, task, attempt: which, node: ranOn, log }));
   else out(log.length === 0 || log.endsWith('\n') ? log : `${log}\n`);
 }
 
-/** The text of a JSON log answer, whichever field carries it. */
-function logText(body: unknown): string {
-  if (typeof body === 'string') return body;
-  const o = (body ?? {}) as Record<string, unknown>;
-  for (const k of ['log', 'text', 'content', 'output', 'data']) if (typeof o[k] === 'string') return o[k];
-  if (typeof o['stdout'] === 'string' || typeof o['stderr'] === 'string') return `${(o['stdout'] as string | undefined) ?? ''}${(o['stderr'] as string | undefined) ?? ''}`;
-  return JSON.stringify(body, null, 2);
-}

@@ -109,7 +109,7 @@ export function buildProgram(io: ProgramIo): Command {
     .argument('<job>', 'the job id')
     .argument('<task>', 'the task name, e.g. transform[3] for a shard')
     .option('--attempt <n>', 'which attempt (1-based)')
-    .option('--json', 'print {job, task, attempt, node, source, log} as JSON')
+    .option('--json', 'print {job, task, attempt, node, log} as JSON')
     .addOption(apiOption())
     .action(async (job: string, task: string, opts: LogsOptions) => {
       await logsCommand(job, task, opts, io.out, io.err);

@@ -103,7 +103,7 @@ describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toContain('first-attempt-fails');
       const firstJson = JSON.parse((await cli(['logs', jobId, 'flaky', '--attempt', '1', '--json'])).stdout) as Record<string, unknown>;
-      expect(firstJson).toMatchObject({ job: jobId, task: 'flaky', attempt: 1, node: node.id, source: 'log' });
+      expect(firstJson).toMatchObject({ job: jobId, task: 'flaky', attempt: 1, node: node.id });
       expect(firstJson['log']).toBe('first-attempt-fails\n');
     }
     const noTask = await cli(['logs', jobId, 'nope']);
