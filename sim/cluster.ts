@@ -27,6 +27,8 @@ export interface ClusterSetup<R> {
   readonly rngs: { readonly net: SeededRng; readonly disk: SeededRng; readonly raft: SeededRng; readonly timing: SeededRng };
   /** Builds each node's core; tests substitute a deliberately broken one to see the checkers fire. */
   readonly makeRaft: RaftFactory;
+  /** The initial membership (default: every node a voter). */
+  readonly bootstrap?: ConfState;
 }
 
 export type RaftFactory = (config: RaftConfig, restored: PersistedState | null, bootstrap: ConfState) => RaftNode;
@@ -43,6 +45,8 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   readonly sims = new Map<NodeId, SimNode<R>>();
   /** Told about every completed write (the nemesis crashes nodes at such moments). */
   onSynced: ((id: NodeId, termOrVote: boolean) => void) | null = null;
+  /** Told when a node's role or term changes (a scenario's timeline). */
+  onRole: ((id: NodeId, role: string, term: number) => void) | null = null;
   /** The first violation, from the checkers or anywhere else; the run stops on it. */
   violation: Violation | null = null;
   readonly counts = { crashes: 0, restarts: 0, pauses: 0, leaderChanges: 0, snapshotsInstalled: 0, compactions: 0 };
@@ -51,7 +55,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
 
   constructor(private readonly s: ClusterSetup<R>) {
     this.nodes = s.ids;
-    this.bootstrap = { voters: [...s.ids], learners: [] };
+    this.bootstrap = s.bootstrap ?? { voters: [...s.ids], learners: [] };
     this.net = new SimNetwork(this.queue, s.rngs.net, s.net, s.trace, (w, to) => this.deliver(w, to));
     const env = this.nodeEnv();
     for (const id of s.ids) this.sims.set(id, new SimNode(id, env, s.timing.get(id) as NodeTiming));
@@ -133,6 +137,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
       if (st.role === 'leader') this.counts.leaderChanges++;
       this.last.set(node.id, { role: st.role, term: st.term });
       this.trace(`${node.id} is ${st.role} in term ${st.term} (commit ${st.commit}, last ${st.lastIndex})`);
+      this.onRole?.(node.id, st.role, st.term);
     }
   }
 

@@ -6,7 +6,7 @@
 // fail and its dependents be skipped).
 import type { SeededRng } from '../src/raft/rng.js';
 import { normalizeDag, taskName } from '../src/scheduler/dag.js';
-import type { JobSpec } from '../src/scheduler/types.js';
+import type { JobSpec, TaskSpec } from '../src/scheduler/types.js';
 
 /** Handlers some nodes register and others lack (the built-in `noop` is everywhere). */
 export const SIM_HANDLERS = ['gpu', 'py', 'render'] as const;
@@ -35,6 +35,8 @@ export interface PlannedTask {
   readonly minMs: number;
   readonly maxMs: number;
   readonly fate: TaskFate;
+  /** Exit code of a failing attempt k: exits[k-1], the last repeating (default 1). */
+  readonly exits?: readonly number[];
 }
 
 export interface PlannedJob {
@@ -90,6 +92,34 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
   if (Object.keys(defaults).length > 0) raw['defaults'] = defaults;
   const spec = normalizeDag(raw);
 
+  const tasks = planTasks(spec, (t) => {
+    const special = fateOf.get(t.name) ?? null;
+    // Well inside the timeout, so only a 'hang' fate times out (the hanging spec's other shards share its short timeout).
+    // Some run longer than a worker's lease (their holder must keep renewing it while they run).
+    const cap = Math.max(1, Math.floor(t.timeoutMs / 2));
+    const long = rng.chance(0.12);
+    const minMs = Math.min(cap, long ? rng.range(800, 1500) : rng.range(5, 150));
+    const maxMs = Math.min(cap, minMs + (long ? rng.range(0, 2500) : rng.range(0, 350)));
+    return (shard) => {
+      let fate: TaskFate;
+      if (special === 'fail' && (shard === 0 || rng.chance(0.3))) fate = { kind: 'fail' };
+      else if (special === 'hang' && shard === 0) fate = { kind: 'hang' };
+      else fate = { kind: 'succeed', failFirst: t.retries > 0 && rng.chance(0.25) ? rng.range(1, t.retries) : 0 };
+      return { minMs, maxMs, fate };
+    };
+  });
+  return { name, shape, raw, spec, tasks, key: rng.chance(0.8) ? `key-${n}` : null };
+}
+
+/** How a task's attempts go: their length bounds, fate and exit codes. */
+export type TaskPlanning = Pick<PlannedTask, 'minMs' | 'maxMs' | 'fate' | 'exits'>;
+
+/**
+ * A job's flat task list (specs in order, a spec's shards consecutive, as the state machine
+ * numbers them) with each task's dependencies as flat indices; `behaviour` is asked once per spec
+ * and the function it returns once per shard, in order.
+ */
+export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: number) => TaskPlanning): PlannedTask[] {
   const first = new Map<string, number>();
   let flat = 0;
   for (const t of spec.tasks) {
@@ -104,18 +134,8 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
       const count = spec.tasks.find((x) => x.name === d)?.shards ?? 1;
       for (let k = 0; k < count; k++) deps.push(start + k);
     }
-    const special = fateOf.get(t.name) ?? null;
-    // Well inside the timeout, so only a 'hang' fate times out (the hanging spec's other shards share its short timeout).
-    // Some run longer than a worker's lease (their holder must keep renewing it while they run).
-    const cap = Math.max(1, Math.floor(t.timeoutMs / 2));
-    const long = rng.chance(0.12);
-    const minMs = Math.min(cap, long ? rng.range(800, 1500) : rng.range(5, 150));
-    const maxMs = Math.min(cap, minMs + (long ? rng.range(0, 2500) : rng.range(0, 350)));
+    const perShard = behaviour(t);
     for (let shard = 0; shard < (t.shards ?? 1); shard++) {
-      let fate: TaskFate;
-      if (special === 'fail' && (shard === 0 || rng.chance(0.3))) fate = { kind: 'fail' };
-      else if (special === 'hang' && shard === 0) fate = { kind: 'hang' };
-      else fate = { kind: 'succeed', failFirst: t.retries > 0 && rng.chance(0.25) ? rng.range(1, t.retries) : 0 };
       tasks.push({
         name: taskName(t.name, t.shards === null ? null : shard),
         index: tasks.length,
@@ -125,13 +145,11 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
         backoffMs: t.backoffMs,
         timeoutMs: t.timeoutMs,
         slots: t.slots,
-        minMs,
-        maxMs,
-        fate,
+        ...perShard(shard),
       });
     }
   }
-  return { name, shape, raw, spec, tasks, key: rng.chance(0.8) ? `key-${n}` : null };
+  return tasks;
 }
 
 function drawShape(rng: SeededRng): { shape: string; specs: SpecDraft[] } {

@@ -36,9 +36,9 @@ import type { ClusterApi, Workload } from './workload.js';
  */
 export const LEASE_MS = 2500;
 export const MAX_SKEW_MS = LEASE_MS / 10;
-const HEARTBEAT_MS = LEASE_MS / 5;
 const GOSSIP_MS = 300;
-const STEAL_AFTER_MS = 2 * GOSSIP_MS + 100;
+/** A ready task nobody claimed is anyone's after about two gossip periods. */
+const stealAfter = (gossipMs: number): number => 2 * gossipMs + 100;
 /** How often the leader looks whether a tick is due (the node's TimeKeeper period). */
 const TICK_CHECK_MS = 50;
 /** A submit not answered by the node it went to within this long is sent again. */
@@ -46,14 +46,37 @@ const SUBMIT_TIMEOUT_MS = 1500;
 /** Committed claims and finishes kept for replay. */
 const MAX_REPLAYABLE = 64;
 /** Per attempt, in the bound on finishing: a claim and a finish to commit, and a steal delay. */
-const ATTEMPT_OVERHEAD_MS = STEAL_AFTER_MS + 600;
+const attemptOverhead = (gossipMs: number): number => stealAfter(gossipMs) + 600;
 
 export interface SchedulerWorkloadOptions {
   /** Builds each replica's Scheduler (default: the real one); tests plant faults through it. */
   readonly scheduler?: SchedulerFactory;
+  /** A given cluster and set of jobs (a user's scenario) instead of drawn ones; no zombie. */
+  readonly fixed?: FixedWorkload;
+  /** Told what happens, for a scenario's timeline. */
+  readonly observer?: SchedulerObserver;
 }
 
-interface NodeConfig {
+/** The nodes and jobs of a scenario, and when each job is submitted (simulated ms). */
+export interface FixedWorkload {
+  readonly nodes: ReadonlyMap<NodeId, NodeConfig>;
+  readonly jobs: readonly { readonly plan: PlannedJob; readonly submitAt: number }[];
+  /** Worker lease, ms (default LEASE_MS; a scenario uses the production node's 5 s). */
+  readonly leaseMs: number;
+  /** Load gossip period, ms (the production node's is 1 s). */
+  readonly gossipMs: number;
+}
+
+/** What a scenario's timeline is made of; every call comes at the simulated time it happened. */
+export interface SchedulerObserver {
+  execStarted(rec: ExecRecord): void;
+  execEnded(rec: ExecRecord): void;
+  /** The effects of the entry at `index`, once per index (the first replica to apply it). */
+  committed(index: number, cmd: Command | null, effects: readonly Effect[]): void;
+  acknowledged(plan: PlannedJob, job: JobId, node: NodeId): void;
+}
+
+export interface NodeConfig {
   readonly slots: number;
   /** Executor handlers: `noop` plus some of SIM_HANDLERS. */
   readonly handlers: readonly string[];
@@ -86,7 +109,6 @@ interface Submission {
 
 export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadExtras {
   readonly name = 'scheduler';
-  readonly maxSkewMs = MAX_SKEW_MS;
   private api!: ClusterApi<SchedulerApplied>;
   private hooks!: SimHooks;
   private rngs!: { exec: SeededRng; gossip: SeededRng; boot: SeededRng; client: SeededRng };
@@ -112,9 +134,22 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private readonly stats = { boots: 0, submits: 0, submitRetries: 0, ticks: 0, proposalsRefused: 0, replays: 0 };
   /** Totals of the workers' counters, over every process that ever ran. */
   private readonly workerTotals = { claimsProposed: 0, claimsExpired: 0, leaseLosses: 0, tasksStopped: 0, attemptsAbandoned: 0, resultsResent: 0 };
+  private readonly fixed: FixedWorkload | null;
+  private readonly observer: SchedulerObserver | null;
+  private readonly leaseMs: number;
+  private readonly gossipMs: number;
 
   constructor(opts: SchedulerWorkloadOptions = {}) {
     this.factory = opts.scheduler ?? realScheduler;
+    this.fixed = opts.fixed ?? null;
+    this.observer = opts.observer ?? null;
+    this.leaseMs = this.fixed?.leaseMs ?? LEASE_MS;
+    this.gossipMs = this.fixed?.gossipMs ?? GOSSIP_MS;
+  }
+
+  /** The widest skew the lease margin covers (see LEASE_MS). */
+  get maxSkewMs(): number {
+    return this.leaseMs / 10;
   }
 
   attach(hooks: SimHooks): void {
@@ -132,17 +167,24 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.api = api;
     const setup = rng.fork('setup');
     this.rngs = { exec: rng.fork('exec'), gossip: rng.fork('gossip'), boot: rng.fork('boot'), client: rng.fork('client') };
-    this.drawNodes(setup);
-    const handlers = SIM_HANDLERS.filter((h) => [...this.config.values()].some((c) => c.handlers.includes(h)));
-    const count = setup.range(2, 5);
-    for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers));
+    if (this.fixed) {
+      for (const [n, c] of this.fixed.nodes) this.config.set(n, c);
+      this.plans = this.fixed.jobs.map((j) => j.plan);
+    } else {
+      this.drawNodes(setup);
+      const handlers = SIM_HANDLERS.filter((h) => [...this.config.values()].some((c) => c.handlers.includes(h)));
+      const count = setup.range(2, 5);
+      for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers));
+    }
     this.checker = new SchedulerChecker(
       { fail: (i, d) => api.fail(i, d), trace: (l) => api.trace(l) },
       new Map(this.plans.map((p) => [p.name, p])),
     );
     this.gossip = new SimGossip(
       { now: () => api.now(), after: (ms, fn) => api.after(ms, fn), linkBlocked: (a, b) => this.hooks.linkBlocked(a, b), rng: this.rngs.gossip },
-      { periodMs: GOSSIP_MS, loss: setup.float() * 0.1, delayMean: setup.range(1, 20), expireMs: 3 * GOSSIP_MS + 100 },
+      this.fixed
+        ? { periodMs: this.gossipMs, loss: 0, delayMean: 2, expireMs: 3 * this.gossipMs + 100 }
+        : { periodMs: GOSSIP_MS, loss: setup.float() * 0.1, delayMean: setup.range(1, 20), expireMs: 3 * GOSSIP_MS + 100 },
       api.nodes,
     );
     for (const [node, c] of this.config) {
@@ -153,6 +195,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     for (const [node, sm] of this.early) this.spawn(node, sm);
     this.early.clear();
+    if (this.fixed) {
+      for (const j of this.fixed.jobs) {
+        const s: Submission = { plan: j.plan, requested: null, node: null, tries: 0, acked: null };
+        this.submissions.push(s);
+        api.after(j.submitAt, () => this.submit(s));
+      }
+      return;
+    }
     if (setup.chance(0.6)) {
       this.replaying = true;
       const gap = setup.range(100, 800);
@@ -217,9 +267,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       self: node,
       boot,
       slots: cfg.slots,
-      leaseMs: LEASE_MS,
-      heartbeatMs: HEARTBEAT_MS,
-      stealAfterMs: STEAL_AFTER_MS,
+      leaseMs: this.leaseMs,
+      heartbeatMs: this.leaseMs / 5,
+      stealAfterMs: stealAfter(this.gossipMs),
       view: sm.view,
       executor,
       clock,
@@ -271,7 +321,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
 
   private gossipLoop(p: Proc): void {
     this.publish(p);
-    p.clock.after(Math.floor(GOSSIP_MS * (0.8 + 0.4 * this.rngs.gossip.float())), () => this.gossipLoop(p));
+    p.clock.after(Math.floor(this.gossipMs * (0.8 + 0.4 * this.rngs.gossip.float())), () => this.gossipLoop(p));
   }
 
   private publishIfChanged(p: Proc): void {
@@ -313,8 +363,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       started: (rec) => {
         api.trace(() => `${rec.node} starts ${rec.job}/${rec.name} attempt ${rec.attempt} (fence ${rec.fence}, planned ${rec.planned})`);
         this.checker.started(rec);
+        this.observer?.execStarted(rec);
       },
-      ended: (rec) => api.trace(() => `${rec.node} ${describeEnd(rec)} ${rec.job}/${rec.name} attempt ${rec.attempt}`),
+      ended: (rec) => {
+        api.trace(() => `${rec.node} ${describeEnd(rec)} ${rec.job}/${rec.name} attempt ${rec.attempt}`);
+        this.observer?.execEnded(rec);
+      },
       thawed: (rec) => this.checker.thawed(rec),
       fail: (i, d) => api.fail(i, d),
     };
@@ -427,6 +481,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
 
   onApplied(node: NodeId, entry: Entry, r: SchedulerApplied): void {
     const cmd = this.checker.committed(entry, r.effects);
+    if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
     if (cmd && (cmd.type === 'finish' || cmd.type === 'claim')) {
       this.replayable.push(entry.data);
       if (this.replayable.length > MAX_REPLAYABLE) this.replayable.shift();
@@ -450,6 +505,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       const s = this.byRequest.get(e.requested);
       if (!s || s.acked !== null || s.requested !== e.requested || s.node !== node) continue;
       s.acked = { job: e.job, index: entry.index, node };
+      this.observer?.acknowledged(s.plan, e.job, node);
       this.api.trace(`client: ${s.plan.name} acknowledged by ${node}: job ${e.job}${e.existing ? ' (an earlier try had created it)' : ''}`);
     }
   }
@@ -488,11 +544,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private finishBound(): number {
     let longest = 0;
     let work = 0;
+    const overhead = attemptOverhead(this.gossipMs);
     for (const p of this.plans) {
-      longest = Math.max(longest, criticalPath(p, ATTEMPT_OVERHEAD_MS));
-      work += worstCaseWork(p, ATTEMPT_OVERHEAD_MS);
+      longest = Math.max(longest, criticalPath(p, overhead));
+      work += worstCaseWork(p, overhead);
     }
-    return 5000 + 3 * LEASE_MS + SUBMIT_TIMEOUT_MS + longest + Math.ceil(work / 2);
+    const last = Math.max(0, ...(this.fixed?.jobs.map((j) => j.submitAt) ?? [0]));
+    const notYetSubmitted = Math.max(0, last - (this.healedAt ?? 0));
+    return 5000 + 3 * this.leaseMs + SUBMIT_TIMEOUT_MS + notYetSubmitted + longest + Math.ceil(work / 2);
   }
 
   /**

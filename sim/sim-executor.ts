@@ -92,7 +92,7 @@ export class SimExecutor implements Executor {
     const duration = Math.min(length, launch.timeoutMs);
     const result: ExecResult = {
       outcome: planned,
-      exitCode: planned === 'timeout' || handler ? null : fails ? 1 : 0,
+      exitCode: planned === 'timeout' || handler ? null : fails ? failingExit(plan, launch.attempt) : 0,
       durationMs: duration,
       stdout: `${launch.name} attempt ${launch.attempt} on ${this.node}\n`,
       stderr: fails ? `${launch.name}: planned failure\n` : '',
@@ -177,4 +177,10 @@ export class SimExecutor implements Executor {
   get running(): number {
     return this.live.size;
   }
+}
+
+function failingExit(plan: PlannedTask | undefined, attempt: number): number {
+  const exits = plan?.exits ?? [];
+  const code = exits[Math.min(attempt, exits.length) - 1];
+  return code === undefined || code === 0 ? 1 : code;
 }

@@ -1,0 +1,238 @@
+// `meshrun sim SCENARIO.yaml`: one deterministic run of a user's scenario on the real Raft core,
+// scheduler state machine, worker and claim policy, with the production node's timings (50 ms
+// ticks, elections after 0.5-1 s, 5 s leases, 1 s load gossip). Faults come from the scenario's
+// schedule; at its end whatever is still broken heals and every job must finish within a bound.
+// The result holds the timeline, the checkers' verdict and every job's end state.
+import { RaftNode } from '../../src/raft/raft.js';
+import { SeededRng } from '../../src/raft/rng.js';
+import { defaultRaftConfig, type NodeId } from '../../src/raft/types.js';
+import type { Command, Effect, JobId, TaskState } from '../../src/scheduler/types.js';
+import type { Violation } from '../checkers.js';
+import { Cluster, type ClusterSetup } from '../cluster.js';
+import { Liveness } from '../liveness.js';
+import type { NodeTiming } from '../node.js';
+import { SchedulerWorkload, type NodeConfig, type SchedulerObserver } from '../scheduler-workload.js';
+import { SchedulerStateMachine, type SchedulerApplied } from '../scheduler-sm.js';
+import { Trace } from '../trace.js';
+import { SCENARIO_LEASE_MS, type Scenario } from './scenario-file.js';
+import { planScenarioJob } from './scenario-plans.js';
+import { ScriptedFaults } from './scripted-faults.js';
+import type { TimelineEvent, Untimed } from './timeline.js';
+import { verdictOf, type VerdictRow } from './verdict.js';
+
+/** The production node's timings (src/node/node.ts). */
+const TICK_MS = 50;
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 2;
+const GOSSIP_MS = 1000;
+/** A LAN: about a millisecond each way. */
+const BASE_DELAY_MS = 1;
+/** Simulated wall clocks start here, so entry times look like real ones. */
+const EPOCH = 1_700_000_000_000;
+/** A run that executes this many events is stuck in a loop somewhere. */
+const MAX_EVENTS = 20_000_000;
+/** Trace lines kept to show with a violation. */
+const TRACE_LINES = 30;
+
+export interface TaskEnd {
+  readonly task: string;
+  readonly state: TaskState;
+  readonly node: string | null;
+  readonly attempt: number;
+  readonly exitCode: number | null;
+  readonly reason: string | null;
+}
+
+export interface JobEnd {
+  readonly name: string;
+  readonly id: string | null;
+  readonly state: string;
+  readonly tasks: readonly TaskEnd[];
+}
+
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly source: string;
+  readonly seed: number;
+  readonly nodes: readonly { readonly name: string; readonly role: 'voter' | 'learner'; readonly slots: number; readonly skewMs: number }[];
+  readonly dags: readonly { readonly name: string; readonly file: string; readonly tasks: number; readonly at: number }[];
+  readonly ok: boolean;
+  readonly verdict: readonly VerdictRow[];
+  /** The violation's last trace lines (empty when the run passed). */
+  readonly trace: readonly string[];
+  readonly timeline: readonly TimelineEvent[];
+  readonly jobs: readonly JobEnd[];
+  readonly healAt: number;
+  readonly endedAt: number;
+  readonly stats: { readonly elections: number; readonly claims: number; readonly runs: number; readonly leaseExpiries: number; readonly retries: number };
+}
+
+export function runScenario(s: Scenario, seed: number): ScenarioResult {
+  const root = new SeededRng(seed);
+  const rngs = {
+    net: root.fork('net'), disk: root.fork('disk'), raft: root.fork('raft'), timing: root.fork('timing'), plans: root.fork('plans'),
+    workload: root.fork('workload'),
+  };
+  const timeline: TimelineEvent[] = [];
+  const trace = new Trace({ capacity: TRACE_LINES });
+  let now = (): number => 0;
+  const emit = (e: Untimed<TimelineEvent>): void => {
+    timeline.push({ ...e, t: now() } as TimelineEvent);
+  };
+
+  const plans = s.dags.map((d) => ({ plan: planScenarioJob(s, d, rngs.plans), submitAt: d.at }));
+  const names = new Map<JobId, string>();
+  const stats = { elections: 0, claims: 0, runs: 0, leaseExpiries: 0, retries: 0 };
+  const observer: SchedulerObserver = {
+    execStarted: (r) => {
+      stats.runs++;
+      emit({ kind: 'start', job: names.get(r.job) ?? r.job, task: r.name, node: r.node, attempt: r.attempt, fence: r.fence });
+    },
+    execEnded: (r) => emit({
+      kind: 'end', job: names.get(r.job) ?? r.job, task: r.name, node: r.node, attempt: r.attempt, fence: r.fence,
+      how: r.end ?? 'completed', outcome: r.outcome ?? 'failed', startedAt: r.startedAt,
+    }),
+    committed: (_index, cmd, effects) => committed(cmd, effects),
+    acknowledged: (plan, job, node) => emit({ kind: 'submit', job: plan.name, via: node, id: job }),
+  };
+  const committed = (cmd: Command | null, effects: readonly Effect[]): void => {
+    for (const e of effects) {
+      if (e.type === 'submitted' && !e.existing && cmd?.type === 'submit') {
+        names.set(e.job, cmd.spec.name);
+      } else if (e.type === 'task') {
+        const job = names.get(e.job) ?? e.job;
+        if (e.to === 'running') {
+          stats.claims++;
+          emit({ kind: 'claim', job, task: e.name, node: e.node ?? '-', attempt: e.attempt, fence: e.fence ?? 0 });
+        } else if (e.from === 'running' || e.to === 'skipped' || e.to === 'failed') {
+          if (e.reason === 'lease expired') stats.leaseExpiries++;
+          else if (e.from === 'running' && (e.to === 'ready' || e.to === 'waiting')) stats.retries++;
+          emit({ kind: 'task', job, task: e.name, from: e.from, to: e.to, node: e.node, attempt: e.attempt, reason: e.reason });
+        }
+      } else if (e.type === 'tasks' && (e.to === 'skipped' || e.to === 'failed')) {
+        emit({ kind: 'note', text: `${names.get(e.job) ?? e.job}: ${e.end - e.start} tasks ${e.to}${e.reason ? ` (${e.reason})` : ''}` });
+      } else if (e.type === 'job') {
+        emit({ kind: 'job', job: names.get(e.job) ?? e.job, state: e.state });
+      }
+    }
+  };
+
+  const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
+  const workload = new SchedulerWorkload({
+    fixed: { nodes: nodeConfig, jobs: plans, leaseMs: SCENARIO_LEASE_MS, gossipMs: GOSSIP_MS },
+    observer,
+  });
+  const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
+    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000, overlap: true, compactOnTick: false,
+  }]));
+  const setup: ClusterSetup<SchedulerApplied> = {
+    ids: s.nodes,
+    raft: { ...defaultRaftConfig, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS },
+    timing,
+    net: { delayMean: BASE_DELAY_MS, reorder: false, loss: 0, dup: 0 },
+    fsyncMean: 1,
+    workload,
+    trace,
+    rngs: { net: rngs.net, disk: rngs.disk, raft: rngs.raft, timing: rngs.timing },
+    makeRaft: (config, restored, bootstrap) => new RaftNode(config, restored, bootstrap),
+    bootstrap: { voters: [...s.voters], learners: [...s.learners] },
+  };
+  const cluster = new Cluster(setup);
+  now = () => cluster.now();
+  const leaders = new Map<NodeId, number>();
+  cluster.onRole = (id, role, term) => {
+    if (role === 'leader') {
+      stats.elections++;
+      leaders.set(id, term);
+      emit({ kind: 'leader', node: id, term });
+    } else if (leaders.has(id)) {
+      leaders.delete(id);
+      emit({ kind: 'stepdown', node: id, term, role });
+    }
+  };
+  const target = {
+    nodes: cluster.nodes,
+    net: cluster.net,
+    now: () => cluster.now(),
+    after: (ms: number, fn: () => void) => cluster.after(ms, fn),
+    isUp: (id: NodeId) => cluster.isUp(id),
+    isPaused: (id: NodeId) => cluster.isPaused(id),
+    crash: (id: NodeId) => {
+      leaders.delete(id);
+      cluster.crash(id);
+    },
+    restart: (id: NodeId) => {
+      emit({ kind: 'note', text: `${id} restarts from its disk` });
+      cluster.restart(id);
+    },
+    pause: (id: NodeId) => {
+      cluster.pause(id);
+      workload.onPause(id);
+    },
+    resume: (id: NodeId) => {
+      const was = cluster.isPaused(id);
+      cluster.resume(id);
+      if (was) workload.onResume(id);
+    },
+    leader: () => cluster.leader(),
+    trace: (line: string) => cluster.trace(line),
+  };
+  const faults = new ScriptedFaults(target, BASE_DELAY_MS, emit);
+
+  workload.attach({
+    durationMs: s.healAt,
+    clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,
+    linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
+    isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+  });
+  cluster.startAll();
+  workload.start(cluster, rngs.workload);
+  faults.schedule(s.faults);
+  const liveness = new Liveness(cluster, workload);
+  cluster.queue.at(s.healAt, () => {
+    faults.healAll();
+    workload.onHeal();
+    liveness.start(20 * 2 * ELECTION_TICKS * TICK_MS);
+  });
+
+  let error: Violation | null = null;
+  try {
+    const done = (): boolean => liveness.converged !== null && workload.settled();
+    while (!cluster.firstViolation() && !done() && !liveness.failure && cluster.queue.step()) {
+      if (cluster.queue.executed >= MAX_EVENTS) cluster.fail('runaway', `${MAX_EVENTS} events without every job finishing`);
+    }
+  } catch (err) {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    error = { invariant: 'simulator error', detail: text.split('\n').slice(0, 8).join('\n    ') };
+  }
+  const violation = error ?? cluster.firstViolation() ?? liveness.failure;
+  return {
+    scenario: s.name,
+    source: s.source,
+    seed,
+    nodes: s.nodes.map((n) => ({ name: n, role: s.voters.includes(n) ? 'voter' : 'learner', slots: s.slots.get(n) ?? 1, skewMs: s.skew.get(n) ?? 0 })),
+    dags: plans.map((p, i) => ({ name: p.plan.name, file: s.dags[i]?.file ?? '', tasks: p.plan.tasks.length, at: p.submitAt })),
+    ok: violation === null,
+    verdict: verdictOf(violation),
+    trace: violation ? trace.recent() : [],
+    timeline,
+    jobs: jobEnds(cluster, s, names),
+    healAt: s.healAt,
+    endedAt: cluster.now(),
+    stats,
+  };
+}
+
+/** Every DAG's job as the replicas hold it at the end (any up member: they agree, or the verdict says so). */
+function jobEnds(c: Cluster<SchedulerApplied>, s: Scenario, names: ReadonlyMap<JobId, string>): JobEnd[] {
+  const view = c.nodes.map((n) => c.stateMachine(n)).find((sm): sm is SchedulerStateMachine => sm instanceof SchedulerStateMachine)?.view;
+  return s.dags.map((d) => {
+    const id = [...names].find(([, name]) => name === d.spec.name)?.[0] ?? null;
+    const job = id === null ? undefined : view?.job(id);
+    if (!job) return { name: d.spec.name, id, state: id === null ? 'never submitted' : 'unknown', tasks: [] };
+    const tasks = Object.entries(job.tasks).map(([task, t]) => ({
+      task, state: t.state, node: t.node, attempt: t.attempt, exitCode: t.exitCode, reason: t.reason,
+    }));
+    return { name: d.spec.name, id, state: job.state, tasks };
+  });
+}
