@@ -63,7 +63,10 @@ function describeTaskChange(e: Extract<TimelineEvent, { kind: 'task' }>): string
   const name = `${e.job}/${e.task}`;
   const by = e.node ? ` (${e.node}, attempt ${e.attempt})` : '';
   if (e.reason === 'lease expired') return `${name} lease expired${by}: ready again`;
-  if (e.from === 'running' && (e.to === 'ready' || e.to === 'waiting')) return `${name} attempt ${e.attempt} failed${e.reason ? ` (${e.reason})` : ''}${by ? ` on ${e.node}` : ''}: retry after backoff`;
+  if (e.from === 'running' && (e.to === 'ready' || e.to === 'waiting')) {
+    const why = e.reason && e.reason !== 'attempt failed' ? ` (${e.reason})` : '';
+    return `${name} attempt ${e.attempt} failed${why}${e.node ? ` on ${e.node}` : ''}: retry after backoff`;
+  }
   if (e.to === 'skipped') return `${name} skipped${e.reason ? ` (${e.reason})` : ''}`;
   if (e.to === 'succeeded') return `${name} succeeded (committed: ${e.node}, attempt ${e.attempt})`;
   if (e.to === 'failed') return `${name} failed for good${e.reason ? ` (${e.reason})` : ''}${by}`;

@@ -1,0 +1,106 @@
+// The example scenarios of examples/scenarios/, each run on the real Raft, scheduler and worker
+// in the simulator: its verdict, its job's end state, and what the scenario is about (the minority
+// commits nothing while cut off, the isolated leader is replaced, the killed node's long task runs
+// again elsewhere, ...). Plus determinism: same scenario and seed, same bytes.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readScenarioFile } from '../../sim/scenario/scenario-file.js';
+import { runScenario, type ScenarioResult } from '../../sim/scenario/scenario-run.js';
+import { formatScenario } from '../../sim/scenario/scenario-text.js';
+import type { TimelineEvent } from '../../sim/scenario/timeline.js';
+
+const DIR = resolve(import.meta.dirname, '../../examples/scenarios');
+const run = (name: string, seed = 1): ScenarioResult => runScenario(readScenarioFile(`${DIR}/${name}.yaml`), seed);
+
+type Kind<K extends TimelineEvent['kind']> = Extract<TimelineEvent, { kind: K }>;
+const events = <K extends TimelineEvent['kind']>(r: ScenarioResult, kind: K): Kind<K>[] =>
+  r.timeline.filter((e): e is Kind<K> => e.kind === kind);
+
+/** Every invariant held, every job succeeded, and each task has exactly one committed success. */
+function expectClean(r: ScenarioResult): void {
+  expect(r.verdict.filter((v) => !v.ok)).toEqual([]);
+  expect(r.ok).toBe(true);
+  for (const j of r.jobs) {
+    expect(j.state).toBe('succeeded');
+    for (const t of j.tasks) {
+      expect(t.state).toBe('succeeded');
+      const wins = events(r, 'task').filter((e) => e.job === j.name && e.task === t.task && e.to === 'succeeded');
+      expect(wins).toHaveLength(1);
+      // The committed result is the last attempt given out, from the node that held it.
+      expect(wins[0]).toMatchObject({ node: t.node, attempt: t.attempt });
+    }
+  }
+}
+
+/** The time span of the fault whose description starts with `what`. */
+function span(r: ScenarioResult, what: string): { from: number; to: number } {
+  const f = events(r, 'fault').find((e) => e.what.startsWith(what));
+  if (!f) throw new Error(`no fault '${what}' in the timeline`);
+  const end = events(r, 'fault-end').find((e) => e.id === f.id);
+  return { from: f.t, to: end?.t ?? r.endedAt };
+}
+
+describe('example scenarios', () => {
+  it('minority partition: the majority goes on, the minority commits nothing while cut off', () => {
+    for (const seed of [1, 2]) {
+      const r = run('minority-partition', seed);
+      expectClean(r);
+      const cut = span(r, 'partition');
+      const minority = ['n1', 'n4'];
+      const during = (e: TimelineEvent): boolean => e.t > cut.from + 50 && e.t < cut.to;
+      // No claim or finish of a minority node is committed during the cut (50 ms for what was in
+      // flight); the majority expiring a minority node's lease is what should happen instead.
+      const byNode = [...events(r, 'claim'), ...events(r, 'task').filter((e) => e.from === 'running' && e.reason !== 'lease expired')];
+      for (const e of byNode) {
+        if (during(e) && e.node !== null) expect(minority, `${e.kind} ${e.task} at ${e.t}`).not.toContain(e.node);
+      }
+      expect(events(r, 'task').some((e) => during(e) && e.reason === 'lease expired' && minority.includes(e.node ?? ''))).toBe(true);
+      // Leaders elected during the cut are on the majority side, and one is elected.
+      const leaders = events(r, 'leader').filter(during);
+      for (const l of leaders) expect(minority).not.toContain(l.node);
+      expect(r.timeline.some((e) => during(e) && e.kind === 'task' && e.to === 'succeeded')).toBe(true);
+    }
+  });
+
+  it('isolated leader: it steps down, the others elect a new leader within an election timeout or two', () => {
+    const r = run('isolated-leader');
+    expectClean(r);
+    const cut = span(r, 'isolate');
+    const old = events(r, 'fault').find((e) => e.what.startsWith('isolate'))?.nodes[0];
+    const next = events(r, 'leader').find((e) => e.t > cut.from);
+    expect(next?.node).not.toBe(old);
+    expect((next?.t ?? Infinity) - cut.from).toBeLessThan(2000);
+    const down = events(r, 'stepdown').find((e) => e.node === old && e.t > cut.from);
+    expect(down?.t ?? Infinity).toBeLessThan(cut.to);
+  });
+
+  it('flapping link with message loss: the job finishes with one result per task', () => {
+    for (const seed of [1, 2]) expectClean(run('flapping-link', seed));
+  });
+
+  it('rolling restart: every node down once, the job finishes', () => {
+    const r = run('rolling-restart');
+    expectClean(r);
+    expect(events(r, 'fault').filter((e) => e.what.startsWith('kill')).map((e) => e.nodes[0])).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('killed node holding a long task: the task dies with it and runs again elsewhere as attempt 2', () => {
+    const r = run('killed-long-task');
+    expectClean(r);
+    const crunch = (e: { task: string }): boolean => e.task === 'crunch';
+    const ends = events(r, 'end').filter(crunch);
+    expect(ends.map((e) => [e.node, e.attempt, e.how])).toEqual([
+      ['n2', 1, 'crashed'],
+      [expect.not.stringMatching(/^n2$/), 2, 'completed'],
+    ]);
+    expect(events(r, 'task').filter(crunch).map((e) => e.reason)).toContain('lease expired');
+    const claims = events(r, 'claim').filter(crunch);
+    expect(claims[1]?.fence).toBeGreaterThan(claims[0]?.fence ?? Infinity);
+  });
+
+  it('the same scenario and seed give the same output byte for byte; another seed another run', () => {
+    const a = formatScenario(run('minority-partition', 3));
+    expect(formatScenario(run('minority-partition', 3))).toBe(a);
+    expect(formatScenario(run('minority-partition', 4))).not.toBe(a);
+  });
+});
