@@ -12,7 +12,7 @@ import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
 import type { NodeTiming } from '../node.js';
 import { SchedulerWorkload, type NodeConfig, type SchedulerObserver } from '../scheduler-workload.js';
-import { SchedulerStateMachine, type SchedulerApplied } from '../scheduler-sm.js';
+import { SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from '../scheduler-sm.js';
 import { Trace } from '../trace.js';
 import { SCENARIO_LEASE_MS, type Scenario } from './scenario-file.js';
 import { planScenarioJob } from './scenario-plans.js';
@@ -67,7 +67,12 @@ export interface ScenarioResult {
   readonly stats: { readonly elections: number; readonly claims: number; readonly runs: number; readonly leaseExpiries: number; readonly retries: number };
 }
 
-export function runScenario(s: Scenario, seed: number): ScenarioResult {
+export interface ScenarioOptions {
+  /** Builds each replica's Scheduler (default: the real one); tests plant a bug to see the verdict catch it. */
+  readonly scheduler?: SchedulerFactory;
+}
+
+export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}): ScenarioResult {
   const root = new SeededRng(seed);
   const rngs = {
     net: root.fork('net'), disk: root.fork('disk'), raft: root.fork('raft'), timing: root.fork('timing'), plans: root.fork('plans'),
@@ -119,6 +124,7 @@ export function runScenario(s: Scenario, seed: number): ScenarioResult {
 
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
+    ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     fixed: { nodes: nodeConfig, jobs: plans, leaseMs: SCENARIO_LEASE_MS, gossipMs: GOSSIP_MS },
     observer,
   });

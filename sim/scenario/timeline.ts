@@ -47,8 +47,12 @@ export function describeEvent(e: TimelineEvent): string {
     case 'start':
       return `${e.node} starts ${e.job}/${e.task} attempt ${e.attempt}`;
     case 'end': {
-      const how = e.how === 'completed' ? `finishes ${e.outcome}` : e.how === 'timeout' ? 'times out' : e.how === 'stopped' ? 'stops it' : 'dies with its node:';
-      return `${e.node} ${how} ${e.job}/${e.task} attempt ${e.attempt} (${formatTime(e.t - e.startedAt).trim()})`;
+      const what = `${e.job}/${e.task} attempt ${e.attempt}`;
+      const took = formatTime(e.t - e.startedAt).trim();
+      if (e.how === 'completed') return `${e.node} finishes ${what}: ${e.outcome} (${took})`;
+      if (e.how === 'timeout') return `${e.node} times out ${what} (${took})`;
+      if (e.how === 'stopped') return `${e.node} stops ${what} (${took}): its lease ran out or it was told to`;
+      return `${e.node} loses ${what} (${took}): it died with its node`;
     }
     case 'task':
       return describeTaskChange(e);
@@ -69,7 +73,7 @@ function describeTaskChange(e: Extract<TimelineEvent, { kind: 'task' }>): string
   }
   if (e.to === 'skipped') return `${name} skipped${e.reason ? ` (${e.reason})` : ''}`;
   if (e.to === 'succeeded') return `${name} succeeded (committed: ${e.node}, attempt ${e.attempt})`;
-  if (e.to === 'failed') return `${name} failed for good${e.reason ? ` (${e.reason})` : ''}${by}`;
+  if (e.to === 'failed') return `${name} failed for good${e.reason && e.reason !== 'attempt failed' ? ` (${e.reason})` : ''}${by}`;
   return `${name} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}${by}`;
 }
 

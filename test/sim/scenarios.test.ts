@@ -2,9 +2,12 @@
 // in the simulator: its verdict, its job's end state, and what the scenario is about (the minority
 // commits nothing while cut off, the isolated leader is replaced, the killed node's long task runs
 // again elsewhere, ...). Plus determinism: same scenario and seed, same bytes.
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readScenarioFile } from '../../sim/scenario/scenario-file.js';
+import { plantedScheduler } from '../../sim/scheduler-plants.js';
 import { runScenario, type ScenarioResult } from '../../sim/scenario/scenario-run.js';
 import { formatScenario } from '../../sim/scenario/scenario-text.js';
 import type { TimelineEvent } from '../../sim/scenario/timeline.js';
@@ -102,5 +105,63 @@ describe('example scenarios', () => {
     const a = formatScenario(run('minority-partition', 3));
     expect(formatScenario(run('minority-partition', 3))).toBe(a);
     expect(formatScenario(run('minority-partition', 4))).not.toBe(a);
+  });
+});
+
+describe('scenario runs', () => {
+  it('a planted bug shows in the verdict: the broken invariant, its detail, the trace and the replay command', () => {
+    const s = readScenarioFile(`${DIR}/minority-partition.yaml`);
+    const r = runScenario(s, 1, { scheduler: plantedScheduler('ready-early') });
+    expect(r.ok).toBe(false);
+    const failed = r.verdict.filter((v) => !v.ok);
+    expect(failed.map((v) => v.invariant)).toEqual(['no task starts before its dependencies succeeded (a)']);
+    expect(failed[0]?.detail).toMatch(/dependencies first \(a\)/);
+    expect(r.trace.length).toBeGreaterThan(0);
+    const text = formatScenario(r);
+    expect(text).toContain('verdict: VIOLATION');
+    expect(text).toContain(`replay: meshrun sim ${s.source} --seed 1`);
+  });
+
+  it('a task that fails every attempt fails its job and skips its dependents; pause, one-way cut and delay are survived', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshrun-scenario-'));
+    try {
+      writeFileSync(join(dir, 'dag.yaml'), [
+        'name: failing',
+        'defaults: { retries: 1, backoff: 200ms }',
+        'tasks:',
+        '  ok: { run: ./ok.sh }',
+        '  flaky: { run: ./flaky.sh }',
+        '  broken: { run: ./broken.sh, deps: [ok] }',
+        '  after: { run: ./after.sh, deps: [broken, flaky] }',
+        '  nap: { handler: sleep, args: { ms: 7000 } }',
+      ].join('\n'));
+      writeFileSync(join(dir, 'scenario.yaml'), [
+        'nodes: 3',
+        'dags: [dag.yaml]',
+        'tasks:',
+        '  flaky: { exit: [3, 0] }',
+        '  broken: { exit: 4, duration: 300ms }',
+        'faults:',
+        '  - { at: 1500ms, pause: n1 }',
+        '  - { at: 1500ms, oneway: { from: n2, to: n3 } }',
+        '  - { at: 1500ms, delay: 30ms }',
+        '  - { at: 9s, resume: n1 }',
+        '  - { at: 10s, heal: true }',
+      ].join('\n'));
+      const r = runScenario(readScenarioFile(join(dir, 'scenario.yaml')), 5);
+      expect(r.verdict.filter((v) => !v.ok)).toEqual([]);
+      const job = r.jobs[0];
+      expect(job?.state).toBe('failed');
+      const task = (name: string) => job?.tasks.find((t) => t.task === name);
+      expect(task('broken')).toMatchObject({ state: 'failed', attempt: 2, exitCode: 4 });
+      expect(task('flaky')).toMatchObject({ state: 'succeeded', attempt: 2 });
+      expect(task('after')?.state).toBe('skipped');
+      expect(task('nap')?.state).toBe('succeeded');
+      expect(events(r, 'fault').map((f) => f.what)).toEqual([
+        'pause n1 (process and its tasks frozen)', 'one-way cut: n2 -> n3 dropped', 'message delay ~30ms',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
