@@ -9,6 +9,7 @@ import { CliError, EXIT, type ExitCode } from './errors.js';
 import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions } from './job-commands.js';
 import { keygenCommand } from './keygen-command.js';
 import { nodesCommand } from './nodes-command.js';
+import type { SimCommandOptions } from './sim-command.js';
 import { submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
@@ -140,6 +141,22 @@ export function buildProgram(io: ProgramIo): Command {
     .argument('[file]', 'file to create (refuses to overwrite)')
     .action((file: string | undefined) => {
       keygenCommand(file, io.out);
+    });
+
+  program
+    .command('sim')
+    .description('run a scenario (nodes, DAG files, faults) in the deterministic simulator: timeline, verdict, end states')
+    .argument('[scenario]', 'a scenario file (YAML); see examples/scenarios/')
+    .option('--seed <n>', "the run's seed: the same seed gives the same output, byte for byte (default: the file's seed: or 1)")
+    .option('--report <file>', 'also write a self-contained HTML page with the run drawn')
+    .option('--json', 'print the result as JSON')
+    .option('--seeds <a-b>', 'without a scenario: a sweep of random runs with faults over these seeds')
+    .option('--nodes <n>', 'with --seeds: cluster size, 3 to 9 (default 5)')
+    .option('--workload <w>', 'with --seeds: scheduler (default) or kv')
+    .action(async (scenario: string | undefined, opts: SimCommandOptions) => {
+      // Loaded on demand, as the node's libp2p stack is: most commands never need the simulator.
+      const { simCommand } = await import('./sim-command.js');
+      io.setExitCode(await simCommand(scenario, opts, io.out));
     });
 
   return program;
