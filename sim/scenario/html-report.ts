@@ -14,6 +14,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:26px 0 8px}h3{font-siz
 .verdict{display:inline-block;margin:10px 0 4px;padding:5px 12px;border-radius:6px;font-weight:600}
 .verdict.ok{background:#dcfce7;color:#166534;border:1px solid #86efac}.verdict.bad{background:#fee2e2;color:#991b1b;border:1px solid #fca5a5}
 .why{margin:4px 0 0;color:#991b1b;white-space:pre-wrap;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+.why.failed{display:block;max-width:1280px;padding:8px 12px;background:#fef2f2;border:1px solid #fecaca;border-left:4px solid #dc2626;border-radius:6px}
 .scroll{overflow-x:auto;width:fit-content;max-width:100%;background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin-top:14px}
 svg.timeline{display:block;font:11px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 svg .lane{fill:#fff}svg .lane.odd{fill:#f1f5f9}
@@ -39,7 +40,7 @@ th,td{padding:4px 12px;text-align:left;border-bottom:1px solid #e2e8f0;vertical-
 td.pass{color:#15803d;font-weight:600}td.fail{color:#b91c1c;font-weight:700}
 .st-succeeded{color:#15803d}.st-failed{color:#b91c1c}.st-skipped,.st-cancelled{color:#64748b}
 pre.trace{background:#0f172a;color:#e2e8f0;padding:10px 12px;border-radius:6px;font-size:12px;overflow-x:auto}
-#tip{position:fixed;z-index:10;display:none;max-width:560px;padding:7px 10px;border-radius:6px;background:#0f172a;color:#f8fafc;
+#tip{position:absolute;z-index:10;display:none;max-width:560px;padding:7px 10px;border-radius:6px;background:#0f172a;color:#f8fafc;
 font:12px/1.5 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;pointer-events:none;box-shadow:0 4px 14px rgba(15,23,42,.3)}
 `;
 
@@ -49,15 +50,14 @@ const SCRIPT = `
   var tip=document.getElementById('tip');
   document.querySelectorAll('svg.timeline title').forEach(function(t){t.parentNode.setAttribute('data-tip',t.textContent);t.remove();});
   function move(ev){
-    var el=ev.target.closest&&ev.target.closest('[data-tip]');
+    var el=ev.target.closest&&ev.target.closest('svg.timeline [data-tip]');
     if(!el){tip.style.display='none';return;}
     tip.textContent=el.getAttribute('data-tip');tip.style.display='block';
-    var x=ev.clientX+14,y=ev.clientY+16,w=tip.offsetWidth,h=tip.offsetHeight;
+    var w=tip.offsetWidth,h=tip.offsetHeight,x=ev.clientX+14,y=ev.clientY+16;
     if(x+w>innerWidth-8)x=Math.max(8,ev.clientX-w-14);if(y+h>innerHeight-8)y=Math.max(8,ev.clientY-h-16);
-    tip.style.left=x+'px';tip.style.top=y+'px';
+    tip.style.left=(x+scrollX)+'px';tip.style.top=(y+scrollY)+'px';
   }
-  var svg=document.querySelector('svg.timeline');
-  svg.addEventListener('mousemove',move);svg.addEventListener('mouseleave',function(){tip.style.display='none';});
+  document.addEventListener('mousemove',move);
 })();
 `;
 
@@ -105,7 +105,7 @@ function jobTable(j: JobEnd): string {
 export function renderHtmlReport(r: ScenarioResult): string {
   const failed = r.verdict.filter((v) => !v.ok);
   const verdict = r.ok ? '<div class="verdict ok" data-verdict="ok">✔ every invariant held</div>'
-    : `<div class="verdict bad" data-verdict="violation">✘ VIOLATION</div>${failed.map((v) => `<div class="why"><b>${esc(v.invariant)}</b>${v.detail ? `\n${esc(v.detail)}` : ''}</div>`).join('')}`;
+    : `<div class="verdict bad" data-verdict="violation">✘ VIOLATION</div>${failed.map((v) => `<div class="why failed"><b>${esc(v.invariant)}</b>${v.detail ? `\n${esc(v.detail)}` : ''}</div>`).join('')}`;
   const s = r.stats;
   const nodes = r.nodes.map((n) => `${n.name} ${n.role} ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs ? ` clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`).join(', ');
   const dags = r.dags.map((d) => `${d.name} (${d.file}, ${d.tasks} tasks, submitted at ${formatTime(d.at).trim()})`).join(', ');

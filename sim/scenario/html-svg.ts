@@ -42,7 +42,7 @@ export function line(e: TimelineEvent): string {
   return `${formatTime(e.t).trim()}  ${describeEvent(e)}`;
 }
 
-const n1 = (v: number): string => (Math.round(v * 10) / 10).toString();
+const fx = (v: number): string => (Math.round(v * 10) / 10).toString();
 
 /** Pairs each start with its end (by job, task, attempt and node); one with no end runs to the end of the run. */
 export function executions(r: ScenarioResult): Execution[] {
@@ -101,7 +101,7 @@ function leaderSpans(r: ScenarioResult): LeaderSpan[] {
   for (const e of r.timeline) {
     if (e.kind === 'leader') {
       closeStale(e.node, e.t, line(e));
-      close(e.t, `${formatTime(e.t).trim()}  next leader: ${e.node} (term ${e.term})`, true);
+      close(e.t, `${formatTime(e.t).trim()}  next leader: ${e.node} (term ${e.term})`, cur !== null && cur.node !== e.node);
       cur = { node: e.node, term: e.term, start: e.t, tip: [line(e)] };
     } else if (e.kind === 'stepdown') {
       if (cur?.node === e.node) close(e.t, line(e), false);
@@ -127,6 +127,13 @@ function faults(r: ScenarioResult): Fault[] {
     const end = ends.get(e.id);
     return { id: e.id, what: e.what, nodes: e.nodes, start: e.t, end: end?.t ?? r.endedAt, tip: [line(e), end ? line(end) : 'not ended by the end of the run'].join('\n') };
   });
+}
+
+/** A partition's sides, largest last (`partition {n1,n4} | {n2,n3,n5}`); none for other faults. */
+function partitionSides(what: string): string[][] {
+  if (!what.startsWith('partition ')) return [];
+  const sides = [...what.matchAll(/\{([^}]*)\}/g)].map((m) => (m[1] ?? '').split(',').filter((n) => n !== ''));
+  return sides.map((side, i) => ({ side, i })).sort((a, b) => a.side.length - b.side.length || a.i - b.i).map((s) => s.side);
 }
 
 function faultColor(what: string): string {
@@ -183,8 +190,8 @@ export function renderTimelineSvg(r: ScenarioResult): string {
     const [top, h] = s.stale ? [y + 17, 5] : [y, 16];
     const label = s.stale ? '' : fit(`${s.node} · term ${s.term}`, w) || fit(s.node, w);
     body.push(`<g class="leader${s.stale ? ' stale' : ''}" data-leader="${esc(s.node)}" data-term="${s.term}"><title>${esc(s.tip)}</title>`
-      + `<rect x="${n1(x0)}" y="${top}" width="${n1(w)}" height="${h}" rx="2" fill="${color}"${s.stale ? ' fill-opacity="0.45"' : ''}/>`
-      + (label ? `<text class="on" x="${n1(x0 + 4)}" y="${y + 12}">${esc(label)}</text>` : '') + '</g>');
+      + `<rect x="${fx(x0)}" y="${top}" width="${fx(w)}" height="${h}" rx="2" fill="${color}"${s.stale ? ' fill-opacity="0.45"' : ''}/>`
+      + (label ? `<text class="on" x="${fx(x0 + 4)}" y="${y + 12}">${esc(label)}</text>` : '') + '</g>');
   }
   y += 30;
 
@@ -195,8 +202,8 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   body.push(`<text class="band" x="${X0 - 10}" y="${y + 13}">faults</text>`);
   for (const { row, span: f } of fRows) {
     const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f.what);
-    body.push(`<g data-fault="${f.id}"><title>${esc(f.tip)}</title><rect x="${n1(x0)}" y="${y + row * 18}" width="${n1(w)}" height="15" rx="2" fill="${c}" fill-opacity="0.18" stroke="${c}" stroke-opacity="0.7"/>`
-      + `<text class="fault" x="${n1(x0 + 4)}" y="${y + row * 18 + 11}" fill="${c}">${esc(fit(f.what, w))}</text></g>`);
+    body.push(`<g data-fault="${f.id}"><title>${esc(f.tip)}</title><rect x="${fx(x0)}" y="${y + row * 18}" width="${fx(w)}" height="15" rx="2" fill="${c}" fill-opacity="0.18" stroke="${c}" stroke-opacity="0.7"/>`
+      + `<text class="fault" x="${fx(x0 + 4)}" y="${y + row * 18 + 11}" fill="${c}">${esc(fit(f.what, w))}</text></g>`);
   }
   y += fRowCount * 18 + 6;
 
@@ -208,7 +215,7 @@ export function renderTimelineSvg(r: ScenarioResult): string {
     cls: e.kind === 'job' ? (e.state === 'succeeded' ? 'succeeded' : 'failed') : e.kind === 'submit' ? 'claim' : 'other',
   })));
   for (const m of clusterMarks) {
-    body.push(`<g data-event="cluster"><title>${esc(m.lines.join('\n'))}</title><path d="M${n1(m.x)} ${y + 1}l5 6l-5 6l-5 -6z" fill="${TICK_COLORS[m.cls]}"/></g>`);
+    body.push(`<g data-event="cluster"><title>${esc(m.lines.join('\n'))}</title><path d="M${fx(m.x)} ${y + 1}l5 6l-5 6l-5 -6z" fill="${TICK_COLORS[m.cls]}"/></g>`);
   }
   y += 20;
   const lanesTop = y;
@@ -231,15 +238,15 @@ export function renderTimelineSvg(r: ScenarioResult): string {
       const tip = [...e.events.map(line), ...(e.outcome === 'running' ? [`${formatTime(r.endedAt).trim()}  still running at the end of the run`] : []),
         ...(e.lost ? ['its result was never committed'] : [])].join('\n');
       body.push(`<g class="exec ${e.outcome}${e.lost ? ' lost' : ''}" data-exec="${esc(`${e.job}/${e.task}#${e.attempt}`)}" data-outcome="${e.outcome}"><title>${esc(tip)}</title>`
-        + `<rect x="${n1(x0)}" y="${by}" width="${n1(w)}" height="${BAR}" rx="2"/>`
-        + (label ? `<text x="${n1(x0 + 4)}" y="${by + 11}">${esc(label)}</text>` : '') + '</g>');
+        + `<rect x="${fx(x0)}" y="${by}" width="${fx(w)}" height="${BAR}" rx="2"/>`
+        + (label ? `<text x="${fx(x0 + 4)}" y="${by + 11}">${esc(label)}</text>` : '') + '</g>');
     }
     const ty = y + 6 + rowCount * ROW + 1;
     const ticks = merge(r.timeline.filter((e): e is Ev<'claim'> | Ev<'task'> => (e.kind === 'claim' || e.kind === 'task') && e.node === n.name)
       .map((e) => ({ x: x(e.t), cls: tickClass(e), line: line(e) })));
     for (const m of ticks) {
-      body.push(`<g class="tick" data-tick="${m.cls}"><title>${esc(m.lines.join('\n'))}</title><rect x="${n1(m.x - 3)}" y="${ty - 1}" width="6" height="${TICKS + 1}" fill="transparent"/>`
-        + `<path d="M${n1(m.x)} ${ty}v${TICKS - 3}" stroke="${TICK_COLORS[m.cls]}" stroke-width="2"/><circle cx="${n1(m.x)}" cy="${ty + TICKS - 2}" r="2.2" fill="${TICK_COLORS[m.cls]}"/></g>`);
+      body.push(`<g class="tick" data-tick="${m.cls}"><title>${esc(m.lines.join('\n'))}</title><rect x="${fx(m.x - 3)}" y="${ty - 1}" width="6" height="${TICKS + 1}" fill="transparent"/>`
+        + `<path d="M${fx(m.x)} ${ty}v${TICKS - 3}" stroke="${TICK_COLORS[m.cls]}" stroke-width="2"/><circle cx="${fx(m.x)}" cy="${ty + TICKS - 2}" r="2.2" fill="${TICK_COLORS[m.cls]}"/></g>`);
     }
     body.push('</g>');
     y += h;
@@ -250,10 +257,13 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   for (const f of fs) {
     const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f.what);
     const all = r.nodes.every((n) => f.nodes.includes(n.name));
-    const bands = all ? [{ top: lanesTop, bottom: lanesBottom }] : f.nodes.flatMap((n) => laneY.get(n) ?? []);
+    const sides = partitionSides(f.what);
+    const bands = sides.length > 1
+      ? sides.flatMap((side, i) => side.flatMap((n) => laneY.get(n) ?? []).map((b) => ({ ...b, opacity: i === sides.length - 1 ? 0.05 : 0.16, tip: `${f.tip}\nthis side: {${side.join(',')}}` })))
+      : (all ? [{ top: lanesTop, bottom: lanesBottom }] : f.nodes.flatMap((n) => laneY.get(n) ?? [])).map((b) => ({ ...b, opacity: all ? 0.07 : 0.14, tip: f.tip }));
     for (const b of bands) {
-      under.push(`<g data-fault-span="${f.id}"><title>${esc(f.tip)}</title><rect x="${n1(x0)}" y="${b.top}" width="${n1(w)}" height="${b.bottom - b.top}" fill="${c}" fill-opacity="${all ? 0.07 : 0.14}"/>`
-        + `<path d="M${n1(x0)} ${b.top}v${b.bottom - b.top}M${n1(x0 + w)} ${b.top}v${b.bottom - b.top}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="3 3"/></g>`);
+      under.push(`<g data-fault-span="${f.id}"><title>${esc(b.tip)}</title><rect x="${fx(x0)}" y="${b.top}" width="${fx(w)}" height="${b.bottom - b.top}" fill="${c}" fill-opacity="${b.opacity}"/>`
+        + `<path d="M${fx(x0)} ${b.top}v${b.bottom - b.top}M${fx(x0 + w)} ${b.top}v${b.bottom - b.top}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="3 3"/></g>`);
     }
   }
 
@@ -262,14 +272,14 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   const step = axisStep(spanMs);
   for (let t = 0; t <= spanMs; t += step) {
     const label = step < 1000 ? `${(t / 1000).toFixed(step % 1000 === 0 ? 0 : step % 500 === 0 ? 1 : 2)}s` : `${t / 1000}s`;
-    axis.push(`<path class="grid" d="M${n1(x(t))} 20V${lanesBottom}"/><text class="axis" x="${n1(x(t))}" y="14">${label}</text>`
-      + `<text class="axis" x="${n1(x(t))}" y="${lanesBottom + 14}">${label}</text>`);
+    axis.push(`<path class="grid" d="M${fx(x(t))} 20V${lanesBottom}"/><text class="axis" x="${fx(x(t))}" y="14">${label}</text>`
+      + `<text class="axis" x="${fx(x(t))}" y="${lanesBottom + 14}">${label}</text>`);
   }
   // The final heal, and the end of the run.
-  const hx = n1(x(r.healAt));
+  const hx = fx(x(r.healAt));
   const heal = r.healAt <= spanMs
     ? `<g data-heal=""><title>${esc(`${formatTime(r.healAt).trim()}  end of the fault schedule: everything healed; every job must now finish within the bound`)}</title>`
-      + `<path class="heal" d="M${hx} 20V${lanesBottom}"/><rect x="${n1(x(r.healAt) - 4)}" y="20" width="8" height="${lanesBottom - 20}" fill="transparent"/>`
+      + `<path class="heal" d="M${hx} 20V${lanesBottom}"/><rect x="${fx(x(r.healAt) - 4)}" y="20" width="8" height="${lanesBottom - 20}" fill="transparent"/>`
       + `<text class="heal" x="${hx}" y="${lanesBottom + 28}">heal ${formatTime(r.healAt).trim()}</text></g>`
     : '';
   const height = lanesBottom + 36;

@@ -32,7 +32,7 @@ export interface TimedFault {
   readonly fault: Fault;
 }
 
-/** How a simulated `run` task behaves: each attempt's length is drawn in [minMs, maxMs]. */
+/** How a simulated `run` task behaves: its length is drawn once in [minMs, maxMs] (every attempt takes that long). */
 export interface TaskBehaviour {
   readonly minMs: number;
   readonly maxMs: number;

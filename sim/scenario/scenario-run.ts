@@ -151,9 +151,12 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
       stats.elections++;
       leaders.set(id, term);
       emit({ kind: 'leader', node: id, term });
-    } else if (leaders.has(id)) {
+    } else {
+      // The term it led, not the newer one it may have just learned.
+      const led = leaders.get(id);
+      if (led === undefined) return;
       leaders.delete(id);
-      emit({ kind: 'stepdown', node: id, term, role });
+      emit({ kind: 'stepdown', node: id, term: led, role });
     }
   };
   const target = {

@@ -3,6 +3,7 @@
 
 export type TimelineEvent = { readonly t: number } & (
   | { readonly kind: 'leader'; readonly node: string; readonly term: number }
+  /** `term`: the term it led. */
   | { readonly kind: 'stepdown'; readonly node: string; readonly term: number; readonly role: string }
   /** A fault begins; `id` pairs it with its fault-end. `nodes`: the nodes it acts on (shaded in the report). */
   | { readonly kind: 'fault'; readonly id: number; readonly what: string; readonly nodes: readonly string[] }
@@ -35,7 +36,7 @@ export function describeEvent(e: TimelineEvent): string {
     case 'leader':
       return `${e.node} is leader (term ${e.term})`;
     case 'stepdown':
-      return `${e.node} steps down (term ${e.term}, now ${e.role})`;
+      return `${e.node} steps down (it led term ${e.term}; now ${e.role})`;
     case 'fault':
       return `FAULT ${e.what}`;
     case 'fault-end':
