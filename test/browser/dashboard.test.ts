@@ -5,18 +5,13 @@
 //
 // Without /usr/bin/chromium the test is skipped with a message saying how to install it, except
 // under CI=true, where a missing browser is a failure.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { eventually, Processes, type NodeProcess } from '../process/spawn.js';
+import { ARTIFACTS, haveChromium, openBrowser } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env['CI'] === 'true';
-const SKIP_MESSAGE = `SKIPPED the dashboard browser test: ${CHROMIUM} does not exist. Install Chromium to run it: apt-get install -y chromium`;
-const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 const TOKEN = 'dashboard-test-token';
 /** Bound on the job finishing as seen by the page (23 short shell tasks on a 2-slot node, plus a browser). */
 const JOB_MS = 60_000;
@@ -64,24 +59,14 @@ interface PageElement {
 }
 
 describe('dashboard in Chromium', () => {
-  if (!HAVE_CHROMIUM) {
-    if (IN_CI) {
-      it('has Chromium to run in (CI=true)', () => {
-        throw new Error(`CI=true but ${CHROMIUM} does not exist: the dashboard browser test cannot run. .ci/run must install it: apt-get install -y chromium`);
-      });
-    } else {
-      console.warn(SKIP_MESSAGE);
-      it.skip(SKIP_MESSAGE, () => {});
-    }
-    return;
-  }
+  if (!haveChromium('dashboard')) return;
 
   const procs = new Processes();
   let node: NodeProcess;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   async function api<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${node.apiUrl}${path}`, {
@@ -94,20 +79,8 @@ describe('dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     node = await procs.start({ name: 'dash', extra: ['--api-token', TOKEN, '--slots', '2'] });
-    context = await chromium.launchPersistentContext(procs.tempDir('meshrun-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 900 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
+    ({ context, page, pageErrors, consoleErrors } = await openBrowser(procs.tempDir('meshrun-chromium-')));
   }, 90_000);
 
   afterAll(async () => {

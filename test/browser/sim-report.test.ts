@@ -5,59 +5,33 @@
 //
 // Without /usr/bin/chromium the test is skipped with a message saying how to install it, except
 // under CI=true, where a missing browser is a failure.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../sim/scenario/html-report.js';
 import { readScenarioFile } from '../../sim/scenario/scenario-file.js';
 import { runScenario } from '../../sim/scenario/scenario-run.js';
+import { ARTIFACTS, haveChromium, openBrowser } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = process.env['CI'] === 'true';
-const SKIP_MESSAGE = `SKIPPED the sim report browser test: ${CHROMIUM} does not exist. Install Chromium to run it: apt-get install -y chromium`;
-const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 const SCENARIO = resolve(import.meta.dirname, '../../examples/scenarios/minority-partition.yaml');
 
 describe('sim report in Chromium', () => {
-  if (!HAVE_CHROMIUM) {
-    if (IN_CI) {
-      it('has Chromium to run in (CI=true)', () => {
-        throw new Error(`CI=true but ${CHROMIUM} does not exist: the sim report browser test cannot run. .ci/run must install it: apt-get install -y chromium`);
-      });
-    } else {
-      console.warn(SKIP_MESSAGE);
-      it.skip(SKIP_MESSAGE, () => {});
-    }
-    return;
-  }
+  if (!haveChromium('sim report')) return;
 
   let dir: string;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
+  let pageErrors: string[] = [];
+  let consoleErrors: string[] = [];
   /** Anything the page asks for besides its own file. */
   const requests: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'meshrun-sim-report-'));
-    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 900 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text());
-    });
+    ({ context, page, pageErrors, consoleErrors } = await openBrowser(join(dir, 'profile')));
     page.on('request', (req) => {
       if (!req.url().startsWith('file://')) requests.push(req.url());
     });
