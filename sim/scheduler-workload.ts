@@ -37,16 +37,15 @@ import type { ClusterApi, Workload } from './workload.js';
 export const LEASE_MS = 2500;
 export const MAX_SKEW_MS = LEASE_MS / 10;
 const GOSSIP_MS = 300;
-/** A ready task nobody claimed is anyone's after about two gossip periods. */
-const stealAfter = (gossipMs: number): number => 2 * gossipMs + 100;
+const STEAL_AFTER_MS = 2 * GOSSIP_MS + 100;
 /** How often the leader looks whether a tick is due (the node's TimeKeeper period). */
 const TICK_CHECK_MS = 50;
 /** A submit not answered by the node it went to within this long is sent again. */
 const SUBMIT_TIMEOUT_MS = 1500;
 /** Committed claims and finishes kept for replay. */
 const MAX_REPLAYABLE = 64;
-/** Per attempt, in the bound on finishing: a claim and a finish to commit, and a steal delay. */
-const attemptOverhead = (gossipMs: number): number => stealAfter(gossipMs) + 600;
+/** Per attempt, in the bound on finishing: a claim and a finish to commit (plus a steal delay). */
+const ATTEMPT_COMMITS_MS = 600;
 
 export interface SchedulerWorkloadOptions {
   /** Builds each replica's Scheduler (default: the real one); tests plant faults through it. */
@@ -61,9 +60,11 @@ export interface SchedulerWorkloadOptions {
 export interface FixedWorkload {
   readonly nodes: ReadonlyMap<NodeId, NodeConfig>;
   readonly jobs: readonly { readonly plan: PlannedJob; readonly submitAt: number }[];
-  /** Worker lease, ms (default LEASE_MS; a scenario uses the production node's 5 s). */
+  /** Worker lease, ms (a scenario uses the production node's). */
   readonly leaseMs: number;
-  /** Load gossip period, ms (the production node's is 1 s). */
+  /** A ready task nobody claimed is anyone's after this long, ms. */
+  readonly stealAfterMs: number;
+  /** Load gossip period, ms. */
   readonly gossipMs: number;
 }
 
@@ -137,6 +138,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private readonly fixed: FixedWorkload | null;
   private readonly observer: SchedulerObserver | null;
   private readonly leaseMs: number;
+  private readonly stealAfterMs: number;
   private readonly gossipMs: number;
 
   constructor(opts: SchedulerWorkloadOptions = {}) {
@@ -145,6 +147,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.observer = opts.observer ?? null;
     this.leaseMs = this.fixed?.leaseMs ?? LEASE_MS;
     this.gossipMs = this.fixed?.gossipMs ?? GOSSIP_MS;
+    this.stealAfterMs = this.fixed?.stealAfterMs ?? STEAL_AFTER_MS;
   }
 
   /** The widest skew the lease margin covers (see LEASE_MS). */
@@ -269,7 +272,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       slots: cfg.slots,
       leaseMs: this.leaseMs,
       heartbeatMs: this.leaseMs / 5,
-      stealAfterMs: stealAfter(this.gossipMs),
+      stealAfterMs: this.stealAfterMs,
       view: sm.view,
       executor,
       clock,
@@ -544,7 +547,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private finishBound(): number {
     let longest = 0;
     let work = 0;
-    const overhead = attemptOverhead(this.gossipMs);
+    const overhead = this.stealAfterMs + ATTEMPT_COMMITS_MS;
     for (const p of this.plans) {
       longest = Math.max(longest, criticalPath(p, overhead));
       work += worstCaseWork(p, overhead);

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../../src/scheduler/dag.js';
 import { formatDuration, parseDuration } from '../../src/scheduler/duration.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
+import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 
 /** A node named by the scenario (`n1`..`nN`), or the one that leads when the fault fires. */
 export type NodeRef = string;
@@ -65,9 +66,8 @@ export interface Scenario {
   readonly seed: number | null;
 }
 
-/** The production node's lease; a clock skewed by more than a tenth of it weakens the lease guarantee. */
-export const SCENARIO_LEASE_MS = 5000;
-export const MAX_SKEW_MS = SCENARIO_LEASE_MS / 10;
+/** A clock skewed by more than a tenth of the lease weakens the lease guarantee. */
+export const MAX_SKEW_MS = WORKER_DEFAULTS.leaseMs / 10;
 export const DEFAULT_SLOTS = 2;
 /** Default length of a simulated `run` attempt. */
 export const DEFAULT_RUN_MS: readonly [number, number] = [200, 2000];

@@ -5,8 +5,10 @@
 // The result holds the timeline, the checkers' verdict and every job's end state.
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
+import { NODE_TIMINGS } from '../../src/node/timings.js';
 import { defaultRaftConfig, type NodeId } from '../../src/raft/types.js';
 import type { Command, Effect, JobId, TaskState } from '../../src/scheduler/types.js';
+import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 import type { Violation } from '../checkers.js';
 import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
@@ -14,17 +16,13 @@ import type { NodeTiming } from '../node.js';
 import { SchedulerWorkload, type NodeConfig, type SchedulerObserver } from '../scheduler-workload.js';
 import { SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from '../scheduler-sm.js';
 import { Trace } from '../trace.js';
-import { SCENARIO_LEASE_MS, type Scenario } from './scenario-file.js';
+import type { Scenario } from './scenario-file.js';
 import { planScenarioJob } from './scenario-plans.js';
 import { ScriptedFaults } from './scripted-faults.js';
 import type { TimelineEvent, Untimed } from './timeline.js';
 import { verdictOf, type VerdictRow } from './verdict.js';
 
-/** The production node's timings (src/node/node.ts). */
-const TICK_MS = 50;
-const ELECTION_TICKS = 10;
-const HEARTBEAT_TICKS = 2;
-const GOSSIP_MS = 1000;
+const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
 /** A LAN: about a millisecond each way. */
 const BASE_DELAY_MS = 1;
 /** Simulated wall clocks start here, so entry times look like real ones. */
@@ -125,7 +123,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
-    fixed: { nodes: nodeConfig, jobs: plans, leaseMs: SCENARIO_LEASE_MS, gossipMs: GOSSIP_MS },
+    fixed: { nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS },
     observer,
   });
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {

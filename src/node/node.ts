@@ -49,13 +49,10 @@ import { readLocalLog } from './task-logs.js';
 import { systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
 import { TimeKeeper } from './time-keeper.js';
+import { NODE_TIMINGS } from './timings.js';
 
-/** 50 ms ticks, elections after 10-20 ticks (0.5-1 s), heartbeats every 2: failover well under a second. */
-export const TICK_MS = 50;
-const ELECTION_TICKS = 10;
-const HEARTBEAT_TICKS = 2;
+const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
 const MAINTENANCE_MS = 1000;
-const GOSSIP_MS = 1000;
 const JOIN_ANSWER_MS = 10_000;
 /** How often the leader looks for due scheduler deadlines to tick time forward. */
 const TIME_KEEPER_MS = 100;

@@ -19,11 +19,11 @@ export interface WorkerOptions {
   /** This process's incarnation (see Command). */
   readonly boot: number;
   readonly slots: number;
-  /** Default 5000. */
+  /** Default WORKER_DEFAULTS.leaseMs. */
   readonly leaseMs?: Ms;
   /** Default leaseMs / 5. */
   readonly heartbeatMs?: Ms;
-  /** Default 2000 (about two gossip periods). */
+  /** Default WORKER_DEFAULTS.stealAfterMs (about two gossip periods). */
   readonly stealAfterMs?: Ms;
   /** This replica's state machine, read only. */
   readonly view: SchedulerView;
@@ -101,6 +101,9 @@ function attemptKey(ref: TaskRef, attempt: number): string {
   return `${ref.task}\u0000${attempt}\u0000${ref.job}`;
 }
 
+/** What a node's worker runs with (the simulator's scenarios use the same). */
+export const WORKER_DEFAULTS = { leaseMs: 5000, stealAfterMs: 2000 } as const;
+
 export class Worker {
   readonly stats: WorkerStats = {
     heartbeatsProposed: 0,
@@ -157,9 +160,9 @@ export class Worker {
     this.self = opts.self;
     this.boot = opts.boot;
     this.slots = opts.slots;
-    this.leaseMs = opts.leaseMs ?? 5000;
+    this.leaseMs = opts.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.heartbeatMs = opts.heartbeatMs ?? this.leaseMs / 5;
-    this.stealAfterMs = opts.stealAfterMs ?? 2000;
+    this.stealAfterMs = opts.stealAfterMs ?? WORKER_DEFAULTS.stealAfterMs;
     this.marginMs = this.leaseMs / 5;
     if (!(this.heartbeatMs > 0 && this.heartbeatMs < this.leaseMs - this.marginMs)) {
       throw new RangeError(`heartbeatMs (${this.heartbeatMs}) must be positive and below leaseMs * 4/5 (${this.leaseMs - this.marginMs})`);
