@@ -6,6 +6,7 @@
 //   still in flight is dropped;
 // - dropFrom: a one-way cut. A connection is always two-way, so this one is made in the Raft
 //   transport's receive path instead: frames from the peer are discarded, ours still reach it.
+import { peerIdFromString } from '@libp2p/peer-id';
 import type { ConnectionGater, Libp2p, PeerId } from '@libp2p/interface';
 import type { NodeId } from '../raft/types.js';
 
@@ -14,7 +15,20 @@ export interface PartitionRules {
   readonly dropFrom: readonly NodeId[];
 }
 
-export const NO_PARTITION: PartitionRules = { block: [], dropFrom: [] };
+/** What is wrong with `rules` on node `self` (a list naming an id that is no peer id, or this node), or null. */
+export function rulesProblem(rules: PartitionRules, self: NodeId): string | null {
+  for (const list of ['block', 'dropFrom'] as const) {
+    for (const [i, id] of rules[list].entries()) {
+      if (id === self) return `${list}[${i}] is this node itself (${id})`;
+      try {
+        peerIdFromString(id);
+      } catch {
+        return `${list}[${i}] is not a peer id: ${JSON.stringify(id)}`;
+      }
+    }
+  }
+  return null;
+}
 
 export class PartitionGate {
   private block = new Set<NodeId>();
