@@ -1,10 +1,13 @@
 // `npm run bench -- failover`: three `meshrun node` processes; ten times, SIGKILL the leader and
 // measure, from the kill, the time until another node reports itself leader of a newer term, and
 // until that new leader's first commit (its term's no-op) shows on a surviving node. The killed
-// node is restarted on its data directory and old address and rejoins before the next round. Polling the nodes'
-// APIs every 5 ms bounds the resolution.
+// node is restarted on its data directory and old address and rejoins before the next round. Then
+// ten partition rounds on the same cluster (see failover-partition.ts): the leader isolated through
+// the test-only partition gate, then healed. Polling the nodes' APIs every 5 ms bounds the resolution.
 import { performance } from 'node:perf_hooks';
+import { PARTITION_FLAG } from '../test/process/nemesis.js';
 import { Processes, agreedView, getCluster, type NodeProcess } from '../test/process/spawn.js';
+import { isolateLeaderOnce, type PartitionRound } from './failover-partition.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';
 
 const ROUNDS = 10;
@@ -48,15 +51,17 @@ async function killLeaderOnce(procs: Processes, nodes: NodeProcess[]): Promise<{
   // Back on its old address as well, as a node with a fixed --listen comes back in production (a
   // node that returns on a new port must first get its new address to the others).
   const oldListen = victim.addr.replace(/\/p2p\/[^/]+$/, '');
-  const back = await procs.start({ name: victim.name, dataDir: victim.dataDir, extra: ['--listen', oldListen] });
+  const back = await procs.start({ name: victim.name, dataDir: victim.dataDir, extra: ['--listen', oldListen, PARTITION_FLAG] });
   return { round: { leaderMs, commitMs }, nodes: [...survivors, back] };
 }
 
 export async function failoverBench(): Promise<void> {
   const procs = new Processes();
   try {
-    const first = await procs.start({ name: 'n1' });
-    let nodes = [first, await procs.start({ name: 'n2', bootstrap: [first.addr] }), await procs.start({ name: 'n3', bootstrap: [first.addr] })];
+    // Every node can be partitioned (test-only flag) for the second phase; the gate costs nothing until used.
+    const extra = [PARTITION_FLAG];
+    const first = await procs.start({ name: 'n1', extra });
+    let nodes = [first, await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const r = await killLeaderOnce(procs, nodes);
@@ -66,7 +71,18 @@ export async function failoverBench(): Promise<void> {
     const stat = (what: string, xs: number[]): Row => ({ measure: what, rounds: xs.length, 'p50 ms': percentile(xs, 50), 'max ms': Math.max(...xs), 'min ms': Math.min(...xs) });
     const rows = [stat('SIGKILL -> new leader', rounds.map((r) => r.leaderMs)), stat('SIGKILL -> first commit of the new term', rounds.map((r) => r.commitMs))];
     printTable('failover: 3 node processes, leader killed with SIGKILL (election timeout 0.5-1 s, polled every 5 ms)', rows);
-    writeResults('failover', rows, { nodes: 3, rounds });
+
+    const cuts: PartitionRound[] = [];
+    for (let i = 0; i < ROUNDS; i++) cuts.push(await isolateLeaderOnce(nodes));
+    const cutRows = [
+      stat('partition -> new leader on the majority side', cuts.map((r) => r.leaderMs)),
+      stat('partition -> first commit of the new term', cuts.map((r) => r.commitMs)),
+      stat('partition -> old leader steps down (CheckQuorum)', cuts.map((r) => r.stepDownMs)),
+      stat('heal -> old leader follows the new leader', cuts.map((r) => r.followMs)),
+      stat('heal -> old leader caught up (applied = majority commit)', cuts.map((r) => r.catchUpMs)),
+    ];
+    printTable('failover: the leader isolated by the test-only partition gate, then healed (20 commits on the majority while cut; polled every 5 ms)', cutRows);
+    writeResults('failover', [...rows, ...cutRows], { nodes: 3, rounds, partitionRounds: cuts });
   } finally {
     await procs.cleanup();
   }

@@ -1,6 +1,6 @@
 // The node's HTTP API (fastify). Every node serves it: jobs (submit, read, list, cancel), the
 // cluster status and, behind the hidden --test-hooks flag, the probe hooks that let tests check a
-// proposal reached every node.
+// proposal reached every node; behind --test-partitions, the partition endpoints.
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,6 +11,7 @@ import { DagError, normalizeDag } from '../scheduler/dag.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
 import type { ApiError, ClusterView } from './types.js';
 import { registerDashboard } from './dashboard.js';
+import { registerPartitionRoutes, type PartitionBackend } from './partition-routes.js';
 import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
 export type ProbeOutcome =
@@ -35,6 +36,8 @@ export interface ApiBackend extends SurfaceBackend {
     /** Counters of the Raft core, the scheduler replica and this node's worker (benchmarks read them). */
     stats(): unknown;
   };
+  /** Present only with --test-partitions: cuts this node's connections (tests and benchmarks). */
+  readonly partition?: PartitionBackend;
 }
 
 export interface ApiServerOptions {
@@ -118,6 +121,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     app.get('/v1/debug/net', async () => debug.net());
     app.get('/v1/debug/stats', async () => debug.stats());
   }
+  if (opts.backend.partition) registerPartitionRoutes(app, opts.backend.partition);
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address() as AddressInfo;

@@ -46,6 +46,7 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(new Option('--snapshot-every <n>', 'compact the log every N applied entries').default('10000').hideHelp())
     .addOption(new Option('--join-timeout <duration>', 'give up joining after this long').default('30s').hideHelp())
     .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
+    .addOption(new Option('--test-partitions', 'TEST ONLY: enable POST /v1/test/partition and /v1/test/heal, which cut this node off from peers').hideHelp())
     .action(async (opts: Record<string, unknown>) => {
       const parsed = parseNodeOptions(opts);
       if (!parsed.ok) throw new CliError(parsed.error, EXIT.usage);

@@ -10,7 +10,7 @@ import { bootstrap } from '@libp2p/bootstrap';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { preSharedKey } from '@libp2p/pnet';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { ComponentLogger, Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
+import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
 
 export type MeshServices = { identify: Identify; pubsub: PubSub<GossipsubEvents> };
 export type MeshHost = Libp2p<MeshServices>;
@@ -27,6 +27,8 @@ export interface HostOptions {
   readonly logger?: ComponentLogger;
   /** Gossipsub heartbeat; shorter forms the mesh faster. Default 200 ms. */
   readonly heartbeatIntervalMs?: number;
+  /** Refuses connections by peer id; only the test-only partition gate sets one (libp2p allows all otherwise). */
+  readonly connectionGater?: ConnectionGater;
 }
 
 export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/0';
@@ -63,6 +65,7 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 100 })] : [],
     ...(opts.swarmKey ? { connectionProtector: preSharedKey({ psk: opts.swarmKey }) } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.connectionGater ? { connectionGater: opts.connectionGater } : {}),
     connectionManager: {
       // A cluster is tens of nodes in a full mesh: 300 (the default) leaves plenty of room.
       maxConnections: 300,

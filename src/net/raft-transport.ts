@@ -39,6 +39,8 @@ export interface RaftTransportOptions {
    * redials until something is sent to it again. Default 10 s.
    */
   readonly queueTtlMs?: number;
+  /** When set, an inbound frame from a peer it refuses is discarded unread (the test-only partition gate). */
+  readonly accept?: (from: NodeId) => boolean;
 }
 
 /** TransportStats plus counters useful when diagnosing a node. */
@@ -58,6 +60,8 @@ export interface RaftTransportStats extends TransportStats {
   inboundStreams: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Inbound frames discarded because `accept` refused their sender. */
+  droppedRefused: number;
 }
 
 export type MeshRaftTransport = RaftTransport & { readonly stats: RaftTransportStats };
@@ -122,6 +126,7 @@ class StreamTransport implements MeshRaftTransport {
     inboundStreams: 0,
     bytesSent: 0,
     bytesReceived: 0,
+    droppedRefused: 0,
   };
 
   private readonly links = new Map<NodeId, Link>();
@@ -132,7 +137,8 @@ class StreamTransport implements MeshRaftTransport {
   private lookup: ((id: NodeId) => readonly string[] | undefined) | null = null;
   private stopped = false;
   private readonly self: string;
-  private readonly cfg: Required<RaftTransportOptions>;
+  private readonly cfg: Required<Omit<RaftTransportOptions, 'accept'>>;
+  private readonly accept: ((from: NodeId) => boolean) | null;
 
   constructor(
     private readonly host: Libp2p,
@@ -149,6 +155,7 @@ class StreamTransport implements MeshRaftTransport {
       dialTimeoutMs: positiveInt(opts.dialTimeoutMs, DEFAULTS.dialTimeoutMs, 'dialTimeoutMs'),
       queueTtlMs: positiveInt(opts.queueTtlMs, DEFAULTS.queueTtlMs, 'queueTtlMs'),
     };
+    this.accept = opts.accept ?? null;
   }
 
   start(): void {
@@ -429,6 +436,11 @@ class StreamTransport implements MeshRaftTransport {
     this.stats.inboundStreams++;
     const decoder = new FrameDecoder(this.cfg.maxFrameBytes);
     const deliver = (frame: Uint8Array): void => {
+      // Asked per frame, not per stream: a rule set while the stream is open applies at once.
+      if (this.accept !== null && !this.accept(from)) {
+        this.stats.droppedRefused++;
+        return;
+      }
       this.stats.framesReceived++;
       this.stats.bytesReceived += frame.length;
       const handler = this.handler;

@@ -2,6 +2,7 @@
 // and the test hooks (a probe proposal answered once applied here, and the applied probe list).
 import { randomUUID } from 'node:crypto';
 import type { ApiBackend, ProbeOutcome } from '../api/server.js';
+import type { PartitionBackend } from '../api/partition-routes.js';
 import type { SurfaceBackend } from '../api/surface.js';
 import type { ApiRole, ClusterView } from '../api/types.js';
 import type { RaftStatus } from '../raft/raft.js';
@@ -53,6 +54,8 @@ export interface BackendDeps {
   readonly probeTimeoutMs?: number;
   /** Nodes, events, task logs, metrics and consistent reads (see surface-backend.ts). */
   readonly surface?: SurfaceBackend;
+  /** The partition endpoints; only a node started with --test-partitions has them. */
+  readonly partition?: PartitionBackend;
 }
 
 export function createApiBackend(deps: BackendDeps): ApiBackend {
@@ -63,9 +66,11 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     list: () => deps.scheduler.jobs(),
     cancel: (id) => deps.jobs.cancel(id),
   };
-  if (!deps.testHooks) return { ...deps.surface, cluster, jobs };
+  const partition = deps.partition ? { partition: deps.partition } : {};
+  if (!deps.testHooks) return { ...deps.surface, ...partition, cluster, jobs };
   return {
     ...deps.surface,
+    ...partition,
     cluster,
     jobs,
     debug: {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventHub } from '../api/events.js';
+import type { PartitionBackend } from '../api/partition-routes.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { createNodeMetrics } from '../metrics/metrics.js';
 import { serveLogs } from '../net/logs.js';
@@ -14,6 +15,7 @@ import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity } from '../net/identity.js';
 import { requestJoin, serveJoin } from '../net/join.js';
 import { createLoadGossip } from '../net/load-gossip.js';
+import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
 import { createRaftTransport } from '../net/raft-transport.js';
 import { readSwarmKey } from '../net/swarm-key.js';
 import type { RaftTransport } from '../net/types.js';
@@ -135,11 +137,14 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
   }
 
+  // Test only (--test-partitions): a nemesis cuts this node's real connections through the API.
+  const gate = opts.testPartitions ? new PartitionGate() : null;
   const host: MeshHost = await createHost({
     privateKey: identity.privateKey,
     listen: opts.listen,
     bootstrap: opts.bootstrap,
     ...(swarmKey ? { swarmKey } : {}),
+    ...(gate ? { connectionGater: gate.connectionGater } : {}),
   }).catch((err: unknown) => fail(err, 2));
   teardown.add('host', () => host.stop());
   checkpoint();
@@ -157,7 +162,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const addressesOf = (peer: NodeId): readonly string[] | undefined => book.lookup(peer);
 
   const raft = new RaftNode(raftConfig(id), fresh ? null : restored, fresh && !joining ? { voters: [id], learners: [] } : undefined);
-  const transport: RaftTransport = createRaftTransport(host);
+  const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
 
@@ -331,6 +336,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
         scheduler: scheduler.view,
         workerStats: () => worker.stats,
         testHooks: opts.testHooks,
+        ...(gate ? { partition: partitionBackend(gate, host, id, log) } : {}),
         net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
         surface: createSurfaceBackend({
           self: id,
@@ -384,6 +390,24 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     stop: () => {
       stopping ??= teardown.run();
       return stopping;
+    },
+  };
+}
+
+/** The API's side of the gate; every change is logged, so a node's log shows when it was cut off. */
+function partitionBackend(gate: PartitionGate, host: MeshHost, id: NodeId, log: Logger): PartitionBackend {
+  return {
+    set: (rules) => {
+      const problem = rulesProblem(rules, id);
+      if (problem !== null) return { ok: false, error: problem };
+      gate.set(host, rules);
+      log.warn({ rules }, 'test partition: rules installed');
+      return { ok: true, rules: gate.rules() };
+    },
+    heal: () => {
+      gate.heal();
+      log.warn('test partition: healed');
+      return gate.rules();
     },
   };
 }

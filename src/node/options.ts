@@ -22,6 +22,8 @@ export interface NodeOptions {
   readonly apiToken: string | null;
   /** Enables POST /v1/debug/probe and GET /v1/debug/probes (hidden flag, for tests). */
   readonly testHooks: boolean;
+  /** Installs the partition gate and POST /v1/test/partition, /v1/test/heal (hidden flag, test only). */
+  readonly testPartitions: boolean;
   readonly replaceAfterMs: number;
   /** Compact the log (snapshot the state machine) every this many applied entries. */
   readonly snapshotEvery: number;
@@ -85,6 +87,7 @@ const schema = z
     swarmKey: z.string().min(1).optional(),
     apiToken: z.string().min(1, '--api-token must not be empty').optional(),
     testHooks: z.boolean().default(false),
+    testPartitions: z.boolean().default(false),
     replaceAfter: duration('--replace-after').default(30_000),
     snapshotEvery: positiveInt('--snapshot-every').default(10_000),
     joinTimeout: duration('--join-timeout').default(30_000),
@@ -120,6 +123,7 @@ export function parseNodeOptions(raw: Record<string, unknown>): ParseResult {
       swarmKeyFile: o.swarmKey !== undefined ? resolve(o.swarmKey) : null,
       apiToken: o.apiToken ?? null,
       testHooks: o.testHooks,
+      testPartitions: o.testPartitions,
       replaceAfterMs: o.replaceAfter,
       snapshotEvery: o.snapshotEvery,
       joinTimeoutMs: o.joinTimeout,

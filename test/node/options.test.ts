@@ -14,6 +14,7 @@ describe('parseNodeOptions', () => {
     expect(r.value.slots).toBeGreaterThanOrEqual(1);
     expect(r.value.replaceAfterMs).toBe(30_000);
     expect(r.value.testHooks).toBe(false);
+    expect(r.value.testPartitions).toBe(false);
     expect(r.value.dataDir.startsWith('/')).toBe(true);
   });
 
@@ -27,8 +28,9 @@ describe('parseNodeOptions', () => {
       voters: '5',
       replaceAfter: '2s',
       testHooks: true,
+      testPartitions: true,
     });
-    expect(r).toMatchObject({ ok: true, value: { dataDir: '/tmp/x', slots: 4, voters: 5, replaceAfterMs: 2000, api: { port: 0 }, testHooks: true } });
+    expect(r).toMatchObject({ ok: true, value: { dataDir: '/tmp/x', slots: 4, voters: 5, replaceAfterMs: 2000, api: { port: 0 }, testHooks: true, testPartitions: true } });
   });
 
   it.each([

@@ -208,6 +208,13 @@ describe.sequential('the API surface on three real nodes', () => {
     expect(none.text).toMatch(/no log for attempt 1 of task q/);
   });
 
+  it('does not serve the test-only partition endpoints without --test-partitions', async () => {
+    for (const path of ['/v1/test/partition', '/v1/test/heal']) {
+      const res = await fetch(`${(nodes[0] as NodeProcess).apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(15_000) });
+      expect(res.status).toBe(404);
+    }
+  });
+
   it('refuses an oversized request body with 400 naming the limit', async () => {
     const big = JSON.stringify({ name: 'big', tasks: { a: { run: 'x'.repeat(9 << 20) } } });
     const res = await fetch(`${(nodes[1] as NodeProcess).apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, signal: AbortSignal.timeout(15_000) });
