@@ -140,8 +140,9 @@ function faultColor(what: string): string {
   return FAULT_COLORS[what.split(' ')[0] ?? ''] ?? '#9333ea';
 }
 
-function tickClass(e: Ev<'claim'> | Ev<'task'>): string {
+function tickClass(e: Ev<'claim'> | Ev<'task'> | Ev<'refused'>): string {
   if (e.kind === 'claim') return 'claim';
+  if (e.kind === 'refused') return 'failed';
   if (e.reason === 'lease expired') return 'expired';
   if (e.to === 'succeeded') return 'succeeded';
   if (e.to === 'failed') return 'failed';
@@ -242,7 +243,7 @@ export function renderTimelineSvg(r: ScenarioResult): string {
         + (label ? `<text x="${fx(x0 + 4)}" y="${by + 11}">${esc(label)}</text>` : '') + '</g>');
     }
     const ty = y + 6 + rowCount * ROW + 1;
-    const ticks = merge(r.timeline.filter((e): e is Ev<'claim'> | Ev<'task'> => (e.kind === 'claim' || e.kind === 'task') && e.node === n.name)
+    const ticks = merge(r.timeline.filter((e): e is Ev<'claim'> | Ev<'task'> | Ev<'refused'> => (e.kind === 'claim' || e.kind === 'task' || e.kind === 'refused') && e.node === n.name)
       .map((e) => ({ x: x(e.t), cls: tickClass(e), line: line(e) })));
     for (const m of ticks) {
       body.push(`<g class="tick" data-tick="${m.cls}"><title>${esc(m.lines.join('\n'))}</title><rect x="${fx(m.x - 3)}" y="${ty - 1}" width="6" height="${TICKS + 1}" fill="transparent"/>`

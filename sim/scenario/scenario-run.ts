@@ -116,10 +116,21 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
         emit({ kind: 'note', text: `${names.get(e.job) ?? e.job}: ${e.end - e.start} tasks ${e.to}${e.reason ? ` (${e.reason})` : ''}` });
       } else if (e.type === 'job') {
         emit({ kind: 'job', job: names.get(e.job) ?? e.job, state: e.state });
+      } else if (e.type === 'ignored' && e.command === 'finish' && cmd?.type === 'finish') {
+        refused(cmd.node, e.reason);
       }
     }
   };
 
+  /** The scheduler names a refused result `<job id>/<task index> attempt <n>: <why>`; the timeline names the task. */
+  const refused = (node: string, reason: string): void => {
+    const m = /^([^/]+)\/(\d+) attempt (\d+): (.*)$/.exec(reason);
+    if (!m) return emit({ kind: 'note', text: `a finish from ${node} is refused: ${reason}` });
+    const [, id = '', index = '0', attempt = '0', why = ''] = m;
+    const name = names.get(id) ?? id;
+    const task = plans.find((p) => p.plan.name === name)?.plan.tasks[Number(index)]?.name ?? `#${index}`;
+    emit({ kind: 'refused', job: name, task, node, attempt: Number(attempt), why });
+  };
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),

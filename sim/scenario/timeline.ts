@@ -21,6 +21,8 @@ export type TimelineEvent = { readonly t: number } & (
       readonly kind: 'task'; readonly job: string; readonly task: string; readonly from: string; readonly to: string;
       readonly node: string | null; readonly attempt: number; readonly reason: string | null;
     }
+  /** A finish the scheduler refused (fencing): a stale attempt, a holder that lost the task, an old incarnation. */
+  | { readonly kind: 'refused'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number; readonly why: string }
   | { readonly kind: 'job'; readonly job: string; readonly state: string }
   | { readonly kind: 'note'; readonly text: string }
 );
@@ -57,6 +59,8 @@ export function describeEvent(e: TimelineEvent): string {
     }
     case 'task':
       return describeTaskChange(e);
+    case 'refused':
+      return `${e.job}/${e.task} attempt ${e.attempt}: the result from ${e.node} is refused (${e.why})`;
     case 'job':
       return `job ${e.job} ${e.state}`;
     default:
