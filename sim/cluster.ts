@@ -249,6 +249,11 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     this.startNode(id);
   }
 
+  /** Set a node's clock: from now on it reads simulated time + `offset` (its Raft core stamps entries with it). */
+  setClockOffset(id: NodeId, offset: number): void {
+    this.sim(id).setClockOffset(offset);
+  }
+
   pause(id: NodeId): void {
     this.counts.pauses++;
     this.sim(id).pause();

@@ -40,7 +40,7 @@ export interface NodeEnv<R> {
 export interface NodeTiming {
   /** Ms between ticks on this node's (possibly skewed) clock. */
   readonly tickMs: number;
-  /** This node's wall clock minus simulated time, ms. */
+  /** This node's wall clock minus simulated time, ms (at start; a scenario may set the clock later). */
   readonly clockOffset: number;
   /** Compact the log every this many applied entries. */
   readonly compactEvery: number;
@@ -82,13 +82,22 @@ export class SimNode<R> {
   private unsynced: HardState | null = null;
   private parked: (() => void)[] = [];
   private lastCompact = 0;
+  /** Wall clock minus simulated time, ms: timing.clockOffset until someone sets the clock. */
+  private clockOffset: number;
   private pending: (() => void)[] = [];
 
   constructor(
     readonly id: NodeId,
     private readonly env: NodeEnv<R>,
     readonly timing: NodeTiming,
-  ) {}
+  ) {
+    this.clockOffset = timing.clockOffset;
+  }
+
+  /** The node's clock is set (a clock jump): from now on it reads simulated time + `offset`. */
+  setClockOffset(offset: number): void {
+    this.clockOffset = offset;
+  }
 
   get up(): boolean {
     return this.raft !== null;
@@ -99,7 +108,7 @@ export class SimNode<R> {
   }
 
   localNow(): number {
-    return this.env.queue.now + this.timing.clockOffset;
+    return this.env.queue.now + this.clockOffset;
   }
 
   /** Start (or restart) from whatever the disk holds. `tickPhase` staggers the first tick. */

@@ -402,6 +402,11 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
   }
 
+  /** The node's clock was set: its running process reads the new time (a restart reads it from hooks). */
+  onClockSet(node: NodeId, offset: number): void {
+    this.procs.get(node)?.clock.setOffset(offset);
+  }
+
   onPause(node: NodeId): void {
     const p = this.procs.get(node);
     if (!p) return;

@@ -17,12 +17,16 @@ export class ProcessClock implements Clock {
 
   constructor(
     private readonly agenda: Agenda,
-    /** Wall clock minus simulated time, ms. */
-    readonly offset: number,
+    /** Wall clock minus simulated time, ms (setOffset moves it: a clock jump). */
+    private offset: number,
   ) {}
 
   now(): number {
     return this.agenda.now() + this.offset;
+  }
+
+  setOffset(offset: number): void {
+    this.offset = offset;
   }
 
   after(ms: number, fn: () => void): Timer {

@@ -26,6 +26,8 @@ export type Fault =
   | { readonly kind: 'resume'; readonly nodes: NodeSet }
   | { readonly kind: 'loss'; readonly rate: number }
   | { readonly kind: 'delay'; readonly ms: number }
+  /** Set clocks: each node's clock reads true time plus its offset from then on (a clock jump). */
+  | { readonly kind: 'skew'; readonly offsets: ReadonlyMap<NodeRef, number> }
   | { readonly kind: 'heal' };
 
 export interface TimedFault {
@@ -83,7 +85,7 @@ export class ScenarioError extends Error {
 }
 
 const TOP_FIELDS = ['name', 'description', 'nodes', 'voters', 'slots', 'skew', 'seed', 'dags', 'tasks', 'faults', 'duration'];
-const FAULT_KINDS = ['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'heal'];
+const FAULT_KINDS = ['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'skew', 'heal'];
 
 export function readScenarioFile(path: string): Scenario {
   let text: string;
@@ -129,20 +131,7 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
     for (const node of nodes) slots.set(node, n);
   }
 
-  const skew = new Map<string, number>();
-  if (raw['skew'] !== undefined) {
-    if (!isMapping(raw['skew'])) p.add('skew', `expected a mapping of node to offset, like { n2: 200ms, n3: -150ms }`);
-    else {
-      for (const [k, v] of Object.entries(raw['skew'])) {
-        if (!known(`skew.${k}`, k, false)) continue;
-        const neg = typeof v === 'string' && v.trim().startsWith('-');
-        const ms = dur(p, `skew.${k}`, neg ? (v as string).trim().slice(1) : v);
-        if (ms === null) continue;
-        if (ms > MAX_SKEW_MS) p.add(`skew.${k}`, `${show(v)} is more than ${formatDuration(MAX_SKEW_MS)}, the skew meshrun's leases are built to tolerate`);
-        else skew.set(k, neg ? -ms : ms);
-      }
-    }
-  }
+  const skew = raw['skew'] === undefined ? new Map<string, number>() : readSkew(p, 'skew', raw['skew'], known);
 
   const seed = raw['seed'] === undefined ? null : int(p, 'seed', raw['seed'], 0, 0xffffffff);
   const dags = readDags(p, raw['dags'], source, readDag);
@@ -199,6 +188,24 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
       p.add(field, `DAG file ${file} does not validate: ${err.problems.join('; ')}`);
     }
   });
+  return out;
+}
+
+/** `{ n2: 200ms, n3: -150ms }`: each node's clock ahead of (or behind) true time, within MAX_SKEW_MS. */
+function readSkew(p: Problems, field: string, v: unknown, known: (field: string, v: unknown, leader: boolean) => NodeRef | null): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!isMapping(v) || Object.keys(v).length === 0) {
+    p.add(field, 'expected a mapping of node to clock offset, like { n2: 200ms, n3: -150ms }');
+    return out;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    if (!known(`${field}.${k}`, k, false)) continue;
+    const neg = typeof x === 'string' && x.trim().startsWith('-');
+    const ms = dur(p, `${field}.${k}`, neg ? (x as string).trim().slice(1) : x);
+    if (ms === null) continue;
+    if (ms > MAX_SKEW_MS) p.add(`${field}.${k}`, `${show(x)} is more than ${formatDuration(MAX_SKEW_MS)}, the skew meshrun's leases are built to tolerate`);
+    else out.set(k, neg ? -ms : ms);
+  }
   return out;
 }
 
@@ -356,6 +363,12 @@ function readFaults(p: Problems, v: unknown, known: (field: string, v: unknown, 
         const ms = dur(p, fieldK, value);
         if (ms !== null && ms > 10_000) p.add(fieldK, 'at most 10s');
         else if (ms !== null) fault = { kind, ms };
+        break;
+      }
+      case 'skew': {
+        extra([]);
+        const offsets = readSkew(p, fieldK, value, known);
+        if (offsets.size > 0) fault = { kind, offsets };
         break;
       }
       default: {

@@ -140,6 +140,8 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
     tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000, overlap: true, compactOnTick: false,
   }]));
+  /** Each node's clock minus simulated time, as set now (a restarted process reads it). */
+  const offsets = new Map<NodeId, number>(s.nodes.map((n) => [n, (timing.get(n) as NodeTiming).clockOffset]));
   const setup: ClusterSetup<SchedulerApplied> = {
     ids: s.nodes,
     raft: { ...defaultRaftConfig, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS },
@@ -194,12 +196,18 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     },
     leader: () => cluster.leader(),
     trace: (line: string) => cluster.trace(line),
+    setClock: (id: NodeId, skewMs: number) => {
+      const offset = EPOCH + skewMs;
+      offsets.set(id, offset);
+      cluster.setClockOffset(id, offset);
+      workload.onClockSet(id, offset);
+    },
   };
   const faults = new ScriptedFaults(target, BASE_DELAY_MS, emit);
 
   workload.attach({
     durationMs: s.healAt,
-    clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,
+    clockOffset: (id) => offsets.get(id) as number,
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
   });

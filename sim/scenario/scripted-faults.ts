@@ -12,7 +12,13 @@ interface OpenSpan {
   readonly id: number;
   readonly what: string;
   /** Which undoing closes it. */
-  readonly closedBy: 'heal' | { readonly restart: NodeId } | { readonly resume: NodeId };
+  readonly closedBy: 'heal' | { readonly restart: NodeId } | { readonly resume: NodeId } | { readonly clock: NodeId };
+}
+
+/** What the faults act through, beyond the random nemesis's target: setting a node's clock. */
+export interface ScriptTarget extends NemesisTarget {
+  /** From now on `node`'s clock reads true time + `skewMs`. */
+  setClock(node: NodeId, skewMs: number): void;
 }
 
 export class ScriptedFaults {
@@ -22,7 +28,7 @@ export class ScriptedFaults {
   private generation = 0;
 
   constructor(
-    private readonly t: NemesisTarget,
+    private readonly t: ScriptTarget,
     private readonly baseDelayMs: number,
     private readonly emit: (e: Untimed<TimelineEvent>) => void,
   ) {}
@@ -102,6 +108,18 @@ export class ScriptedFaults {
       case 'delay':
         this.t.net.params.delayMean = f.ms;
         this.span(`message delay ~${f.ms}ms`, this.t.nodes);
+        return;
+      case 'skew':
+        for (const [n, ms] of f.offsets) {
+          // A clock stays set until it is set again: its span ends there (or with the run).
+          const before = this.open.find((x) => typeof x.closedBy === 'object' && 'clock' in x.closedBy && x.closedBy.clock === n);
+          if (before) this.close(before.id);
+          const id = this.nextId++;
+          const what = `clock of ${n} set to ${ms >= 0 ? '+' : ''}${ms}ms`;
+          this.open.push({ id, what, closedBy: { clock: n } });
+          this.emit({ kind: 'fault', id, what, nodes: [n] });
+          this.t.setClock(n, ms);
+        }
         return;
       default:
         this.healNetwork();

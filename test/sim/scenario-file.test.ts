@@ -48,6 +48,7 @@ faults:
   - { at: 7s, resume: n2 }
   - { at: 7s, loss: 0.2 }
   - { at: 7s, delay: 20ms }
+  - { at: 7s, skew: { n1: -300ms, n4: 100ms } }
   - { at: 8s, heal: true }
 `);
     expect(s.nodes).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
@@ -57,7 +58,8 @@ faults:
     expect([...s.skew]).toEqual([['n2', 200], ['n3', -150]]);
     expect(s.dags.map((d) => [d.spec.name, d.at])).toEqual([['etl', 0], ['other', 3000]]);
     expect(s.tasks.get('a')).toEqual({ minMs: 1000, maxMs: 2000, exits: [1, 0] });
-    expect(s.faults.map((f) => f.fault.kind)).toEqual(['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'heal']);
+    expect(s.faults.map((f) => f.fault.kind)).toEqual(['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'skew', 'heal']);
+    expect(s.faults[10]?.fault).toEqual({ kind: 'skew', offsets: new Map([['n1', -300], ['n4', 100]]) });
     expect(s.faults[3]?.fault).toEqual({ kind: 'flap', a: 'n4', b: 'n5', everyMs: 100, forMs: 2000 });
     expect(s.healAt).toBe(13_000);
   });
@@ -79,6 +81,8 @@ faults:
     ['behaviour for a task no DAG has', 'dags: [etl.yaml]\ntasks:\n  zz: { duration: 1s }', "tasks.zz: no task 'zz' in the scenario's DAGs"],
     ['a bad exit code', 'dags: [etl.yaml]\ntasks:\n  a: { exit: [300] }', 'tasks.a.exit: expected an exit code 0-255'],
     ['too much clock skew', 'dags: [etl.yaml]\nskew: { n1: 2s }', "skew.n1: '2s' is more than 500ms"],
+    ['a clock set too far', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { n2: -600ms } }', "faults[0].skew.n2: '-600ms' is more than 500ms"],
+    ['a clock of an unknown node', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { leader: 100ms } }', "faults[0].skew.leader: unknown node 'leader'"],
     ['a loss rate out of range', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, loss: 2 }', 'faults[0].loss: expected a probability from 0 to 0.9, got 2'],
     ['a duration before the last fault', 'dags: [etl.yaml]\nduration: 1s\nfaults:\n  - { at: 2s, kill: n1 }', 'duration: \'1s\' ends before the last fault'],
     ['a one-way cut to itself', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, oneway: { from: n1, to: n1 } }', 'faults[0].oneway: from and to are the same node'],

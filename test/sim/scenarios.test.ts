@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readScenarioFile } from '../../sim/scenario/scenario-file.js';
+import { readScenarioFile, type Scenario } from '../../sim/scenario/scenario-file.js';
 import { plantedScheduler } from '../../sim/scheduler-plants.js';
 import { runScenario, type ScenarioResult } from '../../sim/scenario/scenario-run.js';
 import { formatScenario } from '../../sim/scenario/scenario-text.js';
@@ -170,5 +170,49 @@ describe('scenario runs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('clock jumps, back and forth within the lease margin, on the leader and others: every invariant holds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshrun-scenario-'));
+    try {
+      writeFileSync(join(dir, 'scenario.yaml'), [
+        'nodes: 3',
+        `dags: [${resolve(DIR, '../etl.yaml')}]`,
+        'tasks:',
+        '  extract: { duration: 2s-6s }',
+        '  transform: { duration: 2s-6s }',
+        'faults:',
+        '  - { at: 1s, skew: { n1: 500ms } }',
+        '  - { at: 3s, skew: { n2: -500ms, n3: 300ms } }',
+        '  - { at: 3500ms, isolate: leader }',
+        '  - { at: 5s, skew: { n1: -500ms } }',
+        '  - { at: 9s, heal: true }',
+      ].join('\n'));
+      for (const seed of [1, 2, 3]) {
+        const r = runScenario(readScenarioFile(join(dir, 'scenario.yaml')), seed);
+        expectClean(r);
+        const clocks = events(r, 'fault').filter((f) => f.what.startsWith('clock'));
+        expect(clocks.map((f) => f.what)).toEqual(['clock of n1 set to +500ms', 'clock of n2 set to -500ms', 'clock of n3 set to +300ms', 'clock of n1 set to -500ms']);
+        // Setting n1's clock again ends the span of its previous setting.
+        expect(events(r, 'fault-end').find((e) => e.id === clocks[0]?.id)?.t).toBe(5000);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a clock set back past the lease margin (refused in files) lets a cut-off holder overlap the next attempt, and the verdict says so', () => {
+    const base = readScenarioFile(`${DIR}/killed-long-task.yaml`);
+    const s: Scenario = {
+      ...base,
+      faults: [
+        { at: 3000, fault: { kind: 'skew', offsets: new Map([['n2', -4000]]) } },
+        { at: 3000, fault: { kind: 'isolate', node: 'n2' } },
+      ],
+      healAt: 20_000,
+    };
+    const r = runScenario(s, 1);
+    expect(r.verdict.filter((v) => !v.ok).map((v) => v.invariant)).toEqual(['no two unexpired leases on one task (c)']);
+    expect(r.verdict.find((v) => !v.ok)?.detail).toMatch(/crunch: attempt 2 runs on n\d from \d+ms while attempt 1 still runs on n2/);
   });
 });
