@@ -81,6 +81,7 @@ function legend(): string {
     + item('background:rgba(147,51,234,.12);border-color:#9333ea', 'fault (network)', 'sw zone')
     + item('background:rgba(51,65,85,.14);border-color:#334155', 'node killed', 'sw zone')
     + item('background:rgba(2,132,199,.14);border-color:#0284c7', 'node paused', 'sw zone')
+    + item('background:rgba(13,148,136,.14);border-color:#0d9488', 'clock set', 'sw zone')
     + item('background:linear-gradient(90deg,transparent 11px,#16a34a 11px 14px,transparent 14px)', 'final heal')
     + '<span>leader band: the node that leads each term (thin strip: a deposed leader that has not noticed yet)</span></div>';
 }

@@ -31,7 +31,7 @@ const ROW = 20;
 const BAR = 15;
 const TICKS = 11;
 const NODE_COLORS = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#ca8a04', '#4f46e5', '#0d9488', '#c2410c', '#475569'];
-const FAULT_COLORS: Record<string, string> = { kill: '#334155', pause: '#0284c7', loss: '#ca8a04', message: '#ca8a04' };
+const FAULT_COLORS: Record<string, string> = { kill: '#334155', pause: '#0284c7', loss: '#ca8a04', message: '#ca8a04', clock: '#0d9488' };
 const TICK_COLORS: Record<string, string> = { claim: '#2563eb', succeeded: '#16a34a', failed: '#dc2626', retry: '#dc2626', expired: '#ea580c', other: '#64748b' };
 
 export function esc(s: string): string {
