@@ -7,19 +7,20 @@ import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { NODE_TIMINGS } from '../../src/node/timings.js';
 import { defaultRaftConfig, type NodeId } from '../../src/raft/types.js';
-import type { Command, Effect, JobId, TaskState } from '../../src/scheduler/types.js';
+import type { JobId, TaskState } from '../../src/scheduler/types.js';
 import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 import type { Violation } from '../checkers.js';
 import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
 import type { NodeTiming } from '../node.js';
-import { SchedulerWorkload, type NodeConfig, type SchedulerObserver } from '../scheduler-workload.js';
+import { SchedulerWorkload, type NodeConfig } from '../scheduler-workload.js';
 import { SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from '../scheduler-sm.js';
 import { Trace } from '../trace.js';
 import type { Scenario } from './scenario-file.js';
 import { planScenarioJob } from './scenario-plans.js';
 import { ScriptedFaults } from './scripted-faults.js';
-import type { TimelineEvent, Untimed } from './timeline.js';
+import type { TimelineEvent } from './timeline.js';
+import { TimelineRecorder, type RunStats } from './timeline-recorder.js';
 import { verdictOf, type VerdictRow } from './verdict.js';
 
 const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
@@ -62,7 +63,7 @@ export interface ScenarioResult {
   readonly jobs: readonly JobEnd[];
   readonly healAt: number;
   readonly endedAt: number;
-  readonly stats: { readonly elections: number; readonly claims: number; readonly runs: number; readonly leaseExpiries: number; readonly retries: number };
+  readonly stats: Readonly<RunStats>;
 }
 
 export interface ScenarioOptions {
@@ -76,66 +77,14 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     net: root.fork('net'), disk: root.fork('disk'), raft: root.fork('raft'), timing: root.fork('timing'), plans: root.fork('plans'),
     workload: root.fork('workload'),
   };
-  const timeline: TimelineEvent[] = [];
   const trace = new Trace({ capacity: TRACE_LINES });
-  let now = (): number => 0;
-  const emit = (e: Untimed<TimelineEvent>): void => {
-    timeline.push({ ...e, t: now() } as TimelineEvent);
-  };
-
   const plans = s.dags.map((d) => ({ plan: planScenarioJob(s, d, rngs.plans), submitAt: d.at }));
-  const names = new Map<JobId, string>();
-  const stats = { elections: 0, claims: 0, runs: 0, leaseExpiries: 0, retries: 0 };
-  const observer: SchedulerObserver = {
-    execStarted: (r) => {
-      stats.runs++;
-      emit({ kind: 'start', job: names.get(r.job) ?? r.job, task: r.name, node: r.node, attempt: r.attempt, fence: r.fence });
-    },
-    execEnded: (r) => emit({
-      kind: 'end', job: names.get(r.job) ?? r.job, task: r.name, node: r.node, attempt: r.attempt, fence: r.fence,
-      how: r.end ?? 'completed', outcome: r.outcome ?? 'failed', startedAt: r.startedAt,
-    }),
-    committed: (_index, cmd, effects) => committed(cmd, effects),
-    acknowledged: (plan, job, node) => emit({ kind: 'submit', job: plan.name, via: node, id: job }),
-  };
-  const committed = (cmd: Command | null, effects: readonly Effect[]): void => {
-    for (const e of effects) {
-      if (e.type === 'submitted' && !e.existing && cmd?.type === 'submit') {
-        names.set(e.job, cmd.spec.name);
-      } else if (e.type === 'task') {
-        const job = names.get(e.job) ?? e.job;
-        if (e.to === 'running') {
-          stats.claims++;
-          emit({ kind: 'claim', job, task: e.name, node: e.node ?? '-', attempt: e.attempt, fence: e.fence ?? 0 });
-        } else if (e.from === 'running' || e.to === 'skipped' || e.to === 'failed') {
-          if (e.reason === 'lease expired') stats.leaseExpiries++;
-          else if (e.from === 'running' && (e.to === 'ready' || e.to === 'waiting')) stats.retries++;
-          emit({ kind: 'task', job, task: e.name, from: e.from, to: e.to, node: e.node, attempt: e.attempt, reason: e.reason });
-        }
-      } else if (e.type === 'tasks' && (e.to === 'skipped' || e.to === 'failed')) {
-        emit({ kind: 'note', text: `${names.get(e.job) ?? e.job}: ${e.end - e.start} tasks ${e.to}${e.reason ? ` (${e.reason})` : ''}` });
-      } else if (e.type === 'job') {
-        emit({ kind: 'job', job: names.get(e.job) ?? e.job, state: e.state });
-      } else if (e.type === 'ignored' && e.command === 'finish' && cmd?.type === 'finish') {
-        refused(cmd.node, e.reason);
-      }
-    }
-  };
-
-  /** The scheduler names a refused result `<job id>/<task index> attempt <n>: <why>`; the timeline names the task. */
-  const refused = (node: string, reason: string): void => {
-    const m = /^([^/]+)\/(\d+) attempt (\d+): (.*)$/.exec(reason);
-    if (!m) return emit({ kind: 'note', text: `a finish from ${node} is refused: ${reason}` });
-    const [, id = '', index = '0', attempt = '0', why = ''] = m;
-    const name = names.get(id) ?? id;
-    const task = plans.find((p) => p.plan.name === name)?.plan.tasks[Number(index)]?.name ?? `#${index}`;
-    emit({ kind: 'refused', job: name, task, node, attempt: Number(attempt), why });
-  };
+  const rec = new TimelineRecorder(plans.map((p) => p.plan));
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     fixed: { nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS },
-    observer,
+    observer: rec,
   });
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
     tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000, overlap: true, compactOnTick: false,
@@ -155,21 +104,8 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     bootstrap: { voters: [...s.voters], learners: [...s.learners] },
   };
   const cluster = new Cluster(setup);
-  now = () => cluster.now();
-  const leaders = new Map<NodeId, number>();
-  cluster.onRole = (id, role, term) => {
-    if (role === 'leader') {
-      stats.elections++;
-      leaders.set(id, term);
-      emit({ kind: 'leader', node: id, term });
-    } else {
-      // The term it led, not the newer one it may have just learned.
-      const led = leaders.get(id);
-      if (led === undefined) return;
-      leaders.delete(id);
-      emit({ kind: 'stepdown', node: id, term: led, role });
-    }
-  };
+  rec.now = () => cluster.now();
+  cluster.onRole = (id, role, term) => rec.role(id, role, term);
   const target = {
     nodes: cluster.nodes,
     net: cluster.net,
@@ -178,11 +114,11 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     isUp: (id: NodeId) => cluster.isUp(id),
     isPaused: (id: NodeId) => cluster.isPaused(id),
     crash: (id: NodeId) => {
-      leaders.delete(id);
+      rec.crashed(id);
       cluster.crash(id);
     },
     restart: (id: NodeId) => {
-      emit({ kind: 'note', text: `${id} restarts from its disk` });
+      rec.emit({ kind: 'note', text: `${id} restarts from its disk` });
       cluster.restart(id);
     },
     pause: (id: NodeId) => {
@@ -203,7 +139,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
       workload.onClockSet(id, offset);
     },
   };
-  const faults = new ScriptedFaults(target, BASE_DELAY_MS, emit);
+  const faults = new ScriptedFaults(target, BASE_DELAY_MS, (e) => rec.emit(e));
 
   workload.attach({
     durationMs: s.healAt,
@@ -241,11 +177,11 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     ok: violation === null,
     verdict: verdictOf(violation),
     trace: violation ? trace.recent() : [],
-    timeline,
-    jobs: jobEnds(cluster, s, names),
+    timeline: rec.timeline,
+    jobs: jobEnds(cluster, s, rec.names),
     healAt: s.healAt,
     endedAt: cluster.now(),
-    stats,
+    stats: rec.stats,
   };
 }
 
