@@ -4,7 +4,7 @@
 // sub-rows when they overlap) and its committed claims and results as ticks. Every shape carries
 // its events' text in a <title> (the page's script turns those into a custom tooltip).
 import type { ScenarioResult } from './scenario-run.js';
-import { describeEvent, formatTime, type TimelineEvent } from './timeline.js';
+import { describeEvent, formatTime, type FaultType, type TimelineEvent } from './timeline.js';
 
 type Ev<K extends TimelineEvent['kind']> = Extract<TimelineEvent, { kind: K }>;
 
@@ -31,7 +31,7 @@ const ROW = 20;
 const BAR = 15;
 const TICKS = 11;
 const NODE_COLORS = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#ca8a04', '#4f46e5', '#0d9488', '#c2410c', '#475569'];
-const FAULT_COLORS: Record<string, string> = { kill: '#334155', pause: '#0284c7', loss: '#ca8a04', message: '#ca8a04', clock: '#0d9488' };
+const FAULT_COLORS: Partial<Record<FaultType, string>> = { kill: '#334155', pause: '#0284c7', loss: '#ca8a04', delay: '#ca8a04', skew: '#0d9488' };
 const TICK_COLORS: Record<string, string> = { claim: '#2563eb', succeeded: '#16a34a', failed: '#dc2626', retry: '#dc2626', expired: '#ea580c', other: '#64748b' };
 
 export function esc(s: string): string {
@@ -48,15 +48,17 @@ const fx = (v: number): string => (Math.round(v * 10) / 10).toString();
 export function executions(r: ScenarioResult): Execution[] {
   const open = new Map<string, Ev<'start'>[]>();
   const out: Execution[] = [];
-  const key = (e: Ev<'start'> | Ev<'end'>): string => JSON.stringify([e.job, e.task, e.attempt, e.node]);
+  const key = (e: { job: string; task: string; attempt: number; node: string | null }): string => JSON.stringify([e.job, e.task, e.attempt, e.node]);
+  /** When each attempt left `running` in the log by its holder's result (not by a lease expiry). */
+  const committed = new Map<string, number>();
+  for (const c of r.timeline) if (c.kind === 'task' && c.from === 'running' && c.reason !== 'lease expired') committed.set(key(c), c.t);
   for (const e of r.timeline) {
     if (e.kind === 'start') open.set(key(e), [...(open.get(key(e)) ?? []), e]);
     if (e.kind !== 'end') continue;
     const s = open.get(key(e))?.shift();
     const outcome: ExecOutcome = e.how === 'completed' ? (e.outcome === 'succeeded' ? 'succeeded' : 'failed') : e.how;
     const reported = e.how === 'completed' || e.how === 'timeout';
-    const lost = reported && !r.timeline.some((c) => c.kind === 'task' && c.t >= e.t && c.from === 'running' && c.reason !== 'lease expired'
-      && c.job === e.job && c.task === e.task && c.attempt === e.attempt && c.node === e.node);
+    const lost = reported && !((committed.get(key(e)) ?? -1) >= e.t);
     out.push({ node: e.node, start: s?.t ?? e.startedAt, end: e.t, outcome, job: e.job, task: e.task, attempt: e.attempt, lost, events: s ? [s, e] : [e] });
   }
   for (const starts of open.values()) {
@@ -106,7 +108,7 @@ function leaderSpans(r: ScenarioResult): LeaderSpan[] {
     } else if (e.kind === 'stepdown') {
       if (cur?.node === e.node) close(e.t, line(e), false);
       else closeStale(e.node, e.t, line(e));
-    } else if (e.kind === 'fault' && e.what.startsWith('kill ')) {
+    } else if (e.kind === 'fault' && e.type === 'kill') {
       for (const n of e.nodes) {
         if (cur?.node === n) close(e.t, line(e), false);
         else closeStale(n, e.t, line(e));
@@ -118,26 +120,27 @@ function leaderSpans(r: ScenarioResult): LeaderSpan[] {
   return spans;
 }
 
-interface Fault extends Span { readonly id: number; readonly what: string; readonly nodes: readonly string[]; readonly tip: string }
+interface Fault extends Span {
+  readonly id: number; readonly type: FaultType; readonly what: string; readonly nodes: readonly string[];
+  readonly groups: readonly (readonly string[])[]; readonly tip: string;
+}
 
 function faults(r: ScenarioResult): Fault[] {
   const ends = new Map<number, Ev<'fault-end'>>();
   for (const e of r.timeline) if (e.kind === 'fault-end') ends.set(e.id, e);
   return r.timeline.filter((e): e is Ev<'fault'> => e.kind === 'fault').map((e) => {
     const end = ends.get(e.id);
-    return { id: e.id, what: e.what, nodes: e.nodes, start: e.t, end: end?.t ?? r.endedAt, tip: [line(e), end ? line(end) : 'not ended by the end of the run'].join('\n') };
+    return { id: e.id, type: e.type, what: e.what, nodes: e.nodes, groups: e.groups, start: e.t, end: end?.t ?? r.endedAt, tip: [line(e), end ? line(end) : 'not ended by the end of the run'].join('\n') };
   });
 }
 
-/** A partition's sides, largest last (`partition {n1,n4} | {n2,n3,n5}`); none for other faults. */
-function partitionSides(what: string): string[][] {
-  if (!what.startsWith('partition ')) return [];
-  const sides = [...what.matchAll(/\{([^}]*)\}/g)].map((m) => (m[1] ?? '').split(',').filter((n) => n !== ''));
-  return sides.map((side, i) => ({ side, i })).sort((a, b) => a.side.length - b.side.length || a.i - b.i).map((s) => s.side);
+/** A partition's sides, largest last; none for other faults. */
+function partitionSides(f: Fault): (readonly string[])[] {
+  return f.groups.map((side, i) => ({ side, i })).sort((a, b) => a.side.length - b.side.length || a.i - b.i).map((s) => s.side);
 }
 
-function faultColor(what: string): string {
-  return FAULT_COLORS[what.split(' ')[0] ?? ''] ?? '#9333ea';
+function faultColor(f: Fault): string {
+  return FAULT_COLORS[f.type] ?? '#9333ea';
 }
 
 function tickClass(e: Ev<'claim'> | Ev<'task'> | Ev<'refused'>): string {
@@ -202,7 +205,7 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   const fRowCount = Math.max(1, ...fRows.map((f) => f.row + 1));
   body.push(`<text class="band" x="${X0 - 10}" y="${y + 13}">faults</text>`);
   for (const { row, span: f } of fRows) {
-    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f.what);
+    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f);
     body.push(`<g data-fault="${f.id}"><title>${esc(f.tip)}</title><rect x="${fx(x0)}" y="${y + row * 18}" width="${fx(w)}" height="15" rx="2" fill="${c}" fill-opacity="0.18" stroke="${c}" stroke-opacity="0.7"/>`
       + `<text class="fault" x="${fx(x0 + 4)}" y="${y + row * 18 + 11}" fill="${c}">${esc(fit(f.what, w))}</text></g>`);
   }
@@ -256,9 +259,9 @@ export function renderTimelineSvg(r: ScenarioResult): string {
 
   // Fault shading over the lanes of the nodes they act on (one span when they act on all).
   for (const f of fs) {
-    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f.what);
+    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f);
     const all = r.nodes.every((n) => f.nodes.includes(n.name));
-    const sides = partitionSides(f.what);
+    const sides = partitionSides(f);
     const bands = sides.length > 1
       ? sides.flatMap((side, i) => side.flatMap((n) => laneY.get(n) ?? []).map((b) => ({ ...b, opacity: i === sides.length - 1 ? 0.05 : 0.16, tip: `${f.tip}\nthis side: {${side.join(',')}}` })))
       : (all ? [{ top: lanesTop, bottom: lanesBottom }] : f.nodes.flatMap((n) => laneY.get(n) ?? [])).map((b) => ({ ...b, opacity: all ? 0.07 : 0.14, tip: f.tip }));

@@ -5,7 +5,7 @@
 import type { NodeId } from '../../src/raft/types.js';
 import type { NemesisTarget } from '../nemesis.js';
 import type { Fault, NodeRef, NodeSet, TimedFault } from './scenario-file.js';
-import type { TimelineEvent, Untimed } from './timeline.js';
+import type { FaultType, TimelineEvent, Untimed } from './timeline.js';
 
 
 interface OpenSpan {
@@ -57,21 +57,21 @@ export class ScriptedFaults {
         for (let i = 0; i < groups.length; i++) {
           for (let j = i + 1; j < groups.length; j++) links.push(...pairsBetween(groups[i] as NodeId[], groups[j] as NodeId[]));
         }
-        this.cut(`partition ${groups.map((g) => `{${g.join(',')}}`).join(' | ')}`, links, this.t.nodes);
+        this.cut('partition', `partition ${groups.map((g) => `{${g.join(',')}}`).join(' | ')}`, links, this.t.nodes, groups);
         return;
       }
       case 'isolate': {
         const n = this.resolve(f.node, 'isolate');
         if (n === null) return;
         const others = this.t.nodes.filter((x) => x !== n);
-        this.cut(`isolate ${n}${f.node === 'leader' ? ' (the leader)' : ''}`, pairsBetween([n], others), [n]);
+        this.cut('isolate', `isolate ${n}${f.node === 'leader' ? ' (the leader)' : ''}`, pairsBetween([n], others), [n]);
         return;
       }
       case 'oneway': {
         const from = this.resolve(f.from, 'one-way cut');
         const to = this.resolve(f.to, 'one-way cut');
         if (from === null || to === null) return;
-        this.cut(`one-way cut: ${from} -> ${to} dropped`, [[from, to]], [from, to]);
+        this.cut('oneway', `one-way cut: ${from} -> ${to} dropped`, [[from, to]], [from, to]);
         return;
       }
       case 'flap':
@@ -82,7 +82,8 @@ export class ScriptedFaults {
           if (!this.t.isUp(n)) continue;
           const id = this.nextId++;
           this.open.push({ id, what: `${n} down`, closedBy: { restart: n } });
-          this.emit({ kind: 'fault', id, what: `kill ${n}${f.nodes !== 'all' && f.nodes.includes('leader') && this.t.leader() === n ? ' (the leader)' : ''}`, nodes: [n] });
+          const what = `kill ${n}${f.nodes !== 'all' && f.nodes.includes('leader') && this.t.leader() === n ? ' (the leader)' : ''}`;
+          this.emit({ kind: 'fault', id, type: 'kill', what, nodes: [n], groups: [] });
           this.t.crash(n);
         }
         return;
@@ -94,7 +95,7 @@ export class ScriptedFaults {
           if (!this.t.isUp(n) || this.t.isPaused(n)) continue;
           const id = this.nextId++;
           this.open.push({ id, what: `${n} paused`, closedBy: { resume: n } });
-          this.emit({ kind: 'fault', id, what: `pause ${n} (process and its tasks frozen)`, nodes: [n] });
+          this.emit({ kind: 'fault', id, type: 'pause', what: `pause ${n} (process and its tasks frozen)`, nodes: [n], groups: [] });
           this.t.pause(n);
         }
         return;
@@ -103,11 +104,11 @@ export class ScriptedFaults {
         return;
       case 'loss':
         this.t.net.params.loss = f.rate;
-        this.span(`message loss ${Math.round(f.rate * 100)}%`, this.t.nodes);
+        this.span('loss', `message loss ${Math.round(f.rate * 100)}%`, this.t.nodes);
         return;
       case 'delay':
         this.t.net.params.delayMean = f.ms;
-        this.span(`message delay ~${f.ms}ms`, this.t.nodes);
+        this.span('delay', `message delay ~${f.ms}ms`, this.t.nodes);
         return;
       case 'skew':
         for (const [n, ms] of f.offsets) {
@@ -117,7 +118,7 @@ export class ScriptedFaults {
           const id = this.nextId++;
           const what = `clock of ${n} set to ${ms >= 0 ? '+' : ''}${ms}ms`;
           this.open.push({ id, what, closedBy: { clock: n } });
-          this.emit({ kind: 'fault', id, what, nodes: [n] });
+          this.emit({ kind: 'fault', id, type: 'skew', what, nodes: [n], groups: [] });
           this.t.setClock(n, ms);
         }
         return;
@@ -143,15 +144,16 @@ export class ScriptedFaults {
     return out;
   }
 
-  private cut(what: string, links: readonly (readonly [NodeId, NodeId])[], nodes: readonly NodeId[]): void {
+  private cut(type: FaultType, what: string, links: readonly (readonly [NodeId, NodeId])[], nodes: readonly NodeId[], groups: readonly (readonly NodeId[])[] = []): void {
     for (const [a, b] of links) this.t.net.block(a, b);
-    this.span(what, nodes);
+    this.span(type, what, nodes, groups);
   }
 
-  private span(what: string, nodes: readonly NodeId[]): number {
+  /** A fault the next heal ends. */
+  private span(type: FaultType, what: string, nodes: readonly NodeId[], groups: readonly (readonly NodeId[])[] = []): number {
     const id = this.nextId++;
     this.open.push({ id, what, closedBy: 'heal' });
-    this.emit({ kind: 'fault', id, what, nodes: [...nodes] });
+    this.emit({ kind: 'fault', id, type, what, nodes: [...nodes], groups });
     return id;
   }
 
@@ -160,7 +162,7 @@ export class ScriptedFaults {
     const b = this.resolve(bRef, 'flap');
     if (a === null || b === null) return;
     const gen = this.generation;
-    const id = this.span(`flapping link ${a} <-> ${b}, every ${everyMs}ms for ${forMs}ms`, [a, b]);
+    const id = this.span('flap', `flapping link ${a} <-> ${b}, every ${everyMs}ms for ${forMs}ms`, [a, b]);
     const until = this.t.now() + forMs;
     const flip = (down: boolean): void => {
       if (gen !== this.generation) return;

@@ -1,12 +1,22 @@
 // The events a scenario run reports, in simulated time: what the text timeline prints, what
 // --json emits and what the HTML report draws.
+import type { Fault } from './scenario-file.js';
+
+/** What a fault event is (a scenario's fault kinds; a heal ends faults rather than being one). */
+export type FaultType = Exclude<Fault['kind'], 'heal'>;
 
 export type TimelineEvent = { readonly t: number } & (
   | { readonly kind: 'leader'; readonly node: string; readonly term: number }
   /** `term`: the term it led. */
   | { readonly kind: 'stepdown'; readonly node: string; readonly term: number; readonly role: string }
-  /** A fault begins; `id` pairs it with its fault-end. `nodes`: the nodes it acts on (shaded in the report). */
-  | { readonly kind: 'fault'; readonly id: number; readonly what: string; readonly nodes: readonly string[] }
+  /**
+   * A fault begins; `id` pairs it with its fault-end. `nodes`: the nodes it acts on (shaded in the
+   * report); `groups`: a partition's sides (empty for other faults).
+   */
+  | {
+      readonly kind: 'fault'; readonly id: number; readonly type: FaultType; readonly what: string;
+      readonly nodes: readonly string[]; readonly groups: readonly (readonly string[])[];
+    }
   | { readonly kind: 'fault-end'; readonly id: number; readonly what: string }
   | { readonly kind: 'submit'; readonly job: string; readonly via: string; readonly id: string }
   | { readonly kind: 'claim'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number; readonly fence: number }

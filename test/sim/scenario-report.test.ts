@@ -25,7 +25,7 @@ function result(ok = true): ScenarioResult {
     { kind: 'submit', t: 600, job: EVIL, via: 'n2', id: 'j1' },
     { kind: 'claim', t: 700, job: EVIL, task: 'a', node: 'n2', attempt: 1, fence: 1 },
     start(701, ex('a', 'n2')), start(702, ex('b', 'n2')), start(703, ex('c', 'n3')), start(704, ex('d', 'n3')), start(705, ex('e', 'n1')),
-    { kind: 'fault', t: 1000, id: 1, what: 'kill n1 (the leader)', nodes: ['n1'] },
+    { kind: 'fault', t: 1000, id: 1, type: 'kill', what: 'kill n1 (the leader)', nodes: ['n1'], groups: [] },
     end(1000, 705, ex('e', 'n1'), 'crashed', 'failed'),
     { kind: 'leader', t: 1600, node: 'n2', term: 2 },
     end(2000, 701, ex('a', 'n2'), 'completed', 'succeeded'),

@@ -10,7 +10,7 @@ import { readScenarioFile, type Scenario } from '../../sim/scenario/scenario-fil
 import { plantedScheduler } from '../../sim/scheduler-plants.js';
 import { runScenario, type ScenarioResult } from '../../sim/scenario/scenario-run.js';
 import { formatScenario } from '../../sim/scenario/scenario-text.js';
-import type { TimelineEvent } from '../../sim/scenario/timeline.js';
+import type { FaultType, TimelineEvent } from '../../sim/scenario/timeline.js';
 
 const DIR = resolve(import.meta.dirname, '../../examples/scenarios');
 const run = (name: string, seed = 1): ScenarioResult => runScenario(readScenarioFile(`${DIR}/${name}.yaml`), seed);
@@ -35,10 +35,10 @@ function expectClean(r: ScenarioResult): void {
   }
 }
 
-/** The time span of the fault whose description starts with `what`. */
-function span(r: ScenarioResult, what: string): { from: number; to: number } {
-  const f = events(r, 'fault').find((e) => e.what.startsWith(what));
-  if (!f) throw new Error(`no fault '${what}' in the timeline`);
+/** The time span of the first fault of this type. */
+function span(r: ScenarioResult, type: FaultType): { from: number; to: number } {
+  const f = events(r, 'fault').find((e) => e.type === type);
+  if (!f) throw new Error(`no ${type} fault in the timeline`);
   const end = events(r, 'fault-end').find((e) => e.id === f.id);
   return { from: f.t, to: end?.t ?? r.endedAt };
 }
@@ -50,6 +50,7 @@ describe('example scenarios', () => {
       expectClean(r);
       const cut = span(r, 'partition');
       const minority = ['n1', 'n4'];
+      expect(events(r, 'fault')[0]?.groups).toEqual([minority, ['n2', 'n3', 'n5']]);
       const during = (e: TimelineEvent): boolean => e.t > cut.from + 50 && e.t < cut.to;
       // No claim or finish of a minority node is committed during the cut (50 ms for what was in
       // flight); the majority expiring a minority node's lease is what should happen instead.
@@ -69,7 +70,7 @@ describe('example scenarios', () => {
     const r = run('isolated-leader');
     expectClean(r);
     const cut = span(r, 'isolate');
-    const old = events(r, 'fault').find((e) => e.what.startsWith('isolate'))?.nodes[0];
+    const old = events(r, 'fault').find((e) => e.type === 'isolate')?.nodes[0];
     const next = events(r, 'leader').find((e) => e.t > cut.from);
     expect(next?.node).not.toBe(old);
     expect((next?.t ?? Infinity) - cut.from).toBeLessThan(2000);
@@ -84,7 +85,7 @@ describe('example scenarios', () => {
   it('rolling restart: every node down once, the job finishes', () => {
     const r = run('rolling-restart');
     expectClean(r);
-    expect(events(r, 'fault').filter((e) => e.what.startsWith('kill')).map((e) => e.nodes[0])).toEqual(['n1', 'n2', 'n3']);
+    expect(events(r, 'fault').filter((e) => e.type === 'kill').map((e) => e.nodes[0])).toEqual(['n1', 'n2', 'n3']);
   });
 
   it('killed node holding a long task: the task dies with it and runs again elsewhere as attempt 2', () => {
@@ -191,7 +192,7 @@ describe('scenario runs', () => {
       for (const seed of [1, 2, 3]) {
         const r = runScenario(readScenarioFile(join(dir, 'scenario.yaml')), seed);
         expectClean(r);
-        const clocks = events(r, 'fault').filter((f) => f.what.startsWith('clock'));
+        const clocks = events(r, 'fault').filter((f) => f.type === 'skew');
         expect(clocks.map((f) => f.what)).toEqual(['clock of n1 set to +500ms', 'clock of n2 set to -500ms', 'clock of n3 set to +300ms', 'clock of n1 set to -500ms']);
         // Setting n1's clock again ends the span of its previous setting.
         expect(events(r, 'fault-end').find((e) => e.id === clocks[0]?.id)?.t).toBe(5000);
