@@ -22,6 +22,7 @@ import {
   encodeSnapshot,
   encodeSnapshotMeta,
   encodeUint,
+  MESSAGE_FORMAT_VERSION,
   type DecodeResult,
 } from '../src/raft/codec.js';
 import type { ConfChange, ConfState, Entry, HardState, Membership, Message, Snapshot, SnapshotMeta } from '../src/raft/types.js';
@@ -55,11 +56,11 @@ const confArb: fc.Arbitrary<ConfState> = fc
 /** A contiguous run starting after `prevIndex`, as appends and batches carry. */
 function entryRunArb(prevIndex: fc.Arbitrary<number>, maxLength = 8): fc.Arbitrary<{ prevIndex: number; entries: Entry[] }> {
   return fc
-    .tuple(prevIndex, fc.array(fc.record({ term: posArb, type: typeArb, time: timeArb, data: dataArb }), { maxLength }))
+    .tuple(prevIndex, fc.array(fc.record({ term: posArb, type: typeArb, time: timeArb, proposer: idArb, data: dataArb }), { maxLength }))
     .map(([prev, bodies]) => ({ prevIndex: prev, entries: bodies.map((b, k) => ({ index: prev + 1 + k, ...b })) }));
 }
 
-const entryArb: fc.Arbitrary<Entry> = fc.record({ index: posArb, term: posArb, type: typeArb, time: timeArb, data: dataArb });
+const entryArb: fc.Arbitrary<Entry> = fc.record({ index: posArb, term: posArb, type: typeArb, time: timeArb, proposer: idArb, data: dataArb });
 const hardStateArb: fc.Arbitrary<HardState> = fc.record({ term: natArb, vote: fc.option(idArb), commit: natArb });
 const membershipArb: fc.Arbitrary<Membership> = fc.record({ conf: confArb, index: natArb });
 const metaArb: fc.Arbitrary<SnapshotMeta> = fc.record({ index: posArb, term: posArb, conf: confArb });
@@ -74,15 +75,17 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc
     .tuple(base, fc.boolean(), natArb, natArb, fc.boolean())
     .map(([b, pre, lastIndex, lastTerm, transfer]): Message => ({ type: 'vote', ...b, pre, lastIndex, lastTerm, transfer })),
-  fc.tuple(base, fc.boolean(), fc.boolean()).map(([b, pre, reject]): Message => ({ type: 'voteResp', ...b, pre, reject })),
+  fc
+    .tuple(base, fc.boolean(), fc.boolean(), fc.oneof(fc.constant(''), idArb))
+    .map(([b, pre, reject, leader]): Message => ({ type: 'voteResp', ...b, pre, reject, leader })),
   fc
     .tuple(base, entryRunArb(fc.oneof(fc.nat(1000), fc.integer({ min: 0, max: MAX - 20 }))), natArb, natArb)
     .map(([b, run, prevTerm, commit]): Message => ({ type: 'app', ...b, prevIndex: run.prevIndex, prevTerm, entries: run.entries, commit })),
   fc
     .tuple(base, natArb, fc.boolean(), natArb, natArb)
     .map(([b, index, reject, hintIndex, hintTerm]): Message => ({ type: 'appResp', ...b, index, reject, hintIndex, hintTerm })),
-  fc.tuple(base, natArb, ctxArb).map(([b, commit, ctx]): Message => ({ type: 'heartbeat', ...b, commit, ctx })),
-  fc.tuple(base, ctxArb).map(([b, ctx]): Message => ({ type: 'heartbeatResp', ...b, ctx })),
+  fc.tuple(base, natArb, ctxArb).map(([b, commit, ctx]): Message => ({ type: 'heartbeat', ...b, commit, ctx, transferee: '' })),
+  fc.tuple(base, ctxArb, timeArb).map(([b, ctx, clock]): Message => ({ type: 'heartbeatResp', ...b, ctx, clock })),
   fc
     .tuple(base, metaArb, fc.uint8Array({ maxLength: 100 }), fc.nat(1000), fc.nat(1000))
     .map(([b, meta, chunk, offset, extra]): Message => ({ type: 'snap', ...b, meta, offset, total: offset + chunk.length + extra, chunk })),
@@ -94,8 +97,8 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
     .map(([b, entries]): Message => ({ type: 'prop', ...b, entries })),
   fc.tuple(base, ctxArb).map(([b, ctx]): Message => ({ type: 'readIndex', ...b, ctx })),
   fc
-    .tuple(base, ctxArb, natArb, fc.boolean())
-    .map(([b, ctx, index, reject]): Message => ({ type: 'readIndexResp', ...b, ctx, index, reject })),
+    .tuple(base, ctxArb, natArb, fc.boolean(), fc.oneof(fc.constant(''), idArb))
+    .map(([b, ctx, index, reject, leader]): Message => ({ type: 'readIndexResp', ...b, ctx, index, reject, leader })),
   base.map((b): Message => ({ type: 'timeoutNow', ...b })),
 );
 
@@ -116,31 +119,33 @@ const bytesOf = (s: string) => utf8.encode(s);
 
 /** Builds a message frame by hand: version, tag, from, to, term, then `rest`. */
 function frame(tag: number, rest: number[], from = 'a', to = 'b', term = 1): Uint8Array {
-  return b(1, tag, from.length, ...bytesOf(from), to.length, ...bytesOf(to), term, ...rest);
+  return b(MESSAGE_FORMAT_VERSION, tag, from.length, ...bytesOf(from), to.length, ...bytesOf(to), term, ...rest);
 }
 
 const conf: ConfState = { voters: ['n1', 'n2', 'n3'], learners: ['n4'] };
 const meta: SnapshotMeta = { index: 40, term: 3, conf };
-const e1: Entry = { index: 7, term: 2, type: 'normal', time: 1_700_000_000_123, data: b(1, 2, 3) };
-const e2: Entry = { index: 8, term: 2, type: 'conf', time: 1_700_000_000_124, data: encodeConfChange({ type: 'addLearner', node: 'n5' }) };
+const e1: Entry = { index: 7, term: 2, type: 'normal', time: 1_700_000_000_123, proposer: 'n1', data: b(1, 2, 3) };
+const e2: Entry = { index: 8, term: 2, type: 'conf', time: 1_700_000_000_124, proposer: 'n1', data: encodeConfChange({ type: 'addLearner', node: 'n5' }) };
 
 const oneOfEach: Message[] = [
   { type: 'vote', from: 'n1', to: 'n2', term: 4, pre: true, lastIndex: 17, lastTerm: 3, transfer: false },
   { type: 'vote', from: 'n1', to: 'n2', term: 4, pre: false, lastIndex: 17, lastTerm: 3, transfer: true },
-  { type: 'voteResp', from: 'n2', to: 'n1', term: 4, pre: true, reject: true },
+  { type: 'voteResp', from: 'n2', to: 'n1', term: 4, pre: true, reject: true, leader: 'n3' },
+  { type: 'voteResp', from: 'n2', to: 'n1', term: 4, pre: false, reject: false, leader: '' },
   { type: 'app', from: 'n1', to: 'n2', term: 4, prevIndex: 6, prevTerm: 2, entries: [e1, e2], commit: 5 },
   { type: 'app', from: 'n1', to: 'n2', term: 4, prevIndex: 0, prevTerm: 0, entries: [], commit: 0 },
   { type: 'appResp', from: 'n2', to: 'n1', term: 4, index: 8, reject: false, hintIndex: 0, hintTerm: 0 },
   { type: 'appResp', from: 'n2', to: 'n1', term: 4, index: 8, reject: true, hintIndex: 5, hintTerm: 2 },
-  { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: '' },
-  { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: 'read-17' },
-  { type: 'heartbeatResp', from: 'n2', to: 'n1', term: 4, ctx: 'read-17' },
+  { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: '', transferee: '' },
+  { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: 'read-17', transferee: 'n3' },
+  { type: 'heartbeatResp', from: 'n2', to: 'n1', term: 4, ctx: 'read-17', clock: 1_700_000_000_125.5 },
   { type: 'snap', from: 'n1', to: 'n3', term: 4, meta, offset: 0, total: 10, chunk: b(9, 8, 7) },
   { type: 'snap', from: 'n1', to: 'n3', term: 4, meta, offset: 7, total: 10, chunk: b(1, 2, 3) },
   { type: 'snapResp', from: 'n3', to: 'n1', term: 4, index: 40, offset: 3, reject: false },
   { type: 'prop', from: 'n2', to: 'n1', term: 4, entries: [{ type: 'normal', data: b(5) }, { type: 'conf', data: b() }] },
   { type: 'readIndex', from: 'n2', to: 'n1', term: 4, ctx: 'r1' },
-  { type: 'readIndexResp', from: 'n1', to: 'n2', term: 4, ctx: 'r1', index: 8, reject: false },
+  { type: 'readIndexResp', from: 'n1', to: 'n2', term: 4, ctx: 'r1', index: 8, reject: false, leader: '' },
+  { type: 'readIndexResp', from: 'n2', to: 'n4', term: 4, ctx: '', index: 0, reject: true, leader: 'n1' },
   { type: 'timeoutNow', from: 'n1', to: 'n2', term: 4 },
 ];
 
@@ -191,24 +196,24 @@ describe('codec round trips', () => {
   });
 
   it('keeps a leading BOM and non-ASCII text intact', () => {
-    const m: Message = { type: 'heartbeatResp', from: 'nœud-1', to: '节点2', term: 1, ctx: '\uFEFF→ctx😀' };
+    const m: Message = { type: 'heartbeatResp', from: 'nœud-1', to: '节点2', term: 1, ctx: '\uFEFF→ctx😀', clock: 0 };
     expect(ok(decodeMessage(encodeMessage(m)))).toEqual(m);
   });
 
   it('holds thousands of 256-byte entries in one append', () => {
     const entries: Entry[] = Array.from({ length: 4000 }, (_, k) => ({
-      index: 1001 + k, term: 7, type: 'normal', time: 1_700_000_000_000 + k, data: new Uint8Array(256).fill(k & 0xff),
+      index: 1001 + k, term: 7, type: 'normal', time: 1_700_000_000_000 + k, proposer: 'n1', data: new Uint8Array(256).fill(k & 0xff),
     }));
     const m: Message = { type: 'app', from: 'n1', to: 'n2', term: 7, prevIndex: 1000, prevTerm: 7, entries, commit: 1000 };
     const bytes = encodeMessage(m);
-    expect(bytes.length).toBeLessThan(4000 * (256 + 14) + 64);
+    expect(bytes.length).toBeLessThan(4000 * (256 + 17) + 64);
     const back = ok(decodeMessage(bytes));
     if (back.type !== 'app') throw new Error(`decoded a ${back.type}`);
     // Field by field: a deep toEqual over a megabyte of bytes takes seconds.
     expect(back.entries.length).toBe(4000);
     for (let k = 0; k < 4000; k++) {
       const [x, y] = [back.entries[k] as Entry, entries[k] as Entry];
-      expect([x.index, x.term, x.type, x.time]).toEqual([y.index, y.term, y.type, y.time]);
+      expect([x.index, x.term, x.type, x.time, x.proposer]).toEqual([y.index, y.term, y.type, y.time, y.proposer]);
       expect(Buffer.compare(x.data, y.data)).toBe(0);
     }
     expect({ ...back, entries: [] }).toEqual({ ...m, entries: [] });
@@ -217,17 +222,18 @@ describe('codec round trips', () => {
 
 describe('codec errors', () => {
   it('names an unknown message tag and version', () => {
-    expect(err(decodeMessage(b(1, 0x2a)))).toBe('message: unknown type tag 0x2a');
-    expect(err(decodeMessage(b(1, 0)))).toBe('message: unknown type tag 0x00');
-    expect(err(decodeMessage(b(2, 1)))).toBe('message: format version 2 is not supported (expected 1)');
+    expect(err(decodeMessage(b(2, 0x2a)))).toBe('message: unknown type tag 0x2a');
+    expect(err(decodeMessage(b(2, 0)))).toBe('message: unknown type tag 0x00');
+    expect(err(decodeMessage(b(1, 1)))).toBe('message: format version 1 is not supported (expected 2)');
     expect(err(decodeMessage(b()))).toBe('message: truncated at byte 0 reading format version');
   });
 
   it('names where and what was truncated', () => {
     const bytes = encodeEntry(e1);
-    // index 7, term 2, type, 8 time bytes, data length at byte 11.
-    expect(err(decodeEntry(bytes.subarray(0, 11)))).toBe('entry: truncated at byte 11 reading entry data length');
-    expect(err(decodeEntry(bytes.subarray(0, 13)))).toBe('entry: truncated at byte 11 reading entry data (3 bytes, 1 left)');
+    // index 7, term 2, type, 8 time bytes, proposer 'n1' (length and 2 bytes), data length at byte 14.
+    expect(err(decodeEntry(bytes.subarray(0, 14)))).toBe('entry: truncated at byte 14 reading entry data length');
+    expect(err(decodeEntry(bytes.subarray(0, 16)))).toBe('entry: truncated at byte 14 reading entry data (3 bytes, 1 left)');
+    expect(err(decodeEntry(bytes.subarray(0, 12)))).toBe('entry: truncated at byte 11 reading entry proposer (2 bytes, 0 left)');
     expect(err(decodeEntry(bytes.subarray(0, 5)))).toBe('entry: truncated at byte 3 reading time');
   });
 
@@ -265,10 +271,10 @@ describe('codec errors', () => {
     // Ids: empty, too long, invalid UTF-8.
     expect(err(decodeMessage(frame(12, [], '', 'b')))).toBe('message: from at byte 2 is empty');
     const long = 'x'.repeat(257);
-    const longFrame = b(1, 12, 0x81, 0x02, ...bytesOf(long), 1, 98, 1);
+    const longFrame = b(2, 12, 0x81, 0x02, ...bytesOf(long), 1, 98, 1);
     expect(err(decodeMessage(longFrame))).toBe('message: from at byte 2 is 257 bytes (at most 256)');
     expect(() => encodeMessage({ type: 'timeoutNow', from: long, to: 'b', term: 1 })).toThrow(/from is 257 bytes/);
-    expect(err(decodeMessage(b(1, 12, 1, 0xff, 1, 98, 1)))).toBe('message: invalid UTF-8 in from at byte 2');
+    expect(err(decodeMessage(b(2, 12, 1, 0xff, 1, 98, 1)))).toBe('message: invalid UTF-8 in from at byte 2');
     // Bad booleans and flags.
     expect(err(decodeMessage(frame(2, [4])))).toBe('message: unknown flags 0x04 at byte 7');
     expect(err(decodeMessage(frame(8, [1, 1, 2])))).toBe('message: bad reject 0x02 at byte 9 (expected 0 or 1)');
@@ -294,7 +300,7 @@ describe('codec errors', () => {
     expect(() =>
       encodeMessage({ type: 'app', from: 'a', to: 'b', term: 1, prevIndex: 5, prevTerm: 1, entries: [e1], commit: 0 }),
     ).toThrow(/not contiguous/);
-    expect(() => encodeMessage({ type: 'heartbeatResp', from: 'a', to: 'b', term: 1, ctx: 'x'.repeat(1025) })).toThrow(CodecError);
+    expect(() => encodeMessage({ type: 'heartbeatResp', from: 'a', to: 'b', term: 1, ctx: 'x'.repeat(1025), clock: 0 })).toThrow(CodecError);
   });
 
   it('never throws on non-Uint8Array input', () => {

@@ -14,7 +14,7 @@ import { runSimulation, type SimResult } from '../sim/run.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function entry(index: number, term: number, text = `e${index}`, type: Entry['type'] = 'normal'): Entry {
-  return { index, term, type, time: 1_700_000_000_000 + index, data: new TextEncoder().encode(text) };
+  return { index, term, type, time: 1_700_000_000_000 + index, proposer: 'n1', data: new TextEncoder().encode(text) };
 }
 
 const hs = (term: number, commit: number) => ({ term, vote: null, commit });

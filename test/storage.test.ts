@@ -41,7 +41,7 @@ const none: StorageUpdate = { hardState: null, entries: [], snapshot: null, comp
 const update = (u: Partial<StorageUpdate>): StorageUpdate => ({ ...none, ...u });
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
-  return { index, term, type: 'normal', time: 1_700_000_000_000 + index, data: new TextEncoder().encode(text) };
+  return { index, term, type: 'normal', time: 1_700_000_000_000 + index, proposer: 'n1', data: new TextEncoder().encode(text) };
 }
 function run(from: number, to: number, term: number): Entry[] {
   return Array.from({ length: to - from + 1 }, (_, k) => entry(from + k, term));
@@ -429,12 +429,12 @@ describe('LevelStorage', () => {
   it('refuses a store written by another format version, naming it', async () => {
     const dir = tempDir();
     await (await LevelStorage.open(dir)).close();
-    expect(STORE_FORMAT_VERSION).toBe(2);
+    expect(STORE_FORMAT_VERSION).toBe(3);
     await raw(dir, (db) => db.put(FORMAT_KEY, seal(FORMAT_KEY, encodeUint(7))));
-    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: format version 7 is not supported (expected 2)`);
-    // Version 1 (a record per entry) was never deployed: it gets the same refusal, not a migration.
+    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: format version 7 is not supported (expected 3)`);
+    // An older store is refused with what to do about it, not migrated.
     await raw(dir, (db) => db.put(FORMAT_KEY, seal(FORMAT_KEY, encodeUint(1))));
-    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: format version 1 is not supported (expected 2)`);
+    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: format version 1 was written by an older meshrun (this one reads 3); a member can rejoin with an empty store: stop the node, move its raft directory aside and start it again with --bootstrap`);
   });
 
   it('refuses a LevelDB that is not a meshrun store', async () => {
@@ -619,7 +619,7 @@ function modelShape(m: Model): { snapIndex: number; snapTerm: number; lastIndex:
 function propEntry(index: number, term: number): Entry {
   // Sizes vary so segments differ in length; contents depend on index and term, so an entry
   // from a superseded tail never equals the one that replaced it.
-  return { index, term, type: index % 7 === 0 ? 'conf' : 'normal', time: index * 3 + term, data: new Uint8Array((index * 37) % 50).fill(index + term) };
+  return { index, term, type: index % 7 === 0 ? 'conf' : 'normal', time: index * 3 + term, proposer: `n${term % 3}`, data: new Uint8Array((index * 37) % 50).fill(index + term) };
 }
 const propRun = (from: number, count: number, term: number): Entry[] => Array.from({ length: count }, (_, k) => propEntry(from + k, term));
 

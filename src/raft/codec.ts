@@ -37,7 +37,7 @@ export class CodecError extends RangeError {
 }
 
 /** Version byte leading every encoded message; a receiver refuses versions it does not know. */
-export const MESSAGE_FORMAT_VERSION = 1;
+export const MESSAGE_FORMAT_VERSION = 2;
 /** Version byte leading every encoded ConfChange: its bytes live in the replicated log forever. */
 export const CONF_CHANGE_FORMAT_VERSION = 1;
 
@@ -67,8 +67,8 @@ const TAG = {
   timeoutNow: 12,
 } as const satisfies Record<Message['type'], number>;
 
-/** Smallest possible encoding of an entry body (term, type, time, empty data): bounds counts. */
-const MIN_ENTRY_BODY = 1 + 1 + 8 + 1;
+/** Smallest possible encoding of an entry body (term, type, time, proposer, empty data): bounds counts. */
+const MIN_ENTRY_BODY = 1 + 1 + 8 + 2 + 1;
 /** Smallest possible encoding of a NodeId: length byte and one byte. */
 const MIN_ID = 2;
 
@@ -425,6 +425,7 @@ function writeEntryBody(w: Writer, e: Entry): void {
   w.varint(e.term, 'entry term');
   writeEntryType(w, e.type);
   writeTime(w, e.time);
+  writeId(w, e.proposer, 'entry proposer');
   writeData(w, e.data, 'entry data');
 }
 
@@ -434,13 +435,14 @@ function readEntryBody(r: Reader, index: number): Entry {
   if (term < 1) r.fail(`entry ${index} has term 0 at byte ${at}`);
   const type = readEntryType(r);
   const time = readTime(r);
+  const proposer = r.id('entry proposer');
   const data = r.bytes('entry data');
-  return { index, term, type, time, data };
+  return { index, term, type, time, proposer, data };
 }
 
 function entriesSize(entries: readonly { readonly data: Uint8Array }[]): number {
   let n = 16;
-  for (const e of entries) n += e.data.length + 24;
+  for (const e of entries) n += e.data.length + 24 + ('proposer' in e && typeof e.proposer === 'string' ? e.proposer.length * 3 : 0);
   return n;
 }
 
@@ -725,6 +727,8 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'voteResp':
       w.u8((m.pre ? VOTE_PRE : 0) | (m.reject ? VOTE_REJECT : 0));
+      if (m.leader === '') w.u8(0);
+      else writeId(w, m.leader, 'leader');
       break;
     case 'app':
       w.varint(m.prevIndex, 'prevIndex');
@@ -741,9 +745,12 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'heartbeat':
       w.varint(m.commit, 'commit');
       writeCtx(w, m.ctx, 'ctx');
+      if (m.transferee === '') w.u8(0);
+      else writeId(w, m.transferee, 'transferee');
       break;
     case 'heartbeatResp':
       writeCtx(w, m.ctx, 'ctx');
+      writeTime(w, m.clock);
       break;
     case 'snap':
       writeSnapshotMeta(w, m.meta);
@@ -773,6 +780,8 @@ export function encodeMessage(m: Message): Uint8Array {
       writeCtx(w, m.ctx, 'ctx');
       w.varint(m.index, 'index');
       w.bool(m.reject);
+      if (m.leader === '') w.u8(0);
+      else writeId(w, m.leader, 'leader');
       break;
     case 'timeoutNow':
       break;
@@ -805,7 +814,8 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
       }
       case TAG.voteResp: {
         const f = readFlags(r, VOTE_PRE | VOTE_REJECT);
-        return { type: 'voteResp', from, to, term, pre: (f & VOTE_PRE) !== 0, reject: (f & VOTE_REJECT) !== 0 };
+        const leader = r.string('leader', MAX_ID_BYTES);
+        return { type: 'voteResp', from, to, term, pre: (f & VOTE_PRE) !== 0, reject: (f & VOTE_REJECT) !== 0, leader };
       }
       case TAG.app: {
         const prevIndex = r.varint('prevIndex');
@@ -824,10 +834,13 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
       case TAG.heartbeat: {
         const commit = r.varint('commit');
         const ctx = r.ctx('ctx');
-        return { type: 'heartbeat', from, to, term, commit, ctx };
+        const transferee = r.string('transferee', MAX_ID_BYTES);
+        return { type: 'heartbeat', from, to, term, commit, ctx, transferee };
       }
-      case TAG.heartbeatResp:
-        return { type: 'heartbeatResp', from, to, term, ctx: r.ctx('ctx') };
+      case TAG.heartbeatResp: {
+        const ctx = r.ctx('ctx');
+        return { type: 'heartbeatResp', from, to, term, ctx, clock: readTime(r) };
+      }
       case TAG.snap: {
         const meta = readSnapshotMeta(r);
         const offset = r.varint('offset');
@@ -858,7 +871,8 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
         const ctx = r.ctx('ctx');
         const index = r.varint('index');
         const reject = r.bool('reject');
-        return { type: 'readIndexResp', from, to, term, ctx, index, reject };
+        const leader = r.string('leader', MAX_ID_BYTES);
+        return { type: 'readIndexResp', from, to, term, ctx, index, reject, leader };
       }
       default:
         return { type: 'timeoutNow', from, to, term };

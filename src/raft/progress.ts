@@ -109,6 +109,16 @@ export class Progress {
   }
 
   /**
+   * The follower turned out to hold only up to `index`, less than it acknowledged (it lost its
+   * disk): match goes back, which only makes commits more conservative, and probing starts there.
+   */
+  resetTo(index: number): void {
+    this.match = index;
+    this.reset('probe');
+    this.next = index + 1;
+  }
+
+  /**
    * A rejection of the append at `rejected`; `hint` is the largest index that may still match.
    * False when the rejection is stale (an answer to an older message).
    */

@@ -1,4 +1,5 @@
 import { decodeConfChange, decodeMessage, encodeConfChange } from './codec.js';
+import { ClusterClock } from './cluster-clock.js';
 import { applyConfChange, isMember, isVoter } from './confchange.js';
 import { RaftLog } from './log.js';
 import { Progress, committedIndex, quorumSize, tallyVotes } from './progress.js';
@@ -9,6 +10,7 @@ import type {
   HeartbeatResponse, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig, RaftStats,
   ReadFailure, ReadState, Ready, Role, Snapshot, SnapshotChunk, SnapshotResponse, VoteRequest, VoteResponse,
 } from './types.js';
+import { MAX_TERM } from './types.js';
 
 export interface PeerStatus {
   readonly match: number;
@@ -55,6 +57,10 @@ export class RaftNode {
   readonly stats: RaftStats = {
     droppedStaleTerm: 0,
     droppedUnknownNode: 0,
+    droppedRivalLeader: 0,
+    refusedForwardedConf: 0,
+    refusedSnapshots: 0,
+    lostAcknowledged: 0,
     droppedMalformed: 0,
     droppedProposals: 0,
     leaderChanges: 0,
@@ -76,10 +82,25 @@ export class RaftNode {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   /**
-   * Driver's wall clock (ms), monotonic: the largest time handed in by tick(now) or observeTime(now).
-   * Stamps the entries this node appends as leader.
+   * The driver's wall clock (ms): the latest time handed in by tick(now) or observeTime(now), as
+   * read (it may go back). Reported to the leader, and the leader's own input to cluster time.
    */
-  private now = 0;
+  private wall = 0;
+  /** Stamps the entries this node appends as leader (see ClusterClock). */
+  private readonly clock: ClusterClock;
+  /**
+   * Members named by the cluster when this node joined (the join answer of a member it dialled),
+   * heard while its own configuration does not list it yet: the leader catching it up.
+   */
+  private introducers = new Set<NodeId>();
+  /** The leader a voter this node knows named in a vote rejection: heard though not yet a known voter. */
+  private vouchedLeader: NodeId | null = null;
+  /** The last leader this node knew, named in its vote rejections (see VoteResponse.leader). */
+  private lastLeader: NodeId | null = null;
+  /** Cache of the voters and members of configuration entries in the log not yet applied. */
+  private pendingConfCache: { key: string; confs: ConfState[] } | null = null;
+  /** Followers found with less of the log than they acknowledged, for the application to demote. */
+  private lostAcks: NodeId[] = [];
 
   // Leader state.
   private progress = new Map<NodeId, Progress>();
@@ -96,6 +117,8 @@ export class RaftNode {
   private votes = new Map<NodeId, boolean>();
 
   // Follower state.
+  /** The voter the current leader announced it is handing leadership to ('' for none). */
+  private leaderTransferee = '';
   private incoming: Incoming | null = null;
   /** Proposals to forward to the leader, batched into one message per Ready. */
   private forwards: { type: EntryType; data: Uint8Array }[] = [];
@@ -140,6 +163,7 @@ export class RaftNode {
       this.membershipDirty = bootstrap !== undefined;
     }
     this.membership = m;
+    this.clock = new ClusterClock(config.tickMs, config.electionTicks);
     this.resetRandomizedElectionTimeout();
   }
 
@@ -149,19 +173,40 @@ export class RaftNode {
   /** One logical tick. `now` is the driver's wall clock in ms, used only to stamp entries this node appends as leader. */
   tick(now?: number): void {
     if (now !== undefined) this.observeTime(now);
+    this.clock.tick();
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
 
   /**
-   * The driver's wall clock in ms, without a logical tick: entries appended from now on are stamped
-   * with at least `now`. Time never goes back (a smaller value is ignored). Ticks alone would stamp
-   * entries with the time of the last tick, quantizing the scheduler's clock to the tick period; a
-   * driver that calls this before it feeds a message or a proposal in gets entries stamped to the
-   * millisecond. Optional: a driver that only ticks (the simulator) behaves exactly as before.
+   * The driver's wall clock in ms, without a logical tick. It is this node's input to cluster time
+   * (ClusterClock); a driver that calls it before it feeds a message or a proposal in gets
+   * entries stamped to the millisecond rather than to the last tick.
    */
   observeTime(now: number): void {
-    if (now > this.now) this.now = now;
+    if (Number.isFinite(now) && now >= 0) this.wall = now;
+  }
+
+  /** Leader: the cluster time an entry appended now would carry. Others: their own clock. */
+  clusterTime(): number {
+    if (this.role !== 'leader') return this.wall;
+    return this.clock.peek(this.id, this.wall, this.membership.conf.voters);
+  }
+
+  /**
+   * Let the members named by the cluster's join answer reach this node while its own configuration
+   * does not list it yet (a new node, or one whose store was lost): the leader among them catches
+   * it up, and from the first configuration in its log on, that configuration decides.
+   */
+  admitIntroducers(ids: readonly NodeId[]): void {
+    this.introducers = new Set(ids.filter((id) => id !== this.id));
+  }
+
+  /** Followers (by id) that answered with less of the log than they had acknowledged since the last call. */
+  takeLostAcknowledged(): NodeId[] {
+    const out = this.lostAcks;
+    this.lostAcks = [];
+    return out;
   }
 
   /** Feed one message from the network. Invalid, stale or foreign messages are dropped and counted. */
@@ -175,6 +220,7 @@ export class RaftNode {
       this.stats.droppedUnknownNode++;
       return;
     }
+    if ((m.type === 'voteResp' || m.type === 'readIndexResp') && m.reject) this.noteLeaderHint(m.from, m.leader);
     if (m.term > this.term) {
       if (!this.onHigherTerm(m)) return;
     } else if (m.term < this.term) {
@@ -225,11 +271,13 @@ export class RaftNode {
     if (this.role !== 'leader' || to === this.id || !isVoter(this.membership.conf, to)) return false;
     if (this.leadTransferee === to) return true;
     this.leadTransferee = to;
-    // The transfer gets one election timeout to finish.
+    // The transfer gets one election timeout to finish. The voters learn of it from this
+    // heartbeat round; the transferee is told to campaign when it answers caught up (see
+    // maybeSendTimeoutNow), so the voters know to let its campaign through their leader lease.
     this.electionElapsed = 0;
+    this.bcastHeartbeat(this.reads.lastCtx());
     const pr = this.progress.get(to) as Progress;
-    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
-    else this.sendAppend(to, true);
+    if (pr.match < this.log.lastIndex()) this.sendAppend(to, true);
     return true;
   }
 
@@ -381,6 +429,8 @@ export class RaftNode {
 
   private setLeader(leader: NodeId | null): void {
     if (leader !== this.leader && leader !== null) this.stats.leaderChanges++;
+    if (leader !== this.leader) this.leaderTransferee = '';
+    if (leader !== null) this.lastLeader = leader;
     this.leader = leader;
   }
 
@@ -400,6 +450,7 @@ export class RaftNode {
 
   private becomeCandidate(): void {
     this.reset(this.term + 1);
+    this.leaderTransferee = '';
     this.vote = this.id;
     this.role = 'candidate';
   }
@@ -408,6 +459,9 @@ export class RaftNode {
     this.reset(this.term);
     this.role = 'leader';
     this.setLeader(this.id);
+    // Cluster time starts from the newest stamp in the log, with this term's clock reports.
+    this.clock.forgetReports();
+    this.clock.floor(this.log.entry(this.log.lastIndex())?.time ?? 0);
     const last = this.log.lastIndex();
     for (const id of this.members()) {
       const pr = new Progress(last + 1, this.config.maxInflight, !isVoter(this.membership.conf, id));
@@ -420,7 +474,7 @@ export class RaftNode {
     }
     // The no-op of the new term (section 5.4.2): commits everything before it, and until it is
     // applied no membership change may start (the single-server change fix of section 4.1).
-    this.appendEntries([{ type: 'normal', data: EMPTY }]);
+    this.appendEntries([{ type: 'normal', data: EMPTY }], this.id);
     this.pendingConfIndex = this.log.lastIndex();
     this.broadcastPending = true;
   }
@@ -431,10 +485,14 @@ export class RaftNode {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
-      this.electionElapsed = 0;
-      this.hup(false);
-    }
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    this.electionElapsed = 0;
+    if (this.promotable()) return this.hup(false);
+    // A learner cannot campaign: when it hears no leader, it asks the voters it knows which one
+    // they follow (a rejected read naming the leader), in case it missed the change that made
+    // the leader a voter (see noteLeaderHint).
+    this.resetRandomizedElectionTimeout();
+    for (const v of this.membership.conf.voters) if (v !== this.id) this.send({ type: 'readIndex', to: v, ctx: '' });
   }
 
   private tickHeartbeat(): void {
@@ -468,6 +526,8 @@ export class RaftNode {
 
   private hup(transfer: boolean): void {
     if (this.role === 'leader' || !this.promotable()) return;
+    // Terms are bounded where decoded; a node that somehow reached the bound stays a follower.
+    if (this.term + 1 > MAX_TERM) return;
     // A node whose view of the membership is about to change must not campaign on the old view.
     if (this.log.toApply().some((e) => e.type === 'conf')) return;
     if (this.config.preVote && !transfer) this.campaignPre();
@@ -512,25 +572,58 @@ export class RaftNode {
   // Step: term rules first (section 3.3), then by role and message type.
 
   /**
-   * Whether a message from `m.from` may be processed. A node that is behind may not know yet
-   * that the sender joined (it missed a membership change), so what a leader or a candidate
-   * sends is judged by term and log instead of by our view of the membership. Answers and
-   * forwarded requests come only from members we asked or lead: from anyone else they are
-   * stray (a removed node, a foreign cluster) and dropped.
+   * Whether a message from `m.from` may be processed: only members are heard at all (design: the
+   * trust boundary). Vote requests and a leader's traffic (appends, heartbeats, snapshots,
+   * timeoutNow) come only from voters, since only a voter can campaign or lead. "Member" and
+   * "voter" include the configurations in this node's log that it has not applied yet: a single
+   * change applied on some voters and not others must not split their elections (a committed
+   * change is in the log of a majority of both the old and the new voters). A node its own
+   * configuration does not list yet (just joined, or its store was lost) hears its introducers.
    */
   private acceptsFrom(m: Message): boolean {
-    if (isMember(this.membership.conf, m.from)) return true;
     switch (m.type) {
+      case 'vote':
+        return this.knownVoter(m.from);
       case 'app':
       case 'heartbeat':
       case 'snap':
       case 'timeoutNow':
-      case 'readIndexResp':
-      case 'vote':
-        return true;
+        return (
+          this.knownVoter(m.from) ||
+          m.from === this.vouchedLeader ||
+          (!isMember(this.membership.conf, this.id) && this.introducers.has(m.from))
+        );
       default:
-        return false;
+        return this.knownMember(m.from);
     }
+  }
+
+  private knownVoter(id: NodeId): boolean {
+    return isVoter(this.membership.conf, id) || this.pendingConfs().some((c) => isVoter(c, id));
+  }
+
+  private knownMember(id: NodeId): boolean {
+    return isMember(this.membership.conf, id) || this.pendingConfs().some((c) => isMember(c, id));
+  }
+
+  /** The configurations of the conf entries after the applied index, in log order. */
+  private pendingConfs(): ConfState[] {
+    const last = this.log.lastIndex();
+    const key = `${this.log.applied}:${last}:${this.log.lastTerm()}:${this.membership.index}`;
+    if (this.pendingConfCache?.key === key) return this.pendingConfCache.confs;
+    const confs: ConfState[] = [];
+    let conf = this.membership.conf;
+    for (let i = Math.max(this.log.applied, this.membership.index) + 1; i <= last; i++) {
+      const e = this.log.entry(i);
+      if (e?.type !== 'conf' || !isVoter(conf, e.proposer)) continue;
+      const cc = decodeConfChange(e.data);
+      const next = cc.ok ? applyConfChange(conf, cc.value) : null;
+      if (next === null || 'error' in next) continue;
+      conf = next;
+      confs.push(conf);
+    }
+    this.pendingConfCache = { key, confs };
+    return confs;
   }
 
   /** Returns false when the message must be ignored. */
@@ -538,8 +631,14 @@ export class RaftNode {
     if (m.type === 'vote') {
       // With CheckQuorum, a node that heard from a live leader within the election timeout
       // ignores campaigns (section 4.2.3: disruptive servers), unless the leader asked for it.
+      // A `transfer` flag counts only for the transferee this node's leader announced.
       const inLease = this.config.checkQuorum && this.leader !== null && this.electionElapsed < this.config.electionTicks;
-      if (inLease && !m.transfer) return false;
+      if (inLease && !(m.transfer && m.from === this.announcedTransferee())) {
+        // Ignored, but answered with the leader's name: a voter cut off while the membership
+        // changed may not know the leader yet (see VoteResponse.leader).
+        this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.lastLeader ?? '' });
+        return false;
+      }
       if (m.pre) return true; // a pre-vote never changes our term
     }
     if (m.type === 'voteResp' && m.pre && !m.reject) return true; // granted pre-votes carry the future term
@@ -556,7 +655,7 @@ export class RaftNode {
       this.send({ type: 'appResp', to: m.from, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
     } else if (m.type === 'vote' && m.pre) {
       // Reject explicitly so a pre-candidate with a stale term learns ours.
-      this.send({ type: 'voteResp', to: m.from, pre: true, reject: true });
+      this.send({ type: 'voteResp', to: m.from, pre: true, reject: true, leader: this.lastLeader ?? '' });
     }
   }
 
@@ -569,6 +668,8 @@ export class RaftNode {
       case 'app':
       case 'heartbeat':
       case 'snap':
+        // One leader per term: a second voter claiming this term's leadership is lying.
+        if (this.role === 'follower' && this.leader !== null && this.leader !== m.from) return void this.stats.droppedRivalLeader++;
         if (this.role !== 'follower') {
           // A leader of our term exists (only one per term): a candidate concedes.
           if (this.role === 'leader') return void this.stats.droppedMalformed++;
@@ -583,17 +684,22 @@ export class RaftNode {
         if (m.from === this.leader) this.hup(true);
         return;
       case 'readIndexResp':
+        if (m.ctx === '') return; // the answer to a learner's question for a leader hint
         if (m.reject) this.readFailures.push({ ctx: m.ctx, reason: 'not-leader' });
         else this.readStates.push({ ctx: m.ctx, index: m.index });
         return;
       case 'prop':
         if (this.role !== 'leader') return void (this.stats.droppedProposals += m.entries.length);
         for (const e of m.entries) {
-          if (!this.leaderPropose(e.type, e.data).ok) this.stats.droppedProposals++;
+          // Membership changes come only from the leader's own membership logic.
+          if (e.type === 'conf') this.stats.refusedForwardedConf++;
+          else if (!this.leaderPropose(e.type, e.data, m.from).ok) this.stats.droppedProposals++;
         }
         return;
       case 'readIndex':
-        if (this.role !== 'leader') return this.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true });
+        if (this.role !== 'leader' || m.ctx === '') {
+          return this.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
+        }
         return this.leaderRead(m.ctx, m.from);
       case 'appResp':
       case 'heartbeatResp':
@@ -610,24 +716,22 @@ export class RaftNode {
   }
 
   private onVote(m: VoteRequest): void {
-    // A node votes once per term, only for a log at least as up to date (section 3.6.1). It
-    // answers even when its own, possibly stale, view calls it a learner or does not list the
-    // candidate: membership changes take effect when applied, so a lagging node may not know yet
-    // that it was promoted or that the candidate joined, and refusing would deadlock elections.
-    // Whether the vote counts is the candidate's call: it tallies only the voters it knows, so a
-    // learner's vote never elects anyone.
+    // A node votes once per term, only for a log at least as up to date (section 3.6.1), and only
+    // for a candidate that is a voter in a configuration it holds (acceptsFrom). It answers even
+    // when its own view calls it a learner: it may not have applied its promotion yet. Whether
+    // the vote counts is the candidate's call: it tallies only the voters it knows.
     const canVote =
       this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
       (m.pre && m.term > this.term);
     if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
-      this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false });
+      this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false, leader: '' });
       if (!m.pre) {
         this.electionElapsed = 0;
         this.vote = m.from;
       }
     } else {
-      this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true });
+      this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.lastLeader ?? '' });
     }
   }
 
@@ -659,11 +763,28 @@ export class RaftNode {
   private onHeartbeat(m: HeartbeatRequest): void {
     // The leader caps commit at what it knows we hold, so this cannot pass our log.
     if (m.commit <= this.log.lastIndex()) this.log.commitTo(m.commit);
-    this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx });
+    this.leaderTransferee = m.transferee;
+    this.send({ type: 'heartbeatResp', to: m.from, ctx: m.ctx, clock: this.wall });
+  }
+
+  /**
+   * A voter this node knows named the leader it follows. If that leader is not a voter in any
+   * configuration this node holds, this node missed the change that made it one: hear it anyway
+   * (only the hint of a known voter counts), so it can catch up and learn the change.
+   */
+  private noteLeaderHint(from: NodeId, leader: string): void {
+    if (leader === '' || leader === this.id || !this.knownVoter(from) || this.knownVoter(leader)) return;
+    this.vouchedLeader = leader;
+  }
+
+  /** The transferee this node's leader announced (the leader itself knows its own). */
+  private announcedTransferee(): string {
+    return this.role === 'leader' ? (this.leadTransferee ?? '') : this.leaderTransferee;
   }
 
   private onSnapshotChunk(m: SnapshotChunk): void {
     const meta = m.meta;
+    if (m.total > this.config.maxSnapshotBytes) return void this.stats.refusedSnapshots++;
     if (meta.index <= this.log.committed) {
       // Stale: we already have everything it holds.
       this.incoming = null;
@@ -716,14 +837,16 @@ export class RaftNode {
   // Leader: proposals, replication, commit
 
   private proposeEntry(type: EntryType, data: Uint8Array): ProposeResult {
-    if (this.role === 'leader') return this.leaderPropose(type, data);
+    if (this.role === 'leader') return this.leaderPropose(type, data, this.id);
+    // A leader refuses forwarded membership changes: only a leader proposes them.
+    if (type === 'conf') return { ok: false, reason: this.leader === null ? 'no-leader' : 'not-leader' };
     if (data.length > this.config.maxProposalBytes) return { ok: false, reason: 'too-large' };
     if (this.leader === null) return { ok: false, reason: 'no-leader' };
     this.forwards.push({ type, data });
     return { ok: true, forwarded: true };
   }
 
-  private leaderPropose(type: EntryType, data: Uint8Array): ProposeResult {
+  private leaderPropose(type: EntryType, data: Uint8Array, proposer: NodeId): ProposeResult {
     if (this.leadTransferee !== null) return { ok: false, reason: 'transferring' };
     if (data.length > this.config.maxProposalBytes) return { ok: false, reason: 'too-large' };
     if (this.uncommittedBytes + data.length > this.config.maxUncommittedBytes) return { ok: false, reason: 'overloaded' };
@@ -732,18 +855,19 @@ export class RaftNode {
       const cc = decodeConfChange(data);
       if (!cc.ok || 'error' in applyConfChange(this.membership.conf, cc.value)) return { ok: false, reason: 'invalid-conf' };
     }
-    this.appendEntries([{ type, data }]);
+    this.appendEntries([{ type, data }], proposer);
     const index = this.log.lastIndex();
     if (type === 'conf') this.pendingConfIndex = index;
     this.broadcastPending = true;
     return { ok: true, index, term: this.term };
   }
 
-  private appendEntries(items: readonly { type: EntryType; data: Uint8Array }[]): void {
+  private appendEntries(items: readonly { type: EntryType; data: Uint8Array }[], proposer: NodeId): void {
     let index = this.log.lastIndex();
+    const time = this.clock.stamp(this.id, this.wall, this.membership.conf.voters);
     const entries: Entry[] = items.map((it) => {
       this.uncommittedBytes += it.data.length;
-      return { index: ++index, term: this.term, type: it.type, time: this.now, data: it.data };
+      return { index: ++index, term: this.term, type: it.type, time, proposer, data: it.data };
     });
     this.log.append(entries);
   }
@@ -799,11 +923,22 @@ export class RaftNode {
   private bcastHeartbeat(ctx: string): void {
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue;
-      this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), ctx });
+      this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), ctx, transferee: this.leadTransferee ?? '' });
     }
   }
 
   private onAppendResp(m: AppendResponse, pr: Progress): void {
+    if (m.reject && m.index >= pr.match && m.hintIndex < pr.match) {
+      // The follower holds less than it acknowledged: its disk was lost or restored from an older
+      // copy. Entries it helped commit may now be on fewer nodes than counted, so the application
+      // must stop it counting in quorums (demote it) until it has caught up again. Start over
+      // from what it holds, or it would be stuck behind its old match for good.
+      this.stats.lostAcknowledged++;
+      this.lostAcks.push(m.from);
+      pr.resetTo(m.hintIndex);
+      this.sendAppend(m.from, false);
+      return;
+    }
     if (m.reject) {
       let hint = m.hintIndex;
       if (m.hintTerm > 0) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
@@ -822,16 +957,21 @@ export class RaftNode {
         pr.becomeReplicate();
       } else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
       if (this.maybeCommit()) this.broadcastPending = true;
-      if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-        this.send({ type: 'timeoutNow', to: m.from });
-      }
+      this.maybeSendTimeoutNow(m.from, pr);
     } else if (!wasPaused) {
       return;
     }
     this.sendAppend(m.from, false);
   }
 
+  /** Leadership transfer: tell the announced transferee to campaign once it holds the whole log. */
+  private maybeSendTimeoutNow(id: NodeId, pr: Progress): void {
+    if (id === this.leadTransferee && pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to: id });
+  }
+
   private onHeartbeatResp(m: HeartbeatResponse, pr: Progress): void {
+    if (!pr.isLearner) this.clock.report(m.from, m.clock, this.wall);
+    this.maybeSendTimeoutNow(m.from, pr);
     pr.probeSent = false;
     if (pr.stalledRounds >= 2) pr.becomeProbe();
     if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr);
@@ -900,18 +1040,21 @@ export class RaftNode {
 
   private answerRead(ctx: string, index: number, from: NodeId): void {
     if (from === this.id) this.readStates.push({ ctx, index });
-    else this.send({ type: 'readIndexResp', to: from, ctx, index, reject: false });
+    else this.send({ type: 'readIndexResp', to: from, ctx, index, reject: false, leader: '' });
   }
 
   private failRead(ctx: string, from: NodeId): void {
     if (from === this.id) this.readFailures.push({ ctx, reason: 'not-leader' });
-    else this.send({ type: 'readIndexResp', to: from, ctx, index: 0, reject: true });
+    else this.send({ type: 'readIndexResp', to: from, ctx, index: 0, reject: true, leader: '' });
   }
 
   // ------------------------------------------------------------------------------------------
   // Membership
 
   private applyConfEntry(e: Entry): void {
+    // Only a leader's own proposal can carry a change, and a leader is a voter: anything else is
+    // a no-op on every replica alike (the proposer is in the log).
+    if (!isVoter(this.membership.conf, e.proposer)) return;
     const cc = decodeConfChange(e.data);
     if (!cc.ok) return; // the leader validated it; a bad one can only be a no-op everywhere
     const next = applyConfChange(this.membership.conf, cc.value);

@@ -8,18 +8,30 @@ export type NodeId = string;
 export type EntryType = 'normal' | 'conf';
 
 /**
- * One log entry. `time` is the leader's wall-clock time (integer ms since the epoch) when it appended the
- * entry; replicas derive a shared clock from it (the scheduler's time is the maximum seen).
+ * One log entry. `time` is the cluster time (ms since the epoch) the leader stamped it with when it
+ * appended it: the median of the voters' clocks, never less than the time of its previous entry
+ * (see ClusterClock), so one node's bad clock cannot move it. Replicas share that clock.
+ * `proposer` is the authenticated member that proposed the entry: the leader itself, or the
+ * follower whose forwarded proposal the leader appended. It is in the log, so every replica can
+ * check that a command speaks only for the node that sent it.
  * A `normal` entry with empty data is the no-op a new leader appends.
- * A `conf` entry's data is an encoded ConfChange.
+ * A `conf` entry's data is an encoded ConfChange; only a leader's own proposals carry one.
  */
 export interface Entry {
   readonly index: number;
   readonly term: number;
   readonly type: EntryType;
   readonly time: number;
+  readonly proposer: NodeId;
   readonly data: Uint8Array;
 }
+
+/**
+ * Bounds on the numbers a message or an entry may carry. A term past MAX_TERM cannot come from a
+ * real cluster (a billion elections); taking it would leave a node unable to campaign.
+ */
+export const MAX_TERM = 2 ** 32;
+export const MAX_INDEX = 2 ** 48;
 
 /** What must be durable before a vote or an acknowledgement leaves the node. */
 export interface HardState {
@@ -92,10 +104,16 @@ export interface VoteRequest extends MessageBase {
   readonly transfer: boolean;
 }
 
+/**
+ * `leader` on a rejection: the leader the voter last knew ('' for none). A voter that missed a
+ * membership change (it was cut off) may not know that leader is a voter now; the hint of a voter
+ * it does know lets it hear that leader and catch up.
+ */
 export interface VoteResponse extends MessageBase {
   readonly type: 'voteResp';
   readonly pre: boolean;
   readonly reject: boolean;
+  readonly leader: string;
 }
 
 /** AppendEntries. `commit` is the leader's commit index, capped to what the follower will hold. */
@@ -121,16 +139,23 @@ export interface AppendResponse extends MessageBase {
   readonly hintTerm: number;
 }
 
-/** Heartbeat. `ctx` is non-empty when it also confirms leadership for a ReadIndex batch. */
+/**
+ * Heartbeat. `ctx` is non-empty when it also confirms leadership for a ReadIndex batch.
+ * `transferee` names the voter this leader is handing leadership to ('' when none): only that
+ * candidate's `transfer` vote request may skip a follower's leader lease.
+ */
 export interface HeartbeatRequest extends MessageBase {
   readonly type: 'heartbeat';
   readonly commit: number;
   readonly ctx: string;
+  readonly transferee: string;
 }
 
+/** `clock` is the responder's wall clock (ms since the epoch): the leader's input to cluster time. */
 export interface HeartbeatResponse extends MessageBase {
   readonly type: 'heartbeatResp';
   readonly ctx: string;
+  readonly clock: number;
 }
 
 /** One chunk of InstallSnapshot. The last chunk is the one with offset + chunk.length === total. */
@@ -162,11 +187,17 @@ export interface ReadIndexRequest extends MessageBase {
   readonly ctx: string;
 }
 
+/**
+ * `leader` on a rejection: the leader the answering node last knew ('' for none), as in
+ * VoteResponse. A request with an empty ctx is only a question for that hint: a learner that
+ * hears no leader asks the voters it knows (see RaftNode.tickElection).
+ */
 export interface ReadIndexResponse extends MessageBase {
   readonly type: 'readIndexResp';
   readonly ctx: string;
   readonly index: number;
   readonly reject: boolean;
+  readonly leader: string;
 }
 
 /** Leadership transfer: the leader tells a caught-up target to campaign at once. */
@@ -246,16 +277,26 @@ export type ProposeResult =
   | { readonly ok: false; readonly reason: ProposeRefusal };
 
 /**
- * Why a proposal was refused at once: no known leader; a leadership transfer in progress; another
+ * Why a proposal was refused at once: no known leader; a membership change proposed on a
+ * follower (only a leader proposes them); a leadership transfer in progress; another
  * membership change not yet applied; a change that would leave no voters; a proposal over
  * maxProposalBytes; the leader's uncommitted log over maxUncommittedBytes.
  */
-export type ProposeRefusal = 'no-leader' | 'transferring' | 'conf-pending' | 'invalid-conf' | 'too-large' | 'overloaded';
+export type ProposeRefusal = 'no-leader' | 'not-leader' | 'transferring' | 'conf-pending' | 'invalid-conf' | 'too-large' | 'overloaded';
 
 /** Counters for everything the core refused instead of throwing. */
 export interface RaftStats {
   droppedStaleTerm: number;
+  /** Messages from a node that is not a member (or, for votes and leader traffic, not a voter). */
   droppedUnknownNode: number;
+  /** Leader traffic from a second voter claiming the term of the leader already known. */
+  droppedRivalLeader: number;
+  /** Forwarded `conf` entries: membership changes come only from the leader's own logic. */
+  refusedForwardedConf: number;
+  /** Snapshot chunks refused: over maxSnapshotBytes. */
+  refusedSnapshots: number;
+  /** Followers found holding less of the log than they had acknowledged (a lost or restored disk). */
+  lostAcknowledged: number;
   droppedMalformed: number;
   droppedProposals: number;
   leaderChanges: number;
@@ -287,6 +328,13 @@ export interface RaftConfig {
   readonly maxUncommittedBytes: number;
   /** Largest single proposal accepted. */
   readonly maxProposalBytes: number;
+  /** Largest snapshot a follower accepts over InstallSnapshot. */
+  readonly maxSnapshotBytes: number;
+  /**
+   * Milliseconds per tick, used only to age the voters' clock reports (ClusterClock); 0 when
+   * ticks have no fixed period (then a report counts as fresh for one election timeout).
+   */
+  readonly tickMs: number;
 }
 
 export const defaultRaftConfig = {
@@ -299,4 +347,6 @@ export const defaultRaftConfig = {
   snapshotChunkBytes: 64 << 10,
   maxUncommittedBytes: 64 << 20,
   maxProposalBytes: 1 << 20,
+  maxSnapshotBytes: 1 << 30,
+  tickMs: 0,
 } as const satisfies Partial<RaftConfig>;

@@ -1,4 +1,4 @@
-import type { Entry, SnapshotMeta } from './types.js';
+import { MAX_INDEX, MAX_TERM, type Entry, type SnapshotMeta } from './types.js';
 
 // Structural and semantic checks on a message before the core trusts it. A message can come
 // from a buggy or hostile peer, or from a decoder that accepted something odd: whatever it is,
@@ -7,7 +7,9 @@ import type { Entry, SnapshotMeta } from './types.js';
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
-const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_INDEX;
+const isTerm = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TERM;
+const isClock = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
@@ -16,15 +18,16 @@ const isCtx = (v: unknown): v is string => typeof v === 'string' && v.length <= 
 function entryProblem(e: unknown, expectIndex: number, maxTerm: number): string | null {
   if (!isObj(e)) return 'entry is not an object';
   if (e['index'] !== expectIndex) return `entry index ${String(e['index'])}, expected ${expectIndex}`;
-  if (!isIndex(e['term']) || e['term'] > maxTerm) return `entry ${expectIndex} has a bad term`;
+  if (!isTerm(e['term']) || e['term'] > maxTerm) return `entry ${expectIndex} has a bad term`;
   if (e['type'] !== 'normal' && e['type'] !== 'conf') return `entry ${expectIndex} has a bad type`;
-  if (typeof e['time'] !== 'number' || !Number.isFinite(e['time']) || e['time'] < 0) return `entry ${expectIndex} has a bad time`;
+  if (!isClock(e['time'])) return `entry ${expectIndex} has a bad time`;
+  if (!isId(e['proposer'])) return `entry ${expectIndex} has no proposer`;
   if (!isBytes(e['data'])) return `entry ${expectIndex} has no data bytes`;
   return null;
 }
 
 function metaProblem(m: unknown): string | null {
-  if (!isObj(m) || !isIndex(m['index']) || !isIndex(m['term'])) return 'snapshot meta is malformed';
+  if (!isObj(m) || !isIndex(m['index']) || !isTerm(m['term'])) return 'snapshot meta is malformed';
   const conf = m['conf'];
   if (!isObj(conf) || !Array.isArray(conf['voters']) || !Array.isArray(conf['learners'])) return 'snapshot conf is malformed';
   if (!conf['voters'].every(isId) || !conf['learners'].every(isId)) return 'snapshot conf has a bad id';
@@ -35,17 +38,18 @@ function metaProblem(m: unknown): string | null {
 export function messageProblem(m: unknown): string | null {
   if (!isObj(m)) return 'not an object';
   if (!isId(m['from']) || !isId(m['to'])) return 'bad from/to';
-  if (!isIndex(m['term'])) return 'bad term';
+  if (!isTerm(m['term'])) return 'bad term';
   const term = m['term'];
   switch (m['type']) {
     case 'vote':
-      return isBool(m['pre']) && isIndex(m['lastIndex']) && isIndex(m['lastTerm']) && isBool(m['transfer'])
+      return isBool(m['pre']) && isIndex(m['lastIndex']) && isTerm(m['lastTerm']) && isBool(m['transfer'])
         ? null
         : 'bad vote request';
     case 'voteResp':
-      return isBool(m['pre']) && isBool(m['reject']) ? null : 'bad vote response';
+      return isBool(m['pre']) && isBool(m['reject']) && (m['leader'] === '' || isId(m['leader'])) ? null : 'bad vote response';
     case 'app': {
-      if (!isIndex(m['prevIndex']) || !isIndex(m['prevTerm']) || !isIndex(m['commit'])) return 'bad append header';
+      if (!isIndex(m['prevIndex']) || !isTerm(m['prevTerm']) || !isIndex(m['commit'])) return 'bad append header';
+      if (m['prevIndex'] + (Array.isArray(m['entries']) ? m['entries'].length : 0) > MAX_INDEX) return 'append past the largest index';
       const entries = m['entries'];
       if (!Array.isArray(entries)) return 'append without entries';
       let prevTerm = m['prevTerm'];
@@ -59,13 +63,13 @@ export function messageProblem(m: unknown): string | null {
       return null;
     }
     case 'appResp':
-      return isIndex(m['index']) && isBool(m['reject']) && isIndex(m['hintIndex']) && isIndex(m['hintTerm'])
+      return isIndex(m['index']) && isBool(m['reject']) && isIndex(m['hintIndex']) && isTerm(m['hintTerm'])
         ? null
         : 'bad append response';
     case 'heartbeat':
-      return isIndex(m['commit']) && isCtx(m['ctx']) ? null : 'bad heartbeat';
+      return isIndex(m['commit']) && isCtx(m['ctx']) && (m['transferee'] === '' || isId(m['transferee'])) ? null : 'bad heartbeat';
     case 'heartbeatResp':
-      return isCtx(m['ctx']) ? null : 'bad heartbeat response';
+      return isCtx(m['ctx']) && isClock(m['clock']) ? null : 'bad heartbeat response';
     case 'snap': {
       const p = metaProblem(m['meta']);
       if (p) return p;
@@ -87,7 +91,7 @@ export function messageProblem(m: unknown): string | null {
     case 'readIndex':
       return isCtx(m['ctx']) ? null : 'bad read request';
     case 'readIndexResp':
-      return isCtx(m['ctx']) && isIndex(m['index']) && isBool(m['reject']) ? null : 'bad read response';
+      return isCtx(m['ctx']) && isIndex(m['index']) && isBool(m['reject']) && (m['leader'] === '' || isId(m['leader'])) ? null : 'bad read response';
     case 'timeoutNow':
       return null;
     default:

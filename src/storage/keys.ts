@@ -19,9 +19,10 @@ import { crc32 } from './crc32.js';
 // The format record (key 0x00, payload a varint version) must keep this exact layout in every
 // future version: it is what lets an old binary refuse a newer store by name.
 //
-// Version history: 1 stored one record per entry (never deployed); 2 stores segments.
+// Version history: 1 stored one record per entry (never deployed); 2 stores segments; 3 adds each
+// entry's proposer (the member that proposed it).
 
-export const STORE_FORMAT_VERSION = 2;
+export const STORE_FORMAT_VERSION = 3;
 
 export const KIND_FORMAT = 0x00;
 export const KIND_HARD_STATE = 0x01;

@@ -452,6 +452,12 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
             if (!payload) fail('format version record is corrupt (checksum mismatch)');
             const v = decodeUint(payload);
             if (!v.ok) fail(`format version record is corrupt (${v.error})`);
+            if (v.value < STORE_FORMAT_VERSION) {
+              fail(
+                `format version ${v.value} was written by an older meshrun (this one reads ${STORE_FORMAT_VERSION}); ` +
+                  'a member can rejoin with an empty store: stop the node, move its raft directory aside and start it again with --bootstrap',
+              );
+            }
             if (v.value !== STORE_FORMAT_VERSION) fail(`format version ${v.value} is not supported (expected ${STORE_FORMAT_VERSION})`);
             sawFormat = true;
             break;

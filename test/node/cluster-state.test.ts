@@ -54,7 +54,7 @@ describe('entry envelope', () => {
 let index = 0;
 function entry(data: Uint8Array, type: Entry['type'] = 'normal'): Entry {
   index++;
-  return { index, term: 1, type, time: 1000 + index, data };
+  return { index, term: 1, type, time: 1000 + index, proposer: 'n1', data };
 }
 
 describe('ClusterState', () => {

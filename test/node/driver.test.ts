@@ -6,7 +6,7 @@ import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
 
 type Update = Parameters<RaftPersistence['save']>[0];
 const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
-const entry: Entry = { index: 1, term: 1, type: 'normal', time: 0, data: new Uint8Array(0) };
+const entry: Entry = { index: 1, term: 1, type: 'normal', time: 0, proposer: 'a', data: new Uint8Array(0) };
 const snap = { meta: { index: 1, term: 1, conf: { voters: ['a'], learners: [] } }, data: new Uint8Array(0) };
 
 describe('commitOnly', () => {
@@ -62,7 +62,7 @@ describe('RaftDriver.propose on a follower', () => {
   it('says the proposal was forwarded rather than refused, since it may still commit', async () => {
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
     // b hears a leader, so its core forwards proposals instead of refusing them.
-    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '' });
+    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const storage: RaftPersistence = { save: () => Promise.resolve() };
     const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
     await expect(driver.propose(new Uint8Array([1]))).rejects.toMatchObject({ reason: 'forwarded' });

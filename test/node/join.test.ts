@@ -54,7 +54,7 @@ describe('join handler', () => {
   });
 
   it('on a follower: forwards to the leader it knows, or says there is none', async () => {
-    const raft = new RaftNode({ ...defaultRaftConfig, id: 'f', rng: new SeededRng(2) }, null);
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'f', rng: new SeededRng(2) }, null, { voters: ['L', 'f'], learners: [] });
     const state = new ClusterState();
     const driver = new RaftDriver({ raft, storage: { save: async () => undefined }, send: () => undefined, machine: state });
     const forwarded: string[] = [];
@@ -72,7 +72,7 @@ describe('join handler', () => {
     });
     expect(await handle(req)).toMatchObject({ ok: false, error: expect.stringContaining('no leader') });
     // Make it follow L: a heartbeat from L in term 1.
-    raft.step({ type: 'heartbeat', from: 'L', to: 'f', term: 1, commit: 0, ctx: '' });
+    raft.step({ type: 'heartbeat', from: 'L', to: 'f', term: 1, commit: 0, ctx: '', transferee: '' });
     expect(await handle(req)).toEqual({ ok: true, leader: 'L', members: [] });
     expect(forwarded).toEqual(['/ip4/127.0.0.1/tcp/9/p2p/L']);
   });

@@ -70,7 +70,7 @@ describe('RaftDriver.readIndex', () => {
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
     const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
     await expect(driver.readIndex(1000)).rejects.toThrow(/no leader/);
-    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '' });
+    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     await expect(driver.readIndex(100)).rejects.toThrow(/within 100 ms/);
     const pending = driver.readIndex(5000);
     driver.stop();

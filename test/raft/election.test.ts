@@ -339,13 +339,31 @@ describe('CheckQuorum leases', () => {
     expect(net.status('b').term).toBe(1);
   });
 
-  it('the lease does not apply to a campaign started by a leadership transfer', () => {
+  it('the lease does not apply to a campaign by the transferee its leader announced', () => {
     const net = cluster(3, { config: { preVote: false, checkQuorum: true } });
     net.elect('a');
     const last = net.status('c').lastIndex;
+    // Unannounced, a transfer flag is just a claim: refused, with the leader's name, term unmoved.
+    net.node('b').step(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
+    expect(votesIn(net.collect('b'))).toEqual([expect.objectContaining({ reject: true, leader: 'a' })]);
+    expect(net.status('b').term).toBe(1);
+    // The leader announces the transfer in its heartbeats; b lets c's campaign through.
+    net.node('a').transferLeadership('c');
+    for (const m of net.collect('a')) if (m.to === 'b') net.deliver(m);
+    net.collect('b');
     net.node('b').step(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
     const resp = votesIn(net.collect('b'));
     expect(resp).toHaveLength(1);
     expect(resp[0]).toMatchObject({ reject: false, term: 2 });
+  });
+
+  it('a leadership transfer completes through the voters leases', () => {
+    const net = cluster(3, { config: { preVote: true, checkQuorum: true } });
+    net.elect('a');
+    net.tickAll(2);
+    expect(net.node('a').transferLeadership('b')).toBe(true);
+    net.stabilize();
+    net.tickAll(2);
+    expect(net.leader()).toBe('b');
   });
 });

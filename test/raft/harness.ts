@@ -46,6 +46,7 @@ export function makeEntries(terms: readonly number[], start = 1): Entry[] {
     term,
     type: 'normal' as EntryType,
     time: 0,
+    proposer: 'n1',
     data: bytes(`${start + k}/${term}`),
   }));
 }
@@ -70,8 +71,8 @@ export const msg = {
     opts: { pre?: boolean; transfer?: boolean } = {}): VoteRequest {
     return { type: 'vote', from, to, term, lastIndex, lastTerm, pre: opts.pre ?? false, transfer: opts.transfer ?? false };
   },
-  voteResp(from: NodeId, to: NodeId, term: number, reject: boolean, pre = false): VoteResponse {
-    return { type: 'voteResp', from, to, term, reject, pre };
+  voteResp(from: NodeId, to: NodeId, term: number, reject: boolean, pre = false, leader = ''): VoteResponse {
+    return { type: 'voteResp', from, to, term, reject, pre, leader };
   },
   app(from: NodeId, to: NodeId, term: number, prevIndex: number, prevTerm: number,
     entries: readonly Entry[], commit: number): AppendRequest {
@@ -82,10 +83,10 @@ export const msg = {
     return { type: 'appResp', from, to, term, index, reject: opts.reject ?? false, hintIndex: opts.hintIndex ?? 0, hintTerm: opts.hintTerm ?? 0 };
   },
   heartbeat(from: NodeId, to: NodeId, term: number, commit = 0, ctx = ''): HeartbeatRequest {
-    return { type: 'heartbeat', from, to, term, commit, ctx };
+    return { type: 'heartbeat', from, to, term, commit, ctx, transferee: '' };
   },
-  heartbeatResp(from: NodeId, to: NodeId, term: number, ctx = ''): HeartbeatResponse {
-    return { type: 'heartbeatResp', from, to, term, ctx };
+  heartbeatResp(from: NodeId, to: NodeId, term: number, ctx = '', clock = 0): HeartbeatResponse {
+    return { type: 'heartbeatResp', from, to, term, ctx, clock };
   },
 };
 
@@ -218,7 +219,10 @@ export class StateMachine {
 export interface NetworkOptions {
   readonly voters: readonly NodeId[];
   readonly learners?: readonly NodeId[];
-  /** Nodes created with the same bootstrap membership but not in it (they join later). */
+  /**
+   * Nodes created with the same bootstrap membership but not in it (they join later). Like a node
+   * that joined through a member, they hear every node of the network as an introducer.
+   */
   readonly others?: readonly NodeId[];
   readonly config?: ConfigOverrides;
   readonly nodeConfig?: Readonly<Partial<Record<NodeId, ConfigOverrides>>>;
@@ -299,6 +303,7 @@ export class Network {
     const config: RaftConfig = { ...defaultRaftConfig, ...this.opts.config, ...overrides, id, rng };
     const storage = new MemStorage(initial);
     const node = new RaftNode(config, storage.persisted(), this.bootstrap);
+    this.introduce(node);
     const peer: Peer = {
       id, node, config, storage, app: StateMachine.fromSnapshot(storage.snapshot),
       readStates: [], readFailures: [], readies: 0,
@@ -584,6 +589,12 @@ export class Network {
     this.peer(id).node = null;
   }
 
+  /** A node outside the bootstrap membership hears the whole network, as a join answer would allow. */
+  private introduce(node: RaftNode): void {
+    if (this.bootstrap.voters.includes(node.id) || this.bootstrap.learners.includes(node.id)) return;
+    node.admitIntroducers([...this.opts.voters, ...(this.opts.learners ?? []), ...(this.opts.others ?? [])]);
+  }
+
   /** Restart from exactly what the node persisted (its state machine restarts from its snapshot). */
   restart(id: NodeId, overrides: ConfigOverrides = {}): RaftNode {
     const p = this.peer(id);
@@ -591,6 +602,7 @@ export class Network {
     const rng = this.rngs.get(id) as Rng;
     p.config = { ...p.config, ...overrides, id, rng };
     p.node = new RaftNode(p.config, p.storage.persisted(), this.bootstrap);
+    this.introduce(p.node);
     p.app = StateMachine.fromSnapshot(p.storage.snapshot);
     this.observe(p);
     return p.node;

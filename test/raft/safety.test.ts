@@ -35,7 +35,7 @@ describe('stale terms', () => {
     const commit = net.status('b').commit;
     const before = net.node('b').stats.droppedStaleTerm;
     // A deposed leader of term 2 tries to overwrite entry 2 and to move the commit index.
-    const stale = msg.app('c', 'b', 2, 1, 1, [{ index: 2, term: 2, type: 'normal', time: 0, data: new Uint8Array([7]) }], 2);
+    const stale = msg.app('c', 'b', 2, 1, 1, [{ index: 2, term: 2, type: 'normal', time: 0, proposer: 'c', data: new Uint8Array([7]) }], 2);
     net.node('b').step(stale);
     net.stabilize();
     expect(net.node('b').stats.droppedStaleTerm).toBe(before + 1);

@@ -1,0 +1,215 @@
+// The trust boundary in the Raft core: only members are heard, only voters campaign or lead,
+// every entry names the member that proposed it, numbers are bounded, and cluster time follows
+// the voters' median clock.
+import { describe, expect, it } from 'vitest';
+import { ClusterClock } from '../../src/raft/cluster-clock.js';
+import { encodeConfChange } from '../../src/raft/codec.js';
+import { RaftNode } from '../../src/raft/raft.js';
+import { SeededRng } from '../../src/raft/rng.js';
+import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
+import { MemStorage, Network, cluster, msg } from './harness.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const HOUR = 3_600_000;
+
+function injected(index: number, term: number, data = 'touch /tmp/pwned'): Entry {
+  return { index, term, type: 'normal', time: 0, proposer: 'mallory', data: bytes(data) };
+}
+
+describe('only members are heard', () => {
+  it('drops an append from a non-member, whatever it carries', () => {
+    const net = cluster(3);
+    net.elect('a');
+    const b = net.node('b');
+    const before = net.status('b');
+    b.step(msg.app('mallory', 'b', before.term + 5, before.lastIndex, before.term, [injected(before.lastIndex + 1, before.term + 5)], before.lastIndex + 1));
+    net.stabilize();
+    expect(b.stats.droppedUnknownNode).toBe(1);
+    expect(net.status('b').term).toBe(before.term);
+    expect(net.items('b')).not.toContain('touch /tmp/pwned');
+  });
+
+  it('refuses terms past MAX_TERM as malformed, and a huge term from a stranger moves nothing', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (const term of [Number.MAX_SAFE_INTEGER, 2 ** 40]) {
+      net.node('b').step(msg.vote('c', 'b', term, 100, 1));
+    }
+    expect(net.node('b').stats.droppedMalformed).toBe(2);
+    net.node('b').step(msg.vote('mallory', 'b', 50, 100, 1, { transfer: true }));
+    expect(net.node('b').stats.droppedUnknownNode).toBe(1);
+    net.tickAll(30);
+    expect(net.leader()).toBe('a');
+    for (const id of net.ids) expect(net.status(id).term).toBe(1);
+  });
+
+  it('ignores a vote request from a learner', () => {
+    const net = cluster(3, { learners: ['l'] });
+    net.elect('a');
+    net.node('b').step(msg.vote('l', 'b', 9, 100, 1));
+    expect(net.collect('b')).toEqual([]);
+    expect(net.status('b').term).toBe(1);
+    expect(net.node('b').stats.droppedUnknownNode).toBe(1);
+  });
+
+  it('a node outside its own configuration hears only its introducers', () => {
+    const node = new RaftNode({ ...defaultRaftConfig, id: 'n', rng: new SeededRng(3) }, null);
+    const entry: Entry = { index: 1, term: 1, type: 'normal', time: 5, proposer: 'a', data: bytes('x') };
+    node.step(msg.app('a', 'n', 1, 0, 0, [entry], 0));
+    expect(node.stats.droppedUnknownNode).toBe(1);
+    expect(node.status().lastIndex).toBe(0);
+    node.admitIntroducers(['a', 'b']);
+    node.step(msg.app('a', 'n', 1, 0, 0, [entry], 0));
+    expect(node.status().lastIndex).toBe(1);
+    // An introducer is a way in, not a membership: answers from others are still dropped.
+    node.step(msg.voteResp('z', 'n', 1, false));
+    expect(node.stats.droppedUnknownNode).toBe(2);
+  });
+
+  it('a follower refuses leader traffic from a second voter claiming the same term', () => {
+    const net = cluster(3);
+    net.elect('a');
+    const b = net.node('b');
+    b.step(msg.heartbeat('c', 'b', 1, 0));
+    expect(b.stats.droppedRivalLeader).toBe(1);
+    expect(net.status('b').leader).toBe('a');
+  });
+
+  it('refuses a snapshot larger than maxSnapshotBytes', () => {
+    const net = cluster(3, { config: { maxSnapshotBytes: 1000 } });
+    net.elect('a');
+    const meta = { index: 50, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } };
+    net.node('b').step({ type: 'snap', from: 'a', to: 'b', term: 1, meta, offset: 0, total: 2 ** 40, chunk: new Uint8Array(10) });
+    expect(net.node('b').stats.refusedSnapshots).toBe(1);
+  });
+});
+
+describe('every entry names its proposer', () => {
+  it('the leader stamps its own proposals with itself and forwarded ones with the forwarder', () => {
+    const net = cluster(3, { learners: ['l'] });
+    net.elect('a');
+    net.propose('a', 'own');
+    net.propose('l', 'forwarded');
+    net.stabilize();
+    const byData = new Map(net.log('c').map((e) => [new TextDecoder().decode(e.data), e.proposer]));
+    expect(byData.get('own')).toBe('a');
+    expect(byData.get('forwarded')).toBe('l');
+  });
+
+  it('refuses membership changes forwarded by a member, and a follower will not forward one', () => {
+    const net = cluster(3, { learners: ['l'] });
+    net.elect('a');
+    const before = net.status('a').membership;
+    net.node('a').step({ type: 'prop', from: 'l', to: 'a', term: 1, entries: [{ type: 'conf', data: encodeConfChange({ type: 'addVoter', node: 'l' }) }] });
+    net.stabilize();
+    expect(net.node('a').stats.refusedForwardedConf).toBe(1);
+    expect(net.status('a').membership).toEqual(before);
+    expect(net.node('b').proposeConfChange({ type: 'remove', node: 'c' })).toEqual({ ok: false, reason: 'not-leader' });
+  });
+
+  it('applies a conf entry only when its proposer is a voter', () => {
+    const conf = { voters: ['a', 'b', 'c'], learners: ['l'] };
+    const cc = (node: string, proposer: string, index: number): Entry => ({
+      index, term: 1, type: 'conf', time: 0, proposer, data: encodeConfChange({ type: 'addVoter', node }),
+    });
+    const storage = new MemStorage({
+      hardState: { term: 1, vote: null, commit: 2 },
+      membership: { conf, index: 0 },
+      snapshot: null,
+      entries: [cc('l', 'l', 1), cc('d', 'a', 2)],
+    });
+    const node = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, { ...storage, hardState: storage.hardState });
+    const rd = node.ready();
+    node.advance(rd);
+    expect(node.status().membership.conf).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: ['l'] });
+  });
+});
+
+describe('a lost disk', () => {
+  it('a follower holding less than it acknowledged is reported and caught up again', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (let i = 0; i < 5; i++) net.propose('a', `v${i}`);
+    net.stabilize();
+    net.crash('b');
+    net.peer('b').storage = new MemStorage({ hardState: { term: 0, vote: null, commit: 0 }, membership: { conf: net.bootstrap, index: 0 }, snapshot: null, entries: [] });
+    net.restart('b');
+    net.propose('a', 'after');
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.node('a').takeLostAcknowledged()).toEqual(['b']);
+    expect(net.items('b')).toEqual(net.items('a'));
+  });
+});
+
+describe('a voter cut off while the membership changed', () => {
+  it('learns the new leader from a vote rejection of a voter it knows, and catches up', () => {
+    const net = new Network({ voters: ['a', 'b', 'c', 'd'], others: ['x'], config: { preVote: true, checkQuorum: true } });
+    net.elect('a');
+    net.isolate('d');
+    net.proposeConfChange('a', { type: 'addLearner', node: 'x' });
+    net.stabilize();
+    net.proposeConfChange('a', { type: 'addVoter', node: 'x' });
+    net.stabilize();
+    net.tickAll(2);
+    net.node('a').transferLeadership('x');
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.leader()).toBe('x');
+    net.propose('x', 'while d was away');
+    net.stabilize();
+    net.heal();
+    net.tickUntil(() => net.items('d').includes('while d was away'), 50 * defaultRaftConfig.electionTicks);
+    expect(net.status('d').membership.conf.voters).toContain('x');
+  });
+});
+
+describe('cluster time', () => {
+  it('an hour ahead or behind on the leader does not move the stamps', () => {
+    const net = cluster(3, { config: { tickMs: 10 } });
+    net.elect('a');
+    net.tickAll(3);
+    const now = net.now;
+    net.node('a').observeTime(now + HOUR);
+    net.propose('a', 'ahead');
+    net.node('a').observeTime(now - HOUR);
+    net.propose('a', 'behind');
+    net.stabilize();
+    const times = net.log('b').slice(-2).map((e) => e.time);
+    for (const t of times) expect(Math.abs(t - now)).toBeLessThan(1000);
+  });
+
+  it('the median of the voters decides: one liar among three, ahead or behind, changes nothing', () => {
+    const clock = new ClusterClock(50, 10);
+    const voters = ['a', 'b', 'c'];
+    clock.report('b', 10_000 + HOUR, 10_000);
+    clock.report('c', 10_000, 10_000);
+    expect(clock.stamp('a', 10_000, voters)).toBe(10_000);
+    clock.tick();
+    clock.report('b', 10_050 - HOUR, 10_050);
+    clock.report('c', 10_050, 10_050);
+    expect(clock.stamp('a', 10_060, voters)).toBe(10_060);
+  });
+
+  it('stands still until a quorum has reported, and never goes back', () => {
+    const clock = new ClusterClock(50, 10);
+    clock.floor(5_000);
+    expect(clock.stamp('a', 9_000, ['a', 'b', 'c'])).toBe(5_000);
+    clock.report('b', 9_000, 9_000);
+    expect(clock.stamp('a', 9_000, ['a', 'b', 'c'])).toBe(9_000);
+    clock.report('b', 1_000, 9_001);
+    expect(clock.stamp('a', 1_000, ['a', 'b', 'c'])).toBe(9_000);
+  });
+
+  it('ages a report by the own clock, within what the ticks allow', () => {
+    const clock = new ClusterClock(50, 10);
+    clock.report('b', 1_000, 1_000);
+    clock.report('c', 1_000, 1_000);
+    clock.tick();
+    // The leader's own clock jumped an hour: the reports age by at most two ticks.
+    expect(clock.stamp('a', 1_000 + HOUR, ['a', 'b', 'c'])).toBe(1_100);
+    // A report older than freshTicks no longer counts.
+    for (let i = 0; i < 11; i++) clock.tick();
+    expect(clock.stamp('a', 1_000 + HOUR, ['a', 'b', 'c'])).toBe(1_100);
+  });
+});
