@@ -6,6 +6,7 @@
 import type { Job } from '../src/scheduler/job.js';
 import { Scheduler } from '../src/scheduler/machine.js';
 import { decodeSnapshot } from '../src/scheduler/snapshot-codec.js';
+import type { NodeId } from '../src/raft/types.js';
 import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
 import type { SchedulerFactory } from './scheduler-sm.js';
 
@@ -16,11 +17,14 @@ interface Life {
   skipDependents(job: Job, spec: number, failedName: string): void;
 }
 
-/** Bends each command before the real machine applies it. */
-function bending(bend: (machine: Scheduler, cmd: Command) => Command): typeof Scheduler {
+/**
+ * Bends each command before the real machine applies it. With `anyProposer` the machine also
+ * forgets who proposed the entry, so a command may speak for any node.
+ */
+function bending(bend: (machine: Scheduler, cmd: Command) => Command, anyProposer = false): typeof Scheduler {
   return class extends Scheduler {
-    override applyCommand(cmd: Command, index: number, time: Ms): Effect[] {
-      return super.applyCommand(bend(this, cmd), index, time);
+    override applyCommand(cmd: Command, index: number, time: Ms, proposer?: NodeId): Effect[] {
+      return super.applyCommand(bend(this, cmd), index, time, anyProposer ? undefined : proposer);
     }
   };
 }
@@ -63,7 +67,7 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
         const node = holder === null ? undefined : m.node(holder);
         if (running === undefined || node === undefined) return cmd;
         return { ...cmd, node: node.id, boot: node.boot, claimNext: false, results: [{ ...r, attempt: running.attempt }] };
-      }),
+      }, true),
   },
   'short-lease': {
     what: 'the scheduler keeps a lease for a quarter of the time the node asked for (leases expire while their holders still run)',

@@ -53,7 +53,7 @@ class Host implements AppMachine {
   }
 
   apply(data: Uint8Array, entry: Entry): void {
-    this.effects = this.machine.apply(data, entry.index, entry.time);
+    this.effects = this.machine.apply(data, entry.index, entry.time, entry.proposer);
   }
 
   encode(): Uint8Array {

@@ -51,18 +51,26 @@ export class Scheduler implements SchedulerView {
 
   // --- applying entries --------------------------------------------------------------------------
 
-  /** Applies one committed entry's command bytes; undecodable bytes are counted and otherwise only move time. */
-  apply(data: Uint8Array, index: number, time: Ms): Effect[] {
+  /**
+   * Applies one committed entry's command bytes; undecodable bytes are counted and otherwise only
+   * move time. `proposer` is the member the entry's leader authenticated as its proposer (see
+   * Entry.proposer): a claim, heartbeat or finish applies only when it speaks for that member.
+   */
+  apply(data: Uint8Array, index: number, time: Ms, proposer?: NodeId): Effect[] {
     const d = decodeCommand(data);
-    if (d.ok) return this.applyCommand(d.value, index, time);
+    if (d.ok) return this.applyCommand(d.value, index, time, proposer);
     this.s.stats.undecodable++;
     return this.run(index, time, () => undefined);
   }
 
   /** Applies a decoded command of the entry at `index`, stamped `time` by the leader. */
-  applyCommand(cmd: Command, index: number, time: Ms): Effect[] {
+  applyCommand(cmd: Command, index: number, time: Ms, proposer?: NodeId): Effect[] {
     return this.run(index, time, () => {
       this.s.stats.applied++;
+      if (proposer !== undefined && 'node' in cmd && cmd.node !== proposer) {
+        // A member forging a command for another node (its lease, its results): refused alike everywhere.
+        return this.ignore(cmd.type, `proposed by ${proposer}, not by ${cmd.node} for whom it speaks`);
+      }
       switch (cmd.type) {
         case 'submit':
           return this.submit(cmd);
