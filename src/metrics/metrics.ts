@@ -80,6 +80,24 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
   mirrorCounter(registry, 'meshrun_raft_leader_changes_total', 'Leader changes this node observed', () => src.raftStats().leaderChanges);
   mirrorCounter(registry, 'meshrun_raft_snapshots_sent_total', 'Snapshots this node sent to followers', () => src.raftStats().snapshotsSent);
   mirrorCounter(registry, 'meshrun_raft_snapshots_installed_total', 'Snapshots from the leader this node installed', () => src.raftStats().snapshotsInstalled);
+  // What the trust boundary refused: a rising count means a peer is misbehaving (or attacking).
+  new Counter({
+    name: 'meshrun_raft_refused_total',
+    help: 'Raft messages and proposals refused, by reason (unknown node, rival leader, forwarded conf change, oversize snapshot, malformed, stale term)',
+    labelNames: ['reason'],
+    registers: reg,
+    collect() {
+      const s = src.raftStats();
+      this.reset();
+      this.inc({ reason: 'unknown_node' }, s.droppedUnknownNode);
+      this.inc({ reason: 'rival_leader' }, s.droppedRivalLeader);
+      this.inc({ reason: 'forwarded_conf' }, s.refusedForwardedConf);
+      this.inc({ reason: 'oversize_snapshot' }, s.refusedSnapshots);
+      this.inc({ reason: 'malformed' }, s.droppedMalformed);
+      this.inc({ reason: 'stale_term' }, s.droppedStaleTerm);
+    },
+  });
+  mirrorCounter(registry, 'meshrun_raft_lost_acknowledged_total', 'Followers found holding less of the log than they acknowledged (lost or restored disk)', () => src.raftStats().lostAcknowledged);
 
   const proposals = new Counter({
     name: 'meshrun_raft_proposals_total',

@@ -47,7 +47,10 @@ export interface DriverOptions {
    * (RaftNode.observeTime); the core itself never reads a clock.
    */
   readonly now?: () => number;
-  /** Called when a write fails: the node must stop participating (its disk and memory may differ). */
+  /**
+   * Called when a write fails or a cycle throws: the node must stop participating (its disk and
+   * memory may differ). The process should exit non-zero; a restart recovers from the store.
+   */
   readonly onFatal?: (err: unknown) => void;
   /**
    * Called after each advance(), when the core's applied index matches the state machine: the
@@ -230,7 +233,9 @@ export class RaftDriver {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.cycle();
+      // Anything thrown in a cycle (a bug, or input no check foresaw) would leave `writing` set and
+      // the node alive but deaf: stop it loudly instead; a restart recovers from the store.
+      this.cycle().catch((err: unknown) => this.fail(err));
     });
   }
 

@@ -42,6 +42,8 @@ export class Maintenance {
   private lastAddressProposal = Number.NEGATIVE_INFINITY;
   private leaderlessSince: number | null = null;
   private lastAnnounce = Number.NEGATIVE_INFINITY;
+  /** Voters the core found with a lost or older disk, until they are demoted or gone. */
+  private readonly lostDisk = new Set<NodeId>();
   private stopped = false;
 
   constructor(private readonly deps: MaintenanceDeps) {}
@@ -112,6 +114,11 @@ export class Maintenance {
     }
     const t = now();
     if (this.leaderSince === null) this.leaderSince = t;
+    for (const id of driver.raft.takeLostAcknowledged()) {
+      if (!this.lostDisk.has(id)) this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
+      this.lostDisk.add(id);
+    }
+    for (const id of this.lostDisk) if (!st.membership.conf.voters.includes(id)) this.lostDisk.delete(id);
     if (!conf.idle) return;
     // A new leader has not had the chance to hear from everyone: nobody counts as silent for
     // longer than this node has led (followers do not talk to each other).
@@ -130,6 +137,7 @@ export class Maintenance {
         hasAddress: (id) => (state.addressesOf(id)?.length ?? 0) > 0,
         lastHeard,
         now: t,
+        lostDisk: this.lostDisk,
       },
       policy,
     );

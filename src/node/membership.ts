@@ -21,6 +21,8 @@ export interface MembershipView {
   /** When each peer was last heard from (ms, the same clock as `now`); a missing peer counts as never. */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
   readonly now: number;
+  /** Members found holding less of the log than they acknowledged (RaftNode.takeLostAcknowledged). */
+  readonly lostDisk: ReadonlySet<NodeId>;
 }
 
 export interface MembershipPolicy {
@@ -49,6 +51,13 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
   const { voters, learners } = view.conf;
   // A leader that is not a voter (just removed) has nothing to decide.
   if (!voters.includes(view.self)) return null;
+  // A voter that lost what it acknowledged must not vote until it has caught up again: demote it
+  // first, whatever the count (promotion brings it back once caught up).
+  for (const v of voters) {
+    if (v !== view.self && view.lostDisk.has(v)) {
+      return { type: 'demote', node: v, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
+    }
+  }
 
   const heardAgo = (id: NodeId): number => {
     if (id === view.self) return 0;

@@ -132,7 +132,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   checkpoint();
   const restored = storage.load();
   const fresh = isEmpty(restored);
-  const joining = fresh && opts.bootstrap.length > 0;
+  // A node its own store does not list as a member (new, or never caught up before a restart)
+  // asks the cluster to let it in: the answer names the members it may hear (introducers).
+  const listed = restored.membership !== null && [...restored.membership.conf.voters, ...restored.membership.conf.learners].includes(id);
+  const joining = !listed && opts.bootstrap.length > 0;
   if (!fresh && opts.bootstrap.length > 0) {
     log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
   }
@@ -187,7 +190,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       for (const m of msgs) transport.send(m.to, encodeMessage(m));
     },
     onFatal: (err) => {
-      log.fatal({ err }, 'a Raft store write failed: this node stops participating');
+      log.fatal({ err }, 'the Raft driver failed (a store write or a cycle threw): this node stops; restart it to recover from its store');
       reportFatal(err);
     },
     onAdvance: (rd) => {
@@ -256,7 +259,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const timeKeeper = new TimeKeeper({
     isLeader: () => raft.status().role === 'leader',
     view: scheduler.view,
-    now: () => Date.now(),
+    // Cluster time (the voters' median clock), which stamps the entry: the leader's own clock may be wrong.
+    now: () => raft.clusterTime(),
     propose: proposeApp,
     periodMs: TIME_KEEPER_MS,
   });
@@ -371,6 +375,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       signal,
     ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, 3)));
     for (const m of joined.members) book.hint(m.addrs);
+    raft.admitIntroducers(joined.members.map((m) => m.id));
   }
 
   let stopping: Promise<void> | null = null;
@@ -418,6 +423,7 @@ function raftConfig(id: NodeId): RaftConfig {
     id,
     electionTicks: ELECTION_TICKS,
     heartbeatTicks: HEARTBEAT_TICKS,
+    tickMs: TICK_MS,
     // Seeded from the OS: nodes must not share election timeouts.
     rng: new SeededRng(randomBytes(4).readUInt32LE(0)),
   };

@@ -35,7 +35,7 @@ export class SchedulerHost implements AppMachine {
   }
 
   apply(data: Uint8Array, entry: Entry): void {
-    const effects = this.machine.apply(data, entry.index, entry.time);
+    const effects = this.machine.apply(data, entry.index, entry.time, entry.proposer);
     if (effects.length === 0) return;
     for (const l of this.listeners) l(effects, entry.index);
   }

@@ -13,7 +13,7 @@ function setup() {
   const stats: SchedulerStats = { applied: 0, undecodable: 0, claimsAccepted: 7, claimsRejected: 2, finishesAccepted: 0, finishesStale: 0, leaseExpiries: 1, retries: 0, jobsRemoved: 0 };
   const src: MetricSources = {
     raftStatus: () => ({ term: 4, commit: 20, applied: 19, role: 'leader' }),
-    raftStats: () => ({ droppedStaleTerm: 0, droppedUnknownNode: 0, droppedMalformed: 0, droppedProposals: 0, leaderChanges: 2, snapshotsSent: 0, snapshotsInstalled: 1 }),
+    raftStats: () => ({ droppedStaleTerm: 0, droppedUnknownNode: 3, droppedRivalLeader: 0, refusedForwardedConf: 1, refusedSnapshots: 0, lostAcknowledged: 0, droppedMalformed: 0, droppedProposals: 0, leaderChanges: 2, snapshotsSent: 0, snapshotsInstalled: 1 }),
     schedulerStats: () => stats,
     schedulerNow: () => now,
     jobs: () => {

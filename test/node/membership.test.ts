@@ -22,11 +22,19 @@ function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record
     hasAddress: () => true,
     lastHeard,
     now: NOW,
+    lostDisk: new Set(),
     ...over,
   };
 }
 
 describe('decideMembership', () => {
+  it('demotes a voter that lost what it acknowledged before anything else', () => {
+    const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    // Never itself, and a learner has no vote to take away.
+    expect(decideMembership(view(conf, { lostDisk: new Set(['a', 'd']) }), policy)).toBeNull();
+  });
+
   it('promotes a caught-up learner while voters are below the target', () => {
     expect(decideMembership(view({ voters: ['a'], learners: ['b'] }), policy)).toMatchObject({ type: 'promote', node: 'b' });
     expect(decideMembership(view({ voters: ['a', 'b'], learners: ['c', 'd'] }), policy)).toMatchObject({ type: 'promote', node: 'c' });
