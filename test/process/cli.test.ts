@@ -14,7 +14,10 @@ describe('meshrun CLI', () => {
   it.each([
     [['node', '--voters', '2'], /--voters must be odd/],
     [['node', '--slots', 'many'], /--slots must be a positive integer/],
-    [['node', '--api', '0.0.0.0:7070'], /requires --api-token/],
+    [['node', '--api', '0.0.0.0:7070'], /requires a token \(--api-token-file FILE or the MESHRUN_TOKEN environment variable\)/],
+    [['node', '--api-token', 'sesame'], /--api-token is refused: .*use --api-token-file FILE or the MESHRUN_TOKEN environment variable/],
+    [['node', '--listen', '/ip4/0.0.0.0/tcp/0'], /--listen \/ip4\/0\.0\.0\.0\/tcp\/0 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/],
+    [['node', '--api-token-file', '/nonexistent/meshrun-token'], /cannot read --api-token-file \/nonexistent\/meshrun-token/],
     [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end with \/p2p\//],
     [['node', '--no-such-flag'], /unknown option '--no-such-flag'/],
     [['no-such-command'], /unknown command 'no-such-command'/],
