@@ -107,6 +107,20 @@ describe('run tasks: environment and working directory', () => {
     }
   });
 
+  it("does not pass on the node's own MESHRUN_* variables: a task never sees the node's API token", async () => {
+    const { ex } = await executor();
+    const saved = { token: process.env['MESHRUN_TOKEN'], level: process.env['MESHRUN_LOG_LEVEL'] };
+    process.env['MESHRUN_TOKEN'] = 'secret-7f3a9c';
+    process.env['MESHRUN_LOG_LEVEL'] = 'debug';
+    try {
+      const r = await runTask(ex, shell('echo "token=${MESHRUN_TOKEN-unset} level=${MESHRUN_LOG_LEVEL-unset} job=$MESHRUN_JOB"; env | grep -c secret-7f3a9c || true', { env: { TARGET: 'prod' } }));
+      expect(r.stdout).toBe('token=unset level=unset job=job-1\n0\n');
+    } finally {
+      restoreEnv('MESHRUN_TOKEN', saved.token);
+      restoreEnv('MESHRUN_LOG_LEVEL', saved.level);
+    }
+  });
+
   it('runs in the task cwd', async () => {
     const { ex } = await executor();
     const cwd = tempDir();
@@ -126,6 +140,11 @@ describe('run tasks: environment and working directory', () => {
     expect(ex.running).toBe(0);
   });
 });
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
 
 describe('run tasks: log file and tails', () => {
   it('appends stdout and stderr to <dataDir>/logs/<job>/<task>.<attempt>.log', async () => {
