@@ -1,6 +1,6 @@
 // The meshrun executable's error handling: usage errors exit 2, an unreachable API exits 3, each
 // with a message naming the problem.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Processes, runCli, unusedPort } from './spawn.js';
@@ -46,6 +46,20 @@ describe('meshrun CLI', () => {
     const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('node.key');
+  });
+
+  it('makes a data directory open to other users private on start, saying so in its log', async () => {
+    const data = join(procs.tempDir(), 'data');
+    mkdirSync(data, { mode: 0o755 });
+    chmodSync(data, 0o755);
+    // A corrupt key stops the node right after the data directory is prepared, before any network starts.
+    writeFileSync(join(data, 'node.key'), 'garbage', { mode: 0o644 });
+    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], { env: { MESHRUN_LOG_FORMAT: 'json', MESHRUN_LOG_LEVEL: 'info' } });
+    expect(r.code).toBe(2);
+    const info = r.stderr.split('\n').filter((l) => l.includes('"level":30')).join('\n');
+    expect(info).toContain(`made ${data} private (mode 755 -> 700)`);
+    expect(info).toContain(`made ${join(data, 'node.key')} private (mode 644 -> 600)`);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
   });
 
   it('exits 3 naming the URL when no node answers', async () => {

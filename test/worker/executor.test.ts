@@ -1,7 +1,7 @@
 // The executor with real `sh -c` processes: outcomes, the task environment, logs and tails, the
 // kill sequence (timeout, stop, close) reaching grandchildren, and many tasks at once. Every pid a
 // task reports is killed in afterEach if still alive; every wait is bounded.
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,15 @@ describe('run tasks: log file and tails', () => {
     const { ex, dataDir } = await executor();
     await runTask(ex, shell('true'));
     expect(readFileSync(join(dataDir, 'logs', 'job-1', 'step.1.log'), 'utf8')).toBe('');
+  });
+
+  it('creates the logs directories 0700 and the log file 0600: task output is for the node\'s user only', async () => {
+    const { ex, dataDir } = await executor();
+    await runTask(ex, shell('echo private'));
+    const mode = (p: string): number => statSync(p).mode & 0o777;
+    expect(mode(join(dataDir, 'logs'))).toBe(0o700);
+    expect(mode(join(dataDir, 'logs', 'job-1'))).toBe(0o700);
+    expect(mode(join(dataDir, 'logs', 'job-1', 'step.1.log'))).toBe(0o600);
   });
 
   it('keeps the last 4 KiB of each stream, and the whole output in the log', async () => {
