@@ -1,7 +1,7 @@
 // The node's HTTP API (fastify). Every node serves it: jobs (submit, read, list, cancel), the
 // cluster status and, behind the hidden --test-hooks flag, the probe hooks that let tests check a
-// proposal reached every node; behind --test-partitions, the partition endpoints.
-import { timingSafeEqual } from 'node:crypto';
+// proposal reached every node; behind --test-partitions, the partition endpoints. Every request
+// passes the Host and Origin checks first (host-guard.ts), then the token check (auth.ts).
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -10,7 +10,9 @@ import type { Logger } from '../node/logger.js';
 import { DagError, normalizeDag } from '../scheduler/dag.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
 import type { ApiError, ClusterView } from './types.js';
+import { installAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
+import { installHostGuard, servedHosts, type ServedHosts } from './host-guard.js';
 import { registerPartitionRoutes, type PartitionBackend } from './partition-routes.js';
 import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
@@ -65,6 +67,9 @@ const BODY_LIMIT = 8 << 20;
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   installErrors(app, opts.logger);
+  // Known once listening (the port may be 0 until then); nothing is answered before.
+  let served: ServedHosts | null = null;
+  installHostGuard(app, () => served); // Host and Origin: the first hook, before every route
   refuseDeclaredOversize(app);
   registerDashboard(app); // GET / and /assets/*, exempt from the token: before installAuth
   if (opts.token !== null) installAuth(app, opts.token);
@@ -125,6 +130,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address() as AddressInfo;
+  served = servedHosts(opts.host, addr.port);
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
@@ -160,16 +166,5 @@ function refuseDeclaredOversize(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > BODY_LIMIT) return fail(reply, 400, tooLarge, { limitBytes: BODY_LIMIT });
-  });
-}
-
-function installAuth(app: FastifyInstance, token: string): void {
-  const want = Buffer.from(`Bearer ${token}`);
-  app.addHook('onRequest', async (req, reply) => {
-    const got = Buffer.from(req.headers.authorization ?? '');
-    // Constant time: the comparison must not reveal how much of a guess was right.
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      return fail(reply, 401, 'missing or wrong token: send "Authorization: Bearer <token>" (MESHRUN_TOKEN for the CLI)');
-    }
   });
 }

@@ -156,7 +156,7 @@ class DemoCluster {
     let child: ChildProcess;
     try {
       // The tasks' $TMPDIR is inside the demo's directory, so whatever they leave goes with it.
-      child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...process.env, TMPDIR: tmp } });
+      child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...demoNodeEnv(process.env), TMPDIR: tmp } });
     } finally {
       closeSync(logFd);
     }
@@ -243,6 +243,16 @@ class DemoCluster {
   logTails(): string {
     return this.nodes.map((n) => `--- node ${n.n} (pid ${n.pid}) log tail:\n${tail(n.logFile)}\n`).join('');
   }
+}
+
+/**
+ * The nodes' environment: this one without MESHRUN_TOKEN, which a node takes as its API token. The
+ * demo's nodes are on loopback and need none; a token exported for the client commands would make
+ * the dashboard ask for it.
+ */
+export function demoNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MESHRUN_TOKEN: _token, ...rest } = env;
+  return rest;
 }
 
 function alive(n: DemoNode): boolean {

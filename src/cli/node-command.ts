@@ -39,6 +39,9 @@ export async function nodeCommand(opts: NodeOptions, out: (s: string) => void): 
     process.on(s, onSignal);
   }
 
+  // Said once, so an operator who finds the API answering 401 sees where the token came from.
+  if (opts.apiTokenSource !== null) log.info({ source: opts.apiTokenSource === 'file' ? '--api-token-file' : 'MESHRUN_TOKEN' }, 'the API requires a bearer token');
+
   let node: RunningNode;
   try {
     node = await startNode(opts, log, { signal: starting.signal });

@@ -40,8 +40,10 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--bootstrap <multiaddr>', 'a member to join through (ending in /p2p/<id>), repeatable', collect)
     .option('--slots <n>', 'task slots (default: number of CPUs)')
     .option('--voters <n>', 'target number of voters (odd)', '3')
-    .option('--swarm-key <file>', 'pre-shared swarm key (meshrun keygen): only peers with it can connect')
-    .option('--api-token <token>', 'require "Authorization: Bearer <token>" on the API (needed to bind beyond loopback)')
+    .option('--swarm-key <file>', 'pre-shared swarm key (meshrun keygen): only peers with it can connect; required to listen beyond loopback')
+    .option('--api-token-file <file>', 'require "Authorization: Bearer <token>" on the API, the token read from FILE (or set MESHRUN_TOKEN); needed to bind beyond loopback')
+    // Hidden and refused by parseNodeOptions, which names the alternatives (commander would only say "unknown option").
+    .addOption(new Option('--api-token <token>', 'refused: use --api-token-file or MESHRUN_TOKEN').hideHelp())
     .option('--replace-after <duration>', 'replace a voter unreachable this long by a caught-up learner', '30s')
     .addOption(new Option('--snapshot-every <n>', 'compact the log every N applied entries').default('10000').hideHelp())
     .addOption(new Option('--join-timeout <duration>', 'give up joining after this long').default('30s').hideHelp())

@@ -111,7 +111,8 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
   const key = await generateKeyPair('Ed25519');
   let created: boolean;
   try {
-    await mkdir(dataDir, { recursive: true });
+    // Private, as the data directory is (data-dir.ts): the key lets whoever copies it pose as this node.
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     created = await createAtomically(file, privateKeyToProtobuf(key));
   } catch (err) {
     throw new IdentityError(`cannot write key file ${file}: ${describe(err)}`);

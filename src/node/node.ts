@@ -120,7 +120,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const checkpoint = (): void => {
     if (signal?.aborted) throw new StartCancelled();
   };
-  await prepareDataDir(opts.dataDir).catch((err: unknown) => fail(err, 2));
+  await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
   const identity = await loadOrCreateIdentity(opts.dataDir).catch((err: unknown) => fail(err, 2));

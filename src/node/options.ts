@@ -4,6 +4,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
+import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
 
 export interface ApiAddress {
   readonly host: string;
@@ -19,7 +20,9 @@ export interface NodeOptions {
   readonly slots: number;
   readonly voters: number;
   readonly swarmKeyFile: string | null;
+  /** From --api-token-file or MESHRUN_TOKEN (see api-token.ts); null: the API asks for none. */
   readonly apiToken: string | null;
+  readonly apiTokenSource: TokenSource | null;
   /** Enables POST /v1/debug/probe and GET /v1/debug/probes (hidden flag, for tests). */
   readonly testHooks: boolean;
   /** Installs the partition gate and POST /v1/test/partition, /v1/test/heal (hidden flag, test only). */
@@ -32,7 +35,8 @@ export interface NodeOptions {
 }
 
 export const DEFAULT_DATA_DIR = 'meshrun-data';
-export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7000';
+/** Loopback: a node reachable from other machines is a choice, made with --listen and --swarm-key. */
+export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/7000';
 export const DEFAULT_API = '127.0.0.1:7070';
 
 const positiveInt = (flag: string) =>
@@ -85,7 +89,9 @@ const schema = z
       .refine((n) => n % 2 === 1, { message: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
       .default(3),
     swarmKey: z.string().min(1).optional(),
-    apiToken: z.string().min(1, '--api-token must not be empty').optional(),
+    // Accepted by the parser only to be refused with a message that says what to use instead.
+    apiToken: z.unknown().optional(),
+    apiTokenFile: z.string().min(1, '--api-token-file must not be empty').optional(),
     testHooks: z.boolean().default(false),
     testPartitions: z.boolean().default(false),
     replaceAfter: duration('--replace-after').default(30_000),
@@ -93,24 +99,41 @@ const schema = z
     joinTimeout: duration('--join-timeout').default(30_000),
   })
   .superRefine((o, ctx) => {
-    if (!isLoopback(o.api.host) && o.apiToken === undefined) {
+    if (o.apiToken !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `--api ${o.api.host}:${o.api.port} is not a loopback address: binding the API elsewhere requires --api-token`,
+        message: `--api-token is refused: a token on the command line is visible to every user of this machine (ps, /proc); use ${TOKEN_SOURCES}`,
       });
+    }
+    if (o.swarmKey === undefined) {
+      // An invalid address has its own message already.
+      for (const addr of o.listen.filter((a) => multiaddrProblem(a) === null && !isLoopbackMultiaddr(a))) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `--listen ${addr} is not a loopback address: listening beyond this machine requires --swarm-key FILE (without one, anyone who can reach the port can join; create the file once with \`meshrun keygen FILE\` and give every node a copy)`,
+        });
+      }
     }
   });
 
 export type ParseResult = { readonly ok: true; readonly value: NodeOptions } | { readonly ok: false; readonly error: string };
 
-/** Validates the raw option values (as commander hands them over: strings, arrays, booleans). */
-export function parseNodeOptions(raw: Record<string, unknown>): ParseResult {
+/**
+ * Validates the raw option values (as commander hands them over: strings, arrays, booleans).
+ * `env` is where MESHRUN_TOKEN is read (the process environment unless a test passes its own).
+ */
+export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ParseResult {
   const r = schema.safeParse(raw);
   if (!r.success) {
     const msgs = r.error.issues.map((i) => (i.code === 'custom' || i.path.length === 0 ? i.message : `--${kebab(String(i.path[0]))}: ${i.message}`));
     return { ok: false, error: [...new Set(msgs)].join('; ') };
   }
   const o = r.data;
+  const token = resolveApiToken({ file: o.apiTokenFile, env });
+  if (!token.ok) return token;
+  if (!isLoopback(o.api.host) && token.token === null) {
+    return { ok: false, error: `--api ${o.api.host}:${o.api.port} is not a loopback address: binding the API elsewhere requires a token (${TOKEN_SOURCES})` };
+  }
   return {
     ok: true,
     value: {
@@ -121,7 +144,8 @@ export function parseNodeOptions(raw: Record<string, unknown>): ParseResult {
       slots: o.slots ?? os.availableParallelism(),
       voters: o.voters,
       swarmKeyFile: o.swarmKey !== undefined ? resolve(o.swarmKey) : null,
-      apiToken: o.apiToken ?? null,
+      apiToken: token.token,
+      apiTokenSource: token.source,
       testHooks: o.testHooks,
       testPartitions: o.testPartitions,
       replaceAfterMs: o.replaceAfter,
@@ -152,6 +176,21 @@ export function parseHostPort(s: string): ApiAddress | null {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+/**
+ * Whether every connection to `addr` has to come from this machine: an IP loopback address or the
+ * name localhost. Anything else, a wildcard or a protocol not understood here, counts as reachable.
+ */
+export function isLoopbackMultiaddr(addr: string): boolean {
+  let first;
+  try {
+    first = multiaddr(addr).getComponents()[0];
+  } catch {
+    return false;
+  }
+  if (first === undefined || first.value === undefined) return false;
+  return ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(first.name) && isLoopback(first.value);
 }
 
 function multiaddrProblem(s: string): string | null {

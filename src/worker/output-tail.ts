@@ -71,7 +71,8 @@ export class LogDirectories {
 
   ensure(dir: string): void {
     if (this.made.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
+    // Private: a task's output may hold whatever it printed (credentials included).
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.made.add(dir);
   }
 
@@ -142,7 +143,7 @@ export class TaskOutput {
       this.fail(err);
       return null;
     }
-    const file = createWriteStream(path, { flags: 'a' });
+    const file = createWriteStream(path, { flags: 'a', mode: 0o600 });
     // `on`, not `once`: a write queued behind a failed open errors again, and must not crash the node.
     file.on('error', (err: NodeJS.ErrnoException) => {
       if (this.broken) return;

@@ -1,5 +1,6 @@
 // The task environment of design section 7, a fixed contract: the MESHRUN_* variables every
-// attempt sees, and where its output is logged (<dataDir>/logs/<job>/<task>.<attempt>.log).
+// attempt sees (and none of the node's own), and where its output is logged
+// (<dataDir>/logs/<job>/<task>.<attempt>.log).
 import { join } from 'node:path';
 import type { TaskLaunch } from '../scheduler/types.js';
 
@@ -29,15 +30,22 @@ export function handlerEnv(launch: TaskLaunch, nodeId: string): Record<string, s
   return { ...launch.env, ...contractEnv(launch, nodeId) };
 }
 
-/** The environment of a `run` task's shell: the node's own, the task's `env`, then the contract's variables. */
-export function shellEnv(launch: TaskLaunch, nodeId: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env, ...contractEnv(launch, nodeId) };
-  // A node that itself runs inside a sharded task must not pass its own shard on to a task that has none.
-  if (launch.shard === null) {
-    delete env['MESHRUN_SHARD'];
-    delete env['MESHRUN_SHARDS'];
-  }
-  return env;
+/** The prefix of meshrun's own variables: the contract's, and the node's (MESHRUN_TOKEN, MESHRUN_LOG_*). */
+const OWN_PREFIX = 'MESHRUN_';
+
+/**
+ * The environment of a `run` task's shell: the node's own without its MESHRUN_* variables, the
+ * task's `env`, then the contract's variables. A task is code from whoever submitted the DAG: it
+ * must not read the node's API token, nor inherit a shard or job of a node that itself runs inside
+ * a task.
+ */
+export function shellEnv(launch: TaskLaunch, nodeId: string, nodeEnv: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...withoutOwnVariables(nodeEnv), ...launch.env, ...contractEnv(launch, nodeId) };
+}
+
+/** `env` without any variable whose name starts with MESHRUN_. */
+export function withoutOwnVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith(OWN_PREFIX)));
 }
 
 /** The log file of one attempt; throws on a job id or task name that could escape the logs directory. */

@@ -79,7 +79,7 @@ describe('dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
-    node = await procs.start({ name: 'dash', extra: ['--api-token', TOKEN, '--slots', '2'] });
+    node = await procs.start({ name: 'dash', extra: ['--slots', '2'], env: { MESHRUN_TOKEN: TOKEN } });
     ({ context, page, pageErrors, consoleErrors } = await openBrowser(procs.tempDir('meshrun-chromium-')));
   }, 90_000);
 

@@ -31,6 +31,9 @@ describe('node identity', () => {
     const nested = join(dir, 'a', 'b');
     const id = await loadOrCreateIdentity(nested);
     expect((await loadOrCreateIdentity(nested)).id).toBe(id.id);
+    // Private, as the key in it.
+    expect((await stat(nested)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'a'))).mode & 0o777).toBe(0o700);
   });
 
   it('refuses a corrupt key file with an error naming the file, and leaves it alone', async () => {

@@ -2,6 +2,8 @@
 // the Raft roles, the event stream, task logs read locally and fetched over /meshrun/logs/1 from
 // the node that ran the task (and 503 naming it once it is gone), ?consistent=true, GET /metrics
 // as Prometheus text, and every error case as `{error, details?}` with its status.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../src/api/types.js';
 import type { JobView } from '../../src/scheduler/types.js';
@@ -281,10 +283,12 @@ describe.sequential('the API surface on three real nodes', () => {
   });
 });
 
-describe('a node started with --api-token', () => {
+describe('a node started with --api-token-file', () => {
   let node: NodeProcess;
   beforeAll(async () => {
-    node = await procs.start({ name: 'tok', extra: ['--api-token', 'sesame'] });
+    const tokenFile = join(procs.tempDir(), 'token');
+    writeFileSync(tokenFile, 'sesame\n', { mode: 0o600 });
+    node = await procs.start({ name: 'tok', extra: ['--api-token-file', tokenFile] });
   }, 60_000);
 
   it('answers 401 without the token on every endpoint, and serves them with it', async () => {

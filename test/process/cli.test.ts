@@ -1,6 +1,6 @@
 // The meshrun executable's error handling: usage errors exit 2, an unreachable API exits 3, each
 // with a message naming the problem.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Processes, runCli, unusedPort } from './spawn.js';
@@ -14,7 +14,10 @@ describe('meshrun CLI', () => {
   it.each([
     [['node', '--voters', '2'], /--voters must be odd/],
     [['node', '--slots', 'many'], /--slots must be a positive integer/],
-    [['node', '--api', '0.0.0.0:7070'], /requires --api-token/],
+    [['node', '--api', '0.0.0.0:7070'], /requires a token \(--api-token-file FILE or the MESHRUN_TOKEN environment variable\)/],
+    [['node', '--api-token', 'sesame'], /--api-token is refused: .*use --api-token-file FILE or the MESHRUN_TOKEN environment variable/],
+    [['node', '--listen', '/ip4/0.0.0.0/tcp/0'], /--listen \/ip4\/0\.0\.0\.0\/tcp\/0 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/],
+    [['node', '--api-token-file', '/nonexistent/meshrun-token'], /cannot read --api-token-file \/nonexistent\/meshrun-token/],
     [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end with \/p2p\//],
     [['node', '--no-such-flag'], /unknown option '--no-such-flag'/],
     [['no-such-command'], /unknown command 'no-such-command'/],
@@ -43,6 +46,20 @@ describe('meshrun CLI', () => {
     const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('node.key');
+  });
+
+  it('makes a data directory open to other users private on start, saying so in its log', async () => {
+    const data = join(procs.tempDir(), 'data');
+    mkdirSync(data, { mode: 0o755 });
+    chmodSync(data, 0o755);
+    // A corrupt key stops the node right after the data directory is prepared, before any network starts.
+    writeFileSync(join(data, 'node.key'), 'garbage', { mode: 0o644 });
+    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], { env: { MESHRUN_LOG_FORMAT: 'json', MESHRUN_LOG_LEVEL: 'info' } });
+    expect(r.code).toBe(2);
+    const info = r.stderr.split('\n').filter((l) => l.includes('"level":30')).join('\n');
+    expect(info).toContain(`made ${data} private (mode 755 -> 700)`);
+    expect(info).toContain(`made ${join(data, 'node.key')} private (mode 644 -> 600)`);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
   });
 
   it('exits 3 naming the URL when no node answers', async () => {

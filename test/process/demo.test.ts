@@ -3,6 +3,7 @@
 // nodes by PID and removes the directory too.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { demoNodeEnv } from '../../src/cli/demo-command.js';
 import { eventually, Processes, type RawProcess } from './spawn.js';
 
 const procs = new Processes();
@@ -37,6 +38,12 @@ async function exitOf(p: RawProcess, ms: number): Promise<number | null> {
   ]).finally(() => clearTimeout(timer));
   return e.code;
 }
+
+describe('demoNodeEnv', () => {
+  it("keeps a MESHRUN_TOKEN exported for the client commands from the demo's nodes, which would take it as their API token", () => {
+    expect(demoNodeEnv({ PATH: '/bin', MESHRUN_TOKEN: 'sesame', MESHRUN_LOG_FORMAT: 'json' })).toEqual({ PATH: '/bin', MESHRUN_LOG_FORMAT: 'json' });
+  });
+});
 
 describe.sequential('meshrun demo', () => {
   it('--exit: forms a 3-voter cluster, runs the ETL (the flaky step retried) to success, exits 0, leaves nothing behind', async () => {

@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly voters?: number;
   readonly swarmKey?: string;
   readonly extra?: readonly string[];
+  /** Added to the node's environment (MESHRUN_TOKEN, say). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A `meshrun` process started without waiting for anything (see Processes.spawn). */
@@ -86,8 +88,8 @@ export class Processes {
   }
 
   /** Spawns `meshrun args` (JSON logs) and returns at once; cleanup kills it by PID like the others. */
-  spawn(name: string, args: readonly string[]): RawProcess {
-    const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHRUN_LOG_FORMAT: 'json' } });
+  spawn(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RawProcess {
+    const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHRUN_LOG_FORMAT: 'json', ...env } });
     if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
     let stdout = '';
     let stderr = '';
@@ -107,7 +109,7 @@ export class Processes {
     if (o.swarmKey !== undefined) args.push('--swarm-key', o.swarmKey);
     args.push(...(o.extra ?? []));
     // Registered (by spawn) before the wait, so a process that never prints its lines is still cleaned up.
-    const { child, pid, exited, stderr } = this.spawn(o.name, args);
+    const { child, pid, exited, stderr } = this.spawn(o.name, args, o.env);
     const listening: string[] = [];
     const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
     const api = await new Promise<string>((resolveApi, reject) => {

@@ -1,7 +1,7 @@
 // The executor with real `sh -c` processes: outcomes, the task environment, logs and tails, the
 // kill sequence (timeout, stop, close) reaching grandchildren, and many tasks at once. Every pid a
 // task reports is killed in afterEach if still alive; every wait is bounded.
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -107,6 +107,20 @@ describe('run tasks: environment and working directory', () => {
     }
   });
 
+  it("does not pass on the node's own MESHRUN_* variables: a task never sees the node's API token", async () => {
+    const { ex } = await executor();
+    const saved = { token: process.env['MESHRUN_TOKEN'], level: process.env['MESHRUN_LOG_LEVEL'] };
+    process.env['MESHRUN_TOKEN'] = 'secret-7f3a9c';
+    process.env['MESHRUN_LOG_LEVEL'] = 'debug';
+    try {
+      const r = await runTask(ex, shell('echo "token=${MESHRUN_TOKEN-unset} level=${MESHRUN_LOG_LEVEL-unset} job=$MESHRUN_JOB"; env | grep -c secret-7f3a9c || true', { env: { TARGET: 'prod' } }));
+      expect(r.stdout).toBe('token=unset level=unset job=job-1\n0\n');
+    } finally {
+      restoreEnv('MESHRUN_TOKEN', saved.token);
+      restoreEnv('MESHRUN_LOG_LEVEL', saved.level);
+    }
+  });
+
   it('runs in the task cwd', async () => {
     const { ex } = await executor();
     const cwd = tempDir();
@@ -127,6 +141,11 @@ describe('run tasks: environment and working directory', () => {
   });
 });
 
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
 describe('run tasks: log file and tails', () => {
   it('appends stdout and stderr to <dataDir>/logs/<job>/<task>.<attempt>.log', async () => {
     const { ex, dataDir } = await executor();
@@ -142,6 +161,15 @@ describe('run tasks: log file and tails', () => {
     const { ex, dataDir } = await executor();
     await runTask(ex, shell('true'));
     expect(readFileSync(join(dataDir, 'logs', 'job-1', 'step.1.log'), 'utf8')).toBe('');
+  });
+
+  it('creates the logs directories 0700 and the log file 0600: task output is for the node\'s user only', async () => {
+    const { ex, dataDir } = await executor();
+    await runTask(ex, shell('echo private'));
+    const mode = (p: string): number => statSync(p).mode & 0o777;
+    expect(mode(join(dataDir, 'logs'))).toBe(0o700);
+    expect(mode(join(dataDir, 'logs', 'job-1'))).toBe(0o700);
+    expect(mode(join(dataDir, 'logs', 'job-1', 'step.1.log'))).toBe(0o600);
   });
 
   it('keeps the last 4 KiB of each stream, and the whole output in the log', async () => {
