@@ -1,12 +1,16 @@
-// The worker's clock in a real process: wall-clock milliseconds (the same clock that stamps the
-// leader's entries, so local lease deadlines and scheduler time compare), and timers. A zero delay
+// The worker's clock in a real process: milliseconds since the epoch as of the process start,
+// advanced by the monotonic clock, so it reads like the wall clock (scheduler time, the voters'
+// median wall clock, compares with it) but never jumps: the worker counts its lease from local
+// readings, and a wall clock set back an hour mid-run must not stretch a lease it is counting.
+// And timers. A zero delay
 // means "next turn of the event loop" (setImmediate), not setTimeout's minimum of 1 ms; `soon` is a
 // microtask: the worker's turn (its batched finishes and claims) runs once the code that finished
 // tasks or applied entries is done, without waiting for another turn of the event loop.
+import { performance } from 'node:perf_hooks';
 import type { Clock, Timer } from '../worker/types.js';
 
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   after: (ms, fn): Timer => {
     if (ms <= 0) {
       const h = setImmediate(fn);
