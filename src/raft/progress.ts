@@ -55,9 +55,13 @@ export class Progress {
   /** Heard from within the current election timeout (CheckQuorum). */
   recentActive = false;
   readonly inflights: Inflights;
-  /** In snapshot state: the snapshot being streamed and the next byte to send. */
+  /**
+   * In snapshot state: the snapshot being streamed, the next byte the follower expects, and the
+   * end of what was sent (up to SNAPSHOT_WINDOW chunks past snapOffset are in flight).
+   */
   snapshot: Snapshot | null = null;
   snapOffset = 0;
+  snapSent = 0;
   /** `match` at the previous heartbeat round, and how many rounds in a row it has not moved. */
   private heartbeatMatch = 0;
   stalledRounds = 0;
@@ -85,6 +89,7 @@ export class Progress {
     this.reset('snapshot');
     this.snapshot = snapshot;
     this.snapOffset = 0;
+    this.snapSent = 0;
   }
 
   private reset(state: ProgressState): void {
@@ -94,6 +99,7 @@ export class Progress {
     this.inflights.reset();
     this.snapshot = null;
     this.snapOffset = 0;
+    this.snapSent = 0;
   }
 
   /** An acknowledgement up to `index`; true when it moved `match`. */

@@ -46,6 +46,8 @@ interface Incoming {
 }
 
 const EMPTY = new Uint8Array(0);
+/** InstallSnapshot chunks a leader keeps in flight to one follower. */
+const SNAPSHOT_WINDOW = 4;
 
 /**
  * The Raft consensus core of one node, as a pure state machine (after etcd/raft's RawNode):
@@ -218,6 +220,11 @@ export class RaftNode {
     }
     if (!this.acceptsFrom(m)) {
       this.stats.droppedUnknownNode++;
+      // A member campaigning though it is no voter (any more) missed the change that demoted it:
+      // no vote, but the leader's name, so it can hear that leader and learn the change.
+      if (m.type === 'vote' && this.knownMember(m.from)) {
+        this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
+      }
       return;
     }
     if ((m.type === 'voteResp' || m.type === 'readIndexResp') && m.reject) this.noteLeaderHint(m.from, m.leader);
@@ -909,15 +916,29 @@ export class RaftNode {
     if (!pr.recentActive || !this.snapshot) return; // don't stream a snapshot into the void
     pr.becomeSnapshot(this.snapshot);
     this.stats.snapshotsSent++;
-    this.sendSnapshotChunk(to, pr);
+    this.sendSnapshotWindow(to, pr);
   }
 
-  private sendSnapshotChunk(to: NodeId, pr: Progress): void {
+  /**
+   * Keep SNAPSHOT_WINDOW chunks in flight past what the follower acknowledged: one chunk per round
+   * trip made a large snapshot slower to send than the log grew. The follower takes chunks in
+   * order only, so a lost one is sent again from its acknowledged offset (on a heartbeat answer).
+   */
+  private sendSnapshotWindow(to: NodeId, pr: Progress): void {
     const snap = pr.snapshot;
     if (!snap) return;
+    const size = this.config.snapshotChunkBytes;
+    pr.snapSent = Math.max(pr.snapSent, pr.snapOffset);
+    while (pr.snapSent < snap.data.length && pr.snapSent < pr.snapOffset + SNAPSHOT_WINDOW * size) {
+      this.sendSnapshotChunk(to, snap, pr.snapSent);
+      pr.snapSent = Math.min(snap.data.length, pr.snapSent + size);
+    }
+  }
+
+  private sendSnapshotChunk(to: NodeId, snap: Snapshot, offset: number): void {
     const total = snap.data.length;
-    const end = Math.min(total, pr.snapOffset + this.config.snapshotChunkBytes);
-    this.send({ type: 'snap', to, meta: snap.meta, offset: pr.snapOffset, total, chunk: snap.data.subarray(pr.snapOffset, end) });
+    const end = Math.min(total, offset + this.config.snapshotChunkBytes);
+    this.send({ type: 'snap', to, meta: snap.meta, offset, total, chunk: snap.data.subarray(offset, end) });
   }
 
   private bcastHeartbeat(ctx: string): void {
@@ -974,7 +995,7 @@ export class RaftNode {
     this.maybeSendTimeoutNow(m.from, pr);
     pr.probeSent = false;
     if (pr.stalledRounds >= 2) pr.becomeProbe();
-    if (pr.state === 'snapshot') this.sendSnapshotChunk(m.from, pr);
+    if (pr.state === 'snapshot' && pr.snapshot) this.sendSnapshotChunk(m.from, pr.snapshot, pr.snapOffset);
     else if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
     if (m.ctx === '' || pr.isLearner) return;
     const acks = this.reads.acksOf(m.ctx);
@@ -999,7 +1020,9 @@ export class RaftNode {
     const offset = Math.min(m.offset, pr.snapshot.data.length);
     if (offset === pr.snapOffset) return;
     pr.snapOffset = offset;
-    if (offset < pr.snapshot.data.length) this.sendSnapshotChunk(m.from, pr);
+    // An offset behind what was sent (the follower started over): resend from there.
+    if (offset < pr.snapSent - SNAPSHOT_WINDOW * this.config.snapshotChunkBytes || offset === 0) pr.snapSent = offset;
+    if (offset < pr.snapshot.data.length) this.sendSnapshotWindow(m.from, pr);
   }
 
   /** Commit the highest index a majority holds, if it is of this term (section 3.6.2, Figure 3.7). */

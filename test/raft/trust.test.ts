@@ -43,11 +43,11 @@ describe('only members are heard', () => {
     for (const id of net.ids) expect(net.status(id).term).toBe(1);
   });
 
-  it('ignores a vote request from a learner', () => {
+  it('gives a learner no vote, only the name of the leader', () => {
     const net = cluster(3, { learners: ['l'] });
     net.elect('a');
     net.node('b').step(msg.vote('l', 'b', 9, 100, 1));
-    expect(net.collect('b')).toEqual([]);
+    expect(net.collect('b')).toEqual([expect.objectContaining({ type: 'voteResp', reject: true, leader: 'a', term: 1 })]);
     expect(net.status('b').term).toBe(1);
     expect(net.node('b').stats.droppedUnknownNode).toBe(1);
   });
