@@ -15,6 +15,7 @@ import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity } from '../net/identity.js';
 import { requestJoin, serveJoin } from '../net/join.js';
 import { createLoadGossip } from '../net/load-gossip.js';
+import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
 import { createRaftTransport } from '../net/raft-transport.js';
 import { readSwarmKey } from '../net/swarm-key.js';
@@ -120,6 +121,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const checkpoint = (): void => {
     if (signal?.aborted) throw new StartCancelled();
   };
+  // Peers refuse a load report claiming more (load-report.ts): this node would be left out of every claim ring.
+  if (opts.slots > MAX_SLOTS) fail(new Error(`--slots ${opts.slots} is more than the most a node may offer (${MAX_SLOTS})`), 2);
   await prepareDataDir(opts.dataDir).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
@@ -165,6 +168,11 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
+  // Who may read task logs and be believed about load: members of the current configuration.
+  const isMember = (peer: NodeId): boolean => {
+    const c = raft.status().membership.conf;
+    return c.voters.includes(peer) || c.learners.includes(peer);
+  };
 
   let reportFatal: (err: unknown) => void = () => undefined;
   const fatal = new Promise<unknown>((resolve) => (reportFatal = resolve));
@@ -198,7 +206,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   teardown.add('driver', () => driver.stop());
 
   // The scheduler's side, subscribed before the driver starts so no applied effect is missed.
-  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
+  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS, isMember });
   teardown.add('load gossip', () => gossip.stop());
   const proposeApp = (data: Uint8Array): ProposeResult => {
     // The core stamps entries with the driver's clock: give it the time of this proposal, not of the last 50 ms tick.
@@ -224,7 +232,9 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     peers: (): PeerLoad[] => [...gossip.table().values()],
   });
   const publishLoad = (): void => {
-    gossip.publish({ node: id, ...worker.load(), applied: state.applied, at: Date.now() });
+    const load = worker.load();
+    // Attempts adopted after a restart may briefly outnumber the slots; peers refuse such a report.
+    gossip.publish({ node: id, ...load, running: Math.min(load.running, load.slots), applied: state.applied, at: Date.now() });
   };
   const stopEffects = scheduler.onEffects((effects) => {
     worker.onEffects(effects);
@@ -280,8 +290,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const forward = (addr: string, req: Parameters<typeof requestJoin>[2], timeoutMs: number) => requestJoin(host, addr, req, { timeoutMs });
   const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
-  const stopLogs = await serveLogs(host, (req) => readLocalLog(opts.dataDir, req));
-  teardown.add('logs service', () => stopLogs());
+  const logs = await serveLogs(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
+  teardown.add('logs service', () => logs.stop());
 
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
   gossipTimer.unref();
@@ -337,7 +347,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
         workerStats: () => worker.stats,
         testHooks: opts.testHooks,
         ...(gate ? { partition: partitionBackend(gate, host, id, log) } : {}),
-        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
+        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats, logs: logs.stats }),
         surface: createSurfaceBackend({
           self: id,
           dataDir: opts.dataDir,
