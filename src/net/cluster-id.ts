@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 
 const CLUSTER_ID_BYTES = 16;
-const CLUSTER_ID_PATTERN = /^[0-9a-f]{32}$/;
+export const CLUSTER_ID_PATTERN = /^[0-9a-f]{32}$/;
 
 export function newClusterId(): string {
   return randomBytes(CLUSTER_ID_BYTES).toString('hex');

@@ -19,7 +19,8 @@ import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
 import { createRaftTransport } from '../net/raft-transport.js';
 import { readSwarmKey } from '../net/swarm-key.js';
-import type { RaftTransport } from '../net/types.js';
+import type { JoinRequest, JoinResponse, RaftTransport } from '../net/types.js';
+import { newClusterId } from '../net/cluster-id.js';
 import { encodeMessage } from '../raft/codec.js';
 import { RaftNode } from '../raft/raft.js';
 import { SeededRng } from '../raft/rng.js';
@@ -37,7 +38,8 @@ import { Connector } from './connector.js';
 import { prepareDataDir } from './data-dir.js';
 import { RaftDriver } from './driver.js';
 import { createJoinHandler } from './join-handler.js';
-import { joinCluster } from './join-client.js';
+import { joinCluster, WrongClusterError, type JoinSuccess } from './join-client.js';
+import { announceThroughMembers } from './announce.js';
 import { leaveCluster, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
@@ -138,6 +140,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const joining = fresh && opts.bootstrap.length > 0;
   if (!fresh && opts.bootstrap.length > 0) {
     log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
+  }
+  if (fresh && !joining) {
+    // A new cluster gets a new id, even if an earlier join left one in this (otherwise empty) store.
+    await storage.setClusterId(newClusterId()).catch((err: unknown) => fail(err, 2, 'cannot record the new cluster id'));
   }
 
   // Test only (--test-partitions): a nemesis cuts this node's real connections through the API.
@@ -281,14 +287,15 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   });
   driver.start(TICK_MS);
   if (fresh && !joining) {
-    log.info('empty data directory and no --bootstrap: forming a new single-voter cluster');
+    log.info({ cluster: storage.clusterId() }, 'empty data directory and no --bootstrap: forming a new single-voter cluster');
     raft.campaign();
     driver.kick();
   }
 
   const conf = new ConfChanger(driver);
-  const forward = (addr: string, req: Parameters<typeof requestJoin>[2], timeoutMs: number) => requestJoin(host, addr, req, { timeoutMs });
-  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
+  const ask = (addr: string, req: JoinRequest, timeoutMs: number): Promise<JoinResponse> => requestJoin(host, addr, req, { timeoutMs });
+  const clusterId = (): string | null => storage.clusterId();
+  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
   const logs = await serveLogs(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
   teardown.add('logs service', () => logs.stop());
@@ -310,11 +317,11 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       const c = raft.status().membership.conf;
       const targets = new Set<string>(opts.bootstrap);
       for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
-      for (const t of targets) {
-        const r = await forward(t, { id, addrs }, 3000).catch(() => null);
-        if (r?.ok) return true;
-      }
-      return false;
+      // Only a member announces (maintenance checks), and a member's store holds its configuration.
+      const request: JoinRequest = { id, addrs, cluster: clusterId(), emptyStore: false };
+      const answer = await announceThroughMembers({ targets: [...targets], request, send: ask, attemptMs: 3000, log });
+      if (answer !== null) await adoptClusterId(storage, answer, log);
+      return answer !== null;
     },
   });
   maintenance.start(MAINTENANCE_MS);
@@ -372,19 +379,21 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     const joined = await untilAborted(
       joinCluster({
         bootstrap: opts.bootstrap,
-        request: { id, addrs: selfAddrs() },
-        send: forward,
+        request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: fresh },
+        send: ask,
         timeoutMs: opts.joinTimeoutMs,
         log,
         ...(signal ? { signal } : {}),
       }),
       signal,
-    ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, 3)));
+    ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, err instanceof WrongClusterError ? 2 : 3)));
+    // Recorded before anything else: from here on the store belongs to this cluster.
+    await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
   }
 
   let stopping: Promise<void> | null = null;
-  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining }, 'node started');
+  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
   return {
     id,
     listenAddrs: selfAddrs(),
@@ -431,6 +440,13 @@ function raftConfig(id: NodeId): RaftConfig {
     // Seeded from the OS: nodes must not share election timeouts.
     rng: new SeededRng(randomBytes(4).readUInt32LE(0)),
   };
+}
+
+/** Records the cluster id a join answer carries when the store has none yet (a new node, or one older than cluster ids). */
+async function adoptClusterId(storage: LevelStorage, answer: JoinSuccess, log: Logger): Promise<void> {
+  if (answer.cluster === null || storage.clusterId() !== null) return;
+  await storage.setClusterId(answer.cluster);
+  log.info({ cluster: answer.cluster }, 'recorded the cluster id');
 }
 
 /** A Raft store that has never held anything: a brand-new node. */
