@@ -1,12 +1,12 @@
 // Answers /meshrun/join/1 on any member. A request speaks only for the node that sent it: its id
 // must be the authenticated peer that opened the stream, and each of its addresses must name that
 // peer. A follower does not act for the joiner: it answers with the leader's address and the
-// joiner asks the leader itself. The leader refuses a node whose data directory belongs to
-// another cluster; demotes a voter that came back with an empty Raft store (it lost what it had
-// acknowledged, so its vote would count for entries it no longer holds); replicates the joiner's
-// addresses (so every member can dial it, now and after restarts); adds it as a learner; and
-// answers once all that is applied. A node that is already a member (a retry after a lost answer,
-// an address announcement) is answered without a second membership change.
+// joiner asks the leader itself. Any member refuses a node whose data directory belongs to another
+// cluster. The leader re-admits a member that came back with an empty Raft store as a new learner
+// (a voter among them lost what it had acknowledged, so its vote would count for entries it no
+// longer holds); replicates the joiner's addresses (so every member can dial it, now and after
+// restarts); adds it as a learner; and answers once all that is applied. A member that kept its
+// store (an address announcement) is answered without a membership change.
 import type { JoinContext } from '../net/join.js';
 import type { PeerAddress, JoinRequest, JoinResponse } from '../net/types.js';
 import { peerIdOf } from '../net/addresses.js';
@@ -93,7 +93,7 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
   const { driver, log } = deps;
   const raft = driver.raft;
   try {
-    await demoteIfStoreLost(deps, req);
+    await removeIfStoreLost(deps, req);
     await replicateAddresses(deps, req);
     const conf = raft.status().membership.conf;
     if (!conf.voters.includes(req.id) && !conf.learners.includes(req.id)) {
@@ -114,15 +114,22 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
 }
 
 /**
- * A voter whose store is empty has forgotten entries it acknowledged and the term it voted in:
- * counted in a quorum, it could help elect a leader without them or commit without it holding
- * them. It becomes a learner (addLearner demotes a voter) before anything else; the membership
- * loop promotes it again once it has caught up.
+ * A member whose store is empty has forgotten what it acknowledged and the term it voted in: as a
+ * voter, counted in a quorum, it could help elect a leader without those entries or commit without
+ * holding them. It is removed here and added back as a new learner by the rest of the admission;
+ * the membership loop promotes it again once it has caught up. Removed rather than only demoted
+ * (addLearner demotes a voter): the leader's progress record survives a demotion, and its match
+ * index, far beyond the empty log, makes the leader ignore the node's refusals as stale, so the
+ * node would never catch up. A removal forgets the record; the re-added learner starts from zero.
  */
-async function demoteIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest): Promise<void> {
-  if (!req.emptyStore || !deps.driver.raft.status().membership.conf.voters.includes(req.id)) return;
-  deps.log.info({ joiner: req.id }, 'a voter came back with an empty store: re-admitted as a learner');
-  await deps.conf.run({ type: 'addLearner', node: req.id }, deps.timeoutMs);
+async function removeIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest): Promise<void> {
+  if (!req.emptyStore) return;
+  const conf = deps.driver.raft.status().membership.conf;
+  const voter = conf.voters.includes(req.id);
+  if (!voter && !conf.learners.includes(req.id)) return;
+  if (voter) deps.log.info({ joiner: req.id }, 'a voter came back with an empty store: re-admitted as a learner');
+  else deps.log.info({ joiner: req.id }, 'a learner came back with an empty store (or asked again): re-admitted');
+  await deps.conf.run({ type: 'remove', node: req.id }, deps.timeoutMs);
 }
 
 async function replicateAddresses(deps: JoinHandlerDeps, req: JoinRequest): Promise<void> {

@@ -379,8 +379,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     const joined = await untilAborted(
       joinCluster({
         bootstrap: opts.bootstrap,
-        request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: fresh },
-        send: ask,
+        request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: true },
+        // Said anew on each attempt: once the leader has admitted us and replicated to us (an
+        // earlier answer lost on the way), the store is no longer empty and nothing is re-admitted.
+        send: (addr, req, timeoutMs) => ask(addr, { ...req, emptyStore: storage.lastIndex() === 0 }, timeoutMs),
         timeoutMs: opts.joinTimeoutMs,
         log,
         ...(signal ? { signal } : {}),

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../../src/node/logger.js';
 import { waitFor } from '../../src/node/wait.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
-import { defaultRaftConfig, type ConfState, type Message } from '../../src/raft/types.js';
+import { defaultRaftConfig, type ConfChange, type ConfState, type Message } from '../../src/raft/types.js';
 
 const log = silentLogger();
 const CLUSTER = 'c0'.repeat(16);
@@ -39,6 +39,15 @@ function recordingLogger(): { logger: Logger; lines: () => Array<{ msg: string; 
   const out: string[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => out.push(s) });
   return { logger, lines: () => out.map((s) => JSON.parse(s) as { msg: string; level: number }) };
+}
+
+/** The membership changes a handler asks for, in order. */
+class RecordingConfChanger extends ConfChanger {
+  readonly changes: ConfChange[] = [];
+  override run(cc: ConfChange, timeoutMs: number): Promise<void> {
+    this.changes.push(cc);
+    return super.run(cc, timeoutMs);
+  }
 }
 
 type Peer = { raft: RaftNode; state: ClusterState; driver: RaftDriver; conf: ConfChanger };
@@ -86,11 +95,14 @@ describe('join handler on the leader', () => {
     expect(p.raft.status().membership.conf).toEqual({ voters: ['leader'], learners: [j] });
     expect(p.state.addressesOf(j)).toEqual([addrOf(j)]);
     expect(r.ok && introducersOf(r)).toEqual(['leader', j]);
-    // Asking again (a lost answer, an address announcement) changes nothing.
+    // Asking again from a store it kept (an address announcement, a retry once data arrived) changes nothing.
     const applied = p.raft.status().applied;
-    expect(await handle(requestOf(j), from(j))).toMatchObject({ ok: true });
     expect(await handle(requestOf(j, { cluster: CLUSTER, emptyStore: false }), from(j))).toMatchObject({ ok: true });
     expect(p.raft.status().applied).toBe(applied);
+    // From an empty store again: re-admitted as a new learner (removed, then added), still a learner.
+    expect(await handle(requestOf(j), from(j))).toMatchObject({ ok: true });
+    expect(p.raft.status().applied).toBe(applied + 2);
+    expect(p.raft.status().membership.conf).toEqual({ voters: ['leader'], learners: [j] });
     stopAll(peers);
   });
 
@@ -148,12 +160,19 @@ describe('join handler on the leader', () => {
     const peers = await cluster([a, b, c]);
     const leader = peers.get(a) as Peer;
     const rec = recordingLogger();
-    const handle = handlerOn(leader, { log: rec.logger });
+    const conf = new RecordingConfChanger(leader.driver);
+    const handle = handlerOn(leader, { log: rec.logger, conf });
 
     // b restarted with its Raft store wiped: same identity, no cluster id, an empty store.
     const r = await handle(requestOf(b), from(b));
     expect(r).toMatchObject({ ok: true, leader: a, cluster: CLUSTER });
     expect(leader.raft.status().membership.conf).toEqual({ voters: [a, c], learners: [b] });
+    // Removed and added back, not only demoted: the leader's record of b starts over, so b's
+    // refusals of entries it no longer has are not taken for stale ones.
+    expect(conf.changes).toEqual([
+      { type: 'remove', node: b },
+      { type: 'addLearner', node: b },
+    ]);
     expect(rec.lines().filter((l) => l.msg === 'a voter came back with an empty store: re-admitted as a learner')).toHaveLength(1);
     expect(rec.lines().find((l) => l.msg.startsWith('a voter came back'))?.level).toBe(30);
 
