@@ -68,8 +68,8 @@ describe('decideMembership', () => {
     expect(decideMembership(view(conf2, { silent: { c: 32_000 } }), policy)).toMatchObject({ type: 'demote', node: 'c' });
   });
 
-  it('promotes a voter demoted for its lost store again only once it has caught up', () => {
-    // b came back with an empty store: the join demoted it, and it is replaying the log.
+  it('promotes a voter re-admitted as a learner for its lost store again only once it has caught up', () => {
+    // b came back with an empty store: the join re-admitted it as a learner, and it is replaying the log.
     const conf = { voters: ['a', 'c'], learners: ['b'] };
     expect(decideMembership(view(conf, { behind: { b: 900 } }), policy)).toBeNull();
     expect(decideMembership(view(conf, { behind: { b: 10 } }), policy)).toMatchObject({ type: 'promote', node: 'b' });
