@@ -281,8 +281,13 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const jobs = new JobService({ host: scheduler, propose: proposeApp });
 
   const lastHeard = new Map<NodeId, number>();
+  // A joining node takes no Raft message until the cluster has answered its join. Its store is
+  // empty: it must not vote (it may have voted in this very term before its store was lost), nor
+  // store a log before it has recorded which cluster that log belongs to.
+  let admitted = !joining;
   // The transport authenticated `from` (the libp2p peer id); the core drops a frame claiming another sender.
   transport.onFrame((from, frame) => {
+    if (!admitted) return;
     if (driver.receiveEncoded(frame, from)) lastHeard.set(from, performance.now());
   });
   driver.start(TICK_MS);
@@ -380,8 +385,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       joinCluster({
         bootstrap: opts.bootstrap,
         request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: true },
-        // Said anew on each attempt: once the leader has admitted us and replicated to us (an
-        // earlier answer lost on the way), the store is no longer empty and nothing is re-admitted.
+        // Said anew on each attempt rather than assumed: true while Raft messages are held back
+        // (see `admitted`), and right even if they are let in earlier one day.
         send: (addr, req, timeoutMs) => ask(addr, { ...req, emptyStore: storage.lastIndex() === 0 }, timeoutMs),
         timeoutMs: opts.joinTimeoutMs,
         log,
@@ -392,6 +397,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     // Recorded before anything else: from here on the store belongs to this cluster.
     await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
+    // The leader retries what was dropped meanwhile (heartbeats, then a snapshot or entries).
+    admitted = true;
   }
 
   let stopping: Promise<void> | null = null;
