@@ -16,7 +16,3 @@ export function clusterIdProblem(value: string): string | null {
   const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
   return `cluster id ${JSON.stringify(shown)} is not ${CLUSTER_ID_BYTES * 2} lowercase hex digits`;
 }
-
-export function isClusterId(value: unknown): value is string {
-  return typeof value === 'string' && CLUSTER_ID_PATTERN.test(value);
-}
