@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEntries, encodeEntries, encodeHardState, encodeSnapshot, encodeUint } from '../src/raft/codec.js';
 import type { Entry, HardState, Membership, Snapshot } from '../src/raft/types.js';
 import {
+  CLUSTER_ID_KEY,
   FORMAT_KEY,
   HARD_STATE_KEY,
   MAX_SEGMENT_BYTES,
@@ -435,6 +436,31 @@ describe('LevelStorage', () => {
     // An older store is refused with what to do about it, not migrated.
     await raw(dir, (db) => db.put(FORMAT_KEY, seal(FORMAT_KEY, encodeUint(1))));
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: format version 1 was written by an older meshrun (this one reads 3); a member can rejoin with an empty store: stop the node, move its raft directory aside and start it again with --bootstrap`);
+  });
+
+  it('keeps the cluster id across reopen, beside the Raft state, and refuses a malformed or corrupt one', async () => {
+    const dir = tempDir();
+    const s = await LevelStorage.open(dir);
+    expect(s.clusterId()).toBeNull();
+    const id = 'ab'.repeat(16);
+    await s.save(update({ hardState: { term: 1, vote: 'n1', commit: 0 } }));
+    await s.setClusterId(id);
+    expect(s.clusterId()).toBe(id);
+    await expect(s.setClusterId('not-hex')).rejects.toThrow(/refused to write: cluster id "not-hex" is not 32 lowercase hex digits/);
+    await s.close();
+    await expect(s.setClusterId(id)).rejects.toThrow(/is closed/);
+
+    const again = await reopen(dir);
+    expect(again.clusterId()).toBe(id);
+    expect(again.load().hardState).toEqual({ term: 1, vote: 'n1', commit: 0 });
+    await again.close();
+
+    await raw(dir, (db) => db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode('ZZ'))));
+    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: cluster id is corrupt (cluster id "ZZ" is not 32 lowercase hex digits)`);
+    const flipped = seal(CLUSTER_ID_KEY, new TextEncoder().encode(id));
+    flipped[6] = (flipped[6] as number) ^ 1;
+    await raw(dir, (db) => db.put(CLUSTER_ID_KEY, flipped));
+    expect((await openFails(dir)).message).toMatch(/cluster id is corrupt \(checksum mismatch\)/);
   });
 
   it('refuses a LevelDB that is not a meshrun store', async () => {

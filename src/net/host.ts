@@ -10,7 +10,7 @@ import { bootstrap } from '@libp2p/bootstrap';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { preSharedKey } from '@libp2p/pnet';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { ComponentLogger, ConnectionGater, Libp2p, PrivateKey, PubSub } from '@libp2p/interface';
+import { StrictSign, type ComponentLogger, type ConnectionGater, type Libp2p, type PrivateKey, type PubSub } from '@libp2p/interface';
 
 export type MeshServices = { identify: Identify; pubsub: PubSub<GossipsubEvents> };
 export type MeshHost = Libp2p<MeshServices>;
@@ -86,6 +86,9 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
         allowPublishToZeroTopicPeers: true,
         heartbeatInterval: opts.heartbeatIntervalMs ?? 200,
         emitSelf: false,
+        // Every message signed by its author and checked on receipt (gossipsub's default, stated
+        // because the load gossip relies on it): a report's `from` is who wrote it, not a relay.
+        globalSignaturePolicy: StrictSign,
         // Raw JSON bodies are tiny; refuse RPCs far larger than any load report batch.
         maxInboundDataLength: 1024 * 1024,
       }),

@@ -1,12 +1,15 @@
 // The /meshrun/join/1 wire format: one JSON object per frame, with a format version, validated
 // by zod plus the checks zod cannot make (ids are peer ids, addresses are multiaddrs naming their
-// peer). Encoders refuse what the peer's decoder would refuse, so nothing undecodable is sent.
+// peer, cluster ids are 32 hex digits). Encoders refuse what the peer's decoder would refuse, so
+// nothing undecodable is sent. Version 2 added the cluster id and the empty-store flag; the whole
+// cluster runs one version, so version 1 is refused, not translated.
 import { peerIdFromString } from '@libp2p/peer-id';
 import { z } from 'zod';
 import type { JoinRequest, JoinResponse, PeerAddress } from './types.js';
 import { peerIdOf } from './addresses.js';
+import { CLUSTER_ID_PATTERN } from './cluster-id.js';
 
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 export const MAX_JOIN_REQUEST_BYTES = 64 * 1024;
 export const MAX_JOIN_RESPONSE_BYTES = 1024 * 1024;
@@ -21,11 +24,18 @@ const Id = z.string().min(1).max(MAX_ID_CHARS);
 const Addr = z.string().min(1).max(MAX_ADDR_CHARS);
 const Addrs = z.array(Addr).max(MAX_ADDRS);
 const PeerAddressSchema = z.object({ id: Id, addrs: Addrs });
+const ClusterId = z.string().max(64).regex(CLUSTER_ID_PATTERN, 'not a cluster id (32 lowercase hex digits)').nullable();
 
-const RequestSchema = z.object({ v: z.literal(FORMAT_VERSION), id: Id, addrs: Addrs });
+const RequestSchema = z.object({ v: z.literal(FORMAT_VERSION), id: Id, addrs: Addrs, cluster: ClusterId, emptyStore: z.boolean() });
 const ResponseSchema = z.discriminatedUnion('ok', [
-  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(true), leader: Id, members: z.array(PeerAddressSchema).max(MAX_MEMBERS) }),
-  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(false), error: z.string().max(MAX_ERROR_CHARS), leader: PeerAddressSchema.optional() }),
+  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(true), leader: Id, members: z.array(PeerAddressSchema).max(MAX_MEMBERS), cluster: ClusterId }),
+  z.object({
+    v: z.literal(FORMAT_VERSION),
+    ok: z.literal(false),
+    error: z.string().max(MAX_ERROR_CHARS),
+    leader: PeerAddressSchema.optional(),
+    reason: z.enum(['wrong-cluster']).optional(),
+  }),
 ]);
 
 export class JoinProtocolError extends Error {
@@ -74,7 +84,7 @@ export function decodeJoinRequest(bytes: Uint8Array): { ok: true; value: JoinReq
   }
   const r = RequestSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: zodProblem(r.error) };
-  const req: JoinRequest = { id: r.data.id, addrs: r.data.addrs };
+  const req: JoinRequest = { id: r.data.id, addrs: r.data.addrs, cluster: r.data.cluster, emptyStore: r.data.emptyStore };
   const bad = checkPeerAddress(req, 'joining node');
   return bad === null ? { ok: true, value: req } : { ok: false, error: bad };
 }
@@ -94,14 +104,16 @@ export function decodeJoinResponse(bytes: Uint8Array): { ok: true; value: JoinRe
       const bad = checkPeerAddress(m, 'member');
       if (bad !== null) return { ok: false, error: bad };
     }
-    return { ok: true, value: { ok: true, leader: d.leader, members: d.members } };
+    return { ok: true, value: { ok: true, leader: d.leader, members: d.members, cluster: d.cluster } };
   }
   if (d.leader !== undefined) {
     const bad = checkPeerAddress(d.leader, 'leader');
     if (bad !== null) return { ok: false, error: bad };
-    return { ok: true, value: { ok: false, error: d.error, leader: d.leader } };
   }
-  return { ok: true, value: { ok: false, error: d.error } };
+  return {
+    ok: true,
+    value: { ok: false, error: d.error, ...(d.leader !== undefined ? { leader: d.leader } : {}), ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+  };
 }
 
 function encode(value: object, limit: number, what: string): Uint8Array {
@@ -111,7 +123,7 @@ function encode(value: object, limit: number, what: string): Uint8Array {
 }
 
 export function encodeJoinRequest(req: JoinRequest): Uint8Array {
-  const wire = { v: FORMAT_VERSION, id: req.id, addrs: req.addrs };
+  const wire = { v: FORMAT_VERSION, id: req.id, addrs: req.addrs, cluster: req.cluster, emptyStore: req.emptyStore };
   const parsed = RequestSchema.safeParse(wire);
   if (!parsed.success) throw new JoinProtocolError(`invalid join request: ${zodProblem(parsed.error)}`);
   const bad = checkPeerAddress(req, 'joining node');

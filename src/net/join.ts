@@ -1,8 +1,8 @@
 // The /meshrun/join/1 protocol: a new node asks any member to let it in. One request and one
 // response per stream, each a single varint-length-prefixed frame (see join-wire.ts), validated
 // on both sides and size-limited; every step is bounded by a timeout. What a member does with a
-// request (add a learner when leader, forward to the leader otherwise) is the node's business:
-// the handler is async so it can call requestJoin itself.
+// request (add a learner when leader, point to the leader otherwise) is the node's business; the
+// handler learns who opened the stream, so it can refuse a request made on another node's behalf.
 import './polyfill.js';
 import { lpStream } from 'it-length-prefixed-stream';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -27,7 +27,7 @@ export const JOIN_PROTOCOL = '/meshrun/join/1';
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** How long a server waits for the request frame once a stream is open. */
 const DEFAULT_READ_TIMEOUT_MS = 5_000;
-/** How long a server lets its handler (possibly forwarding to the leader) take. */
+/** How long a server lets its handler (replicating the joiner's address, adding it) take. */
 const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 /** Bound on writing the answer and closing: a peer that stops reading must not pin the stream. */
 const WRITE_TIMEOUT_MS = 5_000;
@@ -40,7 +40,7 @@ function describe(err: unknown): string {
 // Server
 
 export interface JoinContext {
-  /** The peer that opened the stream (authenticated by noise): the joining node or a forwarding member. */
+  /** The peer that opened the stream (authenticated by noise): the only node a request may speak for. */
   readonly from: string;
 }
 

@@ -2,8 +2,10 @@
 // handlers and applied index on gossipsub topic meshrun/load/1, on change (at most once per
 // period) and again every period so its entry stays fresh. Inbound reports are validated in a
 // gossipsub topic validator, so an invalid or forged report is neither recorded nor forwarded:
-// size-bounded JSON checked by zod, `node` equal to the message's signed sender, a per-sender
-// rate limit. The result is a table of live nodes that the claim policy reads.
+// the sender (the message's signed author, gossipsub runs with StrictSign) must be a member of the
+// cluster, the report must speak for that sender only (`node` equal to it), it must be
+// size-bounded JSON with every number within bounds (load-report.ts), and each sender is rate
+// limited. The result is a table of live nodes that the claim policy reads.
 import './polyfill.js';
 import { TopicValidatorResult, type Libp2p, type Message, type PeerId, type PubSub } from '@libp2p/interface';
 import type { LoadReport } from './types.js';
@@ -21,6 +23,11 @@ export type LiveLoad = LoadReport & { readonly receivedAt: number };
 export interface LoadGossipOptions {
   /** This node's id (its peer id string): the only `node` it may publish. */
   readonly self: string;
+  /**
+   * Whether `id` is a member of the cluster (a voter or learner of the current configuration):
+   * only members' reports are believed. Called for every inbound message, so it must be cheap.
+   */
+  readonly isMember: (id: string) => boolean;
   /** Re-publish period, and the shortest interval between two publications. Default 1000 ms. */
   readonly periodMs?: number;
   /** An entry not refreshed for this long is dropped from the table. Default 3 periods. */
@@ -39,6 +46,8 @@ export interface LoadGossipStats {
   rejectedInvalid: number;
   /** A report whose `node` is not its signed sender. */
   rejectedForged: number;
+  /** A signed message from a peer that is not a member of the cluster. */
+  rejectedNotMember: number;
   droppedRateLimited: number;
   /** Older (by the sender's `at`) than the entry already held. */
   droppedOutdated: number;
@@ -85,6 +94,7 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
     accepted: 0,
     rejectedInvalid: 0,
     rejectedForged: 0,
+    rejectedNotMember: 0,
     droppedRateLimited: 0,
     droppedOutdated: 0,
     droppedTableFull: 0,
@@ -136,6 +146,13 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
     }
     const sender = msg.from.toString();
     if (sender === self) return TopicValidatorResult.Ignore;
+    // Ignore, not Reject: the relay that handed it over may be a member whose view of the
+    // membership differs from ours for a moment (a joiner just admitted), and Reject would lower
+    // that relay's gossipsub score. Ignored messages are not forwarded either.
+    if (!opts.isMember(sender)) {
+      stats.rejectedNotMember++;
+      return TopicValidatorResult.Ignore;
+    }
     // Before parsing: a flooding sender costs a map lookup per message, not a JSON parse.
     if (!allow(sender)) {
       stats.droppedRateLimited++;

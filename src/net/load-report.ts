@@ -1,6 +1,7 @@
 // The load report's wire format on meshrun/load/1: one small JSON object per gossip message,
 // with a format version, every field bounded (design section 5), validated by zod on the way in
-// and on the way out, so a node never publishes what its peers would reject.
+// and on the way out, so a node never publishes what its peers would reject. Bounded beyond the
+// types too: free and running slots never exceed the slots, and slots never exceed MAX_SLOTS.
 import { z } from 'zod';
 import type { LoadReport } from './types.js';
 
@@ -12,17 +13,30 @@ const MAX_HANDLERS = 64;
 const MAX_HANDLER_CHARS = 64;
 const MAX_ID_CHARS = 256;
 
+/**
+ * More slots than any machine runs tasks at once: a report claiming more is a lie or a bug, and
+ * believing it would send every task to that node.
+ */
+export const MAX_SLOTS = 4096;
+
 const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const ReportSchema = z.object({
-  v: z.literal(FORMAT_VERSION),
-  node: z.string().min(1).max(MAX_ID_CHARS),
-  slots: Count,
-  free: Count,
-  running: Count,
-  handlers: z.array(z.string().min(1).max(MAX_HANDLER_CHARS)).max(MAX_HANDLERS),
-  applied: Count,
-  at: Count,
-});
+const SlotCount = z.number().int().nonnegative().max(MAX_SLOTS);
+const ReportSchema = z
+  .object({
+    v: z.literal(FORMAT_VERSION),
+    node: z.string().min(1).max(MAX_ID_CHARS),
+    slots: SlotCount,
+    free: SlotCount,
+    running: SlotCount,
+    handlers: z.array(z.string().min(1).max(MAX_HANDLER_CHARS)).max(MAX_HANDLERS),
+    applied: Count,
+    at: Count,
+  })
+  // Each field may be in range and the whole still impossible: free or running slots beyond the total.
+  .superRefine((r, ctx) => {
+    if (r.free > r.slots) ctx.addIssue({ code: 'custom', path: ['free'], message: `${r.free} free slots of ${r.slots}` });
+    if (r.running > r.slots) ctx.addIssue({ code: 'custom', path: ['running'], message: `${r.running} running of ${r.slots} slots` });
+  });
 
 export class LoadReportError extends Error {
   override readonly name = 'LoadReportError';

@@ -2,6 +2,8 @@
 // log. One request and one answer per stream, each a varint-length-prefixed frame: the request is
 // JSON `{ v, job, task, attempt }`, validated; the answer a JSON header `{ v, ok, ... }`, then,
 // when ok, one frame with the log bytes (the last MAX_LOG_BYTES at most). Every step is bounded.
+// Task logs hold whatever the tasks printed (secrets included), so only members of the cluster
+// are answered: a peer that is not one gets a refusal before its request is even read.
 import './polyfill.js';
 import { lpStream } from 'it-length-prefixed-stream';
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
@@ -81,14 +83,45 @@ async function closeQuietly(stream: Stream): Promise<void> {
   }
 }
 
-/** Serves /meshrun/logs/1: `read` finds the attempt's log on this node. Returns a function that stops serving. */
-export async function serveLogs(host: Libp2p, read: (req: LogRequest) => Promise<LogAnswer>): Promise<() => Promise<void>> {
+export interface ServeLogsOptions {
+  /** Finds the attempt's log on this node. */
+  readonly read: (req: LogRequest) => Promise<LogAnswer>;
+  /** Whether the peer (authenticated by noise) is a member of the cluster: only members are answered. */
+  readonly isMember: (id: string) => boolean;
+}
+
+export interface LogsServiceStats {
+  /** Requests answered (with a log or with why there is none). */
+  answered: number;
+  /** Streams from peers that are not members: refused unread. */
+  refusedNotMember: number;
+}
+
+export interface LogsService {
+  readonly stats: LogsServiceStats;
+  stop(): Promise<void>;
+}
+
+export const NOT_A_MEMBER_ERROR = 'not a member of this cluster: task logs are served to members only';
+
+/** Serves /meshrun/logs/1 to members of the cluster. */
+export async function serveLogs(host: Libp2p, opts: ServeLogsOptions): Promise<LogsService> {
+  const { read, isMember } = opts;
+  const stats: LogsServiceStats = { answered: 0, refusedNotMember: 0 };
   await host.handle(
     LOGS_PROTOCOL,
-    ({ stream }) => {
+    ({ stream, connection }) => {
       void (async () => {
         const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
         try {
+          if (!isMember(connection.remotePeer.toString())) {
+            stats.refusedNotMember++;
+            // Said plainly, so a member not yet known here (just admitted) sees why and can retry.
+            const refusal = { v: FORMAT_VERSION, ok: false, missing: false, error: NOT_A_MEMBER_ERROR };
+            await lp.write(json(refusal), { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
+            await closeQuietly(stream);
+            return;
+          }
           const frame = await lp.read({ signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
           const req = decodeLogRequest(frame.subarray());
           let answer: LogAnswer;
@@ -108,6 +141,7 @@ export async function serveLogs(host: Libp2p, read: (req: LogRequest) => Promise
           } else {
             await lp.write(json({ v: FORMAT_VERSION, ok: false, missing: answer.missing, error: answer.error.slice(0, MAX_ERROR_CHARS) }), { signal });
           }
+          stats.answered++;
           await closeQuietly(stream);
         } catch (err) {
           stream.abort(err instanceof Error ? err : new Error(describe(err)));
@@ -116,8 +150,11 @@ export async function serveLogs(host: Libp2p, read: (req: LogRequest) => Promise
     },
     { maxInboundStreams: 32 },
   );
-  return async () => {
-    await host.unhandle(LOGS_PROTOCOL).catch(() => undefined);
+  return {
+    stats,
+    stop: async () => {
+      await host.unhandle(LOGS_PROTOCOL).catch(() => undefined);
+    },
   };
 }
 

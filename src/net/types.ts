@@ -50,10 +50,25 @@ export interface LoadReport {
 }
 
 export interface JoinRequest {
+  /** The joining node: must be the peer that opens the stream (a node asks only for itself). */
   readonly id: NodeId;
+  /** Where it listens, each ending in /p2p/<id>. */
   readonly addrs: readonly string[];
+  /** The cluster id in its Raft store; null when the store holds none (empty, or older than cluster ids). */
+  readonly cluster: string | null;
+  /** Its Raft store is empty (a new node, or one whose store was lost): it may not stay a voter. */
+  readonly emptyStore: boolean;
 }
 
+/** Why a join was refused, when the joiner should act on it rather than retry. */
+export type JoinRefusalReason = 'wrong-cluster';
+
 export type JoinResponse =
-  | { readonly ok: true; readonly leader: NodeId; readonly members: readonly PeerAddress[] }
-  | { readonly ok: false; readonly error: string; readonly leader?: PeerAddress };
+  | {
+      readonly ok: true;
+      readonly leader: NodeId;
+      readonly members: readonly PeerAddress[];
+      /** The cluster's id, for the joiner to store; null when the leader's store predates cluster ids. */
+      readonly cluster: string | null;
+    }
+  | { readonly ok: false; readonly error: string; readonly leader?: PeerAddress; readonly reason?: JoinRefusalReason };

@@ -1,6 +1,8 @@
-// The joining side: ask the bootstrap peers, in turn, to let this node in; follow a leader hint
-// when one comes back; retry with backoff until a bounded deadline, then give up with an error
-// that names every address tried.
+// The joining side: ask the bootstrap peers, in turn, to let this node in; a member that is not
+// the leader answers with the leader's addresses, and this node asks the leader itself next
+// (members no longer forward on a joiner's behalf). Retry with backoff until a bounded deadline,
+// then give up with an error that names every address tried. A refusal that retrying cannot cure
+// (the data directory belongs to another cluster) ends the attempts at once.
 import type { JoinRequest, JoinResponse } from '../net/types.js';
 import type { Logger } from './logger.js';
 import { sleep } from './wait.js';
@@ -8,13 +10,26 @@ import { sleep } from './wait.js';
 export type JoinSuccess = Extract<JoinResponse, { ok: true }>;
 
 export class JoinError extends Error {
-  override readonly name = 'JoinError';
+  override readonly name: string = 'JoinError';
   constructor(
     message: string,
     readonly tried: readonly string[],
   ) {
     super(message);
   }
+}
+
+/** The cluster said this node's data directory belongs to another cluster: starting again with it cannot work. */
+export class WrongClusterError extends JoinError {
+  override readonly name = 'WrongClusterError';
+}
+
+/**
+ * The members a join answer lists (the leader included): the peers a node whose own Raft
+ * configuration is still empty may accept Raft messages from until its log tells it the rest.
+ */
+export function introducersOf(answer: JoinSuccess): string[] {
+  return [...new Set([answer.leader, ...answer.members.map((m) => m.id)])];
 }
 
 export interface JoinClientOptions {
@@ -44,19 +59,26 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
       const left = deadline - Date.now();
       if (left <= 0) break;
       tried.add(addr);
+      let r: JoinResponse;
       try {
-        const r = await o.send(addr, o.request, Math.min(left, o.attemptMs ?? 10_000));
-        if (r.ok) {
-          o.log.info({ via: addr, leader: r.leader, members: r.members.length }, 'joined the cluster as a learner');
-          return r;
-        }
-        problems.set(addr, r.error);
-        if (r.leader) hinted = r.leader.addrs.filter((a) => !hinted.includes(a));
-        o.log.info({ via: addr, round, problem: r.error }, 'join refused; will retry');
+        r = await o.send(addr, o.request, Math.min(left, o.attemptMs ?? 10_000));
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
         problems.set(addr, why);
         o.log.info({ via: addr, round, problem: why }, 'join attempt failed; will retry');
+        continue;
+      }
+      if (r.ok) {
+        o.log.info({ via: addr, leader: r.leader, members: r.members.length, cluster: r.cluster }, 'joined the cluster as a learner');
+        return r;
+      }
+      if (r.reason === 'wrong-cluster') throw new WrongClusterError(r.error, [...tried]);
+      problems.set(addr, r.error);
+      o.log.info({ via: addr, round, problem: r.error, leader: r.leader?.id }, 'join refused; will retry');
+      if (r.leader && r.leader.addrs.length > 0) {
+        // Ask the leader next rather than the rest of the list: it is the only one that can admit us.
+        hinted = [...r.leader.addrs];
+        break;
       }
     }
     const left = deadline - Date.now();

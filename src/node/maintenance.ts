@@ -22,8 +22,9 @@ export interface MaintenanceDeps {
   /** This node's current listen addresses (each ending in /p2p/<id>). */
   readonly selfAddrs: () => readonly string[];
   /**
-   * Tells the cluster this node's addresses through any member it can reach (the join protocol:
-   * a member forwards to the leader, which replicates them). Resolves true once one answered ok.
+   * Tells the cluster this node's addresses through the join protocol: members it can reach name
+   * the leader, which this node then asks itself, and the leader replicates them (see
+   * announce.ts). Resolves true once the leader answered ok.
    */
   readonly announce: (addrs: readonly string[]) => Promise<boolean>;
   /** Bound on one membership change started by the loop. */
@@ -94,7 +95,7 @@ export class Maintenance {
     // No leader: if the others may only know an old address of ours (a restart on another port),
     // a leader dialling it would never find us, and we cannot propose without a leader. When that
     // leader's address in our book is stale too, neither side can reach the other: announce the
-    // new address through any member we can reach, which forwards it to the leader.
+    // new address through any member we can reach, which names the leader for us to ask.
     this.leaderlessSince ??= t;
     if (!stale || t - this.leaderlessSince < LEADERLESS_ANNOUNCE_MS || t - this.lastAnnounce < ANNOUNCE_RETRY_MS) return;
     this.lastAnnounce = t;

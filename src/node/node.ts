@@ -15,10 +15,12 @@ import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity } from '../net/identity.js';
 import { requestJoin, serveJoin } from '../net/join.js';
 import { createLoadGossip } from '../net/load-gossip.js';
+import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
 import { createRaftTransport } from '../net/raft-transport.js';
 import { readSwarmKey } from '../net/swarm-key.js';
-import type { RaftTransport } from '../net/types.js';
+import type { JoinRequest, JoinResponse, RaftTransport } from '../net/types.js';
+import { newClusterId } from '../net/cluster-id.js';
 import { encodeMessage } from '../raft/codec.js';
 import { RaftNode } from '../raft/raft.js';
 import { SeededRng } from '../raft/rng.js';
@@ -36,7 +38,8 @@ import { Connector } from './connector.js';
 import { prepareDataDir } from './data-dir.js';
 import { RaftDriver } from './driver.js';
 import { createJoinHandler } from './join-handler.js';
-import { joinCluster } from './join-client.js';
+import { introducersOf, joinCluster, WrongClusterError, type JoinSuccess } from './join-client.js';
+import { announceThroughMembers } from './announce.js';
 import { leaveCluster, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
@@ -120,6 +123,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const checkpoint = (): void => {
     if (signal?.aborted) throw new StartCancelled();
   };
+  // Peers refuse a load report claiming more (load-report.ts): this node would be left out of every claim ring.
+  if (opts.slots > MAX_SLOTS) fail(new Error(`--slots ${opts.slots} is more than the most a node may offer (${MAX_SLOTS})`), 2);
   await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
@@ -136,8 +141,14 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // asks the cluster to let it in: the answer names the members it may hear (introducers).
   const listed = restored.membership !== null && [...restored.membership.conf.voters, ...restored.membership.conf.learners].includes(id);
   const joining = !listed && opts.bootstrap.length > 0;
-  if (!fresh && opts.bootstrap.length > 0) {
+  if (!fresh && joining) {
+    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state that does not list this node (it left, or never caught up): asking to join again');
+  } else if (!fresh && opts.bootstrap.length > 0) {
     log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
+  }
+  if (fresh && !joining) {
+    // A new cluster gets a new id, even if an earlier join left one in this (otherwise empty) store.
+    await storage.setClusterId(newClusterId()).catch((err: unknown) => fail(err, 2, 'cannot record the new cluster id'));
   }
 
   // Test only (--test-partitions): a nemesis cuts this node's real connections through the API.
@@ -168,6 +179,11 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
+  // Who may read task logs and be believed about load: members of the current configuration.
+  const isMember = (peer: NodeId): boolean => {
+    const c = raft.status().membership.conf;
+    return c.voters.includes(peer) || c.learners.includes(peer);
+  };
 
   let reportFatal: (err: unknown) => void = () => undefined;
   const fatal = new Promise<unknown>((resolve) => (reportFatal = resolve));
@@ -201,7 +217,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   teardown.add('driver', () => driver.stop());
 
   // The scheduler's side, subscribed before the driver starts so no applied effect is missed.
-  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS });
+  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS, isMember });
   teardown.add('load gossip', () => gossip.stop());
   const proposeApp = (data: Uint8Array): ProposeResult => {
     // The core stamps entries with the driver's clock: give it the time of this proposal, not of the last 50 ms tick.
@@ -227,7 +243,9 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     peers: (): PeerLoad[] => [...gossip.table().values()],
   });
   const publishLoad = (): void => {
-    gossip.publish({ node: id, ...worker.load(), applied: state.applied, at: Date.now() });
+    const load = worker.load();
+    // Attempts adopted after a restart may briefly outnumber the slots; peers refuse such a report.
+    gossip.publish({ node: id, ...load, running: Math.min(load.running, load.slots), applied: state.applied, at: Date.now() });
   };
   const stopEffects = scheduler.onEffects((effects) => {
     worker.onEffects(effects);
@@ -269,23 +287,29 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const jobs = new JobService({ host: scheduler, propose: proposeApp });
 
   const lastHeard = new Map<NodeId, number>();
+  // A joining node takes no Raft message until the cluster has answered its join. Its store is
+  // empty: it must not vote (it may have voted in this very term before its store was lost), nor
+  // store a log before it has recorded which cluster that log belongs to.
+  let admitted = !joining;
   // The transport authenticated `from` (the libp2p peer id); the core drops a frame claiming another sender.
   transport.onFrame((from, frame) => {
+    if (!admitted) return;
     if (driver.receiveEncoded(frame, from)) lastHeard.set(from, performance.now());
   });
   driver.start(TICK_MS);
   if (fresh && !joining) {
-    log.info('empty data directory and no --bootstrap: forming a new single-voter cluster');
+    log.info({ cluster: storage.clusterId() }, 'empty data directory and no --bootstrap: forming a new single-voter cluster');
     raft.campaign();
     driver.kick();
   }
 
   const conf = new ConfChanger(driver);
-  const forward = (addr: string, req: Parameters<typeof requestJoin>[2], timeoutMs: number) => requestJoin(host, addr, req, { timeoutMs });
-  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, forward, log, timeoutMs: JOIN_ANSWER_MS }));
+  const ask = (addr: string, req: JoinRequest, timeoutMs: number): Promise<JoinResponse> => requestJoin(host, addr, req, { timeoutMs });
+  const clusterId = (): string | null => storage.clusterId();
+  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
-  const stopLogs = await serveLogs(host, (req) => readLocalLog(opts.dataDir, req));
-  teardown.add('logs service', () => stopLogs());
+  const logs = await serveLogs(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
+  teardown.add('logs service', () => logs.stop());
 
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
   gossipTimer.unref();
@@ -304,11 +328,11 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       const c = raft.status().membership.conf;
       const targets = new Set<string>(opts.bootstrap);
       for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
-      for (const t of targets) {
-        const r = await forward(t, { id, addrs }, 3000).catch(() => null);
-        if (r?.ok) return true;
-      }
-      return false;
+      // Only a member announces (maintenance checks), and a member's store holds its configuration.
+      const request: JoinRequest = { id, addrs, cluster: clusterId(), emptyStore: false };
+      const answer = await announceThroughMembers({ targets: [...targets], request, send: ask, attemptMs: 3000, log });
+      if (answer !== null) await adoptClusterId(storage, answer, log);
+      return answer !== null;
     },
   });
   maintenance.start(MAINTENANCE_MS);
@@ -341,7 +365,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
         workerStats: () => worker.stats,
         testHooks: opts.testHooks,
         ...(gate ? { partition: partitionBackend(gate, host, id, log) } : {}),
-        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats }),
+        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: transport.stats, logs: logs.stats }),
         surface: createSurfaceBackend({
           self: id,
           dataDir: opts.dataDir,
@@ -366,20 +390,26 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     const joined = await untilAborted(
       joinCluster({
         bootstrap: opts.bootstrap,
-        request: { id, addrs: selfAddrs() },
-        send: forward,
+        request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: true },
+        // Said anew on each attempt rather than assumed: true while Raft messages are held back
+        // (see `admitted`), and right even if they are let in earlier one day.
+        send: (addr, req, timeoutMs) => ask(addr, { ...req, emptyStore: storage.lastIndex() === 0 }, timeoutMs),
         timeoutMs: opts.joinTimeoutMs,
         log,
         ...(signal ? { signal } : {}),
       }),
       signal,
-    ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, 3)));
+    ).catch((err: unknown) => (err instanceof StartCancelled ? Promise.reject(err) : fail(err, err instanceof WrongClusterError ? 2 : 3)));
+    // Recorded before anything else: from here on the store belongs to this cluster.
+    await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
-    raft.admitIntroducers(joined.members.map((m) => m.id));
+    raft.admitIntroducers(introducersOf(joined));
+    // The leader retries what was dropped meanwhile (heartbeats, then a snapshot or entries).
+    admitted = true;
   }
 
   let stopping: Promise<void> | null = null;
-  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining }, 'node started');
+  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
   return {
     id,
     listenAddrs: selfAddrs(),
@@ -427,6 +457,13 @@ function raftConfig(id: NodeId): RaftConfig {
     // Seeded from the OS: nodes must not share election timeouts.
     rng: new SeededRng(randomBytes(4).readUInt32LE(0)),
   };
+}
+
+/** Records the cluster id a join answer carries when the store has none yet (a new node, or one older than cluster ids). */
+async function adoptClusterId(storage: LevelStorage, answer: JoinSuccess, log: Logger): Promise<void> {
+  if (answer.cluster === null || storage.clusterId() !== null) return;
+  await storage.setClusterId(answer.cluster);
+  log.info({ cluster: answer.cluster }, 'recorded the cluster id');
 }
 
 /** A Raft store that has never held anything: a brand-new node. */

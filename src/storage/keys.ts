@@ -4,7 +4,9 @@ import { crc32 } from './crc32.js';
 //
 // Keys are a one-byte kind, and for log segments the index of the segment's first entry as 8
 // bytes big-endian, so LevelDB's bytewise key order is: format record, hard state, membership,
-// snapshot, then the log's segments in index order. Values are a 4-byte big-endian CRC-32
+// snapshot, cluster id, then the log's segments in index order. The cluster id (UTF-8 text) is not
+// Raft state: it names the cluster this store belongs to (see net/cluster-id.ts), and a store
+// without one is empty or predates cluster ids. Values are a 4-byte big-endian CRC-32
 // followed by the record's codec bytes. The CRC covers the key and then the payload, so a value
 // that ends up under another key (say a segment under the wrong index) fails its check as surely
 // as a flipped bit does.
@@ -28,12 +30,14 @@ export const KIND_FORMAT = 0x00;
 export const KIND_HARD_STATE = 0x01;
 export const KIND_MEMBERSHIP = 0x02;
 export const KIND_SNAPSHOT = 0x03;
+export const KIND_CLUSTER_ID = 0x04;
 export const KIND_SEGMENT = 0x10;
 
 export const FORMAT_KEY = Uint8Array.of(KIND_FORMAT);
 export const HARD_STATE_KEY = Uint8Array.of(KIND_HARD_STATE);
 export const MEMBERSHIP_KEY = Uint8Array.of(KIND_MEMBERSHIP);
 export const SNAPSHOT_KEY = Uint8Array.of(KIND_SNAPSHOT);
+export const CLUSTER_ID_KEY = Uint8Array.of(KIND_CLUSTER_ID);
 
 export const SEGMENT_KEY_BYTES = 9;
 export const CRC_BYTES = 4;

@@ -16,10 +16,13 @@ import {
   writeSnapshotTo,
 } from '../raft/codec.js';
 import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
+import { clusterIdProblem } from '../net/cluster-id.js';
 import {
+  CLUSTER_ID_KEY,
   CRC_BYTES,
   FORMAT_KEY,
   HARD_STATE_KEY,
+  KIND_CLUSTER_ID,
   KIND_FORMAT,
   KIND_HARD_STATE,
   KIND_MEMBERSHIP,
@@ -112,14 +115,16 @@ export class LevelStorage {
   private log: LogShape;
   private hardState: HardState;
   private membership: Membership | null;
+  private cluster: string | null;
   /** Saves run one after another, each seeing the shape the previous one left. */
   private tail: Promise<void> = Promise.resolve();
   /** Set by the first failed save: memory may no longer match the disk, so nothing else is written. */
   private failure: StorageError | null = null;
   private closing: Promise<void> | null = null;
 
-  private constructor(dir: string, db: Db, restored: PersistedState, log: LogShape) {
+  private constructor(dir: string, db: Db, restored: PersistedState, log: LogShape, cluster: string | null) {
     this.dir = dir;
+    this.cluster = cluster;
     this.db = db;
     this.restored = restored;
     this.log = log;
@@ -150,8 +155,8 @@ export class LevelStorage {
       throw new StorageError(path, `cannot open the LevelDB store (${detail})`, { cause: err });
     }
     try {
-      const { state, log } = await loadAll(db, path);
-      return new LevelStorage(path, db, state, log);
+      const { state, log, cluster } = await loadAll(db, path);
+      return new LevelStorage(path, db, state, log, cluster);
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof StorageError) throw err;
@@ -193,6 +198,33 @@ export class LevelStorage {
     if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
     const sync = opts.sync ?? true;
     const done = this.tail.then(() => this.write(update, sync));
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** The id of the cluster this store belongs to; null for an empty store (or one from before cluster ids). */
+  clusterId(): string | null {
+    return this.cluster;
+  }
+
+  /**
+   * Records the cluster this store belongs to, synced, queued after the saves before it. Rejects
+   * with a StorageError for a malformed id, or once the store is closed or a save has failed.
+   */
+  setClusterId(id: string): Promise<void> {
+    if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
+    const problem = clusterIdProblem(id);
+    if (problem !== null) return Promise.reject(new StorageError(this.dir, `refused to write: ${problem}`));
+    const done = this.tail.then(async () => {
+      if (this.failure) throw this.failure;
+      try {
+        await this.db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode(id)), { sync: true });
+      } catch (err) {
+        this.failure = new StorageError(this.dir, `write failed (${message(err)})`, { cause: err });
+        throw this.failure;
+      }
+      this.cluster = id;
+    });
     this.tail = done.catch(() => undefined);
     return done;
   }
@@ -388,7 +420,7 @@ function putSegment(ops: BatchOp[], run: readonly Entry[], firsts: number[]): vo
   firsts.push(first);
 }
 
-async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape }> {
+async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape; cluster: string | null }> {
   // Annotated so that calls narrow types: TypeScript only does that for declared never-returners.
   const fail: (problem: string) => never = (problem) => {
     throw new StorageError(dir, problem);
@@ -398,6 +430,7 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   let hardState: HardState = EMPTY_HARD_STATE;
   let membership: Membership | null = null;
   let snapshot: Snapshot | null = null;
+  let cluster: string | null = null;
   // The log as the segments read so far resolve it: entries[k] has index accFirst + k.
   const entries: Entry[] = [];
   let accFirst = 0;
@@ -483,6 +516,11 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
             snapshot = d.value;
             break;
           }
+          case KIND_CLUSTER_ID: {
+            if (!payload) fail('cluster id is corrupt (checksum mismatch)');
+            cluster = decodeClusterId(payload, fail);
+            break;
+          }
           default:
             fail(`has an unknown record with key ${keyHex(key)}`);
         }
@@ -527,5 +565,16 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + live.length, terms: live.map((e) => e.term), segments };
   const problem = inconsistency(log, hardState, membership);
   if (problem) fail(problem);
-  return { state: { hardState, membership, snapshot: snap, entries: live }, log };
+  return { state: { hardState, membership, snapshot: snap, entries: live }, log, cluster };
+}
+
+function decodeClusterId(payload: Uint8Array, fail: (problem: string) => never): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+  } catch {
+    return fail('cluster id is corrupt (not UTF-8)');
+  }
+  const problem = clusterIdProblem(text);
+  return problem === null ? text : fail(`cluster id is corrupt (${problem})`);
 }

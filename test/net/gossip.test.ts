@@ -27,8 +27,11 @@ async function line(n: number): Promise<MeshHost[]> {
   return hosts;
 }
 
-function gossipOn(host: MeshHost, opts: { now?: () => number; rateLimit?: { burst: number; perSecond: number } } = {}): LoadGossip {
-  const g = createLoadGossip(host, { self: host.peerId.toString(), periodMs: PERIOD, ...opts });
+type GossipTestOptions = { now?: () => number; rateLimit?: { burst: number; perSecond: number }; isMember?: (id: string) => boolean };
+
+/** A LoadGossip on `host`; every sender counts as a member unless the test says otherwise. */
+function gossipOn(host: MeshHost, opts: GossipTestOptions = {}): LoadGossip {
+  const g = createLoadGossip(host, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
   cleanup.add(() => g.stop());
   return g;
 }
@@ -92,6 +95,53 @@ describe('load gossip', () => {
     await waitFor(() => gb.stats.rejectedInvalid === bad.length, 'invalid reports to be rejected');
     expect(gb.table().has(evilId)).toBe(false);
     expect(gb.table().get(aId)?.free).toBe(2);
+  });
+
+  it('believes members only: a non-member’s valid report is counted and dropped, not relayed', async () => {
+    const [a, b, c] = await line(3);
+    const members = new Set([a!, b!, c!].map((h) => h.peerId.toString()));
+    const isMember = (id: string): boolean => members.has(id);
+    gossipOn(a!, { isMember });
+    const gb = gossipOn(b!, { isMember, rateLimit: { burst: 50, perSecond: 50 } });
+    const gc = gossipOn(c!, { isMember });
+
+    // An outsider connected to b only: its report is well-formed and speaks for itself.
+    const outsider = await rawPublisher(b!);
+    const outsiderId = outsider.peerId.toString();
+    const claim = { v: 1, ...report(outsiderId, 4) };
+    await outsider.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify(claim)));
+    await waitFor(() => gb.stats.rejectedNotMember >= 1, 'the outsider’s report to be refused');
+    expect(gb.table().has(outsiderId)).toBe(false);
+    expect(gb.stats.accepted).toBe(0);
+
+    // Once a member, the same sender is believed (the callback is asked per message, not cached).
+    members.add(outsiderId);
+    await outsider.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify({ ...claim, at: claim.at + 1 })));
+    await waitFor(() => gb.table().has(outsiderId), 'the new member’s report to be believed');
+    // c hears the outsider only through b: believed reports are relayed (published again until
+    // the mesh carries one to c), the refused one never was.
+    let at = claim.at + 1;
+    await waitFor(async () => {
+      if (gc.table().has(outsiderId)) return true;
+      await outsider.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify({ ...claim, at: ++at })));
+      return false;
+    }, 'b to relay a believed report to c', 10_000, 250);
+    expect(gc.stats.rejectedNotMember).toBe(0);
+  });
+
+  it('refuses a member’s report with impossible numbers', async () => {
+    const [b] = await line(1);
+    const gb = gossipOn(b!, { rateLimit: { burst: 50, perSecond: 50 } });
+    const member = await rawPublisher(b!);
+    const id = member.peerId.toString();
+    const lies = [
+      { v: 1, ...report(id, 0), slots: 1e9, free: 1e9, running: 0 },
+      { v: 1, ...report(id, 0), slots: 4, free: 5, running: 0 },
+      { v: 1, ...report(id, 0), slots: 4, free: 0, running: 9 },
+    ];
+    for (const lie of lies) await member.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify(lie)));
+    await waitFor(() => gb.stats.rejectedInvalid === lies.length, 'the impossible reports to be refused');
+    expect(gb.table().has(id)).toBe(false);
   });
 
   it('rate-limits a flooding sender', async () => {

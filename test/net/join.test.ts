@@ -4,13 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
 import { JOIN_PROTOCOL, requestJoin, serveJoin, type JoinContext } from '../../src/net/join.js';
+import { decodeJoinRequest, decodeJoinResponse, encodeJoinRequest } from '../../src/net/join-wire.js';
 import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
+import { joinCluster } from '../../src/node/join-client.js';
+import { silentLogger } from '../../src/node/logger.js';
 import { Cleanup, addrOf } from './helpers.js';
+
+const CLUSTER = '0123456789abcdef'.repeat(2);
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 function requestOf(h: MeshHost): JoinRequest {
+  return { id: h.peerId.toString(), addrs: hostAddrs(h), cluster: null, emptyStore: true };
+}
+
+function addressOf(h: MeshHost): { id: string; addrs: string[] } {
   return { id: h.peerId.toString(), addrs: hostAddrs(h) };
 }
 
@@ -21,11 +30,11 @@ describe('join protocol', () => {
     const seen: Array<{ req: JoinRequest; ctx: JoinContext }> = [];
     const stop = await serveJoin(leader, async (req, ctx) => {
       seen.push({ req, ctx });
-      return { ok: true, leader: leader.peerId.toString(), members: [requestOf(leader), req] };
+      return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER };
     });
     cleanup.add(stop);
     const res = await requestJoin(joiner, addrOf(leader), requestOf(joiner));
-    expect(res).toEqual({ ok: true, leader: leader.peerId.toString(), members: [requestOf(leader), requestOf(joiner)] });
+    expect(res).toEqual({ ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), addressOf(joiner)], cluster: CLUSTER });
     expect(seen).toEqual([{ req: requestOf(joiner), ctx: { from: joiner.peerId.toString() } }]);
   });
 
@@ -33,7 +42,7 @@ describe('join protocol', () => {
     const member = await cleanup.host();
     const joiner = await cleanup.host();
     let mode: 'refuse' | 'throw' = 'refuse';
-    const hint = requestOf(member);
+    const hint = addressOf(member);
     cleanup.add(
       await serveJoin(member, async () => {
         if (mode === 'throw') throw new Error('storage on fire');
@@ -45,24 +54,51 @@ describe('join protocol', () => {
     expect(await requestJoin(joiner, addrOf(member), requestOf(joiner))).toEqual({ ok: false, error: 'storage on fire' });
   });
 
-  it('forwards through a middle node to the leader', async () => {
+  it('tells the handler who opened the stream, whatever id the request names', async () => {
+    const member = await cleanup.host();
+    const victim = await cleanup.host();
+    const attacker = await cleanup.host();
+    const seen: Array<{ id: string; from: string }> = [];
+    cleanup.add(
+      await serveJoin(member, async (req, ctx) => {
+        seen.push({ id: req.id, from: ctx.from });
+        return { ok: false, error: 'noted' };
+      }),
+    );
+    // A well-formed request for the victim (its id, its addresses), sent by the attacker.
+    await requestJoin(attacker, addrOf(member), requestOf(victim));
+    expect(seen).toEqual([{ id: victim.peerId.toString(), from: attacker.peerId.toString() }]);
+  });
+
+  it('a joiner sent to a follower asks the leader it names itself', async () => {
     const leader = await cleanup.host();
-    const middle = await cleanup.host();
+    const follower = await cleanup.host();
     const joiner = await cleanup.host();
     const atLeader: JoinContext[] = [];
     cleanup.add(
       await serveJoin(leader, async (req, ctx) => {
         atLeader.push(ctx);
-        return { ok: true, leader: leader.peerId.toString(), members: [requestOf(leader), req] };
+        return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER };
       }),
     );
-    // A follower: the node would look the leader's address up in its state.
-    cleanup.add(await serveJoin(middle, (req) => requestJoin(middle, addrOf(leader), req, { timeoutMs: 3_000 })));
-    const res = await requestJoin(joiner, addrOf(middle), requestOf(joiner));
-    expect(res.ok).toBe(true);
-    expect(res.ok && res.leader).toBe(leader.peerId.toString());
+    let followerAsked = 0;
+    cleanup.add(
+      await serveJoin(follower, async () => {
+        followerAsked++;
+        return { ok: false, error: 'not the leader', leader: addressOf(leader) };
+      }),
+    );
+    const res = await joinCluster({
+      bootstrap: [addrOf(follower)],
+      request: requestOf(joiner),
+      send: (addr, req, timeoutMs) => requestJoin(joiner, addr, req, { timeoutMs }),
+      timeoutMs: 10_000,
+      log: silentLogger(),
+    });
     expect(res.ok && res.members.map((m) => m.id)).toEqual([leader.peerId.toString(), joiner.peerId.toString()]);
-    expect(atLeader).toEqual([{ from: middle.peerId.toString() }]);
+    expect(res.ok && res.cluster).toBe(CLUSTER);
+    expect(followerAsked).toBe(1);
+    expect(atLeader).toEqual([{ from: joiner.peerId.toString() }]);
   });
 
   it('times out on a peer that never answers, naming the peer', async () => {
@@ -94,7 +130,7 @@ describe('join protocol', () => {
     await expect(requestJoin(joiner, target, requestOf(joiner), { timeoutMs: 2_000 })).rejects.toThrow(gone.peerId.toString());
     await expect(requestJoin(joiner, '/ip4/127.0.0.1/tcp/1', requestOf(joiner))).rejects.toThrow(/must end in \/p2p\//);
     await expect(requestJoin(joiner, 'nonsense', requestOf(joiner))).rejects.toThrow(/nonsense/);
-    await expect(requestJoin(joiner, target, { id: 'x', addrs: [] })).rejects.toThrow(/not a peer id/);
+    await expect(requestJoin(joiner, target, { id: 'x', addrs: [], cluster: null, emptyStore: true })).rejects.toThrow(/not a peer id/);
   });
 
   it('answers garbage with a refusal and survives an oversize request', async () => {
@@ -110,7 +146,7 @@ describe('join protocol', () => {
     await raw.dial(multiaddr(addrOf(member)));
     const s1 = await raw.dialProtocol(member.peerId, JOIN_PROTOCOL);
     const lp1 = lpStream(s1);
-    await lp1.write(new TextEncoder().encode('{"v":1,"id":"12D3KooW","addrs":"nope"}'));
+    await lp1.write(new TextEncoder().encode('{"v":2,"id":"12D3KooW","addrs":"nope","cluster":null,"emptyStore":true}'));
     const answer = JSON.parse(new TextDecoder().decode((await lp1.read()).subarray())) as { ok: boolean; error: string };
     expect(answer.ok).toBe(false);
     expect(answer.error).toMatch(/^invalid join request: addrs/);
@@ -124,5 +160,38 @@ describe('join protocol', () => {
     // Still serving.
     expect(await requestJoin(raw, addrOf(member), requestOf(raw))).toEqual({ ok: false, error: 'unused' });
     expect(calls).toBe(1);
+  });
+});
+
+describe('join wire format', () => {
+  const id = '12D3KooWLRPJAA5o6ZZ2vAbtqQJ2PpSLG7X5oLtdNdDRbEYu5pke';
+  const req: JoinRequest = { id, addrs: [`/ip4/127.0.0.1/tcp/5/p2p/${id}`], cluster: CLUSTER, emptyStore: false };
+  const text = (value: object): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+  it('round-trips the cluster id and the empty-store flag', () => {
+    expect(decodeJoinRequest(encodeJoinRequest(req))).toEqual({ ok: true, value: req });
+    const fresh = { ...req, cluster: null, emptyStore: true };
+    expect(decodeJoinRequest(encodeJoinRequest(fresh))).toEqual({ ok: true, value: fresh });
+  });
+
+  it('refuses a malformed cluster id, a missing flag and the previous version, naming the field', () => {
+    const wire = { v: 2, id, addrs: req.addrs, cluster: CLUSTER, emptyStore: false };
+    expect(decodeJoinRequest(text({ ...wire, cluster: 'x'.repeat(10_000) }))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
+    expect(decodeJoinRequest(text({ ...wire, cluster: CLUSTER.toUpperCase() }))).toMatchObject({ ok: false, error: expect.stringContaining('not a cluster id') });
+    expect(decodeJoinRequest(text({ ...wire, emptyStore: 'yes' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^emptyStore: /) });
+    expect(decodeJoinRequest(text({ v: 1, id, addrs: req.addrs }))).toMatchObject({ ok: false, error: expect.stringMatching(/^v: /) });
+    expect(() => encodeJoinRequest({ ...req, cluster: 'nope' })).toThrow(/invalid join request: cluster: /);
+  });
+
+  it('carries a refusal’s reason and an answer’s cluster id, and bounds both', () => {
+    const refusal = { v: 2, ok: false, error: 'wrong', reason: 'wrong-cluster' };
+    expect(decodeJoinResponse(text(refusal))).toEqual({ ok: true, value: { ok: false, error: 'wrong', reason: 'wrong-cluster' } });
+    expect(decodeJoinResponse(text({ ...refusal, reason: 'whatever' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) });
+    const answer = { v: 2, ok: true, leader: id, members: [], cluster: CLUSTER };
+    expect(decodeJoinResponse(text(answer))).toEqual({ ok: true, value: { ok: true, leader: id, members: [], cluster: CLUSTER } });
+    expect(decodeJoinResponse(text({ ...answer, cluster: null }))).toMatchObject({ ok: true, value: { cluster: null } });
+    expect(decodeJoinResponse(text({ ...answer, cluster: 'abc' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
+    const { cluster: _c, ...withoutCluster } = answer;
+    expect(decodeJoinResponse(text(withoutCluster))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
   });
 });

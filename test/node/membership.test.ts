@@ -76,6 +76,13 @@ describe('decideMembership', () => {
     expect(decideMembership(view(conf2, { silent: { c: 32_000 } }), policy)).toMatchObject({ type: 'demote', node: 'c' });
   });
 
+  it('promotes a voter re-admitted as a learner for its lost store again only once it has caught up', () => {
+    // b came back with an empty store: the join re-admitted it as a learner, and it is replaying the log.
+    const conf = { voters: ['a', 'c'], learners: ['b'] };
+    expect(decideMembership(view(conf, { behind: { b: 900 } }), policy)).toBeNull();
+    expect(decideMembership(view(conf, { behind: { b: 10 } }), policy)).toMatchObject({ type: 'promote', node: 'b' });
+  });
+
   it('does not replace a voter silent for less than the setting', () => {
     expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 29_000 } }), policy)).toBeNull();
     const quick = { ...policy, replaceAfterMs: 5000 };
