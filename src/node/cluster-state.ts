@@ -2,8 +2,9 @@
 // after restarts, the test hook's probe list, and (later) the scheduler's state behind `app`
 // entries. Applying the same entries in the same order gives every replica the same state, and a
 // snapshot of it restores exactly that state.
-import { Reader, Writer, type DecodeResult } from '../raft/codec.js';
-import type { Entry, NodeId, Snapshot } from '../raft/types.js';
+import { decodeConfChange, Reader, Writer, type DecodeResult } from '../raft/codec.js';
+import { applyConfChange, isMember, isVoter, proposedByVoter } from '../raft/confchange.js';
+import type { ConfState, Entry, NodeId, Snapshot } from '../raft/types.js';
 import type { StateMachine } from './driver.js';
 import { decodeNodeEntry, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
 
@@ -14,10 +15,15 @@ export interface AppMachine {
   restore(data: Uint8Array): void;
 }
 
-/** What listeners hear after each applied node entry (not for no-ops, conf changes or undecodable data). */
+/**
+ * What listeners hear after each applied node entry (not for no-ops, conf changes, undecodable
+ * data, or entries refused because they speak for another node than their proposer).
+ */
 export interface Applied {
   readonly index: number;
   readonly entry: NodeEntry;
+  /** The member that proposed it (Entry.proposer). */
+  readonly proposer: NodeId;
 }
 
 /** The probe list is a test hook: keep the newest ones only, the same on every replica. */
@@ -31,11 +37,24 @@ export class ClusterState implements StateMachine {
   time = 0;
   /** Entries whose data did not decode: counted, skipped the same way on every replica. */
   undecodable = 0;
+  /** Address and leave entries refused because their proposer may not speak for the node they name. */
+  refused = 0;
+  /**
+   * The membership as of `applied`, replayed from the log's conf entries (and a snapshot's), so the
+   * rules below judge every entry against the same membership on every replica.
+   */
+  private conf: ConfState = { voters: [], learners: [] };
   private readonly addresses = new Map<NodeId, readonly string[]>();
   private probeValues: string[] = [];
   private readonly listeners = new Set<(a: Applied) => void>();
 
-  constructor(private readonly app?: AppMachine) {}
+  /** `bootstrap`: the membership before the log's first entry (a test cluster's founders; empty in a joiner). */
+  constructor(
+    private readonly app?: AppMachine,
+    bootstrap?: ConfState,
+  ) {
+    if (bootstrap) this.conf = bootstrap;
+  }
 
   /** Called after each applied node entry; returns the unsubscribe function. */
   onApplied(listener: (a: Applied) => void): () => void {
@@ -60,17 +79,24 @@ export class ClusterState implements StateMachine {
   apply(e: Entry): void {
     this.applied = e.index;
     if (e.time > this.time) this.time = e.time;
-    // Conf entries are Raft's own; an empty normal entry is a new leader's no-op.
-    if (e.type !== 'normal' || e.data.length === 0) return;
+    if (e.type === 'conf') return this.applyConf(e);
+    // An empty normal entry is a new leader's no-op.
+    if (e.data.length === 0) return;
     const d = decodeNodeEntry(e.data);
     if (!d.ok) {
       this.undecodable++;
       return;
     }
     const entry = d.value;
+    if (!this.speaksFor(entry, e.proposer)) {
+      this.refused++;
+      return;
+    }
     switch (entry.kind) {
       case 'address':
         this.addresses.set(entry.id, [...entry.addrs]);
+        break;
+      case 'leave':
         break;
       case 'probe':
         this.probeValues.push(entry.value);
@@ -80,7 +106,31 @@ export class ClusterState implements StateMachine {
         this.app?.apply(entry.data, e);
         break;
     }
-    for (const l of this.listeners) l({ index: e.index, entry });
+    for (const l of this.listeners) l({ index: e.index, entry, proposer: e.proposer });
+  }
+
+  /**
+   * A node's address is said by the node itself, or by a voter (the leader admitting a joiner);
+   * a leave request only by the node that leaves. While the log has not named a voter yet (its
+   * first entries), anyone the leader appended counts.
+   */
+  private speaksFor(entry: NodeEntry, proposer: NodeId): boolean {
+    switch (entry.kind) {
+      case 'address':
+        return entry.id === proposer || this.conf.voters.length === 0 || isVoter(this.conf, proposer);
+      case 'leave':
+        return entry.id === proposer && isMember(this.conf, proposer);
+      default:
+        return true;
+    }
+  }
+
+  /** Raft applies the change itself; this replays it to judge later entries by the same rule. */
+  private applyConf(e: Entry): void {
+    if (!proposedByVoter(this.conf, e)) return;
+    const cc = decodeConfChange(e.data);
+    const next = cc.ok ? applyConfChange(this.conf, cc.value) : null;
+    if (next !== null && !('error' in next)) this.conf = next;
   }
 
   restore(snapshot: Snapshot): void {
@@ -92,6 +142,7 @@ export class ClusterState implements StateMachine {
     this.probeValues = [...d.value.probes];
     this.time = d.value.time;
     this.applied = snapshot.meta.index;
+    this.conf = snapshot.meta.conf;
     this.app?.restore(d.value.app);
   }
 

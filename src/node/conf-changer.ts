@@ -39,11 +39,16 @@ export class ConfChanger {
     return this.proposedIndex > applied;
   }
 
-  /** Queue `cc`; resolves once it is applied here, rejects with a ConfChangeError at the deadline or on a refusal. */
-  run(cc: ConfChange, timeoutMs: number): Promise<void> {
+  /**
+   * Queue `cc`; resolves once it is applied here, rejects with a ConfChangeError at the deadline or
+   * on a refusal. With `record`, the change is appended even when the membership already shows it:
+   * a founding node writes its own seat into the log, so nodes that replay the log from its start
+   * learn who the first voter is.
+   */
+  run(cc: ConfChange, timeoutMs: number, opts: { readonly record?: boolean } = {}): Promise<void> {
     this.queued++;
     const deadline = Date.now() + timeoutMs;
-    const done = this.tail.then(() => this.change(cc, deadline));
+    const done = this.tail.then(() => this.change(cc, deadline, opts.record ?? false));
     this.tail = done.then(
       () => undefined,
       () => undefined,
@@ -51,11 +56,11 @@ export class ConfChanger {
     return done.finally(() => this.queued--);
   }
 
-  private async change(cc: ConfChange, deadline: number): Promise<void> {
+  private async change(cc: ConfChange, deadline: number, record: boolean): Promise<void> {
     const raft = this.driver.raft;
     const what = `${cc.type} ${cc.node}`;
     for (;;) {
-      if (reflects(raft.status().membership.conf, cc)) return;
+      if (!record && reflects(raft.status().membership.conf, cc)) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new ConfChangeError(`${what}: not applied in time`);
       this.driver.observeTime();
@@ -65,6 +70,7 @@ export class ConfChanger {
         // Appended by us as leader: done when applied, unless a new leader overwrote the entry.
         this.proposedIndex = r.index;
         await waitFor(() => raft.status().applied >= r.index, left);
+        if (record && raft.status().applied >= r.index) return;
       } else if (r.ok) {
         // Forwarded to the leader, which may drop it (it has a change pending): look, then retry.
         await waitFor(() => reflects(raft.status().membership.conf, cc), Math.min(left, 1000));

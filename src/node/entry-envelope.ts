@@ -28,9 +28,19 @@ export interface AppEntry {
   readonly data: Uint8Array;
 }
 
-export type NodeEntry = AddressEntry | ProbeEntry | AppEntry;
+/**
+ * A member asks to leave the membership (graceful stop). Only a leader appends membership changes,
+ * so a follower says it with this entry, which speaks only for its proposer; the leader that
+ * applies it removes the node.
+ */
+export interface LeaveEntry {
+  readonly kind: 'leave';
+  readonly id: NodeId;
+}
 
-const KIND = { address: 1, probe: 2, app: 3 } as const satisfies Record<NodeEntry['kind'], number>;
+export type NodeEntry = AddressEntry | ProbeEntry | AppEntry | LeaveEntry;
+
+const KIND = { address: 1, probe: 2, app: 3, leave: 4 } as const satisfies Record<NodeEntry['kind'], number>;
 
 /** Bounds that keep a hostile or buggy proposal from bloating every replica. */
 export const MAX_ADDRS = 32;
@@ -56,6 +66,12 @@ export function encodeNodeEntry(e: NodeEntry): Uint8Array {
       w.u8(KIND.probe);
       if (w.string(e.nonce) > MAX_NONCE_BYTES) throw new RangeError(`probe entry: nonce longer than ${MAX_NONCE_BYTES} bytes`);
       if (w.string(e.value) > MAX_PROBE_BYTES) throw new RangeError(`probe entry: value longer than ${MAX_PROBE_BYTES} bytes`);
+      return w.finish().slice();
+    }
+    case 'leave': {
+      const w = new Writer(8 + e.id.length * 3);
+      w.u8(KIND.leave);
+      w.string(e.id);
       return w.finish().slice();
     }
     case 'app': {
@@ -92,6 +108,9 @@ export function decodeNodeEntry(bytes: Uint8Array): DecodeResult<NodeEntry> {
         value = { kind: 'probe', nonce, value: v };
         break;
       }
+      case KIND.leave:
+        value = { kind: 'leave', id: r.id('node id') };
+        break;
       case KIND.app:
         // The rest of the entry, copied: the caller may reuse its buffer.
         return { ok: true, value: { kind: 'app', data: bytes.slice(1) } };

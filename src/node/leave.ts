@@ -1,10 +1,15 @@
 // Leaving gracefully (SIGTERM, SIGINT): a leader first hands leadership to its most caught-up
 // voter, so the cluster does not sit out an election timeout; then the node asks for its own
-// removal and waits until it is applied. Every step is bounded: a node that cannot leave in time
-// still stops (the remaining members replace it later as an unreachable voter).
+// removal and waits until it is applied. Only a leader appends membership changes, so a follower
+// asks with a `leave` entry (which speaks only for its proposer) and the leader that applies it
+// removes the node. Every step is bounded: a node that cannot leave in time still stops (the
+// remaining members replace it later as an unreachable voter).
 import type { NodeId } from '../raft/types.js';
+import { isMember } from '../raft/confchange.js';
+import type { ClusterState } from './cluster-state.js';
 import { ConfChangeError, type ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
+import { encodeNodeEntry } from './entry-envelope.js';
 import type { Logger } from './logger.js';
 import { waitFor } from './wait.js';
 
@@ -46,14 +51,49 @@ export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
   }
 
   o.log.info('asking to be removed from the membership');
+  const timeoutMs = o.removeTimeoutMs ?? 5000;
+  if (raft.status().role !== 'leader') return (await askLeaderToRemove(o, timeoutMs)) ? 'removed' : timedOut(o);
   try {
-    await o.conf.run({ type: 'remove', node: self }, o.removeTimeoutMs ?? 5000);
+    await o.conf.run({ type: 'remove', node: self }, timeoutMs);
     return 'removed';
   } catch (err) {
     if (!(err instanceof ConfChangeError)) throw err;
-    o.log.warn({ err: err.message }, 'removal not confirmed in time; stopping anyway');
-    return 'timed-out';
+    return timedOut(o, err.message);
   }
+}
+
+function timedOut(o: LeaveOptions, why = 'the leader did not remove this node in time'): LeaveOutcome {
+  o.log.warn({ err: why }, 'removal not confirmed in time; stopping anyway');
+  return 'timed-out';
+}
+
+/** Proposes this node's `leave` entry (again each second: a leader change may lose it) until the removal is applied here. */
+async function askLeaderToRemove(o: LeaveOptions, timeoutMs: number): Promise<boolean> {
+  const raft = o.driver.raft;
+  const gone = (): boolean => !isMember(raft.status().membership.conf, raft.id);
+  const deadline = Date.now() + timeoutMs;
+  while (!gone() && Date.now() < deadline) {
+    o.driver.observeTime();
+    raft.propose(encodeNodeEntry({ kind: 'leave', id: raft.id }));
+    o.driver.kick();
+    await waitFor(gone, Math.min(1000, Math.max(1, deadline - Date.now())));
+  }
+  return gone();
+}
+
+/**
+ * The leader's side: a member's applied `leave` entry (ClusterState checked that it speaks for its
+ * proposer) becomes that member's removal. Returns the unsubscribe function.
+ */
+export function serveLeaveRequests(deps: { readonly state: ClusterState; readonly driver: RaftDriver; readonly conf: ConfChanger; readonly log: Logger }): () => void {
+  return deps.state.onApplied((a) => {
+    if (a.entry.kind !== 'leave' || deps.driver.raft.status().role !== 'leader') return;
+    const node = a.entry.id;
+    deps.log.info({ node }, 'a member asked to leave: removing it');
+    deps.conf.run({ type: 'remove', node }, 10_000).catch((err: unknown) => {
+      deps.log.warn({ node, err: err instanceof Error ? err.message : String(err) }, 'removing a leaving member did not complete');
+    });
+  });
 }
 
 function mostCaughtUpVoter(

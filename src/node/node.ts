@@ -40,7 +40,7 @@ import { RaftDriver } from './driver.js';
 import { createJoinHandler } from './join-handler.js';
 import { introducersOf, joinCluster, WrongClusterError, type JoinSuccess } from './join-client.js';
 import { announceThroughMembers } from './announce.js';
-import { leaveCluster, type LeaveOutcome } from './leave.js';
+import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
 import { encodeNodeEntry } from './entry-envelope.js';
@@ -304,6 +304,14 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   }
 
   const conf = new ConfChanger(driver);
+  teardown.add('leave requests', serveLeaveRequests({ state, driver, conf, log }));
+  if (fresh && !joining) {
+    // The founding seat goes into the log as its first change: a node that joins later replays the
+    // log from the start and must learn from it who the first voter is (raft.ts proposedByVoter).
+    conf.run({ type: 'addVoter', node: id }, 60_000, { record: true }).catch((err: unknown) => {
+      log.error({ err }, 'could not record this founding node in the log: nodes that join will not learn it is a voter');
+    });
+  }
   const ask = (addr: string, req: JoinRequest, timeoutMs: number): Promise<JoinResponse> => requestJoin(host, addr, req, { timeoutMs });
   const clusterId = (): string | null => storage.clusterId();
   const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }));

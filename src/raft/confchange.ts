@@ -1,4 +1,4 @@
-import type { ConfChange, ConfState, NodeId } from './types.js';
+import type { ConfChange, ConfState, Entry, NodeId } from './types.js';
 
 /**
  * The membership after `cc`, or an error naming why it is refused. Single-server changes only:
@@ -28,4 +28,14 @@ export function isVoter(conf: ConfState, id: NodeId): boolean {
 
 export function isMember(conf: ConfState, id: NodeId): boolean {
   return conf.voters.includes(id) || conf.learners.includes(id);
+}
+
+/**
+ * Whether a conf entry may change `conf`: its proposer is one of the voters. A node whose
+ * configuration has no voters yet (it joined and replays the log from its start) takes the
+ * cluster's first changes as they come: the founding node records its own seat as the log's
+ * first change (see node.ts), and a joiner hears only the members its join answer named.
+ */
+export function proposedByVoter(conf: ConfState, e: Entry): boolean {
+  return conf.voters.length === 0 || isVoter(conf, e.proposer);
 }

@@ -1,6 +1,6 @@
 import { decodeConfChange, decodeMessage, encodeConfChange } from './codec.js';
 import { ClusterClock } from './cluster-clock.js';
-import { applyConfChange, isMember, isVoter } from './confchange.js';
+import { applyConfChange, isMember, isVoter, proposedByVoter } from './confchange.js';
 import { RaftLog } from './log.js';
 import { Progress, committedIndex, quorumSize, tallyVotes } from './progress.js';
 import { ReadOnlyQueue } from './read-only.js';
@@ -622,7 +622,7 @@ export class RaftNode {
     let conf = this.membership.conf;
     for (let i = Math.max(this.log.applied, this.membership.index) + 1; i <= last; i++) {
       const e = this.log.entry(i);
-      if (e?.type !== 'conf' || !isVoter(conf, e.proposer)) continue;
+      if (e?.type !== 'conf' || !proposedByVoter(conf, e)) continue;
       const cc = decodeConfChange(e.data);
       const next = cc.ok ? applyConfChange(conf, cc.value) : null;
       if (next === null || 'error' in next) continue;
@@ -1077,7 +1077,7 @@ export class RaftNode {
   private applyConfEntry(e: Entry): void {
     // Only a leader's own proposal can carry a change, and a leader is a voter: anything else is
     // a no-op on every replica alike (the proposer is in the log).
-    if (!isVoter(this.membership.conf, e.proposer)) return;
+    if (!proposedByVoter(this.membership.conf, e)) return;
     const cc = decodeConfChange(e.data);
     if (!cc.ok) return; // the leader validated it; a bad one can only be a no-op everywhere
     const next = applyConfChange(this.membership.conf, cc.value);

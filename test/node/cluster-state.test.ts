@@ -85,6 +85,20 @@ describe('ClusterState', () => {
     expect(s.probes()[0]).toBe('v5');
   });
 
+  it('applies an address only from the node it names or a voter, and a leave only from the node that leaves', () => {
+    const state = new ClusterState(undefined, { voters: ['v'], learners: ['m', 'o'] });
+    const stamped = (data: Uint8Array, proposer: string): Entry => ({ ...entry(data), proposer });
+    state.apply(stamped(encodeNodeEntry({ kind: 'address', id: 'o', addrs: ['/ip4/1.2.3.4/tcp/1/p2p/m'] }), 'm'));
+    state.apply(stamped(encodeNodeEntry({ kind: 'leave', id: 'o' }), 'm'));
+    expect(state.refused).toBe(2);
+    expect(state.addressesOf('o')).toBeUndefined();
+    state.apply(stamped(encodeNodeEntry({ kind: 'address', id: 'o', addrs: ['/a'] }), 'o'));
+    state.apply(stamped(encodeNodeEntry({ kind: 'address', id: 'j', addrs: ['/b'] }), 'v'));
+    expect(state.addressesOf('o')).toEqual(['/a']);
+    expect(state.addressesOf('j')).toEqual(['/b']);
+    expect(state.refused).toBe(2);
+  });
+
   it('restores from its own snapshot to an identical state', () => {
     fc.assert(
       fc.property(
@@ -98,16 +112,17 @@ describe('ClusterState', () => {
         fc.nat({ max: 30 }),
         (entries, cut) => {
           index = 0;
-          const whole = new ClusterState();
-          const prefix = new ClusterState();
+          const founders = { voters: ['n1'], learners: [] };
+          const whole = new ClusterState(undefined, founders);
+          const prefix = new ClusterState(undefined, founders);
           const all = entries.map((e) => entry(encodeNodeEntry(e)));
           all.forEach((e, k) => {
             whole.apply(e);
             if (k < cut) prefix.apply(e);
           });
-          const restored = new ClusterState();
+          const restored = new ClusterState(undefined, founders);
           if (prefix.applied > 0) {
-            restored.restore({ meta: { index: prefix.applied, term: 1, conf: { voters: ['A'], learners: [] } }, data: prefix.encode() });
+            restored.restore({ meta: { index: prefix.applied, term: 1, conf: founders }, data: prefix.encode() });
           }
           for (const e of all.slice(Math.min(cut, all.length))) restored.apply(e);
           expect(restored.encode()).toEqual(whole.encode());

@@ -9,7 +9,8 @@ import { ConfChanger } from '../../src/node/conf-changer.js';
 import { RaftDriver } from '../../src/node/driver.js';
 import { createJoinHandler, NOT_THE_LEADER, type JoinHandlerDeps } from '../../src/node/join-handler.js';
 import { introducersOf, joinCluster, JoinError, WrongClusterError } from '../../src/node/join-client.js';
-import { leaveCluster } from '../../src/node/leave.js';
+import { leaveCluster, serveLeaveRequests } from '../../src/node/leave.js';
+import { encodeNodeEntry } from '../../src/node/entry-envelope.js';
 import { silentLogger, type Logger } from '../../src/node/logger.js';
 import { waitFor } from '../../src/node/wait.js';
 import { RaftNode } from '../../src/raft/raft.js';
@@ -64,10 +65,12 @@ async function cluster(voters: readonly string[]): Promise<Map<string, Peer>> {
     // Only the first campaigns: the others' election timeouts are far beyond any test's length.
     const electionTicks = i === 0 ? 10 : 10_000;
     const raft = new RaftNode({ ...defaultRaftConfig, id: v, rng: new SeededRng(i + 1), electionTicks, heartbeatTicks: 2 }, null, initial);
-    const state = new ClusterState();
+    const state = new ClusterState(undefined, initial);
     const driver = new RaftDriver({ raft, storage: { save: async () => undefined }, send: (msgs) => msgs.forEach(deliver), machine: state });
     driver.start(20);
-    peers.set(v, { raft, state, driver, conf: new ConfChanger(driver) });
+    const conf = new ConfChanger(driver);
+    serveLeaveRequests({ state, driver, conf, log });
+    peers.set(v, { raft, state, driver, conf });
   });
   const leader = peers.get(voters[0] as string) as Peer;
   leader.raft.campaign();
@@ -313,6 +316,20 @@ describe('leaveCluster', () => {
     const peers = await cluster(['leader']);
     const p = peers.get('leader') as Peer;
     expect(await leaveCluster({ driver: p.driver, conf: p.conf, log })).toBe('last-voter');
+    stopAll(peers);
+  });
+
+  it('a follower leaves through its leave entry; a leave naming another member is refused', async () => {
+    const peers = await cluster(['a', 'b', 'c']);
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => peers.get(id) as Peer) as [Peer, Peer, Peer];
+    expect(await waitFor(() => b.raft.status().leader === 'a' && c.raft.status().leader === 'a', 5000)).toBe(true);
+    // c forges b's leave: applied as refused everywhere, b stays.
+    c.raft.propose(encodeNodeEntry({ kind: 'leave', id: 'b' }));
+    c.driver.kick();
+    expect(await waitFor(() => a.state.refused === 1 && c.state.refused === 1, 5000)).toBe(true);
+    expect(a.raft.status().membership.conf.voters).toContain('b');
+    expect(await leaveCluster({ driver: b.driver, conf: b.conf, log })).toBe('removed');
+    expect(a.raft.status().membership.conf).toEqual({ voters: ['a', 'c'], learners: [] });
     stopAll(peers);
   });
 

@@ -125,6 +125,42 @@ describe('every entry names its proposer', () => {
   });
 });
 
+describe('a node that joins replays the configuration from the log', () => {
+  function pump(nodes: Record<string, RaftNode>): void {
+    for (let round = 0; round < 50; round++) {
+      for (const n of Object.values(nodes)) {
+        while (n.hasReady()) {
+          const rd = n.ready();
+          n.advance(rd);
+          for (const m of rd.messages) nodes[m.to]?.step(m);
+        }
+      }
+    }
+  }
+
+  it('learns the founder from its recorded seat, and every later change from voters only', () => {
+    const a = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const x = new RaftNode({ ...defaultRaftConfig, id: 'x', rng: new SeededRng(2) }, null);
+    x.admitIntroducers(['a']);
+    const nodes = { a, x };
+    a.campaign();
+    pump(nodes);
+    a.tick();
+    pump(nodes);
+    expect(a.proposeConfChange({ type: 'addVoter', node: 'a' }).ok).toBe(true); // the founding seat, as node.ts records it
+    pump(nodes);
+    expect(a.proposeConfChange({ type: 'addLearner', node: 'x' }).ok).toBe(true);
+    pump(nodes);
+    for (let t = 0; t < 3; t++) {
+      a.tick();
+      x.tick();
+      pump(nodes);
+    }
+    expect(x.status().membership.conf).toEqual({ voters: ['a'], learners: ['x'] });
+    expect(x.status().commit).toBe(a.status().commit);
+  });
+});
+
 describe('a lost disk', () => {
   it('a follower holding less than it acknowledged is reported and caught up again', () => {
     const net = cluster(3);
