@@ -223,6 +223,9 @@ export class RaftNode {
       // A member campaigning though it is no voter (any more) missed the change that demoted it:
       // no vote, but the leader's name, so it can hear that leader and learn the change.
       if (m.type === 'vote' && this.knownMember(m.from)) {
+        // Without PreVote nothing keeps a member cut off from raising its term, and nothing else
+        // would bring it back: take its term (no vote), as Raft without PreVote does from anyone.
+        if (!this.config.preVote && m.term > this.term) this.becomeFollower(m.term, null);
         this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
       }
       return;
