@@ -79,7 +79,7 @@ describe('dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
-    node = await procs.start({ name: 'dash', extra: ['--api-token', TOKEN, '--slots', '2'] });
+    node = await procs.start({ name: 'dash', token: TOKEN, extra: ['--slots', '2'] });
     ({ context, page, pageErrors, consoleErrors } = await openBrowser(procs.tempDir('meshrun-chromium-')));
   }, 90_000);
 

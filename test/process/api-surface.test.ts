@@ -281,10 +281,10 @@ describe.sequential('the API surface on three real nodes', () => {
   });
 });
 
-describe('a node started with --api-token', () => {
+describe('a node started with an API token (MESHRUN_TOKEN)', () => {
   let node: NodeProcess;
   beforeAll(async () => {
-    node = await procs.start({ name: 'tok', extra: ['--api-token', 'sesame'] });
+    node = await procs.start({ name: 'tok', token: 'sesame' });
   }, 60_000);
 
   it('answers 401 without the token on every endpoint, and serves them with it', async () => {
