@@ -79,7 +79,7 @@ describe('dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
-    node = await procs.start({ name: 'dash', extra: ['--slots', '2'], env: { MESHRUN_TOKEN: TOKEN } });
+    node = await procs.start({ name: 'dash', token: TOKEN, extra: ['--slots', '2'] });
     ({ context, page, pageErrors, consoleErrors } = await openBrowser(procs.tempDir('meshrun-chromium-')));
   }, 90_000);
 

@@ -27,6 +27,8 @@ export interface NodeProcess {
   readonly addr: string;
   readonly id: string;
   readonly apiUrl: string;
+  /** The API token it was started with (MESHRUN_TOKEN), or null: getCluster, probe and apiFetch send it. */
+  readonly token: string | null;
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
   /** Everything the process wrote to stderr (its logs), for assertions and failure reports. */
@@ -40,9 +42,16 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly voters?: number;
   readonly swarmKey?: string;
+  /**
+   * Require this API token: it goes to the node in its MESHRUN_TOKEN environment variable (never
+   * on the command line, where `ps` shows it, and which the node refuses).
+   */
+  readonly token?: string;
   readonly extra?: readonly string[];
-  /** Added to the node's environment (MESHRUN_TOKEN, say). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Added to the node's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Bound on the process printing its `listening` and `api` lines (a joining node prints them once admitted). Default 30 s. */
+  readonly startTimeoutMs?: number;
 }
 
 /** A `meshrun` process started without waiting for anything (see Processes.spawn). */
@@ -87,9 +96,14 @@ export class Processes {
     return d;
   }
 
-  /** Spawns `meshrun args` (JSON logs) and returns at once; cleanup kills it by PID like the others. */
-  spawn(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RawProcess {
-    const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESHRUN_LOG_FORMAT: 'json', ...env } });
+  /**
+   * Spawns `meshrun args` (JSON logs) and returns at once; cleanup kills it by PID like the others.
+   * `env` is added to this process's environment, less any MESHRUN_TOKEN of ours: a node gets a
+   * token only when the test gives it one.
+   */
+  spawn(name: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): RawProcess {
+    const { MESHRUN_TOKEN: _ours, ...inherited } = process.env;
+    const child = spawn(BIN, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, MESHRUN_LOG_FORMAT: 'json', ...env } });
     if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
     let stdout = '';
     let stderr = '';
@@ -107,13 +121,16 @@ export class Processes {
     for (const b of o.bootstrap ?? []) args.push('--bootstrap', b);
     if (o.voters !== undefined) args.push('--voters', String(o.voters));
     if (o.swarmKey !== undefined) args.push('--swarm-key', o.swarmKey);
+    const env: Record<string, string> = {};
+    if (o.token !== undefined) env['MESHRUN_TOKEN'] = o.token;
     args.push(...(o.extra ?? []));
     // Registered (by spawn) before the wait, so a process that never prints its lines is still cleaned up.
-    const { child, pid, exited, stderr } = this.spawn(o.name, args, o.env);
+    const { child, pid, exited, stderr } = this.spawn(o.name, args, { ...o.env, ...env });
     const listening: string[] = [];
     const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+    const startMs = o.startTimeoutMs ?? START_MS;
     const api = await new Promise<string>((resolveApi, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${START_MS} ms; stderr:\n${tail(stderr())}`)), START_MS);
+      const timer = setTimeout(() => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${startMs} ms; stderr:\n${tail(stderr())}`)), startMs);
       lines.on('line', (line) => {
         if (line.startsWith('listening ')) listening.push(line.slice('listening '.length));
         if (line.startsWith('api ')) {
@@ -129,7 +146,7 @@ export class Processes {
     const addr = listening[0];
     if (addr === undefined) throw new Error(`${o.name}: no listening line before the api line`);
     const id = /\/p2p\/([^/]+)$/.exec(addr)?.[1] ?? '';
-    const node: NodeProcess = { name: o.name, pid, dataDir, addr, id, apiUrl: api, child, exited, stderr };
+    const node: NodeProcess = { name: o.name, pid, dataDir, addr, id, apiUrl: api, token: o.token ?? null, child, exited, stderr };
     this.all.push(node);
     return node;
   }
@@ -162,8 +179,24 @@ export class Processes {
   }
 }
 
+/** The Authorization header for `node`'s token, if it has one. */
+export function authHeaders(node: Pick<NodeProcess, 'token'>): Record<string, string> {
+  return node.token === null ? {} : { authorization: `Bearer ${node.token}` };
+}
+
+/** fetch on `node`'s API with its token (and a JSON body when `body` is given); bounded by `timeoutMs`. */
+export async function apiFetch(node: Pick<NodeProcess, 'apiUrl' | 'token'>, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...authHeaders(node), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers };
+  return fetch(`${node.apiUrl}${path}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 5000),
+  });
+}
+
 export async function getCluster(node: NodeProcess): Promise<ClusterView> {
-  const res = await fetch(`${node.apiUrl}/v1/cluster`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${node.apiUrl}/v1/cluster`, { headers: authHeaders(node), signal: AbortSignal.timeout(2000) });
   if (!res.ok) throw new Error(`${node.name}: GET /v1/cluster answered ${res.status}`);
   return (await res.json()) as ClusterView;
 }
@@ -171,7 +204,7 @@ export async function getCluster(node: NodeProcess): Promise<ClusterView> {
 export async function probe(node: NodeProcess, value: string): Promise<{ status: number; body: { index?: number; error?: string } }> {
   const res = await fetch(`${node.apiUrl}/v1/debug/probe`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders(node) },
     body: JSON.stringify({ value }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -179,7 +212,7 @@ export async function probe(node: NodeProcess, value: string): Promise<{ status:
 }
 
 export async function probes(node: NodeProcess): Promise<string[]> {
-  const res = await fetch(`${node.apiUrl}/v1/debug/probes`, { signal: AbortSignal.timeout(2000) });
+  const res = await fetch(`${node.apiUrl}/v1/debug/probes`, { headers: authHeaders(node), signal: AbortSignal.timeout(2000) });
   return ((await res.json()) as { values: string[] }).values;
 }
 
