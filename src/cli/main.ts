@@ -29,4 +29,19 @@ export async function main(argv: readonly string[]): Promise<ExitCode | number> 
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+// Exit only once stdout and stderr have handed everything to the OS: into a pipe, Node writes
+// asynchronously, and exiting at once cut piped output at the pipe's buffer (64 KiB). Exiting
+// explicitly (rather than waiting for the event loop to empty) keeps a stray handle from holding
+// a finished command open.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);
+
+/** Resolves once everything written to `stream` so far is flushed (or the stream is gone). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
