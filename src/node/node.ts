@@ -3,6 +3,7 @@
 // `startNode` is what `meshrun node` runs, and what in-process tests and benchmarks call.
 import '../net/polyfill.js';
 import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventHub } from '../api/events.js';
@@ -43,7 +44,7 @@ import { announceThroughMembers } from './announce.js';
 import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
-import { encodeNodeEntry } from './entry-envelope.js';
+import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
 import { Maintenance } from './maintenance.js';
 import { PeerAddresses } from './peer-addresses.js';
 import { defaultMembershipPolicy } from './membership.js';
@@ -125,6 +126,9 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   };
   // Peers refuse a load report claiming more (load-report.ts): this node would be left out of every claim ring.
   if (opts.slots > MAX_SLOTS) fail(new Error(`--slots ${opts.slots} is more than the most a node may offer (${MAX_SLOTS})`), 2);
+  // Everything that can fail is checked before any cluster state is written: a failed first start
+  // must not leave a one-node cluster behind in the data directory.
+  await assertPortFree(opts.api.host, opts.api.port).catch((err: unknown) => fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`));
   await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
@@ -140,16 +144,6 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // A node its own store does not list as a member (new, or never caught up before a restart)
   // asks the cluster to let it in: the answer names the members it may hear (introducers).
   const listed = restored.membership !== null && [...restored.membership.conf.voters, ...restored.membership.conf.learners].includes(id);
-  const joining = !listed && opts.bootstrap.length > 0;
-  if (!fresh && joining) {
-    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state that does not list this node (it left, or never caught up): asking to join again');
-  } else if (!fresh && opts.bootstrap.length > 0) {
-    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
-  }
-  if (fresh && !joining) {
-    // A new cluster gets a new id, even if an earlier join left one in this (otherwise empty) store.
-    await storage.setClusterId(newClusterId()).catch((err: unknown) => fail(err, 2, 'cannot record the new cluster id'));
-  }
 
   // Test only (--test-partitions): a nemesis cuts this node's real connections through the API.
   const gate = opts.testPartitions ? new PartitionGate() : null;
@@ -168,6 +162,24 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const state = new ClusterState(scheduler);
   const stored = restored.snapshot;
   if (stored) attempt(() => state.restore(stored), 2, `the snapshot in ${opts.dataDir}`);
+  // A node that left (SIGTERM) or never caught up asks to join again: through --bootstrap, or else
+  // through the members its store knows the addresses of.
+  const joinVia = opts.bootstrap.length > 0 || listed ? opts.bootstrap : knownAddresses(state, restored, id);
+  const joining = !listed && joinVia.length > 0;
+  if (!fresh && !listed && !joining) {
+    fail(new Error(`the data directory ${opts.dataDir} holds Raft state that does not list this node (it left the cluster) and knows no member's address: start it with --bootstrap <a member's address> to rejoin`), 2);
+  }
+  if (!fresh && joining) {
+    log.info({ via: joinVia }, 'the data directory holds Raft state that does not list this node (it left, or never caught up): asking to join again');
+  } else if (!fresh && opts.bootstrap.length > 0) {
+    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
+    if (aloneIn(restored, id)) await refuseForeignBootstrap(host, opts.bootstrap, storage.clusterId(), id, log);
+  }
+  if (fresh && !joining) {
+    // A new cluster gets a new id, even if an earlier join left one in this (otherwise empty) store.
+    await storage.setClusterId(newClusterId()).catch((err: unknown) => fail(err, 2, 'cannot record the new cluster id'));
+  }
+  checkpoint();
   // Where members can be dialled: what they said over identify, --bootstrap and join answers, then
   // the log (see peer-addresses.ts). The transport, the connector and joins all use this book.
   const book = new PeerAddresses({ self: id, fromLog: (peer) => state.addressesOf(peer) });
@@ -397,7 +409,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   if (joining) {
     const joined = await untilAborted(
       joinCluster({
-        bootstrap: opts.bootstrap,
+        bootstrap: joinVia,
         request: { id, addrs: selfAddrs(), cluster: clusterId(), emptyStore: true },
         // Said anew on each attempt rather than assumed: true while Raft messages are held back
         // (see `admitted`), and right even if they are let in earlier one day.
@@ -472,6 +484,56 @@ async function adoptClusterId(storage: LevelStorage, answer: JoinSuccess, log: L
   if (answer.cluster === null || storage.clusterId() !== null) return;
   await storage.setClusterId(answer.cluster);
   log.info({ cluster: answer.cluster }, 'recorded the cluster id');
+}
+
+/** Every address the store knows for nodes other than `self`: the snapshot's address book, then the log's address entries. */
+function knownAddresses(state: ClusterState, p: PersistedState, self: NodeId): string[] {
+  const book = new Map(state.addressBook());
+  for (const e of p.entries) {
+    if (e.type !== 'normal' || e.data.length === 0) continue;
+    const d = decodeNodeEntry(e.data);
+    if (d.ok && d.value.kind === 'address') book.set(d.value.id, d.value.addrs);
+  }
+  return [...book].filter(([peer]) => peer !== self).flatMap(([, addrs]) => addrs);
+}
+
+/** The store holds a cluster of which this node is the only member: what a first start that failed half-way leaves. */
+function aloneIn(p: PersistedState, self: NodeId): boolean {
+  const c = p.membership?.conf;
+  return c !== undefined && c.voters.length === 1 && c.voters[0] === self && c.learners.length === 0;
+}
+
+/**
+ * A one-node cluster started with --bootstrap: if a bootstrap peer says it belongs to another
+ * cluster, this data directory is a leftover (a first start that failed after writing its state),
+ * and running it would make a second, separate cluster. Peers that do not answer are no reason to
+ * refuse (they may be restarting too).
+ */
+async function refuseForeignBootstrap(host: MeshHost, bootstrap: readonly string[], cluster: string | null, id: NodeId, log: Logger): Promise<void> {
+  for (const addr of bootstrap) {
+    const r = await requestJoin(host, addr, { id, addrs: hostAddrs(host), cluster, emptyStore: false }, { timeoutMs: 3000 }).catch(() => null);
+    if (r !== null && !r.ok && r.reason === 'wrong-cluster') {
+      fail(
+        new Error(
+          `this data directory holds a one-node cluster of its own (${cluster ?? 'no id'}), but --bootstrap ${addr} belongs to another: ` +
+            'it is left over from a start that failed; start with a new --data directory to join, or without --bootstrap to keep it',
+        ),
+        2,
+      );
+    }
+    if (r !== null) return;
+    log.info({ addr }, 'a bootstrap peer did not answer while checking the cluster id; going on');
+  }
+}
+
+/** Binds host:port and lets go at once: refuses before anything is written when the port is taken. */
+function assertPortFree(hostName: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `the address ${hostName}:${port} is already in use` : err.message)));
+    server.listen({ host: hostName, port, exclusive: true }, () => server.close(() => resolve()));
+  });
 }
 
 /** A Raft store that has never held anything: a brand-new node. */
