@@ -1,4 +1,4 @@
-// The scheduler's checkers (design section 9). They follow two streams:
+// The scheduler's checkers (docs/simulation.md §5). They follow two streams:
 // - the committed effects, once per log index (replicas apply the same entries to the same state,
 //   which the Raft checker verifies by the state hash, so one copy of the stream is the canonical
 //   one), from which they keep a model of every job and task;

@@ -1,4 +1,4 @@
-// Simulated load gossip (design section 5, topic meshrun/load/1): each node's worker.load() is
+// Simulated load gossip (docs/architecture.md §8, topic meshrun/load/1): each node's worker.load() is
 // published now and then and on change, and reaches every other node after a delay, unless the
 // message is lost or a partition cuts the link (on the way out or while in flight). Each node
 // keeps the latest entry per peer and forgets entries older than `expireMs`: a crashed or

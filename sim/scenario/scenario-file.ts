@@ -1,4 +1,4 @@
-// A user's scenario file (design section 9): the cluster, the DAG files it runs, how their `run`
+// A user's scenario file (docs/simulation.md §7): the cluster, the DAG files it runs, how their `run`
 // tasks behave in simulated time, and a schedule of faults. Read from YAML (or JSON) into a
 // checked Scenario; every problem names the field (`faults[2].kill: unknown node 'n7'`) and all
 // of them are reported at once, so a user fixes a file in one pass.

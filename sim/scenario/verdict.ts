@@ -1,4 +1,4 @@
-// The checkers' verdict, invariant by invariant (design section 9). The run stops at the first
+// The checkers' verdict, invariant by invariant (docs/simulation.md §8). The run stops at the first
 // violation, so one row at most fails; the rows before it in time held until then.
 import type { Violation } from '../checkers.js';
 

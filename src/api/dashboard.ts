@@ -1,4 +1,4 @@
-// The dashboard (design section 7): `GET /` serves one static page, `GET /assets/NAME` its ES
+// The dashboard (docs/http-api.md §13): `GET /` serves one static page, `GET /assets/NAME` its ES
 // modules, stylesheet and dagre (from node_modules). No build step and nothing fetched from
 // elsewhere: every file is read once here, at registration, and served from memory.
 //

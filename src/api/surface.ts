@@ -1,4 +1,4 @@
-// The rest of the API surface (design section 7) on top of the jobs endpoints of server.ts:
+// The rest of the API surface (docs/http-api.md §3, §8, §9, §11, §12) on top of the jobs endpoints of server.ts:
 // GET /v1/nodes, GET /v1/events (server-sent events), GET /v1/jobs/{id}/tasks/{task}/log,
 // GET /metrics, and `?consistent=true` (a ReadIndex barrier before any GET /v1 read).
 import type { FastifyInstance, FastifyReply } from 'fastify';

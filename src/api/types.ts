@@ -1,4 +1,4 @@
-// The HTTP API's response shapes (design section 7), shared by the server and the CLI client.
+// The HTTP API's response shapes (docs/http-api.md §1, §9 and §10), shared by the server and the CLI client.
 import type { NodeId } from '../raft/types.js';
 
 export type ApiRole = 'leader' | 'follower' | 'candidate' | 'learner';

@@ -1,5 +1,5 @@
 // How client commands reach a node's HTTP API: --api URL, else MESHRUN_API, else the default; the
-// token from MESHRUN_TOKEN. Failures become CliErrors with the design's exit codes, naming the URL.
+// token from MESHRUN_TOKEN. Failures become CliErrors with the exit codes of docs/cli.md §3, naming the URL.
 import type { ApiError } from '../api/types.js';
 import { CliError, EXIT } from './errors.js';
 

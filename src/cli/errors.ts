@@ -1,4 +1,4 @@
-// Exit codes of every meshrun command (design section 7) and the error that carries one.
+// Exit codes of every meshrun command (docs/cli.md §3) and the error that carries one.
 
 export const EXIT = {
   ok: 0,

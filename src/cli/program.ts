@@ -1,4 +1,4 @@
-// The `meshrun` command line: commander with one subcommand per verb of the design's CLI contract.
+// The `meshrun` command line: commander with one subcommand per verb of the CLI contract (docs/cli.md §1).
 // Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
 // that main.ts maps to exit codes.
 import { Command, Option } from 'commander';

@@ -1,4 +1,4 @@
-// Load gossip (design section 5): every node publishes its slots, free slots, running count,
+// Load gossip (docs/architecture.md §8): every node publishes its slots, free slots, running count,
 // handlers and applied index on gossipsub topic meshrun/load/1, on change (at most once per
 // period) and again every period so its entry stays fresh. Inbound reports are validated in a
 // gossipsub topic validator, so an invalid or forged report is neither recorded nor forwarded:

@@ -1,5 +1,5 @@
 // The load report's wire format on meshrun/load/1: one small JSON object per gossip message,
-// with a format version, every field bounded (design section 5), validated by zod on the way in
+// with a format version, every field bounded (docs/architecture.md §8), validated by zod on the way in
 // and on the way out, so a node never publishes what its peers would reject. Bounded beyond the
 // types too: free and running slots never exceed the slots, and slots never exceed MAX_SLOTS.
 import { z } from 'zod';

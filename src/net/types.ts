@@ -37,7 +37,7 @@ export interface RaftTransport {
   stop(): Promise<void>;
 }
 
-/** What each node publishes on gossipsub topic `meshrun/load/1` (design section 5). */
+/** What each node publishes on gossipsub topic `meshrun/load/1` (docs/architecture.md §8). */
 export interface LoadReport {
   readonly node: NodeId;
   readonly slots: number;

@@ -33,7 +33,7 @@ const SNAPSHOT_VERSION = 1;
 export class ClusterState implements StateMachine {
   /** Index of the last entry applied (or restored from a snapshot). */
   applied = 0;
-  /** The replicas' shared clock: the largest leader timestamp among applied entries (design section 3). */
+  /** The replicas' shared clock: the largest leader timestamp among applied entries (docs/architecture.md §6). */
   time = 0;
   /** Entries whose data did not decode: counted, skipped the same way on every replica. */
   undecodable = 0;

@@ -1,4 +1,4 @@
-// Scheduler time moves only when entries are applied (design section 3). When something is due
+// Scheduler time moves only when entries are applied (docs/architecture.md §6). When something is due
 // (a lease, a backoff, a timeout, a job's removal) the leader appends an empty `tick` command, so
 // time, and the work that waits on it, moves even when no node proposes anything else.
 import type { ProposeResult } from '../raft/types.js';

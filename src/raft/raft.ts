@@ -582,7 +582,7 @@ export class RaftNode {
   // Step: term rules first (section 3.3), then by role and message type.
 
   /**
-   * Whether a message from `m.from` may be processed: only members are heard at all (design: the
+   * Whether a message from `m.from` may be processed: only members are heard at all (docs/security.md §7: the
    * trust boundary). Vote requests and a leader's traffic (appends, heartbeats, snapshots,
    * timeoutNow) come only from voters, since only a voter can campaign or lead. "Member" and
    * "voter" include the configurations in this node's log that it has not applied yet: a single

@@ -11,7 +11,7 @@ export const DAG_LIMITS = {
   maxFileBytes: 8 << 20,
   /** Entries of `tasks` in one job. */
   maxSpecs: 50_000,
-  /** Tasks in one job once shards are expanded (the design's scale target is a 1,000,000-task DAG). */
+  /** Tasks in one job once shards are expanded (docs/dag-file.md §10: the scale target is a 1,000,000-task DAG). */
   maxTasks: 1_000_000,
   maxShards: 1_000_000,
   /** `deps` entries of one spec, and of the whole job. */
@@ -56,7 +56,7 @@ export const TASK_DEFAULTS = {
 export const TASK_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const HANDLER_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** The scheduler sets these itself (design section 7, task environment). */
+/** The scheduler sets these itself (docs/task-environment.md §2). */
 export const RESERVED_ENV_PREFIX = 'MESHRUN_';
 
 /** At most this many problems are listed in one error; the rest are counted. */

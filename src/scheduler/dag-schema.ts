@@ -1,4 +1,4 @@
-// The shape of a DAG file (design section 7) as zod schemas. Every field is read by a small
+// The shape of a DAG file (docs/dag-file.md §2 and §3) as zod schemas. Every field is read by a small
 // checked transform so messages say what was wrong in the file's own terms ("5 has no unit",
 // "must be an integer from 1 to 1,000,000") rather than in zod's. Objects are strict: an unknown
 // field is an error, which is what catches `dep:` for `deps:`.
@@ -226,7 +226,7 @@ export const FILE_FIELDS = Object.keys(fileSchema.shape);
 export const DEFAULTS_FIELDS = Object.keys(defaultsSchema.shape);
 export const TASK_FIELDS = Object.keys(taskSchema.shape);
 
-/** Built-in handlers whose arguments the file can be checked against (design section 7). */
+/** Built-in handlers whose arguments the file can be checked against (docs/dag-file.md §8). */
 export function builtinArgsProblem(handler: string, value: Json): string | null {
   if (handler !== 'sleep') return null;
   const ms = isMapping(value) ? value['ms'] : undefined;

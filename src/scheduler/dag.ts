@@ -1,4 +1,4 @@
-// DAG files (design section 7) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
+// DAG files (docs/dag-file.md §1) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
 // parseDagText, the API hands the JSON body of POST /v1/jobs to normalizeDag, and the state
 // machine re-checks a decoded submit with checkJobSpec. The pieces live in dag-*.ts.
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';

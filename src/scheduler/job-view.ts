@@ -1,4 +1,4 @@
-// Read-only views of the scheduler's state (design section 7): what the API, the worker, the
+// Read-only views of the scheduler's state (docs/http-api.md §6): what the API, the worker, the
 // claim policy and the simulator's checkers read. Built on demand from the task columns; a job's
 // full view is O(its tasks), everything else is small.
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';

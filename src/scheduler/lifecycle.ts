@@ -1,5 +1,5 @@
 // How tasks and jobs move between states once a command or a timer has decided they do: the
-// state machine's transitions (design section 4), with the bookkeeping each one carries (ready
+// state machine's transitions (docs/architecture.md §7), with the bookkeeping each one carries (ready
 // queue, the holder's slots, timers, dependency counters, per-state counts) and the effects it
 // reports. machine.ts decides WHETHER a command may do something; this file does it.
 //

@@ -1,4 +1,4 @@
-// The scheduler's replicated state machine (design section 4): every replica applies the same
+// The scheduler's replicated state machine (docs/architecture.md §7): every replica applies the same
 // committed commands in the same order and gets the same state and the same effects. Pure: no
 // I/O, no clock (time is the largest entry timestamp seen), no randomness, and nothing whose
 // result depends on anything but the commands (Map iteration is insertion order; every order that

@@ -1,9 +1,9 @@
-// The scheduler's vocabulary (design sections 4 and 7): the normalised DAG a `submit` carries, the
+// The scheduler's vocabulary (docs/architecture.md §3 and §7): the normalised DAG a `submit` carries, the
 // commands in the replicated log, the effects applying them has, and the read-only view the API,
 // the claim policy and the simulator's checkers use. Nothing here does I/O or reads a clock.
 import type { NodeId } from '../raft/types.js';
 
-/** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (design section 3). */
+/** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (docs/architecture.md §6). */
 export type Ms = number;
 /** Chosen by the node that proposes the submit; the state machine refuses one already taken. */
 export type JobId = string;
@@ -244,7 +244,7 @@ export interface TaskView {
   readonly reason: string | null;
 }
 
-/** `GET /v1/jobs/{id}` (design section 7), keyed by full task name. */
+/** `GET /v1/jobs/{id}` (docs/http-api.md §6), keyed by full task name. */
 export interface JobView {
   readonly id: JobId;
   readonly name: string;

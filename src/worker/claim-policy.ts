@@ -1,4 +1,4 @@
-// Which ready tasks this node claims now (design section 5). Pure and deterministic: the same
+// Which ready tasks this node claims now (docs/architecture.md §8). Pure and deterministic: the same
 // input gives the same answer on every node, which is what keeps claims from colliding.
 //
 // A task's preferred owner is chosen by weighted rendezvous hashing over the live nodes (gossip)

@@ -1,6 +1,6 @@
 // Handler tasks (`handler: name` in a DAG) run a function registered in the node's own process
 // instead of a shell command: no process to start, which is what makes them the benchmark's hot
-// path. The built-ins, `noop` and `sleep`, exist for tests and benchmarks (design section 7).
+// path. The built-ins, `noop` and `sleep`, exist for tests and benchmarks (docs/dag-file.md §8).
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Json } from '../scheduler/types.js';
 

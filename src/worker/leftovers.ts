@@ -1,4 +1,4 @@
-// Task process groups that outlived a node (design section 4: "a restarted node kills leftovers
+// Task process groups that outlived a node (docs/task-environment.md §5: "a restarted node kills leftovers
 // recorded in its data directory"). While a task runs, its group is recorded in
 // <dataDir>/tasks.pids with the leader's start time; at the next start, every recorded group that
 // is still the same group is killed, and the file is cleared.

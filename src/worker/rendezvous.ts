@@ -1,6 +1,6 @@
 // Weighted rendezvous (highest random weight) hashing: every node ranks the candidate owners of a
 // task by the same pure function of (node id, job id, task index, weight), so nodes that see the
-// same peers agree on a task's preferred owner without talking to each other (design section 5).
+// same peers agree on a task's preferred owner without talking to each other (docs/architecture.md §8).
 // Only 32-bit integer arithmetic and Math.log are used, so the result is identical on every node.
 import type { NodeId } from '../raft/types.js';
 import type { TaskRef } from '../scheduler/types.js';

@@ -1,4 +1,4 @@
-// The orphan guard (design section 4: a task's processes die with the node that started them, even
+// The orphan guard (docs/task-environment.md §5: a task's processes die with the node that started them, even
 // when the node is killed with SIGKILL). One small POSIX shell per executor reads "+pgid" and
 // "-pgid" lines on its stdin, a pipe only the node holds. When the node dies, however it dies, the
 // kernel closes that pipe; the shell reads EOF, sends SIGTERM to every group still recorded, waits

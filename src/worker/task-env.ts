@@ -1,4 +1,4 @@
-// The task environment of design section 7, a fixed contract: the MESHRUN_* variables every
+// The task environment of docs/task-environment.md §2, a fixed contract: the MESHRUN_* variables every
 // attempt sees (and none of the node's own), and where its output is logged
 // (<dataDir>/logs/<job>/<task>.<attempt>.log).
 import { join } from 'node:path';

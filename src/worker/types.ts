@@ -46,7 +46,7 @@ export interface Executor {
   readonly handlers: readonly string[];
 }
 
-/** A live peer's load, from gossip (design section 5); includes this node's own entry. */
+/** A live peer's load, from gossip (docs/architecture.md §8); includes this node's own entry. */
 export interface PeerLoad {
   readonly node: NodeId;
   readonly slots: number;

@@ -1,4 +1,4 @@
-// One node's worker (design sections 2, 4 and 5): it keeps this node's lease with heartbeats,
+// One node's worker (docs/architecture.md §4, §8 and §9): it keeps this node's lease with heartbeats,
 // claims ready tasks by the claim policy, starts what the replicated state says it holds, and
 // reports results with fenced finishes. Everything it touches is injected (clock, executor,
 // proposals, gossip, the scheduler's view), so the simulator runs this very code.

@@ -108,7 +108,7 @@ function hex(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
 }
 
-/** The attacker joins through /meshrun/join/1 as itself (the design admits any holder of the swarm key as a learner), and every node sees it as a learner. */
+/** The attacker joins through /meshrun/join/1 as itself (docs/security.md §6 admits any holder of the swarm key as a learner), and every node sees it as a learner. */
 async function joinAsLearner(a: Attacker, c: Cluster): Promise<void> {
   const r = await a.join((c.nodes[0] as NodeProcess).addr);
   expect(r, 'premise of the row: a peer with the swarm key may join as a learner').toMatchObject({ ok: true });
@@ -554,7 +554,7 @@ describe.sequential('attacks on a three-node cluster with a swarm key and an API
     // decisive: the job is acknowledged while only the leader L and the voter W hold it (F down);
     // then W's Raft store is wiped and L is down, and F (which never saw the job) comes back with
     // W. If W, remembering nothing, votes F in, F leads without the job and overwrites it on L
-    // later: a silent loss. The design: W rejoins as a learner, promoted only once caught up, so
+    // later: a silent loss. docs/security.md §10: W rejoins as a learner, promoted only once caught up, so
     // F alone is no majority until L is back.
     const c = await ownCluster('wipe');
     const views = await settled(c);

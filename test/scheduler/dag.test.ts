@@ -1,4 +1,4 @@
-// The DAG file contract (design section 7): YAML and JSON in, a normalised JobSpec out, and an
+// The DAG file contract (docs/dag-file.md §1): YAML and JSON in, a normalised JobSpec out, and an
 // error naming every problem (with its place) when the file is wrong. Also the state machine's
 // re-check (checkJobSpec) and, as properties, that random acyclic DAGs are accepted and round-trip
 // while an added back edge is always reported as a real cycle.

@@ -1,4 +1,4 @@
-// The scheduler state machine's rules (design section 4), one at a time: submit and its
+// The scheduler state machine's rules (docs/architecture.md §7), one at a time: submit and its
 // validation, idempotency and shards; claims and why they are refused; fenced finishes; leases,
 // restarts, retries with backoff, timeouts; cancel; retention; the ready order; claimNext;
 // undecodable entries; snapshots.

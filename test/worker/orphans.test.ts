@@ -1,4 +1,4 @@
-// No orphans (design section 4): a task's processes die with the node that started them, even when
+// No orphans (docs/task-environment.md §5): a task's processes die with the node that started them, even when
 // the node is killed with SIGKILL (the supervisor sees its pipe close), and a restarted node kills
 // the groups its data directory recorded (leftovers.ts) when the supervisor could not. Real
 // processes: a child Node process runs the executor (test/worker/fixtures/orphan-node.ts); every

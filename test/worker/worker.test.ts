@@ -119,7 +119,7 @@ const key = (ref: TaskRef): string => `${ref.job}/${ref.task}`;
 
 /**
  * A hand-written SchedulerView: nodes, a ready list and running tasks, with just enough of the
- * rules to apply a heartbeat, a claim and a finish the way the design says (first claim wins,
+ * rules to apply a heartbeat, a claim and a finish the way docs/architecture.md §7 says (first claim wins,
  * attempt + 1 per accepted claim, fence = the entry's index).
  */
 class FakeView implements SchedulerView {
