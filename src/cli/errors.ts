@@ -12,12 +12,16 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** An error meant for the user: printed as `meshrun: <message>`, then the process exits with `exitCode`. */
+/**
+ * An error meant for the user: printed as `meshrun: <message>` (with --json, as
+ * `{ "error": message, "details": details }` on stdout), then the process exits with `exitCode`.
+ */
 export class CliError extends Error {
   override readonly name = 'CliError';
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    readonly details: unknown = null,
   ) {
     super(message);
   }

@@ -5,6 +5,10 @@ import { CommanderError } from 'commander';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { buildProgram } from './program.js';
 
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
 export async function main(argv: readonly string[]): Promise<ExitCode | number> {
   let code: ExitCode | number = EXIT.ok;
   const program = buildProgram({
@@ -18,10 +22,14 @@ export async function main(argv: readonly string[]): Promise<ExitCode | number> 
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not errors; everything else commander refuses is a usage error.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (err.exitCode === 0) return EXIT.ok;
+      if (wantsJson(argv)) process.stdout.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), details: { code: err.code } })}\n`);
+      return EXIT.usage;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`meshrun: ${err.message}\n`);
+      // With --json a script reads the error where it reads results: on stdout, as JSON.
+      if (wantsJson(argv)) process.stdout.write(`${JSON.stringify({ error: err.message, details: err.details })}\n`);
+      else process.stderr.write(`meshrun: ${err.message}\n`);
       return err.exitCode;
     }
     process.stderr.write(`meshrun: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,6 +1,7 @@
 // The `meshrun` command line: commander with one subcommand per verb of the CLI contract (docs/cli.md §1).
 // Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
 // that main.ts maps to exit codes.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
 import { clusterCommand } from './cluster-command.js';
@@ -10,7 +11,7 @@ import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOpti
 import { keygenCommand } from './keygen-command.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
-import { submitCommand } from './submit-command.js';
+import { readDagFile, submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
   readonly out: (s: string) => void;
@@ -21,12 +22,19 @@ export interface ProgramIo {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** The version in package.json, read once when the program is built. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(io: ProgramIo): Command {
   const program = new Command('meshrun')
     .description('peer-to-peer DAG task scheduler: one binary on every machine, a Raft log in LevelDB')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions();
 
   const apiOption = (): Option => new Option('--api <url>', `a node's HTTP API (or MESHRUN_API; default ${DEFAULT_API_URL})`);
@@ -136,6 +144,18 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (opts: { exit?: boolean; file?: string }) => {
       const { demoCommand } = await import('./demo-command.js');
       io.setExitCode(await demoCommand(opts, io.out, io.err));
+    });
+
+  program
+    .command('validate')
+    .description('check a DAG file here, as submit would, without sending it: exit 0 when valid, 2 with every problem and its line')
+    .argument('<file>', 'the DAG file (YAML or JSON)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { spec } = await readDagFile(file);
+      const tasks = spec.tasks.reduce((n, t) => n + (t.shards ?? 1), 0);
+      if (opts.json) io.out(`${JSON.stringify({ file, valid: true, name: spec.name, specs: spec.tasks.length, tasks })}\n`);
+      else io.out(`${file}: a valid DAG "${spec.name}" with ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'} (${tasks} to run, shards counted)\n`);
     });
 
   program

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../scheduler/dag.js';
+import type { JobSpec } from '../scheduler/types.js';
 import { apiBase, apiPost } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { follow, progressFor, type ProgressSink } from './progress.js';
@@ -29,8 +30,8 @@ export async function submitCommand(file: string, opts: SubmitOptions, out: (s: 
   return final.state === 'succeeded' ? EXIT.ok : EXIT.jobFailed;
 }
 
-/** Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job id. */
-export async function submitFile(base: string, file: string, idempotencyKey?: string): Promise<string> {
+/** Reads and validates a DAG file here: its text and spec, or a CliError (exit 2) listing every problem with its line. */
+export async function readDagFile(file: string): Promise<{ readonly text: string; readonly spec: JobSpec }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -38,11 +39,16 @@ export async function submitFile(base: string, file: string, idempotencyKey?: st
     throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, EXIT.usage);
   }
   try {
-    parseDagText(text, file);
+    return { text, spec: parseDagText(text, file) };
   } catch (err) {
-    if (err instanceof DagError) throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage);
+    if (err instanceof DagError) throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
     throw err;
   }
+}
+
+/** Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job id. */
+export async function submitFile(base: string, file: string, idempotencyKey?: string): Promise<string> {
+  const { text } = await readDagFile(file);
   // The API takes the DAG file's own structure as JSON; it validates it again.
   const body: unknown = parseYaml(text);
   const headers: Record<string, string> = idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {};

@@ -1,9 +1,8 @@
 // When the node snapshots its state machine and compacts the Raft log: every `every` applied
-// entries, and once as early as possible. The initial membership (the first node's bootstrap
-// conf) is not in the log, so a node that joins, starting from nothing, must begin from a
-// snapshot, whose metadata carries the membership; only on top of it do the log's conf entries
-// describe the membership correctly. Taking the first snapshot at the first applied entry makes
-// every leader send joiners a snapshot.
+// entries, and once as early as possible. The founding node records its own seat as the log's
+// first conf change, but a snapshot is still the cheapest way in for a node that joins with
+// nothing: its metadata carries the membership, and the log's conf entries apply on top of it.
+// Taking the first snapshot at the first applied entry makes every leader send joiners a snapshot.
 import type { RaftNode } from '../raft/raft.js';
 import type { Snapshot } from '../raft/types.js';
 import type { ClusterState } from './cluster-state.js';

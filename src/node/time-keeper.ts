@@ -8,7 +8,7 @@ import type { SchedulerView } from '../scheduler/types.js';
 export interface TimeKeeperDeps {
   readonly isLeader: () => boolean;
   readonly view: SchedulerView;
-  /** The leader's wall clock, which stamps its entries. */
+  /** Cluster time as the leader would stamp an entry now (RaftNode.clusterTime: the voters' median clock). */
   readonly now: () => number;
   readonly propose: (data: Uint8Array) => ProposeResult;
   /** How often to look, and the least time between two ticks. */

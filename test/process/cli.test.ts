@@ -100,3 +100,42 @@ describe('meshrun CLI', () => {
     expect(r.stdout).toContain('cluster');
   });
 });
+
+describe('meshrun --version, validate, and errors as JSON', () => {
+  it('prints the version of package.json', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('validate checks a DAG file locally: exit 0 when valid, 2 with every problem and its line', async () => {
+    const dir = procs.tempDir();
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'name: etl\ntasks:\n  a: { run: "true" }\n  b: { run: "true", deps: [a], shards: 3 }\n');
+    const ok = await runCli(['validate', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('a valid DAG "etl" with 2 tasks (4 to run');
+    expect(JSON.parse((await runCli(['validate', good, '--json'])).stdout)).toEqual({ file: good, valid: true, name: 'etl', specs: 2, tasks: 4 });
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: etl\ntasks:\n  a: { run: "true", deps: [c] }\n');
+    const r = await runCli(['validate', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml:3:\d+: tasks\.a\.deps\[0\]: task 'a' depends on unknown task 'c'/);
+  });
+
+  it('with --json, an error is a JSON object on stdout with the same exit code', async () => {
+    const dir = procs.tempDir();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: etl\ntasks:\n  a: { run: "true", deps: [c] }\n');
+    const invalid = await runCli(['validate', bad, '--json']);
+    expect(invalid.code).toBe(2);
+    const body = JSON.parse(invalid.stdout) as { error: string; details: { problems: string[] } };
+    expect(body.error).toContain('is not a valid DAG');
+    expect(body.details.problems[0]).toContain("depends on unknown task 'c'");
+    const port = await unusedPort();
+    const unreachable = await runCli(['jobs', '--json', '--api', `http://127.0.0.1:${port}`]);
+    expect(unreachable.code).toBe(3);
+    expect(JSON.parse(unreachable.stdout)).toMatchObject({ error: expect.stringContaining(`127.0.0.1:${port}`) });
+  });
+});
