@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../../src/scheduler/dag.js';
-import { formatDuration, parseDuration } from '../../src/scheduler/duration.js';
+import { DagError, parseDagText } from '../../src/dag/parse.js';
+import { formatDuration, parseDuration } from '../../src/dag/duration.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
 import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 

@@ -3,7 +3,7 @@
 // follows the job until it ends and exits 0 when it succeeded, 1 when it failed or was cancelled.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../scheduler/dag.js';
+import { DagError, parseDagText } from '../dag/parse.js';
 import { apiBase, apiPost } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { follow, progressFor, type ProgressSink } from './progress.js';
