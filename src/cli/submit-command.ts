@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../dag/parse.js';
+import { errorMessage } from '../errors.js';
 import { apiBase, apiPost } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { follow, progressFor, type ProgressSink } from './progress.js';
@@ -35,7 +36,7 @@ export async function submitFile(base: string, file: string, idempotencyKey?: st
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, EXIT.usage);
+    throw new CliError(`cannot read ${file}: ${errorMessage(err)}`, EXIT.usage);
   }
   try {
     parseDagText(text, file);

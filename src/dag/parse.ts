@@ -4,6 +4,7 @@
 // re-checks a decoded submit with its own checkJobSpec (src/scheduler/dag-check.ts) and never
 // imports from here. The pieces live in read.ts, schema.ts, duration.ts and strict-json.ts.
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { errorMessage } from '../errors.js';
 import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from '../scheduler/dag-limits.js';
 import { Problems, formatProblem, type PathKey, type Problem } from '../scheduler/problems.js';
 import type { JobSpec } from '../scheduler/types.js';
@@ -62,7 +63,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
-    throw new DagError([...duplicates.render(showDuplicate), `${source}: ${err instanceof Error ? err.message : String(err)}`]);
+    throw new DagError([...duplicates.render(showDuplicate), `${source}: ${errorMessage(err)}`]);
   }
   const tasks = doc.get('tasks', true);
   const order = isMap(tasks) ? tasks.items.map((pair) => keyText(pair.key)) : null;

@@ -3,6 +3,7 @@
 // "must be an integer from 1 to 1,000,000") rather than in zod's. Objects are strict: an unknown
 // field is an error, which is what catches `dep:` for `deps:`.
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from '../scheduler/dag-limits.js';
 import { show } from '../scheduler/problems.js';
 import { envProblem, isMapping, jsonProblem, type Report } from '../scheduler/spec-rules.js';
@@ -46,7 +47,7 @@ function duration(min: number, max: number, why = '') {
     try {
       ms = parseDuration(v);
     } catch (err) {
-      bad(err instanceof Error ? err.message : String(err));
+      bad(errorMessage(err));
       return 0;
     }
     if (ms < min || ms > max) bad(`${v} is out of range: must be from ${formatDuration(min)} to ${formatDuration(max)}${why}`);
