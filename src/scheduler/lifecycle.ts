@@ -44,7 +44,10 @@ export interface ApplyContext {
   readied: Readied[] | null;
 }
 
-/** The transitions, on the state they were made with; every step that moves time, fences or reports takes the entry's ApplyContext. */
+/**
+ * The transitions, on the state it was made with. Every step that reads the time, fences a claim
+ * or reports an effect takes the entry's ApplyContext.
+ */
 export class Lifecycle {
   constructor(private readonly s: SchedulerState) {}
 
