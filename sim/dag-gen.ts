@@ -4,8 +4,9 @@
 // same seed: how long its attempts take, how many first attempts fail (never more than its
 // retries, so the job must still succeed), or whether it fails every attempt (then the job must
 // fail and its dependents be skipped).
+import { normalizeDag } from '../src/dag/parse.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import { normalizeDag, taskName } from '../src/scheduler/dag.js';
+import { taskName } from '../src/scheduler/task-names.js';
 import type { JobSpec, TaskSpec } from '../src/scheduler/types.js';
 
 /** Handlers some nodes register and others lack (the built-in `noop` is everywhere). */

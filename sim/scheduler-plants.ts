@@ -4,6 +4,7 @@
 // bend a command on its way in (public API only); two replace a private step of the machine, and
 // name the internals they rely on.
 import type { Job } from '../src/scheduler/job.js';
+import type { ApplyContext } from '../src/scheduler/lifecycle.js';
 import { Scheduler } from '../src/scheduler/machine.js';
 import { decodeSnapshot } from '../src/scheduler/snapshot-codec.js';
 import type { NodeId } from '../src/raft/types.js';
@@ -12,10 +13,13 @@ import type { SchedulerFactory } from './scheduler-sm.js';
 
 /** The steps of the machine's Lifecycle (lifecycle.ts) that two plants replace, some of them private. */
 interface Life {
-  startRunning(node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
-  readySpec(job: Job, spec: number): void;
-  skipDependents(job: Job, spec: number, failedName: string): void;
+  startRunning(cx: ApplyContext, node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
+  readySpec(cx: ApplyContext, job: Job, spec: number): void;
+  skipDependents(cx: ApplyContext, job: Job, spec: number, failedName: string): void;
 }
+
+/** Their parameter counts: a step whose signature changed fails the plant as a missing one does. */
+const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipDependents: 4 } as const;
 
 /**
  * Bends each command before the real machine applies it. With `anyProposer` the machine also
@@ -38,8 +42,10 @@ function patching(name: string, patch: (life: Life) => void): typeof Scheduler {
     constructor(...args: ConstructorParameters<typeof Scheduler>) {
       super(...args);
       const life = (this as unknown as { life?: Partial<Life> }).life;
-      for (const step of ['startRunning', 'readySpec', 'skipDependents'] as const) {
-        if (typeof life?.[step] !== 'function') throw new Error(`plant ${name}: the Scheduler has no life.${step} any more (machine.ts changed): update sim/scheduler-plants.ts`);
+      for (const [step, arity] of Object.entries(LIFE_STEPS) as [keyof Life, number][]) {
+        const f = life?.[step];
+        if (typeof f !== 'function') throw new Error(`plant ${name}: the Scheduler has no life.${step} any more (machine.ts changed): update sim/scheduler-plants.ts`);
+        if (f.length !== arity) throw new Error(`plant ${name}: life.${step} takes ${f.length} parameters, not ${arity} (lifecycle.ts changed): update sim/scheduler-plants.ts`);
       }
       patch(life as Life);
     }
@@ -85,14 +91,14 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     make: () =>
       patching('ready-early', (life) => {
         const start = life.startRunning.bind(life);
-        life.startRunning = (node, job, task, spec, ts) => {
-          start(node, job, task, spec, ts);
+        life.startRunning = (cx, node, job, task, spec, ts) => {
+          start(cx, node, job, task, spec, ts);
           const end = job.dependentOffsets[spec + 1] as number;
           for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
             const d = job.dependentTargets[k] as number;
             if (job.pending[d] !== 1) continue;
             job.pending[d] = 0;
-            life.readySpec(job, d);
+            life.readySpec(cx, job, d);
           }
         };
       }),

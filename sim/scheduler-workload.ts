@@ -14,6 +14,7 @@
 // The checkers are in scheduler-checkers.ts; the bound on finishing after the heal (check e) is
 // here: once the faults heal, every job must reach a final state within a bound computed from the
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
+import { errorMessage } from '../src/errors.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
 import type { Command, Effect, JobId } from '../src/scheduler/types.js';
@@ -295,7 +296,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     try {
       data = commandEntry(cmd);
     } catch (err) {
-      this.api.fail('command encoding', `${p.node} could not encode a ${cmd.type}: ${err instanceof Error ? err.message : String(err)}`);
+      this.api.fail('command encoding', `${p.node} could not encode a ${cmd.type}: ${errorMessage(err)}`);
       return false;
     }
     const r = this.api.propose(p.node, data);

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../../src/scheduler/dag.js';
-import { formatDuration, parseDuration } from '../../src/scheduler/duration.js';
+import { DagError, parseDagText } from '../../src/dag/parse.js';
+import { formatDuration, parseDuration } from '../../src/dag/duration.js';
+import { errorMessage } from '../../src/errors.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
 import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 
@@ -103,7 +104,7 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
-    throw new ScenarioError([`${source}: not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`]);
+    throw new ScenarioError([`${source}: not valid YAML: ${errorMessage(err).split('\n')[0]}`]);
   }
   const p = new Problems(source);
   if (!isMapping(raw)) throw new ScenarioError([`${source}: expected a mapping with nodes, dags and faults`]);
@@ -415,7 +416,7 @@ function dur(p: Problems, field: string, v: unknown): number | null {
     }
     return ms;
   } catch (err) {
-    p.add(field, err instanceof Error ? err.message : String(err));
+    p.add(field, errorMessage(err));
     return null;
   }
 }

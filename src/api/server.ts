@@ -5,9 +5,9 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { DagError, normalizeDag } from '../dag/parse.js';
 import type { CancelOutcome, SubmitOutcome } from '../node/job-service.js';
 import type { Logger } from '../node/logger.js';
-import { DagError, normalizeDag } from '../scheduler/dag.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
 import type { ApiError, ClusterView } from './types.js';
 import { installAuth } from './auth.js';

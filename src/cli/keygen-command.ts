@@ -1,5 +1,6 @@
 // `meshrun keygen [FILE]`: a new pre-shared swarm key, to FILE (mode 0600, never overwriting) or stdout.
 import { writeFileSync } from 'node:fs';
+import { errorMessage } from '../errors.js';
 import { generateSwarmKey } from '../net/swarm-key.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -14,7 +15,7 @@ export function keygenCommand(file: string | undefined, out: (s: string) => void
     writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' ? 'it already exists (remove it first if you mean to replace it)' : err instanceof Error ? err.message : String(err);
+    const why = code === 'EEXIST' ? 'it already exists (remove it first if you mean to replace it)' : errorMessage(err);
     throw new CliError(`cannot write the swarm key to ${file}: ${why}`, EXIT.usage);
   }
 }

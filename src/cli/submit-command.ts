@@ -3,7 +3,8 @@
 // follows the job until it ends and exits 0 when it succeeded, 1 when it failed or was cancelled.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../scheduler/dag.js';
+import { DagError, parseDagText } from '../dag/parse.js';
+import { errorMessage } from '../errors.js';
 import type { JobSpec } from '../scheduler/types.js';
 import { apiBase, apiPost } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -36,7 +37,7 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, EXIT.usage);
+    throw new CliError(`cannot read ${file}: ${errorMessage(err)}`, EXIT.usage);
   }
   try {
     return { text, spec: parseDagText(text, file) };

@@ -3,6 +3,7 @@
 // so whoever dials it knows whom to expect and noise can check it.
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from '@libp2p/interface';
+import { errorMessage } from '../errors.js';
 
 /** The multicodec code of the /p2p/ component. */
 const P2P = 421;
@@ -16,7 +17,7 @@ export function parseMultiaddr(addr: string): Multiaddr {
   try {
     return multiaddr(addr);
   } catch (err) {
-    throw new AddressError(`${addr} is not a multiaddr: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AddressError(`${addr} is not a multiaddr: ${errorMessage(err)}`);
   }
 }
 

@@ -11,6 +11,7 @@ import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
 import { preSharedKey } from '@libp2p/pnet';
 import { multiaddr } from '@multiformats/multiaddr';
 import { StrictSign, type ComponentLogger, type ConnectionGater, type Libp2p, type PrivateKey, type PubSub } from '@libp2p/interface';
+import { errorMessage } from '../errors.js';
 
 export type MeshServices = { identify: Identify; pubsub: PubSub<GossipsubEvents> };
 export type MeshHost = Libp2p<MeshServices>;
@@ -44,7 +45,7 @@ function checkBootstrap(addrs: readonly string[]): string[] {
     try {
       ma = multiaddr(a);
     } catch (err) {
-      throw new HostConfigError(`bootstrap address ${a} is not a multiaddr: ${err instanceof Error ? err.message : String(err)}`);
+      throw new HostConfigError(`bootstrap address ${a} is not a multiaddr: ${errorMessage(err)}`);
     }
     if (ma.getPeerId() == null) throw new HostConfigError(`bootstrap address ${a} must end in /p2p/<peer id>`);
     return ma.toString();

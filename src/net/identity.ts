@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { errorMessage } from '../errors.js';
 
 export const KEY_FILE = 'node.key';
 
@@ -28,10 +29,6 @@ function isMissing(err: unknown): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function identityOf(privateKey: PrivateKey): Identity {
   const peerId = peerIdFromPrivateKey(privateKey);
   return { privateKey, peerId, id: peerId.toString() };
@@ -45,7 +42,7 @@ function parseKey(file: string, bytes: Uint8Array): PrivateKey {
   try {
     key = privateKeyFromProtobuf(bytes);
   } catch (err) {
-    throw new IdentityError(`key file ${file} is corrupt: ${describe(err)}`);
+    throw new IdentityError(`key file ${file} is corrupt: ${errorMessage(err)}`);
   }
   // Other key types decode too, but the project's contract is Ed25519 (short, fast peer ids).
   if (key.type !== 'Ed25519') throw new IdentityError(`key file ${file} holds a ${key.type} key; expected Ed25519`);
@@ -105,7 +102,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
   } catch (err) {
     if (!isMissing(err)) {
       if (err instanceof IdentityError) throw err;
-      throw new IdentityError(`cannot read key file ${file}: ${describe(err)}`);
+      throw new IdentityError(`cannot read key file ${file}: ${errorMessage(err)}`);
     }
   }
   const key = await generateKeyPair('Ed25519');
@@ -115,7 +112,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<Identity> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     created = await createAtomically(file, privateKeyToProtobuf(key));
   } catch (err) {
-    throw new IdentityError(`cannot write key file ${file}: ${describe(err)}`);
+    throw new IdentityError(`cannot write key file ${file}: ${errorMessage(err)}`);
   }
   // Another process created it first: its key is the identity.
   if (!created) return identityOf(parseKey(file, await readFile(file)));

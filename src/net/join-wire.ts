@@ -5,6 +5,7 @@
 // cluster runs one version, so version 1 is refused, not translated.
 import { peerIdFromString } from '@libp2p/peer-id';
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse, PeerAddress } from './types.js';
 import { peerIdOf } from './addresses.js';
 import { CLUSTER_ID_PATTERN } from './cluster-id.js';
@@ -42,10 +43,6 @@ export class JoinProtocolError extends Error {
   override readonly name = 'JoinProtocolError';
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function zodProblem(err: z.ZodError): string {
   const issue = err.issues[0];
   if (issue === undefined) return 'invalid';
@@ -64,7 +61,7 @@ function checkPeerAddress(p: PeerAddress, what: string): string | null {
     try {
       if (peerIdOf(a) !== p.id) return `${what} address ${a} names another peer than ${p.id}`;
     } catch (err) {
-      return `${what} address ${a}: ${describe(err)}`;
+      return `${what} address ${a}: ${errorMessage(err)}`;
     }
   }
   return null;
@@ -80,7 +77,7 @@ export function decodeJoinRequest(bytes: Uint8Array): { ok: true; value: JoinReq
   try {
     raw = decodeJson(bytes);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${describe(err)}` };
+    return { ok: false, error: `not JSON: ${errorMessage(err)}` };
   }
   const r = RequestSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: zodProblem(r.error) };
@@ -94,7 +91,7 @@ export function decodeJoinResponse(bytes: Uint8Array): { ok: true; value: JoinRe
   try {
     raw = decodeJson(bytes);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${describe(err)}` };
+    return { ok: false, error: `not JSON: ${errorMessage(err)}` };
   }
   const r = ResponseSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: zodProblem(r.error) };

@@ -7,6 +7,7 @@ import './polyfill.js';
 import { lpStream } from 'it-length-prefixed-stream';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p, Stream } from '@libp2p/interface';
+import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from './types.js';
 import { parseMultiaddr, peerIdOf } from './addresses.js';
 import {
@@ -32,10 +33,6 @@ const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 /** Bound on writing the answer and closing: a peer that stops reading must not pin the stream. */
 const WRITE_TIMEOUT_MS = 5_000;
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Server
 
@@ -53,7 +50,7 @@ async function closeQuietly(stream: Stream): Promise<void> {
   try {
     await stream.close({ signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(describe(err)));
+    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
   }
 }
 
@@ -84,7 +81,7 @@ export async function serveJoin(
     try {
       return await deadline(handler(req, ctx), handlerTimeoutMs, `no answer within ${handlerTimeoutMs} ms`);
     } catch (err) {
-      return { ok: false, error: describe(err).slice(0, MAX_ERROR_CHARS) };
+      return { ok: false, error: errorMessage(err).slice(0, MAX_ERROR_CHARS) };
     }
   };
 
@@ -100,7 +97,7 @@ export async function serveJoin(
           res = req.ok ? await answer(req.value, { from: connection.remotePeer.toString() }) : { ok: false, error: `invalid join request: ${req.error}` };
         } catch (err) {
           // Oversize, truncated or too slow: nothing sensible to answer.
-          stream.abort(err instanceof Error ? err : new Error(describe(err)));
+          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
           return;
         }
         try {
@@ -109,12 +106,12 @@ export async function serveJoin(
             bytes = encodeJoinResponse(res);
           } catch (err) {
             // The handler produced something the wire refuses (a bug in the node): say so.
-            bytes = encodeJoinResponse({ ok: false, error: `the member could not answer: ${describe(err)}`.slice(0, MAX_ERROR_CHARS) });
+            bytes = encodeJoinResponse({ ok: false, error: `the member could not answer: ${errorMessage(err)}`.slice(0, MAX_ERROR_CHARS) });
           }
           await lp.write(bytes, { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
           await closeQuietly(stream);
         } catch (err) {
-          stream.abort(err instanceof Error ? err : new Error(describe(err)));
+          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
         }
       })();
     },
@@ -146,7 +143,7 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
     ma = parseMultiaddr(target);
     peer = peerIdOf(ma);
   } catch (err) {
-    throw new JoinProtocolError(`join via ${target}: ${describe(err)}`);
+    throw new JoinProtocolError(`join via ${target}: ${errorMessage(err)}`);
   }
   const who = `join via ${peer} (${target})`;
   const bytes = encodeJoinRequest(req);
@@ -160,7 +157,7 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
     if (err instanceof Error && err.name === 'UnsupportedProtocolError') {
       return new JoinProtocolError(`${who}: the peer does not serve ${JOIN_PROTOCOL} (not a meshrun node, or not started yet)`);
     }
-    return new JoinProtocolError(`${who}: ${step} failed: ${describe(err)}`);
+    return new JoinProtocolError(`${who}: ${step} failed: ${errorMessage(err)}`);
   };
 
   let stream: Stream;
@@ -187,7 +184,7 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
     void closeQuietly(stream);
     return res.value;
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(describe(err)));
+    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
     throw err;
   }
 }

@@ -9,6 +9,7 @@ import { lpStream } from 'it-length-prefixed-stream';
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 
 export const LOGS_PROTOCOL = '/meshrun/logs/1';
 const FORMAT_VERSION = 1;
@@ -48,10 +49,6 @@ export class LogsProtocolError extends Error {
   override readonly name = 'LogsProtocolError';
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function json(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));
 }
@@ -65,7 +62,7 @@ export function decodeLogRequest(bytes: Uint8Array): { ok: true; value: LogReque
   try {
     raw = parse(bytes);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${describe(err)}` };
+    return { ok: false, error: `not JSON: ${errorMessage(err)}` };
   }
   const r = LogRequestSchema.safeParse(raw);
   if (!r.success) {
@@ -79,7 +76,7 @@ async function closeQuietly(stream: Stream): Promise<void> {
   try {
     await stream.close({ signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(describe(err)));
+    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
   }
 }
 
@@ -130,7 +127,7 @@ export async function serveLogs(host: Libp2p, opts: ServeLogsOptions): Promise<L
             try {
               answer = await read(req.value);
             } catch (err) {
-              answer = { ok: false, missing: false, error: describe(err) };
+              answer = { ok: false, missing: false, error: errorMessage(err) };
             }
           }
           const signal = AbortSignal.timeout(WRITE_TIMEOUT_MS);
@@ -144,7 +141,7 @@ export async function serveLogs(host: Libp2p, opts: ServeLogsOptions): Promise<L
           stats.answered++;
           await closeQuietly(stream);
         } catch (err) {
-          stream.abort(err instanceof Error ? err : new Error(describe(err)));
+          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
         }
       })();
     },
@@ -170,7 +167,7 @@ export async function requestLog(host: Libp2p, target: PeerId | Multiaddr | Mult
   const fail = (step: string, err: unknown): LogsProtocolError => {
     if (timeout.aborted) return new LogsProtocolError(`no answer within ${timeoutMs} ms (while ${step})`);
     if (err instanceof Error && err.name === 'UnsupportedProtocolError') return new LogsProtocolError(`the peer does not serve ${LOGS_PROTOCOL}`);
-    return new LogsProtocolError(`${step} failed: ${describe(err)}`);
+    return new LogsProtocolError(`${step} failed: ${errorMessage(err)}`);
   };
   let stream: Stream;
   try {
@@ -207,7 +204,7 @@ export async function requestLog(host: Libp2p, target: PeerId | Multiaddr | Mult
     void closeQuietly(stream);
     return { ok: true, data, size: h.size, truncated: h.truncated };
   } catch (err) {
-    stream.abort(err instanceof Error ? err : new Error(describe(err)));
+    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
     throw err;
   }
 }

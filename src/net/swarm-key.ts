@@ -7,6 +7,7 @@
 // with one so it is a proper text file (pnet's parser accepts both).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../errors.js';
 
 const HEADER = '/key/swarm/psk/1.0.0/';
 const CODEC = '/base16/';
@@ -47,7 +48,7 @@ export function readSwarmKey(file: string): Uint8Array {
   } catch (err) {
     const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
     if (code === 'ENOENT') throw new SwarmKeyError(`swarm key file ${file} does not exist (create one with: meshrun keygen ${file})`);
-    throw new SwarmKeyError(`cannot read swarm key file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new SwarmKeyError(`cannot read swarm key file ${file}: ${errorMessage(err)}`);
   }
   if (bytes.length > MAX_FILE_BYTES) throw new SwarmKeyError(`swarm key ${file} is malformed: ${bytes.length} bytes is far too large`);
   let text: string;

@@ -2,6 +2,7 @@
 // leader is heard and its replicated address is stale). Members answer only for the node that
 // asks and do not forward, so the announcement goes to the leader itself: each reachable member
 // either is the leader or names it, and the named leader is asked next.
+import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from '../net/types.js';
 import type { JoinSuccess } from './join-client.js';
 import type { Logger } from './logger.js';
@@ -32,7 +33,7 @@ export async function announceThroughMembers(o: AnnounceOptions): Promise<JoinSu
     if (asked.has(addr)) continue;
     asked.add(addr);
     const r = await o.send(addr, o.request, o.attemptMs).catch((err: unknown) => {
-      o.log.debug({ via: addr, err: err instanceof Error ? err.message : String(err) }, 'address announcement: member unreachable');
+      o.log.debug({ via: addr, err: errorMessage(err) }, 'address announcement: member unreachable');
       return null;
     });
     if (r === null) continue;

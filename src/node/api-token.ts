@@ -2,6 +2,7 @@
 // environment variable. Never from the command line: argv is readable by every user of the
 // machine (ps, /proc/<pid>/cmdline) and lands in shell history.
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../errors.js';
 
 export const TOKEN_ENV = 'MESHRUN_TOKEN';
 
@@ -43,7 +44,7 @@ function tokenFromFile(file: string): TokenResult {
   try {
     text = readSmallFile(file);
   } catch (err) {
-    return { ok: false, error: `cannot read --api-token-file ${file}: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `cannot read --api-token-file ${file}: ${errorMessage(err)}` };
   }
   // Editors and `echo` end the file with a newline; it is not part of the token.
   const token = text.replace(/\r?\n$/, '');

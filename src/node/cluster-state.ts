@@ -2,6 +2,7 @@
 // after restarts, the test hook's probe list, and (later) the scheduler's state behind `app`
 // entries. Applying the same entries in the same order gives every replica the same state, and a
 // snapshot of it restores exactly that state.
+import { errorMessage } from '../errors.js';
 import { decodeConfChange, Reader, Writer, type DecodeResult } from '../raft/codec.js';
 import { applyConfChange, isMember, isVoter, proposedByVoter } from '../raft/confchange.js';
 import type { ConfState, Entry, NodeId, Snapshot } from '../raft/types.js';
@@ -206,6 +207,6 @@ export function decodeClusterSnapshot(bytes: Uint8Array): DecodeResult<ClusterSn
     r.end();
     return { ok: true, value: { time, addresses, probes, app } };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }

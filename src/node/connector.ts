@@ -3,6 +3,7 @@
 // old, replicated address) would never find it to learn the new one. Once connected, both sides
 // speak over that connection, and the node's own address entry catches up through the log.
 import { multiaddr } from '@multiformats/multiaddr';
+import { errorMessage } from '../errors.js';
 import type { MeshHost } from '../net/host.js';
 import type { NodeId } from '../raft/types.js';
 import type { Logger } from './logger.js';
@@ -52,7 +53,7 @@ export class Connector {
         await this.deps.host.dial(multiaddr(a), { signal: AbortSignal.timeout(3000) });
         return;
       } catch (err) {
-        this.deps.log.debug({ peer: id, addr: a, err: err instanceof Error ? err.message : String(err) }, 'dial failed');
+        this.deps.log.debug({ peer: id, addr: a, err: errorMessage(err) }, 'dial failed');
       }
     }
   }

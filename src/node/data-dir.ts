@@ -8,6 +8,7 @@
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../errors.js';
 
 export class DataDirError extends Error {
   override readonly name = 'DataDirError';
@@ -62,12 +63,12 @@ async function ensureDirectory(dir: string): Promise<Tightened | null> {
     return await tighten(dir, s.mode, PRIVATE_DIR);
   } catch (err) {
     if (err instanceof DataDirError) throw err;
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`cannot use data directory ${dir}: ${describe(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`cannot use data directory ${dir}: ${errorMessage(err)}`);
   }
   try {
     await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
   } catch (e) {
-    throw new DataDirError(`cannot create data directory ${dir}: ${describe(e)}`);
+    throw new DataDirError(`cannot create data directory ${dir}: ${errorMessage(e)}`);
   }
   return null;
 }
@@ -80,7 +81,7 @@ async function checkWritable(dir: string): Promise<void> {
     await writeFile(probe, 'ok');
     await rm(probe, { force: true });
   } catch (err) {
-    throw new DataDirError(`data directory ${dir} is not readable and writable: ${describe(err)}`);
+    throw new DataDirError(`data directory ${dir} is not readable and writable: ${errorMessage(err)}`);
   }
 }
 
@@ -90,10 +91,10 @@ async function ensurePrivateSubdir(path: string): Promise<Tightened | null> {
     await mkdir(path, { mode: PRIVATE_DIR });
     return null;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataDirError(`cannot create ${path}: ${describe(err)}`);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DataDirError(`cannot create ${path}: ${errorMessage(err)}`);
   }
   const s = await stat(path).catch((err: unknown) => {
-    throw new DataDirError(`cannot use ${path}: ${describe(err)}`);
+    throw new DataDirError(`cannot use ${path}: ${errorMessage(err)}`);
   });
   if (!s.isDirectory()) throw new DataDirError(`${path} exists but is not a directory (the data directory is damaged)`);
   return tighten(path, s.mode, PRIVATE_DIR);
@@ -105,7 +106,7 @@ async function tightenIfPresent(path: string, mode: number): Promise<Tightened |
   } catch (err) {
     if (err instanceof DataDirError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new DataDirError(`cannot use ${path}: ${describe(err)}`);
+    throw new DataDirError(`cannot use ${path}: ${errorMessage(err)}`);
   }
 }
 
@@ -115,7 +116,7 @@ async function tighten(path: string, current: number, mode: number): Promise<Tig
   try {
     await chmod(path, mode);
   } catch (err) {
-    throw new DataDirError(`${path} is accessible to other users (mode ${octal(current)}) and cannot be made private: ${describe(err)}`);
+    throw new DataDirError(`${path} is accessible to other users (mode ${octal(current)}) and cannot be made private: ${errorMessage(err)}`);
   }
   return { path, was: octal(current), now: octal(mode) };
 }
@@ -124,6 +125,3 @@ function octal(mode: number): string {
   return (mode & 0o777).toString(8);
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

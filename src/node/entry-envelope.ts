@@ -2,6 +2,7 @@
 // log also carries node-level metadata beside (later) the scheduler's commands. The first byte of
 // an entry's data names its kind; these bytes live in the replicated log forever, so a kind's
 // layout never changes: a new layout gets a new kind byte.
+import { errorMessage } from '../errors.js';
 import { Reader, Writer, type DecodeResult } from '../raft/codec.js';
 import type { NodeId } from '../raft/types.js';
 
@@ -120,6 +121,6 @@ export function decodeNodeEntry(bytes: Uint8Array): DecodeResult<NodeEntry> {
     r.end();
     return { ok: true, value };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }

@@ -3,6 +3,7 @@
 // forwarded to the leader cannot report back, so the wait watches the applied effects for this
 // request's own job id instead (the same on the leader).
 import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../errors.js';
 import type { ProposeResult } from '../raft/types.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
 import type { Command, Effect, JobId, JobSpec, JobState } from '../scheduler/types.js';
@@ -39,7 +40,7 @@ export class JobService {
     try {
       data = encodeCommand({ type: 'submit', id, key, spec });
     } catch (err) {
-      return { ok: false, status: 400, error: err instanceof Error ? err.message : String(err) };
+      return { ok: false, status: 400, error: errorMessage(err) };
     }
     const answer = await this.proposeAndWait(data, (e) => {
       if (e.type === 'submitted' && e.requested === id) return { ok: true, id: e.job, existing: e.existing } as const;

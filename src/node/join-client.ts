@@ -3,6 +3,7 @@
 // (members no longer forward on a joiner's behalf). Retry with backoff until a bounded deadline,
 // then give up with an error that names every address tried. A refusal that retrying cannot cure
 // (the data directory belongs to another cluster) ends the attempts at once.
+import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from '../net/types.js';
 import type { Logger } from './logger.js';
 import { sleep } from './wait.js';
@@ -63,7 +64,7 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
       try {
         r = await o.send(addr, o.request, Math.min(left, o.attemptMs ?? 10_000));
       } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
+        const why = errorMessage(err);
         problems.set(addr, why);
         o.log.info({ via: addr, round, problem: why }, 'join attempt failed; will retry');
         continue;

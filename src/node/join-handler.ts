@@ -7,6 +7,7 @@
 // longer holds); replicates the joiner's addresses (so every member can dial it, now and after
 // restarts); adds it as a learner; and answers once all that is applied. A member that kept its
 // store (an address announcement) is answered without a membership change.
+import { errorMessage } from '../errors.js';
 import type { JoinContext } from '../net/join.js';
 import type { PeerAddress, JoinRequest, JoinResponse } from '../net/types.js';
 import { peerIdOf } from '../net/addresses.js';
@@ -101,7 +102,7 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
       await deps.conf.run({ type: 'addLearner', node: req.id }, deps.timeoutMs);
     }
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     log.warn({ joiner: req.id, err: why }, 'join failed');
     const st = raft.status();
     const hint = st.leader !== null && st.leader !== raft.id ? { leader: { id: st.leader, addrs: (deps.addressesOf(st.leader) ?? []).slice(0, MAX_ADDRS) } } : {};

@@ -4,6 +4,7 @@
 // asks with a `leave` entry (which speaks only for its proposer) and the leader that applies it
 // removes the node. Every step is bounded: a node that cannot leave in time still stops (the
 // remaining members replace it later as an unreachable voter).
+import { errorMessage } from '../errors.js';
 import type { NodeId } from '../raft/types.js';
 import { isMember } from '../raft/confchange.js';
 import type { ClusterState } from './cluster-state.js';
@@ -91,7 +92,7 @@ export function serveLeaveRequests(deps: { readonly state: ClusterState; readonl
     const node = a.entry.id;
     deps.log.info({ node }, 'a member asked to leave: removing it');
     deps.conf.run({ type: 'remove', node }, 10_000).catch((err: unknown) => {
-      deps.log.warn({ node, err: err instanceof Error ? err.message : String(err) }, 'removing a leaving member did not complete');
+      deps.log.warn({ node, err: errorMessage(err) }, 'removing a leaving member did not complete');
     });
   });
 }

@@ -1,6 +1,7 @@
 // The node's periodic housekeeping (once a second): the leader's membership decisions (promote,
 // replace, trim; see membership.ts), and every member keeping its own replicated address current
 // (a restart on another port, a new interface).
+import { errorMessage } from '../errors.js';
 import type { NodeId } from '../raft/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
@@ -102,7 +103,7 @@ export class Maintenance {
     this.deps.log.info({ addrs }, 'no leader heard: announcing this node\'s addresses through the members it can reach');
     this.deps.announce(addrs).then(
       (ok) => this.deps.log.info({ ok }, 'address announcement finished'),
-      (err: unknown) => this.deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'address announcement failed'),
+      (err: unknown) => this.deps.log.warn({ err: errorMessage(err) }, 'address announcement failed'),
     );
   }
 
@@ -146,7 +147,7 @@ export class Maintenance {
     const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
     conf.run(cc, this.deps.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
-      this.deps.log.warn({ action: action.type, node: action.node, err: err instanceof Error ? err.message : String(err) }, 'membership change did not complete');
+      this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete');
     });
   }
 }

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { EventHub } from '../api/events.js';
 import type { PartitionBackend } from '../api/partition-routes.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { errorMessage } from '../errors.js';
 import { createNodeMetrics } from '../metrics/metrics.js';
 import { serveLogs } from '../net/logs.js';
 import { hostAddrs } from '../net/addresses.js';
@@ -561,7 +562,7 @@ function attempt<T>(fn: () => T, exitCode: 2 | 3, context?: string): T {
 }
 
 function fail(err: unknown, exitCode: 2 | 3, context?: string): never {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   throw new StartError(context ? `${context}: ${msg}` : msg, exitCode, { cause: err });
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
 
 export interface ApiAddress {
@@ -198,7 +199,7 @@ function multiaddrProblem(s: string): string | null {
     multiaddr(s);
     return null;
   } catch (err) {
-    return `not a valid multiaddr (${err instanceof Error ? err.message : String(err)})`;
+    return `not a valid multiaddr (${errorMessage(err)})`;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Libp2p } from '@libp2p/interface';
 import type { EventHub } from '../api/events.js';
 import type { ReadBarrierOutcome, SurfaceBackend } from '../api/surface.js';
 import type { NodeInfo } from '../api/types.js';
+import { errorMessage } from '../errors.js';
 import { parseMultiaddr } from '../net/addresses.js';
 import type { LiveLoad } from '../net/load-gossip.js';
 import { requestLog, type LogAnswer, type LogRequest } from '../net/logs.js';
@@ -119,7 +120,7 @@ export function createSurfaceBackend(deps: SurfaceDeps): SurfaceBackend {
       try {
         return { ok: true, index: await deps.driver.readIndex(READ_INDEX_TIMEOUT_MS) };
       } catch (err) {
-        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+        return { ok: false, error: errorMessage(err) };
       }
     },
     taskLog: (job, task, attempt) =>

@@ -1,6 +1,7 @@
 // GET /v1/jobs/{id}/tasks/{task}/log: which attempt, which node ran it, and its log, read from this
 // node's data directory or fetched from the node that ran it over /meshrun/logs/1.
 import { open } from 'node:fs/promises';
+import { errorMessage } from '../errors.js';
 import type { LogAnswer, LogRequest } from '../net/logs.js';
 import { MAX_LOG_BYTES } from '../net/logs.js';
 import type { NodeId } from '../raft/types.js';
@@ -18,7 +19,7 @@ export async function readLocalLog(dataDir: string, req: LogRequest, maxBytes = 
   try {
     path = taskLogPath(dataDir, req.job, req.task, req.attempt);
   } catch (err) {
-    return { ok: false, missing: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, missing: false, error: errorMessage(err) };
   }
   let fh;
   try {
@@ -93,7 +94,7 @@ export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, at
       return {
         ok: false,
         status: 503,
-        error: `node ${holder}, which ran attempt ${want} of task ${task}, is unreachable: ${err instanceof Error ? err.message : String(err)}`,
+        error: `node ${holder}, which ran attempt ${want} of task ${task}, is unreachable: ${errorMessage(err)}`,
         details: { node: holder },
       };
     }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type {
   ConfChange,
   ConfState,
@@ -366,7 +367,7 @@ function decodeWith<T>(bytes: Uint8Array, what: string, read: (r: Reader) => T):
   } catch (err) {
     if (err instanceof DecodeFailure) return { ok: false, error: err.message };
     // Only a bug in this file can get here; still, decoding must not throw.
-    return { ok: false, error: `${what}: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, error: `${what}: ${errorMessage(err)}` };
   }
 }
 

@@ -10,6 +10,7 @@
 // decodeCommand never throws; it checks sizes, counts, enum values and indices, so what decodes
 // is safe to hold. The graph and ranges of a submitted JobSpec are left to checkJobSpec, which
 // the state machine runs on every submit.
+import { errorMessage } from '../errors.js';
 import { CodecError, Reader, Writer, type DecodeResult } from '../raft/codec.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { readJobSpec, text, unzigzag, writeJobSpec, zigzag } from './job-spec-codec.js';
@@ -180,7 +181,7 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult<Command> {
     return { ok: true, value };
   } catch (err) {
     // Reader failures carry the field and byte; anything else would be a bug here, still not thrown.
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

@@ -1,11 +1,12 @@
 // The state machine's re-check of a JobSpec that arrived in a `submit` command: the same rules as
-// the DAG file reader (names, limits, ranges, known deps, no cycles), on the normalised shape.
+// the DAG file reader of src/dag (names, limits, ranges, known deps, no cycles), on the normalised
+// shape.
 // Every replica runs it on the same decoded value, so it must depend on nothing but that value:
 // no clock, no locale-dependent or order-dependent behaviour beyond the value's own order.
 import { checkGraph, sizeProblem } from './dag-graph.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from './dag-limits.js';
-import { builtinArgsProblem, envProblem, isMapping, jsonValueProblem, taskNameProblem } from './dag-schema.js';
 import { Problems, show, type PathKey } from './problems.js';
+import { builtinArgsProblem, envProblem, isMapping, jsonValueProblem, taskNameProblem } from './spec-rules.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
 
 export type JobSpecCheck = { readonly ok: true; readonly spec: JobSpec } | { readonly ok: false; readonly error: string };

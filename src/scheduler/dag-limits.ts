@@ -43,15 +43,6 @@ export const DAG_LIMITS = {
   maxRetentionMs: 365 * DAY,
 } as const;
 
-/** When neither the task nor `defaults` sets a field. */
-export const TASK_DEFAULTS = {
-  retries: 0,
-  backoffMs: 1000,
-  timeoutMs: 3_600_000,
-  priority: 0,
-  slots: 1,
-} as const;
-
 /** No brackets: shard `i` of spec `name` is called `name[i]`. */
 export const TASK_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const HANDLER_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;

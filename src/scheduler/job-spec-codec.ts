@@ -9,6 +9,7 @@
 //
 // Decoding checks sizes and indices (so nothing oversized is built) but not the graph or ranges:
 // the state machine runs checkJobSpec on every decoded submit.
+import { errorMessage } from '../errors.js';
 import { CodecError, type Reader, type Writer } from '../raft/codec.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
@@ -97,7 +98,7 @@ function argsJson(args: Json, task: string): string {
   try {
     s = JSON.stringify(args);
   } catch (err) {
-    throw new CodecError(`args of task '${task}' are not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CodecError(`args of task '${task}' are not JSON: ${errorMessage(err)}`);
   }
   if (s === undefined) throw new CodecError(`args of task '${task}' are not JSON`);
   return s;

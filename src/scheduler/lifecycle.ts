@@ -29,70 +29,82 @@ export interface Readied {
   readonly end: number;
 }
 
-export class Lifecycle {
-  /** The effects of the entry being applied. */
-  out: Effect[] = [];
-  /** The log index of the entry being applied: the fence of the claims it accepts. */
-  index = 0;
-  /** While a finish with claimNext is applied: the dependents its successes made ready. */
-  readied: Readied[] | null = null;
+/**
+ * What applying one log entry gives the transitions besides the state: Scheduler.run makes one
+ * per entry and hands it down, so nothing of an entry outlives it on the Lifecycle.
+ */
+export interface ApplyContext {
+  /** The entry's log index: the fence of the claims it accepts. */
+  readonly index: number;
+  /** The time the entry applies at: the state's `now` once the entry's timestamp has moved it. */
+  readonly now: Ms;
+  /** The entry's effects, in order. */
+  readonly out: Effect[];
+  /** While a finish with claimNext is applied: the dependents its successes made ready; null otherwise. */
+  readied: Readied[] | null;
+}
 
+/**
+ * The transitions, on the state it was made with. Every step that reads the time, fences a claim
+ * or reports an effect takes the entry's ApplyContext.
+ */
+export class Lifecycle {
   constructor(private readonly s: SchedulerState) {}
 
   // --- timers --------------------------------------------------------------------------------------
 
   /** Fires, in (deadline, seq) order, every timer due at the current time. */
-  fireDue(): void {
-    const s = this.s;
-    for (let t = s.timers.popDue(s.now); t !== undefined; t = s.timers.popDue(s.now)) this.fire(t);
+  fireDue(cx: ApplyContext): void {
+    const timers = this.s.timers;
+    for (let t = timers.popDue(cx.now); t !== undefined; t = timers.popDue(cx.now)) this.fire(cx, t);
   }
 
-  private fire(t: Timer): void {
+  private fire(cx: ApplyContext, t: Timer): void {
     const s = this.s;
     if (t.kind === TimerKind.lease) {
       const node = s.nodes.get(t.owner as NodeId) as NodeRec;
       node.leaseTimer = null;
-      this.expireLease(node);
+      this.expireLease(cx, node);
       return;
     }
     const job = s.bySerial.get(t.owner as number) as Job;
     if (t.kind === TimerKind.removal) {
       job.removalTimer = null;
-      this.removeJob(job);
+      this.removeJob(cx, job);
       return;
     }
     job.timers.delete(t.task);
     const spec = job.specOf(t.task);
     if (t.kind === TimerKind.retry) {
-      if (job.tState[t.task] === T.waiting) this.makeReady(job, t.task, spec, T.waiting, R.retry);
+      if (job.tState[t.task] === T.waiting) this.makeReady(cx, job, t.task, spec, T.waiting, R.retry);
     } else if (job.tState[t.task] === T.running) {
       // The timeout safety net: the holder never reported.
-      const node = this.stopRunning(job, t.task, 'timeout');
-      this.failAttempt(job, t.task, spec, R.timeout);
+      const node = this.stopRunning(cx, job, t.task, 'timeout');
+      this.failAttempt(cx, job, t.task, spec, R.timeout);
       this.syncLease(node);
     }
   }
 
   /** The holder may be merely unreachable: its tasks go back to ready without counting a failure. */
-  private expireLease(node: NodeRec): void {
+  private expireLease(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
-      this.stopRunning(job, task, 'lease expired');
+      this.stopRunning(cx, job, task, 'lease expired');
       this.s.stats.leaseExpiries++;
-      this.makeReady(job, task, job.specOf(task), T.running, R.leaseExpired);
+      this.makeReady(cx, job, task, job.specOf(task), T.running, R.leaseExpired);
     }
   }
 
   /** A new incarnation of `node` says the previous one crashed: everything it held failed with it. */
-  holderRestarted(node: NodeRec): void {
+  holderRestarted(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
-      this.stopRunning(job, task, null);
-      this.failAttempt(job, task, job.specOf(task), R.holderRestarted);
+      this.stopRunning(cx, job, task, null);
+      this.failAttempt(cx, job, task, job.specOf(task), R.holderRestarted);
     }
   }
 
   /** A claim or finish from the current incarnation renews its lease as a heartbeat does. */
-  renew(node: NodeRec): void {
-    const until = this.s.now + node.leaseMs;
+  renew(cx: ApplyContext, node: NodeRec): void {
+    const until = cx.now + node.leaseMs;
     if (until > node.leaseUntil) node.leaseUntil = until;
   }
 
@@ -113,14 +125,14 @@ export class Lifecycle {
   // --- running -------------------------------------------------------------------------------------
 
   /** An accepted claim: ready -> running, attempt + 1, fenced by this entry's index. */
-  startRunning(node: NodeRec, job: Job, task: number, spec: number, ts: TaskSpec): void {
+  startRunning(cx: ApplyContext, node: NodeRec, job: Job, task: number, spec: number, ts: TaskSpec): void {
     const s = this.s;
     job.setState(task, T.running);
     s.ready.leave(job, task);
     job.attempt[task] = (job.attempt[task] as number) + 1;
     job.holder[task] = job.nodeSlot(node.id);
-    job.fence[task] = this.index;
-    job.startedAt[task] = s.now;
+    job.fence[task] = cx.index;
+    job.startedAt[task] = cx.now;
     job.finishedAtCol[task] = NONE;
     job.reason[task] = R.none;
     let held = node.held.get(job);
@@ -128,9 +140,9 @@ export class Lifecycle {
     held.add(task);
     node.used += ts.slots;
     node.running++;
-    job.timers.set(task, s.timers.add(TimerKind.timeout, job.serial, task, s.now + ts.timeoutMs + TIMEOUT_GRACE_MS));
+    job.timers.set(task, s.timers.add(TimerKind.timeout, job.serial, task, cx.now + ts.timeoutMs + TIMEOUT_GRACE_MS));
     s.stats.claimsAccepted++;
-    this.taskEvent(job, task, spec, T.ready, T.running, null);
+    this.taskEvent(cx, job, task, spec, T.ready, T.running, null);
   }
 
   /**
@@ -138,7 +150,7 @@ export class Lifecycle {
    * tells the holder to stop it. The caller sets the new state. Returns the holder, whose lease
    * timer the caller syncs once it is done with it.
    */
-  stopRunning(job: Job, task: number, stopReason: string | null): NodeRec | null {
+  stopRunning(cx: ApplyContext, job: Job, task: number, stopReason: string | null): NodeRec | null {
     const timer = job.timers.get(task);
     if (timer !== undefined) {
       this.s.timers.remove(timer);
@@ -154,29 +166,29 @@ export class Lifecycle {
         node.running--;
       }
     }
-    job.finishedAtCol[task] = this.s.now;
+    job.finishedAtCol[task] = cx.now;
     if (stopReason !== null) {
-      this.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
+      cx.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
     }
     return node;
   }
 
-  succeed(job: Job, task: number, spec: number): void {
+  succeed(cx: ApplyContext, job: Job, task: number, spec: number): void {
     job.setState(task, T.succeeded);
     job.reason[task] = R.none;
-    this.taskEvent(job, task, spec, T.running, T.succeeded, null);
+    this.taskEvent(cx, job, task, spec, T.running, T.succeeded, null);
     const end = job.dependentOffsets[spec + 1] as number;
     for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
       const d = job.dependentTargets[k] as number;
       const left = (job.pending[d] as number) - 1;
       job.pending[d] = left;
-      if (left === 0) this.readySpec(job, d);
+      if (left === 0) this.readySpec(cx, job, d);
     }
-    this.maybeEnd(job);
+    this.maybeEnd(cx, job);
   }
 
   /** A failed attempt of a task that was running: retry after backoff, or fail it and skip what depends on it. */
-  failAttempt(job: Job, task: number, spec: number, reason: ReasonCode): void {
+  failAttempt(cx: ApplyContext, job: Job, task: number, spec: number, reason: ReasonCode): void {
     const s = this.s;
     const ts = job.spec.tasks[spec] as TaskSpec;
     const failures = (job.failures[task] as number) + 1;
@@ -186,25 +198,25 @@ export class Lifecycle {
       s.stats.retries++;
       const delay = backoffFor(ts.backoffMs, failures);
       if (delay <= 0) {
-        this.makeReady(job, task, spec, T.running, reason);
+        this.makeReady(cx, job, task, spec, T.running, reason);
         return;
       }
       job.setState(task, T.waiting);
-      job.timers.set(task, s.timers.add(TimerKind.retry, job.serial, task, s.now + delay));
-      this.taskEvent(job, task, spec, T.running, T.waiting, reasonText(reason));
+      job.timers.set(task, s.timers.add(TimerKind.retry, job.serial, task, cx.now + delay));
+      this.taskEvent(cx, job, task, spec, T.running, T.waiting, reasonText(reason));
       return;
     }
     job.setState(task, T.failed);
-    this.taskEvent(job, task, spec, T.running, T.failed, reasonText(reason));
-    this.skipDependents(job, spec, taskName(ts.name, job.shardOf(task, spec)));
-    this.maybeEnd(job);
+    this.taskEvent(cx, job, task, spec, T.running, T.failed, reasonText(reason));
+    this.skipDependents(cx, job, spec, taskName(ts.name, job.shardOf(task, spec)));
+    this.maybeEnd(cx, job);
   }
 
   /**
    * Every spec downstream of `spec` can no longer run. Their tasks are all waiting and were never
    * claimed (a dependent runs only after all of its deps succeeded), and they are skipped at once.
    */
-  private skipDependents(job: Job, spec: number, failedName: string): void {
+  private skipDependents(cx: ApplyContext, job: Job, spec: number, failedName: string): void {
     const stack: number[] = [spec];
     while (stack.length > 0) {
       const from = stack.pop() as number;
@@ -213,7 +225,7 @@ export class Lifecycle {
         const d = job.dependentTargets[k] as number;
         if (job.upstreamFailure.has(d)) continue;
         job.upstreamFailure.set(d, failedName);
-        this.bulkSet(job, d, job.specStart[d] as number, job.specStart[d + 1] as number, T.waiting, T.skipped, R.upstream);
+        this.bulkSet(cx, job, d, job.specStart[d] as number, job.specStart[d + 1] as number, T.waiting, T.skipped, R.upstream);
         stack.push(d);
       }
     }
@@ -222,51 +234,50 @@ export class Lifecycle {
   // --- ready ---------------------------------------------------------------------------------------
 
   /** All tasks of `spec` (waiting, never claimed) become ready: one queue range. */
-  readySpec(job: Job, spec: number): void {
+  readySpec(cx: ApplyContext, job: Job, spec: number): void {
     const start = job.specStart[spec] as number;
     const end = job.specStart[spec + 1] as number;
     if (job.tState[start] !== T.waiting) return;
-    this.bulkSet(job, spec, start, end, T.waiting, T.ready, R.none);
-    this.s.ready.push(job, spec, start, end, this.s.now);
-    this.readied?.push({ job, spec, start, end });
+    this.bulkSet(cx, job, spec, start, end, T.waiting, T.ready, R.none);
+    this.s.ready.push(job, spec, start, end, cx.now);
+    cx.readied?.push({ job, spec, start, end });
   }
 
   /** One task becomes ready again (retry, lease expiry, no backoff). */
-  private makeReady(job: Job, task: number, spec: number, from: TaskStateCode, reason: ReasonCode): void {
+  private makeReady(cx: ApplyContext, job: Job, task: number, spec: number, from: TaskStateCode, reason: ReasonCode): void {
     job.setState(task, T.ready);
     job.reason[task] = reason;
-    this.s.ready.push(job, spec, task, task + 1, this.s.now);
-    this.taskEvent(job, task, spec, from, T.ready, reasonText(reason));
+    this.s.ready.push(job, spec, task, task + 1, cx.now);
+    this.taskEvent(cx, job, task, spec, from, T.ready, reasonText(reason));
   }
 
   /** Tasks [start, end) of `spec`, all in state `from` and never claimed, move to `to` together. */
-  private bulkSet(job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: ReasonCode): void {
+  private bulkSet(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: ReasonCode): void {
     const n = end - start;
     if (n <= 0) return;
     (job.counts[from] as number) -= n;
     (job.counts[to] as number) += n;
     job.tState.fill(to, start, end);
     job.reason.fill(reason, start, end);
-    if (to === T.skipped) job.finishedAtCol.fill(this.s.now, start, end);
-    this.runEvent(job, spec, start, end, from, to, job.reasonText(start));
+    if (to === T.skipped) job.finishedAtCol.fill(cx.now, start, end);
+    this.runEvent(cx, job, spec, start, end, from, to, job.reasonText(start));
   }
 
   // --- jobs ----------------------------------------------------------------------------------------
 
-  private maybeEnd(job: Job): void {
+  private maybeEnd(cx: ApplyContext, job: Job): void {
     if (job.state !== 'running' || job.finalCount !== job.size) return;
-    this.endJob(job, job.counts[T.succeeded] === job.size ? 'succeeded' : 'failed');
+    this.endJob(cx, job, job.counts[T.succeeded] === job.size ? 'succeeded' : 'failed');
   }
 
-  private endJob(job: Job, state: Exclude<JobState, 'running'>): void {
-    const s = this.s;
+  private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {
     job.state = state;
-    job.finishedAt = s.now;
-    job.removalTimer = s.timers.add(TimerKind.removal, job.serial, -1, s.now + job.spec.retentionMs);
-    this.out.push({ type: 'job', job: job.id, state });
+    job.finishedAt = cx.now;
+    job.removalTimer = this.s.timers.add(TimerKind.removal, job.serial, -1, cx.now + job.spec.retentionMs);
+    cx.out.push({ type: 'job', job: job.id, state });
   }
 
-  private removeJob(job: Job): void {
+  private removeJob(cx: ApplyContext, job: Job): void {
     const s = this.s;
     for (const t of job.timers.values()) s.timers.remove(t);
     job.timers.clear();
@@ -276,11 +287,11 @@ export class Lifecycle {
     s.bySerial.delete(job.serial);
     if (job.key !== null && s.keys.get(job.key) === job.id) s.keys.delete(job.key);
     s.stats.jobsRemoved++;
-    this.out.push({ type: 'removed', job: job.id });
+    cx.out.push({ type: 'removed', job: job.id });
   }
 
   /** Ends a running job as cancelled: running tasks are stopped, every unfinished task is skipped. */
-  cancel(job: Job): void {
+  cancel(cx: ApplyContext, job: Job): void {
     const s = this.s;
     s.ready.dropJob(job);
     const holders = new Set<NodeRec>();
@@ -297,12 +308,12 @@ export class Lifecycle {
           // A run of never-claimed tasks in one state (no timers, no holder) goes at once.
           let u = t + 1;
           while (u < end && job.tState[u] === from && job.attempt[u] === 0) u++;
-          this.bulkSet(job, spec, t, u, from, T.skipped, R.cancelled);
+          this.bulkSet(cx, job, spec, t, u, from, T.skipped, R.cancelled);
           t = u;
           continue;
         }
         if (from === T.running) {
-          const node = this.stopRunning(job, t, 'cancelled');
+          const node = this.stopRunning(cx, job, t, 'cancelled');
           if (node !== null) holders.add(node);
         } else {
           const timer = job.timers.get(t);
@@ -310,24 +321,24 @@ export class Lifecycle {
             s.timers.remove(timer);
             job.timers.delete(t);
           }
-          job.finishedAtCol[t] = s.now;
+          job.finishedAtCol[t] = cx.now;
         }
         job.setState(t, T.skipped);
         job.reason[t] = R.cancelled;
-        this.taskEvent(job, t, spec, from, T.skipped, 'cancelled');
+        this.taskEvent(cx, job, t, spec, from, T.skipped, 'cancelled');
         t++;
       }
     }
-    this.endJob(job, 'cancelled');
+    this.endJob(cx, job, 'cancelled');
     for (const node of [...holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) this.syncLease(node);
   }
 
   // --- effects -------------------------------------------------------------------------------------
 
-  private taskEvent(job: Job, task: number, spec: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+  private taskEvent(cx: ApplyContext, job: Job, task: number, spec: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
     const ts = job.spec.tasks[spec] as TaskSpec;
     const fence = job.fence[task] as number;
-    this.out.push({
+    cx.out.push({
       type: 'task',
       job: job.id,
       task,
@@ -342,11 +353,11 @@ export class Lifecycle {
   }
 
   /** Never-claimed tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run. */
-  private runEvent(job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+  private runEvent(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
     if (end - start >= RANGE_EVENT_MIN) {
-      this.out.push({ type: 'tasks', job: job.id, start, end, from: TASK_STATE_NAMES[from] as TaskState, to: TASK_STATE_NAMES[to] as TaskState, reason });
+      cx.out.push({ type: 'tasks', job: job.id, start, end, from: TASK_STATE_NAMES[from] as TaskState, to: TASK_STATE_NAMES[to] as TaskState, reason });
       return;
     }
-    for (let t = start; t < end; t++) this.taskEvent(job, t, spec, from, to, reason);
+    for (let t = start; t < end; t++) this.taskEvent(cx, job, t, spec, from, to, reason);
   }
 }

@@ -12,7 +12,7 @@ import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
-import { Lifecycle, type Readied } from './lifecycle.js';
+import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -65,57 +65,53 @@ export class Scheduler implements SchedulerView {
 
   /** Applies a decoded command of the entry at `index`, stamped `time` by the leader. */
   applyCommand(cmd: Command, index: number, time: Ms, proposer?: NodeId): Effect[] {
-    return this.run(index, time, () => {
+    return this.run(index, time, (cx) => {
       this.s.stats.applied++;
       if (proposer !== undefined && 'node' in cmd && cmd.node !== proposer) {
         // A member forging a command for another node (its lease, its results): refused alike everywhere.
-        return this.ignore(cmd.type, `proposed by ${proposer}, not by ${cmd.node} for whom it speaks`);
+        return this.ignore(cx, cmd.type, `proposed by ${proposer}, not by ${cmd.node} for whom it speaks`);
       }
       switch (cmd.type) {
         case 'submit':
-          return this.submit(cmd);
+          return this.submit(cx, cmd);
         case 'heartbeat':
-          return this.heartbeat(cmd);
+          return this.heartbeat(cx, cmd);
         case 'claim':
-          return this.claim(cmd);
+          return this.claim(cx, cmd);
         case 'finish':
-          return this.finish(cmd);
+          return this.finish(cx, cmd);
         case 'cancel':
-          return this.cancel(cmd.job);
+          return this.cancel(cx, cmd.job);
         case 'tick':
           return undefined;
         default:
-          return this.ignore((cmd as { type: CommandType }).type, 'unknown command type');
+          return this.ignore(cx, (cmd as { type: CommandType }).type, 'unknown command type');
       }
     });
   }
 
-  /** Time first (the entry's timestamp, then every timer due by it), then the command. */
-  private run(index: number, time: Ms, body: () => void): Effect[] {
-    const life = this.life;
-    const out: Effect[] = [];
-    life.out = out;
-    life.index = index;
-    try {
-      if (time > this.s.now) this.s.now = time;
-      life.fireDue();
-      body();
-    } finally {
-      life.out = [];
-      life.readied = null;
-    }
-    return out;
+  /**
+   * Time first (the entry's timestamp, then every timer due by it), then the command. The entry's
+   * ApplyContext (index, time, effects) is made here and handed to every step that needs it.
+   */
+  private run(index: number, time: Ms, body: (cx: ApplyContext) => void): Effect[] {
+    const s = this.s;
+    if (time > s.now) s.now = time;
+    const cx: ApplyContext = { index, now: s.now, out: [], readied: null };
+    this.life.fireDue(cx);
+    body(cx);
+    return cx.out;
   }
 
-  private ignore(command: CommandType, reason: string): void {
-    this.life.out.push({ type: 'ignored', command, reason });
+  private ignore(cx: ApplyContext, command: CommandType, reason: string): void {
+    cx.out.push({ type: 'ignored', command, reason });
   }
 
   // --- submit --------------------------------------------------------------------------------------
 
-  private submit(cmd: Submit): void {
+  private submit(cx: ApplyContext, cmd: Submit): void {
     const s = this.s;
-    const out = this.life.out;
+    const out = cx.out;
     if (cmd.key !== null) {
       const existing = s.keys.get(cmd.key);
       if (existing !== undefined) {
@@ -137,18 +133,18 @@ export class Scheduler implements SchedulerView {
       out.push({ type: 'submit-rejected', requested: cmd.id, error: check.error });
       return;
     }
-    const job = new Job(s.nextSerial++, cmd.id, cmd.key, check.spec, s.now);
+    const job = new Job(s.nextSerial++, cmd.id, cmd.key, check.spec, cx.now);
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
     if (job.key !== null) s.keys.set(job.key, job.id);
     out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
     const specs = job.spec.tasks.length;
-    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(job, spec);
+    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(cx, job, spec);
   }
 
   // --- heartbeat -----------------------------------------------------------------------------------
 
-  private heartbeat(cmd: Heartbeat): void {
+  private heartbeat(cx: ApplyContext, cmd: Heartbeat): void {
     const s = this.s;
     let node = s.nodes.get(cmd.node);
     if (node === undefined) {
@@ -156,20 +152,20 @@ export class Scheduler implements SchedulerView {
       s.nodes.set(node.id, node);
     } else if (node.boot !== cmd.boot) {
       // Boots are random, not ordered: a late heartbeat of an earlier incarnation must not pass for a new one.
-      if (node.retired.includes(cmd.boot)) return this.ignore('heartbeat', `${cmd.node}: boot ${cmd.boot} is an earlier incarnation`);
-      this.life.holderRestarted(node);
+      if (node.retired.includes(cmd.boot)) return this.ignore(cx, 'heartbeat', `${cmd.node}: boot ${cmd.boot} is an earlier incarnation`);
+      this.life.holderRestarted(cx, node);
       node.retired.push(node.boot);
       if (node.retired.length > MAX_RETIRED_BOOTS) node.retired.shift();
       node.boot = cmd.boot;
     } else if (cmd.seq <= node.heartbeatSeq) {
-      return this.ignore('heartbeat', `${cmd.node}: heartbeat seq ${cmd.seq} is not after ${node.heartbeatSeq}`);
+      return this.ignore(cx, 'heartbeat', `${cmd.node}: heartbeat seq ${cmd.seq} is not after ${node.heartbeatSeq}`);
     }
     node.slots = cmd.slots;
     node.handlers = [...cmd.handlers];
     node.handlerSet = new Set(cmd.handlers);
     node.leaseMs = cmd.leaseMs;
     node.heartbeatSeq = cmd.seq;
-    node.leaseUntil = s.now + cmd.leaseMs;
+    node.leaseUntil = cx.now + cmd.leaseMs;
     this.life.syncLease(node);
   }
 
@@ -183,20 +179,20 @@ export class Scheduler implements SchedulerView {
 
   // --- claim ---------------------------------------------------------------------------------------
 
-  private claim(cmd: Claim): void {
+  private claim(cx: ApplyContext, cmd: Claim): void {
     const node = this.liveNode(cmd.node, cmd.boot);
-    if (typeof node !== 'string') this.life.renew(node);
+    if (typeof node !== 'string') this.life.renew(cx, node);
     for (const ref of cmd.tasks) {
-      const why = typeof node === 'string' ? node : this.tryClaim(node, ref);
+      const why = typeof node === 'string' ? node : this.tryClaim(cx, node, ref);
       if (why === null) continue;
       this.s.stats.claimsRejected++;
-      this.ignore('claim', `${ref.job}/${ref.task}: ${why}`);
+      this.ignore(cx, 'claim', `${ref.job}/${ref.task}: ${why}`);
     }
     if (typeof node !== 'string') this.life.syncLease(node);
   }
 
   /** Claims `ref` for `node` if the rules allow; null when accepted, else why not. */
-  private tryClaim(node: NodeRec, ref: TaskRef): string | null {
+  private tryClaim(cx: ApplyContext, node: NodeRec, ref: TaskRef): string | null {
     const job = this.s.jobs.get(ref.job);
     if (job === undefined) return 'unknown job';
     if (job.state !== 'running') return `job is ${job.state}`;
@@ -209,40 +205,40 @@ export class Scheduler implements SchedulerView {
     const handler = Job.handlerOf(ts);
     if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
     if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
-    this.life.startRunning(node, job, task, spec, ts);
+    this.life.startRunning(cx, node, job, task, spec, ts);
     return null;
   }
 
   // --- finish --------------------------------------------------------------------------------------
 
-  private finish(cmd: Finish): void {
+  private finish(cx: ApplyContext, cmd: Finish): void {
     const life = this.life;
     const node = this.liveNode(cmd.node, cmd.boot);
     if (typeof node !== 'string') {
-      life.renew(node);
-      if (cmd.claimNext) life.readied = [];
+      life.renew(cx, node);
+      if (cmd.claimNext) cx.readied = [];
     }
     for (const r of cmd.results) {
-      const why = typeof node === 'string' ? node : this.finishOne(node, r);
+      const why = typeof node === 'string' ? node : this.finishOne(cx, node, r);
       if (why === null) continue;
       this.s.stats.finishesStale++;
-      this.ignore('finish', `${r.job}/${r.task} attempt ${r.attempt}: ${why}`);
+      this.ignore(cx, 'finish', `${r.job}/${r.task} attempt ${r.attempt}: ${why}`);
     }
-    const readied = life.readied;
-    life.readied = null;
-    if (typeof node !== 'string' && readied !== null) this.claimReadied(node, readied);
+    const readied = cx.readied;
+    cx.readied = null;
+    if (typeof node !== 'string' && readied !== null) this.claimReadied(cx, node, readied);
     // Claims ride after the results: the slots those freed (and claimNext left) are theirs.
     for (const ref of cmd.claims ?? []) {
-      const why = typeof node === 'string' ? node : this.tryClaim(node, ref);
+      const why = typeof node === 'string' ? node : this.tryClaim(cx, node, ref);
       if (why === null) continue;
       this.s.stats.claimsRejected++;
-      this.ignore('claim', `${ref.job}/${ref.task}: ${why}`);
+      this.ignore(cx, 'claim', `${ref.job}/${ref.task}: ${why}`);
     }
     if (typeof node !== 'string') life.syncLease(node);
   }
 
   /** Applies one result if it is the current attempt of a task `node` holds (fencing); null when accepted, else why not. */
-  private finishOne(node: NodeRec, r: FinishItem): string | null {
+  private finishOne(cx: ApplyContext, node: NodeRec, r: FinishItem): string | null {
     const job = this.s.jobs.get(r.job);
     if (job === undefined) return 'unknown job';
     const task = r.task;
@@ -253,19 +249,19 @@ export class Scheduler implements SchedulerView {
     if (!job.heldBy(task, node.id)) return `task is held by ${job.holderName(task) ?? 'nobody'}`;
     if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
     this.s.stats.finishesAccepted++;
-    this.life.stopRunning(job, task, null);
+    this.life.stopRunning(cx, job, task, null);
     job.exitCode[task] = r.exitCode ?? NO_EXIT;
     job.durationMs[task] = r.durationMs;
     if (r.stdout !== '' || r.stderr !== '') job.tails.set(task, { stdout: r.stdout, stderr: r.stderr });
     else job.tails.delete(task);
     const spec = job.specOf(task);
-    if (r.outcome === 'succeeded') this.life.succeed(job, task, spec);
-    else this.life.failAttempt(job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    if (r.outcome === 'succeeded') this.life.succeed(cx, job, task, spec);
+    else this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
     return null;
   }
 
   /** claimNext: the dependents this finish made ready go to the same node, in order, while they fit. */
-  private claimReadied(node: NodeRec, readied: readonly Readied[]): void {
+  private claimReadied(cx: ApplyContext, node: NodeRec, readied: readonly Readied[]): void {
     for (const { job, spec, start, end } of readied) {
       if (node.used >= node.slots) return;
       if (job.state !== 'running') continue;
@@ -273,18 +269,18 @@ export class Scheduler implements SchedulerView {
       const handler = Job.handlerOf(ts);
       if (handler !== null && !node.handlerSet.has(handler)) continue;
       for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {
-        if (job.tState[t] === T.ready) this.life.startRunning(node, job, t, spec, ts);
+        if (job.tState[t] === T.ready) this.life.startRunning(cx, node, job, t, spec, ts);
       }
     }
   }
 
   // --- cancel --------------------------------------------------------------------------------------
 
-  private cancel(id: JobId): void {
+  private cancel(cx: ApplyContext, id: JobId): void {
     const job = this.s.jobs.get(id);
-    if (job === undefined) return this.ignore('cancel', `unknown job ${id}`);
-    if (job.state !== 'running') return this.ignore('cancel', `job ${id} has already ended: ${job.state}`);
-    this.life.cancel(job);
+    if (job === undefined) return this.ignore(cx, 'cancel', `unknown job ${id}`);
+    if (job.state !== 'running') return this.ignore(cx, 'cancel', `job ${id} has already ended: ${job.state}`);
+    this.life.cancel(cx, job);
   }
 
   // --- the view ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 // Task columns are compact: one head byte saying which fields differ from a never-claimed task,
 // those fields, then how many following tasks are identical (a 1,000,000-shard spec that nobody
 // has touched yet is a handful of bytes).
+import { errorMessage } from '../errors.js';
 import { Reader, Writer } from '../raft/codec.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readJobSpec, writeJobSpec } from './job-spec-codec.js';
@@ -200,7 +201,7 @@ export function decodeSnapshot(bytes: Uint8Array): SchedulerState {
     r.end();
     return s;
   } catch (err) {
-    throw new SnapshotError(err instanceof Error ? err.message : String(err));
+    throw new SnapshotError(errorMessage(err));
   }
 }
 

@@ -1,5 +1,7 @@
 // "Did you mean" hints for typos in DAG files: a misspelt field (`dep:`) or dependency
-// (`transfrom`). Only close candidates are offered, so a hint is rarely misleading.
+// (`transfrom`). Only close candidates are offered, so a hint is rarely misleading. The graph
+// check (dag-graph.ts) gives them for unknown deps, in the file reader's messages and in the
+// state machine's rejection of a submit alike, so this stays beside the machine.
 
 /** The candidate closest to `word` within a small edit distance, or null. */
 export function closest(word: string, candidates: Iterable<string>): string | null {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Level } from 'level';
+import { errorMessage } from '../errors.js';
 import {
   CodecError,
   decodeEntries,
@@ -98,10 +99,6 @@ function inconsistency(log: LogShape, hs: HardState, membership: Membership | nu
   return null;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * The durable Raft state of one node in LevelDB: hard state, membership, the latest snapshot and
  * the log after it, stored as one segment record per save (layout in keys.ts). Every save is one batch (synced unless asked otherwise), so a crash leaves either all of a Ready's
@@ -141,7 +138,7 @@ export class LevelStorage {
     try {
       await mkdir(path, { recursive: true });
     } catch (err) {
-      throw new StorageError(path, `cannot create the directory (${message(err)})`, { cause: err });
+      throw new StorageError(path, `cannot create the directory (${errorMessage(err)})`, { cause: err });
     }
     const db: Db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
@@ -151,7 +148,7 @@ export class LevelStorage {
       if (cause?.code === 'LEVEL_LOCKED') {
         throw new StorageError(path, 'is locked: another process (or another open LevelStorage) is using it', { cause: err });
       }
-      const detail = typeof cause?.message === 'string' ? cause.message : message(err);
+      const detail = typeof cause?.message === 'string' ? cause.message : errorMessage(err);
       throw new StorageError(path, `cannot open the LevelDB store (${detail})`, { cause: err });
     }
     try {
@@ -160,7 +157,7 @@ export class LevelStorage {
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof StorageError) throw err;
-      throw new StorageError(path, `cannot read the store (${message(err)})`, { cause: err });
+      throw new StorageError(path, `cannot read the store (${errorMessage(err)})`, { cause: err });
     }
   }
 
@@ -220,7 +217,7 @@ export class LevelStorage {
       try {
         await this.db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode(id)), { sync: true });
       } catch (err) {
-        this.failure = new StorageError(this.dir, `write failed (${message(err)})`, { cause: err });
+        this.failure = new StorageError(this.dir, `write failed (${errorMessage(err)})`, { cause: err });
         throw this.failure;
       }
       this.cluster = id;
@@ -241,7 +238,7 @@ export class LevelStorage {
     try {
       plan = this.plan(update);
     } catch (err) {
-      const problem = err instanceof PlanRefusal ? err.message : `refused to write: ${message(err)}`;
+      const problem = err instanceof PlanRefusal ? err.message : `refused to write: ${errorMessage(err)}`;
       this.failure = new StorageError(this.dir, problem, { cause: err instanceof CodecError ? err : undefined });
       throw this.failure;
     }
@@ -249,7 +246,7 @@ export class LevelStorage {
     try {
       await this.db.batch(plan.ops, { sync });
     } catch (err) {
-      this.failure = new StorageError(this.dir, `write failed (${message(err)})`, { cause: err });
+      this.failure = new StorageError(this.dir, `write failed (${errorMessage(err)})`, { cause: err });
       throw this.failure;
     }
     this.log = plan.log;

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../errors.js';
 import type { FinishOutcome, Json, TaskLaunch } from '../scheduler/types.js';
 import { builtinHandlers, type HandlerRegistry } from './handlers.js';
 import { GroupLedger, killLeftovers } from './leftovers.js';
@@ -181,7 +182,7 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
   }
   running.then(
     () => finish('succeeded', null),
-    (err: unknown) => finish('failed', `handler ${name} failed: ${err instanceof Error ? err.message : String(err)}`),
+    (err: unknown) => finish('failed', `handler ${name} failed: ${errorMessage(err)}`),
   );
   return attempt;
 }
@@ -260,7 +261,7 @@ function failToSpawn(ctx: AttemptContext, attempt: Attempt, launch: TaskLaunch, 
   output.note(
     cwd !== null && !isDirectory(cwd)
       ? `cannot start the task: its working directory ${cwd} does not exist or is not a directory`
-      : `cannot start the task: ${err instanceof Error ? err.message : String(err)}`,
+      : `cannot start the task: ${errorMessage(err)}`,
   );
   deliver(ctx, attempt, output, { outcome: 'failed', exitCode: null, durationMs: Math.round(performance.now() - startedAt) }, onDone);
 }

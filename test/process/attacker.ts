@@ -26,7 +26,7 @@ import type { JoinRequest, JoinResponse, LoadReport } from '../../src/net/types.
 import { decodeMessage, encodeConfChange, encodeMessage } from '../../src/raft/codec.js';
 import type { ConfChange, Entry, Message, NodeId } from '../../src/raft/types.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
-import { normalizeDag } from '../../src/scheduler/dag.js';
+import { normalizeDag } from '../../src/dag/parse.js';
 import type { Command } from '../../src/scheduler/types.js';
 import { encodeNodeEntry } from '../../src/node/entry-envelope.js';
 

@@ -4,6 +4,7 @@
 // one Raft entry with room to spare and MAX_COMMAND_BYTES is enforced with a clear error.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normalizeDag } from '../../src/dag/parse.js';
 import { CodecError } from '../../src/raft/codec.js';
 import {
   CommandTooLargeError,
@@ -15,7 +16,7 @@ import {
   decodeCommand,
   encodeCommand,
 } from '../../src/scheduler/command-codec.js';
-import { DAG_LIMITS, normalizeDag } from '../../src/scheduler/dag.js';
+import { DAG_LIMITS } from '../../src/scheduler/dag-limits.js';
 import { TAIL_BYTES, type Command, type FinishItem, type JobSpec, type Json, type TaskSpec } from '../../src/scheduler/types.js';
 
 const utf8 = new TextEncoder();

@@ -5,19 +5,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
+import { DurationError, formatDuration, parseDuration } from '../../src/dag/duration.js';
+import { DagError, TASK_DEFAULTS, normalizeDag, parseDagText } from '../../src/dag/parse.js';
 import { decodeCommand, encodeCommand } from '../../src/scheduler/command-codec.js';
-import {
-  DAG_LIMITS,
-  DagError,
-  TASK_DEFAULTS,
-  checkJobSpec,
-  normalizeDag,
-  parseDagText,
-  parseTaskName,
-  taskCount,
-  taskName,
-} from '../../src/scheduler/dag.js';
-import { DurationError, formatDuration, parseDuration } from '../../src/scheduler/duration.js';
+import { checkJobSpec } from '../../src/scheduler/dag-check.js';
+import { DAG_LIMITS } from '../../src/scheduler/dag-limits.js';
+import { parseTaskName, taskCount, taskName } from '../../src/scheduler/task-names.js';
 import { DEFAULT_RETENTION_MS, type JobSpec, type Json, type TaskSpec } from '../../src/scheduler/types.js';
 
 /** The problems of a DagError thrown by `f`; fails the test when `f` succeeds or throws anything else. */

@@ -2,24 +2,23 @@
 // through zod, then the rules that span fields (run xor handler), then the graph. Every problem
 // is collected with the place it was found, so one round of fixes can address them all.
 import type { z } from 'zod';
-import { checkGraph, sizeProblem } from './dag-graph.js';
-import { DAG_LIMITS, TASK_DEFAULTS, fmt } from './dag-limits.js';
+import { checkGraph, sizeProblem } from '../scheduler/dag-graph.js';
+import { DAG_LIMITS, fmt } from '../scheduler/dag-limits.js';
+import { Problems, show, type PathKey } from '../scheduler/problems.js';
+import { builtinArgsProblem, isMapping, taskNameProblem } from '../scheduler/spec-rules.js';
+import { didYouMean } from '../scheduler/suggest.js';
+import { DEFAULT_RETENTION_MS, type JobSpec, type TaskSpec } from '../scheduler/types.js';
 import {
   DEFAULTS_FIELDS,
   FILE_FIELDS,
+  TASK_DEFAULTS,
   TASK_FIELDS,
-  builtinArgsProblem,
   depsSchema,
   fileSchema,
-  isMapping,
-  taskNameProblem,
   taskSchema,
   type ParsedDefaults,
   type ParsedTask,
-} from './dag-schema.js';
-import { Problems, show, type PathKey } from './problems.js';
-import { didYouMean } from './suggest.js';
-import { DEFAULT_RETENTION_MS, type JobSpec, type TaskSpec } from './types.js';
+} from './schema.js';
 
 export interface ReadResult {
   readonly spec: JobSpec | null;

@@ -3,21 +3,14 @@
 // "must be an integer from 1 to 1,000,000") rather than in zod's. Objects are strict: an unknown
 // field is an error, which is what catches `dep:` for `deps:`.
 import { z } from 'zod';
-import {
-  DAG_LIMITS as L,
-  ENV_KEY,
-  HANDLER_NAME,
-  RESERVED_ENV_PREFIX,
-  TASK_NAME,
-  fmt,
-  hasNul,
-  utf8Length,
-} from './dag-limits.js';
+import { errorMessage } from '../errors.js';
+import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from '../scheduler/dag-limits.js';
+import { show } from '../scheduler/problems.js';
+import { envProblem, isMapping, jsonProblem, type Report } from '../scheduler/spec-rules.js';
+import type { Json } from '../scheduler/types.js';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
-import { show, type PathKey } from './problems.js';
-import type { Json } from './types.js';
 
-type Bad = (message: string, path?: readonly PathKey[]) => void;
+type Bad = Report;
 
 /** A field whose value `check` reads, reporting through `bad`; any report makes the field invalid. */
 function checked<T>(check: (v: unknown, bad: Bad) => T) {
@@ -29,10 +22,6 @@ function checked<T>(check: (v: unknown, bad: Bad) => T) {
     });
     return failed ? z.NEVER : out;
   });
-}
-
-export function isMapping(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function int(min: number, max: number) {
@@ -58,7 +47,7 @@ function duration(min: number, max: number, why = '') {
     try {
       ms = parseDuration(v);
     } catch (err) {
-      bad(err instanceof Error ? err.message : String(err));
+      bad(errorMessage(err));
       return 0;
     }
     if (ms < min || ms > max) bad(`${v} is out of range: must be from ${formatDuration(min)} to ${formatDuration(max)}${why}`);
@@ -73,11 +62,6 @@ function text(what: string, maxBytes: number) {
     else if (hasNul(v)) bad(`${what} contains a NUL character`);
     return v as string;
   });
-}
-
-export function taskNameProblem(name: string): string | null {
-  if (TASK_NAME.test(name)) return null;
-  return `task name '${name}' must be 1 to ${L.maxTaskNameLength} letters, digits, '_', '.' or '-'`;
 }
 
 const handlerName = checked((v, bad) => {
@@ -101,14 +85,6 @@ const deps = checked((v, bad) => {
     return d as string;
   });
 });
-
-export function envProblem(key: string): string | null {
-  // The codec refuses longer names, so a file that passed here would fail at submit.
-  if (key.length > L.maxEnvKeyBytes) return `environment variable name '${key.slice(0, 40)}...' is ${fmt(key.length)} characters (at most ${fmt(L.maxEnvKeyBytes)})`;
-  if (!ENV_KEY.test(key)) return `environment variable name '${key}' must be letters, digits and '_', not starting with a digit`;
-  if (key.startsWith(RESERVED_ENV_PREFIX)) return `environment variable '${key}' is reserved: meshrun sets ${RESERVED_ENV_PREFIX}* itself`;
-  return null;
-}
 
 const env = checked((v, bad) => {
   if (!isMapping(v)) {
@@ -140,24 +116,6 @@ const env = checked((v, bad) => {
   return Object.fromEntries(entries) as Record<string, string>;
 });
 
-/** Handler arguments: JSON values only (YAML's .nan and .inf are not), nested at most this deep. */
-const MAX_ARGS_DEPTH = 64;
-
-function jsonProblem(v: unknown, depth: number, path: PathKey[], bad: Bad): void {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) bad(`${String(v)} is not a JSON number`, path);
-    return;
-  }
-  if (depth >= MAX_ARGS_DEPTH) {
-    bad(`nested more than ${MAX_ARGS_DEPTH} levels deep`, path);
-    return;
-  }
-  if (Array.isArray(v)) v.forEach((x: unknown, i) => jsonProblem(x, depth + 1, [...path, i], bad));
-  else if (isMapping(v)) for (const k of Object.keys(v)) jsonProblem(v[k], depth + 1, [...path, k], bad);
-  else bad(`${show(v)} is not a JSON value`, path);
-}
-
 const args = checked((v, bad): Json => {
   let failed = false;
   jsonProblem(v, 0, [], (m, p) => {
@@ -170,6 +128,15 @@ const args = checked((v, bad): Json => {
   if (utf8Length(textForm) > L.maxArgsBytes) bad(`${fmt(utf8Length(textForm))} bytes as JSON (at most ${fmt(L.maxArgsBytes)})`);
   return JSON.parse(textForm) as Json;
 });
+
+/** When neither the task nor `defaults` sets a field. */
+export const TASK_DEFAULTS = {
+  retries: 0,
+  backoffMs: 1000,
+  timeoutMs: 3_600_000,
+  priority: 0,
+  slots: 1,
+} as const;
 
 const retries = int(0, L.maxRetries);
 const backoff = duration(0, L.maxBackoffMs, ' (the wait doubles per retry up to that)');
@@ -225,21 +192,3 @@ export type ParsedDefaults = z.output<typeof defaultsSchema>;
 export const FILE_FIELDS = Object.keys(fileSchema.shape);
 export const DEFAULTS_FIELDS = Object.keys(defaultsSchema.shape);
 export const TASK_FIELDS = Object.keys(taskSchema.shape);
-
-/** Built-in handlers whose arguments the file can be checked against (docs/dag-file.md §8). */
-export function builtinArgsProblem(handler: string, value: Json): string | null {
-  if (handler !== 'sleep') return null;
-  const ms = isMapping(value) ? value['ms'] : undefined;
-  if (typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 0) return null;
-  const got = JSON.stringify(value);
-  return `handler 'sleep' takes { ms: N } with N a whole number of milliseconds >= 0, got ${got.length > 60 ? `${got.slice(0, 60)}...` : got}`;
-}
-
-/** The first reason `v` is not a JSON value (for checkJobSpec, which reads no file), or null. */
-export function jsonValueProblem(v: unknown): string | null {
-  let first: string | null = null;
-  jsonProblem(v, 0, [], (m, path = []) => {
-    first ??= path.length === 0 ? m : `at ${path.map((k) => `[${JSON.stringify(k)}]`).join('')}: ${m}`;
-  });
-  return first;
-}

@@ -1,16 +1,17 @@
 // DAG files (docs/dag-file.md §1) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
-// parseDagText, the API hands the JSON body of POST /v1/jobs to normalizeDag, and the state
-// machine re-checks a decoded submit with checkJobSpec. The pieces live in dag-*.ts.
+// parseDagText and the API hands the JSON body of POST /v1/jobs to normalizeDag. This is the
+// front end for people (zod, YAML, did-you-mean hints, places in the file); the state machine
+// re-checks a decoded submit with its own checkJobSpec (src/scheduler/dag-check.ts) and never
+// imports from here. The pieces live in read.ts, schema.ts, duration.ts and strict-json.ts.
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { readDag } from './dag-read.js';
-import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from './dag-limits.js';
+import { errorMessage } from '../errors.js';
+import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from '../scheduler/dag-limits.js';
+import { Problems, formatProblem, type PathKey, type Problem } from '../scheduler/problems.js';
+import type { JobSpec } from '../scheduler/types.js';
+import { readDag } from './read.js';
 import { parseStrictJson } from './strict-json.js';
-import { Problems, formatProblem, type PathKey, type Problem } from './problems.js';
-import type { JobSpec } from './types.js';
 
-export { DAG_LIMITS, TASK_DEFAULTS } from './dag-limits.js';
-export { checkJobSpec } from './dag-check.js';
-export { parseTaskName, taskCount, taskName } from './task-names.js';
+export { TASK_DEFAULTS } from './schema.js';
 
 /** An invalid DAG: `problems` each name the place (`tasks.load.deps[0]: ...`); the message joins them. */
 export class DagError extends Error {
@@ -62,7 +63,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (err) {
-    throw new DagError([...duplicates.render(showDuplicate), `${source}: ${err instanceof Error ? err.message : String(err)}`]);
+    throw new DagError([...duplicates.render(showDuplicate), `${source}: ${errorMessage(err)}`]);
   }
   const tasks = doc.get('tasks', true);
   const order = isMap(tasks) ? tasks.items.map((pair) => keyText(pair.key)) : null;
