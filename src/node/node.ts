@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { PeerId } from '@libp2p/interface';
 import { EventHub } from '../api/events.js';
 import type { PartitionBackend } from '../api/partition-routes.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
@@ -46,6 +47,7 @@ import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js'
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
 import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
+import { EventLog } from './event-log.js';
 import { Maintenance } from './maintenance.js';
 import { PeerAddresses } from './peer-addresses.js';
 import { defaultMembershipPolicy } from './membership.js';
@@ -211,6 +213,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     jobs: () => scheduler.view.jobs(),
     gossipStats: () => ({ ...gossip.stats }),
   });
+  const eventLog = new EventLog(log);
   const driver = new RaftDriver({
     raft,
     storage,
@@ -224,6 +227,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     },
     onAdvance: (rd) => {
       metrics.onReady(rd);
+      eventLog.onReady(rd);
       compactor.afterAdvance();
     },
   });
@@ -275,6 +279,22 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     events.publishReset(state.applied);
   });
   const stopSurfaceApplied = state.onApplied((a) => metrics.onApplied(a.index));
+  const stopEventLog = scheduler.onEffects((effects) => {
+    for (const e of effects) eventLog.onEffect(e);
+  });
+  const onPeer = (connected: boolean) => (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString();
+    if (isMember(peer)) eventLog.onPeer(peer, connected);
+  };
+  const peerConnected = onPeer(true);
+  const peerLost = onPeer(false);
+  host.addEventListener('peer:connect', peerConnected);
+  host.addEventListener('peer:disconnect', peerLost);
+  teardown.add('event log', () => {
+    stopEventLog();
+    host.removeEventListener('peer:connect', peerConnected);
+    host.removeEventListener('peer:disconnect', peerLost);
+  });
   teardown.add('metrics and events', () => {
     stopSurfaceEffects();
     stopSurfaceRestore();
