@@ -218,6 +218,11 @@ export class RaftNode {
     }
     if (!this.acceptsFrom(m)) {
       this.stats.droppedUnknownNode++;
+      // A member campaigning though no voter here missed its demotion: name the leader, or it
+      // would campaign unanswered forever (see noteLeaderHint).
+      if (m.type === 'vote' && this.knownMember(m.from)) {
+        this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
+      }
       return;
     }
     if ((m.type === 'voteResp' || m.type === 'readIndexResp') && m.reject) this.noteLeaderHint(m.from, m.leader);
@@ -656,6 +661,10 @@ export class RaftNode {
     } else if (m.type === 'vote' && m.pre) {
       // Reject explicitly so a pre-candidate with a stale term learns ours.
       this.send({ type: 'voteResp', to: m.from, pre: true, reject: true, leader: this.lastLeader ?? '' });
+    } else if (m.type === 'readIndex' && m.ctx === '') {
+      // A learner's question for the leader (tickElection) comes at the term it was cut off in:
+      // answer it at ours, or a learner that missed a change would ask forever.
+      this.send({ type: 'readIndexResp', to: m.from, ctx: '', index: 0, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
     }
   }
 
