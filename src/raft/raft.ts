@@ -654,9 +654,11 @@ export class RaftNode {
 
   private onLowerTerm(m: Message): void {
     this.stats.droppedStaleTerm++;
-    if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
+    if (m.type === 'app' || m.type === 'heartbeat') {
       // A deposed leader cut off for a while: tell it our term so it steps down, since with
-      // PreVote or CheckQuorum nobody else will raise its term.
+      // PreVote or CheckQuorum nobody else will raise its term. Nor will anyone without them when
+      // this node is no voter to the others (removed and added back while it campaigned alone):
+      // its vote requests are not heard, so this answer is the only way the cluster learns its term.
       this.send({ type: 'appResp', to: m.from, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
     } else if (m.type === 'vote' && m.pre) {
       // Reject explicitly so a pre-candidate with a stale term learns ours.

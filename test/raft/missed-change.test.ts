@@ -50,4 +50,21 @@ describe('a member that missed a membership change', () => {
     expect(net.status('d').membership.conf.learners).toContain('d');
     expect(net.status('d').role).toBe('follower');
   });
+
+  it('a node removed while cut off, its term inflated by lone campaigns, rejoins once added back (no PreVote, no CheckQuorum)', () => {
+    const net = new Network({ voters: ['a', 'b', 'c', 'd'], config: { preVote: false, checkQuorum: false } });
+    net.elect('a');
+    net.isolate('d');
+    net.tickAll(30 * defaultRaftConfig.electionTicks, { only: ['d'] });
+    expect(net.status('d').term).toBeGreaterThan(net.status('a').term);
+    net.proposeConfChange('a', { type: 'remove', node: 'd' });
+    net.stabilize();
+    net.proposeConfChange('a', { type: 'addLearner', node: 'd' });
+    net.stabilize();
+    net.propose('a', 'after d came back');
+    net.stabilize();
+    net.heal();
+    net.tickUntil(() => net.items('d').includes('after d came back'), 50 * defaultRaftConfig.electionTicks);
+    expect(net.status('d').membership.conf.learners).toContain('d');
+  });
 });
