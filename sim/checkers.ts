@@ -60,6 +60,11 @@ export class SafetyChecker {
     return this.canonTerm[index];
   }
 
+  /** The node first seen leading `term`, if any was. */
+  leaderOf(term: number): NodeId | undefined {
+    return this.leaders.get(term);
+  }
+
   private fail(invariant: string, detail: string): void {
     this.violation ??= { invariant, detail };
   }
