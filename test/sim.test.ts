@@ -103,6 +103,15 @@ describe('checkers have teeth', () => {
     expect(c.violation?.invariant).toBe('election safety');
   });
 
+  it('reports a node at a term nobody campaigned for', () => {
+    const c = new SafetyChecker();
+    c.observe('n1', 'candidate', 2, 0);
+    c.observe('n2', 'follower', 2, 0);
+    expect(c.violation).toBeNull();
+    c.observe('n3', 'follower', 2 ** 32, 0);
+    expect(c.violation?.invariant).toBe('term from nowhere');
+  });
+
   it('reports a node applying a different command at an index', () => {
     const c = new SafetyChecker();
     c.applied('n1', entry(1, 1, 'set a 1'), 0xaaaa);
@@ -322,10 +331,12 @@ describe('the adversary: forger, liar, wipe, clockjump', () => {
   });
 
   it('catches a transport that trusts the sender a frame claims (planted: trust-forger)', () => {
-    const r = runSimulation({ seed: 1, nodes: 5, plant: 'trust-forger' });
+    const r = runSimulation({ seed: 2, nodes: 5, plant: 'trust-forger' });
     expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
     expect(r.violation?.detail).toContain(FORGER);
     expect(r.replay).toContain('--plant trust-forger');
+    // On seed 1, a forged frame's made-up term is taken first.
+    expect(runSimulation({ seed: 1, nodes: 5, plant: 'trust-forger' }).violation?.invariant).toBe('term from nowhere');
   });
 
   it('the forgery checker objects to injected data, the forger as proposer, and a conf entry not from its term\'s leader', () => {
