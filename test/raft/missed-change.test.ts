@@ -67,4 +67,33 @@ describe('a member that missed a membership change', () => {
     net.tickUntil(() => net.items('d').includes('after d came back'), 50 * defaultRaftConfig.electionTicks);
     expect(net.status('d').membership.conf.learners).toContain('d');
   });
+
+  it('a voter that missed a change and campaigns at a lower term than the cluster (no PreVote) is told the leader', () => {
+    const net = new Network({ voters: ['a', 'b', 'c', 'd'], others: ['x'], config: { preVote: false, checkQuorum: true } });
+    net.elect('a');
+    net.isolate('d');
+    net.tickAll(3 * defaultRaftConfig.electionTicks, { only: ['d'] });
+    net.proposeConfChange('a', { type: 'addLearner', node: 'x' });
+    net.stabilize();
+    net.proposeConfChange('a', { type: 'addVoter', node: 'x' });
+    net.stabilize();
+    // Many elections while d is away: the cluster's term runs far ahead of d's.
+    const order = ['a', 'b', 'c'];
+    for (let k = 0; k < 30; k++) {
+      net.tickAll(2);
+      net.node(order[k % 3] as string).transferLeadership(order[(k + 1) % 3] as string);
+      net.stabilize();
+    }
+    net.tickAll(2);
+    net.node('a').transferLeadership('x');
+    net.stabilize();
+    expect(net.leader()).toBe('x');
+    expect(net.status('x').term).toBeGreaterThan(net.status('d').term + 20);
+    net.propose('x', 'while d was away');
+    net.stabilize();
+    net.heal();
+    // Not by campaigning past the cluster's term (twenty election timeouts and more): the first refusal names the leader.
+    net.tickUntil(() => net.items('d').includes('while d was away'), 5 * defaultRaftConfig.electionTicks);
+    expect(net.status('d').membership.conf.voters).toContain('x');
+  });
 });
