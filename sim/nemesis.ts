@@ -223,7 +223,6 @@ export class Nemesis {
         if (!jump) return;
         const back = (id: NodeId): void => {
           if (this.jumped !== id) return;
-          this.t.trace(`nemesis: ${id}'s clock set right again`);
           jump.call(this.t, id, 0);
           this.jumped = null;
         };
@@ -233,7 +232,6 @@ export class Nemesis {
         }
         const victim = this.rng.pick(nodes);
         const ms = (this.rng.chance(0.5) ? 1 : -1) * this.rng.range(1_000, MAX_CLOCK_JUMP_MS);
-        this.t.trace(`nemesis: ${victim}'s wall clock jumps ${ms > 0 ? '+' : ''}${ms}ms`);
         jump.call(this.t, victim, ms);
         this.jumped = victim;
         // Maybe back later; or it stays off, through the heal (a bad clock is not a fault the heal repairs).

@@ -197,6 +197,7 @@ describe('checkers have teeth', () => {
 
   it('reports a commit index going backwards', () => {
     const c = new SafetyChecker();
+    c.observe('n2', 'candidate', 1, 0);
     c.observe('n1', 'follower', 1, 5);
     c.observe('n1', 'follower', 1, 4);
     expect(c.violation?.invariant).toBe('commit monotonicity');
