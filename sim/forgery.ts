@@ -71,7 +71,6 @@ export interface ForgeryWorld {
 export class ForgeryChecker {
   /** Entry data and snapshot data the non-member forger sent. */
   readonly injected = new ByteSet();
-  readonly counts = { storedChecked: 0 };
 
   constructor(private readonly world: ForgeryWorld) {}
 

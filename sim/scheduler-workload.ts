@@ -579,8 +579,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
           if (ready.length >= 8) break;
         }
         if (ready.length === 0) continue;
-        cmd = { type: 'claim', node: rng.pick(others).id, boot: 0, tasks: [rng.pick(ready)] };
-        cmd = { ...cmd, boot: view.node(cmd.node)?.boot ?? 0 };
+        const v = rng.pick(others);
+        cmd = { type: 'claim', node: v.id, boot: v.boot, tasks: [rng.pick(ready)] };
       }
       break;
     }
