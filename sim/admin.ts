@@ -17,6 +17,8 @@ export class Admin {
     private readonly rng: SeededRng,
     private readonly membershipChanges: boolean,
     private readonly transfers: boolean,
+    /** While true, no membership changes (a node that lost its disk is being let back in: see rejoin.ts). */
+    private readonly hold: () => boolean = () => false,
   ) {}
 
   start(): void {
@@ -38,6 +40,7 @@ export class Admin {
   }
 
   private changeMembership(): void {
+    if (this.hold()) return;
     const leader = this.api.leader();
     if (!leader) return;
     const conf = this.api.membership(leader);

@@ -1,3 +1,4 @@
+import { WIRING_PLANTS } from './adversary.js';
 import { PLANTS } from './scheduler-plants.js';
 import { DEFAULT_DURATION_MS, DEFAULT_NODES, WORKLOADS, type WorkloadName } from './run.js';
 
@@ -11,7 +12,7 @@ export interface CliOptions {
   /** Worker threads for a sweep. */
   readonly jobs: number;
   readonly workload: WorkloadName;
-  /** A deliberately broken scheduler (scheduler workload), to see the checkers catch it. */
+  /** A deliberately broken scheduler (scheduler workload) or wiring (any workload), to see the checkers catch it. */
   readonly plant?: string;
 }
 
@@ -23,8 +24,9 @@ export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [-
   --jobs J        worker threads for a sweep (default: 2, or 1 for fewer than 20 seeds)
   --workload W    kv (default): clients of a replicated key-value store; scheduler: random DAGs
                   run by the real scheduler and workers on every node
-  --plant NAME    scheduler workload: plant a known bug in the state machine, to see the checkers
-                  catch it (${PLANTS.join(', ')})`;
+  --plant NAME    plant a known bug, to see the checkers catch it: in the scheduler's state machine
+                  (scheduler workload: ${PLANTS.join(', ')}) or in the
+                  node's wiring (any workload: ${Object.keys(WIRING_PLANTS).join(', ')})`;
 
 export class UsageError extends Error {}
 
@@ -79,7 +81,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--plant': {
         const v = value();
-        if (!PLANTS.includes(v)) throw new UsageError(`--plant must be one of ${PLANTS.join(', ')}, got '${v}'`);
+        if (!PLANTS.includes(v) && !(v in WIRING_PLANTS)) {
+          throw new UsageError(`--plant must be one of ${[...PLANTS, ...Object.keys(WIRING_PLANTS)].join(', ')}, got '${v}'`);
+        }
         plant = v;
         break;
       }
@@ -90,7 +94,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (seed !== null && range !== null) throw new UsageError('give either --seed or --seeds, not both');
   if (seed === null && range === null) throw new UsageError('give --seed N or --seeds A-B');
   if (trace && seed === null) throw new UsageError('--trace needs a single --seed');
-  if (plant !== undefined && workload !== 'scheduler') throw new UsageError('--plant needs --workload scheduler');
+  if (plant !== undefined && PLANTS.includes(plant) && workload !== 'scheduler') throw new UsageError('--plant needs --workload scheduler');
   const seeds = range ?? { from: seed as number, to: seed as number };
   const count = seeds.to - seeds.from + 1;
   return {

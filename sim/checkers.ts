@@ -50,6 +50,8 @@ export class SafetyChecker {
   private readonly logRecords: (LogRecord[] | undefined)[] = [];
   private readonly completenessChecked = new Set<number>();
   private readonly lastCommit = new Map<NodeId, number>();
+  /** The highest term any node campaigned in (seen as candidate or leader). */
+  private campaignTerm = 0;
 
   /** Highest index in the canonical committed log. */
   get committedLength(): number {
@@ -60,12 +62,24 @@ export class SafetyChecker {
     return this.canonTerm[index];
   }
 
+  /** The node first seen leading `term`, if any was. */
+  leaderOf(term: number): NodeId | undefined {
+    return this.leaders.get(term);
+  }
+
   private fail(invariant: string, detail: string): void {
     this.violation ??= { invariant, detail };
   }
 
   /** A node's role, term and commit index after an event. `restarted` resets its commit floor. */
   observe(node: NodeId, role: string, term: number, commit: number): void {
+    // Terms rise only by campaigns: a node at a term nobody campaigned for took it from a message
+    // that was not a member's (a forged vote request, append or heartbeat with a made-up term).
+    if (role === 'candidate' || role === 'leader') {
+      if (term > this.campaignTerm) this.campaignTerm = term;
+    } else if (term > this.campaignTerm) {
+      this.fail('term from nowhere', `${node} is ${role} in term ${term}, but no node ever campaigned past term ${this.campaignTerm}`);
+    }
     if (role === 'leader') {
       const other = this.leaders.get(term);
       if (other === undefined) this.leaders.set(term, node);

@@ -7,6 +7,7 @@ import type {
 import { SafetyChecker, type Violation } from './checkers.js';
 import type { DiskBatch } from './disk.js';
 import { EventQueue } from './events.js';
+import { ForgeryChecker } from './forgery.js';
 import { SimNetwork, type NetParams } from './network.js';
 import type { NemesisTarget } from './nemesis.js';
 import { SimNode, type NodeEnv, type NodeTiming } from './node.js';
@@ -29,9 +30,15 @@ export interface ClusterSetup<R> {
   readonly makeRaft: RaftFactory;
   /** The initial membership (default: every node a voter). */
   readonly bootstrap?: ConfState;
+  /**
+   * A planted bug in the wiring (the `trust-forger` plant): frames from a stranger reach the core
+   * as if the receiver's leader (or a voter it knows) had sent them.
+   */
+  readonly trustForger?: boolean;
 }
 
-export type RaftFactory = (config: RaftConfig, restored: PersistedState | null, bootstrap: ConfState) => RaftNode;
+/** `bootstrap` is undefined for a node that starts from a lost disk: it joins, as a new node would. */
+export type RaftFactory = (config: RaftConfig, restored: PersistedState | null, bootstrap?: ConfState) => RaftNode;
 
 /**
  * One simulated cluster: the nodes, the network between them, the checkers listening to both,
@@ -40,6 +47,8 @@ export type RaftFactory = (config: RaftConfig, restored: PersistedState | null, 
 export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   readonly queue = new EventQueue();
   readonly checker = new SafetyChecker();
+  /** Nothing the adversary forged is stored or applied (forgery.ts). */
+  readonly forgery = new ForgeryChecker({ fail: (i, d) => this.fail(i, d), leaderOf: (t) => this.checker.leaderOf(t) });
   readonly net: SimNetwork;
   readonly nodes: readonly NodeId[];
   readonly sims = new Map<NodeId, SimNode<R>>();
@@ -47,16 +56,23 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   onSynced: ((id: NodeId, termOrVote: boolean) => void) | null = null;
   /** Told when a node's role or term changes (a scenario's timeline). */
   onRole: ((id: NodeId, role: string, term: number) => void) | null = null;
+  /**
+   * Told when a node that lost its disk starts and its store does not list it as a member: it
+   * must join (ask the leader to let it in) before it hears anyone (see rejoin.ts).
+   */
+  onJoin: ((id: NodeId) => void) | null = null;
+  /** Nodes that lost their disk once: from then on they start as a new node would, without the bootstrap membership. */
+  private readonly joiners = new Set<NodeId>();
   /** The first violation, from the checkers or anywhere else; the run stops on it. */
   violation: Violation | null = null;
-  readonly counts = { crashes: 0, restarts: 0, pauses: 0, leaderChanges: 0, snapshotsInstalled: 0, compactions: 0 };
+  readonly counts = { crashes: 0, restarts: 0, pauses: 0, leaderChanges: 0, snapshotsInstalled: 0, compactions: 0, wipes: 0, clockJumps: 0 };
   private readonly last = new Map<NodeId, { role: string; term: number }>();
   private readonly bootstrap: ConfState;
 
   constructor(private readonly s: ClusterSetup<R>) {
     this.nodes = s.ids;
     this.bootstrap = s.bootstrap ?? { voters: [...s.ids], learners: [] };
-    this.net = new SimNetwork(this.queue, s.rngs.net, s.net, s.trace, (w, to) => this.deliver(w, to));
+    this.net = new SimNetwork(this.queue, s.rngs.net, s.net, s.trace, (w, to, sender) => this.deliver(w, to, sender));
     const env = this.nodeEnv();
     for (const id of s.ids) this.sims.set(id, new SimNode(id, env, s.timing.get(id) as NodeTiming));
   }
@@ -75,10 +91,20 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     const n = this.sim(id);
     this.checker.restarted(id, n.disk);
     n.start(this.s.rngs.timing.int(n.timing.tickMs) + 1);
+    // As the node does (src/node/node.ts): one whose store does not list it asks to be let in.
+    if (this.joiners.has(id) && n.up && !n.disk.lists(id)) this.onJoin?.(id);
   }
 
-  private deliver(w: Wire, to: NodeId): void {
-    this.sims.get(to)?.deliver(w);
+  private deliver(w: Wire, to: NodeId, sender: NodeId): void {
+    this.sims.get(to)?.deliver(w, sender);
+  }
+
+  /** The trust-forger plant: a stranger's frame is taken for one from the receiver's leader, or a voter it knows. */
+  private plantedSender(node: SimNode<R>, sender: NodeId): NodeId | null {
+    if (this.sims.has(sender)) return null;
+    const st = node.raft?.status();
+    if (!st) return null;
+    return st.leader ?? st.membership.conf.voters.find((v) => v !== node.id) ?? null;
   }
 
   private nodeEnv(): NodeEnv<R> {
@@ -88,20 +114,26 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
       trace: s.trace,
       makeRaft: (id, restored) => {
         const n = this.sim(id);
-        const config: RaftConfig = { ...s.raft, id, rng: s.rngs.raft.fork(`${id}#${n.incarnation}`) };
-        return s.makeRaft(config, restored, this.bootstrap);
+        // tickMs: the node's own tick period, which bounds how far a clock report ages per tick.
+        const config: RaftConfig = { ...s.raft, tickMs: n.timing.tickMs, id, rng: s.rngs.raft.fork(`${id}#${n.incarnation}`) };
+        return this.joiners.has(id) ? s.makeRaft(config, restored) : s.makeRaft(config, restored, this.bootstrap);
       },
       makeStateMachine: (id) => s.workload.createStateMachine(id),
       fsyncDelay: () => s.rngs.disk.range(Math.max(1, s.fsyncMean - 1), s.fsyncMean + 2),
       send: (m: Message) => this.net.send(m),
+      rewriteFrom: s.trustForger ? (node, _m, sender) => this.plantedSender(node, sender) : undefined,
       persisted: (node, batch, problems, termBefore) => this.persisted(node, batch, problems, termBefore),
       restored: (node, snap, hash) => {
         this.counts.snapshotsInstalled++;
         this.trace(`${node.id} installed snapshot ${snap.meta.index}/t${snap.meta.term} (${snap.data.length} bytes)`);
         this.checker.restored(node.id, snap.meta, hash);
+        this.forgery.restored(node.id, snap);
       },
       loaded: (node, snap, hash) => this.checker.restored(node.id, snap.meta, hash),
-      applied: (node, e, hash) => this.checker.applied(node.id, e, hash),
+      applied: (node, e, hash) => {
+        this.checker.applied(node.id, e, hash);
+        this.forgery.applied(node.id, e);
+      },
       observe: (node, st) => this.observe(node, st),
       coreError: (node, where, err) => {
         const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -127,6 +159,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
       return `${node.id} synced ${parts.join(', ')}`;
     });
     this.checker.persisted(node.id, b.entries, node.disk);
+    this.forgery.persisted(node.id, b.entries, b.snapshot);
     this.onSynced?.(node.id, b.hardState !== null && (b.hardState.vote !== null || b.hardState.term !== termBefore));
   }
 
@@ -252,6 +285,63 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   /** Set a node's clock: from now on it reads simulated time + `offset` (its Raft core stamps entries with it). */
   setClockOffset(id: NodeId, offset: number): void {
     this.sim(id).setClockOffset(offset);
+  }
+
+  /**
+   * The `clockjump` fault: the wall clock the node's Raft core reads (ticks, the clock it reports
+   * in heartbeat responses, its own sample as leader) reads `jumpMs` off its usual setting; 0 sets
+   * it back. The worker's clock is not touched: in production it is monotonic since the process
+   * started (src/node/system-clock.ts), so a wall clock set mid-run does not move it.
+   */
+  jumpClock(id: NodeId, jumpMs: number): void {
+    const n = this.sim(id);
+    this.counts.clockJumps++;
+    n.setClockOffset(n.timing.clockOffset + jumpMs);
+    this.trace(`${id} CLOCK ${jumpMs === 0 ? 'set right again' : `jumps ${jumpMs > 0 ? '+' : ''}${jumpMs}ms`}`);
+  }
+
+  /**
+   * The `wipe` fault: the node crashes and its disk is emptied (no hard state, no log, no
+   * membership). Restarted (restart), it is a new node with the same identity: it starts without
+   * the bootstrap membership and joins (onJoin).
+   */
+  wipe(id: NodeId): void {
+    const n = this.sim(id);
+    if (n.up) this.crash(id);
+    n.disk.wipe();
+    this.joiners.add(id);
+    this.counts.wipes++;
+    this.trace(`${id} DISK WIPED (no hard state, no log, no membership): it rejoins as a new node when restarted`);
+  }
+
+  /** Let a joining node hear the members named by the join answer (RaftNode.admitIntroducers). */
+  admitIntroducers(id: NodeId, members: readonly NodeId[]): boolean {
+    return this.sim(id).guard('admitIntroducers', (r) => {
+      r.admitIntroducers(members);
+      return true;
+    }) ?? false;
+  }
+
+  /**
+   * No membership change is in flight at the node: its whole log is on its disk, and none of the
+   * entries it has not applied is a conf entry.
+   */
+  confSettled(id: NodeId): boolean {
+    const st = this.status(id);
+    const disk = this.sim(id).disk;
+    if (!st || disk.lastIndex() < st.lastIndex) return false;
+    for (let i = st.applied + 1; i <= st.lastIndex; i++) if (disk.entry(i)?.type !== 'normal') return false;
+    return true;
+  }
+
+  /** The node's incarnation (bumped by every crash and restart). */
+  incarnation(id: NodeId): number {
+    return this.sim(id).incarnation;
+  }
+
+  /** Followers the node, as leader, found holding less than they acknowledged (RaftNode.takeLostAcknowledged). */
+  takeLostAcknowledged(id: NodeId): NodeId[] {
+    return this.sim(id).guard('takeLostAcknowledged', (r) => r.takeLostAcknowledged()) ?? [];
   }
 
   pause(id: NodeId): void {

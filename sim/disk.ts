@@ -1,4 +1,4 @@
-import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
+import type { Entry, HardState, Membership, NodeId, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
 
 /** The part of a Ready that goes to disk in one atomic, synced batch. */
 export type DiskBatch = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
@@ -105,6 +105,25 @@ export class SimDisk {
       problems.push(`hard state commit ${this.commit} is beyond the last stored index ${this.lastIndex()}`);
     }
     return problems;
+  }
+
+  /**
+   * Whether the stored membership (or the stored snapshot's, whichever is newer) lists `id`: what
+   * decides, as in the node (src/node/node.ts), whether a node restarting from this disk must join.
+   */
+  lists(id: NodeId): boolean {
+    let conf = this.membership?.conf ?? null;
+    if (this.snap && (!this.membership || this.snap.meta.index > this.membership.index)) conf = this.snap.meta.conf;
+    return conf !== null && (conf.voters.includes(id) || conf.learners.includes(id));
+  }
+
+  /** The disk is lost (the `wipe` fault): an empty data directory, as if the node were new. */
+  wipe(): void {
+    this.hardState = null;
+    this.membership = null;
+    this.snap = null;
+    this.log = [];
+    this.writes = 0;
   }
 
   /** What a restart loads; null for a node that never synced anything (an empty data directory). */

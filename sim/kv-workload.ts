@@ -1,5 +1,6 @@
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
+import { FORGER } from './forgery.js';
 import { encodeCommand, KvStateMachine, type KvResult } from './kv.js';
 import type { ClusterApi, Workload } from './workload.js';
 
@@ -61,6 +62,18 @@ export class KvWorkload implements Workload<KvResult> {
 
   probe(tag: string): Uint8Array {
     return encodeCommand({ kind: 'probe', tag });
+  }
+
+  /** The forger's entries: a write from a client no one runs, of a value no client writes. */
+  forgedEntry(n: number): Uint8Array {
+    return encodeCommand({ kind: 'set', client: FORGER, seq: n, key: 'k0', value: `forged-${n}` });
+  }
+
+  /** The forger's snapshots: a valid state holding one forged write. */
+  forgedSnapshot(n: number): Uint8Array {
+    const sm = new KvStateMachine();
+    sm.apply({ index: 1, term: 1, type: 'normal', time: 0, proposer: FORGER, data: this.forgedEntry(n) });
+    return sm.snapshot();
   }
 
   onHeal(): void {}

@@ -2,10 +2,20 @@ import type { SeededRng } from '../src/raft/rng.js';
 import type { NodeId } from '../src/raft/types.js';
 import type { SimNetwork } from './network.js';
 
-export const FAULT_KINDS = ['loss', 'dup', 'reorder', 'split', 'isolate', 'oneway', 'flap', 'crash', 'pause', 'skew'] as const;
+/**
+ * Every kind of fault a seed may enable. The network's, the disks' and the processes' (crash,
+ * pause, wipe: a voter's disk emptied), the clocks' (skew: fixed offsets within the lease margin;
+ * clockjump: one node's wall clock jumps by up to an hour), and the adversary's (adversary.ts):
+ * forger, a non-member forging frames; liar, a member forging proposals.
+ */
+export const FAULT_KINDS = [
+  'loss', 'dup', 'reorder', 'split', 'isolate', 'oneway', 'flap', 'crash', 'pause', 'skew', 'forger', 'liar', 'wipe', 'clockjump',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-const ACTIVE_KINDS: readonly FaultKind[] = ['split', 'isolate', 'oneway', 'flap', 'crash', 'pause'];
+const ACTIVE_KINDS: readonly FaultKind[] = ['split', 'isolate', 'oneway', 'flap', 'crash', 'pause', 'wipe', 'clockjump'];
+/** The largest clock jump, ms, either way. */
+export const MAX_CLOCK_JUMP_MS = 3_600_000;
 
 /** One seed's fault mix (swarm testing: every seed enables its own subset of fault kinds). */
 export interface FaultMix {
@@ -49,6 +59,13 @@ export interface NemesisTarget {
   resume(id: NodeId): void;
   leader(): NodeId | null;
   trace(line: string): void;
+  // The faults only the random nemesis draws (a scenario's target need not offer them).
+  /** Crash the node and empty its disk (it rejoins as a new node when restarted). */
+  wipe?(id: NodeId): void;
+  /** The voters whose disk may be wiped now (none while the membership is not settled). */
+  wipeable?(): NodeId[];
+  /** The wall clock the node's Raft core reads is off by `jumpMs` from its usual setting (0: set right). */
+  jumpClock?(id: NodeId, jumpMs: number): void;
 }
 
 /**
@@ -59,6 +76,8 @@ export interface NemesisTarget {
 export class Nemesis {
   private healed = false;
   private readonly active: readonly FaultKind[];
+  /** The node whose clock is off (one at a time: the median of the voters' clocks must stay honest). */
+  private jumped: NodeId | null = null;
 
   constructor(
     private readonly t: NemesisTarget,
@@ -183,6 +202,40 @@ export class Nemesis {
         const victim = this.rng.pick(running);
         this.t.pause(victim);
         this.later(this.rng.range(10, 1500), () => this.t.resume(victim));
+        return;
+      }
+      case 'wipe': {
+        // One lost disk at a time, and only a voter's: a cluster that lost a majority of its
+        // disks at once has lost data, which no protocol can give back.
+        const { wipe, wipeable } = this.t;
+        const voters = wipeable?.call(this.t) ?? [];
+        if (!wipe || voters.length === 0) return;
+        const victim = this.rng.pick(voters);
+        this.t.trace(`nemesis: wipe ${victim}'s disk${victim === this.t.leader() ? ' (leader)' : ''}`);
+        wipe.call(this.t, victim);
+        this.later(this.rng.range(1, 1500), () => {
+          if (!this.t.isUp(victim)) this.t.restart(victim);
+        });
+        return;
+      }
+      case 'clockjump': {
+        const jump = this.t.jumpClock;
+        if (!jump) return;
+        const back = (id: NodeId): void => {
+          if (this.jumped !== id) return;
+          jump.call(this.t, id, 0);
+          this.jumped = null;
+        };
+        if (this.jumped !== null) {
+          if (this.rng.chance(0.5)) back(this.jumped);
+          return;
+        }
+        const victim = this.rng.pick(nodes);
+        const ms = (this.rng.chance(0.5) ? 1 : -1) * this.rng.range(1_000, MAX_CLOCK_JUMP_MS);
+        jump.call(this.t, victim, ms);
+        this.jumped = victim;
+        // Maybe back later; or it stays off, through the heal (a bad clock is not a fault the heal repairs).
+        if (this.rng.chance(0.5)) this.later(this.rng.range(100, 5000), () => back(victim));
         return;
       }
       default:

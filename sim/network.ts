@@ -43,12 +43,25 @@ export class SimNetwork {
     private readonly rng: SeededRng,
     readonly params: NetParams,
     private readonly trace: Trace,
-    private readonly deliver: (w: Wire, to: NodeId) => void,
+    private readonly deliver: (w: Wire, to: NodeId, sender: NodeId) => void,
   ) {}
 
   send(m: Message): void {
+    this.post(m, m.from);
+  }
+
+  /**
+   * A frame put on the wire by `sender`, which need not be the `from` it claims: the adversary's
+   * forgeries. It travels like any other (partitions, loss, delay, encoding); the receiver learns
+   * the authenticated sender, as the production transport does (RaftNode.stepEncoded).
+   */
+  inject(m: Message, sender: NodeId): void {
+    this.post(m, sender);
+  }
+
+  private post(m: Message, sender: NodeId): void {
     this.stats.sent++;
-    if (this.isBlocked(m.from, m.to)) {
+    if (this.isBlocked(sender, m.to)) {
       this.stats.blocked++;
       this.trace.add(this.queue.now, () => `drop(partition) ${describeMessage(m)}`, isRoutine(m));
       return;
@@ -60,10 +73,10 @@ export class SimNetwork {
     }
     const w = toWire(m);
     this.stats.bytes += w.length;
-    this.schedule(w, m);
+    this.schedule(w, m, sender);
     if (this.rng.chance(this.params.dup)) {
       this.stats.duplicated++;
-      this.schedule(w, m);
+      this.schedule(w, m, sender);
     }
   }
 
@@ -92,22 +105,22 @@ export class SimNetwork {
     return [...this.blocked.keys()].sort();
   }
 
-  private schedule(w: Wire, m: Message): void {
+  private schedule(w: Wire, m: Message, sender: NodeId): void {
     const mean = this.params.delayMean;
     let arrival = this.queue.now + 1 + Math.floor(mean * (0.25 + 1.5 * this.rng.float()));
-    const key = linkKey(m.from, m.to);
+    const key = linkKey(sender, m.to);
     if (!this.params.reorder) {
       arrival = Math.max(arrival, this.lastArrival.get(key) ?? 0);
       this.lastArrival.set(key, arrival);
     }
     this.queue.at(arrival, () => {
-      if (this.isBlocked(m.from, m.to)) {
+      if (this.isBlocked(sender, m.to)) {
         this.stats.blocked++;
         this.trace.add(this.queue.now, () => `drop(partition in flight) ${describeMessage(m)}`, isRoutine(m));
         return;
       }
       this.stats.delivered++;
-      this.deliver(w, m.to);
+      this.deliver(w, m.to, sender);
     });
   }
 }

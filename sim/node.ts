@@ -19,6 +19,11 @@ export interface NodeEnv<R> {
   /** Simulated fsync latency of the next write, ms. */
   fsyncDelay(): number;
   send(m: Message): void;
+  /**
+   * Planted bugs only: the member a frame from `sender` is taken to come from instead of what it
+   * claims (null: as it came). Unset in every honest run.
+   */
+  rewriteFrom?: ((node: SimNode<R>, m: Message, sender: NodeId) => NodeId | null) | undefined;
   // Observations, in the order they happen.
   /** `termBefore`: the stored term before this batch. */
   persisted(node: SimNode<R>, batch: DiskBatch, problems: readonly string[], termBefore: number): void;
@@ -164,10 +169,15 @@ export class SimNode<R> {
     }
   }
 
-  deliver(w: Wire): void {
+  /**
+   * A frame from the network; `sender` is who put it on the wire, as the production transport
+   * authenticates it. A frame claiming another sender goes to the core as the transport hands it
+   * (RaftNode.stepEncoded), which drops and counts it.
+   */
+  deliver(w: Wire, sender: NodeId): void {
     if (!this.raft) return;
     if (this.paused) {
-      this.parked.push(() => this.deliver(w));
+      this.parked.push(() => this.deliver(w, sender));
       return;
     }
     const d = fromWire(w);
@@ -175,7 +185,18 @@ export class SimNode<R> {
       this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
       return;
     }
-    const m = d.value;
+    let m = d.value;
+    const claimed = this.env.rewriteFrom?.(this, m, sender) ?? null;
+    if (claimed !== null) {
+      // A planted bug (the transport trusts what a frame says): a stranger's frame passes as a member's.
+      m = { ...m, from: claimed };
+      sender = claimed;
+    }
+    if (m.from !== sender) {
+      this.env.trace.add(this.env.queue.now, () => `drop(sent by ${sender}) ${describeMessage(m)}`);
+      this.guard('stepEncoded', (r) => r.stepEncoded(w, sender));
+      return;
+    }
     this.env.trace.add(this.env.queue.now, () => `recv ${describeMessage(m)}`, isRoutine(m));
     this.guard('step', (r) => r.step(m));
   }
@@ -311,7 +332,11 @@ export class SimNode<R> {
   }
 
   private maybeCompact(r: RaftNode): void {
-    if (this.applied - this.lastCompact < this.timing.compactEvery) return;
+    // As the production Compactor: the first snapshot as soon as anything is applied, so a node
+    // that starts from nothing (a wiped disk) is sent a snapshot, whose metadata carries the
+    // membership (the bootstrap membership is in no log entry); then every compactEvery entries.
+    const due = this.lastCompact === 0 ? this.applied >= 1 : this.applied - this.lastCompact >= this.timing.compactEvery;
+    if (!due) return;
     // The core compacts only at its applied index, which lags ours while an overlapped write runs.
     if (r.status().applied !== this.applied) return;
     if (r.compact(this.applied, (this.sm as StateMachine<R>).snapshot())) this.lastCompact = this.applied;

@@ -2,12 +2,14 @@ import { RaftNode } from '../src/raft/raft.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
 import { Admin } from './admin.js';
+import { Adversary, WIRING_PLANTS, type AdversaryHooks } from './adversary.js';
 import type { Violation } from './checkers.js';
 import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
 import { Liveness } from './liveness.js';
 import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget } from './nemesis.js';
 import type { NodeTiming } from './node.js';
+import { Rejoin } from './rejoin.js';
 import { plantedScheduler } from './scheduler-plants.js';
 import { SchedulerWorkload } from './scheduler-workload.js';
 import { Trace } from './trace.js';
@@ -21,7 +23,7 @@ export type WorkloadName = (typeof WORKLOADS)[number];
  * scheduler workload runs a worker per node on that node's own (possibly skewed) clock, freezes a
  * paused node's tasks with it, and keeps the run going after Raft converged until its jobs finish.
  */
-export interface WorkloadExtras {
+export interface WorkloadExtras extends AdversaryHooks {
   /** The widest clock skew (ms either way) the workload tolerates; the seed's skew is drawn within it. */
   readonly maxSkewMs?: number;
   /** Called once before start: each node's wall clock and whether a link is cut. */
@@ -47,7 +49,10 @@ export interface SimOptions {
   readonly seed: number;
   /** Default 'kv'. */
   readonly workload?: WorkloadName;
-  /** Scheduler workload only: run with a deliberately broken state machine (see scheduler-plants.ts). */
+  /**
+   * Run with a planted bug: a broken state machine (scheduler workload only, scheduler-plants.ts),
+   * or broken wiring (any workload, WIRING_PLANTS in adversary.ts).
+   */
   readonly plant?: string;
   /** Default 5. */
   readonly nodes?: number;
@@ -100,11 +105,12 @@ export function replayCommand(seed: number, nodes: number, durationMs: number, w
 
 /** One deterministic run of the chosen workload (default KV): everything follows from `seed`. */
 export function runSimulation(o: SimOptions): SimResult {
+  const wiring = o.plant !== undefined && o.plant in WIRING_PLANTS;
   if (o.workload !== 'scheduler') {
-    if (o.plant !== undefined) throw new Error('a planted fault needs the scheduler workload');
+    if (o.plant !== undefined && !wiring) throw new Error('a planted fault in the state machine needs the scheduler workload');
     return runWorkload(o, new KvWorkload());
   }
-  const scheduler = o.plant === undefined ? undefined : plantedScheduler(o.plant);
+  const scheduler = o.plant === undefined || wiring ? undefined : plantedScheduler(o.plant);
   return runWorkload(o, new SchedulerWorkload(scheduler ? { scheduler } : {}));
 }
 
@@ -116,6 +122,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const rngs = {
     config: root.fork('config'), net: root.fork('net'), disk: root.fork('disk'), nemesis: root.fork('nemesis'),
     workload: root.fork('workload'), admin: root.fork('admin'), raft: root.fork('raft'), timing: root.fork('timing'),
+    adversary: root.fork('adversary'),
   };
   const trace = new Trace({ capacity: o.traceCapacity ?? 40, sink: o.traceSink, hashAll: o.hashTrace });
   const ids: NodeId[] = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
@@ -133,7 +140,10 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     preVote: c.chance(0.8),
     checkQuorum: c.chance(0.8),
   };
-  const mix = drawFaultMix(rngs.nemesis, o.faults ?? FAULT_KINDS);
+  const trustForger = o.plant === 'trust-forger';
+  const drawn = drawFaultMix(rngs.nemesis, o.faults ?? FAULT_KINDS);
+  // The trust-forger plant needs a forger to trust.
+  const mix = trustForger && !drawn.kinds.includes('forger') ? { ...drawn, kinds: [...drawn.kinds, 'forger' as const] } : drawn;
   const skew = mix.kinds.includes('skew');
   const maxSkew = workload.maxSkewMs ?? 500;
   const timing = new Map<NodeId, NodeTiming>();
@@ -157,11 +167,15 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     fsyncMean: c.range(1, 4),
     rngs,
     makeRaft: o.makeRaft ?? ((config, restored, bootstrap) => new RaftNode(config, restored, bootstrap)),
+    trustForger,
   };
   const cluster = new Cluster(setup);
-  const admin = new Admin(cluster, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5));
-  const nemesis = new Nemesis(pauseHooks(cluster, workload), rngs.nemesis, mix);
+  const rejoin = new Rejoin(cluster);
+  const admin = new Admin(cluster, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5), () => rejoin.rejoining());
+  cluster.onJoin = (id) => rejoin.join(id);
+  const nemesis = new Nemesis(nemesisTarget(cluster, workload, rejoin), rngs.nemesis, mix);
   cluster.onSynced = (id, termOrVote) => nemesis.synced(id, termOrVote);
+  const adversary = new Adversary(cluster, rngs.adversary, workload, mix.kinds.includes('forger'), mix.kinds.includes('liar'));
   const summary = [
     `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
     `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
@@ -178,11 +192,14 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   cluster.startAll();
   workload.start(cluster, rngs.workload);
   admin.start();
+  rejoin.start();
   nemesis.start();
+  adversary.start();
 
   const liveness = new Liveness(cluster, workload);
   cluster.queue.at(durationMs, () => {
     admin.stop();
+    adversary.stop();
     nemesis.heal();
     workload.onHeal();
     liveness.start(liveBoundMs);
@@ -212,6 +229,8 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
       `${cluster.counts.crashes} crashes, ${cluster.counts.pauses} pauses, ${cluster.counts.compactions} compactions, ` +
       `${cluster.counts.snapshotsInstalled} snapshots installed; network: ${JSON.stringify(cluster.net.stats)}`,
     `${workload.summary()}; admin: ${JSON.stringify(admin.counts)}`,
+    `membership: ${JSON.stringify(rejoin.counts)}; adversary: ${JSON.stringify({ ...adversary.counts, liar: adversary.liar })}, ` +
+      `${cluster.counts.wipes} disks wiped, ${cluster.counts.clockJumps} clock jumps`,
   );
   return {
     seed: o.seed,
@@ -227,9 +246,11 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   };
 }
 
-/** The cluster as the nemesis acts on it, telling the workload when it pauses and resumes a node. */
-function pauseHooks<R>(c: Cluster<R>, w: WorkloadExtras): NemesisTarget {
-  if (!w.onPause && !w.onResume) return c;
+/**
+ * The cluster as the nemesis acts on it: telling the workload when it pauses and resumes a node,
+ * and the membership logic when a disk is wiped.
+ */
+function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, rejoin: Rejoin<R>): NemesisTarget {
   return {
     nodes: c.nodes,
     net: c.net,
@@ -250,5 +271,11 @@ function pauseHooks<R>(c: Cluster<R>, w: WorkloadExtras): NemesisTarget {
     },
     leader: () => c.leader(),
     trace: (line) => c.trace(line),
+    wipe: (id) => {
+      c.wipe(id);
+      rejoin.wiped(id);
+    },
+    wipeable: () => rejoin.wipeable(),
+    jumpClock: (id, ms) => c.jumpClock(id, ms),
   };
 }

@@ -17,6 +17,9 @@
 //       excused the failure of a task), a job with an always-failing task ends `failed`, the
 //       failing task `failed` and everything downstream of it `skipped`.
 // (e), the bound on the time to finish after the heal, is the workload's (it owns the clock).
+// And the adversary's (adversary.ts): a member's command forged to speak for another node (a
+// heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
+// but applies as ignored and changes nothing of that node's (checkLie).
 import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
@@ -439,6 +442,38 @@ export class SchedulerChecker {
     const runs = this.execs.get(execKey(job, task)) ?? [];
     if (runs.length === 0) return 'none';
     return runs.map((r) => `#${r.attempt} on ${r.node} ${r.startedAt}-${r.endedAt ?? '…'}ms ${r.end ?? 'running'}${r.outcome ? `/${r.outcome}` : ''}`).join(', ');
+  }
+}
+
+/** A command a member (the liar) proposed in another node's name. */
+export interface Lie {
+  readonly liar: NodeId;
+  readonly cmd: Extract<Command, { node: NodeId }>;
+}
+
+/**
+ * A forged command applied on `replica`: it must be refused (an `ignored` effect for it) and must
+ * not have done what it asked: a heartbeat must not have given its victim the forged boot (`boot`
+ * is the victim's boot on that replica after the entry), a claim must not have started a task for
+ * the victim at this entry, a finish must not have ended the victim's task. Returns the problem.
+ */
+export function lieProblem(lie: Lie, index: number, effects: readonly Effect[], boot: number | undefined): string | null {
+  const cmd = lie.cmd;
+  const what = `${lie.liar}'s forged ${cmd.type} for ${cmd.node} (entry ${index})`;
+  if (!effects.some((e) => e.type === 'ignored' && e.command === cmd.type)) {
+    return `${what} was not refused; effects: ${effects.map((e) => e.type).join(', ') || 'none'}`;
+  }
+  switch (cmd.type) {
+    case 'heartbeat':
+      return boot === cmd.boot ? `${what} gave ${cmd.node} the forged boot ${cmd.boot}` : null;
+    case 'claim': {
+      const taken = effects.find((e) => e.type === 'task' && e.to === 'running' && e.node === cmd.node && e.fence === index);
+      return taken && taken.type === 'task' ? `${what} claimed ${taken.job}/${taken.name} for ${cmd.node}` : null;
+    }
+    case 'finish': {
+      const done = effects.find((e) => e.type === 'task' && e.to === 'succeeded' && cmd.results.some((r) => r.job === e.job && r.task === e.task));
+      return done && done.type === 'task' ? `${what} finished ${done.job}/${done.name} as succeeded` : null;
+    }
   }
 }
 

@@ -75,6 +75,10 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
         return { ...cmd, node: node.id, boot: node.boot, claimNext: false, results: [{ ...r, attempt: running.attempt }] };
       }, true),
   },
+  'any-proposer': {
+    what: 'the machine forgets who proposed an entry: a claim, heartbeat or finish may speak for any node',
+    make: () => bending((_m, cmd) => cmd, true),
+  },
   'short-lease': {
     what: 'the scheduler keeps a lease for a quarter of the time the node asked for (leases expire while their holders still run)',
     make: () => bending((_m, cmd) => (cmd.type === 'heartbeat' ? { ...cmd, leaseMs: Math.floor(cmd.leaseMs / 4) } : cmd)),

@@ -22,7 +22,8 @@ import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, type PlannedTask } from './dag-gen.js';
 import type { SimHooks, WorkloadExtras } from './run.js';
-import { SchedulerChecker } from './scheduler-checkers.js';
+import { ByteMap, FORGER } from './forgery.js';
+import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
 import { commandEntry, probeEntry, realScheduler, SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from './scheduler-sm.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
@@ -126,6 +127,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private readonly byRequest = new Map<JobId, Submission>();
   /** Committed claims and finishes (their entries' data), the newest last, for the zombie to replay. */
   private readonly replayable: Uint8Array[] = [];
+  /** Commands the liar proposed in other nodes' names (adversary.ts), by their entry data. */
+  private readonly lies = new ByteMap<Lie>();
   private replaying = false;
   private execSeq = 0;
   private healedAt: number | null = null;
@@ -489,9 +492,18 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   // ----- applied entries -----------------------------------------------------------------------
 
   onApplied(node: NodeId, entry: Entry, r: SchedulerApplied): void {
+    const lie = this.lies.get(entry.data);
+    const lied = lie !== undefined && entry.proposer === lie.liar;
+    if (lied) {
+      const sm = this.api.stateMachine(node);
+      const boot = sm instanceof SchedulerStateMachine ? sm.view.node(lie.cmd.node)?.boot : undefined;
+      const problem = lieProblem(lie, entry.index, r.effects, boot);
+      if (problem !== null) this.api.fail('forgery applied', `on ${node}: ${problem}`);
+    }
     const cmd = this.checker.committed(entry, r.effects);
     if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
-    if (cmd && (cmd.type === 'finish' || cmd.type === 'claim')) {
+    // A lie is no command of the past for the zombie to replay (its victim proposing it would be no lie).
+    if (cmd && !lied && (cmd.type === 'finish' || cmd.type === 'claim')) {
       this.replayable.push(entry.data);
       if (this.replayable.length > MAX_REPLAYABLE) this.replayable.shift();
     }
@@ -517,6 +529,67 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.observer?.acknowledged(s.plan, e.job, node);
       this.api.trace(`client: ${s.plan.name} acknowledged by ${node}: job ${e.job}${e.existing ? ' (an earlier try had created it)' : ''}`);
     }
+  }
+
+  // ----- the adversary's forgeries (adversary.ts) -----------------------------------------------
+
+  /** The forger's entries: a submit of a job no client submits, named so that anyone can tell. */
+  forgedEntry(n: number): Uint8Array {
+    const plan = this.plans[0];
+    const spec = plan ? { ...plan.spec, name: `forged-${n}` } : { name: `forged-${n}`, retentionMs: 60_000, tasks: [] };
+    return commandEntry({ type: 'submit', id: `forged${n}`, key: null, spec });
+  }
+
+  /** The forger's snapshots: a valid scheduler state holding a forged job. */
+  forgedSnapshot(n: number): Uint8Array {
+    const sm = new SchedulerStateMachine(this.factory);
+    sm.apply({ index: 1, term: 1, type: 'normal', time: 1_700_000_000_000, proposer: FORGER, data: this.forgedEntry(n) });
+    return sm.snapshot();
+  }
+
+  /**
+   * The liar's forgeries, built from what its own replica knows so that each would take effect
+   * but for who proposed it: a heartbeat for another node with a new boot (its tasks would be
+   * requeued), a finish of a task another node holds, a claim of a ready task in another node's name.
+   */
+  forgeCommand(liar: NodeId, rng: SeededRng): { data: Uint8Array; what: string } | null {
+    const view = this.procs.get(liar)?.sm.view;
+    if (!view) return null;
+    const others = view.nodes().filter((n) => n.id !== liar);
+    if (others.length === 0) return null;
+    const kinds = ['heartbeat', 'finish', 'claim'] as const;
+    let cmd: Lie['cmd'] | null = null;
+    for (const kind of [rng.pick(kinds), ...kinds]) {
+      if (kind === 'heartbeat') {
+        const v = rng.pick(others);
+        let boot = rng.range(1, 0x7fffffff);
+        if (boot === v.boot) boot = boot === 1 ? 2 : boot - 1;
+        cmd = { type: 'heartbeat', node: v.id, boot, slots: v.slots, handlers: [...v.handlers], leaseMs: v.leaseMs, seq: v.heartbeatSeq + 1 };
+      } else if (kind === 'finish') {
+        const held = others.flatMap((v) => view.held(v.id).map((l) => ({ v, l })));
+        if (held.length === 0) continue;
+        const { v, l } = rng.pick(held);
+        cmd = {
+          type: 'finish', node: v.id, boot: v.boot, claimNext: false,
+          results: [{ job: l.job, task: l.task, attempt: l.attempt, outcome: 'succeeded', exitCode: 0, durationMs: 1, stdout: 'forged', stderr: '' }],
+        };
+      } else {
+        const ready: { job: JobId; task: number }[] = [];
+        for (const t of view.ready()) {
+          ready.push({ job: t.job, task: t.task });
+          if (ready.length >= 8) break;
+        }
+        if (ready.length === 0) continue;
+        const v = rng.pick(others);
+        cmd = { type: 'claim', node: v.id, boot: v.boot, tasks: [rng.pick(ready)] };
+      }
+      break;
+    }
+    if (cmd === null) return null;
+    const data = commandEntry(cmd);
+    this.lies.set(data, { liar, cmd });
+    const detail = cmd.type === 'heartbeat' ? `boot ${cmd.boot}` : cmd.type === 'finish' ? `${cmd.results[0]?.job}/${cmd.results[0]?.task}` : `${cmd.tasks[0]?.job}/${cmd.tasks[0]?.task}`;
+    return { data, what: `a forged ${cmd.type} for ${cmd.node} (${detail})` };
   }
 
   onReadState(_node: NodeId, _rs: ReadState): void {}

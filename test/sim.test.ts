@@ -7,6 +7,8 @@ import { parseArgs, UsageError } from '../sim/args.js';
 import { SafetyChecker } from '../sim/checkers.js';
 import { SimDisk } from '../sim/disk.js';
 import { EventQueue } from '../sim/events.js';
+import { FORGER, ForgeryChecker } from '../sim/forgery.js';
+import type { FaultKind } from '../sim/nemesis.js';
 import { encodeCommand, KvStateMachine } from '../sim/kv.js';
 import { formatFailure } from '../sim/report.js';
 import { runSimulation, type SimResult } from '../sim/run.js';
@@ -67,6 +69,7 @@ describe('command line', () => {
   it('parses a sweep and a single seed', () => {
     expect(parseArgs(['--seeds', '1-200', '--nodes', '5'])).toMatchObject({ seeds: { from: 1, to: 200 }, single: false, nodes: 5 });
     expect(parseArgs(['--seed', '7', '--trace'])).toMatchObject({ seeds: { from: 7, to: 7 }, single: true, trace: true });
+    expect(parseArgs(['--seed', '1', '--plant', 'trust-forger'])).toMatchObject({ workload: 'kv', plant: 'trust-forger' });
   });
 
   it.each([
@@ -98,6 +101,15 @@ describe('checkers have teeth', () => {
     expect(c.violation).toBeNull();
     c.observe('n2', 'leader', 3, 0);
     expect(c.violation?.invariant).toBe('election safety');
+  });
+
+  it('reports a node at a term nobody campaigned for', () => {
+    const c = new SafetyChecker();
+    c.observe('n1', 'candidate', 2, 0);
+    c.observe('n2', 'follower', 2, 0);
+    expect(c.violation).toBeNull();
+    c.observe('n3', 'follower', 2 ** 32, 0);
+    expect(c.violation?.invariant).toBe('term from nowhere');
   });
 
   it('reports a node applying a different command at an index', () => {
@@ -185,6 +197,7 @@ describe('checkers have teeth', () => {
 
   it('reports a commit index going backwards', () => {
     const c = new SafetyChecker();
+    c.observe('n2', 'candidate', 1, 0);
     c.observe('n1', 'follower', 1, 5);
     c.observe('n1', 'follower', 1, 4);
     expect(c.violation?.invariant).toBe('commit monotonicity');
@@ -294,5 +307,52 @@ describe('event queue', () => {
     q.after(0, () => q.after(0, () => seen.push('d')));
     while (q.step());
     expect(seen).toEqual(['d', 'a', 'b', 'c']);
+  });
+});
+
+/** The last summary line's adversary counters. */
+function adversaryLine(r: SimResult): string {
+  return r.summary[r.summary.length - 1] ?? '';
+}
+
+describe('the adversary: forger, liar, wipe, clockjump', () => {
+  /** Each new fault kind (with crashes and partitions), on a seed that draws it; the counters show it acted. */
+  const SEEDS: readonly { kind: FaultKind; seed: number; acted: RegExp }[] = [
+    { kind: 'forger', seed: 3, acted: /"forged":[1-9]/ },
+    { kind: 'liar', seed: 3, acted: /"confLies":[1-9]/ },
+    { kind: 'wipe', seed: 5, acted: /"joins":[1-9].* [1-9]\d* disks wiped/ },
+    { kind: 'clockjump', seed: 5, acted: / [1-9]\d* clock jumps/ },
+  ];
+
+  it.each(SEEDS)('finds no violation with $kind (seed $seed)', ({ kind, seed, acted }) => {
+    const r = runSimulation({ seed, nodes: 5, faults: [kind, 'crash', 'split'] });
+    expectClean([r]);
+    expect(r.summary[0]).toContain(kind);
+    expect(adversaryLine(r)).toMatch(acted);
+  });
+
+  it('catches a transport that trusts the sender a frame claims (planted: trust-forger)', () => {
+    const r = runSimulation({ seed: 2, nodes: 5, plant: 'trust-forger' });
+    expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
+    expect(r.violation?.detail).toContain(FORGER);
+    expect(r.replay).toContain('--plant trust-forger');
+    // On seed 1, a forged frame's made-up term is taken first.
+    expect(runSimulation({ seed: 1, nodes: 5, plant: 'trust-forger' }).violation?.invariant).toBe('term from nowhere');
+  });
+
+  it('the forgery checker objects to injected data, the forger as proposer, and a conf entry not from its term\'s leader', () => {
+    const seen: string[] = [];
+    const leaders = new Map([[2, 'n1']]);
+    const c = new ForgeryChecker({ fail: (i) => seen.push(i), leaderOf: (t) => leaders.get(t) });
+    const forged = new TextEncoder().encode('forged-1');
+    c.injected.add(forged);
+    c.persisted('n2', [entry(1, 2, 'honest')], null);
+    c.persisted('n2', [{ ...entry(2, 2, 'conf'), type: 'conf' }], null);
+    expect(seen).toEqual([]);
+    c.persisted('n2', [{ ...entry(3, 2), data: forged }], null);
+    c.applied('n3', { ...entry(4, 2), proposer: FORGER });
+    c.applied('n3', { ...entry(5, 2, 'conf'), type: 'conf', proposer: 'n4' });
+    c.restored('n5', { meta: { index: 9, term: 2, conf: { voters: ['n1'], learners: [] } }, data: forged });
+    expect(seen).toEqual(['forgery stored', 'forgery applied', 'forged membership change', 'forgery applied']);
   });
 });

@@ -659,13 +659,20 @@ export class RaftNode {
 
   private onLowerTerm(m: Message): void {
     this.stats.droppedStaleTerm++;
-    if ((this.config.checkQuorum || this.config.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
+    if (m.type === 'app' || m.type === 'heartbeat') {
       // A deposed leader cut off for a while: tell it our term so it steps down, since with
-      // PreVote or CheckQuorum nobody else will raise its term.
+      // PreVote or CheckQuorum nobody else will raise its term. Nor will anyone without them when
+      // this node is no voter to the others (removed and added back while it campaigned alone):
+      // its vote requests are not heard, so this answer is the only way the cluster learns its term.
       this.send({ type: 'appResp', to: m.from, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
-    } else if (m.type === 'vote' && m.pre) {
-      // Reject explicitly so a pre-candidate with a stale term learns ours.
-      this.send({ type: 'voteResp', to: m.from, pre: true, reject: true, leader: this.lastLeader ?? '' });
+    } else if (m.type === 'vote') {
+      // Reject explicitly so a (pre-)candidate with a stale term learns ours, and the leader: one
+      // that missed a change may not hear that leader otherwise (see noteLeaderHint).
+      this.send({ type: 'voteResp', to: m.from, pre: m.pre, reject: true, leader: this.lastLeader ?? '' });
+    } else if (m.type === 'readIndex' && m.ctx === '') {
+      // A learner's question for the leader (tickElection) comes at the term it was cut off in:
+      // answer it at ours, or a learner that missed a change would ask forever.
+      this.send({ type: 'readIndexResp', to: m.from, ctx: '', index: 0, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
     }
   }
 
