@@ -62,6 +62,8 @@ export class Progress {
   snapshot: Snapshot | null = null;
   snapOffset = 0;
   snapSent = 0;
+  /** A rejection said the follower lost acknowledged entries; a second one confirms it (RaftNode.onAppendResp). */
+  suspectLost = false;
   /** `match` at the previous heartbeat round, and how many rounds in a row it has not moved. */
   private heartbeatMatch = 0;
   stalledRounds = 0;

@@ -960,16 +960,26 @@ export class RaftNode {
 
   private onAppendResp(m: AppendResponse, pr: Progress): void {
     if (m.reject && m.index >= pr.match && m.hintIndex < pr.match) {
-      // The follower holds less than it acknowledged: its disk was lost or restored from an older
-      // copy. Entries it helped commit may now be on fewer nodes than counted, so the application
-      // must stop it counting in quorums (demote it) until it has caught up again. Start over
-      // from what it holds, or it would be stuck behind its old match for good.
+      // The follower seems to hold less than it acknowledged. A rejection that the network
+      // delayed past a later acknowledgement looks the same, so ask once more, from `match`.
+      if (!pr.suspectLost) {
+        pr.suspectLost = true;
+        pr.becomeProbe();
+        this.sendAppend(m.from, true);
+        return;
+      }
+      // Confirmed: its disk was lost or restored from an older copy. Entries it helped commit may
+      // now be on fewer nodes than counted, so the application must stop it counting in quorums
+      // (demote it) until it has caught up again. Start over from what it holds, or it would be
+      // stuck behind its old match for good.
+      pr.suspectLost = false;
       this.stats.lostAcknowledged++;
       this.lostAcks.push(m.from);
       pr.resetTo(m.hintIndex);
       this.sendAppend(m.from, false);
       return;
     }
+    if (!m.reject) pr.suspectLost = false;
     if (m.reject) {
       let hint = m.hintIndex;
       if (m.hintTerm > 0) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
