@@ -336,8 +336,8 @@ describe('the adversary: forger, liar, wipe, clockjump', () => {
     expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
     expect(r.violation?.detail).toContain(FORGER);
     expect(r.replay).toContain('--plant trust-forger');
-    // On seed 1, a forged frame's made-up term is taken first.
-    expect(runSimulation({ seed: 1, nodes: 5, plant: 'trust-forger' }).violation?.invariant).toBe('term from nowhere');
+    // On seed 6, a forged frame's made-up term is taken first.
+    expect(runSimulation({ seed: 6, nodes: 5, plant: 'trust-forger' }).violation?.invariant).toBe('term from nowhere');
   });
 
   it('the forgery checker objects to injected data, the forger as proposer, and a conf entry not from its term\'s leader', () => {
