@@ -173,7 +173,9 @@ describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
     for (const args of [['status', 'x'], ['jobs'], ['cancel', 'x'], ['logs', 'x', 'a'], ['nodes'], ['jobs', '--json']]) {
       const r = await runCli([...args, '--api', url]);
       expect(r.code, args.join(' ')).toBe(3);
-      expect(r.stderr).toContain(`cannot reach the meshrun API at ${url}/`);
+      // With --json the error is JSON on stdout, where a script reads the answer.
+      const said = args.includes('--json') ? (JSON.parse(r.stdout) as { error: string }).error : r.stderr;
+      expect(said).toContain(`cannot reach the meshrun API at ${url}/`);
     }
   });
 
