@@ -54,7 +54,7 @@ const duration = (flag: string) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(String(v));
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `${flag} must be a duration like 250ms, 30s, 10m or 1h, got ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: 'custom', message: `${flag} must be a duration like 250ms, 30s, 10m, 1h or 1d, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return ms;
@@ -156,13 +156,14 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
   };
 }
 
-/** `250ms`, `2s`, `10m`, `1h`, or a bare number of milliseconds; null when it is none of those. */
+const FLAG_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** `250ms`, `2s`, `10m`, `1h`, `1d`, `1w`, or a bare number of milliseconds; null when it is none of those. */
 export function parseDuration(s: string): number | null {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$/.exec(s);
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(s);
   if (!m) return null;
   const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+  const ms = n * (FLAG_UNIT_MS[m[2] ?? 'ms'] as number);
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
 }
 

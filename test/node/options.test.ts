@@ -119,6 +119,8 @@ describe('option helpers', () => {
     expect(parseDuration('10m')).toBe(600_000);
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1500')).toBe(1500);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
     expect(parseDuration('0s')).toBeNull();
     expect(parseDuration('-1s')).toBeNull();
     expect(parseDuration('2 days')).toBeNull();
