@@ -45,6 +45,8 @@ import { announceThroughMembers } from './announce.js';
 import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
+import { LogJanitor } from './log-janitor.js';
+import { advertisedApiUrl } from './advertise.js';
 import { assertListenPortsFree, assertPortFree, listenFailure } from './ports.js';
 import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
 import { EventLog } from './event-log.js';
@@ -260,13 +262,29 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     propose: (cmd) => proposeApp(encodeCommand(cmd)).ok,
     peers: (): PeerLoad[] => [...gossip.table().values()],
   });
+  // Task logs go with their jobs, and stay under --max-log-bytes (log-janitor.ts).
+  const janitor = new LogJanitor({ dataDir: opts.dataDir, maxBytes: opts.maxLogBytes, jobs: () => scheduler.view.jobs(), log });
+  // Known once the API listens: where clients that follow the cluster can reach this node.
+  let apiUrl: string | null = null;
+  const own = (): { name: string; api: string | null; logBytes: number | null } => ({ name: opts.name, api: apiUrl, logBytes: janitor.bytes });
   const publishLoad = (): void => {
     const load = worker.load();
+    const me = own();
     // Attempts adopted after a restart may briefly outnumber the slots; peers refuse such a report.
-    gossip.publish({ node: id, ...load, running: Math.min(load.running, load.slots), applied: state.applied, at: Date.now() });
+    gossip.publish({
+      node: id,
+      ...load,
+      running: Math.min(load.running, load.slots),
+      applied: state.applied,
+      at: Date.now(),
+      name: me.name,
+      ...(me.api !== null ? { api: me.api } : {}),
+      ...(me.logBytes !== null ? { logBytes: me.logBytes } : {}),
+    });
   };
   const stopEffects = scheduler.onEffects((effects) => {
     worker.onEffects(effects);
+    janitor.onEffects(effects);
     // On change; the gossip layer sends at most once per period.
     publishLoad();
   });
@@ -303,6 +321,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     events.close();
   });
   worker.start();
+  janitor.start();
+  teardown.add('task log janitor', () => janitor.stop());
   teardown.add('worker', () => {
     stopEffects();
     stopRestore();
@@ -415,6 +435,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
           scheduler: scheduler.view,
           host,
           gossip: () => gossip.table(),
+          heard: () => gossip.lastHeard(),
+          own,
           addressesOf: (peer) => (peer === id ? selfAddrs() : (addressesOf(peer) ?? [])),
           events,
           metrics,
@@ -426,6 +448,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     return fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`);
   }
   teardown.add('api', () => api.close());
+  apiUrl = advertisedApiUrl(api.url, opts.api.host);
   checkpoint();
 
   if (joining) {
@@ -451,7 +474,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   }
 
   let stopping: Promise<void> | null = null;
-  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
+  log.info({ name: opts.name, addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
   return {
     id,
     listenAddrs: selfAddrs(),
