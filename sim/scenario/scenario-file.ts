@@ -176,7 +176,7 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
     try {
       text = readDag(path);
     } catch (err) {
-      p.add(field, `cannot read DAG file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      p.add(field, `cannot read DAG file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`);
       return;
     }
     try {

@@ -95,7 +95,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       throw err;
     }
     const r = await jobs.submit(spec, key);
-    if (!r.ok) return fail(reply, r.status, r.error);
+    if (!r.ok) return fail(reply, r.status, r.error, r.details);
     return reply.code(r.existing ? 200 : 201).send({ id: r.id, existing: r.existing });
   });
   app.get('/v1/jobs', async () => ({ jobs: jobs.list() }));

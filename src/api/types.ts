@@ -23,6 +23,19 @@ export interface ApiError {
 /** One node of GET /v1/nodes: Raft membership, the scheduler's record of it, and load gossip. */
 export interface NodeInfo {
   readonly id: NodeId;
+  /** Its readable name (`--name`, default its host name), from its load gossip; null when never heard. */
+  readonly name: string | null;
+  /**
+   * `up`: this node, or heard from within the gossip's 3 s, or its scheduler lease still holds;
+   * `down`: none of these (killed, cut off, stopped without leaving).
+   */
+  readonly state: 'up' | 'down';
+  /** For a down node: when it was last heard from (its latest gossip here, or its latest heartbeat), ms since the epoch; else null. */
+  readonly downSince: number | null;
+  /** Where its HTTP API answers, as it advertises it; null when not known. */
+  readonly api: string | null;
+  /** Bytes of task logs in its data directory (as of its latest measure); null when not known. */
+  readonly logBytes: number | null;
   /** leader, voter or learner per this node's view of the Raft membership; null when not (or no longer) a member. */
   readonly role: 'leader' | 'voter' | 'learner' | null;
   readonly self: boolean;
@@ -38,7 +51,7 @@ export interface NodeInfo {
   /** Scheduler time (ms since the epoch, leader clock) until which its leases hold unless renewed. */
   readonly leaseUntil: number | null;
   readonly leaseMs: number | null;
-  /** When its latest load gossip arrived here (ms since the epoch); null when none is live. */
+  /** When its latest live load gossip arrived here (ms since the epoch); null when none is live. */
   readonly lastSeen: number | null;
   /** Its applied Raft index as it last gossiped it (this node's own for itself). */
   readonly applied: number | null;

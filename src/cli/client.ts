@@ -1,13 +1,33 @@
-// How client commands reach a node's HTTP API: --api URL, else MESHRUN_API, else the default; the
-// token from MESHRUN_TOKEN. Failures become CliErrors with the exit codes of docs/cli.md §3, naming the URL.
-import type { ApiError } from '../api/types.js';
+// How client commands reach the cluster's HTTP API (docs/cli.md §2): one or more node URLs from
+// --api (repeatable, or comma-separated), else MESHRUN_API (comma-separated), else the default;
+// the token from MESHRUN_TOKEN. A request goes to the node that answered last; when that node
+// cannot be reached or cannot serve (5xx), the next URL is tried, so a command follows the cluster
+// rather than one node. `submit --wait` also learns the other members' API URLs from GET
+// /v1/nodes (not when a token is set: the token goes only where the user sends it). Failures
+// become CliErrors with the exit codes of docs/cli.md §3, naming the URL.
+import type { ApiError, ClusterView, NodeInfo } from '../api/types.js';
 import { CliError, EXIT } from './errors.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7070';
 const TIMEOUT_MS = 10_000;
+/** Bound on the URLs learned from the cluster: a cluster is tens of nodes. */
+const MAX_LEARNED = 64;
 
-export function apiBase(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = flag ?? env['MESHRUN_API'] ?? DEFAULT_API_URL;
+/** The API URLs to use: each --api value (comma-separated lists too), else MESHRUN_API's, else the default. */
+export function apiBases(flag: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const given = flag === undefined ? [] : typeof flag === 'string' ? [flag] : [...flag];
+  const raw = given.length > 0 ? given : [env['MESHRUN_API'] ?? DEFAULT_API_URL];
+  const urls = raw.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  if (urls.length === 0) throw new CliError(`no API address given (expected e.g. ${DEFAULT_API_URL})`, EXIT.usage);
+  return [...new Set(urls.map(checkedUrl))];
+}
+
+/** The first API URL (commands that talk to one node). */
+export function apiBase(flag: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return apiBases(flag, env)[0] as string;
+}
+
+function checkedUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -16,6 +36,138 @@ export function apiBase(flag: string | undefined, env: NodeJS.ProcessEnv = proce
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the API address ${raw} must be http:// or https://`, EXIT.usage);
   return raw.replace(/\/+$/, '');
+}
+
+export interface RequestOptions {
+  /** Try the other URLs when this one cannot be reached or answers 5xx (default true). */
+  readonly failover?: boolean;
+}
+
+interface Target {
+  readonly url: string;
+  /** For a URL learned from the cluster: the node it must be (checked on first use). */
+  readonly node: string | null;
+  checked: boolean;
+}
+
+/** The API of a cluster, through one or more of its nodes. */
+export class ApiClient {
+  private readonly targets: Target[];
+  private current = 0;
+  /** How many times a request moved on to another node. */
+  failovers = 0;
+
+  constructor(
+    bases: readonly string[],
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Notes for the user (stderr): which node a command moved on to. */
+    private readonly note: (s: string) => void = () => undefined,
+  ) {
+    if (bases.length === 0) throw new Error('ApiClient needs at least one URL');
+    this.targets = bases.map((url) => ({ url, node: null, checked: true }));
+  }
+
+  static from(flag: string | readonly string[] | undefined, note?: (s: string) => void, env: NodeJS.ProcessEnv = process.env): ApiClient {
+    return new ApiClient(apiBases(flag, env), env, note);
+  }
+
+  /** The URL of the node that answered last (or will be asked first). */
+  get base(): string {
+    return (this.targets[this.current] as Target).url;
+  }
+
+  get urls(): readonly string[] {
+    return this.targets.map((t) => t.url);
+  }
+
+  get<T>(path: string, o: RequestOptions = {}): Promise<T> {
+    return this.run((base) => apiRequest<T>(base, 'GET', path, undefined, {}, this.env), o);
+  }
+
+  /** A GET whose successful answer may be text (a log): the body as text and its headers. */
+  getText(path: string, o: RequestOptions = {}): Promise<{ text: string; headers: Headers }> {
+    return this.run((base) => apiGetText(base, path, this.env), o);
+  }
+
+  post<T>(path: string, body: unknown, headers: Readonly<Record<string, string>> = {}, o: RequestOptions = {}): Promise<T> {
+    return this.run((base) => apiRequest<T>(base, 'POST', path, body, headers, this.env), o);
+  }
+
+  /**
+   * Adds the API URLs of the cluster's members, as GET /v1/nodes tells them, behind the URLs given.
+   * Best effort (nothing learned on failure); never with a token, which must not go to an address
+   * the user did not give.
+   */
+  async learn(): Promise<number> {
+    if (this.env['MESHRUN_TOKEN']) return 0;
+    let nodes: NodeInfo[];
+    try {
+      nodes = (await this.get<{ nodes: NodeInfo[] }>('/v1/nodes', { failover: false })).nodes;
+    } catch {
+      return 0;
+    }
+    let added = 0;
+    for (const n of nodes) {
+      if (this.targets.length >= MAX_LEARNED + 8) break;
+      if (n.role === null || typeof n.api !== 'string' || n.api === '') continue;
+      let url: string;
+      try {
+        url = checkedUrl(n.api);
+      } catch {
+        continue;
+      }
+      if (this.targets.some((t) => t.url === url)) continue;
+      this.targets.push({ url, node: n.id, checked: false });
+      added++;
+    }
+    return added;
+  }
+
+  private async run<T>(send: (base: string) => Promise<T>, o: RequestOptions): Promise<T> {
+    const failover = o.failover ?? true;
+    const order = failover ? this.targets.map((_, i) => (this.current + i) % this.targets.length) : [this.current];
+    const problems: string[] = [];
+    let lastErr: unknown = null;
+    for (const i of order) {
+      const t = this.targets[i] as Target;
+      if (!t.checked && !(await this.check(t))) {
+        problems.push(`${t.url}: not the node it was learned as`);
+        continue;
+      }
+      if (i !== this.current) {
+        this.note(`meshrun: ${this.base} did not answer; trying ${t.url}\n`);
+        this.current = i;
+        this.failovers++;
+      }
+      try {
+        return await send(t.url);
+      } catch (err) {
+        if (!retryable(err)) throw err;
+        lastErr = err;
+        problems.push((err as Error).message);
+      }
+    }
+    if (problems.length <= 1 && lastErr !== null) throw lastErr;
+    const code = lastErr instanceof CliError ? lastErr.exitCode : EXIT.unreachable;
+    throw new CliError(`no node of the cluster could answer: ${problems.join('; ')}`, code, { tried: this.targets.map((t) => t.url) });
+  }
+
+  /** A learned URL is used only once it answers as the node the cluster named. */
+  private async check(t: Target): Promise<boolean> {
+    try {
+      const view = await apiRequest<ClusterView>(t.url, 'GET', '/v1/cluster', undefined, {}, this.env);
+      t.checked = view.self === t.node;
+    } catch {
+      return false;
+    }
+    return t.checked;
+  }
+}
+
+/** Worth asking another node: this one could not be reached, answered 5xx, or answered something that is not JSON. */
+function retryable(err: unknown): boolean {
+  if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) return false;
+  return true;
 }
 
 export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
@@ -91,13 +243,15 @@ async function send(
 /** An API error answer as a CliError: 401 and other 4xx are the caller's input (2); 5xx means the cluster cannot serve (3). */
 function httpError(url: string, status: number, text: string): CliError {
   let msg = `HTTP ${status}`;
+  let details: unknown = null;
   try {
     const parsed = JSON.parse(text) as Partial<ApiError> | null;
     if (typeof parsed?.error === 'string') msg = parsed.error;
+    if (parsed?.details !== undefined) details = parsed.details;
   } catch {
     if (status >= 400 && status < 500 && text.length > 0 && text.length < 300) msg = text.trim();
   }
-  const err = new CliError(`${msg} (${url})`, status >= 500 ? EXIT.unreachable : EXIT.usage);
+  const err = new CliError(`${msg} (${url})`, status >= 500 ? EXIT.unreachable : EXIT.usage, details);
   return Object.assign(err, { status });
 }
 

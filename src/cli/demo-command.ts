@@ -12,10 +12,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ClusterView } from '../api/types.js';
 import type { JobView } from '../scheduler/types.js';
-import { apiGet } from './client.js';
+import { apiGet, ApiClient } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { formatMs, shortId } from './format.js';
-import { formatStatus } from './job-commands.js';
+import { formatMs, nodeLabels, shortId } from './format.js';
+import { formatStatus, knownNodes } from './job-commands.js';
 import { follow, FollowAborted, progressFor } from './progress.js';
 import { submitFile } from './submit-command.js';
 
@@ -85,20 +85,22 @@ export async function demoCommand(opts: DemoOptions, out: (s: string) => void, e
     out(`cluster ready: ${view.voters.length} voters, leader ${shortId(view.leader)} (${formatMs(Date.now() - t0)})\n\n`);
 
     const base = first.api;
-    const id = await submitFile(base, file);
+    // Any of the three answers for the others: the demo follows its job whichever node stays.
+    const client = new ApiClient([base, ...rest.map((n) => n.api)], process.env, err);
+    const id = await submitFile(client, file);
     out(`dashboard  ${base}/\n`);
     out(`job        ${id}  ${base}/#/jobs/${id}   (${file})\n\n`);
     const deadline = AbortSignal.any([stop.signal, AbortSignal.timeout(JOB_MS)]);
     let final;
     try {
-      final = await follow(base, id, progressFor(out), deadline);
+      final = await follow(client, id, progressFor(out), deadline);
     } catch (e) {
       if (e instanceof FollowAborted && !stop.signal.aborted) throw new CliError(`job ${id} did not end within ${formatMs(JOB_MS)}`, EXIT.jobFailed);
       throw e;
     }
     outcome = final.state === 'succeeded' ? 'succeeded' : 'failed';
-    const job = await apiGet<JobView>(base, `/v1/jobs/${encodeURIComponent(id)}`);
-    out(`\n${formatStatus(job, Date.now())}\n`);
+    const job = await client.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
+    out(`\n${formatStatus(job, Date.now(), nodeLabels(await knownNodes(client)))}\n`);
     out(`job ${id} ${final.state}\n`);
     if (opts.exit) return outcome === 'succeeded' ? EXIT.ok : EXIT.jobFailed;
 
@@ -151,7 +153,7 @@ class DemoCluster {
     mkdirSync(tmp, { recursive: true });
     const logFile = join(this.root, `node${n}.log`);
     const logFd = openSync(logFile, 'a');
-    const args = [BIN, 'node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--slots', '2'];
+    const args = [BIN, 'node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--slots', '2', '--name', `n${n}`];
     for (const b of bootstrap) args.push('--bootstrap', b);
     let child: ChildProcess;
     try {

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** The cluster (or the node's API) could not be reached. */
   unreachable: 3,
+  /** Ctrl-C stopped `submit --wait` following its job (the job goes on): 128 + SIGINT, as a shell says. */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,25 +1,27 @@
 // The client commands about jobs: `status JOB`, `jobs`, `cancel JOB`, `logs JOB TASK`. Each reads
-// the HTTP API (--api or MESHRUN_API), prints a table or, with --json, the API's answer. An
-// unknown job is invalid input (exit 2), an unreachable node exit 3, naming the URL.
+// the HTTP API (--api or MESHRUN_API, one URL or several), prints a table or, with --json, the
+// API's answer. An unknown job is invalid input (exit 2), an unreachable cluster exit 3, naming the URL.
+import type { NodeInfo } from '../api/types.js';
 import type { JobSummary, JobView, TaskView } from '../scheduler/types.js';
-import { apiBase, apiGet, apiGetText, apiPost, httpStatus } from './client.js';
+import { ApiClient, httpStatus } from './client.js';
 import { CliError, EXIT } from './errors.js';
-import { formatMs, json, shortId, table } from './format.js';
+import { formatMs, json, nodeLabels, table } from './format.js';
 import { countsText, totalTasks } from './progress.js';
+import { exitText, shownCounts, shownState } from './task-text.js';
 
 export interface ClientOptions {
   readonly json?: boolean;
-  readonly api?: string;
+  readonly api?: string | readonly string[];
 }
 
-const jobPath = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
+export const jobPath = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
 
 /** GET /v1/jobs/{id}, with a 404 said plainly. */
-async function getJob(base: string, id: string): Promise<JobView> {
+export async function getJob(client: ApiClient, id: string): Promise<JobView> {
   try {
-    return await apiGet<JobView>(base, jobPath(id));
+    return await client.get<JobView>(jobPath(id));
   } catch (err) {
-    if (httpStatus(err) === 404) throw notFound(base, id);
+    if (httpStatus(err) === 404) throw notFound(client.base, id);
     throw err;
   }
 }
@@ -28,25 +30,38 @@ function notFound(base: string, id: string): CliError {
   return new CliError(`no job ${id} at ${base} (check the id with 'meshrun jobs'; finished jobs are removed after their retention period)`, EXIT.usage);
 }
 
-export async function statusCommand(id: string, opts: ClientOptions, out: (s: string) => void, now = Date.now()): Promise<void> {
-  const base = apiBase(opts.api);
-  const job = await getJob(base, id);
-  out(opts.json ? json(job) : formatStatus(job, now));
+/** The nodes the cluster knows, for their names; empty when the node does not say (an older node, or an error). */
+export async function knownNodes(client: ApiClient): Promise<NodeInfo[]> {
+  try {
+    return (await client.get<{ nodes: NodeInfo[] }>('/v1/nodes')).nodes;
+  } catch {
+    return [];
+  }
 }
 
-export function formatStatus(job: JobView, now: number): string {
+export async function statusCommand(id: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
+  const client = ApiClient.from(opts.api, err);
+  const job = await getJob(client, id);
+  if (opts.json) {
+    out(json(job));
+    return;
+  }
+  out(formatStatus(job, now, nodeLabels(await knownNodes(client))));
+}
+
+export function formatStatus(job: JobView, now: number, label: (id: string | null) => string = nodeLabels([])): string {
   const elapsed = (job.finishedAt ?? now) - job.submittedAt;
   const header =
     `job      ${job.id}  ${job.name}\n` +
-    `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(job.counts)}\n` +
+    `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(shownCounts(job))}\n` +
     `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n\n`;
   const rows = Object.entries(job.tasks).map(([name, t]) => [
     name,
-    t.state,
-    shortId(t.node),
+    shownState(t),
+    label(t.node),
     t.attempt === 0 ? '-' : String(t.attempt),
     formatMs(taskDuration(t, now)),
-    t.exitCode === null ? '-' : String(t.exitCode),
+    exitText(t),
     note(t, now),
   ]);
   return header + table(['task', 'state', 'node', 'attempt', 'duration', 'exit', 'note'], rows);
@@ -60,12 +75,14 @@ function taskDuration(t: TaskView, now: number): number | null {
 
 function note(t: TaskView, now: number): string {
   if (t.retryAt !== null && t.state !== 'succeeded') return `retry in ${formatMs(t.retryAt - now)}${t.reason ? ` (${t.reason})` : ''}`;
+  // The state says it already.
+  if (shownState(t) === 'cancelled') return '';
   return t.reason ?? '';
 }
 
-export async function jobsCommand(opts: ClientOptions, out: (s: string) => void, now = Date.now()): Promise<void> {
-  const base = apiBase(opts.api);
-  const { jobs } = await apiGet<{ jobs: JobSummary[] }>(base, '/v1/jobs');
+export async function jobsCommand(opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
+  const client = ApiClient.from(opts.api, err);
+  const { jobs } = await client.get<{ jobs: JobSummary[] }>('/v1/jobs');
   out(opts.json ? json({ jobs }) : formatJobs(jobs, now));
 }
 
@@ -79,21 +96,29 @@ export function formatJobs(jobs: readonly JobSummary[], now: number): string {
       j.state,
       `${j.counts.succeeded}/${totalTasks(j.counts)}`,
       String(j.counts.running),
-      String(j.counts.failed + j.counts.skipped),
+      String(j.counts.failed),
+      String(j.counts.skipped),
       new Date(j.submittedAt).toISOString().replace('T', ' ').slice(0, 19),
       formatMs((j.finishedAt ?? now) - j.submittedAt),
     ]);
-  return table(['id', 'name', 'state', 'done', 'running', 'failed', 'submitted (utc)', 'elapsed'], rows);
+  return table(['id', 'name', 'state', 'done', 'running', 'failed', 'skipped', 'submitted (utc)', 'elapsed'], rows);
 }
 
-export async function cancelCommand(id: string, opts: ClientOptions, out: (s: string) => void): Promise<void> {
-  const base = apiBase(opts.api);
+export async function cancelCommand(id: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined): Promise<void> {
+  const client = ApiClient.from(opts.api, err);
   let r: { id: string; state: string };
   try {
-    r = await apiPost<{ id: string; state: string }>(base, `${jobPath(id)}/cancel`, {});
-  } catch (err) {
-    if (httpStatus(err) === 404) throw notFound(base, id);
-    throw err;
+    r = await client.post<{ id: string; state: string }>(`${jobPath(id)}/cancel`, {});
+  } catch (e) {
+    if (httpStatus(e) === 404) throw notFound(client.base, id);
+    // A node that died after taking the cancel, and the next one finds the job cancelled: that was us.
+    if (httpStatus(e) === 409 && client.failovers > 0) {
+      const job = await getJob(client, id);
+      if (job.state !== 'cancelled') throw e;
+      r = { id, state: job.state };
+    } else {
+      throw e;
+    }
   }
   out(opts.json ? json(r) : `job ${r.id}: ${r.state}\n`);
 }
@@ -107,13 +132,13 @@ export interface LogsOptions extends ClientOptions {
  * written). A node without that endpoint: the last 4 KiB of stdout and stderr kept in the job.
  */
 export async function logsCommand(id: string, task: string, opts: LogsOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
-  const base = apiBase(opts.api);
+  const client = ApiClient.from(opts.api, err);
   let attempt: number | undefined;
   if (opts.attempt !== undefined) {
     if (!/^[1-9]\d{0,8}$/.test(opts.attempt)) throw new CliError(`--attempt must be a positive integer, got ${JSON.stringify(opts.attempt)}`, EXIT.usage);
     attempt = Number(opts.attempt);
   }
-  const job = await getJob(base, id);
+  const job = await getJob(client, id);
   const t = job.tasks[task];
   if (!t) {
     const names = Object.keys(job.tasks);
@@ -125,7 +150,7 @@ export async function logsCommand(id: string, task: string, opts: LogsOptions, o
   let which = attempt ?? t.attempt;
   let ranOn = attempt === undefined || attempt === t.attempt ? t.node : null;
   const path = `${jobPath(id)}/tasks/${encodeURIComponent(task)}/log${attempt !== undefined ? `?attempt=${attempt}` : ''}`;
-  const r = await apiGetText(base, path);
+  const r = await client.getText(path);
   // The node that served the log says which attempt it is and where it ran.
   const servedAttempt = Number(r.headers.get('x-meshrun-attempt'));
   if (Number.isSafeInteger(servedAttempt) && servedAttempt > 0) which = servedAttempt;
@@ -134,4 +159,3 @@ export async function logsCommand(id: string, task: string, opts: LogsOptions, o
   if (opts.json) out(json({ job: id, task, attempt: which, node: ranOn, log }));
   else out(log.length === 0 || log.endsWith('\n') ? log : `${log}\n`);
 }
-

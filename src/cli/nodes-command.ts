@@ -1,19 +1,20 @@
-// `meshrun nodes [--json]`: the nodes of the cluster (GET /v1/nodes): Raft role, slots used and
-// free, running tasks, handlers, and how long ago the node was last heard from.
+// `meshrun nodes [--json]`: the nodes of the cluster (GET /v1/nodes): name, Raft role, whether it
+// is up or down (and since when), slots used and free, running tasks, handlers, the size of its
+// task logs, and how long ago it was last heard from.
 import type { ClusterView, NodeInfo } from '../api/types.js';
-import { apiBase, apiGet } from './client.js';
-import { formatMs, json, table } from './format.js';
+import { ApiClient } from './client.js';
+import { formatBytes, formatClock, formatMs, json, shortId, table } from './format.js';
 
-export async function nodesCommand(opts: { json?: boolean; api?: string }, out: (s: string) => void): Promise<void> {
-  const base = apiBase(opts.api);
-  const answer = await apiGet<{ nodes: NodeInfo[] }>(base, '/v1/nodes');
+export async function nodesCommand(opts: { json?: boolean; api?: string | readonly string[] }, out: (s: string) => void, err: (s: string) => void = () => undefined): Promise<void> {
+  const client = ApiClient.from(opts.api, err);
+  const answer = await client.get<{ nodes: NodeInfo[] }>('/v1/nodes');
   if (opts.json) {
     out(json(answer));
     return;
   }
   // The role when the answer has none: this node's view of the membership.
   const needCluster = answer.nodes.some((n) => n.role === undefined);
-  const cluster = needCluster ? await apiGet<ClusterView>(base, '/v1/cluster') : null;
+  const cluster = needCluster ? await client.get<ClusterView>('/v1/cluster', { failover: false }) : null;
   out(formatNodes(answer.nodes, cluster, Date.now()));
 }
 
@@ -26,31 +27,44 @@ export function roleOf(id: string, c: ClusterView | null): string {
 }
 
 /** Its latest load gossip, else its latest heartbeat (lease end minus lease length). */
-function lastSeenAgo(n: NodeInfo, now: number): number | null {
-  const at = n.lastSeen ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
-  return at === null ? null : Math.max(0, now - at);
+function lastSeenAt(n: NodeInfo): number | null {
+  return n.lastSeen ?? n.downSince ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
 }
 
 const num = (v: number | null | undefined): string => (typeof v === 'number' ? String(v) : '-');
 
+/** `up`, or `down since 14:03:05 UTC` (a node from before `state` existed: `-`). */
+function stateText(n: NodeInfo, now: number): string {
+  if (n.state === 'up') return 'up';
+  if (n.state !== 'down') return '-';
+  return n.downSince === null || n.downSince === undefined ? 'down' : `down since ${formatClock(n.downSince, now)}`;
+}
+
 export function formatNodes(nodes: readonly NodeInfo[], cluster: ClusterView | null, now: number): string {
   if (nodes.length === 0) return 'no nodes known yet\n';
   const rows = [...nodes]
-    .sort((a, b) => a.id.localeCompare(b.id))
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id.localeCompare(b.id))
     .map((n) => {
-      const ago = n.self ? 0 : lastSeenAgo(n, now);
+      const self = n.self || n.id === cluster?.self;
+      const down = n.state === 'down';
+      const at = lastSeenAt(n);
+      const ago = self ? 0 : at === null ? null : Math.max(0, now - at);
       const slots = typeof n.slots === 'number' ? n.slots : null;
       const used = typeof n.used === 'number' ? n.used : null;
       const free = typeof n.free === 'number' ? n.free : slots !== null && used !== null ? Math.max(0, slots - used) : null;
       return [
-        n.id + (n.self || n.id === cluster?.self ? ' *' : ''),
+        (n.name ?? '-') + (self ? ' *' : ''),
+        shortId(n.id),
         n.role === undefined ? roleOf(n.id, cluster) : (n.role ?? 'worker'),
-        slots === null ? '-' : `${used ?? 0}/${slots}`,
-        num(free),
-        num(n.running),
+        stateText(n, now),
+        // What a node that is down offers is what it offered before: nothing now.
+        slots === null ? '-' : down ? `-/${slots}` : `${used ?? 0}/${slots}`,
+        down ? '-' : num(free),
+        down ? '-' : num(n.running),
         n.handlers.length === 0 ? '-' : n.handlers.join(','),
-        n.self ? 'now (this node)' : ago === null ? '-' : `${formatMs(ago)} ago`,
+        formatBytes(n.logBytes),
+        self ? 'now (this node)' : ago === null ? '-' : `${formatMs(ago)} ago`,
       ];
     });
-  return `${table(['id', 'role', 'slots used', 'free', 'running', 'handlers', 'last seen'], rows)}(* the node answering at this address)\n`;
+  return `${table(['name', 'id', 'role', 'state', 'slots used', 'free', 'running', 'handlers', 'logs', 'last seen'], rows)}(* the node answering at this address; meshrun cluster lists full ids)\n`;
 }

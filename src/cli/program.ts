@@ -37,7 +37,8 @@ export function buildProgram(io: ProgramIo): Command {
     .version(packageVersion(), '-V, --version', 'print the version')
     .enablePositionalOptions();
 
-  const apiOption = (): Option => new Option('--api <url>', `a node's HTTP API (or MESHRUN_API; default ${DEFAULT_API_URL})`);
+  const apiOption = (): Option =>
+    new Option('--api <url>', `a node's HTTP API; repeatable or comma-separated, the next tried when one does not answer (or MESHRUN_API; default ${DEFAULT_API_URL})`).argParser(collect);
 
   program
     .command('node')
@@ -53,6 +54,8 @@ export function buildProgram(io: ProgramIo): Command {
     // Hidden and refused by parseNodeOptions, which names the alternatives (commander would only say "unknown option").
     .addOption(new Option('--api-token <token>', 'refused: use --api-token-file or MESHRUN_TOKEN').hideHelp())
     .option('--replace-after <duration>', 'replace a voter unreachable this long by a caught-up learner', '30s')
+    .option('--name <name>', 'a readable name for this node, shown by meshrun nodes and status (default: the host name)')
+    .option('--max-log-bytes <size>', 'cap on the task logs in DATA/logs: logs of the oldest finished jobs go first (e.g. 512MiB; 0 for no cap)', '1GiB')
     .addOption(new Option('--snapshot-every <n>', 'compact the log every N applied entries').default('10000').hideHelp())
     .addOption(new Option('--join-timeout <duration>', 'give up joining after this long').default('30s').hideHelp())
     .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
@@ -70,20 +73,20 @@ export function buildProgram(io: ProgramIo): Command {
     .description("show a node's view of the Raft cluster: term, leader, commit, voters, learners")
     .option('--json', 'print the API response as JSON')
     .addOption(apiOption())
-    .action(async (opts: { json?: boolean; api?: string }) => {
-      await clusterCommand(opts, io.out);
+    .action(async (opts: { json?: boolean; api?: string[] }) => {
+      await clusterCommand(opts, io.out, io.err);
     });
 
   program
     .command('submit')
     .description('submit a DAG file (YAML or JSON); prints the job id')
     .argument('<file>', 'the DAG file')
-    .option('--wait', 'follow the job until it ends; exit 0 if it succeeded, 1 if not')
+    .option('--wait', 'follow the job until it ends (on another node if this one dies); exit 0 if it succeeded, 1 if not, listing the failed tasks')
     .option('--json', 'print JSON')
     .option('--idempotency-key <key>', 'submitting again with the same key returns the same job')
     .addOption(apiOption())
-    .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string; idempotencyKey?: string }) => {
-      io.setExitCode(await submitCommand(file, opts, io.out));
+    .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string[]; idempotencyKey?: string }) => {
+      io.setExitCode(await submitCommand(file, opts, { out: io.out, err: io.err }));
     });
 
   program
@@ -93,7 +96,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON')
     .addOption(apiOption())
     .action(async (job: string, opts: ClientOptions) => {
-      await statusCommand(job, opts, io.out);
+      await statusCommand(job, opts, io.out, io.err);
     });
 
   program
@@ -102,7 +105,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response (GET /v1/jobs) as JSON')
     .addOption(apiOption())
     .action(async (opts: ClientOptions) => {
-      await jobsCommand(opts, io.out);
+      await jobsCommand(opts, io.out, io.err);
     });
 
   program
@@ -112,7 +115,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response as JSON')
     .addOption(apiOption())
     .action(async (job: string, opts: ClientOptions) => {
-      await cancelCommand(job, opts, io.out);
+      await cancelCommand(job, opts, io.out, io.err);
     });
 
   program
@@ -129,11 +132,11 @@ export function buildProgram(io: ProgramIo): Command {
 
   program
     .command('nodes')
-    .description('the nodes the scheduler knows: role, slots used and free, running tasks, handlers, last heartbeat')
+    .description('the nodes the cluster knows: name, role, up or down (since when), slots used and free, running tasks, handlers, task log size, last heard')
     .option('--json', 'print the API response (GET /v1/nodes, with roles) as JSON')
     .addOption(apiOption())
     .action(async (opts: ClientOptions) => {
-      await nodesCommand(opts, io.out);
+      await nodesCommand(opts, io.out, io.err);
     });
 
   program

@@ -2,7 +2,7 @@
 // bar with counts per state and the elapsed time, redrawn in place; otherwise a plain line
 // whenever the counts change (what pipes, logs and tests read).
 import type { JobState, JobSummary, TaskState } from '../scheduler/types.js';
-import { apiGet } from './client.js';
+import { httpStatus, type ApiClient } from './client.js';
 import { CliError, EXIT } from './errors.js';
 
 const POLL_MS = 500;
@@ -21,20 +21,28 @@ export class FollowAborted extends Error {
   override readonly name = 'FollowAborted';
 }
 
-/** Polls GET /v1/jobs/{id} until the job is no longer running; unreachable for UNREACHABLE_MS -> exit 3. */
-export async function follow(base: string, id: string, sink: ProgressSink, signal?: AbortSignal): Promise<JobSummary> {
+/**
+ * Polls GET /v1/jobs/{id} until the job is no longer running. The client moves on to another node
+ * when the one it asks dies; a node that does not hold the job yet (404 from a node other than the
+ * one that last showed it: it is behind) is waited for like an unreachable one. Unreachable for
+ * UNREACHABLE_MS -> exit 3.
+ */
+export async function follow(client: ApiClient, id: string, sink: ProgressSink, signal?: AbortSignal): Promise<JobSummary> {
   const started = Date.now();
   let unreachableSince: number | null = null;
   let last: JobSummary | null = null;
+  let shownBy: string = client.base;
   try {
     for (;;) {
       if (signal?.aborted) throw new FollowAborted('stopped following the job');
       let job: JobSummary;
       try {
-        job = await apiGet<JobSummary>(base, `/v1/jobs/${encodeURIComponent(id)}`);
+        job = await client.get<JobSummary>(`/v1/jobs/${encodeURIComponent(id)}`);
         unreachableSince = null;
+        shownBy = client.base;
       } catch (err) {
-        if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
+        const behind = httpStatus(err) === 404 && client.base !== shownBy;
+        if (!behind && (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable)) throw err;
         unreachableSince ??= Date.now();
         if (Date.now() - unreachableSince > UNREACHABLE_MS) throw err;
         await sleep(POLL_MS, signal);
@@ -56,10 +64,11 @@ export function totalTasks(counts: Readonly<Record<TaskState, number>>): number 
   return ORDER.reduce((n, s) => n + counts[s], 0);
 }
 
-export function countsText(counts: Readonly<Record<TaskState, number>>): string {
-  return ORDER.filter((s) => counts[s] > 0 || s === 'succeeded')
-    .map((s) => `${counts[s]} ${s}`)
-    .join(', ');
+/** `3 succeeded, 2 running, 1 failed`; with a `cancelled` count (status splits skipped tasks by why), that too. */
+export function countsText(counts: Readonly<Record<TaskState, number>> & { readonly cancelled?: number }): string {
+  const parts = ORDER.filter((s) => counts[s] > 0 || s === 'succeeded').map((s) => `${counts[s]} ${s}`);
+  if ((counts.cancelled ?? 0) > 0) parts.push(`${counts.cancelled} cancelled`);
+  return parts.join(', ');
 }
 
 /** The plain progress line: `running   3/8  3 succeeded, 2 running, 3 waiting  (4.2s)`. */
@@ -78,15 +87,18 @@ export function plainProgress(out: (s: string) => void): ProgressSink {
   return { update: show, done: (job, elapsedMs) => job && show(job, elapsedMs) };
 }
 
-/** The bar: `running   [#########-----------]  9/20  9 succeeded, 2 running, 9 waiting  12.3s`, redrawn in place. */
+/**
+ * The bar: `running   [#########xx---------]  9/20  9 succeeded, 2 failed, 9 waiting  12.3s`, redrawn
+ * in place. The number is the succeeded tasks of all, as on the plain line; `x` marks failed and
+ * skipped ones.
+ */
 export function barLine(state: JobState, counts: Readonly<Record<TaskState, number>>, elapsedMs: number, columns: number): string {
   const total = totalTasks(counts);
   const width = 24;
-  const finished = counts.succeeded + counts.failed + counts.skipped;
   const ok = total === 0 ? 0 : Math.round((counts.succeeded / total) * width);
   const bad = total === 0 ? 0 : Math.min(width - ok, Math.round(((counts.failed + counts.skipped) / total) * width));
   const bar = `${'#'.repeat(ok)}${'x'.repeat(bad)}${'-'.repeat(width - ok - bad)}`;
-  const line = `${state.padEnd(9)} [${bar}] ${finished}/${total}  ${countsText(counts)}  ${(elapsedMs / 1000).toFixed(1)}s`;
+  const line = `${state.padEnd(9)} [${bar}] ${counts.succeeded}/${total}  ${countsText(counts)}  ${(elapsedMs / 1000).toFixed(1)}s`;
   return line.length >= columns ? line.slice(0, Math.max(10, columns - 1)) : line;
 }
 

@@ -1,34 +1,85 @@
 // `meshrun submit FILE [--wait] [--json]`: validates the DAG file here (so a typo is reported with
 // its line, before anything is sent), posts it to a node, prints the job id; with --wait it
-// follows the job until it ends and exits 0 when it succeeded, 1 when it failed or was cancelled.
+// follows the job until it ends, on whichever node of the cluster answers, and exits 0 when it
+// succeeded, 1 when it failed or was cancelled (listing the failed tasks and why), 130 when
+// Ctrl-C stopped the following (the job goes on; docs/cli.md §5).
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../dag/parse.js';
 import { errorMessage } from '../errors.js';
 import type { JobSpec } from '../scheduler/types.js';
-import { apiBase, apiPost } from './client.js';
+import { ApiClient } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { follow, progressFor, type ProgressSink } from './progress.js';
+import { nodeLabels } from './format.js';
+import { getJob, knownNodes } from './job-commands.js';
+import { follow, FollowAborted, progressFor, type ProgressSink } from './progress.js';
+import { failedTasks, failureReport } from './task-text.js';
 
 export interface SubmitOptions {
   readonly wait?: boolean;
   readonly json?: boolean;
-  readonly api?: string;
+  readonly api?: string | readonly string[];
   readonly idempotencyKey?: string;
 }
 
-export async function submitCommand(file: string, opts: SubmitOptions, out: (s: string) => void): Promise<ExitCode> {
-  const base = apiBase(opts.api);
-  const id = await submitFile(base, file, opts.idempotencyKey);
+export interface SubmitIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  /** Ctrl-C while following: stops following (tests pass their own). */
+  readonly interrupt?: AbortSignal;
+}
+
+export async function submitCommand(file: string, opts: SubmitOptions, io: SubmitIo): Promise<ExitCode> {
+  const { out, err } = io;
+  const client = ApiClient.from(opts.api, err);
+  const id = await submitFile(client, file, opts.idempotencyKey);
   if (!opts.wait) {
     out(opts.json ? `${JSON.stringify({ id })}\n` : `${id}\n`);
     return EXIT.ok;
   }
   if (!opts.json) out(`${id}\n`);
+  // The other members' API addresses, while the node that took the job still answers.
+  await client.learn();
   const sink: ProgressSink = opts.json ? { update: () => undefined, done: () => undefined } : progressFor(out);
-  const final = await follow(base, id, sink);
-  if (opts.json) out(`${JSON.stringify({ id, state: final.state, counts: final.counts })}\n`);
+  const interrupt = io.interrupt ? { signal: io.interrupt, dispose: () => undefined } : ctrlC();
+  let final;
+  try {
+    final = await follow(client, id, sink, interrupt.signal);
+  } catch (e) {
+    if (e instanceof FollowAborted) throw interrupted(id, opts.api !== undefined ? client.base : null);
+    throw e;
+  } finally {
+    interrupt.dispose();
+  }
+  let failed: ReturnType<typeof failedTasks> = [];
+  if (final.state !== 'succeeded') {
+    // Which tasks failed, and why: the whole job, once (best effort: the state says enough without it).
+    const job = await getJob(client, id).catch(() => null);
+    if (job !== null) {
+      failed = failedTasks(job);
+      if (!opts.json) out(failureReport(job, nodeLabels(await knownNodes(client))));
+    }
+  }
+  if (opts.json) out(`${JSON.stringify({ id, state: final.state, counts: final.counts, ...(final.state === 'succeeded' ? {} : { failed }) })}\n`);
   return final.state === 'succeeded' ? EXIT.ok : EXIT.jobFailed;
+}
+
+/** SIGINT (Ctrl-C) while following: abort, rather than die, so the user learns that the job goes on. */
+function ctrlC(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSignal = (): void => ac.abort();
+  process.on('SIGINT', onSignal);
+  return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSignal) };
+}
+
+function interrupted(id: string, api: string | null): CliError {
+  const where = api !== null ? ` --api ${api}` : '';
+  return new CliError(
+    `stopped following job ${id} (interrupted); the job keeps running on the cluster: see it with 'meshrun status ${id}${where}', stop it with 'meshrun cancel ${id}${where}'`,
+    EXIT.interrupted,
+    { id, state: 'running' },
+  );
 }
 
 /** Reads and validates a DAG file here: its text and spec, or a CliError (exit 2) listing every problem with its line. */
@@ -47,12 +98,16 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
   }
 }
 
-/** Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job id. */
-export async function submitFile(base: string, file: string, idempotencyKey?: string): Promise<string> {
+/**
+ * Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job
+ * id. Without --idempotency-key the request carries a random key of its own, so that a submit that
+ * moves on to another node (the first died before answering) cannot make the job twice.
+ */
+export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string): Promise<string> {
   const { text } = await readDagFile(file);
   // The API takes the DAG file's own structure as JSON; it validates it again.
   const body: unknown = parseYaml(text);
-  const headers: Record<string, string> = idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {};
-  const { id } = await apiPost<{ id: string; existing: boolean }>(base, '/v1/jobs', body, headers);
+  const key = idempotencyKey ?? `cli-${randomBytes(12).toString('hex')}`;
+  const { id } = await client.post<{ id: string; existing: boolean }>('/v1/jobs', body, { 'idempotency-key': key });
   return id;
 }

@@ -39,8 +39,17 @@ const ResponseSchema = z.discriminatedUnion('ok', [
   }),
 ]);
 
+/** `timeout`: no answer in time; `refused`: the peer closed the connection during the handshake (swarm keys differ?). */
+export type JoinFailureKind = 'timeout' | 'refused' | 'other';
+
 export class JoinProtocolError extends Error {
   override readonly name = 'JoinProtocolError';
+  constructor(
+    message: string,
+    readonly kind: JoinFailureKind = 'other',
+  ) {
+    super(message);
+  }
 }
 
 function zodProblem(err: z.ZodError): string {

@@ -10,6 +10,7 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from './types.js';
 import { parseMultiaddr, peerIdOf } from './addresses.js';
+import { HANDSHAKE_REFUSED, refusedDuringHandshake } from './dial-errors.js';
 import {
   JoinProtocolError,
   MAX_ERROR_CHARS,
@@ -152,11 +153,12 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
 
   const fail = (step: string, err: unknown): JoinProtocolError => {
-    if (timeout.aborted) return new JoinProtocolError(`${who}: no answer within ${timeoutMs} ms (while ${step})`);
+    if (timeout.aborted) return new JoinProtocolError(`${who}: no answer within ${timeoutMs} ms (while ${step})`, 'timeout');
     if (opts.signal?.aborted) return new JoinProtocolError(`${who}: abandoned (while ${step})`);
     if (err instanceof Error && err.name === 'UnsupportedProtocolError') {
       return new JoinProtocolError(`${who}: the peer does not serve ${JOIN_PROTOCOL} (not a meshrun node, or not started yet)`);
     }
+    if (step === 'dialling' && refusedDuringHandshake(err)) return new JoinProtocolError(`${who}: ${HANDSHAKE_REFUSED}`, 'refused');
     return new JoinProtocolError(`${who}: ${step} failed: ${errorMessage(err)}`);
   };
 

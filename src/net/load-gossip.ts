@@ -64,6 +64,11 @@ export interface LoadGossip {
    * staleAfterMs at the time of the call.
    */
   table(): ReadonlyMap<string, LiveLoad>;
+  /**
+   * The latest report of every sender heard since this node started, stale ones included (a node
+   * that went silent keeps its name and the time it was last heard), at most 4,096 senders.
+   */
+  lastHeard(): ReadonlyMap<string, LiveLoad>;
   stop(): void;
   readonly stats: LoadGossipStats;
 }
@@ -101,6 +106,17 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
     expired: 0,
   };
   const entries = new Map<string, LiveLoad>();
+  /** Never swept: the latest report of each sender; the oldest is forgotten when it is full. */
+  const heard = new Map<string, LiveLoad>();
+  const remember = (id: string, e: LiveLoad): void => {
+    heard.delete(id);
+    if (heard.size >= MAX_TABLE_ENTRIES) {
+      // Insertion order is the order of the latest reports: the first key is the longest silent.
+      const oldest = heard.keys().next().value;
+      if (oldest !== undefined) heard.delete(oldest);
+    }
+    heard.set(id, e);
+  };
   const buckets = new Map<string, Bucket>();
   let latest: LoadReport | null = null;
   let lastSentAt = -Infinity;
@@ -181,7 +197,9 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
         return TopicValidatorResult.Ignore;
       }
     }
-    entries.set(sender, { ...report, receivedAt: t });
+    const entry = { ...report, receivedAt: t };
+    entries.set(sender, entry);
+    remember(sender, entry);
     stats.accepted++;
     return TopicValidatorResult.Accept;
   };
@@ -198,7 +216,9 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
     lastAt = Math.max(lastAt, Math.floor(t));
     const report: LoadReport = { ...latest, at: lastAt };
     lastSentAt = t;
-    entries.set(self, { ...report, receivedAt: t });
+    const own = { ...report, receivedAt: t };
+    entries.set(self, own);
+    remember(self, own);
     const data = encodeLoadReport(report);
     stats.published++;
     pubsub.publish(LOAD_TOPIC, data).catch(() => {
@@ -244,6 +264,9 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
       const out = new Map<string, LiveLoad>();
       for (const [id, e] of entries) if (live(e, t)) out.set(id, e);
       return out;
+    },
+    lastHeard(): ReadonlyMap<string, LiveLoad> {
+      return new Map(heard);
     },
     stop(): void {
       if (stopped) return;

@@ -2,6 +2,8 @@
 // with a format version, every field bounded (docs/architecture.md §8), validated by zod on the way in
 // and on the way out, so a node never publishes what its peers would reject. Bounded beyond the
 // types too: free and running slots never exceed the slots, and slots never exceed MAX_SLOTS.
+// The node's name, API URL and log size are optional fields added later within format 1: older
+// nodes drop them (zod strips unknown keys), and a report without them is still valid.
 import { z } from 'zod';
 import type { LoadReport } from './types.js';
 
@@ -12,6 +14,9 @@ export const MAX_REPORT_BYTES = 8 * 1024;
 const MAX_HANDLERS = 64;
 const MAX_HANDLER_CHARS = 64;
 const MAX_ID_CHARS = 256;
+/** A node name: what `--name` accepts (src/node/options.ts). */
+export const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MAX_API_URL_CHARS = 256;
 
 /**
  * More slots than any machine runs tasks at once: a report claiming more is a lie or a bug, and
@@ -31,12 +36,30 @@ const ReportSchema = z
     handlers: z.array(z.string().min(1).max(MAX_HANDLER_CHARS)).max(MAX_HANDLERS),
     applied: Count,
     at: Count,
+    name: z.string().regex(NODE_NAME).optional(),
+    api: z
+      .string()
+      .max(MAX_API_URL_CHARS)
+      .refine(isApiUrl, 'an http:// or https:// URL without credentials, path or query')
+      .optional(),
+    logBytes: Count.optional(),
   })
   // Each field may be in range and the whole still impossible: free or running slots beyond the total.
   .superRefine((r, ctx) => {
     if (r.free > r.slots) ctx.addIssue({ code: 'custom', path: ['free'], message: `${r.free} free slots of ${r.slots}` });
     if (r.running > r.slots) ctx.addIssue({ code: 'custom', path: ['running'], message: `${r.running} running of ${r.slots} slots` });
   });
+
+/** `http(s)://host:port` and nothing more: a client may send its requests there. */
+function isApiUrl(s: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return false;
+  }
+  return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '' && (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '' && !/\s/.test(s);
+}
 
 export class LoadReportError extends Error {
   override readonly name = 'LoadReportError';
@@ -50,6 +73,9 @@ export function sameLoad(a: LoadReport, b: LoadReport): boolean {
     a.free === b.free &&
     a.running === b.running &&
     a.applied === b.applied &&
+    a.name === b.name &&
+    a.api === b.api &&
+    a.logBytes === b.logBytes &&
     a.handlers.length === b.handlers.length &&
     a.handlers.every((h, i) => h === b.handlers[i])
   );

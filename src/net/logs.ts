@@ -10,6 +10,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { HANDSHAKE_REFUSED, refusedDuringHandshake } from './dial-errors.js';
 
 export const LOGS_PROTOCOL = '/meshrun/logs/1';
 const FORMAT_VERSION = 1;
@@ -167,6 +168,7 @@ export async function requestLog(host: Libp2p, target: PeerId | Multiaddr | Mult
   const fail = (step: string, err: unknown): LogsProtocolError => {
     if (timeout.aborted) return new LogsProtocolError(`no answer within ${timeoutMs} ms (while ${step})`);
     if (err instanceof Error && err.name === 'UnsupportedProtocolError') return new LogsProtocolError(`the peer does not serve ${LOGS_PROTOCOL}`);
+    if (step === 'dialling' && refusedDuringHandshake(err)) return new LogsProtocolError(HANDSHAKE_REFUSED);
     return new LogsProtocolError(`${step} failed: ${errorMessage(err)}`);
   };
   let stream: Stream;

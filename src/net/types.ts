@@ -47,6 +47,12 @@ export interface LoadReport {
   readonly applied: number;
   /** Sender's wall clock, ms; used only to order a peer's own reports. */
   readonly at: number;
+  /** Its readable name (`--name`, default the host name); absent in reports of older nodes. */
+  readonly name?: string;
+  /** Where its HTTP API answers (`http://HOST:PORT`), for clients that follow the cluster. */
+  readonly api?: string;
+  /** Bytes of task logs in its data directory, as of its latest measure. */
+  readonly logBytes?: number;
 }
 
 export interface JoinRequest {

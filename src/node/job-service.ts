@@ -2,6 +2,12 @@
 // once this replica has applied it, so the caller can read its own write here at once. A proposal
 // forwarded to the leader cannot report back, so the wait watches the applied effects for this
 // request's own job id instead (the same on the leader).
+//
+// An idempotency key names one job (docs/http-api.md §4): a submit whose key is held by a job with
+// another DAG is a 409 naming the key and that job, not the old job passed off as this one. The
+// state machine answers a known key with its job whatever the spec (that rule is replicated and
+// stays); this check is the API's, on this replica's view: before proposing when the key is
+// known here, and again when the machine answers `existing`.
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import type { ProposeResult } from '../raft/types.js';
@@ -11,7 +17,7 @@ import type { SchedulerHost } from './scheduler-host.js';
 
 export type SubmitOutcome =
   | { readonly ok: true; readonly id: JobId; readonly existing: boolean }
-  | { readonly ok: false; readonly status: 400 | 503; readonly error: string };
+  | { readonly ok: false; readonly status: 400 | 409 | 503; readonly error: string; readonly details?: unknown };
 
 export type CancelOutcome =
   | { readonly ok: true; readonly id: JobId; readonly state: JobState }
@@ -35,6 +41,13 @@ export class JobService {
   }
 
   async submit(spec: JobSpec, key: string | null): Promise<SubmitOutcome> {
+    if (key !== null) {
+      const held = this.deps.host.view.jobWithKey(key);
+      if (held !== undefined) {
+        const conflict = this.keyConflict(key, held, spec);
+        if (conflict !== null) return conflict;
+      }
+    }
     const id = newJobId();
     let data: Uint8Array;
     try {
@@ -55,7 +68,21 @@ export class JobService {
         error: `the job was not committed within ${this.timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
       };
     }
-    return answer.value;
+    const r = answer.value;
+    if (r.ok && r.existing && key !== null) return this.keyConflict(key, r.id, spec) ?? r;
+    return r;
+  }
+
+  /** A 409 when the job holding `key` has another DAG than `spec`; null when it is the same DAG (or gone). */
+  private keyConflict(key: string, job: JobId, spec: JobSpec): SubmitOutcome | null {
+    const held = this.deps.host.view.jobSpec(job);
+    if (held === undefined || sameJobSpec(held, spec)) return null;
+    return {
+      ok: false,
+      status: 409,
+      error: `the Idempotency-Key ${JSON.stringify(key)} is already used by job ${job} (${JSON.stringify(held.name)}) with a different DAG: use another key, or send the same DAG to get that job back`,
+      details: { key, job },
+    };
   }
 
   async cancel(id: JobId): Promise<CancelOutcome> {
@@ -117,6 +144,33 @@ function refusal(reason: string): string {
     default:
       return reason;
   }
+}
+
+/**
+ * Whether two normalised DAGs are the same job: the same fields and values, whatever the order of
+ * object keys, of the tasks (a mapping in the file) and of each task's deps (a set).
+ */
+export function sameJobSpec(a: JobSpec, b: JobSpec): boolean {
+  return canonicalJson(canonicalSpec(a)) === canonicalJson(canonicalSpec(b));
+}
+
+function canonicalSpec(spec: JobSpec): unknown {
+  const tasks = [...spec.tasks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((t) => ({ ...t, deps: [...t.deps].sort() }));
+  return { ...spec, tasks };
+}
+
+/** JSON with every object's keys sorted (arrays keep their order). */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */

@@ -49,6 +49,7 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
   const deadline = Date.now() + o.timeoutMs;
   const tried = new Set<string>();
   const problems = new Map<string, string>();
+  const said = new Map<string, string>();
   let backoff = 200;
   let hinted: string[] = [];
   for (let round = 1; ; round++) {
@@ -65,8 +66,13 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
         r = await o.send(addr, o.request, Math.min(left, o.attemptMs ?? 10_000));
       } catch (err) {
         const why = errorMessage(err);
-        problems.set(addr, why);
-        o.log.info({ via: addr, round, problem: why }, 'join attempt failed; will retry');
+        const kind = (err as { kind?: unknown }).kind;
+        // A timeout cut short by the deadline says less than the refusal before it: keep that one for the final message.
+        if (kind !== 'timeout' || !problems.has(addr)) problems.set(addr, why);
+        // Said once per address and problem; the same failure again goes to the debug log.
+        const level = said.get(addr) === why ? 'debug' : 'info';
+        said.set(addr, why);
+        o.log[level]({ via: addr, round, problem: why }, level === 'info' ? 'join attempt failed; will retry (quietly while it fails the same way)' : 'join attempt failed again');
         continue;
       }
       if (r.ok) {

@@ -3,7 +3,6 @@
 // `startNode` is what `meshrun node` runs, and what in-process tests and benchmarks call.
 import '../net/polyfill.js';
 import { randomBytes } from 'node:crypto';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PeerId } from '@libp2p/interface';
@@ -46,6 +45,9 @@ import { announceThroughMembers } from './announce.js';
 import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
 import { JobService } from './job-service.js';
+import { LogJanitor } from './log-janitor.js';
+import { advertisedApiUrl } from './advertise.js';
+import { assertListenPortsFree, assertPortFree, listenFailure } from './ports.js';
 import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
 import { EventLog } from './event-log.js';
 import { Maintenance } from './maintenance.js';
@@ -132,6 +134,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // Everything that can fail is checked before any cluster state is written: a failed first start
   // must not leave a one-node cluster behind in the data directory.
   await assertPortFree(opts.api.host, opts.api.port).catch((err: unknown) => fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`));
+  await assertListenPortsFree(opts.listen).catch((err: unknown) => fail(err, 2));
   await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch((err: unknown) => fail(err, 2));
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
@@ -156,7 +159,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     bootstrap: opts.bootstrap,
     ...(swarmKey ? { swarmKey } : {}),
     ...(gate ? { connectionGater: gate.connectionGater } : {}),
-  }).catch((err: unknown) => fail(err, 2));
+  }).catch((err: unknown) => fail(listenFailure(err) ?? err, 2));
   teardown.add('host', () => host.stop());
   checkpoint();
   const selfAddrs = (): string[] => hostAddrs(host);
@@ -259,13 +262,29 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     propose: (cmd) => proposeApp(encodeCommand(cmd)).ok,
     peers: (): PeerLoad[] => [...gossip.table().values()],
   });
+  // Task logs go with their jobs, and stay under --max-log-bytes (log-janitor.ts).
+  const janitor = new LogJanitor({ dataDir: opts.dataDir, maxBytes: opts.maxLogBytes, jobs: () => scheduler.view.jobs(), log });
+  // Known once the API listens: where clients that follow the cluster can reach this node.
+  let apiUrl: string | null = null;
+  const own = (): { name: string; api: string | null; logBytes: number | null } => ({ name: opts.name, api: apiUrl, logBytes: janitor.bytes });
   const publishLoad = (): void => {
     const load = worker.load();
+    const me = own();
     // Attempts adopted after a restart may briefly outnumber the slots; peers refuse such a report.
-    gossip.publish({ node: id, ...load, running: Math.min(load.running, load.slots), applied: state.applied, at: Date.now() });
+    gossip.publish({
+      node: id,
+      ...load,
+      running: Math.min(load.running, load.slots),
+      applied: state.applied,
+      at: Date.now(),
+      name: me.name,
+      ...(me.api !== null ? { api: me.api } : {}),
+      ...(me.logBytes !== null ? { logBytes: me.logBytes } : {}),
+    });
   };
   const stopEffects = scheduler.onEffects((effects) => {
     worker.onEffects(effects);
+    janitor.onEffects(effects);
     // On change; the gossip layer sends at most once per period.
     publishLoad();
   });
@@ -302,6 +321,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     events.close();
   });
   worker.start();
+  janitor.start();
+  teardown.add('task log janitor', () => janitor.stop());
   teardown.add('worker', () => {
     stopEffects();
     stopRestore();
@@ -414,6 +435,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
           scheduler: scheduler.view,
           host,
           gossip: () => gossip.table(),
+          heard: () => gossip.lastHeard(),
+          own,
           addressesOf: (peer) => (peer === id ? selfAddrs() : (addressesOf(peer) ?? [])),
           events,
           metrics,
@@ -425,6 +448,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     return fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`);
   }
   teardown.add('api', () => api.close());
+  apiUrl = advertisedApiUrl(api.url, opts.api.host);
   checkpoint();
 
   if (joining) {
@@ -450,7 +474,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   }
 
   let stopping: Promise<void> | null = null;
-  log.info({ addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
+  log.info({ name: opts.name, addrs: selfAddrs(), api: api.url, fresh, joining, cluster: clusterId() }, 'node started');
   return {
     id,
     listenAddrs: selfAddrs(),
@@ -545,16 +569,6 @@ async function refuseForeignBootstrap(host: MeshHost, bootstrap: readonly string
     if (r !== null) return;
     log.info({ addr }, 'a bootstrap peer did not answer while checking the cluster id; going on');
   }
-}
-
-/** Binds host:port and lets go at once: refuses before anything is written when the port is taken. */
-function assertPortFree(hostName: string, port: number): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `the address ${hostName}:${port} is already in use` : err.message)));
-    server.listen({ host: hostName, port, exclusive: true }, () => server.close(() => resolve()));
-  });
 }
 
 /** A Raft store that has never held anything: a brand-new node. */

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { NODE_NAME } from '../net/load-report.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
 
 export interface ApiAddress {
@@ -33,12 +34,35 @@ export interface NodeOptions {
   readonly snapshotEvery: number;
   /** How long a joining node keeps trying its bootstrap peers before giving up. */
   readonly joinTimeoutMs: number;
+  /** A readable name shown next to (or instead of) the peer id: --name, default the host name. */
+  readonly name: string;
+  /** Cap on the task logs in <data>/logs, bytes; 0 for none (docs/cli.md §4). */
+  readonly maxLogBytes: number;
 }
 
 export const DEFAULT_DATA_DIR = 'meshrun-data';
 /** Loopback: a node reachable from other machines is a choice, made with --listen and --swarm-key. */
 export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/7000';
 export const DEFAULT_API = '127.0.0.1:7070';
+export const DEFAULT_MAX_LOG_BYTES = 1024 ** 3;
+
+/** The host name as a node name: what NODE_NAME accepts (other characters become '-'), or 'node'. */
+export function defaultNodeName(host: string = os.hostname()): string {
+  const cleaned = host.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return NODE_NAME.test(cleaned) ? cleaned : 'node';
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+
+/** `1073741824`, `512MiB`, `1G`, `2GB` (every unit a power of 1024); null when it is none of those. */
+export function parseSize(s: string): number | null {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$/.exec(s);
+  if (!m) return null;
+  const unit = SIZE_UNITS[(m[2] ?? '').toLowerCase()];
+  if (unit === undefined) return null;
+  const n = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : null;
+}
 
 const positiveInt = (flag: string) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -54,11 +78,25 @@ const duration = (flag: string) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = parseDuration(String(v));
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `${flag} must be a duration like 250ms, 30s, 10m or 1h, got ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: 'custom', message: `${flag} must be a duration like 250ms, 30s, 10m, 1h or 1d, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return ms;
   });
+
+const size = (flag: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parseSize(String(v));
+    if (n === null) {
+      ctx.addIssue({ code: 'custom', message: `${flag} must be a size like 1073741824, 512MiB or 1GiB (0 for no cap), got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const nodeName = z.string().superRefine((s, ctx) => {
+  if (!NODE_NAME.test(s)) ctx.addIssue({ code: 'custom', message: `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(s)}` });
+});
 
 const listenAddr = z.string().superRefine((s, ctx) => {
   const problem = multiaddrProblem(s);
@@ -98,6 +136,8 @@ const schema = z
     replaceAfter: duration('--replace-after').default(30_000),
     snapshotEvery: positiveInt('--snapshot-every').default(10_000),
     joinTimeout: duration('--join-timeout').default(30_000),
+    name: nodeName.optional(),
+    maxLogBytes: size('--max-log-bytes').default(DEFAULT_MAX_LOG_BYTES),
   })
   .superRefine((o, ctx) => {
     if (o.apiToken !== undefined) {
@@ -152,17 +192,20 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
       replaceAfterMs: o.replaceAfter,
       snapshotEvery: o.snapshotEvery,
       joinTimeoutMs: o.joinTimeout,
+      name: o.name ?? defaultNodeName(),
+      maxLogBytes: o.maxLogBytes,
     },
   };
 }
 
-/** `250ms`, `2s`, `10m`, `1h`, or a bare number of milliseconds; null when it is none of those. */
+const FLAG_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** `250ms`, `2s`, `10m`, `1h`, `1d`, `1w`, or a bare number of milliseconds; null when it is none of those. */
 export function parseDuration(s: string): number | null {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$/.exec(s);
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(s);
   if (!m) return null;
   const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+  const ms = n * (FLAG_UNIT_MS[m[2] ?? 'ms'] as number);
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
 }
 

@@ -26,6 +26,12 @@ export interface NodesInput {
   readonly applied: number;
   readonly scheduler: readonly NodeView[];
   readonly gossip: ReadonlyMap<string, LiveLoad>;
+  /** The latest report of every sender heard, stale ones included (names and last-heard times of silent nodes). */
+  readonly heard?: ReadonlyMap<string, LiveLoad>;
+  /** Scheduler time, to tell a lease that still holds from one that ran out. */
+  readonly schedulerNow?: number;
+  /** This node's own name, API URL and log bytes (its own report may not have gone out yet). */
+  readonly own?: { readonly name: string | null; readonly api: string | null; readonly logBytes: number | null };
   readonly addressesOf: (id: NodeId) => readonly string[];
 }
 
@@ -51,11 +57,23 @@ export function nodesView(input: NodesInput): NodeInfo[] {
   return ids.map((id): NodeInfo => {
     const n = sched.get(id);
     const g = input.gossip.get(id);
+    const h = g ?? input.heard?.get(id);
+    const self = id === input.self;
     const role = id === input.leader && voters.includes(id) ? 'leader' : voters.includes(id) ? 'voter' : learners.includes(id) ? 'learner' : null;
+    const leaseHolds = n !== undefined && input.schedulerNow !== undefined && n.leaseUntil > input.schedulerNow;
+    const up = self || g !== undefined || leaseHolds;
+    // Its latest sign of life: gossip here, or the heartbeat behind its lease.
+    const lastSign = Math.max(h?.receivedAt ?? -Infinity, n ? n.leaseUntil - n.leaseMs : -Infinity);
+    const own = self ? input.own : undefined;
     return {
       id,
+      name: own?.name ?? h?.name ?? null,
+      state: up ? 'up' : 'down',
+      downSince: up || !Number.isFinite(lastSign) ? null : lastSign,
+      api: own?.api ?? h?.api ?? null,
+      logBytes: own?.logBytes ?? h?.logBytes ?? null,
       role,
-      self: id === input.self,
+      self,
       addresses: input.addressesOf(id),
       slots: n?.slots ?? g?.slots ?? null,
       used: n?.used ?? null,
@@ -78,6 +96,10 @@ export interface SurfaceDeps {
   readonly scheduler: SchedulerView;
   readonly host: Libp2p;
   readonly gossip: () => ReadonlyMap<string, LiveLoad>;
+  /** Every sender's latest report, stale ones included. */
+  readonly heard?: () => ReadonlyMap<string, LiveLoad>;
+  /** This node's name, advertised API URL and task log bytes. */
+  readonly own?: () => { readonly name: string | null; readonly api: string | null; readonly logBytes: number | null };
   /** Where a node can be dialled (the address book; this node's own listen addresses for itself). */
   readonly addressesOf: (id: NodeId) => readonly string[];
   readonly events: EventHub;
@@ -113,6 +135,9 @@ export function createSurfaceBackend(deps: SurfaceDeps): SurfaceBackend {
         applied: st.applied,
         scheduler: deps.scheduler.nodes(),
         gossip: deps.gossip(),
+        ...(deps.heard ? { heard: deps.heard() } : {}),
+        ...(deps.own ? { own: deps.own() } : {}),
+        schedulerNow: deps.scheduler.now,
         addressesOf: deps.addressesOf,
       });
     },

@@ -13,6 +13,8 @@ export function liveView(current: () => Scheduler): SchedulerView {
     },
     job: (id) => current().job(id),
     jobs: () => current().jobs(),
+    jobSpec: (id) => current().jobSpec(id),
+    jobWithKey: (key) => current().jobWithKey(key),
     ready: () => current().ready(),
     readyCount: () => current().readyCount(),
     node: (id) => current().node(id),

@@ -21,6 +21,7 @@ import type {
   Effect,
   FinishItem,
   JobId,
+  JobSpec,
   JobSummary,
   JobView,
   Ms,
@@ -300,6 +301,14 @@ export class Scheduler implements SchedulerView {
 
   jobs(): JobSummary[] {
     return [...this.s.jobs.values()].map(jobSummary);
+  }
+
+  jobSpec(id: JobId): JobSpec | undefined {
+    return this.s.jobs.get(id)?.spec;
+  }
+
+  jobWithKey(key: string): JobId | undefined {
+    return this.s.keys.get(key);
   }
 
   ready(): Iterable<ReadyTask> {

@@ -286,6 +286,10 @@ export interface SchedulerView {
   readonly stats: Readonly<SchedulerStats>;
   job(id: JobId): JobView | undefined;
   jobs(): JobSummary[];
+  /** The job's normalised DAG as the log holds it. */
+  jobSpec(id: JobId): JobSpec | undefined;
+  /** The job submitted with this idempotency key, while it is held. */
+  jobWithKey(key: string): JobId | undefined;
   /** Ready tasks, highest priority first, then oldest; lazily, so a caller can stop early. */
   ready(): Iterable<ReadyTask>;
   readyCount(): number;

@@ -239,8 +239,10 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
 
   child.stdout?.on('data', (chunk: Buffer) => output.out(chunk));
   child.stderr?.on('data', (chunk: Buffer) => output.err(chunk));
-  child.once('exit', (code) => {
+  child.once('exit', (code, signal) => {
     exit = { code, durationMs: Math.round(performance.now() - startedAt) };
+    // The result carries no exit code then; the note (the last line of the stderr tail) says why.
+    if (code === null && signal !== null) output.note(`killed by ${signal}`);
     if (timer !== null) clearTimeout(timer);
     // Whatever the shell left running in its group would outlive its slot and its lease.
     group.terminate();

@@ -189,6 +189,12 @@ describe('durations', () => {
     ['1h30m', 5_400_000],
     ['2m30s', 150_000],
     [' 10m ', 600_000],
+    ['1d', 86_400_000],
+    ['30d', 30 * 86_400_000],
+    ['2w', 14 * 86_400_000],
+    ['1w2d', 9 * 86_400_000],
+    ['1d12h', 36 * 3_600_000],
+    ['1.5d', 36 * 3_600_000],
   ])('%s is %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
     expect(parseDuration(formatDuration(ms))).toBe(ms);
@@ -197,7 +203,8 @@ describe('durations', () => {
   it.each([
     ['', /empty duration/],
     ['5', /'5' has no unit/],
-    ['1d', /invalid duration '1d'/],
+    ['1y', /invalid duration '1y'/],
+    ['1d1w', /each unit must be smaller/],
     ['-1s', /invalid duration/],
     ['1 s', /invalid duration/],
     ['1S', /invalid duration/],
@@ -214,6 +221,14 @@ describe('durations', () => {
     fc.assert(fc.property(fc.oneof(fc.nat(100_000), fc.nat(40 * 24 * 3_600_000)), (ms) => parseDuration(formatDuration(ms)) === ms));
   });
 
+  it('retention takes days and weeks, up to 365 days', () => {
+    expect(parseDagText(lines('name: j', 'retention: 30d', 'tasks:', '  a: { run: x }'), 'dag.yaml').retentionMs).toBe(30 * 86_400_000);
+    expect(parseDagText(lines('name: j', 'retention: 2w', 'tasks:', '  a: { run: x }'), 'dag.yaml').retentionMs).toBe(14 * 86_400_000);
+    expect(yamlProblems(lines('name: j', 'retention: 53w', 'tasks:', '  a: { run: x }'))).toEqual([
+      'dag.yaml:2:12: retention: 53w is out of range: must be from 0ms to 365d',
+    ]);
+  });
+
   it('names the field and the bad duration in a DAG file', () => {
     const p = yamlProblems(
       lines(
@@ -226,11 +241,11 @@ describe('durations', () => {
       ),
     );
     expect(p).toEqual([
-      "dag.yaml:2:22: defaults.backoff: invalid duration '1x': expected a number and a unit (ms, s, m or h), like 250ms, 2s, 1.5s, 10m, 1h or 1h30m",
+      "dag.yaml:2:22: defaults.backoff: invalid duration '1x': expected a number and a unit (ms, s, m, h, d or w), like 250ms, 2s, 1.5s, 10m, 1h, 1h30m, 30d or 2w",
       'dag.yaml:4:25: tasks.a.timeout: 5 has no unit: write 5s, 5ms, 5m or 5h',
       'dag.yaml:5:38: tasks.b.backoff: 10m is out of range: must be from 0ms to 5m (the wait doubles per retry up to that)',
-      'dag.yaml:5:25: tasks.b.timeout: 0s is out of range: must be from 1ms to 720h',
-      'dag.yaml:6:16: tasks.c.timeout: must be a duration like 250ms, 2s, 1.5s, 10m, 1h or 1h30m, got a list',
+      'dag.yaml:5:25: tasks.b.timeout: 0s is out of range: must be from 1ms to 30d',
+      'dag.yaml:6:16: tasks.c.timeout: must be a duration like 250ms, 2s, 1.5s, 10m, 1h, 1h30m, 30d or 2w, got a list',
     ]);
   });
 });
@@ -449,7 +464,7 @@ describe('collecting all problems', () => {
         'name: j',
         'colour: blue',
         'tasks:',
-        '  a: { run: x, deps: [bb], dep: [x], backoff: 5, timeout: 1d }',
+        '  a: { run: x, deps: [bb], dep: [x], backoff: 5, timeout: 1y }',
         '  b: { run: x, handler: noop, env: { MESHRUN_X: 1 } }',
         '  c: { run: x, deps: [d] }',
         '  d: { run: x, deps: [c] }',
@@ -460,7 +475,7 @@ describe('collecting all problems', () => {
       "dag.yaml:8:3: tasks.b: duplicate key 'b' here: each key may appear once in a mapping",
       "dag.yaml:2:9: colour: unknown field 'colour'; expected one of: name, defaults, retention, tasks",
       'dag.yaml:4:47: tasks.a.backoff: 5 has no unit: write 5s, 5ms, 5m or 5h',
-      "dag.yaml:4:59: tasks.a.timeout: invalid duration '1d': expected a number and a unit (ms, s, m or h), like 250ms, 2s, 1.5s, 10m, 1h or 1h30m",
+      "dag.yaml:4:59: tasks.a.timeout: invalid duration '1y': expected a number and a unit (ms, s, m, h, d or w), like 250ms, 2s, 1.5s, 10m, 1h, 1h30m, 30d or 2w",
       "dag.yaml:4:28: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd",
       "dag.yaml:4:23: tasks.a.deps[0]: task 'a' depends on unknown task 'bb' (did you mean 'b'?)",
       'dag.yaml:6:23: tasks.c.deps[0]: cycle: c -> d -> c (each task depends on the next)',

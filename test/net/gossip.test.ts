@@ -166,7 +166,7 @@ describe('load gossip', () => {
     const gb = gossipOn(b!, { now });
     const gc = gossipOn(c!);
     const [aId, bId, cId] = [a!, b!, c!].map((h) => h.peerId.toString()) as [string, string, string];
-    ga.publish(report(aId, 1));
+    ga.publish({ ...report(aId, 1), name: 'alpha', api: 'http://127.0.0.1:7071' });
     gb.publish(report(bId, 1));
     gc.publish(report(cId, 1));
     await waitFor(() => gb.table().size === 3, 'all three entries');
@@ -179,5 +179,7 @@ describe('load gossip', () => {
     await waitFor(() => gb.table().has(cId) && gb.table().has(bId), 'the live entries to be refreshed');
     expect(gb.table().has(aId)).toBe(false);
     await waitFor(() => gb.stats.expired >= 1, 'the sweep to count the expiry');
+    // Gone from the live table, a silent node is still known by its last report: its name, when it was heard.
+    expect(gb.lastHeard().get(aId)).toMatchObject({ name: 'alpha', api: 'http://127.0.0.1:7071', receivedAt: expect.any(Number) });
   });
 });

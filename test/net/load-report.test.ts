@@ -34,8 +34,21 @@ describe('load report bounds', () => {
     ['65 handlers', { handlers: JSON.stringify(Array.from({ length: 65 }, (_, i) => `h${i}`)) }],
     ['a handler name of 65 chars', { handlers: JSON.stringify(['x'.repeat(65)]) }],
     ['an empty handler name', { handlers: '[""]' }],
+    ['a name with a space', { name: '"my node"' }],
+    ['a name of 65 characters', { name: JSON.stringify('n'.repeat(65)) }],
+    ['an API URL that is not http', { api: '"ftp://127.0.0.1:7070"' }],
+    ['an API URL with a path', { api: '"http://127.0.0.1:7070/steal"' }],
+    ['an API URL with credentials', { api: '"http://user:pw@127.0.0.1:7070"' }],
+    ['a negative log size', { logBytes: '-1' }],
   ])('refuses %s', (_what, fields) => {
     expect(decodeLoadReport(wire(fields))).toBeNull();
+  });
+
+  it("carries the node's name, API URL and log size; a report without them (an older node's) is still valid", () => {
+    const full: LoadReport = { ...good, name: 'db-1.eu', api: 'http://10.0.0.1:7070', logBytes: 12_345 };
+    expect(decodeLoadReport(encodeLoadReport(full))).toEqual(full);
+    expect(decodeLoadReport(wire({ name: '"db-1"', api: '"http://[::1]:7070"', logBytes: '0' }))).toEqual({ ...good, name: 'db-1', api: 'http://[::1]:7070', logBytes: 0 });
+    expect(() => checkOwnReport({ ...good, name: 'bad name' })).toThrow(/name/);
   });
 
   it('refuses a report over the size limit without parsing it', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LISTEN, isLoopback, isLoopbackMultiaddr, parseDuration, parseHostPort, parseNodeOptions } from '../../src/node/options.js';
+import { DEFAULT_LISTEN, defaultNodeName, isLoopback, isLoopbackMultiaddr, parseDuration, parseHostPort, parseNodeOptions, parseSize } from '../../src/node/options.js';
 
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
 /** No MESHRUN_TOKEN: the tests do not depend on the environment they run in. */
@@ -31,6 +31,22 @@ describe('parseNodeOptions', () => {
     expect(r.value.testHooks).toBe(false);
     expect(r.value.testPartitions).toBe(false);
     expect(r.value.dataDir.startsWith('/')).toBe(true);
+    expect(r.value.name).toBe(defaultNodeName(os.hostname()));
+    expect(r.value.maxLogBytes).toBe(1024 ** 3);
+  });
+
+  it('--name and --max-log-bytes', () => {
+    expect(parseNodeOptions({ name: 'db-1.eu', maxLogBytes: '512MiB' }, NO_ENV)).toMatchObject({ ok: true, value: { name: 'db-1.eu', maxLogBytes: 512 * 1024 ** 2 } });
+    expect(parseNodeOptions({ maxLogBytes: '0' }, NO_ENV)).toMatchObject({ ok: true, value: { maxLogBytes: 0 } });
+    expect(parseNodeOptions({ name: 'has space' }, NO_ENV)).toMatchObject({ ok: false, error: expect.stringMatching(/--name must be 1 to 64 letters/) });
+    expect(parseNodeOptions({ name: 'x'.repeat(65) }, NO_ENV)).toMatchObject({ ok: false });
+    expect(parseNodeOptions({ maxLogBytes: 'lots' }, NO_ENV)).toMatchObject({ ok: false, error: expect.stringMatching(/--max-log-bytes must be a size/) });
+    expect(parseSize('1G')).toBe(1024 ** 3);
+    expect(parseSize('2kb')).toBe(2048);
+    expect(parseSize('100')).toBe(100);
+    expect(parseSize('1 parsec')).toBeNull();
+    expect(defaultNodeName('My Host_1')).toBe('My-Host_1');
+    expect(defaultNodeName('--')).toBe('node');
   });
 
   it('takes the values commander hands over', () => {
@@ -119,6 +135,8 @@ describe('option helpers', () => {
     expect(parseDuration('10m')).toBe(600_000);
     expect(parseDuration('1h')).toBe(3_600_000);
     expect(parseDuration('1500')).toBe(1500);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('2w')).toBe(14 * 86_400_000);
     expect(parseDuration('0s')).toBeNull();
     expect(parseDuration('-1s')).toBeNull();
     expect(parseDuration('2 days')).toBeNull();

@@ -47,6 +47,35 @@ describe('nodesView', () => {
     expect(out[0]).toMatchObject({ applied: 42, lastSeen: null });
     expect(out[3]).toMatchObject({ slots: 2, used: null, free: 2, leaseUntil: null });
   });
+
+  it('says which nodes are down and since when, and keeps the name of a silent node', () => {
+    const report = (node: string, receivedAt: number, extra: object = {}) => ({ node, slots: 4, free: 4, running: 0, handlers: [], applied: 1, at: 1, receivedAt, ...extra });
+    const out = nodesView({
+      self: 'a',
+      leader: 'a',
+      membership: { conf: { voters: ['a', 'b', 'c', 'd'], learners: [] } },
+      applied: 42,
+      // b: live gossip; c: its lease holds (9000 > 8000), no gossip; d: silent since 7000, lease ran out
+      scheduler: [nv('a', 0), nv('b', 0), nv('c', 0), { ...nv('d', 0), leaseUntil: 6000 }],
+      gossip: new Map([['b', report('b', 7900, { name: 'beta', api: 'http://127.0.0.1:7072', logBytes: 12 })]]),
+      heard: new Map([
+        ['b', report('b', 7900, { name: 'beta', api: 'http://127.0.0.1:7072', logBytes: 12 })],
+        ['d', report('d', 7000, { name: 'delta', api: 'http://127.0.0.1:7074' })],
+      ]),
+      schedulerNow: 8000,
+      own: { name: 'alpha', api: 'http://127.0.0.1:7071', logBytes: 5 },
+      addressesOf: () => [],
+    });
+    expect(out.map((n) => [n.id, n.name, n.state, n.downSince])).toEqual([
+      ['a', 'alpha', 'up', null],
+      ['b', 'beta', 'up', null],
+      ['c', null, 'up', null],
+      ['d', 'delta', 'down', 7000],
+    ]);
+    expect(out[0]).toMatchObject({ api: 'http://127.0.0.1:7071', logBytes: 5 });
+    expect(out[1]).toMatchObject({ api: 'http://127.0.0.1:7072', logBytes: 12, lastSeen: 7900 });
+    expect(out[3]).toMatchObject({ api: 'http://127.0.0.1:7074', logBytes: null, lastSeen: null });
+  });
 });
 
 describe('RaftDriver.readIndex', () => {

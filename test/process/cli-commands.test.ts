@@ -20,7 +20,7 @@ let hasNodes = false;
 let hasLogs = false;
 
 beforeAll(async () => {
-  node = await procs.start({ name: 'n1', extra: ['--slots', '4'] });
+  node = await procs.start({ name: 'n1', extra: ['--slots', '4', '--name', 'cli-node'] });
   dir = procs.tempDir();
   hasNodes = await serves('/v1/nodes');
   hasLogs = await serves('/v1/jobs/x/tasks/y/log');
@@ -68,9 +68,9 @@ describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
     expect(r.stdout).toMatch(/state +succeeded +3\/3 succeeded/);
     expect(r.stdout).toMatch(/elapsed +\d/);
     expect(r.stdout).toMatch(/TASK +STATE +NODE +ATTEMPT +DURATION +EXIT/);
-    const short = node.id.slice(-8);
-    expect(r.stdout).toMatch(new RegExp(`\\na +succeeded +${short} +1 +\\d+(ms|\\.\\ds) +0`));
-    expect(r.stdout).toMatch(new RegExp(`\\nflaky +succeeded +${short} +2 +`));
+    // Nodes go by their --name.
+    expect(r.stdout).toMatch(/\na +succeeded +cli-node +1 +\d+(ms|\.\ds) +0/);
+    expect(r.stdout).toMatch(/\nflaky +succeeded +cli-node +2 +/);
 
     const j = await cli(['status', jobId, '--json']);
     expect(j.code).toBe(0);
@@ -159,13 +159,13 @@ describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
     if (!hasNodes) return ctx.skip();
     const n = await eventually('the node to heartbeat', async () => {
       const r = await cli(['nodes']);
-      return r.code === 0 && r.stdout.includes(node.id) ? r : undefined;
+      return r.code === 0 && r.stdout.includes(node.id.slice(-8)) ? r : undefined;
     }, 20_000, 200);
-    expect(n.stdout).toMatch(/^ID +ROLE +SLOTS USED +FREE +RUNNING +HANDLERS +LAST SEEN/);
-    expect(n.stdout).toMatch(new RegExp(`${node.id} \\* +leader +0/4 +4 +0 +\\S*noop\\S* +now \\(this node\\)`));
+    expect(n.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN/);
+    expect(n.stdout).toMatch(new RegExp(`\\ncli-node \\* +${node.id.slice(-8)} +leader +up +0/4 +4 +0 +\\S*noop\\S* +\\S+( \\S+)? +now \\(this node\\)`));
     const j = await cli(['nodes', '--json']);
     const { nodes } = JSON.parse(j.stdout) as { nodes: { id: string; role: string; slots: number }[] };
-    expect(nodes).toContainEqual(expect.objectContaining({ id: node.id, role: 'leader', slots: 4 }));
+    expect(nodes).toContainEqual(expect.objectContaining({ id: node.id, role: 'leader', slots: 4, state: 'up', api: node.apiUrl }));
   });
 
   it('an unreachable API exits 3 naming the URL, for every client command', async () => {

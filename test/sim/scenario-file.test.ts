@@ -72,7 +72,7 @@ faults:
     ['two actions in one fault', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, kill: n1, pause: n2 }', 'faults[0]: expected exactly one action'],
     ['an unknown action', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, explode: n1 }', 'faults[0]: expected exactly one action of partition'],
     ['a DAG file that does not validate', 'dags: [cycle.yaml]', 'dags[0]: DAG file cycle.yaml does not validate: '],
-    ['a missing DAG file', 'dags: [nope.yaml]', 'dags[0]: cannot read DAG file nope.yaml: ENOENT'],
+    ['a missing DAG file', 'dags: [nope.yaml]', 'dags[0]: cannot read DAG file nope.yaml (looked for /s/nope.yaml, next to the scenario file): no such file'],
     ['no DAGs', 'nodes: 3', 'dags: expected a list of DAG files'],
     ['a bad duration', 'dags: [etl.yaml]\nfaults:\n  - { at: 2 seconds, kill: n1 }', 'faults[0].at: invalid duration'],
     ['a duration without unit', 'dags: [etl.yaml]\nfaults:\n  - { at: 2, kill: n1 }', 'faults[0].at: expected a duration like 250ms, 2s or 1m, got 2'],

@@ -59,9 +59,11 @@ describe('run tasks: outcomes', () => {
     expect(await runTask(ex, shell('exit 3'))).toMatchObject({ outcome: 'failed', exitCode: 3 });
   });
 
-  it('a process killed by a signal fails with exitCode null', async () => {
+  it('a process killed by a signal fails with exitCode null, and a note naming the signal ends its stderr tail', async () => {
     const { ex } = await executor();
-    expect(await runTask(ex, shell('kill -9 $$'))).toMatchObject({ outcome: 'failed', exitCode: null });
+    const r = await runTask(ex, shell('echo dying >&2; kill -9 $$'));
+    expect(r).toMatchObject({ outcome: 'failed', exitCode: null });
+    expect(r.stderr).toBe('dying\nmeshrun: killed by SIGKILL\n');
   });
 });
 
@@ -287,6 +289,7 @@ describe('run tasks: stopping', () => {
     const r = await started.result;
     expect(r).toMatchObject({ outcome: 'failed', exitCode: null });
     expect(r.stderr).toContain('stopped: cancelled by the user');
+    expect(r.stderr).toMatch(/meshrun: killed by SIGTERM\n$/);
     expect(r.stderr).not.toContain('twice');
     expect(readFileSync(join(dataDir, 'logs', 'job-1', 'step.1.log'), 'utf8')).toContain('cancelled by the user');
     await waitGone(sleeper ?? 0, 'the background sleep');

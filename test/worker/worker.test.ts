@@ -139,6 +139,12 @@ class FakeView implements SchedulerView {
   jobs(): JobSummary[] {
     return [];
   }
+  jobSpec(): undefined {
+    return undefined;
+  }
+  jobWithKey(): undefined {
+    return undefined;
+  }
   *ready(): Iterable<ReadyTask> {
     yield* this.readyTasks;
   }

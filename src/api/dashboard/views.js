@@ -103,7 +103,14 @@ export function nodesTable(list, c) {
     return h(
       'tr',
       { dataset: { node: n.id } },
-      h('td', null, h('span', { class: 'mono', title: n.id }, shortId(n.id)), n.self === true || (c && n.id === c.self) ? h('span', { class: 'tag' }, 'this node') : null),
+      h(
+        'td',
+        null,
+        // Its --name when it gossiped one, the short id beside it; the full id on hover.
+        n.name ? [h('span', { title: n.id }, n.name), ' ', h('span', { class: 'mono muted small', title: n.id }, shortId(n.id))] : h('span', { class: 'mono', title: n.id }, shortId(n.id)),
+        n.self === true || (c && n.id === c.self) ? h('span', { class: 'tag' }, 'this node') : null,
+        n.state === 'down' ? h('span', { class: 'tag warn', title: n.downSince ? `last heard ${fmtTime(n.downSince)}` : '' }, 'down') : null,
+      ),
       h('td', null, h('span', { class: `role ${role}` }, role)),
       h('td', null, load),
       h('td', { class: 'num mono' }, typeof n.applied === 'number' ? fmtInt(n.applied) : '—'),

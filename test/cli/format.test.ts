@@ -1,0 +1,151 @@
+// The client commands' text, from fixed answers: what each table and line says (docs/cli.md).
+import { describe, expect, it } from 'vitest';
+import type { NodeInfo } from '../../src/api/types.js';
+import { apiBases } from '../../src/cli/client.js';
+import { formatJobs, formatStatus } from '../../src/cli/job-commands.js';
+import { formatNodes } from '../../src/cli/nodes-command.js';
+import { nodeLabels } from '../../src/cli/format.js';
+import { barLine, progressLine } from '../../src/cli/progress.js';
+import { failureReport, signalOf } from '../../src/cli/task-text.js';
+import type { JobSummary, JobView, TaskState, TaskView } from '../../src/scheduler/types.js';
+
+const counts = (c: Partial<Record<TaskState, number>>): Record<TaskState, number> => ({ waiting: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, ...c });
+const task = (t: Partial<TaskView>): TaskView => ({
+  state: 'succeeded',
+  attempt: 1,
+  node: 'peer-aaaaaaaa',
+  fence: 1,
+  exitCode: 0,
+  startedAt: 1000,
+  finishedAt: 2000,
+  durationMs: 1000,
+  retryAt: null,
+  stdout: '',
+  stderr: '',
+  reason: null,
+  ...t,
+});
+const job = (state: JobView['state'], tasks: Record<string, TaskView>): JobView => {
+  const c = counts({});
+  for (const t of Object.values(tasks)) c[t.state]++;
+  return { id: 'j1', name: 'job', state, submittedAt: 0, finishedAt: 5000, counts: c, specs: [], tasks };
+};
+
+describe('progress: the bar and the plain line agree', () => {
+  it('both count succeeded tasks of all, whatever failed or was skipped', () => {
+    const c = counts({ succeeded: 15, failed: 1, skipped: 2 });
+    expect(progressLine('failed', c, 4200)).toMatch(/^failed +15\/18 /);
+    expect(barLine('failed', c, 4200, 200)).toMatch(/^failed +\[#{20}x{4}\] 15\/18 {2}15 succeeded, 1 failed, 2 skipped/);
+  });
+});
+
+describe('status', () => {
+  it('shows tasks the cancel skipped as cancelled, a signal in the exit column, and node names', () => {
+    const j = job('cancelled', {
+      done: task({}),
+      killed: task({ state: 'skipped', reason: 'cancelled', exitCode: null, durationMs: null, stderr: 'meshrun: stopped: cancelled\nmeshrun: killed by SIGTERM\n' }),
+      never: task({ state: 'skipped', reason: 'cancelled', attempt: 0, node: null, exitCode: null, startedAt: null, finishedAt: 3000, durationMs: null }),
+      crashed: task({ state: 'failed', reason: 'attempt failed', exitCode: null, stderr: 'meshrun: killed by SIGKILL\n', node: 'peer-bbbbbbbb' }),
+      upstream: task({ state: 'skipped', reason: 'upstream failed: crashed', attempt: 0, node: null, exitCode: null, startedAt: null, durationMs: null }),
+    });
+    const label = nodeLabels([
+      { id: 'peer-aaaaaaaa', name: 'alpha' },
+      { id: 'peer-bbbbbbbb', name: 'beta' },
+    ]);
+    const text = formatStatus(j, 6000, label);
+    expect(text).toMatch(/state +cancelled +1\/5 succeeded +1 succeeded, 1 failed, 1 skipped, 2 cancelled\n/);
+    expect(text).toMatch(/\nkilled +cancelled +alpha +1 +1\.0s +SIGTERM *\n/);
+    expect(text).toMatch(/\nnever +cancelled +- +- +- +- *\n/);
+    expect(text).toMatch(/\ncrashed +failed +beta +1 +1\.0s +SIGKILL +attempt failed\n/);
+    expect(text).toMatch(/\nupstream +skipped +- +- +- +- +upstream failed: crashed\n/);
+  });
+
+  it('names a node by its short id when it has no name, and adds the short id where two share a name', () => {
+    const label = nodeLabels([
+      { id: 'x-11111111', name: 'host' },
+      { id: 'x-22222222', name: 'host' },
+      { id: 'x-33333333', name: 'solo' },
+      { id: 'x-44444444', name: null },
+    ]);
+    expect(['x-11111111', 'x-33333333', 'x-44444444', 'x-55555555', null].map(label)).toEqual(['host/11111111', 'solo', '44444444', '55555555', '-']);
+  });
+
+  it('the signal is read only from the executor note, and only without an exit code', () => {
+    expect(signalOf({ exitCode: null, stderr: 'meshrun: killed by SIGTERM\nmeshrun: killed by SIGKILL\n' })).toBe('SIGKILL');
+    expect(signalOf({ exitCode: 1, stderr: 'meshrun: killed by SIGKILL\n' })).toBeNull();
+    expect(signalOf({ exitCode: null, stderr: 'echo meshrun: killed by SIGKILL (quoted)\n' })).toBeNull();
+  });
+});
+
+describe('jobs', () => {
+  it('counts failed and skipped tasks in their own columns', () => {
+    const j: JobSummary = { id: 'j1', name: 'etl', state: 'failed', submittedAt: 0, finishedAt: 1000, counts: counts({ succeeded: 15, failed: 1, skipped: 2 }) };
+    const text = formatJobs([j], 2000);
+    expect(text).toMatch(/^ID +NAME +STATE +DONE +RUNNING +FAILED +SKIPPED +SUBMITTED \(UTC\) +ELAPSED\n/);
+    expect(text).toMatch(/\nj1 +etl +failed +15\/18 +0 +1 +2 +1970-01-01 00:00:00 +1\.0s\n/);
+  });
+});
+
+describe('submit --wait: the failure report', () => {
+  it('lists the failed tasks with exit code or signal, attempts, node and why; then what was skipped', () => {
+    const j = job('failed', {
+      ok: task({}),
+      bad: task({ state: 'failed', exitCode: 4, attempt: 3, reason: 'attempt failed', stderr: 'step 1\nno such table: users\n' }),
+      hung: task({ state: 'failed', exitCode: null, reason: 'timeout', stderr: 'meshrun: timed out after 1000 ms; stopping its process group\nmeshrun: killed by SIGTERM\n' }),
+      after: task({ state: 'skipped', reason: 'upstream failed: bad', attempt: 0, node: null }),
+    });
+    const text = failureReport(j, nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]));
+    expect(text).toMatch(/^failed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
+    expect(text).toMatch(/\n {2}bad +4 +3 +alpha +1\.0s +no such table: users\n/);
+    expect(text).toMatch(/\n {2}hung +SIGTERM +1 +alpha +1\.0s +timeout; killed by SIGTERM\n/);
+    expect(text).toMatch(/\nskipped: 1 task, because a task they depend on failed\n$/);
+    const cwd = task({ state: 'failed', exitCode: null, reason: 'attempt failed', stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n' });
+    expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain('cannot start the task: its working directory /nope does not exist');
+  });
+
+  it('says how many tasks a cancel stopped or never ran', () => {
+    const j = job('cancelled', { a: task({ state: 'skipped', reason: 'cancelled' }), b: task({ state: 'skipped', reason: 'cancelled', attempt: 0 }) });
+    expect(failureReport(j, nodeLabels([]))).toBe('cancelled: 2 tasks stopped or never run when the job was cancelled\n');
+  });
+});
+
+describe('nodes', () => {
+  const base: NodeInfo = {
+    id: '12D3KooWaaaaaaaa',
+    name: 'alpha',
+    state: 'up',
+    downSince: null,
+    api: 'http://127.0.0.1:7071',
+    logBytes: 2048,
+    role: 'leader',
+    self: true,
+    addresses: [],
+    slots: 2,
+    used: 1,
+    free: 1,
+    running: 1,
+    handlers: ['noop'],
+    heartbeatSeq: 1,
+    leaseUntil: 100_000,
+    leaseMs: 5000,
+    lastSeen: null,
+    applied: 10,
+  };
+  it('says a node is down and since when, with no free slots, its name and log size', () => {
+    const now = Date.UTC(2026, 0, 2, 14, 3, 20, 300);
+    const down: NodeInfo = { ...base, id: '12D3KooWbbbbbbbb', name: 'beta', state: 'down', downSince: now - 15_300, role: 'voter', self: false, used: 0, free: 2, running: 0, logBytes: null };
+    const text = formatNodes([down, base], null, now);
+    expect(text).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN\n/);
+    expect(text).toMatch(/\nalpha \* +aaaaaaaa +leader +up +1\/2 +1 +1 +noop +2\.0 KiB +now \(this node\)\n/);
+    expect(text).toMatch(/\nbeta +bbbbbbbb +voter +down since 14:03:05 UTC +-\/2 +- +- +noop +- +15\.3s ago\n/);
+  });
+});
+
+describe('API addresses', () => {
+  it('takes --api repeated or comma-separated, else MESHRUN_API (comma-separated), else the default', () => {
+    expect(apiBases(['http://a:1', 'http://b:2/,http://c:3'], {})).toEqual(['http://a:1', 'http://b:2', 'http://c:3']);
+    expect(apiBases(undefined, { MESHRUN_API: 'http://a:1, http://b:2' })).toEqual(['http://a:1', 'http://b:2']);
+    expect(apiBases(undefined, {})).toEqual(['http://127.0.0.1:7070']);
+    expect(() => apiBases(['http://a:1,ftp://b'], {})).toThrow(/must be http/);
+  });
+});

@@ -1,0 +1,83 @@
+// JobService against a real scheduler replica, the log played by a function that applies each
+// proposal on the next tick: an idempotency key re-used with another DAG is a 409 naming the key
+// and the job, found before proposing or from the machine's `existing` answer (docs/http-api.md §4).
+import { describe, expect, it } from 'vitest';
+import { normalizeDag } from '../../src/dag/parse.js';
+import { JobService, sameJobSpec } from '../../src/node/job-service.js';
+import { SchedulerHost } from '../../src/node/scheduler-host.js';
+import { encodeCommand } from '../../src/scheduler/command-codec.js';
+import type { JobSpec } from '../../src/scheduler/types.js';
+
+function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Array[]; before: Uint8Array[] } {
+  const host = new SchedulerHost();
+  const proposed: Uint8Array[] = [];
+  /** Entries another node gets into the log just before the next proposal. */
+  const before: Uint8Array[] = [];
+  let index = 0;
+  const apply = (data: Uint8Array): void => {
+    index++;
+    host.apply(data, { index, term: 1, type: 'normal', time: 1_000 + index, proposer: 'n1', data });
+  };
+  const jobs = new JobService({
+    host,
+    timeoutMs: 2000,
+    propose: (data) => {
+      proposed.push(data);
+      const first = before.splice(0);
+      setImmediate(() => {
+        for (const d of first) apply(d);
+        apply(data);
+      });
+      return { ok: true, index: index + 1, term: 1 };
+    },
+  });
+  return { host, jobs, proposed, before };
+}
+
+const dagA = (): JobSpec =>
+  normalizeDag({ name: 'nightly', tasks: { extract: { run: 'x', env: { A: '1', B: '2' } }, load: { run: 'y', deps: ['extract'] } } });
+// The same DAG: tasks and env keys in another order.
+const dagASame = (): JobSpec =>
+  normalizeDag({ name: 'nightly', tasks: { load: { deps: ['extract'], run: 'y' }, extract: { env: { B: '2', A: '1' }, run: 'x' } } });
+const dagB = (): JobSpec => normalizeDag({ name: 'nightly', tasks: { extract: { run: 'x --full' } } });
+
+describe('JobService: idempotency keys', () => {
+  it('answers the same DAG with the existing job, whatever the order of its keys', async () => {
+    const { jobs } = cluster();
+    const first = await jobs.submit(dagA(), 'k1');
+    expect(first).toMatchObject({ ok: true, existing: false });
+    const again = await jobs.submit(dagASame(), 'k1');
+    expect(again).toEqual({ ok: true, id: first.ok ? first.id : '', existing: true });
+    expect(sameJobSpec(dagA(), dagASame())).toBe(true);
+  });
+
+  it('refuses another DAG under a key this replica knows with a 409 naming the key and the job, without proposing', async () => {
+    const { jobs, proposed } = cluster();
+    const first = await jobs.submit(dagA(), 'k1');
+    if (!first.ok) throw new Error('first submit failed');
+    const n = proposed.length;
+    const r = await jobs.submit(dagB(), 'k1');
+    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k1', job: first.id } });
+    if (!r.ok) expect(r.error).toBe(`the Idempotency-Key "k1" is already used by job ${first.id} ("nightly") with a different DAG: use another key, or send the same DAG to get that job back`);
+    expect(proposed.length).toBe(n);
+  });
+
+  it('refuses it too when the key was taken in the log after the check (the machine answers existing)', async () => {
+    const { jobs, before, host } = cluster();
+    // Another node's submit with the same key and another DAG lands just before ours.
+    before.push(encodeCommand({ type: 'submit', id: 'other000001', key: 'k2', spec: dagB() }));
+    const r = await jobs.submit(dagA(), 'k2');
+    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k2', job: 'other000001' } });
+    expect(host.view.jobs().map((j) => j.id)).toEqual(['other000001']);
+  });
+
+  it('a DAG that differs in a task, a dep, an env value or a handler argument is another DAG', () => {
+    const base = { name: 'j', tasks: { a: { handler: 'sleep', args: { ms: 5 } }, b: { run: 'y', deps: ['a'], env: { X: '1' } } } };
+    const spec = (over: object): JobSpec => normalizeDag({ ...base, ...over });
+    expect(sameJobSpec(spec({}), spec({}))).toBe(true);
+    expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, a: { handler: 'sleep', args: { ms: 6 } } } }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: [], env: { X: '1' } } } }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: ['a'], env: { X: '2' } } } }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ retention: '1h' }))).toBe(false);
+  });
+});
