@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/driver.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -97,5 +97,82 @@ describe('RaftDriver.propose on a follower', () => {
     while (!entries.some((e) => e.index === third) && Date.now() < deadline) await new Promise((res) => setImmediate(res));
     expect(entries.find((e) => e.index === third)?.time).toBe(10_021);
     driver.stop();
+  });
+});
+
+/** A hand-cranked timer port: callbacks run only when the test advances it, in (time, order) order. */
+class ManualTimers {
+  now = 0;
+  private seq = 0;
+  private queue: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
+
+  after(ms: number, fn: () => void): { cancel(): void } {
+    const e = { at: this.now + Math.max(0, ms), seq: this.seq++, fn, live: true };
+    this.queue.push(e);
+    return { cancel: () => (e.live = false) };
+  }
+
+  /** Run everything due up to `until`, including what those callbacks schedule. */
+  advanceTo(until: number): void {
+    for (;;) {
+      this.queue = this.queue.filter((e) => e.live);
+      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const e = this.queue[0];
+      if (!e || e.at > until) break;
+      this.queue.shift();
+      this.now = e.at;
+      e.fn();
+    }
+    this.now = until;
+  }
+}
+
+describe('RaftDriver on injected ports', () => {
+  it('ticks, runs its cycles, waits for writes and times reads out on the timers it is given, and no others', () => {
+    const timers = new ManualTimers();
+    const globals = [vi.spyOn(globalThis, 'setTimeout'), vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setImmediate')];
+    // A write is durable 3 ms after it was handed over, on the same timers; the driver calls then() on it.
+    const storage: RaftPersistence = {
+      save(_update, opts) {
+        const done: PromiseLike<void> = {
+          then(ok) {
+            if (opts?.sync !== false) timers.after(3, () => ok?.());
+            return done as never;
+          },
+        };
+        return done;
+      },
+    };
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const applied: number[] = [];
+    const driver = new RaftDriver({
+      raft, storage, timers, now: () => 1_000 + timers.now, send: () => undefined,
+      machine: { restore: () => undefined, apply: (e) => applied.push(e.index) },
+    });
+    driver.start(10);
+    // Nothing moves until the timers do: 10 ticks of 10 ms (up to twice that, randomized) elect the single voter.
+    expect(raft.status().role).toBe('follower');
+    timers.advanceTo(500);
+    expect(raft.status().role).toBe('leader');
+    const answers: (number | string)[] = [];
+    driver.requestReadIndex({ resolve: (i) => answers.push(i), reject: (e) => answers.push(e.message) }, 100);
+    expect(answers).toEqual([]);
+    timers.advanceTo(510);
+    expect(answers).toEqual([Math.max(...applied)]);
+    // A follower that hears a leader but never an answer: the read times out on the injected timers.
+    const b = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(2) }, null, { voters: ['x', 'b'], learners: [] });
+    const follower = new RaftDriver({ raft: b, storage, timers, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
+    follower.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+    follower.requestReadIndex({ resolve: (i) => answers.push(i), reject: (e) => answers.push(e.message) }, 100);
+    timers.advanceTo(609);
+    expect(answers).toHaveLength(1);
+    timers.advanceTo(610);
+    expect(answers[1]).toMatch(/within 100 ms/);
+    driver.stop();
+    follower.stop();
+    for (const g of globals) {
+      expect(g).not.toHaveBeenCalled();
+      g.mockRestore();
+    }
   });
 });
