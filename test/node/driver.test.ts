@@ -3,6 +3,7 @@ import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/dri
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
+import { ManualTimers } from './manual-timers.js';
 
 type Update = Parameters<RaftPersistence['save']>[0];
 const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
@@ -99,33 +100,6 @@ describe('RaftDriver.propose on a follower', () => {
     driver.stop();
   });
 });
-
-/** A hand-cranked timer port: callbacks run only when the test advances it, in (time, order) order. */
-class ManualTimers {
-  now = 0;
-  private seq = 0;
-  private queue: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
-
-  after(ms: number, fn: () => void): { cancel(): void } {
-    const e = { at: this.now + Math.max(0, ms), seq: this.seq++, fn, live: true };
-    this.queue.push(e);
-    return { cancel: () => (e.live = false) };
-  }
-
-  /** Run everything due up to `until`, including what those callbacks schedule. */
-  advanceTo(until: number): void {
-    for (;;) {
-      this.queue = this.queue.filter((e) => e.live);
-      this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const e = this.queue[0];
-      if (!e || e.at > until) break;
-      this.queue.shift();
-      this.now = e.at;
-      e.fn();
-    }
-    this.now = until;
-  }
-}
 
 describe('RaftDriver on injected ports', () => {
   it('ticks, runs its cycles, waits for writes and times reads out on the timers it is given, and no others', () => {
