@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
 import type { Entry, HardState, Message, NodeId, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
@@ -68,6 +69,13 @@ export interface DriverOptions {
   /** Default backgroundClock (src/node/system-clock.ts): timers that do not keep the process alive. */
   readonly timers?: DriverTimers;
   /**
+   * Tags this incarnation's read requests (default: random). A leader's answer to a follower's read
+   * may still be on its way when the follower restarts: without the tag, the new incarnation's first
+   * reads would carry the contexts of the old one's, and could take that answer (a read index
+   * confirmed before they began) for their own.
+   */
+  readonly readTag?: string;
+  /**
    * Called when a write fails or a cycle throws: the node must stop participating (its disk and
    * memory may differ). The process should exit non-zero; a restart recovers from the store.
    */
@@ -122,6 +130,7 @@ export class RaftDriver {
   private readonly opts: DriverOptions;
   private readonly now: () => number;
   private readonly timers: DriverTimers;
+  private readonly readTag: string;
   private writing = false;
   private scheduled = false;
   private stopped = false;
@@ -144,6 +153,7 @@ export class RaftDriver {
     this.appliedIndex = opts.raft.status().applied;
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? backgroundClock;
+    this.readTag = opts.readTag ?? randomBytes(6).toString('hex');
   }
 
   /** Start ticking every `tickMs` (on the timers' clock). */
@@ -182,7 +192,7 @@ export class RaftDriver {
       reply.reject(new ReadIndexError('the node is stopping'));
       return;
     }
-    const ctx = `r${++this.readSeq}`;
+    const ctx = `${this.readTag}.${++this.readSeq}`;
     const timer = this.timers.after(timeoutMs, () => this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)));
     this.reads.set(ctx, { reply, timer, index: null });
     this.raft.readIndex(ctx);

@@ -2,8 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/driver.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
-import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
-import { ManualTimers } from './manual-timers.js';
+import { defaultRaftConfig, type Entry, type Message } from '../../src/raft/types.js';
+import { ManualTimers, storeOn } from './manual-timers.js';
 
 type Update = Parameters<RaftPersistence['save']>[0];
 const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
@@ -105,18 +105,8 @@ describe('RaftDriver on injected ports', () => {
   it('ticks, runs its cycles, waits for writes and times reads out on the timers it is given, and no others', () => {
     const timers = new ManualTimers();
     const globals = [vi.spyOn(globalThis, 'setTimeout'), vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setImmediate')];
-    // A write is durable 3 ms after it was handed over, on the same timers; the driver calls then() on it.
-    const storage: RaftPersistence = {
-      save(_update, opts) {
-        const done: PromiseLike<void> = {
-          then(ok) {
-            if (opts?.sync !== false) timers.after(3, () => ok?.());
-            return done as never;
-          },
-        };
-        return done;
-      },
-    };
+    // A write is durable 3 ms after it was handed over, on the same timers.
+    const storage = storeOn(timers, 3);
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
     const applied: number[] = [];
     const driver = new RaftDriver({
@@ -148,5 +138,38 @@ describe('RaftDriver on injected ports', () => {
       expect(g).not.toHaveBeenCalled();
       g.mockRestore();
     }
+  });
+});
+
+describe('RaftDriver reads across a restart', () => {
+  it("does not take an answer meant for the previous incarnation's read for its own", () => {
+    const timers = new ManualTimers();
+    const storage = storeOn(timers);
+    /** Node b, a follower of x, as one process start: its driver and the reads it sent. */
+    const incarnation = () => {
+      const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['x', 'b'], learners: [] });
+      const sent: Message[] = [];
+      const driver = new RaftDriver({ raft, storage, timers, send: (msgs) => sent.push(...msgs), machine: { restore: () => undefined, apply: () => undefined } });
+      driver.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+      const answers: number[] = [];
+      driver.requestReadIndex({ resolve: (i) => answers.push(i), reject: () => undefined }, 1000);
+      timers.advanceTo(timers.now + 1);
+      const asked = sent.find((m): m is Extract<Message, { type: 'readIndex' }> => m.type === 'readIndex');
+      return { driver, answers, ctx: asked?.ctx ?? '' };
+    };
+    const before = incarnation();
+    // b restarts before x answers; x answers the first incarnation's read after the second one asked.
+    const after = incarnation();
+    expect(after.ctx).not.toBe(before.ctx);
+    const answer = (ctx: string, index: number): void =>
+      after.driver.receive({ type: 'readIndexResp', from: 'x', to: 'b', term: 1, ctx, index, reject: false, leader: '' });
+    answer(before.ctx, 0);
+    timers.advanceTo(timers.now + 1);
+    expect(after.answers).toEqual([]);
+    answer(after.ctx, 0);
+    timers.advanceTo(timers.now + 1);
+    expect(after.answers).toEqual([0]);
+    before.driver.stop();
+    after.driver.stop();
   });
 });

@@ -1,4 +1,6 @@
-// Timer ports for tests of what takes its timers injected (the Raft driver, the time keeper).
+// Timer ports for tests of what takes its timers injected (the Raft driver, the time keeper), and
+// a store that completes its writes on them.
+import type { RaftPersistence } from '../../src/node/driver.js';
 
 /** A hand-cranked timer port: callbacks run only when the test advances it, in (time, order) order. */
 export class ManualTimers {
@@ -25,4 +27,19 @@ export class ManualTimers {
     }
     this.now = until;
   }
+}
+
+/** A store whose synced writes become durable `ms` later on `timers` (the driver only calls then() on what save returns). */
+export function storeOn(timers: ManualTimers, ms = 0): RaftPersistence {
+  return {
+    save(_update, opts) {
+      const done: PromiseLike<void> = {
+        then(ok) {
+          if (opts?.sync !== false) timers.after(ms, () => ok?.());
+          return done as never;
+        },
+      };
+      return done;
+    },
+  };
 }
