@@ -147,16 +147,11 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const skew = mix.kinds.includes('skew');
   const maxSkew = workload.maxSkewMs ?? 500;
   const timing = new Map<NodeId, NodeTiming>();
-  // Mostly the production driver's overlapped write; sometimes the strict order, as a baseline.
-  const overlap = c.chance(0.75);
-  const compactOnTick = c.chance(0.5);
   for (const id of ids) {
     timing.set(id, {
       tickMs: skew ? TICK_MS + c.range(-2, 2) : TICK_MS,
       clockOffset: EPOCH + (skew ? c.range(-maxSkew, maxSkew) : 0),
       compactEvery: c.range(30, 150),
-      overlap,
-      compactOnTick,
     });
   }
   const maxElectionMs = 2 * raft.electionTicks * (TICK_MS + 2);
@@ -179,7 +174,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const summary = [
     `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
     `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
-      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms${overlap ? ' overlapped' : ' strict'}`,
+      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
   ];
 
   trace.add(0, summary[0] as string);

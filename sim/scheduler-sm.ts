@@ -95,9 +95,7 @@ export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
     return this.state.encode();
   }
 
-  restore(data: Uint8Array): void {
-    // ClusterState.restore reads only the data and the index, and the index it keeps is unused here.
-    const snap: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data };
+  restore(snap: Snapshot): void {
     this.state.restore(snap);
     this.onRestore?.();
   }

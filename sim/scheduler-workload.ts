@@ -16,7 +16,7 @@
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
 import { errorMessage } from '../src/errors.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
+import type { Entry, NodeId } from '../src/raft/types.js';
 import type { Command, Effect, JobId } from '../src/scheduler/types.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
@@ -591,10 +591,6 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const detail = cmd.type === 'heartbeat' ? `boot ${cmd.boot}` : cmd.type === 'finish' ? `${cmd.results[0]?.job}/${cmd.results[0]?.task}` : `${cmd.tasks[0]?.job}/${cmd.tasks[0]?.task}`;
     return { data, what: `a forged ${cmd.type} for ${cmd.node} (${detail})` };
   }
-
-  onReadState(_node: NodeId, _rs: ReadState): void {}
-
-  onReadFailure(_node: NodeId, _rf: ReadFailure): void {}
 
   probe(tag: string): Uint8Array {
     return probeEntry(tag);

@@ -291,7 +291,7 @@ describe('kv state machine', () => {
     expect(set(2, 1, 'a')).toMatchObject({ dup: true, index: 1 });
     set(3, 2, 'b');
     const copy = new KvStateMachine();
-    copy.restore(sm.snapshot());
+    copy.restore({ meta: { index: 3, term: 1, conf: { voters: ['n1'], learners: [] } }, data: sm.snapshot() });
     expect(copy.stateHash()).toBe(sm.stateHash());
     expect(copy.get('k')).toEqual({ value: 'b', index: 3 });
   });
@@ -332,7 +332,7 @@ describe('the adversary: forger, liar, wipe, clockjump', () => {
   });
 
   it('catches a transport that trusts the sender a frame claims (planted: trust-forger)', () => {
-    const r = runSimulation({ seed: 2, nodes: 5, plant: 'trust-forger' });
+    const r = runSimulation({ seed: 4, nodes: 5, plant: 'trust-forger' });
     expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
     expect(r.violation?.detail).toContain(FORGER);
     expect(r.replay).toContain('--plant trust-forger');

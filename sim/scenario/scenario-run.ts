@@ -87,7 +87,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     observer: rec,
   });
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
-    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000, overlap: true, compactOnTick: false,
+    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000,
   }]));
   /** Each node's clock minus simulated time, as set now (a restarted process reads it). */
   const offsets = new Map<NodeId, number>(s.nodes.map((n) => [n, (timing.get(n) as NodeTiming).clockOffset]));
