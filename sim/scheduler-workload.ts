@@ -24,7 +24,8 @@ import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, ty
 import type { SimHooks, WorkloadExtras } from './run.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
-import { commandEntry, probeEntry, realScheduler, SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from './scheduler-sm.js';
+import { realScheduler, type SchedulerFactory } from '../src/node/scheduler-host.js';
+import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
 import { SimGossip } from './sim-gossip.js';
@@ -265,10 +266,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     };
     this.procs.set(node, p);
     this.stats.boots++;
-    sm.onRestore = () => {
+    sm.host.onRestore(() => {
       p.restored = true;
       this.flushSoon(p);
-    };
+    });
     const executor = new SimExecutor(this.execWorld(), node, boot, cfg.handlers, clock);
     const worker: Worker = new Worker({
       self: node,
@@ -665,7 +666,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       const sm = this.api.stateMachine(n);
       if (!(sm instanceof SchedulerStateMachine)) continue;
       const i = this.api.appliedIndex(n);
-      const h = sm.machine.hash();
+      const h = sm.host.hash();
       const other = byIndex.get(i);
       if (!other) byIndex.set(i, { node: n, hash: h });
       else if (other.hash !== h) {
