@@ -43,6 +43,8 @@ export interface SimHooks {
   linkBlocked(from: NodeId, to: NodeId): boolean;
   /** The node is up and its core believes it leads (what a node's own time keeper asks). */
   isLeader(node: NodeId): boolean;
+  /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
+  clusterTime(node: NodeId): number;
 }
 
 export interface SimOptions {
@@ -183,6 +185,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+    clusterTime: (id) => cluster.clusterTime(id) ?? 0,
   });
   cluster.startAll();
   workload.start(cluster, rngs.workload);

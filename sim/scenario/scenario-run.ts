@@ -24,7 +24,7 @@ import type { TimelineEvent } from './timeline.js';
 import { TimelineRecorder, type RunStats } from './timeline-recorder.js';
 import { verdictOf, type VerdictRow } from './verdict.js';
 
-const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
+const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS, timeKeeperMs: TIME_KEEPER_MS } = NODE_TIMINGS;
 /** A LAN: about a millisecond each way. */
 const BASE_DELAY_MS = 1;
 /** Simulated wall clocks start here, so entry times look like real ones. */
@@ -84,7 +84,10 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
-    fixed: { nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS },
+    fixed: {
+      nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS,
+      timeKeeperMs: TIME_KEEPER_MS,
+    },
     observer: rec,
   });
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
@@ -147,6 +150,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     clockOffset: (id) => offsets.get(id) as number,
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+    clusterTime: (id) => cluster.clusterTime(id) ?? 0,
   });
   cluster.startAll();
   workload.start(cluster, rngs.workload);
