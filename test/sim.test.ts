@@ -240,6 +240,22 @@ describe('checkers have teeth', () => {
     expect(r.violation?.invariant).toBe('state machine safety');
   });
 
+  it("reports a Ready cycle that throws through the production driver's fatal path", () => {
+    class ThrowsOnce extends RaftNode {
+      override ready(): Ready {
+        const rd = super.ready();
+        if (this.id === 'n2' && rd.committed.some((e) => e.index === 10)) throw new Error('planted: the cycle throws');
+        return rd;
+      }
+    }
+    const r = runSimulation({
+      seed: 4, nodes: 3, durationMs: 5000, faults: [],
+      makeRaft: (config, restored, bootstrap) => new ThrowsOnce(config, restored, bootstrap),
+    });
+    expect(r.violation?.invariant).toBe('core error');
+    expect(r.violation?.detail).toMatch(/^n2 threw in the driver: Error: planted: the cycle throws/);
+  });
+
   it('catches a core that loses its vote across a crash', { timeout: 120_000 }, () => {
     class ForgetsVote extends RaftNode {
       override ready(): Ready {
