@@ -1,7 +1,8 @@
-// `meshrun sim SCENARIO.yaml`: one deterministic run of a user's scenario on the real Raft core,
-// scheduler state machine, worker and claim policy, with the production node's timings (50 ms
-// ticks, elections after 0.5-1 s, 5 s leases, 1 s load gossip). Faults come from the scenario's
-// schedule; at its end whatever is still broken heals and every job must finish within a bound.
+// `meshrun sim SCENARIO.yaml`: one deterministic run of a user's scenario on the real Raft core and
+// driver, scheduler state machine, time keeper, worker and claim policy, with the production node's
+// timings (50 ms ticks, elections after 0.5-1 s, 5 s leases, 1 s load gossip, the time keeper every
+// 100 ms). Faults come from the scenario's schedule; at its end whatever is still broken heals and
+// every job must finish within a bound.
 // The result holds the timeline, the checkers' verdict and every job's end state.
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
