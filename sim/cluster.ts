@@ -1,8 +1,8 @@
 import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
+import type { Reply } from '../src/node/driver.js';
 import type {
-  ConfChange, ConfState, Entry, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig, ReadFailure,
-  ReadState,
+  ConfChange, ConfState, Entry, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig,
 } from '../src/raft/types.js';
 import { SafetyChecker, type Violation } from './checkers.js';
 import type { DiskBatch } from './disk.js';
@@ -141,8 +141,6 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
       },
       fail: (invariant, detail) => this.fail(invariant, detail),
       onApplied: (id: NodeId, e: Entry, r: R) => s.workload.onApplied(id, e, r),
-      onReadState: (id: NodeId, rs: ReadState) => s.workload.onReadState(id, rs),
-      onReadFailure: (id: NodeId, rf: ReadFailure) => s.workload.onReadFailure(id, rf),
     };
   }
 
@@ -209,23 +207,54 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     return this.sim(id).paused;
   }
 
+  /** As the node proposes (src/node/node.ts proposeApp): the core's own call, so that a follower forwards. */
   propose(id: NodeId, data: Uint8Array): ProposeResult | null {
-    return this.sim(id).guard('propose', (r) => r.propose(data)) ?? null;
+    return (
+      this.sim(id).call('propose', (raft, driver) => {
+        driver.observeTime();
+        const r = raft.propose(data);
+        if (r.ok) driver.kick();
+        return r;
+      }) ?? null
+    );
   }
 
+  /** As the node's ConfChanger proposes a change. */
   proposeConfChange(id: NodeId, cc: ConfChange): ProposeResult | null {
-    return this.sim(id).guard('proposeConfChange', (r) => r.proposeConfChange(cc)) ?? null;
+    return (
+      this.sim(id).call('proposeConfChange', (raft, driver) => {
+        driver.observeTime();
+        const r = raft.proposeConfChange(cc);
+        driver.kick();
+        return r;
+      }) ?? null
+    );
   }
 
   transferLeadership(id: NodeId, to: NodeId): boolean {
-    return this.sim(id).guard('transferLeadership', (r) => r.transferLeadership(to)) ?? false;
+    return (
+      this.sim(id).call('transferLeadership', (raft, driver) => {
+        const ok = raft.transferLeadership(to);
+        driver.kick();
+        return ok;
+      }) ?? false
+    );
   }
 
-  readIndex(id: NodeId, ctx: string): boolean {
-    return this.sim(id).guard('readIndex', (r) => {
-      r.readIndex(ctx);
-      return true;
-    }) ?? false;
+  /** A linearizable read through the node's driver (RaftDriver.readIndex); the answer comes once that event is over. */
+  readIndex(id: NodeId, timeoutMs: number, reply: Reply<number>): boolean {
+    const n = this.sim(id);
+    return (
+      n.call('readIndex', (_raft, driver) => {
+        driver.requestReadIndex(n.deferred(reply), timeoutMs);
+        return true;
+      }) ?? false
+    );
+  }
+
+  /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
+  clusterTime(id: NodeId): number | null {
+    return this.sim(id).raft?.clusterTime() ?? null;
   }
 
   appliedIndex(id: NodeId): number {
@@ -316,10 +345,12 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
 
   /** Let a joining node hear the members named by the join answer (RaftNode.admitIntroducers). */
   admitIntroducers(id: NodeId, members: readonly NodeId[]): boolean {
-    return this.sim(id).guard('admitIntroducers', (r) => {
-      r.admitIntroducers(members);
-      return true;
-    }) ?? false;
+    return (
+      this.sim(id).call('admitIntroducers', (raft) => {
+        raft.admitIntroducers(members);
+        return true;
+      }) ?? false
+    );
   }
 
   /**
@@ -341,7 +372,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
 
   /** Followers the node, as leader, found holding less than they acknowledged (RaftNode.takeLostAcknowledged). */
   takeLostAcknowledged(id: NodeId): NodeId[] {
-    return this.sim(id).guard('takeLostAcknowledged', (r) => r.takeLostAcknowledged()) ?? [];
+    return this.sim(id).call('takeLostAcknowledged', (raft) => raft.takeLostAcknowledged()) ?? [];
   }
 
   pause(id: NodeId): void {

@@ -1,15 +1,12 @@
+import type { RaftPersistence } from '../src/node/driver.js';
 import type { Entry, HardState, Membership, NodeId, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
 
 /** The part of a Ready that goes to disk in one atomic, synced batch. */
 export type DiskBatch = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
 
-export function hasWrite(b: DiskBatch): boolean {
-  return b.hardState !== null || b.entries.length > 0 || b.snapshot !== null || b.compaction !== null || b.membership !== null;
-}
-
 /**
  * One node's durable state: only what completed, synced batches wrote. The in-flight batch lives
- * in the node driver, so a crash loses it whole (a LevelDB batch is atomic: all or nothing).
+ * in the node's SimStore, so a crash loses it whole (a LevelDB batch is atomic: all or nothing).
  *
  * Semantics, and the order within a batch, are those of the real store (LevelStorage.save): a
  * received snapshot replaces the stored snapshot and discards every stored entry; a compaction
@@ -135,5 +132,95 @@ export class SimDisk {
       snapshot: this.snap,
       entries: this.log.slice(),
     };
+  }
+}
+
+/** What a SimStore needs from its node. */
+export interface StoreIo {
+  /** Run `fn` after `ms` of simulated time, whatever becomes of the process meanwhile. */
+  after(ms: number, fn: () => void): void;
+  /** Simulated fsync latency of the next write, ms. */
+  fsyncDelay(): number;
+  /** A batch reached the disk (`termBefore`: the stored term before it; `problems`: see SimDisk.write). */
+  persisted(batch: DiskBatch, problems: readonly string[], termBefore: number): void;
+  /** Run `fn` in the node's process: now, when it resumes if paused, never once it crashed. */
+  inProcess(fn: () => void): void;
+}
+
+/**
+ * The driver's persistence port (RaftPersistence) over a SimDisk, for one incarnation of a node:
+ * what LevelStorage is to a real node. A synced write reaches the disk when its simulated fsync
+ * returns, whether or not the process gets to run then (a paused one learns of it when it
+ * resumes); a crash before that loses it whole. An unsynced write (the driver's commit-only hard
+ * state) sits in the page cache: the next synced write makes it durable first, a crash loses it.
+ */
+export class SimStore implements RaftPersistence {
+  private unsynced: HardState | null = null;
+  private crashed = false;
+
+  constructor(
+    private readonly disk: SimDisk,
+    private readonly io: StoreIo,
+  ) {}
+
+  save(update: DiskBatch, opts?: { readonly sync?: boolean }): PromiseLike<void> {
+    if (opts?.sync === false) {
+      // Only the driver's commit-only writes go unsynced: a hard state and nothing else.
+      this.unsynced = update.hardState;
+      return SimWrite.done();
+    }
+    const write = new SimWrite();
+    this.io.after(this.io.fsyncDelay(), () => {
+      if (this.crashed) return;
+      if (this.unsynced) {
+        const early = { hardState: this.unsynced, entries: [], snapshot: null, compaction: null, membership: null };
+        this.unsynced = null;
+        this.put(early);
+      }
+      this.put(update);
+      this.io.inProcess(() => write.complete());
+    });
+    return write;
+  }
+
+  /** The process died: the write in flight and whatever sat in the page cache never reach the disk. */
+  crash(): void {
+    this.crashed = true;
+  }
+
+  private put(b: DiskBatch): void {
+    const termBefore = this.disk.storedTerm;
+    this.io.persisted(b, this.disk.write(b), termBefore);
+  }
+}
+
+/**
+ * A write's completion as the driver sees it (it only calls then()). It settles from the
+ * simulator's agenda, synchronously: the simulator runs no microtasks. It never fails: a batch
+ * the real store would refuse is reported by the checkers instead (SimDisk.write's problems).
+ */
+class SimWrite implements PromiseLike<void> {
+  private settled = false;
+  private waiting: (() => void)[] = [];
+
+  static done(): SimWrite {
+    const w = new SimWrite();
+    w.settled = true;
+    return w;
+  }
+
+  then<A = void, B = never>(onDone?: ((value: void) => A | PromiseLike<A>) | null, _onError?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    if (onDone) {
+      if (this.settled) onDone();
+      else this.waiting.push(() => void onDone());
+    }
+    return this as unknown as PromiseLike<A | B>;
+  }
+
+  complete(): void {
+    this.settled = true;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const fn of waiting) fn();
   }
 }

@@ -1,5 +1,5 @@
 import type { SeededRng } from '../src/raft/rng.js';
-import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
+import type { Entry, NodeId } from '../src/raft/types.js';
 import { FORGER } from './forgery.js';
 import { encodeCommand, KvStateMachine, type KvResult } from './kv.js';
 import type { ClusterApi, Workload } from './workload.js';
@@ -12,7 +12,6 @@ type Op =
       mustSee: number;
       /** Index of the newest acknowledged write to `key` before the read began. */
       keyFloor: number;
-      readIndex: number | null;
     };
 
 interface Client {
@@ -35,7 +34,6 @@ export class KvWorkload implements Workload<KvResult> {
   private api!: ClusterApi<KvResult>;
   private rng!: SeededRng;
   private clients: Client[] = [];
-  private readonly byCtx = new Map<string, Client>();
   private keyCount = 16;
   private readRatio = 0.2;
   private timeoutMs = 1000;
@@ -142,59 +140,47 @@ export class KvWorkload implements Workload<KvResult> {
     }
   }
 
+  /** A linearizable read through the node's driver (RaftDriver.readIndex), which times it out after timeoutMs. */
   private startRead(c: Client): void {
     const node = this.rng.pick(this.api.nodes);
     const key = `k${this.rng.int(this.keyCount)}`;
     const ctx = `${c.id}-r${++this.readSeq}`;
     const op: Op = {
       kind: 'read', key, ctx, node, started: this.api.now(),
-      mustSee: this.ackedIndex, keyFloor: this.ackedKeyIndex.get(key) ?? 0, readIndex: null,
+      mustSee: this.ackedIndex, keyFloor: this.ackedKeyIndex.get(key) ?? 0,
     };
     c.op = op;
-    if (!this.api.readIndex(node, ctx)) {
-      this.later(c, this.rng.range(5, 100));
-      return;
-    }
-    this.byCtx.set(ctx, c);
-    this.api.after(this.timeoutMs, () => {
-      if (c.op === op) this.abandonRead(c, 'timed out');
+    const asked = this.api.readIndex(node, this.timeoutMs, {
+      resolve: (index) => {
+        if (c.op === op) this.serveRead(c, op, index);
+      },
+      reject: (err) => {
+        if (c.op === op) this.abandonRead(c, err.message);
+      },
     });
+    if (!asked) this.later(c, this.rng.range(5, 100));
   }
 
   private abandonRead(c: Client, why: string): void {
     const op = c.op;
     if (op?.kind !== 'read') return;
-    this.byCtx.delete(op.ctx);
     this.stats.readsFailed++;
     this.api.trace(`${c.id}: read ${op.ctx} at ${op.node} abandoned: ${why}`);
     this.later(c, this.rng.range(5, 100));
   }
 
-  onReadState(node: NodeId, rs: ReadState): void {
-    const c = this.byCtx.get(rs.ctx);
-    const op = c?.op;
-    if (!c || op?.kind !== 'read' || op.ctx !== rs.ctx || op.node !== node || op.readIndex !== null) return;
-    if (rs.index < op.mustSee) {
+  /** The driver answered with `index`, which its node has applied: the state read now must hold every acknowledged write. */
+  private serveRead(c: Client, op: Op & { kind: 'read' }, index: number): void {
+    if (index < op.mustSee) {
       this.api.fail(
         'linearizable read',
-        `read ${rs.ctx} at ${node} (started at ${op.started}ms) got read index ${rs.index}, but a write acknowledged before it started is at index ${op.mustSee}`,
+        `read ${op.ctx} at ${op.node} (started at ${op.started}ms) got read index ${index}, but a write acknowledged before it started is at index ${op.mustSee}`,
       );
       return;
     }
-    op.readIndex = rs.index;
-    this.serveRead(c, op);
-  }
-
-  onReadFailure(node: NodeId, rf: ReadFailure): void {
-    const c = this.byCtx.get(rf.ctx);
-    if (c?.op?.kind === 'read' && c.op.node === node) this.abandonRead(c, rf.reason);
-  }
-
-  /** Serve a read once its node has applied the read index (polled: reads are rare). */
-  private serveRead(c: Client, op: Op & { kind: 'read' }): void {
-    if (c.op !== op || op.readIndex === null) return;
-    if (this.api.appliedIndex(op.node) < op.readIndex) {
-      this.api.after(5, () => this.serveRead(c, op));
+    const applied = this.api.appliedIndex(op.node);
+    if (applied < index) {
+      this.api.fail('linearizable read', `read ${op.ctx} at ${op.node} was answered with read index ${index} before the node applied it (applied ${applied})`);
       return;
     }
     const sm = this.api.stateMachine(op.node);
@@ -207,9 +193,8 @@ export class KvWorkload implements Workload<KvResult> {
       );
       return;
     }
-    this.byCtx.delete(op.ctx);
     this.stats.reads++;
-    this.api.trace(`${c.id}: read ${op.key} at ${op.node} = ${sm.get(op.key)?.value ?? '(unset)'} (read index ${op.readIndex})`);
+    this.api.trace(`${c.id}: read ${op.key} at ${op.node} = ${sm.get(op.key)?.value ?? '(unset)'} (read index ${index})`);
     this.later(c, this.rng.range(0, 30));
   }
 

@@ -1,4 +1,4 @@
-import type { Entry } from '../src/raft/types.js';
+import type { Entry, Snapshot } from '../src/raft/types.js';
 import { hashString } from './hash.js';
 import type { StateMachine } from './workload.js';
 
@@ -82,8 +82,8 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return enc.encode(JSON.stringify({ keys, clients }));
   }
 
-  restore(data: Uint8Array): void {
-    const parsed: unknown = JSON.parse(dec.decode(data));
+  restore(snapshot: Snapshot): void {
+    const parsed: unknown = JSON.parse(dec.decode(snapshot.data));
     if (!isSnapshot(parsed)) throw new Error('kv: malformed snapshot');
     this.keys = new Map();
     this.clients = new Map();

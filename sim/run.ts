@@ -43,6 +43,8 @@ export interface SimHooks {
   linkBlocked(from: NodeId, to: NodeId): boolean;
   /** The node is up and its core believes it leads (what a node's own time keeper asks). */
   isLeader(node: NodeId): boolean;
+  /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
+  clusterTime(node: NodeId): number;
 }
 
 export interface SimOptions {
@@ -147,16 +149,11 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const skew = mix.kinds.includes('skew');
   const maxSkew = workload.maxSkewMs ?? 500;
   const timing = new Map<NodeId, NodeTiming>();
-  // Mostly the production driver's overlapped write; sometimes the strict order, as a baseline.
-  const overlap = c.chance(0.75);
-  const compactOnTick = c.chance(0.5);
   for (const id of ids) {
     timing.set(id, {
       tickMs: skew ? TICK_MS + c.range(-2, 2) : TICK_MS,
       clockOffset: EPOCH + (skew ? c.range(-maxSkew, maxSkew) : 0),
       compactEvery: c.range(30, 150),
-      overlap,
-      compactOnTick,
     });
   }
   const maxElectionMs = 2 * raft.electionTicks * (TICK_MS + 2);
@@ -179,7 +176,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const summary = [
     `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
     `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
-      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms${overlap ? ' overlapped' : ' strict'}`,
+      `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
   ];
 
   trace.add(0, summary[0] as string);
@@ -188,6 +185,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+    clusterTime: (id) => cluster.clusterTime(id) ?? 0,
   });
   cluster.startAll();
   workload.start(cluster, rngs.workload);

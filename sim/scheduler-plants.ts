@@ -3,13 +3,13 @@
 // real Scheduler with one rule bent, in a subclass, so the real machine is never touched. Most
 // bend a command on its way in (public API only); two replace a private step of the machine, and
 // name the internals they rely on.
+import type { SchedulerFactory } from '../src/node/scheduler-host.js';
 import type { Job } from '../src/scheduler/job.js';
 import type { ApplyContext } from '../src/scheduler/lifecycle.js';
 import { Scheduler } from '../src/scheduler/machine.js';
 import { decodeSnapshot } from '../src/scheduler/snapshot-codec.js';
 import type { NodeId } from '../src/raft/types.js';
 import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
-import type { SchedulerFactory } from './scheduler-sm.js';
 
 /** The steps of the machine's Lifecycle (lifecycle.ts) that two plants replace, some of them private. */
 interface Life {

@@ -1,30 +1,17 @@
 // The scheduler workload's replicated state machine: the node's own ClusterState (the entry
-// envelope, the shared clock, the probe list) with the real Scheduler behind its `app` entries,
-// exactly as a meshrun node applies its log. The simulator's host differs from the node's
-// SchedulerHost in three ways only: it returns each entry's effects to the workload (which hands
-// them to that node's worker), it exposes the machine's hash() for the replica checker, and it
-// builds the machine through a factory, so a test can substitute a deliberately broken one.
-import type { Entry, Snapshot } from '../src/raft/types.js';
-import type { AppMachine } from '../src/node/cluster-state.js';
+// envelope, the shared clock, the probe list) and SchedulerHost (the real Scheduler behind `app`
+// entries), exactly as a meshrun node applies its log. All this adds is what the simulator reads:
+// each entry's effects, returned to the workload (which hands them to that node's worker), and a
+// hash of the whole state for the replica checker. A test substitutes a deliberately broken
+// Scheduler through the host's factory (scheduler-plants.ts).
 import { ClusterState } from '../src/node/cluster-state.js';
 import { encodeNodeEntry } from '../src/node/entry-envelope.js';
+import { realScheduler, SchedulerHost, type SchedulerFactory } from '../src/node/scheduler-host.js';
+import type { Entry, Snapshot } from '../src/raft/types.js';
 import { encodeCommand } from '../src/scheduler/command-codec.js';
-import { Scheduler } from '../src/scheduler/machine.js';
-import { liveView } from '../src/scheduler/live-view.js';
 import type { Command, Effect, SchedulerView } from '../src/scheduler/types.js';
 import { hashNumber, hashString } from './hash.js';
 import type { StateMachine } from './workload.js';
-
-/** Builds a node's Scheduler: fresh, or from the scheduler's share of a snapshot. */
-export interface SchedulerFactory {
-  create(): Scheduler;
-  restore(bytes: Uint8Array): Scheduler;
-}
-
-export const realScheduler: SchedulerFactory = {
-  create: () => new Scheduler(),
-  restore: (bytes) => Scheduler.restore(bytes),
-};
 
 /** What applying one entry did on one replica. */
 export interface SchedulerApplied {
@@ -44,50 +31,28 @@ export function probeEntry(tag: string): Uint8Array {
   return encodeNodeEntry({ kind: 'probe', nonce: tag, value: '' });
 }
 
-class Host implements AppMachine {
-  machine: Scheduler;
-  effects: readonly Effect[] = [];
-
-  constructor(private readonly factory: SchedulerFactory) {
-    this.machine = factory.create();
-  }
-
-  apply(data: Uint8Array, entry: Entry): void {
-    this.effects = this.machine.apply(data, entry.index, entry.time, entry.proposer);
-  }
-
-  encode(): Uint8Array {
-    return this.machine.encode();
-  }
-
-  restore(data: Uint8Array): void {
-    // As SchedulerHost: a snapshot taken before any scheduler entry carries no scheduler state.
-    this.machine = data.length === 0 ? this.factory.create() : this.factory.restore(data);
-  }
-}
-
 export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
-  private readonly host: Host;
+  /** The node's scheduler host: its view follows the machine across snapshot installs (what the worker is given). */
+  readonly host: SchedulerHost;
   private readonly state: ClusterState;
-  /** Reads whatever machine is current, across snapshot installs (what the worker is given). */
-  readonly view: SchedulerView;
-  /** Called after a snapshot replaced the whole state (the worker must reconcile). */
-  onRestore: (() => void) | null = null;
+  private effects: readonly Effect[] = NONE.effects;
 
   constructor(factory: SchedulerFactory = realScheduler) {
-    this.host = new Host(factory);
+    this.host = new SchedulerHost(factory);
     this.state = new ClusterState(this.host);
-    this.view = liveView(() => this.host.machine);
+    this.host.onEffects((effects) => {
+      this.effects = effects;
+    });
   }
 
-  get machine(): Scheduler {
-    return this.host.machine;
+  get view(): SchedulerView {
+    return this.host.view;
   }
 
   apply(entry: Entry): SchedulerApplied {
-    this.host.effects = NONE.effects;
+    this.effects = NONE.effects;
     this.state.apply(entry);
-    const effects = this.host.effects;
+    const effects = this.effects;
     return effects.length === 0 ? NONE : { effects };
   }
 
@@ -95,15 +60,12 @@ export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
     return this.state.encode();
   }
 
-  restore(data: Uint8Array): void {
-    // ClusterState.restore reads only the data and the index, and the index it keeps is unused here.
-    const snap: Snapshot = { meta: { index: 0, term: 0, conf: { voters: [], learners: [] } }, data };
+  restore(snap: Snapshot): void {
     this.state.restore(snap);
-    this.onRestore?.();
   }
 
   stateHash(): number {
-    let h = hashString(this.host.machine.hash());
+    let h = hashString(this.host.hash());
     h = hashNumber(this.state.time % 0x100000000, h);
     h = hashNumber(Math.floor(this.state.time / 0x100000000), h);
     return hashNumber(this.state.probes().length, h);

@@ -2,8 +2,8 @@
 // Worker (claim policy, leases, fenced finishes) on the node's own skewed clock, the simulated
 // executor and the simulated load gossip; the real Scheduler is applied on every node from its
 // committed log (and from snapshots) inside the node's real ClusterState. A client submits a few
-// random DAGs (dag-gen.ts) through random nodes, retrying with the idempotency key. The leader
-// appends `tick` entries when something is due, as the node's TimeKeeper does.
+// random DAGs (dag-gen.ts) through random nodes, retrying with the idempotency key. Each process
+// also runs the node's real TimeKeeper, which appends `tick` entries when it leads and something is due.
 //
 // Process model: a node's process is created with its state machine (SimNode.start calls
 // createStateMachine on every start and restart) and dies with the node (onCrash): its timers stop
@@ -15,8 +15,11 @@
 // here: once the faults heal, every job must reach a final state within a bound computed from the
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
 import { errorMessage } from '../src/errors.js';
+import { encodeNodeEntry } from '../src/node/entry-envelope.js';
+import { realScheduler, type SchedulerFactory } from '../src/node/scheduler-host.js';
+import { TimeKeeper } from '../src/node/time-keeper.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { Entry, NodeId, ReadFailure, ReadState } from '../src/raft/types.js';
+import type { Entry, NodeId, ProposeResult } from '../src/raft/types.js';
 import type { Command, Effect, JobId } from '../src/scheduler/types.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
@@ -24,7 +27,7 @@ import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, ty
 import type { SimHooks, WorkloadExtras } from './run.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
-import { commandEntry, probeEntry, realScheduler, SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from './scheduler-sm.js';
+import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
 import { SimGossip } from './sim-gossip.js';
@@ -40,8 +43,8 @@ export const LEASE_MS = 2500;
 export const MAX_SKEW_MS = LEASE_MS / 10;
 const GOSSIP_MS = 300;
 const STEAL_AFTER_MS = 2 * GOSSIP_MS + 100;
-/** How often the leader looks whether a tick is due (the node's TimeKeeper period). */
-const TICK_CHECK_MS = 50;
+/** How often the time keeper looks whether a tick is due (its period; the node's is longer, the sim is faster). */
+const TIME_KEEPER_MS = 50;
 /** A submit not answered by the node it went to within this long is sent again. */
 const SUBMIT_TIMEOUT_MS = 1500;
 /** Committed claims and finishes kept for replay. */
@@ -68,6 +71,8 @@ export interface FixedWorkload {
   readonly stealAfterMs: number;
   /** Load gossip period, ms. */
   readonly gossipMs: number;
+  /** The time keeper's period, ms. */
+  readonly timeKeeperMs: number;
 }
 
 /** What a scenario's timeline is made of; every call comes at the simulated time it happened. */
@@ -93,11 +98,11 @@ interface Proc {
   readonly clock: ProcessClock;
   executor: SimExecutor | null;
   worker: Worker | null;
+  keeper: TimeKeeper | null;
   /** Effects applied on this replica, not yet handed to the worker. */
   pending: Effect[];
   restored: boolean;
   flushing: boolean;
-  lastTick: number;
   lastLoad: string;
 }
 
@@ -136,7 +141,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private settledAt: number | null = null;
   /** The members when Raft converged after the heal (admin changes stop at the heal). */
   private members: readonly NodeId[] = [];
-  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, ticks: 0, proposalsRefused: 0, replays: 0 };
+  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0 };
+  /** Ticks proposed by time keepers of processes that ended. */
+  private ticks = 0;
   /** Totals of the workers' counters, over every process that ever ran. */
   private readonly workerTotals = { claimsProposed: 0, claimsExpired: 0, leaseLosses: 0, tasksStopped: 0, attemptsAbandoned: 0, resultsResent: 0 };
   private readonly fixed: FixedWorkload | null;
@@ -144,6 +151,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private readonly leaseMs: number;
   private readonly stealAfterMs: number;
   private readonly gossipMs: number;
+  private readonly timeKeeperMs: number;
 
   constructor(opts: SchedulerWorkloadOptions = {}) {
     this.factory = opts.scheduler ?? realScheduler;
@@ -152,6 +160,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.leaseMs = this.fixed?.leaseMs ?? LEASE_MS;
     this.gossipMs = this.fixed?.gossipMs ?? GOSSIP_MS;
     this.stealAfterMs = this.fixed?.stealAfterMs ?? STEAL_AFTER_MS;
+    this.timeKeeperMs = this.fixed?.timeKeeperMs ?? TIME_KEEPER_MS;
   }
 
   /** The widest skew the lease margin covers (see LEASE_MS). */
@@ -261,14 +270,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const boot = this.rngs.boot.range(1, 0x7fffffff);
     const clock = new ProcessClock({ now: () => api.now(), after: (ms, fn) => api.after(ms, fn) }, this.hooks.clockOffset(node));
     const p: Proc = {
-      node, boot, sm, clock, executor: null, worker: null, pending: [], restored: false, flushing: false, lastTick: -Infinity, lastLoad: '',
+      node, boot, sm, clock, executor: null, worker: null, keeper: null, pending: [], restored: false, flushing: false, lastLoad: '',
     };
     this.procs.set(node, p);
     this.stats.boots++;
-    sm.onRestore = () => {
+    sm.host.onRestore(() => {
       p.restored = true;
       this.flushSoon(p);
-    };
+    });
     const executor = new SimExecutor(this.execWorld(), node, boot, cfg.handlers, clock);
     const worker: Worker = new Worker({
       self: node,
@@ -283,14 +292,24 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       propose: (cmd) => this.propose(p, cmd),
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
     });
+    // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
+    const keeper = new TimeKeeper({
+      isLeader: () => this.hooks.isLeader(node),
+      view: sm.view,
+      now: () => this.hooks.clusterTime(node),
+      propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
+      periodMs: this.timeKeeperMs,
+      timers: clock,
+    });
     p.executor = executor;
     p.worker = worker;
+    p.keeper = keeper;
     api.trace(`scheduler: ${node} process starts, boot ${boot}`);
     // After the node's start has finished (its Raft core exists).
     clock.after(0, () => {
       worker.start();
+      keeper.start();
       this.gossipLoop(p);
-      this.tickLoop(p);
     });
   }
 
@@ -302,9 +321,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.api.fail('command encoding', `${p.node} could not encode a ${cmd.type}: ${errorMessage(err)}`);
       return false;
     }
-    const r = this.api.propose(p.node, data);
-    if (r?.ok !== true) this.stats.proposalsRefused++;
-    return r?.ok === true;
+    return this.proposeEntry(p, data).ok;
+  }
+
+  /** As the node's proposeApp: the core's answer (the process runs only while its node is available). */
+  private proposeEntry(p: Proc, data: Uint8Array): ProposeResult {
+    const r = this.api.propose(p.node, data) ?? { ok: false, reason: 'no-leader' };
+    if (!r.ok) this.stats.proposalsRefused++;
+    return r;
   }
 
   /** Effects reach the worker in its own process, after the Ready cycle that applied them. */
@@ -346,19 +370,6 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.gossip.publish(p.node, { node: p.node, slots: l.slots, free: l.free, handlers: l.handlers });
   }
 
-  /** The leader's time keeper: a `tick` entry when a lease, backoff, timeout or removal is due. */
-  private tickLoop(p: Proc): void {
-    if (this.hooks.isLeader(p.node)) {
-      const due = p.sm.view.nextDeadline();
-      const t = p.clock.now();
-      if (due !== null && due <= t && t - p.lastTick >= TICK_CHECK_MS && this.propose(p, { type: 'tick' })) {
-        p.lastTick = t;
-        this.stats.ticks++;
-      }
-    }
-    p.clock.after(TICK_CHECK_MS, () => this.tickLoop(p));
-  }
-
   private execWorld(): ExecWorld {
     const api = this.api;
     return {
@@ -392,8 +403,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       p.executor?.crash();
       p.clock.kill();
       if (p.worker) this.addTotals(p.worker);
+      this.ticks += p.keeper?.ticks ?? 0;
       p.worker = null;
       p.executor = null;
+      p.keeper = null;
       this.gossip.forget(node);
     }
     for (const s of this.submissions) {
@@ -592,10 +605,6 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     return { data, what: `a forged ${cmd.type} for ${cmd.node} (${detail})` };
   }
 
-  onReadState(_node: NodeId, _rs: ReadState): void {}
-
-  onReadFailure(_node: NodeId, _rf: ReadFailure): void {}
-
   probe(tag: string): Uint8Array {
     return probeEntry(tag);
   }
@@ -669,7 +678,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       const sm = this.api.stateMachine(n);
       if (!(sm instanceof SchedulerStateMachine)) continue;
       const i = this.api.appliedIndex(n);
-      const h = sm.machine.hash();
+      const h = sm.host.hash();
       const other = byIndex.get(i);
       if (!other) byIndex.set(i, { node: n, hash: h });
       else if (other.hash !== h) {
@@ -711,7 +720,11 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   }
 
   summary(): string {
-    for (const p of this.procs.values()) if (p.worker) this.addTotals(p.worker);
+    let ticks = this.ticks;
+    for (const p of this.procs.values()) {
+      if (p.worker) this.addTotals(p.worker);
+      ticks += p.keeper?.ticks ?? 0;
+    }
     const c = this.checker;
     const states: Record<string, number> = { succeeded: 0, failed: 0, running: 0, cancelled: 0 };
     for (const j of c.jobs.values()) states[j.state] = (states[j.state] ?? 0) + 1;
@@ -721,7 +734,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       `scheduler: ${this.plans.length} DAGs (${this.plans.reduce((n, p) => n + p.tasks.length, 0)} tasks), ${this.stats.submits} submits ` +
       `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
       `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
-      `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${this.stats.ticks} ticks, ${this.stats.replays} replays`
+      `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays`
     );
   }
 }

@@ -1,7 +1,6 @@
+import type { Reply } from '../src/node/driver.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type {
-  ConfChange, ConfState, Entry, NodeId, ProposeResult, ReadFailure, ReadState,
-} from '../src/raft/types.js';
+import type { ConfChange, ConfState, Entry, NodeId, ProposeResult, Snapshot } from '../src/raft/types.js';
 import type { LineSource } from './trace.js';
 
 /**
@@ -13,8 +12,8 @@ export interface StateMachine<R> {
   apply(entry: Entry): R;
   /** Serialize the whole state (snapshot data). */
   snapshot(): Uint8Array;
-  /** Replace the whole state by a snapshot's data. */
-  restore(data: Uint8Array): void;
+  /** Replace the whole state by a snapshot (its data is what snapshot() returned on some replica). */
+  restore(snapshot: Snapshot): void;
   /** A hash of the whole state: replicas at the same applied index must agree on it. */
   stateHash(): number;
 }
@@ -31,8 +30,12 @@ export interface ClusterApi<R> {
   propose(node: NodeId, data: Uint8Array): ProposeResult | null;
   proposeConfChange(node: NodeId, cc: ConfChange): ProposeResult | null;
   transferLeadership(node: NodeId, to: NodeId): boolean;
-  /** false when the node is unavailable; the answer comes later through onReadState/onReadFailure. */
-  readIndex(node: NodeId, ctx: string): boolean;
+  /**
+   * A linearizable read at the node (its driver's readIndex): false when the node is unavailable;
+   * otherwise `reply` is answered later with a read index the node has applied, or an error (no
+   * leader, leadership lost, no answer within `timeoutMs`), or never if the node crashes first.
+   */
+  readIndex(node: NodeId, timeoutMs: number, reply: Reply<number>): boolean;
   appliedIndex(node: NodeId): number;
   stateMachine(node: NodeId): StateMachine<R> | null;
   /** The available node that believes it leads in the highest term, if any. */
@@ -47,16 +50,15 @@ export interface ClusterApi<R> {
 /**
  * A pluggable workload: the clients, their state machine and the checkers that only make sense
  * for it (the KV workload checks linearizable reads; a scheduler workload would check leases).
- * Hooks run after the node's Ready cycle has finished (after advance), so they may call back
- * into the cluster, though workloads usually schedule their next step with `after`.
+ * Hooks run once the node's event that caused them is over (as a promise's continuation would in
+ * a process), so they may call back into the cluster, though workloads usually schedule their
+ * next step with `after`.
  */
 export interface Workload<R> {
   readonly name: string;
   createStateMachine(node: NodeId): StateMachine<R>;
   start(api: ClusterApi<R>, rng: SeededRng): void;
   onApplied(node: NodeId, entry: Entry, result: R): void;
-  onReadState(node: NodeId, rs: ReadState): void;
-  onReadFailure(node: NodeId, rf: ReadFailure): void;
   /** The node crashed: whatever was waiting on it is lost. */
   onCrash(node: NodeId): void;
   /** Faults are healed and the liveness phase begins. */

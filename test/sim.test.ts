@@ -240,6 +240,22 @@ describe('checkers have teeth', () => {
     expect(r.violation?.invariant).toBe('state machine safety');
   });
 
+  it("reports a Ready cycle that throws through the production driver's fatal path", () => {
+    class ThrowsOnce extends RaftNode {
+      override ready(): Ready {
+        const rd = super.ready();
+        if (this.id === 'n2' && rd.committed.some((e) => e.index === 10)) throw new Error('planted: the cycle throws');
+        return rd;
+      }
+    }
+    const r = runSimulation({
+      seed: 4, nodes: 3, durationMs: 5000, faults: [],
+      makeRaft: (config, restored, bootstrap) => new ThrowsOnce(config, restored, bootstrap),
+    });
+    expect(r.violation?.invariant).toBe('core error');
+    expect(r.violation?.detail).toMatch(/^n2 threw in the driver: Error: planted: the cycle throws/);
+  });
+
   it('catches a core that loses its vote across a crash', { timeout: 120_000 }, () => {
     class ForgetsVote extends RaftNode {
       override ready(): Ready {
@@ -291,7 +307,7 @@ describe('kv state machine', () => {
     expect(set(2, 1, 'a')).toMatchObject({ dup: true, index: 1 });
     set(3, 2, 'b');
     const copy = new KvStateMachine();
-    copy.restore(sm.snapshot());
+    copy.restore({ meta: { index: 3, term: 1, conf: { voters: ['n1'], learners: [] } }, data: sm.snapshot() });
     expect(copy.stateHash()).toBe(sm.stateHash());
     expect(copy.get('k')).toEqual({ value: 'b', index: 3 });
   });
@@ -332,7 +348,7 @@ describe('the adversary: forger, liar, wipe, clockjump', () => {
   });
 
   it('catches a transport that trusts the sender a frame claims (planted: trust-forger)', () => {
-    const r = runSimulation({ seed: 2, nodes: 5, plant: 'trust-forger' });
+    const r = runSimulation({ seed: 4, nodes: 5, plant: 'trust-forger' });
     expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
     expect(r.violation?.detail).toContain(FORGER);
     expect(r.replay).toContain('--plant trust-forger');

@@ -1,7 +1,8 @@
-// `meshrun sim SCENARIO.yaml`: one deterministic run of a user's scenario on the real Raft core,
-// scheduler state machine, worker and claim policy, with the production node's timings (50 ms
-// ticks, elections after 0.5-1 s, 5 s leases, 1 s load gossip). Faults come from the scenario's
-// schedule; at its end whatever is still broken heals and every job must finish within a bound.
+// `meshrun sim SCENARIO.yaml`: one deterministic run of a user's scenario on the real Raft core and
+// driver, scheduler state machine, time keeper, worker and claim policy, with the production node's
+// timings (50 ms ticks, elections after 0.5-1 s, 5 s leases, 1 s load gossip, the time keeper every
+// 100 ms). Faults come from the scenario's schedule; at its end whatever is still broken heals and
+// every job must finish within a bound.
 // The result holds the timeline, the checkers' verdict and every job's end state.
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -14,7 +15,8 @@ import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
 import type { NodeTiming } from '../node.js';
 import { SchedulerWorkload, type NodeConfig } from '../scheduler-workload.js';
-import { SchedulerStateMachine, type SchedulerApplied, type SchedulerFactory } from '../scheduler-sm.js';
+import type { SchedulerFactory } from '../../src/node/scheduler-host.js';
+import { SchedulerStateMachine, type SchedulerApplied } from '../scheduler-sm.js';
 import { Trace } from '../trace.js';
 import type { Scenario } from './scenario-file.js';
 import { planScenarioJob } from './scenario-plans.js';
@@ -23,7 +25,7 @@ import type { TimelineEvent } from './timeline.js';
 import { TimelineRecorder, type RunStats } from './timeline-recorder.js';
 import { verdictOf, type VerdictRow } from './verdict.js';
 
-const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
+const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS, timeKeeperMs: TIME_KEEPER_MS } = NODE_TIMINGS;
 /** A LAN: about a millisecond each way. */
 const BASE_DELAY_MS = 1;
 /** Simulated wall clocks start here, so entry times look like real ones. */
@@ -83,11 +85,14 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
-    fixed: { nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS },
+    fixed: {
+      nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS,
+      timeKeeperMs: TIME_KEEPER_MS,
+    },
     observer: rec,
   });
   const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
-    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000, overlap: true, compactOnTick: false,
+    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000,
   }]));
   /** Each node's clock minus simulated time, as set now (a restarted process reads it). */
   const offsets = new Map<NodeId, number>(s.nodes.map((n) => [n, (timing.get(n) as NodeTiming).clockOffset]));
@@ -146,6 +151,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     clockOffset: (id) => offsets.get(id) as number,
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
+    clusterTime: (id) => cluster.clusterTime(id) ?? 0,
   });
   cluster.startAll();
   workload.start(cluster, rngs.workload);

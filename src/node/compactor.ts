@@ -5,9 +5,20 @@
 // Taking the first snapshot at the first applied entry makes every leader send joiners a snapshot.
 import type { RaftNode } from '../raft/raft.js';
 import type { Snapshot } from '../raft/types.js';
-import type { ClusterState } from './cluster-state.js';
 import type { StateMachine } from './driver.js';
-import type { Logger } from './logger.js';
+
+/** What the compactor snapshots: the cluster state in a node (ClusterState), a workload's in sim/. */
+export interface CompactableState extends StateMachine {
+  /** Index of the last entry applied (or restored from a snapshot). */
+  readonly applied: number;
+  /** The state as of `applied`, for RaftNode.compact. */
+  encode(): Uint8Array;
+}
+
+/** Where the compactor says what it did (the node's logger). */
+export interface CompactorLog {
+  info(fields: Record<string, unknown>, msg: string): void;
+}
 
 export class Compactor {
   /** Index of the newest snapshot this node holds (taken, restored or received). */
@@ -15,9 +26,9 @@ export class Compactor {
 
   constructor(
     private readonly raft: RaftNode,
-    private readonly state: ClusterState,
+    private readonly state: CompactableState,
     private readonly every: number,
-    private readonly log: Logger,
+    private readonly log: CompactorLog,
     restored: Snapshot | null,
   ) {
     this.snapshotIndex = restored?.meta.index ?? 0;

@@ -1,12 +1,31 @@
+import { randomBytes } from 'node:crypto';
 import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
 import type { Entry, HardState, Message, NodeId, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+import type { Clock, Timer } from '../worker/types.js';
+import { backgroundClock } from './system-clock.js';
 
 /**
  * Where a Ready's durable part goes: one write per call, applied in call order (LevelStorage in
- * production). Synced unless `sync: false`; an unsynced write becomes durable with the next synced one.
+ * production, the simulated disk in sim/). Synced unless `sync: false`; an unsynced write becomes
+ * durable with the next synced one. The driver never awaits the result: it calls `then` on it, once,
+ * so an implementation may settle it from its own scheduler (the simulator's disk calls back from
+ * its agenda when the simulated fsync returns, and never, when the node crashed before).
  */
 export interface RaftPersistence {
-  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, opts?: { readonly sync?: boolean }): Promise<void>;
+  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, opts?: { readonly sync?: boolean }): PromiseLike<void>;
+}
+
+/**
+ * The driver's timers: its tick, its Ready cycles (`after(0)`: after the events already queued, the
+ * next turn of the event loop in a process) and read timeouts. A Clock's `after`: `backgroundClock`
+ * in production, a simulated process's clock in sim/.
+ */
+export type DriverTimers = Pick<Clock, 'after'>;
+
+/** The callback form of a promise, for callers that run no microtasks (the simulator). */
+export interface Reply<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
 }
 
 /**
@@ -44,9 +63,18 @@ export interface DriverOptions {
   readonly machine: StateMachine;
   /**
    * Wall-clock source for entry timestamps, read on every tick, message and proposal fed in
-   * (RaftNode.observeTime); the core itself never reads a clock.
+   * (RaftNode.observeTime); the core itself never reads a clock. Default Date.now.
    */
   readonly now?: () => number;
+  /** Default backgroundClock (src/node/system-clock.ts): timers that do not keep the process alive. */
+  readonly timers?: DriverTimers;
+  /**
+   * Tags this incarnation's read requests (default: random). A leader's answer to a follower's read
+   * may still be on its way when the follower restarts: without the tag, the new incarnation's first
+   * reads would carry the contexts of the old one's, and could take that answer (a read index
+   * confirmed before they began) for their own.
+   */
+  readonly readTag?: string;
   /**
    * Called when a write fails or a cycle throws: the node must stop participating (its disk and
    * memory may differ). The process should exit non-zero; a restart recovers from the store.
@@ -76,9 +104,8 @@ export class ReadIndexError extends Error {
 }
 
 interface PendingRead {
-  resolve(index: number): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  readonly reply: Reply<number>;
+  readonly timer: Timer;
   /** The read index once the leader confirmed it; served when this node has applied it. */
   index: number | null;
 }
@@ -102,6 +129,8 @@ export class RaftDriver {
   readonly raft: RaftNode;
   private readonly opts: DriverOptions;
   private readonly now: () => number;
+  private readonly timers: DriverTimers;
+  private readonly readTag: string;
   private writing = false;
   private scheduled = false;
   private stopped = false;
@@ -109,7 +138,7 @@ export class RaftDriver {
   private failed = false;
   /** The hard state last handed to storage (null until the first write): see commitOnly. */
   private written: HardState | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private ticker: Timer | null = null;
   /** Leader proposals waiting to be applied, by log index. */
   private readonly waiters = new Map<number, Waiter>();
   /** Linearizable reads (readIndex) by ctx. */
@@ -123,19 +152,25 @@ export class RaftDriver {
     this.raft = opts.raft;
     this.appliedIndex = opts.raft.status().applied;
     this.now = opts.now ?? Date.now;
+    this.timers = opts.timers ?? backgroundClock;
+    this.readTag = opts.readTag ?? randomBytes(6).toString('hex');
   }
 
-  /** Start ticking every `tickMs` of wall time. */
+  /** Start ticking every `tickMs` (on the timers' clock). */
   start(tickMs: number): void {
-    this.timer = setInterval(() => this.tick(), tickMs);
-    this.timer.unref();
+    const loop = (): void => {
+      // Re-armed before the tick, as an interval timer is.
+      this.ticker = this.timers.after(tickMs, loop);
+      this.tick();
+    };
+    this.ticker = this.timers.after(tickMs, loop);
     this.kick();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.ticker?.cancel();
+    this.ticker = null;
     for (const w of this.waiters.values()) w.reject(new ProposalError('stopped'));
     this.waiters.clear();
     for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping'));
@@ -148,24 +183,29 @@ export class RaftDriver {
    * ReadIndexError when no leader is known, leadership was lost, or no answer came in `timeoutMs`.
    */
   readIndex(timeoutMs = 5000): Promise<number> {
-    if (this.stopped) return Promise.reject(new ReadIndexError('the node is stopping'));
-    const ctx = `r${++this.readSeq}`;
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
-      this.reads.set(ctx, { resolve, reject, timer, index: null });
-      this.raft.readIndex(ctx);
-      this.kick();
-    });
+    return new Promise<number>((resolve, reject) => this.requestReadIndex({ resolve, reject }, timeoutMs));
+  }
+
+  /** readIndex answering through `reply` rather than a promise (how the simulator reads). */
+  requestReadIndex(reply: Reply<number>, timeoutMs = 5000): void {
+    if (this.stopped) {
+      reply.reject(new ReadIndexError('the node is stopping'));
+      return;
+    }
+    const ctx = `${this.readTag}.${++this.readSeq}`;
+    const timer = this.timers.after(timeoutMs, () => this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)));
+    this.reads.set(ctx, { reply, timer, index: null });
+    this.raft.readIndex(ctx);
+    this.kick();
   }
 
   private settleRead(ctx: string, outcome: number | Error): void {
     const r = this.reads.get(ctx);
     if (!r) return;
     this.reads.delete(ctx);
-    clearTimeout(r.timer);
-    if (typeof outcome === 'number') r.resolve(outcome);
-    else r.reject(outcome);
+    r.timer.cancel();
+    if (typeof outcome === 'number') r.reply.resolve(outcome);
+    else r.reply.reject(outcome);
   }
 
   /** Takes a Ready's read answers, then serves every confirmed read this node has applied far enough for. */
@@ -231,15 +271,25 @@ export class RaftDriver {
   kick(): void {
     if (this.scheduled || this.writing || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.timers.after(0, () => {
       this.scheduled = false;
-      // Anything thrown in a cycle (a bug, or input no check foresaw) would leave `writing` set and
-      // the node alive but deaf: stop it loudly instead; a restart recovers from the store.
-      this.cycle().catch((err: unknown) => this.fail(err));
+      this.guarded(() => this.cycle());
     });
   }
 
-  private async cycle(): Promise<void> {
+  /**
+   * Anything thrown in a cycle (a bug, or input no check foresaw) would leave `writing` set and the
+   * node alive but deaf: stop it loudly instead; a restart recovers from the store.
+   */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private cycle(): void {
     if (this.writing || this.stopped || !this.raft.hasReady()) return;
     this.writing = true;
     const rd = this.raft.ready();
@@ -257,16 +307,20 @@ export class RaftDriver {
     if (commitOnly(rd, this.written)) {
       // Written without fsync and not waited for; storage keeps the order of writes.
       this.written = rd.hardState;
-      this.opts.storage.save(rd, { sync: false }).catch((err: unknown) => this.fail(err));
+      this.opts.storage.save(rd, { sync: false }).then(undefined, (err: unknown) => this.fail(err));
     } else if (rd.mustSync) {
       if (rd.hardState) this.written = rd.hardState;
-      try {
-        await this.opts.storage.save(rd);
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
+      this.opts.storage.save(rd).then(
+        () => this.guarded(() => this.afterWrite(rd, later)),
+        (err: unknown) => this.fail(err),
+      );
+      return;
     }
+    this.afterWrite(rd, later);
+  }
+
+  /** The rest of a cycle, once its write is durable: the messages that waited for it, then advance. */
+  private afterWrite(rd: Ready, later: readonly Message[]): void {
     if (this.stopped) return;
     if (later.length > 0) this.opts.send(later);
     this.raft.advance(rd);

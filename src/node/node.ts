@@ -57,16 +57,14 @@ import type { NodeOptions } from './options.js';
 import { SchedulerHost } from './scheduler-host.js';
 import { createSurfaceBackend } from './surface-backend.js';
 import { readLocalLog } from './task-logs.js';
-import { systemClock } from './system-clock.js';
+import { backgroundClock, systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
 import { TimeKeeper } from './time-keeper.js';
 import { NODE_TIMINGS } from './timings.js';
 
-const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS } = NODE_TIMINGS;
+const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS, timeKeeperMs: TIME_KEEPER_MS } = NODE_TIMINGS;
 const MAINTENANCE_MS = 1000;
 const JOIN_ANSWER_MS = 10_000;
-/** How often the leader looks for due scheduler deadlines to tick time forward. */
-const TIME_KEEPER_MS = 100;
 
 /** Why a node could not start; the CLI exits with `exitCode` (2: bad input or data dir, 3: cluster unreachable). */
 export class StartError extends Error {
@@ -220,6 +218,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const driver = new RaftDriver({
     raft,
     storage,
+    timers: backgroundClock,
     machine: compactor.machine(),
     send: (msgs: readonly Message[]) => {
       for (const m of msgs) transport.send(m.to, encodeMessage(m));
@@ -335,6 +334,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     now: () => raft.clusterTime(),
     propose: proposeApp,
     periodMs: TIME_KEEPER_MS,
+    timers: backgroundClock,
   });
   timeKeeper.start();
   teardown.add('time keeper', () => timeKeeper.stop());

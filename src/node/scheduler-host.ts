@@ -11,13 +11,29 @@ import type { AppMachine } from './cluster-state.js';
 
 export type EffectListener = (effects: readonly Effect[], index: number) => void;
 
+/** Builds the machine: fresh, or from the scheduler's share of a snapshot. */
+export interface SchedulerFactory {
+  create(): Scheduler;
+  restore(bytes: Uint8Array): Scheduler;
+}
+
+export const realScheduler: SchedulerFactory = {
+  create: () => new Scheduler(),
+  restore: (bytes) => Scheduler.restore(bytes),
+};
+
 export class SchedulerHost implements AppMachine {
-  private machine = new Scheduler();
+  private machine: Scheduler;
   private readonly listeners = new Set<EffectListener>();
   private readonly restoreListeners = new Set<() => void>();
 
   /** A view that follows the machine across restores. */
   readonly view: SchedulerView = liveView(() => this.machine);
+
+  /** `factory`: the real Scheduler by default; the simulator's planted bugs substitute a bent one. */
+  constructor(private readonly factory: SchedulerFactory = realScheduler) {
+    this.machine = factory.create();
+  }
 
   onEffects(listener: EffectListener): () => void {
     this.listeners.add(listener);
@@ -44,9 +60,14 @@ export class SchedulerHost implements AppMachine {
     return this.machine.encode();
   }
 
+  /** A digest of the whole scheduler state (Scheduler.hash): replicas at one applied index agree on it. */
+  hash(): string {
+    return this.machine.hash();
+  }
+
   restore(data: Uint8Array): void {
     // A snapshot taken before any scheduler entry carries no scheduler state.
-    this.machine = data.length === 0 ? new Scheduler() : Scheduler.restore(data);
+    this.machine = data.length === 0 ? this.factory.create() : this.factory.restore(data);
     for (const l of this.restoreListeners) l();
   }
 }

@@ -27,3 +27,18 @@ export const systemClock: Clock = {
     return { cancel: () => (cancelled = true) };
   },
 };
+
+/**
+ * systemClock for what must not keep the process alive by itself (the Raft driver's tick and read
+ * timeouts, the time keeper): delayed timers are unref'd. A zero delay is still the next turn of the
+ * event loop (setImmediate), which holds the process only until it has run.
+ */
+export const backgroundClock: Clock = {
+  now: systemClock.now,
+  after: (ms, fn): Timer => {
+    if (ms <= 0) return systemClock.after(0, fn);
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};

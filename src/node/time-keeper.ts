@@ -4,6 +4,8 @@
 import type { ProposeResult } from '../raft/types.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
 import type { SchedulerView } from '../scheduler/types.js';
+import type { Clock, Timer } from '../worker/types.js';
+import { backgroundClock } from './system-clock.js';
 
 export interface TimeKeeperDeps {
   readonly isLeader: () => boolean;
@@ -13,10 +15,12 @@ export interface TimeKeeperDeps {
   readonly propose: (data: Uint8Array) => ProposeResult;
   /** How often to look, and the least time between two ticks. */
   readonly periodMs: number;
+  /** Where the period is timed: default backgroundClock; a simulated process's clock in sim/. */
+  readonly timers?: Pick<Clock, 'after'>;
 }
 
 export class TimeKeeper {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private lastTick = -Infinity;
   private readonly tick = encodeCommand({ type: 'tick' });
   ticks = 0;
@@ -24,12 +28,18 @@ export class TimeKeeper {
   constructor(private readonly deps: TimeKeeperDeps) {}
 
   start(): void {
-    this.timer ??= setInterval(() => this.check(), this.deps.periodMs);
-    this.timer.unref();
+    if (this.timer) return;
+    const timers = this.deps.timers ?? backgroundClock;
+    const loop = (): void => {
+      // Re-armed before the check, as an interval timer is.
+      this.timer = timers.after(this.deps.periodMs, loop);
+      this.check();
+    };
+    this.timer = timers.after(this.deps.periodMs, loop);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
   }
 

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/driver.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
-import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
+import { defaultRaftConfig, type Entry, type Message } from '../../src/raft/types.js';
+import { ManualTimers, storeOn } from './manual-timers.js';
 
 type Update = Parameters<RaftPersistence['save']>[0];
 const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
@@ -97,5 +98,78 @@ describe('RaftDriver.propose on a follower', () => {
     while (!entries.some((e) => e.index === third) && Date.now() < deadline) await new Promise((res) => setImmediate(res));
     expect(entries.find((e) => e.index === third)?.time).toBe(10_021);
     driver.stop();
+  });
+});
+
+describe('RaftDriver on injected ports', () => {
+  it('ticks, runs its cycles, waits for writes and times reads out on the timers it is given, and no others', () => {
+    const timers = new ManualTimers();
+    const globals = [vi.spyOn(globalThis, 'setTimeout'), vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setImmediate')];
+    // A write is durable 3 ms after it was handed over, on the same timers.
+    const storage = storeOn(timers, 3);
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const applied: number[] = [];
+    const driver = new RaftDriver({
+      raft, storage, timers, now: () => 1_000 + timers.now, send: () => undefined,
+      machine: { restore: () => undefined, apply: (e) => applied.push(e.index) },
+    });
+    driver.start(10);
+    // Nothing moves until the timers do: 10 ticks of 10 ms (up to twice that, randomized) elect the single voter.
+    expect(raft.status().role).toBe('follower');
+    timers.advanceTo(500);
+    expect(raft.status().role).toBe('leader');
+    const answers: (number | string)[] = [];
+    driver.requestReadIndex({ resolve: (i) => answers.push(i), reject: (e) => answers.push(e.message) }, 100);
+    expect(answers).toEqual([]);
+    timers.advanceTo(510);
+    expect(answers).toEqual([Math.max(...applied)]);
+    // A follower that hears a leader but never an answer: the read times out on the injected timers.
+    const b = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(2) }, null, { voters: ['x', 'b'], learners: [] });
+    const follower = new RaftDriver({ raft: b, storage, timers, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
+    follower.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+    follower.requestReadIndex({ resolve: (i) => answers.push(i), reject: (e) => answers.push(e.message) }, 100);
+    timers.advanceTo(609);
+    expect(answers).toHaveLength(1);
+    timers.advanceTo(610);
+    expect(answers[1]).toMatch(/within 100 ms/);
+    driver.stop();
+    follower.stop();
+    for (const g of globals) {
+      expect(g).not.toHaveBeenCalled();
+      g.mockRestore();
+    }
+  });
+});
+
+describe('RaftDriver reads across a restart', () => {
+  it("does not take an answer meant for the previous incarnation's read for its own", () => {
+    const timers = new ManualTimers();
+    const storage = storeOn(timers);
+    /** Node b, a follower of x, as one process start: its driver and the reads it sent. */
+    const incarnation = () => {
+      const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['x', 'b'], learners: [] });
+      const sent: Message[] = [];
+      const driver = new RaftDriver({ raft, storage, timers, send: (msgs) => sent.push(...msgs), machine: { restore: () => undefined, apply: () => undefined } });
+      driver.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+      const answers: number[] = [];
+      driver.requestReadIndex({ resolve: (i) => answers.push(i), reject: () => undefined }, 1000);
+      timers.advanceTo(timers.now + 1);
+      const asked = sent.find((m): m is Extract<Message, { type: 'readIndex' }> => m.type === 'readIndex');
+      return { driver, answers, ctx: asked?.ctx ?? '' };
+    };
+    const before = incarnation();
+    // b restarts before x answers; x answers the first incarnation's read after the second one asked.
+    const after = incarnation();
+    expect(after.ctx).not.toBe(before.ctx);
+    const answer = (ctx: string, index: number): void =>
+      after.driver.receive({ type: 'readIndexResp', from: 'x', to: 'b', term: 1, ctx, index, reject: false, leader: '' });
+    answer(before.ctx, 0);
+    timers.advanceTo(timers.now + 1);
+    expect(after.answers).toEqual([]);
+    answer(after.ctx, 0);
+    timers.advanceTo(timers.now + 1);
+    expect(after.answers).toEqual([0]);
+    before.driver.stop();
+    after.driver.stop();
   });
 });
