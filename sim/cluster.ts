@@ -343,11 +343,15 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     this.trace(`${id} DISK WIPED (no hard state, no log, no membership): it rejoins as a new node when restarted`);
   }
 
-  /** Let a joining node hear the members named by the join answer (RaftNode.admitIntroducers). */
-  admitIntroducers(id: NodeId, members: readonly NodeId[]): boolean {
+  /**
+   * Let a joining node hear the members named by the join answer (RaftNode.admitIntroducers), and
+   * hold its vote until it has applied `admittedAt` (RaftNode.holdVotingUntil), as node.ts does.
+   */
+  admitIntroducers(id: NodeId, members: readonly NodeId[], admittedAt: number): boolean {
     return (
       this.sim(id).call('admitIntroducers', (raft) => {
         raft.admitIntroducers(members);
+        raft.holdVotingUntil(admittedAt);
         return true;
       }) ?? false
     );

@@ -115,7 +115,7 @@ export class Rejoin<R> {
         const conf = c.membership(leader);
         if (conf === null || !c.available(id)) return;
         const members = [...conf.voters, ...conf.learners];
-        if (!c.admitIntroducers(id, members)) return;
+        if (!c.admitIntroducers(id, members, p.index)) return;
         this.joins.delete(id);
         this.demoted.add(id);
         this.counts.joins++;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse, PeerAddress } from './types.js';
 import { peerIdOf } from './addresses.js';
+import { MAX_INDEX } from '../raft/types.js';
 import { CLUSTER_ID_PATTERN } from './cluster-id.js';
 
 const FORMAT_VERSION = 2;
@@ -29,7 +30,14 @@ const ClusterId = z.string().max(64).regex(CLUSTER_ID_PATTERN, 'not a cluster id
 
 const RequestSchema = z.object({ v: z.literal(FORMAT_VERSION), id: Id, addrs: Addrs, cluster: ClusterId, emptyStore: z.boolean() });
 const ResponseSchema = z.discriminatedUnion('ok', [
-  z.object({ v: z.literal(FORMAT_VERSION), ok: z.literal(true), leader: Id, members: z.array(PeerAddressSchema).max(MAX_MEMBERS), cluster: ClusterId }),
+  z.object({
+    v: z.literal(FORMAT_VERSION),
+    ok: z.literal(true),
+    leader: Id,
+    members: z.array(PeerAddressSchema).max(MAX_MEMBERS),
+    cluster: ClusterId,
+    admittedAt: z.number().int().min(0).max(MAX_INDEX),
+  }),
   z.object({
     v: z.literal(FORMAT_VERSION),
     ok: z.literal(false),
@@ -110,7 +118,7 @@ export function decodeJoinResponse(bytes: Uint8Array): { ok: true; value: JoinRe
       const bad = checkPeerAddress(m, 'member');
       if (bad !== null) return { ok: false, error: bad };
     }
-    return { ok: true, value: { ok: true, leader: d.leader, members: d.members, cluster: d.cluster } };
+    return { ok: true, value: { ok: true, leader: d.leader, members: d.members, cluster: d.cluster, admittedAt: d.admittedAt } };
   }
   if (d.leader !== undefined) {
     const bad = checkPeerAddress(d.leader, 'leader');

@@ -76,5 +76,7 @@ export type JoinResponse =
       readonly members: readonly PeerAddress[];
       /** The cluster's id, for the joiner to store; null when the leader's store predates cluster ids. */
       readonly cluster: string | null;
+      /** The leader's commit index when it admitted the joiner: the joiner holds its vote until it has applied it (RaftNode.holdVotingUntil). */
+      readonly admittedAt: number;
     }
   | { readonly ok: false; readonly error: string; readonly leader?: PeerAddress; readonly reason?: JoinRefusalReason };

@@ -111,7 +111,7 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
   const st = raft.status();
   const ids = [...st.membership.conf.voters, ...st.membership.conf.learners];
   const members: PeerAddress[] = ids.map((id) => ({ id, addrs: (deps.addressesOf(id) ?? []).slice(0, MAX_ADDRS) }));
-  return { ok: true, leader: raft.id, members, cluster: deps.clusterId() };
+  return { ok: true, leader: raft.id, members, cluster: deps.clusterId(), admittedAt: raft.status().commit };
 }
 
 /**

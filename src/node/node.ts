@@ -469,6 +469,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
     raft.admitIntroducers(introducersOf(joined));
+    raft.holdVotingUntil(joined.admittedAt);
     // The leader retries what was dropped meanwhile (heartbeats, then a snapshot or entries).
     admitted = true;
   }

@@ -95,6 +95,8 @@ export class RaftNode {
    * heard while its own configuration does not list it yet: the leader catching it up.
    */
   private introducers = new Set<NodeId>();
+  /** See holdVotingUntil. */
+  private votingFloor = 0;
   /** The leader a voter this node knows named in a vote rejection: heard though not yet a known voter. */
   private vouchedLeader: NodeId | null = null;
   /** The last leader this node knew, named in its vote rejections (see VoteResponse.leader). */
@@ -202,6 +204,16 @@ export class RaftNode {
    */
   admitIntroducers(ids: readonly NodeId[]): void {
     this.introducers = new Set(ids.filter((id) => id !== this.id));
+  }
+
+  /**
+   * A node that joined with nothing (a new or a wiped store) replays configurations older than the
+   * one that admitted it: a snapshot or a conf entry from before its demotion may name it a voter.
+   * Until it has applied `index` (the leader's commit when it was admitted) it neither campaigns
+   * nor votes, so two such nodes cannot elect each other on a stale view.
+   */
+  holdVotingUntil(index: number): void {
+    if (index > this.votingFloor) this.votingFloor = index;
   }
 
   /** Followers (by id) that answered with less of the log than they had acknowledged since the last call. */
@@ -411,7 +423,7 @@ export class RaftNode {
   }
 
   private promotable(): boolean {
-    return isVoter(this.membership.conf, this.id);
+    return isVoter(this.membership.conf, this.id) && this.log.applied >= this.votingFloor;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -738,9 +750,10 @@ export class RaftNode {
     // when its own view calls it a learner: it may not have applied its promotion yet. Whether
     // the vote counts is the candidate's call: it tallies only the voters it knows.
     const canVote =
-      this.vote === m.from ||
+      this.log.applied >= this.votingFloor &&
+      (this.vote === m.from ||
       (this.vote === null && this.leader === null) ||
-      (m.pre && m.term > this.term);
+      (m.pre && m.term > this.term));
     if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
       this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false, leader: '' });
       if (!m.pre) {

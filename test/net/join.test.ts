@@ -30,11 +30,11 @@ describe('join protocol', () => {
     const seen: Array<{ req: JoinRequest; ctx: JoinContext }> = [];
     const stop = await serveJoin(leader, async (req, ctx) => {
       seen.push({ req, ctx });
-      return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER };
+      return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER, admittedAt: 7 };
     });
     cleanup.add(stop);
     const res = await requestJoin(joiner, addrOf(leader), requestOf(joiner));
-    expect(res).toEqual({ ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), addressOf(joiner)], cluster: CLUSTER });
+    expect(res).toEqual({ ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), addressOf(joiner)], cluster: CLUSTER, admittedAt: 7 });
     expect(seen).toEqual([{ req: requestOf(joiner), ctx: { from: joiner.peerId.toString() } }]);
   });
 
@@ -78,7 +78,7 @@ describe('join protocol', () => {
     cleanup.add(
       await serveJoin(leader, async (req, ctx) => {
         atLeader.push(ctx);
-        return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER };
+        return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER, admittedAt: 7 };
       }),
     );
     let followerAsked = 0;
@@ -187,8 +187,8 @@ describe('join wire format', () => {
     const refusal = { v: 2, ok: false, error: 'wrong', reason: 'wrong-cluster' };
     expect(decodeJoinResponse(text(refusal))).toEqual({ ok: true, value: { ok: false, error: 'wrong', reason: 'wrong-cluster' } });
     expect(decodeJoinResponse(text({ ...refusal, reason: 'whatever' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) });
-    const answer = { v: 2, ok: true, leader: id, members: [], cluster: CLUSTER };
-    expect(decodeJoinResponse(text(answer))).toEqual({ ok: true, value: { ok: true, leader: id, members: [], cluster: CLUSTER } });
+    const answer = { v: 2, ok: true, leader: id, members: [], cluster: CLUSTER, admittedAt: 7 };
+    expect(decodeJoinResponse(text(answer))).toEqual({ ok: true, value: { ok: true, leader: id, members: [], cluster: CLUSTER, admittedAt: 7 } });
     expect(decodeJoinResponse(text({ ...answer, cluster: null }))).toMatchObject({ ok: true, value: { cluster: null } });
     expect(decodeJoinResponse(text({ ...answer, cluster: 'abc' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
     const { cluster: _c, ...withoutCluster } = answer;

@@ -94,7 +94,7 @@ describe('join handler on the leader', () => {
     const handle = handlerOn(p);
     const j = id(0);
     const r = await handle(requestOf(j), from(j));
-    expect(r).toEqual({ ok: true, leader: 'leader', members: [{ id: 'leader', addrs: [] }, { id: j, addrs: [addrOf(j)] }], cluster: CLUSTER });
+    expect(r).toEqual({ ok: true, leader: 'leader', members: [{ id: 'leader', addrs: [] }, { id: j, addrs: [addrOf(j)] }], cluster: CLUSTER, admittedAt: p.raft.status().commit });
     expect(p.raft.status().membership.conf).toEqual({ voters: ['leader'], learners: [j] });
     expect(p.state.addressesOf(j)).toEqual([addrOf(j)]);
     expect(r.ok && introducersOf(r)).toEqual(['leader', j]);
@@ -227,11 +227,11 @@ describe('joinCluster', () => {
         calls.push(addr);
         if (addr === '/a') throw new Error('connection refused');
         if (addr === '/b') return { ok: false, error: NOT_THE_LEADER, leader: { id: 'L', addrs: ['/L'] } };
-        if (addr === '/L') return { ok: true, leader: 'L', members: [], cluster: CLUSTER };
+        if (addr === '/L') return { ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 };
         return { ok: false, error: 'must not be asked before the leader' };
       },
     });
-    expect(r).toEqual({ ok: true, leader: 'L', members: [], cluster: CLUSTER });
+    expect(r).toEqual({ ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 });
     expect(calls).toEqual(['/a', '/b', '/L']);
   });
 
@@ -264,7 +264,7 @@ describe('joinCluster', () => {
 });
 
 describe('announceThroughMembers', () => {
-  const ok: JoinResponse = { ok: true, leader: 'L', members: [], cluster: CLUSTER };
+  const ok: JoinResponse = { ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 };
 
   it('asks the leader a member names before the other members, each address once', async () => {
     const calls: string[] = [];

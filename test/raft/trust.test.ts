@@ -250,3 +250,16 @@ describe('cluster time', () => {
     expect(clock.stamp('a', 1_000 + HOUR, ['a', 'b', 'c'])).toBe(1_100);
   });
 });
+
+describe('a node that joined with nothing holds its vote until it has caught up', () => {
+  it('neither campaigns nor votes before it has applied the index it was admitted at', () => {
+    const node = new RaftNode({ ...defaultRaftConfig, id: 'w', rng: new SeededRng(5), electionTicks: 3 }, null, { voters: ['a', 'w'], learners: [] });
+    node.holdVotingUntil(10);
+    for (let i = 0; i < 20; i++) node.tick();
+    expect(node.status().role).toBe('follower');
+    node.step(msg.vote('a', 'w', 1, 0, 0));
+    const rd = node.ready();
+    expect(rd.messages.filter((m) => m.type === 'vote')).toEqual([]);
+    expect(rd.messages.filter((m) => m.type === 'voteResp')).toEqual([expect.objectContaining({ reject: true })]);
+  });
+});
