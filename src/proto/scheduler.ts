@@ -912,6 +912,7 @@ export interface JobSpec {
   retentionMs: number
   handlers: string[]
   tasks: TaskSpec[]
+  defaults?: TaskDefaults
 }
 
 export namespace JobSpec {
@@ -946,6 +947,11 @@ export namespace JobSpec {
             w.uint32(34)
             TaskSpec.codec().encode(value, w)
           }
+        }
+
+        if (obj.defaults != null) {
+          w.uint32(42)
+          TaskDefaults.codec().encode(obj.defaults, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -991,6 +997,12 @@ export namespace JobSpec {
               }))
               break
             }
+            case 5: {
+              obj.defaults = TaskDefaults.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.defaults
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1011,6 +1023,110 @@ export namespace JobSpec {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobSpec>): JobSpec => {
     return decodeMessage(buf, JobSpec.codec(), opts)
+  }
+}
+
+export interface TaskDefaults {
+  retries: number
+  backoffMs: number
+  timeoutMs: number
+  priority: number
+  slots: number
+}
+
+export namespace TaskDefaults {
+  let _codec: Codec<TaskDefaults>
+
+  export const codec = (): Codec<TaskDefaults> => {
+    if (_codec == null) {
+      _codec = message<TaskDefaults>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.retries != null && obj.retries !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.retries)
+        }
+
+        if ((obj.backoffMs != null && obj.backoffMs !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.backoffMs)
+        }
+
+        if ((obj.timeoutMs != null && obj.timeoutMs !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.timeoutMs)
+        }
+
+        if ((obj.priority != null && obj.priority !== 0)) {
+          w.uint32(32)
+          w.sint64Number(obj.priority)
+        }
+
+        if ((obj.slots != null && obj.slots !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.slots)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          retries: 0,
+          backoffMs: 0,
+          timeoutMs: 0,
+          priority: 0,
+          slots: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.retries = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.backoffMs = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.timeoutMs = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.priority = reader.sint64Number()
+              break
+            }
+            case 5: {
+              obj.slots = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<TaskDefaults>): Uint8Array => {
+    return encodeMessage(obj, TaskDefaults.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskDefaults>): TaskDefaults => {
+    return decodeMessage(buf, TaskDefaults.codec(), opts)
   }
 }
 
@@ -1091,11 +1207,11 @@ export interface TaskSpec {
   handler?: number
   args?: string
   deps: number[]
-  retries: number
-  backoffMs: number
-  timeoutMs: number
-  priority: number
-  slots: number
+  retries?: number
+  backoffMs?: number
+  timeoutMs?: number
+  priority?: number
+  slots?: number
   env: EnvVar[]
   cwd?: string
   shards?: number
@@ -1138,27 +1254,27 @@ export namespace TaskSpec {
           }
         }
 
-        if ((obj.retries != null && obj.retries !== 0)) {
+        if (obj.retries != null) {
           w.uint32(48)
           w.uint64Number(obj.retries)
         }
 
-        if ((obj.backoffMs != null && obj.backoffMs !== 0)) {
+        if (obj.backoffMs != null) {
           w.uint32(56)
           w.uint64Number(obj.backoffMs)
         }
 
-        if ((obj.timeoutMs != null && obj.timeoutMs !== 0)) {
+        if (obj.timeoutMs != null) {
           w.uint32(64)
           w.uint64Number(obj.timeoutMs)
         }
 
-        if ((obj.priority != null && obj.priority !== 0)) {
+        if (obj.priority != null) {
           w.uint32(72)
           w.sint64Number(obj.priority)
         }
 
-        if ((obj.slots != null && obj.slots !== 0)) {
+        if (obj.slots != null) {
           w.uint32(80)
           w.uint64Number(obj.slots)
         }
@@ -1187,11 +1303,6 @@ export namespace TaskSpec {
         const obj: any = {
           name: '',
           deps: [],
-          retries: 0,
-          backoffMs: 0,
-          timeoutMs: 0,
-          priority: 0,
-          slots: 0,
           env: []
         }
 
