@@ -25,6 +25,9 @@ import { CodecError, type DecodeResult } from './binary.js';
 export class ProtoDecodeError extends Error {}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Strings a reader remembers (see ProtoReader.string). */
+const RECENT = 4;
+const EMPTY_INPUT = new Uint8Array(0);
 
 function fail(problem: string): never {
   throw new ProtoDecodeError(problem);
@@ -45,10 +48,37 @@ export class ProtoReader implements Reader {
   enumValue = 0;
   private own: Uint8Array | null = null;
   private view: DataView | null = null;
+  /** The last RECENT strings read, and where their bytes are (see string). */
+  private readonly recentStart = [0, 0, 0, 0];
+  private readonly recentLength = [-1, -1, -1, -1];
+  private readonly recentString = ['', '', '', ''];
+  private recentNext = 0;
 
   constructor(buf: Uint8Array) {
     this.buf = buf;
     this.len = buf.length;
+  }
+
+  /** Points the reader at a new input, forgetting everything about the last one. */
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.len = buf.length;
+    this.pos = 0;
+    this.unsafe = false;
+    this.last = 0;
+    this.own = null;
+    this.view = null;
+    const lengths = this.recentLength;
+    for (let k = 0; k < RECENT; k++) lengths[k] = -1;
+    return this;
+  }
+
+  /** Lets go of the input (and of the private copy of it). */
+  release(): void {
+    this.buf = EMPTY_INPUT;
+    this.len = 0;
+    this.own = null;
+    this.view = null;
   }
 
   private truncated(at: number, what: string): never {
@@ -204,25 +234,44 @@ export class ProtoReader implements Reader {
   string(): string {
     const at = this.pos;
     const n = this.span('a string');
+    if (n === 0) return '';
     const buf = this.buf;
     const start = this.pos;
     this.pos += n;
+    // The entries of an append name a handful of proposers over and over: a string with the
+    // bytes of one of the last few is that string, found by comparing instead of decoding.
+    for (let k = 0; k < RECENT; k++) {
+      if (this.recentLength[k] !== n) continue;
+      const other = this.recentStart[k] as number;
+      let i = 0;
+      while (i < n && buf[start + i] === buf[other + i]) i++;
+      if (i === n) return this.recentString[k] as string;
+    }
+    let s: string | undefined;
     // Ids, names and contexts are short ASCII: a plain loop beats a TextDecoder call on those.
     if (n <= 64) {
-      let s = '';
+      let t = '';
       let i = start;
       for (; i < start + n; i++) {
         const c = buf[i] as number;
         if (c >= 0x80) break;
-        s += String.fromCharCode(c);
+        t += String.fromCharCode(c);
       }
-      if (i === start + n) return s;
+      if (i === start + n) s = t;
     }
-    try {
-      return utf8Decoder.decode(buf.subarray(start, start + n));
-    } catch {
-      return fail(`invalid UTF-8 in the string at byte ${at}`);
+    if (s === undefined) {
+      try {
+        s = utf8Decoder.decode(buf.subarray(start, start + n));
+      } catch {
+        return fail(`invalid UTF-8 in the string at byte ${at}`);
+      }
     }
+    const k = this.recentNext;
+    this.recentStart[k] = start;
+    this.recentLength[k] = n;
+    this.recentString[k] = s;
+    this.recentNext = (k + 1) % RECENT;
+    return s;
   }
 
   skip(length?: number): void {
@@ -294,7 +343,11 @@ export function decodeProto<P, T>(
   opts?: DecodeOptions<P>,
 ): DecodeResult<T> {
   if (!(bytes instanceof Uint8Array)) return { ok: false, error: `${what}: input is not a Uint8Array` };
-  const reader = new ProtoReader(bytes);
+  // One reader serves every decode (a small message's decode is a few hundred nanoseconds, and
+  // building a reader was a good part of them); a decode inside a decode gets its own.
+  const reader = sharedReaderBusy ? new ProtoReader(bytes) : sharedReader.reset(bytes);
+  const shared = reader === sharedReader;
+  if (shared) sharedReaderBusy = true;
   try {
     const value = convert(codec.decode(reader, undefined, opts));
     // Every 64-bit field has a named bound in `convert`; this is the net under a forgotten one.
@@ -311,8 +364,16 @@ export function decodeProto<P, T>(
     }
     // Anything else would be a bug here or in the generated code: still not thrown.
     return { ok: false, error: `${what}: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    if (shared) {
+      sharedReaderBusy = false;
+      sharedReader.release();
+    }
   }
 }
+
+const sharedReader = new ProtoReader(EMPTY_INPUT);
+let sharedReaderBusy = false;
 
 // ---------------------------------------------------------------------------------------------
 // Writing

@@ -429,14 +429,26 @@ export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
   return decodeProto(pb.Message.codec(), bytes, 'message', messageIn, { limits: { app: { entries: n }, prop: { entries: n } } });
 }
 
-/** The body fields of pb.Message, of which a message has exactly one. */
-const BODIES = [
-  'vote', 'voteResp', 'app', 'appResp', 'heartbeat', 'heartbeatResp', 'snap', 'snapResp', 'prop', 'readIndex', 'readIndexResp', 'timeoutNow',
-] as const satisfies readonly (keyof pb.Message)[];
+/** How many of its body fields a decoded message has (it must have exactly one). */
+function bodyCount(m: pb.Message): number {
+  return (
+    (m.vote === undefined ? 0 : 1) +
+    (m.voteResp === undefined ? 0 : 1) +
+    (m.app === undefined ? 0 : 1) +
+    (m.appResp === undefined ? 0 : 1) +
+    (m.heartbeat === undefined ? 0 : 1) +
+    (m.heartbeatResp === undefined ? 0 : 1) +
+    (m.snap === undefined ? 0 : 1) +
+    (m.snapResp === undefined ? 0 : 1) +
+    (m.prop === undefined ? 0 : 1) +
+    (m.readIndex === undefined ? 0 : 1) +
+    (m.readIndexResp === undefined ? 0 : 1) +
+    (m.timeoutNow === undefined ? 0 : 1)
+  );
+}
 
 function messageIn(m: pb.Message): Message {
-  let bodies = 0;
-  for (const k of BODIES) if (m[k] !== undefined) bodies++;
+  const bodies = bodyCount(m);
   if (bodies !== 1) fail(bodies === 0 ? 'no body (or one this version does not know)' : `${bodies} bodies (exactly one expected)`);
   const from = readId(m.from, 'from');
   const to = readId(m.to, 'to');

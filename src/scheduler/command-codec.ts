@@ -219,8 +219,13 @@ export function decodeCommand(bytes: Uint8Array): DecodeResult<Command> {
 }
 
 function commandIn(c: pb.Command): Command {
-  let kinds = 0;
-  for (const k of ['submit', 'claim', 'heartbeat', 'finish', 'cancel', 'tick'] as const) if (c[k] !== undefined) kinds++;
+  const kinds =
+    (c.submit === undefined ? 0 : 1) +
+    (c.claim === undefined ? 0 : 1) +
+    (c.heartbeat === undefined ? 0 : 1) +
+    (c.finish === undefined ? 0 : 1) +
+    (c.cancel === undefined ? 0 : 1) +
+    (c.tick === undefined ? 0 : 1);
   if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
   if (c.claim) {
     const cl = c.claim;
@@ -232,11 +237,10 @@ function commandIn(c: pb.Command): Command {
     const boot = readInt(f.boot, 'boot', MAX);
     const jobs = jobsIn(f.jobs, f.results.length, 'results');
     const results = f.results.map((r) => resultIn(r, jobs));
-    const cmd = { type: 'finish' as const, node, boot, results, claimNext: f.claimNext };
-    if (f.claims === undefined) return cmd;
+    if (f.claims === undefined) return { type: 'finish', node, boot, results, claimNext: f.claimNext };
     const claims = refsIn(f.claims, 'claims');
     if (claims.length === 0) fail('a finish with an empty claim list (leave it out)');
-    return { ...cmd, claims };
+    return { type: 'finish', node, boot, results, claimNext: f.claimNext, claims };
   }
   if (c.heartbeat) {
     const h = c.heartbeat;
