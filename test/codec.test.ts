@@ -304,9 +304,10 @@ describe('codec errors', () => {
     expect(err(decodeEntry(entry({ time: Number.POSITIVE_INFINITY })))).toBe('entry: bad entry 5 time Infinity');
     expect(err(decodeEntry(entry({ proposer: '' })))).toBe('entry: entry 5 proposer is empty');
     // A run: contiguous by construction, inside MAX_INDEX, no entry with an index of its own.
-    const one: pb.Entry = { index: 0, term: 1, type: pb.EntryType.normal, time: 0, proposer: 'n1' };
+    const one: pb.RunEntry = { term: 1, type: pb.EntryType.normal, time: 0, proposer: 'n1' };
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: MAX_INDEX, entries: [one, one] })))).toBe(`entries: 2 entries from index ${MAX_INDEX} pass ${MAX_INDEX}`);
-    expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 3, entries: [one, { ...one, index: 4 }] })))).toBe('entries: entry 4 in a run carries an index of its own (4)');
+    // An entry in a run has no index field (its field 1 is reserved).
+    expect(err(decodeEntries(cat(pb.Entries.encode({ firstIndex: 3, entries: [one] }), b(0x12, 2, 0x08, 4))))).toMatch(/^entries: unknown field 1 \(wire type 0\)/);
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 0, entries: [one] })))).toBe('entries: index 0 is not a log index');
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 3, entries: [] })))).toBe('entries: first index 3 of an empty run');
     expect(err(decodeMessage(raw({ app: { prevIndex: MAX_INDEX, prevTerm: 1, commit: 0, entries: [one] } })))).toBe(`message: 1 entries from index ${MAX_INDEX + 1} pass ${MAX_INDEX}`);

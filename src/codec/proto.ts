@@ -475,6 +475,11 @@ export class ProtoWriter implements Writer {
   }
 
   uint32(value: number): this {
+    // Tags and short lengths: one byte.
+    if (value >= 0 && value < 0x80 && this.len < this.buf.length) {
+      this.buf[this.len++] = value;
+      return this;
+    }
     this.ensure(5);
     this.put32(value >>> 0);
     return this;

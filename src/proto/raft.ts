@@ -140,9 +140,112 @@ export namespace Entry {
   }
 }
 
+export interface RunEntry {
+  term: number
+  type: EntryType
+  time: number
+  proposer: string
+  data?: Uint8Array
+}
+
+export namespace RunEntry {
+  let _codec: Codec<RunEntry>
+
+  export const codec = (): Codec<RunEntry> => {
+    if (_codec == null) {
+      _codec = message<RunEntry>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.type != null && __EntryTypeValues[obj.type] !== 0) {
+          w.uint32(24)
+          EntryType.codec().encode(obj.type, w)
+        }
+
+        if ((obj.time != null && obj.time !== 0)) {
+          w.uint32(33)
+          w.double(obj.time)
+        }
+
+        if ((obj.proposer != null && obj.proposer !== '')) {
+          w.uint32(42)
+          w.string(obj.proposer)
+        }
+
+        if (obj.data != null) {
+          w.uint32(50)
+          w.bytes(obj.data)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          term: 0,
+          type: EntryType.normal,
+          time: 0,
+          proposer: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.type = EntryType.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.time = reader.double()
+              break
+            }
+            case 5: {
+              obj.proposer = reader.string()
+              break
+            }
+            case 6: {
+              obj.data = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<RunEntry>): Uint8Array => {
+    return encodeMessage(obj, RunEntry.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RunEntry>): RunEntry => {
+    return decodeMessage(buf, RunEntry.codec(), opts)
+  }
+}
+
 export interface Entries {
   firstIndex: number
-  entries: Entry[]
+  entries: RunEntry[]
 }
 
 export namespace Entries {
@@ -163,7 +266,7 @@ export namespace Entries {
         if (obj.entries != null) {
           for (const value of obj.entries) {
             w.uint32(18)
-            Entry.codec().encode(value, w)
+            RunEntry.codec().encode(value, w)
           }
         }
 
@@ -191,7 +294,7 @@ export namespace Entries {
                 throw new MaxLengthError('Decode error - map field "entries" had too many elements')
               }
 
-              obj.entries.push(Entry.codec().decode(reader, reader.uint32(), {
+              obj.entries.push(RunEntry.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.entries$
               }))
               break
@@ -876,7 +979,7 @@ export interface AppendRequest {
   prevIndex: number
   prevTerm: number
   commit: number
-  entries: Entry[]
+  entries: RunEntry[]
 }
 
 export namespace AppendRequest {
@@ -907,7 +1010,7 @@ export namespace AppendRequest {
         if (obj.entries != null) {
           for (const value of obj.entries) {
             w.uint32(34)
-            Entry.codec().encode(value, w)
+            RunEntry.codec().encode(value, w)
           }
         }
 
@@ -945,7 +1048,7 @@ export namespace AppendRequest {
                 throw new MaxLengthError('Decode error - map field "entries" had too many elements')
               }
 
-              obj.entries.push(Entry.codec().decode(reader, reader.uint32(), {
+              obj.entries.push(RunEntry.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.entries$
               }))
               break

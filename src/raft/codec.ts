@@ -98,32 +98,37 @@ function readTime(t: number, field: string): number {
   return t;
 }
 
-/**
- * The decoded object already has Entry's fields under the same names (EntryType's values are the
- * same strings): it is checked and completed in place rather than copied, as a long append
- * decodes thousands of them a second.
- */
-function entryIn(e: pb.Entry, index: number): Entry {
+/** The entry's own fields, checked; the caller gives it its index. */
+function checkEntryIn(e: pb.RunEntry, index: number): void {
   if (e.term < 1) fail(`entry ${index} has term 0`);
   readTerm(e.term, `entry ${index} term`);
   readTime(e.time, `entry ${index} time`);
   readId(e.proposer, `entry ${index} proposer`);
-  e.index = index;
-  e.data ??= EMPTY;
-  return e as Entry;
 }
 
-/** Entries listed without indexes, the first at `first`. */
-function runIn(list: readonly pb.Entry[], first: number): Entry[] {
+function entryIn(e: pb.Entry): Entry {
+  if (e.index < 1) fail('index 0 is not a log index');
+  const index = readIndex(e.index, 'entry index');
+  checkEntryIn(e, index);
+  return { index, term: e.term, type: e.type, time: e.time, proposer: e.proposer, data: e.data ?? EMPTY };
+}
+
+/**
+ * Run entries, the first at `first`. A decoded run entry already has Entry's other fields under
+ * the same names (EntryType's values are the same strings): it is checked and completed in place
+ * rather than copied, as a long append decodes thousands of them a second. (Data first, then the
+ * index: every entry ends up with the same shape.)
+ */
+function runIn(list: readonly pb.RunEntry[], first: number): Entry[] {
   const n = list.length;
   if (n > 0 && first + n - 1 > MAX_INDEX) fail(`${n} entries from index ${first} pass ${MAX_INDEX}`);
-  const out = new Array<Entry>(n);
   for (let k = 0; k < n; k++) {
-    const e = list[k] as pb.Entry;
-    if (e.index !== 0) fail(`entry ${first + k} in a run carries an index of its own (${e.index})`);
-    out[k] = entryIn(e, first + k);
+    const e = list[k] as pb.RunEntry & { index?: number };
+    checkEntryIn(e, first + k);
+    e.data ??= EMPTY;
+    e.index = first + k;
   }
-  return out;
+  return list as Entry[];
 }
 
 function confIn(c: pb.ConfState | undefined): ConfState {
@@ -171,8 +176,7 @@ const positiveIndexOut = (v: number, field: string): number => writeInt(v, field
 
 function timeOut(t: number, field: string): number {
   if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new CodecError(`${field} ${String(t)} must be a finite number >= 0`);
-  // -0 would be written as 0 anyway (proto3 leaves defaults out); say so rather than not round-trip.
-  return t === 0 ? 0 : t;
+  return t;
 }
 
 function entryTypeOut(t: EntryType): pb.EntryType {
@@ -185,29 +189,29 @@ function dataOut(b: Uint8Array, field: string): Uint8Array | undefined {
   return writeBytes(b, field).length === 0 ? undefined : b;
 }
 
-/** An entry without its index: in a run the index follows from the position. */
-function bodyOut(e: Entry): pb.Entry {
-  return {
-    index: 0,
-    term: positiveTermOut(e.term, 'entry term'),
-    type: entryTypeOut(e.type),
-    time: timeOut(e.time, 'entry time'),
-    proposer: idOut(e.proposer, 'entry proposer'),
-    data: dataOut(e.data, 'entry data'),
-  };
+/** Checks `e` for the encoder; returns its data. */
+function checkEntryOut(e: Entry): Uint8Array {
+  positiveTermOut(e.term, 'entry term');
+  entryTypeOut(e.type);
+  if (typeof e.time !== 'number' || !Number.isFinite(e.time) || e.time < 0) throw new CodecError(`entry time ${String(e.time)} must be a finite number >= 0`);
+  idOut(e.proposer, 'entry proposer');
+  return writeBytes(e.data, 'entry data');
 }
 
-function runOut(entries: readonly Entry[], first: number): pb.Entry[] {
-  const out = new Array<pb.Entry>(entries.length);
+/**
+ * A run, checked: the entries themselves go to RunEntry's encoder, which reads the fields it has
+ * (an entry's index is not one of them; -0 as a time is written as 0).
+ */
+function runOut(entries: readonly Entry[], first: number): pb.RunEntry[] {
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k] as Entry;
     if (e.index !== first + k) {
       throw new CodecError(`entries are not contiguous: entry ${String(e.index)} at position ${k}, expected ${first + k}`);
     }
-    out[k] = bodyOut(e);
+    checkEntryOut(e);
   }
   if (entries.length > 0) indexOut(first + entries.length - 1, 'last entry index');
-  return out;
+  return entries as Entry[] as pb.RunEntry[];
 }
 
 function confOut(c: ConfState): pb.ConfState {
@@ -257,15 +261,14 @@ export function decodeUint(bytes: Uint8Array): DecodeResult<number> {
 
 /** An entry with its index. */
 export function encodeEntry(e: Entry): Uint8Array {
-  const body = bodyOut(e);
-  return encodeProto(pb.Entry.codec(), { ...body, index: positiveIndexOut(e.index, 'entry index') }, e.data.length + 32 + e.proposer.length * 3);
+  const data = checkEntryOut(e);
+  const value: pb.Entry = { index: positiveIndexOut(e.index, 'entry index'), term: e.term, type: e.type as pb.EntryType, time: e.time, proposer: e.proposer };
+  if (data.length > 0) value.data = data;
+  return encodeProto(pb.Entry.codec(), value, e.data.length + 32 + e.proposer.length * 3);
 }
 
 export function decodeEntry(bytes: Uint8Array): DecodeResult<Entry> {
-  return decodeProto(pb.Entry.codec(), bytes, 'entry', (e) => {
-    if (e.index < 1) fail('index 0 is not a log index');
-    return entryIn(e, readIndex(e.index, 'entry index'));
-  });
+  return decodeProto(pb.Entry.codec(), bytes, 'entry', entryIn);
 }
 
 /** A contiguous run of the log: the first index (when not empty), then entries without their indexes. */
