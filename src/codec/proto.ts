@@ -1,6 +1,8 @@
 // The glue between protons' generated code (src/proto/*.ts, from the .proto schemas beside them)
-// and meshrun's codecs: a strict reader the generated decoders run on, and the checks every codec
-// makes on what the schema cannot say.
+// and meshrun's codecs: a strict reader the generated decoders run on, a fast writer the generated
+// encoders run on (see ProtoWriter), and the checks every codec makes on what the schema cannot
+// say. The schemas' layouts and field types come from the generated code alone; nothing here
+// knows a message.
 //
 // The generated decoders take any object with protons-runtime's Reader interface. The one here is
 // stricter than protons-runtime's own, so that whatever decodes is safe to hold:

@@ -46,7 +46,8 @@ import {
 // Byte fields of a decoded value (Entry.data, Snapshot.data, SnapshotChunk.chunk, proposal data)
 // are subarrays of ONE private copy of the input, made the first time a byte field is read. The
 // caller may reuse or overwrite its input buffer afterwards; keeping any one field keeps that copy
-// (about the size of the input) alive. Values without byte fields copy nothing.
+// (about the size of the input) alive. Values without byte fields copy nothing, and an empty byte
+// field is one shared empty array.
 
 export { CodecError, MAX_ID_BYTES, type DecodeResult } from '../codec/binary.js';
 
