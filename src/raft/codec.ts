@@ -59,6 +59,13 @@ const MIN_LISTED_ENTRY = 7;
 /** Fewest bytes of one id in a conf list (tag, length, one byte). */
 const MIN_LISTED_ID = 3;
 
+/** Entries an input of `bytes` could hold: protons' decoder stops at the first one past that. */
+function entriesLimits(bytes: Uint8Array): { limits: { entries: number } } {
+  return { limits: { entries: Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ENTRY) } };
+}
+
+const MESSAGE_LIMITS = { limits: { app: { entries: 0 }, prop: { entries: 0 } } };
+
 /** Byte fields are absent when empty (see raft.proto); they decode to this. */
 const EMPTY = new Uint8Array(0);
 const CONF_CHANGE_OUT: Readonly<Record<ConfChange['type'], pb.ConfChangeType>> = {
@@ -293,7 +300,7 @@ export function decodeEntries(bytes: Uint8Array): DecodeResult<Entry[]> {
       if (s.firstIndex < 1) fail('index 0 is not a log index');
       return runIn(s.entries, readIndex(s.firstIndex, 'first index'));
     },
-    { limits: { entries: Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ENTRY) } },
+    entriesLimits(bytes),
   );
 }
 
@@ -362,6 +369,10 @@ export function decodeConfChange(bytes: Uint8Array): DecodeResult<ConfChange> {
 // ---------------------------------------------------------------------------------------------
 // Messages: sender, receiver and term, then exactly one body.
 
+/**
+ * The bytes of a small message may share their ArrayBuffer with other messages' (see
+ * codec/proto.ts, encodeProto): send them or copy them, rather than keep them.
+ */
 export function encodeMessage(m: Message): Uint8Array {
   const out: pb.Message = { from: idOut(m.from, 'from'), to: idOut(m.to, 'to'), term: termOut(m.term, 'term') };
   let size = 24 + (m.from.length + m.to.length) * 3;
@@ -425,12 +436,16 @@ export function encodeMessage(m: Message): Uint8Array {
     default:
       throw new CodecError(`unknown message type ${String((m as { type: unknown }).type)}`);
   }
-  return encodeProto(pb.Message.codec(), out, size);
+  return encodeProto(pb.Message.codec(), out, size, true);
 }
 
 export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
   const n = Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ENTRY);
-  return decodeProto(pb.Message.codec(), bytes, 'message', messageIn, { limits: { app: { entries: n }, prop: { entries: n } } });
+  // One options object, updated for each decode (decoding is synchronous): a small message's
+  // decode is a few hundred nanoseconds, and building these was a good part of them.
+  MESSAGE_LIMITS.limits.app.entries = n;
+  MESSAGE_LIMITS.limits.prop.entries = n;
+  return decodeProto(pb.Message.codec(), bytes, 'message', messageIn, MESSAGE_LIMITS);
 }
 
 /** How many of its body fields a decoded message has (it must have exactly one). */
