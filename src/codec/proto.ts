@@ -407,8 +407,9 @@ export class ProtoWriter implements Writer {
   private buf: Uint8Array;
   private view: DataView;
   /** Start of each open nested message's body, and the bytes reserved for its length. */
-  private readonly starts: number[] = [];
-  private readonly reserved: number[] = [];
+  private starts: number[] = [];
+  private reserved: number[] = [];
+  private depth = 0;
 
   constructor(capacity = 256) {
     this.buf = new Uint8Array(Math.max(16, capacity));
@@ -418,8 +419,7 @@ export class ProtoWriter implements Writer {
   /** Empties the writer for reuse. */
   clear(): this {
     this.len = 0;
-    this.starts.length = 0;
-    this.reserved.length = 0;
+    this.depth = 0;
     return this;
   }
 
@@ -638,26 +638,29 @@ export class ProtoWriter implements Writer {
   }
 
   fork(): this {
-    const depth = this.starts.length;
+    const depth = this.depth++;
     const r = depth < lengthGuess.length ? (lengthGuess[depth] as number) : 1;
     this.ensure(r);
     this.len += r;
-    this.starts.push(this.len);
-    this.reserved.push(r);
+    this.starts[depth] = this.len;
+    this.reserved[depth] = r;
     return this;
   }
 
   reset(): this {
-    const start = this.starts.pop();
-    const r = this.reserved.pop();
-    this.len = start === undefined || r === undefined ? 0 : start - r;
+    if (this.depth === 0) {
+      this.len = 0;
+      return this;
+    }
+    const depth = --this.depth;
+    this.len = (this.starts[depth] as number) - (this.reserved[depth] as number);
     return this;
   }
 
   ldelim(): this {
-    const start = this.starts.pop() as number;
-    const r = this.reserved.pop() as number;
-    const depth = this.starts.length;
+    const depth = --this.depth;
+    const start = this.starts[depth] as number;
+    const r = this.reserved[depth] as number;
     const n = this.len - start;
     const need = varint32Size(n);
     if (depth < lengthGuess.length) lengthGuess[depth] = need;
