@@ -166,7 +166,7 @@ export class Writer {
 // Reader
 
 /** Thrown inside a decode and turned into `{ ok: false }` at the exported boundary. */
-export class DecodeFailure extends Error {}
+class DecodeFailure extends Error {}
 
 /** Bounds-checked reader over one input; every read names its field for the error message. */
 export class Reader {

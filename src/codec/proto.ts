@@ -24,7 +24,7 @@ import { MaxLengthError, type Codec, type DecodeOptions, type Reader, type Write
 import { CodecError, type DecodeResult } from './binary.js';
 
 /** A decoder found something it refuses; turned into `{ ok: false }` by decodeProto. */
-export class ProtoDecodeError extends Error {}
+class ProtoDecodeError extends Error {}
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Strings a reader remembers (see ProtoReader.string). */
