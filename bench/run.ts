@@ -1,13 +1,14 @@
 // `npm run bench -- [name...]`: runs the named benchmarks (all when none is named), prints a
 // table per benchmark and writes its figures as JSON under bench/results/.
 import '../src/net/polyfill.js';
+import { codecBench } from './codec.js';
 import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, codec: codecBench };
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !(a in benchmarks));

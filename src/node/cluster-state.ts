@@ -2,12 +2,18 @@
 // after restarts, the test hook's probe list, and (later) the scheduler's state behind `app`
 // entries. Applying the same entries in the same order gives every replica the same state, and a
 // snapshot of it restores exactly that state.
-import { errorMessage } from '../errors.js';
-import { decodeConfChange, Reader, Writer, type DecodeResult } from '../raft/codec.js';
+//
+// Its snapshot keeps a small hand-written codec (codec/binary.ts) while the log's entries come from
+// schemas (src/proto): it is a few fields around the scheduler's snapshot, which is hand-written
+// and canonical (scheduler/snapshot-codec.ts), and keeps that promise (equal states, equal bytes;
+// the address book is written sorted), which protobuf does not make.
+import { Reader, Writer, type DecodeResult } from '../codec/binary.js';
+import { decodeConfChange } from '../raft/codec.js';
 import { applyConfChange, isMember, isVoter, proposedByVoter } from '../raft/confchange.js';
 import type { ConfState, Entry, NodeId, Snapshot } from '../raft/types.js';
 import type { StateMachine } from './driver.js';
 import { decodeNodeEntry, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
+import { errorMessage } from '../errors.js';
 
 /** The scheduler's state machine, plugged in later; it owns the `app` entries and its part of the snapshot. */
 export interface AppMachine {
@@ -203,7 +209,7 @@ export function decodeClusterSnapshot(bytes: Uint8Array): DecodeResult<ClusterSn
     const p = r.count('probe count', 1);
     const probes: string[] = [];
     for (let k = 0; k < p; k++) probes.push(r.string('probe', MAX_PROBE_BYTES));
-    const app = r.bytes('app state').slice();
+    const app = r.span('app state').slice();
     r.end();
     return { ok: true, value: { time, addresses, probes, app } };
   } catch (err) {

@@ -1,9 +1,20 @@
 // The application entries of meshrun's Raft log. Raft's own membership holds only peer ids, so the
-// log also carries node-level metadata beside (later) the scheduler's commands. The first byte of
-// an entry's data names its kind; these bytes live in the replicated log forever, so a kind's
-// layout never changes: a new layout gets a new kind byte.
-import { errorMessage } from '../errors.js';
-import { Reader, Writer, type DecodeResult } from '../raft/codec.js';
+// log also carries node-level metadata beside the scheduler's commands. The layout is NodeEntry in
+// src/proto/envelope.proto; these bytes live in the replicated log forever, so a kind's meaning
+// never changes: a new kind is a new field, which older binaries refuse (the same way on every
+// replica).
+import { CodecError, MAX_ID_BYTES, type DecodeResult } from '../codec/binary.js';
+import {
+  decodeFail as fail,
+  decodeProto,
+  encodeProto,
+  readNonEmpty,
+  readText,
+  writeBytes,
+  writeNonEmpty,
+  writeText,
+} from '../codec/proto.js';
+import * as pb from '../proto/envelope.js';
 import type { NodeId } from '../raft/types.js';
 
 /** Where a member can be dialled: proposed by the leader when it admits a joiner, and by a node whose listen addresses changed. */
@@ -41,8 +52,6 @@ export interface LeaveEntry {
 
 export type NodeEntry = AddressEntry | ProbeEntry | AppEntry | LeaveEntry;
 
-const KIND = { address: 1, probe: 2, app: 3, leave: 4 } as const satisfies Record<NodeEntry['kind'], number>;
-
 /** Bounds that keep a hostile or buggy proposal from bloating every replica. */
 export const MAX_ADDRS = 32;
 export const MAX_ADDR_BYTES = 512;
@@ -50,77 +59,55 @@ export const MAX_PROBE_BYTES = 4096;
 const MAX_NONCE_BYTES = 128;
 
 export function encodeNodeEntry(e: NodeEntry): Uint8Array {
+  const out: pb.NodeEntry = {};
+  let size = 16;
   switch (e.kind) {
-    case 'address': {
-      if (e.addrs.length > MAX_ADDRS) throw new RangeError(`address entry: ${e.addrs.length} addresses (at most ${MAX_ADDRS})`);
-      const w = new Writer(64 + e.addrs.reduce((n, a) => n + a.length * 3 + 2, 0));
-      w.u8(KIND.address);
-      w.string(e.id);
-      w.varint(e.addrs.length, 'address count');
-      for (const a of e.addrs) {
-        if (w.string(a) > MAX_ADDR_BYTES) throw new RangeError(`address entry: address longer than ${MAX_ADDR_BYTES} bytes`);
-      }
-      return w.finish().slice();
-    }
-    case 'probe': {
-      const w = new Writer(16 + e.nonce.length + e.value.length * 3);
-      w.u8(KIND.probe);
-      if (w.string(e.nonce) > MAX_NONCE_BYTES) throw new RangeError(`probe entry: nonce longer than ${MAX_NONCE_BYTES} bytes`);
-      if (w.string(e.value) > MAX_PROBE_BYTES) throw new RangeError(`probe entry: value longer than ${MAX_PROBE_BYTES} bytes`);
-      return w.finish().slice();
-    }
-    case 'leave': {
-      const w = new Writer(8 + e.id.length * 3);
-      w.u8(KIND.leave);
-      w.string(e.id);
-      return w.finish().slice();
-    }
-    case 'app': {
-      const out = new Uint8Array(e.data.length + 1);
-      out[0] = KIND.app;
-      out.set(e.data, 1);
-      return out;
-    }
+    case 'address':
+      if (e.addrs.length > MAX_ADDRS) throw new CodecError(`address entry: ${e.addrs.length} addresses (at most ${MAX_ADDRS})`);
+      out.address = {
+        id: writeNonEmpty(e.id, 'address entry: node id', MAX_ID_BYTES),
+        addrs: e.addrs.map((a) => writeText(a, 'address entry: address', MAX_ADDR_BYTES)),
+      };
+      size += e.id.length * 3 + e.addrs.reduce((n, a) => n + a.length * 3 + 2, 0);
+      break;
+    case 'probe':
+      out.probe = { nonce: writeText(e.nonce, 'probe entry: nonce', MAX_NONCE_BYTES), value: writeText(e.value, 'probe entry: value', MAX_PROBE_BYTES) };
+      size += (e.nonce.length + e.value.length) * 3;
+      break;
+    case 'leave':
+      out.leave = { id: writeNonEmpty(e.id, 'leave entry: node id', MAX_ID_BYTES) };
+      size += e.id.length * 3;
+      break;
+    case 'app':
+      out.app = writeBytes(e.data, 'app entry: data');
+      size += e.data.length;
+      break;
+    default:
+      throw new CodecError(`unknown node entry kind ${String((e as { kind: unknown }).kind)}`);
   }
+  return encodeProto(pb.NodeEntry.codec(), out, size);
 }
+
+/** Bounds on the lists of an entry, for protons' decoder (it stops at the first element past one). */
+const LIMITS = { address: { addrs: MAX_ADDRS } } as const;
 
 /**
  * Decodes an entry's data. Never throws: the log may hold entries from a newer version (unknown
  * kinds) and every replica must treat them the same way, which the caller does by skipping them.
+ * An `app` entry's data is a subarray of a private copy of `bytes`: the caller may reuse its buffer.
  */
 export function decodeNodeEntry(bytes: Uint8Array): DecodeResult<NodeEntry> {
-  const r = new Reader(bytes, 'node entry');
-  try {
-    const kind = r.u8('kind');
-    let value: NodeEntry;
-    switch (kind) {
-      case KIND.address: {
-        const id = r.id('node id');
-        const n = r.count('address count', 1);
-        if (n > MAX_ADDRS) r.fail(`${n} addresses (at most ${MAX_ADDRS})`);
-        const addrs: string[] = [];
-        for (let k = 0; k < n; k++) addrs.push(r.string('address', MAX_ADDR_BYTES));
-        value = { kind: 'address', id, addrs };
-        break;
-      }
-      case KIND.probe: {
-        const nonce = r.string('nonce', MAX_NONCE_BYTES);
-        const v = r.string('value', MAX_PROBE_BYTES);
-        value = { kind: 'probe', nonce, value: v };
-        break;
-      }
-      case KIND.leave:
-        value = { kind: 'leave', id: r.id('node id') };
-        break;
-      case KIND.app:
-        // The rest of the entry, copied: the caller may reuse its buffer.
-        return { ok: true, value: { kind: 'app', data: bytes.slice(1) } };
-      default:
-        return r.fail(`unknown kind ${kind}`);
-    }
-    r.end();
-    return { ok: true, value };
-  } catch (err) {
-    return { ok: false, error: errorMessage(err) };
+  return decodeProto(pb.NodeEntry.codec(), bytes, 'node entry', entryIn, { limits: LIMITS });
+}
+
+function entryIn(e: pb.NodeEntry): NodeEntry {
+  const kinds = (e.address ? 1 : 0) + (e.probe ? 1 : 0) + (e.app ? 1 : 0) + (e.leave ? 1 : 0);
+  if (kinds !== 1) fail(kinds === 0 ? 'no kind (or one this version does not know)' : `${kinds} kinds in one entry (exactly one expected)`);
+  if (e.app) return { kind: 'app', data: e.app };
+  if (e.address) {
+    const id = readNonEmpty(e.address.id, 'node id', MAX_ID_BYTES);
+    return { kind: 'address', id, addrs: e.address.addrs.map((a) => readText(a, 'address', MAX_ADDR_BYTES)) };
   }
+  if (e.probe) return { kind: 'probe', nonce: readText(e.probe.nonce, 'nonce', MAX_NONCE_BYTES), value: readText(e.probe.value, 'value', MAX_PROBE_BYTES) };
+  return { kind: 'leave', id: readNonEmpty((e.leave as pb.LeaveEntry).id, 'node id', MAX_ID_BYTES) };
 }

@@ -1,24 +1,32 @@
 // The scheduler's commands as bytes in the replicated log (inside the node envelope's `app`
-// kind). The first byte names the command and its layout; these bytes live in the log forever,
-// so a layout never changes: a new one gets a new kind byte.
+// kind), to and from their schema (Command in src/proto/scheduler.proto). These bytes live in
+// the log forever, so a field's meaning never changes: a new command or layout is a new field,
+// which older binaries refuse (the same way on every replica).
 //
 // Claims and finishes are the hot path (thousands per second), so they carry job ids once in a
-// small table and refer to it by index (no index at all when there is one job), and a finish
-// result spends one head byte on its outcome and on which optional fields follow: a result of a
-// handler with empty output is about a dozen bytes.
+// small table and refer to it by position (the position column left out when there is one job),
+// and a finish result leaves out what is empty: a result of a handler with empty output is about
+// ten bytes.
 //
-// decodeCommand never throws; it checks sizes, counts, enum values and indices, so what decodes
-// is safe to hold. The graph and ranges of a submitted JobSpec are left to checkJobSpec, which
-// the state machine runs on every submit.
-import { errorMessage } from '../errors.js';
-import { CodecError, Reader, Writer, type DecodeResult } from '../raft/codec.js';
+// decodeCommand never throws; it checks sizes, counts, enum values and table positions, so what
+// decodes is safe to hold. The graph and ranges of a submitted JobSpec are left to checkJobSpec,
+// which the state machine runs on every submit.
+import { CodecError, type DecodeResult } from '../codec/binary.js';
+import {
+  decodeFail as fail,
+  decodeProto,
+  encodeProto,
+  readInt,
+  readNonEmpty,
+  readText,
+  writeInt,
+  writeNonEmpty,
+  writeText,
+} from '../codec/proto.js';
+import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
-import { readJobSpec, text, unzigzag, writeJobSpec, zigzag } from './job-spec-codec.js';
+import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
 import { TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
-
-const KIND = { submit: 1, claim: 2, heartbeat: 3, finish: 4, cancel: 5, tick: 6 } as const satisfies Record<Command['type'], number>;
-/** A finish that also claims tasks: the finish layout, then the claims as a claim command lists them. */
-const KIND_FINISH_CLAIM = 7;
 
 /**
  * Largest encoded command: Raft's largest proposal (1 MiB) less room for the node envelope and
@@ -45,243 +53,268 @@ export class CommandTooLargeError extends CodecError {
   }
 }
 
-const OUTCOMES: readonly FinishOutcome[] = ['succeeded', 'failed', 'timeout'];
-const OUTCOME_CODE: Readonly<Record<FinishOutcome, number>> = { succeeded: 0, failed: 1, timeout: 2 };
-/** Finish result head byte: the outcome in the low 2 bits, then which optional fields follow. */
-const HEAD_OUTCOME = 3;
-const HEAD_EXIT = 4;
-const HEAD_STDOUT = 8;
-const HEAD_STDERR = 16;
-const HEAD_KNOWN = HEAD_OUTCOME | HEAD_EXIT | HEAD_STDOUT | HEAD_STDERR;
+const MAX = Number.MAX_SAFE_INTEGER;
+const OUTCOME_OUT: Readonly<Record<FinishOutcome, pb.Outcome>> = {
+  succeeded: pb.Outcome.SUCCEEDED,
+  failed: pb.Outcome.FAILED,
+  timeout: pb.Outcome.TIMEOUT,
+};
+const OUTCOME_IN: Readonly<Record<pb.Outcome, FinishOutcome>> = { SUCCEEDED: 'succeeded', FAILED: 'failed', TIMEOUT: 'timeout' };
 /** Exit codes are 32-bit on every platform Node runs on (negative on Windows). */
 const MIN_EXIT = -(2 ** 31);
 const MAX_EXIT = 2 ** 32 - 1;
 
+/** Bounds on the lists of a command, for protons' decoder (it stops at the first element past one). */
+const LIMITS = {
+  submit: { spec: JOB_SPEC_LIMITS },
+  claim: { tasks: { jobs: MAX_JOBS_PER_BATCH } },
+  heartbeat: { handlers: MAX_HANDLERS },
+  finish: { jobs: MAX_JOBS_PER_BATCH, claims: { jobs: MAX_JOBS_PER_BATCH } },
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
 export function encodeCommand(cmd: Command): Uint8Array {
-  let w: Writer;
+  const out: pb.Command = {};
+  let size = 32;
   switch (cmd.type) {
-    case 'submit':
-      w = encodeSubmit(cmd);
+    case 'submit': {
+      const submit: pb.Submit = { id: writeNonEmpty(cmd.id, 'job id', MAX_JOB_ID_BYTES), spec: jobSpecOut(cmd.spec) };
+      if (cmd.key !== null) submit.key = writeText(cmd.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES);
+      out.submit = submit;
+      size += 64 + cmd.spec.tasks.length * 32;
       break;
-    case 'claim':
-      w = new Writer(24 + cmd.node.length + cmd.tasks.length * 4);
-      w.u8(KIND.claim);
-      nodeAndBoot(w, cmd.node, cmd.boot);
-      refs(w, cmd.tasks, () => undefined);
+    }
+    case 'claim': {
+      const claim: pb.Claim = { node: writeNonEmpty(cmd.node, 'node id', MAX_NODE_ID_BYTES), boot: writeInt(cmd.boot, 'boot', MAX) };
+      if (cmd.tasks.length > 0) claim.tasks = refsOut(cmd.tasks);
+      out.claim = claim;
+      size += cmd.tasks.length * 4;
       break;
+    }
     case 'heartbeat':
-      w = new Writer(40 + cmd.node.length + cmd.handlers.reduce((n, h) => n + h.length + 2, 0));
-      w.u8(KIND.heartbeat);
-      nodeAndBoot(w, cmd.node, cmd.boot);
-      w.varint(cmd.slots, 'slots');
-      w.varint(cmd.handlers.length, 'handler count');
       if (cmd.handlers.length > MAX_HANDLERS) throw new CodecError(`${cmd.handlers.length} handlers (at most ${MAX_HANDLERS})`);
-      for (const h of cmd.handlers) nonEmpty(w, h, MAX_HANDLER_NAME_BYTES, 'handler name');
-      w.varint(cmd.leaseMs, 'leaseMs');
-      w.varint(cmd.seq, 'seq');
+      out.heartbeat = {
+        node: writeNonEmpty(cmd.node, 'node id', MAX_NODE_ID_BYTES),
+        boot: writeInt(cmd.boot, 'boot', MAX),
+        slots: writeInt(cmd.slots, 'slots', MAX),
+        handlers: cmd.handlers.map((h) => writeNonEmpty(h, 'handler name', MAX_HANDLER_NAME_BYTES)),
+        leaseMs: writeInt(cmd.leaseMs, 'leaseMs', MAX),
+        seq: writeInt(cmd.seq, 'seq', MAX),
+      };
       break;
     case 'finish': {
+      const jobs = jobTable(cmd.results);
+      const finish: pb.Finish = {
+        node: writeNonEmpty(cmd.node, 'node id', MAX_NODE_ID_BYTES),
+        boot: writeInt(cmd.boot, 'boot', MAX),
+        claimNext: cmd.claimNext === true,
+        jobs: [...jobs.keys()],
+        results: cmd.results.map((f) => resultOut(f, jobs)),
+      };
       const claims = cmd.claims ?? [];
-      w = new Writer(32 + cmd.node.length + cmd.results.reduce((n, f) => n + 12 + f.stdout.length + f.stderr.length, 0) + claims.length * 4);
-      w.u8(claims.length > 0 ? KIND_FINISH_CLAIM : KIND.finish);
-      nodeAndBoot(w, cmd.node, cmd.boot);
-      w.bool(cmd.claimNext);
-      refs(w, cmd.results, (f) => writeResult(w, f));
-      if (claims.length > 0) refs(w, claims, () => undefined);
+      if (claims.length > 0) finish.claims = refsOut(claims);
+      out.finish = finish;
+      for (const f of cmd.results) size += 24 + f.stdout.length * 3 + f.stderr.length * 3;
+      size += claims.length * 4;
       break;
     }
     case 'cancel':
-      w = new Writer(8 + cmd.job.length * 3);
-      w.u8(KIND.cancel);
-      nonEmpty(w, cmd.job, MAX_JOB_ID_BYTES, 'job id');
+      out.cancel = { job: writeNonEmpty(cmd.job, 'job id', MAX_JOB_ID_BYTES) };
       break;
     case 'tick':
-      w = new Writer(1);
-      w.u8(KIND.tick);
+      out.tick = {};
       break;
     default:
       throw new CodecError(`unknown command type ${String((cmd as { type: unknown }).type)}`);
   }
-  if (w.length > MAX_COMMAND_BYTES) {
-    throw new CommandTooLargeError(`${cmd.type} command is ${fmt(w.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})`, w.length, MAX_COMMAND_BYTES);
+  const bytes = encodeProto(pb.Command.codec(), out, size);
+  if (bytes.length > MAX_COMMAND_BYTES) {
+    if (out.submit && cmd.type === 'submit') throw submitTooLarge(cmd.spec.name, out.submit);
+    throw new CommandTooLargeError(`${cmd.type} command is ${fmt(bytes.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})`, bytes.length, MAX_COMMAND_BYTES);
   }
-  // A copy of exactly the bytes: the writer's buffer has slack the caller should not keep alive.
-  return w.finish().slice();
+  return bytes;
 }
 
-function encodeSubmit(cmd: Extract<Command, { type: 'submit' }>): Writer {
-  const w = new Writer(64 + cmd.spec.tasks.length * 24);
-  w.u8(KIND.submit);
-  nonEmpty(w, cmd.id, MAX_JOB_ID_BYTES, 'job id');
-  w.bool(cmd.key !== null);
-  if (cmd.key !== null) text(w, cmd.key, MAX_IDEMPOTENCY_KEY_BYTES, 'idempotency key');
-  const total = cmd.spec.tasks.length;
-  writeJobSpec(w, cmd.spec, (done) => {
-    if (w.length <= MAX_COMMAND_BYTES) return;
-    throw new CommandTooLargeError(
-      `job '${cmd.spec.name}' is too large to submit: its first ${fmt(done)} of ${fmt(total)} tasks already take ${fmt(w.length)} bytes ` +
-        `and one Raft entry holds at most ${fmt(MAX_COMMAND_BYTES)}; use shards for many similar tasks, or split the job`,
-      w.length,
-      MAX_COMMAND_BYTES,
-    );
-  });
-  return w;
+/**
+ * The error for a submit over MAX_COMMAND_BYTES, saying how many of its tasks already take more:
+ * the fewest that do, found by encoding ever longer prefixes of the task list (only on this
+ * refusal, so the hot path pays nothing for it).
+ */
+function submitTooLarge(name: string, submit: pb.Submit): CommandTooLargeError {
+  const tasks = submit.spec?.tasks ?? [];
+  const sizeWith = (k: number) =>
+    encodeProto(pb.Command.codec(), { submit: { ...submit, spec: { ...(submit.spec as pb.JobSpec), tasks: tasks.slice(0, k) } } }, MAX_COMMAND_BYTES * 2).length;
+  let lo = 0;
+  let hi = tasks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sizeWith(mid) > MAX_COMMAND_BYTES) hi = mid;
+    else lo = mid + 1;
+  }
+  const bytes = sizeWith(lo);
+  return new CommandTooLargeError(
+    `job '${name}' is too large to submit: its first ${fmt(lo)} of ${fmt(tasks.length)} tasks already take ${fmt(bytes)} bytes ` +
+      `and one Raft entry holds at most ${fmt(MAX_COMMAND_BYTES)}; use shards for many similar tasks, or split the job`,
+    bytes,
+    MAX_COMMAND_BYTES,
+  );
 }
 
-function nodeAndBoot(w: Writer, node: string, boot: number): void {
-  nonEmpty(w, node, MAX_NODE_ID_BYTES, 'node id');
-  w.varint(boot, 'boot');
-}
-
-function nonEmpty(w: Writer, s: string, maxBytes: number, what: string): void {
-  if (s === '') throw new CodecError(`${what} is empty`);
-  text(w, s, maxBytes, what);
-}
-
-/** Job table, then each item's job index (omitted with one job), task number and `rest`. */
-function refs<T extends TaskRef>(w: Writer, items: readonly T[], rest: (item: T) => void): void {
+/** Each distinct job of `items` and its position, in order of first appearance. */
+function jobTable(items: readonly TaskRef[]): Map<string, number> {
   const jobs = new Map<string, number>();
   for (const it of items) if (!jobs.has(it.job)) jobs.set(it.job, jobs.size);
   if (jobs.size > MAX_JOBS_PER_BATCH) throw new CodecError(`${jobs.size} jobs in one batch (at most ${MAX_JOBS_PER_BATCH})`);
-  w.varint(jobs.size, 'job count');
-  for (const j of jobs.keys()) nonEmpty(w, j, MAX_JOB_ID_BYTES, 'job id');
-  w.varint(items.length, 'item count');
-  const indexed = jobs.size > 1;
-  for (const it of items) {
-    if (indexed) w.varint(jobs.get(it.job) as number, 'job index');
-    if (!(it.task < DAG_LIMITS.maxTasks)) throw new CodecError(`task ${String(it.task)} is not a task number below ${DAG_LIMITS.maxTasks}`);
-    w.varint(it.task, 'task');
-    rest(it);
-  }
+  for (const j of jobs.keys()) writeNonEmpty(j, 'job id', MAX_JOB_ID_BYTES);
+  return jobs;
 }
 
-function writeResult(w: Writer, f: FinishItem): void {
-  w.varint(f.attempt, 'attempt');
-  const outcome = OUTCOME_CODE[f.outcome];
-  if (outcome === undefined) throw new CodecError(`unknown finish outcome ${String(f.outcome)}`);
+function taskOut(task: number): number {
+  if (!(Number.isSafeInteger(task) && task >= 0 && task < DAG_LIMITS.maxTasks)) {
+    throw new CodecError(`task ${String(task)} is not a task number below ${DAG_LIMITS.maxTasks}`);
+  }
+  return task;
+}
+
+function refsOut(items: readonly TaskRef[]): pb.TaskRefs {
+  const jobs = jobTable(items);
+  return {
+    jobs: [...jobs.keys()],
+    job: jobs.size > 1 ? items.map((it) => jobs.get(it.job) as number) : [],
+    task: items.map((it) => taskOut(it.task)),
+  };
+}
+
+function resultOut(f: FinishItem, jobs: Map<string, number>): pb.FinishResult {
+  const outcome = OUTCOME_OUT[f.outcome];
+  if (outcome === undefined || !Object.hasOwn(OUTCOME_OUT, f.outcome)) throw new CodecError(`unknown finish outcome ${String(f.outcome)}`);
+  const out: pb.FinishResult = {
+    job: jobs.get(f.job) as number,
+    task: taskOut(f.task),
+    attempt: writeInt(f.attempt, 'attempt', MAX),
+    outcome,
+    durationMs: writeInt(f.durationMs, 'durationMs', MAX),
+    stdout: writeText(f.stdout, 'stdout tail', TAIL_BYTES),
+    stderr: writeText(f.stderr, 'stderr tail', TAIL_BYTES),
+  };
   const exit = f.exitCode;
-  if (exit !== null && !(Number.isInteger(exit) && exit >= MIN_EXIT && exit <= MAX_EXIT)) {
-    throw new CodecError(`exit code ${String(exit)} is not a 32-bit integer`);
-  }
-  w.u8(outcome | (exit !== null ? HEAD_EXIT : 0) | (f.stdout !== '' ? HEAD_STDOUT : 0) | (f.stderr !== '' ? HEAD_STDERR : 0));
-  if (exit !== null) w.varint(zigzag(exit), 'exit code');
-  w.varint(f.durationMs, 'durationMs');
-  if (f.stdout !== '') text(w, f.stdout, TAIL_BYTES, 'stdout tail');
-  if (f.stderr !== '') text(w, f.stderr, TAIL_BYTES, 'stderr tail');
-}
-
-export function decodeCommand(bytes: Uint8Array): DecodeResult<Command> {
-  if (!(bytes instanceof Uint8Array)) return { ok: false, error: 'command: input is not a Uint8Array' };
-  // encodeCommand never writes more, so more is not a command (and is not worth reading).
-  if (bytes.length > MAX_COMMAND_BYTES) return { ok: false, error: `command: ${fmt(bytes.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})` };
-  const r = new Reader(bytes, 'command');
-  try {
-    const value = readCommand(r);
-    r.end();
-    return { ok: true, value };
-  } catch (err) {
-    // Reader failures carry the field and byte; anything else would be a bug here, still not thrown.
-    return { ok: false, error: errorMessage(err) };
-  }
-}
-
-function readCommand(r: Reader): Command {
-  const kind = r.u8('kind');
-  switch (kind) {
-    case KIND.submit: {
-      const id = nonEmptyString(r, 'job id', MAX_JOB_ID_BYTES);
-      const key = r.bool('key flag') ? r.string('idempotency key', MAX_IDEMPOTENCY_KEY_BYTES) : null;
-      return { type: 'submit', id, key, spec: readJobSpec(r) };
-    }
-    case KIND.claim: {
-      const node = r.id('node id');
-      const boot = r.varint('boot');
-      const tasks = readRefs(r, 1, (job, task) => ({ job, task }));
-      return { type: 'claim', node, boot, tasks };
-    }
-    case KIND.heartbeat: {
-      const node = r.id('node id');
-      const boot = r.varint('boot');
-      const slots = r.varint('slots');
-      const at = r.pos;
-      const n = r.count('handler count', 2);
-      if (n > MAX_HANDLERS) r.fail(`handler count ${n} at byte ${at} is over the limit of ${MAX_HANDLERS}`);
-      const handlers = new Array<string>(n);
-      for (let k = 0; k < n; k++) handlers[k] = nonEmptyString(r, 'handler name', MAX_HANDLER_NAME_BYTES);
-      const leaseMs = r.varint('leaseMs');
-      const seq = r.varint('seq');
-      return { type: 'heartbeat', node, boot, slots, handlers, leaseMs, seq };
-    }
-    case KIND.finish: {
-      const node = r.id('node id');
-      const boot = r.varint('boot');
-      const claimNext = r.bool('claimNext');
-      const results = readRefs(r, 4, (job, task) => readResult(r, job, task));
-      return { type: 'finish', node, boot, results, claimNext };
-    }
-    case KIND_FINISH_CLAIM: {
-      const node = r.id('node id');
-      const boot = r.varint('boot');
-      const claimNext = r.bool('claimNext');
-      const results = readRefs(r, 4, (job, task) => readResult(r, job, task));
-      const claims = readRefs(r, 1, (job, task) => ({ job, task }));
-      if (claims.length === 0) r.fail('a finish-and-claim command with no claims');
-      return { type: 'finish', node, boot, results, claimNext, claims };
-    }
-    case KIND.cancel:
-      return { type: 'cancel', job: nonEmptyString(r, 'job id', MAX_JOB_ID_BYTES) };
-    case KIND.tick:
-      return { type: 'tick' };
-    default:
-      return r.fail(`unknown command kind 0x${kind.toString(16).padStart(2, '0')} at byte 0`);
-  }
-}
-
-function nonEmptyString(r: Reader, field: string, maxBytes: number): string {
-  const at = r.pos;
-  const s = r.string(field, maxBytes);
-  if (s === '') r.fail(`${field} at byte ${at} is empty`);
-  return s;
-}
-
-/** `minItemBytes`: the fewest bytes one item takes after its task number, to refuse impossible counts. */
-function readRefs<T>(r: Reader, minItemBytes: number, item: (job: string, task: number) => T): T[] {
-  const jobsAt = r.pos;
-  const jobCount = r.count('job count', 2);
-  if (jobCount > MAX_JOBS_PER_BATCH) r.fail(`job count ${jobCount} at byte ${jobsAt} is over the limit of ${MAX_JOBS_PER_BATCH}`);
-  const jobs = new Array<string>(jobCount);
-  for (let j = 0; j < jobCount; j++) jobs[j] = nonEmptyString(r, 'job id', MAX_JOB_ID_BYTES);
-  const indexed = jobCount > 1;
-  const n = r.count('item count', (indexed ? 2 : 1) + minItemBytes - 1);
-  if ((n > 0) !== (jobCount > 0)) r.fail(`${n} items with ${jobCount} job ids (at byte ${jobsAt})`);
-  const out = new Array<T>(n);
-  for (let k = 0; k < n; k++) {
-    const at = r.pos;
-    const j = indexed ? r.varint('job index') : 0;
-    const job = jobs[j];
-    if (job === undefined) r.fail(`job index ${j} at byte ${at} is not in the table of ${jobCount}`);
-    const taskAt = r.pos;
-    const task = r.varint('task');
-    if (task >= DAG_LIMITS.maxTasks) r.fail(`task ${task} at byte ${taskAt} is not below ${DAG_LIMITS.maxTasks}`);
-    out[k] = item(job, task);
+  if (exit !== null) {
+    if (!(Number.isInteger(exit) && exit >= MIN_EXIT && exit <= MAX_EXIT)) throw new CodecError(`exit code ${String(exit)} is not a 32-bit integer`);
+    out.exitCode = exit;
   }
   return out;
 }
 
-function readResult(r: Reader, job: string, task: number): FinishItem {
-  const attempt = r.varint('attempt');
-  const headAt = r.pos;
-  const head = r.u8('result head');
-  const outcome = OUTCOMES[head & HEAD_OUTCOME];
-  if ((head & ~HEAD_KNOWN) !== 0 || outcome === undefined) r.fail(`bad result head 0x${head.toString(16)} at byte ${headAt}`);
-  let exitCode: number | null = null;
-  if (head & HEAD_EXIT) {
-    const at = r.pos;
-    exitCode = unzigzag(r.varint('exit code'));
-    if (exitCode < MIN_EXIT || exitCode > MAX_EXIT) r.fail(`exit code ${exitCode} at byte ${at} is not a 32-bit integer`);
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+export function decodeCommand(bytes: Uint8Array): DecodeResult<Command> {
+  // encodeCommand never writes more, so more is not a command (and is not worth reading).
+  if (bytes instanceof Uint8Array && bytes.length > MAX_COMMAND_BYTES) {
+    return { ok: false, error: `command: ${fmt(bytes.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})` };
   }
-  const durationMs = r.varint('durationMs');
-  const stdout = head & HEAD_STDOUT ? nonEmptyString(r, 'stdout tail', TAIL_BYTES) : '';
-  const stderr = head & HEAD_STDERR ? nonEmptyString(r, 'stderr tail', TAIL_BYTES) : '';
-  return { job, task, attempt, outcome, exitCode, durationMs, stdout, stderr };
+  return decodeProto(pb.Command.codec(), bytes, 'command', commandIn, { limits: LIMITS });
+}
+
+function commandIn(c: pb.Command): Command {
+  const kinds =
+    (c.submit === undefined ? 0 : 1) +
+    (c.claim === undefined ? 0 : 1) +
+    (c.heartbeat === undefined ? 0 : 1) +
+    (c.finish === undefined ? 0 : 1) +
+    (c.cancel === undefined ? 0 : 1) +
+    (c.tick === undefined ? 0 : 1);
+  if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
+  if (c.claim) {
+    const cl = c.claim;
+    return { type: 'claim', node: nodeIn(cl.node), boot: readInt(cl.boot, 'boot', MAX), tasks: refsIn(cl.tasks, 'claim') };
+  }
+  if (c.finish) {
+    const f = c.finish;
+    const node = nodeIn(f.node);
+    const boot = readInt(f.boot, 'boot', MAX);
+    const jobs = jobsIn(f.jobs, f.results.length, 'results');
+    const results = f.results.map((r) => resultIn(r, jobs));
+    if (f.claims === undefined) return { type: 'finish', node, boot, results, claimNext: f.claimNext };
+    const claims = refsIn(f.claims, 'claims');
+    if (claims.length === 0) fail('a finish with an empty claim list (leave it out)');
+    return { type: 'finish', node, boot, results, claimNext: f.claimNext, claims };
+  }
+  if (c.heartbeat) {
+    const h = c.heartbeat;
+    return {
+      type: 'heartbeat',
+      node: nodeIn(h.node),
+      boot: readInt(h.boot, 'boot', MAX),
+      slots: readInt(h.slots, 'slots', MAX),
+      handlers: h.handlers.map((name) => readNonEmpty(name, 'handler name', MAX_HANDLER_NAME_BYTES)),
+      leaseMs: readInt(h.leaseMs, 'leaseMs', MAX),
+      seq: readInt(h.seq, 'seq', MAX),
+    };
+  }
+  if (c.submit) {
+    const s = c.submit;
+    if (s.spec === undefined) fail('a submit without a job spec');
+    return {
+      type: 'submit',
+      id: readNonEmpty(s.id, 'job id', MAX_JOB_ID_BYTES),
+      key: s.key === undefined ? null : readText(s.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES),
+      spec: jobSpecIn(s.spec),
+    };
+  }
+  if (c.cancel) return { type: 'cancel', job: readNonEmpty(c.cancel.job, 'job id', MAX_JOB_ID_BYTES) };
+  return { type: 'tick' };
+}
+
+function nodeIn(node: string): string {
+  return readNonEmpty(node, 'node id', MAX_NODE_ID_BYTES);
+}
+
+function jobsIn(jobs: readonly string[], items: number, what: string): readonly string[] {
+  for (const j of jobs) readNonEmpty(j, 'job id', MAX_JOB_ID_BYTES);
+  if ((items > 0) !== (jobs.length > 0)) fail(`${items} ${what} with ${jobs.length} job ids`);
+  return jobs;
+}
+
+function taskIn(task: number): number {
+  if (task >= DAG_LIMITS.maxTasks) fail(`task ${task} is not below ${DAG_LIMITS.maxTasks}`);
+  return task;
+}
+
+function refsIn(refs: pb.TaskRefs | undefined, what: string): TaskRef[] {
+  if (refs === undefined) return [];
+  const jobs = jobsIn(refs.jobs, refs.task.length, what);
+  const n = refs.task.length;
+  if (jobs.length > 1 ? refs.job.length !== n : refs.job.length !== 0) {
+    fail(`${refs.job.length} job positions for ${n} ${what} and ${jobs.length} job ids`);
+  }
+  const out = new Array<TaskRef>(n);
+  for (let k = 0; k < n; k++) out[k] = { job: jobAt(jobs, refs.job[k] ?? 0), task: taskIn(refs.task[k] as number) };
+  return out;
+}
+
+function jobAt(jobs: readonly string[], j: number): string {
+  const job = jobs[j];
+  if (job === undefined) fail(`job position ${j} is not in the table of ${jobs.length}`);
+  return job;
+}
+
+function resultIn(r: pb.FinishResult, jobs: readonly string[]): FinishItem {
+  let exitCode: number | null = null;
+  if (r.exitCode !== undefined) {
+    exitCode = r.exitCode;
+    if (exitCode < MIN_EXIT || exitCode > MAX_EXIT) fail(`exit code ${exitCode} is not a 32-bit integer`);
+  }
+  return {
+    job: jobAt(jobs, r.job),
+    task: taskIn(r.task),
+    attempt: readInt(r.attempt, 'attempt', MAX),
+    outcome: OUTCOME_IN[r.outcome],
+    exitCode,
+    durationMs: readInt(r.durationMs, 'durationMs', MAX),
+    stdout: readText(r.stdout, 'stdout tail', TAIL_BYTES),
+    stderr: readText(r.stderr, 'stderr tail', TAIL_BYTES),
+  };
 }

@@ -1,42 +1,29 @@
-// The binary form of a JobSpec inside a `submit` command. A 10,000-task DAG must fit one Raft
-// entry with room to spare, so the layout is compact: handler names once in a table, deps as
-// the signed distance to the spec they name (a chain's dep is one byte), numbers as varints,
-// optional fields behind a flags byte, handler arguments as JSON text.
+// The JobSpec a `submit` carries, to and from its schema (JobSpec in src/proto/scheduler.proto):
+// handler names once in a table, deps as the signed distance to the spec they name, handler
+// arguments as JSON text, and a task's numbers only where they differ from the job's most common
+// ones. A 10,000-task DAG must fit one Raft entry with room to spare.
 //
-//   name, retentionMs, handler table (count, names), spec count, then per spec:
-//   name, flags, exec (command | handler index [args JSON]), dep count, dep distances,
-//   retries, backoffMs, timeoutMs, priority (zigzag), slots, [env count, key, value...], [cwd], [shards]
-//
-// Decoding checks sizes and indices (so nothing oversized is built) but not the graph or ranges:
-// the state machine runs checkJobSpec on every decoded submit.
-import { errorMessage } from '../errors.js';
-import { CodecError, type Reader, type Writer } from '../raft/codec.js';
+// Decoding checks sizes, counts and table positions (so nothing oversized is built) but not the
+// graph or ranges: the state machine runs checkJobSpec on every decoded submit.
+import type { DecodeResult } from '../codec/binary.js';
+import { CodecError } from '../codec/binary.js';
+import { decodeFail as fail, decodeProto, encodeProto, readInt, readText, writeInt, writeText } from '../codec/proto.js';
+import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
+import { errorMessage } from '../errors.js';
 
-const FLAG_HANDLER = 1;
-const FLAG_ARGS = 2;
-const FLAG_ENV = 4;
-const FLAG_CWD = 8;
-const FLAG_SHARDS = 16;
-const KNOWN_FLAGS = FLAG_HANDLER | FLAG_ARGS | FLAG_ENV | FLAG_CWD | FLAG_SHARDS;
+const MAX = Number.MAX_SAFE_INTEGER;
 
-/** Fewest bytes a spec can take (name, flags, exec, dep count, five numbers): bounds the spec count. */
-const MIN_SPEC_BYTES = 2 + 1 + 1 + 1 + 5;
+/** Bounds on the lists of a JobSpec, for protons' decoder (it stops at the first element past one). */
+export const JOB_SPEC_LIMITS = {
+  handlers: L.maxSpecs,
+  tasks: L.maxSpecs,
+  tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars },
+} as const;
 
-/** Signed integers as unsigned varints: 0, -1, 1, -2 ... become 0, 1, 2, 3 ... */
-export function zigzag(v: number): number {
-  return v >= 0 ? v * 2 : -v * 2 - 1;
-}
-
-export function unzigzag(z: number): number {
-  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
-/** Writes `spec`; `checkSize` is called after each task so an oversized job stops early. */
-export function writeJobSpec(w: Writer, spec: JobSpec, checkSize: (done: number) => void): void {
-  text(w, spec.name, L.maxJobNameBytes, 'job name');
-  w.varint(spec.retentionMs, 'retentionMs');
+/** `spec` as its schema's message; throws a CodecError on what the decoder would refuse. */
+export function jobSpecOut(spec: JobSpec): pb.JobSpec {
   const index = new Map<string, number>();
   const handlers = new Map<string, number>();
   spec.tasks.forEach((t, i) => {
@@ -44,53 +31,81 @@ export function writeJobSpec(w: Writer, spec: JobSpec, checkSize: (done: number)
     index.set(t.name, i);
     if (t.exec.kind === 'handler' && !handlers.has(t.exec.name)) handlers.set(t.exec.name, handlers.size);
   });
-  w.varint(handlers.size, 'handler count');
-  for (const h of handlers.keys()) text(w, h, L.maxHandlerNameLength, 'handler name');
-  w.varint(spec.tasks.length, 'task count');
-  spec.tasks.forEach((t, i) => {
-    writeTask(w, t, i, index, handlers);
-    checkSize(i + 1);
-  });
+  for (const h of handlers.keys()) writeText(h, 'handler name', L.maxHandlerNameLength);
+  for (const t of spec.tasks) {
+    writeInt(t.retries, 'retries', MAX);
+    writeInt(t.backoffMs, 'backoffMs', MAX);
+    writeInt(t.timeoutMs, 'timeoutMs', MAX);
+    priorityOut(t);
+    writeInt(t.slots, 'slots', MAX);
+  }
+  const defaults: pb.TaskDefaults = {
+    retries: mostCommon(spec.tasks, (t) => t.retries),
+    backoffMs: mostCommon(spec.tasks, (t) => t.backoffMs),
+    timeoutMs: mostCommon(spec.tasks, (t) => t.timeoutMs),
+    priority: mostCommon(spec.tasks, (t) => t.priority),
+    slots: mostCommon(spec.tasks, (t) => t.slots),
+  };
+  const out: pb.JobSpec = {
+    name: writeText(spec.name, 'job name', L.maxJobNameBytes),
+    retentionMs: writeInt(spec.retentionMs, 'retentionMs', MAX),
+    handlers: [...handlers.keys()],
+    tasks: spec.tasks.map((t, i) => taskOut(t, i, index, handlers, defaults)),
+  };
+  if (spec.tasks.length > 0) out.defaults = defaults;
+  return out;
 }
 
-function writeTask(w: Writer, t: TaskSpec, i: number, index: Map<string, number>, handlers: Map<string, number>): void {
-  text(w, t.name, L.maxTaskNameLength, 'task name');
-  const envKeys = Object.keys(t.env);
-  let flags = 0;
-  if (t.exec.kind === 'handler') flags |= FLAG_HANDLER | (t.exec.args === null ? 0 : FLAG_ARGS);
-  else if (t.exec.kind !== 'run') throw new CodecError(`task '${t.name}' has an unknown exec kind ${String((t.exec as { kind: unknown }).kind)}`);
-  if (envKeys.length > 0) flags |= FLAG_ENV;
-  if (t.cwd !== null) flags |= FLAG_CWD;
-  if (t.shards !== null) flags |= FLAG_SHARDS;
-  w.u8(flags);
-  if (t.exec.kind === 'run') text(w, t.exec.command, L.maxRunBytes, `command of task '${t.name}'`);
-  else {
-    w.varint(handlers.get(t.exec.name) as number, 'handler index');
-    if (t.exec.args !== null) text(w, argsJson(t.exec.args, t.name), L.maxArgsBytes, `args of task '${t.name}'`);
-  }
-  w.varint(t.deps.length, 'dep count');
-  for (const d of t.deps) {
-    const j = index.get(d);
-    if (j === undefined || j === i) throw new CodecError(`task '${t.name}' depends on ${j === i ? 'itself' : `unknown task '${d}'`}`);
-    w.varint(zigzag(i - j), 'dep distance');
-  }
-  w.varint(t.retries, 'retries');
-  w.varint(t.backoffMs, 'backoffMs');
-  w.varint(t.timeoutMs, 'timeoutMs');
-  if (!Number.isSafeInteger(t.priority) || Math.abs(t.priority) > Number.MAX_SAFE_INTEGER / 2) {
-    throw new CodecError(`priority ${String(t.priority)} of task '${t.name}' is not an integer in range`);
-  }
-  w.varint(zigzag(t.priority), 'priority');
-  w.varint(t.slots, 'slots');
-  if (flags & FLAG_ENV) {
-    w.varint(envKeys.length, 'env count');
-    for (const k of envKeys) {
-      text(w, k, L.maxEnvKeyBytes, 'env name');
-      text(w, t.env[k] as string, L.maxEnvValueBytes, `env ${k}`);
+/** The value of `field` most tasks have (the first to get there on a tie); 0 with no tasks. */
+function mostCommon(tasks: readonly TaskSpec[], field: (t: TaskSpec) => number): number {
+  const counts = new Map<number, number>();
+  let best = 0;
+  let bestCount = 0;
+  for (const t of tasks) {
+    const v = field(t);
+    const c = (counts.get(v) ?? 0) + 1;
+    counts.set(v, c);
+    if (c > bestCount) {
+      best = v;
+      bestCount = c;
     }
   }
-  if (t.cwd !== null) text(w, t.cwd, L.maxCwdBytes, 'cwd');
-  if (t.shards !== null) w.varint(t.shards, 'shards');
+  return best;
+}
+
+function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: Map<string, number>, defaults: pb.TaskDefaults): pb.TaskSpec {
+  const out: pb.TaskSpec = {
+    name: writeText(t.name, 'task name', L.maxTaskNameLength),
+    deps: t.deps.map((d) => {
+      const j = index.get(d);
+      if (j === undefined || j === i) throw new CodecError(`task '${t.name}' depends on ${j === i ? 'itself' : `unknown task '${d}'`}`);
+      return i - j;
+    }),
+    env: Object.keys(t.env).map((name) => ({
+      name: writeText(name, 'env name', L.maxEnvKeyBytes),
+      value: writeText(t.env[name] as string, `env ${name}`, L.maxEnvValueBytes),
+    })),
+  };
+  if (t.exec.kind === 'run') out.run = writeText(t.exec.command, `command of task '${t.name}'`, L.maxRunBytes);
+  else if (t.exec.kind === 'handler') {
+    out.handler = handlers.get(t.exec.name) as number;
+    if (t.exec.args !== null) out.args = writeText(argsJson(t.exec.args, t.name), `args of task '${t.name}'`, L.maxArgsBytes);
+  } else throw new CodecError(`task '${t.name}' has an unknown exec kind ${String((t.exec as { kind: unknown }).kind)}`);
+  if (t.retries !== defaults.retries) out.retries = t.retries;
+  if (t.backoffMs !== defaults.backoffMs) out.backoffMs = t.backoffMs;
+  if (t.timeoutMs !== defaults.timeoutMs) out.timeoutMs = t.timeoutMs;
+  if (t.priority !== defaults.priority) out.priority = t.priority;
+  if (t.slots !== defaults.slots) out.slots = t.slots;
+  if (t.cwd !== null) out.cwd = writeText(t.cwd, 'cwd', L.maxCwdBytes);
+  if (t.shards !== null) out.shards = writeInt(t.shards, 'shards', MAX);
+  return out;
+}
+
+/** Priorities up to 2^52 in magnitude: their zigzag form (twice that) is still a safe integer. */
+function priorityOut(t: TaskSpec): number {
+  const p = t.priority;
+  if (!Number.isSafeInteger(p) || Math.abs(p) > MAX / 2) throw new CodecError(`priority ${String(p)} of task '${t.name}' is not an integer in range`);
+  return p;
 }
 
 function argsJson(args: Json, task: string): string {
@@ -104,99 +119,83 @@ function argsJson(args: Json, task: string): string {
   return s;
 }
 
-/** A string the decoder will accept: at most `maxBytes` of UTF-8. */
-export function text(w: Writer, s: string, maxBytes: number, what: string): void {
-  if (typeof s !== 'string') throw new CodecError(`${what} must be a string`);
-  const n = w.string(s);
-  if (n > maxBytes) throw new CodecError(`${what} is ${n} bytes (at most ${maxBytes})`);
-}
-
-export function readJobSpec(r: Reader): JobSpec {
-  const name = r.string('job name', L.maxJobNameBytes);
-  const retentionMs = r.varint('retentionMs');
-  const handlerCount = r.count('handler count', 2);
-  if (handlerCount > L.maxSpecs) r.fail(`${handlerCount} handler names (at most ${L.maxSpecs})`);
-  const handlers = new Array<string>(handlerCount);
-  for (let h = 0; h < handlerCount; h++) handlers[h] = r.string('handler name', L.maxHandlerNameLength);
-  const at = r.pos;
-  const n = r.count('task count', MIN_SPEC_BYTES);
-  if (n > L.maxSpecs) r.fail(`task count ${n} at byte ${at} is over the limit of ${L.maxSpecs}`);
+/** The decoded message as a JobSpec; throws (codec/proto's `fail`) naming the problem. */
+export function jobSpecIn(p: pb.JobSpec): JobSpec {
+  const name = readText(p.name, 'job name', L.maxJobNameBytes);
+  const retentionMs = readInt(p.retentionMs, 'retentionMs', MAX);
+  for (const h of p.handlers) readText(h, 'handler name', L.maxHandlerNameLength);
+  const n = p.tasks.length;
   // Deps may name later specs, so they are resolved to names once all names are known.
-  const names = new Array<string>(n);
-  const depIndexes = new Array<number[]>(n);
-  const partial = new Array<Omit<TaskSpec, 'deps'>>(n);
-  for (let i = 0; i < n; i++) {
-    const deps: number[] = [];
-    partial[i] = readTask(r, i, n, handlers, deps);
-    names[i] = partial[i].name;
-    depIndexes[i] = deps;
-  }
-  const tasks = partial.map((t, i): TaskSpec => ({ ...t, deps: (depIndexes[i] as number[]).map((j) => names[j] as string) }));
+  const names = p.tasks.map((t) => readText(t.name, 'task name', L.maxTaskNameLength));
+  const d = p.defaults ?? { retries: 0, backoffMs: 0, timeoutMs: 0, priority: 0, slots: 0 };
+  const defaults: pb.TaskDefaults = {
+    retries: readInt(d.retries, 'default retries', MAX),
+    backoffMs: readInt(d.backoffMs, 'default backoffMs', MAX),
+    timeoutMs: readInt(d.timeoutMs, 'default timeoutMs', MAX),
+    priority: readInt(d.priority, 'default priority', MAX, -MAX),
+    slots: readInt(d.slots, 'default slots', MAX),
+  };
+  const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
   return { name, retentionMs, tasks };
 }
 
-function readTask(r: Reader, i: number, n: number, handlers: readonly string[], deps: number[]): Omit<TaskSpec, 'deps'> {
-  const name = r.string('task name', L.maxTaskNameLength);
-  const flagsAt = r.pos;
-  const flags = r.u8('task flags');
-  if ((flags & ~KNOWN_FLAGS) !== 0) r.fail(`unknown task flags 0x${flags.toString(16)} at byte ${flagsAt}`);
+function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[], names: readonly string[], defaults: pb.TaskDefaults): TaskSpec {
   let exec: TaskExec;
-  if (flags & FLAG_HANDLER) {
-    const hAt = r.pos;
-    const h = r.varint('handler index');
-    const handler = handlers[h];
-    if (handler === undefined) r.fail(`handler index ${h} at byte ${hAt} is not in the table of ${handlers.length}`);
+  if (t.handler !== undefined) {
+    if (t.run !== undefined) fail(`task ${i} has both a command and a handler`);
+    const handler = handlers[t.handler];
+    if (handler === undefined) fail(`handler index ${t.handler} of task ${i} is not in the table of ${handlers.length}`);
     let args: Json = null;
-    if (flags & FLAG_ARGS) {
-      const argsAt = r.pos;
-      const json = r.string('args', L.maxArgsBytes);
+    if (t.args !== undefined) {
       try {
-        args = JSON.parse(json) as Json;
-      } catch {
-        r.fail(`args of task ${i} at byte ${argsAt} are not valid JSON`);
+        args = JSON.parse(readText(t.args, 'args', L.maxArgsBytes)) as Json;
+      } catch (err) {
+        if (err instanceof SyntaxError) fail(`args of task ${i} are not valid JSON`);
+        throw err;
       }
-      // null args are written as a cleared flag; one form per value keeps encodings comparable.
-      if (args === null) r.fail(`args of task ${i} at byte ${argsAt} are null but flagged as present`);
+      // null args are left out; one form per value keeps encodings comparable.
+      if (args === null) fail(`args of task ${i} are null but present`);
     }
     exec = { kind: 'handler', name: handler, args };
   } else {
-    if (flags & FLAG_ARGS) r.fail(`task ${i} has args but runs a command (flags at byte ${flagsAt})`);
-    exec = { kind: 'run', command: r.string('command', L.maxRunBytes) };
+    if (t.run === undefined) fail(`task ${i} has neither a command nor a handler`);
+    if (t.args !== undefined) fail(`task ${i} has args but runs a command`);
+    exec = { kind: 'run', command: readText(t.run, 'command', L.maxRunBytes) };
   }
-  const depCountAt = r.pos;
-  const depCount = r.count('dep count', 1);
-  if (depCount > L.maxDepsPerSpec) r.fail(`dep count ${depCount} at byte ${depCountAt} is over the limit of ${L.maxDepsPerSpec}`);
-  for (let k = 0; k < depCount; k++) {
-    const dAt = r.pos;
-    const j = i - unzigzag(r.varint('dep distance'));
-    if (j < 0 || j >= n || j === i) r.fail(`dep at byte ${dAt} of task ${i} points to spec ${j} (the job has ${n})`);
-    deps.push(j);
+  const deps = t.deps.map((d) => {
+    const j = i - d;
+    if (j < 0 || j >= n || j === i) fail(`a dep of task ${i} points to spec ${j} (the job has ${n})`);
+    return names[j] as string;
+  });
+  const seen = new Set<string>();
+  const env: [string, string][] = [];
+  for (const v of t.env) {
+    readText(v.name, 'env name', L.maxEnvKeyBytes);
+    if (seen.has(v.name)) fail(`env name ${JSON.stringify(v.name)} of task ${i} appears twice`);
+    seen.add(v.name);
+    env.push([v.name, readText(v.value, 'env value', L.maxEnvValueBytes)]);
   }
-  const retries = r.varint('retries');
-  const backoffMs = r.varint('backoffMs');
-  const timeoutMs = r.varint('timeoutMs');
-  const priority = unzigzag(r.varint('priority'));
-  const slots = r.varint('slots');
-  const env = flags & FLAG_ENV ? readEnv(r) : {};
-  const cwd = flags & FLAG_CWD ? r.string('cwd', L.maxCwdBytes) : null;
-  const shards = flags & FLAG_SHARDS ? r.varint('shards') : null;
-  return { name, exec, retries, backoffMs, timeoutMs, priority, slots, env, cwd, shards };
+  return {
+    name: names[i] as string,
+    exec,
+    deps,
+    retries: t.retries === undefined ? defaults.retries : readInt(t.retries, 'retries', MAX),
+    backoffMs: t.backoffMs === undefined ? defaults.backoffMs : readInt(t.backoffMs, 'backoffMs', MAX),
+    timeoutMs: t.timeoutMs === undefined ? defaults.timeoutMs : readInt(t.timeoutMs, 'timeoutMs', MAX),
+    priority: t.priority === undefined ? defaults.priority : readInt(t.priority, 'priority', MAX, -MAX),
+    slots: t.slots === undefined ? defaults.slots : readInt(t.slots, 'slots', MAX),
+    // fromEntries defines own properties: a key like `__proto__` stays an ordinary key.
+    env: Object.fromEntries(env),
+    cwd: t.cwd === undefined ? null : readText(t.cwd, 'cwd', L.maxCwdBytes),
+    shards: t.shards === undefined ? null : readInt(t.shards, 'shards', MAX),
+  };
 }
 
-function readEnv(r: Reader): Record<string, string> {
-  const at = r.pos;
-  const count = r.count('env count', 2);
-  if (count === 0) r.fail(`env at byte ${at} is flagged as present but empty`);
-  if (count > L.maxEnvVars) r.fail(`env count ${count} at byte ${at} is over the limit of ${L.maxEnvVars}`);
-  const entries: [string, string][] = [];
-  const seen = new Set<string>();
-  for (let k = 0; k < count; k++) {
-    const keyAt = r.pos;
-    const key = r.string('env name', L.maxEnvKeyBytes);
-    if (seen.has(key)) r.fail(`env name ${JSON.stringify(key)} at byte ${keyAt} appears twice`);
-    seen.add(key);
-    entries.push([key, r.string('env value', L.maxEnvValueBytes)]);
-  }
-  // fromEntries defines own properties: a key like `__proto__` stays an ordinary key.
-  return Object.fromEntries(entries);
+/** A JobSpec on its own (the scheduler's snapshot keeps each job's spec this way). */
+export function encodeJobSpec(spec: JobSpec): Uint8Array {
+  return encodeProto(pb.JobSpec.codec(), jobSpecOut(spec), 64 + spec.tasks.length * 32);
+}
+
+export function decodeJobSpec(bytes: Uint8Array): DecodeResult<JobSpec> {
+  return decodeProto(pb.JobSpec.codec(), bytes, 'job spec', jobSpecIn, { limits: JOB_SPEC_LIMITS });
 }

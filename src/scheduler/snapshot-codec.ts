@@ -9,15 +9,23 @@
 // Task columns are compact: one head byte saying which fields differ from a never-claimed task,
 // those fields, then how many following tasks are identical (a 1,000,000-shard spec that nobody
 // has touched yet is a handful of bytes).
-import { errorMessage } from '../errors.js';
-import { Reader, Writer } from '../raft/codec.js';
+//
+// Why this codec is hand-written (codec/binary.ts) while the log's and the wire's formats come from
+// schemas (src/proto): it is the largest value meshrun writes, a column of run-length-coded task
+// records that protobuf has no form for (a message per task would make an untouched
+// 1,000,000-shard job megabytes instead of bytes), and it must be canonical, which protobuf does
+// not promise. It changes with SchedulerState, in this one file, and FORMAT says which layout a
+// snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
+import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
-import { readJobSpec, writeJobSpec } from './job-spec-codec.js';
+import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState, TaskSpec } from './types.js';
+import { errorMessage } from '../errors.js';
 
-const FORMAT = 1;
+/** 2: job specs as their protobuf message (1 had a hand-written layout of its own). */
+const FORMAT = 2;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -127,7 +135,7 @@ function writeJob(w: Writer, job: Job): void {
   w.u8(JOB_STATES.indexOf(job.state));
   w.bool(job.finishedAt !== null);
   if (job.finishedAt !== null) num(w, job.finishedAt);
-  writeJobSpec(w, job.spec, () => undefined);
+  w.bytes(encodeJobSpec(job.spec), 'job spec');
   w.varint(job.nodeNames.length, 'node names');
   for (const n of job.nodeNames) w.string(n);
   const upstream = [...job.upstreamFailure].sort((a, b) => a[0] - b[0]);
@@ -293,7 +301,9 @@ function readJob(r: Reader, s: SchedulerState): Job {
   const state = JOB_STATES[stateCode];
   check(r, state !== undefined, `bad job state ${stateCode}`);
   const finishedAt = r.bool('finishedAt flag') ? readNum(r, 'finishedAt') : null;
-  const spec = readJobSpec(r);
+  const d = decodeJobSpec(r.span('job spec'));
+  if (!d.ok) r.fail(d.error);
+  const spec = d.value;
   check(r, spec.tasks.length > 0, `job ${id} has no tasks`);
   const job = new Job(serial, id, key, spec, submittedAt);
   job.state = state as JobState;

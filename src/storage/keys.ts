@@ -22,9 +22,11 @@ import { crc32 } from './crc32.js';
 // future version: it is what lets an old binary refuse a newer store by name.
 //
 // Version history: 1 stored one record per entry (never deployed); 2 stores segments; 3 adds each
-// entry's proposer (the member that proposed it).
+// entry's proposer (the member that proposed it); 4 writes every record but the format record in
+// the protobuf layouts of src/proto (raft.proto: Entries, HardState, Membership, Snapshot; the
+// entries' data in envelope.proto and scheduler.proto) instead of hand-written ones.
 
-export const STORE_FORMAT_VERSION = 3;
+export const STORE_FORMAT_VERSION = 4;
 
 export const KIND_FORMAT = 0x00;
 export const KIND_HARD_STATE = 0x01;

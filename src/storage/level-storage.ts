@@ -12,15 +12,13 @@ import {
   encodeEntries,
   encodeHardState,
   encodeMembership,
+  encodeSnapshot,
   encodeUint,
-  Writer,
-  writeSnapshotTo,
 } from '../raft/codec.js';
 import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
 import { clusterIdProblem } from '../net/cluster-id.js';
 import {
   CLUSTER_ID_KEY,
-  CRC_BYTES,
   FORMAT_KEY,
   HARD_STATE_KEY,
   KIND_CLUSTER_ID,
@@ -37,7 +35,6 @@ import {
   seal,
   segmentKey,
   segmentKeyIndex,
-  stampCrc,
   unseal,
 } from './keys.js';
 
@@ -380,12 +377,7 @@ function joinTail(base: number[], keep: number, added: readonly number[], from =
 }
 
 function sealSnapshot(s: Snapshot): Uint8Array {
-  const w = new Writer(s.data.length + 64);
-  w.raw(new Uint8Array(CRC_BYTES));
-  writeSnapshotTo(w, s);
-  const value = w.finish();
-  stampCrc(SNAPSHOT_KEY, value);
-  return value;
+  return seal(SNAPSHOT_KEY, encodeSnapshot(s));
 }
 
 /** Upper bound on what the codec spends on an entry besides its data (term, type, time, length). */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClusterState, decodeClusterSnapshot, encodeClusterSnapshot, MAX_PROBES } from '../../src/node/cluster-state.js';
 import { decodeNodeEntry, encodeNodeEntry, type NodeEntry } from '../../src/node/entry-envelope.js';
+import * as pb from '../../src/proto/envelope.js';
 import type { Entry } from '../../src/raft/types.js';
 
 const ma = (port: number, id: string) => `/ip4/127.0.0.1/tcp/${port}/p2p/${id}`;
@@ -28,13 +29,33 @@ describe('entry envelope', () => {
   });
 
   it('refuses unknown kinds, truncation and trailing bytes without throwing', () => {
-    expect(decodeNodeEntry(new Uint8Array([9]))).toMatchObject({ ok: false, error: expect.stringContaining('unknown kind 9') });
-    expect(decodeNodeEntry(new Uint8Array([]))).toMatchObject({ ok: false });
+    // Field 9: a kind this version does not know.
+    expect(decodeNodeEntry(new Uint8Array([0x48, 1]))).toEqual({ ok: false, error: 'node entry: unknown field 9 (wire type 0) before byte 1' });
+    expect(decodeNodeEntry(new Uint8Array([]))).toEqual({ ok: false, error: 'node entry: no kind (or one this version does not know)' });
     const good = encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'v' });
     expect(decodeNodeEntry(good.subarray(0, good.length - 1))).toMatchObject({ ok: false, error: expect.stringContaining('truncated') });
     const longer = new Uint8Array(good.length + 1);
     longer.set(good);
-    expect(decodeNodeEntry(longer)).toMatchObject({ ok: false, error: expect.stringContaining('trailing') });
+    expect(decodeNodeEntry(longer)).toMatchObject({ ok: false, error: expect.stringContaining('unknown field 0') });
+    const two = new Uint8Array([...good, ...encodeNodeEntry({ kind: 'leave', id: 'n1' })]);
+    expect(decodeNodeEntry(two)).toEqual({ ok: false, error: 'node entry: 2 kinds in one entry (exactly one expected)' });
+  });
+
+  it('names the bound a decoded entry breaks', () => {
+    const raw = (e: pb.NodeEntry) => pb.NodeEntry.encode(e);
+    expect(decodeNodeEntry(raw({ address: { id: '', addrs: [] } }))).toEqual({ ok: false, error: 'node entry: node id is empty' });
+    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: new Array<string>(33).fill('/a') } }))).toEqual({ ok: false, error: 'node entry: too many addrs' });
+    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: ['x'.repeat(513)] } }))).toEqual({ ok: false, error: 'node entry: address is 513 bytes (at most 512)' });
+    expect(decodeNodeEntry(raw({ probe: { nonce: 'n'.repeat(129), value: '' } }))).toEqual({ ok: false, error: 'node entry: nonce is 129 bytes (at most 128)' });
+    expect(decodeNodeEntry(raw({ probe: { nonce: 'n', value: 'v'.repeat(4097) } }))).toEqual({ ok: false, error: 'node entry: value is 4097 bytes (at most 4096)' });
+    expect(decodeNodeEntry(raw({ leave: { id: 'x'.repeat(257) } }))).toEqual({ ok: false, error: 'node entry: node id is 257 bytes (at most 256)' });
+  });
+
+  it("copies an app entry's data out of the caller's buffer", () => {
+    const bytes = encodeNodeEntry({ kind: 'app', data: new Uint8Array([1, 2, 3]) });
+    const d = decodeNodeEntry(bytes);
+    bytes.fill(0);
+    expect(d).toEqual({ ok: true, value: { kind: 'app', data: new Uint8Array([1, 2, 3]) } });
   });
 
   it('decodes arbitrary bytes to a result, never an exception', () => {
@@ -46,8 +67,10 @@ describe('entry envelope', () => {
   });
 
   it('refuses oversized values when encoding', () => {
-    expect(() => encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'x'.repeat(5000) })).toThrow(/longer than/);
-    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: new Array<string>(40).fill('/ip4/1.2.3.4/tcp/1') })).toThrow(/at most/);
+    expect(() => encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'x'.repeat(5000) })).toThrow('probe entry: value is 5000 bytes (at most 4096)');
+    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: new Array<string>(40).fill('/ip4/1.2.3.4/tcp/1') })).toThrow('address entry: 40 addresses (at most 32)');
+    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: ['x'.repeat(513)] })).toThrow('address entry: address is 513 bytes (at most 512)');
+    expect(() => encodeNodeEntry({ kind: 'leave', id: '' })).toThrow('leave entry: node id is empty');
   });
 });
 
