@@ -122,6 +122,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
       fsyncDelay: () => s.rngs.disk.range(Math.max(1, s.fsyncMean - 1), s.fsyncMean + 2),
       send: (m: Message) => this.net.send(m),
       rewriteFrom: s.trustForger ? (node, _m, sender) => this.plantedSender(node, sender) : undefined,
+      isMember: (id) => this.sims.has(id),
       persisted: (node, batch, problems, termBefore) => this.persisted(node, batch, problems, termBefore),
       restored: (node, snap, hash) => {
         this.counts.snapshotsInstalled++;

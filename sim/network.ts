@@ -3,7 +3,7 @@ import type { SeededRng } from '../src/raft/rng.js';
 import { describeMessage, isRoutine } from './describe.js';
 import type { EventQueue } from './events.js';
 import type { Trace } from './trace.js';
-import { toWire, type Wire } from './wire.js';
+import { toForgedWire, toWire, type Wire } from './wire.js';
 
 export interface NetParams {
   /** Mean one-way delay in ms. */
@@ -56,10 +56,10 @@ export class SimNetwork {
    * the authenticated sender, as the production transport does (RaftNode.stepEncoded).
    */
   inject(m: Message, sender: NodeId): void {
-    this.post(m, sender);
+    this.post(m, sender, toForgedWire);
   }
 
-  private post(m: Message, sender: NodeId): void {
+  private post(m: Message, sender: NodeId, encode: (m: Message) => Uint8Array = toWire): void {
     this.stats.sent++;
     if (this.isBlocked(sender, m.to)) {
       this.stats.blocked++;
@@ -71,7 +71,7 @@ export class SimNetwork {
       this.trace.add(this.queue.now, () => `drop(loss) ${describeMessage(m)}`, isRoutine(m));
       return;
     }
-    const w = toWire(m);
+    const w = encode(m);
     this.stats.bytes += w.length;
     this.schedule(w, m, sender);
     if (this.rng.chance(this.params.dup)) {

@@ -25,6 +25,8 @@ export interface NodeEnv<R> {
    * claims (null: as it came). Unset in every honest run.
    */
   rewriteFrom?: ((node: SimNode<R>, m: Message, sender: NodeId) => NodeId | null) | undefined;
+  /** A node of the simulated cluster (not the adversary's forger). */
+  isMember(id: NodeId): boolean;
   // Observations, in the order they happen.
   /** `termBefore`: the stored term before this batch. */
   persisted(node: SimNode<R>, batch: DiskBatch, problems: readonly string[], termBefore: number): void;
@@ -203,7 +205,12 @@ export class SimNode<R> {
     if (!driver) return;
     const d = fromWire(w);
     if (!d.ok) {
-      this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
+      // A stranger's bytes may be anything: the driver drops them. A member's must decode.
+      if (this.env.isMember(sender)) this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
+      else {
+        this.env.trace.add(this.env.queue.now, () => `drop(undecodable from ${sender}) ${d.error}`);
+        driver.receiveEncoded(w, sender);
+      }
       return;
     }
     let m = d.value;
