@@ -364,4 +364,13 @@ export class RaftDriver {
   get error(): unknown {
     return this.failure;
   }
+
+  /**
+   * Nothing is being written and the core has nothing left to hand over: everything applied so far
+   * (a membership change, say) is on disk. A node about to stop waits for this, or a restart would
+   * find the state from before its last change.
+   */
+  get settled(): boolean {
+    return this.stopped || (!this.writing && !this.scheduled && !this.raft.hasReady());
+  }
 }

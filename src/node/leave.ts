@@ -53,14 +53,25 @@ export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
 
   o.log.info('asking to be removed from the membership');
   const timeoutMs = o.removeTimeoutMs ?? 5000;
-  if (raft.status().role !== 'leader') return (await askLeaderToRemove(o, timeoutMs)) ? 'removed' : timedOut(o);
+  if (raft.status().role !== 'leader') {
+    if (!(await askLeaderToRemove(o, timeoutMs))) return timedOut(o);
+    await persisted(o);
+    return 'removed';
+  }
   try {
     await o.conf.run({ type: 'remove', node: self }, timeoutMs);
+    await persisted(o);
     return 'removed';
   } catch (err) {
     if (!(err instanceof ConfChangeError)) throw err;
     return timedOut(o, err.message);
   }
+}
+
+/** The removal is on disk too, so a restart on this data directory knows it left and asks to join again. */
+async function persisted(o: LeaveOptions): Promise<void> {
+  o.driver.kick();
+  if (!(await waitFor(() => o.driver.settled, 2000))) o.log.warn('the removal may not be on disk yet; a restart may need --bootstrap');
 }
 
 function timedOut(o: LeaveOptions, why = 'the leader did not remove this node in time'): LeaveOutcome {
