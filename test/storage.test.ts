@@ -11,6 +11,7 @@ import { decodeEntries, encodeEntries, encodeHardState, encodeSnapshot, encodeUi
 import type { Entry, HardState, Membership, Snapshot } from '../src/raft/types.js';
 import {
   CLUSTER_ID_KEY,
+  VOTING_HOLD_KEY,
   FORMAT_KEY,
   HARD_STATE_KEY,
   MAX_SEGMENT_BYTES,
@@ -466,6 +467,22 @@ describe('LevelStorage', () => {
     flipped[6] = (flipped[6] as number) ^ 1;
     await raw(dir, (db) => db.put(CLUSTER_ID_KEY, flipped));
     expect((await openFails(dir)).message).toMatch(/cluster id is corrupt \(checksum mismatch\)/);
+  });
+
+  it('keeps the voting hold of a node that joined with nothing across reopen, and refuses a corrupt one', async () => {
+    const dir = tempDir();
+    const s = await LevelStorage.open(dir);
+    expect(s.votingHold()).toBe(0);
+    await s.setVotingHold(1234);
+    expect(s.votingHold()).toBe(1234);
+    await s.close();
+    const again = await reopen(dir);
+    expect(again.votingHold()).toBe(1234);
+    await again.close();
+    const flipped = seal(VOTING_HOLD_KEY, encodeUint(1234));
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+    await raw(dir, (db) => db.put(VOTING_HOLD_KEY, flipped));
+    expect((await openFails(dir)).message).toMatch(/voting hold is corrupt \(checksum mismatch\)/);
   });
 
   it('refuses a LevelDB that is not a meshrun store', async () => {

@@ -192,6 +192,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const addressesOf = (peer: NodeId): readonly string[] | undefined => book.lookup(peer);
 
   const raft = new RaftNode(raftConfig(id), fresh ? null : restored, fresh && !joining ? { voters: [id], learners: [] } : undefined);
+  // A node that joined with nothing and restarted before catching up still holds its vote (docs/security.md §10).
+  raft.holdVotingUntil(storage.votingHold());
   const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
@@ -469,6 +471,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
     raft.admitIntroducers(introducersOf(joined));
+    // On disk first: a restart before it has caught up must still hold its vote.
+    await storage.setVotingHold(joined.admittedAt).catch((err: unknown) => fail(err, 2, 'cannot record the voting hold'));
     raft.holdVotingUntil(joined.admittedAt);
     // The leader retries what was dropped meanwhile (heartbeats, then a snapshot or entries).
     admitted = true;

@@ -33,6 +33,8 @@ export const KIND_HARD_STATE = 0x01;
 export const KIND_MEMBERSHIP = 0x02;
 export const KIND_SNAPSHOT = 0x03;
 export const KIND_CLUSTER_ID = 0x04;
+/** The index a node that joined with nothing must apply before it votes (RaftNode.holdVotingUntil). */
+export const KIND_VOTING_HOLD = 0x05;
 export const KIND_SEGMENT = 0x10;
 
 export const FORMAT_KEY = Uint8Array.of(KIND_FORMAT);
@@ -40,6 +42,7 @@ export const HARD_STATE_KEY = Uint8Array.of(KIND_HARD_STATE);
 export const MEMBERSHIP_KEY = Uint8Array.of(KIND_MEMBERSHIP);
 export const SNAPSHOT_KEY = Uint8Array.of(KIND_SNAPSHOT);
 export const CLUSTER_ID_KEY = Uint8Array.of(KIND_CLUSTER_ID);
+export const VOTING_HOLD_KEY = Uint8Array.of(KIND_VOTING_HOLD);
 
 export const SEGMENT_KEY_BYTES = 9;
 export const CRC_BYTES = 4;

@@ -27,10 +27,12 @@ import {
   KIND_MEMBERSHIP,
   KIND_SEGMENT,
   KIND_SNAPSHOT,
+  KIND_VOTING_HOLD,
   MAX_SEGMENT_BYTES,
   MEMBERSHIP_KEY,
   SNAPSHOT_KEY,
   STORE_FORMAT_VERSION,
+  VOTING_HOLD_KEY,
   keyHex,
   seal,
   segmentKey,
@@ -110,15 +112,17 @@ export class LevelStorage {
   private hardState: HardState;
   private membership: Membership | null;
   private cluster: string | null;
+  private hold: number;
   /** Saves run one after another, each seeing the shape the previous one left. */
   private tail: Promise<void> = Promise.resolve();
   /** Set by the first failed save: memory may no longer match the disk, so nothing else is written. */
   private failure: StorageError | null = null;
   private closing: Promise<void> | null = null;
 
-  private constructor(dir: string, db: Db, restored: PersistedState, log: LogShape, cluster: string | null) {
+  private constructor(dir: string, db: Db, restored: PersistedState, log: LogShape, cluster: string | null, hold: number) {
     this.dir = dir;
     this.cluster = cluster;
+    this.hold = hold;
     this.db = db;
     this.restored = restored;
     this.log = log;
@@ -149,8 +153,8 @@ export class LevelStorage {
       throw new StorageError(path, `cannot open the LevelDB store (${detail})`, { cause: err });
     }
     try {
-      const { state, log, cluster } = await loadAll(db, path);
-      return new LevelStorage(path, db, state, log, cluster);
+      const { state, log, cluster, hold } = await loadAll(db, path);
+      return new LevelStorage(path, db, state, log, cluster, hold);
     } catch (err) {
       await db.close().catch(() => undefined);
       if (err instanceof StorageError) throw err;
@@ -206,21 +210,36 @@ export class LevelStorage {
    * with a StorageError for a malformed id, or once the store is closed or a save has failed.
    */
   setClusterId(id: string): Promise<void> {
-    if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
     const problem = clusterIdProblem(id);
     if (problem !== null) return Promise.reject(new StorageError(this.dir, `refused to write: ${problem}`));
-    const done = this.tail.then(async () => {
+    return this.putRecord(CLUSTER_ID_KEY, new TextEncoder().encode(id), () => (this.cluster = id));
+  }
+
+  /** The index this node must apply before it votes, kept across restarts (0: none). */
+  votingHold(): number {
+    return this.hold;
+  }
+
+  /** Records the voting hold (RaftNode.holdVotingUntil) of a node that joined with nothing; synced. */
+  setVotingHold(index: number): Promise<void> {
+    return this.putRecord(VOTING_HOLD_KEY, encodeUint(index), () => (this.hold = index));
+  }
+
+  /** One synced record, queued after the saves before it; `done` updates memory once it is on disk. */
+  private putRecord(key: Uint8Array, payload: Uint8Array, done: () => void): Promise<void> {
+    if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
+    const written = this.tail.then(async () => {
       if (this.failure) throw this.failure;
       try {
-        await this.db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode(id)), { sync: true });
+        await this.db.put(key, seal(key, payload), { sync: true });
       } catch (err) {
         this.failure = new StorageError(this.dir, `write failed (${errorMessage(err)})`, { cause: err });
         throw this.failure;
       }
-      this.cluster = id;
+      done();
     });
-    this.tail = done.catch(() => undefined);
-    return done;
+    this.tail = written.catch(() => undefined);
+    return written;
   }
 
   /** Waits for queued saves, then releases the LevelDB lock. Idempotent. */
@@ -409,7 +428,7 @@ function putSegment(ops: BatchOp[], run: readonly Entry[], firsts: number[]): vo
   firsts.push(first);
 }
 
-async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape; cluster: string | null }> {
+async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; log: LogShape; cluster: string | null; hold: number }> {
   // Annotated so that calls narrow types: TypeScript only does that for declared never-returners.
   const fail: (problem: string) => never = (problem) => {
     throw new StorageError(dir, problem);
@@ -420,6 +439,7 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   let membership: Membership | null = null;
   let snapshot: Snapshot | null = null;
   let cluster: string | null = null;
+  let hold = 0;
   // The log as the segments read so far resolve it: entries[k] has index accFirst + k.
   const entries: Entry[] = [];
   let accFirst = 0;
@@ -510,6 +530,13 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
             cluster = decodeClusterId(payload, fail);
             break;
           }
+          case KIND_VOTING_HOLD: {
+            if (!payload) fail('voting hold is corrupt (checksum mismatch)');
+            const v = decodeUint(payload);
+            if (!v.ok) fail(`voting hold is corrupt (${v.error})`);
+            hold = v.value;
+            break;
+          }
           default:
             fail(`has an unknown record with key ${keyHex(key)}`);
         }
@@ -554,7 +581,7 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
   const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + live.length, terms: live.map((e) => e.term), segments };
   const problem = inconsistency(log, hardState, membership);
   if (problem) fail(problem);
-  return { state: { hardState, membership, snapshot: snap, entries: live }, log, cluster };
+  return { state: { hardState, membership, snapshot: snap, entries: live }, log, cluster, hold };
 }
 
 function decodeClusterId(payload: Uint8Array, fail: (problem: string) => never): string {
