@@ -7,46 +7,48 @@ import { Network } from './harness.js';
 
 const config = { preVote: true, checkQuorum: true };
 
+/**
+ * While `cut` is isolated, x joins and is promoted (and `cut` demoted when `demote`), leadership
+ * moves to x and x commits a write; then the network heals and `cut` must catch up with it.
+ */
+function changeWhileCutOff(net: Network, cut: string, opts: { demote?: boolean } = {}): void {
+  net.elect('a');
+  net.isolate(cut);
+  net.proposeConfChange('a', { type: 'addLearner', node: 'x' });
+  net.stabilize();
+  net.proposeConfChange('a', { type: 'addVoter', node: 'x' });
+  net.stabilize();
+  if (opts.demote) {
+    net.proposeConfChange('a', { type: 'addLearner', node: cut });
+    net.stabilize();
+  }
+  net.tickAll(2);
+  net.node('a').transferLeadership('x');
+  net.stabilize();
+  net.tickAll(3);
+  expect(net.leader()).toBe('x');
+  net.propose('x', `while ${cut} was away`);
+  net.stabilize();
+  net.heal();
+  net.tickUntil(() => net.items(cut).includes(`while ${cut} was away`), 50 * defaultRaftConfig.electionTicks);
+}
+
 describe('a member that missed a membership change', () => {
   it('a learner at a stale term learns the new leader from the voters it knows', () => {
     const net = new Network({ voters: ['a', 'b', 'c'], learners: ['l'], others: ['x'], config });
-    net.elect('a');
-    net.isolate('l');
-    net.proposeConfChange('a', { type: 'addLearner', node: 'x' });
-    net.stabilize();
-    net.proposeConfChange('a', { type: 'addVoter', node: 'x' });
-    net.stabilize();
-    net.tickAll(2);
-    net.node('a').transferLeadership('x');
-    net.stabilize();
-    net.tickAll(3);
-    expect(net.leader()).toBe('x');
-    net.propose('x', 'while l was away');
-    net.stabilize();
-    net.heal();
-    net.tickUntil(() => net.items('l').includes('while l was away'), 50 * defaultRaftConfig.electionTicks);
+    changeWhileCutOff(net, 'l');
     expect(net.status('l').membership.conf.voters).toContain('x');
+  });
+
+  it('a voter that missed a promotion learns the new leader from a vote rejection of a voter it knows', () => {
+    const net = new Network({ voters: ['a', 'b', 'c', 'd'], others: ['x'], config });
+    changeWhileCutOff(net, 'd');
+    expect(net.status('d').membership.conf.voters).toContain('x');
   });
 
   it('a voter demoted while cut off, campaigning to voters that call it a learner, is told the leader', () => {
     const net = new Network({ voters: ['a', 'b', 'c', 'd'], others: ['x'], config });
-    net.elect('a');
-    net.isolate('d');
-    net.proposeConfChange('a', { type: 'addLearner', node: 'x' });
-    net.stabilize();
-    net.proposeConfChange('a', { type: 'addVoter', node: 'x' });
-    net.stabilize();
-    net.proposeConfChange('a', { type: 'addLearner', node: 'd' });
-    net.stabilize();
-    net.tickAll(2);
-    net.node('a').transferLeadership('x');
-    net.stabilize();
-    net.tickAll(3);
-    expect(net.leader()).toBe('x');
-    net.propose('x', 'while d was away');
-    net.stabilize();
-    net.heal();
-    net.tickUntil(() => net.items('d').includes('while d was away'), 50 * defaultRaftConfig.electionTicks);
+    changeWhileCutOff(net, 'd', { demote: true });
     expect(net.status('d').membership.conf.learners).toContain('d');
     expect(net.status('d').role).toBe('follower');
   });
