@@ -129,20 +129,10 @@ export class Writer {
    */
   string(s: string): number {
     const n = s.length;
-    // Ids and contexts are short ASCII: a plain loop beats a TextEncoder call on those.
     if (n < 128) {
       this.ensure(n + 1);
-      const buf = this.buf;
-      const start = this.pos + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[start + i] = c;
-      }
-      if (i === n) {
-        buf[this.pos] = n;
-        this.pos = start + n;
+      if (putShortAscii(this.buf, this.pos, s)) {
+        this.pos += n + 1;
         return n;
       }
     }
@@ -161,6 +151,23 @@ export class Writer {
   finish(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
+}
+
+/**
+ * Writes `s` (under 128 UTF-16 units, room for length + 1 bytes at `at`) as a one-byte length and
+ * its characters when it is all ASCII, and says whether it was: ids, names and contexts are short
+ * ASCII, and a plain loop beats a TextEncoder call on those. Both writers (this one and
+ * codec/proto.ts's) start with it.
+ */
+export function putShortAscii(buf: Uint8Array, at: number, s: string): boolean {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return false;
+    buf[at + 1 + i] = c;
+  }
+  buf[at] = n;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

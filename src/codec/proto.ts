@@ -21,7 +21,7 @@
 // canonical bytes here: replicas keep the log's bytes as they are, and the snapshots that are
 // compared by hash keep their own canonical codec (see codec/binary.ts).
 import { MaxLengthError, type Codec, type DecodeOptions, type Reader, type Writer } from 'protons-runtime';
-import { CodecError, type DecodeResult } from './binary.js';
+import { CodecError, putShortAscii, type DecodeResult } from './binary.js';
 import { errorMessage } from '../errors.js';
 
 /** A decoder found something it refuses; turned into `{ ok: false }` by decodeProto. */
@@ -609,20 +609,10 @@ export class ProtoWriter implements Writer {
 
   string(value: string): this {
     const n = value.length;
-    // Ids, names and contexts are short ASCII: a plain loop beats TextEncoder on those.
     if (n < 128) {
       this.ensure(n + 1);
-      const buf = this.buf;
-      const start = this.len + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[start + i] = c;
-      }
-      if (i === n) {
-        buf[this.len] = n;
-        this.len = start + n;
+      if (putShortAscii(this.buf, this.len, value)) {
+        this.len += n + 1;
         return this;
       }
     }
