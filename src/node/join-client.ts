@@ -49,7 +49,8 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
   const deadline = Date.now() + o.timeoutMs;
   const tried = new Set<string>();
   const problems = new Map<string, string>();
-  const said = new Map<string, string>();
+  /** `${addr}\n${problem}` of every failure logged at info: each is said once, however they alternate. */
+  const said = new Set<string>();
   let backoff = 200;
   let hinted: string[] = [];
   for (let round = 1; ; round++) {
@@ -70,8 +71,9 @@ export async function joinCluster(o: JoinClientOptions): Promise<JoinSuccess> {
         // A timeout cut short by the deadline says less than the refusal before it: keep that one for the final message.
         if (kind !== 'timeout' || !problems.has(addr)) problems.set(addr, why);
         // Said once per address and problem; the same failure again goes to the debug log.
-        const level = said.get(addr) === why ? 'debug' : 'info';
-        said.set(addr, why);
+        const key = `${addr}\n${why}`;
+        const level = said.has(key) ? 'debug' : 'info';
+        said.add(key);
         o.log[level]({ via: addr, round, problem: why }, level === 'info' ? 'join attempt failed; will retry (quietly while it fails the same way)' : 'join attempt failed again');
         continue;
       }
