@@ -13,7 +13,7 @@ import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 type Bad = Report;
 
 /** A field whose value `check` reads, reporting through `bad`; any report makes the field invalid. */
-function checked<T>(check: (v: unknown, bad: Bad) => T) {
+export function checked<T>(check: (v: unknown, bad: Bad) => T) {
   return z.unknown().transform((v, ctx): T => {
     let failed = false;
     const out = check(v, (message, path = []) => {
@@ -33,7 +33,7 @@ function int(min: number, max: number) {
   });
 }
 
-function duration(min: number, max: number, why = '') {
+export function duration(min: number, max: number, why = '') {
   return checked((v, bad) => {
     if (typeof v === 'number') {
       bad(`${v} has no unit: write ${v}s, ${v}ms, ${v}m or ${v}h`);

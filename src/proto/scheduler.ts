@@ -17,6 +17,9 @@ export interface Command {
   finish?: Finish
   cancel?: Cancel
   tick?: Tick
+  schedulePut?: SchedulePut
+  scheduleChange?: ScheduleChange
+  fire?: Fire
 }
 
 export namespace Command {
@@ -57,6 +60,21 @@ export namespace Command {
         if (obj.tick != null) {
           w.uint32(50)
           Tick.codec().encode(obj.tick, w)
+        }
+
+        if (obj.schedulePut != null) {
+          w.uint32(58)
+          SchedulePut.codec().encode(obj.schedulePut, w)
+        }
+
+        if (obj.scheduleChange != null) {
+          w.uint32(66)
+          ScheduleChange.codec().encode(obj.scheduleChange, w)
+        }
+
+        if (obj.fire != null) {
+          w.uint32(74)
+          Fire.codec().encode(obj.fire, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -107,6 +125,24 @@ export namespace Command {
               })
               break
             }
+            case 7: {
+              obj.schedulePut = SchedulePut.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.schedulePut
+              })
+              break
+            }
+            case 8: {
+              obj.scheduleChange = ScheduleChange.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.scheduleChange
+              })
+              break
+            }
+            case 9: {
+              obj.fire = Fire.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.fire
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -127,6 +163,481 @@ export namespace Command {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Command>): Command => {
     return decodeMessage(buf, Command.codec(), opts)
+  }
+}
+
+export enum Overlap {
+  ALLOW = 'ALLOW',
+  FORBID = 'FORBID',
+  REPLACE = 'REPLACE'
+}
+
+enum __OverlapValues {
+  ALLOW = 0,
+  FORBID = 1,
+  REPLACE = 2
+}
+
+export namespace Overlap {
+  export const codec = (): Codec<Overlap> => {
+    return enumeration<Overlap>(__OverlapValues)
+  }
+}
+
+export enum Catchup {
+  NONE = 'NONE',
+  LATEST = 'LATEST',
+  ALL = 'ALL'
+}
+
+enum __CatchupValues {
+  NONE = 0,
+  LATEST = 1,
+  ALL = 2
+}
+
+export namespace Catchup {
+  export const codec = (): Codec<Catchup> => {
+    return enumeration<Catchup>(__CatchupValues)
+  }
+}
+
+export interface Schedule {
+  name: string
+  cron?: string
+  everyMs?: number
+  timezone: string
+  overlap: Overlap
+  catchup: Catchup
+  paused: boolean
+  params: EnvVar[]
+  dag?: JobSpec
+}
+
+export namespace Schedule {
+  let _codec: Codec<Schedule>
+
+  export const codec = (): Codec<Schedule> => {
+    if (_codec == null) {
+      _codec = message<Schedule>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if (obj.cron != null) {
+          w.uint32(18)
+          w.string(obj.cron)
+        }
+
+        if (obj.everyMs != null) {
+          w.uint32(24)
+          w.uint64Number(obj.everyMs)
+        }
+
+        if ((obj.timezone != null && obj.timezone !== '')) {
+          w.uint32(34)
+          w.string(obj.timezone)
+        }
+
+        if (obj.overlap != null && __OverlapValues[obj.overlap] !== 0) {
+          w.uint32(40)
+          Overlap.codec().encode(obj.overlap, w)
+        }
+
+        if (obj.catchup != null && __CatchupValues[obj.catchup] !== 0) {
+          w.uint32(48)
+          Catchup.codec().encode(obj.catchup, w)
+        }
+
+        if ((obj.paused != null && obj.paused !== false)) {
+          w.uint32(56)
+          w.bool(obj.paused)
+        }
+
+        if (obj.params != null) {
+          for (const value of obj.params) {
+            w.uint32(66)
+            EnvVar.codec().encode(value, w)
+          }
+        }
+
+        if (obj.dag != null) {
+          w.uint32(74)
+          JobSpec.codec().encode(obj.dag, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          timezone: '',
+          overlap: Overlap.ALLOW,
+          catchup: Catchup.NONE,
+          paused: false,
+          params: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.cron = reader.string()
+              break
+            }
+            case 3: {
+              obj.everyMs = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.timezone = reader.string()
+              break
+            }
+            case 5: {
+              obj.overlap = Overlap.codec().decode(reader)
+              break
+            }
+            case 6: {
+              obj.catchup = Catchup.codec().decode(reader)
+              break
+            }
+            case 7: {
+              obj.paused = reader.bool()
+              break
+            }
+            case 8: {
+              if (opts.limits?.params != null && obj.params.length === opts.limits.params) {
+                throw new MaxLengthError('Decode error - map field "params" had too many elements')
+              }
+
+              obj.params.push(EnvVar.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.params$
+              }))
+              break
+            }
+            case 9: {
+              obj.dag = JobSpec.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.dag
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<Schedule>): Uint8Array => {
+    return encodeMessage(obj, Schedule.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Schedule>): Schedule => {
+    return decodeMessage(buf, Schedule.codec(), opts)
+  }
+}
+
+export interface SchedulePut {
+  request: string
+  schedule?: Schedule
+}
+
+export namespace SchedulePut {
+  let _codec: Codec<SchedulePut>
+
+  export const codec = (): Codec<SchedulePut> => {
+    if (_codec == null) {
+      _codec = message<SchedulePut>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.request != null && obj.request !== '')) {
+          w.uint32(10)
+          w.string(obj.request)
+        }
+
+        if (obj.schedule != null) {
+          w.uint32(18)
+          Schedule.codec().encode(obj.schedule, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          request: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.request = reader.string()
+              break
+            }
+            case 2: {
+              obj.schedule = Schedule.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.schedule
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<SchedulePut>): Uint8Array => {
+    return encodeMessage(obj, SchedulePut.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SchedulePut>): SchedulePut => {
+    return decodeMessage(buf, SchedulePut.codec(), opts)
+  }
+}
+
+export enum ScheduleChangeKind {
+  DELETE = 'DELETE',
+  PAUSE = 'PAUSE',
+  RESUME = 'RESUME',
+  TRIGGER = 'TRIGGER'
+}
+
+enum __ScheduleChangeKindValues {
+  DELETE = 0,
+  PAUSE = 1,
+  RESUME = 2,
+  TRIGGER = 3
+}
+
+export namespace ScheduleChangeKind {
+  export const codec = (): Codec<ScheduleChangeKind> => {
+    return enumeration<ScheduleChangeKind>(__ScheduleChangeKindValues)
+  }
+}
+
+export interface ScheduleChange {
+  request: string
+  name: string
+  kind: ScheduleChangeKind
+  job?: string
+}
+
+export namespace ScheduleChange {
+  let _codec: Codec<ScheduleChange>
+
+  export const codec = (): Codec<ScheduleChange> => {
+    if (_codec == null) {
+      _codec = message<ScheduleChange>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.request != null && obj.request !== '')) {
+          w.uint32(10)
+          w.string(obj.request)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(18)
+          w.string(obj.name)
+        }
+
+        if (obj.kind != null && __ScheduleChangeKindValues[obj.kind] !== 0) {
+          w.uint32(24)
+          ScheduleChangeKind.codec().encode(obj.kind, w)
+        }
+
+        if (obj.job != null) {
+          w.uint32(34)
+          w.string(obj.job)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          request: '',
+          name: '',
+          kind: ScheduleChangeKind.DELETE
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.request = reader.string()
+              break
+            }
+            case 2: {
+              obj.name = reader.string()
+              break
+            }
+            case 3: {
+              obj.kind = ScheduleChangeKind.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.job = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<ScheduleChange>): Uint8Array => {
+    return encodeMessage(obj, ScheduleChange.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ScheduleChange>): ScheduleChange => {
+    return decodeMessage(buf, ScheduleChange.codec(), opts)
+  }
+}
+
+export interface Fire {
+  schedules: string[]
+  schedule: number[]
+  tick: number[]
+}
+
+export namespace Fire {
+  let _codec: Codec<Fire>
+
+  export const codec = (): Codec<Fire> => {
+    if (_codec == null) {
+      _codec = message<Fire>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.schedules != null) {
+          for (const value of obj.schedules) {
+            w.uint32(10)
+            w.string(value)
+          }
+        }
+
+        if (obj.schedule != null) {
+          for (const value of obj.schedule) {
+            w.uint32(16)
+            w.uint32(value)
+          }
+        }
+
+        if (obj.tick != null) {
+          for (const value of obj.tick) {
+            w.uint32(24)
+            w.uint64Number(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          schedules: [],
+          schedule: [],
+          tick: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.schedules != null && obj.schedules.length === opts.limits.schedules) {
+                throw new MaxLengthError('Decode error - map field "schedules" had too many elements')
+              }
+
+              obj.schedules.push(reader.string())
+              break
+            }
+            case 2: {
+              if (opts.limits?.schedule != null && obj.schedule.length === opts.limits.schedule) {
+                throw new MaxLengthError('Decode error - map field "schedule" had too many elements')
+              }
+
+              obj.schedule.push(reader.uint32())
+              break
+            }
+            case 3: {
+              if (opts.limits?.tick != null && obj.tick.length === opts.limits.tick) {
+                throw new MaxLengthError('Decode error - map field "tick" had too many elements')
+              }
+
+              obj.tick.push(reader.uint64Number())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<Fire>): Uint8Array => {
+    return encodeMessage(obj, Fire.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Fire>): Fire => {
+    return decodeMessage(buf, Fire.codec(), opts)
   }
 }
 

@@ -26,6 +26,7 @@ import {
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
+import { SCHEDULE_LIMITS, scheduleCommandIn, scheduleCommandOut } from './schedule-codec.js';
 import { TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
 
 /**
@@ -70,6 +71,7 @@ const LIMITS = {
   claim: { tasks: { jobs: MAX_JOBS_PER_BATCH } },
   heartbeat: { handlers: MAX_HANDLERS },
   finish: { jobs: MAX_JOBS_PER_BATCH, claims: { jobs: MAX_JOBS_PER_BATCH } },
+  ...SCHEDULE_LIMITS,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -125,6 +127,13 @@ export function encodeCommand(cmd: Command): Uint8Array {
       break;
     case 'tick':
       out.tick = {};
+      break;
+    case 'schedule-put':
+    case 'schedule-delete':
+    case 'schedule-pause':
+    case 'schedule-trigger':
+    case 'fire':
+      size += scheduleCommandOut(cmd, out);
       break;
     default:
       throw new CodecError(`unknown command type ${String((cmd as { type: unknown }).type)}`);
@@ -225,7 +234,10 @@ function commandIn(c: pb.Command): Command {
     (c.heartbeat === undefined ? 0 : 1) +
     (c.finish === undefined ? 0 : 1) +
     (c.cancel === undefined ? 0 : 1) +
-    (c.tick === undefined ? 0 : 1);
+    (c.tick === undefined ? 0 : 1) +
+    (c.schedulePut === undefined ? 0 : 1) +
+    (c.scheduleChange === undefined ? 0 : 1) +
+    (c.fire === undefined ? 0 : 1);
   if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
   if (c.claim) {
     const cl = c.claim;
@@ -265,7 +277,7 @@ function commandIn(c: pb.Command): Command {
     };
   }
   if (c.cancel) return { type: 'cancel', job: readNonEmpty(c.cancel.job, 'job id', MAX_JOB_ID_BYTES) };
-  return { type: 'tick' };
+  return scheduleCommandIn(c) ?? { type: 'tick' };
 }
 
 function nodeIn(node: string): string {

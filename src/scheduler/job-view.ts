@@ -24,7 +24,7 @@ function countsOf(job: Job): Record<TaskState, number> {
 }
 
 export function jobSummary(job: Job): JobSummary {
-  return {
+  const summary: JobSummary = {
     id: job.id,
     name: job.spec.name,
     state: job.state,
@@ -32,6 +32,7 @@ export function jobSummary(job: Job): JobSummary {
     finishedAt: job.finishedAt,
     counts: countsOf(job),
   };
+  return job.origin === null ? summary : { ...summary, schedule: job.origin.schedule, tick: job.origin.tick };
 }
 
 export function taskView(job: Job, task: number): TaskView {
@@ -88,6 +89,7 @@ export function launchOf(job: Job, task: number): TaskLaunch {
     shards: ts.shards,
     slots: ts.slots,
     hasDependents: (job.dependentOffsets[spec + 1] as number) > (job.dependentOffsets[spec] as number),
+    ...(job.origin === null ? {} : { schedule: job.origin.schedule, tick: job.origin.tick }),
   };
 }
 

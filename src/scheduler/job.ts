@@ -6,6 +6,7 @@
 // counts the tasks of s's deps that have not succeeded yet. A success costs one decrement per
 // direct dependent spec; a spec whose counter reaches 0 readies all its (waiting) shards at once.
 import { taskName } from './task-names.js';
+import type { JobOrigin } from './schedule-types.js';
 import type { Timer } from './timers.js';
 import type { JobId, JobSpec, JobState, Ms, TaskSpec, TaskState } from './types.js';
 
@@ -80,6 +81,8 @@ export class Job {
   removalTimer: Timer | null = null;
   /** Per spec skipped because an upstream task failed: that task's full name. */
   readonly upstreamFailure = new Map<number, string>();
+  /** The schedule and tick that started it (docs/schedules.md §3); null for a submitted job. */
+  origin: JobOrigin | null = null;
 
   constructor(
     /** Unique for the life of the state (ids can be reused once a job is removed). */

@@ -22,5 +22,8 @@ export function liveView(current: () => Scheduler): SchedulerView {
     held: (node) => current().held(node),
     launch: (ref) => current().launch(ref),
     nextDeadline: () => current().nextDeadline(),
+    schedules: () => current().schedules(),
+    schedule: (name) => current().schedule(name),
+    scheduleTicks: () => current().scheduleTicks(),
   };
 }

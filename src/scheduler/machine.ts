@@ -13,6 +13,8 @@ import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
+import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
+import { Schedules } from './schedules.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -44,10 +46,15 @@ type Submit = Extract<Command, { type: 'submit' }>;
 export class Scheduler implements SchedulerView {
   private readonly s: SchedulerState;
   private readonly life: Lifecycle;
+  private readonly sched: Schedules;
 
   constructor(state: SchedulerState = new SchedulerState()) {
     this.s = state;
     this.life = new Lifecycle(state);
+    this.sched = new Schedules(state, {
+      start: (cx, id, spec, origin) => this.startJob(cx, id, null, spec, origin),
+      cancel: (cx, job) => this.life.cancel(cx, job),
+    });
   }
 
   // --- applying entries --------------------------------------------------------------------------
@@ -85,6 +92,12 @@ export class Scheduler implements SchedulerView {
           return this.cancel(cx, cmd.job);
         case 'tick':
           return undefined;
+        case 'schedule-put':
+        case 'schedule-delete':
+        case 'schedule-pause':
+        case 'schedule-trigger':
+        case 'fire':
+          return this.sched.apply(cx, cmd);
         default:
           return this.ignore(cx, (cmd as { type: CommandType }).type, 'unknown command type');
       }
@@ -134,13 +147,27 @@ export class Scheduler implements SchedulerView {
       out.push({ type: 'submit-rejected', requested: cmd.id, error: check.error });
       return;
     }
-    const job = new Job(s.nextSerial++, cmd.id, cmd.key, check.spec, cx.now);
+    this.startJob(cx, cmd.id, cmd.key, check.spec, null);
+  }
+
+  /** Creates a job from a checked spec (a submit's, or a schedule's run) and readies its first specs. */
+  private startJob(cx: ApplyContext, id: JobId, key: string | null, spec: JobSpec, origin: JobOrigin | null): Job | string {
+    const s = this.s;
+    if (s.jobs.has(id)) return `job id ${id} is already taken`;
+    const job = new Job(s.nextSerial++, id, key, spec, cx.now);
+    job.origin = origin;
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
     if (job.key !== null) s.keys.set(job.key, job.id);
-    out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
+    if (origin !== null) {
+      const list = s.runningBySchedule.get(origin.schedule);
+      if (list === undefined) s.runningBySchedule.set(origin.schedule, [job]);
+      else list.push(job);
+    }
+    cx.out.push({ type: 'submitted', requested: id, job: job.id, existing: false });
     const specs = job.spec.tasks.length;
-    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(cx, job, spec);
+    for (let i = 0; i < specs; i++) if (job.pending[i] === 0) this.life.readySpec(cx, job, i);
+    return job;
   }
 
   // --- heartbeat -----------------------------------------------------------------------------------
@@ -342,6 +369,18 @@ export class Scheduler implements SchedulerView {
 
   nextDeadline(): Ms | null {
     return this.s.timers.peek()?.deadline ?? null;
+  }
+
+  schedules(): ScheduleView[] {
+    return this.sched.views();
+  }
+
+  schedule(name: string): ScheduleView | undefined {
+    return this.sched.view(name);
+  }
+
+  scheduleTicks(): Iterable<FireItem> {
+    return this.sched.due();
   }
 
   // --- snapshots -----------------------------------------------------------------------------------

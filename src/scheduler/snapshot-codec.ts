@@ -19,13 +19,20 @@
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
+import { decodeScheduleSpec, encodeScheduleSpec } from './schedule-codec.js';
+import { MAX_RECENT_RUNS, MAX_SCHEDULES } from './schedule-types.js';
+import { checkScheduleSpec, nextDue, type RunRec, type ScheduleRec } from './schedules.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
-/** 2: job specs as their protobuf message (1 had a hand-written layout of its own). */
-const FORMAT = 2;
+/**
+ * 3: schedules, and each job's origin (the schedule and tick that started it); 2 is still read (no
+ * schedules). 2: job specs as their protobuf message (1 had a hand-written layout of its own).
+ */
+const FORMAT = 3;
+const OLDEST_READ = 2;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -123,7 +130,25 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
     num(w, t.deadline);
     w.varint(t.seq, 'timer seq');
   }
+
+  w.varint(s.schedules.size, 'schedules');
+  for (const rec of s.schedules.values()) writeSchedule(w, rec);
   return w.finish().slice();
+}
+
+function writeSchedule(w: Writer, rec: ScheduleRec): void {
+  w.bytes(encodeScheduleSpec(rec.spec), 'schedule');
+  num(w, rec.createdAt);
+  num(w, rec.decidedUntil);
+  w.varint(rec.runs.length, 'runs');
+  for (const run of rec.runs) {
+    num(w, run.tick);
+    w.string(run.job);
+    w.bool(run.triggered);
+  }
+  w.varint(rec.fired, 'fired');
+  w.varint(rec.skipped, 'skipped');
+  w.varint(rec.missed, 'missed');
 }
 
 function writeJob(w: Writer, job: Job): void {
@@ -150,6 +175,12 @@ function writeJob(w: Writer, job: Job): void {
     while (same < job.size && sameTask(job, t, same)) same++;
     w.varint(same - t - 1, 'repeat');
     t = same;
+  }
+  w.bool(job.origin !== null);
+  if (job.origin !== null) {
+    w.string(job.origin.schedule);
+    num(w, job.origin.tick);
+    w.bool(job.origin.triggered);
   }
 }
 
@@ -219,7 +250,7 @@ function check(r: Reader, ok: boolean, problem: string): void {
 
 function readState(r: Reader): SchedulerState {
   const format = r.u8('format');
-  check(r, format === FORMAT, `unknown format ${format}`);
+  check(r, format >= OLDEST_READ && format <= FORMAT, `unknown format ${format}`);
   const s = new SchedulerState();
   s.now = readNum(r, 'now');
   for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
@@ -249,7 +280,7 @@ function readState(r: Reader): SchedulerState {
 
   const jobCount = r.count('jobs', 8);
   for (let i = 0; i < jobCount; i++) {
-    const job = readJob(r, s);
+    const job = readJob(r, s, format);
     check(r, !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial, `job ${job.id} (serial ${job.serial}) is a duplicate`);
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
@@ -282,6 +313,18 @@ function readState(r: Reader): SchedulerState {
   for (let i = 0; i < timerCount; i++) readTimer(r, s, timerSeq);
   s.timers.nextSeq = timerSeq;
   for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
+  if (format >= 3) {
+    const scheduleCount = r.count('schedules', 8);
+    check(r, scheduleCount <= MAX_SCHEDULES, `${scheduleCount} schedules (at most ${MAX_SCHEDULES})`);
+    for (let i = 0; i < scheduleCount; i++) readSchedule(r, s);
+  }
+  // Derived: the jobs each schedule name started, in start order (Schedules.active prunes ended ones).
+  for (const job of s.jobs.values()) {
+    if (job.origin === null || job.state !== 'running') continue;
+    const list = s.runningBySchedule.get(job.origin.schedule);
+    if (list === undefined) s.runningBySchedule.set(job.origin.schedule, [job]);
+    else list.push(job);
+  }
   for (const job of s.jobs.values()) {
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
     for (let t = 0; t < job.size; t++) {
@@ -292,7 +335,7 @@ function readState(r: Reader): SchedulerState {
   return s;
 }
 
-function readJob(r: Reader, s: SchedulerState): Job {
+function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const serial = r.varint('serial');
   const id = r.string('job id', MAX_TEXT);
   const key = r.bool('key flag') ? r.string('key', MAX_TEXT) : null;
@@ -356,7 +399,28 @@ function readJob(r: Reader, s: SchedulerState): Job {
     t = end;
   }
   job.recount();
+  if (format >= 3 && r.bool('origin flag')) {
+    job.origin = { schedule: r.string('origin schedule', MAX_TEXT), tick: readNum(r, 'origin tick'), triggered: r.bool('origin triggered') };
+  }
   return job;
+}
+
+function readSchedule(r: Reader, s: SchedulerState): void {
+  const d = decodeScheduleSpec(r.span('schedule'));
+  if (!d.ok) r.fail(d.error);
+  const spec = d.value;
+  const checked = checkScheduleSpec(spec);
+  if (!checked.ok) r.fail(`schedule ${spec.name}: ${checked.error}`);
+  check(r, !s.schedules.has(spec.name), `schedule ${spec.name} twice`);
+  const createdAt = readNum(r, 'createdAt');
+  const decidedUntil = readNum(r, 'decidedUntil');
+  const runCount = r.count('runs', 3);
+  check(r, runCount <= MAX_RECENT_RUNS, `${runCount} recent runs of schedule ${spec.name}`);
+  const runs: RunRec[] = [];
+  for (let k = 0; k < runCount; k++) runs.push({ tick: readNum(r, 'run tick'), job: r.string('run job', MAX_TEXT), triggered: r.bool('run triggered') });
+  const rec: ScheduleRec = { spec, runSpec: checked.runSpec, createdAt, decidedUntil, nextAt: null, runs, fired: r.varint('fired'), skipped: r.varint('skipped'), missed: r.varint('missed') };
+  rec.nextAt = nextDue(rec);
+  s.schedules.set(spec.name, rec);
 }
 
 function copyTask(job: Job, from: number, to: number, s: SchedulerState): void {

@@ -7,6 +7,7 @@
 // dependency counters, what each node holds, idempotency keys) is rebuilt on restore.
 import type { NodeId } from '../raft/types.js';
 import type { Job } from './job.js';
+import type { ScheduleRec } from './schedules.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap, type Timer } from './timers.js';
 import type { JobId, Ms, SchedulerStats } from './types.js';
@@ -104,4 +105,11 @@ export class SchedulerState {
   readonly timers = new TimerHeap();
   readonly ready = new ReadyQueue();
   nextSerial = 1;
+  /** By name, in creation order (docs/schedules.md §3). */
+  readonly schedules = new Map<string, ScheduleRec>();
+  /**
+   * Jobs started by each schedule name that may still run, in start order: derived (rebuilt from
+   * the jobs' origins on restore), pruned of ended jobs when read (Schedules.active).
+   */
+  readonly runningBySchedule = new Map<string, Job[]>();
 }

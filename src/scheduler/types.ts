@@ -2,6 +2,7 @@
 // commands in the replicated log, the effects applying them has, and the read-only view the API,
 // the claim policy and the simulator's checkers use. Nothing here does I/O or reads a clock.
 import type { NodeId } from '../raft/types.js';
+import type { FireItem, ScheduleCommand, ScheduleEffect, ScheduleView } from './schedule-types.js';
 
 /** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (docs/architecture.md §6). */
 export type Ms = number;
@@ -125,7 +126,9 @@ export type Command =
     }
   | { readonly type: 'cancel'; readonly job: JobId }
   /** Carries nothing: its entry's timestamp advances the scheduler's clock (leases, backoffs, retention). */
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  /** Schedules and their ticks (docs/schedules.md §3). */
+  | ScheduleCommand;
 
 export type CommandType = Command['type'];
 
@@ -178,7 +181,8 @@ export type Effect =
   | { readonly type: 'stop'; readonly job: JobId; readonly task: number; readonly node: NodeId; readonly attempt: number; readonly reason: string }
   | { readonly type: 'removed'; readonly job: JobId }
   /** A command or part of one had no effect, and why (counted in stats). */
-  | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string };
+  | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string }
+  | ScheduleEffect;
 
 /** What a worker needs to launch one claimed task. */
 export interface TaskLaunch extends TaskRef {
@@ -200,6 +204,9 @@ export interface TaskLaunch extends TaskRef {
    * them to claims in the same finish). Absent: unknown, taken as true.
    */
   readonly hasDependents?: boolean;
+  /** For a run of a schedule: its name and tick (MESHRUN_SCHEDULE, MESHRUN_TICK). */
+  readonly schedule?: string;
+  readonly tick?: Ms;
 }
 
 /** A ready task as the claim policy sees it, in the order the ready queue hands them out. */
@@ -252,6 +259,9 @@ export interface JobView {
   readonly submittedAt: Ms;
   readonly finishedAt: Ms | null;
   readonly counts: Readonly<Record<TaskState, number>>;
+  /** For a run of a schedule: the schedule's name and the tick (ms since the epoch); absent otherwise. */
+  readonly schedule?: string;
+  readonly tick?: Ms;
   /** The DAG's shape, spec by spec (a sharded spec's tasks are `name[0]`..): what a graph draws. */
   readonly specs: readonly SpecView[];
   readonly tasks: Readonly<Record<string, TaskView>>;
@@ -301,4 +311,9 @@ export interface SchedulerView {
   launch(ref: TaskRef): TaskLaunch | undefined;
   /** The earliest scheduler time at which something is due (a lease, a backoff, a timeout, a removal), or null. */
   nextDeadline(): Ms | null;
+  /** Schedules by name (docs/schedules.md). */
+  schedules(): ScheduleView[];
+  schedule(name: string): ScheduleView | undefined;
+  /** The next tick of every schedule that is not paused, cheaply: what the schedule keeper watches. */
+  scheduleTicks(): Iterable<FireItem>;
 }

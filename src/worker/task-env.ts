@@ -22,6 +22,11 @@ export function contractEnv(launch: TaskLaunch, nodeId: string): Record<string, 
     env['MESHRUN_SHARD'] = String(launch.shard);
     env['MESHRUN_SHARDS'] = String(launch.shards);
   }
+  // A run of a schedule (docs/schedules.md §5): which schedule, and the tick it runs for in ISO 8601 UTC.
+  if (launch.schedule !== undefined && launch.tick !== undefined) {
+    env['MESHRUN_SCHEDULE'] = launch.schedule;
+    env['MESHRUN_TICK'] = new Date(launch.tick).toISOString();
+  }
   return env;
 }
 

@@ -243,7 +243,7 @@ describe('decodeCommand on bad input', () => {
         }
         // Whatever decodes has the promised shape.
         const c = r.value;
-        expect(['submit', 'claim', 'heartbeat', 'finish', 'cancel', 'tick']).toContain(c.type);
+        expect(['submit', 'claim', 'heartbeat', 'finish', 'cancel', 'tick', 'schedule-put', 'schedule-delete', 'schedule-pause', 'schedule-trigger', 'fire']).toContain(c.type);
         if (c.type === 'claim' || c.type === 'finish') {
           const refs = c.type === 'claim' ? c.tasks : c.results;
           for (const ref of refs) {
@@ -279,10 +279,16 @@ describe('decodeCommand on bad input', () => {
     const finish = (f: Partial<pb.Finish>) => cmd({ finish: { node: 'n', boot: 0, claimNext: false, jobs: ['j'], results: [result({})], ...f } });
     const claim = (tasks: pb.TaskRefs) => cmd({ claim: { node: 'n', boot: 0, tasks } });
 
-    // Kinds: none, two, one this version does not know (field 7).
+    // Kinds: none, two, one this version does not know (field 10).
     expectRefused(new Uint8Array(0), /^command: no command \(or one this version does not know\)$/);
     expectRefused(cmd({ tick: {}, cancel: { job: 'j' } }), /^command: 2 commands in one \(exactly one expected\)$/);
-    expectRefused(Uint8Array.of(0x3a, 0), /^command: unknown field 7 \(wire type 2\) before byte 1$/);
+    expectRefused(Uint8Array.of(0x52, 0), /^command: unknown field 10 \(wire type 2\) before byte 1$/);
+    // Schedules: a put without its schedule, a trigger without its job, fire tables.
+    expectRefused(cmd({ schedulePut: { request: 'r' } }), /^command: a schedule put without a schedule$/);
+    expectRefused(cmd({ scheduleChange: { request: 'r', name: 'n', kind: pb.ScheduleChangeKind.TRIGGER } }), /^command: a job id belongs to a trigger, and a trigger needs one$/);
+    expectRefused(cmd({ fire: { schedules: ['a'], schedule: [3], tick: [1] } }), /^command: schedule position 3 is not in the table of 1$/);
+    expectRefused(cmd({ fire: { schedules: ['a'], schedule: [0, 0], tick: [1] } }), /^command: 2 schedule positions for 1 ticks$/);
+    expectRefused(cmd({ fire: { schedules: ['a'.repeat(129)], schedule: [0], tick: [1] } }), /^command: schedule name is 129 bytes \(at most 128\)$/);
     // Strings: empty, too long, not UTF-8, longer than the input.
     expectRefused(cmd({ cancel: { job: '' } }), /^command: job id is empty$/);
     expectRefused(cmd({ cancel: { job: 'a'.repeat(129) } }), /^command: job id is 129 bytes \(at most 128\)$/);

@@ -166,6 +166,15 @@ class FakeView implements SchedulerView {
   nextDeadline(): Ms | null {
     return null;
   }
+  schedules(): [] {
+    return [];
+  }
+  schedule(): undefined {
+    return undefined;
+  }
+  scheduleTicks(): [] {
+    return [];
+  }
 
   addReady(task: number, over: Partial<ReadyTask> = {}): ReadyTask {
     const t: ReadyTask = { job: 'job-1', task, priority: 0, readyAt: this.now, slots: 1, handler: null, ...over };
