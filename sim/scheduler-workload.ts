@@ -300,6 +300,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
       periodMs: this.timeKeeperMs,
       timers: clock,
+      localNow: () => clock.now(),
     });
     p.executor = executor;
     p.worker = worker;

@@ -14,6 +14,7 @@ import { installAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { installHostGuard, servedHosts, type ServedHosts } from './host-guard.js';
 import { registerPartitionRoutes, type PartitionBackend } from './partition-routes.js';
+import { registerScheduleRoutes, type ScheduleBackend } from './schedule-routes.js';
 import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
 export type ProbeOutcome =
@@ -29,6 +30,8 @@ export interface ApiBackend extends SurfaceBackend {
     list(): JobSummary[];
     cancel(id: string): Promise<CancelOutcome>;
   };
+  /** Schedules (docs/http-api.md §15); a backend without them serves none of their routes. */
+  readonly schedules?: ScheduleBackend;
   /** Present only with --test-hooks. */
   readonly debug?: {
     probe(value: string): Promise<ProbeOutcome>;
@@ -112,6 +115,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!r.ok) return fail(reply, r.status, r.error);
     return { id: r.id, state: r.state };
   });
+
+  if (opts.backend.schedules) registerScheduleRoutes(app, opts.backend.schedules);
 
   const debug = opts.backend.debug;
   if (debug) {

@@ -128,6 +128,14 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
     registers: reg,
   });
   const jobEvents = new Counter({ name: 'meshrun_jobs_finished_total', help: 'Jobs that ended, by final state', labelNames: ['state'], registers: reg });
+  // Schedules (docs/schedules.md): ticks by how they were decided, and the fire lag in cluster time.
+  const scheduleTicks = new Counter({ name: 'meshrun_schedule_ticks_total', help: 'Schedule ticks decided: fired, skipped (overlap forbid) or missed (catchup)', labelNames: ['outcome'], registers: reg });
+  const fireLag = new Histogram({
+    name: 'meshrun_schedule_fire_lag_seconds',
+    help: 'From a fired tick to the cluster time of the entry that fired it',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
+    registers: reg,
+  });
   mirrorCounter(registry, 'meshrun_claims_accepted_total', 'Task claims the scheduler accepted', () => src.schedulerStats().claimsAccepted);
   mirrorCounter(registry, 'meshrun_claims_rejected_total', 'Claimed tasks the scheduler refused (conflicts: taken, not ready, no capacity)', () => src.schedulerStats().claimsRejected);
   mirrorCounter(registry, 'meshrun_lease_expiries_total', 'Node leases that expired (their tasks were retried)', () => src.schedulerStats().leaseExpiries);
@@ -200,6 +208,10 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
             break;
           case 'job':
             if (e.state !== 'running') jobEvents.inc({ state: e.state });
+            break;
+          case 'schedule-tick':
+            scheduleTicks.inc({ outcome: e.outcome }, e.count);
+            if (e.outcome === 'fired') fireLag.observe(Math.max(0, e.at - e.tick) / 1000);
             break;
           default:
             break;

@@ -10,6 +10,7 @@ import type { SchedulerView } from '../scheduler/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { RaftDriver } from './driver.js';
 import type { JobService } from './job-service.js';
+import type { ScheduleService } from './schedule-service.js';
 import { encodeNodeEntry } from './entry-envelope.js';
 
 export function clusterView(st: RaftStatus): ClusterView {
@@ -44,6 +45,7 @@ export interface BackendDeps {
   readonly driver: RaftDriver;
   readonly state: ClusterState;
   readonly jobs: JobService;
+  readonly schedules?: ScheduleService;
   readonly scheduler: SchedulerView;
   readonly testHooks: boolean;
   /** What GET /v1/debug/net shows. */
@@ -67,10 +69,23 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     cancel: (id) => deps.jobs.cancel(id),
   };
   const partition = deps.partition ? { partition: deps.partition } : {};
-  if (!deps.testHooks) return { ...deps.surface, ...partition, cluster, jobs };
+  const service = deps.schedules;
+  const schedules: Pick<ApiBackend, 'schedules'> =
+    service === undefined
+      ? {}
+      : {
+          schedules: {
+            put: (spec) => service.put(spec),
+            act: (action, name) => service.act(action, name),
+            list: () => deps.scheduler.schedules(),
+            get: (name) => deps.scheduler.schedule(name),
+          },
+        };
+  if (!deps.testHooks) return { ...deps.surface, ...partition, ...schedules, cluster, jobs };
   return {
     ...deps.surface,
     ...partition,
+    ...schedules,
     cluster,
     jobs,
     debug: {

@@ -104,7 +104,8 @@ export class JobService {
     return answer.value;
   }
 
-  private proposeAndWait<T>(
+  /** Proposes `data` and waits for this replica to apply an effect `match` recognises (the schedule service shares it). */
+  proposeAndWait<T>(
     data: Uint8Array,
     match: (e: Effect) => T | undefined,
   ): Promise<{ kind: 'done'; value: T } | { kind: 'refused'; why: string } | { kind: 'timeout' }> {
@@ -174,6 +175,6 @@ function canonicalJson(v: unknown): string {
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */
-function newJobId(): JobId {
+export function newJobId(): JobId {
   return randomUUID().replaceAll('-', '').slice(0, 12);
 }

@@ -59,6 +59,7 @@ import { createSurfaceBackend } from './surface-backend.js';
 import { readLocalLog } from './task-logs.js';
 import { backgroundClock, systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
+import { ScheduleService } from './schedule-service.js';
 import { TimeKeeper } from './time-keeper.js';
 import { NODE_TIMINGS } from './timings.js';
 
@@ -341,6 +342,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   timeKeeper.start();
   teardown.add('time keeper', () => timeKeeper.stop());
   const jobs = new JobService({ host: scheduler, propose: proposeApp });
+  const schedules = new ScheduleService(jobs);
 
   const lastHeard = new Map<NodeId, number>();
   // A joining node takes no Raft message until the cluster has answered its join. Its store is
@@ -425,6 +427,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
         driver,
         state,
         jobs,
+        schedules,
         scheduler: scheduler.view,
         workerStats: () => worker.stats,
         testHooks: opts.testHooks,

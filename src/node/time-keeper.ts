@@ -1,10 +1,13 @@
 // Scheduler time moves only when entries are applied (docs/architecture.md §6). When something is due
 // (a lease, a backoff, a timeout, a job's removal) the leader appends an empty `tick` command, so
-// time, and the work that waits on it, moves even when no node proposes anything else.
+// time, and the work that waits on it, moves even when no node proposes anything else. On every
+// node, leader or not, it also runs the schedule keeper, which proposes the schedule ticks that are
+// due (docs/schedules.md §6) over the same ports.
 import type { ProposeResult } from '../raft/types.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
 import type { SchedulerView } from '../scheduler/types.js';
 import type { Clock, Timer } from '../worker/types.js';
+import { ScheduleKeeper } from './schedule-keeper.js';
 import { backgroundClock } from './system-clock.js';
 
 export interface TimeKeeperDeps {
@@ -17,18 +20,33 @@ export interface TimeKeeperDeps {
   readonly periodMs: number;
   /** Where the period is timed: default backgroundClock; a simulated process's clock in sim/. */
   readonly timers?: Pick<Clock, 'after'>;
+  /** This node's clock, which tells the schedule keeper a tick is due: default backgroundClock's; the process clock in sim/. */
+  readonly localNow?: () => number;
 }
+
+/** A proposed schedule tick still undecided after this long is proposed again (docs/schedules.md §6). */
+export const SCHEDULE_RETRY_MS = 100;
 
 export class TimeKeeper {
   private timer: Timer | null = null;
   private lastTick = -Infinity;
   private readonly tick = encodeCommand({ type: 'tick' });
   ticks = 0;
+  readonly schedules: ScheduleKeeper;
 
-  constructor(private readonly deps: TimeKeeperDeps) {}
+  constructor(private readonly deps: TimeKeeperDeps) {
+    this.schedules = new ScheduleKeeper({
+      view: deps.view,
+      propose: deps.propose,
+      clock: { after: (ms, fn) => (deps.timers ?? backgroundClock).after(ms, fn), now: deps.localNow ?? backgroundClock.now },
+      periodMs: deps.periodMs,
+      retryMs: SCHEDULE_RETRY_MS,
+    });
+  }
 
   start(): void {
     if (this.timer) return;
+    this.schedules.start();
     const timers = this.deps.timers ?? backgroundClock;
     const loop = (): void => {
       // Re-armed before the check, as an interval timer is.
@@ -41,6 +59,7 @@ export class TimeKeeper {
   stop(): void {
     this.timer?.cancel();
     this.timer = null;
+    this.schedules.stop();
   }
 
   private check(): void {

@@ -1,5 +1,6 @@
 // Builders and a small driver for the scheduler state machine's tests.
 import { Scheduler } from '../../src/scheduler/machine.js';
+import type { ScheduleSpec } from '../../src/scheduler/schedule-types.js';
 import type { Command, Effect, FinishItem, FinishOutcome, JobSpec, TaskSpec } from '../../src/scheduler/types.js';
 
 export function task(name: string, over: Partial<TaskSpec> = {}): TaskSpec {
@@ -111,4 +112,19 @@ export function ofType<K extends Effect['type']>(effects: readonly Effect[], typ
 
 export function stateOf(m: Scheduler, jobId: string, name: string): string | undefined {
   return m.job(jobId)?.tasks[name]?.state;
+}
+
+/** A schedule every `everyMs` in UTC, policies allow and all, running a one-task DAG. */
+export function every(name: string, everyMs: number, over: Partial<ScheduleSpec> = {}): ScheduleSpec {
+  return {
+    name,
+    cadence: { kind: 'every', everyMs },
+    timezone: 'UTC',
+    overlap: 'allow',
+    catchup: 'all',
+    paused: false,
+    params: {},
+    dag: job([task('a')]),
+    ...over,
+  };
 }

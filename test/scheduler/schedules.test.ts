@@ -6,23 +6,9 @@ import { Scheduler } from '../../src/scheduler/machine.js';
 import type { ScheduleSpec } from '../../src/scheduler/schedule-types.js';
 import { runJobId } from '../../src/scheduler/schedules.js';
 import type { Command } from '../../src/scheduler/types.js';
-import { Driver, job, ofType, task } from './machine-helpers.js';
+import { Driver, every, ofType } from './machine-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
-
-export function every(name: string, everyMs: number, over: Partial<ScheduleSpec> = {}): ScheduleSpec {
-  return {
-    name,
-    cadence: { kind: 'every', everyMs },
-    timezone: 'UTC',
-    overlap: 'allow',
-    catchup: 'all',
-    paused: false,
-    params: {},
-    dag: job([task('a')]),
-    ...over,
-  };
-}
 
 function driver(): Driver {
   const d = new Driver();
