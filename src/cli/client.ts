@@ -93,6 +93,10 @@ export class ApiClient {
     return this.run((base) => apiRequest<T>(base, 'POST', path, body, headers, this.env), o);
   }
 
+  delete<T>(path: string, o: RequestOptions = {}): Promise<T> {
+    return this.run((base) => apiRequest<T>(base, 'DELETE', path, undefined, {}, this.env), o);
+  }
+
   /**
    * Adds the API URLs of the cluster's members, as GET /v1/nodes tells them, behind the URLs given.
    * Best effort (nothing learned on failure); never with a token, which must not go to an address
@@ -194,7 +198,7 @@ export async function apiPost<T>(
 
 async function apiRequest<T>(
   base: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body: unknown,
   headers: Readonly<Record<string, string>>,
@@ -213,7 +217,7 @@ async function apiRequest<T>(
 
 async function send(
   base: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   body: unknown,
   headers: Readonly<Record<string, string>>,

@@ -11,6 +11,7 @@ import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOpti
 import { keygenCommand } from './keygen-command.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
+import { scheduleActionCommand, scheduleAddCommand, scheduleListCommand, scheduleRemoveCommand, scheduleShowCommand } from './schedule-commands.js';
 import { readDagFile, submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
@@ -128,6 +129,58 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(apiOption())
     .action(async (job: string, task: string, opts: LogsOptions) => {
       await logsCommand(job, task, opts, io.out, io.err);
+    });
+
+  const schedule = program.command('schedule').description('schedules: a DAG run at every tick of a cron expression or a period (docs/schedules.md)');
+  schedule
+    .command('add')
+    .description('create a schedule from a file, or replace the one of its name (its dag: file is read relative to it)')
+    .argument('<file>', 'the schedule file (YAML or JSON)')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (file: string, opts: ClientOptions) => {
+      await scheduleAddCommand(file, opts, io.out, io.err);
+    });
+  schedule
+    .command('ls')
+    .description('list the schedules with their next tick and latest run')
+    .option('--json', 'print the API response (GET /v1/schedules) as JSON')
+    .addOption(apiOption())
+    .action(async (opts: ClientOptions) => {
+      await scheduleListCommand(opts, io.out, io.err);
+    });
+  schedule
+    .command('show')
+    .description('one schedule: cadence, policies, next tick, counts and recent runs')
+    .argument('<name>', 'the schedule name')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (name: string, opts: ClientOptions) => {
+      await scheduleShowCommand(name, opts, io.out, io.err);
+    });
+  for (const [action, what] of [
+    ['pause', 'stop deciding ticks until resumed'],
+    ['resume', 'decide ticks again (the ticks that fell while paused are not owed)'],
+    ['trigger', 'start a run now, outside the cadence'],
+  ] as const) {
+    schedule
+      .command(action)
+      .description(what)
+      .argument('<name>', 'the schedule name')
+      .option('--json', 'print the API response as JSON')
+      .addOption(apiOption())
+      .action(async (name: string, opts: ClientOptions) => {
+        await scheduleActionCommand(action, name, opts, io.out, io.err);
+      });
+  }
+  schedule
+    .command('rm')
+    .description('remove a schedule (its running runs go on)')
+    .argument('<name>', 'the schedule name')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (name: string, opts: ClientOptions) => {
+      await scheduleRemoveCommand(name, opts, io.out, io.err);
     });
 
   program

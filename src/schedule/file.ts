@@ -176,18 +176,24 @@ export function parseScheduleText(text: string, source: string, readDag: (path: 
   }
   if (!isMapping(raw)) throw new ScheduleError([`${source}: a schedule must be a mapping with name, cron or every, and dag, got ${show(raw)}`]);
   const body: Record<string, unknown> = { ...raw };
+  let dagProblems: readonly string[] = [];
   if (typeof raw['dag'] === 'string') {
     try {
       body['dag'] = readDag(raw['dag']).raw;
     } catch (err) {
-      const lines = err instanceof DagError ? err.problems : [errorMessage(err)];
-      throw new ScheduleError(lines.map((l) => `${source}: dag: ${l}`));
+      dagProblems = (err instanceof DagError ? err.problems : [errorMessage(err)]).map((l) => `dag: ${l}`);
     }
   }
+  let spec: ScheduleSpec | null = null;
+  let problems: readonly string[] = [];
   try {
-    return { raw: body, spec: normalizeSchedule(body) };
+    spec = normalizeSchedule(body);
   } catch (err) {
-    if (err instanceof ScheduleError) throw new ScheduleError(err.problems.map((p) => `${source}: ${p}`));
-    throw err;
+    if (!(err instanceof ScheduleError)) throw err;
+    problems = err.problems;
   }
+  // A DAG file that could not be read: its problems stand for the field, with every other field's.
+  if (dagProblems.length > 0) problems = [...problems.filter((p) => !p.startsWith('dag')), ...dagProblems];
+  if (spec === null || problems.length > 0) throw new ScheduleError(problems.map((p) => `${source}: ${p}`));
+  return { raw: body, spec };
 }
