@@ -24,6 +24,7 @@ const FILES: Readonly<Record<string, string>> = {
   'graph.js': 'text/javascript; charset=utf-8',
   'views.js': 'text/javascript; charset=utf-8',
   'util.js': 'text/javascript; charset=utf-8',
+  'schedules.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

@@ -4,6 +4,7 @@ import { api, ApiError, getToken, LiveUpdates, setToken, whenUnauthorized } from
 import { drawGraph, countStates, structureKey, taskNames } from './graph.js';
 import { h, fill, fmtAgo, fmtDuration, fmtTime } from './util.js';
 import { badge, clusterBar, countsList, jobsTable, legend, nodesTable, specPanel, taskPanel } from './views.js';
+import { schedulesTable } from './schedules.js';
 
 const main = document.getElementById('main');
 const clusterEl = document.getElementById('cluster');
@@ -91,9 +92,14 @@ class HomeView {
     this.jobsCount = h('span', { class: 'count' });
     this.nodesCount = h('span', { class: 'count' });
     this.lastNodes = 0;
+    // Schedules (schedules.js): the card shows once the node answers GET /v1/schedules.
+    this.schedulesBody = h('div', { class: 'card-body flush' });
+    this.schedulesCount = h('span', { class: 'count' });
+    this.schedulesCard = h('section', { class: 'card', id: 'schedules', hidden: true }, h('div', { class: 'card-head' }, h('h1', null, 'Schedules ', this.schedulesCount)), this.schedulesBody);
     fill(
       main,
       h('section', { class: 'card', id: 'jobs' }, h('div', { class: 'card-head' }, h('h1', null, 'Jobs ', this.jobsCount), legend(false)), this.jobsBody),
+      this.schedulesCard,
       h('section', { class: 'card', id: 'nodes' }, h('div', { class: 'card-head' }, h('h1', null, 'Nodes ', this.nodesCount)), this.nodesBody),
     );
     document.title = 'Jobs · meshrun';
@@ -101,8 +107,13 @@ class HomeView {
 
   async refresh() {
     const wantNodes = Date.now() - this.lastNodes > 1900;
-    const [jobs, nodes] = await Promise.allSettled([api('/v1/jobs'), wantNodes ? api('/v1/nodes') : Promise.resolve(undefined)]);
+    const [jobs, nodes, schedules] = await Promise.allSettled([api('/v1/jobs'), wantNodes ? api('/v1/nodes') : Promise.resolve(undefined), api('/v1/schedules')]);
     if (this !== app.view) return;
+    if (schedules.status === 'fulfilled') {
+      this.schedulesCard.hidden = false;
+      this.schedulesCount.textContent = String(schedules.value.schedules.length);
+      fill(this.schedulesBody, schedulesTable(schedules.value.schedules));
+    }
     if (jobs.status === 'fulfilled') {
       const list = [...jobs.value.jobs].sort((a, b) => b.submittedAt - a.submittedAt);
       this.jobsCount.textContent = String(list.length);
