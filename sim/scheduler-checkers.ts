@@ -25,6 +25,7 @@ import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
 import { FINAL_TASK_STATES, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
 import type { PlannedJob, PlannedTask } from './dag-gen.js';
+import { ScheduleChecker } from './schedule-checkers.js';
 import type { ExecRecord } from './sim-executor.js';
 
 /**
@@ -63,6 +64,8 @@ interface Exit {
 interface JobModel {
   readonly id: JobId;
   readonly plan: PlannedJob;
+  /** A run of a schedule (schedule-checkers.ts), started by a fire: `replace` may cancel it. */
+  readonly scheduled: boolean;
   readonly key: string | null;
   readonly submittedAt: number;
   state: JobState;
@@ -88,6 +91,8 @@ export class SchedulerChecker {
   constructor(
     private readonly world: CheckerWorld,
     private readonly planByName: ReadonlyMap<string, PlannedJob>,
+    /** Each schedule's runs' plan name (schedule-checkers.ts). */
+    private readonly runPlans: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   private fail(invariant: string, detail: string): void {
@@ -108,10 +113,11 @@ export class SchedulerChecker {
     this.applied = entry.index;
     const cmd = commandOf(entry);
     if (effects.length === 0) return cmd;
+    const runs = cmd?.type === 'fire' || cmd?.type === 'schedule-trigger' ? ScheduleChecker.runsIn(effects) : null;
     for (const e of effects) {
       switch (e.type) {
         case 'submitted':
-          if (!e.existing) this.submitted(e.job, cmd, entry.index);
+          if (!e.existing) this.submitted(e.job, cmd, entry.index, runs);
           break;
         case 'task':
           this.taskEvent(e, cmd, entry.index);
@@ -133,27 +139,31 @@ export class SchedulerChecker {
     return cmd;
   }
 
-  private submitted(id: JobId, cmd: Command | null, index: number): void {
-    if (cmd?.type !== 'submit' || cmd.id !== id) {
-      this.fail('job accounting', `a job ${id} was created at ${index} by an entry that is not its submit`);
+  private submitted(id: JobId, cmd: Command | null, index: number, runs: ReadonlyMap<JobId, string> | null): void {
+    // A run of a schedule: created by the fire (or trigger) that decided its tick, its DAG the schedule's.
+    const schedule = runs?.get(id);
+    if (schedule === undefined && (cmd?.type !== 'submit' || cmd.id !== id)) {
+      this.fail('job accounting', `a job ${id} was created at ${index} by an entry that is not its submit, nor a fired tick`);
       return;
     }
-    const plan = this.planByName.get(cmd.spec.name);
+    const name = schedule !== undefined ? (this.runPlans.get(schedule) ?? '') : cmd?.type === 'submit' ? cmd.spec.name : '';
+    const plan = this.planByName.get(name);
     if (!plan) {
-      this.fail('job accounting', `job ${id} at ${index} is named '${cmd.spec.name}', which the workload never submitted`);
+      this.fail('job accounting', `job ${id} at ${index} is named '${name}', which the workload never submitted`);
       return;
     }
+    const key = cmd?.type === 'submit' ? cmd.key : null;
     if (this.jobs.has(id)) {
       this.fail('job accounting', `job ${id} was created twice (again at ${index})`);
       return;
     }
-    if (cmd.key !== null) {
+    if (key !== null) {
       for (const j of this.jobs.values()) {
-        if (j.key === cmd.key) this.fail('idempotency', `job ${id} created at ${index} with key '${cmd.key}', which job ${j.id} already has`);
+        if (j.key === key) this.fail('idempotency', `job ${id} created at ${index} with key '${key}', which job ${j.id} already has`);
       }
     }
     this.jobs.set(id, {
-      id, plan, key: cmd.key, submittedAt: index, state: 'running', finalAt: null,
+      id, plan, scheduled: schedule !== undefined, key, submittedAt: index, state: 'running', finalAt: null,
       tasks: plan.tasks.map((t) => ({
         plan: t, state: 'waiting', attempt: 0, node: null, fence: null, succeededAt: null, success: null, exits: new Map(),
       })),
@@ -338,7 +348,9 @@ export class SchedulerChecker {
       return;
     }
     if (job.state === 'cancelled') {
-      this.fail('job outcome (f)', `${name} was cancelled, but the workload cancels nothing`);
+      // Only a schedule's `replace` cancels: its tasks are stopped or skipped, none left undone.
+      if (!job.scheduled) this.fail('job outcome (f)', `${name} was cancelled, but the workload cancels nothing`);
+      else if (!tasks.every((t) => FINAL_TASK_STATES.has(t.state))) this.fail('job outcome (f)', `${name} was cancelled with tasks ${describeStates(tasks)}`);
       return;
     }
     for (const t of tasks) {

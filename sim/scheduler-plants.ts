@@ -9,7 +9,10 @@ import type { ApplyContext } from '../src/scheduler/lifecycle.js';
 import { Scheduler } from '../src/scheduler/machine.js';
 import { decodeSnapshot } from '../src/scheduler/snapshot-codec.js';
 import type { NodeId } from '../src/raft/types.js';
-import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
+import type { FireItem, JobOrigin } from '../src/scheduler/schedule-types.js';
+import { nextDue, runJobId, type ScheduleJobs, type ScheduleRec } from '../src/scheduler/schedules.js';
+import type { SchedulerState } from '../src/scheduler/state.js';
+import type { Command, Effect, JobSpec, Ms, TaskSpec } from '../src/scheduler/types.js';
 
 /** The steps of the machine's Lifecycle (lifecycle.ts) that two plants replace, some of them private. */
 interface Life {
@@ -52,7 +55,49 @@ function patching(name: string, patch: (life: Life) => void): typeof Scheduler {
   };
 }
 
+/** The private parts of the machine's Schedules (schedules.ts) the fire-undecided plant replaces and uses. */
+interface SchedulesInside {
+  fire(cx: ApplyContext, items: readonly FireItem[]): void;
+  readonly s: SchedulerState;
+  readonly jobs: ScheduleJobs;
+}
+
+/**
+ * A fire that starts the run of each tick it names, at once, without the log's decision: no cursor
+ * (a tick already decided fires again) and a job id of the proposal's own (the entry's index), not
+ * the one derived from schedule and tick. Every node proposes every tick, so ticks fire twice.
+ */
+function fireUndecided(): typeof Scheduler {
+  return class extends Scheduler {
+    constructor(...args: ConstructorParameters<typeof Scheduler>) {
+      super(...args);
+      const sched = (this as unknown as { sched?: Partial<SchedulesInside> }).sched;
+      if (typeof sched?.fire !== 'function' || sched.fire.length !== 2 || sched.s === undefined || sched.jobs === undefined) {
+        throw new Error('plant fire-undecided: the Scheduler has no sched.fire(cx, items), sched.s or sched.jobs any more (schedules.ts changed): update sim/scheduler-plants.ts');
+      }
+      const { s, jobs } = sched as SchedulesInside;
+      (sched as SchedulesInside).fire = (cx, items) => {
+        for (const { schedule, tick } of items) {
+          const rec: ScheduleRec | undefined = s.schedules.get(schedule);
+          if (rec === undefined || rec.spec.paused || tick > cx.now || tick <= rec.createdAt) continue;
+          const origin: JobOrigin = { schedule, tick, triggered: false };
+          const job = jobs.start(cx, runJobId(schedule, tick, cx.index), rec.runSpec as JobSpec, origin);
+          if (typeof job === 'string') continue;
+          rec.fired++;
+          rec.decidedUntil = Math.max(rec.decidedUntil, tick);
+          rec.nextAt = nextDue(rec);
+          cx.out.push({ type: 'schedule-tick', schedule, tick, outcome: 'fired', job: job.id, at: cx.now, count: 1, lastTick: tick });
+        }
+      };
+    }
+  };
+}
+
 const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: () => typeof Scheduler }>> = {
+  'fire-undecided': {
+    what: "a fire starts the run of each tick it names without the log's decision (no cursor, a job id of its own): each node's proposal of a tick starts one",
+    make: fireUndecided,
+  },
   'stale-finish': {
     what: 'a finish is accepted whatever attempt it names (the attempt half of the fencing is gone; the holder check stays)',
     make: () =>

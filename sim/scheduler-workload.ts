@@ -28,6 +28,8 @@ import type { SimHooks, WorkloadExtras } from './run.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
 import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
+import { LAG_BOUND_MS, ScheduleChecker } from './schedule-checkers.js';
+import { drawSchedule, type PlannedSchedule } from './schedule-gen.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
 import { SimGossip } from './sim-gossip.js';
@@ -51,6 +53,10 @@ const SUBMIT_TIMEOUT_MS = 1500;
 const MAX_REPLAYABLE = 64;
 /** Per attempt, in the bound on finishing: a claim and a finish to commit (plus a steal delay). */
 const ATTEMPT_COMMITS_MS = 600;
+/** Schedules keep firing this long after the heal (their ticks are checked), then the client removes them. */
+const SCHEDULE_HOLD_MS = 8000;
+/** A schedule change not answered within this long is proposed again (through another node). */
+const CHANGE_TIMEOUT_MS = 1500;
 
 export interface SchedulerWorkloadOptions {
   /** Builds each replica's Scheduler (default: the real one); tests plant faults through it. */
@@ -73,6 +79,8 @@ export interface FixedWorkload {
   readonly gossipMs: number;
   /** The time keeper's period, ms. */
   readonly timeKeeperMs: number;
+  /** Schedules put at these simulated times (a scenario's `schedules:`); none when absent. */
+  readonly schedules?: readonly { readonly planned: PlannedSchedule; readonly putAt: number }[];
 }
 
 /** What a scenario's timeline is made of; every call comes at the simulated time it happened. */
@@ -106,6 +114,14 @@ interface Proc {
   lastLoad: string;
 }
 
+/** A schedule change the client makes through the log, retried until a replica applies it. */
+interface Change {
+  readonly cmd: Extract<Command, { type: 'schedule-put' | 'schedule-delete' }>;
+  request: string | null;
+  done: boolean;
+  tries: number;
+}
+
 interface Submission {
   readonly plan: PlannedJob;
   /** The request id of the latest attempt, and the node it went to. */
@@ -128,6 +144,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   /** State machines created before start (the first boot of every node). */
   private readonly early = new Map<NodeId, SchedulerStateMachine>();
   private plans: PlannedJob[] = [];
+  private schedules: PlannedSchedule[] = [];
+  private scheduleChecker!: ScheduleChecker;
+  private readonly changes = new Map<string, Change>();
+  private changeSeq = 0;
   private readonly submissions: Submission[] = [];
   private readonly byRequest = new Map<JobId, Submission>();
   /** Committed claims and finishes (their entries' data), the newest last, for the zombie to replay. */
@@ -183,19 +203,36 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.api = api;
     const setup = rng.fork('setup');
     this.rngs = { exec: rng.fork('exec'), gossip: rng.fork('gossip'), boot: rng.fork('boot'), client: rng.fork('client') };
+    // Drawn last, from a fork of their own, so a seed without schedules runs as it did before them.
+    const scheduleRng = rng.fork('schedules');
+    let schedulePuts: { planned: PlannedSchedule; putAt: number }[];
     if (this.fixed) {
       for (const [n, c] of this.fixed.nodes) this.config.set(n, c);
       this.plans = this.fixed.jobs.map((j) => j.plan);
+      schedulePuts = [...(this.fixed.schedules ?? [])];
     } else {
       this.drawNodes(setup);
       const handlers = SIM_HANDLERS.filter((h) => [...this.config.values()].some((c) => c.handlers.includes(h)));
       const count = setup.range(2, 5);
       for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers));
+      const schedules = scheduleRng.chance(0.6) ? scheduleRng.range(1, 3) : 0;
+      const window = Math.max(1, Math.floor(this.hooks.durationMs * 0.3));
+      schedulePuts = Array.from({ length: schedules }, (_, k) => ({ planned: drawSchedule(scheduleRng, k + 1), putAt: scheduleRng.int(window) }));
     }
+    this.schedules = schedulePuts.map((p) => p.planned);
+    const world = { fail: (i: string, d: string) => api.fail(i, d), trace: (l: string | (() => string)) => api.trace(l) };
     this.checker = new SchedulerChecker(
-      { fail: (i, d) => api.fail(i, d), trace: (l) => api.trace(l) },
-      new Map(this.plans.map((p) => [p.name, p])),
+      world,
+      new Map([...this.plans, ...this.schedules.map((p) => p.plan)].map((p) => [p.name, p])),
+      new Map(this.schedules.map((p) => [p.spec.name, p.plan.name])),
     );
+    this.scheduleChecker = new ScheduleChecker(world, new Map(this.schedules.map((p) => [p.spec.name, p.spec])));
+    for (const { planned, putAt } of schedulePuts) {
+      const sp = planned.spec;
+      const cadence = sp.cadence.kind === 'cron' ? `cron ${sp.cadence.expr} (${sp.timezone})` : `every ${sp.cadence.everyMs}ms`;
+      api.trace(`scheduler: schedule ${sp.name}: ${cadence}, overlap ${sp.overlap}, catchup ${sp.catchup}, runs ${planned.plan.tasks[0]?.minMs}-${planned.plan.tasks[0]?.maxMs}ms, put at ${putAt}ms`);
+      api.after(putAt, () => this.change({ type: 'schedule-put', request: '', spec: sp, at: 0 }));
+    }
     this.gossip = new SimGossip(
       { now: () => api.now(), after: (ms, fn) => api.after(ms, fn), linkBlocked: (a, b) => this.hooks.linkBlocked(a, b), rng: this.rngs.gossip },
       this.fixed
@@ -394,7 +431,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   }
 
   private planByName(name: string): PlannedJob | undefined {
-    return this.plans.find((p) => p.name === name);
+    return this.plans.find((p) => p.name === name) ?? this.schedules.find((p) => p.plan.name === name)?.plan;
   }
 
   onCrash(node: NodeId): void {
@@ -497,6 +534,31 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     });
   }
 
+  /** A schedule change through a random node, proposed again until a replica has applied it. */
+  private change(cmd: Change['cmd']): void {
+    const c: Change = { cmd, request: null, done: false, tries: 0 };
+    this.send(c);
+  }
+
+  private send(c: Change): void {
+    if (c.done) return;
+    const api = this.api;
+    const rng = this.rngs.client;
+    const node = rng.pick(api.nodes);
+    const request = `change-${++this.changeSeq}`;
+    c.tries++;
+    c.request = request;
+    this.changes.set(request, c);
+    const what = c.cmd.type === 'schedule-put' ? `put ${c.cmd.spec.name}` : `delete ${c.cmd.name}`;
+    // A put carries the clock of the node that proposes it (as the API's ScheduleService does).
+    const cmd = c.cmd.type === 'schedule-put' ? { ...c.cmd, request, at: api.now() + this.hooks.clockOffset(node) } : { ...c.cmd, request };
+    const r = api.available(node) ? api.propose(node, commandEntry(cmd)) : null;
+    api.trace(`client: schedule ${what} via ${node} as ${request}${r?.ok === true ? '' : ' (refused)'}`);
+    api.after(r?.ok === true ? CHANGE_TIMEOUT_MS : rng.range(20, 200), () => {
+      if (!c.done && c.request === request) this.send(c);
+    });
+  }
+
   private resubmit(s: Submission): void {
     if (s.acked !== null) return;
     this.stats.submitRetries++;
@@ -515,6 +577,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       if (problem !== null) this.api.fail('forgery applied', `on ${node}: ${problem}`);
     }
     const cmd = this.checker.committed(entry, r.effects);
+    if (cmd !== undefined) this.scheduleChecker.committed(entry, cmd, r.effects);
     if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
     // A lie is no command of the past for the zombie to replay (its victim proposing it would be no lie).
     if (cmd && !lied && (cmd.type === 'finish' || cmd.type === 'claim')) {
@@ -528,6 +591,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.flushSoon(p);
     }
     for (const e of r.effects) {
+      if (e.type === 'schedule-changed' || e.type === 'schedule-refused') {
+        const c = this.changes.get(e.request);
+        if (c === undefined || c.done) continue;
+        // A put the log took twice (a retried proposal): the second replaces the first, the same spec.
+        if (e.type === 'schedule-refused') this.api.fail('schedule refused', `${node}: the scheduler refused a valid schedule change (${e.request}): ${e.error}`);
+        c.done = true;
+        continue;
+      }
       if (e.type === 'submit-rejected') {
         // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
         // second copy of a submit without a key is refused, the first one created the job.
@@ -613,6 +684,15 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   onHeal(): void {
     this.replaying = false;
     this.healedAt = this.api.now();
+    // In cluster time (the nodes' clocks: simulated time plus each one's offset), the latest of them.
+    this.scheduleChecker.healed(this.healedAt + Math.max(...this.api.nodes.map((n) => this.hooks.clockOffset(n))));
+    if (this.schedules.length > 0) {
+      // Ticks keep coming for a while with a quorum up: each due one must be decided; then the client removes them.
+      this.api.after(SCHEDULE_HOLD_MS, () => {
+        this.scheduleChecker.checkDecided(this.api.now() + Math.min(...this.api.nodes.map((n) => this.hooks.clockOffset(n))));
+        for (const p of this.schedules) this.change({ type: 'schedule-delete', request: '', name: p.spec.name });
+      });
+    }
     this.boundMs = this.finishBound();
     this.api.trace(`scheduler: every job must be final within ${this.boundMs}ms of the heal`);
     this.api.after(this.boundMs, () => {
@@ -643,7 +723,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     const last = Math.max(0, ...(this.fixed?.jobs.map((j) => j.submitAt) ?? [0]));
     const notYetSubmitted = Math.max(0, last - (this.healedAt ?? 0));
-    return 5000 + 3 * this.leaseMs + SUBMIT_TIMEOUT_MS + notYetSubmitted + longest + Math.ceil(work / 2);
+    // Schedules fire until they are removed after the hold; their last runs then end (or are replaced).
+    let schedules = 0;
+    for (const p of this.schedules) schedules = Math.max(schedules, SCHEDULE_HOLD_MS + 2 * CHANGE_TIMEOUT_MS + criticalPath(p.plan, overhead) + LAG_BOUND_MS);
+    return 5000 + 3 * this.leaseMs + SUBMIT_TIMEOUT_MS + notYetSubmitted + Math.max(longest + Math.ceil(work / 2), schedules);
   }
 
   /**
@@ -654,6 +737,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     if (this.settledAt !== null) return true;
     if (this.healedAt === null || this.checker.open > 0) return false;
     if (this.submissions.some((s) => s.acked === null)) return false;
+    if ([...this.changes.values()].some((c) => !c.done) || (this.schedules.length > 0 && this.api.now() < this.healedAt + SCHEDULE_HOLD_MS)) return false;
     for (const n of this.members) {
       if (!this.api.available(n) || this.api.appliedIndex(n) < this.checker.lastFinalIndex) return false;
     }
@@ -735,7 +819,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       `scheduler: ${this.plans.length} DAGs (${this.plans.reduce((n, p) => n + p.tasks.length, 0)} tasks), ${this.stats.submits} submits ` +
       `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
       `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
-      `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays`
+      `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays; ` +
+      this.scheduleChecker.describe()
     );
   }
 }

@@ -8,6 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../../src/dag/parse.js';
 import { formatDuration, parseDuration } from '../../src/dag/duration.js';
 import { errorMessage } from '../../src/errors.js';
+import { ScheduleError, parseScheduleText } from '../../src/schedule/file.js';
+import type { ScheduleSpec } from '../../src/scheduler/schedule-types.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
 import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 
@@ -51,6 +53,13 @@ export interface ScenarioDag {
   readonly at: number;
 }
 
+/** A schedule file (as `meshrun schedule add` takes it), put at a simulated time (docs/simulation.md §7). */
+export interface ScenarioSchedule {
+  readonly file: string;
+  readonly spec: ScheduleSpec;
+  readonly at: number;
+}
+
 export interface Scenario {
   readonly name: string;
   readonly source: string;
@@ -61,6 +70,7 @@ export interface Scenario {
   /** Each node's clock minus true time, ms. */
   readonly skew: ReadonlyMap<string, number>;
   readonly dags: readonly ScenarioDag[];
+  readonly schedules: readonly ScenarioSchedule[];
   /** By task name, or by `job/task`; a spec's name covers its shards. */
   readonly tasks: ReadonlyMap<string, TaskBehaviour>;
   readonly faults: readonly TimedFault[];
@@ -85,7 +95,7 @@ export class ScenarioError extends Error {
   }
 }
 
-const TOP_FIELDS = ['name', 'description', 'nodes', 'voters', 'slots', 'skew', 'seed', 'dags', 'tasks', 'faults', 'duration'];
+const TOP_FIELDS = ['name', 'description', 'nodes', 'voters', 'slots', 'skew', 'seed', 'dags', 'schedules', 'tasks', 'faults', 'duration'];
 const FAULT_KINDS = ['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'skew', 'heal'];
 
 export function readScenarioFile(path: string): Scenario {
@@ -135,8 +145,10 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   const skew = raw['skew'] === undefined ? new Map<string, number>() : readSkew(p, 'skew', raw['skew'], known);
 
   const seed = raw['seed'] === undefined ? null : int(p, 'seed', raw['seed'], 0, 0xffffffff);
-  const dags = readDags(p, raw['dags'], source, readDag);
-  const tasks = readTasks(p, raw['tasks'], dags);
+  const schedules = raw['schedules'] === undefined ? [] : readSchedules(p, raw['schedules'], source, readDag);
+  // A scenario with schedules may have no DAG of its own: its schedules' runs are its jobs.
+  const dags = schedules.length > 0 && raw['dags'] === undefined ? [] : readDags(p, raw['dags'], source, readDag);
+  const tasks = readTasks(p, raw['tasks'], [...dags, ...schedules.map((x) => ({ file: x.file, spec: x.spec.dag, at: x.at }))]);
   const faults = readFaults(p, raw['faults'], known);
   const lastFault = faults.length > 0 ? (faults[faults.length - 1] as TimedFault).at : 0;
   let healAt = lastFault + 5000;
@@ -148,7 +160,51 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   if (healAt > MAX_SIM_MS) p.add('duration', `the scenario lasts ${formatDuration(healAt)}; at most ${formatDuration(MAX_SIM_MS)}`);
   p.throwIfAny();
   const name = typeof raw['name'] === 'string' && raw['name'] !== '' ? raw['name'] : source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '');
-  return { name, source, nodes, voters, learners, slots, skew, dags, tasks, faults, healAt, seed };
+  return { name, source, nodes, voters, learners, slots, skew, dags, schedules, tasks, faults, healAt, seed };
+}
+
+/** `schedules: [nightly.yaml, { file: every-2s.yaml, at: 3s }]`: schedule files, their `dag:` relative to each. */
+function readSchedules(p: Problems, v: unknown, source: string, readDag: (file: string) => string): ScenarioSchedule[] {
+  if (!Array.isArray(v)) {
+    p.add('schedules', 'expected a list of schedule files (the files meshrun schedule add takes), like [nightly.yaml]');
+    return [];
+  }
+  const out: ScenarioSchedule[] = [];
+  v.forEach((d: unknown, i) => {
+    const field = `schedules[${i}]`;
+    let file: unknown = d;
+    let at = 0;
+    if (isMapping(d)) {
+      for (const k of Object.keys(d)) if (k !== 'file' && k !== 'at') p.add(`${field}.${k}`, 'unknown field (known: file, at)');
+      file = d['file'];
+      at = d['at'] === undefined ? 0 : dur(p, `${field}.at`, d['at']) ?? 0;
+    }
+    if (typeof file !== 'string' || file === '') {
+      p.add(field, `expected a schedule file path or { file, at }, got ${show(d)}`);
+      return;
+    }
+    const path = resolve(dirname(source), file);
+    let text: string;
+    try {
+      text = readDag(path);
+    } catch (err) {
+      p.add(field, `cannot read schedule file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`);
+      return;
+    }
+    try {
+      const { spec } = parseScheduleText(text, file, (dag) => {
+        const dagPath = resolve(dirname(path), dag);
+        const spec = parseDagText(readDag(dagPath), dag);
+        return { raw: parseYaml(readDag(dagPath)) as unknown, spec };
+      });
+      if (out.some((x) => x.spec.name === spec.name)) p.add(field, `a second schedule named '${spec.name}'`);
+      out.push({ file, spec, at });
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      p.add(field, `schedule file ${file} does not validate: ${err.problems.join('; ')}`);
+    }
+  });
+  return out;
 }
 
 function readDags(p: Problems, v: unknown, source: string, readDag: (file: string) => string): ScenarioDag[] {

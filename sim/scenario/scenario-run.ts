@@ -81,6 +81,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   };
   const trace = new Trace({ capacity: TRACE_LINES });
   const plans = s.dags.map((d) => ({ plan: planScenarioJob(s, d, rngs.plans), submitAt: d.at }));
+  const schedules = s.schedules.map((x) => ({ planned: { spec: x.spec, plan: planScenarioJob(s, { file: x.file, spec: x.spec.dag, at: x.at }, rngs.plans) }, putAt: x.at }));
   const rec = new TimelineRecorder(plans.map((p) => p.plan));
   const nodeConfig = new Map<NodeId, NodeConfig>(s.nodes.map((n) => [n, { slots: s.slots.get(n) ?? 1, handlers: ['noop', 'sleep'] }]));
   const workload = new SchedulerWorkload({
@@ -88,6 +89,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     fixed: {
       nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS,
       timeKeeperMs: TIME_KEEPER_MS,
+      schedules,
     },
     observer: rec,
   });

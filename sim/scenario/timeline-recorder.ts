@@ -86,6 +86,11 @@ export class TimelineRecorder implements SchedulerObserver {
         }
       } else if (e.type === 'tasks' && (e.to === 'skipped' || e.to === 'failed')) {
         this.emit({ kind: 'note', text: `${this.jobName(e.job)}: ${e.end - e.start} tasks ${e.to}${e.reason ? ` (${e.reason})` : ''}` });
+      } else if (e.type === 'schedule-tick') {
+        // A run of a schedule is named by its schedule and tick (the job id says nothing to a reader).
+        if (e.job !== null) this.names.set(e.job, `${e.schedule}@${new Date(e.tick).toISOString().slice(11, 19)}`);
+        const what = e.count > 1 ? `${e.count} ticks ${e.outcome}` : `tick ${new Date(e.tick).toISOString().slice(11, 19)} ${e.outcome}`;
+        this.emit({ kind: 'note', text: `schedule ${e.schedule}: ${what}${e.job === null ? '' : ` (job ${e.job})`}` });
       } else if (e.type === 'job') {
         this.emit({ kind: 'job', job: this.jobName(e.job), state: e.state });
       } else if (e.type === 'ignored' && e.command === 'finish' && cmd?.type === 'finish') {

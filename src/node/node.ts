@@ -342,7 +342,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   timeKeeper.start();
   teardown.add('time keeper', () => timeKeeper.stop());
   const jobs = new JobService({ host: scheduler, propose: proposeApp });
-  const schedules = new ScheduleService(jobs);
+  const schedules = new ScheduleService(jobs, backgroundClock.now);
 
   const lastHeard = new Map<NodeId, number>();
   // A joining node takes no Raft message until the cluster has answered its join. Its store is

@@ -19,10 +19,14 @@ export type ScheduleAction = 'delete' | 'pause' | 'resume' | 'trigger';
 const STATUS = { 'not-found': 404, conflict: 409, invalid: 400 } as const;
 
 export class ScheduleService {
-  constructor(private readonly jobs: Pick<JobService, 'proposeAndWait'>) {}
+  constructor(
+    private readonly jobs: Pick<JobService, 'proposeAndWait'>,
+    /** This node's clock (a put's and a resume's `at`). */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   put(spec: ScheduleSpec): Promise<ScheduleOutcome> {
-    return this.run({ type: 'schedule-put', request: randomUUID(), spec });
+    return this.run({ type: 'schedule-put', request: randomUUID(), spec, at: this.now() });
   }
 
   act(action: ScheduleAction, name: string): Promise<ScheduleOutcome> {
@@ -32,7 +36,7 @@ export class ScheduleService {
         return this.run({ type: 'schedule-delete', request, name });
       case 'pause':
       case 'resume':
-        return this.run({ type: 'schedule-pause', request, name, paused: action === 'pause' });
+        return this.run({ type: 'schedule-pause', request, name, paused: action === 'pause', at: this.now() });
       case 'trigger':
         return this.run({ type: 'schedule-trigger', request, name, id: newJobId() });
     }

@@ -360,6 +360,7 @@ export namespace Schedule {
 export interface SchedulePut {
   request: string
   schedule?: Schedule
+  at: number
 }
 
 export namespace SchedulePut {
@@ -382,12 +383,18 @@ export namespace SchedulePut {
           Schedule.codec().encode(obj.schedule, w)
         }
 
+        if ((obj.at != null && obj.at !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.at)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          request: ''
+          request: '',
+          at: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -404,6 +411,10 @@ export namespace SchedulePut {
               obj.schedule = Schedule.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.schedule
               })
+              break
+            }
+            case 3: {
+              obj.at = reader.uint64Number()
               break
             }
             default: {
@@ -454,6 +465,7 @@ export interface ScheduleChange {
   name: string
   kind: ScheduleChangeKind
   job?: string
+  at: number
 }
 
 export namespace ScheduleChange {
@@ -486,6 +498,11 @@ export namespace ScheduleChange {
           w.string(obj.job)
         }
 
+        if ((obj.at != null && obj.at !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.at)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -493,7 +510,8 @@ export namespace ScheduleChange {
         const obj: any = {
           request: '',
           name: '',
-          kind: ScheduleChangeKind.DELETE
+          kind: ScheduleChangeKind.DELETE,
+          at: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -516,6 +534,10 @@ export namespace ScheduleChange {
             }
             case 4: {
               obj.job = reader.string()
+              break
+            }
+            case 5: {
+              obj.at = reader.uint64Number()
               break
             }
             default: {

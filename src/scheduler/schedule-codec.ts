@@ -96,7 +96,7 @@ const CHANGE_KIND: Readonly<Record<Exclude<ScheduleCommand['type'], 'schedule-pu
 export function scheduleCommandOut(cmd: ScheduleCommand, out: pb.Command): number {
   switch (cmd.type) {
     case 'schedule-put':
-      out.schedulePut = { request: writeNonEmpty(cmd.request, 'request id', MAX_REQUEST_BYTES), schedule: scheduleOut(cmd.spec) };
+      out.schedulePut = { request: writeNonEmpty(cmd.request, 'request id', MAX_REQUEST_BYTES), schedule: scheduleOut(cmd.spec), at: writeInt(cmd.at, 'at', MAX) };
       return 256 + cmd.spec.dag.tasks.length * 32;
     case 'schedule-delete':
     case 'schedule-pause':
@@ -105,6 +105,7 @@ export function scheduleCommandOut(cmd: ScheduleCommand, out: pb.Command): numbe
         request: writeNonEmpty(cmd.request, 'request id', MAX_REQUEST_BYTES),
         name: writeNonEmpty(cmd.name, 'schedule name', MAX_SCHEDULE_NAME_BYTES),
         kind: cmd.type === 'schedule-pause' && !cmd.paused ? pb.ScheduleChangeKind.RESUME : CHANGE_KIND[cmd.type],
+        at: cmd.type === 'schedule-pause' ? writeInt(cmd.at, 'at', MAX) : 0,
       };
       if (cmd.type === 'schedule-trigger') change.job = writeNonEmpty(cmd.id, 'job id', MAX_JOB_ID_BYTES);
       out.scheduleChange = change;
@@ -130,7 +131,7 @@ export function scheduleCommandIn(c: pb.Command): ScheduleCommand | undefined {
   if (c.schedulePut) {
     const p = c.schedulePut;
     if (p.schedule === undefined) fail('a schedule put without a schedule');
-    return { type: 'schedule-put', request: readNonEmpty(p.request, 'request id', MAX_REQUEST_BYTES), spec: scheduleIn(p.schedule) };
+    return { type: 'schedule-put', request: readNonEmpty(p.request, 'request id', MAX_REQUEST_BYTES), spec: scheduleIn(p.schedule), at: readInt(p.at, 'at', MAX) };
   }
   if (c.scheduleChange) {
     const ch = c.scheduleChange;
@@ -142,7 +143,7 @@ export function scheduleCommandIn(c: pb.Command): ScheduleCommand | undefined {
         return { type: 'schedule-delete', request, name };
       case pb.ScheduleChangeKind.PAUSE:
       case pb.ScheduleChangeKind.RESUME:
-        return { type: 'schedule-pause', request, name, paused: ch.kind === pb.ScheduleChangeKind.PAUSE };
+        return { type: 'schedule-pause', request, name, paused: ch.kind === pb.ScheduleChangeKind.PAUSE, at: readInt(ch.at, 'at', MAX) };
       case pb.ScheduleChangeKind.TRIGGER:
         return { type: 'schedule-trigger', request, name, id: readNonEmpty(ch.job ?? '', 'job id', MAX_JOB_ID_BYTES) };
     }

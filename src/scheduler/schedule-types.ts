@@ -33,9 +33,14 @@ export interface FireItem {
 
 /** What a schedule change command asks; `request` names the API call that waits for the answer. */
 export type ScheduleCommand =
-  | { readonly type: 'schedule-put'; readonly request: string; readonly spec: ScheduleSpec }
+  /**
+   * `at` is the proposer's clock when it proposed: ticks count from the later of it and the entry's
+   * cluster time, which a new cluster's first entries do not carry yet (docs/architecture.md §6).
+   */
+  | { readonly type: 'schedule-put'; readonly request: string; readonly spec: ScheduleSpec; readonly at: Ms }
   | { readonly type: 'schedule-delete'; readonly request: string; readonly name: string }
-  | { readonly type: 'schedule-pause'; readonly request: string; readonly name: string; readonly paused: boolean }
+  /** `at` as for a put (only a resume uses it). */
+  | { readonly type: 'schedule-pause'; readonly request: string; readonly name: string; readonly paused: boolean; readonly at: Ms }
   /** A run now, outside the cadence; `id` is the job id the proposer drew. */
   | { readonly type: 'schedule-trigger'; readonly request: string; readonly name: string; readonly id: JobId }
   /** Due ticks, as the proposer saw them; every replica decides them the same way at this log position. */

@@ -115,11 +115,11 @@ export class Schedules {
   apply(cx: ApplyContext, cmd: ScheduleCommand): void {
     switch (cmd.type) {
       case 'schedule-put':
-        return this.put(cx, cmd.request, cmd.spec);
+        return this.put(cx, cmd.request, cmd.spec, startOf(cx, cmd.at));
       case 'schedule-delete':
         return this.remove(cx, cmd.request, cmd.name);
       case 'schedule-pause':
-        return this.pause(cx, cmd.request, cmd.name, cmd.paused);
+        return this.pause(cx, cmd.request, cmd.name, cmd.paused, startOf(cx, cmd.at));
       case 'schedule-trigger':
         return this.trigger(cx, cmd.request, cmd.name, cmd.id);
       case 'fire':
@@ -129,13 +129,14 @@ export class Schedules {
 
   // --- schedule commands -------------------------------------------------------------------------
 
-  private put(cx: ApplyContext, request: string, spec: ScheduleSpec): void {
+  /** `start`: where the ticks of a new (or resumed) schedule count from (startOf). */
+  private put(cx: ApplyContext, request: string, spec: ScheduleSpec, start: Ms): void {
     const check = checkScheduleSpec(spec);
     if (!check.ok) return this.refuse(cx, request, spec.name, 'invalid', check.error);
     const rec = this.s.schedules.get(spec.name);
     if (rec === undefined) {
       if (this.s.schedules.size >= MAX_SCHEDULES) return this.refuse(cx, request, spec.name, 'conflict', `there are ${MAX_SCHEDULES} schedules already (at most ${MAX_SCHEDULES})`);
-      const created: ScheduleRec = { spec, runSpec: check.runSpec, createdAt: cx.now, decidedUntil: cx.now, nextAt: null, runs: [], fired: 0, skipped: 0, missed: 0 };
+      const created: ScheduleRec = { spec, runSpec: check.runSpec, createdAt: start, decidedUntil: start, nextAt: null, runs: [], fired: 0, skipped: 0, missed: 0 };
       created.nextAt = nextDue(created);
       this.s.schedules.set(spec.name, created);
       return this.changed(cx, request, spec.name, 'created', null);
@@ -144,7 +145,7 @@ export class Schedules {
     rec.spec = spec;
     rec.runSpec = check.runSpec;
     // Ticks already decided stay decided; ticks that fell while it was paused are not owed.
-    if (wasPaused && !spec.paused) rec.decidedUntil = Math.max(rec.decidedUntil, cx.now);
+    if (wasPaused && !spec.paused) rec.decidedUntil = Math.max(rec.decidedUntil, start);
     rec.nextAt = nextDue(rec);
     this.changed(cx, request, spec.name, 'replaced', null);
   }
@@ -155,12 +156,12 @@ export class Schedules {
     this.changed(cx, request, name, 'deleted', null);
   }
 
-  private pause(cx: ApplyContext, request: string, name: string, paused: boolean): void {
+  private pause(cx: ApplyContext, request: string, name: string, paused: boolean, start: Ms): void {
     const rec = this.s.schedules.get(name);
     if (rec === undefined) return this.refuse(cx, request, name, 'not-found', `no schedule named '${name}'`);
     if (rec.spec.paused !== paused) {
       rec.spec = { ...rec.spec, paused };
-      if (!paused) rec.decidedUntil = Math.max(rec.decidedUntil, cx.now);
+      if (!paused) rec.decidedUntil = Math.max(rec.decidedUntil, start);
       rec.nextAt = nextDue(rec);
     }
     this.changed(cx, request, name, paused ? 'paused' : 'resumed', null);
@@ -320,6 +321,16 @@ export class Schedules {
       missed: rec.missed,
     };
   }
+}
+
+/**
+ * Where a new or resumed schedule's ticks count from: the entry's cluster time, or the proposer's
+ * clock when that is later. A new cluster's first entries carry the time 0 until a quorum of voters
+ * has reported its clock (docs/architecture.md §6): counting from there would owe every tick since
+ * 1970. A proposer whose clock runs ahead only delays its own schedule's first tick.
+ */
+function startOf(cx: ApplyContext, at: Ms): Ms {
+  return Math.max(cx.now, at);
 }
 
 /** The next tick to decide: null while paused. */

@@ -25,7 +25,7 @@ function app() {
       }
       return { kind: 'timeout' as const };
     },
-  });
+  }, () => T0);
   const a = Fastify();
   registerScheduleRoutes(a, { put: (s) => service.put(s), act: (x, n) => service.act(x, n), list: () => m.schedules(), get: (n) => m.schedule(n) });
   return { a, m };

@@ -15,7 +15,7 @@ function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => bo
   const m = new Scheduler();
   let index = 0;
   const apply = (cmd: Parameters<Scheduler['applyCommand']>[0]) => m.applyCommand(cmd, ++index, T0 + timers.now);
-  apply({ type: 'schedule-put', request: 'r', spec: every('s', 1000) });
+  apply({ type: 'schedule-put', request: 'r', spec: every('s', 1000), at: 0 });
   const proposals: { at: number; items: readonly FireItem[] }[] = [];
   const fired: number[] = [];
   const keeper = new ScheduleKeeper({

@@ -284,8 +284,8 @@ describe('decodeCommand on bad input', () => {
     expectRefused(cmd({ tick: {}, cancel: { job: 'j' } }), /^command: 2 commands in one \(exactly one expected\)$/);
     expectRefused(Uint8Array.of(0x52, 0), /^command: unknown field 10 \(wire type 2\) before byte 1$/);
     // Schedules: a put without its schedule, a trigger without its job, fire tables.
-    expectRefused(cmd({ schedulePut: { request: 'r' } }), /^command: a schedule put without a schedule$/);
-    expectRefused(cmd({ scheduleChange: { request: 'r', name: 'n', kind: pb.ScheduleChangeKind.TRIGGER } }), /^command: a job id belongs to a trigger, and a trigger needs one$/);
+    expectRefused(cmd({ schedulePut: { request: 'r', at: 0 } }), /^command: a schedule put without a schedule$/);
+    expectRefused(cmd({ scheduleChange: { request: 'r', name: 'n', kind: pb.ScheduleChangeKind.TRIGGER, at: 0 } }), /^command: a job id belongs to a trigger, and a trigger needs one$/);
     expectRefused(cmd({ fire: { schedules: ['a'], schedule: [3], tick: [1] } }), /^command: schedule position 3 is not in the table of 1$/);
     expectRefused(cmd({ fire: { schedules: ['a'], schedule: [0, 0], tick: [1] } }), /^command: 2 schedule positions for 1 ticks$/);
     expectRefused(cmd({ fire: { schedules: ['a'.repeat(129)], schedule: [0], tick: [1] } }), /^command: schedule name is 129 bytes \(at most 128\)$/);

@@ -17,7 +17,7 @@ function driver(): Driver {
 }
 
 function put(d: Driver, spec: ScheduleSpec, request = 'r1') {
-  return d.do({ type: 'schedule-put', request, spec });
+  return d.do({ type: 'schedule-put', request, spec, at: 0 });
 }
 
 function fire(d: Driver, schedule: string, tick: number, at = d.time) {
@@ -100,6 +100,15 @@ describe('schedules in the state machine', () => {
     }
   });
 
+  it('counts ticks from the proposer\'s clock when the entry carries no time yet (a new cluster)', () => {
+    const d = driver();
+    d.time = 0;
+    d.do({ type: 'schedule-put', request: 'r', spec: every('s', 1000, { catchup: 'all' }), at: T0 });
+    expect(d.m.schedule('s')?.nextAt).toBe(T0 + 1000);
+    // The next entries carry the cluster's time: nothing since 1970 is owed.
+    expect(fired(fire(d, 's', T0 + 1000, T0 + 1500)).map((e) => e.tick)).toEqual([T0 + 1000]);
+  });
+
   it('catchup none still fires a tick decided a little late (within its period)', () => {
     const d = driver();
     put(d, every('s', 10_000, { catchup: 'none' }));
@@ -109,10 +118,10 @@ describe('schedules in the state machine', () => {
   it('pause, resume, trigger and delete answer the request; unknown names are not-found', () => {
     const d = driver();
     put(d, every('s', 1000, { overlap: 'forbid' }));
-    expect(ofType(d.do({ type: 'schedule-pause', request: 'p', name: 's', paused: true }), 'schedule-changed')[0]?.change).toBe('paused');
+    expect(ofType(d.do({ type: 'schedule-pause', request: 'p', name: 's', paused: true, at: 0 }), 'schedule-changed')[0]?.change).toBe('paused');
     expect(d.m.schedule('s')?.nextAt).toBeNull();
     expect(fired(fire(d, 's', T0 + 1000, T0 + 5000))).toEqual([]);
-    expect(ofType(d.do({ type: 'schedule-pause', request: 'q', name: 's', paused: false }), 'schedule-changed')[0]?.change).toBe('resumed');
+    expect(ofType(d.do({ type: 'schedule-pause', request: 'q', name: 's', paused: false, at: 0 }), 'schedule-changed')[0]?.change).toBe('resumed');
     // Ticks that fell while paused are not owed.
     expect(d.m.schedule('s')?.nextAt).toBe(T0 + 6000);
     const trig = d.do({ type: 'schedule-trigger', request: 't', name: 's', id: 'abc123abc123' });
@@ -155,11 +164,11 @@ describe('schedules in the state machine', () => {
 
   it('encodes and decodes every schedule command', () => {
     const cmds: Command[] = [
-      { type: 'schedule-put', request: 'r', spec: { ...every('n', 1000, { params: { A: 'b' } }), cadence: { kind: 'cron', expr: '30 2 * * *' }, timezone: 'Europe/Berlin', catchup: 'latest', overlap: 'replace' } },
-      { type: 'schedule-put', request: 'r', spec: every('n', 60_000, { paused: true }) },
+      { type: 'schedule-put', request: 'r', spec: { ...every('n', 1000, { params: { A: 'b' } }), cadence: { kind: 'cron', expr: '30 2 * * *' }, timezone: 'Europe/Berlin', catchup: 'latest', overlap: 'replace' }, at: T0 },
+      { type: 'schedule-put', request: 'r', spec: every('n', 60_000, { paused: true }), at: 0 },
       { type: 'schedule-delete', request: 'r', name: 'n' },
-      { type: 'schedule-pause', request: 'r', name: 'n', paused: true },
-      { type: 'schedule-pause', request: 'r', name: 'n', paused: false },
+      { type: 'schedule-pause', request: 'r', name: 'n', paused: true, at: 0 },
+      { type: 'schedule-pause', request: 'r', name: 'n', paused: false, at: T0 },
       { type: 'schedule-trigger', request: 'r', name: 'n', id: '0123456789ab' },
       { type: 'fire', items: [{ schedule: 'a', tick: T0 }, { schedule: 'b', tick: T0 + 1 }, { schedule: 'a', tick: T0 + 2 }] },
     ];
