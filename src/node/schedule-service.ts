@@ -26,7 +26,7 @@ export class ScheduleService {
   ) {}
 
   put(spec: ScheduleSpec): Promise<ScheduleOutcome> {
-    return this.run({ type: 'schedule-put', request: randomUUID(), spec, at: this.now() });
+    return this.run({ type: 'schedule-put', request: randomUUID(), spec, at: Math.floor(this.now()) });
   }
 
   act(action: ScheduleAction, name: string): Promise<ScheduleOutcome> {
@@ -36,7 +36,7 @@ export class ScheduleService {
         return this.run({ type: 'schedule-delete', request, name });
       case 'pause':
       case 'resume':
-        return this.run({ type: 'schedule-pause', request, name, paused: action === 'pause', at: this.now() });
+        return this.run({ type: 'schedule-pause', request, name, paused: action === 'pause', at: Math.floor(this.now()) });
       case 'trigger':
         return this.run({ type: 'schedule-trigger', request, name, id: newJobId() });
     }
