@@ -6,9 +6,10 @@ import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
+import { schedulesBench } from './schedules.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, codec: codecBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, schedules: schedulesBench, codec: codecBench };
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => !(a in benchmarks));

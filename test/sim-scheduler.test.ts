@@ -98,6 +98,8 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'no-retries', invariant: 'job outcome (f)', seeds: [1, 2] },
   // Caught by the liar's forged commands (the liar fault kind must be drawn: seeds with it).
   { plant: 'any-proposer', invariant: 'forgery applied', seeds: [4, 5, 8] },
+  // Caught on seeds that draw schedules: every node proposes each tick, so without the log's decision a tick fires twice.
+  { plant: 'fire-undecided', invariant: 'tick decided once', seeds: [1, 4, 5] },
 ];
 
 describe('scheduler checkers have teeth', () => {

@@ -23,6 +23,10 @@ const ROWS: readonly { readonly invariant: string; readonly reports: readonly st
   { invariant: 'nothing acknowledged is lost (d)', reports: ['acknowledged job lost (d)'] },
   { invariant: 'after the heal, a leader and every job final within the bound (e)', reports: ['liveness', 'job liveness (e)', 'runaway'] },
   { invariant: 'job outcomes follow the tasks\' results (f)', reports: ['job outcome (f)'] },
+  {
+    invariant: 'each schedule tick decided once, with no gap, as its overlap and catchup say',
+    reports: ['tick decided once', 'ticks without a gap', 'catchup', 'schedule overlap', 'fire lag', 'ticks after the heal'],
+  },
 ];
 
 export function verdictOf(v: Violation | null): VerdictRow[] {

@@ -44,6 +44,18 @@ function span(r: ScenarioResult, type: FaultType): { from: number; to: number } 
 }
 
 describe('example scenarios', () => {
+  it('schedule while the leader is killed twice: every tick fired once, the runs never overlap', () => {
+    const r = run('schedule-leader-kills');
+    expect(r.verdict.filter((v) => !v.ok)).toEqual([]);
+    const ticks = events(r, 'note').map((e) => /^schedule every-second: tick (\S+) (\w+)/.exec(e.text)).filter((m) => m !== null);
+    const fired = ticks.filter((m) => m[2] === 'fired').map((m) => m[1]);
+    expect(fired.length).toBeGreaterThan(15);
+    expect(new Set(fired).size).toBe(fired.length);
+    expect(events(r, 'note').some((e) => /missed/.test(e.text))).toBe(false);
+    // Both kills found a leader to kill: two new leaders after the first.
+    expect(events(r, 'leader').length).toBeGreaterThanOrEqual(3);
+  });
+
   it('minority partition: the majority goes on, the minority commits nothing while cut off', () => {
     for (const seed of [1, 2]) {
       const r = run('minority-partition', seed);
