@@ -26,6 +26,13 @@ export interface ScheduleKeeperDeps {
   readonly periodMs: number;
   /** How long a proposed tick may stay undecided before it is proposed again. */
   readonly retryMs: number;
+  /**
+   * Whether this node leads. Others propose a due tick `followerDelayMs` after it, so that on a
+   * healthy cluster the leader's proposal (which needs no forwarding) usually decides it alone and
+   * the others find it decided; without a leader's proposal they propose it themselves.
+   */
+  readonly isLeader?: () => boolean;
+  readonly followerDelayMs?: number;
 }
 
 /** Ticks per fire command: well inside one entry (a name is at most 128 bytes). */
@@ -56,13 +63,14 @@ export class ScheduleKeeper {
   private check(): void {
     const { view, clock, retryMs, periodMs } = this.deps;
     const t = clock.now();
+    const delay = this.deps.isLeader?.() === false ? (this.deps.followerDelayMs ?? 0) : 0;
     const due: FireItem[] = [];
     let wake = t + periodMs;
     const seen = new Set<string>();
     for (const item of view.scheduleTicks()) {
       seen.add(item.schedule);
-      if (item.tick > t) {
-        wake = Math.min(wake, item.tick);
+      if (item.tick + delay > t) {
+        wake = Math.min(wake, item.tick + delay);
         continue;
       }
       const last = this.proposed.get(item.schedule);

@@ -26,6 +26,8 @@ export interface TimeKeeperDeps {
 
 /** A proposed schedule tick still undecided after this long is proposed again (docs/schedules.md §6). */
 export const SCHEDULE_RETRY_MS = 100;
+/** A follower proposes a due tick this long after the leader would (docs/schedules.md §6). */
+export const SCHEDULE_FOLLOWER_DELAY_MS = 50;
 
 export class TimeKeeper {
   private timer: Timer | null = null;
@@ -41,6 +43,8 @@ export class TimeKeeper {
       clock: { after: (ms, fn) => (deps.timers ?? backgroundClock).after(ms, fn), now: deps.localNow ?? backgroundClock.now },
       periodMs: deps.periodMs,
       retryMs: SCHEDULE_RETRY_MS,
+      isLeader: deps.isLeader,
+      followerDelayMs: SCHEDULE_FOLLOWER_DELAY_MS,
     });
   }
 

@@ -192,14 +192,17 @@ export class Schedules {
    * the schedule's cursor was decided by an earlier entry: the item is a duplicate and changes nothing.
    */
   private fire(cx: ApplyContext, items: readonly FireItem[]): void {
+    // Duplicates are the common case (every node proposes every tick): counted, and said once.
+    let decided = 0;
     for (const { schedule, tick } of items) {
       const rec = this.s.schedules.get(schedule);
       if (rec === undefined) this.ignore(cx, `unknown schedule '${schedule}'`);
       else if (rec.spec.paused) this.ignore(cx, `schedule '${schedule}' is paused`);
-      else if (tick <= rec.decidedUntil) this.ignore(cx, `${schedule}@${tick}: already decided`);
+      else if (tick <= rec.decidedUntil) decided++;
       else if (tick > cx.now) this.ignore(cx, `${schedule}@${tick}: not due at ${cx.now}`);
       else this.decide(cx, rec);
     }
+    if (decided > 0) this.ignore(cx, `${decided} tick(s) already decided`);
   }
 
   /** Every tick of `rec` in (decidedUntil, now]: fired, skipped or missed as its policies say. */

@@ -10,7 +10,7 @@ import { ManualTimers } from './manual-timers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => boolean; commitMs?: number } = {}) {
+function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => boolean; commitMs?: number; follower?: boolean } = {}) {
   const timers = new ManualTimers();
   const m = new Scheduler();
   let index = 0;
@@ -23,6 +23,8 @@ function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => bo
     clock: { after: (ms, fn) => timers.after(ms, fn), now: () => T0 + timers.now },
     periodMs: 100,
     retryMs: 100,
+    isLeader: () => opts.follower !== true,
+    followerDelayMs: 50,
     propose: (data) => {
       const d = decodeCommand(data);
       if (!d.ok || d.value.type !== 'fire') throw new Error('expected a fire command');
@@ -38,7 +40,7 @@ function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => bo
       return { ok: true, index: n, term: 1 };
     },
   });
-  return { timers, keeper, proposals, fired };
+  return { timers, keeper, proposals, fired, apply };
 }
 
 describe('ScheduleKeeper', () => {
@@ -60,5 +62,19 @@ describe('ScheduleKeeper', () => {
     // Lost at 1000, refused at 1100, committed from 1200.
     expect(proposals.slice(0, 3).map((p) => p.at)).toEqual([1000, 1100, 1200]);
     expect(fired).toEqual([1000, 2000]);
+  });
+});
+
+describe('ScheduleKeeper on a follower', () => {
+  it('leaves a tick to the leader for a moment, and proposes it itself when the leader does not', () => {
+    const { timers, keeper, proposals, apply } = setup({ follower: true });
+    keeper.start();
+    // The leader's fire for 1000 is applied here at 1010: the follower never proposes it.
+    timers.after(1010, () => apply({ type: 'fire', items: [{ schedule: 's', tick: T0 + 1000 }] }));
+    timers.advanceTo(1_900);
+    expect(proposals).toEqual([]);
+    // Nobody decides 2000: the follower proposes it 50 ms late.
+    timers.advanceTo(2_100);
+    expect(proposals.map((p) => p.at)).toEqual([2050]);
   });
 });
