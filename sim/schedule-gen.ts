@@ -22,12 +22,8 @@ const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'] as co
 
 export function drawSchedule(rng: SeededRng, n: number): PlannedSchedule {
   const name = `sched${n}`;
-  const raw: Record<string, unknown> = {
-    name,
-    overlap: rng.pick(OVERLAP_POLICIES),
-    catchup: rng.pick(CATCHUP_POLICIES),
-    dag: { name: runPlanName(name), tasks: { run: { handler: 'noop' } } },
-  };
+  const dag: Record<string, unknown> = { name: runPlanName(name), tasks: { run: { handler: 'noop' } } };
+  const raw: Record<string, unknown> = { name, overlap: rng.pick(OVERLAP_POLICIES), catchup: rng.pick(CATCHUP_POLICIES), dag };
   if (rng.chance(0.3)) {
     raw['cron'] = `*/${rng.pick([1, 2, 3, 5, 10, 30])} * * * * *`;
     raw['timezone'] = rng.pick(ZONES);
@@ -38,5 +34,5 @@ export function drawSchedule(rng: SeededRng, n: number): PlannedSchedule {
   const minMs = rng.range(200, 1500);
   const maxMs = minMs + rng.range(0, 1500);
   const tasks = planTasks(spec.dag, () => () => ({ minMs, maxMs, fate: { kind: 'succeed', failFirst: 0 } }));
-  return { spec, plan: { name: runPlanName(name), shape: 'schedule', raw: spec.dag as unknown as Record<string, unknown>, spec: spec.dag, tasks, key: null } };
+  return { spec, plan: { name: runPlanName(name), shape: 'schedule', raw: dag, spec: spec.dag, tasks, key: null } };
 }
