@@ -30,7 +30,10 @@ describe('scheduler workload sweep', () => {
     const lines = results.map((r) => r.summary.find((l) => l.startsWith('scheduler:')) ?? '');
     expect(lines.every((l) => /final \d+ms after the heal/.test(l))).toBe(true);
     expect(lines.some((l) => /"failed":[1-9]/.test(l))).toBe(true);
-  });
+    // And schedules fired and were decided by the log (seeds that draw them).
+    expect(lines.some((l) => /schedules: [1-9]\d*, ticks [1-9]\d* fired/.test(l))).toBe(true);
+    // Seeds with schedules run 8 s past the heal (their ticks are checked): 40 s alone on the reference machine.
+  }, 120_000);
 
   it('finds no violation in 10 seeds of 3 nodes and 6 seeds of 7', () => {
     const results: SimResult[] = [];
