@@ -58,10 +58,13 @@ export class ScheduleChecker {
     this.world.fail(invariant, detail);
   }
 
-  /** The schedule of each run a fire in these effects starts (for the scheduler checker's job model). */
+  /** The schedule of each run a fire or a trigger in these effects starts (for the scheduler checker's job model). */
   static runsIn(effects: readonly Effect[]): Map<JobId, string> {
     const out = new Map<JobId, string>();
-    for (const e of effects) if (e.type === 'schedule-tick' && e.job !== null) out.set(e.job, e.schedule);
+    for (const e of effects) {
+      if (e.type === 'schedule-tick' && e.job !== null) out.set(e.job, e.schedule);
+      else if (e.type === 'schedule-changed' && e.change === 'triggered' && e.job !== null) out.set(e.job, e.name);
+    }
     return out;
   }
 
@@ -79,6 +82,11 @@ export class ScheduleChecker {
       switch (e.type) {
         case 'schedule-changed':
           this.changed(e.name, e.change, start);
+          // A trigger's run is a run of the schedule too (overlap), though no tick.
+          if (e.change === 'triggered' && e.job !== null) {
+            this.runs.set(e.job, e.name);
+            this.models.get(e.name)?.running.add(e.job);
+          }
           break;
         case 'schedule-tick': {
           const list = ticks.get(e.schedule);

@@ -179,9 +179,8 @@ export class Schedules {
     if (rec.spec.overlap === 'replace') for (const job of active) this.jobs.cancel(cx, job);
     const job = this.jobs.start(cx, id, rec.runSpec, { schedule: name, tick: cx.now, triggered: true });
     if (typeof job === 'string') return this.refuse(cx, request, name, 'invalid', job);
+    // Not a tick of the cadence: listed with the runs, not counted nor reported as a tick.
     remember(rec, { tick: cx.now, job: job.id, triggered: true });
-    rec.fired++;
-    this.tick(cx, name, cx.now, 'fired', job.id);
     this.changed(cx, request, name, 'triggered', job.id);
   }
 
