@@ -119,6 +119,8 @@ class HomeView {
 }
 
 const ZOOMS = [0.5, 0.67, 0.8, 1, 1.25, 1.5];
+/** The stylesheet's phone layout (style.css, the last @media rule). */
+const NARROW = window.matchMedia('(max-width: 720px)');
 
 class JobView {
   constructor(id) {
@@ -200,7 +202,8 @@ class JobView {
     const key = structureKey(job);
     if (key !== this.key) {
       this.key = key;
-      this.graph = drawGraph(job, (sel) => this.select(sel), { width: Math.max(300, this.wrap.clientWidth - 24), height: Math.max(360, window.innerHeight - 260) });
+      // The kind of screen, not the room the graph has right now: see graph.js bestLayout.
+      this.graph = drawGraph(job, (sel) => this.select(sel), { narrow: NARROW.matches });
       fill(this.wrap, this.graph.svg);
       this.fit();
       this.graph.select(this.selection);

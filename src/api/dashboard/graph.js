@@ -14,6 +14,9 @@ const CHIP = 18;
 const CHIP_GAP = 5;
 const GROUP_W = 212;
 const GROUP_H = 78;
+/** The offset of a box's ×N after its name, and the least room between the name and the count. */
+const MULT_DX = 6;
+const NAME_GAP = 10;
 
 /** The job's specs in order, `{ name, deps, shards }`, as GET /v1/jobs/{id} reports them. */
 export function specsOf(job) {
@@ -48,8 +51,10 @@ export function aggregateState(c) {
   return 'waiting';
 }
 
-function truncate(text, max) {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+/** The width `el` would take with `text` (it keeps the text); 0 before the page lays it out. */
+function widthOf(el, text) {
+  el.textContent = text;
+  return typeof el.getComputedTextLength === 'function' && el.isConnected ? el.getComputedTextLength() : 0;
 }
 
 /** Sets `el`'s text, shortened with an ellipsis to fit `maxW` pixels (measured: the font is the user's). */
@@ -79,7 +84,8 @@ function sizeOf(spec) {
   const kind = kindOf(spec);
   if (kind === 'task') return { width: TASK_W, height: TASK_H };
   if (kind === 'group') return { width: GROUP_W, height: GROUP_H };
-  return { width: Math.max(TASK_W, 24 + spec.shards * (CHIP + CHIP_GAP) - CHIP_GAP), height: 66 };
+  // As wide as a group box at least: the name shares its line with the count.
+  return { width: Math.max(GROUP_W, 24 + spec.shards * (CHIP + CHIP_GAP) - CHIP_GAP), height: 66 };
 }
 
 /** A key that changes only when the drawing's structure does. */
@@ -117,15 +123,24 @@ function layout(specs, rankdir) {
 }
 
 /**
- * Left to right reads like a pipeline, so it is the default; top to bottom when that shows the
- * graph clearly larger in the space there is (long chains on a narrow screen).
+ * The room a graph is judged against when its direction is chosen: a fixed box per kind of screen,
+ * never the room the page happens to have at the moment (a scroll bar, an open panel, the
+ * window's height), which made a job's graph flip between renders.
  */
-function bestLayout(specs, avail) {
+const REFERENCE = { wide: { width: 1200, height: 640 }, narrow: { width: 360, height: 640 } };
+
+/**
+ * Left to right reads like a pipeline, so it is the default; top to bottom when that shows the
+ * graph clearly larger in the reference box (long chains, a narrow screen). The same job on the
+ * same kind of screen always gets the same direction.
+ */
+function bestLayout(specs, narrow) {
   const lr = layout(specs, 'LR');
-  if (!avail || lr.edges.length === 0) return lr;
-  const score = (L) => Math.min(1, avail.width / L.width, avail.height / L.height);
+  if (lr.edges.length === 0) return { L: lr, rankdir: 'LR' };
+  const room = narrow ? REFERENCE.narrow : REFERENCE.wide;
+  const score = (L) => Math.min(1, room.width / L.width, room.height / L.height);
   const tb = layout(specs, 'TB');
-  return score(tb) > score(lr) * 1.15 ? tb : lr;
+  return score(tb) > score(lr) * 1.15 ? { L: tb, rankdir: 'TB' } : { L: lr, rankdir: 'LR' };
 }
 
 /** A smooth path through dagre's points. */
@@ -170,6 +185,25 @@ function taskSubline(t, now) {
   }
 }
 
+/**
+ * A box's name (`label`, a tspan of `title` before its ×N) fitted into the room left of the count
+ * at the box's right end, `widest` being the widest text the count can show. Measured, as the font
+ * is the user's; done once, on the first update after the graph is on the page.
+ */
+function nameBeside(label, title, count, widest, name, boxWidth) {
+  let done = false;
+  return () => {
+    if (done || !title.isConnected) return;
+    done = true;
+    const countW = widthOf(count, widest);
+    count.textContent = '';
+    label.textContent = name;
+    // The ×N after the name: the line's length less the name's, and its offset.
+    const multW = title.getComputedTextLength() - label.getComputedTextLength() + MULT_DX;
+    fitText(label, name, Math.max(24, boxWidth - 24 - countW - NAME_GAP - multW));
+  };
+}
+
 function countsLine(c) {
   const parts = [];
   for (const k of ['running', 'failed', 'ready', 'waiting', 'succeeded', 'skipped']) if (c[k] > 0) parts.push(`${c[k]} ${k}`);
@@ -177,13 +211,13 @@ function countsLine(c) {
 }
 
 /**
- * Draws `job` into a new SVG. `onSelect({ task })` or `onSelect({ spec })` on a click.
- * Returns `{ svg, width, height, update(job, now), select(sel) }`.
+ * Draws `job` into a new SVG, laid out for a narrow screen or a wide one. `onSelect({ task })` or
+ * `onSelect({ spec })` on a click. Returns `{ svg, width, height, update(job, now), select(sel) }`.
  */
-export function drawGraph(job, onSelect, avail) {
+export function drawGraph(job, onSelect, { narrow }) {
   const specs = specsOf(job);
-  const L = bestLayout(specs, avail);
-  const svg = s('svg', { class: 'graph', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': `task graph of ${job.name}`, dataset: { graph: job.id } }, defs());
+  const { L, rankdir } = bestLayout(specs, narrow);
+  const svg = s('svg', { class: 'graph', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': `task graph of ${job.name}`, dataset: { graph: job.id, rankdir } }, defs());
   const edgeLayer = s('g', { class: 'edges' });
   const nodeLayer = s('g', { class: 'nodes' });
   svg.append(edgeLayer, nodeLayer);
@@ -230,47 +264,60 @@ export function drawGraph(job, onSelect, avail) {
       const box = s('rect', { class: 'box', width: pos.width, height: pos.height, rx: '9' });
       const hatch = s('rect', { class: 'hatch', width: pos.width, height: pos.height, rx: '9' });
       const dot = s('circle', { class: 'dot', cx: '16', cy: '18', r: '5' });
-      const title = s('text', { class: 'name', x: '28', y: '22' }, truncate(name, 20));
+      const title = s('text', { class: 'name', x: '28', y: '22' });
       const sub = s('text', { class: 'sub', x: '28', y: '39' });
-      g.append(s('title', null, name), box, hatch, dot, title, sub);
+      // The box is short of room for a long name or reason: the tooltip has both in full.
+      const tip = s('title', null, name);
+      g.append(tip, box, hatch, dot, title, sub);
       clickable(g, { task: name }, `task ${name}`);
       updaters.push((j, now) => {
         const t = j.tasks[name];
         const state = t ? t.state : 'waiting';
+        const line = taskSubline(t, now);
         g.dataset.state = state;
         specState.set(sp.name, state);
-        fitText(sub, taskSubline(t, now), pos.width - 38);
+        fitText(title, name, pos.width - 38);
+        fitText(sub, line, pos.width - 38);
+        tip.textContent = line ? `${name}\n${line}` : name;
       });
     } else if (kind === 'shards') {
       g.dataset.shards = String(sp.shards);
       const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
-      const title = s('text', { class: 'name', x: '12', y: '20' }, truncate(sp.name, 18), s('tspan', { class: 'mult', dx: '6' }, `×${sp.shards}`));
+      const label = s('tspan');
+      const title = s('text', { class: 'name', x: '12', y: '20' }, label, s('tspan', { class: 'mult', dx: String(MULT_DX) }, `×${sp.shards}`));
       const summary = s('text', { class: 'sub end', x: String(pos.width - 12), y: '20' });
       g.append(s('title', null, `${sp.name}: ${sp.shards} shards`), box, title, summary);
       const chips = names.map((n, i) => {
+        const tip = s('title', null, n);
         const c = s('g', { class: 'chip', transform: `translate(${12 + i * (CHIP + CHIP_GAP)},32)`, dataset: { task: n } });
-        c.append(s('title', null, n), s('rect', { class: 'box', width: CHIP, height: CHIP, rx: '4' }), s('rect', { class: 'hatch', width: CHIP, height: CHIP, rx: '4' }), s('text', { class: 'idx', x: String(CHIP / 2), y: '13' }, String(i)));
+        c.append(tip, s('rect', { class: 'box', width: CHIP, height: CHIP, rx: '4' }), s('rect', { class: 'hatch', width: CHIP, height: CHIP, rx: '4' }), s('text', { class: 'idx', x: String(CHIP / 2), y: '13' }, String(i)));
         clickable(c, { task: n }, `task ${n}`);
         g.append(c);
-        return c;
+        return { c, tip, name: n };
       });
-      updaters.push((j) => {
+      const fitName = nameBeside(label, title, summary, `${sp.shards}/${sp.shards}`, sp.name, pos.width);
+      updaters.push((j, now) => {
         const c = countStates(j, names);
         const agg = aggregateState(c);
         g.dataset.state = agg;
         specState.set(sp.name, agg);
+        fitName();
         summary.textContent = `${c.succeeded}/${sp.shards}`;
-        chips.forEach((chip, i) => {
-          const t = j.tasks[names[i]];
-          chip.dataset.state = t ? t.state : 'waiting';
-        });
+        for (const chip of chips) {
+          const t = j.tasks[chip.name];
+          chip.c.dataset.state = t ? t.state : 'waiting';
+          const line = taskSubline(t, now);
+          chip.tip.textContent = line ? `${chip.name}\n${line}` : chip.name;
+        }
       });
     } else {
       g.dataset.shards = String(sp.shards);
       const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
       const stack1 = s('rect', { class: 'stack', x: '4', y: '4', width: pos.width, height: pos.height, rx: '9' });
-      const title = s('text', { class: 'name', x: '12', y: '22' }, truncate(sp.name, 18), s('tspan', { class: 'mult', dx: '6' }, `×${sp.shards.toLocaleString('en-US')}`));
+      const label = s('tspan');
+      const title = s('text', { class: 'name', x: '12', y: '22' }, label, s('tspan', { class: 'mult', dx: String(MULT_DX) }, `×${sp.shards.toLocaleString('en-US')}`));
       const pct = s('text', { class: 'sub end', x: String(pos.width - 12), y: '22' });
+      const fitName = nameBeside(label, title, pct, '100%', sp.name, pos.width);
       const barW = pos.width - 24;
       const barBg = s('rect', { class: 'bar-bg', x: '12', y: '33', width: barW, height: '8', rx: '4' });
       const segs = {};
@@ -288,6 +335,7 @@ export function drawGraph(job, onSelect, avail) {
         g.dataset.state = agg;
         g.dataset.counts = JSON.stringify(c);
         specState.set(sp.name, agg);
+        fitName();
         let x = 12;
         for (const k of ['succeeded', 'failed', 'skipped', 'running', 'ready']) {
           const w = (barW * c[k]) / sp.shards;

@@ -160,7 +160,7 @@ export function taskPanel(job, name, t, cluster, { close, back }) {
       h('div', null, back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null, h('h2', { class: 'mono' }, name)),
       h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
     ),
-    h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'muted small' }, t.reason) : null),
+    h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'reason muted small' }, t.reason) : null),
     h(
       'dl',
       { class: 'facts' },
@@ -184,7 +184,7 @@ export function specPanel(job, spec, names, counts, { close, pick }) {
   const grid = h('div', { class: 'chipgrid' });
   for (const n of names.slice(0, max)) {
     const t = job.tasks[n];
-    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}` }, n.slice(spec.name.length + 1, -1));
+    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}${t && t.reason ? ` · ${t.reason}` : ''}` }, n.slice(spec.name.length + 1, -1));
     b.addEventListener('click', () => pick(n));
     grid.append(b);
   }
