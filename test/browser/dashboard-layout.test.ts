@@ -1,7 +1,8 @@
 // The dashboard's graph drawn for people to read (issue 17, item 13), in Chromium against a real
 // node: a long task name never runs into the shard count beside it or out of its box, a skip
 // reason is readable in full (the task's tooltip and its panel), and the graph keeps one direction
-// whatever happens around it (live updates, reloads, another window height, an open panel).
+// whatever happens around it (live updates, reloads, another window height, an open panel). And
+// what the dashboard's type check found: a node without a heartbeat showed "null running".
 //
 // Without /usr/bin/chromium the test is skipped with a message saying how to install it, except
 // under CI=true, where a missing browser is a failure.
@@ -149,6 +150,18 @@ describe('dashboard graph layout in Chromium', () => {
     expect(at !== null && inside(at, await box(page, 'aside.panel')), 'the reason leaves the panel').toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-skip-reason.png'), fullPage: true });
   }, 120_000);
+
+  it("the nodes table says nothing of running tasks for a node without a heartbeat (the API's null)", async () => {
+    const { page } = browser;
+    await page.goto(`${node.apiUrl}/#/`);
+    await page.locator(`#nodes tr[data-node="${node.id}"]`).waitFor({ timeout: 10_000 });
+    // The page's own module, fed a node as GET /v1/nodes reports one the scheduler has no heartbeat
+    // of. A string, so that vitest leaves its import() alone: it runs in the page.
+    const silent = { id: '12D3KooWSilent', name: 'silent', state: 'up', downSince: null, api: null, logBytes: null, role: 'learner', self: false, addresses: [], slots: 2, used: null, free: null, running: null, handlers: [], heartbeatSeq: null, leaseUntil: null, leaseMs: null, lastSeen: null, applied: null };
+    const text = await page.evaluate<string>(`import('/assets/views.js').then((v) => v.nodesTable([${JSON.stringify(silent)}], null).textContent)`);
+    expect(text).toContain('0/2 slots');
+    expect(text).not.toContain('null');
+  }, 60_000);
 
   it('keeps one direction through live updates, reloads, another window height and an open panel', async () => {
     const { page } = browser;
