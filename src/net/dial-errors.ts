@@ -24,7 +24,7 @@ export function dialTimedOut(err: unknown): boolean {
 }
 
 /** How long the check that the peer's port is open may take, once the dial has already timed out. */
-const PORT_CHECK_MS = 1_000;
+const PORT_CHECK_MS = 2_000;
 
 /** Whether a TCP connection to `host:port` opens within `timeoutMs` (closed at once when it does). */
 export function tcpPortOpen(host: string, port: number, timeoutMs = PORT_CHECK_MS): Promise<boolean> {
