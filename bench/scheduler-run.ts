@@ -1,0 +1,141 @@
+// One scheduler benchmark job on a cluster of three `meshrun node` processes on loopback (fsync
+// on): submit over HTTP, wait for the job's end, and measure it. Throughput is tasks / (job
+// finishedAt - submittedAt), both scheduler times (leader clock), so polling granularity does not
+// enter. A chain hop is the time between two consecutive tasks' committed results.
+import { performance } from 'node:perf_hooks';
+import type { JobSummary, JobView } from '../src/scheduler/types.js';
+import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
+import { taskCount, type Dag } from './dags.js';
+import { listSchedule } from './list-schedule.js';
+import { cpuMs, framesSent, peakRssMiB, schedulerCounters, scrapeMetrics } from './node-probes.js';
+import { percentile, type Row } from './report.js';
+
+export interface Cluster {
+  readonly nodes: readonly NodeProcess[];
+  /** The leader's peer id when the cluster formed. */
+  readonly leader: string | null;
+  readonly slotsPerNode: number;
+}
+
+/** Starts three nodes with `slots` each, runs `fn` on them, and stops them whatever happens. */
+export async function onCluster<T>(slots: number, fn: (c: Cluster) => Promise<T>): Promise<T> {
+  const procs = new Processes();
+  try {
+    const extra = ['--slots', String(slots)];
+    const first = await procs.start({ name: 'n1', extra });
+    const rest = [await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
+    const nodes = [first, ...rest];
+    const views = await agreedView(nodes, { voters: 3, learners: 0 });
+    return await fn({ nodes, leader: views[0]?.leader ?? null, slotsPerNode: slots });
+  } finally {
+    await procs.cleanup();
+  }
+}
+
+export interface JobOptions {
+  /** Report hop latencies (a chain: tasks in the DAG's order, each on the one before). */
+  readonly hops?: boolean;
+  /** Set the makespan beside the zero-overhead list schedule on the cluster's slots (tasks of `sleep`). */
+  readonly listSchedule?: boolean;
+}
+
+export async function runJob(c: Cluster, label: string, dag: Dag, o: JobOptions = {}): Promise<Row> {
+  const { nodes } = c;
+  const entry = nodes[0];
+  if (entry === undefined) throw new Error('runJob: a cluster without nodes');
+  const before = await Promise.all(nodes.map(async (n) => ({ counters: await schedulerCounters(n), frames: await framesSent(n), cpu: cpuMs(n.pid), metrics: await scrapeMetrics(n) })));
+  const submitStarted = performance.now();
+  const res = await fetch(`${entry.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag) });
+  const body = (await res.json()) as { id?: string; error?: string };
+  if (res.status !== 201 || body.id === undefined) throw new Error(`${label}: submit answered ${res.status} ${JSON.stringify(body)}`);
+  const id = body.id;
+  const wall = performance.now();
+  const submitMs = wall - submitStarted;
+  // With MESHRUN_BENCH_PROFILE=<dir> (and bench/cpu-profile.mjs preloaded): profile the nodes during the job.
+  const profiling = process.env['MESHRUN_BENCH_PROFILE'] !== undefined;
+  if (profiling) signalProfilers(c, label);
+  const summary = await eventually(`${label} to finish`, async () => {
+    const r = await fetch(`${entry.apiUrl}/v1/jobs`);
+    const { jobs } = (await r.json()) as { jobs: JobSummary[] };
+    const j = jobs.find((x) => x.id === id);
+    return j && j.state !== 'running' ? j : undefined;
+  }, 600_000, 100);
+  const wallMs = performance.now() - wall;
+  if (profiling) {
+    signalProfilers(c, label);
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  if (summary.state !== 'succeeded') throw new Error(`${label}: job ended ${summary.state}`);
+  const after = await Promise.all(nodes.map(async (n) => ({ counters: await schedulerCounters(n), frames: await framesSent(n), cpu: cpuMs(n.pid), metrics: await scrapeMetrics(n) })));
+  const tasks = Object.values(summary.counts).reduce((a, b) => a + b, 0);
+  const ms = (summary.finishedAt ?? NaN) - summary.submittedAt;
+  const delta = (i: number, pick: (s: (typeof before)[number]) => number): number => {
+    const a = after[i];
+    const b = before[i];
+    return a === undefined || b === undefined ? NaN : pick(a) - pick(b);
+  };
+  const cpuUsed = nodes.map((_, i) => delta(i, (s) => s.cpu));
+  const frames = nodes.map((_, i) => delta(i, (s) => s.frames));
+  // Every replica counts every claim and every applied command: one node's counters are the cluster's.
+  const accepted = delta(0, (s) => s.counters.claimsAccepted);
+  const rejected = delta(0, (s) => s.counters.claimsRejected);
+  const row: Row = {
+    workload: label,
+    tasks,
+    'tasks/s': tasks / (ms / 1000),
+    seconds: ms / 1000,
+    'submit answered ms': submitMs,
+    'conflict %': (100 * rejected) / Math.max(1, accepted + rejected),
+    'peak RSS MiB (max node)': Math.max(...nodes.map((n) => peakRssMiB(n.pid))),
+    // Scheduler commands committed per task (claims, finishes, heartbeats, ticks): commits are the unit of cost.
+    'commands/task': delta(0, (s) => s.counters.applied) / tasks,
+    // CPU of the three node processes while the job ran: less sensitive to a busy machine than tasks/s.
+    'CPU ms/1k tasks (3 nodes)': (1000 * cpuUsed.reduce((a, b) => a + b, 0)) / tasks,
+    'CPU s (max node)': Math.max(...cpuUsed) / 1000,
+    'Raft frames/s (max node)': Math.max(...frames) / (ms / 1000),
+    'leader changes': delta(0, (s) => s.metrics.leaderChanges),
+    // Each node's longest event-loop stall during the job (the leader's marked *): issue 16 wants <= 50 ms.
+    'loop lag max ms': nodes.map((n, i) => `${Math.round(after[i]?.metrics.loopLagMaxMs ?? NaN)}${n.id === c.leader ? '*' : ''}`).join(' / '),
+    'loop lag max ms (max node)': Math.max(...after.map((a) => a.metrics.loopLagMaxMs)),
+  };
+  if (o.hops) Object.assign(row, await hopFigures(c, id, dag));
+  if (o.listSchedule) {
+    const bound = listSchedule(dag, c.slotsPerNode * nodes.length);
+    row['list schedule s'] = bound.makespanMs / 1000;
+    row['lower bound s'] = bound.lowerBoundMs / 1000;
+    row['makespan / list schedule'] = ms / bound.makespanMs;
+  }
+  row['wall s'] = wallMs / 1000;
+  if (tasks !== taskCount(dag)) throw new Error(`${label}: the job counts ${tasks} tasks, the DAG has ${taskCount(dag)}`);
+  return row;
+}
+
+/** Starts or stops the CPU profilers (bench/cpu-profile.mjs) and says which file will be whose. */
+function signalProfilers(c: Cluster, label: string): void {
+  for (const n of c.nodes) {
+    process.kill(n.pid, 'SIGUSR2');
+  }
+  const who = c.nodes.map((n) => `${n.pid}.cpuprofile ${n.id === c.leader ? 'leader' : 'follower'} ${n.name}`);
+  console.error(`${label}: profiler signalled (${who.join(', ')})`);
+}
+
+async function hopFigures(c: Cluster, id: string, dag: Dag): Promise<Row> {
+  const entry = c.nodes[0];
+  if (entry === undefined) return {};
+  const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+  const names = Object.keys(dag.tasks);
+  const done = names.map((name) => view.tasks[name]?.finishedAt ?? NaN);
+  const hops = done.slice(1).map((t, i) => t - (done[i] ?? NaN));
+  // A hop ends with the commit of the finish of the task that ran on `holder`: the leader's own
+  // commits skip the forward to the leader and the commit notice back.
+  const holders = names.slice(1).map((name) => view.tasks[name]?.node ?? null);
+  const onLeader = hops.filter((_, i) => holders[i] === c.leader);
+  const onFollowers = hops.filter((_, i) => holders[i] !== c.leader);
+  return {
+    'hop p50 ms': percentile(hops, 50),
+    'hop p99 ms': percentile(hops, 99),
+    'hops on leader %': (100 * onLeader.length) / Math.max(1, hops.length),
+    ...(onLeader.length > 0 ? { 'leader hop p50 ms': percentile(onLeader, 50) } : {}),
+    ...(onFollowers.length > 0 ? { 'follower hop p50 ms': percentile(onFollowers, 50) } : {}),
+  };
+}
