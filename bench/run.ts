@@ -2,6 +2,7 @@
 // a table per benchmark and writes its figures as JSON under bench/results/. `--quick` asks the
 // benchmarks that have one for a smoke-run size (nothing is written then).
 import '../src/net/polyfill.js';
+import { cliBench } from './cli.js';
 import { codecBench } from './codec.js';
 import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
@@ -9,7 +10,7 @@ import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, codec: codecBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, cli: cliBench, codec: codecBench };
 
 const argv = process.argv.slice(2);
 const flags = argv.filter((a) => a.startsWith('--'));
