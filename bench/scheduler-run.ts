@@ -108,6 +108,7 @@ export async function runJob(c: Cluster, label: string, dag: Dag, o: JobOptions 
     row['list schedule s'] = bound.makespanMs / 1000;
     row['lower bound s'] = bound.lowerBoundMs / 1000;
     row['makespan / list schedule'] = ms / bound.makespanMs;
+    Object.assign(row, await overheadFigures(c, id, dag, summary.submittedAt, ms));
   }
   row['wall s'] = wallMs / 1000;
   if (tasks !== taskCount(dag)) throw new Error(`${label}: the job counts ${tasks} tasks, the DAG has ${taskCount(dag)}`);
@@ -140,6 +141,36 @@ function signalProfilers(c: Cluster, label: string): void {
   }
   const who = c.nodes.map((n) => `${n.pid}.cpuprofile ${n.id === c.leader ? 'leader' : 'follower'} ${n.name}`);
   console.error(`${label}: profiler signalled (${who.join(', ')})`);
+}
+
+/**
+ * Where a workflow's time beyond the list schedule goes, task by task (scheduler times): the wait
+ * from ready (its last dependency's result committed, or the submit) to its claim committed, and
+ * from its claim to its result committed beyond its own run time (start on the node, finish
+ * commit); and how busy the slots were (run time / (slots x makespan)).
+ */
+async function overheadFigures(c: Cluster, id: string, dag: Dag, submittedAt: number, makespanMs: number): Promise<Row> {
+  const entry = c.nodes[0];
+  if (entry === undefined) return {};
+  const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+  const waits: number[] = [];
+  const tails: number[] = [];
+  let runMs = 0;
+  for (const [name, spec] of Object.entries(dag.tasks)) {
+    const t = view.tasks[name];
+    const { startedAt, finishedAt, durationMs } = t ?? { startedAt: null, finishedAt: null, durationMs: null };
+    if (startedAt === null || finishedAt === null || durationMs === null) continue;
+    const readyAt = (spec.deps ?? []).reduce((at, d) => Math.max(at, view.tasks[d]?.finishedAt ?? NaN), submittedAt);
+    waits.push(startedAt - readyAt);
+    tails.push(finishedAt - startedAt - durationMs);
+    runMs += durationMs;
+  }
+  return {
+    'ready→claimed p50 ms': percentile(waits, 50),
+    'ready→claimed p99 ms': percentile(waits, 99),
+    'claimed→result beyond run p50 ms': percentile(tails, 50),
+    'slot busy %': (100 * runMs) / (c.slotsPerNode * c.nodes.length * makespanMs),
+  };
 }
 
 async function hopFigures(c: Cluster, id: string, dag: Dag): Promise<Row> {
