@@ -44,7 +44,7 @@ export async function cliBench(o: BenchOptions): Promise<void> {
       for (const f of paths) {
         const job = jobs.find((j) => totalTasks(j) === f.tasks);
         const label = `meshrun status (${f.tasks.toLocaleString('en-US')}-task job)`;
-        out.push(job === undefined ? { command: label, outcome: 'no such job: its submit was lost' } : await timed(label, ['status', job.id, '--api', api], Math.min(runs, 3), `< ${READ_TARGET_MS} ms`));
+        out.push(job === undefined ? { command: label, outcome: 'no such job in the cluster (the submit failed)' } : await timed(label, ['status', job.id, '--api', api], Math.min(runs, 3), `< ${READ_TARGET_MS} ms`));
       }
       return out;
     });
