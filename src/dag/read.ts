@@ -7,6 +7,7 @@ import { DAG_LIMITS, fmt } from '../scheduler/dag-limits.js';
 import { Problems, show, type PathKey } from '../scheduler/problems.js';
 import { builtinArgsProblem, isMapping, taskNameProblem } from '../scheduler/spec-rules.js';
 import { didYouMean } from '../scheduler/suggest.js';
+import { DEFAULT_TRIGGER } from '../scheduler/trigger-rules.js';
 import { DEFAULT_RETENTION_MS, type JobSpec, type TaskSpec } from '../scheduler/types.js';
 import {
   DEFAULTS_FIELDS,
@@ -127,6 +128,7 @@ function readTask(name: string, raw: unknown, problems: Problems): ParsedEntry {
 }
 
 function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
+  const trigger = t.trigger ?? d.trigger ?? DEFAULT_TRIGGER;
   return {
     name,
     exec: t.run !== undefined ? { kind: 'run', command: t.run } : { kind: 'handler', name: t.handler as string, args: t.args ?? null },
@@ -139,6 +141,8 @@ function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
     env: t.env ?? {},
     cwd: t.cwd ?? null,
     shards: t.shards ?? null,
+    // The default is left out, so a DAG that names it and one that does not are the same job.
+    ...(trigger === DEFAULT_TRIGGER ? {} : { trigger }),
   };
 }
 

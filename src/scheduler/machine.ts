@@ -140,7 +140,7 @@ export class Scheduler implements SchedulerView {
     if (job.key !== null) s.keys.set(job.key, job.id);
     out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
     const specs = job.spec.tasks.length;
-    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(cx, job, spec);
+    for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
   }
 
   // --- heartbeat -----------------------------------------------------------------------------------

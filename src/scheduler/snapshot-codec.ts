@@ -138,7 +138,7 @@ function writeJob(w: Writer, job: Job): void {
   w.bytes(encodeJobSpec(job.spec), 'job spec');
   w.varint(job.nodeNames.length, 'node names');
   for (const n of job.nodeNames) w.string(n);
-  const upstream = [...job.upstreamFailure].sort((a, b) => a[0] - b[0]);
+  const upstream = [...job.skipCause].sort((a, b) => a[0] - b[0]);
   w.varint(upstream.length, 'upstream');
   for (const [spec, name] of upstream) {
     w.varint(spec, 'upstream spec');
@@ -314,7 +314,7 @@ function readJob(r: Reader, s: SchedulerState): Job {
   for (let k = 0; k < upstream; k++) {
     const sp = r.varint('upstream spec');
     check(r, sp < spec.tasks.length, `upstream spec ${sp} out of range`);
-    job.upstreamFailure.set(sp, r.string('upstream name', MAX_TEXT));
+    job.skipCause.set(sp, r.string('upstream name', MAX_TEXT));
   }
   for (let t = 0; t < job.size; ) {
     const head = r.u8('task head');

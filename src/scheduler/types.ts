@@ -2,6 +2,7 @@
 // commands in the replicated log, the effects applying them has, and the read-only view the API,
 // the claim policy and the simulator's checkers use. Nothing here does I/O or reads a clock.
 import type { NodeId } from '../raft/types.js';
+import type { TriggerRule } from './trigger-rules.js';
 
 /** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (docs/architecture.md §6). */
 export type Ms = number;
@@ -43,6 +44,8 @@ export interface TaskSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | null;
   readonly shards: number | null;
+  /** When it may run, from its upstream tasks' outcomes (trigger-rules.ts); absent: all_success, which is never spelled out. */
+  readonly trigger?: TriggerRule;
 }
 
 /** A whole DAG, normalised: what `submit` carries and what the state machine re-validates on apply. */
