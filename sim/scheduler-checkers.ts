@@ -14,7 +14,9 @@
 //       a committed success is an execution of that attempt, on that node, that succeeded;
 //   (c) no two attempts of one task execute at the same simulated time (a paused node's frozen
 //       attempt does not execute; its worker must kill it before it thaws if its lease ran out);
-//   (d) every acknowledged job exists on every replica after convergence, in the same state;
+//   (d) every acknowledged job exists on every replica after convergence, in the same state, and
+//       each task's attempt history there matches the committed events (the last 20 attempts, in
+//       order, each on the node that held it and ended the way the log says);
 //   (f) outcomes: a job ends `failed` exactly when one of its tasks failed; a task ran exactly when
 //       its rule holds on its upstream tasks' final results; a task fails only after its retries
 //       were spent, and a task whose fate is to succeed fails only when faults excuse it; a task
@@ -26,7 +28,8 @@
 import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
-import { FINAL_TASK_STATES, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
+import { MAX_ATTEMPTS_KEPT } from '../src/scheduler/attempts.js';
+import { FINAL_TASK_STATES, type AttemptView, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
 import type { PlannedJob, PlannedTask } from './dag-gen.js';
 import type { ExecRecord } from './sim-executor.js';
 import { ruleHolds, seenOf, skippedForFailure, type Seen } from './trigger-oracle.js';
@@ -442,6 +445,11 @@ export class SchedulerChecker {
             this.fail('replicas agree', `job ${id} task ${t.plan.name} is ${v?.state ?? 'missing'} on ${node}, the log made it ${t.state}`);
             return;
           }
+          const problem = attemptsProblem(t, v.attempts);
+          if (problem !== null) {
+            this.fail('attempt history', `job ${id} task ${t.plan.name} on ${node}: ${problem}`);
+            return;
+          }
         }
       }
     }
@@ -517,6 +525,30 @@ function downstreamOf(plan: PlannedJob, roots: readonly number[]): Set<number> {
     if (t.deps.some((d) => bad.has(d) || out.has(d))) out.add(t.index);
   }
   return out;
+}
+
+/** How an attempt that left `running` shows in the history (docs/http-api.md §6). */
+function outcomeOf(exit: Exit): AttemptView['outcome'] {
+  if (exit.to === 'succeeded') return 'succeeded';
+  if (exit.reason === 'lease expired') return 'lost';
+  if (exit.reason === 'cancelled') return 'cancelled';
+  if (exit.reason === 'timeout') return 'timeout';
+  return 'failed';
+}
+
+/** A replica's attempt history against the committed events: the last ones, in order, on the right nodes, ended the right way. */
+function attemptsProblem(t: TaskModel, shown: readonly AttemptView[]): string | null {
+  const kept = Math.min(t.attempt, MAX_ATTEMPTS_KEPT);
+  const want = Array.from({ length: kept }, (_, i) => t.attempt - kept + i + 1);
+  const got = shown.map((a) => a.attempt);
+  if (got.join() !== want.join()) return `shows attempts [${got.join(', ')}], the log gave out [${want.join(', ')}]`;
+  for (const a of shown) {
+    const exit = t.exits.get(a.attempt);
+    const outcome = exit === undefined ? 'running' : outcomeOf(exit);
+    if (a.outcome !== outcome) return `attempt ${a.attempt} shows ${a.outcome}, the log says ${outcome}`;
+    if (exit !== undefined && exit.node !== a.node) return `attempt ${a.attempt} shows node ${a.node ?? '-'}, the log says ${exit.node ?? '-'}`;
+  }
+  return null;
 }
 
 /** How the rules see the task's upstream tasks, counting only results committed at or before `index`. */

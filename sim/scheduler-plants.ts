@@ -16,10 +16,11 @@ interface Life {
   startRunning(cx: ApplyContext, node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
   readySpec(cx: ApplyContext, job: Job, spec: number): void;
   skipSpec(cx: ApplyContext, job: Job, spec: number, verdict: 'skip' | 'skip-failed', hint: number): 'failed' | 'skipped';
+  keepEnded(cx: ApplyContext, job: Job, task: number, end: number, exitCode: number | null, signal: string | null): void;
 }
 
 /** Their parameter counts: a step whose signature changed fails the plant as a missing one does. */
-const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipSpec: 5 } as const;
+const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipSpec: 5, keepEnded: 6 } as const;
 
 /**
  * Bends each command before the real machine applies it. With `anyProposer` the machine also
@@ -111,6 +112,13 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     make: () =>
       patching('no-skip', (life) => {
         life.skipSpec = () => 'skipped';
+      }),
+  },
+  'forget-attempts': {
+    what: 'an attempt that ends without success is not kept in the task\'s attempt history',
+    make: () =>
+      patching('forget-attempts', (life) => {
+        life.keepEnded = () => undefined;
       }),
   },
   'trigger-all-done': {

@@ -1,11 +1,12 @@
 // Read-only views of the scheduler's state (docs/http-api.md §6): what the API, the worker, the
 // claim policy and the simulator's checkers read. Built on demand from the task columns; a job's
 // full view is O(its tasks), everything else is small.
+import { MAX_ATTEMPTS_KEPT, attemptView, signalIn } from './attempts.js';
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
 import type { ReadyQueue } from './ready-queue.js';
 import { TimerKind } from './timers.js';
 import { taskName } from './task-names.js';
-import type { JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
+import type { AttemptView, JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
 
 function orNull(v: number): number | null {
   return v === NONE ? null : v;
@@ -51,7 +52,28 @@ export function taskView(job: Job, task: number): TaskView {
     stdout: tails?.stdout ?? '',
     stderr: tails?.stderr ?? '',
     reason: job.reasonText(task),
+    attempts: attemptsOf(job, task, exit === NO_EXIT ? null : exit, tails?.stderr ?? ''),
   };
+}
+
+/** The kept attempts that ended without success, then the latest one when it runs or succeeded (attempts.ts). */
+function attemptsOf(job: Job, task: number, exitCode: number | null, stderr: string): AttemptView[] {
+  const out = (job.history.get(task) ?? []).map((r) => attemptView(r, job.nodeNames[r.holder] ?? null));
+  const state = job.tState[task];
+  if (state === T.running || state === T.succeeded) {
+    const running = state === T.running;
+    out.push({
+      attempt: job.attempt[task] as number,
+      node: job.holderName(task),
+      startedAt: orNull(job.startedAt[task] as number),
+      finishedAt: running ? null : orNull(job.finishedAtCol[task] as number),
+      exitCode: running ? null : exitCode,
+      signal: running ? null : signalIn(stderr),
+      outcome: running ? 'running' : 'succeeded',
+      reason: null,
+    });
+  }
+  return out.length > MAX_ATTEMPTS_KEPT ? out.slice(-MAX_ATTEMPTS_KEPT) : out;
 }
 
 /** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order. */

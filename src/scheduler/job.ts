@@ -6,6 +6,7 @@
 // per spec the job counts how many tasks of its deps ended each way (upSucceeded, upFailed,
 // upSkipped, out of upTotal). A result costs one increment per direct dependent spec; when the
 // spec's rule decides (trigger-rules.ts), all its (waiting) shards become ready or skipped at once.
+import type { AttemptRec } from './attempts.js';
 import { taskName } from './task-names.js';
 import { DEFAULT_TRIGGER, type TriggerRule, type UpstreamCounts, type UpstreamOutcome } from './trigger-rules.js';
 import type { Timer } from './timers.js';
@@ -81,6 +82,8 @@ export class Job {
   private readonly nodeIndex = new Map<string, number>();
   /** Non-empty output tails of finished attempts. */
   readonly tails = new Map<number, Tails>();
+  /** Per task: its attempts that ended without success, oldest first (attempts.ts). */
+  readonly history = new Map<number, AttemptRec[]>();
   /** Per task: its retry (waiting) or timeout (running) timer. */
   readonly timers = new Map<number, Timer>();
   removalTimer: Timer | null = null;

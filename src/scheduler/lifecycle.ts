@@ -8,6 +8,7 @@
 // cancelled as ranges: typed-array fills, one queue range and (past RANGE_EVENT_MIN) one effect.
 import type { NodeId } from '../raft/types.js';
 import { Job, NONE, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
+import { END, keepAttempt, type AttemptEnd } from './attempts.js';
 import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
 import { taskName } from './task-names.js';
 import { TimerKind, type Timer } from './timers.js';
@@ -89,6 +90,7 @@ export class Lifecycle {
     } else if (job.tState[t.task] === T.running) {
       // The timeout safety net: the holder never reported.
       const node = this.stopRunning(cx, job, t.task, 'timeout');
+      this.keepEnded(cx, job, t.task, END.noReport, null, null);
       this.failAttempt(cx, job, t.task, spec, R.timeout);
       this.syncLease(node);
     }
@@ -98,6 +100,7 @@ export class Lifecycle {
   private expireLease(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
       this.stopRunning(cx, job, task, 'lease expired');
+      this.keepEnded(cx, job, task, END.leaseLost, null, null);
       this.s.stats.leaseExpiries++;
       this.makeReady(cx, job, task, job.specOf(task), T.running, R.leaseExpired);
     }
@@ -107,6 +110,7 @@ export class Lifecycle {
   holderRestarted(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
       this.stopRunning(cx, job, task, null);
+      this.keepEnded(cx, job, task, END.nodeRestarted, null, null);
       this.failAttempt(cx, job, task, job.specOf(task), R.holderRestarted);
     }
   }
@@ -180,6 +184,19 @@ export class Lifecycle {
       cx.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
     }
     return node;
+  }
+
+  /** The running attempt of `task` ended without success (just stopped): kept in its history (attempts.ts). */
+  keepEnded(cx: ApplyContext, job: Job, task: number, end: AttemptEnd, exitCode: number | null, signal: string | null): void {
+    keepAttempt(job.history, task, {
+      attempt: job.attempt[task] as number,
+      holder: job.holder[task] as number,
+      startedAt: job.startedAt[task] as number,
+      finishedAt: cx.now,
+      exitCode,
+      signal,
+      end,
+    });
   }
 
   succeed(cx: ApplyContext, job: Job, task: number, spec: number): void {
@@ -358,6 +375,7 @@ export class Lifecycle {
         }
         if (from === T.running) {
           const node = this.stopRunning(cx, job, t, 'cancelled');
+          this.keepEnded(cx, job, t, END.cancelled, null, null);
           if (node !== null) holders.add(node);
         } else {
           const timer = job.timers.get(t);

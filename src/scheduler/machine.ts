@@ -8,6 +8,7 @@
 // capacity); lifecycle.ts carries out the transitions, state.ts holds the data, job-view.ts builds
 // the views and snapshot-codec.ts writes and reads snapshots.
 import type { NodeId } from '../raft/types.js';
+import { END, signalIn } from './attempts.js';
 import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
@@ -257,7 +258,10 @@ export class Scheduler implements SchedulerView {
     else job.tails.delete(task);
     const spec = job.specOf(task);
     if (r.outcome === 'succeeded') this.life.succeed(cx, job, task, spec);
-    else this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    else {
+      this.life.keepEnded(cx, job, task, r.outcome === 'timeout' ? END.timeout : END.failed, r.exitCode, signalIn(r.stderr));
+      this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    }
     return null;
   }
 

@@ -18,14 +18,19 @@
 // snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
+import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
-/** 2: job specs as their protobuf message (1 had a hand-written layout of its own). */
-const FORMAT = 2;
+/**
+ * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job ends
+ * with its tasks' attempt history (attempts.ts). Format 2 is still read (as no history).
+ */
+const FORMAT = 3;
+const READABLE_FORMATS: readonly number[] = [2, 3];
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -151,6 +156,7 @@ function writeJob(w: Writer, job: Job): void {
     w.varint(same - t - 1, 'repeat');
     t = same;
   }
+  writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
@@ -219,7 +225,7 @@ function check(r: Reader, ok: boolean, problem: string): void {
 
 function readState(r: Reader): SchedulerState {
   const format = r.u8('format');
-  check(r, format === FORMAT, `unknown format ${format}`);
+  check(r, READABLE_FORMATS.includes(format), `unknown format ${format} (this meshrun reads formats ${READABLE_FORMATS.join(' and ')})`);
   const s = new SchedulerState();
   s.now = readNum(r, 'now');
   for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
@@ -249,7 +255,7 @@ function readState(r: Reader): SchedulerState {
 
   const jobCount = r.count('jobs', 8);
   for (let i = 0; i < jobCount; i++) {
-    const job = readJob(r, s);
+    const job = readJob(r, s, format);
     check(r, !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial, `job ${job.id} (serial ${job.serial}) is a duplicate`);
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
@@ -292,7 +298,7 @@ function readState(r: Reader): SchedulerState {
   return s;
 }
 
-function readJob(r: Reader, s: SchedulerState): Job {
+function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const serial = r.varint('serial');
   const id = r.string('job id', MAX_TEXT);
   const key = r.bool('key flag') ? r.string('key', MAX_TEXT) : null;
@@ -354,6 +360,10 @@ function readJob(r: Reader, s: SchedulerState): Job {
     const end = t + 1 + repeat;
     for (let u = t + 1; u < end; u++) copyTask(job, t, u, s);
     t = end;
+  }
+  if (format >= 3) {
+    const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
+    for (const [task, list] of history) job.history.set(task, list);
   }
   job.recount();
   return job;

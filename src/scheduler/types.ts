@@ -231,6 +231,22 @@ export interface NodeView {
   readonly running: number;
 }
 
+/** One attempt of a task (docs/http-api.md §6), oldest first in TaskView.attempts. */
+export interface AttemptView {
+  readonly attempt: number;
+  readonly node: NodeId | null;
+  readonly startedAt: Ms | null;
+  /** null while it runs. */
+  readonly finishedAt: Ms | null;
+  readonly exitCode: number | null;
+  /** The signal that killed its process (SIGTERM, SIGKILL), when one did. */
+  readonly signal: string | null;
+  /** `lost`: its node's lease ran out, it may still have run to its end unseen. */
+  readonly outcome: 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'cancelled';
+  /** Why it ended, when the outcome does not say it all: 'lease expired', 'holder restarted', 'timeout', 'cancelled', ... */
+  readonly reason: string | null;
+}
+
 export interface TaskView {
   readonly state: TaskState;
   readonly attempt: number;
@@ -245,6 +261,8 @@ export interface TaskView {
   readonly stdout: string;
   readonly stderr: string;
   readonly reason: string | null;
+  /** Its attempts, oldest first: the last 20 (docs/http-api.md §6). */
+  readonly attempts: readonly AttemptView[];
 }
 
 /** `GET /v1/jobs/{id}` (docs/http-api.md §6), keyed by full task name. */

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../src/api/types.js';
 import { apiBases } from '../../src/cli/client.js';
+import { formatAttempts } from '../../src/cli/attempts-text.js';
 import { formatJobs, formatStatus } from '../../src/cli/job-commands.js';
 import { formatNodes } from '../../src/cli/nodes-command.js';
 import { nodeLabels } from '../../src/cli/format.js';
@@ -23,6 +24,7 @@ const task = (t: Partial<TaskView>): TaskView => ({
   stdout: '',
   stderr: '',
   reason: null,
+  attempts: [],
   ...t,
 });
 const job = (state: JobView['state'], tasks: Record<string, TaskView>): JobView => {
@@ -36,6 +38,41 @@ describe('progress: the bar and the plain line agree', () => {
     const c = counts({ succeeded: 15, failed: 1, skipped: 2 });
     expect(progressLine('failed', c, 4200)).toMatch(/^failed +15\/18 /);
     expect(barLine('failed', c, 4200, 200)).toMatch(/^failed +\[#{20}x{4}\] 15\/18 {2}15 succeeded, 1 failed, 2 skipped/);
+  });
+});
+
+describe('status --task: the attempts', () => {
+  const label = nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]);
+  const attempt = (n: number, over: Partial<TaskView['attempts'][number]>): TaskView['attempts'][number] => ({
+    attempt: n, node: 'peer-aaaaaaaa', startedAt: 1000 * n, finishedAt: 1000 * n + 500, exitCode: null, signal: null, outcome: 'failed', reason: null, ...over,
+  });
+
+  it('lists each attempt with its node, start, duration, outcome, exit or signal, and reason', () => {
+    const j = job('running', {
+      load: task({
+        state: 'running',
+        attempt: 23,
+        attempts: [
+          attempt(4, { outcome: 'lost', reason: 'lease expired', finishedAt: 9000 }),
+          attempt(5, { signal: 'SIGKILL' }),
+          attempt(6, { exitCode: 3 }),
+          attempt(23, { outcome: 'running', finishedAt: null }),
+        ],
+      }),
+    });
+    const text = formatAttempts(j, 'load', 30_000, label);
+    expect(text).toMatch(/^task +load +running$/m);
+    expect(text).toMatch(/\n4 +alpha +\+4\.0s +5\.0s +lost +- +lease expired\n/);
+    expect(text).toMatch(/\n5 +alpha +\+5\.0s +500ms +failed +SIGKILL\n/);
+    expect(text).toMatch(/\n6 +alpha +\+6\.0s +500ms +failed +3\n/);
+    expect(text).toMatch(/\n23 +alpha +\+23\.0s +7\.0s +running +-\n/);
+    expect(text).toContain('(the first 3 attempts are no longer kept)');
+  });
+
+  it('says when there is no attempt yet, and names the task probably meant for an unknown one', () => {
+    const j = job('running', { extract: task({ state: 'waiting', attempt: 0, attempts: [] }) });
+    expect(formatAttempts(j, 'extract', 0, label)).toMatch(/no attempt yet\n$/);
+    expect(() => formatAttempts(j, 'extrat', 0, label)).toThrow(/job j1 has no task 'extrat' \(did you mean 'extract'\?\)/);
   });
 });
 
