@@ -4,6 +4,7 @@
 import { MAX_ATTEMPTS_KEPT, attemptView, signalIn } from './attempts.js';
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
 import type { ReadyQueue } from './ready-queue.js';
+import type { Capacity } from './runnable.js';
 import { TimerKind } from './timers.js';
 import { taskName } from './task-names.js';
 import type { AttemptView, JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
@@ -35,7 +36,8 @@ export function jobSummary(job: Job): JobSummary {
   };
 }
 
-export function taskView(job: Job, task: number): TaskView {
+/** `stuck`: why nobody can take the task, when it is ready and no live node can run it (runnable.ts). */
+export function taskView(job: Job, task: number, stuck: string | null = null): TaskView {
   const tails = job.tails.get(task);
   const timer = job.timers.get(task);
   const exit = job.exitCode[task] as number;
@@ -51,7 +53,7 @@ export function taskView(job: Job, task: number): TaskView {
     retryAt: timer !== undefined && timer.kind === TimerKind.retry ? timer.deadline : null,
     stdout: tails?.stdout ?? '',
     stderr: tails?.stderr ?? '',
-    reason: job.reasonText(task),
+    reason: stuck ?? job.reasonText(task),
     attempts: attemptsOf(job, task, exit === NO_EXIT ? null : exit, tails?.stderr ?? ''),
   };
 }
@@ -76,15 +78,19 @@ function attemptsOf(job: Job, task: number, exitCode: number | null, stderr: str
   return out.length > MAX_ATTEMPTS_KEPT ? out.slice(-MAX_ATTEMPTS_KEPT) : out;
 }
 
-/** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order. */
-export function buildJobView(job: Job): JobView {
+/** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order; a ready task no live node can run says why. */
+export function buildJobView(job: Job, capacity: Capacity): JobView {
   const entries: [string, TaskView][] = new Array(job.size);
   const specs = job.spec.tasks;
   for (let s = 0; s < specs.length; s++) {
     const ts = specs[s] as TaskSpec;
     const start = job.specStart[s] as number;
     const end = job.specStart[s + 1] as number;
-    for (let t = start; t < end; t++) entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t)];
+    let stuck: string | null | undefined;
+    for (let t = start; t < end; t++) {
+      if (job.tState[t] === T.ready && stuck === undefined) stuck = capacity.whyNot(ts);
+      entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t, job.tState[t] === T.ready ? (stuck ?? null) : null)];
+    }
   }
   // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
   return { ...jobSummary(job), specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })), tasks: Object.fromEntries(entries) };

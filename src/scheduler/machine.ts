@@ -14,6 +14,7 @@ import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
+import { Capacity } from './runnable.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -300,7 +301,7 @@ export class Scheduler implements SchedulerView {
 
   job(id: JobId): JobView | undefined {
     const job = this.s.jobs.get(id);
-    return job === undefined ? undefined : buildJobView(job);
+    return job === undefined ? undefined : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now));
   }
 
   jobs(): JobSummary[] {

@@ -6,7 +6,10 @@ import { formatAttempts } from '../../src/cli/attempts-text.js';
 import { formatJobs, formatStatus } from '../../src/cli/job-commands.js';
 import { formatNodes } from '../../src/cli/nodes-command.js';
 import { nodeLabels } from '../../src/cli/format.js';
-import { barLine, progressLine } from '../../src/cli/progress.js';
+import { CliError, EXIT } from '../../src/cli/errors.js';
+import { barLine, plainProgress, progressLine, stuckLines } from '../../src/cli/progress.js';
+import { checkHandlers } from '../../src/cli/submit-command.js';
+import { normalizeDag } from '../../src/dag/parse.js';
 import { failureReport, signalOf } from '../../src/cli/task-text.js';
 import type { JobSummary, JobView, TaskState, TaskView } from '../../src/scheduler/types.js';
 
@@ -184,5 +187,44 @@ describe('API addresses', () => {
     expect(apiBases(undefined, { MESHRUN_API: 'http://a:1, http://b:2' })).toEqual(['http://a:1', 'http://b:2']);
     expect(apiBases(undefined, {})).toEqual(['http://127.0.0.1:7070']);
     expect(() => apiBases(['http://a:1,ftp://b'], {})).toThrow(/must be http/);
+  });
+});
+
+describe('no silent hangs', () => {
+  const up = (id: string, handlers: string[], state: NodeInfo['state'] = 'up'): NodeInfo => ({
+    id, name: id, state, downSince: null, api: null, logBytes: null, role: 'voter', self: false, addresses: [],
+    slots: 2, used: 0, free: 2, running: 0, handlers, heartbeatSeq: 1, leaseUntil: 1, leaseMs: 5000, lastSeen: null, applied: 1,
+  });
+  const spec = normalizeDag({ name: 'j', tasks: { a: { handler: 'sleepy', args: { ms: 5 } }, b: { handler: 'noop' }, c: { run: 'true' }, d: { handler: 'gpu' } } });
+
+  it('submit refuses a handler no live node has, with the one it probably meant and those known (exit 2)', () => {
+    const nodes = [up('n1', ['noop', 'sleep']), up('n2', ['noop']), up('n3', ['gpu'], 'down')];
+    let caught: unknown;
+    try {
+      checkHandlers(spec, nodes);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).exitCode).toBe(EXIT.usage);
+    expect((caught as CliError).message).toBe(
+      "the cluster cannot run this DAG:\n  task 'a': no node has handler 'sleepy' (did you mean 'sleep'?); known: noop, sleep\n  task 'd': no node has handler 'gpu'; known: noop, sleep",
+    );
+    // Nothing to check against (an older node, or no answer): the submit goes ahead.
+    expect(() => checkHandlers(spec, [])).not.toThrow();
+    expect(() => checkHandlers(spec, [up('n1', ['noop', 'sleepy', 'gpu'])])).not.toThrow();
+  });
+
+  it('submit --wait says once per reason why ready tasks wait with no node to run them', () => {
+    const j = job('running', {
+      'a[0]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
+      'a[1]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
+      big: task({ state: 'ready', attempt: 0, reason: 'no node has 8 slots (the largest has 2)' }),
+      retried: task({ state: 'ready', reason: 'lease expired' }),
+    });
+    expect(stuckLines(j)).toEqual(["waiting: a[0] and 1 more: no node has handler 'sleepy' (known: noop)", 'waiting: big: no node has 8 slots (the largest has 2)']);
+    const lines: string[] = [];
+    plainProgress((s) => lines.push(s)).note?.('waiting: big: no node has 8 slots (the largest has 2)');
+    expect(lines).toEqual(['waiting: big: no node has 8 slots (the largest has 2)\n']);
   });
 });
