@@ -38,7 +38,7 @@ import { ruleHolds, seenOf, skippedForFailure, type Seen } from './trigger-oracl
  * Reasons with which a task leaves `running` without a finish having been accepted. ('timeout' is
  * either: the holder's own finish with outcome timeout, or the state machine's safety net.)
  */
-const NOT_A_FINISH: ReadonlySet<string> = new Set(['lease expired', 'holder restarted', 'cancelled']);
+const NOT_A_FINISH: ReadonlySet<string> = new Set(['lease expired', 'holder restarted', 'cancelled', 'job timeout']);
 
 export interface CheckerWorld {
   fail(invariant: string, detail: string): void;
@@ -532,7 +532,7 @@ function outcomeOf(exit: Exit): AttemptView['outcome'] {
   if (exit.to === 'succeeded') return 'succeeded';
   if (exit.reason === 'lease expired') return 'lost';
   if (exit.reason === 'cancelled') return 'cancelled';
-  if (exit.reason === 'timeout') return 'timeout';
+  if (exit.reason === 'timeout' || exit.reason === 'job timeout') return 'timeout';
   return 'failed';
 }
 

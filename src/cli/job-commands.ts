@@ -66,7 +66,9 @@ export function formatStatus(job: JobView, now: number, label: (id: string | nul
   const header =
     `job      ${job.id}  ${job.name}\n` +
     `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(shownCounts(job))}\n` +
-    `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n\n`;
+    `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n` +
+    (job.reason ? `reason   ${job.reason}\n` : '') +
+    '\n';
   const rows = Object.entries(job.tasks).map(([name, t]) => [
     name,
     shownState(t),

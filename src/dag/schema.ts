@@ -192,6 +192,7 @@ export const fileSchema = z.strictObject({
   name: jobName,
   defaults: defaultsSchema.optional(),
   retention: duration(0, L.maxRetentionMs).optional(),
+  timeout: duration(1, L.maxJobTimeoutMs).optional(),
   // Optional here: readDag reports a missing `tasks` itself (zod would add "must be nonoptional").
   tasks: z.unknown().optional(),
 });

@@ -913,6 +913,7 @@ export interface JobSpec {
   handlers: string[]
   tasks: TaskSpec[]
   defaults?: TaskDefaults
+  timeoutMs?: number
 }
 
 export namespace JobSpec {
@@ -952,6 +953,11 @@ export namespace JobSpec {
         if (obj.defaults != null) {
           w.uint32(42)
           TaskDefaults.codec().encode(obj.defaults, w)
+        }
+
+        if (obj.timeoutMs != null) {
+          w.uint32(48)
+          w.uint64Number(obj.timeoutMs)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1001,6 +1007,10 @@ export namespace JobSpec {
               obj.defaults = TaskDefaults.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.defaults
               })
+              break
+            }
+            case 6: {
+              obj.timeoutMs = reader.uint64Number()
               break
             }
             default: {

@@ -10,9 +10,9 @@ import type { AttemptView, Ms } from './types.js';
 export const MAX_ATTEMPTS_KEPT = 20;
 
 /** How an attempt ended without success, as stored (one byte in snapshots). */
-export const END = { failed: 0, timeout: 1, leaseLost: 2, nodeRestarted: 3, cancelled: 4, noReport: 5 } as const;
+export const END = { failed: 0, timeout: 1, leaseLost: 2, nodeRestarted: 3, cancelled: 4, noReport: 5, jobTimeout: 6 } as const;
 export type AttemptEnd = (typeof END)[keyof typeof END];
-const MAX_END = 5;
+const MAX_END = 6;
 
 const END_TEXT: Readonly<Record<AttemptEnd, Pick<AttemptView, 'outcome' | 'reason'>>> = {
   [END.failed]: { outcome: 'failed', reason: null },
@@ -21,6 +21,7 @@ const END_TEXT: Readonly<Record<AttemptEnd, Pick<AttemptView, 'outcome' | 'reaso
   [END.nodeRestarted]: { outcome: 'failed', reason: 'holder restarted' },
   [END.cancelled]: { outcome: 'cancelled', reason: 'cancelled' },
   [END.noReport]: { outcome: 'timeout', reason: 'timeout: no result from its node' },
+  [END.jobTimeout]: { outcome: 'timeout', reason: 'job timeout' },
 };
 
 export interface AttemptRec {

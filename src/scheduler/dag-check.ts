@@ -54,8 +54,10 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
   else checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
   if (taskTotal > L.maxTasks) problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
+  const timeoutRaw = raw['timeoutMs'];
+  const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
   if (problems.count > 0) return null;
-  return { name: name as string, retentionMs, tasks };
+  return { name: name as string, retentionMs, tasks, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }
 
 /** One spec; null only when its shape is too broken to go on (its name or deps are unusable). */

@@ -71,6 +71,7 @@ export function jobSpecOut(spec: JobSpec): pb.JobSpec {
     tasks: spec.tasks.map((t, i) => taskOut(t, i, index, handlers, defaults)),
   };
   if (spec.tasks.length > 0) out.defaults = defaults;
+  if (spec.timeoutMs !== undefined) out.timeoutMs = writeInt(spec.timeoutMs, 'timeoutMs', MAX);
   return out;
 }
 
@@ -159,7 +160,8 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
     slots: readInt(d.slots, 'default slots', MAX),
   };
   const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
-  return { name, retentionMs, tasks };
+  if (p.timeoutMs === undefined) return { name, retentionMs, tasks };
+  return { name, retentionMs, tasks, timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) };
 }
 
 function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[], names: readonly string[], defaults: pb.TaskDefaults): TaskSpec {

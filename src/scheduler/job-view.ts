@@ -32,6 +32,7 @@ export function jobSummary(job: Job): JobSummary {
     state: job.state,
     submittedAt: job.submittedAt,
     finishedAt: job.finishedAt,
+    reason: job.timedOut ? `job timeout: still running after ${(job.spec.timeoutMs ?? 0) / 1000}s` : null,
     counts: countsOf(job),
   };
 }

@@ -26,9 +26,9 @@ export function isFinalCode(s: number): boolean {
  * failure upstream: its dependents see a failure) and `trigger` (skipped because its trigger rule
  * can no longer hold: its dependents see a skip) are spelled from the spec's entry in `skipCause`.
  */
-export const R = { none: 0, leaseExpired: 1, holderRestarted: 2, timeout: 3, cancelled: 4, upstream: 5, attemptFailed: 6, retry: 7, trigger: 8 } as const;
+export const R = { none: 0, leaseExpired: 1, holderRestarted: 2, timeout: 3, cancelled: 4, upstream: 5, attemptFailed: 6, retry: 7, trigger: 8, jobTimeout: 9 } as const;
 export type ReasonCode = (typeof R)[keyof typeof R];
-const REASON_TEXT: readonly (string | null)[] = [null, 'lease expired', 'holder restarted', 'timeout', 'cancelled', null, 'attempt failed', 'retry', null];
+const REASON_TEXT: readonly (string | null)[] = [null, 'lease expired', 'holder restarted', 'timeout', 'cancelled', null, 'attempt failed', 'retry', null, 'job timeout'];
 export const MAX_REASON: number = REASON_TEXT.length - 1;
 
 /** Sentinel of the nullable number columns (times, fence, duration): no value. */
@@ -87,6 +87,10 @@ export class Job {
   /** Per task: its retry (waiting) or timeout (running) timer. */
   readonly timers = new Map<number, Timer>();
   removalTimer: Timer | null = null;
+  /** Armed while the job runs, when its spec has a timeout. */
+  timeoutTimer: Timer | null = null;
+  /** It ended `failed` because its own timeout ran out. */
+  timedOut = false;
   /**
    * Per skipped spec: with reason `upstream`, the full name of the failed task upstream; with
    * reason `trigger`, the whole reason text.

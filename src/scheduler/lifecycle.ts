@@ -83,6 +83,11 @@ export class Lifecycle {
       this.removeJob(cx, job);
       return;
     }
+    if (t.kind === TimerKind.jobTimeout) {
+      job.timeoutTimer = null;
+      if (job.state === 'running') this.abort(cx, job, 'job timeout');
+      return;
+    }
     job.timers.delete(t.task);
     const spec = job.specOf(t.task);
     if (t.kind === TimerKind.retry) {
@@ -332,6 +337,8 @@ export class Lifecycle {
   }
 
   private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {
+    if (job.timeoutTimer !== null) this.s.timers.remove(job.timeoutTimer);
+    job.timeoutTimer = null;
     job.state = state;
     job.finishedAt = cx.now;
     job.removalTimer = this.s.timers.add(TimerKind.removal, job.serial, -1, cx.now + job.spec.retentionMs);
@@ -344,6 +351,8 @@ export class Lifecycle {
     job.timers.clear();
     if (job.removalTimer !== null) s.timers.remove(job.removalTimer);
     job.removalTimer = null;
+    if (job.timeoutTimer !== null) s.timers.remove(job.timeoutTimer);
+    job.timeoutTimer = null;
     s.jobs.delete(job.id);
     s.bySerial.delete(job.serial);
     if (job.key !== null && s.keys.get(job.key) === job.id) s.keys.delete(job.key);
@@ -353,6 +362,15 @@ export class Lifecycle {
 
   /** Ends a running job as cancelled: running tasks are stopped, every unfinished task is skipped. */
   cancel(cx: ApplyContext, job: Job): void {
+    this.abort(cx, job, 'cancelled');
+  }
+
+  /**
+   * Ends a running job before its tasks did: cancelled by a `cancel`, or failed by its own timeout.
+   * Running tasks are stopped, every unfinished task is skipped with the reason.
+   */
+  private abort(cx: ApplyContext, job: Job, why: 'cancelled' | 'job timeout'): void {
+    const code = why === 'cancelled' ? R.cancelled : R.jobTimeout;
     const s = this.s;
     s.ready.dropJob(job);
     const holders = new Set<NodeRec>();
@@ -369,13 +387,13 @@ export class Lifecycle {
           // A run of never-claimed tasks in one state (no timers, no holder) goes at once.
           let u = t + 1;
           while (u < end && job.tState[u] === from && job.attempt[u] === 0) u++;
-          this.bulkSet(cx, job, spec, t, u, from, T.skipped, R.cancelled);
+          this.bulkSet(cx, job, spec, t, u, from, T.skipped, code);
           t = u;
           continue;
         }
         if (from === T.running) {
-          const node = this.stopRunning(cx, job, t, 'cancelled');
-          this.keepEnded(cx, job, t, END.cancelled, null, null);
+          const node = this.stopRunning(cx, job, t, why);
+          this.keepEnded(cx, job, t, why === 'cancelled' ? END.cancelled : END.jobTimeout, null, null);
           if (node !== null) holders.add(node);
         } else {
           const timer = job.timers.get(t);
@@ -386,12 +404,13 @@ export class Lifecycle {
           job.finishedAtCol[t] = cx.now;
         }
         job.setState(t, T.skipped);
-        job.reason[t] = R.cancelled;
-        this.taskEvent(cx, job, t, spec, from, T.skipped, 'cancelled');
+        job.reason[t] = code;
+        this.taskEvent(cx, job, t, spec, from, T.skipped, why);
         t++;
       }
     }
-    this.endJob(cx, job, 'cancelled');
+    if (why === 'job timeout') job.timedOut = true;
+    this.endJob(cx, job, why === 'cancelled' ? 'cancelled' : 'failed');
     for (const node of [...holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) this.syncLease(node);
   }
 

@@ -15,6 +15,7 @@ import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { Capacity } from './runnable.js';
+import { TimerKind } from './timers.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -141,6 +142,7 @@ export class Scheduler implements SchedulerView {
     s.bySerial.set(job.serial, job);
     if (job.key !== null) s.keys.set(job.key, job.id);
     out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
+    if (job.spec.timeoutMs !== undefined) job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
     const specs = job.spec.tasks.length;
     for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
   }

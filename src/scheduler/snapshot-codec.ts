@@ -26,8 +26,9 @@ import type { JobState, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job ends
- * with its tasks' attempt history (attempts.ts). Format 2 is still read (as no history).
+ * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job says
+ * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). Format
+ * 2 is still read (as no history, no job timed out).
  */
 const FORMAT = 3;
 const READABLE_FORMATS: readonly number[] = [2, 3];
@@ -140,6 +141,7 @@ function writeJob(w: Writer, job: Job): void {
   w.u8(JOB_STATES.indexOf(job.state));
   w.bool(job.finishedAt !== null);
   if (job.finishedAt !== null) num(w, job.finishedAt);
+  w.bool(job.timedOut);
   w.bytes(encodeJobSpec(job.spec), 'job spec');
   w.varint(job.nodeNames.length, 'node names');
   for (const n of job.nodeNames) w.string(n);
@@ -290,6 +292,7 @@ function readState(r: Reader): SchedulerState {
   for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
   for (const job of s.jobs.values()) {
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
+    check(r, (job.state === 'running' && job.spec.timeoutMs !== undefined) === (job.timeoutTimer !== null), `job ${job.id}'s timeout timer does not match its state`);
     for (let t = 0; t < job.size; t++) {
       const st = job.tState[t];
       check(r, (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout), `job ${job.id} task ${t}: timeout timer does not match its state`);
@@ -307,6 +310,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const state = JOB_STATES[stateCode];
   check(r, state !== undefined, `bad job state ${stateCode}`);
   const finishedAt = r.bool('finishedAt flag') ? readNum(r, 'finishedAt') : null;
+  const timedOut = format >= 3 && r.bool('timedOut');
   const d = decodeJobSpec(r.span('job spec'));
   if (!d.ok) r.fail(d.error);
   const spec = d.value;
@@ -314,6 +318,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const job = new Job(serial, id, key, spec, submittedAt);
   job.state = state as JobState;
   job.finishedAt = finishedAt;
+  job.timedOut = timedOut;
   const names = r.count('node names', 2);
   for (let k = 0; k < names; k++) job.nodeSlot(r.string('node name', MAX_TEXT));
   const upstream = r.count('upstream', 2);
@@ -394,7 +399,7 @@ function hold(node: NodeRec, job: Job, task: number): void {
 
 function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
   const kind = r.u8('timer kind');
-  check(r, kind <= TimerKind.removal, `bad timer kind ${kind}`);
+  check(r, kind <= TimerKind.jobTimeout, `bad timer kind ${kind}`);
   const owner = kind === TimerKind.lease ? r.string('timer node', MAX_TEXT) : r.varint('timer job');
   const task = r.varint('timer task') - 1;
   const deadline = readNum(r, 'deadline');
@@ -413,6 +418,11 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
   if (kind === TimerKind.removal) {
     check(r, j.removalTimer === null && task === -1, `removal timer of job ${j.id} is not valid`);
     j.removalTimer = restore();
+    return;
+  }
+  if (kind === TimerKind.jobTimeout) {
+    check(r, j.timeoutTimer === null && task === -1 && j.state === 'running' && j.spec.timeoutMs !== undefined, `timeout timer of job ${j.id} is not valid`);
+    j.timeoutTimer = restore();
     return;
   }
   const want = kind === TimerKind.retry ? T.waiting : T.running;

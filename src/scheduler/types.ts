@@ -53,6 +53,8 @@ export interface JobSpec {
   readonly name: string;
   /** How long the finished job stays in the state (default 24 h). */
   readonly retentionMs: Ms;
+  /** How long the job may run before it is ended `failed` (docs/dag-file.md §2); absent: no limit. */
+  readonly timeoutMs?: Ms;
   /** In file order; no two with the same name; deps acyclic and known. */
   readonly tasks: readonly TaskSpec[];
 }
@@ -272,6 +274,8 @@ export interface JobView {
   readonly state: JobState;
   readonly submittedAt: Ms;
   readonly finishedAt: Ms | null;
+  /** Why a job ended otherwise than its tasks say: 'job timeout after 10m'; absent or null otherwise. */
+  readonly reason?: string | null;
   readonly counts: Readonly<Record<TaskState, number>>;
   /** The DAG's shape, spec by spec (a sharded spec's tasks are `name[0]`..): what a graph draws. */
   readonly specs: readonly SpecView[];

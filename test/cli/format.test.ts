@@ -138,7 +138,7 @@ describe('submit --wait: the failure report', () => {
     expect(text).toMatch(/^failed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(text).toMatch(/\n {2}bad +4 +3 +alpha +1\.0s +no such table: users\n/);
     expect(text).toMatch(/\n {2}hung +SIGTERM +1 +alpha +1\.0s +timeout; killed by SIGTERM\n/);
-    expect(text).toMatch(/\nskipped: 1 task, because a task they depend on failed\n$/);
+    expect(text).toMatch(/\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/);
     const cwd = task({ state: 'failed', exitCode: null, reason: 'attempt failed', stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n' });
     expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain('cannot start the task: its working directory /nope does not exist');
   });
