@@ -244,6 +244,8 @@ export class Lifecycle {
    * and never claimed, so a skip is one range per spec (docs/dag-file.md §12).
    */
   private settled(cx: ApplyContext, job: Job, first: Settled): void {
+    // The common case of a success with no dependents allocates nothing.
+    if (job.dependentOffsets[first.spec] === job.dependentOffsets[first.spec + 1]) return;
     const work: Settled[] = [first];
     for (let item = work.pop(); item !== undefined; item = work.pop()) {
       const end = job.dependentOffsets[item.spec + 1] as number;
