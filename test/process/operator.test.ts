@@ -145,7 +145,7 @@ describe.sequential('what an operator meets', () => {
     expect(r.stdout).toMatch(/\nfailed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(r.stdout).toMatch(/\n {2}bad +4 +1 +solo +\S+ +no such table: users\n/);
     expect(r.stdout).toMatch(/\n {2}crash +SIGKILL +1 +solo +\S+ +killed by SIGKILL\n/);
-    expect(r.stdout).toMatch(/\nskipped: 1 task, because a task they depend on failed\n$/);
+    expect(r.stdout).toMatch(/\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/);
     const id = r.stdout.split('\n')[0] as string;
     const s = await cli(['status', id]);
     expect(s.stdout).toMatch(/\ncrash +failed +solo +1 +\S+ +SIGKILL +attempt failed\n/);
