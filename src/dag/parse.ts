@@ -53,7 +53,8 @@ export function parseDagText(text: string, source: string): JobSpec {
   }
   const lines = new LineCounter();
   // uniqueKeys off: duplicates are found below, with a message that names the key.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  // logLevel error: the library's warnings (an unknown tag, say) would go to the console, not to the user's report.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   const at = (offset: number): string => {
     const { line, col } = lines.linePos(offset);
     return `${source}:${line}:${col}`;

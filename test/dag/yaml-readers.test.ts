@@ -17,7 +17,7 @@ const TRICKY_SCALARS = [
 /** What the document reader makes of the text, as parseDagText's result or its refusal. */
 function byDocumentReader(text: string): JobSpec | 'refused' {
   try {
-    return normalizeDag(parseYaml(text));
+    return normalizeDag(parseYaml(text, { logLevel: 'error' }));
   } catch {
     return 'refused';
   }
