@@ -2,10 +2,9 @@ import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Reply } from '../src/node/driver.js';
 import type {
-  ConfChange, ConfState, Entry, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig,
+  ConfChange, ConfState, Entry, Membership, Message, NodeId, PersistedState, PersistUpdate, ProposeResult, RaftConfig,
 } from '../src/raft/types.js';
 import { SafetyChecker, type Violation } from './checkers.js';
-import type { DiskBatch } from './disk.js';
 import { EventQueue } from './events.js';
 import { ForgeryChecker } from './forgery.js';
 import { SimNetwork, type NetParams } from './network.js';
@@ -145,7 +144,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     };
   }
 
-  private persisted(node: SimNode<R>, b: DiskBatch, problems: readonly string[], termBefore: number): void {
+  private persisted(node: SimNode<R>, b: PersistUpdate, problems: readonly string[], termBefore: number): void {
     for (const p of problems) this.fail('storage contract', `${node.id}: ${p}`);
     if (b.compaction) this.counts.compactions++;
     this.s.trace.add(this.queue.now, () => {

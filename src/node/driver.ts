@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
-import type { Entry, HardState, Message, NodeId, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Message, NodeId, PersistUpdate, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
 import { backgroundClock } from './system-clock.js';
 
@@ -12,7 +12,7 @@ import { backgroundClock } from './system-clock.js';
  * its agenda when the simulated fsync returns, and never, when the node crashed before).
  */
 export interface RaftPersistence {
-  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, opts?: { readonly sync?: boolean }): PromiseLike<void>;
+  save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void>;
 }
 
 /**
@@ -36,7 +36,7 @@ export interface Reply<T> {
  * only entries, terms and votes that earlier, synced writes made durable. Without this every
  * commit cost a second fsync on every node, and the next proposal's write queued behind it.
  */
-export function commitOnly(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, prev: HardState | null): boolean {
+export function commitOnly(rd: PersistUpdate, prev: HardState | null): boolean {
   const hs = rd.hardState;
   return (
     hs !== null &&
