@@ -1,5 +1,6 @@
 import { Compactor, type CompactableState } from '../src/node/compactor.js';
-import { RaftDriver, type DriverTimers, type Reply } from '../src/node/driver.js';
+import { RaftDriver, type DriverTimers } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import type { RaftNode } from '../src/raft/raft.js';
 import type { RaftStatus } from '../src/raft/raft.js';
 import type { Entry, Message, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';

@@ -6,7 +6,7 @@ import type { NodeId } from '../raft/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { envelope, MAX_ADDRS } from './entry-envelope.js';
 import { sameAddrs } from './join-handler.js';
 import type { Logger } from './logger.js';
 import { decideMembership, type MembershipPolicy } from './membership.js';
@@ -74,23 +74,23 @@ export class Maintenance {
   }
 
   private refreshOwnAddress(): void {
-    const { driver, state, now } = this.deps;
-    const raft = driver.raft;
-    const st = raft.status();
+    const { driver, state, now, log } = this.deps;
+    const st = driver.status();
     const { voters, learners } = st.membership.conf;
-    if (!voters.includes(raft.id) && !learners.includes(raft.id)) return;
+    if (!voters.includes(driver.id) && !learners.includes(driver.id)) return;
     const addrs = this.deps.selfAddrs().slice(0, MAX_ADDRS);
-    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(raft.id), addrs);
+    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(driver.id), addrs);
     const t = now();
     if (st.leader !== null) {
       this.leaderlessSince = null;
       // Only once caught up with what is known committed: an older entry of ours may still be on its way.
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
-      driver.observeTime();
-      const r = raft.propose(encodeNodeEntry({ kind: 'address', id: raft.id, addrs }));
-      driver.kick();
-      this.deps.log.info({ addrs, ok: r.ok }, "publishing this node's addresses");
+      log.info({ addrs }, "publishing this node's addresses");
+      driver.propose(envelope({ kind: 'address', id: driver.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }).then(
+        () => log.info({ addrs }, "this node's addresses are replicated"),
+        (err: unknown) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
+      );
       return;
     }
     // No leader: if the others may only know an old address of ours (a restart on another port),
@@ -109,14 +109,14 @@ export class Maintenance {
 
   private membership(): void {
     const { driver, state, conf, now, policy } = this.deps;
-    const st = driver.raft.status();
+    const st = driver.status();
     if (st.role !== 'leader' || st.progress === null) {
       this.leaderSince = null;
       return;
     }
     const t = now();
     if (this.leaderSince === null) this.leaderSince = t;
-    for (const id of driver.raft.takeLostAcknowledged()) {
+    for (const id of driver.takeLostAcknowledged()) {
       if (!this.lostDisk.has(id)) this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
       this.lostDisk.add(id);
     }

@@ -28,6 +28,7 @@ import { RaftNode } from '../raft/raft.js';
 import { SeededRng } from '../raft/rng.js';
 import { defaultRaftConfig, type Message, type NodeId, type PersistedState, type ProposeResult, type RaftConfig } from '../raft/types.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
+import type { Effect } from '../scheduler/types.js';
 import { createExecutor } from '../worker/executor.js';
 import type { PeerLoad } from '../worker/types.js';
 import { Worker } from '../worker/worker.js';
@@ -38,7 +39,8 @@ import { Compactor } from './compactor.js';
 import { ConfChanger } from './conf-changer.js';
 import { Connector } from './connector.js';
 import { prepareDataDir } from './data-dir.js';
-import { RaftDriver } from './driver.js';
+import { RaftDriver, type ProposeOptions } from './driver.js';
+import type { NodeDriver, NodeOutcome } from './node-driver.js';
 import { createJoinHandler } from './join-handler.js';
 import { introducersOf, joinCluster, WrongClusterError, type JoinSuccess } from './join-client.js';
 import { announceThroughMembers } from './announce.js';
@@ -48,7 +50,7 @@ import { JobService } from './job-service.js';
 import { LogJanitor } from './log-janitor.js';
 import { advertisedApiUrl } from './advertise.js';
 import { assertListenPortsFree, assertPortFree, listenFailure } from './ports.js';
-import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
+import { decodeNodeEntry, encodeNodeEntry, envelope } from './entry-envelope.js';
 import { EventLog } from './event-log.js';
 import { Maintenance } from './maintenance.js';
 import { PeerAddresses } from './peer-addresses.js';
@@ -83,7 +85,7 @@ export interface RunningNode {
   /** Listen addresses, each ending in /p2p/<id>. */
   readonly listenAddrs: readonly string[];
   readonly apiUrl: string;
-  readonly driver: RaftDriver;
+  readonly driver: NodeDriver;
   readonly state: ClusterState;
   readonly scheduler: SchedulerHost;
   /** Resolves with an error when the node had to stop on its own (a failed disk write). */
@@ -194,12 +196,13 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const raft = new RaftNode(raftConfig(id), fresh ? null : restored, fresh && !joining ? { voters: [id], learners: [] } : undefined);
   // A node that joined with nothing and restarted before catching up still holds its vote (docs/security.md §10).
   raft.holdVotingUntil(storage.votingHold());
+  // From here on the core is the driver's (docs/architecture.md §15): nothing else calls it.
   const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
   // Who may read task logs and be believed about load: members of the current configuration.
   const isMember = (peer: NodeId): boolean => {
-    const c = raft.status().membership.conf;
+    const c = driver.status().membership.conf;
     return c.voters.includes(peer) || c.learners.includes(peer);
   };
 
@@ -209,15 +212,15 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // GET /metrics and GET /v1/events, fed from the driver's Readies and the scheduler's effects.
   const events = new EventHub();
   const metrics = createNodeMetrics({
-    raftStatus: () => raft.status(),
-    raftStats: () => raft.stats,
+    raftStatus: () => driver.status(),
+    raftStats: () => driver.stats,
     schedulerStats: () => scheduler.view.stats,
     schedulerNow: () => scheduler.view.now,
     jobs: () => scheduler.view.jobs(),
     gossipStats: () => ({ ...gossip.stats }),
   });
   const eventLog = new EventLog(log);
-  const driver = new RaftDriver({
+  const driver: NodeDriver = new RaftDriver<NodeOutcome>({
     raft,
     storage,
     timers: backgroundClock,
@@ -229,6 +232,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
       log.fatal({ err }, 'the Raft driver failed (a store write or a cycle threw): this node stops; restart it to recover from its store');
       reportFatal(err);
     },
+    onPropose: (r) => metrics.onPropose(r),
     onAdvance: (rd) => {
       metrics.onReady(rd);
       eventLog.onReady(rd);
@@ -240,13 +244,12 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // The scheduler's side, subscribed before the driver starts so no applied effect is missed.
   const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS, isMember });
   teardown.add('load gossip', () => gossip.stop());
-  const proposeApp = (data: Uint8Array): ProposeResult => {
-    // The core stamps entries with the driver's clock: give it the time of this proposal, not of the last 50 ms tick.
-    driver.observeTime();
-    const r = raft.propose(encodeNodeEntry({ kind: 'app', data }));
-    metrics.onPropose(r);
-    if (r.ok) driver.kick();
-    return r;
+  // The worker's and the time keeper's commands: nobody waits for them, their outcomes show in the state.
+  const proposeApp = (data: Uint8Array): ProposeResult => driver.proposeAndForget(encodeNodeEntry({ kind: 'app', data }));
+  // The API's commands: answered with the scheduler's effects of the command once applied here.
+  const proposeCommand = async (data: Uint8Array, o: ProposeOptions): Promise<readonly Effect[]> => {
+    const { result } = await driver.propose(envelope({ kind: 'app', data }), o);
+    return result.kind === 'app' ? result.answer : [];
   };
   const executor = await createExecutor({ dataDir: opts.dataDir, nodeId: id, log: (obj, msg) => log.info(obj, msg) }).catch((err: unknown) =>
     fail(err, 2, 'cannot start the task executor'),
@@ -330,17 +333,17 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     worker.stop();
   });
   const timeKeeper = new TimeKeeper({
-    isLeader: () => raft.status().role === 'leader',
+    isLeader: () => driver.status().role === 'leader',
     view: scheduler.view,
     // Cluster time (the voters' median clock), which stamps the entry: the leader's own clock may be wrong.
-    now: () => raft.clusterTime(),
+    now: () => driver.clusterTime(),
     propose: proposeApp,
     periodMs: TIME_KEEPER_MS,
     timers: backgroundClock,
   });
   timeKeeper.start();
   teardown.add('time keeper', () => timeKeeper.stop());
-  const jobs = new JobService({ host: scheduler, propose: proposeApp });
+  const jobs = new JobService({ view: scheduler.view, propose: proposeCommand });
 
   const lastHeard = new Map<NodeId, number>();
   // A joining node takes no Raft message until the cluster has answered its join. Its store is
@@ -355,8 +358,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   driver.start(TICK_MS);
   if (fresh && !joining) {
     log.info({ cluster: storage.clusterId() }, 'empty data directory and no --bootstrap: forming a new single-voter cluster');
-    raft.campaign();
-    driver.kick();
+    driver.campaign();
   }
 
   const conf = new ConfChanger(driver);
@@ -389,7 +391,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     now: () => performance.now(),
     selfAddrs,
     announce: async (addrs) => {
-      const c = raft.status().membership.conf;
+      const c = driver.status().membership.conf;
       const targets = new Set<string>(opts.bootstrap);
       for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
       // Only a member announces (maintenance checks), and a member's store holds its configuration.
@@ -406,7 +408,7 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     host,
     self: id,
     members: () => {
-      const c = raft.status().membership.conf;
+      const c = driver.status().membership.conf;
       return [...c.voters, ...c.learners];
     },
     addressesOf,
@@ -470,10 +472,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     // Recorded before anything else: from here on the store belongs to this cluster.
     await adoptClusterId(storage, joined, log).catch((err: unknown) => fail(err, 2, 'cannot record the cluster id'));
     for (const m of joined.members) book.hint(m.addrs);
-    raft.admitIntroducers(introducersOf(joined));
+    driver.admitIntroducers(introducersOf(joined));
     // On disk first: a restart before it has caught up must still hold its vote.
     await storage.setVotingHold(joined.admittedAt).catch((err: unknown) => fail(err, 2, 'cannot record the voting hold'));
-    raft.holdVotingUntil(joined.admittedAt);
+    driver.holdVotingUntil(joined.admittedAt);
     // The leader retries what was dropped meanwhile (heartbeats, then a snapshot or entries).
     admitted = true;
   }

@@ -1,12 +1,14 @@
 // JobService against a real scheduler replica, the log played by a function that applies each
-// proposal on the next tick: an idempotency key re-used with another DAG is a 409 naming the key
-// and the job, found before proposing or from the machine's `existing` answer (docs/http-api.md §4).
+// proposal on the next tick and answers with its effects (as RaftDriver.propose answers with the
+// applied entry's outcome): an idempotency key re-used with another DAG is a conflict (409) naming
+// the key and the job, found before proposing or from the machine's `existing` answer
+// (docs/http-api.md §4).
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
 import { JobService, sameJobSpec } from '../../src/node/job-service.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
-import type { JobSpec } from '../../src/scheduler/types.js';
+import type { Effect, JobSpec } from '../../src/scheduler/types.js';
 
 function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Array[]; before: Uint8Array[] } {
   const host = new SchedulerHost();
@@ -14,21 +16,22 @@ function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Arra
   /** Entries another node gets into the log just before the next proposal. */
   const before: Uint8Array[] = [];
   let index = 0;
-  const apply = (data: Uint8Array): void => {
+  const apply = (data: Uint8Array): readonly Effect[] => {
     index++;
-    host.apply(data, { index, term: 1, type: 'normal', time: 1_000 + index, proposer: 'n1', data });
+    return host.apply(data, { index, term: 1, type: 'normal', time: 1_000 + index, proposer: 'n1', data });
   };
   const jobs = new JobService({
-    host,
+    view: host.view,
     timeoutMs: 2000,
     propose: (data) => {
       proposed.push(data);
       const first = before.splice(0);
-      setImmediate(() => {
-        for (const d of first) apply(d);
-        apply(data);
-      });
-      return { ok: true, index: index + 1, term: 1 };
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          for (const d of first) apply(d);
+          resolve(apply(data));
+        }),
+      );
     },
   });
   return { host, jobs, proposed, before };
@@ -57,7 +60,7 @@ describe('JobService: idempotency keys', () => {
     if (!first.ok) throw new Error('first submit failed');
     const n = proposed.length;
     const r = await jobs.submit(dagB(), 'k1');
-    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k1', job: first.id } });
+    expect(r).toMatchObject({ ok: false, reason: 'conflict', details: { key: 'k1', job: first.id } });
     if (!r.ok) expect(r.error).toBe(`the Idempotency-Key "k1" is already used by job ${first.id} ("nightly") with a different DAG: use another key, or send the same DAG to get that job back`);
     expect(proposed.length).toBe(n);
   });
@@ -67,7 +70,7 @@ describe('JobService: idempotency keys', () => {
     // Another node's submit with the same key and another DAG lands just before ours.
     before.push(encodeCommand({ type: 'submit', id: 'other000001', key: 'k2', spec: dagB() }));
     const r = await jobs.submit(dagA(), 'k2');
-    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k2', job: 'other000001' } });
+    expect(r).toMatchObject({ ok: false, reason: 'conflict', details: { key: 'k2', job: 'other000001' } });
     expect(host.view.jobs().map((j) => j.id)).toEqual(['other000001']);
   });
 

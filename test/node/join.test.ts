@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
 import { announceThroughMembers } from '../../src/node/announce.js';
-import { ClusterState } from '../../src/node/cluster-state.js';
+import { ClusterState, type EntryOutcome } from '../../src/node/cluster-state.js';
 import { ConfChanger } from '../../src/node/conf-changer.js';
 import { RaftDriver } from '../../src/node/driver.js';
 import { createJoinHandler, NOT_THE_LEADER, type JoinHandlerDeps } from '../../src/node/join-handler.js';
@@ -51,7 +51,7 @@ class RecordingConfChanger extends ConfChanger {
   }
 }
 
-type Peer = { raft: RaftNode; state: ClusterState; driver: RaftDriver; conf: ConfChanger };
+type Peer = { raft: RaftNode; state: ClusterState; driver: RaftDriver<EntryOutcome<unknown>>; conf: ConfChanger };
 
 /** Raft nodes with in-memory persistence, their messages delivered in process; `voters[0]` is made leader. */
 async function cluster(voters: readonly string[]): Promise<Map<string, Peer>> {
