@@ -19,7 +19,7 @@ import { requestJoin, serveJoin } from '../net/join.js';
 import { createLoadGossip } from '../net/load-gossip.js';
 import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
-import { createRaftTransport } from '../net/raft-transport.js';
+import { StreamTransport } from '../net/raft-transport.js';
 import { readSwarmKey } from '../net/swarm-key.js';
 import type { JoinRequest, JoinResponse, RaftTransport } from '../net/types.js';
 import { newClusterId } from '../net/cluster-id.js';
@@ -197,7 +197,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   // A node that joined with nothing and restarted before catching up still holds its vote (docs/security.md §10).
   raft.holdVotingUntil(storage.votingHold());
   // From here on the core is the driver's (docs/architecture.md §15): nothing else calls it.
-  const transport: RaftTransport = createRaftTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
+  const transport: RaftTransport = new StreamTransport(host, gate ? { accept: (from) => gate.accepts(from) } : {});
+  transport.start();
   teardown.add('transport', () => transport.stop());
   transport.setAddressBook(addressesOf);
   // Who may read task logs and be believed about load: members of the current configuration.
