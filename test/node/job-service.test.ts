@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
 import { JobService, sameJobSpec } from '../../src/node/job-service.js';
+import { ProposalError } from '../../src/node/proposal.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
 import type { Effect, JobSpec } from '../../src/scheduler/types.js';
@@ -82,5 +83,46 @@ describe('JobService: idempotency keys', () => {
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: [], env: { X: '1' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: ['a'], env: { X: '2' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ retention: '1h' }))).toBe(false);
+  });
+});
+
+describe('JobService: answers from the applied command', () => {
+  const spec = (): JobSpec => normalizeDag({ name: 'j', tasks: { a: { run: 'x' } } });
+
+  it("cancels with the machine's answer, and says what happened when the job ended on its own first", async () => {
+    const { jobs, before, host } = cluster();
+    const submitted = await jobs.submit(spec(), null);
+    if (!submitted.ok) throw new Error('submit failed');
+    expect(await jobs.cancel(submitted.id)).toEqual({ ok: true, id: submitted.id, state: 'cancelled' });
+    expect(await jobs.cancel(submitted.id)).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await jobs.cancel('nope')).toMatchObject({ ok: false, reason: 'not-found' });
+    // Another node's cancel lands just before ours: the machine ignores ours, the state says cancelled.
+    const second = await jobs.submit(spec(), null);
+    if (!second.ok) throw new Error('submit failed');
+    before.push(encodeCommand({ type: 'cancel', job: second.id }));
+    expect(await jobs.cancel(second.id)).toEqual({ ok: true, id: second.id, state: 'cancelled' });
+    expect(host.view.job(second.id)?.state).toBe('cancelled');
+  });
+
+  it('answers unavailable, saying why, when the proposal got no answer; a snapshot that swallowed the submit is read from the state', async () => {
+    const host = new SchedulerHost();
+    let ending: ProposalError = new ProposalError('timeout');
+    const jobs = new JobService({ view: host.view, timeoutMs: 50, propose: () => Promise.reject(ending) });
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/not committed within 50 ms.*same Idempotency-Key/) });
+    ending = new ProposalError('no-leader');
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/no leader is known/) });
+    ending = new ProposalError('lost');
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/leader change/) });
+    // The entry was applied inside a snapshot: the job is in the state under the id drawn for it.
+    const applying = new JobService({
+      view: host.view,
+      propose: (data) => {
+        host.apply(data, { index: 1, term: 1, type: 'normal', time: 1_000, proposer: 'n1', data });
+        return Promise.reject(new ProposalError('unknown'));
+      },
+    });
+    const r = await applying.submit(spec(), null);
+    expect(r).toMatchObject({ ok: true, existing: false });
+    expect(r.ok && host.view.job(r.id)?.state).toBe('running');
   });
 });
