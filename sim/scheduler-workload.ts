@@ -292,14 +292,16 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
     });
     // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
-    const keeper = new TimeKeeper({
-      isLeader: () => this.hooks.isLeader(node),
-      view: sm.view,
-      now: () => this.hooks.clusterTime(node),
-      propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
-      periodMs: this.timeKeeperMs,
-      timers: clock,
-    });
+    const keeper = new TimeKeeper(
+      {
+        isLeader: () => this.hooks.isLeader(node),
+        view: sm.view,
+        now: () => this.hooks.clusterTime(node),
+        propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
+        timers: clock,
+      },
+      { periodMs: this.timeKeeperMs },
+    );
     p.executor = executor;
     p.worker = worker;
     p.keeper = keeper;

@@ -11,12 +11,12 @@ import { sameAddrs } from './join-handler.js';
 import type { Logger } from './logger.js';
 import { decideMembership, type MembershipPolicy } from './membership.js';
 
-export interface MaintenanceDeps {
+/** What the housekeeping uses (js-libp2p's components style). */
+export interface MaintenanceComponents {
   readonly driver: RaftDriver;
   readonly state: ClusterState;
   readonly conf: ConfChanger;
   readonly log: Logger;
-  readonly policy: MembershipPolicy;
   /** When each peer was last heard from (monotonic ms, see `now`). */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
   readonly now: () => number;
@@ -28,6 +28,12 @@ export interface MaintenanceDeps {
    * announce.ts). Resolves true once the leader answered ok.
    */
   readonly announce: (addrs: readonly string[]) => Promise<boolean>;
+}
+
+export interface MaintenanceInit {
+  readonly policy: MembershipPolicy;
+  /** How often a round runs. */
+  readonly periodMs: number;
   /** Bound on one membership change started by the loop. */
   readonly changeTimeoutMs?: number;
 }
@@ -48,9 +54,13 @@ export class Maintenance {
   private readonly lostDisk = new Set<NodeId>();
   private stopped = false;
 
-  constructor(private readonly deps: MaintenanceDeps) {}
+  constructor(
+    private readonly deps: MaintenanceComponents,
+    private readonly init: MaintenanceInit,
+  ) {}
 
-  start(periodMs: number): void {
+  start(): void {
+    const { periodMs } = this.init;
     this.timer = setInterval(() => this.round(), periodMs);
     this.timer.unref();
     // A first round soon after start: a new cluster's first node publishes its address at once.
@@ -108,7 +118,8 @@ export class Maintenance {
   }
 
   private membership(): void {
-    const { driver, state, conf, now, policy } = this.deps;
+    const { driver, state, conf, now } = this.deps;
+    const { policy } = this.init;
     const st = driver.status();
     if (st.role !== 'leader' || st.progress === null) {
       this.leaderSince = null;
@@ -146,7 +157,7 @@ export class Maintenance {
     if (action === null) return;
     const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
-    conf.run(cc, this.deps.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
+    conf.run(cc, this.init.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
       this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete');
     });
   }

@@ -465,15 +465,17 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
     stopRestore();
     worker.stop();
   });
-  const timeKeeper = new TimeKeeper({
-    isLeader: () => driver.status().role === 'leader',
-    view: scheduler.view,
-    // Cluster time (the voters' median clock), which stamps the entry: the leader's own clock may be wrong.
-    now: () => driver.clusterTime(),
-    propose: proposeApp,
-    periodMs: TIME_KEEPER_MS,
-    timers: backgroundClock,
-  });
+  const timeKeeper = new TimeKeeper(
+    {
+      isLeader: () => driver.status().role === 'leader',
+      view: scheduler.view,
+      // Cluster time (the voters' median clock), which stamps the entry: the leader's own clock may be wrong.
+      now: () => driver.clusterTime(),
+      propose: proposeApp,
+      timers: backgroundClock,
+    },
+    { periodMs: TIME_KEEPER_MS },
+  );
   timeKeeper.start();
   teardown.add('time keeper', () => timeKeeper.stop());
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
@@ -538,40 +540,44 @@ async function startMembership(p: Phase, store: Store, net: Net, plan: Plan, rep
   const logs = await serveLogs(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
   teardown.add('logs service', () => logs.stop());
 
-  const maintenance = new Maintenance({
-    driver,
-    state,
-    conf,
-    log,
-    policy: { ...defaultMembershipPolicy, targetVoters: opts.voters, replaceAfterMs: opts.replaceAfterMs },
-    lastHeard,
-    now: () => performance.now(),
-    selfAddrs,
-    announce: async (addrs) => {
-      const c = driver.status().membership.conf;
-      const targets = new Set<string>(opts.bootstrap);
-      for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
-      // Only a member announces (maintenance checks), and a member's store holds its configuration.
-      const request: JoinRequest = { id, addrs, cluster: clusterId(), emptyStore: false };
-      const answer = await announceThroughMembers({ targets: [...targets], request, send: ask, attemptMs: 3000, log });
-      if (answer !== null) await adoptClusterId(storage, answer, log);
-      return answer !== null;
+  const maintenance = new Maintenance(
+    {
+      driver,
+      state,
+      conf,
+      log,
+      lastHeard,
+      now: () => performance.now(),
+      selfAddrs,
+      announce: async (addrs) => {
+        const c = driver.status().membership.conf;
+        const targets = new Set<string>(opts.bootstrap);
+        for (const m of [...c.voters, ...c.learners]) if (m !== id) for (const a of addressesOf(m) ?? []) targets.add(a);
+        // Only a member announces (maintenance checks), and a member's store holds its configuration.
+        const request: JoinRequest = { id, addrs, cluster: clusterId(), emptyStore: false };
+        const answer = await announceThroughMembers({ targets: [...targets], request, send: ask, attemptMs: 3000, log });
+        if (answer !== null) await adoptClusterId(storage, answer, log);
+        return answer !== null;
+      },
     },
-  });
-  maintenance.start(MAINTENANCE_MS);
+    { policy: { ...defaultMembershipPolicy, targetVoters: opts.voters, replaceAfterMs: opts.replaceAfterMs }, periodMs: MAINTENANCE_MS },
+  );
+  maintenance.start();
   teardown.add('maintenance', () => maintenance.stop());
 
-  const connector = new Connector({
-    host,
-    self: id,
-    members: () => {
-      const c = driver.status().membership.conf;
-      return [...c.voters, ...c.learners];
+  const connector = new Connector(
+    {
+      host,
+      members: () => {
+        const c = driver.status().membership.conf;
+        return [...c.voters, ...c.learners];
+      },
+      addressesOf,
+      log,
     },
-    addressesOf,
-    log,
-  });
-  connector.start(MAINTENANCE_MS);
+    { self: id, periodMs: MAINTENANCE_MS },
+  );
+  connector.start();
   teardown.add('connector', () => connector.stop());
   return {
     conf,
