@@ -1,6 +1,7 @@
 // What the HTTP API reads and does on this node: the local Raft status as the API's ClusterView,
 // and the test hooks (a probe proposal answered once applied here, and the applied probe list).
 import type { ProbeOutcome } from '../api/outcomes.js';
+import { utf8Length } from '../codec/proto.js';
 import type { ApiBackend } from '../api/server.js';
 import type { PartitionBackend } from '../api/partition-routes.js';
 import type { SurfaceBackend } from '../api/surface.js';
@@ -12,7 +13,6 @@ import type { RaftDriver } from './driver.js';
 import type { JobService } from './job-service.js';
 import { envelope, MAX_PROBE_BYTES } from './entry-envelope.js';
 import { ProposalError } from './proposal.js';
-import { utf8Length } from '../codec/proto.js';
 
 export function clusterView(st: RaftStatus): ClusterView {
   const { voters, learners } = st.membership.conf;
