@@ -213,7 +213,8 @@ export class RaftDriver<R = unknown> {
 
   /**
    * An entry nobody waits for: the worker's heartbeats, claims and finishes, the time keeper's
-   * ticks, whose outcomes show in the state they change. Returns the core's immediate answer.
+   * ticks, whose outcomes show in the state they change. Returns the core's immediate answer (a
+   * stopped driver refuses as if no leader were known).
    */
   proposeAndForget(data: Uint8Array): ProposeResult {
     if (this.stopped) return { ok: false, reason: 'no-leader' };
