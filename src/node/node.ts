@@ -11,7 +11,7 @@ import type { PartitionBackend } from '../api/partition-routes.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { errorMessage } from '../errors.js';
 import { createNodeMetrics, type NodeMetrics } from '../metrics/metrics.js';
-import { serveLogs } from '../net/logs.js';
+import { LogsServer } from '../net/logs.js';
 import { hostAddrs } from '../net/addresses.js';
 import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity, type Identity } from '../net/identity.js';
@@ -495,7 +495,7 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
 interface Members {
   readonly conf: ConfChanger;
   readonly maintenance: Maintenance;
-  readonly logs: Awaited<ReturnType<typeof serveLogs>>;
+  readonly logs: LogsServer;
   /** Asks a member over the join protocol (joins and address announcements). */
   readonly ask: (addr: string, req: JoinRequest, timeoutMs: number) => Promise<JoinResponse>;
   /** Lets Raft messages in: a joining node takes none until the cluster has answered its join. */
@@ -537,7 +537,8 @@ async function startMembership(p: Phase, store: Store, net: Net, plan: Plan, rep
   const clusterId = (): string | null => storage.clusterId();
   const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }));
   teardown.add('join service', () => stopJoin());
-  const logs = await serveLogs(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
+  const logs = new LogsServer(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
+  await logs.start();
   teardown.add('logs service', () => logs.stop());
 
   const maintenance = new Maintenance(
