@@ -16,7 +16,7 @@ import { hostAddrs } from '../net/addresses.js';
 import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity, type Identity } from '../net/identity.js';
 import { requestJoin, serveJoin } from '../net/join.js';
-import { createLoadGossip, type LoadGossip } from '../net/load-gossip.js';
+import { LoadGossip } from '../net/load-gossip.js';
 import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
 import { StreamTransport, type MeshRaftTransport } from '../net/raft-transport.js';
@@ -351,7 +351,8 @@ function startReplica(p: Phase, store: Store, net: Net, plan: Plan): Replica {
     const c = driver.status().membership.conf;
     return c.voters.includes(peer) || c.learners.includes(peer);
   };
-  const gossip = createLoadGossip(host, { self: id, periodMs: GOSSIP_MS, isMember });
+  const gossip = new LoadGossip({ pubsub: host.services.pubsub }, { self: id, periodMs: GOSSIP_MS, isMember });
+  gossip.start();
   teardown.add('load gossip', () => gossip.stop());
   observe(p, net, plan, { metrics, events, eventLog, isMember });
   return { scheduler, state, driver, transport, book, addressesOf, isMember, gossip, metrics, events, eventLog, fatal };
