@@ -15,7 +15,7 @@ import { LogsServer } from '../net/logs.js';
 import { hostAddrs } from '../net/addresses.js';
 import { createHost, type MeshHost } from '../net/host.js';
 import { loadOrCreateIdentity, type Identity } from '../net/identity.js';
-import { requestJoin, serveJoin } from '../net/join.js';
+import { JoinServer, requestJoin } from '../net/join.js';
 import { LoadGossip } from '../net/load-gossip.js';
 import { MAX_SLOTS } from '../net/load-report.js';
 import { PartitionGate, rulesProblem } from '../net/partition-gate.js';
@@ -536,8 +536,9 @@ async function startMembership(p: Phase, store: Store, net: Net, plan: Plan, rep
   }
   const ask = (addr: string, req: JoinRequest, timeoutMs: number): Promise<JoinResponse> => requestJoin(host, addr, req, { timeoutMs });
   const clusterId = (): string | null => storage.clusterId();
-  const stopJoin = await serveJoin(host, createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }));
-  teardown.add('join service', () => stopJoin());
+  const joins = new JoinServer(host, { handler: createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }) });
+  await joins.start();
+  teardown.add('join service', () => joins.stop());
   const logs = new LogsServer(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
   await logs.start();
   teardown.add('logs service', () => logs.stop());

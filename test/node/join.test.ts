@@ -33,7 +33,7 @@ const addrOf = (peer: string, port = 5): string => `/ip4/127.0.0.1/tcp/${port}/p
 function requestOf(peer: string, over: Partial<JoinRequest> = {}): JoinRequest {
   return { id: peer, addrs: [addrOf(peer)], cluster: null, emptyStore: true, ...over };
 }
-/** The context serveJoin hands the handler: the peer that opened the stream. */
+/** The context the JoinServer hands the handler: the peer that opened the stream. */
 const from = (peer: string) => ({ from: peer });
 
 function recordingLogger(): { logger: Logger; lines: () => Array<{ msg: string; level: number }> } {
