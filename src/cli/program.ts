@@ -2,7 +2,9 @@
 // Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
 // that main.ts maps to exit codes.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
@@ -24,7 +26,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** The version in package.json, read once when the program is built. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 

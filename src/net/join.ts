@@ -10,7 +10,7 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from './types.js';
 import { parseMultiaddr, peerIdOf } from './addresses.js';
-import { HANDSHAKE_REFUSED, refusedDuringHandshake } from './dial-errors.js';
+import { HANDSHAKE_REFUSED, dialTimedOut, refusedDuringHandshake, silentHandshakeHint } from './dial-errors.js';
 import {
   JoinProtocolError,
   MAX_ERROR_CHARS,
@@ -171,11 +171,21 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
     return new JoinProtocolError(`${who}: ${step} failed: ${errorMessage(err)}`);
   };
 
+  /** A dial that timed out to a port that is open: the handshake hung, say the swarm keys likely differ. */
+  const failedDial = async (err: unknown): Promise<JoinProtocolError> => {
+    const plain = fail('dialling', err);
+    if (opts.signal?.aborted || !(timeout.aborted || dialTimedOut(err))) return plain;
+    const hint = await silentHandshakeHint(ma);
+    if (hint === null) return plain;
+    const what = timeout.aborted ? `no answer within ${timeoutMs} ms (while dialling)` : 'the dial timed out';
+    return new JoinProtocolError(`${who}: ${what}: ${hint}`, plain.kind);
+  };
+
   let stream: Stream;
   try {
     stream = await host.dialProtocol(ma, JOIN_PROTOCOL, { signal });
   } catch (err) {
-    throw fail('dialling', err);
+    throw await failedDial(err);
   }
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_JOIN_RESPONSE_BYTES });
