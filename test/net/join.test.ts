@@ -4,7 +4,7 @@ import { lpStream } from 'it-length-prefixed-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { JOIN_PROTOCOL, JoinProtocolError, requestJoin, serveJoin, type JoinContext } from '../../src/net/join.js';
+import { JOIN_PROTOCOL, JoinProtocolError, JoinServer, requestJoin, type JoinContext, type JoinHandlerFn } from '../../src/net/join.js';
 import { generateSwarmKey, parseSwarmKey } from '../../src/net/swarm-key.js';
 import { decodeJoinRequest, decodeJoinResponse, encodeJoinRequest } from '../../src/net/join-wire.js';
 import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
@@ -237,3 +237,10 @@ describe('join wire format', () => {
     expect(decodeJoinResponse(text(withoutCluster))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
   });
 });
+
+/** A join server on `host`, started as a node starts it; resolves with its stop. */
+async function serveJoin(host: MeshHost, handler: JoinHandlerFn, init: { readonly handlerTimeoutMs?: number } = {}): Promise<() => Promise<void>> {
+  const server = new JoinServer(host, { handler, ...init });
+  await server.start();
+  return () => server.stop();
+}
