@@ -5,15 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../node/defaults.js';
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
-import { keygenCommand } from './keygen-command.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
-import { readDagFile, submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
   readonly out: (s: string) => void;
@@ -63,9 +61,11 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
     .addOption(new Option('--test-partitions', 'TEST ONLY: enable POST /v1/test/partition and /v1/test/heal, which cut this node off from peers').hideHelp())
     .action(async (opts: Record<string, unknown>) => {
+      // Loaded on demand, like every module only some commands need (the option parser, the DAG
+      // reader, libp2p, the simulator): client commands start without them.
+      const { parseNodeOptions } = await import('../node/options.js');
       const parsed = parseNodeOptions(opts);
       if (!parsed.ok) throw new CliError(parsed.error, EXIT.usage);
-      // Loaded on demand: the libp2p stack is needed only here, and client commands start faster without it.
       const { nodeCommand } = await import('./node-command.js');
       io.setExitCode(await nodeCommand(parsed.value, io.out));
     });
@@ -88,6 +88,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--idempotency-key <key>', 'submitting again with the same key returns the same job')
     .addOption(apiOption())
     .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string[]; idempotencyKey?: string }) => {
+      const { submitCommand } = await import('./submit-command.js');
       io.setExitCode(await submitCommand(file, opts, { out: io.out, err: io.err }));
     });
 
@@ -158,6 +159,7 @@ export function buildProgram(io: ProgramIo): Command {
     .argument('<file>', 'the DAG file (YAML or JSON)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
+      const { readDagFile } = await import('./submit-command.js');
       const { spec } = await readDagFile(file);
       const tasks = spec.tasks.reduce((n, t) => n + (t.shards ?? 1), 0);
       if (opts.json) io.out(`${JSON.stringify({ file, valid: true, name: spec.name, specs: spec.tasks.length, tasks })}\n`);
@@ -168,7 +170,8 @@ export function buildProgram(io: ProgramIo): Command {
     .command('keygen')
     .description('write a new pre-shared swarm key to FILE, or to stdout')
     .argument('[file]', 'file to create (refuses to overwrite)')
-    .action((file: string | undefined) => {
+    .action(async (file: string | undefined) => {
+      const { keygenCommand } = await import('./keygen-command.js');
       keygenCommand(file, io.out);
     });
 
@@ -183,7 +186,6 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--nodes <n>', 'with --seeds: cluster size, 3 to 9 (default 5)')
     .option('--workload <w>', 'with --seeds: scheduler (default) or kv')
     .action(async (scenario: string | undefined, opts: SimCommandOptions) => {
-      // Loaded on demand, as the node's libp2p stack is: most commands never need the simulator.
       const { simCommand } = await import('./sim-command.js');
       io.setExitCode(await simCommand(scenario, opts, io.out));
     });

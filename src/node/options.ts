@@ -8,6 +8,9 @@ import { errorMessage } from '../errors.js';
 import { isLoopback } from '../api/host-guard.js';
 import { NODE_NAME } from '../net/load-report.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './defaults.js';
+
+export { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN };
 
 export interface ApiAddress {
   readonly host: string;
@@ -41,10 +44,6 @@ export interface NodeOptions {
   readonly maxLogBytes: number;
 }
 
-export const DEFAULT_DATA_DIR = 'meshrun-data';
-/** Loopback: a node reachable from other machines is a choice, made with --listen and --swarm-key. */
-export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/7000';
-export const DEFAULT_API = '127.0.0.1:7070';
 export const DEFAULT_MAX_LOG_BYTES = 1024 ** 3;
 
 /** The host name as a node name: what NODE_NAME accepts (other characters become '-'), or 'node'. */
