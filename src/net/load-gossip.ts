@@ -84,6 +84,7 @@ function positive(v: number | undefined, fallback: number, what: string): number
   return v;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- see MeshServices in host.ts
 export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGossipOptions): LoadGossip {
   const pubsub = host.services.pubsub;
   const self = opts.self;
