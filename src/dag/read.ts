@@ -2,6 +2,7 @@
 // through zod, then the rules that span fields (run xor handler), then the graph. Every problem
 // is collected with the place it was found, so one round of fixes can address them all.
 import type { z } from 'zod';
+import { at } from '../invariant.js';
 import { checkGraph, sizeProblem } from '../scheduler/dag-graph.js';
 import { DAG_LIMITS, fmt } from '../scheduler/dag-limits.js';
 import { Problems, show, type PathKey } from '../scheduler/problems.js';
@@ -71,8 +72,8 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
   if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
   else {
     checkGraph(
-      names.map((name, i) => ({ name, deps: (parsed[i] as ParsedEntry).deps })),
-      (p) => problems.add(['tasks', names[p.spec] as string, ...(p.dep === null ? [] : ['deps', p.dep])], p.message),
+      names.map((name, i) => ({ name, deps: at(parsed, i, 'one parsed entry per name').deps })),
+      (p) => problems.add(['tasks', at(names, p.spec, 'a problem names a spec by its index'), ...(p.dep === null ? [] : ['deps', p.dep])], p.message),
     );
   }
   if (taskTotal > DAG_LIMITS.maxTasks) {
@@ -81,7 +82,7 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
   if (problems.count > 0 || !top.success) return fail();
 
   const defaults = top.data.defaults ?? {};
-  const tasks = parsed.map((p, i) => buildTask(names[i] as string, p.data as ParsedTask, defaults));
+  const tasks = parsed.map((p, i) => buildTask(at(names, i, 'one name per parsed entry'), p.data as ParsedTask, defaults));
   return { spec: { name: top.data.name, retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS, tasks }, problems };
 }
 
