@@ -33,6 +33,8 @@ export default defineConfig(
       // Numbers in messages and keys are what templates are for; undefined, null and objects stay errors.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       // `(x) => call()` callbacks and `return this.onVote(m)` in a void dispatcher are the house style: both say "done".
+      // `const { v: _v, ...rest } = x` is how a field is left out of a copy.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true }],
     },
   },
