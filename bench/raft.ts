@@ -54,6 +54,7 @@ async function startCluster(dir: string): Promise<Member[]> {
       storage.load(),
       { voters: ids, learners: [] },
     );
+    // eslint-disable-next-line prefer-const -- the machine's callback reads it; it is set once the driver exists
     let self: Member | undefined;
     const driver = new RaftDriver({ raft, storage, send, machine: machine(() => self as Member) });
     self = { id, driver, storage, applied: 0 };

@@ -1,5 +1,6 @@
 // `npm run bench -- [name...]`: runs the named benchmarks (all when none is named), prints a
 // table per benchmark and writes its figures as JSON under bench/results/.
+import { known } from '../src/invariant.js';
 import '../src/net/polyfill.js';
 import { codecBench } from './codec.js';
 import { failoverBench } from './failover.js';
@@ -17,5 +18,5 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 for (const name of args.length > 0 ? args : Object.keys(benchmarks)) {
-  await (benchmarks[name] as Benchmark)();
+  await known(benchmarks[name], 'unknown names exited above')();
 }

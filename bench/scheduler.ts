@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { at } from '../src/invariant.js';
 import type { JobSummary, JobView } from '../src/scheduler/types.js';
 import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';
@@ -85,7 +86,7 @@ function cpuMs(pid: number): number {
 }
 
 async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o: { hops?: boolean; leader?: string | null } = {}): Promise<Row> {
-  const entry = nodes[0] as NodeProcess;
+  const entry = at(nodes, 0, 'the bench starts three nodes');
   const appliedBefore = (await schedulerStats(entry)).applied;
   const cpuBefore = nodes.map((n) => cpuMs(n.pid));
   const framesBefore = await Promise.all(nodes.map(framesSent));
@@ -104,7 +105,7 @@ async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o:
     return j && j.state !== 'running' ? j : undefined;
   }, 600_000, 100);
   const wallMs = performance.now() - wall;
-  const cpuUsed = nodes.map((n, i) => cpuMs(n.pid) - (cpuBefore[i] as number));
+  const cpuUsed = nodes.map((n, i) => cpuMs(n.pid) - at(cpuBefore, i, 'one reading per node'));
   if (profiling) {
     for (const n of nodes) process.kill(n.pid, 'SIGUSR2');
     await new Promise((r) => setTimeout(r, 3000));
@@ -114,9 +115,9 @@ async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o:
   const ms = (summary.finishedAt ?? NaN) - summary.submittedAt;
   const stats = await Promise.all(nodes.map(schedulerStats));
   const framesAfter = await Promise.all(nodes.map(framesSent));
-  const frames = framesAfter.map((f, i) => f - (framesBefore[i] as number));
+  const frames = framesAfter.map((f, i) => f - at(framesBefore, i, 'one reading per node'));
   // Every replica counts every claim; one node's counters are the cluster's.
-  const s = stats[0] as DebugStats['scheduler'];
+  const s = at(stats, 0, 'one reading per node');
   const row: Row = {
     workload: label,
     tasks,
@@ -135,7 +136,7 @@ async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o:
     const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
     const names = Object.keys(dag.tasks);
     const done = names.map((name) => view.tasks[name]?.finishedAt ?? NaN);
-    const hops = done.slice(1).map((t, i) => t - (done[i] as number));
+    const hops = done.slice(1).map((t, i) => t - at(done, i, 'one time per task'));
     row['hop p50 ms'] = percentile(hops, 50);
     row['hop p99 ms'] = percentile(hops, 99);
     // A hop ends with the commit of the finish of the task that ran on `holder`: the leader's own
