@@ -1,11 +1,12 @@
 // Read-only views of the scheduler's state (docs/http-api.md §6): what the API, the worker, the
 // claim policy and the simulator's checkers read. Built on demand from the task columns; a job's
 // full view is O(its tasks), everything else is small.
+import { at } from '../invariant.js';
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
 import type { ReadyQueue } from './ready-queue.js';
 import { TimerKind } from './timers.js';
 import { taskName } from './task-names.js';
-import type { JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
+import type { JobSummary, JobView, ReadyTask, TaskLaunch, TaskState, TaskView } from './types.js';
 
 function orNull(v: number): number | null {
   return v === NONE ? null : v;
@@ -14,12 +15,12 @@ function orNull(v: number): number | null {
 function countsOf(job: Job): Record<TaskState, number> {
   const c = job.counts;
   return {
-    waiting: c[T.waiting] as number,
-    ready: c[T.ready] as number,
-    running: c[T.running] as number,
-    succeeded: c[T.succeeded] as number,
-    failed: c[T.failed] as number,
-    skipped: c[T.skipped] as number,
+    waiting: at(c, T.waiting, 'a state code'),
+    ready: at(c, T.ready, 'a state code'),
+    running: at(c, T.running, 'a state code'),
+    succeeded: at(c, T.succeeded, 'a state code'),
+    failed: at(c, T.failed, 'a state code'),
+    skipped: at(c, T.skipped, 'a state code'),
   };
 }
 
@@ -37,16 +38,16 @@ export function jobSummary(job: Job): JobSummary {
 export function taskView(job: Job, task: number): TaskView {
   const tails = job.tails.get(task);
   const timer = job.timers.get(task);
-  const exit = job.exitCode[task] as number;
+  const exit = at(job.exitCode, task, 'a task');
   return {
-    state: TASK_STATE_NAMES[job.tState[task] as number] as TaskState,
-    attempt: job.attempt[task] as number,
+    state: at(TASK_STATE_NAMES, at(job.tState, task, 'a task'), 'a state code'),
+    attempt: at(job.attempt, task, 'a task'),
     node: job.holderName(task),
-    fence: orNull(job.fence[task] as number),
+    fence: orNull(at(job.fence, task, 'a task')),
     exitCode: exit === NO_EXIT ? null : exit,
-    startedAt: orNull(job.startedAt[task] as number),
-    finishedAt: orNull(job.finishedAtCol[task] as number),
-    durationMs: orNull(job.durationMs[task] as number),
+    startedAt: orNull(at(job.startedAt, task, 'a task')),
+    finishedAt: orNull(at(job.finishedAtCol, task, 'a task')),
+    durationMs: orNull(at(job.durationMs, task, 'a task')),
     retryAt: timer !== undefined && timer.kind === TimerKind.retry ? timer.deadline : null,
     stdout: tails?.stdout ?? '',
     stderr: tails?.stderr ?? '',
@@ -56,12 +57,12 @@ export function taskView(job: Job, task: number): TaskView {
 
 /** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order. */
 export function buildJobView(job: Job): JobView {
-  const entries: [string, TaskView][] = new Array(job.size);
+  const entries = new Array<[string, TaskView]>(job.size);
   const specs = job.spec.tasks;
   for (let s = 0; s < specs.length; s++) {
-    const ts = specs[s] as TaskSpec;
-    const start = job.specStart[s] as number;
-    const end = job.specStart[s + 1] as number;
+    const ts = at(specs, s, 'a spec');
+    const start = at(job.specStart, s, 'a spec (specStart)');
+    const end = at(job.specStart, s + 1, 'a spec (specStart)');
     for (let t = start; t < end; t++) entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t)];
   }
   // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
@@ -71,7 +72,7 @@ export function buildJobView(job: Job): JobView {
 /** What a worker needs to run `task` (which is running). */
 export function launchOf(job: Job, task: number): TaskLaunch {
   const spec = job.specOf(task);
-  const ts = job.spec.tasks[spec] as TaskSpec;
+  const ts = at(job.spec.tasks, spec, 'a spec');
   const shard = job.shardOf(task, spec);
   return {
     job: job.id,
@@ -79,22 +80,22 @@ export function launchOf(job: Job, task: number): TaskLaunch {
     jobName: job.spec.name,
     name: taskName(ts.name, shard),
     exec: ts.exec,
-    attempt: job.attempt[task] as number,
-    fence: job.fence[task] as number,
+    attempt: at(job.attempt, task, 'a task'),
+    fence: at(job.fence, task, 'a task'),
     timeoutMs: ts.timeoutMs,
     env: ts.env,
     cwd: ts.cwd,
     shard,
     shards: ts.shards,
     slots: ts.slots,
-    hasDependents: (job.dependentOffsets[spec + 1] as number) > (job.dependentOffsets[spec] as number),
+    hasDependents: at(job.dependentOffsets, spec + 1, 'a spec (offsets)') > at(job.dependentOffsets, spec, 'a spec (offsets)'),
   };
 }
 
 /** Ready tasks in claim order, built one at a time as the caller reads them. */
 export function* readyTasks(queue: ReadyQueue): Generator<ReadyTask> {
   for (const { range, task } of queue.tasks()) {
-    const ts = range.job.spec.tasks[range.spec] as TaskSpec;
+    const ts = at(range.job.spec.tasks, range.spec, 'a spec');
     yield { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
   }
 }

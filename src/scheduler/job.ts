@@ -5,6 +5,7 @@
 // Readiness is incremental and per SPEC: all shards of a spec share its deps, so `pending[s]`
 // counts the tasks of s's deps that have not succeeded yet. A success costs one decrement per
 // direct dependent spec; a spec whose counter reaches 0 readies all its (waiting) shards at once.
+import { at, known } from '../invariant.js';
 import { taskName } from './task-names.js';
 import type { Timer } from './timers.js';
 import type { JobId, JobSpec, JobState, Ms, TaskSpec, TaskState } from './types.js';
@@ -13,10 +14,6 @@ import type { JobId, JobSpec, JobState, Ms, TaskSpec, TaskState } from './types.
 export const T = { waiting: 0, ready: 1, running: 2, succeeded: 3, failed: 4, skipped: 5 } as const;
 export type TaskStateCode = (typeof T)[keyof typeof T];
 export const TASK_STATE_NAMES: readonly TaskState[] = ['waiting', 'ready', 'running', 'succeeded', 'failed', 'skipped'];
-
-export function isFinalCode(s: number): boolean {
-  return s >= T.succeeded;
-}
 
 /**
  * Why a task is in its state, as stored in the `reason` column; `upstream` is spelled from the
@@ -96,7 +93,7 @@ export class Job {
     let total = 0;
     let edges = 0;
     for (let s = 0; s < n; s++) {
-      const t = specs[s] as TaskSpec;
+      const t = at(specs, s, 'a spec');
       index.set(t.name, s);
       this.specStart[s] = total;
       total += t.shards ?? 1;
@@ -111,22 +108,24 @@ export class Job {
     let e = 0;
     for (let s = 0; s < n; s++) {
       this.depOffsets[s] = e;
-      for (const d of (specs[s] as TaskSpec).deps) {
+      for (const d of at(specs, s, 'a spec').deps) {
         // checkJobSpec guarantees every dep names another spec of the job.
-        const target = index.get(d) as number;
+        const target = known(index.get(d), 'checkJobSpec: every dep names a spec');
         this.depTargets[e++] = target;
-        dependentCount[target + 1]++;
+        dependentCount[target + 1] = at(dependentCount, target + 1, 'a spec (offsets)') + 1;
       }
     }
     this.depOffsets[n] = e;
-    for (let s = 0; s < n; s++) dependentCount[s + 1] = (dependentCount[s + 1] as number) + (dependentCount[s] as number);
+    for (let s = 0; s < n; s++) dependentCount[s + 1] = at(dependentCount, s + 1, 'a spec (offsets)') + at(dependentCount, s, 'a spec (offsets)');
     this.dependentOffsets = dependentCount;
     this.dependentTargets = new Int32Array(edges);
     const fill = dependentCount.slice(0, n);
     for (let s = 0; s < n; s++) {
-      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) {
-        const target = this.depTargets[k] as number;
-        this.dependentTargets[(fill[target] as number)++] = s;
+      for (let k = at(this.depOffsets, s, 'a spec (offsets)'); k < at(this.depOffsets, s + 1, 'a spec (offsets)'); k++) {
+        const target = at(this.depTargets, k, 'an edge');
+        const slot = at(fill, target, 'a spec (offsets)');
+        fill[target] = slot + 1;
+        this.dependentTargets[slot] = s;
       }
     }
     this.pending = new Int32Array(n);
@@ -148,29 +147,29 @@ export class Job {
   /** Counts and pending counters from the state column: after a submit (all waiting) or a restore. */
   recount(): void {
     this.counts.fill(0);
-    for (let t = 0; t < this.size; t++) (this.counts[this.tState[t] as number] as number)++;
+    for (const state of this.tState) this.counts[state] = at(this.counts, state, 'a state code') + 1;
     const notSucceeded = new Int32Array(this.spec.tasks.length);
     for (let s = 0; s < notSucceeded.length; s++) {
       let k = 0;
-      for (let t = this.specStart[s] as number; t < (this.specStart[s + 1] as number); t++) if (this.tState[t] !== T.succeeded) k++;
+      for (let t = at(this.specStart, s, 'a spec (specStart)'); t < at(this.specStart, s + 1, 'a spec (specStart)'); t++) if (this.tState[t] !== T.succeeded) k++;
       notSucceeded[s] = k;
     }
     for (let s = 0; s < notSucceeded.length; s++) {
       let p = 0;
-      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) p += notSucceeded[this.depTargets[k] as number] as number;
+      for (let k = at(this.depOffsets, s, 'a spec (offsets)'); k < at(this.depOffsets, s + 1, 'a spec (offsets)'); k++) p += at(notSucceeded, at(this.depTargets, k, 'an edge'), 'a spec');
       this.pending[s] = p;
     }
   }
 
   get finalCount(): number {
-    return (this.counts[T.succeeded] as number) + (this.counts[T.failed] as number) + (this.counts[T.skipped] as number);
+    return at(this.counts, T.succeeded, 'a state code') + at(this.counts, T.failed, 'a state code') + at(this.counts, T.skipped, 'a state code');
   }
 
   /** Changes a task's state code, keeping the counts; returns the previous one. */
   setState(task: number, to: TaskStateCode): TaskStateCode {
-    const from = this.tState[task] as TaskStateCode;
-    (this.counts[from] as number)--;
-    (this.counts[to] as number)++;
+    const from = at(this.tState, task, 'a task') as TaskStateCode;
+    this.counts[from] = at(this.counts, from, 'a state code') - 1;
+    this.counts[to] = at(this.counts, to, 'a state code') + 1;
     this.tState[task] = to;
     return from;
   }
@@ -181,29 +180,29 @@ export class Job {
     let hi = this.spec.tasks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.specStart[mid] as number) <= task) lo = mid;
+      if (at(this.specStart, mid, 'a spec (specStart)') <= task) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
   taskSpec(task: number): TaskSpec {
-    return this.spec.tasks[this.specOf(task)] as TaskSpec;
+    return at(this.spec.tasks, this.specOf(task), 'a spec');
   }
 
   /** The shard number of a task of a sharded spec, else null. */
   shardOf(task: number, spec = this.specOf(task)): number | null {
-    return (this.spec.tasks[spec] as TaskSpec).shards === null ? null : task - (this.specStart[spec] as number);
+    return at(this.spec.tasks, spec, 'a spec').shards === null ? null : task - at(this.specStart, spec, 'a spec (specStart)');
   }
 
   taskName(task: number): string {
     const s = this.specOf(task);
-    return taskName((this.spec.tasks[s] as TaskSpec).name, this.shardOf(task, s));
+    return taskName(at(this.spec.tasks, s, 'a spec').name, this.shardOf(task, s));
   }
 
   holderName(task: number): string | null {
-    const h = this.holder[task] as number;
-    return h < 0 ? null : (this.nodeNames[h] as string);
+    const h = at(this.holder, task, 'a task');
+    return h < 0 ? null : at(this.nodeNames, h, 'a holder');
   }
 
   /** The index of `node` in nodeNames, added when new. */
@@ -219,12 +218,12 @@ export class Job {
 
   /** True when `task` is held (latest claim) by `node`; does not add the node. */
   heldBy(task: number, node: string): boolean {
-    const h = this.holder[task] as number;
+    const h = at(this.holder, task, 'a task');
     return h >= 0 && this.nodeIndex.get(node) === h;
   }
 
   reasonText(task: number): string | null {
-    const code = this.reason[task] as number;
+    const code = at(this.reason, task, 'a task');
     if (code === R.upstream) return `upstream failed: ${this.upstreamFailure.get(this.specOf(task)) ?? '?'}`;
     return REASON_TEXT[code] ?? null;
   }

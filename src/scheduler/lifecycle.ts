@@ -6,12 +6,13 @@
 // Cost: starting or ending an attempt is O(log n) (timers); a success costs one counter decrement
 // per direct dependent spec plus the tasks it readies. Sharded specs become ready, skipped or
 // cancelled as ranges: typed-array fills, one queue range and (past RANGE_EVENT_MIN) one effect.
+import { at, known } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
 import { Job, NONE, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
 import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
 import { taskName } from './task-names.js';
 import { TimerKind, type Timer } from './timers.js';
-import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Effect, type JobState, type Ms, type TaskSpec, type TaskState } from './types.js';
+import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Effect, type JobState, type Ms, type TaskSpec } from './types.js';
 
 /** A running task is failed as timed out this long after its own timeout, if its holder never reports. */
 export const TIMEOUT_GRACE_MS: Ms = 30_000;
@@ -62,12 +63,12 @@ export class Lifecycle {
   private fire(cx: ApplyContext, t: Timer): void {
     const s = this.s;
     if (t.kind === TimerKind.lease) {
-      const node = s.nodes.get(t.owner as NodeId) as NodeRec;
+      const node = known(s.nodes.get(t.owner as NodeId), 'a lease timer belongs to a known node');
       node.leaseTimer = null;
       this.expireLease(cx, node);
       return;
     }
-    const job = s.bySerial.get(t.owner as number) as Job;
+    const job = known(s.bySerial.get(t.owner as number), 'a job timer belongs to a live job');
     if (t.kind === TimerKind.removal) {
       job.removalTimer = null;
       this.removeJob(cx, job);
@@ -129,7 +130,7 @@ export class Lifecycle {
     const s = this.s;
     job.setState(task, T.running);
     s.ready.leave(job, task);
-    job.attempt[task] = (job.attempt[task] as number) + 1;
+    job.attempt[task] = at(job.attempt, task, 'a task') + 1;
     job.holder[task] = job.nodeSlot(node.id);
     job.fence[task] = cx.index;
     job.startedAt[task] = cx.now;
@@ -168,7 +169,7 @@ export class Lifecycle {
     }
     job.finishedAtCol[task] = cx.now;
     if (stopReason !== null) {
-      cx.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
+      cx.out.push({ type: 'stop', job: job.id, task, node: name, attempt: at(job.attempt, task, 'a task'), reason: stopReason });
     }
     return node;
   }
@@ -177,10 +178,10 @@ export class Lifecycle {
     job.setState(task, T.succeeded);
     job.reason[task] = R.none;
     this.taskEvent(cx, job, task, spec, T.running, T.succeeded, null);
-    const end = job.dependentOffsets[spec + 1] as number;
-    for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
-      const d = job.dependentTargets[k] as number;
-      const left = (job.pending[d] as number) - 1;
+    const end = at(job.dependentOffsets, spec + 1, 'a spec (offsets)');
+    for (let k = at(job.dependentOffsets, spec, 'a spec (offsets)'); k < end; k++) {
+      const d = at(job.dependentTargets, k, 'an edge');
+      const left = at(job.pending, d, 'a task') - 1;
       job.pending[d] = left;
       if (left === 0) this.readySpec(cx, job, d);
     }
@@ -190,8 +191,8 @@ export class Lifecycle {
   /** A failed attempt of a task that was running: retry after backoff, or fail it and skip what depends on it. */
   failAttempt(cx: ApplyContext, job: Job, task: number, spec: number, reason: ReasonCode): void {
     const s = this.s;
-    const ts = job.spec.tasks[spec] as TaskSpec;
-    const failures = (job.failures[task] as number) + 1;
+    const ts = at(job.spec.tasks, spec, 'a spec');
+    const failures = at(job.failures, task, 'a task') + 1;
     job.failures[task] = failures;
     job.reason[task] = reason;
     if (failures <= ts.retries) {
@@ -218,14 +219,13 @@ export class Lifecycle {
    */
   private skipDependents(cx: ApplyContext, job: Job, spec: number, failedName: string): void {
     const stack: number[] = [spec];
-    while (stack.length > 0) {
-      const from = stack.pop() as number;
-      const end = job.dependentOffsets[from + 1] as number;
-      for (let k = job.dependentOffsets[from] as number; k < end; k++) {
-        const d = job.dependentTargets[k] as number;
+    for (let from = stack.pop(); from !== undefined; from = stack.pop()) {
+      const end = at(job.dependentOffsets, from + 1, 'a spec (offsets)');
+      for (let k = at(job.dependentOffsets, from, 'a spec (offsets)'); k < end; k++) {
+        const d = at(job.dependentTargets, k, 'an edge');
         if (job.upstreamFailure.has(d)) continue;
         job.upstreamFailure.set(d, failedName);
-        this.bulkSet(cx, job, d, job.specStart[d] as number, job.specStart[d + 1] as number, T.waiting, T.skipped, R.upstream);
+        this.bulkSet(cx, job, d, at(job.specStart, d, 'a spec (specStart)'), at(job.specStart, d + 1, 'a spec (specStart)'), T.waiting, T.skipped, R.upstream);
         stack.push(d);
       }
     }
@@ -235,8 +235,8 @@ export class Lifecycle {
 
   /** All tasks of `spec` (waiting, never claimed) become ready: one queue range. */
   readySpec(cx: ApplyContext, job: Job, spec: number): void {
-    const start = job.specStart[spec] as number;
-    const end = job.specStart[spec + 1] as number;
+    const start = at(job.specStart, spec, 'a spec (specStart)');
+    const end = at(job.specStart, spec + 1, 'a spec (specStart)');
     if (job.tState[start] !== T.waiting) return;
     this.bulkSet(cx, job, spec, start, end, T.waiting, T.ready, R.none);
     this.s.ready.push(job, spec, start, end, cx.now);
@@ -255,8 +255,8 @@ export class Lifecycle {
   private bulkSet(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: ReasonCode): void {
     const n = end - start;
     if (n <= 0) return;
-    (job.counts[from] as number) -= n;
-    (job.counts[to] as number) += n;
+    job.counts[from] = at(job.counts, from, 'a state code') - n;
+    job.counts[to] = at(job.counts, to, 'a state code') + n;
     job.tState.fill(to, start, end);
     job.reason.fill(reason, start, end);
     if (to === T.skipped) job.finishedAtCol.fill(cx.now, start, end);
@@ -297,9 +297,9 @@ export class Lifecycle {
     const holders = new Set<NodeRec>();
     const specs = job.spec.tasks.length;
     for (let spec = 0; spec < specs; spec++) {
-      const end = job.specStart[spec + 1] as number;
-      for (let t = job.specStart[spec] as number; t < end; ) {
-        const from = job.tState[t] as TaskStateCode;
+      const end = at(job.specStart, spec + 1, 'a spec (specStart)');
+      for (let t = at(job.specStart, spec, 'a spec (specStart)'); t < end; ) {
+        const from = at(job.tState, t, 'a task') as TaskStateCode;
         if (from >= T.succeeded) {
           t++;
           continue;
@@ -336,17 +336,17 @@ export class Lifecycle {
   // --- effects -------------------------------------------------------------------------------------
 
   private taskEvent(cx: ApplyContext, job: Job, task: number, spec: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
-    const ts = job.spec.tasks[spec] as TaskSpec;
-    const fence = job.fence[task] as number;
+    const ts = at(job.spec.tasks, spec, 'a spec');
+    const fence = at(job.fence, task, 'a task');
     cx.out.push({
       type: 'task',
       job: job.id,
       task,
-      name: taskName(ts.name, ts.shards === null ? null : task - (job.specStart[spec] as number)),
-      from: TASK_STATE_NAMES[from] as TaskState,
-      to: TASK_STATE_NAMES[to] as TaskState,
+      name: taskName(ts.name, ts.shards === null ? null : task - at(job.specStart, spec, 'a spec (specStart)')),
+      from: at(TASK_STATE_NAMES, from, 'a state code'),
+      to: at(TASK_STATE_NAMES, to, 'a state code'),
       node: job.holderName(task),
-      attempt: job.attempt[task] as number,
+      attempt: at(job.attempt, task, 'a task'),
       fence: fence === NONE ? null : fence,
       reason,
     });
@@ -355,7 +355,7 @@ export class Lifecycle {
   /** Never-claimed tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run. */
   private runEvent(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
     if (end - start >= RANGE_EVENT_MIN) {
-      cx.out.push({ type: 'tasks', job: job.id, start, end, from: TASK_STATE_NAMES[from] as TaskState, to: TASK_STATE_NAMES[to] as TaskState, reason });
+      cx.out.push({ type: 'tasks', job: job.id, start, end, from: at(TASK_STATE_NAMES, from, 'a state code'), to: at(TASK_STATE_NAMES, to, 'a state code'), reason });
       return;
     }
     for (let t = start; t < end; t++) this.taskEvent(cx, job, t, spec, from, to, reason);
