@@ -77,7 +77,7 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
       probe: (value) => proposeProbe(deps, value),
       probes: () => deps.state.probes(),
       stats: () => ({ raft: deps.driver.raft.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
-      net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.raft.stats }),
+      net: () => ({ ...(deps.net?.() ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.raft.stats }),
     },
   };
 }

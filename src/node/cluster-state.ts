@@ -15,7 +15,7 @@ import type { StateMachine } from './driver.js';
 import { decodeNodeEntry, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
 import { errorMessage } from '../errors.js';
 
-/** The scheduler's state machine, plugged in later; it owns the `app` entries and its part of the snapshot. */
+/** The scheduler's state machine: it owns the `app` entries and its part of the snapshot. */
 export interface AppMachine {
   apply(data: Uint8Array, entry: Entry): void;
   encode(): Uint8Array;

@@ -109,6 +109,7 @@ export class JobService {
     match: (e: Effect) => T | undefined,
   ): Promise<{ kind: 'done'; value: T } | { kind: 'refused'; why: string } | { kind: 'timeout' }> {
     return new Promise((resolve) => {
+      // eslint-disable-next-line prefer-const -- finish() clears it; it is set once the proposal is in
       let timer: NodeJS.Timeout | undefined;
       const unsubscribe = this.deps.host.onEffects((effects) => {
         for (const e of effects) {
@@ -170,6 +171,7 @@ function canonicalJson(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
       .join(',')}}`;
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined, whatever its type says
   return JSON.stringify(v) ?? 'null';
 }
 
