@@ -20,6 +20,7 @@
 // And the adversary's (adversary.ts): a member's command forged to speak for another node (a
 // heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
 // but applies as ignored and changes nothing of that node's (checkLie).
+import { at } from '../src/invariant.js';
 import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
@@ -276,9 +277,9 @@ export class SchedulerChecker {
       return;
     }
     // (a) against the executions: every dependency succeeded at or before the claim, by a run that had ended.
-    const t = job.tasks[rec.task] as TaskModel;
+    const t = at(job.tasks, rec.task, 'a task of the model');
     for (const d of t.plan.deps) {
-      const dep = job.tasks[d] as TaskModel;
+      const dep = at(job.tasks, d, 'a task of the model');
       if (dep.succeededAt === null || dep.succeededAt > rec.fence) {
         this.fail('dependencies first (a)', `${what}, but its dependency ${dep.plan.name} ${dep.succeededAt === null ? `has not succeeded (it is ${dep.state})` : `succeeded only at index ${dep.succeededAt}`}`);
         return;

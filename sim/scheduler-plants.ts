@@ -3,6 +3,7 @@
 // real Scheduler with one rule bent, in a subclass, so the real machine is never touched. Most
 // bend a command on its way in (public API only); two replace a private step of the machine, and
 // name the internals they rely on.
+import { at } from '../src/invariant.js';
 import type { SchedulerFactory } from '../src/node/scheduler-host.js';
 import type { Job } from '../src/scheduler/job.js';
 import type { ApplyContext } from '../src/scheduler/lifecycle.js';
@@ -97,9 +98,9 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
         const start = life.startRunning.bind(life);
         life.startRunning = (cx, node, job, task, spec, ts) => {
           start(cx, node, job, task, spec, ts);
-          const end = job.dependentOffsets[spec + 1] as number;
-          for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
-            const d = job.dependentTargets[k] as number;
+          const end = at(job.dependentOffsets, spec + 1, 'a spec (offsets)');
+          for (let k = at(job.dependentOffsets, spec, 'a spec (offsets)'); k < end; k++) {
+            const d = at(job.dependentTargets, k, 'an edge');
             if (job.pending[d] !== 1) continue;
             job.pending[d] = 0;
             life.readySpec(cx, job, d);
