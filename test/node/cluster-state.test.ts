@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { at } from '../../src/invariant.js';
 import { ClusterState, decodeClusterSnapshot, encodeClusterSnapshot, MAX_PROBES } from '../../src/node/cluster-state.js';
 import { decodeNodeEntry, encodeNodeEntry, type NodeEntry } from '../../src/node/entry-envelope.js';
 import * as pb from '../../src/proto/envelope.js';
@@ -173,7 +174,7 @@ describe('ClusterState', () => {
     const seen: number[] = [];
     let restoredWith: Uint8Array | null = null;
     const s = new ClusterState({
-      apply: (d) => seen.push(d[0] as number),
+      apply: (d) => seen.push(at(d, 0, 'one byte per entry')),
       encode: () => new Uint8Array([42]),
       restore: (d) => (restoredWith = d),
     });
