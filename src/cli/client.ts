@@ -23,11 +23,6 @@ export function apiBases(flag: string | readonly string[] | undefined, env: Node
   return [...new Set(urls.map(checkedUrl))];
 }
 
-/** The first API URL (commands that talk to one node). */
-export function apiBase(flag: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return at(apiBases(flag, env), 0, 'apiBases returns at least one URL');
-}
-
 function checkedUrl(raw: string): string {
   let url: URL;
   try {
@@ -180,16 +175,6 @@ export async function apiGetText(base: string, path: string, env: NodeJS.Process
   const text = await res.text();
   if (res.ok) return { text, headers: res.headers };
   throw httpError(`${base}${path}`, res.status, text);
-}
-
-export async function apiPost<T>(
-  base: string,
-  path: string,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<T> {
-  return apiRequest<T>(base, 'POST', path, body, headers, env);
 }
 
 async function apiRequest<T>(
