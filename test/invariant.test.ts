@@ -15,6 +15,8 @@ describe('invariant reads', () => {
   it('known returns a set value, including null and 0, and throws naming the invariant for undefined', () => {
     expect(known(0, 'a count')).toBe(0);
     expect(known(null, 'a nullable')).toBeNull();
-    expect(() => known(new Map<string, number>().get('x'), 'the job of a queued task')).toThrow('invariant broken: the job of a queued task');
+    expect(() => known(new Map<string, number>().get('x'), 'the job of a queued task')).toThrow(
+      'invariant broken: the job of a queued task',
+    );
   });
 });
