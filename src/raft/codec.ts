@@ -193,12 +193,16 @@ function timeOut(t: number, field: string): number {
   return t;
 }
 
-const ENTRY_TYPE_OUT: Readonly<Record<EntryType, pb.EntryType>> = { normal: pb.EntryType.normal, conf: pb.EntryType.conf };
-
 /** Checked at run time too: a JavaScript caller can pass any string. */
 function entryTypeOut(t: EntryType): pb.EntryType {
-  if (!Object.hasOwn(ENTRY_TYPE_OUT, t)) throw new CodecError(`unknown entry type ${t}`);
-  return ENTRY_TYPE_OUT[t];
+  switch (t) {
+    case 'normal':
+      return pb.EntryType.normal;
+    case 'conf':
+      return pb.EntryType.conf;
+    default:
+      throw new CodecError(`unknown entry type ${String(t)}`);
+  }
 }
 
 /** Absent when empty (see raft.proto). */
