@@ -3,6 +3,7 @@
 // followers are real child processes that joined through it. Committed proposals per second and
 // the latency from propose() on the leader to the entry being applied there, at 1 and 64
 // concurrent proposers of 256-byte commands.
+import { at } from '../src/invariant.js';
 import '../src/net/polyfill.js';
 import { join } from 'node:path';
 import { envelope } from '../src/node/entry-envelope.js';
@@ -19,7 +20,7 @@ export async function raftNetBench(): Promise<void> {
   if (!opts.ok) throw new Error(opts.error);
   const leader = await startNode(opts.value, silentLogger());
   try {
-    const boot = leader.listenAddrs[0] as string;
+    const boot = at(leader.listenAddrs, 0, 'a started node listens on an address');
     const followers = [await procs.start({ name: 'f1', bootstrap: [boot] }), await procs.start({ name: 'f2', bootstrap: [boot] })];
     // Both followers promoted to voters and following the in-process leader.
     await eventually('the followers to become voters under the in-process leader', async () => {

@@ -38,10 +38,11 @@ function machine(member: () => Member): StateMachine<null> {
     restore(s: Snapshot): void {
       member().applied = s.meta.index;
     },
-    apply(e: Entry): Decision<null> | void {
+    apply(e: Entry): Decision<null> | undefined {
       member().applied = e.index;
       const d = e.data.length > 0 ? decodeEnvelope(e.data) : null;
       if (d?.ok) return { request: d.value.request, result: null };
+      return undefined;
     },
   };
 }
@@ -62,6 +63,7 @@ async function startCluster(dir: string): Promise<Member[]> {
       storage.load(),
       { voters: ids, learners: [] },
     );
+    // eslint-disable-next-line prefer-const -- the machine's callback reads it; it is set once the driver exists
     let self: Member | undefined;
     const driver = new RaftDriver({ raft, storage, send, machine: machine(() => self as Member) });
     self = { id, driver, raft, storage, applied: 0 };

@@ -4,6 +4,7 @@
 // same seed: how long its attempts take, how many first attempts fail (never more than its
 // retries, so the job must still succeed), or whether it fails every attempt (then the job must
 // fail and its dependents be skipped).
+import { at, known } from '../src/invariant.js';
 import { normalizeDag } from '../src/dag/parse.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import { taskName } from '../src/scheduler/task-names.js';
@@ -78,7 +79,7 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
   const rawTasks: Record<string, Record<string, unknown>> = {};
   const fateOf = new Map<string, 'fail' | 'hang' | null>();
   for (let i = 0; i < specs.length; i++) {
-    const s = specs[i] as SpecDraft;
+    const s = at(specs, i, 'a spec');
     const t: Record<string, unknown> = {};
     if (handlers.length > 0 && rng.chance(0.3)) t['handler'] = rng.pick(handlers);
     else if (rng.chance(0.1)) t['handler'] = 'noop';
@@ -138,7 +139,7 @@ export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: num
   for (const t of spec.tasks) {
     const deps: number[] = [];
     for (const d of t.deps) {
-      const start = first.get(d) as number;
+      const start = known(first.get(d), 'a dep names an earlier spec');
       const count = spec.tasks.find((x) => x.name === d)?.shards ?? 1;
       for (let k = 0; k < count; k++) deps.push(start + k);
     }
@@ -210,7 +211,7 @@ function drawShape(rng: SeededRng): { shape: string; specs: SpecDraft[] } {
         for (let i = 0; i < width; i++) {
           const earlier = all.flat();
           const deps = earlier.filter(() => rng.chance(0.4));
-          if (l > 0 && deps.length === 0) deps.push(rng.pick(all[l - 1] as string[]));
+          if (l > 0 && deps.length === 0) deps.push(rng.pick(at(all, l - 1, 'an earlier layer')));
           names.push(add(`l${l}t${i}`, deps, rng.chance(0.15) ? rng.range(2, 3) : null));
         }
         all.push(names);
@@ -238,7 +239,7 @@ export function criticalPath(job: PlannedJob, overheadMs = 0): number {
     let start = 0;
     for (const d of t.deps) start = Math.max(start, finish[d] ?? 0);
     finish[t.index] = start + attemptsCost(t, overheadMs);
-    best = Math.max(best, finish[t.index] as number);
+    best = Math.max(best, at(finish, t.index, 'a task'));
   }
   return best;
 }

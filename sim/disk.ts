@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import type { RaftPersistence } from '../src/node/driver.js';
 import type { Entry, HardState, Membership, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';
 
@@ -75,7 +76,7 @@ export class SimDisk {
       this.snap = c;
     }
     if (b.entries.length > 0) {
-      const first = (b.entries[0] as Entry).index;
+      const first = at(b.entries, 0, 'a batch with entries').index;
       if (first <= this.snapIndex()) {
         problems.push(`entries from ${first} written at or below the snapshot index ${this.snapIndex()}`);
       } else if (first > this.lastIndex() + 1) {
@@ -206,6 +207,7 @@ class SimWrite implements PromiseLike<void> {
     return w;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type, @typescript-eslint/no-unused-vars -- PromiseLike<void>'s signature; a simulated write never fails
   then<A = void, B = never>(onDone?: ((value: void) => A | PromiseLike<A>) | null, _onError?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
     if (onDone) {
       if (this.settled) onDone();

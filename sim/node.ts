@@ -268,6 +268,7 @@ export class SimNode<R> {
 
   /** The workload's state machine as the Compactor and the driver see it, with the checkers listening. */
   private compactable(sm: StateMachine<R>): CompactableState {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned object's methods have a `this` of their own
     const node = this;
     const env = this.env;
     return {

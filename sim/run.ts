@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import { RaftNode } from '../src/raft/raft.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
@@ -150,7 +151,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
       `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
   ];
 
-  trace.add(0, summary[0] as string);
+  trace.add(0, at(summary, 0, 'a summary has a first line'));
   workload.attach?.({
     durationMs,
     clockOffset: (id) => (timing.get(id) as NodeTiming).clockOffset,

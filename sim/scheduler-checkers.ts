@@ -516,17 +516,6 @@ function commandOf(entry: Entry): Command | null {
   return cmd.ok ? cmd.value : null;
 }
 
-/** Flat indices of the tasks that depend, directly or not, on any of `roots`. */
-function downstreamOf(plan: PlannedJob, roots: readonly number[]): Set<number> {
-  const out = new Set<number>();
-  const bad = new Set(roots);
-  // Tasks come in file order after their deps (the generator only names earlier specs).
-  for (const t of plan.tasks) {
-    if (t.deps.some((d) => bad.has(d) || out.has(d))) out.add(t.index);
-  }
-  return out;
-}
-
 /** How an attempt that left `running` shows in the history (docs/http-api.md §6). */
 function outcomeOf(exit: Exit): AttemptView['outcome'] {
   if (exit.to === 'succeeded') return 'succeeded';
@@ -561,7 +550,13 @@ function upstreamSeen(job: JobModel, t: TaskModel, index: number): Seen[] {
 
 function describeUpstream(job: JobModel, t: TaskModel): string {
   if (t.plan.deps.length === 0) return 'none';
-  return t.plan.deps.map((d) => `${job.tasks[d]?.plan.name}=${job.tasks[d]?.state}${job.tasks[d]?.reason ? ` (${job.tasks[d]?.reason})` : ''}`).join(', ');
+  return t.plan.deps
+    .map((d) => {
+      const up = job.tasks[d];
+      if (up === undefined) return `#${d}=?`;
+      return `${up.plan.name}=${up.state}${up.reason ? ` (${up.reason})` : ''}`;
+    })
+    .join(', ');
 }
 
 function describeStates(tasks: readonly TaskModel[]): string {

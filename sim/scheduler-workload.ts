@@ -14,6 +14,7 @@
 // The checkers are in scheduler-checkers.ts; the bound on finishing after the heal (check e) is
 // here: once the faults heal, every job must reach a final state within a bound computed from the
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
+import { known } from '../src/invariant.js';
 import { errorMessage } from '../src/errors.js';
 import { encodeNodeEntry } from '../src/node/entry-envelope.js';
 import { realScheduler, type SchedulerFactory } from '../src/node/scheduler-host.js';
@@ -173,6 +174,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
 
   createStateMachine(node: NodeId): SchedulerStateMachine {
     const sm = new SchedulerStateMachine(this.factory);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- nodes built before the checker is (see `early`)
     if (this.checker === undefined) this.early.set(node, sm);
     else this.spawn(node, sm);
     return sm;
@@ -244,7 +246,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const need = nodes.length > 3 ? nodes.length - 2 : 1;
     const slots = new Map(nodes.map((n) => [n, rng.range(1, 4)]));
     const handlers = new Map(nodes.map((n) => [n, new Set(SIM_HANDLERS.filter(() => rng.chance(0.5)))]));
-    const wide = (): NodeId[] => nodes.filter((n) => (slots.get(n) as number) >= 2);
+    const wide = (): NodeId[] => nodes.filter((n) => known(slots.get(n), 'every node has slots') >= 2);
     for (let narrow = nodes.filter((n) => slots.get(n) === 1); wide().length < need; narrow = narrow.filter((n) => slots.get(n) === 1)) {
       slots.set(rng.pick(narrow), 2);
     }
@@ -257,7 +259,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     for (const n of nodes) {
       const hs = handlers.get(n) as Set<string>;
-      this.config.set(n, { slots: slots.get(n) as number, handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
+      this.config.set(n, { slots: known(slots.get(n), 'every node has slots'), handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
     }
   }
 

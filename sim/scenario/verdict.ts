@@ -28,7 +28,7 @@ const ROWS: readonly { readonly invariant: string; readonly reports: readonly st
 export function verdictOf(v: Violation | null): VerdictRow[] {
   const rows = ROWS.map((r) => {
     const hit = v !== null && r.reports.includes(v.invariant);
-    return { invariant: r.invariant, ok: !hit, detail: hit && v ? `${v.invariant}: ${v.detail}` : null };
+    return { invariant: r.invariant, ok: !hit, detail: hit ? `${v.invariant}: ${v.detail}` : null };
   });
   // Anything else (the simulator's own consistency checks) gets a row of its own.
   if (v !== null && !ROWS.some((r) => r.reports.includes(v.invariant))) rows.push({ invariant: v.invariant, ok: false, detail: v.detail });

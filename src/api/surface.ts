@@ -53,6 +53,7 @@ export function registerConsistentReads(app: FastifyInstance, backend: SurfaceBa
 }
 
 export function registerSurface(app: FastifyInstance, backend: SurfaceBackend): void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- each is called with .call(backend)
   const { nodes, taskLog, events, metrics } = backend;
   if (nodes) app.get('/v1/nodes', async () => ({ nodes: nodes.call(backend) }));
 

@@ -160,6 +160,8 @@ export function barProgress(out: (s: string) => void, columns: () => number): Pr
 /** The sink for stdout: the bar on a terminal (or MESHRUN_PROGRESS=bar), plain lines otherwise (or MESHRUN_PROGRESS=plain). */
 export function progressFor(out: (s: string) => void, stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): ProgressSink {
   const mode = env['MESHRUN_PROGRESS'];
+  // isTTY is typed boolean but is undefined on a pipe or a file.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   const bar = mode === 'bar' || (mode !== 'plain' && stream.isTTY === true);
   return bar ? barProgress(out, () => stream.columns || 100) : plainProgress(out);
 }

@@ -164,8 +164,7 @@ function findDuplicateKeys(doc: Document): Problems {
 function offsetOf(doc: Document, path: readonly PathKey[], lastKey: boolean): number {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
-  for (let i = 0; i < path.length; i++) {
-    const key = path[i] as PathKey;
+  for (const [i, key] of path.entries()) {
     const last = i === path.length - 1;
     if (isMap(node)) {
       const pairs = node.items.filter((p) => keyText(p.key) === String(key));

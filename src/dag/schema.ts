@@ -22,6 +22,7 @@ function checked<T>(check: (v: unknown, bad: Bad) => T) {
       failed = true;
       ctx.issues.push({ code: 'custom', message, input: v, path: [...path] });
     });
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback above
     return failed ? z.NEVER : out;
   });
 }
@@ -115,7 +116,7 @@ const env = checked((v, bad) => {
   }
   if (bytes > L.maxEnvBytes) bad(`variables take ${fmt(bytes)} bytes (at most ${fmt(L.maxEnvBytes)} per task)`);
   // fromEntries defines own properties, so even a key like `__proto__` stays an ordinary key.
-  return Object.fromEntries(entries) as Record<string, string>;
+  return Object.fromEntries(entries);
 });
 
 const args = checked((v, bad): Json => {
@@ -124,6 +125,7 @@ const args = checked((v, bad): Json => {
     failed = true;
     bad(m, p);
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback above
   if (failed) return null;
   // A JSON round trip gives the canonical value the codec will carry (-0 becomes 0).
   const textForm = JSON.stringify(v);

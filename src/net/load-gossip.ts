@@ -22,6 +22,7 @@ export type LiveLoad = LoadReport & { readonly receivedAt: number };
 
 /** What load gossip uses of the libp2p node (js-libp2p's components style): its gossipsub. */
 export interface LoadGossipComponents {
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- see MeshServices in host.ts
   readonly pubsub: Pick<PubSub, 'publish' | 'subscribe' | 'unsubscribe' | 'topicValidators'>;
 }
 

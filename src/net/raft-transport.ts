@@ -12,7 +12,7 @@ import type { Connection, Libp2p, PeerId, Stream, IncomingStreamData } from '@li
 import type { NodeId } from '../raft/types.js';
 import type { RaftTransport, TransportStats } from './types.js';
 import { FrameDecoder, FrameError } from './frame-decoder.js';
-import { transportPart } from './addresses.js';
+import { peerIdIn, transportPart } from './addresses.js';
 
 export const RAFT_PROTOCOL = '/meshrun/raft/1';
 
@@ -304,8 +304,8 @@ export class StreamTransport implements MeshRaftTransport {
     let n = 0;
     let bytes = 0;
     // At least one frame, then more while they fit in batchBytes.
-    while (n < link.queue.length) {
-      const len = (link.queue[n] as Uint8Array).length;
+    for (const frame of link.queue) {
+      const len = frame.length;
       if (n > 0 && bytes + len > this.cfg.batchBytes) break;
       bytes += len;
       n++;
@@ -320,7 +320,10 @@ export class StreamTransport implements MeshRaftTransport {
   private expire(link: Link): number {
     const cutoff = performance.now() - this.cfg.queueTtlMs;
     let n = 0;
-    while (n < link.queuedAt.length && (link.queuedAt[n] as number) < cutoff) n++;
+    for (const queuedAt of link.queuedAt) {
+      if (queuedAt >= cutoff) break;
+      n++;
+    }
     if (n === 0) return 0;
     for (const f of link.queue.splice(0, n)) link.queuedBytes -= f.length;
     link.queuedAt.splice(0, n);
@@ -356,6 +359,7 @@ export class StreamTransport implements MeshRaftTransport {
     try {
       const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.dialTimeoutMs)]);
       const stream = await this.host.dialProtocol(peerId, RAFT_PROTOCOL, { signal });
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the dial
       if (this.stopped) {
         stream.abort(new Error('raft transport stopped'));
         return;
@@ -366,6 +370,7 @@ export class StreamTransport implements MeshRaftTransport {
       link.retryAt = 0;
       this.stats.streamsOpened++;
     } catch {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the dial
       if (this.stopped) return;
       this.stats.dialFailures++;
       this.scheduleRetry(link);
@@ -408,7 +413,7 @@ export class StreamTransport implements MeshRaftTransport {
     for (const a of listed ?? []) {
       try {
         const ma = multiaddr(a);
-        const pid = ma.getPeerId();
+        const pid = peerIdIn(ma);
         if (pid !== null && pid !== id) continue;
         out.push(transportPart(ma));
       } catch {

@@ -79,7 +79,7 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
       probe: (value) => proposeProbe(deps, value),
       probes: () => deps.state.probes(),
       stats: () => ({ raft: deps.driver.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
-      net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.stats }),
+      net: () => ({ ...((deps.net?.()) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.stats }),
     },
   };
 }

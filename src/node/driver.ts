@@ -53,6 +53,8 @@ export function commitOnly(rd: PersistUpdate, prev: HardState | null): boolean {
  */
 export interface StateMachine<R = unknown> {
   restore(snapshot: Snapshot): void;
+  // void: a machine that decides nothing for an entry may simply not return.
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- see above
   apply(entry: Entry): Decision<R> | void;
 }
 

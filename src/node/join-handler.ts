@@ -56,7 +56,9 @@ export function createJoinHandler(deps: JoinHandlerDeps): JoinHandler {
 function requestProblem(req: JoinRequest, ctx: JoinContext): string | null {
   if (typeof req.id !== 'string' || req.id.length === 0) return 'join request without a node id';
   if (req.id !== ctx.from) return `join request for ${req.id} sent by ${ctx.from}: a node may only ask to join for itself`;
-  if (!Array.isArray(req.addrs) || req.addrs.length === 0) return `join request from ${req.id} lists no addresses`;
+  // Checked as unknown: Array.isArray would widen the readonly list to any[].
+  const addrs: unknown = req.addrs;
+  if (!Array.isArray(addrs) || req.addrs.length === 0) return `join request from ${req.id} lists no addresses`;
   if (req.addrs.length > MAX_ADDRS) return `join request from ${req.id} lists ${req.addrs.length} addresses (at most ${MAX_ADDRS})`;
   for (const a of req.addrs) {
     const owner = addressOwner(a);

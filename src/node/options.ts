@@ -125,7 +125,7 @@ const schema = z
     bootstrap: z.array(bootstrapAddr).default([]),
     slots: positiveInt('--slots').optional(),
     voters: positiveInt('--voters')
-      .refine((n) => n % 2 === 1, { message: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
+      .refine((n) => n % 2 === 1, { error: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
       .default(3),
     swarmKey: z.string().min(1).optional(),
     // Accepted by the parser only to be refused with a message that says what to use instead.
@@ -198,24 +198,26 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
   };
 }
 
-const FLAG_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const FLAG_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 
 /** `250ms`, `2s`, `10m`, `1h`, `1d`, `1w`, or a bare number of milliseconds; null when it is none of those. */
 export function parseDuration(s: string): number | null {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(s);
   if (!m) return null;
   const n = Number(m[1]);
-  const ms = n * (FLAG_UNIT_MS[m[2] ?? 'ms'] as number);
+  // The pattern admits only the units of FLAG_UNIT_MS.
+  const ms = n * FLAG_UNIT_MS[(m[2] ?? 'ms') as keyof typeof FLAG_UNIT_MS];
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
 }
 
 export function parseHostPort(s: string): ApiAddress | null {
   // [::1]:7070 for IPv6, host:port otherwise.
   const m = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(s) ?? /^([^:[\]]+):([0-9]{1,5})$/.exec(s);
-  if (!m) return null;
-  const port = Number(m[2]);
+  const [, host, portText] = m ?? [];
+  if (host === undefined || portText === undefined) return null;
+  const port = Number(portText);
   if (port > 65535) return null;
-  return { host: m[1] as string, port };
+  return { host, port };
 }
 
 /**

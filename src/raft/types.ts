@@ -219,8 +219,6 @@ export type Message =
   | ReadIndexResponse
   | TimeoutNow;
 
-export type MessageType = Message['type'];
-
 // ---------------------------------------------------------------------------------------------
 // The driver's interface.
 

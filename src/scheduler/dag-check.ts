@@ -85,7 +85,7 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
   return {
     name,
     exec: readExec(raw['exec'], [...at, 'exec'], problems),
-    deps: [...(deps as string[])],
+    deps: [...deps],
     retries: intIn(raw['retries'], 0, L.maxRetries, [...at, 'retries'], problems),
     backoffMs: intIn(raw['backoffMs'], 0, L.maxBackoffMs, [...at, 'backoffMs'], problems),
     timeoutMs: intIn(raw['timeoutMs'], L.minTimeoutMs, L.maxTimeoutMs, [...at, 'timeoutMs'], problems),

@@ -5,6 +5,7 @@
 //
 // Decoding checks sizes, counts and table positions (so nothing oversized is built) but not the
 // graph or ranges: the state machine runs checkJobSpec on every decoded submit.
+import { at, known } from '../invariant.js';
 import type { DecodeResult } from '../codec/binary.js';
 import { CodecError } from '../codec/binary.js';
 import { decodeFail as fail, decodeProto, encodeProto, readInt, readText, writeInt, writeText } from '../codec/proto.js';
@@ -100,14 +101,15 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
       if (j === undefined || j === i) throw new CodecError(`task '${t.name}' depends on ${j === i ? 'itself' : `unknown task '${d}'`}`);
       return i - j;
     }),
-    env: Object.keys(t.env).map((name) => ({
+    env: Object.entries(t.env).map(([name, value]) => ({
       name: writeText(name, 'env name', L.maxEnvKeyBytes),
-      value: writeText(t.env[name] as string, `env ${name}`, L.maxEnvValueBytes),
+      value: writeText(value, `env ${name}`, L.maxEnvValueBytes),
     })),
   };
   if (t.exec.kind === 'run') out.run = writeText(t.exec.command, `command of task '${t.name}'`, L.maxRunBytes);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spec built in JavaScript may carry another kind
   else if (t.exec.kind === 'handler') {
-    out.handler = handlers.get(t.exec.name) as number;
+    out.handler = known(handlers.get(t.exec.name), 'the handler table lists every handler of the spec');
     if (t.exec.args !== null) out.args = writeText(argsJson(t.exec.args, t.name), `args of task '${t.name}'`, L.maxArgsBytes);
   } else throw new CodecError(`task '${t.name}' has an unknown exec kind ${String((t.exec as { kind: unknown }).kind)}`);
   if (t.retries !== defaults.retries) out.retries = t.retries;
@@ -119,6 +121,7 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
   if (t.shards !== null) out.shards = writeInt(t.shards, 'shards', MAX);
   if (t.trigger !== undefined && t.trigger !== 'all_success') {
     const rule = TRIGGER_OUT[t.trigger];
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spec given to the encoder unchecked may name any rule
     if (rule === undefined) throw new CodecError(`task '${t.name}' has an unknown trigger rule ${JSON.stringify(t.trigger)}`);
     out.trigger = rule;
   }
@@ -139,6 +142,7 @@ function argsJson(args: Json, task: string): string {
   } catch (err) {
     throw new CodecError(`args of task '${task}' are not JSON: ${errorMessage(err)}`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for a function, whatever its type says
   if (s === undefined) throw new CodecError(`args of task '${task}' are not JSON`);
   return s;
 }
@@ -190,7 +194,7 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
   const deps = t.deps.map((d) => {
     const j = i - d;
     if (j < 0 || j >= n || j === i) fail(`a dep of task ${i} points to spec ${j} (the job has ${n})`);
-    return names[j] as string;
+    return at(names, j, 'checked just above');
   });
   const seen = new Set<string>();
   const env: [string, string][] = [];
@@ -203,7 +207,7 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
   if (t.trigger === pb.TriggerRule.ALL_SUCCESS) fail(`task ${i} spells out the default trigger rule all_success`);
   const trigger = t.trigger === undefined ? undefined : TRIGGER_IN[t.trigger];
   return {
-    name: names[i] as string,
+    name: at(names, i, 'one name per task'),
     exec,
     deps,
     retries: t.retries === undefined ? defaults.retries : readInt(t.retries, 'retries', MAX),

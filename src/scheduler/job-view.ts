@@ -81,7 +81,7 @@ function attemptsOf(job: Job, task: number, exitCode: number | null, stderr: str
 
 /** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order; a ready task no live node can run says why. */
 export function buildJobView(job: Job, capacity: Capacity): JobView {
-  const entries: [string, TaskView][] = new Array(job.size);
+  const entries = new Array<[string, TaskView]>(job.size);
   const specs = job.spec.tasks;
   for (let s = 0; s < specs.length; s++) {
     const ts = specs[s] as TaskSpec;

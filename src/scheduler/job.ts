@@ -6,6 +6,7 @@
 // per spec the job counts how many tasks of its deps ended each way (upSucceeded, upFailed,
 // upSkipped, out of upTotal). A result costs one increment per direct dependent spec; when the
 // spec's rule decides (trigger-rules.ts), all its (waiting) shards become ready or skipped at once.
+import { at } from '../invariant.js';
 import type { AttemptRec } from './attempts.js';
 import { taskName } from './task-names.js';
 import { DEFAULT_TRIGGER, type TriggerRule, type UpstreamCounts, type UpstreamOutcome } from './trigger-rules.js';
@@ -131,7 +132,7 @@ export class Job {
         // checkJobSpec guarantees every dep names another spec of the job.
         const target = index.get(d) as number;
         this.depTargets[e++] = target;
-        dependentCount[target + 1]++;
+        dependentCount[target + 1] = at(dependentCount, target + 1, 'a spec (offsets)') + 1;
       }
     }
     this.depOffsets[n] = e;

@@ -7,6 +7,7 @@
 // This file decides whether a command may do what it asks (validation, idempotency, fencing,
 // capacity); lifecycle.ts carries out the transitions, state.ts holds the data, job-view.ts builds
 // the views and snapshot-codec.ts writes and reads snapshots.
+import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
 import { END, signalIn } from './attempts.js';
 import { decodeCommand } from './command-codec.js';
@@ -34,7 +35,6 @@ import type {
   SchedulerView,
   TaskLaunch,
   TaskRef,
-  TaskSpec,
 } from './types.js';
 
 export { TIMEOUT_GRACE_MS, backoffFor } from './lifecycle.js';
@@ -124,7 +124,7 @@ export class Scheduler implements SchedulerView {
       }
     }
     if (typeof cmd.id !== 'string' || cmd.id === '') {
-      out.push({ type: 'submit-rejected', requested: String(cmd.id), error: 'the job id is empty' });
+      out.push({ type: 'submit-rejected', requested: cmd.id, error: 'the job id is empty' });
       return;
     }
     if (s.jobs.has(cmd.id)) {
@@ -203,10 +203,10 @@ export class Scheduler implements SchedulerView {
     if (job.state !== 'running') return `job is ${job.state}`;
     const task = ref.task;
     if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
-    const state = job.tState[task] as TaskStateCode;
+    const state = at(job.tState, task, 'checked just above') as TaskStateCode;
     if (state !== T.ready) return `task is ${TASK_STATE_NAMES[state]}`;
     const spec = job.specOf(task);
-    const ts = job.spec.tasks[spec] as TaskSpec;
+    const ts = at(job.spec.tasks, spec, 'a spec');
     const handler = Job.handlerOf(ts);
     if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
     if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
@@ -249,7 +249,7 @@ export class Scheduler implements SchedulerView {
     const task = r.task;
     if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
     if (job.state !== 'running') return `job is ${job.state}`;
-    const state = job.tState[task] as TaskStateCode;
+    const state = at(job.tState, task, 'checked just above') as TaskStateCode;
     if (state !== T.running) return `task is ${TASK_STATE_NAMES[state]}`;
     if (!job.heldBy(task, node.id)) return `task is held by ${job.holderName(task) ?? 'nobody'}`;
     if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
@@ -273,7 +273,7 @@ export class Scheduler implements SchedulerView {
     for (const { job, spec, start, end } of readied) {
       if (node.used >= node.slots) return;
       if (job.state !== 'running') continue;
-      const ts = job.spec.tasks[spec] as TaskSpec;
+      const ts = at(job.spec.tasks, spec, 'a spec');
       const handler = Job.handlerOf(ts);
       if (handler !== null && !node.handlerSet.has(handler)) continue;
       for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {

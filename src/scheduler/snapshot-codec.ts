@@ -16,13 +16,14 @@
 // 1,000,000-shard job megabytes instead of bytes), and it must be canonical, which protobuf does
 // not promise. It changes with SchedulerState, in this one file, and FORMAT says which layout a
 // snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
+import { at } from '../invariant.js';
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
-import type { JobState, TaskSpec } from './types.js';
+import type { JobState } from './types.js';
 import { errorMessage } from '../errors.js';
 
 /**
@@ -162,7 +163,7 @@ function writeJob(w: Writer, job: Job): void {
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
-  const state = job.tState[t] as number;
+  const state = at(job.tState, t, 'a task');
   const claimed = job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
   const finished = job.finishedAtCol[t] !== NONE;
   const result = job.exitCode[t] !== NO_EXIT || job.durationMs[t] !== NONE;
@@ -170,23 +171,23 @@ function writeTask(w: Writer, job: Job, t: number): void {
   const tail = job.tails.get(t);
   w.u8(state | (claimed ? H_CLAIMED : 0) | (finished ? H_FINISHED : 0) | (result ? H_RESULT : 0) | (reason ? H_REASON : 0) | (tail ? H_TAIL : 0));
   if (claimed) {
-    w.varint(job.attempt[t] as number, 'attempt');
-    w.varint(job.failures[t] as number, 'failures');
-    w.varint((job.holder[t] as number) + 1, 'holder');
-    num(w, job.fence[t] as number);
-    time(w, job.startedAt[t] as number, job.submittedAt);
+    w.varint(at(job.attempt, t, 'a task'), 'attempt');
+    w.varint(at(job.failures, t, 'a task'), 'failures');
+    w.varint(at(job.holder, t, 'a task') + 1, 'holder');
+    num(w, at(job.fence, t, 'a task'));
+    time(w, at(job.startedAt, t, 'a task'), job.submittedAt);
   }
-  if (finished) time(w, job.finishedAtCol[t] as number, job.submittedAt);
+  if (finished) time(w, at(job.finishedAtCol, t, 'a task'), job.submittedAt);
   if (result) {
-    num(w, job.exitCode[t] as number);
-    num(w, job.durationMs[t] as number);
+    num(w, at(job.exitCode, t, 'a task'));
+    num(w, at(job.durationMs, t, 'a task'));
   }
-  if (reason) w.u8(job.reason[t] as number);
+  if (reason) w.u8(at(job.reason, t, 'a task'));
   if (tail) {
     w.string(tail.stdout);
     w.string(tail.stderr);
   }
-  if (state === T.ready) w.varint(job.readySeq[t] as number, 'readySeq');
+  if (state === T.ready) w.varint(at(job.readySeq, t, 'a task'), 'readySeq');
 }
 
 function sameTask(job: Job, a: number, b: number): boolean {
@@ -275,14 +276,14 @@ function readState(r: Reader): SchedulerState {
     const end = r.varint('range end');
     const seq = r.varint('range seq');
     const readyAt = readNum(r, 'readyAt');
-    check(r, job !== undefined && spec < (job as Job).spec.tasks.length, `ready range ${i} names no job or spec`);
+    check(r, job !== undefined && spec < job.spec.tasks.length, `ready range ${i} names no job or spec`);
     const j = job as Job;
-    check(r, start < end && start >= (j.specStart[spec] as number) && end <= (j.specStart[spec + 1] as number) && seq < readySeq, `ready range ${i} is out of bounds`);
+    check(r, start < end && start >= at(j.specStart, spec, 'a spec (specStart)') && end <= at(j.specStart, spec + 1, 'a spec (specStart)') && seq < readySeq, `ready range ${i} is out of bounds`);
     check(r, s.ready.range(seq) === undefined, `ready range seq ${seq} twice`);
     check(r, s.ready.push(j, spec, start, end, readyAt, seq) > 0, `ready range ${i} holds no ready task`);
   }
   let readyTasks = 0;
-  for (const job of s.jobs.values()) readyTasks += job.counts[T.ready] as number;
+  for (const job of s.jobs.values()) readyTasks += at(job.counts, T.ready, 'a state code');
   check(r, readyTasks === s.ready.count, `${readyTasks} ready tasks but ${s.ready.count} in ready ranges`);
   s.ready.nextSeq = readySeq;
 
@@ -375,17 +376,17 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
 }
 
 function copyTask(job: Job, from: number, to: number, s: SchedulerState): void {
-  job.tState[to] = job.tState[from] as number;
-  job.attempt[to] = job.attempt[from] as number;
-  job.failures[to] = job.failures[from] as number;
-  job.holder[to] = job.holder[from] as number;
-  job.fence[to] = job.fence[from] as number;
-  job.startedAt[to] = job.startedAt[from] as number;
-  job.finishedAtCol[to] = job.finishedAtCol[from] as number;
-  job.exitCode[to] = job.exitCode[from] as number;
-  job.durationMs[to] = job.durationMs[from] as number;
-  job.reason[to] = job.reason[from] as number;
-  job.readySeq[to] = job.readySeq[from] as number;
+  job.tState[to] = at(job.tState, from, 'a task');
+  job.attempt[to] = at(job.attempt, from, 'a task');
+  job.failures[to] = at(job.failures, from, 'a task');
+  job.holder[to] = at(job.holder, from, 'a task');
+  job.fence[to] = at(job.fence, from, 'a task');
+  job.startedAt[to] = at(job.startedAt, from, 'a task');
+  job.finishedAtCol[to] = at(job.finishedAtCol, from, 'a task');
+  job.exitCode[to] = at(job.exitCode, from, 'a task');
+  job.durationMs[to] = at(job.durationMs, from, 'a task');
+  job.reason[to] = at(job.reason, from, 'a task');
+  job.readySeq[to] = at(job.readySeq, from, 'a task');
   if (job.tState[to] === T.running) hold(s.nodes.get(job.holderName(to) as string) as NodeRec, job, to);
 }
 
@@ -393,7 +394,7 @@ function hold(node: NodeRec, job: Job, task: number): void {
   let held = node.held.get(job);
   if (held === undefined) node.held.set(job, (held = new Set()));
   held.add(task);
-  node.used += (job.taskSpec(task) as TaskSpec).slots;
+  node.used += job.taskSpec(task).slots;
   node.running++;
 }
 
@@ -436,8 +437,7 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
 export function hashBytes(bytes: Uint8Array): string {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x9e3779b9;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i] as number;
+  for (const [i, c] of bytes.entries()) {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c ^ (i & 0xff), 0x01000193);
   }

@@ -97,6 +97,7 @@ describe('dashboard graph layout in Chromium', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have failed before setting it
     await browser?.context.close().catch(() => undefined);
     await procs.cleanup();
   });
@@ -144,7 +145,7 @@ describe('dashboard graph layout in Chromium', () => {
     const shown = panel.getByText(reason, { exact: false });
     await shown.waitFor();
     // Wrapped, not clipped: nothing of it hidden, and all of it inside the panel.
-    const clipped = await shown.evaluate((el) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1);
+    const clipped = await shown.evaluate((el: { scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number }) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1);
     expect(clipped, 'the reason in the panel is clipped').toBe(false);
     const at = await shown.boundingBox();
     expect(at !== null && inside(at, await box(page, 'aside.panel')), 'the reason leaves the panel').toBe(true);

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
+import { at } from '../../src/invariant.js';
 import { DurationError, formatDuration, parseDuration } from '../../src/dag/duration.js';
 import { DagError, TASK_DEFAULTS, normalizeDag, parseDagText } from '../../src/dag/parse.js';
 import { decodeCommand, encodeCommand } from '../../src/scheduler/command-codec.js';
@@ -618,7 +619,7 @@ const dagArb: fc.Arbitrary<Drawn> = shapeArb.chain((shape) =>
       // A spec depends on specs drawn before it; `order` puts them anywhere in the file.
       for (const i of shape.order) {
         const f = fields[i] as (typeof fields)[number];
-        const deps = (shape.deps[i] as number[]).map((j) => shape.names[j] as string);
+        const deps = at(shape.deps, i, 'deps per name').map((j) => at(shape.names, j, 'a name'));
         const t: RawTask = f.exec.kind === 'run' ? { run: f.exec.command } : { handler: f.exec.name };
         if (f.exec.kind === 'handler' && f.exec.args !== null) t['args'] = f.exec.args;
         if (deps.length > 0 || i % 3 === 0) t['deps'] = deps;
@@ -728,8 +729,9 @@ describe('properties', () => {
         let to = from;
         for (let k = 0; k < walk.length; k++) {
           const next = deps.get(to) as string[];
-          if (next.length === 0 || (k > 0 && (walk[k] as number) % 4 === 0)) break;
-          to = next[(walk[k] as number) % next.length] as string;
+          const step = at(walk, k, 'a walk step');
+          if (next.length === 0 || (k > 0 && step % 4 === 0)) break;
+          to = at(next, step % next.length, 'a next name');
         }
         // ...and make that one depend back on the start.
         (deps.get(to) as string[]).push(from);

@@ -21,7 +21,7 @@ async function line(n: number): Promise<MeshHost[]> {
   for (let i = 0; i < n; i++) {
     const h = await cleanup.host();
     const prev = hosts[i - 1];
-    if (prev) await h.dial(multiaddr(hostAddrs(prev)[0] as string));
+    if (prev) await h.dial(multiaddr(hostAddrs(prev)[0]));
     hosts.push(h);
   }
   return hosts;
@@ -42,7 +42,7 @@ const encoder = new TextEncoder();
 /** Publishes raw bytes on the load topic from a host that runs no LoadGossip (an attacker's view). */
 async function rawPublisher(target: MeshHost): Promise<MeshHost> {
   const h = await cleanup.host();
-  await h.dial(multiaddr(hostAddrs(target)[0] as string));
+  await h.dial(multiaddr(hostAddrs(target)[0]));
   h.services.pubsub.subscribe(LOAD_TOPIC);
   await waitFor(() => h.services.pubsub.getSubscribers(LOAD_TOPIC).some((p) => p.equals(target.peerId)), 'the target to be subscribed');
   return h;

@@ -97,8 +97,9 @@ describe('join protocol', () => {
       timeoutMs: 10_000,
       log: silentLogger(),
     });
-    expect(res.ok && res.members.map((m) => m.id)).toEqual([leader.peerId.toString(), joiner.peerId.toString()]);
-    expect(res.ok && res.cluster).toBe(CLUSTER);
+    expect(res.ok).toBe(true);
+    expect(res.members.map((m) => m.id)).toEqual([leader.peerId.toString(), joiner.peerId.toString()]);
+    expect(res.cluster).toBe(CLUSTER);
     expect(followerAsked).toBe(1);
     expect(atLeader).toEqual([{ from: joiner.peerId.toString() }]);
   });

@@ -18,7 +18,7 @@ afterEach(() => cleanup.run());
 // single chunk it is handed and never shrinks (the notes saw a crash past ~640 KiB writes on the
 // libp2p 3.x line). Watch the chunk sizes it actually sees, so an upgrade that changes them fails here.
 interface XSalsa20Proto {
-  update(input: Uint8Array, output?: Uint8Array): Uint8Array;
+  update: (this: XSalsa20Proto, input: Uint8Array, output?: Uint8Array) => Uint8Array;
 }
 const xsalsa20 = createRequire(import.meta.url)('xsalsa20') as { prototype: XSalsa20Proto };
 let largestChunk = 0;

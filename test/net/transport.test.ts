@@ -196,7 +196,7 @@ describe('raft transport', () => {
       received.push(Uint8Array.from(frame));
     });
     const raw = await cleanup.host();
-    await raw.dial(multiaddr(hostAddrs(b.host)[0] as string));
+    await raw.dial(multiaddr(hostAddrs(b.host)[0]));
 
     const stream = await raw.dialProtocol(b.host.peerId, RAFT_PROTOCOL);
     const lp = lpStream(stream);

@@ -22,10 +22,11 @@ const probe = (value: string) => envelope({ kind: 'probe', nonce: '', value });
 function recorder(entries: Entry[] = []): StateMachine<string> {
   return {
     restore: () => undefined,
-    apply(e: Entry): Decision<string> | void {
+    apply(e: Entry): Decision<string> | undefined {
       entries.push(e);
       const d = e.data.length > 0 ? decodeEnvelope(e.data) : null;
       if (d?.ok && d.value.entry.kind === 'probe') return { request: d.value.request, result: d.value.entry.value };
+      return undefined;
     },
   };
 }
@@ -33,7 +34,7 @@ function recorder(entries: Entry[] = []): StateMachine<string> {
 /** Lets the promise callbacks of what the timers settled run. */
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function untilLeader(driver: RaftDriver<unknown>): Promise<void> {
+async function untilLeader(driver: RaftDriver): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (driver.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
 }
@@ -114,7 +115,7 @@ describe('RaftDriver.propose', () => {
     const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, readTag: 't', send: () => undefined, machine: recorder() });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    driver.propose(probe('mine'), { timeoutMs: 1_000 }).then((c) => outcomes.push(`answered ${c.result}`), (e: ProposalError) => outcomes.push(e.reason));
+    driver.propose(probe('mine'), { timeoutMs: 1_000 }).then((c) => outcomes.push(`answered ${c.result}`), (e: unknown) => outcomes.push((e as ProposalError).reason));
     timers.advanceTo(1);
     // The leader appends and commits an entry proposed by a, carrying the request id b drew ('t.1').
     const forged = { index: 1, term: 1, type: 'normal' as const, time: 0, proposer: 'a', data: envelope({ kind: 'probe', nonce: '', value: 'forged' })('t.1') };
@@ -136,7 +137,7 @@ describe('RaftDriver.propose', () => {
     const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, send: (m) => sent.push(...m), machine: recorder() });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    const note = (p: Promise<unknown>): void => void p.then(() => outcomes.push('answered'), (e: ProposalError) => outcomes.push(e.reason));
+    const note = (p: Promise<unknown>): void => void p.then(() => outcomes.push('answered'), (e: unknown) => outcomes.push((e as ProposalError).reason));
     note(driver.propose(probe('lost'), { timeoutMs: 60_000 }));
     timers.advanceTo(1);
     // It left for a in term 1; a went away and c, leader of term 2, commits its own entry instead.
@@ -162,9 +163,9 @@ describe('RaftDriver.propose', () => {
     await expect(driver.propose(probe('no leader'), { timeoutMs: 100 })).rejects.toMatchObject({ reason: 'no-leader' });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    for (const v of ['1', '2', '3']) driver.propose(probe(v), { timeoutMs: 100 }).catch((e: ProposalError) => outcomes.push(`${v}:${e.reason}`));
+    for (const v of ['1', '2', '3']) driver.propose(probe(v), { timeoutMs: 100 }).catch((e: unknown) => outcomes.push(`${v}:${(e as ProposalError).reason}`));
     timers.advanceTo(1);
-    const forwarded = sent.filter((m) => m.type === 'prop').flatMap((m) => (m.type === 'prop' ? m.entries : []));
+    const forwarded = sent.flatMap((m) => (m.type === 'prop' ? m.entries : []));
     expect(forwarded).toHaveLength(2);
     timers.advanceTo(101);
     await settle();

@@ -141,7 +141,7 @@ describe('WaitRegistry', () => {
           else if (o.op === 'trigger') reg.trigger(`r.${o.key}`, { index: 1, result: 'x' });
           else if (o.op === 'truncated') reg.truncated(o.index);
           else if (o.op === 'restored') reg.restored(o.index, o.term);
-          else if (o.op === 'advance') timers.advanceTo(timers.now + o.ms);
+          else if ('ms' in o) timers.advanceTo(timers.now + o.ms);
           expect(reg.size).toBeLessThanOrEqual(8);
           expect(timers.armed).toBe(reg.size);
         }
@@ -149,7 +149,7 @@ describe('WaitRegistry', () => {
         expect(reg.size).toBe(0);
         expect(timers.armed).toBe(0);
         // A key may be registered again once its wait ended; each registration ends once.
-        for (const [key, seen] of ends) expect(registered.has(key), key).toBe(true);
+        for (const key of ends.keys()) expect(registered.has(key), key).toBe(true);
         const total = [...ends.values()].reduce((n, e) => n + e.length, 0);
         expect(total).toBe(registrations);
       }),

@@ -33,7 +33,7 @@ async function jobView(id: string): Promise<JobView> {
   return (await (await apiFetch(node, `/v1/jobs/${id}`)).json()) as JobView;
 }
 
-describe.sequential('DAG features on a real node', () => {
+describe('DAG features on a real node', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('a failed load: the all_done cleanup and the one_failed alert run, the report is skipped, the job fails; status --task lists the attempts', async () => {

@@ -41,7 +41,7 @@ async function jobState(id: string): Promise<string> {
 
 const logDir = (job: string): string => join(node.dataDir, 'logs', job);
 
-describe.sequential('what an operator meets', () => {
+describe('what an operator meets', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('an idempotency key re-used with another DAG is refused: 409 naming the key and the job (exit 2); the same DAG gets the job back', async () => {
@@ -185,7 +185,7 @@ describe.sequential('what an operator meets', () => {
     process.kill(p.pid, 'SIGINT');
     expect((await p.exited).code).toBe(130);
     expect(p.stderr()).toContain(`meshrun: stopped following job ${id} (interrupted); the job keeps running on the cluster: see it with 'meshrun status ${id} --api ${node.apiUrl}', stop it with 'meshrun cancel ${id} --api ${node.apiUrl}'`);
-    expect(await jobState(id as string)).toBe('running');
-    expect((await cli(['cancel', id as string])).code).toBe(0);
+    expect(await jobState(id)).toBe('running');
+    expect((await cli(['cancel', id])).code).toBe(0);
   }, 60_000);
 });
