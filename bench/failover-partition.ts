@@ -5,6 +5,7 @@
 // leader follows the new one and until it has applied everything the majority had committed by
 // the heal. The majority commits probes while the old leader is away, so it has something to catch up.
 import { performance } from 'node:perf_hooks';
+import { at } from '../src/invariant.js';
 import type { ClusterView } from '../src/api/types.js';
 import { healAll, isolate } from '../test/process/nemesis.js';
 import { agreedView, getCluster, probe, type NodeProcess } from '../test/process/spawn.js';
@@ -41,7 +42,7 @@ async function pollUntil(what: string, nodes: readonly NodeProcess[], done: (vie
 
 export async function isolateLeaderOnce(nodes: readonly NodeProcess[]): Promise<PartitionRound> {
   const views = await agreedView(nodes, { voters: 3, learners: 0 }, 30_000);
-  const before = views[0] as ClusterView;
+  const before = at(views, 0, 'agreedView answers one view per node');
   const old = nodes.find((n) => n.id === before.leader) as NodeProcess;
   const majority = nodes.filter((n) => n !== old);
 
@@ -64,7 +65,7 @@ export async function isolateLeaderOnce(nodes: readonly NodeProcess[]): Promise<
     }
     return !Number.isNaN(commitMs) && !Number.isNaN(stepDownMs);
   });
-  const via = majority[0] as NodeProcess;
+  const via = at(majority, 0, 'two nodes remain on the majority side');
   for (let i = 0; i < PROBES_WHILE_CUT; i++) {
     const r = await probe(via, `while-cut-${i}`);
     if (r.status !== 200) throw new Error(`bench: a probe on the majority failed while the old leader was cut off: ${r.status} ${r.body.error ?? ''}`);

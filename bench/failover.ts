@@ -9,6 +9,7 @@ import { PARTITION_FLAG } from '../test/process/nemesis.js';
 import { Processes, agreedView, getCluster, type NodeProcess } from '../test/process/spawn.js';
 import { isolateLeaderOnce, type PartitionRound } from './failover-partition.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';
+import { at } from '../src/invariant.js';
 
 const ROUNDS = 10;
 const POLL_MS = 5;
@@ -25,7 +26,7 @@ async function viewOf(n: NodeProcess) {
 
 async function killLeaderOnce(procs: Processes, nodes: NodeProcess[]): Promise<{ round: Round; nodes: NodeProcess[] }> {
   const views = await agreedView(nodes, { voters: 3, learners: 0 }, 30_000);
-  const before = views[0] as NonNullable<(typeof views)[number]>;
+  const before = at(views, 0, 'agreedView answers one view per node');
   const victim = nodes.find((n) => n.id === before.leader) as NodeProcess;
   const survivors = nodes.filter((n) => n !== victim);
   const t0 = performance.now();

@@ -2,8 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { at } from '../src/invariant.js';
 
-export type Benchmark = () => Promise<void>;
+export interface BenchOptions {
+  /** `--quick`: small sizes, a smoke run that the benchmark works (its figures mean nothing). */
+  readonly quick: boolean;
+}
+
+export type Benchmark = (o: BenchOptions) => Promise<void>;
 
 export type Row = Record<string, string | number>;
 
@@ -14,14 +20,14 @@ export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return NaN;
   const sorted = samples.slice().sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
+  return at(sorted, rank, 'the rank is clamped to the samples');
 }
 
 export function printTable(title: string, rows: readonly Row[]): void {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: string | number | undefined) => (v === undefined ? '' : typeof v === 'number' ? fmt(v) : v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => '| ' + vals.map((v, i) => v.padStart(widths[i] as number)).join(' | ') + ' |';
+  const line = (vals: string[]) => '| ' + vals.map((v, i) => v.padStart(at(widths, i, 'one width per column'))).join(' | ') + ' |';
   console.log(`\n${title}`);
   console.log(line(cols));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');

@@ -5,7 +5,7 @@
 // Also counted: ticks fired, skipped and missed against the ticks due in the window. Runs are kept
 // 10 s (retention), as a frequent schedule's should be: 1,000 runs a second for minutes would make
 // the state, and each snapshot of it, large.
-import type { ScheduleInfo } from '../src/api/schedule-routes.js';
+import type { ScheduleInfo } from '../src/api/types.js';
 import type { JobSummary } from '../src/scheduler/types.js';
 import { Processes, agreedView, apiFetch, type NodeProcess } from '../test/process/spawn.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';

@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import { WIRING_PLANTS } from './adversary.js';
 import { PLANTS } from './scheduler-plants.js';
 import { DEFAULT_DURATION_MS, DEFAULT_NODES, WORKLOADS, type WorkloadName } from './run.js';
@@ -41,7 +42,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let workload: WorkloadName = 'kv';
   let plant: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i] as string;
+    const flag = at(argv, i, 'an argument');
     const value = (): string => {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -55,8 +56,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         const v = value();
         const m = /^(\d+)-(\d+)$/.exec(v);
         if (!m) throw new UsageError(`--seeds wants a range A-B (for example 1-200), got '${v}'`);
-        const from = int(flag, m[1] as string, 0, 0xffffffff);
-        const to = int(flag, m[2] as string, 0, 0xffffffff);
+        const from = int(flag, at(m, 1, 'the pattern has two groups'), 0, 0xffffffff);
+        const to = int(flag, at(m, 2, 'the pattern has two groups'), 0, 0xffffffff);
         if (to < from) throw new UsageError(`--seeds ${v}: the range ends before it starts`);
         range = { from, to };
         break;

@@ -1,3 +1,4 @@
+import { known } from '../src/invariant.js';
 import type { Entry, NodeId, SnapshotMeta } from '../src/raft/types.js';
 import { hashBytes, hashNumber, hashString, hex } from './hash.js';
 
@@ -97,7 +98,7 @@ export class SafetyChecker {
   restarted(node: NodeId, disk: DiskView): void {
     this.lastCommit.delete(node);
     const s = disk.snapIndex();
-    if (s > 0) this.checkCanonicalTerm(node, s, disk.term(s) as number, 'restart: stored snapshot');
+    if (s > 0) this.checkCanonicalTerm(node, s, known(disk.term(s), 'a stored snapshot has a term'), 'restart: stored snapshot');
     for (let i = s + 1; i <= Math.min(disk.commit, disk.lastIndex()); i++) {
       this.checkStoredCommitted(node, disk.entry(i) as Entry, 'restart: stored committed entry');
     }
@@ -164,7 +165,7 @@ export class SafetyChecker {
     } else if (t !== e.term || this.canonHash[e.index] !== hash) {
       this.fail(
         'state machine safety',
-        `${node} applied entry ${e.index} of term ${e.term} (hash ${hex(hash)}) but the entry committed there is of term ${t} (hash ${hex(this.canonHash[e.index] as number)})`,
+        `${node} applied entry ${e.index} of term ${e.term} (hash ${hex(hash)}) but the entry committed there is of term ${t} (hash ${hex(known(this.canonHash[e.index], 'a committed index has a hash'))})`,
       );
     }
     this.checkState(node, e.index, stateHash, 'after applying');
@@ -195,7 +196,7 @@ export class SafetyChecker {
     const t = this.canonTerm[e.index];
     if (t === undefined) return;
     if (t !== e.term || this.canonHash[e.index] !== entryHash(e)) {
-      this.fail('committed entry changed', `${node}: ${what} ${e.index} has term ${e.term}, the committed entry there has term ${t} (hash ${hex(this.canonHash[e.index] as number)})`);
+      this.fail('committed entry changed', `${node}: ${what} ${e.index} has term ${e.term}, the committed entry there has term ${t} (hash ${hex(known(this.canonHash[e.index], 'a committed index has a hash'))})`);
     }
   }
 }

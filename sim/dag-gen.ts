@@ -4,9 +4,11 @@
 // same seed: how long its attempts take, how many first attempts fail (never more than its
 // retries, so the job must still succeed), or whether it fails every attempt (then the job must
 // fail and its dependents be skipped).
+import { at, known } from '../src/invariant.js';
 import { normalizeDag } from '../src/dag/parse.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import { taskName } from '../src/scheduler/task-names.js';
+import { DEFAULT_TRIGGER, TRIGGER_RULES, type TriggerRule } from '../src/scheduler/trigger-rules.js';
 import type { JobSpec, TaskSpec } from '../src/scheduler/types.js';
 
 /** Handlers some nodes register and others lack (the built-in `noop` is everywhere). */
@@ -32,6 +34,7 @@ export interface PlannedTask {
   readonly backoffMs: number;
   readonly timeoutMs: number;
   readonly slots: number;
+  readonly trigger: TriggerRule;
   /** Bounds of one attempt's duration, ms. */
   readonly minMs: number;
   readonly maxMs: number;
@@ -66,13 +69,17 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
   if (rng.chance(0.5)) defaults['retries'] = rng.range(0, 2);
   if (rng.chance(0.5)) defaults['backoff'] = `${rng.range(20, 300)}ms`;
   if (rng.chance(0.3)) defaults['priority'] = rng.range(-5, 5);
+  // Some jobs draw trigger rules (docs/dag-file.md §12); those fail a task more often, so that
+  // the rules meet failures and skips upstream.
+  const triggers = rng.chance(0.35);
+  if (triggers && rng.chance(0.2)) defaults['trigger'] = rng.pick(TRIGGER_RULES);
   // The default timeout is an hour: attempts here take well under a second.
-  const failing = rng.chance(0.15) ? rng.int(specs.length) : -1;
+  const failing = rng.chance(triggers ? 0.5 : 0.15) ? rng.int(specs.length) : -1;
   const hanging = failing < 0 && rng.chance(0.06) ? rng.int(specs.length) : -1;
   const rawTasks: Record<string, Record<string, unknown>> = {};
   const fateOf = new Map<string, 'fail' | 'hang' | null>();
   for (let i = 0; i < specs.length; i++) {
-    const s = specs[i] as SpecDraft;
+    const s = at(specs, i, 'a spec');
     const t: Record<string, unknown> = {};
     if (handlers.length > 0 && rng.chance(0.3)) t['handler'] = rng.pick(handlers);
     else if (rng.chance(0.1)) t['handler'] = 'noop';
@@ -86,6 +93,7 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
     if (i === hanging) t['timeout'] = `${rng.range(200, 800)}ms`;
     else if (rng.chance(0.2)) t['timeout'] = `${rng.range(5, 60)}s`;
     if (rng.chance(0.1)) t['env'] = { STAGE: s.name };
+    if (triggers && s.deps.length > 0 && rng.chance(0.5)) t['trigger'] = rng.pick(TRIGGER_RULES);
     rawTasks[s.name] = t;
     fateOf.set(s.name, i === failing ? 'fail' : i === hanging ? 'hang' : null);
   }
@@ -131,7 +139,7 @@ export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: num
   for (const t of spec.tasks) {
     const deps: number[] = [];
     for (const d of t.deps) {
-      const start = first.get(d) as number;
+      const start = known(first.get(d), 'a dep names an earlier spec');
       const count = spec.tasks.find((x) => x.name === d)?.shards ?? 1;
       for (let k = 0; k < count; k++) deps.push(start + k);
     }
@@ -146,6 +154,7 @@ export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: num
         backoffMs: t.backoffMs,
         timeoutMs: t.timeoutMs,
         slots: t.slots,
+        trigger: t.trigger ?? DEFAULT_TRIGGER,
         ...perShard(shard),
       });
     }
@@ -202,7 +211,7 @@ function drawShape(rng: SeededRng): { shape: string; specs: SpecDraft[] } {
         for (let i = 0; i < width; i++) {
           const earlier = all.flat();
           const deps = earlier.filter(() => rng.chance(0.4));
-          if (l > 0 && deps.length === 0) deps.push(rng.pick(all[l - 1] as string[]));
+          if (l > 0 && deps.length === 0) deps.push(rng.pick(at(all, l - 1, 'an earlier layer')));
           names.push(add(`l${l}t${i}`, deps, rng.chance(0.15) ? rng.range(2, 3) : null));
         }
         all.push(names);
@@ -230,7 +239,7 @@ export function criticalPath(job: PlannedJob, overheadMs = 0): number {
     let start = 0;
     for (const d of t.deps) start = Math.max(start, finish[d] ?? 0);
     finish[t.index] = start + attemptsCost(t, overheadMs);
-    best = Math.max(best, finish[t.index] as number);
+    best = Math.max(best, at(finish, t.index, 'a task'));
   }
   return best;
 }

@@ -1,8 +1,6 @@
+import { at } from '../src/invariant.js';
 import type { RaftPersistence } from '../src/node/driver.js';
-import type { Entry, HardState, Membership, NodeId, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
-
-/** The part of a Ready that goes to disk in one atomic, synced batch. */
-export type DiskBatch = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
+import type { Entry, HardState, Membership, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';
 
 /**
  * One node's durable state: only what completed, synced batches wrote. The in-flight batch lives
@@ -55,7 +53,7 @@ export class SimDisk {
     return this.entry(index)?.term;
   }
 
-  write(b: DiskBatch): string[] {
+  write(b: PersistUpdate): string[] {
     const problems: string[] = [];
     this.writes++;
     if (b.snapshot) {
@@ -78,7 +76,7 @@ export class SimDisk {
       this.snap = c;
     }
     if (b.entries.length > 0) {
-      const first = (b.entries[0] as Entry).index;
+      const first = at(b.entries, 0, 'a batch with entries').index;
       if (first <= this.snapIndex()) {
         problems.push(`entries from ${first} written at or below the snapshot index ${this.snapIndex()}`);
       } else if (first > this.lastIndex() + 1) {
@@ -142,7 +140,7 @@ export interface StoreIo {
   /** Simulated fsync latency of the next write, ms. */
   fsyncDelay(): number;
   /** A batch reached the disk (`termBefore`: the stored term before it; `problems`: see SimDisk.write). */
-  persisted(batch: DiskBatch, problems: readonly string[], termBefore: number): void;
+  persisted(batch: PersistUpdate, problems: readonly string[], termBefore: number): void;
   /** Run `fn` in the node's process: now, when it resumes if paused, never once it crashed. */
   inProcess(fn: () => void): void;
 }
@@ -163,7 +161,7 @@ export class SimStore implements RaftPersistence {
     private readonly io: StoreIo,
   ) {}
 
-  save(update: DiskBatch, opts?: { readonly sync?: boolean }): PromiseLike<void> {
+  save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void> {
     if (opts?.sync === false) {
       // Only the driver's commit-only writes go unsynced: a hard state and nothing else.
       this.unsynced = update.hardState;
@@ -188,7 +186,7 @@ export class SimStore implements RaftPersistence {
     this.crashed = true;
   }
 
-  private put(b: DiskBatch): void {
+  private put(b: PersistUpdate): void {
     const termBefore = this.disk.storedTerm;
     this.io.persisted(b, this.disk.write(b), termBefore);
   }
@@ -209,6 +207,7 @@ class SimWrite implements PromiseLike<void> {
     return w;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type, @typescript-eslint/no-unused-vars -- PromiseLike<void>'s signature; a simulated write never fails
   then<A = void, B = never>(onDone?: ((value: void) => A | PromiseLike<A>) | null, _onError?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
     if (onDone) {
       if (this.settled) onDone();

@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 /**
  * The simulator's clock and agenda: a binary min-heap of callbacks ordered by (time, sequence).
  * The sequence number breaks ties in scheduling order, so two runs from one seed execute events
@@ -30,8 +31,9 @@ export class EventQueue {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(ev, h[p] as SimEvent)) break;
-      h[i] = h[p] as SimEvent;
+      const parent = at(h, p, 'a heap position');
+      if (!before(ev, parent)) break;
+      h[i] = parent;
       i = p;
     }
     h[i] = ev;
@@ -43,7 +45,7 @@ export class EventQueue {
 
   /** Time of the next event, or Infinity when the agenda is empty. */
   peekTime(): number {
-    return this.heap.length > 0 ? (this.heap[0] as SimEvent).time : Infinity;
+    return this.heap[0]?.time ?? Infinity;
   }
 
   /** Advance the clock to the next event and run it; false when nothing is left. */
@@ -68,9 +70,10 @@ export class EventQueue {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        const c = r < n && before(h[r] as SimEvent, h[l] as SimEvent) ? r : l;
-        if (!before(h[c] as SimEvent, last)) break;
-        h[i] = h[c] as SimEvent;
+        const c = r < n && before(at(h, r, 'a heap position'), at(h, l, 'a heap position')) ? r : l;
+        const child = at(h, c, 'a heap position');
+        if (!before(child, last)) break;
+        h[i] = child;
         i = c;
       }
       h[i] = last;

@@ -5,7 +5,7 @@ const OFFSET = 0x811c9dc5;
 const PRIME = 0x01000193;
 
 export function hashBytes(b: Uint8Array, h = OFFSET): number {
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ (b[i] as number), PRIME);
+  for (const byte of b) h = Math.imul(h ^ byte, PRIME);
   return h >>> 0;
 }
 

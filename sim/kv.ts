@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import type { Entry, Snapshot } from '../src/raft/types.js';
 import { hashString } from './hash.js';
 import type { StateMachine } from './workload.js';
@@ -23,11 +24,11 @@ export function encodeCommand(c: KvCommand): Uint8Array {
 
 export function decodeCommand(b: Uint8Array): KvCommand | null {
   const parts = dec.decode(b).split(' ');
-  if (parts[0] === 'p' && parts.length === 2) return { kind: 'probe', tag: parts[1] as string };
+  if (parts[0] === 'p' && parts.length === 2) return { kind: 'probe', tag: at(parts, 1, 'two parts') };
   if (parts[0] === 's' && parts.length === 5) {
     const seq = Number(parts[2]);
     if (!Number.isSafeInteger(seq)) return null;
-    return { kind: 'set', client: parts[1] as string, seq, key: parts[3] as string, value: parts[4] as string };
+    return { kind: 'set', client: at(parts, 1, 'five parts'), seq, key: at(parts, 3, 'five parts'), value: at(parts, 4, 'five parts') };
   }
   return null;
 }

@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { NodeId } from '../src/raft/types.js';
 import type { SimNetwork } from './network.js';
@@ -207,23 +208,22 @@ export class Nemesis {
       case 'wipe': {
         // One lost disk at a time, and only a voter's: a cluster that lost a majority of its
         // disks at once has lost data, which no protocol can give back.
-        const { wipe, wipeable } = this.t;
-        const voters = wipeable?.call(this.t) ?? [];
-        if (!wipe || voters.length === 0) return;
+        const voters = this.t.wipeable?.() ?? [];
+        if (!this.t.wipe || voters.length === 0) return;
         const victim = this.rng.pick(voters);
         this.t.trace(`nemesis: wipe ${victim}'s disk${victim === this.t.leader() ? ' (leader)' : ''}`);
-        wipe.call(this.t, victim);
+        this.t.wipe(victim);
         this.later(this.rng.range(1, 1500), () => {
           if (!this.t.isUp(victim)) this.t.restart(victim);
         });
         return;
       }
       case 'clockjump': {
-        const jump = this.t.jumpClock;
+        const jump = this.t.jumpClock?.bind(this.t);
         if (!jump) return;
         const back = (id: NodeId): void => {
           if (this.jumped !== id) return;
-          jump.call(this.t, id, 0);
+          jump(id, 0);
           this.jumped = null;
         };
         if (this.jumped !== null) {
@@ -232,7 +232,7 @@ export class Nemesis {
         }
         const victim = this.rng.pick(nodes);
         const ms = (this.rng.chance(0.5) ? 1 : -1) * this.rng.range(1_000, MAX_CLOCK_JUMP_MS);
-        jump.call(this.t, victim, ms);
+        jump(victim, ms);
         this.jumped = victim;
         // Maybe back later; or it stays off, through the heal (a bad clock is not a fault the heal repairs).
         if (this.rng.chance(0.5)) this.later(this.rng.range(100, 5000), () => back(victim));
@@ -263,7 +263,7 @@ function shuffle<T>(rng: SeededRng, items: readonly T[]): T[] {
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
+    [out[i], out[j]] = [at(out, j, 'a shuffled slot'), at(out, i, 'a shuffled slot')];
   }
   return out;
 }

@@ -14,6 +14,7 @@
 // The checkers are in scheduler-checkers.ts; the bound on finishing after the heal (check e) is
 // here: once the faults heal, every job must reach a final state within a bound computed from the
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
+import { known } from '../src/invariant.js';
 import { errorMessage } from '../src/errors.js';
 import { encodeNodeEntry } from '../src/node/entry-envelope.js';
 import { realScheduler, type SchedulerFactory } from '../src/node/scheduler-host.js';
@@ -24,7 +25,6 @@ import type { Command, Effect, JobId } from '../src/scheduler/types.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, type PlannedTask } from './dag-gen.js';
-import type { SimHooks, WorkloadExtras } from './run.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
 import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
@@ -33,7 +33,7 @@ import { drawSchedule, type PlannedSchedule } from './schedule-gen.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
 import { SimGossip } from './sim-gossip.js';
-import type { ClusterApi, Workload } from './workload.js';
+import type { ClusterApi, SimHooks, Workload, WorkloadExtras } from './workload.js';
 
 /**
  * Worker lease. The worker gives up a lease a fifth of it before it runs out by its own clock,
@@ -194,6 +194,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
 
   createStateMachine(node: NodeId): SchedulerStateMachine {
     const sm = new SchedulerStateMachine(this.factory);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- nodes built before the checker is (see `early`)
     if (this.checker === undefined) this.early.set(node, sm);
     else this.spawn(node, sm);
     return sm;
@@ -282,7 +283,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const need = nodes.length > 3 ? nodes.length - 2 : 1;
     const slots = new Map(nodes.map((n) => [n, rng.range(1, 4)]));
     const handlers = new Map(nodes.map((n) => [n, new Set(SIM_HANDLERS.filter(() => rng.chance(0.5)))]));
-    const wide = (): NodeId[] => nodes.filter((n) => (slots.get(n) as number) >= 2);
+    const wide = (): NodeId[] => nodes.filter((n) => known(slots.get(n), 'every node has slots') >= 2);
     for (let narrow = nodes.filter((n) => slots.get(n) === 1); wide().length < need; narrow = narrow.filter((n) => slots.get(n) === 1)) {
       slots.set(rng.pick(narrow), 2);
     }
@@ -295,7 +296,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     for (const n of nodes) {
       const hs = handlers.get(n) as Set<string>;
-      this.config.set(n, { slots: slots.get(n) as number, handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
+      this.config.set(n, { slots: known(slots.get(n), 'every node has slots'), handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
     }
   }
 
@@ -330,15 +331,17 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
     });
     // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
-    const keeper = new TimeKeeper({
-      isLeader: () => this.hooks.isLeader(node),
-      view: sm.view,
-      now: () => this.hooks.clusterTime(node),
-      propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
-      periodMs: this.timeKeeperMs,
-      timers: clock,
-      localNow: () => clock.now(),
-    });
+    const keeper = new TimeKeeper(
+      {
+        isLeader: () => this.hooks.isLeader(node),
+        view: sm.view,
+        now: () => this.hooks.clusterTime(node),
+        propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
+        timers: clock,
+        localNow: () => clock.now(),
+      },
+      { periodMs: this.timeKeeperMs },
+    );
     p.executor = executor;
     p.worker = worker;
     p.keeper = keeper;

@@ -63,6 +63,7 @@ export class ProcessClock implements Clock {
   /** Everything that came due while paused runs now, in the order it came due. */
   resume(): void {
     this.paused = false;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a parked callback may kill or pause the node
     while (this.parked.length > 0 && !this.dead && !this.paused) {
       const fn = this.parked.shift() as () => void;
       fn();

@@ -1,3 +1,4 @@
+import { at } from '../src/invariant.js';
 import { hashString } from './hash.js';
 
 /** A trace line, or a function producing it: most lines are never read, so they are formatted lazily. */
@@ -57,8 +58,8 @@ export class Trace {
     const cap = this.opts.capacity;
     for (let k = 0; k < this.count; k++) {
       const i = (this.next - this.count + k + cap) % cap;
-      const l = this.lines[i] as LineSource;
-      out.push(format(this.times[i] as number, typeof l === 'string' ? l : l()));
+      const l = at(this.lines, i, 'a line');
+      out.push(format(at(this.times, i, 'one time per line'), typeof l === 'string' ? l : l()));
     }
     return out;
   }
@@ -67,5 +68,5 @@ export class Trace {
 const TIME_WIDTH = 9;
 
 function format(time: number, text: string): string {
-  return `${(time + 'ms').padStart(TIME_WIDTH)} ${text}`;
+  return `${`${time}ms`.padStart(TIME_WIDTH)} ${text}`;
 }

@@ -441,7 +441,9 @@ describe('codec properties', () => {
           const bytes = (c.enc as (v: unknown) => Uint8Array)(x);
           checkDecode(c, bytes.subarray(0, cut % (bytes.length + 1)));
           const flipped = bytes.slice();
-          if (flipped.length > 0) flipped[at % flipped.length] ^= 1 << bit;
+          const pos = at % flipped.length;
+          const old = flipped[pos];
+          if (old !== undefined) flipped[pos] = old ^ (1 << bit);
           checkDecode(c, flipped);
           const inserted = new Uint8Array(bytes.length + 1);
           const p = at % (bytes.length + 1);

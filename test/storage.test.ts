@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { Level } from 'level';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { at } from '../src/invariant.js';
 import { decodeEntries, encodeEntries, encodeHardState, encodeSnapshot, encodeUint } from '../src/raft/codec.js';
-import type { Entry, HardState, Membership, Snapshot } from '../src/raft/types.js';
+import type { Entry, HardState, Membership, PersistUpdate, Snapshot } from '../src/raft/types.js';
 import {
   CLUSTER_ID_KEY,
   VOTING_HOLD_KEY,
@@ -22,7 +23,7 @@ import {
   segmentKeyIndex,
   unseal,
 } from '../src/storage/keys.js';
-import { LevelStorage, StorageError, type StorageUpdate } from '../src/storage/level-storage.js';
+import { LevelStorage, StorageError } from '../src/storage/level-storage.js';
 import { dataAt, entryAt, snapshotDataAt, termAt } from './fixtures/storage-content.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,8 +40,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const none: StorageUpdate = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
-const update = (u: Partial<StorageUpdate>): StorageUpdate => ({ ...none, ...u });
+const none: PersistUpdate = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
+const update = (u: Partial<PersistUpdate>): PersistUpdate => ({ ...none, ...u });
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
   return { index, term, type: 'normal', time: 1_700_000_000_000 + index, proposer: 'n1', data: new TextEncoder().encode(text) };
@@ -86,6 +87,7 @@ async function rawSegmentIndexes(dir: string, first: number): Promise<number[]> 
   await raw(dir, async (db) => {
     const key = segmentKey(first);
     const value = await db.get(key);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- level resolves undefined for a missing key, whatever its type says
     if (!value) throw new Error(`no segment ${first}`);
     const payload = unseal(key, value);
     if (!payload) throw new Error(`segment ${first} fails its checksum`);
@@ -339,7 +341,7 @@ describe('LevelStorage', () => {
     await s.close();
     expect(await rawSegments(dir)).toEqual([1, 3, 5]);
     await raw(dir, async (db) => {
-      for (const first of [1, 3, 5]) expect(((await db.get(segmentKey(first))) as Uint8Array).length).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
+      for (const first of [1, 3, 5]) expect((await db.get(segmentKey(first))).length).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
     });
     const t = await reopen(dir);
     same(t.load().entries, entries);
@@ -392,7 +394,7 @@ describe('LevelStorage', () => {
     const t = await reopen(dir);
     expect(t.load().entries).toEqual(run(1, 3, 1));
 
-    const cases: [StorageUpdate, RegExp][] = [
+    const cases: [PersistUpdate, RegExp][] = [
       [update({ hardState: { term: 1, vote: null, commit: 9 } }), /refused to write: commit 9 is beyond last index 3$/],
       [update({ entries: run(4, 4, 2) }), /refused to write: entry 4 has term 2, beyond the current term 1$/],
       [update({ entries: [entry(4, 1), entry(6, 1)] }), /refused to write entries: 6 at position 1, expected 5$/],
@@ -464,7 +466,7 @@ describe('LevelStorage', () => {
     await raw(dir, (db) => db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode('ZZ'))));
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: cluster id is corrupt (cluster id "ZZ" is not 32 lowercase hex digits)`);
     const flipped = seal(CLUSTER_ID_KEY, new TextEncoder().encode(id));
-    flipped[6] = (flipped[6] as number) ^ 1;
+    flipped[6] = at(flipped, 6, 'a stored value is longer') ^ 1;
     await raw(dir, (db) => db.put(CLUSTER_ID_KEY, flipped));
     expect((await openFails(dir)).message).toMatch(/cluster id is corrupt \(checksum mismatch\)/);
   });
@@ -480,7 +482,7 @@ describe('LevelStorage', () => {
     expect(again.votingHold()).toBe(1234);
     await again.close();
     const flipped = seal(VOTING_HOLD_KEY, encodeUint(1234));
-    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 1;
+    flipped[flipped.length - 1] = at(flipped, flipped.length - 1, 'a non-empty value') ^ 1;
     await raw(dir, (db) => db.put(VOTING_HOLD_KEY, flipped));
     expect((await openFails(dir)).message).toMatch(/voting hold is corrupt \(checksum mismatch\)/);
   });
@@ -500,10 +502,10 @@ describe('LevelStorage', () => {
     expect(await rawSegments(dir)).toEqual([1, 21]);
     await raw(dir, async (db) => {
       const key = segmentKey(21);
-      const value = Uint8Array.from((await db.get(key)) as Uint8Array);
+      const value = Uint8Array.from(await db.get(key));
       // A byte in the middle of the run: inside some entry's data, not at either end.
-      const at = value.length >> 1;
-      value[at] = (value[at] as number) ^ 0x10;
+      const middle = value.length >> 1;
+      value[middle] = at(value, middle, 'a non-empty segment') ^ 0x10;
       await db.put(key, value);
     });
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: segment 21 is corrupt (checksum mismatch)`);
@@ -517,7 +519,7 @@ describe('LevelStorage', () => {
     await s.close();
     // Moved under another key, the CRC (which covers the key) no longer matches.
     await raw(dir, async (db) => {
-      const value = (await db.get(segmentKey(3))) as Uint8Array;
+      const value = await db.get(segmentKey(3));
       await db.batch([{ type: 'del', key: segmentKey(3) }, { type: 'put', key: segmentKey(4), value }]);
     });
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: segment 4 is corrupt (checksum mismatch)`);
@@ -595,7 +597,7 @@ describe('LevelStorage', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property: random saves applied to LevelStorage and to a trivial in-memory model of the
-// StorageUpdate contract leave the same state, however they cut across segments.
+// PersistUpdate contract leave the same state, however they cut across segments.
 
 interface Model {
   readonly hardState: HardState;
@@ -607,7 +609,7 @@ interface Model {
 const emptyModel: Model = { hardState: { term: 0, vote: null, commit: 0 }, membership: null, snapshot: null, entries: [] };
 
 /** The contract, written as plainly as possible: filter and concatenate. */
-function applyToModel(m: Model, u: StorageUpdate): Model {
+function applyToModel(m: Model, u: PersistUpdate): Model {
   let snapshot = m.snapshot;
   let entries = m.entries;
   if (u.snapshot) {
@@ -653,7 +655,7 @@ const pick = (lo: number, hi: number, x: number): number => (hi <= lo ? lo : lo 
  */
 const pickEdge = (lo: number, hi: number, edge: number, x: number): number => (x % 3 === 0 ? edge : pick(lo, hi, Math.floor(x / 3)));
 
-function modelShape(m: Model): { snapIndex: number; snapTerm: number; lastIndex: number; termAt(i: number): number } {
+function modelShape(m: Model): { snapIndex: number; snapTerm: number; lastIndex: number; termAt: (i: number) => number } {
   const snapIndex = m.snapshot?.meta.index ?? 0;
   const snapTerm = m.snapshot?.meta.term ?? 0;
   return {
@@ -672,7 +674,7 @@ function propEntry(index: number, term: number): Entry {
 const propRun = (from: number, count: number, term: number): Entry[] => Array.from({ length: count }, (_, k) => propEntry(from + k, term));
 
 /** The save `step` stands for against model `m`, or null for a reopen. Every save is legal. */
-function saveFor(m: Model, step: Step): StorageUpdate | null {
+function saveFor(m: Model, step: Step): PersistUpdate | null {
   const { snapIndex, lastIndex, termAt } = modelShape(m);
   const hs = m.hardState;
   switch (step.kind) {

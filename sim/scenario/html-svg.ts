@@ -3,6 +3,7 @@
 // events (submits, job ends, notes); then a lane per node with its executions as bars (stacked in
 // sub-rows when they overlap) and its committed claims and results as ticks. Every shape carries
 // its events' text in a <title> (the page's script turns those into a custom tooltip).
+import { at } from '../../src/invariant.js';
 import type { ScenarioResult } from './scenario-run.js';
 import { describeEvent, formatTime, type FaultType, type TimelineEvent } from './timeline.js';
 
@@ -181,7 +182,7 @@ function axisStep(spanMs: number): number {
 export function renderTimelineSvg(r: ScenarioResult): string {
   const spanMs = Math.max(r.endedAt, 1);
   const x = (t: number): number => X0 + (Math.min(Math.max(t, 0), spanMs) / spanMs) * (X1 - X0);
-  const nodeColor = new Map(r.nodes.map((n, i) => [n.name, NODE_COLORS[i % NODE_COLORS.length] as string]));
+  const nodeColor = new Map(r.nodes.map((n, i) => [n.name, at(NODE_COLORS, i % NODE_COLORS.length, 'a colour')]));
   const body: string[] = [];
   const under: string[] = [];
   let y = 26;

@@ -150,7 +150,7 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   const dags = schedules.length > 0 && raw['dags'] === undefined ? [] : readDags(p, raw['dags'], source, readDag);
   const tasks = readTasks(p, raw['tasks'], [...dags, ...schedules.map((x) => ({ file: x.file, spec: x.spec.dag, at: x.at }))]);
   const faults = readFaults(p, raw['faults'], known);
-  const lastFault = faults.length > 0 ? (faults[faults.length - 1] as TimedFault).at : 0;
+  const lastFault = faults.at(-1)?.at ?? 0;
   let healAt = lastFault + 5000;
   if (raw['duration'] !== undefined) {
     const d = dur(p, 'duration', raw['duration']);
@@ -258,7 +258,7 @@ function readSkew(p: Problems, field: string, v: unknown, known: (field: string,
   for (const [k, x] of Object.entries(v)) {
     if (!known(`${field}.${k}`, k, false)) continue;
     const neg = typeof x === 'string' && x.trim().startsWith('-');
-    const ms = dur(p, `${field}.${k}`, neg ? (x as string).trim().slice(1) : x);
+    const ms = dur(p, `${field}.${k}`, neg ? x.trim().slice(1) : x);
     if (ms === null) continue;
     if (ms > MAX_SKEW_MS) p.add(`${field}.${k}`, `${show(x)} is more than ${formatDuration(MAX_SKEW_MS)}, the skew meshrun's leases are built to tolerate`);
     else out.set(k, neg ? -ms : ms);
@@ -344,7 +344,7 @@ function readFaults(p: Problems, v: unknown, known: (field: string, v: unknown, 
       if (value === 'all') return 'all';
       const list = Array.isArray(value) ? value : [value];
       const refs = list.map((x, j) => known(Array.isArray(value) ? `${fieldK}[${j}]` : fieldK, x, true));
-      return refs.every((r) => r !== null) ? (refs as NodeRef[]) : null;
+      return refs.every((r) => r !== null) ? refs : null;
     };
     const extra = (allowed: readonly string[]): void => {
       for (const k of ['for', 'every']) if (f[k] !== undefined && !allowed.includes(k)) p.add(`${field}.${k}`, `only a flap takes ${k}:`);
@@ -364,7 +364,7 @@ function readFaults(p: Problems, v: unknown, known: (field: string, v: unknown, 
           if (r) seen.add(r);
           return r;
         }));
-        if (groups.every((g) => g.every((r) => r !== null))) fault = { kind, groups: groups as NodeRef[][] };
+        if (groups.every((g) => g.every((r) => r !== null))) fault = { kind, groups };
         break;
       }
       case 'isolate': {

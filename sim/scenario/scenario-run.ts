@@ -4,6 +4,7 @@
 // 100 ms). Faults come from the scenario's schedule; at its end whatever is still broken heals and
 // every job must finish within a bound.
 // The result holds the timeline, the checkers' verdict and every job's end state.
+import { known } from '../../src/invariant.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { NODE_TIMINGS } from '../../src/node/timings.js';
@@ -150,7 +151,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
 
   workload.attach({
     durationMs: s.healAt,
-    clockOffset: (id) => offsets.get(id) as number,
+    clockOffset: (id) => known(offsets.get(id), 'every node has a clock offset'),
     linkBlocked: (from, to) => cluster.net.isBlocked(from, to),
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
     clusterTime: (id) => cluster.clusterTime(id) ?? 0,

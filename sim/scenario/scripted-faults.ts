@@ -2,6 +2,7 @@
 // random nemesis (nemesis.ts), every fault is the user's: `leader` is resolved when the fault
 // fires, and each fault opens a span in the timeline that its undoing closes (a heal closes the
 // network's, a restart a kill's, a resume a pause's).
+import { at } from '../../src/invariant.js';
 import type { NodeId } from '../../src/raft/types.js';
 import type { NemesisTarget } from '../nemesis.js';
 import type { Fault, NodeRef, NodeSet, TimedFault } from './scenario-file.js';
@@ -55,7 +56,7 @@ export class ScriptedFaults {
         const groups = rest.length > 0 ? [...f.groups, rest] : [...f.groups];
         const links: [NodeId, NodeId][] = [];
         for (let i = 0; i < groups.length; i++) {
-          for (let j = i + 1; j < groups.length; j++) links.push(...pairsBetween(groups[i] as NodeId[], groups[j] as NodeId[]));
+          for (let j = i + 1; j < groups.length; j++) links.push(...pairsBetween(at(groups, i, 'a group'), at(groups, j, 'a group')));
         }
         this.cut('partition', `partition ${groups.map((g) => `{${g.join(',')}}`).join(' | ')}`, links, this.t.nodes, groups);
         return;

@@ -29,7 +29,7 @@ export class TimelineRecorder implements SchedulerObserver {
   constructor(private readonly plans: readonly PlannedJob[]) {}
 
   emit(e: Untimed<TimelineEvent>): void {
-    this.timeline.push({ ...e, t: this.now() } as TimelineEvent);
+    this.timeline.push({ ...e, t: this.now() });
   }
 
   /** A node's role or term changed (Cluster.onRole). */

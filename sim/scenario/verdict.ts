@@ -14,7 +14,7 @@ const ROWS: readonly { readonly invariant: string; readonly reports: readonly st
   { invariant: 'at most one leader per term', reports: ['election safety'] },
   { invariant: 'logs match; a committed entry is never lost or changed', reports: ['committed entry changed', 'leader completeness', 'commit monotonicity', 'storage contract'] },
   { invariant: 'every node applies the same command at each index', reports: ['state machine safety', 'replicas agree', 'codec round trip'] },
-  { invariant: 'no task starts before its dependencies succeeded (a)', reports: ['dependencies first (a)'] },
+  { invariant: 'no task starts unless its trigger rule holds on committed results (a)', reports: ['trigger rule holds (a)'] },
   {
     invariant: 'at most one accepted finish per task, fenced by attempt (b)',
     reports: ['one result per task (b)', 'one finish per attempt (b)', 'fencing (b)', 'stale finish accepted (b)', 'success without a successful run (b)'],
@@ -32,7 +32,7 @@ const ROWS: readonly { readonly invariant: string; readonly reports: readonly st
 export function verdictOf(v: Violation | null): VerdictRow[] {
   const rows = ROWS.map((r) => {
     const hit = v !== null && r.reports.includes(v.invariant);
-    return { invariant: r.invariant, ok: !hit, detail: hit && v ? `${v.invariant}: ${v.detail}` : null };
+    return { invariant: r.invariant, ok: !hit, detail: hit ? `${v.invariant}: ${v.detail}` : null };
   });
   // Anything else (the simulator's own consistency checks) gets a row of its own.
   if (v !== null && !ROWS.some((r) => r.reports.includes(v.invariant))) rows.push({ invariant: v.invariant, ok: false, detail: v.detail });

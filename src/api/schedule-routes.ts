@@ -4,33 +4,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { formatDuration } from '../dag/duration.js';
-import type { ScheduleAction, ScheduleOutcome } from '../node/schedule-service.js';
 import { ScheduleError, normalizeSchedule } from '../schedule/file.js';
-import type { CatchupPolicy, OverlapPolicy, ScheduleSpec, ScheduleView } from '../scheduler/schedule-types.js';
-import type { JobState } from '../scheduler/types.js';
-import type { ApiError } from './types.js';
-
-/** GET /v1/schedules/{name}: times in ms since the epoch. */
-export interface ScheduleInfo {
-  readonly name: string;
-  /** Exactly one of cron and every. */
-  readonly cron?: string;
-  /** A duration as the file writes it (`15m`). */
-  readonly every?: string;
-  readonly timezone: string;
-  readonly overlap: OverlapPolicy;
-  readonly catchup: CatchupPolicy;
-  readonly paused: boolean;
-  readonly params: Readonly<Record<string, string>>;
-  readonly createdAt: number;
-  /** The next tick to be decided; null while paused (or when a cron expression never matches again). */
-  readonly nextAt: number | null;
-  /** Recent runs, newest first; `state` null once the job was removed (its retention ended). */
-  readonly runs: readonly { readonly tick: number; readonly job: string; readonly state: JobState | null; readonly triggered: boolean }[];
-  readonly fired: number;
-  readonly skipped: number;
-  readonly missed: number;
-}
+import type { ScheduleSpec, ScheduleView } from '../scheduler/schedule-types.js';
+import type { ScheduleInfo } from './types.js';
+import { sendFailure, type FailureReason, type ScheduleAction, type ScheduleOutcome } from './outcomes.js';
 
 export interface ScheduleBackend {
   put(spec: ScheduleSpec): Promise<ScheduleOutcome>;
@@ -61,9 +38,8 @@ export function scheduleInfo(v: ScheduleView): ScheduleInfo {
 const nameParams = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/) });
 const ACTIONS: readonly ScheduleAction[] = ['pause', 'resume', 'trigger'];
 
-function fail(reply: FastifyReply, status: number, error: string, details?: unknown): FastifyReply {
-  const body: ApiError = details === undefined ? { error } : { error, details };
-  return reply.code(status).send(body);
+function fail(reply: FastifyReply, reason: FailureReason, error: string, details?: unknown): FastifyReply {
+  return sendFailure(reply, details === undefined ? { ok: false, reason, error } : { ok: false, reason, error, details });
 }
 
 export function registerScheduleRoutes(app: FastifyInstance, backend: ScheduleBackend): void {
@@ -72,11 +48,11 @@ export function registerScheduleRoutes(app: FastifyInstance, backend: ScheduleBa
     try {
       spec = normalizeSchedule(req.body);
     } catch (err) {
-      if (err instanceof ScheduleError) return fail(reply, 400, `invalid schedule: ${err.message}`, { problems: err.problems });
+      if (err instanceof ScheduleError) return fail(reply, 'invalid', `invalid schedule: ${err.message}`, { problems: err.problems });
       throw err;
     }
     const r = await backend.put(spec);
-    if (!r.ok) return fail(reply, r.status, r.error);
+    if (!r.ok) return sendFailure(reply, r);
     const view = backend.get(spec.name);
     return reply.code(r.change === 'created' ? 201 : 200).send(view === undefined ? { name: spec.name } : scheduleInfo(view));
   });
@@ -84,22 +60,22 @@ export function registerScheduleRoutes(app: FastifyInstance, backend: ScheduleBa
   app.get('/v1/schedules/:name', async (req, reply) => {
     const p = nameParams.safeParse(req.params);
     const view = p.success ? backend.get(p.data.name) : undefined;
-    if (view === undefined) return fail(reply, 404, `no schedule named ${JSON.stringify(p.success ? p.data.name : '')}`);
+    if (view === undefined) return fail(reply, 'not-found', `no schedule named ${JSON.stringify(p.success ? p.data.name : '')}`);
     return scheduleInfo(view);
   });
   app.delete('/v1/schedules/:name', async (req, reply) => {
     const p = nameParams.safeParse(req.params);
-    if (!p.success) return fail(reply, 404, 'no such schedule');
+    if (!p.success) return fail(reply, 'not-found', 'no such schedule');
     const r = await backend.act('delete', p.data.name);
-    if (!r.ok) return fail(reply, r.status, r.error);
+    if (!r.ok) return sendFailure(reply, r);
     return { name: r.name, deleted: true };
   });
   for (const action of ACTIONS) {
     app.post(`/v1/schedules/:name/${action}`, async (req, reply) => {
       const p = nameParams.safeParse(req.params);
-      if (!p.success) return fail(reply, 404, 'no such schedule');
+      if (!p.success) return fail(reply, 'not-found', 'no such schedule');
       const r = await backend.act(action, p.data.name);
-      if (!r.ok) return fail(reply, r.status, r.error);
+      if (!r.ok) return sendFailure(reply, r);
       const view = backend.get(p.data.name);
       const info = view === undefined ? { name: p.data.name } : scheduleInfo(view);
       return action === 'trigger' ? { ...info, job: r.job } : info;

@@ -1,5 +1,7 @@
-// The HTTP API's response shapes (docs/http-api.md §1, §9 and §10), shared by the server and the CLI client.
+// The HTTP API's response shapes (docs/http-api.md §1, §9, §10 and §15), shared by the server and the CLI client.
 import type { NodeId } from '../raft/types.js';
+import type { CatchupPolicy, OverlapPolicy } from '../scheduler/schedule-types.js';
+import type { JobState } from '../scheduler/types.js';
 
 export type ApiRole = 'leader' | 'follower' | 'candidate' | 'learner';
 
@@ -55,4 +57,26 @@ export interface NodeInfo {
   readonly lastSeen: number | null;
   /** Its applied Raft index as it last gossiped it (this node's own for itself). */
   readonly applied: number | null;
+}
+
+/** GET /v1/schedules/{name}: times in ms since the epoch. */
+export interface ScheduleInfo {
+  readonly name: string;
+  /** Exactly one of cron and every. */
+  readonly cron?: string;
+  /** A duration as the file writes it (`15m`). */
+  readonly every?: string;
+  readonly timezone: string;
+  readonly overlap: OverlapPolicy;
+  readonly catchup: CatchupPolicy;
+  readonly paused: boolean;
+  readonly params: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  /** The next tick to be decided; null while paused (or when a cron expression never matches again). */
+  readonly nextAt: number | null;
+  /** Recent runs, newest first; `state` null once the job was removed (its retention ended). */
+  readonly runs: readonly { readonly tick: number; readonly job: string; readonly state: JobState | null; readonly triggered: boolean }[];
+  readonly fired: number;
+  readonly skipped: number;
+  readonly missed: number;
 }

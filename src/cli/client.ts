@@ -5,11 +5,19 @@
 // rather than one node. `submit --wait` also learns the other members' API URLs from GET
 // /v1/nodes (not when a token is set: the token goes only where the user sends it). Failures
 // become CliErrors with the exit codes of docs/cli.md §3, naming the URL.
+import { at } from '../invariant.js';
 import type { ApiError, ClusterView, NodeInfo } from '../api/types.js';
 import { CliError, EXIT } from './errors.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7070';
 const TIMEOUT_MS = 10_000;
+/** More time per byte sent: the node validates and replicates a big submit before it answers. */
+const TIMEOUT_MS_PER_MIB = 20_000;
+
+/** How long to wait for an answer to a request carrying `bodyBytes`. */
+export function requestTimeoutMs(bodyBytes: number): number {
+  return TIMEOUT_MS + Math.ceil((bodyBytes / 2 ** 20) * TIMEOUT_MS_PER_MIB);
+}
 /** Bound on the URLs learned from the cluster: a cluster is tens of nodes. */
 const MAX_LEARNED = 64;
 
@@ -20,11 +28,6 @@ export function apiBases(flag: string | readonly string[] | undefined, env: Node
   const urls = raw.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
   if (urls.length === 0) throw new CliError(`no API address given (expected e.g. ${DEFAULT_API_URL})`, EXIT.usage);
   return [...new Set(urls.map(checkedUrl))];
-}
-
-/** The first API URL (commands that talk to one node). */
-export function apiBase(flag: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return apiBases(flag, env)[0] as string;
 }
 
 function checkedUrl(raw: string): string {
@@ -73,7 +76,7 @@ export class ApiClient {
 
   /** The URL of the node that answered last (or will be asked first). */
   get base(): string {
-    return (this.targets[this.current] as Target).url;
+    return at(this.targets, this.current, 'the current target is one of them').url;
   }
 
   get urls(): readonly string[] {
@@ -131,9 +134,9 @@ export class ApiClient {
     const failover = o.failover ?? true;
     const order = failover ? this.targets.map((_, i) => (this.current + i) % this.targets.length) : [this.current];
     const problems: string[] = [];
-    let lastErr: unknown = null;
+    let lastErr: CliError | null = null;
     for (const i of order) {
-      const t = this.targets[i] as Target;
+      const t = at(this.targets, i, 'the failover order lists target indexes');
       if (!t.checked && !(await this.check(t))) {
         problems.push(`${t.url}: not the node it was learned as`);
         continue;
@@ -148,11 +151,11 @@ export class ApiClient {
       } catch (err) {
         if (!retryable(err)) throw err;
         lastErr = err;
-        problems.push((err as Error).message);
+        problems.push(err.message);
       }
     }
     if (problems.length <= 1 && lastErr !== null) throw lastErr;
-    const code = lastErr instanceof CliError ? lastErr.exitCode : EXIT.unreachable;
+    const code = lastErr?.exitCode ?? EXIT.unreachable;
     throw new CliError(`no node of the cluster could answer: ${problems.join('; ')}`, code, { tried: this.targets.map((t) => t.url) });
   }
 
@@ -169,9 +172,8 @@ export class ApiClient {
 }
 
 /** Worth asking another node: this one could not be reached, answered 5xx, or answered something that is not JSON. */
-function retryable(err: unknown): boolean {
-  if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) return false;
-  return true;
+function retryable(err: unknown): err is CliError {
+  return err instanceof CliError && err.exitCode === EXIT.unreachable;
 }
 
 export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
@@ -184,16 +186,6 @@ export async function apiGetText(base: string, path: string, env: NodeJS.Process
   const text = await res.text();
   if (res.ok) return { text, headers: res.headers };
   throw httpError(`${base}${path}`, res.status, text);
-}
-
-export async function apiPost<T>(
-  base: string,
-  path: string,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<T> {
-  return apiRequest<T>(base, 'POST', path, body, headers, env);
 }
 
 async function apiRequest<T>(
@@ -226,6 +218,8 @@ async function send(
 ): Promise<Response> {
   const url = `${base}${path}`;
   const token = env['MESHRUN_TOKEN'];
+  const payload = body !== undefined ? JSON.stringify(body) : undefined;
+  const timeoutMs = requestTimeoutMs(payload === undefined ? 0 : Buffer.byteLength(payload));
   try {
     return await fetch(url, {
       method,
@@ -235,10 +229,15 @@ async function send(
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      // The node took the connection but did not answer: busy or stuck, not absent.
+      const resend = method === 'POST' ? '; a retried submit with the same --idempotency-key returns the same job' : '';
+      throw new CliError(`the meshrun API at ${url} did not answer within ${(timeoutMs / 1000).toFixed(0)} s (the node may be busy${resend})`, EXIT.unreachable);
+    }
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     throw new CliError(`cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`, EXIT.unreachable);
   }

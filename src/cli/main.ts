@@ -2,15 +2,15 @@
 // Promise.withResolvers, which Node 20 lacks, as soon as it starts.
 import '../net/polyfill.js';
 import { CommanderError } from 'commander';
-import { CliError, EXIT, type ExitCode } from './errors.js';
+import { CliError, EXIT } from './errors.js';
 import { buildProgram } from './program.js';
 
 function wantsJson(argv: readonly string[]): boolean {
   return argv.includes('--json');
 }
 
-export async function main(argv: readonly string[]): Promise<ExitCode | number> {
-  let code: ExitCode | number = EXIT.ok;
+export async function main(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
   const program = buildProgram({
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

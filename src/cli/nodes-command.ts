@@ -1,7 +1,14 @@
 // `meshrun nodes [--json]`: the nodes of the cluster (GET /v1/nodes): name, Raft role, whether it
 // is up or down (and since when), slots used and free, running tasks, handlers, the size of its
 // task logs, and how long ago it was last heard from.
-import type { ClusterView, NodeInfo } from '../api/types.js';
+import type { ClusterView, NodeInfo as CurrentNodeInfo } from '../api/types.js';
+
+/** A node as /v1/nodes lists it; nodes of earlier versions answer without `role` and `state`. */
+type NodeInfo = Omit<CurrentNodeInfo, 'role' | 'state' | 'downSince'> & {
+  readonly role?: CurrentNodeInfo['role'];
+  readonly state?: CurrentNodeInfo['state'];
+  readonly downSince?: CurrentNodeInfo['downSince'];
+};
 import { ApiClient } from './client.js';
 import { formatBytes, formatClock, formatMs, json, shortId, table } from './format.js';
 

@@ -2,17 +2,16 @@
 // Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
 // that main.ts maps to exit codes.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../node/defaults.js';
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions } from './job-commands.js';
-import { keygenCommand } from './keygen-command.js';
+import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
-import { scheduleActionCommand, scheduleAddCommand, scheduleListCommand, scheduleRemoveCommand, scheduleShowCommand } from './schedule-commands.js';
-import { readDagFile, submitCommand } from './submit-command.js';
 
 export interface ProgramIo {
   readonly out: (s: string) => void;
@@ -25,7 +24,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** The version in package.json, read once when the program is built. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
@@ -62,9 +61,11 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
     .addOption(new Option('--test-partitions', 'TEST ONLY: enable POST /v1/test/partition and /v1/test/heal, which cut this node off from peers').hideHelp())
     .action(async (opts: Record<string, unknown>) => {
+      // Loaded on demand, like every module only some commands need (the option parser, the DAG
+      // reader, libp2p, the simulator): client commands start without them.
+      const { parseNodeOptions } = await import('../node/options.js');
       const parsed = parseNodeOptions(opts);
       if (!parsed.ok) throw new CliError(parsed.error, EXIT.usage);
-      // Loaded on demand: the libp2p stack is needed only here, and client commands start faster without it.
       const { nodeCommand } = await import('./node-command.js');
       io.setExitCode(await nodeCommand(parsed.value, io.out));
     });
@@ -87,6 +88,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--idempotency-key <key>', 'submitting again with the same key returns the same job')
     .addOption(apiOption())
     .action(async (file: string, opts: { wait?: boolean; json?: boolean; api?: string[]; idempotencyKey?: string }) => {
+      const { submitCommand } = await import('./submit-command.js');
       io.setExitCode(await submitCommand(file, opts, { out: io.out, err: io.err }));
     });
 
@@ -94,9 +96,10 @@ export function buildProgram(io: ProgramIo): Command {
     .command('status')
     .description("a job's state, counts and elapsed time, and a table of its tasks (state, node, attempt, duration, exit code)")
     .argument('<job>', 'the job id (meshrun jobs lists them)')
-    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON')
+    .option('--task <task>', "list this task's attempts (node, start, duration, outcome, exit, reason) instead; a shard is name[3]")
+    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON; with --task, the task\'s attempts')
     .addOption(apiOption())
-    .action(async (job: string, opts: ClientOptions) => {
+    .action(async (job: string, opts: StatusOptions) => {
       await statusCommand(job, opts, io.out, io.err);
     });
 
@@ -131,6 +134,7 @@ export function buildProgram(io: ProgramIo): Command {
       await logsCommand(job, task, opts, io.out, io.err);
     });
 
+  // Each subcommand loads its module (the schedule file reader, croner, YAML) only when it runs.
   const schedule = program.command('schedule').description('schedules: a DAG run at every tick of a cron expression or a period (docs/schedules.md)');
   schedule
     .command('add')
@@ -139,6 +143,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response as JSON')
     .addOption(apiOption())
     .action(async (file: string, opts: ClientOptions) => {
+      const { scheduleAddCommand } = await import('./schedule-commands.js');
       await scheduleAddCommand(file, opts, io.out, io.err);
     });
   schedule
@@ -147,6 +152,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response (GET /v1/schedules) as JSON')
     .addOption(apiOption())
     .action(async (opts: ClientOptions) => {
+      const { scheduleListCommand } = await import('./schedule-commands.js');
       await scheduleListCommand(opts, io.out, io.err);
     });
   schedule
@@ -156,6 +162,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response as JSON')
     .addOption(apiOption())
     .action(async (name: string, opts: ClientOptions) => {
+      const { scheduleShowCommand } = await import('./schedule-commands.js');
       await scheduleShowCommand(name, opts, io.out, io.err);
     });
   for (const [action, what] of [
@@ -170,6 +177,7 @@ export function buildProgram(io: ProgramIo): Command {
       .option('--json', 'print the API response as JSON')
       .addOption(apiOption())
       .action(async (name: string, opts: ClientOptions) => {
+        const { scheduleActionCommand } = await import('./schedule-commands.js');
         await scheduleActionCommand(action, name, opts, io.out, io.err);
       });
   }
@@ -180,6 +188,7 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--json', 'print the API response as JSON')
     .addOption(apiOption())
     .action(async (name: string, opts: ClientOptions) => {
+      const { scheduleRemoveCommand } = await import('./schedule-commands.js');
       await scheduleRemoveCommand(name, opts, io.out, io.err);
     });
 
@@ -208,6 +217,7 @@ export function buildProgram(io: ProgramIo): Command {
     .argument('<file>', 'the DAG file (YAML or JSON)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
+      const { readDagFile } = await import('./submit-command.js');
       const { spec } = await readDagFile(file);
       const tasks = spec.tasks.reduce((n, t) => n + (t.shards ?? 1), 0);
       if (opts.json) io.out(`${JSON.stringify({ file, valid: true, name: spec.name, specs: spec.tasks.length, tasks })}\n`);
@@ -218,7 +228,8 @@ export function buildProgram(io: ProgramIo): Command {
     .command('keygen')
     .description('write a new pre-shared swarm key to FILE, or to stdout')
     .argument('[file]', 'file to create (refuses to overwrite)')
-    .action((file: string | undefined) => {
+    .action(async (file: string | undefined) => {
+      const { keygenCommand } = await import('./keygen-command.js');
       keygenCommand(file, io.out);
     });
 
@@ -233,7 +244,6 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--nodes <n>', 'with --seeds: cluster size, 3 to 9 (default 5)')
     .option('--workload <w>', 'with --seeds: scheduler (default) or kv')
     .action(async (scenario: string | undefined, opts: SimCommandOptions) => {
-      // Loaded on demand, as the node's libp2p stack is: most commands never need the simulator.
       const { simCommand } = await import('./sim-command.js');
       io.setExitCode(await simCommand(scenario, opts, io.out));
     });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ScheduleInfo } from '../api/schedule-routes.js';
+import type { ScheduleInfo } from '../api/types.js';
 import { errorMessage } from '../errors.js';
 import { ScheduleError, parseScheduleText } from '../schedule/file.js';
 import { ApiClient, httpStatus } from './client.js';
@@ -29,7 +29,7 @@ export async function readScheduleFile(file: string): Promise<Record<string, unk
   // Read before parsing (readDagFile is async; the parser asks for the DAG synchronously).
   const raw: unknown = (() => {
     try {
-      return parseYaml(text);
+      return parseYaml(text) as unknown;
     } catch {
       return undefined;
     }

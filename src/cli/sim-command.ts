@@ -4,7 +4,7 @@
 // violation, 2 on a bad scenario file or bad flags.
 import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError } from '../../sim/args.js';
-import { runOne, sweep } from '../../sim/commands.js';
+import { sweep } from '../../sim/commands.js';
 import { renderHtmlReport } from '../../sim/scenario/html-report.js';
 import { readScenarioFile, ScenarioError } from '../../sim/scenario/scenario-file.js';
 import { runScenario } from '../../sim/scenario/scenario-run.js';

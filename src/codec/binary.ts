@@ -17,6 +17,7 @@
 //
 // Byte fields a Reader returns (span) are views of its input, not copies.
 import { errorMessage } from '../errors.js';
+import { at } from '../invariant.js';
 
 export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
@@ -266,10 +267,10 @@ export class Reader {
   }
 
   string(field: string, maxBytes: number): string {
-    const at = this.pos;
+    const stringAt = this.pos;
     const n = this.varint(`${field} length`);
-    if (n > maxBytes) this.fail(`${field} at byte ${at} is ${n} bytes (at most ${maxBytes})`);
-    if (n > this.remaining) this.truncated(at, `${field} (${n} bytes, ${this.remaining} left)`);
+    if (n > maxBytes) this.fail(`${field} at byte ${stringAt} is ${n} bytes (at most ${maxBytes})`);
+    if (n > this.remaining) this.truncated(stringAt, `${field} (${n} bytes, ${this.remaining} left)`);
     const src = this.src;
     const start = this.pos;
     this.pos += n;
@@ -277,7 +278,7 @@ export class Reader {
       let s = '';
       let i = start;
       for (; i < start + n; i++) {
-        const c = src[i] as number;
+        const c = at(src, i, 'a byte inside the string read');
         if (c >= 0x80) break;
         s += String.fromCharCode(c);
       }
@@ -286,7 +287,7 @@ export class Reader {
     try {
       return utf8Decoder.decode(src.subarray(start, start + n));
     } catch {
-      return this.fail(`invalid UTF-8 in ${field} at byte ${at}`);
+      return this.fail(`invalid UTF-8 in ${field} at byte ${stringAt}`);
     }
   }
 

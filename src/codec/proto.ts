@@ -23,6 +23,7 @@
 import { MaxLengthError, type Codec, type DecodeOptions, type Reader, type Writer } from 'protons-runtime';
 import { CodecError, putShortAscii, type DecodeResult } from './binary.js';
 import { errorMessage } from '../errors.js';
+import { at } from '../invariant.js';
 
 /** A decoder found something it refuses; turned into `{ ok: false }` by decodeProto. */
 class ProtoDecodeError extends Error {}
@@ -180,7 +181,7 @@ export class ProtoReader implements Reader {
     if (z <= Number.MAX_SAFE_INTEGER) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     // Flagged unsafe already; decoded exactly so that an error message shows the right value.
     let big = 0n;
-    for (let p = this.pos - 1; p >= start; p--) big = (big << 7n) | BigInt((this.buf[p] as number) & 0x7f);
+    for (let p = this.pos - 1; p >= start; p--) big = (big << 7n) | BigInt(at(this.buf, p, 'a byte of the varint just read') & 0x7f);
     return Number((big >> 1n) ^ -(big & 1n));
   }
 
@@ -189,7 +190,8 @@ export class ProtoReader implements Reader {
     const b = this.buf;
     const p = this.pos;
     this.pos += 4;
-    return ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 2 ** 24;
+    const byte = (k: number) => at(b, p + k, 'a byte of the four checked above');
+    return (byte(0) | (byte(1) << 8) | (byte(2) << 16)) + byte(3) * 2 ** 24;
   }
 
   sfixed32(): number {
@@ -235,7 +237,7 @@ export class ProtoReader implements Reader {
   }
 
   string(): string {
-    const at = this.pos;
+    const stringAt = this.pos;
     const n = this.span('a string');
     if (n === 0) return '';
     const buf = this.buf;
@@ -245,10 +247,10 @@ export class ProtoReader implements Reader {
     // bytes of one of the last few is that string, found by comparing instead of decoding.
     for (let k = 0; k < RECENT; k++) {
       if (this.recentLength[k] !== n) continue;
-      const other = this.recentStart[k] as number;
+      const other = at(this.recentStart, k, 'a recent string slot');
       let i = 0;
       while (i < n && buf[start + i] === buf[other + i]) i++;
-      if (i === n) return this.recentString[k] as string;
+      if (i === n) return at(this.recentString, k, 'a recent string slot of this length');
     }
     let s: string | undefined;
     // Ids, names and contexts are short ASCII: a plain loop beats a TextDecoder call on those.
@@ -256,7 +258,7 @@ export class ProtoReader implements Reader {
       let t = '';
       let i = start;
       for (; i < start + n; i++) {
-        const c = buf[i] as number;
+        const c = at(buf, i, 'a byte inside the string read');
         if (c >= 0x80) break;
         t += String.fromCharCode(c);
       }
@@ -266,7 +268,7 @@ export class ProtoReader implements Reader {
       try {
         s = utf8Decoder.decode(buf.subarray(start, start + n));
       } catch {
-        return fail(`invalid UTF-8 in the string at byte ${at}`);
+        return fail(`invalid UTF-8 in the string at byte ${stringAt}`);
       }
     }
     const k = this.recentNext;
@@ -630,7 +632,7 @@ export class ProtoWriter implements Writer {
 
   fork(): this {
     const depth = this.depth++;
-    const r = depth < lengthGuess.length ? (lengthGuess[depth] as number) : 1;
+    const r = lengthGuess[depth] ?? 1;
     this.ensure(r);
     this.len += r;
     this.starts[depth] = this.len;
@@ -644,14 +646,14 @@ export class ProtoWriter implements Writer {
       return this;
     }
     const depth = --this.depth;
-    this.len = (this.starts[depth] as number) - (this.reserved[depth] as number);
+    this.len = at(this.starts, depth, 'a fork being reset') - at(this.reserved, depth, 'a fork being reset');
     return this;
   }
 
   ldelim(): this {
     const depth = --this.depth;
-    const start = this.starts[depth] as number;
-    const r = this.reserved[depth] as number;
+    const start = at(this.starts, depth, 'a fork being closed');
+    const r = at(this.reserved, depth, 'a fork being closed');
     const n = this.len - start;
     const need = varint32Size(n);
     if (depth < lengthGuess.length) lengthGuess[depth] = need;

@@ -7,6 +7,8 @@ import { errorMessage } from '../errors.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from '../scheduler/dag-limits.js';
 import { show } from '../scheduler/problems.js';
 import { envProblem, isMapping, jsonProblem, type Report } from '../scheduler/spec-rules.js';
+import { TRIGGER_RULES, isTriggerRule, type TriggerRule } from '../scheduler/trigger-rules.js';
+import { didYouMean } from '../scheduler/suggest.js';
 import type { Json } from '../scheduler/types.js';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 
@@ -20,6 +22,7 @@ export function checked<T>(check: (v: unknown, bad: Bad) => T) {
       failed = true;
       ctx.issues.push({ code: 'custom', message, input: v, path: [...path] });
     });
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback above
     return failed ? z.NEVER : out;
   });
 }
@@ -113,7 +116,7 @@ const env = checked((v, bad) => {
   }
   if (bytes > L.maxEnvBytes) bad(`variables take ${fmt(bytes)} bytes (at most ${fmt(L.maxEnvBytes)} per task)`);
   // fromEntries defines own properties, so even a key like `__proto__` stays an ordinary key.
-  return Object.fromEntries(entries) as Record<string, string>;
+  return Object.fromEntries(entries);
 });
 
 const args = checked((v, bad): Json => {
@@ -122,11 +125,18 @@ const args = checked((v, bad): Json => {
     failed = true;
     bad(m, p);
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the callback above
   if (failed) return null;
   // A JSON round trip gives the canonical value the codec will carry (-0 becomes 0).
   const textForm = JSON.stringify(v);
   if (utf8Length(textForm) > L.maxArgsBytes) bad(`${fmt(utf8Length(textForm))} bytes as JSON (at most ${fmt(L.maxArgsBytes)})`);
   return JSON.parse(textForm) as Json;
+});
+
+const trigger = checked((v, bad): TriggerRule => {
+  if (isTriggerRule(v)) return v;
+  bad(`must be a trigger rule (${TRIGGER_RULES.join(', ')}), got ${show(v)}${typeof v === 'string' ? didYouMean(v, TRIGGER_RULES) : ''}`);
+  return 'all_success';
 });
 
 /** When neither the task nor `defaults` sets a field. */
@@ -150,6 +160,7 @@ export const defaultsSchema = z.strictObject({
   timeout: timeout.optional(),
   priority: priority.optional(),
   slots: slots.optional(),
+  trigger: trigger.optional(),
 });
 
 export const taskSchema = z.strictObject({
@@ -165,6 +176,7 @@ export const taskSchema = z.strictObject({
   slots: slots.optional(),
   env: env.optional(),
   cwd: text('cwd', L.maxCwdBytes).optional(),
+  trigger: trigger.optional(),
 });
 
 export const depsSchema = deps;
@@ -182,6 +194,7 @@ export const fileSchema = z.strictObject({
   name: jobName,
   defaults: defaultsSchema.optional(),
   retention: duration(0, L.maxRetentionMs).optional(),
+  timeout: duration(1, L.maxJobTimeoutMs).optional(),
   // Optional here: readDag reports a missing `tasks` itself (zod would add "must be nonoptional").
   tasks: z.unknown().optional(),
 });

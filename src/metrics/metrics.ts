@@ -162,7 +162,7 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
   const refreshTasks = (): void => {
     if (recount) {
       for (const s of TASK_STATES) counts.set(s, 0);
-      for (const j of src.jobs()) for (const s of TASK_STATES) counts.set(s, (counts.get(s) ?? 0) + (j.counts[s] ?? 0));
+      for (const j of src.jobs()) for (const s of TASK_STATES) counts.set(s, (counts.get(s) ?? 0) + j.counts[s]);
       recount = false;
     }
     for (const s of TASK_STATES) taskGauge.set({ state: s }, counts.get(s) ?? 0);
@@ -223,8 +223,14 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
       started.clear();
     },
     onPropose(r) {
-      if (!r.ok) return void proposals.inc({ result: r.reason });
-      if (!('index' in r)) return void proposals.inc({ result: 'forwarded' });
+      if (!r.ok) {
+        proposals.inc({ result: r.reason });
+        return;
+      }
+      if (!('index' in r)) {
+        proposals.inc({ result: 'forwarded' });
+        return;
+      }
       proposals.inc({ result: 'appended' });
       if (timed.size < MAX_TIMED_PROPOSALS) timed.set(r.index, performance.now());
     },

@@ -21,10 +21,16 @@ export function parseMultiaddr(addr: string): Multiaddr {
   }
 }
 
+/** The peer id an address names (the last /p2p/ part, a relayed address's target), or null. */
+export function peerIdIn(ma: Multiaddr): string | null {
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- stringTuples() would skip its relay rule and its id normalisation
+  return ma.getPeerId();
+}
+
 /** `addr` with `/p2p/<id>` at the end (kept if it is already there; an error if another id is). */
 export function withPeerId(addr: string | Multiaddr, id: string): string {
   const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
-  const has = ma.getPeerId();
+  const has = peerIdIn(ma);
   if (has === id) return ma.toString();
   if (has !== null) throw new AddressError(`${ma.toString()} names peer ${has}, not ${id}`);
   return ma.encapsulate(`/p2p/${id}`).toString();
@@ -33,7 +39,7 @@ export function withPeerId(addr: string | Multiaddr, id: string): string {
 /** The peer id that a dialable address names; errors when it names none. */
 export function peerIdOf(addr: string | Multiaddr): string {
   const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
-  const id = ma.getPeerId();
+  const id = peerIdIn(ma);
   if (id === null) throw new AddressError(`${ma.toString()} must end in /p2p/<peer id>`);
   return id;
 }
@@ -41,7 +47,7 @@ export function peerIdOf(addr: string | Multiaddr): string {
 /** The address without its /p2p/ part (what libp2p's peer store keeps). */
 export function transportPart(addr: string | Multiaddr): Multiaddr {
   const ma = typeof addr === 'string' ? parseMultiaddr(addr) : addr;
-  return ma.getPeerId() === null ? ma : ma.decapsulateCode(P2P);
+  return peerIdIn(ma) === null ? ma : ma.decapsulateCode(P2P);
 }
 
 /** True for an address on the loopback interface (127.0.0.0/8, ::1, localhost). */

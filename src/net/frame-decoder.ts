@@ -2,6 +2,7 @@
 // unsigned LEB128 length, then that many bytes). The length is checked against the limit as soon
 // as its varint is complete, before any of the frame is buffered, so a peer cannot make us hold
 // more than one limit's worth of bytes.
+import { at } from '../invariant.js';
 
 /** The stream is broken beyond repair: the caller must reset it (and count the problem). */
 export class FrameError extends Error {
@@ -70,7 +71,7 @@ export class FrameDecoder {
         chunk = this.chunks[ci];
       }
       if (chunk === undefined) return null;
-      const b = chunk[pos++] as number;
+      const b = at(chunk, pos++, 'a byte below the chunk length');
       value += (b & 0x7f) * scale;
       if (b < 0x80) {
         if (b === 0 && i > 0) throw new FrameError(`malformed frame length: over-long varint`, false);
@@ -88,7 +89,7 @@ export class FrameDecoder {
   private skip(n: number): void {
     this.buffered -= n;
     while (n > 0) {
-      const first = this.chunks[0] as Uint8Array;
+      const first = at(this.chunks, 0, 'skip stays within the buffered bytes');
       const avail = first.length - this.offset;
       if (n < avail) {
         this.offset += n;
@@ -111,7 +112,7 @@ export class FrameDecoder {
     const frame = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.chunks[0] as Uint8Array;
+      const c = at(this.chunks, 0, 'take stays within the buffered bytes');
       const part = Math.min(c.length - this.offset, n - filled);
       frame.set(c.subarray(this.offset, this.offset + part), filled);
       filled += part;

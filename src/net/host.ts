@@ -12,7 +12,9 @@ import { preSharedKey } from '@libp2p/pnet';
 import { multiaddr } from '@multiformats/multiaddr';
 import { StrictSign, type ComponentLogger, type ConnectionGater, type Libp2p, type PrivateKey, type PubSub } from '@libp2p/interface';
 import { errorMessage } from '../errors.js';
+import { peerIdIn } from './addresses.js';
 
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- gossipsub 14 implements this PubSub; its own type comes with a later major
 export type MeshServices = { identify: Identify; pubsub: PubSub<GossipsubEvents> };
 export type MeshHost = Libp2p<MeshServices>;
 
@@ -47,7 +49,7 @@ function checkBootstrap(addrs: readonly string[]): string[] {
     } catch (err) {
       throw new HostConfigError(`bootstrap address ${a} is not a multiaddr: ${errorMessage(err)}`);
     }
-    if (ma.getPeerId() == null) throw new HostConfigError(`bootstrap address ${a} must end in /p2p/<peer id>`);
+    if (peerIdIn(ma) === null) throw new HostConfigError(`bootstrap address ${a} must end in /p2p/<peer id>`);
     return ma.toString();
   });
 }
@@ -70,11 +72,10 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     connectionManager: {
       // A cluster is tens of nodes in a full mesh: 300 (the default) leaves plenty of room.
       maxConnections: 300,
-      // A Raft peer we cannot reach within this is better retried later than waited on. The
-      // upgrade (pnet, noise, yamux) has its own bound: a peer with another swarm key makes noise
-      // wait for bytes that never come until it expires.
+      // A Raft peer we cannot reach within this is better retried later than waited on. It bounds
+      // the upgrade (pnet, noise, yamux) too (libp2p 2 ignores outboundUpgradeTimeout): a peer with
+      // another swarm key makes noise wait for bytes that never come until it expires.
       dialTimeout: 5_000,
-      outboundUpgradeTimeout: 5_000,
       // libp2p allows 5 inbound connections per second per source IP by default; several nodes
       // behind one address (one machine, a NAT, a test) reconnecting after a restart exceed it.
       inboundConnectionThreshold: 100,

@@ -12,11 +12,21 @@ import type { Connection, Libp2p, PeerId, Stream, IncomingStreamData } from '@li
 import type { NodeId } from '../raft/types.js';
 import type { RaftTransport, TransportStats } from './types.js';
 import { FrameDecoder, FrameError } from './frame-decoder.js';
-import { transportPart } from './addresses.js';
+import { peerIdIn, transportPart } from './addresses.js';
 
 export const RAFT_PROTOCOL = '/meshrun/raft/1';
 
-export interface RaftTransportOptions {
+/**
+ * What the transport uses of the libp2p node, in js-libp2p's components style: these parts only,
+ * typed, rather than the whole node (a MeshHost is one).
+ */
+export type RaftTransportComponents = Pick<
+  Libp2p,
+  'peerId' | 'status' | 'handle' | 'unhandle' | 'getProtocols' | 'dialProtocol' | 'getConnections' | 'peerStore' | 'addEventListener' | 'removeEventListener'
+>;
+
+/** How the transport behaves (js-libp2p's `init`); every field has a default. */
+export interface RaftTransportInit {
   /** Largest frame accepted inbound and sent outbound. Default 4 MiB (append batches are at most 1 MiB). */
   readonly maxFrameBytes?: number;
   /** Frames queued per peer before new ones are dropped. Default 1024. */
@@ -109,7 +119,11 @@ function positiveInt(v: number | undefined, fallback: number, what: string): num
   return v;
 }
 
-class StreamTransport implements MeshRaftTransport {
+/**
+ * Serves /meshrun/raft/1 from `start()` until `stop()`. Frames for a peer go over one stream, opened
+ * on the first send; see RaftTransport for the guarantees.
+ */
+export class StreamTransport implements MeshRaftTransport {
   readonly stats: RaftTransportStats = {
     framesSent: 0,
     framesReceived: 0,
@@ -137,14 +151,14 @@ class StreamTransport implements MeshRaftTransport {
   private lookup: ((id: NodeId) => readonly string[] | undefined) | null = null;
   private stopped = false;
   private readonly self: string;
-  private readonly cfg: Required<Omit<RaftTransportOptions, 'accept'>>;
+  private readonly cfg: Required<Omit<RaftTransportInit, 'accept'>>;
   private readonly accept: ((from: NodeId) => boolean) | null;
 
-  constructor(
-    private readonly host: Libp2p,
-    opts: RaftTransportOptions,
-  ) {
-    this.self = host.peerId.toString();
+  private readonly host: RaftTransportComponents;
+
+  constructor(components: RaftTransportComponents, opts: RaftTransportInit = {}) {
+    this.host = components;
+    this.self = components.peerId.toString();
     this.cfg = {
       maxFrameBytes: positiveInt(opts.maxFrameBytes, DEFAULTS.maxFrameBytes, 'maxFrameBytes'),
       queueLimit: positiveInt(opts.queueLimit, DEFAULTS.queueLimit, 'queueLimit'),
@@ -290,8 +304,8 @@ class StreamTransport implements MeshRaftTransport {
     let n = 0;
     let bytes = 0;
     // At least one frame, then more while they fit in batchBytes.
-    while (n < link.queue.length) {
-      const len = (link.queue[n] as Uint8Array).length;
+    for (const frame of link.queue) {
+      const len = frame.length;
       if (n > 0 && bytes + len > this.cfg.batchBytes) break;
       bytes += len;
       n++;
@@ -306,7 +320,10 @@ class StreamTransport implements MeshRaftTransport {
   private expire(link: Link): number {
     const cutoff = performance.now() - this.cfg.queueTtlMs;
     let n = 0;
-    while (n < link.queuedAt.length && (link.queuedAt[n] as number) < cutoff) n++;
+    for (const queuedAt of link.queuedAt) {
+      if (queuedAt >= cutoff) break;
+      n++;
+    }
     if (n === 0) return 0;
     for (const f of link.queue.splice(0, n)) link.queuedBytes -= f.length;
     link.queuedAt.splice(0, n);
@@ -342,6 +359,7 @@ class StreamTransport implements MeshRaftTransport {
     try {
       const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.cfg.dialTimeoutMs)]);
       const stream = await this.host.dialProtocol(peerId, RAFT_PROTOCOL, { signal });
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the dial
       if (this.stopped) {
         stream.abort(new Error('raft transport stopped'));
         return;
@@ -352,6 +370,7 @@ class StreamTransport implements MeshRaftTransport {
       link.retryAt = 0;
       this.stats.streamsOpened++;
     } catch {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the dial
       if (this.stopped) return;
       this.stats.dialFailures++;
       this.scheduleRetry(link);
@@ -394,7 +413,7 @@ class StreamTransport implements MeshRaftTransport {
     for (const a of listed ?? []) {
       try {
         const ma = multiaddr(a);
-        const pid = ma.getPeerId();
+        const pid = peerIdIn(ma);
         if (pid !== null && pid !== id) continue;
         out.push(transportPart(ma));
       } catch {
@@ -493,14 +512,4 @@ class StreamTransport implements MeshRaftTransport {
     // Writers notice `stopped` at their next step; all their awaits are aborted above.
     await Promise.allSettled([...this.writers]);
   }
-}
-
-/**
- * Starts serving /meshrun/raft/1 on `host` and returns the transport. Frames for a peer go over
- * one stream, opened on the first send; see RaftTransport for the guarantees.
- */
-export function createRaftTransport(host: Libp2p, opts: RaftTransportOptions = {}): MeshRaftTransport {
-  const transport = new StreamTransport(host, opts);
-  transport.start();
-  return transport;
 }

@@ -1,10 +1,12 @@
 // Membership changes of this node, one at a time. Raft accepts a single pending change and refuses
 // the next with 'conf-pending'; the join handler, the membership loop and a leaving node all make
-// changes, so they queue here instead of racing for the slot, and each waits until its change is
-// applied (or its deadline passes).
+// changes, so they queue here instead of racing for the slot, and each is answered when its change
+// is applied (RaftDriver.proposeConfChange, docs/architecture.md §15), or its deadline passes.
 import type { ConfChange, ConfState } from '../raft/types.js';
+import type { EntryOutcome } from './cluster-state.js';
 import type { RaftDriver } from './driver.js';
-import { sleep, waitFor } from './wait.js';
+import { ProposalError } from './proposal.js';
+import { sleep } from './wait.js';
 
 export class ConfChangeError extends Error {
   override readonly name = 'ConfChangeError';
@@ -25,18 +27,18 @@ export function reflects(conf: ConfState, cc: ConfChange): boolean {
 export class ConfChanger {
   private tail: Promise<void> = Promise.resolve();
   private queued = 0;
-  /** Index of the newest change this node appended as leader: pending until applied. */
-  private proposedIndex = 0;
+  /** Every entry up to this index must be applied before a change this node gave up on can no longer be pending. */
+  private unsettledUpTo = 0;
 
-  constructor(private readonly driver: RaftDriver) {}
+  constructor(private readonly driver: RaftDriver<EntryOutcome<unknown>>) {}
 
   get idle(): boolean {
     return this.queued === 0;
   }
 
-  /** A change this node proposed is not applied yet (the membership loop waits for it). */
+  /** A change this node proposed may not be applied yet (the membership loop waits for it). */
   pending(applied: number): boolean {
-    return this.proposedIndex > applied;
+    return this.unsettledUpTo > applied;
   }
 
   /**
@@ -56,29 +58,45 @@ export class ConfChanger {
     return done.finally(() => this.queued--);
   }
 
+  /** Proposes `cc` until it is applied, retrying while the core's single slot for a change is taken. */
   private async change(cc: ConfChange, deadline: number, record: boolean): Promise<void> {
-    const raft = this.driver.raft;
     const what = `${cc.type} ${cc.node}`;
     for (;;) {
-      if (!record && reflects(raft.status().membership.conf, cc)) return;
+      if (!record && reflects(this.driver.status().membership.conf, cc)) return;
       const left = deadline - Date.now();
       if (left <= 0) throw new ConfChangeError(`${what}: not applied in time`);
-      this.driver.observeTime();
-      const r = raft.proposeConfChange(cc);
-      this.driver.kick();
-      if (r.ok && 'index' in r) {
-        // Appended by us as leader: done when applied, unless a new leader overwrote the entry.
-        this.proposedIndex = r.index;
-        await waitFor(() => raft.status().applied >= r.index, left);
-        if (record && raft.status().applied >= r.index) return;
-      } else if (r.ok) {
-        // Forwarded to the leader, which may drop it (it has a change pending): look, then retry.
-        await waitFor(() => reflects(raft.status().membership.conf, cc), Math.min(left, 1000));
-      } else if (r.reason === 'conf-pending' || r.reason === 'no-leader' || r.reason === 'transferring' || r.reason === 'overloaded') {
-        await sleep(Math.min(left, 100));
-      } else {
-        throw new ConfChangeError(`${what}: refused (${r.reason})`);
+      try {
+        const { result } = await this.driver.proposeConfChange(cc, { timeoutMs: left });
+        // Applied; a change that took no effect (it was already so) is checked against the membership above.
+        if (record || (result.kind === 'conf' && result.changed)) return;
+      } catch (err) {
+        if (!(err instanceof ProposalError)) throw err;
+        await this.afterFailure(err, what, left);
       }
+    }
+  }
+
+  /** Returns to retry, or throws when the change cannot be made. */
+  private async afterFailure(err: ProposalError, what: string, left: number): Promise<void> {
+    switch (err.reason) {
+      case 'conf-pending':
+      case 'no-leader':
+      case 'transferring':
+      case 'overloaded':
+      case 'busy':
+        // The slot frees when the pending change is applied; there is no answer to wait for.
+        await sleep(Math.min(left, 100));
+        return;
+      case 'lost':
+      case 'unknown':
+        // Overwritten, or swallowed by a snapshot: the membership says whether to propose again.
+        return;
+      case 'timeout':
+        // It may still be applied: until everything in the log now is, the change counts as pending.
+        this.unsettledUpTo = this.driver.status().lastIndex;
+        throw new ConfChangeError(`${what}: not applied in time`);
+      default:
+        throw new ConfChangeError(`${what}: refused (${err.reason})`);
     }
   }
 }

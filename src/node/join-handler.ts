@@ -15,7 +15,7 @@ import type { NodeId } from '../raft/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { envelope, MAX_ADDRS } from './entry-envelope.js';
 import type { Logger } from './logger.js';
 
 export interface JoinHandlerDeps {
@@ -44,7 +44,7 @@ export function createJoinHandler(deps: JoinHandlerDeps): JoinHandler {
     // Every member has the cluster's id, so any of them can tell a stranger's data directory.
     const mismatch = clusterMismatch(deps.clusterId(), req);
     if (mismatch) return mismatch;
-    const st = deps.driver.raft.status();
+    const st = deps.driver.status();
     if (st.role !== 'leader') return pointToLeader(deps, st.leader);
     const answer = tail.then(() => admit(deps, req));
     tail = answer.catch(() => undefined);
@@ -56,7 +56,9 @@ export function createJoinHandler(deps: JoinHandlerDeps): JoinHandler {
 function requestProblem(req: JoinRequest, ctx: JoinContext): string | null {
   if (typeof req.id !== 'string' || req.id.length === 0) return 'join request without a node id';
   if (req.id !== ctx.from) return `join request for ${req.id} sent by ${ctx.from}: a node may only ask to join for itself`;
-  if (!Array.isArray(req.addrs) || req.addrs.length === 0) return `join request from ${req.id} lists no addresses`;
+  // Checked as unknown: Array.isArray would widen the readonly list to any[].
+  const addrs: unknown = req.addrs;
+  if (!Array.isArray(addrs) || req.addrs.length === 0) return `join request from ${req.id} lists no addresses`;
   if (req.addrs.length > MAX_ADDRS) return `join request from ${req.id} lists ${req.addrs.length} addresses (at most ${MAX_ADDRS})`;
   for (const a of req.addrs) {
     const owner = addressOwner(a);
@@ -92,11 +94,10 @@ function pointToLeader(deps: JoinHandlerDeps, leader: NodeId | null): JoinRespon
 
 async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinResponse> {
   const { driver, log } = deps;
-  const raft = driver.raft;
   try {
     await removeIfStoreLost(deps, req);
     await replicateAddresses(deps, req);
-    const conf = raft.status().membership.conf;
+    const conf = driver.status().membership.conf;
     if (!conf.voters.includes(req.id) && !conf.learners.includes(req.id)) {
       log.info({ joiner: req.id, addrs: req.addrs }, 'admitting a new learner');
       await deps.conf.run({ type: 'addLearner', node: req.id }, deps.timeoutMs);
@@ -104,14 +105,14 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
   } catch (err) {
     const why = errorMessage(err);
     log.warn({ joiner: req.id, err: why }, 'join failed');
-    const st = raft.status();
-    const hint = st.leader !== null && st.leader !== raft.id ? { leader: { id: st.leader, addrs: (deps.addressesOf(st.leader) ?? []).slice(0, MAX_ADDRS) } } : {};
+    const st = driver.status();
+    const hint = st.leader !== null && st.leader !== driver.id ? { leader: { id: st.leader, addrs: (deps.addressesOf(st.leader) ?? []).slice(0, MAX_ADDRS) } } : {};
     return { ok: false, error: `could not admit ${req.id}: ${why}`, ...hint };
   }
-  const st = raft.status();
+  const st = driver.status();
   const ids = [...st.membership.conf.voters, ...st.membership.conf.learners];
   const members: PeerAddress[] = ids.map((id) => ({ id, addrs: (deps.addressesOf(id) ?? []).slice(0, MAX_ADDRS) }));
-  return { ok: true, leader: raft.id, members, cluster: deps.clusterId(), admittedAt: raft.status().commit };
+  return { ok: true, leader: driver.id, members, cluster: deps.clusterId(), admittedAt: driver.status().commit };
 }
 
 /**
@@ -125,7 +126,7 @@ async function admit(deps: JoinHandlerDeps, req: JoinRequest): Promise<JoinRespo
  */
 async function removeIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest): Promise<void> {
   if (!req.emptyStore) return;
-  const conf = deps.driver.raft.status().membership.conf;
+  const conf = deps.driver.status().membership.conf;
   const voter = conf.voters.includes(req.id);
   if (!voter && !conf.learners.includes(req.id)) return;
   if (voter) deps.log.info({ joiner: req.id }, 'a voter came back with an empty store: re-admitted as a learner');
@@ -136,8 +137,9 @@ async function removeIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest): Promi
 async function replicateAddresses(deps: JoinHandlerDeps, req: JoinRequest): Promise<void> {
   if (sameAddrs(deps.state.addressesOf(req.id), req.addrs)) return;
   // Resolves once applied here, so the address is in the book before the learner is added.
-  const entry = encodeNodeEntry({ kind: 'address', id: req.id, addrs: req.addrs });
-  await withTimeout(deps.driver.propose(entry), deps.timeoutMs, 'replicating the address');
+  await deps.driver.propose(envelope({ kind: 'address', id: req.id, addrs: req.addrs }), { timeoutMs: deps.timeoutMs }).catch((err: unknown) => {
+    throw new Error(`replicating the address: ${errorMessage(err)}`);
+  });
 }
 
 export function sameAddrs(a: readonly string[] | undefined, b: readonly string[]): boolean {
@@ -145,12 +147,4 @@ export function sameAddrs(a: readonly string[] | undefined, b: readonly string[]
   const sa = [...a].sort();
   const sb = [...b].sort();
   return sa.every((x, i) => x === sb[i]);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

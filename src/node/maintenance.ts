@@ -6,17 +6,17 @@ import type { NodeId } from '../raft/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { envelope, MAX_ADDRS } from './entry-envelope.js';
 import { sameAddrs } from './join-handler.js';
 import type { Logger } from './logger.js';
 import { decideMembership, type MembershipPolicy } from './membership.js';
 
-export interface MaintenanceDeps {
+/** What the housekeeping uses (js-libp2p's components style). */
+export interface MaintenanceComponents {
   readonly driver: RaftDriver;
   readonly state: ClusterState;
   readonly conf: ConfChanger;
   readonly log: Logger;
-  readonly policy: MembershipPolicy;
   /** When each peer was last heard from (monotonic ms, see `now`). */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
   readonly now: () => number;
@@ -28,6 +28,12 @@ export interface MaintenanceDeps {
    * announce.ts). Resolves true once the leader answered ok.
    */
   readonly announce: (addrs: readonly string[]) => Promise<boolean>;
+}
+
+export interface MaintenanceInit {
+  readonly policy: MembershipPolicy;
+  /** How often a round runs. */
+  readonly periodMs: number;
   /** Bound on one membership change started by the loop. */
   readonly changeTimeoutMs?: number;
 }
@@ -48,9 +54,13 @@ export class Maintenance {
   private readonly lostDisk = new Set<NodeId>();
   private stopped = false;
 
-  constructor(private readonly deps: MaintenanceDeps) {}
+  constructor(
+    private readonly deps: MaintenanceComponents,
+    private readonly init: MaintenanceInit,
+  ) {}
 
-  start(periodMs: number): void {
+  start(): void {
+    const { periodMs } = this.init;
     this.timer = setInterval(() => this.round(), periodMs);
     this.timer.unref();
     // A first round soon after start: a new cluster's first node publishes its address at once.
@@ -74,23 +84,23 @@ export class Maintenance {
   }
 
   private refreshOwnAddress(): void {
-    const { driver, state, now } = this.deps;
-    const raft = driver.raft;
-    const st = raft.status();
+    const { driver, state, now, log } = this.deps;
+    const st = driver.status();
     const { voters, learners } = st.membership.conf;
-    if (!voters.includes(raft.id) && !learners.includes(raft.id)) return;
+    if (!voters.includes(driver.id) && !learners.includes(driver.id)) return;
     const addrs = this.deps.selfAddrs().slice(0, MAX_ADDRS);
-    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(raft.id), addrs);
+    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(driver.id), addrs);
     const t = now();
     if (st.leader !== null) {
       this.leaderlessSince = null;
       // Only once caught up with what is known committed: an older entry of ours may still be on its way.
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
-      driver.observeTime();
-      const r = raft.propose(encodeNodeEntry({ kind: 'address', id: raft.id, addrs }));
-      driver.kick();
-      this.deps.log.info({ addrs, ok: r.ok }, "publishing this node's addresses");
+      log.info({ addrs }, "publishing this node's addresses");
+      driver.propose(envelope({ kind: 'address', id: driver.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }).then(
+        () => log.info({ addrs }, "this node's addresses are replicated"),
+        (err: unknown) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
+      );
       return;
     }
     // No leader: if the others may only know an old address of ours (a restart on another port),
@@ -108,15 +118,16 @@ export class Maintenance {
   }
 
   private membership(): void {
-    const { driver, state, conf, now, policy } = this.deps;
-    const st = driver.raft.status();
+    const { driver, state, conf, now } = this.deps;
+    const { policy } = this.init;
+    const st = driver.status();
     if (st.role !== 'leader' || st.progress === null) {
       this.leaderSince = null;
       return;
     }
     const t = now();
     if (this.leaderSince === null) this.leaderSince = t;
-    for (const id of driver.raft.takeLostAcknowledged()) {
+    for (const id of driver.takeLostAcknowledged()) {
       if (!this.lostDisk.has(id)) this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
       this.lostDisk.add(id);
     }
@@ -146,7 +157,7 @@ export class Maintenance {
     if (action === null) return;
     const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
-    conf.run(cc, this.deps.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
+    conf.run(cc, this.init.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
       this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete');
     });
   }

@@ -5,8 +5,12 @@ import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { isLoopback } from '../api/host-guard.js';
 import { NODE_NAME } from '../net/load-report.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
+import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './defaults.js';
+
+export { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN };
 
 export interface ApiAddress {
   readonly host: string;
@@ -40,10 +44,6 @@ export interface NodeOptions {
   readonly maxLogBytes: number;
 }
 
-export const DEFAULT_DATA_DIR = 'meshrun-data';
-/** Loopback: a node reachable from other machines is a choice, made with --listen and --swarm-key. */
-export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/7000';
-export const DEFAULT_API = '127.0.0.1:7070';
 export const DEFAULT_MAX_LOG_BYTES = 1024 ** 3;
 
 /** The host name as a node name: what NODE_NAME accepts (other characters become '-'), or 'node'. */
@@ -125,7 +125,7 @@ const schema = z
     bootstrap: z.array(bootstrapAddr).default([]),
     slots: positiveInt('--slots').optional(),
     voters: positiveInt('--voters')
-      .refine((n) => n % 2 === 1, { message: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
+      .refine((n) => n % 2 === 1, { error: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
       .default(3),
     swarmKey: z.string().min(1).optional(),
     // Accepted by the parser only to be refused with a message that says what to use instead.
@@ -198,28 +198,26 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
   };
 }
 
-const FLAG_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const FLAG_UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 
 /** `250ms`, `2s`, `10m`, `1h`, `1d`, `1w`, or a bare number of milliseconds; null when it is none of those. */
 export function parseDuration(s: string): number | null {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(s);
   if (!m) return null;
   const n = Number(m[1]);
-  const ms = n * (FLAG_UNIT_MS[m[2] ?? 'ms'] as number);
+  // The pattern admits only the units of FLAG_UNIT_MS.
+  const ms = n * FLAG_UNIT_MS[(m[2] ?? 'ms') as keyof typeof FLAG_UNIT_MS];
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : null;
 }
 
 export function parseHostPort(s: string): ApiAddress | null {
   // [::1]:7070 for IPv6, host:port otherwise.
   const m = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(s) ?? /^([^:[\]]+):([0-9]{1,5})$/.exec(s);
-  if (!m) return null;
-  const port = Number(m[2]);
+  const [, host, portText] = m ?? [];
+  if (host === undefined || portText === undefined) return null;
+  const port = Number(portText);
   if (port > 65535) return null;
-  return { host: m[1] as string, port };
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+  return { host, port };
 }
 
 /**

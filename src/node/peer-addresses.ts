@@ -11,7 +11,7 @@
 // Nothing here is replicated or persisted; the log catches up once a leader is elected.
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { IdentifyResult, Libp2p } from '@libp2p/interface';
-import { isLoopbackAddr, parseMultiaddr, withPeerId } from '../net/addresses.js';
+import { isLoopbackAddr, parseMultiaddr, peerIdIn, withPeerId } from '../net/addresses.js';
 import type { NodeId } from '../raft/types.js';
 
 export interface PeerAddressesOptions {
@@ -49,7 +49,7 @@ export class PeerAddresses {
       let full: string;
       try {
         const ma = parseMultiaddr(a);
-        id = ma.getPeerId();
+        id = peerIdIn(ma);
         full = ma.toString();
       } catch {
         continue;

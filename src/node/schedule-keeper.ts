@@ -14,7 +14,8 @@ import type { FireItem } from '../scheduler/schedule-types.js';
 import type { SchedulerView } from '../scheduler/types.js';
 import type { Clock, Timer } from '../worker/types.js';
 
-export interface ScheduleKeeperDeps {
+/** What the schedule keeper uses (js-libp2p's components style, as the time keeper that runs it). */
+export interface ScheduleKeeperComponents {
   readonly view: SchedulerView;
   readonly propose: (data: Uint8Array) => ProposeResult;
   /**
@@ -22,16 +23,20 @@ export interface ScheduleKeeperDeps {
    * time decides whether the tick is due, so a clock ahead of the cluster's costs a retry.
    */
   readonly clock: Pick<Clock, 'after' | 'now'>;
-  /** The longest sleep: how soon a new or changed schedule is noticed. */
-  readonly periodMs: number;
-  /** How long a proposed tick may stay undecided before it is proposed again. */
-  readonly retryMs: number;
   /**
    * Whether this node leads. Others propose a due tick `followerDelayMs` after it, so that on a
    * healthy cluster the leader's proposal (which needs no forwarding) usually decides it alone and
    * the others find it decided; without a leader's proposal they propose it themselves.
    */
   readonly isLeader?: () => boolean;
+}
+
+export interface ScheduleKeeperInit {
+  /** The longest sleep: how soon a new or changed schedule is noticed. */
+  readonly periodMs: number;
+  /** How long a proposed tick may stay undecided before it is proposed again. */
+  readonly retryMs: number;
+  /** How long after the leader a follower proposes a due tick (see `isLeader`). */
   readonly followerDelayMs?: number;
 }
 
@@ -45,7 +50,10 @@ export class ScheduleKeeper {
   /** Fire commands proposed (for tests and metrics). */
   fires = 0;
 
-  constructor(private readonly deps: ScheduleKeeperDeps) {}
+  constructor(
+    private readonly deps: ScheduleKeeperComponents,
+    private readonly init: ScheduleKeeperInit,
+  ) {}
 
   start(): void {
     if (this.timer === null) this.arm(0);
@@ -61,9 +69,10 @@ export class ScheduleKeeper {
   }
 
   private check(): void {
-    const { view, clock, retryMs, periodMs } = this.deps;
+    const { view, clock } = this.deps;
+    const { retryMs, periodMs } = this.init;
     const t = clock.now();
-    const delay = this.deps.isLeader?.() === false ? (this.deps.followerDelayMs ?? 0) : 0;
+    const delay = this.deps.isLeader?.() === false ? (this.init.followerDelayMs ?? 0) : 0;
     const due: FireItem[] = [];
     let wake = t + periodMs;
     const seen = new Set<string>();

@@ -34,7 +34,7 @@ export const systemClock: Clock = {
  * event loop (setImmediate), which holds the process only until it has run.
  */
 export const backgroundClock: Clock = {
-  now: systemClock.now,
+  now: () => systemClock.now(),
   after: (ms, fn): Timer => {
     if (ms <= 0) return systemClock.after(0, fn);
     const t = setTimeout(fn, ms);

@@ -10,14 +10,13 @@ import type { Clock, Timer } from '../worker/types.js';
 import { ScheduleKeeper } from './schedule-keeper.js';
 import { backgroundClock } from './system-clock.js';
 
-export interface TimeKeeperDeps {
+/** What the time keeper uses (js-libp2p's components style). */
+export interface TimeKeeperComponents {
   readonly isLeader: () => boolean;
   readonly view: SchedulerView;
-  /** Cluster time as the leader would stamp an entry now (RaftNode.clusterTime: the voters' median clock). */
+  /** Cluster time as the leader would stamp an entry now (RaftDriver.clusterTime: the voters' median clock). */
   readonly now: () => number;
   readonly propose: (data: Uint8Array) => ProposeResult;
-  /** How often to look, and the least time between two ticks. */
-  readonly periodMs: number;
   /** Where the period is timed: default backgroundClock; a simulated process's clock in sim/. */
   readonly timers?: Pick<Clock, 'after'>;
   /** This node's clock, which tells the schedule keeper a tick is due: default backgroundClock's; the process clock in sim/. */
@@ -29,6 +28,11 @@ export const SCHEDULE_RETRY_MS = 100;
 /** A follower proposes a due tick this long after the leader would (docs/schedules.md §6). */
 export const SCHEDULE_FOLLOWER_DELAY_MS = 50;
 
+export interface TimeKeeperInit {
+  /** How often to look, and the least time between two ticks; also the schedule keeper's longest sleep. */
+  readonly periodMs: number;
+}
+
 export class TimeKeeper {
   private timer: Timer | null = null;
   private lastTick = -Infinity;
@@ -36,16 +40,20 @@ export class TimeKeeper {
   ticks = 0;
   readonly schedules: ScheduleKeeper;
 
-  constructor(private readonly deps: TimeKeeperDeps) {
-    this.schedules = new ScheduleKeeper({
-      view: deps.view,
-      propose: deps.propose,
-      clock: { after: (ms, fn) => (deps.timers ?? backgroundClock).after(ms, fn), now: deps.localNow ?? backgroundClock.now },
-      periodMs: deps.periodMs,
-      retryMs: SCHEDULE_RETRY_MS,
-      isLeader: deps.isLeader,
-      followerDelayMs: SCHEDULE_FOLLOWER_DELAY_MS,
-    });
+  constructor(
+    private readonly deps: TimeKeeperComponents,
+    private readonly init: TimeKeeperInit,
+  ) {
+    const timers = deps.timers ?? backgroundClock;
+    this.schedules = new ScheduleKeeper(
+      {
+        view: deps.view,
+        propose: deps.propose,
+        clock: { after: (ms, fn) => timers.after(ms, fn), now: deps.localNow ?? (() => backgroundClock.now()) },
+        isLeader: deps.isLeader,
+      },
+      { periodMs: init.periodMs, retryMs: SCHEDULE_RETRY_MS, followerDelayMs: SCHEDULE_FOLLOWER_DELAY_MS },
+    );
   }
 
   start(): void {
@@ -54,10 +62,10 @@ export class TimeKeeper {
     const timers = this.deps.timers ?? backgroundClock;
     const loop = (): void => {
       // Re-armed before the check, as an interval timer is.
-      this.timer = timers.after(this.deps.periodMs, loop);
+      this.timer = timers.after(this.init.periodMs, loop);
       this.check();
     };
-    this.timer = timers.after(this.deps.periodMs, loop);
+    this.timer = timers.after(this.init.periodMs, loop);
   }
 
   stop(): void {
@@ -67,7 +75,8 @@ export class TimeKeeper {
   }
 
   private check(): void {
-    const { isLeader, view, now, propose, periodMs } = this.deps;
+    const { isLeader, view, now, propose } = this.deps;
+    const { periodMs } = this.init;
     if (!isLeader()) return;
     const due = view.nextDeadline();
     const t = now();

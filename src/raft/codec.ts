@@ -9,6 +9,7 @@ import {
   writeBytes,
   writeInt,
 } from '../codec/proto.js';
+import { at } from '../invariant.js';
 import * as pb from '../proto/raft.js';
 import {
   MAX_INDEX,
@@ -61,7 +62,12 @@ const MIN_LISTED_ID = 3;
 
 /** Entries an input of `bytes` could hold: protons' decoder stops at the first one past that. */
 function entriesLimits(bytes: Uint8Array): { limits: { entries: number } } {
-  return { limits: { entries: Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ENTRY) } };
+  return { limits: { entries: Math.ceil(inputLength(bytes) / MIN_LISTED_ENTRY) } };
+}
+
+/** The length of an input to decode; 0 for a value that is not bytes (JavaScript callers), which decodeProto then refuses. */
+function inputLength(bytes: unknown): number {
+  return bytes instanceof Uint8Array ? bytes.length : 0;
 }
 
 const MESSAGE_LIMITS = { limits: { app: { entries: 0 }, prop: { entries: 0 } } };
@@ -187,9 +193,16 @@ function timeOut(t: number, field: string): number {
   return t;
 }
 
+/** Checked at run time too: a JavaScript caller can pass any string. */
 function entryTypeOut(t: EntryType): pb.EntryType {
-  if (t !== 'normal' && t !== 'conf') throw new CodecError(`unknown entry type ${String(t)}`);
-  return t as pb.EntryType;
+  switch (t) {
+    case 'normal':
+      return pb.EntryType.normal;
+    case 'conf':
+      return pb.EntryType.conf;
+    default:
+      throw new CodecError(`unknown entry type ${String(t)}`);
+  }
 }
 
 /** Absent when empty (see raft.proto). */
@@ -212,18 +225,24 @@ function checkEntryOut(e: Entry): Uint8Array {
  */
 function runOut(entries: readonly Entry[], first: number): pb.RunEntry[] {
   for (let k = 0; k < entries.length; k++) {
-    const e = entries[k] as Entry;
+    const e = at(entries, k, 'an entry of the run being encoded');
     if (e.index !== first + k) {
       throw new CodecError(`entries are not contiguous: entry ${String(e.index)} at position ${k}, expected ${first + k}`);
     }
     checkEntryOut(e);
   }
   if (entries.length > 0) indexOut(first + entries.length - 1, 'last entry index');
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- no copy: an Entry's type strings are pb.EntryType's values
   return entries as Entry[] as pb.RunEntry[];
 }
 
+/** Array.isArray without its type guard (which would widen a readonly string[] to any[]). */
+function isList(value: unknown): boolean {
+  return Array.isArray(value);
+}
+
 function confOut(c: ConfState): pb.ConfState {
-  if (!Array.isArray(c.voters) || !Array.isArray(c.learners)) throw new CodecError('conf voters and learners must be arrays');
+  if (!isList(c.voters) || !isList(c.learners)) throw new CodecError('conf voters and learners must be arrays');
   const seen = new Set<string>();
   for (const [ids, field] of [[c.voters, 'voter id'], [c.learners, 'learner id']] as const) {
     for (const id of ids) {
@@ -270,7 +289,7 @@ export function decodeUint(bytes: Uint8Array): DecodeResult<number> {
 /** An entry with its index. */
 export function encodeEntry(e: Entry): Uint8Array {
   const data = checkEntryOut(e);
-  const value: pb.Entry = { index: positiveIndexOut(e.index, 'entry index'), term: e.term, type: e.type as pb.EntryType, time: e.time, proposer: e.proposer };
+  const value: pb.Entry = { index: positiveIndexOut(e.index, 'entry index'), term: e.term, type: entryTypeOut(e.type), time: e.time, proposer: e.proposer };
   if (data.length > 0) value.data = data;
   return encodeProto(pb.Entry.codec(), value, e.data.length + 32 + e.proposer.length * 3);
 }
@@ -323,7 +342,7 @@ export function encodeConfState(c: ConfState): Uint8Array {
 }
 
 export function decodeConfState(bytes: Uint8Array): DecodeResult<ConfState> {
-  const n = Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ID);
+  const n = Math.ceil(inputLength(bytes) / MIN_LISTED_ID);
   return decodeProto(pb.ConfState.codec(), bytes, 'conf state', confIn, { limits: { voters: n, learners: n } });
 }
 
@@ -357,9 +376,8 @@ export function decodeSnapshot(bytes: Uint8Array): DecodeResult<Snapshot> {
 }
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
-  const type = CONF_CHANGE_OUT[cc.type];
-  if (type === undefined || !Object.hasOwn(CONF_CHANGE_OUT, cc.type)) throw new CodecError(`unknown conf change type ${String(cc.type)}`);
-  return encodeProto(pb.ConfChange.codec(), { type, node: idOut(cc.node, 'conf change node') }, 8 + cc.node.length * 3);
+  if (!Object.hasOwn(CONF_CHANGE_OUT, cc.type)) throw new CodecError(`unknown conf change type ${cc.type}`);
+  return encodeProto(pb.ConfChange.codec(), { type: CONF_CHANGE_OUT[cc.type], node: idOut(cc.node, 'conf change node') }, 8 + cc.node.length * 3);
 }
 
 export function decodeConfChange(bytes: Uint8Array): DecodeResult<ConfChange> {
@@ -378,10 +396,10 @@ export function encodeMessage(m: Message): Uint8Array {
   let size = 24 + (m.from.length + m.to.length) * 3;
   switch (m.type) {
     case 'vote':
-      out.vote = { pre: m.pre === true, lastIndex: indexOut(m.lastIndex, 'lastIndex'), lastTerm: termOut(m.lastTerm, 'lastTerm'), transfer: m.transfer === true };
+      out.vote = { pre: m.pre, lastIndex: indexOut(m.lastIndex, 'lastIndex'), lastTerm: termOut(m.lastTerm, 'lastTerm'), transfer: m.transfer };
       break;
     case 'voteResp':
-      out.voteResp = { pre: m.pre === true, reject: m.reject === true, leader: optionalIdOut(m.leader, 'leader') };
+      out.voteResp = { pre: m.pre, reject: m.reject, leader: optionalIdOut(m.leader, 'leader') };
       size += m.leader.length * 3;
       break;
     case 'app': {
@@ -393,7 +411,7 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'appResp':
       out.appResp = {
         index: indexOut(m.index, 'index'),
-        reject: m.reject === true,
+        reject: m.reject,
         hintIndex: indexOut(m.hintIndex, 'hintIndex'),
         hintTerm: termOut(m.hintTerm, 'hintTerm'),
       };
@@ -416,7 +434,7 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     }
     case 'snapResp':
-      out.snapResp = { index: indexOut(m.index, 'index'), offset: indexOut(m.offset, 'offset'), reject: m.reject === true };
+      out.snapResp = { index: indexOut(m.index, 'index'), offset: indexOut(m.offset, 'offset'), reject: m.reject };
       break;
     case 'prop':
       out.prop = { entries: m.entries.map((e) => ({ type: entryTypeOut(e.type), data: dataOut(e.data, 'proposal data') })) };
@@ -427,7 +445,7 @@ export function encodeMessage(m: Message): Uint8Array {
       size += m.ctx.length * 3;
       break;
     case 'readIndexResp':
-      out.readIndexResp = { ctx: ctxOut(m.ctx, 'ctx'), index: indexOut(m.index, 'index'), reject: m.reject === true, leader: optionalIdOut(m.leader, 'leader') };
+      out.readIndexResp = { ctx: ctxOut(m.ctx, 'ctx'), index: indexOut(m.index, 'index'), reject: m.reject, leader: optionalIdOut(m.leader, 'leader') };
       size += (m.ctx.length + m.leader.length) * 3;
       break;
     case 'timeoutNow':
@@ -440,7 +458,7 @@ export function encodeMessage(m: Message): Uint8Array {
 }
 
 export function decodeMessage(bytes: Uint8Array): DecodeResult<Message> {
-  const n = Math.ceil((bytes?.length ?? 0) / MIN_LISTED_ENTRY);
+  const n = Math.ceil(inputLength(bytes) / MIN_LISTED_ENTRY);
   // One options object, updated for each decode (decoding is synchronous): a small message's
   // decode is a few hundred nanoseconds, and building these was a good part of them.
   MESSAGE_LIMITS.limits.app.entries = n;

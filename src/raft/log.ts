@@ -1,3 +1,4 @@
+import { at } from '../invariant.js';
 import type { Entry, Snapshot, SnapshotMeta } from './types.js';
 
 /**
@@ -49,7 +50,7 @@ export class RaftLog {
 
   lastTerm(): number {
     const n = this.entries.length;
-    return n === 0 ? this.snapTerm : (this.entries[n - 1] as Entry).term;
+    return n === 0 ? this.snapTerm : at(this.entries, n - 1, 'the last entry of a non-empty log').term;
   }
 
   snapshotIndex(): number {
@@ -60,7 +61,7 @@ export class RaftLog {
   term(index: number): number | undefined {
     if (index === this.snapIndex) return this.snapTerm;
     if (index < this.snapIndex || index > this.lastIndex()) return undefined;
-    return (this.entries[index - this.snapIndex - 1] as Entry).term;
+    return at(this.entries, index - this.snapIndex - 1, 'an entry between the snapshot and the last index').term;
   }
 
   entry(index: number): Entry | undefined {
@@ -89,7 +90,7 @@ export class RaftLog {
     let end = start;
     let bytes = 0;
     while (end < this.entries.length && end - start < maxCount) {
-      bytes += (this.entries[end] as Entry).data.length;
+      bytes += at(this.entries, end, 'an entry below the log length').data.length;
       if (bytes > maxBytes && end > start) break;
       end++;
     }
@@ -141,7 +142,7 @@ export class RaftLog {
     if (conflict <= this.committed) return undefined;
     const from = conflict - (prevIndex + 1);
     this.truncateFrom(conflict);
-    for (let k = from; k < entries.length; k++) this.entries.push(entries[k] as Entry);
+    for (let k = from; k < entries.length; k++) this.entries.push(at(entries, k, 'an entry of the message'));
     return lastNew;
   }
 

@@ -1,3 +1,4 @@
+import { at } from '../invariant.js';
 import type { Snapshot } from './types.js';
 
 /**
@@ -26,7 +27,7 @@ export class Inflights {
 
   /** Free every message whose last index is <= `index` (they have been acknowledged). */
   freeLE(index: number): void {
-    while (this.count > 0 && (this.buf[this.start] as number) <= index) {
+    while (this.count > 0 && at(this.buf, this.start, 'the oldest inflight of a non-empty window') <= index) {
       this.start = (this.start + 1) % this.capacity;
       this.count--;
     }
@@ -186,7 +187,7 @@ export function quorumSize(voters: number): number {
 export function committedIndex(matches: number[]): number {
   if (matches.length === 0) return 0;
   const sorted = matches.slice().sort((a, b) => b - a);
-  return sorted[quorumSize(matches.length) - 1] as number;
+  return at(sorted, quorumSize(matches.length) - 1, 'a quorum is never larger than the voters');
 }
 
 export type VoteOutcome = 'won' | 'lost' | 'pending';

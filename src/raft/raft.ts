@@ -1,3 +1,4 @@
+import { known } from '../invariant.js';
 import { decodeConfChange, decodeMessage, encodeConfChange } from './codec.js';
 import { ClusterClock } from './cluster-clock.js';
 import { applyConfChange, isMember, isVoter, proposedByVoter } from './confchange.js';
@@ -315,7 +316,7 @@ export class RaftNode {
    */
   compact(index: number, data: Uint8Array): boolean {
     if (index !== this.log.applied || index <= this.log.snapshotIndex()) return false;
-    const term = this.log.term(index) as number;
+    const term = known(this.log.term(index), 'the term of the applied, uncompacted index');
     const snap: Snapshot = { meta: { index, term, conf: this.membership.conf }, data };
     this.log.compactTo(index);
     this.snapshot = snap;
@@ -698,10 +699,10 @@ export class RaftNode {
       case 'heartbeat':
       case 'snap':
         // One leader per term: a second voter claiming this term's leadership is lying.
-        if (this.role === 'follower' && this.leader !== null && this.leader !== m.from) return void this.stats.droppedRivalLeader++;
+        if (this.role === 'follower' && this.leader !== null && this.leader !== m.from) return this.count('droppedRivalLeader');
         if (this.role !== 'follower') {
           // A leader of our term exists (only one per term): a candidate concedes.
-          if (this.role === 'leader') return void this.stats.droppedMalformed++;
+          if (this.role === 'leader') return this.count('droppedMalformed');
           this.becomeFollower(this.term, m.from);
         }
         this.setLeader(m.from);
@@ -780,7 +781,7 @@ export class RaftNode {
     }
     if (this.log.matchTerm(m.prevIndex, m.prevTerm)) {
       const lastNew = this.log.appendAfter(m.prevIndex, m.entries);
-      if (lastNew === undefined) return void this.stats.droppedMalformed++;
+      if (lastNew === undefined) return this.count('droppedMalformed');
       this.log.commitTo(Math.min(m.commit, lastNew));
       this.send({ type: 'appResp', to: m.from, index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 });
       return;
@@ -814,7 +815,7 @@ export class RaftNode {
 
   private onSnapshotChunk(m: SnapshotChunk): void {
     const meta = m.meta;
-    if (m.total > this.config.maxSnapshotBytes) return void this.stats.refusedSnapshots++;
+    if (m.total > this.config.maxSnapshotBytes) return this.count('refusedSnapshots');
     if (meta.index <= this.log.committed) {
       // Stale: we already have everything it holds.
       this.incoming = null;
@@ -1002,7 +1003,7 @@ export class RaftNode {
       }
       return;
     }
-    if (m.index > this.log.lastIndex()) return void this.stats.droppedMalformed++;
+    if (m.index > this.log.lastIndex()) return this.count('droppedMalformed');
     const wasPaused = pr.isPaused();
     if (pr.maybeUpdate(m.index)) {
       if (pr.state === 'probe') pr.becomeReplicate();
@@ -1148,8 +1149,13 @@ export class RaftNode {
 
   // ------------------------------------------------------------------------------------------
 
+  /** Counts a dropped or refused message (`return this.count(...)` drops it). */
+  private count(stat: keyof RaftStats): void {
+    this.stats[stat]++;
+  }
+
   private send(m: Outgoing): void {
-    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term });
   }
 }
 

@@ -59,8 +59,4 @@ export class ReadOnlyQueue {
     this.byCtx.clear();
     return out;
   }
-
-  get size(): number {
-    return this.queue.length;
-  }
 }

@@ -1,3 +1,4 @@
+import { at } from '../invariant.js';
 import type { Rng } from './types.js';
 
 /**
@@ -59,7 +60,7 @@ export class SeededRng implements Rng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('pick from an empty list');
-    return items[this.int(items.length)] as T;
+    return at(items, this.int(items.length), 'an index drawn below the length');
   }
 
   /** An independent stream named by `label`, so subsystems draw without disturbing each other. */

@@ -219,8 +219,6 @@ export type Message =
   | ReadIndexResponse
   | TimeoutNow;
 
-export type MessageType = Message['type'];
-
 // ---------------------------------------------------------------------------------------------
 // The driver's interface.
 
@@ -270,6 +268,12 @@ export interface Ready {
   /** True when step 1 has anything to write. */
   readonly mustSync: boolean;
 }
+
+/**
+ * The durable part of a Ready (step 1 above): what storage writes in one batch. The driver hands it
+ * to its persistence port (src/storage/level-storage.ts in a node, sim/disk.ts in the simulator).
+ */
+export type PersistUpdate = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
 
 export type ProposeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }

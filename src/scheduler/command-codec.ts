@@ -11,6 +11,7 @@
 // decodeCommand never throws; it checks sizes, counts, enum values and table positions, so what
 // decodes is safe to hold. The graph and ranges of a submitted JobSpec are left to checkJobSpec,
 // which the state machine runs on every submit.
+import { at, known } from '../invariant.js';
 import { CodecError, type DecodeResult } from '../codec/binary.js';
 import {
   decodeFail as fail,
@@ -111,7 +112,7 @@ export function encodeCommand(cmd: Command): Uint8Array {
       const finish: pb.Finish = {
         node: writeNonEmpty(cmd.node, 'node id', MAX_NODE_ID_BYTES),
         boot: writeInt(cmd.boot, 'boot', MAX),
-        claimNext: cmd.claimNext === true,
+        claimNext: cmd.claimNext,
         jobs: [...jobs.keys()],
         results: cmd.results.map((f) => resultOut(f, jobs)),
       };
@@ -191,16 +192,16 @@ function refsOut(items: readonly TaskRef[]): pb.TaskRefs {
   const jobs = jobTable(items);
   return {
     jobs: [...jobs.keys()],
-    job: jobs.size > 1 ? items.map((it) => jobs.get(it.job) as number) : [],
+    job: jobs.size > 1 ? items.map((it) => known(jobs.get(it.job), 'jobTable lists every job of the items')) : [],
     task: items.map((it) => taskOut(it.task)),
   };
 }
 
 function resultOut(f: FinishItem, jobs: Map<string, number>): pb.FinishResult {
+  if (!Object.hasOwn(OUTCOME_OUT, f.outcome)) throw new CodecError(`unknown finish outcome ${f.outcome}`);
   const outcome = OUTCOME_OUT[f.outcome];
-  if (outcome === undefined || !Object.hasOwn(OUTCOME_OUT, f.outcome)) throw new CodecError(`unknown finish outcome ${String(f.outcome)}`);
   const out: pb.FinishResult = {
-    job: jobs.get(f.job) as number,
+    job: known(jobs.get(f.job), 'the job table lists every job of the results'),
     task: taskOut(f.task),
     attempt: writeInt(f.attempt, 'attempt', MAX),
     outcome,
@@ -303,7 +304,7 @@ function refsIn(refs: pb.TaskRefs | undefined, what: string): TaskRef[] {
     fail(`${refs.job.length} job positions for ${n} ${what} and ${jobs.length} job ids`);
   }
   const out = new Array<TaskRef>(n);
-  for (let k = 0; k < n; k++) out[k] = { job: jobAt(jobs, refs.job[k] ?? 0), task: taskIn(refs.task[k] as number) };
+  for (let k = 0; k < n; k++) out[k] = { job: jobAt(jobs, refs.job[k] ?? 0), task: taskIn(at(refs.task, k, 'n is the number of task refs')) };
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The graph rules of a job, shared by the DAG file reader and the state machine's re-check:
 // unique names, deps that name other specs of the same job, no self or duplicate deps, no
 // cycles. Linear in specs + deps and free of recursion, so a 10,000-deep chain is fine.
+import { at, known } from '../invariant.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { didYouMean } from './suggest.js';
 
@@ -28,7 +29,7 @@ export function checkGraph(specs: readonly GraphSpec[], report: (p: GraphProblem
   const n = specs.length;
   const index = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    const name = (specs[i] as GraphSpec).name;
+    const name = at(specs, i, 'a spec').name;
     const first = index.get(name);
     if (first === undefined) index.set(name, i);
     else if (!report({ spec: i, dep: null, message: `task name '${name}' is used twice (specs ${first} and ${i})` })) return;
@@ -44,10 +45,9 @@ export function checkGraph(specs: readonly GraphSpec[], report: (p: GraphProblem
   const seenBy = new Int32Array(n).fill(-1);
   let e = 0;
   for (let i = 0; i < n; i++) {
-    const s = specs[i] as GraphSpec;
+    const s = at(specs, i, 'a spec');
     offsets[i] = e;
-    for (let k = 0; k < s.deps.length; k++) {
-      const dep = s.deps[k] as string;
+    for (const [k, dep] of s.deps.entries()) {
       const j = index.get(dep);
       let problem: string | null = null;
       if (j === undefined) {
@@ -64,8 +64,9 @@ export function checkGraph(specs: readonly GraphSpec[], report: (p: GraphProblem
         if (!report({ spec: i, dep: k, message: problem })) return;
         continue;
       }
-      seenBy[j as number] = i;
-      targets[e] = j as number;
+      const target = known(j, 'an unknown dep was reported above');
+      seenBy[target] = i;
+      targets[e] = target;
       depPos[e] = k;
       e++;
     }
@@ -97,33 +98,33 @@ function findCycles(
     color[root] = GREY;
     stackPos[root] = 0;
     stackNode[0] = root;
-    stackEdge[0] = offsets[root] as number;
+    stackEdge[0] = at(offsets, root, 'a spec (offsets)');
     sp = 1;
     while (sp > 0) {
-      const v = stackNode[sp - 1] as number;
-      const edge = stackEdge[sp - 1] as number;
+      const v = at(stackNode, sp - 1, 'the top of the stack');
+      const edge = at(stackEdge, sp - 1, 'the top of the stack');
       if (edge === offsets[v + 1]) {
         color[v] = BLACK;
         sp--;
         continue;
       }
       stackEdge[sp - 1] = edge + 1;
-      const w = targets[edge] as number;
+      const w = at(targets, edge, 'an edge');
       if (color[w] === WHITE) {
         color[w] = GREY;
         stackPos[w] = sp;
         stackNode[sp] = w;
-        stackEdge[sp] = offsets[w] as number;
+        stackEdge[sp] = at(offsets, w, 'a spec (offsets)');
         sp++;
       } else if (color[w] === GREY) {
-        const start = stackPos[w] as number;
+        const start = at(stackPos, w, 'a grey spec is on the stack');
         const path: number[] = Array.from(stackNode.subarray(start, sp));
         // The cycle is reported at its first task's dep on the second (the edge that leaves it).
-        const from = path[0] as number;
-        const firstEdge = start + 1 < sp ? (stackEdge[start] as number) - 1 : edge;
+        const from = at(path, 0, 'a cycle has a spec');
+        const firstEdge = start + 1 < sp ? at(stackEdge, start, 'a stack slot') - 1 : edge;
         const message = `cycle: ${cyclePath(specs, path)} (each task depends on the next)`;
         cycles++;
-        if (!report({ spec: from, dep: depPos[firstEdge] as number, message })) return;
+        if (!report({ spec: from, dep: at(depPos, firstEdge, 'an edge'), message })) return;
         if (cycles >= MAX_CYCLES) return;
       }
     }
@@ -131,8 +132,8 @@ function findCycles(
 }
 
 function cyclePath(specs: readonly GraphSpec[], path: readonly number[]): string {
-  const names = path.map((i) => (specs[i] as GraphSpec).name);
-  names.push(names[0] as string);
+  const names = path.map((i) => at(specs, i, 'a spec').name);
+  names.push(at(names, 0, 'a cycle has a spec'));
   if (names.length <= MAX_PATH_SHOWN) return names.join(' -> ');
   const head = names.slice(0, MAX_PATH_SHOWN / 2);
   const tail = names.slice(names.length - MAX_PATH_SHOWN / 2);

@@ -5,11 +5,13 @@
 //
 // Decoding checks sizes, counts and table positions (so nothing oversized is built) but not the
 // graph or ranges: the state machine runs checkJobSpec on every decoded submit.
+import { at, known } from '../invariant.js';
 import type { DecodeResult } from '../codec/binary.js';
 import { CodecError } from '../codec/binary.js';
 import { decodeFail as fail, decodeProto, encodeProto, readInt, readText, writeInt, writeText } from '../codec/proto.js';
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
+import type { TriggerRule } from './trigger-rules.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
@@ -21,6 +23,23 @@ export const JOB_SPEC_LIMITS = {
   tasks: L.maxSpecs,
   tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars },
 } as const;
+
+const TRIGGER_OUT: Readonly<Record<TriggerRule, pb.TriggerRule>> = {
+  all_success: pb.TriggerRule.ALL_SUCCESS,
+  all_done: pb.TriggerRule.ALL_DONE,
+  all_failed: pb.TriggerRule.ALL_FAILED,
+  one_success: pb.TriggerRule.ONE_SUCCESS,
+  one_failed: pb.TriggerRule.ONE_FAILED,
+  none_failed: pb.TriggerRule.NONE_FAILED,
+};
+const TRIGGER_IN: Readonly<Record<pb.TriggerRule, TriggerRule>> = {
+  ALL_SUCCESS: 'all_success',
+  ALL_DONE: 'all_done',
+  ALL_FAILED: 'all_failed',
+  ONE_SUCCESS: 'one_success',
+  ONE_FAILED: 'one_failed',
+  NONE_FAILED: 'none_failed',
+};
 
 /** `spec` as its schema's message; throws a CodecError on what the decoder would refuse. */
 export function jobSpecOut(spec: JobSpec): pb.JobSpec {
@@ -53,6 +72,7 @@ export function jobSpecOut(spec: JobSpec): pb.JobSpec {
     tasks: spec.tasks.map((t, i) => taskOut(t, i, index, handlers, defaults)),
   };
   if (spec.tasks.length > 0) out.defaults = defaults;
+  if (spec.timeoutMs !== undefined) out.timeoutMs = writeInt(spec.timeoutMs, 'timeoutMs', MAX);
   return out;
 }
 
@@ -81,14 +101,15 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
       if (j === undefined || j === i) throw new CodecError(`task '${t.name}' depends on ${j === i ? 'itself' : `unknown task '${d}'`}`);
       return i - j;
     }),
-    env: Object.keys(t.env).map((name) => ({
+    env: Object.entries(t.env).map(([name, value]) => ({
       name: writeText(name, 'env name', L.maxEnvKeyBytes),
-      value: writeText(t.env[name] as string, `env ${name}`, L.maxEnvValueBytes),
+      value: writeText(value, `env ${name}`, L.maxEnvValueBytes),
     })),
   };
   if (t.exec.kind === 'run') out.run = writeText(t.exec.command, `command of task '${t.name}'`, L.maxRunBytes);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spec built in JavaScript may carry another kind
   else if (t.exec.kind === 'handler') {
-    out.handler = handlers.get(t.exec.name) as number;
+    out.handler = known(handlers.get(t.exec.name), 'the handler table lists every handler of the spec');
     if (t.exec.args !== null) out.args = writeText(argsJson(t.exec.args, t.name), `args of task '${t.name}'`, L.maxArgsBytes);
   } else throw new CodecError(`task '${t.name}' has an unknown exec kind ${String((t.exec as { kind: unknown }).kind)}`);
   if (t.retries !== defaults.retries) out.retries = t.retries;
@@ -98,6 +119,12 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
   if (t.slots !== defaults.slots) out.slots = t.slots;
   if (t.cwd !== null) out.cwd = writeText(t.cwd, 'cwd', L.maxCwdBytes);
   if (t.shards !== null) out.shards = writeInt(t.shards, 'shards', MAX);
+  if (t.trigger !== undefined && t.trigger !== 'all_success') {
+    const rule = TRIGGER_OUT[t.trigger];
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spec given to the encoder unchecked may name any rule
+    if (rule === undefined) throw new CodecError(`task '${t.name}' has an unknown trigger rule ${JSON.stringify(t.trigger)}`);
+    out.trigger = rule;
+  }
   return out;
 }
 
@@ -115,6 +142,7 @@ function argsJson(args: Json, task: string): string {
   } catch (err) {
     throw new CodecError(`args of task '${task}' are not JSON: ${errorMessage(err)}`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for a function, whatever its type says
   if (s === undefined) throw new CodecError(`args of task '${task}' are not JSON`);
   return s;
 }
@@ -136,7 +164,8 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
     slots: readInt(d.slots, 'default slots', MAX),
   };
   const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
-  return { name, retentionMs, tasks };
+  if (p.timeoutMs === undefined) return { name, retentionMs, tasks };
+  return { name, retentionMs, tasks, timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) };
 }
 
 function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[], names: readonly string[], defaults: pb.TaskDefaults): TaskSpec {
@@ -165,7 +194,7 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
   const deps = t.deps.map((d) => {
     const j = i - d;
     if (j < 0 || j >= n || j === i) fail(`a dep of task ${i} points to spec ${j} (the job has ${n})`);
-    return names[j] as string;
+    return at(names, j, 'checked just above');
   });
   const seen = new Set<string>();
   const env: [string, string][] = [];
@@ -175,8 +204,10 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
     seen.add(v.name);
     env.push([v.name, readText(v.value, 'env value', L.maxEnvValueBytes)]);
   }
+  if (t.trigger === pb.TriggerRule.ALL_SUCCESS) fail(`task ${i} spells out the default trigger rule all_success`);
+  const trigger = t.trigger === undefined ? undefined : TRIGGER_IN[t.trigger];
   return {
-    name: names[i] as string,
+    name: at(names, i, 'one name per task'),
     exec,
     deps,
     retries: t.retries === undefined ? defaults.retries : readInt(t.retries, 'retries', MAX),
@@ -188,6 +219,7 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
     env: Object.fromEntries(env),
     cwd: t.cwd === undefined ? null : readText(t.cwd, 'cwd', L.maxCwdBytes),
     shards: t.shards === undefined ? null : readInt(t.shards, 'shards', MAX),
+    ...(trigger === undefined ? {} : { trigger }),
   };
 }
 

@@ -7,14 +7,18 @@
 // This file decides whether a command may do what it asks (validation, idempotency, fencing,
 // capacity); lifecycle.ts carries out the transitions, state.ts holds the data, job-view.ts builds
 // the views and snapshot-codec.ts writes and reads snapshots.
+import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
+import { END, signalIn } from './attempts.js';
 import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
+import { Capacity } from './runnable.js';
 import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
 import { Schedules } from './schedules.js';
+import { TimerKind } from './timers.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -33,7 +37,6 @@ import type {
   SchedulerView,
   TaskLaunch,
   TaskRef,
-  TaskSpec,
 } from './types.js';
 
 export { TIMEOUT_GRACE_MS, backoffFor } from './lifecycle.js';
@@ -134,7 +137,7 @@ export class Scheduler implements SchedulerView {
       }
     }
     if (typeof cmd.id !== 'string' || cmd.id === '') {
-      out.push({ type: 'submit-rejected', requested: String(cmd.id), error: 'the job id is empty' });
+      out.push({ type: 'submit-rejected', requested: cmd.id, error: 'the job id is empty' });
       return;
     }
     if (s.jobs.has(cmd.id)) {
@@ -165,8 +168,9 @@ export class Scheduler implements SchedulerView {
       else list.push(job);
     }
     cx.out.push({ type: 'submitted', requested: id, job: job.id, existing: false });
+    if (job.spec.timeoutMs !== undefined) job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
     const specs = job.spec.tasks.length;
-    for (let i = 0; i < specs; i++) if (job.pending[i] === 0) this.life.readySpec(cx, job, i);
+    for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
     return job;
   }
 
@@ -226,10 +230,10 @@ export class Scheduler implements SchedulerView {
     if (job.state !== 'running') return `job is ${job.state}`;
     const task = ref.task;
     if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
-    const state = job.tState[task] as TaskStateCode;
+    const state = at(job.tState, task, 'checked just above') as TaskStateCode;
     if (state !== T.ready) return `task is ${TASK_STATE_NAMES[state]}`;
     const spec = job.specOf(task);
-    const ts = job.spec.tasks[spec] as TaskSpec;
+    const ts = at(job.spec.tasks, spec, 'a spec');
     const handler = Job.handlerOf(ts);
     if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
     if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
@@ -272,7 +276,7 @@ export class Scheduler implements SchedulerView {
     const task = r.task;
     if (!Number.isInteger(task) || task < 0 || task >= job.size) return 'no such task';
     if (job.state !== 'running') return `job is ${job.state}`;
-    const state = job.tState[task] as TaskStateCode;
+    const state = at(job.tState, task, 'checked just above') as TaskStateCode;
     if (state !== T.running) return `task is ${TASK_STATE_NAMES[state]}`;
     if (!job.heldBy(task, node.id)) return `task is held by ${job.holderName(task) ?? 'nobody'}`;
     if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
@@ -284,7 +288,10 @@ export class Scheduler implements SchedulerView {
     else job.tails.delete(task);
     const spec = job.specOf(task);
     if (r.outcome === 'succeeded') this.life.succeed(cx, job, task, spec);
-    else this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    else {
+      this.life.keepEnded(cx, job, task, r.outcome === 'timeout' ? END.timeout : END.failed, r.exitCode, signalIn(r.stderr));
+      this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    }
     return null;
   }
 
@@ -293,7 +300,7 @@ export class Scheduler implements SchedulerView {
     for (const { job, spec, start, end } of readied) {
       if (node.used >= node.slots) return;
       if (job.state !== 'running') continue;
-      const ts = job.spec.tasks[spec] as TaskSpec;
+      const ts = at(job.spec.tasks, spec, 'a spec');
       const handler = Job.handlerOf(ts);
       if (handler !== null && !node.handlerSet.has(handler)) continue;
       for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {
@@ -323,7 +330,7 @@ export class Scheduler implements SchedulerView {
 
   job(id: JobId): JobView | undefined {
     const job = this.s.jobs.get(id);
-    return job === undefined ? undefined : buildJobView(job);
+    return job === undefined ? undefined : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now));
   }
 
   jobs(): JobSummary[] {

@@ -8,6 +8,7 @@
 // ready and carries that number, so a task that left (claimed) and came back (lease expired) is
 // counted once, in its newer range. Ranges keep a live count and drop out of their priority's
 // list when it reaches 0; their ends are trimmed past departed tasks, so iteration skips little.
+import { at } from '../invariant.js';
 import { T, type Job } from './job.js';
 import type { Ms } from './types.js';
 
@@ -71,7 +72,7 @@ export class ReadyQueue {
 
   /** `task` of `job` was ready and no longer is (the caller changed its state first). */
   leave(job: Job, task: number): void {
-    const range = this.bySeq.get(job.readySeq[task] as number);
+    const range = this.bySeq.get(at(job.readySeq, task, 'a task'));
     if (range === undefined || range.job !== job) throw new Error(`scheduler bug: ready task ${job.id}/${task} is in no ready range`);
     this.count--;
     if (--range.live === 0) {
@@ -137,9 +138,8 @@ export class ReadyQueue {
     level = { priority, head: null, tail: null };
     this.byPriority.set(priority, level);
     // Few distinct priorities in practice: a linear insertion keeps the list sorted.
-    let i = 0;
-    while (i < this.levels.length && (this.levels[i] as Level).priority > priority) i++;
-    this.levels.splice(i, 0, level);
+    const i = this.levels.findIndex((l) => l.priority <= priority);
+    this.levels.splice(i === -1 ? this.levels.length : i, 0, level);
     return level;
   }
 

@@ -33,8 +33,8 @@ const CATCHUP_IN: Readonly<Record<pb.Catchup, CatchupPolicy>> = { NONE: 'none', 
 export function scheduleOut(s: ScheduleSpec): pb.Schedule {
   const overlap = Object.hasOwn(OVERLAP_OUT, s.overlap) ? OVERLAP_OUT[s.overlap] : undefined;
   const catchup = Object.hasOwn(CATCHUP_OUT, s.catchup) ? CATCHUP_OUT[s.catchup] : undefined;
-  if (overlap === undefined) throw new CodecError(`unknown overlap policy ${String(s.overlap)}`);
-  if (catchup === undefined) throw new CodecError(`unknown catchup policy ${String(s.catchup)}`);
+  if (overlap === undefined) throw new CodecError(`unknown overlap policy ${s.overlap}`);
+  if (catchup === undefined) throw new CodecError(`unknown catchup policy ${s.catchup}`);
   const params = Object.keys(s.params);
   if (params.length > MAX_PARAMS) throw new CodecError(`${params.length} params (at most ${MAX_PARAMS})`);
   const out: pb.Schedule = {

@@ -16,23 +16,32 @@
 // 1,000,000-shard job megabytes instead of bytes), and it must be canonical, which protobuf does
 // not promise. It changes with SchedulerState, in this one file, and FORMAT says which layout a
 // snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
+import { at } from '../invariant.js';
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
+import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
 import { decodeScheduleSpec, encodeScheduleSpec } from './schedule-codec.js';
 import { MAX_RECENT_RUNS, MAX_SCHEDULES } from './schedule-types.js';
 import { checkScheduleSpec, nextDue, type RunRec, type ScheduleRec } from './schedules.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
-import type { JobState, TaskSpec } from './types.js';
+import type { JobState } from './types.js';
 import { errorMessage } from '../errors.js';
 
 /**
- * 3: schedules, and each job's origin (the schedule and tick that started it); 2 is still read (no
- * schedules). 2: job specs as their protobuf message (1 had a hand-written layout of its own).
+ * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job says
+ * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). 4: as 3,
+ * then each job's origin (the schedule and tick that started it) and, after the timers, the
+ * schedules (docs/schedules.md). Formats 2 and 3 are still read (as no history, no job timed out;
+ * as no schedules). The schedules branch once wrote schedules under the number 3 too, but only the
+ * attempt-history layout was ever released as 3, so 3 is read as that one.
  */
-const FORMAT = 3;
-const OLDEST_READ = 2;
+const FORMAT = 4;
+const READABLE_FORMATS: readonly number[] = [2, 3, 4];
+/** The first format with attempt history and job timeouts, and the first with schedules. */
+const HISTORY_FORMAT = 3;
+const SCHEDULES_FORMAT = 4;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -160,10 +169,11 @@ function writeJob(w: Writer, job: Job): void {
   w.u8(JOB_STATES.indexOf(job.state));
   w.bool(job.finishedAt !== null);
   if (job.finishedAt !== null) num(w, job.finishedAt);
+  w.bool(job.timedOut);
   w.bytes(encodeJobSpec(job.spec), 'job spec');
   w.varint(job.nodeNames.length, 'node names');
   for (const n of job.nodeNames) w.string(n);
-  const upstream = [...job.upstreamFailure].sort((a, b) => a[0] - b[0]);
+  const upstream = [...job.skipCause].sort((a, b) => a[0] - b[0]);
   w.varint(upstream.length, 'upstream');
   for (const [spec, name] of upstream) {
     w.varint(spec, 'upstream spec');
@@ -176,6 +186,7 @@ function writeJob(w: Writer, job: Job): void {
     w.varint(same - t - 1, 'repeat');
     t = same;
   }
+  writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
   w.bool(job.origin !== null);
   if (job.origin !== null) {
     w.string(job.origin.schedule);
@@ -185,7 +196,7 @@ function writeJob(w: Writer, job: Job): void {
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
-  const state = job.tState[t] as number;
+  const state = at(job.tState, t, 'a task');
   const claimed = job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
   const finished = job.finishedAtCol[t] !== NONE;
   const result = job.exitCode[t] !== NO_EXIT || job.durationMs[t] !== NONE;
@@ -193,23 +204,23 @@ function writeTask(w: Writer, job: Job, t: number): void {
   const tail = job.tails.get(t);
   w.u8(state | (claimed ? H_CLAIMED : 0) | (finished ? H_FINISHED : 0) | (result ? H_RESULT : 0) | (reason ? H_REASON : 0) | (tail ? H_TAIL : 0));
   if (claimed) {
-    w.varint(job.attempt[t] as number, 'attempt');
-    w.varint(job.failures[t] as number, 'failures');
-    w.varint((job.holder[t] as number) + 1, 'holder');
-    num(w, job.fence[t] as number);
-    time(w, job.startedAt[t] as number, job.submittedAt);
+    w.varint(at(job.attempt, t, 'a task'), 'attempt');
+    w.varint(at(job.failures, t, 'a task'), 'failures');
+    w.varint(at(job.holder, t, 'a task') + 1, 'holder');
+    num(w, at(job.fence, t, 'a task'));
+    time(w, at(job.startedAt, t, 'a task'), job.submittedAt);
   }
-  if (finished) time(w, job.finishedAtCol[t] as number, job.submittedAt);
+  if (finished) time(w, at(job.finishedAtCol, t, 'a task'), job.submittedAt);
   if (result) {
-    num(w, job.exitCode[t] as number);
-    num(w, job.durationMs[t] as number);
+    num(w, at(job.exitCode, t, 'a task'));
+    num(w, at(job.durationMs, t, 'a task'));
   }
-  if (reason) w.u8(job.reason[t] as number);
+  if (reason) w.u8(at(job.reason, t, 'a task'));
   if (tail) {
     w.string(tail.stdout);
     w.string(tail.stderr);
   }
-  if (state === T.ready) w.varint(job.readySeq[t] as number, 'readySeq');
+  if (state === T.ready) w.varint(at(job.readySeq, t, 'a task'), 'readySeq');
 }
 
 function sameTask(job: Job, a: number, b: number): boolean {
@@ -250,7 +261,7 @@ function check(r: Reader, ok: boolean, problem: string): void {
 
 function readState(r: Reader): SchedulerState {
   const format = r.u8('format');
-  check(r, format >= OLDEST_READ && format <= FORMAT, `unknown format ${format}`);
+  check(r, READABLE_FORMATS.includes(format), `unknown format ${format} (this meshrun reads formats ${READABLE_FORMATS.join(', ')})`);
   const s = new SchedulerState();
   s.now = readNum(r, 'now');
   for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
@@ -298,14 +309,14 @@ function readState(r: Reader): SchedulerState {
     const end = r.varint('range end');
     const seq = r.varint('range seq');
     const readyAt = readNum(r, 'readyAt');
-    check(r, job !== undefined && spec < (job as Job).spec.tasks.length, `ready range ${i} names no job or spec`);
+    check(r, job !== undefined && spec < job.spec.tasks.length, `ready range ${i} names no job or spec`);
     const j = job as Job;
-    check(r, start < end && start >= (j.specStart[spec] as number) && end <= (j.specStart[spec + 1] as number) && seq < readySeq, `ready range ${i} is out of bounds`);
+    check(r, start < end && start >= at(j.specStart, spec, 'a spec (specStart)') && end <= at(j.specStart, spec + 1, 'a spec (specStart)') && seq < readySeq, `ready range ${i} is out of bounds`);
     check(r, s.ready.range(seq) === undefined, `ready range seq ${seq} twice`);
     check(r, s.ready.push(j, spec, start, end, readyAt, seq) > 0, `ready range ${i} holds no ready task`);
   }
   let readyTasks = 0;
-  for (const job of s.jobs.values()) readyTasks += job.counts[T.ready] as number;
+  for (const job of s.jobs.values()) readyTasks += at(job.counts, T.ready, 'a state code');
   check(r, readyTasks === s.ready.count, `${readyTasks} ready tasks but ${s.ready.count} in ready ranges`);
   s.ready.nextSeq = readySeq;
 
@@ -313,7 +324,7 @@ function readState(r: Reader): SchedulerState {
   for (let i = 0; i < timerCount; i++) readTimer(r, s, timerSeq);
   s.timers.nextSeq = timerSeq;
   for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
-  if (format >= 3) {
+  if (format >= SCHEDULES_FORMAT) {
     const scheduleCount = r.count('schedules', 8);
     check(r, scheduleCount <= MAX_SCHEDULES, `${scheduleCount} schedules (at most ${MAX_SCHEDULES})`);
     for (let i = 0; i < scheduleCount; i++) readSchedule(r, s);
@@ -327,6 +338,7 @@ function readState(r: Reader): SchedulerState {
   }
   for (const job of s.jobs.values()) {
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
+    check(r, (job.state === 'running' && job.spec.timeoutMs !== undefined) === (job.timeoutTimer !== null), `job ${job.id}'s timeout timer does not match its state`);
     for (let t = 0; t < job.size; t++) {
       const st = job.tState[t];
       check(r, (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout), `job ${job.id} task ${t}: timeout timer does not match its state`);
@@ -344,6 +356,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const state = JOB_STATES[stateCode];
   check(r, state !== undefined, `bad job state ${stateCode}`);
   const finishedAt = r.bool('finishedAt flag') ? readNum(r, 'finishedAt') : null;
+  const timedOut = format >= HISTORY_FORMAT && r.bool('timedOut');
   const d = decodeJobSpec(r.span('job spec'));
   if (!d.ok) r.fail(d.error);
   const spec = d.value;
@@ -351,13 +364,14 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const job = new Job(serial, id, key, spec, submittedAt);
   job.state = state as JobState;
   job.finishedAt = finishedAt;
+  job.timedOut = timedOut;
   const names = r.count('node names', 2);
   for (let k = 0; k < names; k++) job.nodeSlot(r.string('node name', MAX_TEXT));
   const upstream = r.count('upstream', 2);
   for (let k = 0; k < upstream; k++) {
     const sp = r.varint('upstream spec');
     check(r, sp < spec.tasks.length, `upstream spec ${sp} out of range`);
-    job.upstreamFailure.set(sp, r.string('upstream name', MAX_TEXT));
+    job.skipCause.set(sp, r.string('upstream name', MAX_TEXT));
   }
   for (let t = 0; t < job.size; ) {
     const head = r.u8('task head');
@@ -398,8 +412,12 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     for (let u = t + 1; u < end; u++) copyTask(job, t, u, s);
     t = end;
   }
+  if (format >= HISTORY_FORMAT) {
+    const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
+    for (const [task, list] of history) job.history.set(task, list);
+  }
   job.recount();
-  if (format >= 3 && r.bool('origin flag')) {
+  if (format >= SCHEDULES_FORMAT && r.bool('origin flag')) {
     job.origin = { schedule: r.string('origin schedule', MAX_TEXT), tick: readNum(r, 'origin tick'), triggered: r.bool('origin triggered') };
   }
   return job;
@@ -424,17 +442,17 @@ function readSchedule(r: Reader, s: SchedulerState): void {
 }
 
 function copyTask(job: Job, from: number, to: number, s: SchedulerState): void {
-  job.tState[to] = job.tState[from] as number;
-  job.attempt[to] = job.attempt[from] as number;
-  job.failures[to] = job.failures[from] as number;
-  job.holder[to] = job.holder[from] as number;
-  job.fence[to] = job.fence[from] as number;
-  job.startedAt[to] = job.startedAt[from] as number;
-  job.finishedAtCol[to] = job.finishedAtCol[from] as number;
-  job.exitCode[to] = job.exitCode[from] as number;
-  job.durationMs[to] = job.durationMs[from] as number;
-  job.reason[to] = job.reason[from] as number;
-  job.readySeq[to] = job.readySeq[from] as number;
+  job.tState[to] = at(job.tState, from, 'a task');
+  job.attempt[to] = at(job.attempt, from, 'a task');
+  job.failures[to] = at(job.failures, from, 'a task');
+  job.holder[to] = at(job.holder, from, 'a task');
+  job.fence[to] = at(job.fence, from, 'a task');
+  job.startedAt[to] = at(job.startedAt, from, 'a task');
+  job.finishedAtCol[to] = at(job.finishedAtCol, from, 'a task');
+  job.exitCode[to] = at(job.exitCode, from, 'a task');
+  job.durationMs[to] = at(job.durationMs, from, 'a task');
+  job.reason[to] = at(job.reason, from, 'a task');
+  job.readySeq[to] = at(job.readySeq, from, 'a task');
   if (job.tState[to] === T.running) hold(s.nodes.get(job.holderName(to) as string) as NodeRec, job, to);
 }
 
@@ -442,13 +460,13 @@ function hold(node: NodeRec, job: Job, task: number): void {
   let held = node.held.get(job);
   if (held === undefined) node.held.set(job, (held = new Set()));
   held.add(task);
-  node.used += (job.taskSpec(task) as TaskSpec).slots;
+  node.used += job.taskSpec(task).slots;
   node.running++;
 }
 
 function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
   const kind = r.u8('timer kind');
-  check(r, kind <= TimerKind.removal, `bad timer kind ${kind}`);
+  check(r, kind <= TimerKind.jobTimeout, `bad timer kind ${kind}`);
   const owner = kind === TimerKind.lease ? r.string('timer node', MAX_TEXT) : r.varint('timer job');
   const task = r.varint('timer task') - 1;
   const deadline = readNum(r, 'deadline');
@@ -469,6 +487,11 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
     j.removalTimer = restore();
     return;
   }
+  if (kind === TimerKind.jobTimeout) {
+    check(r, j.timeoutTimer === null && task === -1 && j.state === 'running' && j.spec.timeoutMs !== undefined, `timeout timer of job ${j.id} is not valid`);
+    j.timeoutTimer = restore();
+    return;
+  }
   const want = kind === TimerKind.retry ? T.waiting : T.running;
   check(r, task >= 0 && task < j.size && j.tState[task] === want && !j.timers.has(task), `timer of job ${j.id} task ${task} is not valid`);
   j.timers.set(task, restore());
@@ -480,8 +503,7 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
 export function hashBytes(bytes: Uint8Array): string {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x9e3779b9;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i] as number;
+  for (const [i, c] of bytes.entries()) {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c ^ (i & 0xff), 0x01000193);
   }

@@ -2,6 +2,7 @@
 // (`transfrom`). Only close candidates are offered, so a hint is rarely misleading. The graph
 // check (dag-graph.ts) gives them for unknown deps, in the file reader's messages and in the
 // state machine's rejection of a submit alike, so this stays beside the machine.
+import { at } from '../invariant.js';
 
 /** The candidate closest to `word` within a small edit distance, or null. */
 export function closest(word: string, candidates: Iterable<string>): string | null {
@@ -29,8 +30,8 @@ function editDistance(a: string, b: string, cap: number): number {
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, (prev2[j - 2] as number) + 1);
+      let v = Math.min(at(prev, j, 'a column') + 1, at(cur, j - 1, 'a column') + 1, at(prev, j - 1, 'a column') + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(prev2, j - 2, 'a column') + 1);
       cur.push(v);
       if (v < rowMin) rowMin = v;
     }
@@ -38,7 +39,7 @@ function editDistance(a: string, b: string, cap: number): number {
     prev2 = prev;
     prev = cur;
   }
-  return prev[b.length] as number;
+  return at(prev, b.length, 'a column');
 }
 
 /** `"did you mean 'deps'?"` suffix, or an empty string. */

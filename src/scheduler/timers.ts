@@ -7,6 +7,7 @@
 // Order: deadline, then `seq`, a counter drawn when the timer is (re)armed. Every replica arms
 // timers in the same order, so ties break the same way everywhere, and the snapshot keeps `seq`
 // so a restored replica breaks them the same way too.
+import { at, known } from '../invariant.js';
 import type { Ms } from './types.js';
 
 export const TimerKind = {
@@ -18,6 +19,8 @@ export const TimerKind = {
   timeout: 2,
   /** A finished job leaves the state. */
   removal: 3,
+  /** A running job's own `timeout` (docs/dag-file.md §2): it ends failed. */
+  jobTimeout: 4,
 } as const;
 export type TimerKind = (typeof TimerKind)[keyof typeof TimerKind];
 
@@ -74,7 +77,7 @@ export class TimerHeap {
   remove(t: Timer): void {
     const i = t.pos;
     if (i < 0) return;
-    const last = this.heap.pop() as Timer;
+    const last = known(this.heap.pop(), 'a timer with a position is in the heap');
     t.pos = -1;
     if (last === t) return;
     this.heap[i] = last;
@@ -98,10 +101,10 @@ export class TimerHeap {
 
   private up(i: number): void {
     const heap = this.heap;
-    const t = heap[i] as Timer;
+    const t = at(heap, i, 'a heap position');
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent] as Timer;
+      const p = at(heap, parent, 'a heap position');
       if (compare(p, t) <= 0) break;
       heap[i] = p;
       p.pos = i;
@@ -114,14 +117,14 @@ export class TimerHeap {
   private down(i: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const t = heap[i] as Timer;
+    const t = at(heap, i, 'a heap position');
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       let c = l;
-      if (r < n && compare(heap[r] as Timer, heap[l] as Timer) < 0) c = r;
-      const child = heap[c] as Timer;
+      if (r < n && compare(at(heap, r, 'a heap position'), at(heap, l, 'a heap position')) < 0) c = r;
+      const child = at(heap, c, 'a heap position');
       if (compare(child, t) >= 0) break;
       heap[i] = child;
       child.pos = i;

@@ -1,4 +1,5 @@
 import * as zlib from 'node:zlib';
+import { at } from '../invariant.js';
 
 // CRC-32 (IEEE 802.3, the zlib/gzip polynomial) guarding each stored record. zlib.crc32 is native
 // but only exists from Node 20.15 / 22.2, and package.json promises Node >= 20, so older runtimes
@@ -19,7 +20,7 @@ const TABLE = (() => {
 /** The portable implementation; exported so tests can check it against the native one. */
 export function crc32Table(data: Uint8Array, initial = 0): number {
   let c = ~initial;
-  for (let i = 0; i < data.length; i++) c = (TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  for (const byte of data) c = at(TABLE, (c ^ byte) & 0xff, 'a byte indexes the 256-entry table') ^ (c >>> 8);
   return ~c >>> 0;
 }
 

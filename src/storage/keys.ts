@@ -1,3 +1,4 @@
+import { at } from '../invariant.js';
 import { crc32 } from './crc32.js';
 
 // Record layout of a meshrun LevelDB store.
@@ -76,7 +77,7 @@ export function segmentKey(first: number): Uint8Array {
 /** The first index a segment key names, or null when it is not a well-formed segment key. */
 export function segmentKeyIndex(key: Uint8Array): number | null {
   if (key.length !== SEGMENT_KEY_BYTES || key[0] !== KIND_SEGMENT) return null;
-  const b = (i: number) => key[i] as number;
+  const b = (i: number) => at(key, i, 'a byte of a key of SEGMENT_KEY_BYTES');
   const hi = ((b(1) << 24) | (b(2) << 16) | (b(3) << 8) | b(4)) >>> 0;
   const lo = ((b(5) << 24) | (b(6) << 16) | (b(7) << 8) | b(8)) >>> 0;
   const index = hi * TWO_32 + lo;
@@ -107,7 +108,8 @@ export function seal(key: Uint8Array, payload: Uint8Array): Uint8Array {
 /** The payload of a stored value, or null when it is too short or its CRC does not match. */
 export function unseal(key: Uint8Array, value: Uint8Array): Uint8Array | null {
   if (value.length < CRC_BYTES) return null;
-  const stored = (((value[0] as number) << 24) | ((value[1] as number) << 16) | ((value[2] as number) << 8) | (value[3] as number)) >>> 0;
+  const b = (i: number) => at(value, i, 'a byte of the CRC_BYTES prefix');
+  const stored = ((b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3)) >>> 0;
   const payload = value.subarray(CRC_BYTES);
   return recordCrc(key, payload) === stored ? payload : null;
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Level } from 'level';
 import { errorMessage } from '../errors.js';
+import { at } from '../invariant.js';
 import {
   CodecError,
   decodeEntries,
@@ -15,7 +16,7 @@ import {
   encodeSnapshot,
   encodeUint,
 } from '../raft/codec.js';
-import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Membership, PersistedState, PersistUpdate, Snapshot } from '../raft/types.js';
 import { clusterIdProblem } from '../net/cluster-id.js';
 import {
   CLUSTER_ID_KEY,
@@ -39,9 +40,6 @@ import {
   segmentKeyIndex,
   unseal,
 } from './keys.js';
-
-/** The durable part of a Ready: what one save() writes in one synced batch. */
-export type StorageUpdate = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
 
 /** Anything wrong with a store: its message always starts with `meshrun storage <dir>:`. */
 export class StorageError extends Error {
@@ -78,7 +76,7 @@ interface LogShape {
 }
 
 function lastTermOf(log: LogShape): number {
-  return log.terms.length > 0 ? (log.terms[log.terms.length - 1] as number) : log.snapTerm;
+  return log.terms.at(-1) ?? log.snapTerm;
 }
 
 /**
@@ -192,7 +190,7 @@ export class LevelStorage {
    * keeps it) but is not fsynced: the next synced save makes it durable, a power failure before
    * that may lose it. Meant for commit-index-only updates (see commitOnly in the driver).
    */
-  save(update: StorageUpdate, opts: { readonly sync?: boolean } = {}): Promise<void> {
+  save(update: PersistUpdate, opts: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
     const sync = opts.sync ?? true;
     const done = this.tail.then(() => this.write(update, sync));
@@ -248,7 +246,7 @@ export class LevelStorage {
     return this.closing;
   }
 
-  private async write(update: StorageUpdate, sync: boolean): Promise<void> {
+  private async write(update: PersistUpdate, sync: boolean): Promise<void> {
     if (this.failure) throw this.failure;
     let plan: Plan;
     try {
@@ -271,7 +269,7 @@ export class LevelStorage {
   }
 
   /** The batch for `u` and the shape the store will have once it is written. Throws on nonsense. */
-  private plan(u: StorageUpdate): Plan {
+  private plan(u: PersistUpdate): Plan {
     // Deletes go before puts: a truncating save may write a segment under the key of one it
     // deletes, and LevelDB applies a batch's operations in order.
     const ops: BatchOp[] = [];
@@ -287,8 +285,9 @@ export class LevelStorage {
     const segs = cur.segments;
     let segKeep = segs.length;
     const deleteSegmentsFrom = (first: number) => {
-      while (segKeep > 0 && (segs[segKeep - 1] as number) >= first) {
-        ops.push({ type: 'del', key: segmentKey(segs[--segKeep] as number) });
+      for (let last = segs[segKeep - 1]; last !== undefined && last >= first; last = segs[segKeep - 1]) {
+        ops.push({ type: 'del', key: segmentKey(last) });
+        segKeep--;
       }
     };
 
@@ -329,9 +328,8 @@ export class LevelStorage {
       }
       if (first > lastIndex + 1) throw new PlanRefusal(`refused to write entry ${first}: the log would have a gap after ${lastIndex}`);
       keep = first - snapIndex - 1;
-      let prevTerm = keep > 0 ? (base[keep - 1] as number) : snapTerm;
-      for (let k = 0; k < entries.length; k++) {
-        const e = entries[k] as Entry;
+      let prevTerm = keep > 0 ? at(base, keep - 1, 'the term of a kept entry') : snapTerm;
+      for (const [k, e] of entries.entries()) {
         if (e.index !== first + k) throw new PlanRefusal(`refused to write entries: ${String(e.index)} at position ${k}, expected ${first + k}`);
         if (!(e.term >= prevTerm)) throw new PlanRefusal(`refused to write entry ${e.index}: term ${String(e.term)} is below the previous term ${prevTerm}`);
         prevTerm = e.term;
@@ -351,7 +349,7 @@ export class LevelStorage {
       const next = drop + 1 < segKeep ? segs[drop + 1] : addedSegments[0];
       const liveLast = next === undefined ? lastIndex : next - 1;
       if (liveLast > snapIndex) break;
-      ops.push({ type: 'del', key: segmentKey(segs[drop] as number) });
+      ops.push({ type: 'del', key: segmentKey(at(segs, drop, 'a kept segment')) });
       drop++;
     }
     for (const op of puts) ops.push(op);
@@ -409,8 +407,8 @@ const ENTRY_OVERHEAD = 25;
 function putSegments(ops: BatchOp[], entries: readonly Entry[], firsts: number[]): void {
   let start = 0;
   let size = 0;
-  for (let k = 0; k < entries.length; k++) {
-    const n = (entries[k] as Entry).data.length + ENTRY_OVERHEAD;
+  for (const [k, entry] of entries.entries()) {
+    const n = entry.data.length + ENTRY_OVERHEAD;
     if (k > start && size + n > MAX_SEGMENT_BYTES) {
       putSegment(ops, entries.slice(start, k), firsts);
       start = k;
@@ -422,7 +420,7 @@ function putSegments(ops: BatchOp[], entries: readonly Entry[], firsts: number[]
 }
 
 function putSegment(ops: BatchOp[], run: readonly Entry[], firsts: number[]): void {
-  const first = (run[0] as Entry).index;
+  const first = at(run, 0, 'a segment holds at least one entry').index;
   const key = segmentKey(first);
   ops.push({ type: 'put', key, value: seal(key, encodeEntries(run)) });
   firsts.push(first);
@@ -551,7 +549,7 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
     await db.put(FORMAT_KEY, seal(FORMAT_KEY, encodeUint(STORE_FORMAT_VERSION)), { sync: true });
   }
 
-  const snap = snapshot as Snapshot | null;
+  const snap = snapshot;
   const snapIndex = snap ? snap.meta.index : 0;
   const snapTerm = snap ? snap.meta.term : 0;
   let live: Entry[] = entries;
@@ -562,20 +560,21 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
     }
     // Saves delete every segment the snapshot covers; one still here means a write went wrong.
     const accLast = accFirst + entries.length - 1;
-    for (let k = 0; k < segments.length && (segments[k] as number) <= snapIndex; k++) {
+    for (const [k, segment] of segments.entries()) {
+      if (segment > snapIndex) break;
       const next = segments[k + 1];
       const liveLast = next === undefined ? accLast : next - 1;
       if (liveLast <= snapIndex) {
-        fail(`segment ${segments[k] as number} (live entries ${segments[k] as number}..${liveLast}) is covered by the snapshot at ${snapIndex} but was not deleted`);
+        fail(`segment ${segment} (live entries ${segment}..${liveLast}) is covered by the snapshot at ${snapIndex} but was not deleted`);
       }
     }
     // Here only segments[0] starts at or before snapIndex + 1, so it holds the log's first entry.
     if (first <= snapIndex) {
-      const at = entries[snapIndex - accFirst] as Entry;
-      if (at.term !== snapTerm) fail(`segment ${first}: entry ${snapIndex} has term ${at.term}, but the snapshot at ${snapIndex} has term ${snapTerm}`);
+      const atSnap = at(entries, snapIndex - accFirst, 'the checks above: a segment holds entries past the snapshot');
+      if (atSnap.term !== snapTerm) fail(`segment ${first}: entry ${snapIndex} has term ${atSnap.term}, but the snapshot at ${snapIndex} has term ${snapTerm}`);
       live = entries.slice(snapIndex + 1 - accFirst);
     }
-    const head = live[0] as Entry;
+    const head = at(live, 0, 'the checks above: entries follow the snapshot');
     if (head.term < snapTerm) fail(`segment ${first}: entry ${head.index} has term ${head.term}, below the snapshot's term ${snapTerm}`);
   }
   const log: LogShape = { snapIndex, snapTerm, lastIndex: snapIndex + live.length, terms: live.map((e) => e.term), segments };

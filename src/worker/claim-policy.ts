@@ -28,6 +28,7 @@
 // always), so a task is never left to a thief that is full. A gossiping node may still be unable
 // to claim (removed from the cluster, or cut off from the log while its gossip gets through), so a
 // task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first.
+import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
 import type { Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
 import { Rendezvous } from './rendezvous.js';
@@ -180,11 +181,10 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
   let i = 0;
   for (const s of stealable) {
     if (s.task.slots > left) continue;
-    while (i < own.length && (ownAt[i] as number) < s.at) out.push(own[i++] as ReadyTask);
+    while (i < own.length && at(ownAt, i, 'a position per own task') < s.at) out.push(at(own, i++, 'an own task below the length'));
     out.push(s.task);
     left -= s.task.slots;
     if (left <= 0) break;
   }
-  while (i < own.length) out.push(own[i++] as ReadyTask);
-  return out;
+  return out.concat(own.slice(i));
 }

@@ -9,7 +9,7 @@ import type { FinishOutcome, Json, TaskLaunch } from '../scheduler/types.js';
 import { builtinHandlers, type HandlerRegistry } from './handlers.js';
 import { GroupLedger, killLeftovers } from './leftovers.js';
 import { LogDirectories, TaskOutput, lastUtf8Bytes } from './output-tail.js';
-import { GuardedGroups, type TaskGroup } from './supervisor-groups.js';
+import { GuardedGroups } from './supervisor-groups.js';
 import { Supervisor } from './supervisor.js';
 import { handlerEnv, shellEnv, taskLogPath } from './task-env.js';
 import type { ExecResult, Execution, Executor } from './types.js';
@@ -178,7 +178,7 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
       }),
     );
   } catch (err) {
-    running = Promise.reject(err);
+    running = Promise.reject(err instanceof Error ? err : new Error(errorMessage(err)));
   }
   running.then(
     () => finish('succeeded', null),

@@ -50,7 +50,7 @@ describe('POST /v1/test/partition and /v1/test/heal', () => {
     const { a, gate } = app();
     const r = await a.inject({ method: 'POST', url: '/v1/test/partition', payload: payload as object });
     expect(r.statusCode).toBe(400);
-    expect((r.json() as { error: string }).error).toMatch(message);
+    expect(r.json<{ error: string }>().error).toMatch(message);
     expect(gate.rules()).toEqual({ block: [], dropFrom: [] });
   });
 });

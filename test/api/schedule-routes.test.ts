@@ -6,6 +6,7 @@ import { registerScheduleRoutes } from '../../src/api/schedule-routes.js';
 import { ScheduleService } from '../../src/node/schedule-service.js';
 import { decodeCommand } from '../../src/scheduler/command-codec.js';
 import { Scheduler } from '../../src/scheduler/machine.js';
+import type { ApiError, ScheduleInfo } from '../../src/api/types.js';
 import type { Effect } from '../../src/scheduler/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -15,17 +16,15 @@ function app() {
   const m = new Scheduler();
   let index = 0;
   let time = T0;
+  // As RaftDriver.propose resolves: with the effects of the command once applied.
   const service = new ScheduleService({
-    proposeAndWait: async <T>(data: Uint8Array, match: (e: Effect) => T | undefined) => {
+    propose: async (data: Uint8Array): Promise<readonly Effect[]> => {
       const d = decodeCommand(data);
       if (!d.ok) throw new Error(d.error);
-      for (const e of m.applyCommand(d.value, ++index, (time += 10))) {
-        const v = match(e);
-        if (v !== undefined) return { kind: 'done' as const, value: v };
-      }
-      return { kind: 'timeout' as const };
+      return m.applyCommand(d.value, ++index, (time += 10));
     },
-  }, () => T0);
+    now: () => T0,
+  });
   const a = Fastify();
   registerScheduleRoutes(a, { put: (s) => service.put(s), act: (x, n) => service.act(x, n), list: () => m.schedules(), get: (n) => m.schedule(n) });
   return { a, m };
@@ -38,19 +37,19 @@ describe('schedule routes', () => {
     expect(created.statusCode).toBe(201);
     expect(created.json()).toMatchObject({ name: 'n', every: '1m', timezone: 'UTC', overlap: 'forbid', catchup: 'latest', paused: false, nextAt: T0 + 60_000, runs: [] });
     const replaced = await a.inject({ method: 'POST', url: '/v1/schedules', payload: { name: 'n', cron: '0 * * * *', timezone: 'Asia/Tokyo', overlap: 'forbid', dag: DAG } });
-    expect([replaced.statusCode, replaced.json().cron]).toEqual([200, '0 * * * *']);
-    expect((await a.inject({ url: '/v1/schedules' })).json().schedules.map((s: { name: string }) => s.name)).toEqual(['n']);
+    expect([replaced.statusCode, replaced.json<ScheduleInfo>().cron]).toEqual([200, '0 * * * *']);
+    expect((await a.inject({ url: '/v1/schedules' })).json<{ schedules: ScheduleInfo[] }>().schedules.map((s) => s.name)).toEqual(['n']);
     expect((await a.inject({ method: 'POST', url: '/v1/schedules/n/pause' })).json()).toMatchObject({ paused: true, nextAt: null });
     expect((await a.inject({ method: 'POST', url: '/v1/schedules/n/resume' })).json()).toMatchObject({ paused: false });
     const trig = await a.inject({ method: 'POST', url: '/v1/schedules/n/trigger' });
     expect(trig.statusCode).toBe(200);
-    const job = trig.json().job as string;
+    const job = trig.json<{ job: string }>().job;
     expect(m.job(job)).toMatchObject({ schedule: 'n' });
-    const shown = (await a.inject({ url: '/v1/schedules/n' })).json();
+    const shown = (await a.inject({ url: '/v1/schedules/n' })).json<ScheduleInfo>();
     expect(shown.runs).toEqual([{ tick: m.job(job)?.tick, job, state: 'running', triggered: true }]);
     // forbid: a second trigger while the run is active.
     const again = await a.inject({ method: 'POST', url: '/v1/schedules/n/trigger' });
-    expect([again.statusCode, again.json().error]).toEqual([409, `a run of 'n' is active (job ${job}) and its overlap is forbid`]);
+    expect([again.statusCode, again.json<ApiError>().error]).toEqual([409, `a run of 'n' is active (job ${job}) and its overlap is forbid`]);
     expect((await a.inject({ method: 'DELETE', url: '/v1/schedules/n' })).json()).toEqual({ name: 'n', deleted: true });
     expect((await a.inject({ url: '/v1/schedules/n' })).statusCode).toBe(404);
   });
@@ -59,7 +58,7 @@ describe('schedule routes', () => {
     const { a } = app();
     const bad = await a.inject({ method: 'POST', url: '/v1/schedules', payload: { name: 'n', every: '1m', catchup: 'some', dag: { name: 'x', tasks: {} } } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().details.problems).toEqual(['catchup: catchup must be one of none, latest, all, got "some"', 'dag.tasks: a job needs at least one task']);
+    expect(bad.json<{ details: { problems: string[] } }>().details.problems).toEqual(['catchup: catchup must be one of none, latest, all, got "some"', 'dag.tasks: a job needs at least one task']);
     for (const [method, url] of [
       ['POST', '/v1/schedules/zz/pause'],
       ['POST', '/v1/schedules/zz/trigger'],
@@ -67,7 +66,7 @@ describe('schedule routes', () => {
       ['GET', '/v1/schedules/zz'],
     ] as const) {
       const r = await a.inject({ method, url });
-      expect([r.statusCode, r.json().error], url).toEqual([404, method === 'GET' ? 'no schedule named "zz"' : "no schedule named 'zz'"]);
+      expect([r.statusCode, r.json<ApiError>().error], url).toEqual([404, method === 'GET' ? 'no schedule named "zz"' : "no schedule named 'zz'"]);
     }
   });
 });

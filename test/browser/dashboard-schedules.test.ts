@@ -24,6 +24,7 @@ describe('dashboard schedules card in Chromium', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have failed before setting it
     await context?.close().catch(() => undefined);
     await procs.cleanup();
   });

@@ -68,6 +68,7 @@ describe('dashboard in Chromium', () => {
   let pageErrors: string[] = [];
   let consoleErrors: string[] = [];
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type of the body it expects
   async function api<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${node.apiUrl}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
@@ -84,6 +85,7 @@ describe('dashboard in Chromium', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have failed before setting it
     await context?.close().catch(() => undefined);
     await procs.cleanup();
   });

@@ -38,6 +38,7 @@ describe('sim report in Chromium', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have failed before setting it
     await context?.close().catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

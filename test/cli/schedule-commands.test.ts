@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ScheduleInfo } from '../../src/api/schedule-routes.js';
+import type { ScheduleInfo } from '../../src/api/types.js';
 import { formatSchedule, formatSchedules, readScheduleFile } from '../../src/cli/schedule-commands.js';
 import { CliError } from '../../src/cli/errors.js';
 

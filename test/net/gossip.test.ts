@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { LOAD_TOPIC, createLoadGossip, type LoadGossip } from '../../src/net/load-gossip.js';
+import { LOAD_TOPIC, LoadGossip } from '../../src/net/load-gossip.js';
 import type { LoadReport } from '../../src/net/types.js';
 import { Cleanup, waitFor } from './helpers.js';
 
@@ -21,7 +21,7 @@ async function line(n: number): Promise<MeshHost[]> {
   for (let i = 0; i < n; i++) {
     const h = await cleanup.host();
     const prev = hosts[i - 1];
-    if (prev) await h.dial(multiaddr(hostAddrs(prev)[0] as string));
+    if (prev) await h.dial(multiaddr(hostAddrs(prev)[0]));
     hosts.push(h);
   }
   return hosts;
@@ -31,7 +31,8 @@ type GossipTestOptions = { now?: () => number; rateLimit?: { burst: number; perS
 
 /** A LoadGossip on `host`; every sender counts as a member unless the test says otherwise. */
 function gossipOn(host: MeshHost, opts: GossipTestOptions = {}): LoadGossip {
-  const g = createLoadGossip(host, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
+  const g = new LoadGossip({ pubsub: host.services.pubsub }, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
+  g.start();
   cleanup.add(() => g.stop());
   return g;
 }
@@ -41,7 +42,7 @@ const encoder = new TextEncoder();
 /** Publishes raw bytes on the load topic from a host that runs no LoadGossip (an attacker's view). */
 async function rawPublisher(target: MeshHost): Promise<MeshHost> {
   const h = await cleanup.host();
-  await h.dial(multiaddr(hostAddrs(target)[0] as string));
+  await h.dial(multiaddr(hostAddrs(target)[0]));
   h.services.pubsub.subscribe(LOAD_TOPIC);
   await waitFor(() => h.services.pubsub.getSubscribers(LOAD_TOPIC).some((p) => p.equals(target.peerId)), 'the target to be subscribed');
   return h;

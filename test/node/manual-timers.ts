@@ -35,7 +35,7 @@ export function storeOn(timers: ManualTimers, ms = 0): RaftPersistence {
     save(_update, opts) {
       const done: PromiseLike<void> = {
         then(ok) {
-          if (opts?.sync !== false) timers.after(ms, () => ok?.());
+          if (opts?.sync !== false) timers.after(ms, () => void ok?.());
           return done as never;
         },
       };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { at } from '../../src/invariant.js';
 import { decideMembership, defaultMembershipPolicy, type MembershipPolicy, type MembershipView } from '../../src/node/membership.js';
 import { quorumSize } from '../../src/raft/progress.js';
 import type { ConfState } from '../../src/raft/types.js';
@@ -137,8 +138,8 @@ describe('decideMembership', () => {
         const members = ids.slice(1).filter((_, k) => memberMask[k]);
         const voters = ['a', ...members.filter((m) => split.includes(m))];
         const learners = members.filter((m) => !split.includes(m));
-        const silent = Object.fromEntries(ids.map((id, k) => [id, silences[k] as number]));
-        const behind = Object.fromEntries(ids.map((id, k) => [id, behinds[k] as number]));
+        const silent = Object.fromEntries(ids.map((id, k) => [id, at(silences, k, 'one per node')]));
+        const behind = Object.fromEntries(ids.map((id, k) => [id, at(behinds, k, 'one per node')]));
         return { v: view({ voters, learners }, { silent: { ...silent, a: 0 }, behind, confPending: pending }), target };
       });
 

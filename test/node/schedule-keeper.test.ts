@@ -18,28 +18,28 @@ function setup(opts: { lose?: (n: number) => boolean; refuse?: (n: number) => bo
   apply({ type: 'schedule-put', request: 'r', spec: every('s', 1000), at: 0 });
   const proposals: { at: number; items: readonly FireItem[] }[] = [];
   const fired: number[] = [];
-  const keeper = new ScheduleKeeper({
-    view: m,
-    clock: { after: (ms, fn) => timers.after(ms, fn), now: () => T0 + timers.now },
-    periodMs: 100,
-    retryMs: 100,
-    isLeader: () => opts.follower !== true,
-    followerDelayMs: 50,
-    propose: (data) => {
-      const d = decodeCommand(data);
-      if (!d.ok || d.value.type !== 'fire') throw new Error('expected a fire command');
-      const n = proposals.length;
-      proposals.push({ at: timers.now, items: d.value.items });
-      if (opts.refuse?.(n)) return { ok: false, reason: 'no-leader' };
-      const cmd = d.value;
-      if (!opts.lose?.(n)) {
-        timers.after(opts.commitMs ?? 5, () => {
-          for (const e of apply(cmd)) if (e.type === 'schedule-tick' && e.outcome === 'fired') fired.push(e.tick - T0);
-        });
-      }
-      return { ok: true, index: n, term: 1 };
+  const keeper = new ScheduleKeeper(
+    {
+      view: m,
+      clock: { after: (ms, fn) => timers.after(ms, fn), now: () => T0 + timers.now },
+      isLeader: () => opts.follower !== true,
+      propose: (data) => {
+        const d = decodeCommand(data);
+        if (!d.ok || d.value.type !== 'fire') throw new Error('expected a fire command');
+        const n = proposals.length;
+        proposals.push({ at: timers.now, items: d.value.items });
+        if (opts.refuse?.(n)) return { ok: false, reason: 'no-leader' };
+        const cmd = d.value;
+        if (!opts.lose?.(n)) {
+          timers.after(opts.commitMs ?? 5, () => {
+            for (const e of apply(cmd)) if (e.type === 'schedule-tick' && e.outcome === 'fired') fired.push(e.tick - T0);
+          });
+        }
+        return { ok: true, index: n, term: 1 };
+      },
     },
-  });
+    { periodMs: 100, retryMs: 100, followerDelayMs: 50 },
+  );
   return { timers, keeper, proposals, fired, apply };
 }
 

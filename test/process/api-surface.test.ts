@@ -27,6 +27,7 @@ async function get(node: NodeProcess, path: string, headers: Record<string, stri
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the type of the body it expects
 async function getJson<T>(node: NodeProcess, path: string): Promise<{ status: number; body: T }> {
   const r = await get(node, path);
   return { status: r.status, body: JSON.parse(r.text) as T };
@@ -112,7 +113,7 @@ function parsePrometheus(text: string): Map<string, number[]> {
   return samples;
 }
 
-describe.sequential('the API surface on three real nodes', () => {
+describe('the API surface on three real nodes', { concurrent: false }, () => {
   it('GET /v1/nodes lists every node with its Raft role, slots, load, lease and gossip', async () => {
     const views = await agreedView(nodes, { voters: 3, learners: 0 });
     const leader = views[0]?.leader as string;

@@ -37,7 +37,7 @@ function dagFile(name: string, yaml: string): string {
   return f;
 }
 
-describe.sequential('meshrun status, jobs, cancel, logs, nodes', () => {
+describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () => {
   let jobId = '';
 
   it('submit --wait with the progress bar (forced, as on a terminal) redraws one line and exits 0', async () => {

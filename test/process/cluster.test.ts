@@ -40,7 +40,7 @@ async function probesEverywhere(nodes: readonly NodeProcess[], want: readonly st
   });
 }
 
-describe.sequential('meshrun node processes on 127.0.0.1', () => {
+describe('meshrun node processes on 127.0.0.1', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('three nodes form a cluster through the first one\'s address, agree on one leader, and apply a proposal made on any node', async () => {

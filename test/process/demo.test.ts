@@ -45,7 +45,7 @@ describe('demoNodeEnv', () => {
   });
 });
 
-describe.sequential('meshrun demo', () => {
+describe('meshrun demo', { concurrent: false }, () => {
   it('--exit: forms a 3-voter cluster, runs the ETL (the flaky step retried) to success, exits 0, leaves nothing behind', async () => {
     const demo = procs.spawn('demo', ['demo', '--exit']);
     const code = await exitOf(demo, 150_000);

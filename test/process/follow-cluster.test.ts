@@ -31,7 +31,7 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-describe.sequential('a CLI that follows the cluster', () => {
+describe('a CLI that follows the cluster', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('submit --wait moves on to another member when the node it talks to is SIGKILLed, and the job succeeds', async () => {

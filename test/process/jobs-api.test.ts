@@ -27,7 +27,7 @@ async function job(id: string): Promise<JobView> {
   return (await res.json()) as JobView;
 }
 
-describe.sequential('jobs API and meshrun submit on one node', () => {
+describe('jobs API and meshrun submit on one node', { concurrent: false }, () => {
   it('accepts a DAG (201), returns the same job for a repeated Idempotency-Key (200), and lists it', async () => {
     const dag = JSON.stringify({ name: 'idem', tasks: { a: { handler: 'noop' }, b: { handler: 'noop', deps: ['a'] } } });
     const first = await post('/v1/jobs', dag, { 'idempotency-key': 'nightly-1' });

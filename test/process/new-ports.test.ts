@@ -32,7 +32,7 @@ async function probesEverywhere(nodes: readonly NodeProcess[], want: readonly st
   });
 }
 
-describe.sequential('members restarted on new ports', () => {
+describe('members restarted on new ports', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('after all three were killed, two restarted on new ports find each other through one --bootstrap hint, and the third comes back the same way', async () => {

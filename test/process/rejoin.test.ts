@@ -31,7 +31,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-describe.sequential('nodes coming back with a lost or foreign Raft store', () => {
+describe('nodes coming back with a lost or foreign Raft store', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('a voter restarted with its Raft store wiped is re-admitted as a learner, then promoted once caught up', async () => {

@@ -27,7 +27,7 @@ function occupy(port: number): Promise<Server> {
   });
 }
 
-describe.sequential('nodes that come back', () => {
+describe('nodes that come back', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('a node stopped with SIGTERM rejoins by itself when restarted on its data directory, then is promoted again', async () => {

@@ -64,7 +64,7 @@ function readLog(file: string): LogLine[] {
 
 const LINE = (kind: string): string => `echo "${kind} $MESHRUN_TASK $MESHRUN_ATTEMPT $MESHRUN_NODE" >> "$TASK_LOG"`;
 
-describe.sequential('jobs on meshrun node processes', () => {
+describe('jobs on meshrun node processes', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('runs a 200-task shell DAG to success through a SIGKILLed node: one committed result per task, dependencies first', async () => {

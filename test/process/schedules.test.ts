@@ -3,7 +3,7 @@
 // twice (each tick's job id derives from schedule and tick, and the log decides each tick once),
 // none missing (catchup: all fires the ticks due while no leader could commit).
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ScheduleInfo } from '../../src/api/schedule-routes.js';
+import type { ScheduleInfo } from '../../src/api/types.js';
 import type { JobSummary } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
 import { agreedView, apiFetch, eventually, getCluster, Processes, type NodeProcess } from './spawn.js';
@@ -39,7 +39,7 @@ async function anyNode<T>(nodes: readonly NodeProcess[], call: (n: NodeProcess) 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.sequential('schedules on real processes', () => {
+describe('schedules on real processes', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('a schedule every second fires each tick exactly once while the leader is SIGKILLed twice and restarted', async () => {

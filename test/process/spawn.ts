@@ -60,8 +60,8 @@ export interface RawProcess {
   readonly pid: number;
   readonly child: ChildProcess;
   readonly exited: Promise<Exit>;
-  stdout(): string;
-  stderr(): string;
+  stdout: () => string;
+  stderr: () => string;
 }
 
 /** Runs `meshrun` with arguments to completion (bounded); for the CLI's short-lived commands. */
@@ -107,8 +107,8 @@ export class Processes {
     if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<Exit>((r) => child.on('exit', (code, signal) => r({ code, signal })));
     this.children.push({ name, child, exited });
     return { name, pid: child.pid, child, exited, stdout: () => stdout, stderr: () => stderr };

@@ -44,7 +44,7 @@ export function makeEntries(terms: readonly number[], start = 1): Entry[] {
   return terms.map((term, k) => ({
     index: start + k,
     term,
-    type: 'normal' as EntryType,
+    type: 'normal',
     time: 0,
     proposer: 'n1',
     data: bytes(`${start + k}/${term}`),
@@ -57,7 +57,7 @@ export function persistedLog(
   conf: ConfState,
   hard: Partial<HardState> = {},
 ): PersistedState {
-  const last = terms.length === 0 ? 0 : (terms[terms.length - 1] as number);
+  const last = terms.at(-1) ?? 0;
   return {
     hardState: { term: hard.term ?? last, vote: hard.vote ?? null, commit: hard.commit ?? 0 },
     membership: { conf, index: 0 },

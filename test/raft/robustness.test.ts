@@ -82,7 +82,7 @@ describe('malformed messages', () => {
       const net = running();
       for (const id of ['a', 'b'] as const) {
         const node = net.node(id);
-        const target = m !== null && typeof m === 'object' && !Array.isArray(m) ? { ...(m as object), to: id } : m;
+        const target = m !== null && typeof m === 'object' && !Array.isArray(m) ? { ...m, to: id } : m;
         const missingTo = name === 'a missing receiver' ? m : target;
         const before = snapshotOf(net, id);
         const count = node.stats.droppedMalformed;

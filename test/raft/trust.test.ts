@@ -119,6 +119,7 @@ describe('every entry names its proposer', () => {
       snapshot: null,
       entries: [cc('l', 'l', 1), cc('d', 'a', 2)],
     });
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- MemStorage's own fields are the persisted state; no method is needed
     const node = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, { ...storage, hardState: storage.hardState });
     const rd = node.ready();
     node.advance(rd);

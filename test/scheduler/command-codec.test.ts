@@ -4,6 +4,7 @@
 // one Raft entry with room to spare and MAX_COMMAND_BYTES is enforced with a clear error.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { at } from '../../src/invariant.js';
 import { normalizeDag } from '../../src/dag/parse.js';
 import * as pb from '../../src/proto/scheduler.js';
 import { CodecError } from '../../src/raft/codec.js';
@@ -74,7 +75,7 @@ const specArb: fc.Arbitrary<JobSpec> = fc
   .map(({ name, retentionMs, fields, deps, names }) => ({
     name,
     retentionMs,
-    tasks: names.map((n, i): TaskSpec => ({ name: n, ...fields[i], deps: (deps[i] as number[]).map((j) => names[j] as string) }) as TaskSpec),
+    tasks: names.map((n, i): TaskSpec => ({ name: n, ...fields[i], deps: at(deps, i, 'deps per name').map((j) => at(names, j, 'a name')) }) as TaskSpec),
   }));
 
 const finishItemArb: fc.Arbitrary<FinishItem> = fc.record({

@@ -8,6 +8,7 @@
 //     counts, node loads, held tasks and the ready queue agree with the task states.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { known } from '../../src/invariant.js';
 import { Scheduler } from '../../src/scheduler/machine.js';
 import { taskName } from '../../src/scheduler/task-names.js';
 import type { Command, Effect, FinishOutcome, JobSpec, ReadyTask, TaskSpec } from '../../src/scheduler/types.js';
@@ -185,14 +186,14 @@ class Runner {
       case 'hb': {
         const n = op.node;
         if (op.restart) {
-          this.retired[n]?.push(this.boots[n] as number);
+          this.retired[n]?.push(known(this.boots[n], 'a boot per node'));
           this.boots[n] = ++this.bootCounter;
           this.seqs[n] = 0;
         }
         const old = this.retired[n] ?? [];
-        const boot = op.oldBoot && !op.restart && old.length > 0 ? (old[0] as number) : (this.boots[n] as number);
-        const seq = Math.max(0, (this.seqs[n] as number) + op.seqDelta);
-        if (boot === this.boots[n]) this.seqs[n] = Math.max(this.seqs[n] as number, seq);
+        const boot = op.oldBoot && !op.restart && old.length > 0 ? known(old[0], 'checked non-empty') : known(this.boots[n], 'a boot per node');
+        const seq = Math.max(0, known(this.seqs[n], 'a seq per node') + op.seqDelta);
+        if (boot === this.boots[n]) this.seqs[n] = Math.max(known(this.seqs[n], 'a seq per node'), seq);
         return { ...at, cmd: { type: 'heartbeat', node: NODES[n] as string, boot, slots: op.slots, handlers: op.handlers, leaseMs: op.leaseMs, seq } };
       }
       case 'claim': {
@@ -211,7 +212,8 @@ class Runner {
           return { job: r.job, task: r.task };
         });
         const n = op.node;
-        const boot = op.staleBoot ? (this.boots[n] as number) + 1_000 : (this.boots[n] as number);
+        const current = known(this.boots[n], 'a boot per node');
+        const boot = op.staleBoot ? current + 1_000 : current;
         return { ...at, cmd: { type: 'claim', node: NODES[n] as string, boot, tasks } };
       }
       case 'finish': {
@@ -222,7 +224,7 @@ class Runner {
           const l = held[p % held.length] as { job: string; task: number; attempt: number };
           return result(l.job, l.task, Math.max(0, l.attempt + op.attemptDelta), op.outcome, { stdout: p % 3 === 0 ? `out${p}` : '' });
         });
-        return { ...at, cmd: { type: 'finish', node: NODES[n] as string, boot: this.boots[n] as number, results, claimNext: op.claimNext } };
+        return { ...at, cmd: { type: 'finish', node: known(NODES[n], 'a node index'), boot: known(this.boots[n], 'a boot per node'), results, claimNext: op.claimNext } };
       }
       case 'tick':
         return { ...at, cmd: { type: 'tick' } };

@@ -3,9 +3,10 @@
 // restarts, retries with backoff, timeouts; cancel; retention; the ready order; claimNext;
 // undecodable entries; snapshots.
 import { describe, expect, it } from 'vitest';
+import { at } from '../../src/invariant.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
 import { Scheduler, TIMEOUT_GRACE_MS, backoffFor } from '../../src/scheduler/machine.js';
-import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Command, type TaskEvent } from '../../src/scheduler/types.js';
+import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Command, type ReadyTask, type TaskEvent } from '../../src/scheduler/types.js';
 import { Driver, chain, handlerTask, job, ofType, result, stateOf, task } from './machine-helpers.js';
 
 describe('submit', () => {
@@ -24,7 +25,7 @@ describe('submit', () => {
     expect(Object.keys(v?.tasks ?? {})).toEqual(['a', 'b', 'c']);
     expect(v?.tasks['b']).toMatchObject({ state: 'waiting', attempt: 0, node: null, fence: null, exitCode: null, reason: null });
     expect(d.m.readyCount()).toBe(2);
-    expect(d.m.jobs()).toEqual([{ id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, counts: v?.counts }]);
+    expect(d.m.jobs()).toEqual([{ id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, reason: null, counts: v?.counts }]);
   });
 
   it('re-validates the spec deterministically and rejects what is invalid', () => {
@@ -92,7 +93,8 @@ describe('submit', () => {
     d.claim('n1', [['big', 0], ['big', 1]]);
     expect(d.m.readyCount()).toBe(n - 2);
     const it = d.m.ready()[Symbol.iterator]();
-    expect([it.next().value?.task, it.next().value?.task]).toEqual([2, 3]);
+    const next = (): ReadyTask | undefined => (it.next() as IteratorResult<ReadyTask, undefined>).value;
+    expect([next()?.task, next()?.task]).toEqual([2, 3]);
     // Cancelling reports the long run of ready shards as one effect, the rest one by one.
     const c = d.do({ type: 'cancel', job: 'big' });
     expect(ofType(c, 'tasks')).toEqual([{ type: 'tasks', job: 'big', start: 2, end: n, from: 'ready', to: 'skipped', reason: 'cancelled' }]);
@@ -492,7 +494,7 @@ describe('entries', () => {
       { type: 'tick' },
     ];
     cmds.forEach((c, i) => {
-      const time = [100, 200, 150, 300, 400][i] as number;
+      const time = at([100, 200, 150, 300, 400], i, 'five finishes');
       expect(a.apply(encodeCommand(c), i + 1, time)).toEqual(b.applyCommand(c, i + 1, time));
     });
     expect(a.hash()).toBe(b.hash());

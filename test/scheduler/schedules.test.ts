@@ -162,17 +162,20 @@ describe('schedules in the state machine', () => {
     expect(copy.m.schedule('s')?.skipped).toBe(3);
   });
 
-  it('still reads a snapshot of format 2 (before schedules): no schedules, jobs without origin', () => {
+  it('still reads snapshots of formats 2 and 3 (before schedules): no schedules, jobs without origin', () => {
     const d = driver();
     d.hb('n1');
-    const v3 = d.m.encode();
-    // Format 3 is format 2 plus the schedules at the end (none here: one 0 byte) and each job's origin flag (no jobs).
-    expect(v3[0]).toBe(3);
-    expect(v3[v3.length - 1]).toBe(0);
-    const v2 = Uint8Array.from([2, ...v3.subarray(1, v3.length - 1)]);
-    const restored = Scheduler.restore(v2);
-    expect(restored.hash()).toBe(d.m.hash());
-    expect(restored.schedules()).toEqual([]);
+    const v4 = d.m.encode();
+    // Format 4 is format 3 plus the schedules at the end (none here: one 0 byte) and each job's
+    // origin flag (no jobs); without jobs, format 3 (attempt history, job timeouts) is format 2.
+    expect(v4[0]).toBe(4);
+    expect(v4[v4.length - 1]).toBe(0);
+    for (const format of [2, 3]) {
+      const older = Uint8Array.from([format, ...v4.subarray(1, v4.length - 1)]);
+      const restored = Scheduler.restore(older);
+      expect(restored.hash()).toBe(d.m.hash());
+      expect(restored.schedules()).toEqual([]);
+    }
   });
 
   it('encodes and decodes every schedule command', () => {

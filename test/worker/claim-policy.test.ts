@@ -2,6 +2,7 @@
 // slot budget, handler filtering, work stealing and the scan bound.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { known } from '../../src/invariant.js';
 import type { ReadyTask, TaskRef } from '../../src/scheduler/types.js';
 import { chooseClaims, preferredOwner } from '../../src/worker/claim-policy.js';
 import type { ClaimInput } from '../../src/worker/claim-policy.js';
@@ -232,7 +233,7 @@ describe('chooseClaims', () => {
     for (const now of [100, 60_000]) {
       // Fresh tasks, then a backlog older than stealAfterMs that every node is busy working through.
       const claims = gossip.map((p) =>
-        chooseClaims(input({ self: p.node, free: local.get(p.node) as number, slots: 64, handlers: new Set(['noop']), ready, peers: gossip, now })),
+        chooseClaims(input({ self: p.node, free: known(local.get(p.node), 'every peer has a free count'), slots: 64, handlers: new Set(['noop']), ready, peers: gossip, now })),
       );
       const all = claims.flat().map((t) => t.task);
       expect(new Set(all).size).toBe(all.length);

@@ -144,6 +144,7 @@ describe('run tasks: environment and working directory', () => {
 });
 
 function restoreEnv(name: string, value: string | undefined): void {
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- an environment variable is removed by deleting it
   if (value === undefined) delete process.env[name];
   else process.env[name] = value;
 }

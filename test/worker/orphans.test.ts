@@ -46,11 +46,11 @@ async function startNode(dataDir: string): Promise<FakeNode> {
   if (child.pid === undefined) throw new Error('cannot start the fixture node');
   pids.add(child.pid);
   let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const line = await within(
     new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout?.on('data', (c: Buffer) => {
+      child.stdout.on('data', (c: Buffer) => {
         out += c.toString();
         const nl = out.indexOf('\n');
         if (nl >= 0) resolve(out.slice(0, nl));

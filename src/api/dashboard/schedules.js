@@ -1,16 +1,24 @@
+// @ts-check
 // The dashboard's schedules card (docs/http-api.md §13): each schedule with its cadence, its next
 // tick and its recent runs, each run linking to its job's page. Data from GET /v1/schedules.
 import { h, fmtAgo, fmtTime } from './util.js';
 import { badge } from './views.js';
 
+/** @import { ScheduleInfo } from '../types.js' */
+
 /** Recent runs shown per schedule. */
 const RUNS_SHOWN = 5;
 
+/** @param {ScheduleInfo} s */
 function cadence(s) {
   if (s.cron !== undefined) return `cron ${s.cron}${s.timezone === 'UTC' ? '' : ` · ${s.timezone}`}`;
-  return `every ${s.every}`;
+  return `every ${s.every ?? '?'}`;
 }
 
+/**
+ * @param {ScheduleInfo} s
+ * @param {number} now
+ */
 function nextTick(s, now) {
   if (s.paused) return badge('paused');
   if (s.nextAt === null) return h('span', { class: 'muted' }, 'never');
@@ -18,6 +26,7 @@ function nextTick(s, now) {
   return h('span', { title: new Date(s.nextAt).toISOString() }, fmtTime(s.nextAt), h('div', { class: 'small muted' }, inMs > 0 ? `in ${fmtAgo(now - inMs, now).replace(/ ago$/, '')}` : 'due'));
 }
 
+/** @param {ScheduleInfo} s */
 function runs(s) {
   if (s.runs.length === 0) return h('span', { class: 'muted' }, 'no runs yet');
   return h(
@@ -36,7 +45,7 @@ function runs(s) {
   );
 }
 
-/** `schedules` from GET /v1/schedules. */
+/** @param {readonly ScheduleInfo[]} schedules `schedules` from GET /v1/schedules */
 export function schedulesTable(schedules) {
   if (schedules.length === 0) {
     return h('div', { class: 'empty' }, h('p', null, 'No schedules.'), h('p', { class: 'muted' }, 'Add one with ', h('code', null, 'meshrun schedule add schedule.yaml'), '.'));
