@@ -163,6 +163,9 @@ class FakeView implements SchedulerView {
   launch(ref: TaskRef): TaskLaunch | undefined {
     return this.running.get(key(ref))?.launch;
   }
+  inputs(): Record<string, string> {
+    return {};
+  }
   nextDeadline(): Ms | null {
     return null;
   }
