@@ -543,6 +543,7 @@ export interface FinishResult {
   durationMs: number
   stdout: string
   stderr: string
+  output?: string
 }
 
 export namespace FinishResult {
@@ -595,6 +596,11 @@ export namespace FinishResult {
           w.string(obj.stderr)
         }
 
+        if (obj.output != null) {
+          w.uint32(74)
+          w.string(obj.output)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -645,6 +651,10 @@ export namespace FinishResult {
             }
             case 8: {
               obj.stderr = reader.string()
+              break
+            }
+            case 9: {
+              obj.output = reader.string()
               break
             }
             default: {

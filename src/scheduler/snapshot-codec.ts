@@ -21,6 +21,7 @@ import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
+import { readOutputs, writeOutputs } from './outputs.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState } from './types.js';
@@ -28,11 +29,12 @@ import { errorMessage } from '../errors.js';
 
 /**
  * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job says
- * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). Format
- * 2 is still read (as no history, no job timed out).
+ * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). 4: then
+ * its tasks' committed outputs (outputs.ts). Formats 2 and 3 are still read (as no history, no job
+ * timed out; as no outputs).
  */
-const FORMAT = 3;
-const READABLE_FORMATS: readonly number[] = [2, 3];
+const FORMAT = 4;
+const READABLE_FORMATS: readonly number[] = [2, 3, 4];
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -160,6 +162,7 @@ function writeJob(w: Writer, job: Job): void {
     t = same;
   }
   writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
+  writeOutputs(w, job.outputs);
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
@@ -228,7 +231,7 @@ function check(r: Reader, ok: boolean, problem: string): void {
 
 function readState(r: Reader): SchedulerState {
   const format = r.u8('format');
-  check(r, READABLE_FORMATS.includes(format), `unknown format ${format} (this meshrun reads formats ${READABLE_FORMATS.join(' and ')})`);
+  check(r, READABLE_FORMATS.includes(format), `unknown format ${format} (this meshrun reads formats ${READABLE_FORMATS.join(', ')})`);
   const s = new SchedulerState();
   s.now = readNum(r, 'now');
   for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
@@ -371,6 +374,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
     for (const [task, list] of history) job.history.set(task, list);
   }
+  if (format >= 4) for (const [task, text] of readOutputs(r, job.size, (p) => r.fail(p))) job.outputs.set(task, text);
   job.recount();
   return job;
 }
