@@ -21,6 +21,8 @@
 //       its rule holds on its upstream tasks' final results; a task fails only after its retries
 //       were spent, and a task whose fate is to succeed fails only when faults excuse it; a task
 //       whose fate is to fail every attempt never succeeds.
+//   (g) a dependent's $MESHRUN_INPUTS (what its execution was handed) are exactly the outputs its
+//       upstream tasks' successful finishes carried, as committed at or before its claim.
 // (e), the bound on the time to finish after the heal, is the workload's (it owns the clock).
 // And the adversary's (adversary.ts): a member's command forged to speak for another node (a
 // heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
@@ -60,6 +62,8 @@ interface TaskModel {
   succeededAt: number | null;
   /** The execution whose result that success is. */
   success: ExecRecord | null;
+  /** The output its committed successful finish carried (null: none). */
+  output: string | null;
   /** How each attempt left `running`. */
   readonly exits: Map<number, Exit>;
 }
@@ -176,7 +180,7 @@ export class SchedulerChecker {
     this.jobs.set(id, {
       id, plan, scheduled: schedule !== undefined, key, submittedAt: index, state: 'running', finalAt: null,
       tasks: plan.tasks.map((t) => ({
-        plan: t, state: 'waiting', attempt: 0, node: null, fence: null, reason: null, finalAt: null, succeededAt: null, success: null, exits: new Map(),
+        plan: t, state: 'waiting', attempt: 0, node: null, fence: null, reason: null, finalAt: null, succeededAt: null, success: null, output: null, exits: new Map(),
       })),
     });
     this.open++;
@@ -221,7 +225,10 @@ export class SchedulerChecker {
       t.exits.set(e.attempt, { node: e.node, to: e.to, reason: e.reason, finish });
       if (e.to !== 'succeeded') this.counts.retriesOrRequeues++;
     }
-    if (e.to === 'succeeded') this.succeeded(e, t, index, what);
+    if (e.to === 'succeeded') {
+      this.succeeded(e, t, index, what);
+      t.output = committedOutput(e, cmd);
+    }
     if (FINAL_TASK_STATES.has(e.to)) t.finalAt = index;
     t.reason = e.reason;
     t.state = e.to;
@@ -338,7 +345,20 @@ export class SchedulerChecker {
         return;
       }
     }
+    this.checkInputs(job, t, rec, what);
     this.checkOverlap(rec, list);
+  }
+
+  /** A dependent's $MESHRUN_INPUTS are exactly its upstream tasks' outputs committed at or before its claim (docs/task-environment.md §7). */
+  private checkInputs(job: JobModel, t: TaskModel, rec: ExecRecord, what: string): void {
+    const expected: Record<string, string> = {};
+    for (const d of t.plan.deps) {
+      const dep = job.tasks[d] as TaskModel;
+      if (dep.succeededAt !== null && dep.succeededAt <= rec.fence && dep.output !== null) expected[dep.plan.name] = dep.output;
+    }
+    const got = JSON.stringify(Object.entries(rec.inputs).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const want = JSON.stringify(Object.entries(expected).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (got !== want) this.fail('inputs are committed outputs (g)', `${what} with $MESHRUN_INPUTS ${got}, but its upstream tasks' committed outputs are ${want}`);
   }
 
   thawed(rec: ExecRecord): void {
@@ -535,6 +555,13 @@ function outcomeOf(exit: Exit): AttemptView['outcome'] {
   if (exit.reason === 'cancelled') return 'cancelled';
   if (exit.reason === 'timeout' || exit.reason === 'job timeout') return 'timeout';
   return 'failed';
+}
+
+/** The output a committed success carried: the task's result in the finish that moved it (null: none, or not a finish). */
+function committedOutput(e: TaskEvent, cmd: Command | null): string | null {
+  if (cmd?.type !== 'finish') return null;
+  const r = cmd.results.find((x) => x.job === e.job && x.task === e.task);
+  return r?.output === undefined || r.output === '' ? null : r.output;
 }
 
 /** A replica's attempt history against the committed events: the last ones, in order, on the right nodes, ended the right way. */

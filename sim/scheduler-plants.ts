@@ -166,6 +166,15 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
         life.keepEnded = () => undefined;
       }),
   },
+  'batch-outputs': {
+    what: 'a finish carrying several results keeps only the first one\'s output (the others\' dependents get none)',
+    make: () =>
+      bending((_m, cmd) =>
+        cmd.type !== 'finish' || cmd.results.length < 2
+          ? cmd
+          : { ...cmd, results: cmd.results.map((r, i) => (i === 0 ? r : { ...r, output: undefined })) },
+      ),
+  },
   'trigger-all-done': {
     what: "every task's trigger rule is read as all_done (a task runs once its upstream tasks ended, however they ended)",
     make: () =>

@@ -33,6 +33,8 @@ export interface ExecRecord {
   readonly planned: FinishOutcome;
   /** Frozen with its paused node. */
   frozen: boolean;
+  /** What the worker handed it as $MESHRUN_INPUTS (TaskLaunch.inputs). */
+  readonly inputs: Readonly<Record<string, string>>;
 }
 
 /** What executors share: the agenda, the fates, the randomness and the observers. */
@@ -96,11 +98,12 @@ export class SimExecutor implements Executor {
       durationMs: duration,
       stdout: `${launch.name} attempt ${launch.attempt} on ${this.node}\n`,
       stderr: fails ? `${launch.name}: planned failure\n` : '',
+      ...(planned === 'succeeded' ? outputOf(launch, this.node) : {}),
     };
     const rec: ExecRecord = {
       id: w.nextExecId(), node: this.node, boot: this.boot, job: launch.job, task: launch.task, name: launch.name,
       attempt: launch.attempt, fence: launch.fence, startedAt: w.now(), endedAt: null, end: null, outcome: null,
-      planned, frozen: false,
+      planned, frozen: false, inputs: launch.inputs ?? {},
     };
     const a: Attempt = { rec, onDone, remaining: duration, due: w.now() + duration, token: 0, result, timesOut };
     this.live.add(a);
@@ -177,6 +180,15 @@ export class SimExecutor implements Executor {
   get running(): number {
     return this.live.size;
   }
+}
+
+/**
+ * What a successful attempt hands on (docs/task-environment.md §7): two tasks in three write an
+ * output naming the attempt and node (so a stale or misplaced one shows), the third none. Drawn
+ * from the task's number, not the world's randomness, so that the seeds' other draws stay as they were.
+ */
+function outputOf(launch: TaskLaunch, node: NodeId): { output?: string } {
+  return launch.task % 3 === 2 ? {} : { output: `${launch.name} attempt ${launch.attempt} on ${node}` };
 }
 
 function failingExit(plan: PlannedTask | undefined, attempt: number): number {

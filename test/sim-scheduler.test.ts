@@ -95,6 +95,8 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'ready-early', invariant: 'trigger rule holds (a)', seeds: [1, 2] },
   { plant: 'trigger-all-done', invariant: 'trigger rule holds (a)', seeds: [1, 2] },
   { plant: 'forget-attempts', invariant: 'attempt history', seeds: [1, 2] },
+  // Only where a finish carries several results with outputs (a node finishing tasks together).
+  { plant: 'batch-outputs', invariant: 'inputs are committed outputs (g)', seeds: [4, 21] },
   { plant: 'stale-finish', invariant: 'stale finish accepted (b)', seeds: [128, 240] },
   // On seeds with a liar, its forged finishes are caught first, as 'forgery applied'.
   { plant: 'foreign-finish', invariant: 'stale finish accepted (b)', seeds: [27, 90] },

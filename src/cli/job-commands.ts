@@ -1,4 +1,4 @@
-// The client commands about jobs: `status JOB [--task T]`, `jobs`, `cancel JOB`, `logs JOB TASK`. Each reads
+// The client commands about jobs: `status JOB [--task T]`, `jobs`, `cancel JOB`, `logs JOB TASK`, `output JOB TASK`. Each reads
 // the HTTP API (--api or MESHRUN_API, one URL or several), prints a table or, with --json, the
 // API's answer. An unknown job is invalid input (exit 2), an unreachable cluster exit 3, naming the URL.
 import type { NodeInfo } from '../api/types.js';
@@ -137,6 +137,29 @@ export async function cancelCommand(id: string, opts: ClientOptions, out: (s: st
   out(opts.json ? json(r) : `job ${r.id}: ${r.state}\n`);
 }
 
+/** The task of `job` named `task`, or a usage error listing some of its tasks. */
+function taskIn(job: JobView, task: string): TaskView {
+  const t = Object.hasOwn(job.tasks, task) ? job.tasks[task] : undefined;
+  if (t !== undefined) return t;
+  const names = Object.keys(job.tasks);
+  const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, ... (${names.length} in all)` : '');
+  throw new CliError(`job ${job.id} has no task ${JSON.stringify(task)}; its tasks: ${shown}`, EXIT.usage);
+}
+
+/**
+ * A succeeded task's output (docs/task-environment.md §7), raw: exactly the bytes it handed on, no
+ * newline added, so that `meshrun output JOB TASK > file` reproduces them. A task that has not
+ * succeeded has none to give: exit 2, saying its state.
+ */
+export async function outputCommand(id: string, task: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+  const client = ApiClient.from(opts.api, err);
+  const job = await getJob(client, id);
+  const t = taskIn(job, task);
+  if (t.state !== 'succeeded') throw new CliError(`task ${task} of job ${id} is ${t.state}: only a task that succeeded hands on an output`, EXIT.usage);
+  const output = t.output ?? '';
+  out(opts.json ? json({ job: id, task, output: t.output ?? null }) : output);
+}
+
 export interface LogsOptions extends ClientOptions {
   readonly attempt?: string;
 }
@@ -153,12 +176,7 @@ export async function logsCommand(id: string, task: string, opts: LogsOptions, o
     attempt = Number(opts.attempt);
   }
   const job = await getJob(client, id);
-  const t = job.tasks[task];
-  if (!t) {
-    const names = Object.keys(job.tasks);
-    const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, ... (${names.length} in all)` : '');
-    throw new CliError(`job ${id} has no task ${JSON.stringify(task)}; its tasks: ${shown}`, EXIT.usage);
-  }
+  const t = taskIn(job, task);
   if (t.attempt === 0) throw new CliError(`task ${task} of job ${id} has not started yet (${t.state}): no log`, EXIT.usage);
   if (attempt !== undefined && attempt > t.attempt) throw new CliError(`task ${task} of job ${id} has had ${t.attempt} attempt(s); there is no attempt ${attempt}`, EXIT.usage);
   let which = attempt ?? t.attempt;

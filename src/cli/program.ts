@@ -9,7 +9,7 @@ import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../node/defaults.
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
+import { cancelCommand, jobsCommand, logsCommand, outputCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
 
@@ -190,6 +190,17 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (name: string, opts: ClientOptions) => {
       const { scheduleRemoveCommand } = await import('./schedule-commands.js');
       await scheduleRemoveCommand(name, opts, io.out, io.err);
+    });
+
+  program
+    .command('output')
+    .description('print what a succeeded task handed on to its dependents ($MESHRUN_OUTPUT, or what its handler returned), raw')
+    .argument('<job>', 'the job id')
+    .argument('<task>', 'the task name, e.g. transform[3] for a shard')
+    .option('--json', 'print {job, task, output} as JSON (output null when it wrote none)')
+    .addOption(apiOption())
+    .action(async (job: string, task: string, opts: ClientOptions) => {
+      await outputCommand(job, task, opts, io.out, io.err);
     });
 
   program

@@ -1,5 +1,5 @@
 // `meshrun schedule add FILE | ls | show NAME | pause NAME | resume NAME | trigger NAME | rm NAME`
-// (docs/cli.md §16): a schedule file is validated here, its `dag:` path read relative to it, and the
+// (docs/cli.md §17): a schedule file is validated here, its `dag:` path read relative to it, and the
 // schedule posted with the DAG inside; the other commands read or change a schedule through the
 // API. Exit codes as the rest: 2 for an invalid file or an unknown schedule, 3 for no cluster.
 import { readFile } from 'node:fs/promises';

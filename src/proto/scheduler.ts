@@ -1076,6 +1076,7 @@ export interface FinishResult {
   durationMs: number
   stdout: string
   stderr: string
+  output?: string
 }
 
 export namespace FinishResult {
@@ -1128,6 +1129,11 @@ export namespace FinishResult {
           w.string(obj.stderr)
         }
 
+        if (obj.output != null) {
+          w.uint32(74)
+          w.string(obj.output)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1178,6 +1184,10 @@ export namespace FinishResult {
             }
             case 8: {
               obj.stderr = reader.string()
+              break
+            }
+            case 9: {
+              obj.output = reader.string()
               break
             }
             default: {

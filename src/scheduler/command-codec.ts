@@ -28,7 +28,7 @@ import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
 import { SCHEDULE_LIMITS, scheduleCommandIn, scheduleCommandOut } from './schedule-codec.js';
-import { TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
+import { OUTPUT_BYTES, TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
 
 /**
  * Largest encoded command: Raft's largest proposal (1 MiB) less room for the node envelope and
@@ -119,7 +119,7 @@ export function encodeCommand(cmd: Command): Uint8Array {
       const claims = cmd.claims ?? [];
       if (claims.length > 0) finish.claims = refsOut(claims);
       out.finish = finish;
-      for (const f of cmd.results) size += 24 + f.stdout.length * 3 + f.stderr.length * 3;
+      for (const f of cmd.results) size += 24 + f.stdout.length * 3 + f.stderr.length * 3 + (f.output?.length ?? 0) * 3;
       size += claims.length * 4;
       break;
     }
@@ -209,6 +209,10 @@ function resultOut(f: FinishItem, jobs: Map<string, number>): pb.FinishResult {
     stdout: writeText(f.stdout, 'stdout tail', TAIL_BYTES),
     stderr: writeText(f.stderr, 'stderr tail', TAIL_BYTES),
   };
+  if (f.output !== undefined) {
+    if (f.outcome !== 'succeeded') throw new CodecError(`a ${f.outcome} attempt has no output (only a successful one hands one on)`);
+    out.output = writeText(f.output, 'task output', OUTPUT_BYTES);
+  }
   const exit = f.exitCode;
   if (exit !== null) {
     if (!(Number.isInteger(exit) && exit >= MIN_EXIT && exit <= MAX_EXIT)) throw new CodecError(`exit code ${String(exit)} is not a 32-bit integer`);
@@ -320,7 +324,7 @@ function resultIn(r: pb.FinishResult, jobs: readonly string[]): FinishItem {
     exitCode = r.exitCode;
     if (exitCode < MIN_EXIT || exitCode > MAX_EXIT) fail(`exit code ${exitCode} is not a 32-bit integer`);
   }
-  return {
+  const item: FinishItem = {
     job: jobAt(jobs, r.job),
     task: taskIn(r.task),
     attempt: readInt(r.attempt, 'attempt', MAX),
@@ -330,4 +334,7 @@ function resultIn(r: pb.FinishResult, jobs: readonly string[]): FinishItem {
     stdout: readText(r.stdout, 'stdout tail', TAIL_BYTES),
     stderr: readText(r.stderr, 'stderr tail', TAIL_BYTES),
   };
+  if (r.output === undefined) return item;
+  if (item.outcome !== 'succeeded') fail(`a ${item.outcome} attempt carries an output (only a successful one hands one on)`);
+  return { ...item, output: readText(r.output, 'task output', OUTPUT_BYTES) };
 }

@@ -56,6 +56,7 @@ export function taskView(job: Job, task: number, stuck: string | null = null): T
     stdout: tails?.stdout ?? '',
     stderr: tails?.stderr ?? '',
     reason: stuck ?? job.reasonText(task),
+    output: job.outputs.get(task) ?? null,
     attempts: attemptsOf(job, task, exit === NO_EXIT ? null : exit, tails?.stderr ?? ''),
   };
 }

@@ -84,6 +84,8 @@ export class Job {
   private readonly nodeIndex = new Map<string, number>();
   /** Non-empty output tails of finished attempts. */
   readonly tails = new Map<number, Tails>();
+  /** Non-empty outputs committed with successful finishes (outputs.ts). */
+  readonly outputs = new Map<number, string>();
   /** Per task: its attempts that ended without success, oldest first (attempts.ts). */
   readonly history = new Map<number, AttemptRec[]>();
   /** Per task: its retry (waiting) or timeout (running) timer. */

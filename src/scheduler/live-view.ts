@@ -21,6 +21,7 @@ export function liveView(current: () => Scheduler): SchedulerView {
     nodes: () => current().nodes(),
     held: (node) => current().held(node),
     launch: (ref) => current().launch(ref),
+    inputs: (ref) => current().inputs(ref),
     nextDeadline: () => current().nextDeadline(),
     schedules: () => current().schedules(),
     schedule: (name) => current().schedule(name),

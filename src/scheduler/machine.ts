@@ -14,6 +14,7 @@ import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
+import { inputsOf } from './outputs.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { Capacity } from './runnable.js';
 import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
@@ -287,8 +288,10 @@ export class Scheduler implements SchedulerView {
     if (r.stdout !== '' || r.stderr !== '') job.tails.set(task, { stdout: r.stdout, stderr: r.stderr });
     else job.tails.delete(task);
     const spec = job.specOf(task);
-    if (r.outcome === 'succeeded') this.life.succeed(cx, job, task, spec);
-    else {
+    if (r.outcome === 'succeeded') {
+      if (r.output !== undefined && r.output !== '') job.outputs.set(task, r.output);
+      this.life.succeed(cx, job, task, spec);
+    } else {
       this.life.keepEnded(cx, job, task, r.outcome === 'timeout' ? END.timeout : END.failed, r.exitCode, signalIn(r.stderr));
       this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
     }
@@ -372,6 +375,12 @@ export class Scheduler implements SchedulerView {
     const job = this.s.jobs.get(ref.job);
     if (job === undefined || !Number.isInteger(ref.task) || ref.task < 0 || ref.task >= job.size) return undefined;
     return job.tState[ref.task] === T.running ? launchOf(job, ref.task) : undefined;
+  }
+
+  inputs(ref: TaskRef): Record<string, string> {
+    const job = this.s.jobs.get(ref.job);
+    if (job === undefined || !Number.isInteger(ref.task) || ref.task < 0 || ref.task >= job.size) return {};
+    return inputsOf(job, ref.task);
   }
 
   nextDeadline(): Ms | null {

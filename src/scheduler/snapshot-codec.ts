@@ -21,6 +21,7 @@ import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
+import { readOutputs, writeOutputs } from './outputs.js';
 import { decodeScheduleSpec, encodeScheduleSpec } from './schedule-codec.js';
 import { MAX_RECENT_RUNS, MAX_SCHEDULES } from './schedule-types.js';
 import { checkScheduleSpec, nextDue, type RunRec, type ScheduleRec } from './schedules.js';
@@ -31,17 +32,19 @@ import { errorMessage } from '../errors.js';
 
 /**
  * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job says
- * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). 4: as 3,
- * then each job's origin (the schedule and tick that started it) and, after the timers, the
- * schedules (docs/schedules.md). Formats 2 and 3 are still read (as no history, no job timed out;
- * as no schedules). The schedules branch once wrote schedules under the number 3 too, but only the
- * attempt-history layout was ever released as 3, so 3 is read as that one.
+ * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). 4: then
+ * its tasks' committed outputs (outputs.ts). 5: as 4, then each job's origin (the schedule and tick
+ * that started it) and, after the timers, the schedules (docs/schedules.md). Formats 2, 3 and 4 are
+ * still read (as no history, no job timed out; as no outputs; as no schedules). The schedules
+ * branch once wrote schedules under the number 3, but only the attempt-history layout was ever
+ * released as 3 (and the outputs layout as 4), so 3 and 4 are read as those.
  */
-const FORMAT = 4;
-const READABLE_FORMATS: readonly number[] = [2, 3, 4];
-/** The first format with attempt history and job timeouts, and the first with schedules. */
+const FORMAT = 5;
+const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5];
+/** The first format with attempt history and job timeouts, with outputs, with schedules. */
 const HISTORY_FORMAT = 3;
-const SCHEDULES_FORMAT = 4;
+const OUTPUTS_FORMAT = 4;
+const SCHEDULES_FORMAT = 5;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -187,6 +190,7 @@ function writeJob(w: Writer, job: Job): void {
     t = same;
   }
   writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
+  writeOutputs(w, job.outputs);
   w.bool(job.origin !== null);
   if (job.origin !== null) {
     w.string(job.origin.schedule);
@@ -416,6 +420,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
     for (const [task, list] of history) job.history.set(task, list);
   }
+  if (format >= OUTPUTS_FORMAT) for (const [task, text] of readOutputs(r, job.size, (p) => r.fail(p))) job.outputs.set(task, text);
   job.recount();
   if (format >= SCHEDULES_FORMAT && r.bool('origin flag')) {
     job.origin = { schedule: r.string('origin schedule', MAX_TEXT), tick: readNum(r, 'origin tick'), triggered: r.bool('origin triggered') };

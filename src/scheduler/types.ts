@@ -87,7 +87,15 @@ export interface FinishItem extends TaskRef {
   /** The last TAIL_BYTES of stdout and stderr (cut on a character boundary). */
   readonly stdout: string;
   readonly stderr: string;
+  /**
+   * What a successful attempt hands its dependents (docs/task-environment.md §7), at most
+   * OUTPUT_BYTES; absent: nothing. Refused with any other outcome.
+   */
+  readonly output?: string;
 }
+
+/** Bytes of output one task may hand its dependents (docs/task-environment.md §7). */
+export const OUTPUT_BYTES = 64 * 1024;
 
 /**
  * The commands of the replicated log, all under the node envelope's `app` kind. `node` is the
@@ -212,6 +220,12 @@ export interface TaskLaunch extends TaskRef {
   /** For a run of a schedule: its name and tick (MESHRUN_SCHEDULE, MESHRUN_TICK). */
   readonly schedule?: string;
   readonly tick?: Ms;
+  /**
+   * Its upstream tasks' committed outputs by full task name ($MESHRUN_INPUTS,
+   * docs/task-environment.md §7): added by the worker when it starts the attempt
+   * (SchedulerView.inputs); absent: none.
+   */
+  readonly inputs?: Readonly<Record<string, string>>;
 }
 
 /** A ready task as the claim policy sees it, in the order the ready queue hands them out. */
@@ -270,6 +284,8 @@ export interface TaskView {
   readonly stdout: string;
   readonly stderr: string;
   readonly reason: string | null;
+  /** What it handed its dependents (committed with its successful finish); null: nothing. */
+  readonly output: string | null;
   /** Its attempts, oldest first: the last 20 (docs/http-api.md §6). */
   readonly attempts: readonly AttemptView[];
 }
@@ -334,6 +350,8 @@ export interface SchedulerView {
   held(node: NodeId): TaskLaunch[];
   /** The launch description of a running task, or undefined when it is not running. */
   launch(ref: TaskRef): TaskLaunch | undefined;
+  /** The committed outputs of `ref`'s direct upstream tasks that succeeded, by full task name ({} for an unknown task). */
+  inputs(ref: TaskRef): Record<string, string>;
   /** The earliest scheduler time at which something is due (a lease, a backoff, a timeout, a removal), or null. */
   nextDeadline(): Ms | null;
   /** Schedules by name (docs/schedules.md). */

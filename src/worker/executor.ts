@@ -5,13 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../errors.js';
-import type { FinishOutcome, Json, TaskLaunch } from '../scheduler/types.js';
+import { OUTPUT_BYTES, type FinishOutcome, type Json, type TaskLaunch } from '../scheduler/types.js';
 import { builtinHandlers, type HandlerRegistry } from './handlers.js';
 import { GroupLedger, killLeftovers } from './leftovers.js';
 import { LogDirectories, TaskOutput, lastUtf8Bytes } from './output-tail.js';
 import { GuardedGroups } from './supervisor-groups.js';
 import { Supervisor } from './supervisor.js';
 import { handlerEnv, shellEnv, taskLogPath } from './task-env.js';
+import { clearTaskIo, prepareTaskIo, type TaskIo } from './task-io.js';
 import type { ExecResult, Execution, Executor } from './types.js';
 
 export interface ExecutorOptions {
@@ -53,6 +54,7 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
 
   const leftovers = await killLeftovers(opts.dataDir, graceMs);
   if (leftovers.killed.length > 0) log({ groups: leftovers.killed, forced: leftovers.forced }, 'killed task processes left by an earlier run of this node');
+  clearTaskIo(opts.dataDir);
   const ledger = GroupLedger.create(opts.dataDir);
   const supervisor = await Supervisor.start({ graceMs, log });
   const groups = new GuardedGroups(supervisor, ledger, graceMs);
@@ -78,7 +80,7 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
       onLogError: (err) => log({ job: launch.job, task: launch.name, attempt: launch.attempt, err: err.message }, 'cannot write the task log'),
     });
 
-  const context: AttemptContext = { nodeId: opts.nodeId, graceMs, registry, groups, outputOf, track, untrack };
+  const context: AttemptContext = { nodeId: opts.nodeId, dataDir: opts.dataDir, graceMs, registry, groups, outputOf, track, untrack };
 
   return {
     get handlers(): readonly string[] {
@@ -116,6 +118,7 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
 
 interface AttemptContext {
   readonly nodeId: string;
+  readonly dataDir: string;
   readonly graceMs: number;
   readonly registry: HandlerRegistry;
   readonly groups: GuardedGroups;
@@ -145,12 +148,13 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
   const abort = new AbortController();
   let finished = false;
 
-  const finish = (outcome: FinishOutcome, note: string | null): void => {
+  const finish = (outcome: FinishOutcome, note: string | null, handedOn?: string): void => {
     if (finished) return;
     finished = true;
     if (timer !== null) clearTimeout(timer);
     if (note !== null) output.note(note);
-    deliver(ctx, attempt, output, { outcome, exitCode: null, durationMs: Math.round(performance.now() - startedAt) }, onDone);
+    const end = { outcome, exitCode: null, durationMs: Math.round(performance.now() - startedAt) };
+    deliver(ctx, attempt, output, handedOn === undefined || handedOn === '' ? end : { ...end, output: handedOn }, onDone);
   };
   const attempt: Attempt = {
     stop(reason) {
@@ -165,11 +169,12 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
   });
   ctx.track(attempt);
 
-  let running: Promise<void>;
+  let running: Promise<unknown>;
   try {
     running = Promise.resolve(
       handler({
         args,
+        inputs: launch.inputs ?? {},
         signal: abort.signal,
         env: handlerEnv(launch, ctx.nodeId),
         log: (line) => {
@@ -181,7 +186,11 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
     running = Promise.reject(err instanceof Error ? err : new Error(errorMessage(err)));
   }
   running.then(
-    () => finish('succeeded', null),
+    (value) => {
+      const problem = handlerOutputProblem(value);
+      if (problem === null) finish('succeeded', null, value as string | undefined);
+      else finish('failed', `handler ${name} ${problem}`);
+    },
     (err: unknown) => finish('failed', `handler ${name} failed: ${errorMessage(err)}`),
   );
   return attempt;
@@ -192,11 +201,23 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
   const output = ctx.outputOf(launch);
   output.open();
 
+  let io: TaskIo;
+  try {
+    io = prepareTaskIo(ctx.dataDir, launch);
+  } catch (err) {
+    const failed: Attempt = { stop: () => undefined };
+    ctx.track(failed);
+    queueMicrotask(() => {
+      output.note(`cannot start the task: cannot write its $MESHRUN_INPUTS file: ${errorMessage(err)}`);
+      deliver(ctx, failed, output, { outcome: 'failed', exitCode: null, durationMs: Math.round(performance.now() - startedAt) }, onDone);
+    });
+    return failed;
+  }
   let child: ChildProcess;
   try {
     child = spawn('/bin/sh', ['-c', command], {
       cwd: launch.cwd ?? undefined,
-      env: shellEnv(launch, ctx.nodeId),
+      env: { ...shellEnv(launch, ctx.nodeId), ...io.env },
       // Its own session and process group, so the whole tree can be signalled at once, and a
       // Ctrl-C to the node's terminal does not reach tasks before the node stops them itself.
       detached: true,
@@ -205,6 +226,7 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
   } catch (err) {
     const failed: Attempt = { stop: () => undefined };
     ctx.track(failed);
+    io.discard();
     queueMicrotask(() => failToSpawn(ctx, failed, launch, output, err, startedAt, onDone));
     return failed;
   }
@@ -212,7 +234,10 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
     // Node reports a missing cwd, like a missing sh, as an 'error' event on a later tick.
     const failed: Attempt = { stop: () => undefined };
     ctx.track(failed);
-    child.once('error', (err) => failToSpawn(ctx, failed, launch, output, err, startedAt, onDone));
+    child.once('error', (err) => {
+      io.discard();
+      failToSpawn(ctx, failed, launch, output, err, startedAt, onDone);
+    });
     return failed;
   }
   child.on('error', () => undefined);
@@ -252,9 +277,27 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
     group.settle();
     const code = exit?.code ?? null;
     const outcome: FinishOutcome = ending?.outcome ?? (code === 0 ? 'succeeded' : 'failed');
-    deliver(ctx, attempt, output, { outcome, exitCode: code, durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt) }, onDone);
+    const end = { outcome, exitCode: code, durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt) };
+    if (outcome !== 'succeeded') {
+      io.discard();
+      deliver(ctx, attempt, output, end, onDone);
+      return;
+    }
+    // Only a success hands its output on; one that cannot be handed on fails the attempt (docs/task-environment.md §7).
+    const collected = io.collect();
+    if (!collected.ok) output.note(collected.problem);
+    const result = !collected.ok ? { ...end, outcome: 'failed' as const } : collected.output === undefined ? end : { ...end, output: collected.output };
+    deliver(ctx, attempt, output, result, onDone);
   });
   return attempt;
+}
+
+/** Why what a handler resolved with cannot be handed on as its output, or null when it can (a string of at most OUTPUT_BYTES, or nothing). */
+function handlerOutputProblem(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string') return `resolved with ${typeof value === 'object' ? (value === null ? 'null' : 'an object') : `a ${typeof value}`}; a handler's output is a string (or nothing)`;
+  const bytes = Buffer.byteLength(value);
+  return bytes > OUTPUT_BYTES ? `returned an output of ${bytes} bytes, more than the ${OUTPUT_BYTES} (64 KiB) a task may hand on` : null;
 }
 
 /** The shell could not be started; a missing working directory is by far the likeliest cause. */

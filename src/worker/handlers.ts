@@ -7,6 +7,8 @@ import type { Json } from '../scheduler/types.js';
 export interface HandlerContext {
   /** The task's `args` from the DAG file. */
   readonly args: Json;
+  /** Its upstream tasks' outputs by full task name, as $MESHRUN_INPUTS holds them (docs/task-environment.md §7). */
+  readonly inputs: Readonly<Record<string, string>>;
   /** Aborted when the attempt times out or is stopped; whatever the handler does afterwards is ignored. */
   readonly signal: AbortSignal;
   /** The task's `env` plus the contract's MESHRUN_* variables (not the node's own environment). */
@@ -15,8 +17,13 @@ export interface HandlerContext {
   readonly log: (line: string) => void;
 }
 
-/** Resolving means success; rejecting (or throwing) fails the attempt with the error's message. */
-export type Handler = (ctx: HandlerContext) => Promise<void>;
+/**
+ * Resolving with nothing means success, and resolving with a string is success with that output for
+ * its dependents (at most 64 KiB, docs/task-environment.md §7); rejecting (or throwing) fails the
+ * attempt with the error's message, and so does resolving with anything else (the executor checks:
+ * `unknown` so that a handler typed `Promise<void>` or `Promise<string>` fits alike).
+ */
+export type Handler = (ctx: HandlerContext) => Promise<unknown>;
 
 /** Names as they appear in DAG files and in gossip: short, and safe in a log line or a URL. */
 const HANDLER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;

@@ -55,8 +55,14 @@ export function withoutOwnVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** The log file of one attempt; throws on a job id or task name that could escape the logs directory. */
 export function taskLogPath(dataDir: string, job: string, task: string, attempt: number): string {
+  checkedLogName(job, task, attempt);
+  return join(dataDir, 'logs', job, `${task}.${attempt}.log`);
+}
+
+/** Its arguments, once checked to be safe as a directory name (job) and a file name (task, attempt); throws otherwise. */
+export function checkedLogName(job: string, task: string, attempt: number): { job: string; task: string } {
   if (!JOB_ID.test(job)) throw new Error(`job id ${JSON.stringify(job)} is not a valid log directory name`);
   if (!TASK_NAME.test(task)) throw new Error(`task name ${JSON.stringify(task)} is not a valid log file name`);
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new Error(`attempt ${attempt} is not a positive integer`);
-  return join(dataDir, 'logs', job, `${task}.${attempt}.log`);
+  return { job, task };
 }

@@ -28,6 +28,8 @@ export interface ExecResult {
   readonly durationMs: Ms;
   readonly stdout: string;
   readonly stderr: string;
+  /** What a successful attempt hands its dependents (docs/task-environment.md §7), at most OUTPUT_BYTES; absent: nothing. */
+  readonly output?: string;
 }
 
 export interface Execution {

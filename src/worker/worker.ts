@@ -11,6 +11,7 @@
 //   a task the scheduler may already have handed to another node.
 import type { NodeId } from '../raft/types.js';
 import type { Effect, FinishItem, Ms, ReadyTask, SchedulerView, TaskEvent, TaskLaunch, TaskRangeEvent, TaskRef } from '../scheduler/types.js';
+import { MAX_COMMAND_BYTES } from '../scheduler/command-codec.js';
 import { chooseClaims } from './claim-policy.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
 
@@ -60,6 +61,8 @@ export interface WorkerStats {
 
 /** A finish or a claim the view has not decided after this long is taken as lost. */
 const RETRY_MS: Ms = 1000;
+/** Results of one finish, in bytes: half an entry (MAX_COMMAND_BYTES), leaving room for its claims. */
+const FINISH_BUDGET_BYTES = MAX_COMMAND_BYTES / 2;
 /** Heartbeats whose proposal time is remembered while waiting to see them applied. */
 const MAX_PENDING_HEARTBEATS = 64;
 /** Upper bound on ready tasks the policy reads per run. */
@@ -91,6 +94,11 @@ interface ClaimInFlight {
   readonly batch: number;
   readonly slots: number;
   readonly at: Ms;
+}
+
+/** What one result adds to a finish's bytes, about: its texts and a few dozen for its numbers. */
+function resultBytes(r: FinishItem): number {
+  return 48 + Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr) + (r.output === undefined ? 0 : Buffer.byteLength(r.output));
 }
 
 function taskKey(ref: TaskRef): string {
@@ -398,7 +406,9 @@ export class Worker {
     };
     this.attempts.set(key, a);
     this.stats.tasksStarted++;
-    const execution = this.executor.start(launch, (result) => this.onDone(a, result));
+    const inputs = this.view.inputs(launch);
+    const withInputs = Object.keys(inputs).length > 0 ? { ...launch, inputs } : launch;
+    const execution = this.executor.start(withInputs, (result) => this.onDone(a, result));
     if (a.alive) a.execution = execution;
   }
 
@@ -418,6 +428,7 @@ export class Worker {
         durationMs: r.durationMs,
         stdout: r.stdout,
         stderr: r.stderr,
+        ...(r.outcome === 'succeeded' && r.output !== undefined && r.output !== '' ? { output: r.output } : {}),
       };
       a.sentAt = null;
     }
@@ -511,7 +522,20 @@ export class Worker {
   private turn(): void {
     // Results are held back while the lease is lost; re-sent (they are fenced) once it is back, if still wanted.
     const due: Attempt[] = [];
-    if (this.leaseHeld()) for (const a of this.attempts.values()) if (a.result !== null && a.sentAt === null) due.push(a);
+    let bytes = 0;
+    let more = false;
+    if (this.leaseHeld()) {
+      for (const a of this.attempts.values()) {
+        if (a.result === null || a.sentAt !== null) continue;
+        // One entry holds at most MAX_COMMAND_BYTES: outputs (64 KiB each) could pass it; the rest go next turn.
+        bytes += resultBytes(a.result);
+        if (due.length > 0 && bytes > FINISH_BUDGET_BYTES) {
+          more = true;
+          break;
+        }
+        due.push(a);
+      }
+    }
     let chosen: ReadyTask[] = [];
     if (this.claimWanted || due.length > 0) {
       this.claimWanted = false;
@@ -542,6 +566,7 @@ export class Worker {
       a.carried = batch;
     }
     this.armRetry();
+    if (more) this.scheduleTurn();
   }
 
   /**

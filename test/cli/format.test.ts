@@ -27,6 +27,7 @@ const task = (t: Partial<TaskView>): TaskView => ({
   stdout: '',
   stderr: '',
   reason: null,
+  output: null,
   attempts: [],
   ...t,
 });

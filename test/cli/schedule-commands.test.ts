@@ -1,4 +1,4 @@
-// meshrun schedule (docs/cli.md §16): the file and its DAG file read here, every problem at once
+// meshrun schedule (docs/cli.md §17): the file and its DAG file read here, every problem at once
 // (exit 2), and the tables.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

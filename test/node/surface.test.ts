@@ -124,7 +124,7 @@ describe('task logs', () => {
     expect(await readLocalLog(dir, { job: '../x', task: 'a', attempt: 1 })).toMatchObject({ ok: false, missing: false });
   });
 
-  const task = (t: Partial<TaskView>): TaskView => ({ state: 'succeeded', attempt: 1, node: 'self', fence: 1, exitCode: 0, startedAt: 0, finishedAt: 1, durationMs: 1, retryAt: null, stdout: '', stderr: '', reason: null, attempts: [], ...t });
+  const task = (t: Partial<TaskView>): TaskView => ({ state: 'succeeded', attempt: 1, node: 'self', fence: 1, exitCode: 0, startedAt: 0, finishedAt: 1, durationMs: 1, retryAt: null, stdout: '', stderr: '', reason: null, output: null, attempts: [], ...t });
   const job = (tasks: Record<string, TaskView>): JobView => ({ id: 'j1', name: 'j', state: 'succeeded', submittedAt: 0, finishedAt: 1, counts: { waiting: 0, ready: 0, running: 0, succeeded: 1, failed: 0, skipped: 0 }, specs: [], tasks });
   const ok = (text: string): LogAnswer => ({ ok: true, data: Buffer.from(text), size: text.length, truncated: false });
 

@@ -19,7 +19,7 @@ import {
   encodeCommand,
 } from '../../src/scheduler/command-codec.js';
 import { DAG_LIMITS } from '../../src/scheduler/dag-limits.js';
-import { TAIL_BYTES, type Command, type FinishItem, type JobSpec, type Json, type TaskSpec } from '../../src/scheduler/types.js';
+import { OUTPUT_BYTES, TAIL_BYTES, type Command, type FinishItem, type JobSpec, type Json, type TaskSpec } from '../../src/scheduler/types.js';
 
 const utf8 = new TextEncoder();
 const bytesOf = (s: string): number => utf8.encode(s).length;
@@ -78,7 +78,8 @@ const specArb: fc.Arbitrary<JobSpec> = fc
     tasks: names.map((n, i): TaskSpec => ({ name: n, ...fields[i], deps: at(deps, i, 'deps per name').map((j) => at(names, j, 'a name')) }) as TaskSpec),
   }));
 
-const finishItemArb: fc.Arbitrary<FinishItem> = fc.record({
+const finishItemArb: fc.Arbitrary<FinishItem> = fc
+  .record({
   job: jobIdArb,
   task: taskArb,
   attempt: natArb,
@@ -87,7 +88,13 @@ const finishItemArb: fc.Arbitrary<FinishItem> = fc.record({
   durationMs: natArb,
   stdout: fc.oneof(fc.constant(''), textArb(0, TAIL_BYTES, 200), fc.constant('é'.repeat(TAIL_BYTES / 2))),
   stderr: fc.oneof(fc.constant(''), textArb(0, TAIL_BYTES, 200)),
-});
+  })
+  // An output only with a success (the encoder refuses it otherwise): absent, empty, text, or the whole 64 KiB.
+  .chain((f) =>
+    f.outcome !== 'succeeded'
+      ? fc.constant(f)
+      : fc.oneof(fc.constant(f), fc.oneof(fc.constant(''), textArb(0, OUTPUT_BYTES, 200), fc.constant('ü'.repeat(OUTPUT_BYTES / 2))).map((output) => ({ ...f, output }))),
+  );
 
 /** Refs of one or several jobs: the encoder has a form for each. */
 const refsJobs = fc.oneof(fc.constant(['j1']), fc.uniqueArray(jobIdArb, { minLength: 1, maxLength: 5 }));
@@ -317,6 +324,9 @@ describe('decodeCommand on bad input', () => {
     expectRefused(finish({ results: [result({ job: 3 })] }), /^command: job position 3 is not in the table of 1$/);
     expectRefused(finish({ jobs: [] }), /^command: 1 results with 0 job ids$/);
     expectRefused(finish({ results: [result({ stdout: 'x'.repeat(TAIL_BYTES + 1) })] }), /^command: stdout tail is 4097 bytes \(at most 4096\)$/);
+    // Outputs: past 64 KiB, or carried by an attempt that did not succeed.
+    expectRefused(finish({ results: [result({ outcome: pb.Outcome.SUCCEEDED, output: 'x'.repeat(OUTPUT_BYTES + 1) })] }), /^command: task output is 65537 bytes \(at most 65536\)$/);
+    expectRefused(finish({ results: [result({ outcome: pb.Outcome.FAILED, output: 'x' })] }), /^command: a failed attempt carries an output \(only a successful one hands one on\)$/);
     // Submits: the spec, a task's exec, its table positions, deps, args, env.
     expectRefused(cmd({ submit: { id: 'j' } }), /^command: a submit without a job spec$/);
     expectRefused(submit(task({ handler: 0 })), /^command: task 0 has both a command and a handler$/);

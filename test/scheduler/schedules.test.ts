@@ -162,16 +162,17 @@ describe('schedules in the state machine', () => {
     expect(copy.m.schedule('s')?.skipped).toBe(3);
   });
 
-  it('still reads snapshots of formats 2 and 3 (before schedules): no schedules, jobs without origin', () => {
+  it('still reads snapshots of formats 2, 3 and 4 (before schedules): no schedules, jobs without origin', () => {
     const d = driver();
     d.hb('n1');
-    const v4 = d.m.encode();
-    // Format 4 is format 3 plus the schedules at the end (none here: one 0 byte) and each job's
-    // origin flag (no jobs); without jobs, format 3 (attempt history, job timeouts) is format 2.
-    expect(v4[0]).toBe(4);
-    expect(v4[v4.length - 1]).toBe(0);
-    for (const format of [2, 3]) {
-      const older = Uint8Array.from([format, ...v4.subarray(1, v4.length - 1)]);
+    const v5 = d.m.encode();
+    // Format 5 is format 4 plus the schedules at the end (none here: one 0 byte) and each job's
+    // origin flag (no jobs); without jobs, formats 4 (outputs) and 3 (attempt history, job
+    // timeouts) are format 2.
+    expect(v5[0]).toBe(5);
+    expect(v5[v5.length - 1]).toBe(0);
+    for (const format of [2, 3, 4]) {
+      const older = Uint8Array.from([format, ...v5.subarray(1, v5.length - 1)]);
       const restored = Scheduler.restore(older);
       expect(restored.hash()).toBe(d.m.hash());
       expect(restored.schedules()).toEqual([]);

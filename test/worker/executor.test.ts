@@ -9,7 +9,7 @@ import { TAIL_BYTES } from '../../src/scheduler/types.js';
 import { createExecutor, type ExecutorOptions, type RunningExecutor } from '../../src/worker/executor.js';
 import { OutputTail, lastUtf8Bytes } from '../../src/worker/output-tail.js';
 import { taskLogPath } from '../../src/worker/task-env.js';
-import { isGone, killAll, readPids, runTask, shell, startTask, waitGone, within } from '../fixtures/executor-helpers.js';
+import { handler, isGone, killAll, readPids, runTask, shell, startTask, waitGone, within } from '../fixtures/executor-helpers.js';
 
 const dirs: string[] = [];
 const executors: RunningExecutor[] = [];
@@ -357,11 +357,15 @@ describe('run tasks: bookkeeping and load', () => {
     expect(ex.running).toBe(0);
   });
 
-  it('refuses a job id that would escape the logs directory, without crashing', async () => {
+  it('refuses a job id that would escape the data directory, without crashing', async () => {
     const { ex, dataDir } = await executor();
+    // A handler task still runs (only its log file is refused); a shell task needs its
+    // $MESHRUN_INPUTS file, in a directory named after the job, so it fails saying why.
+    const h = await runTask(ex, handler('noop', null, { job: '../evil' }));
+    expect(h).toMatchObject({ outcome: 'succeeded' });
     const r = await runTask(ex, shell('echo fine', { job: '../evil' }));
-    // The task still runs; only its log file is refused.
-    expect(r).toMatchObject({ outcome: 'succeeded', stdout: 'fine\n' });
+    expect(r.outcome).toBe('failed');
+    expect(r.stderr).toContain('cannot start the task: cannot write its $MESHRUN_INPUTS file: job id "../evil" is not a valid log directory name');
     expect(existsSync(join(dataDir, 'evil'))).toBe(false);
   });
 });

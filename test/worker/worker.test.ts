@@ -163,6 +163,11 @@ class FakeView implements SchedulerView {
   launch(ref: TaskRef): TaskLaunch | undefined {
     return this.running.get(key(ref))?.launch;
   }
+  /** What inputs(ref) answers, by task number (the state machine's side is test/scheduler/outputs.test.ts). */
+  readonly given = new Map<number, Record<string, string>>();
+  inputs(ref: TaskRef): Record<string, string> {
+    return this.given.get(ref.task) ?? {};
+  }
   nextDeadline(): Ms | null {
     return null;
   }
@@ -698,6 +703,36 @@ describe('worker: finishes', () => {
     expect(h.worker.load()).toMatchObject({ free: 0, running: 1 });
     h.applyLastFinish();
     expect(h.worker.load()).toMatchObject({ free: 2, running: 1 });
+  });
+
+  it("hands the executor the view's inputs, and carries a success's output (never a failure's) in the finish", () => {
+    const h = started();
+    for (let i = 0; i < 3; i++) h.view.addReady(i);
+    h.view.given.set(1, { up: 'value' });
+    h.effects([]);
+    h.applyLastClaim();
+    expect(h.executor.run('t0').launch.inputs).toBeUndefined();
+    expect(h.executor.run('t1').launch.inputs).toEqual({ up: 'value' });
+    h.executor.run('t0').finish({ output: 'zero' });
+    h.executor.run('t1').finish({ outcome: 'failed', exitCode: 1, output: 'ignored' });
+    h.executor.run('t2').finish({ output: '' });
+    h.clock.advance(0);
+    expect(h.finishes().flatMap((f) => f.results.map((r) => [r.task, r.output]))).toEqual([
+      [0, 'zero'],
+      [1, undefined],
+      [2, undefined],
+    ]);
+  });
+
+  it('keeps a finish under half an entry: results with large outputs go in several finishes', () => {
+    const h = started();
+    for (let i = 0; i < 3; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    const big = 'x'.repeat(300_000);
+    for (let i = 0; i < 3; i++) h.executor.run(`t${i}`).finish({ output: big });
+    h.clock.advance(0);
+    expect(h.finishes().map((f) => f.results.map((r) => r.task))).toEqual([[0], [1], [2]]);
   });
 
   it('claims with the slots its results free in the same finish: one command, one commit per task when busy', () => {
