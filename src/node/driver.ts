@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { sendableBeforePersist, type RaftNode } from '../raft/raft.js';
-import type { Entry, HardState, Message, NodeId, ProposeRefusal, Ready, Snapshot } from '../raft/types.js';
+import { sendableBeforePersist, type RaftNode, type RaftStatus } from '../raft/raft.js';
+import type { ConfChange, Entry, HardState, Message, NodeId, ProposeRefusal, ProposeResult, Ready, Snapshot } from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
 import { backgroundClock } from './system-clock.js';
 
@@ -265,6 +265,27 @@ export class RaftDriver {
    */
   observeTime(): void {
     if (!this.stopped) this.raft.observeTime(this.now());
+  }
+
+  /** The core's view (role, leader, membership, progress): what the membership services decide from. */
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /**
+   * A single-server membership change (RaftNode.proposeConfChange: only a leader appends one) with
+   * this driver's clock fed in first. The ConfChanger waits for it to apply.
+   */
+  proposeConfChange(cc: ConfChange): ProposeResult {
+    this.observeTime();
+    const r = this.raft.proposeConfChange(cc);
+    this.kick();
+    return r;
+  }
+
+  /** Followers this node, as leader, found holding less than they acknowledged (RaftNode.takeLostAcknowledged). */
+  takeLostAcknowledged(): NodeId[] {
+    return this.raft.takeLostAcknowledged();
   }
 
   /** Run a Ready cycle soon, after the current batch of events has been fed in. */

@@ -386,7 +386,8 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
     log,
     policy: { ...defaultMembershipPolicy, targetVoters: opts.voters, replaceAfterMs: opts.replaceAfterMs },
     lastHeard,
-    now: () => performance.now(),
+    // Monotonic, as lastHeard is; rounds on unref'd timers.
+    clock: { now: () => performance.now(), after: backgroundClock.after },
     selfAddrs,
     announce: async (addrs) => {
       const c = raft.status().membership.conf;

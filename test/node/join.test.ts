@@ -6,7 +6,7 @@ import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
 import { announceThroughMembers } from '../../src/node/announce.js';
 import { ClusterState } from '../../src/node/cluster-state.js';
 import { ConfChanger } from '../../src/node/conf-changer.js';
-import { RaftDriver } from '../../src/node/driver.js';
+import { RaftDriver, type Reply } from '../../src/node/driver.js';
 import { createJoinHandler, NOT_THE_LEADER, type JoinHandlerDeps } from '../../src/node/join-handler.js';
 import { introducersOf, joinCluster, JoinError, WrongClusterError } from '../../src/node/join-client.js';
 import { leaveCluster, serveLeaveRequests } from '../../src/node/leave.js';
@@ -45,9 +45,9 @@ function recordingLogger(): { logger: Logger; lines: () => Array<{ msg: string; 
 /** The membership changes a handler asks for, in order. */
 class RecordingConfChanger extends ConfChanger {
   readonly changes: ConfChange[] = [];
-  override run(cc: ConfChange, timeoutMs: number): Promise<void> {
+  override request(cc: ConfChange, timeoutMs: number, reply: Reply<void>, opts?: { readonly record?: boolean }): void {
     this.changes.push(cc);
-    return super.run(cc, timeoutMs);
+    super.request(cc, timeoutMs, reply, opts);
   }
 }
 
