@@ -1,6 +1,6 @@
 // The joining side: ask the bootstrap peers, in turn, to let this node in; a member that is not
-// the leader answers with the leader's addresses, and this node asks the leader itself next
-// (members no longer forward on a joiner's behalf). Retry with backoff until a bounded deadline,
+// the leader answers with the leader's addresses, and this node asks the leader itself next, then
+// the rest of the list (members no longer forward on a joiner's behalf). Retry with backoff until a bounded deadline,
 // then give up with an error that names every address tried. A refusal that retrying cannot cure
 // (the data directory belongs to another cluster) ends the attempts at once. The attempts run on an
 // injected clock and answer through callbacks, so the simulator runs them unchanged
@@ -106,10 +106,16 @@ export function requestAdmission(o: JoinAttempts, reply: Reply<JoinSuccess>): vo
         if (r.reason === 'wrong-cluster') return reply.reject(new WrongClusterError(r.error, [...tried]));
         problems.set(addr, r.error);
         o.log.info({ via: addr, round, problem: r.error, leader: r.leader?.id }, 'join refused; will retry');
-        if (r.leader && r.leader.addrs.length > 0) {
-          // Ask the leader next rather than the rest of the list: it is the only one that can admit us.
+        // A hint naming this node is a member's stale view from before this node lost its store
+        // (it led then): following it would only ask itself, and never reach the rest of the list.
+        if (r.leader && r.leader.id !== o.request.id && r.leader.addrs.length > 0) {
+          // Ask the leader next: it is the only one that can admit us. Then the rest of the list, not
+          // a new round: a hint may be stale (a member cut off, or removed, names an old leader), and
+          // ending the round on it would never reach the members that know better.
           hinted = [...r.leader.addrs];
-          return endRound();
+          const asked = new Set(targets.slice(0, i + 1));
+          const next = [...hinted.filter((a) => !asked.has(a)), ...targets.slice(i + 1).filter((a) => !hinted.includes(a))];
+          return attempt([...targets.slice(0, i + 1), ...next], i + 1);
         }
         attempt(targets, i + 1);
       },

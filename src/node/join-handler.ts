@@ -74,7 +74,8 @@ export function createJoinAnswerer(deps: JoinHandlerDeps): JoinAnswerer {
     const mismatch = clusterMismatch(deps.clusterId(), req);
     if (mismatch) return answer(mismatch);
     const st = deps.driver.status();
-    if (st.role !== 'leader') return answer(pointToLeader(deps, st.leader));
+    // A leader that is the joiner itself is a view from before it lost its store: not a leader to name.
+    if (st.role !== 'leader') return answer(pointToLeader(deps, st.leader === req.id ? null : st.leader));
     waiting.push(() =>
       admit(deps, req, (res) => {
         busy = false;
