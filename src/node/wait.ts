@@ -2,7 +2,7 @@
 // short poll costs next to nothing; every wait has a deadline, so nothing hangs.
 import type { Clock } from '../worker/types.js';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves true as soon as `cond()` holds, false when `timeoutMs` passes first. */
 export async function waitFor(cond: () => boolean, timeoutMs: number, intervalMs = 20): Promise<boolean> {
