@@ -196,7 +196,10 @@ export class SimMembership<R> {
       { level: 'debug', base: undefined, timestamp: false },
       {
         write: (line: string) => {
-          const { msg, level: _level, ...fields } = JSON.parse(line) as { msg: string; level: number };
+          const fields = JSON.parse(line) as Record<string, unknown>;
+          const msg = String(fields['msg']);
+          delete fields['msg'];
+          delete fields['level'];
           c.trace(() => `${id}: ${msg} ${JSON.stringify(fields)}`);
         },
       },
