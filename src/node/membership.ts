@@ -42,6 +42,9 @@ export const defaultMembershipPolicy: Omit<MembershipPolicy, 'targetVoters'> = {
   catchUpEntries: 100,
 };
 
+/** A lost-acknowledgement demotion from this many voters or fewer promotes a successor first. */
+const MIN_SPARE_VOTERS = 3;
+
 export type MembershipAction =
   | { readonly type: 'promote'; readonly node: NodeId; readonly why: string }
   | { readonly type: 'demote'; readonly node: NodeId; readonly why: string };
@@ -51,14 +54,6 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
   const { voters, learners } = view.conf;
   // A leader that is not a voter (just removed) has nothing to decide.
   if (!voters.includes(view.self)) return null;
-  // A voter that lost what it acknowledged must not vote until it has caught up again: demote it
-  // first, whatever the count (promotion brings it back once caught up).
-  for (const v of voters) {
-    if (v !== view.self && view.lostDisk.has(v)) {
-      return { type: 'demote', node: v, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
-    }
-  }
-
   const heardAgo = (id: NodeId): number => {
     if (id === view.self) return 0;
     const t = view.lastHeard.get(id);
@@ -75,6 +70,20 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
     .sort((a, b) => match(b) - match(a) || (a < b ? -1 : a > b ? 1 : 0));
   const best = candidates[0];
   const dead = voters.filter((v) => heardAgo(v) > policy.replaceAfterMs);
+
+  // A voter that lost what it acknowledged must not vote until it has caught up again: it is
+  // demoted before anything else, whatever the count (promotion brings it back once caught up).
+  // But when that would leave fewer than three voters and a caught-up learner can take its seat,
+  // the learner is promoted first, as for a silent voter: two voters stop at the first fault, and
+  // a voter that lost its disk meanwhile could then never be removed (the simulator's kv seed 1025:
+  // a lost-acknowledgement demotion left [leader, wiped voter], and no leader could be elected).
+  const lost = voters.find((v) => v !== view.self && view.lostDisk.has(v));
+  if (lost !== undefined) {
+    if (voters.length <= MIN_SPARE_VOTERS && best !== undefined && keepsQuorum([...voters, best])) {
+      return { type: 'promote', node: best, why: `replaces ${lost}, which holds less of the log than it acknowledged` };
+    }
+    return { type: 'demote', node: lost, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
+  }
 
   if (voters.length > policy.targetVoters) {
     // One too many (a replacement was promoted, or the target shrank): drop the voter heard from

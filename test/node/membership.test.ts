@@ -30,9 +30,19 @@ function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record
 describe('decideMembership', () => {
   it('demotes a voter that lost what it acknowledged before anything else', () => {
     const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
-    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    // No caught-up learner to take its seat: demoted at once, even to two voters.
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), behind: { d: 500 } }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    // With voters to spare, demoted at once, above the target or not.
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
     // Never itself, and a learner has no vote to take away.
     expect(decideMembership(view(conf, { lostDisk: new Set(['a', 'd']) }), policy)).toBeNull();
+  });
+
+  it('promotes a successor first when demoting a voter that lost what it acknowledged would leave fewer than three', () => {
+    const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'promote', node: 'd' });
+    // Once the successor votes, the lost one goes.
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
   });
 
   it('promotes a caught-up learner while voters are below the target', () => {
