@@ -52,6 +52,8 @@ export class SimMembership<R> {
   private readonly services = new Map<NodeId, Services>();
   /** Wiped nodes not let in since. */
   private readonly outside = new Set<NodeId>();
+  /** Voters a leader's core reported holding less than they acknowledged, until they are voters no more. */
+  private readonly suspects = new Set<NodeId>();
   private readonly policy: MembershipPolicy;
 
   constructor(
@@ -60,7 +62,9 @@ export class SimMembership<R> {
     private readonly rng: SeededRng,
   ) {
     // Every node a voter when it can be: the operator (admin.ts) and the faults vary the membership.
-    this.policy = { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10 };
+    // Up right now: heard within about one maximal election timeout of the simulator's 10 ms ticks
+    // (20 ticks of up to 12 ms), as the node's policy uses its own.
+    this.policy = { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10, activeWithinMs: 300 };
   }
 
   /** The node (re)started: its services start with its process and die with it. */
@@ -72,7 +76,18 @@ export class SimMembership<R> {
     const log = this.logger(id);
     const conf = new ConfChanger(driver, clock);
     const maintenance = new Maintenance({
-      driver,
+      // The driver, with the core's lost-acknowledgement reports seen on their way (wipeable).
+      driver: {
+        raft: driver.raft,
+        status: () => driver.status(),
+        observeTime: () => driver.observeTime(),
+        kick: () => driver.kick(),
+        takeLostAcknowledged: () => {
+          const ids = driver.takeLostAcknowledged();
+          for (const s of ids) this.suspects.add(s);
+          return ids;
+        },
+      },
       state: BOOK,
       conf,
       log,
@@ -218,6 +233,8 @@ export class SimMembership<R> {
 
   /**
    * The voters whose disk may be wiped now: none while another wiped node is being let in, while a
+   * voter reported holding less than it acknowledged is not demoted yet (a fault already: a second
+   * one may leave no quorum that can demote or remove anyone: kv seed 18 of 3 nodes), while a
    * membership change is in flight, with fewer than three voters, while any voter's store does not
    * list it yet, or while any voter's log lacks the current membership or has not applied it yet.
    * The voters that remain then commit the join's change without the wiped one.
@@ -238,6 +255,8 @@ export class SimMembership<R> {
     const st = leader === null ? null : c.status(leader);
     if (leader === null || !st || st.role !== 'leader' || st.progress === null || !c.confSettled(leader)) return [];
     const voters = st.membership.conf.voters;
+    for (const s of this.suspects) if (!voters.includes(s)) this.suspects.delete(s);
+    if (this.suspects.size > 0) return [];
     if (voters.length < 3 || voters.some((v) => !c.sims.get(v)?.disk.lists(v))) return [];
     const current = st.membership.index;
     if (voters.some((v) => v !== leader && (st.progress?.get(v)?.match ?? 0) < current)) return [];

@@ -145,6 +145,7 @@ export class Maintenance {
         hasAddress: (id) => (state.addressesOf(id)?.length ?? 0) > 0,
         lastHeard,
         now: t,
+        ledForMs: t - since,
         lostDisk: this.lostDisk,
       },
       policy,
