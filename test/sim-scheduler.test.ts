@@ -92,8 +92,8 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'ready-early', invariant: 'dependencies first (a)', seeds: [1, 2] },
   { plant: 'stale-finish', invariant: 'stale finish accepted (b)', seeds: [151, 168] },
   // On seeds with a liar, its forged finishes are caught first, as 'forgery applied'.
-  { plant: 'foreign-finish', invariant: 'stale finish accepted (b)', seeds: [45] },
-  { plant: 'short-lease', invariant: 'one lease per task (c)', seeds: [17, 21, 33] },
+  { plant: 'foreign-finish', invariant: 'stale finish accepted (b)', seeds: [45, 79, 86] },
+  { plant: 'short-lease', invariant: 'one lease per task (c)', seeds: [21, 33, 49] },
   { plant: 'no-skip', invariant: 'job liveness (e)', seeds: [2, 5, 7] },
   { plant: 'no-retries', invariant: 'job outcome (f)', seeds: [1, 2] },
   // Caught by the liar's forged commands (the liar fault kind must be drawn: seeds with it).
