@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ProposalError } from '../src/node/driver.js';
+import { ProposalError } from '../src/node/proposal.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { percentile, type Row } from './report.js';
 

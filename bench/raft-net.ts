@@ -5,7 +5,7 @@
 // concurrent proposers of 256-byte commands.
 import '../src/net/polyfill.js';
 import { join } from 'node:path';
-import { encodeNodeEntry } from '../src/node/entry-envelope.js';
+import { envelope } from '../src/node/entry-envelope.js';
 import { silentLogger } from '../src/node/logger.js';
 import { startNode } from '../src/node/node.js';
 import { parseNodeOptions } from '../src/node/options.js';
@@ -24,12 +24,12 @@ export async function raftNetBench(): Promise<void> {
     // Both followers promoted to voters and following the in-process leader.
     await eventually('the followers to become voters under the in-process leader', async () => {
       const views = await Promise.all(followers.map(getCluster));
-      const ok = leader.driver.raft.status().membership.conf.voters.length === 3 && views.every((v) => v.role === 'follower' && v.leader === leader.id);
+      const ok = leader.driver.status().membership.conf.voters.length === 3 && views.every((v) => v.role === 'follower' && v.leader === leader.id);
       return ok ? true : undefined;
     }, 30_000);
-    if (leader.driver.raft.status().role !== 'leader') throw new Error('the in-process node lost leadership before the run');
-    const cmd = encodeNodeEntry({ kind: 'app', data: payload(256) });
-    const propose = () => leader.driver.propose(cmd);
+    if (leader.driver.status().role !== 'leader') throw new Error('the in-process node lost leadership before the run');
+    const cmd = envelope({ kind: 'app', data: payload(256) });
+    const propose = () => leader.driver.propose(cmd, { timeoutMs: 30_000 });
     await runProposers(propose, 1, 300); // warm-up
     const rows: Row[] = [await runProposers(propose, 1, 2_000), await runProposers(propose, 64, 40_000)];
     printTable('raft-net: 3 node processes over libp2p (tcp, noise, yamux) on loopback, LevelDB with fsync, 256-byte commands', rows);

@@ -3,7 +3,12 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Benchmark = () => Promise<void>;
+export interface BenchOptions {
+  /** `--quick`: small sizes, a smoke run that the benchmark works (its figures mean nothing). */
+  readonly quick: boolean;
+}
+
+export type Benchmark = (o: BenchOptions) => Promise<void>;
 
 export type Row = Record<string, string | number>;
 

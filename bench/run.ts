@@ -1,6 +1,8 @@
-// `npm run bench -- [name...]`: runs the named benchmarks (all when none is named), prints a
-// table per benchmark and writes its figures as JSON under bench/results/.
+// `npm run bench -- [name...] [--quick]`: runs the named benchmarks (all when none is named), prints
+// a table per benchmark and writes its figures as JSON under bench/results/. `--quick` asks the
+// benchmarks that have one for a smoke-run size (nothing is written then).
 import '../src/net/polyfill.js';
+import { cliBench } from './cli.js';
 import { codecBench } from './codec.js';
 import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
@@ -8,14 +10,21 @@ import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, codec: codecBench };
+const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, cli: cliBench, codec: codecBench };
 
-const args = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const flags = argv.filter((a) => a.startsWith('--'));
+const args = argv.filter((a) => !a.startsWith('--'));
+const badFlags = flags.filter((f) => f !== '--quick');
+if (badFlags.length > 0) {
+  console.error(`unknown option: ${badFlags.join(', ')} (known: --quick)`);
+  process.exit(2);
+}
 const unknown = args.filter((a) => !(a in benchmarks));
 if (unknown.length > 0) {
   console.error(`unknown benchmark: ${unknown.join(', ')} (known: ${Object.keys(benchmarks).join(', ')})`);
   process.exit(2);
 }
 for (const name of args.length > 0 ? args : Object.keys(benchmarks)) {
-  await (benchmarks[name] as Benchmark)();
+  await (benchmarks[name] as Benchmark)({ quick: flags.includes('--quick') });
 }

@@ -1,160 +1,122 @@
-// `npm run bench -- scheduler`: three `meshrun node` processes on loopback (fsync on), jobs
-// submitted over HTTP. Workloads of the issue: 100,000 independent noop tasks, a 10,000-task noop
-// chain, 20 layers x 500 noop tasks each depending on two of the layer before, and 5,000 shell
-// tasks running `true`; plus what spawning `sh -c true` costs here on its own.
-// Throughput is tasks / (job finishedAt - submittedAt), both scheduler times (leader clock), so
-// polling granularity does not enter. A chain hop is the time between two consecutive tasks'
-// committed results.
+// `npm run bench -- scheduler [--quick]`: the shapes users run (issue 16), each on three `meshrun
+// node` processes on loopback (fsync on), submitted over HTTP, each figure printed beside the
+// issue's target, with every node's longest event-loop stall during the run:
+// - 50,000 independent distinct `noop` tasks, and a 20 x 2,500 layered DAG of distinct tasks;
+// - one spec of 100,000 `noop` shards (the cheapest shape);
+// - a 10,000-task `noop` chain (per-hop latency);
+// - Montage- and Epigenomics-like workflows of ~2,500 `sleep` tasks of tens of ms on 3 x 8 slots,
+//   their makespan beside the zero-overhead list schedule of the same DAG on the same slots;
+// - 5,000 shell `true` tasks, and what spawning `sh -c true` costs here on its own.
+// `--quick` runs every workload at a small size on one cluster: a smoke run, not a measurement.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { JobSummary, JobView } from '../src/scheduler/types.js';
-import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
-import { percentile, printTable, writeResults, type Row } from './report.js';
+import { chain, distinct, layers, sharded, taskCount, type Dag } from './dags.js';
+import { printTable, writeResults, type BenchOptions, type Row } from './report.js';
+import { onCluster, runJob, type Cluster, type JobOptions } from './scheduler-run.js';
+import { epigenomics, montage } from './workflows.js';
 
-const SLOTS = 64;
+const NOOP_SLOTS = 64;
+const WORKFLOW_SLOTS = 8;
 const SHELL_SLOTS = 4;
+/** Every workload of a --quick run shares one cluster with this many slots per node. */
+const QUICK_SLOTS = 8;
+/** Issue 16: no API request, submit, apply, snapshot or compaction blocks a node's event loop longer. */
+const LOOP_LAG_TARGET_MS = 50;
+/** Issue 16's measurement of the sharded case ("no slower than today"). */
+const SHARDS_TODAY = 10_146;
 
-export async function schedulerBench(): Promise<void> {
+export interface Workload {
+  /** Its name in MESHRUN_BENCH_WORKLOADS. */
+  readonly key: string;
+  readonly label: string;
+  readonly slots: number;
+  readonly dag: Dag;
+  readonly options?: JobOptions;
+  /** Issue 16's target, as printed, or '-' for a workload without one. */
+  readonly target: string;
+  /** The row's figure to set beside the target, and whether it meets it (null: no target). */
+  readonly judge: (r: Row) => { readonly figure: string; readonly met: boolean | null };
+}
+
+const n = (v: number): string => v.toLocaleString('en-US');
+const num = (r: Row, col: string): number => (typeof r[col] === 'number' ? r[col] : NaN);
+const fixed = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+
+function throughput(min: number): Pick<Workload, 'target' | 'judge'> {
+  return { target: `>= ${n(min)} tasks/s`, judge: (r) => ({ figure: `${n(Math.round(num(r, 'tasks/s')))} tasks/s`, met: num(r, 'tasks/s') >= min }) };
+}
+
+const hops: Pick<Workload, 'target' | 'judge'> = {
+  target: 'hop p50 <= 1 ms, p99 <= 3 ms',
+  judge: (r) => ({ figure: `p50 ${fixed(num(r, 'hop p50 ms'), 1)} ms, p99 ${fixed(num(r, 'hop p99 ms'), 1)} ms`, met: num(r, 'hop p50 ms') <= 1 && num(r, 'hop p99 ms') <= 3 }),
+};
+
+const nearListSchedule: Pick<Workload, 'target' | 'judge'> = {
+  target: '<= 1.10 x list schedule',
+  judge: (r) => ({ figure: `${fixed(num(r, 'makespan / list schedule'), 2)} x (${fixed(num(r, 'seconds'), 2)} s / ${fixed(num(r, 'list schedule s'), 2)} s)`, met: num(r, 'makespan / list schedule') <= 1.1 }),
+};
+
+const noTarget: Pick<Workload, 'target' | 'judge'> = { target: '-', judge: (r) => ({ figure: `${n(Math.round(num(r, 'tasks/s')))} tasks/s`, met: null }) };
+
+const SIZES = { distinct: 50_000, depth: 20, width: 2_500, shards: 100_000, chain: 10_000, images: 500, lanes: 4, chunks: 150, shell: 5_000 };
+const QUICK_SIZES: typeof SIZES = { distinct: 1_000, depth: 10, width: 100, shards: 2_000, chain: 200, images: 30, lanes: 2, chunks: 10, shell: 100 };
+
+/** The workloads at issue 16's sizes (Montage ~2,500 and Epigenomics ~2,400 tasks), or at smoke-run sizes. */
+export function workloads(quick: boolean): Workload[] {
+  const s = quick ? QUICK_SIZES : SIZES;
+  const sched: JobOptions = { listSchedule: true };
+  const mon = montage(s.images, 1);
+  const epi = epigenomics(s.lanes, s.chunks, 2);
+  return [
+    { key: 'distinct', label: `${n(s.distinct)} independent distinct noop`, slots: NOOP_SLOTS, dag: distinct(s.distinct), ...throughput(20_000) },
+    { key: 'layers', label: `${s.depth} x ${n(s.width)} layered DAG, distinct noop`, slots: NOOP_SLOTS, dag: layers(s.depth, s.width), ...throughput(20_000) },
+    { key: 'shards', label: `${n(s.shards)} shards of one noop spec`, slots: NOOP_SLOTS, dag: sharded(s.shards), ...throughput(SHARDS_TODAY) },
+    { key: 'chain', label: `${n(s.chain)}-task noop chain`, slots: NOOP_SLOTS, dag: chain(s.chain), options: { hops: true }, ...hops },
+    { key: 'montage', label: `Montage-like, ${n(taskCount(mon))} sleep tasks`, slots: WORKFLOW_SLOTS, dag: mon, options: sched, ...nearListSchedule },
+    { key: 'epigenomics', label: `Epigenomics-like, ${n(taskCount(epi))} sleep tasks`, slots: WORKFLOW_SLOTS, dag: epi, options: sched, ...nearListSchedule },
+    { key: 'shell', label: `${n(s.shell)} shell \`true\``, slots: SHELL_SLOTS, dag: { name: 'shell', tasks: { t: { run: 'true', shards: s.shell } } }, ...noTarget },
+  ];
+}
+
+/**
+ * Runs `chosen`, each on a fresh cluster with its own slots (its memory and counters its own),
+ * or with `quick` all on one cluster of QUICK_SLOTS per node; each row carries its figure, the
+ * target and whether it was met, and the same for the event-loop lag.
+ */
+export async function runWorkloads(chosen: readonly Workload[], quick: boolean): Promise<Row[]> {
+  const one = async (c: Cluster, w: Workload): Promise<Row> => withVerdicts(w, await runJob(c, w.label, w.dag, w.options));
+  if (quick) {
+    return onCluster(QUICK_SLOTS, async (c) => {
+      const rows: Row[] = [];
+      for (const w of chosen) rows.push(await one(c, w));
+      return rows;
+    });
+  }
   const rows: Row[] = [];
-  // MESHRUN_BENCH_WORKLOADS=independent,chain (names: spawn, independent, chain, layers, shell) runs only those.
+  for (const w of chosen) rows.push(await onCluster(w.slots, (c) => one(c, w)));
+  return rows;
+}
+
+function withVerdicts(w: Workload, r: Row): Row {
+  const { figure, met } = w.judge(r);
+  const lag = num(r, 'loop lag max ms (max node)');
+  return { ...r, figure, target: w.target, met: met === null ? '-' : met ? 'yes' : 'NO', [`lag <= ${LOOP_LAG_TARGET_MS} ms`]: lag <= LOOP_LAG_TARGET_MS ? 'yes' : 'NO' };
+}
+
+const HEADLINE = ['workload', 'tasks', 'figure', 'target', 'met', 'loop lag max ms', `lag <= ${LOOP_LAG_TARGET_MS} ms`, 'leader changes'];
+
+export async function schedulerBench(o: BenchOptions = { quick: false }): Promise<void> {
+  // MESHRUN_BENCH_WORKLOADS=distinct,chain (names: spawn and the workloads' keys) runs only those.
   const only = process.env['MESHRUN_BENCH_WORKLOADS']?.split(',').map((w) => w.trim()).filter((w) => w !== '');
   const want = (name: string): boolean => only === undefined || only.length === 0 || only.includes(name);
-  if (want('spawn')) rows.push(await spawnCost(2_000, SHELL_SLOTS * 3));
-  if (want('independent')) rows.push(await onCluster(SLOTS, (nodes) => runJob(nodes, '100,000 independent noop', { name: 'independent', tasks: { t: { handler: 'noop', shards: 100_000 } } })));
-  if (want('chain')) rows.push(await onCluster(SLOTS, (nodes, leader) => runJob(nodes, '10,000-task noop chain', chain(10_000), { hops: true, leader })));
-  if (want('layers')) rows.push(await onCluster(SLOTS, (nodes) => runJob(nodes, '20 layers x 500 noop', layers(20, 500))));
-  if (want('shell')) rows.push(await onCluster(SHELL_SLOTS, (nodes) => runJob(nodes, '5,000 shell `true`', { name: 'shell', tasks: { t: { run: 'true', shards: 5_000 } } })));
-  printTable('scheduler: 3 node processes on loopback, LevelDB with fsync; tasks/s end to end (submit committed to job finished)', rows);
-  // A partial run does not overwrite the recorded figures.
-  if (only === undefined) writeResults('scheduler', rows, { nodes: 3, slotsPerNode: SLOTS, shellSlotsPerNode: SHELL_SLOTS });
-}
-
-type Dag = { name: string; tasks: Record<string, { handler?: string; run?: string; deps?: string[]; shards?: number }> };
-
-function chain(n: number): Dag {
-  const tasks: Dag['tasks'] = {};
-  for (let i = 0; i < n; i++) tasks[`c${i}`] = { handler: 'noop', ...(i > 0 ? { deps: [`c${i - 1}`] } : {}) };
-  return { name: 'chain', tasks };
-}
-
-function layers(depth: number, width: number): Dag {
-  const tasks: Dag['tasks'] = {};
-  for (let l = 0; l < depth; l++) {
-    for (let i = 0; i < width; i++) {
-      const deps = l === 0 ? [] : [`l${l - 1}_${i}`, `l${l - 1}_${(i + 1) % width}`];
-      tasks[`l${l}_${i}`] = { handler: 'noop', ...(deps.length > 0 ? { deps } : {}) };
-    }
-  }
-  return { name: 'layers', tasks };
-}
-
-async function onCluster(slots: number, fn: (nodes: NodeProcess[], leader: string | null) => Promise<Row>): Promise<Row> {
-  const procs = new Processes();
-  try {
-    const extra = ['--slots', String(slots)];
-    const first = await procs.start({ name: 'n1', extra });
-    const rest = [await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
-    const nodes = [first, ...rest];
-    const views = await agreedView(nodes, { voters: 3, learners: 0 });
-    return await fn(nodes, views[0]?.leader ?? null);
-  } finally {
-    await procs.cleanup();
-  }
-}
-
-interface DebugStats {
-  readonly scheduler: { claimsAccepted: number; claimsRejected: number; applied: number };
-}
-
-async function schedulerStats(n: NodeProcess): Promise<DebugStats['scheduler']> {
-  return ((await (await fetch(`${n.apiUrl}/v1/debug/stats`)).json()) as DebugStats).scheduler;
-}
-
-/** Raft frames this node's transport has sent so far. */
-async function framesSent(n: NodeProcess): Promise<number> {
-  const r = (await (await fetch(`${n.apiUrl}/v1/debug/net`)).json()) as { transport?: { framesSent?: number } };
-  return r.transport?.framesSent ?? NaN;
-}
-
-/** CPU time (user + system) a process has used, in ms, from /proc: figures that the machine's other load does not inflate as much as wall time. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  // After the command name: state is field 3; utime and stime are fields 14 and 15 (1-based, in clock ticks of 10 ms).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function runJob(nodes: readonly NodeProcess[], label: string, dag: Dag, o: { hops?: boolean; leader?: string | null } = {}): Promise<Row> {
-  const entry = nodes[0] as NodeProcess;
-  const appliedBefore = (await schedulerStats(entry)).applied;
-  const cpuBefore = nodes.map((n) => cpuMs(n.pid));
-  const framesBefore = await Promise.all(nodes.map(framesSent));
-  const res = await fetch(`${entry.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag) });
-  const body = (await res.json()) as { id?: string; error?: string };
-  if (res.status !== 201 || body.id === undefined) throw new Error(`${label}: submit answered ${res.status} ${JSON.stringify(body)}`);
-  const id = body.id;
-  const wall = performance.now();
-  // With MESHRUN_BENCH_PROFILE=<dir> (and bench/cpu-profile.mjs preloaded): profile the nodes during the job.
-  const profiling = process.env['MESHRUN_BENCH_PROFILE'] !== undefined;
-  if (profiling) for (const n of nodes) process.kill(n.pid, 'SIGUSR2');
-  const summary = await eventually(`${label} to finish`, async () => {
-    const r = await fetch(`${entry.apiUrl}/v1/jobs`);
-    const { jobs } = (await r.json()) as { jobs: JobSummary[] };
-    const j = jobs.find((x) => x.id === id);
-    return j && j.state !== 'running' ? j : undefined;
-  }, 600_000, 100);
-  const wallMs = performance.now() - wall;
-  const cpuUsed = nodes.map((n, i) => cpuMs(n.pid) - (cpuBefore[i] as number));
-  if (profiling) {
-    for (const n of nodes) process.kill(n.pid, 'SIGUSR2');
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-  if (summary.state !== 'succeeded') throw new Error(`${label}: job ended ${summary.state}`);
-  const tasks = Object.values(summary.counts).reduce((a, b) => a + b, 0);
-  const ms = (summary.finishedAt ?? NaN) - summary.submittedAt;
-  const stats = await Promise.all(nodes.map(schedulerStats));
-  const framesAfter = await Promise.all(nodes.map(framesSent));
-  const frames = framesAfter.map((f, i) => f - (framesBefore[i] as number));
-  // Every replica counts every claim; one node's counters are the cluster's.
-  const s = stats[0] as DebugStats['scheduler'];
-  const row: Row = {
-    workload: label,
-    tasks,
-    'tasks/s': tasks / (ms / 1000),
-    'seconds': ms / 1000,
-    'conflict %': (100 * s.claimsRejected) / Math.max(1, s.claimsAccepted + s.claimsRejected),
-    'peak RSS MiB (max node)': Math.max(...nodes.map(peakRssMiB)),
-    // Scheduler commands committed per task (claims, finishes, heartbeats, ticks): commits are the unit of cost.
-    'commands/task': (s.applied - appliedBefore) / tasks,
-    // CPU of the three node processes while the job ran: less sensitive to a busy machine than tasks/s.
-    'CPU ms/1k tasks (3 nodes)': (1000 * cpuUsed.reduce((a, b) => a + b, 0)) / tasks,
-    'CPU s (max node)': Math.max(...cpuUsed) / 1000,
-    'Raft frames/s (max node)': Math.max(...frames) / (ms / 1000),
-  };
-  if (o.hops) {
-    const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
-    const names = Object.keys(dag.tasks);
-    const done = names.map((name) => view.tasks[name]?.finishedAt ?? NaN);
-    const hops = done.slice(1).map((t, i) => t - (done[i] as number));
-    row['hop p50 ms'] = percentile(hops, 50);
-    row['hop p99 ms'] = percentile(hops, 99);
-    // A hop ends with the commit of the finish of the task that ran on `holder`: the leader's own
-    // commits skip the forward to the leader and the commit notice back.
-    const holders = names.slice(1).map((name) => view.tasks[name]?.node ?? null);
-    const onLeader = hops.filter((_, i) => holders[i] === o.leader);
-    const onFollowers = hops.filter((_, i) => holders[i] !== o.leader);
-    row['hops on leader %'] = (100 * onLeader.length) / Math.max(1, hops.length);
-    if (onLeader.length > 0) row['leader hop p50 ms'] = percentile(onLeader, 50);
-    if (onFollowers.length > 0) row['follower hop p50 ms'] = percentile(onFollowers, 50);
-  }
-  row['wall s'] = wallMs / 1000;
-  return row;
-}
-
-/** VmHWM: the resident set's high-water mark of a live process. */
-function peakRssMiB(n: NodeProcess): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${n.pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  const chosen = workloads(o.quick).filter((w) => want(w.key));
+  const rows = await runWorkloads(chosen, o.quick);
+  if (want('spawn')) rows.push(await spawnCost(o.quick ? 100 : 2_000, SHELL_SLOTS * 3));
+  const where = o.quick ? `--quick: small sizes, one cluster of 3 x ${QUICK_SLOTS} slots` : `${NOOP_SLOTS} slots per node for noop, ${WORKFLOW_SLOTS} for the workflows, ${SHELL_SLOTS} for shell`;
+  printTable(`scheduler: 3 node processes on loopback, LevelDB with fsync (${where}); issue 16's targets; loop lag: each node's longest event-loop stall during the job, leader *`, rows.map((r) => Object.fromEntries(HEADLINE.filter((c) => c in r).map((c) => [c, r[c] ?? '']))));
+  printTable('scheduler, details: tasks/s end to end (submit committed to job finished, scheduler time)', rows.map((r) => Object.fromEntries(Object.entries(r).filter(([c]) => !HEADLINE.includes(c) || c === 'workload'))));
+  // A partial or quick run does not overwrite the recorded figures.
+  if (only === undefined && !o.quick) writeResults('scheduler', rows, { nodes: 3, slotsPerNode: { noop: NOOP_SLOTS, workflow: WORKFLOW_SLOTS, shell: SHELL_SLOTS }, loopLagTargetMs: LOOP_LAG_TARGET_MS });
 }
 
 /** `sh -c true` processes per second at a given concurrency, with nothing else running. */
@@ -176,5 +138,5 @@ async function spawnCost(total: number, concurrency: number): Promise<Row> {
     }),
   );
   const ms = performance.now() - started;
-  return { workload: `spawn sh -c true alone (${concurrency} at a time)`, tasks: total, 'tasks/s': total / (ms / 1000), seconds: ms / 1000 };
+  return { workload: `spawn sh -c true alone (${concurrency} at a time)`, tasks: total, 'tasks/s': total / (ms / 1000), seconds: ms / 1000, figure: `${n(Math.round(total / (ms / 1000)))} /s`, target: '-', met: '-' };
 }

@@ -1,4 +1,4 @@
-import type { Reply } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { ConfChange, NodeId } from '../src/raft/types.js';
 import type { ClusterApi } from './workload.js';

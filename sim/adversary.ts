@@ -17,16 +17,8 @@ import type { SeededRng } from '../src/raft/rng.js';
 import { MAX_INDEX, MAX_TERM, type ConfChange, type Entry, type Message, type NodeId } from '../src/raft/types.js';
 import type { Cluster } from './cluster.js';
 import { FORGER } from './forgery.js';
+import type { AdversaryHooks } from './workload.js';
 
-/** What a workload offers the adversary (all optional: without them the adversary forges raw data only). */
-export interface AdversaryHooks {
-  /** The data of a normal entry the forger injects, recognisable as forged and never what a member proposes. */
-  forgedEntry?(n: number): Uint8Array;
-  /** A whole state machine snapshot the forger sends, valid for the workload and forged. */
-  forgedSnapshot?(n: number): Uint8Array;
-  /** A command for `liar` to propose that speaks for another node, recorded and checked by the workload; null when there is none to forge. */
-  forgeCommand?(liar: NodeId, rng: SeededRng): { readonly data: Uint8Array; readonly what: string } | null;
-}
 
 /** Wiring plants: bugs planted in the simulated node's wiring rather than in a state machine. */
 export const WIRING_PLANTS: Readonly<Record<string, string>> = {

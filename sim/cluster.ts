@@ -1,11 +1,10 @@
 import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { Reply } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import type {
-  ConfState, Entry, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig,
+  ConfState, Entry, Membership, Message, NodeId, PersistedState, PersistUpdate, ProposeResult, RaftConfig,
 } from '../src/raft/types.js';
 import { SafetyChecker, type Violation } from './checkers.js';
-import type { DiskBatch } from './disk.js';
 import { EventQueue } from './events.js';
 import { ForgeryChecker } from './forgery.js';
 import { SimNetwork, type NetParams } from './network.js';
@@ -148,7 +147,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     };
   }
 
-  private persisted(node: SimNode<R>, b: DiskBatch, problems: readonly string[], termBefore: number): void {
+  private persisted(node: SimNode<R>, b: PersistUpdate, problems: readonly string[], termBefore: number): void {
     for (const p of problems) this.fail('storage contract', `${node.id}: ${p}`);
     if (b.compaction) this.counts.compactions++;
     this.s.trace.add(this.queue.now, () => {
@@ -211,26 +210,13 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     return this.sim(id).paused;
   }
 
-  /** As the node proposes (src/node/node.ts proposeApp): the core's own call, so that a follower forwards. */
+  /** As the node's worker proposes (RaftDriver.proposeAndForget): a follower's core forwards it. */
   propose(id: NodeId, data: Uint8Array): ProposeResult | null {
-    return (
-      this.sim(id).call('propose', (raft, driver) => {
-        driver.observeTime();
-        const r = raft.propose(data);
-        if (r.ok) driver.kick();
-        return r;
-      }) ?? null
-    );
+    return this.sim(id).call('propose', (_raft, driver) => driver.proposeAndForget(data)) ?? null;
   }
 
   transferLeadership(id: NodeId, to: NodeId): boolean {
-    return (
-      this.sim(id).call('transferLeadership', (raft, driver) => {
-        const ok = raft.transferLeadership(to);
-        driver.kick();
-        return ok;
-      }) ?? false
-    );
+    return this.sim(id).call('transferLeadership', (_raft, driver) => driver.transferLeadership(to)) ?? false;
   }
 
   /** A linearizable read through the node's driver (RaftDriver.readIndex); the answer comes once that event is over. */

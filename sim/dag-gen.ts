@@ -7,6 +7,7 @@
 import { normalizeDag } from '../src/dag/parse.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import { taskName } from '../src/scheduler/task-names.js';
+import { DEFAULT_TRIGGER, TRIGGER_RULES, type TriggerRule } from '../src/scheduler/trigger-rules.js';
 import type { JobSpec, TaskSpec } from '../src/scheduler/types.js';
 
 /** Handlers some nodes register and others lack (the built-in `noop` is everywhere). */
@@ -32,6 +33,7 @@ export interface PlannedTask {
   readonly backoffMs: number;
   readonly timeoutMs: number;
   readonly slots: number;
+  readonly trigger: TriggerRule;
   /** Bounds of one attempt's duration, ms. */
   readonly minMs: number;
   readonly maxMs: number;
@@ -66,8 +68,12 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
   if (rng.chance(0.5)) defaults['retries'] = rng.range(0, 2);
   if (rng.chance(0.5)) defaults['backoff'] = `${rng.range(20, 300)}ms`;
   if (rng.chance(0.3)) defaults['priority'] = rng.range(-5, 5);
+  // Some jobs draw trigger rules (docs/dag-file.md §12); those fail a task more often, so that
+  // the rules meet failures and skips upstream.
+  const triggers = rng.chance(0.35);
+  if (triggers && rng.chance(0.2)) defaults['trigger'] = rng.pick(TRIGGER_RULES);
   // The default timeout is an hour: attempts here take well under a second.
-  const failing = rng.chance(0.15) ? rng.int(specs.length) : -1;
+  const failing = rng.chance(triggers ? 0.5 : 0.15) ? rng.int(specs.length) : -1;
   const hanging = failing < 0 && rng.chance(0.06) ? rng.int(specs.length) : -1;
   const rawTasks: Record<string, Record<string, unknown>> = {};
   const fateOf = new Map<string, 'fail' | 'hang' | null>();
@@ -86,6 +92,7 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
     if (i === hanging) t['timeout'] = `${rng.range(200, 800)}ms`;
     else if (rng.chance(0.2)) t['timeout'] = `${rng.range(5, 60)}s`;
     if (rng.chance(0.1)) t['env'] = { STAGE: s.name };
+    if (triggers && s.deps.length > 0 && rng.chance(0.5)) t['trigger'] = rng.pick(TRIGGER_RULES);
     rawTasks[s.name] = t;
     fateOf.set(s.name, i === failing ? 'fail' : i === hanging ? 'hang' : null);
   }
@@ -146,6 +153,7 @@ export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: num
         backoffMs: t.backoffMs,
         timeoutMs: t.timeoutMs,
         slots: t.slots,
+        trigger: t.trigger ?? DEFAULT_TRIGGER,
         ...perShard(shard),
       });
     }

@@ -1,8 +1,5 @@
 import type { RaftPersistence } from '../src/node/driver.js';
-import type { Entry, HardState, Membership, NodeId, PersistedState, Ready, Snapshot } from '../src/raft/types.js';
-
-/** The part of a Ready that goes to disk in one atomic, synced batch. */
-export type DiskBatch = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
+import type { Entry, HardState, Membership, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';
 
 /**
  * One node's durable state: only what completed, synced batches wrote. The in-flight batch lives
@@ -55,7 +52,7 @@ export class SimDisk {
     return this.entry(index)?.term;
   }
 
-  write(b: DiskBatch): string[] {
+  write(b: PersistUpdate): string[] {
     const problems: string[] = [];
     this.writes++;
     if (b.snapshot) {
@@ -142,7 +139,7 @@ export interface StoreIo {
   /** Simulated fsync latency of the next write, ms. */
   fsyncDelay(): number;
   /** A batch reached the disk (`termBefore`: the stored term before it; `problems`: see SimDisk.write). */
-  persisted(batch: DiskBatch, problems: readonly string[], termBefore: number): void;
+  persisted(batch: PersistUpdate, problems: readonly string[], termBefore: number): void;
   /** Run `fn` in the node's process: now, when it resumes if paused, never once it crashed. */
   inProcess(fn: () => void): void;
 }
@@ -163,7 +160,7 @@ export class SimStore implements RaftPersistence {
     private readonly io: StoreIo,
   ) {}
 
-  save(update: DiskBatch, opts?: { readonly sync?: boolean }): PromiseLike<void> {
+  save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void> {
     if (opts?.sync === false) {
       // Only the driver's commit-only writes go unsynced: a hard state and nothing else.
       this.unsynced = update.hardState;
@@ -188,7 +185,7 @@ export class SimStore implements RaftPersistence {
     this.crashed = true;
   }
 
-  private put(b: DiskBatch): void {
+  private put(b: PersistUpdate): void {
     const termBefore = this.disk.storedTerm;
     this.io.persisted(b, this.disk.write(b), termBefore);
   }

@@ -9,7 +9,7 @@
 // node.ts does with a join answer. And the nemesis's rule of which disks may be wiped (wipeable).
 import { pino } from 'pino';
 import { ConfChanger } from '../src/node/conf-changer.js';
-import type { Reply } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import { introducersOf, requestAdmission } from '../src/node/join-client.js';
 import { createJoinAnswerer, type JoinAnswerer } from '../src/node/join-handler.js';
 import type { Logger } from '../src/node/logger.js';
@@ -75,31 +75,31 @@ export class SimMembership<R> {
     if (!n || !driver || !clock) return;
     const log = this.logger(id);
     const conf = new ConfChanger(driver, clock);
-    const maintenance = new Maintenance({
-      // The driver, with the core's lost-acknowledgement reports seen on their way (wipeable).
-      driver: {
-        raft: driver.raft,
-        status: () => driver.status(),
-        observeTime: () => driver.observeTime(),
-        kick: () => driver.kick(),
-        takeLostAcknowledged: () => {
-          const ids = driver.takeLostAcknowledged();
-          for (const s of ids) this.suspects.add(s);
-          return ids;
+    const maintenance = new Maintenance(
+      {
+        // The driver, with the core's lost-acknowledgement reports seen on their way (wipeable).
+        driver: {
+          status: () => driver.status(),
+          requestPropose: (build, opts, reply) => driver.requestPropose(build, opts, reply),
+          takeLostAcknowledged: () => {
+            const ids = driver.takeLostAcknowledged();
+            for (const s of ids) this.suspects.add(s);
+            return ids;
+          },
         },
+        state: BOOK,
+        conf,
+        log,
+        lastHeard: n.lastHeard,
+        clock,
+        selfAddrs: () => [],
+        announce: () => Promise.resolve(false),
       },
-      state: BOOK,
-      conf,
-      log,
-      policy: this.policy,
-      lastHeard: n.lastHeard,
-      clock,
-      selfAddrs: () => [],
-      announce: () => Promise.resolve(false),
-    });
-    maintenance.start(MAINTENANCE_MS);
+      { policy: this.policy, periodMs: MAINTENANCE_MS },
+    );
+    maintenance.start();
     const answer = createJoinAnswerer({
-      driver, state: BOOK, conf, addressesOf: BOOK.addressesOf, clusterId: () => null, log, timeoutMs: JOIN_ANSWER_MS, clock, addressOwner: simAddressOwner,
+      driver, state: BOOK, conf, addressesOf: BOOK.addressesOf, clusterId: () => null, log, timeoutMs: JOIN_ANSWER_MS, addressOwner: simAddressOwner,
     });
     this.services.set(id, { incarnation: n.incarnation, conf, answer });
   }

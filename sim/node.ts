@@ -1,11 +1,12 @@
 import { Compactor, type CompactableState } from '../src/node/compactor.js';
-import { RaftDriver, type DriverTimers, type Reply } from '../src/node/driver.js';
+import { RaftDriver, type DriverTimers } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import type { Clock } from '../src/worker/types.js';
 import type { RaftNode } from '../src/raft/raft.js';
 import type { RaftStatus } from '../src/raft/raft.js';
-import type { Entry, Message, NodeId, PersistedState, Snapshot } from '../src/raft/types.js';
+import type { Entry, Message, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';
 import { describeMessage, isRoutine } from './describe.js';
-import { SimDisk, SimStore, type DiskBatch } from './disk.js';
+import { SimDisk, SimStore } from './disk.js';
 import type { EventQueue } from './events.js';
 import { ProcessClock } from './sim-clock.js';
 import type { Trace } from './trace.js';
@@ -30,7 +31,7 @@ export interface NodeEnv<R> {
   isMember(id: NodeId): boolean;
   // Observations, in the order they happen.
   /** `termBefore`: the stored term before this batch. */
-  persisted(node: SimNode<R>, batch: DiskBatch, problems: readonly string[], termBefore: number): void;
+  persisted(node: SimNode<R>, batch: PersistUpdate, problems: readonly string[], termBefore: number): void;
   /** A snapshot received from the leader replaced the state machine. */
   restored(node: SimNode<R>, snap: Snapshot, stateHash: number): void;
   /** A restarting node loaded its state machine from the stored snapshot. */
@@ -305,6 +306,9 @@ export class SimNode<R> {
         else node.applying = { first: e.index, last: e.index };
         env.applied(node, e, sm.stateHash());
         node.pending.push(() => env.onApplied(node.id, e, result));
+        // A membership change answers its proposer's wait by position (RaftDriver.requestConfChange); the
+        // workload's entries carry no request id: the simulator proposes them and forgets.
+        return { request: null, result };
       },
     };
   }

@@ -2,7 +2,7 @@ import { RaftNode } from '../src/raft/raft.js';
 import { SeededRng } from '../src/raft/rng.js';
 import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
 import { Admin } from './admin.js';
-import { Adversary, WIRING_PLANTS, type AdversaryHooks } from './adversary.js';
+import { Adversary, WIRING_PLANTS } from './adversary.js';
 import type { Violation } from './checkers.js';
 import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
@@ -13,39 +13,10 @@ import type { NodeTiming } from './node.js';
 import { plantedScheduler } from './scheduler-plants.js';
 import { SchedulerWorkload } from './scheduler-workload.js';
 import { Trace } from './trace.js';
-import type { Workload } from './workload.js';
+import type { Workload, WorkloadExtras } from './workload.js';
 
 export const WORKLOADS = ['kv', 'scheduler'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
-
-/**
- * What a workload may need beyond Workload, all optional (the KV workload uses none): the
- * scheduler workload runs a worker per node on that node's own (possibly skewed) clock, freezes a
- * paused node's tasks with it, and keeps the run going after Raft converged until its jobs finish.
- */
-export interface WorkloadExtras extends AdversaryHooks {
-  /** The widest clock skew (ms either way) the workload tolerates; the seed's skew is drawn within it. */
-  readonly maxSkewMs?: number;
-  /** Called once before start: each node's wall clock and whether a link is cut. */
-  attach?(hooks: SimHooks): void;
-  onPause?(node: NodeId): void;
-  onResume?(node: NodeId): void;
-  /** After the Raft liveness probe converged, the run goes on until this is true (the workload fails the run itself past its bound). */
-  settled?(): boolean;
-}
-
-export interface SimHooks {
-  /** Simulated length of the fault phase, ms. */
-  readonly durationMs: number;
-  /** A node's wall clock minus simulated time, ms (entries it appends as leader carry now + this). */
-  clockOffset(node: NodeId): number;
-  /** A partition cuts messages from `from` to `to`. */
-  linkBlocked(from: NodeId, to: NodeId): boolean;
-  /** The node is up and its core believes it leads (what a node's own time keeper asks). */
-  isLeader(node: NodeId): boolean;
-  /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
-  clusterTime(node: NodeId): number;
-}
 
 export interface SimOptions {
   readonly seed: number;

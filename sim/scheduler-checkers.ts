@@ -5,17 +5,22 @@
 // - the simulated executors' records: which attempt of which task ran on which node, from when to
 //   when, and how it ended.
 // What they check:
-//   (a) a task is readied, claimed and started only once all its dependencies succeeded (in the
-//       log, at or before the claim, and in simulated time, before it starts);
+//   (a) a task is readied, claimed and started only when its trigger rule holds on its upstream
+//       tasks' committed results (in the log, at or before the claim, and in simulated time: the
+//       successes it counts on had ended before it starts), and skipped only when its rule can no
+//       longer hold (trigger-oracle.ts states the rules independently of the machine);
 //   (b) each (task, attempt) leaves `running` at most once; a task succeeds at most once and never
 //       changes after a final state; an accepted finish is the holder's, for the current attempt;
 //       a committed success is an execution of that attempt, on that node, that succeeded;
 //   (c) no two attempts of one task execute at the same simulated time (a paused node's frozen
 //       attempt does not execute; its worker must kill it before it thaws if its lease ran out);
-//   (d) every acknowledged job exists on every replica after convergence, in the same state;
-//   (f) outcomes: a job whose tasks' fates all end in success ends `succeeded` (unless faults
-//       excused the failure of a task), a job with an always-failing task ends `failed`, the
-//       failing task `failed` and everything downstream of it `skipped`.
+//   (d) every acknowledged job exists on every replica after convergence, in the same state, and
+//       each task's attempt history there matches the committed events (the last 20 attempts, in
+//       order, each on the node that held it and ended the way the log says);
+//   (f) outcomes: a job ends `failed` exactly when one of its tasks failed; a task ran exactly when
+//       its rule holds on its upstream tasks' final results; a task fails only after its retries
+//       were spent, and a task whose fate is to succeed fails only when faults excuse it; a task
+//       whose fate is to fail every attempt never succeeds.
 // (e), the bound on the time to finish after the heal, is the workload's (it owns the clock).
 // And the adversary's (adversary.ts): a member's command forged to speak for another node (a
 // heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
@@ -23,15 +28,17 @@
 import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
-import { FINAL_TASK_STATES, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
+import { MAX_ATTEMPTS_KEPT } from '../src/scheduler/attempts.js';
+import { FINAL_TASK_STATES, type AttemptView, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
 import type { PlannedJob, PlannedTask } from './dag-gen.js';
 import type { ExecRecord } from './sim-executor.js';
+import { ruleHolds, seenOf, skippedForFailure, type Seen } from './trigger-oracle.js';
 
 /**
  * Reasons with which a task leaves `running` without a finish having been accepted. ('timeout' is
  * either: the holder's own finish with outcome timeout, or the state machine's safety net.)
  */
-const NOT_A_FINISH: ReadonlySet<string> = new Set(['lease expired', 'holder restarted', 'cancelled']);
+const NOT_A_FINISH: ReadonlySet<string> = new Set(['lease expired', 'holder restarted', 'cancelled', 'job timeout']);
 
 export interface CheckerWorld {
   fail(invariant: string, detail: string): void;
@@ -44,6 +51,10 @@ interface TaskModel {
   attempt: number;
   node: NodeId | null;
   fence: number | null;
+  /** The reason of its latest event (a skipped task's says whether it counts as failed). */
+  reason: string | null;
+  /** Log index at which it reached a final state. */
+  finalAt: number | null;
   /** Log index of the committed success. */
   succeededAt: number | null;
   /** The execution whose result that success is. */
@@ -155,7 +166,7 @@ export class SchedulerChecker {
     this.jobs.set(id, {
       id, plan, key: cmd.key, submittedAt: index, state: 'running', finalAt: null,
       tasks: plan.tasks.map((t) => ({
-        plan: t, state: 'waiting', attempt: 0, node: null, fence: null, succeededAt: null, success: null, exits: new Map(),
+        plan: t, state: 'waiting', attempt: 0, node: null, fence: null, reason: null, finalAt: null, succeededAt: null, success: null, exits: new Map(),
       })),
     });
     this.open++;
@@ -175,14 +186,16 @@ export class SchedulerChecker {
     if (FINAL_TASK_STATES.has(t.state)) {
       this.fail('one result per task (b)', `${what} left its final state ${t.state} for ${e.to}`);
     }
-    // (a) at the state level: nothing is ready or claimed while a dependency has not succeeded.
+    // (a) at the state level: nothing is ready or claimed unless its rule holds on committed results,
+    // and nothing is skipped by its rule while the rule could still hold.
+    const rule = t.plan.trigger;
     if (e.to === 'ready' || e.to === 'running') {
-      const open = t.plan.deps.filter((d) => job.tasks[d]?.succeededAt === null);
-      if (open.length > 0) {
-        const names = open.map((d) => `${job.tasks[d]?.plan.name} (${job.tasks[d]?.state})`).join(', ');
-        this.fail('dependencies first (a)', `${what} became ${e.to} while its dependencies ${names} had not succeeded`);
+      const up = upstreamSeen(job, t, Number.POSITIVE_INFINITY);
+      if (!ruleHolds(rule, up)) {
+        this.fail('trigger rule holds (a)', `${what} became ${e.to}, but its rule ${rule} does not hold on its upstream tasks: ${describeUpstream(job, t)}`);
       }
     }
+    if (e.to === 'skipped' && e.from === 'waiting' && e.reason !== 'cancelled') this.checkRuleSkip(job, t, e.reason, what);
     if (e.to === 'running') {
       this.counts.claims++;
       if (e.attempt <= t.attempt) {
@@ -199,10 +212,35 @@ export class SchedulerChecker {
       if (e.to !== 'succeeded') this.counts.retriesOrRequeues++;
     }
     if (e.to === 'succeeded') this.succeeded(e, t, index, what);
+    if (FINAL_TASK_STATES.has(e.to)) t.finalAt = index;
+    t.reason = e.reason;
     t.state = e.to;
     t.attempt = Math.max(t.attempt, e.attempt);
     t.node = e.node;
     t.fence = e.fence;
+  }
+
+  /**
+   * A task skipped before it ran: its rule can no longer hold whatever its open upstream tasks do,
+   * and its reason says "upstream failed" only when a failure upstream decided it (Airflow's
+   * upstream_failed), "trigger rule" otherwise.
+   */
+  private checkRuleSkip(job: JobModel, t: TaskModel, reason: string | null, what: string): void {
+    const rule = t.plan.trigger;
+    const up = upstreamSeen(job, t, Number.POSITIVE_INFINITY);
+    const fills: Seen[] = ['succeeded', 'failed', 'skipped'];
+    if (fills.some((f) => ruleHolds(rule, up.map((s) => (s === 'open' ? f : s))))) {
+      this.fail('trigger rule holds (a)', `${what} was skipped (${reason ?? 'no reason'}), but its rule ${rule} could still hold: ${describeUpstream(job, t)}`);
+      return;
+    }
+    // A failure decides a skip first (before a skip upstream) when the machine saw it first; with no
+    // skipped upstream task to have decided otherwise, it must have.
+    const forFailure = reason?.startsWith('upstream failed') === true;
+    const mayFail = skippedForFailure(rule, up);
+    const mustFail = mayFail && (rule !== 'all_success' || !up.includes('skipped'));
+    if (forFailure ? !mayFail : mustFail || reason?.startsWith(`trigger rule ${rule}`) !== true) {
+      this.fail('trigger rule holds (a)', `${what} was skipped with reason '${reason ?? ''}', which does not fit its rule ${rule} and upstream: ${describeUpstream(job, t)}`);
+    }
   }
 
   /**
@@ -275,16 +313,18 @@ export class SchedulerChecker {
       this.fail('job accounting', `${what}, a job the committed log never created`);
       return;
     }
-    // (a) against the executions: every dependency succeeded at or before the claim, by a run that had ended.
+    // (a) against the executions: its rule held on the results committed at or before the claim,
+    // and every success it counted on was a run that had ended.
     const t = job.tasks[rec.task] as TaskModel;
+    if (!ruleHolds(t.plan.trigger, upstreamSeen(job, t, rec.fence))) {
+      this.fail('trigger rule holds (a)', `${what}, but its rule ${t.plan.trigger} did not hold on the results committed by then: ${describeUpstream(job, t)}`);
+      return;
+    }
     for (const d of t.plan.deps) {
       const dep = job.tasks[d] as TaskModel;
-      if (dep.succeededAt === null || dep.succeededAt > rec.fence) {
-        this.fail('dependencies first (a)', `${what}, but its dependency ${dep.plan.name} ${dep.succeededAt === null ? `has not succeeded (it is ${dep.state})` : `succeeded only at index ${dep.succeededAt}`}`);
-        return;
-      }
+      if (dep.succeededAt === null || dep.succeededAt > rec.fence) continue;
       if (dep.success && (dep.success.endedAt === null || dep.success.endedAt > rec.startedAt)) {
-        this.fail('dependencies first (a)', `${what} at ${rec.startedAt}ms, before its dependency ${dep.plan.name}'s run ended`);
+        this.fail('trigger rule holds (a)', `${what} at ${rec.startedAt}ms, before its dependency ${dep.plan.name}'s run ended`);
         return;
       }
     }
@@ -322,19 +362,9 @@ export class SchedulerChecker {
   private checkJob(job: JobModel): void {
     const name = `${job.id} (${job.plan.name})`;
     const tasks = job.tasks;
-    const doomed = tasks.filter((t) => t.plan.fate.kind !== 'succeed');
     const failedTasks = tasks.filter((t) => t.state === 'failed');
-    const all = (s: TaskState): boolean => tasks.every((t) => t.state === s);
     if (job.state === 'running') {
       this.fail('job liveness (e)', `${name} is still running`);
-      return;
-    }
-    if (job.state === 'succeeded' && !all('succeeded')) {
-      this.fail('job outcome (f)', `${name} succeeded with tasks ${describeStates(tasks)}`);
-      return;
-    }
-    if (job.state === 'failed' && failedTasks.length === 0) {
-      this.fail('job outcome (f)', `${name} failed, yet none of its tasks failed: ${describeStates(tasks)}`);
       return;
     }
     if (job.state === 'cancelled') {
@@ -347,28 +377,20 @@ export class SchedulerChecker {
         return;
       }
     }
-    // Skipped exactly below a failure: everything downstream of a failed task, and nothing else.
-    const below = downstreamOf(job.plan, failedTasks.map((t) => t.plan.index));
-    for (const t of tasks) {
-      if (below.has(t.plan.index) && t.state !== 'skipped' && t.state !== 'failed') {
-        this.fail('job outcome (f)', `${name}: task ${t.plan.name} is ${t.state}, though it depends on a failed task (${failedTasks.map((f) => f.plan.name).join(', ')})`);
-        return;
-      }
-      if (t.state === 'skipped' && !below.has(t.plan.index)) {
-        this.fail('job outcome (f)', `${name}: task ${t.plan.name} was skipped, but nothing upstream of it failed`);
-        return;
-      }
+    const expected: JobState = failedTasks.length > 0 ? 'failed' : 'succeeded';
+    if (job.state !== expected) {
+      this.fail('job outcome (f)', `${name} ended ${job.state}, but with its tasks ${describeStates(tasks)} it must be ${expected}`);
+      return;
     }
-    if (doomed.length > 0) {
-      if (job.state !== 'failed') {
-        this.fail('job outcome (f)', `${name} has a task that fails every attempt (${doomed.map((t) => t.plan.name).join(', ')}) but ended ${job.state}`);
+    for (const t of tasks) {
+      const holds = ruleHolds(t.plan.trigger, upstreamSeen(job, t, Number.POSITIVE_INFINITY));
+      if (holds === (t.state === 'skipped')) {
+        this.fail('job outcome (f)', `${name}: task ${t.plan.name} ended ${t.state}, though its rule ${t.plan.trigger} ${holds ? 'holds' : 'does not hold'} on ${describeUpstream(job, t)}`);
         return;
       }
-      for (const t of doomed) {
-        if (t.state !== 'failed' && t.state !== 'skipped') {
-          this.fail('job outcome (f)', `${name}: task ${t.plan.name} fails every attempt but ended ${t.state}`);
-          return;
-        }
+      if (t.plan.fate.kind !== 'succeed' && t.state === 'succeeded') {
+        this.fail('job outcome (f)', `${name}: task ${t.plan.name} fails every attempt but ended succeeded`);
+        return;
       }
     }
     for (const t of failedTasks) {
@@ -421,6 +443,11 @@ export class SchedulerChecker {
           const v = j.tasks[t.plan.name];
           if (v?.state !== t.state) {
             this.fail('replicas agree', `job ${id} task ${t.plan.name} is ${v?.state ?? 'missing'} on ${node}, the log made it ${t.state}`);
+            return;
+          }
+          const problem = attemptsProblem(t, v.attempts);
+          if (problem !== null) {
+            this.fail('attempt history', `job ${id} task ${t.plan.name} on ${node}: ${problem}`);
             return;
           }
         }
@@ -498,6 +525,43 @@ function downstreamOf(plan: PlannedJob, roots: readonly number[]): Set<number> {
     if (t.deps.some((d) => bad.has(d) || out.has(d))) out.add(t.index);
   }
   return out;
+}
+
+/** How an attempt that left `running` shows in the history (docs/http-api.md §6). */
+function outcomeOf(exit: Exit): AttemptView['outcome'] {
+  if (exit.to === 'succeeded') return 'succeeded';
+  if (exit.reason === 'lease expired') return 'lost';
+  if (exit.reason === 'cancelled') return 'cancelled';
+  if (exit.reason === 'timeout' || exit.reason === 'job timeout') return 'timeout';
+  return 'failed';
+}
+
+/** A replica's attempt history against the committed events: the last ones, in order, on the right nodes, ended the right way. */
+function attemptsProblem(t: TaskModel, shown: readonly AttemptView[]): string | null {
+  const kept = Math.min(t.attempt, MAX_ATTEMPTS_KEPT);
+  const want = Array.from({ length: kept }, (_, i) => t.attempt - kept + i + 1);
+  const got = shown.map((a) => a.attempt);
+  if (got.join() !== want.join()) return `shows attempts [${got.join(', ')}], the log gave out [${want.join(', ')}]`;
+  for (const a of shown) {
+    const exit = t.exits.get(a.attempt);
+    const outcome = exit === undefined ? 'running' : outcomeOf(exit);
+    if (a.outcome !== outcome) return `attempt ${a.attempt} shows ${a.outcome}, the log says ${outcome}`;
+    if (exit !== undefined && exit.node !== a.node) return `attempt ${a.attempt} shows node ${a.node ?? '-'}, the log says ${exit.node ?? '-'}`;
+  }
+  return null;
+}
+
+/** How the rules see the task's upstream tasks, counting only results committed at or before `index`. */
+function upstreamSeen(job: JobModel, t: TaskModel, index: number): Seen[] {
+  return t.plan.deps.map((d) => {
+    const dep = job.tasks[d] as TaskModel;
+    return dep.finalAt === null || dep.finalAt > index ? 'open' : seenOf(dep.state, dep.reason);
+  });
+}
+
+function describeUpstream(job: JobModel, t: TaskModel): string {
+  if (t.plan.deps.length === 0) return 'none';
+  return t.plan.deps.map((d) => `${job.tasks[d]?.plan.name}=${job.tasks[d]?.state}${job.tasks[d]?.reason ? ` (${job.tasks[d]?.reason})` : ''}`).join(', ');
 }
 
 function describeStates(tasks: readonly TaskModel[]): string {

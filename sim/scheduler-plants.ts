@@ -15,11 +15,12 @@ import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
 interface Life {
   startRunning(cx: ApplyContext, node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
   readySpec(cx: ApplyContext, job: Job, spec: number): void;
-  skipDependents(cx: ApplyContext, job: Job, spec: number, failedName: string): void;
+  skipSpec(cx: ApplyContext, job: Job, spec: number, verdict: 'skip' | 'skip-failed', hint: number): 'failed' | 'skipped';
+  keepEnded(cx: ApplyContext, job: Job, task: number, end: number, exitCode: number | null, signal: string | null): void;
 }
 
 /** Their parameter counts: a step whose signature changed fails the plant as a missing one does. */
-const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipDependents: 4 } as const;
+const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipSpec: 5, keepEnded: 6 } as const;
 
 /**
  * Bends each command before the real machine applies it. With `anyProposer` the machine also
@@ -100,19 +101,32 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
           const end = job.dependentOffsets[spec + 1] as number;
           for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
             const d = job.dependentTargets[k] as number;
-            if (job.pending[d] !== 1) continue;
-            job.pending[d] = 0;
+            if (!job.undecided(d) || job.upSucceeded[d] !== (job.upTotal[d] as number) - 1) continue;
             life.readySpec(cx, job, d);
           }
         };
       }),
   },
   'no-skip': {
-    what: "a failed task's dependents are never skipped (they wait forever)",
+    what: "a task whose trigger rule can no longer hold is never skipped (it waits forever)",
     make: () =>
       patching('no-skip', (life) => {
-        life.skipDependents = () => undefined;
+        life.skipSpec = () => 'skipped';
       }),
+  },
+  'forget-attempts': {
+    what: 'an attempt that ends without success is not kept in the task\'s attempt history',
+    make: () =>
+      patching('forget-attempts', (life) => {
+        life.keepEnded = () => undefined;
+      }),
+  },
+  'trigger-all-done': {
+    what: "every task's trigger rule is read as all_done (a task runs once its upstream tasks ended, however they ended)",
+    make: () =>
+      bending((_m, cmd) =>
+        cmd.type === 'submit' ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, trigger: 'all_done' as const })) } } : cmd,
+      ),
   },
 };
 

@@ -34,15 +34,11 @@ export function probeEntry(tag: string): Uint8Array {
 export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
   /** The node's scheduler host: its view follows the machine across snapshot installs (what the worker is given). */
   readonly host: SchedulerHost;
-  private readonly state: ClusterState;
-  private effects: readonly Effect[] = NONE.effects;
+  private readonly state: ClusterState<readonly Effect[]>;
 
   constructor(factory: SchedulerFactory = realScheduler) {
     this.host = new SchedulerHost(factory);
     this.state = new ClusterState(this.host);
-    this.host.onEffects((effects) => {
-      this.effects = effects;
-    });
   }
 
   get view(): SchedulerView {
@@ -50,10 +46,8 @@ export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
   }
 
   apply(entry: Entry): SchedulerApplied {
-    this.effects = NONE.effects;
-    this.state.apply(entry);
-    const effects = this.effects;
-    return effects.length === 0 ? NONE : { effects };
+    const outcome = this.state.apply(entry).result;
+    return outcome.kind === 'app' && outcome.answer.length > 0 ? { effects: outcome.answer } : NONE;
   }
 
   snapshot(): Uint8Array {

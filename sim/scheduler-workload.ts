@@ -24,14 +24,13 @@ import type { Command, Effect, JobId } from '../src/scheduler/types.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
 import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, type PlannedTask } from './dag-gen.js';
-import type { SimHooks, WorkloadExtras } from './run.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
 import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
 import { ProcessClock } from './sim-clock.js';
 import { SimExecutor, type ExecRecord, type ExecWorld } from './sim-executor.js';
 import { SimGossip } from './sim-gossip.js';
-import type { ClusterApi, Workload } from './workload.js';
+import type { ClusterApi, SimHooks, Workload, WorkloadExtras } from './workload.js';
 
 /**
  * Worker lease. The worker gives up a lease a fifth of it before it runs out by its own clock,
@@ -293,14 +292,16 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
     });
     // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
-    const keeper = new TimeKeeper({
-      isLeader: () => this.hooks.isLeader(node),
-      view: sm.view,
-      now: () => this.hooks.clusterTime(node),
-      propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
-      periodMs: this.timeKeeperMs,
-      timers: clock,
-    });
+    const keeper = new TimeKeeper(
+      {
+        isLeader: () => this.hooks.isLeader(node),
+        view: sm.view,
+        now: () => this.hooks.clusterTime(node),
+        propose: (data) => this.proposeEntry(p, encodeNodeEntry({ kind: 'app', data })),
+        timers: clock,
+      },
+      { periodMs: this.timeKeeperMs },
+    );
     p.executor = executor;
     p.worker = worker;
     p.keeper = keeper;

@@ -1,4 +1,4 @@
-import type { Reply } from '../src/node/driver.js';
+import type { Reply } from '../src/node/proposal.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { ConfState, Entry, NodeId, ProposeResult, Snapshot } from '../src/raft/types.js';
 import type { LineSource } from './trace.js';
@@ -71,4 +71,43 @@ export interface Workload<R> {
   finish(members: readonly NodeId[], index: number): void;
   /** One line of counters for the run summary. */
   summary(): string;
+}
+
+/** What a workload offers the adversary (all optional: without them the adversary forges raw data only). */
+export interface AdversaryHooks {
+  /** The data of a normal entry the forger injects, recognisable as forged and never what a member proposes. */
+  forgedEntry?(n: number): Uint8Array;
+  /** A whole state machine snapshot the forger sends, valid for the workload and forged. */
+  forgedSnapshot?(n: number): Uint8Array;
+  /** A command for `liar` to propose that speaks for another node, recorded and checked by the workload; null when there is none to forge. */
+  forgeCommand?(liar: NodeId, rng: SeededRng): { readonly data: Uint8Array; readonly what: string } | null;
+}
+
+/**
+ * What a workload may need beyond Workload, all optional (the KV workload uses none): the
+ * scheduler workload runs a worker per node on that node's own (possibly skewed) clock, freezes a
+ * paused node's tasks with it, and keeps the run going after Raft converged until its jobs finish.
+ */
+export interface WorkloadExtras extends AdversaryHooks {
+  /** The widest clock skew (ms either way) the workload tolerates; the seed's skew is drawn within it. */
+  readonly maxSkewMs?: number;
+  /** Called once before start: each node's wall clock and whether a link is cut. */
+  attach?(hooks: SimHooks): void;
+  onPause?(node: NodeId): void;
+  onResume?(node: NodeId): void;
+  /** After the Raft liveness probe converged, the run goes on until this is true (the workload fails the run itself past its bound). */
+  settled?(): boolean;
+}
+
+export interface SimHooks {
+  /** Simulated length of the fault phase, ms. */
+  readonly durationMs: number;
+  /** A node's wall clock minus simulated time, ms (entries it appends as leader carry now + this). */
+  clockOffset(node: NodeId): number;
+  /** A partition cuts messages from `from` to `to`. */
+  linkBlocked(from: NodeId, to: NodeId): boolean;
+  /** The node is up and its core believes it leads (what a node's own time keeper asks). */
+  isLeader(node: NodeId): boolean;
+  /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
+  clusterTime(node: NodeId): number;
 }

@@ -30,7 +30,8 @@ describe('scheduler workload sweep', () => {
     const lines = results.map((r) => r.summary.find((l) => l.startsWith('scheduler:')) ?? '');
     expect(lines.every((l) => /final \d+ms after the heal/.test(l))).toBe(true);
     expect(lines.some((l) => /"failed":[1-9]/.test(l))).toBe(true);
-  });
+    // CPU-bound: about 35 s alone, more than twice that beside other test files on 2 cores.
+  }, 240_000);
 
   it('finds no violation in 10 seeds of 3 nodes and 6 seeds of 7', () => {
     const results: SimResult[] = [];
@@ -89,12 +90,14 @@ describe('scheduler workload command line', () => {
  * `npm run sim -- --workload scheduler --seeds A-B --plant NAME`). One of them must still catch it.
  */
 const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly number[] }[] = [
-  { plant: 'ready-early', invariant: 'dependencies first (a)', seeds: [1, 2] },
-  { plant: 'stale-finish', invariant: 'stale finish accepted (b)', seeds: [151, 168] },
+  { plant: 'ready-early', invariant: 'trigger rule holds (a)', seeds: [1, 2] },
+  { plant: 'trigger-all-done', invariant: 'trigger rule holds (a)', seeds: [1, 2] },
+  { plant: 'forget-attempts', invariant: 'attempt history', seeds: [1, 2] },
+  { plant: 'stale-finish', invariant: 'stale finish accepted (b)', seeds: [128] },
   // On seeds with a liar, its forged finishes are caught first, as 'forgery applied'.
-  { plant: 'foreign-finish', invariant: 'stale finish accepted (b)', seeds: [45, 79, 86] },
-  { plant: 'short-lease', invariant: 'one lease per task (c)', seeds: [21, 33, 49] },
-  { plant: 'no-skip', invariant: 'job liveness (e)', seeds: [2, 5, 7] },
+  { plant: 'foreign-finish', invariant: 'stale finish accepted (b)', seeds: [27, 90] },
+  { plant: 'short-lease', invariant: 'one lease per task (c)', seeds: [21] },
+  { plant: 'no-skip', invariant: 'job liveness (e)', seeds: [5] },
   { plant: 'no-retries', invariant: 'job outcome (f)', seeds: [1, 2] },
   // Caught by the liar's forged commands (the liar fault kind must be drawn: seeds with it).
   { plant: 'any-proposer', invariant: 'forgery applied', seeds: [4, 5, 8] },
@@ -136,7 +139,7 @@ describe('the adversary in the scheduler workload', () => {
   });
 
   it('catches a transport that trusts the sender a frame claims (planted: trust-forger)', () => {
-    const r = run(1, 5, 'trust-forger');
+    const r = run(4, 5, 'trust-forger');
     expect(r.violation?.invariant).toMatch(/^forgery (stored|applied)$/);
     expect(r.replay).toContain('--workload scheduler --plant trust-forger');
   });

@@ -8,7 +8,7 @@ import { Level } from 'level';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEntries, encodeEntries, encodeHardState, encodeSnapshot, encodeUint } from '../src/raft/codec.js';
-import type { Entry, HardState, Membership, Snapshot } from '../src/raft/types.js';
+import type { Entry, HardState, Membership, PersistUpdate, Snapshot } from '../src/raft/types.js';
 import {
   CLUSTER_ID_KEY,
   VOTING_HOLD_KEY,
@@ -22,7 +22,7 @@ import {
   segmentKeyIndex,
   unseal,
 } from '../src/storage/keys.js';
-import { LevelStorage, StorageError, type StorageUpdate } from '../src/storage/level-storage.js';
+import { LevelStorage, StorageError } from '../src/storage/level-storage.js';
 import { dataAt, entryAt, snapshotDataAt, termAt } from './fixtures/storage-content.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,8 +39,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const none: StorageUpdate = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
-const update = (u: Partial<StorageUpdate>): StorageUpdate => ({ ...none, ...u });
+const none: PersistUpdate = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
+const update = (u: Partial<PersistUpdate>): PersistUpdate => ({ ...none, ...u });
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
   return { index, term, type: 'normal', time: 1_700_000_000_000 + index, proposer: 'n1', data: new TextEncoder().encode(text) };
@@ -392,7 +392,7 @@ describe('LevelStorage', () => {
     const t = await reopen(dir);
     expect(t.load().entries).toEqual(run(1, 3, 1));
 
-    const cases: [StorageUpdate, RegExp][] = [
+    const cases: [PersistUpdate, RegExp][] = [
       [update({ hardState: { term: 1, vote: null, commit: 9 } }), /refused to write: commit 9 is beyond last index 3$/],
       [update({ entries: run(4, 4, 2) }), /refused to write: entry 4 has term 2, beyond the current term 1$/],
       [update({ entries: [entry(4, 1), entry(6, 1)] }), /refused to write entries: 6 at position 1, expected 5$/],
@@ -595,7 +595,7 @@ describe('LevelStorage', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property: random saves applied to LevelStorage and to a trivial in-memory model of the
-// StorageUpdate contract leave the same state, however they cut across segments.
+// PersistUpdate contract leave the same state, however they cut across segments.
 
 interface Model {
   readonly hardState: HardState;
@@ -607,7 +607,7 @@ interface Model {
 const emptyModel: Model = { hardState: { term: 0, vote: null, commit: 0 }, membership: null, snapshot: null, entries: [] };
 
 /** The contract, written as plainly as possible: filter and concatenate. */
-function applyToModel(m: Model, u: StorageUpdate): Model {
+function applyToModel(m: Model, u: PersistUpdate): Model {
   let snapshot = m.snapshot;
   let entries = m.entries;
   if (u.snapshot) {
@@ -672,7 +672,7 @@ function propEntry(index: number, term: number): Entry {
 const propRun = (from: number, count: number, term: number): Entry[] => Array.from({ length: count }, (_, k) => propEntry(from + k, term));
 
 /** The save `step` stands for against model `m`, or null for a reopen. Every save is legal. */
-function saveFor(m: Model, step: Step): StorageUpdate | null {
+function saveFor(m: Model, step: Step): PersistUpdate | null {
   const { snapIndex, lastIndex, termAt } = modelShape(m);
   const hs = m.hardState;
   switch (step.kind) {

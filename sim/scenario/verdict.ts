@@ -14,7 +14,7 @@ const ROWS: readonly { readonly invariant: string; readonly reports: readonly st
   { invariant: 'at most one leader per term', reports: ['election safety'] },
   { invariant: 'logs match; a committed entry is never lost or changed', reports: ['committed entry changed', 'leader completeness', 'commit monotonicity', 'storage contract'] },
   { invariant: 'every node applies the same command at each index', reports: ['state machine safety', 'replicas agree', 'codec round trip'] },
-  { invariant: 'no task starts before its dependencies succeeded (a)', reports: ['dependencies first (a)'] },
+  { invariant: 'no task starts unless its trigger rule holds on committed results (a)', reports: ['trigger rule holds (a)'] },
   {
     invariant: 'at most one accepted finish per task, fenced by attempt (b)',
     reports: ['one result per task (b)', 'one finish per attempt (b)', 'fencing (b)', 'stale finish accepted (b)', 'success without a successful run (b)'],

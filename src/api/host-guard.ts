@@ -9,7 +9,6 @@
 // and a simple POST would otherwise reach it (the browser only hides the answer).
 import os from 'node:os';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isLoopback } from '../node/options.js';
 import type { ApiError } from './types.js';
 
 /** The `host[:port]` values (lower case, IPv6 in brackets) requests may name, and how to say so. */
@@ -20,6 +19,11 @@ export interface ServedHosts {
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+
+/** A host name only this machine can reach: localhost, ::1 or 127.x.x.x (the node also asks it of --api: no token needed there). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
 /**

@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DagError, normalizeDag } from '../dag/parse.js';
-import type { CancelOutcome, SubmitOutcome } from '../node/job-service.js';
-import type { Logger } from '../node/logger.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
+import { sendFailure, type CancelOutcome, type ProbeOutcome, type SubmitOutcome } from './outcomes.js';
 import type { ApiError, ClusterView } from './types.js';
 import { installAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
@@ -16,9 +15,10 @@ import { installHostGuard, servedHosts, type ServedHosts } from './host-guard.js
 import { registerPartitionRoutes, type PartitionBackend } from './partition-routes.js';
 import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
-export type ProbeOutcome =
-  | { readonly ok: true; readonly index: number }
-  | { readonly ok: false; readonly status: 400 | 503; readonly error: string };
+/** Where the server reports requests that failed inside it (the node's pino logger). */
+export interface ApiLogger {
+  error(fields: Record<string, unknown>, msg: string): void;
+}
 
 /** What the server asks of the node; the server itself holds no state. */
 export interface ApiBackend extends SurfaceBackend {
@@ -48,7 +48,7 @@ export interface ApiServerOptions {
   /** When set, every request needs `Authorization: Bearer <token>`. */
   readonly token: string | null;
   readonly backend: ApiBackend;
-  readonly logger: Logger;
+  readonly logger: ApiLogger;
 }
 
 export interface ApiServer {
@@ -95,7 +95,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       throw err;
     }
     const r = await jobs.submit(spec, key);
-    if (!r.ok) return fail(reply, r.status, r.error, r.details);
+    if (!r.ok) return sendFailure(reply, r);
     return reply.code(r.existing ? 200 : 201).send({ id: r.id, existing: r.existing });
   });
   app.get('/v1/jobs', async () => ({ jobs: jobs.list() }));
@@ -109,7 +109,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const p = jobParams.safeParse(req.params);
     if (!p.success) return fail(reply, 404, 'no such job');
     const r = await jobs.cancel(p.data.id);
-    if (!r.ok) return fail(reply, r.status, r.error);
+    if (!r.ok) return sendFailure(reply, r);
     return { id: r.id, state: r.state };
   });
 
@@ -119,7 +119,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const body = probeBody.safeParse(req.body);
       if (!body.success) return fail(reply, 400, 'body must be {"value": "<1 to 4096 characters>"}');
       const r = await debug.probe(body.data.value);
-      if (!r.ok) return fail(reply, r.status, r.error);
+      if (!r.ok) return sendFailure(reply, r);
       return { index: r.index };
     });
     app.get('/v1/debug/probes', async () => ({ values: debug.probes() }));
@@ -143,7 +143,7 @@ function fail(reply: FastifyReply, status: number, error: string, details?: unkn
   return reply.code(status).send(body);
 }
 
-function installErrors(app: FastifyInstance, logger: Logger): void {
+function installErrors(app: FastifyInstance, logger: ApiLogger): void {
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no such endpoint: ${req.method} ${req.url}`));
   app.setErrorHandler((err: { statusCode?: number; message?: string; code?: string }, req: FastifyRequest, reply) => {
     // Fastify's own 413 and 415: the contract's 400, with a message that says what to send instead.

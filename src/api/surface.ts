@@ -3,7 +3,7 @@
 // GET /metrics, and `?consistent=true` (a ReadIndex barrier before any GET /v1 read).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { TaskLogOutcome } from '../node/task-logs.js';
+import { sendFailure, type TaskLogOutcome } from './outcomes.js';
 import type { EventHub } from './events.js';
 import type { ApiError, NodeInfo } from './types.js';
 
@@ -63,7 +63,7 @@ export function registerSurface(app: FastifyInstance, backend: SurfaceBackend): 
       const q = logQuery.safeParse(req.query ?? {});
       if (!q.success) return fail(reply, 400, `bad query: ${firstIssue(q.error)}`);
       const r = await taskLog.call(backend, p.data.id, p.data.task, q.data.attempt === undefined ? null : Number(q.data.attempt));
-      if (!r.ok) return fail(reply, r.status, r.error, r.details);
+      if (!r.ok) return sendFailure(reply, r);
       return reply
         .code(200)
         .header('content-type', 'text/plain; charset=utf-8')

@@ -10,6 +10,13 @@ import { CliError, EXIT } from './errors.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7070';
 const TIMEOUT_MS = 10_000;
+/** More time per byte sent: the node validates and replicates a big submit before it answers. */
+const TIMEOUT_MS_PER_MIB = 20_000;
+
+/** How long to wait for an answer to a request carrying `bodyBytes`. */
+export function requestTimeoutMs(bodyBytes: number): number {
+  return TIMEOUT_MS + Math.ceil((bodyBytes / 2 ** 20) * TIMEOUT_MS_PER_MIB);
+}
 /** Bound on the URLs learned from the cluster: a cluster is tens of nodes. */
 const MAX_LEARNED = 64;
 
@@ -222,6 +229,8 @@ async function send(
 ): Promise<Response> {
   const url = `${base}${path}`;
   const token = env['MESHRUN_TOKEN'];
+  const payload = body !== undefined ? JSON.stringify(body) : undefined;
+  const timeoutMs = requestTimeoutMs(payload === undefined ? 0 : Buffer.byteLength(payload));
   try {
     return await fetch(url, {
       method,
@@ -231,10 +240,15 @@ async function send(
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      ...(payload !== undefined ? { body: payload } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      // The node took the connection but did not answer: busy or stuck, not absent.
+      const resend = method === 'POST' ? '; a retried submit with the same --idempotency-key returns the same job' : '';
+      throw new CliError(`the meshrun API at ${url} did not answer within ${(timeoutMs / 1000).toFixed(0)} s (the node may be busy${resend})`, EXIT.unreachable);
+    }
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     throw new CliError(`cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`, EXIT.unreachable);
   }

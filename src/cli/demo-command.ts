@@ -9,9 +9,9 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ClusterView } from '../api/types.js';
 import type { JobView } from '../scheduler/types.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { apiGet, ApiClient } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { formatMs, nodeLabels, shortId } from './format.js';
@@ -19,10 +19,10 @@ import { formatStatus, knownNodes } from './job-commands.js';
 import { follow, FollowAborted, progressFor } from './progress.js';
 import { submitFile } from './submit-command.js';
 
-const BIN = fileURLToPath(new URL('../../bin/meshrun', import.meta.url));
-export const DEMO_DAG = fileURLToPath(new URL('../../examples/etl.yaml', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'bin', 'meshrun');
+export const DEMO_DAG = join(PACKAGE_ROOT, 'examples', 'etl.yaml');
 const NODES = 3;
-/** One node printing its lines: starting is CPU-bound (tsx, libp2p), three at once on a small machine. */
+/** One node printing its lines: starting is CPU-bound (loading code, libp2p), three at once on a small machine. */
 const START_MS = 60_000;
 const VOTERS_MS = 60_000;
 const JOB_MS = 5 * 60_000;

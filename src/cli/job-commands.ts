@@ -1,8 +1,9 @@
-// The client commands about jobs: `status JOB`, `jobs`, `cancel JOB`, `logs JOB TASK`. Each reads
+// The client commands about jobs: `status JOB [--task T]`, `jobs`, `cancel JOB`, `logs JOB TASK`. Each reads
 // the HTTP API (--api or MESHRUN_API, one URL or several), prints a table or, with --json, the
 // API's answer. An unknown job is invalid input (exit 2), an unreachable cluster exit 3, naming the URL.
 import type { NodeInfo } from '../api/types.js';
 import type { JobSummary, JobView, TaskView } from '../scheduler/types.js';
+import { formatAttempts } from './attempts-text.js';
 import { ApiClient, httpStatus } from './client.js';
 import { CliError, EXIT } from './errors.js';
 import { formatMs, json, nodeLabels, table } from './format.js';
@@ -12,6 +13,11 @@ import { exitText, shownCounts, shownState } from './task-text.js';
 export interface ClientOptions {
   readonly json?: boolean;
   readonly api?: string | readonly string[];
+}
+
+export interface StatusOptions extends ClientOptions {
+  /** Show this task's attempts instead of the table of tasks. */
+  readonly task?: string;
 }
 
 export const jobPath = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
@@ -39,9 +45,15 @@ export async function knownNodes(client: ApiClient): Promise<NodeInfo[]> {
   }
 }
 
-export async function statusCommand(id: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
+export async function statusCommand(id: string, opts: StatusOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const job = await getJob(client, id);
+  if (opts.task !== undefined) {
+    // Checked first, so an unknown task is an error with --json too.
+    const text = formatAttempts(job, opts.task, now, nodeLabels(await knownNodes(client)));
+    out(opts.json ? json(job.tasks[opts.task]?.attempts ?? []) : text);
+    return;
+  }
   if (opts.json) {
     out(json(job));
     return;
@@ -54,7 +66,9 @@ export function formatStatus(job: JobView, now: number, label: (id: string | nul
   const header =
     `job      ${job.id}  ${job.name}\n` +
     `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(shownCounts(job))}\n` +
-    `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n\n`;
+    `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n` +
+    (job.reason ? `reason   ${job.reason}\n` : '') +
+    '\n';
   const rows = Object.entries(job.tasks).map(([name, t]) => [
     name,
     shownState(t),

@@ -2,12 +2,14 @@
 // Usage errors exit 2 (commander's own default is 1), so `exitOverride` turns them into errors
 // that main.ts maps to exit codes.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN, parseNodeOptions } from '../node/options.js';
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions } from './job-commands.js';
+import { cancelCommand, jobsCommand, logsCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
 import { keygenCommand } from './keygen-command.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
@@ -24,7 +26,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** The version in package.json, read once when the program is built. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
@@ -93,9 +95,10 @@ export function buildProgram(io: ProgramIo): Command {
     .command('status')
     .description("a job's state, counts and elapsed time, and a table of its tasks (state, node, attempt, duration, exit code)")
     .argument('<job>', 'the job id (meshrun jobs lists them)')
-    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON')
+    .option('--task <task>', "list this task's attempts (node, start, duration, outcome, exit, reason) instead; a shard is name[3]")
+    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON; with --task, the task\'s attempts')
     .addOption(apiOption())
-    .action(async (job: string, opts: ClientOptions) => {
+    .action(async (job: string, opts: StatusOptions) => {
       await statusCommand(job, opts, io.out, io.err);
     });
 

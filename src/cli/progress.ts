@@ -1,7 +1,7 @@
 // Following a job until it ends (submit --wait, demo), and showing its progress: on a terminal a
 // bar with counts per state and the elapsed time, redrawn in place; otherwise a plain line
 // whenever the counts change (what pipes, logs and tests read).
-import type { JobState, JobSummary, TaskState } from '../scheduler/types.js';
+import type { JobState, JobSummary, TaskState, TaskView } from '../scheduler/types.js';
 import { httpStatus, type ApiClient } from './client.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -12,6 +12,8 @@ const REDRAW_MS = 200;
 
 export interface ProgressSink {
   update(job: JobSummary, elapsedMs: number): void;
+  /** A line to say once, above the progress: why tasks wait with no node to run them. */
+  note?(line: string): void;
   /** The job ended (or following stopped): the last state, then the sink lets go of the terminal. */
   done(job: JobSummary | null, elapsedMs: number): void;
 }
@@ -32,6 +34,7 @@ export async function follow(client: ApiClient, id: string, sink: ProgressSink, 
   let unreachableSince: number | null = null;
   let last: JobSummary | null = null;
   let shownBy: string = client.base;
+  const said = new Set<string>();
   try {
     for (;;) {
       if (signal?.aborted) throw new FollowAborted('stopped following the job');
@@ -50,12 +53,35 @@ export async function follow(client: ApiClient, id: string, sink: ProgressSink, 
       }
       last = job;
       if (job.state !== 'running') return job;
+      for (const line of stuckLines(job)) {
+        if (said.has(line)) continue;
+        said.add(line);
+        sink.note?.(line);
+      }
       sink.update(job, Date.now() - started);
       await sleep(POLL_MS, signal);
     }
   } finally {
     sink.done(last, Date.now() - started);
   }
+}
+
+/** A ready task's reason when no live node can run it (docs/http-api.md §6). */
+const STUCK = /^no (live )?node/;
+
+/**
+ * Why tasks of the job (the answer of GET /v1/jobs/{id}, which has `tasks`) wait with nobody to
+ * run them: one line per reason, naming the first such task and how many more.
+ */
+export function stuckLines(job: JobSummary & { readonly tasks?: Readonly<Record<string, Pick<TaskView, 'state' | 'reason'>>> }): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const [name, t] of Object.entries(job.tasks ?? {})) {
+    if (t.state !== 'ready' || t.reason === null || !STUCK.test(t.reason)) continue;
+    let names = byReason.get(t.reason);
+    if (names === undefined) byReason.set(t.reason, (names = []));
+    names.push(name);
+  }
+  return [...byReason].map(([reason, names]) => `waiting: ${names[0] ?? ''}${names.length > 1 ? ` and ${names.length - 1} more` : ''}: ${reason}`);
 }
 
 const ORDER: readonly TaskState[] = ['succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped'];
@@ -84,7 +110,7 @@ export function plainProgress(out: (s: string) => void): ProgressSink {
     if (key !== last) out(`${progressLine(job.state, job.counts, elapsedMs)}\n`);
     last = key;
   };
-  return { update: show, done: (job, elapsedMs) => job && show(job, elapsedMs) };
+  return { update: show, note: (line) => out(`${line}\n`), done: (job, elapsedMs) => job && show(job, elapsedMs) };
 }
 
 /**
@@ -115,6 +141,10 @@ export function barProgress(out: (s: string) => void, columns: () => number): Pr
     update(j, elapsedMs) {
       job = j;
       started = Date.now() - elapsedMs;
+      draw();
+    },
+    note(line) {
+      out(`\r\x1b[2K${line}\n`);
       draw();
     },
     done(j, elapsedMs) {

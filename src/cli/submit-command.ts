@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DagError, parseDagText } from '../dag/parse.js';
 import { errorMessage } from '../errors.js';
+import type { NodeInfo } from '../api/types.js';
+import { didYouMean } from '../scheduler/suggest.js';
 import type { JobSpec } from '../scheduler/types.js';
 import { ApiClient } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -41,7 +43,7 @@ export async function submitCommand(file: string, opts: SubmitOptions, io: Submi
   if (!opts.json) out(`${id}\n`);
   // The other members' API addresses, while the node that took the job still answers.
   await client.learn();
-  const sink: ProgressSink = opts.json ? { update: () => undefined, done: () => undefined } : progressFor(out);
+  const sink: ProgressSink = opts.json ? { update: () => undefined, note: (line) => err(`${line}\n`), done: () => undefined } : progressFor(out);
   const interrupt = io.interrupt ? { signal: io.interrupt, dispose: () => undefined } : ctrlC();
   let final;
   try {
@@ -99,12 +101,29 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
 }
 
 /**
+ * Every handler the DAG names must be one a live node of the cluster has: a typo (`sleepy`) would
+ * otherwise wait forever. Skipped when the cluster does not say (an older node, or no answer).
+ */
+export function checkHandlers(spec: JobSpec, nodes: readonly NodeInfo[]): void {
+  const live = nodes.filter((n) => n.state === 'up');
+  if (live.length === 0) return;
+  const known = [...new Set(live.flatMap((n) => n.handlers))].sort();
+  const problems: string[] = [];
+  for (const t of spec.tasks) {
+    if (t.exec.kind !== 'handler' || known.includes(t.exec.name)) continue;
+    problems.push(`task '${t.name}': no node has handler '${t.exec.name}'${didYouMean(t.exec.name, known)}; known: ${known.length === 0 ? 'none' : known.join(', ')}`);
+  }
+  if (problems.length > 0) throw new CliError(`the cluster cannot run this DAG:\n  ${problems.join('\n  ')}`, EXIT.usage, { problems });
+}
+
+/**
  * Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job
  * id. Without --idempotency-key the request carries a random key of its own, so that a submit that
  * moves on to another node (the first died before answering) cannot make the job twice.
  */
 export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string): Promise<string> {
-  const { text } = await readDagFile(file);
+  const { text, spec } = await readDagFile(file);
+  checkHandlers(spec, await knownNodes(client));
   // The API takes the DAG file's own structure as JSON; it validates it again.
   const body: unknown = parseYaml(text);
   const key = idempotencyKey ?? `cli-${randomBytes(12).toString('hex')}`;

@@ -84,7 +84,7 @@ const MAX_LISTED = 20;
 export function failureReport(job: JobView, label: (id: string | null) => string): string {
   const failed = Object.entries(job.tasks).filter(([, t]) => t.state === 'failed');
   const counts = shownCounts(job);
-  let text = '';
+  let text = job.reason ? `${job.reason}\n` : '';
   if (failed.length > 0) {
     const rows = failed
       .slice(0, MAX_LISTED)
@@ -96,7 +96,7 @@ export function failureReport(job: JobView, label: (id: string | null) => string
       .join('\n');
     if (failed.length > MAX_LISTED) text += `  ... and ${failed.length - MAX_LISTED} more (meshrun status ${job.id})\n`;
   }
-  if (counts.skipped > 0) text += `skipped: ${counts.skipped} task${counts.skipped === 1 ? '' : 's'}, because a task they depend on failed\n`;
+  if (counts.skipped > 0) text += `skipped: ${counts.skipped} task${counts.skipped === 1 ? '' : 's'} (a task they depend on failed, their trigger rule could not be met, or the job timed out)\n`;
   if (counts.cancelled > 0) text += `cancelled: ${counts.cancelled} task${counts.cancelled === 1 ? '' : 's'} stopped or never run when the job was cancelled\n`;
   return text;
 }

@@ -7,6 +7,7 @@ import { DAG_LIMITS, fmt } from '../scheduler/dag-limits.js';
 import { Problems, show, type PathKey } from '../scheduler/problems.js';
 import { builtinArgsProblem, isMapping, taskNameProblem } from '../scheduler/spec-rules.js';
 import { didYouMean } from '../scheduler/suggest.js';
+import { DEFAULT_TRIGGER } from '../scheduler/trigger-rules.js';
 import { DEFAULT_RETENTION_MS, type JobSpec, type TaskSpec } from '../scheduler/types.js';
 import {
   DEFAULTS_FIELDS,
@@ -82,7 +83,9 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
 
   const defaults = top.data.defaults ?? {};
   const tasks = parsed.map((p, i) => buildTask(names[i] as string, p.data as ParsedTask, defaults));
-  return { spec: { name: top.data.name, retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS, tasks }, problems };
+  const timeout = top.data.timeout;
+  const spec: JobSpec = { name: top.data.name, retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS, tasks, ...(timeout === undefined ? {} : { timeoutMs: timeout }) };
+  return { spec, problems };
 }
 
 interface ParsedEntry {
@@ -127,6 +130,7 @@ function readTask(name: string, raw: unknown, problems: Problems): ParsedEntry {
 }
 
 function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
+  const trigger = t.trigger ?? d.trigger ?? DEFAULT_TRIGGER;
   return {
     name,
     exec: t.run !== undefined ? { kind: 'run', command: t.run } : { kind: 'handler', name: t.handler as string, args: t.args ?? null },
@@ -139,6 +143,8 @@ function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
     env: t.env ?? {},
     cwd: t.cwd ?? null,
     shards: t.shards ?? null,
+    // The default is left out, so a DAG that names it and one that does not are the same job.
+    ...(trigger === DEFAULT_TRIGGER ? {} : { trigger }),
   };
 }
 

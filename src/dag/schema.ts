@@ -7,6 +7,8 @@ import { errorMessage } from '../errors.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from '../scheduler/dag-limits.js';
 import { show } from '../scheduler/problems.js';
 import { envProblem, isMapping, jsonProblem, type Report } from '../scheduler/spec-rules.js';
+import { TRIGGER_RULES, isTriggerRule, type TriggerRule } from '../scheduler/trigger-rules.js';
+import { didYouMean } from '../scheduler/suggest.js';
 import type { Json } from '../scheduler/types.js';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 
@@ -129,6 +131,12 @@ const args = checked((v, bad): Json => {
   return JSON.parse(textForm) as Json;
 });
 
+const trigger = checked((v, bad): TriggerRule => {
+  if (isTriggerRule(v)) return v;
+  bad(`must be a trigger rule (${TRIGGER_RULES.join(', ')}), got ${show(v)}${typeof v === 'string' ? didYouMean(v, TRIGGER_RULES) : ''}`);
+  return 'all_success';
+});
+
 /** When neither the task nor `defaults` sets a field. */
 export const TASK_DEFAULTS = {
   retries: 0,
@@ -150,6 +158,7 @@ export const defaultsSchema = z.strictObject({
   timeout: timeout.optional(),
   priority: priority.optional(),
   slots: slots.optional(),
+  trigger: trigger.optional(),
 });
 
 export const taskSchema = z.strictObject({
@@ -165,6 +174,7 @@ export const taskSchema = z.strictObject({
   slots: slots.optional(),
   env: env.optional(),
   cwd: text('cwd', L.maxCwdBytes).optional(),
+  trigger: trigger.optional(),
 });
 
 export const depsSchema = deps;
@@ -182,6 +192,7 @@ export const fileSchema = z.strictObject({
   name: jobName,
   defaults: defaultsSchema.optional(),
   retention: duration(0, L.maxRetentionMs).optional(),
+  timeout: duration(1, L.maxJobTimeoutMs).optional(),
   // Optional here: readDag reports a missing `tasks` itself (zod would add "must be nonoptional").
   tasks: z.unknown().optional(),
 });

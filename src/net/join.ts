@@ -10,7 +10,7 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from './types.js';
 import { parseMultiaddr, peerIdOf } from './addresses.js';
-import { HANDSHAKE_REFUSED, refusedDuringHandshake } from './dial-errors.js';
+import { HANDSHAKE_REFUSED, dialTimedOut, refusedDuringHandshake, silentHandshakeHint } from './dial-errors.js';
 import {
   JoinProtocolError,
   MAX_ERROR_CHARS,
@@ -42,7 +42,14 @@ export interface JoinContext {
   readonly from: string;
 }
 
-export interface ServeJoinOptions {
+/** What the join server uses of the libp2p node (js-libp2p's components style): registering its protocol handler. */
+export type JoinServerComponents = Pick<Libp2p, 'handle' | 'unhandle'>;
+
+export type JoinHandlerFn = (req: JoinRequest, ctx: JoinContext) => Promise<JoinResponse>;
+
+export interface JoinServerInit {
+  /** Decides each valid request (src/node/join-handler.ts in a node). */
+  readonly handler: JoinHandlerFn;
   readonly readTimeoutMs?: number;
   readonly handlerTimeoutMs?: number;
 }
@@ -66,61 +73,63 @@ function deadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> 
 }
 
 /**
- * Serves /meshrun/join/1 on `host`: each request is validated, then handed to `handler`; a
- * handler that throws or takes too long answers `{ ok: false, error }`. Returns a function that
- * stops serving.
+ * Serves /meshrun/join/1 from `start()` until `stop()`: each request is validated, then handed to
+ * the handler; a handler that throws or takes too long answers `{ ok: false, error }`.
  */
-export async function serveJoin(
-  host: Libp2p,
-  handler: (req: JoinRequest, ctx: JoinContext) => Promise<JoinResponse>,
-  opts: ServeJoinOptions = {},
-): Promise<() => Promise<void>> {
-  const readTimeoutMs = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-  const handlerTimeoutMs = opts.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+export class JoinServer {
+  private readonly readTimeoutMs: number;
+  private readonly handlerTimeoutMs: number;
 
-  const answer = async (req: JoinRequest, ctx: JoinContext): Promise<JoinResponse> => {
+  constructor(
+    private readonly components: JoinServerComponents,
+    private readonly init: JoinServerInit,
+  ) {
+    this.readTimeoutMs = init.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    this.handlerTimeoutMs = init.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  }
+
+  async start(): Promise<void> {
+    await this.components.handle(JOIN_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 16 });
+  }
+
+  async stop(): Promise<void> {
+    await this.components.unhandle(JOIN_PROTOCOL).catch(() => undefined);
+  }
+
+  private async answer(req: JoinRequest, ctx: JoinContext): Promise<JoinResponse> {
     try {
-      return await deadline(handler(req, ctx), handlerTimeoutMs, `no answer within ${handlerTimeoutMs} ms`);
+      return await deadline(this.init.handler(req, ctx), this.handlerTimeoutMs, `no answer within ${this.handlerTimeoutMs} ms`);
     } catch (err) {
       return { ok: false, error: errorMessage(err).slice(0, MAX_ERROR_CHARS) };
     }
-  };
+  }
 
-  await host.handle(
-    JOIN_PROTOCOL,
-    ({ stream, connection }) => {
-      void (async () => {
-        const lp = lpStream(stream, { maxDataLength: MAX_JOIN_REQUEST_BYTES });
-        let res: JoinResponse;
-        try {
-          const frame = await lp.read({ signal: AbortSignal.timeout(readTimeoutMs) });
-          const req = decodeJoinRequest(frame.subarray());
-          res = req.ok ? await answer(req.value, { from: connection.remotePeer.toString() }) : { ok: false, error: `invalid join request: ${req.error}` };
-        } catch (err) {
-          // Oversize, truncated or too slow: nothing sensible to answer.
-          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
-          return;
-        }
-        try {
-          let bytes: Uint8Array;
-          try {
-            bytes = encodeJoinResponse(res);
-          } catch (err) {
-            // The handler produced something the wire refuses (a bug in the node): say so.
-            bytes = encodeJoinResponse({ ok: false, error: `the member could not answer: ${errorMessage(err)}`.slice(0, MAX_ERROR_CHARS) });
-          }
-          await lp.write(bytes, { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
-          await closeQuietly(stream);
-        } catch (err) {
-          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
-        }
-      })();
-    },
-    { maxInboundStreams: 16 },
-  );
-  return async () => {
-    await host.unhandle(JOIN_PROTOCOL).catch(() => undefined);
-  };
+  private async serve(stream: Stream, from: string): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MAX_JOIN_REQUEST_BYTES });
+    let res: JoinResponse;
+    try {
+      const frame = await lp.read({ signal: AbortSignal.timeout(this.readTimeoutMs) });
+      const req = decodeJoinRequest(frame.subarray());
+      res = req.ok ? await this.answer(req.value, { from }) : { ok: false, error: `invalid join request: ${req.error}` };
+    } catch (err) {
+      // Oversize, truncated or too slow: nothing sensible to answer.
+      stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
+      return;
+    }
+    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeJoinResponse(res);
+      } catch (err) {
+        // The handler produced something the wire refuses (a bug in the node): say so.
+        bytes = encodeJoinResponse({ ok: false, error: `the member could not answer: ${errorMessage(err)}`.slice(0, MAX_ERROR_CHARS) });
+      }
+      await lp.write(bytes, { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
+      await closeQuietly(stream);
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,11 +171,21 @@ export async function requestJoin(host: Libp2p, target: string, req: JoinRequest
     return new JoinProtocolError(`${who}: ${step} failed: ${errorMessage(err)}`);
   };
 
+  /** A dial that timed out to a port that is open: the handshake hung, say the swarm keys likely differ. */
+  const failedDial = async (err: unknown): Promise<JoinProtocolError> => {
+    const plain = fail('dialling', err);
+    if (opts.signal?.aborted || !(timeout.aborted || dialTimedOut(err))) return plain;
+    const hint = await silentHandshakeHint(ma);
+    if (hint === null) return plain;
+    const what = timeout.aborted ? `no answer within ${timeoutMs} ms (while dialling)` : 'the dial timed out';
+    return new JoinProtocolError(`${who}: ${what}: ${hint}`, plain.kind);
+  };
+
   let stream: Stream;
   try {
     stream = await host.dialProtocol(ma, JOIN_PROTOCOL, { signal });
   } catch (err) {
-    throw fail('dialling', err);
+    throw await failedDial(err);
   }
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_JOIN_RESPONSE_BYTES });

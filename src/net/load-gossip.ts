@@ -7,7 +7,7 @@
 // size-bounded JSON with every number within bounds (load-report.ts), and each sender is rate
 // limited. The result is a table of live nodes that the claim policy reads.
 import './polyfill.js';
-import { TopicValidatorResult, type Libp2p, type Message, type PeerId, type PubSub } from '@libp2p/interface';
+import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface';
 import type { LoadReport } from './types.js';
 import { LoadReportError, checkOwnReport, decodeLoadReport, encodeLoadReport, sameLoad } from './load-report.js';
 
@@ -20,7 +20,12 @@ const MAX_TABLE_ENTRIES = 4096;
 
 export type LiveLoad = LoadReport & { readonly receivedAt: number };
 
-export interface LoadGossipOptions {
+/** What load gossip uses of the libp2p node (js-libp2p's components style): its gossipsub. */
+export interface LoadGossipComponents {
+  readonly pubsub: Pick<PubSub, 'publish' | 'subscribe' | 'unsubscribe' | 'topicValidators'>;
+}
+
+export interface LoadGossipInit {
   /** This node's id (its peer id string): the only `node` it may publish. */
   readonly self: string;
   /**
@@ -56,23 +61,6 @@ export interface LoadGossipStats {
   expired: number;
 }
 
-export interface LoadGossip {
-  /** Records this node's current load; sends it now if it changed and the period allows, else soon. */
-  publish(report: LoadReport): void;
-  /**
-   * Live entries by node id, including this node's own last report: a snapshot, filtered by
-   * staleAfterMs at the time of the call.
-   */
-  table(): ReadonlyMap<string, LiveLoad>;
-  /**
-   * The latest report of every sender heard since this node started, stale ones included (a node
-   * that went silent keeps its name and the time it was last heard), at most 4,096 senders.
-   */
-  lastHeard(): ReadonlyMap<string, LiveLoad>;
-  stop(): void;
-  readonly stats: LoadGossipStats;
-}
-
 interface Bucket {
   tokens: number;
   at: number;
@@ -84,16 +72,12 @@ function positive(v: number | undefined, fallback: number, what: string): number
   return v;
 }
 
-export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGossipOptions): LoadGossip {
-  const pubsub = host.services.pubsub;
-  const self = opts.self;
-  const periodMs = positive(opts.periodMs, 1000, 'periodMs');
-  const staleAfterMs = positive(opts.staleAfterMs, 3 * periodMs, 'staleAfterMs');
-  const now = opts.now ?? Date.now;
-  const burst = positive(opts.rateLimit?.burst, 5, 'rateLimit.burst');
-  const perSecond = positive(opts.rateLimit?.perSecond, 5, 'rateLimit.perSecond');
-
-  const stats: LoadGossipStats = {
+/**
+ * Publishes this node's load and keeps the table of live nodes, from `start()` (it subscribes to
+ * the topic and installs the validator) until `stop()`.
+ */
+export class LoadGossip {
+  readonly stats: LoadGossipStats = {
     published: 0,
     publishErrors: 0,
     accepted: 0,
@@ -105,72 +89,166 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
     droppedTableFull: 0,
     expired: 0,
   };
-  const entries = new Map<string, LiveLoad>();
+  private readonly pubsub: LoadGossipComponents['pubsub'];
+  private readonly self: string;
+  private readonly isMember: (id: string) => boolean;
+  private readonly periodMs: number;
+  private readonly staleAfterMs: number;
+  private readonly now: () => number;
+  private readonly burst: number;
+  private readonly perSecond: number;
+  private readonly entries = new Map<string, LiveLoad>();
   /** Never swept: the latest report of each sender; the oldest is forgotten when it is full. */
-  const heard = new Map<string, LiveLoad>();
-  const remember = (id: string, e: LiveLoad): void => {
-    heard.delete(id);
-    if (heard.size >= MAX_TABLE_ENTRIES) {
-      // Insertion order is the order of the latest reports: the first key is the longest silent.
-      const oldest = heard.keys().next().value;
-      if (oldest !== undefined) heard.delete(oldest);
+  private readonly heard = new Map<string, LiveLoad>();
+  private readonly buckets = new Map<string, Bucket>();
+  private latest: LoadReport | null = null;
+  private lastSentAt = -Infinity;
+  private lastAt = 0;
+  private pending: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** The validator as installed, so stop removes only its own. */
+  private readonly validator = (source: PeerId, msg: Message): TopicValidatorResult => this.validate(source, msg);
+
+  constructor(components: LoadGossipComponents, init: LoadGossipInit) {
+    this.pubsub = components.pubsub;
+    this.self = init.self;
+    this.isMember = init.isMember;
+    this.periodMs = positive(init.periodMs, 1000, 'periodMs');
+    this.staleAfterMs = positive(init.staleAfterMs, 3 * this.periodMs, 'staleAfterMs');
+    this.now = init.now ?? Date.now;
+    this.burst = positive(init.rateLimit?.burst, 5, 'rateLimit.burst');
+    this.perSecond = positive(init.rateLimit?.perSecond, 5, 'rateLimit.perSecond');
+  }
+
+  start(): void {
+    if (this.timer !== null || this.stopped) return;
+    this.pubsub.topicValidators.set(LOAD_TOPIC, this.validator);
+    this.pubsub.subscribe(LOAD_TOPIC);
+    this.timer = setInterval(() => {
+      this.sweep();
+      // Re-publish unless something went out in the last half period (a change just did).
+      if (this.latest !== null && this.now() - this.lastSentAt >= this.periodMs / 2) this.send();
+    }, this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.pending !== null) clearTimeout(this.pending);
+    this.pending = null;
+    try {
+      this.pubsub.unsubscribe(LOAD_TOPIC);
+    } catch {
+      // the host may already be stopped
     }
-    heard.set(id, e);
-  };
-  const buckets = new Map<string, Bucket>();
-  let latest: LoadReport | null = null;
-  let lastSentAt = -Infinity;
-  let lastAt = 0;
-  let pending: NodeJS.Timeout | null = null;
-  let stopped = false;
+    if (this.pubsub.topicValidators.get(LOAD_TOPIC) === this.validator) this.pubsub.topicValidators.delete(LOAD_TOPIC);
+  }
 
-  const live = (e: LiveLoad, t: number): boolean => t - e.receivedAt <= staleAfterMs;
+  /** Records this node's current load; sends it now if it changed and the period allows, else soon. */
+  publish(report: LoadReport): void {
+    if (this.stopped) return;
+    if (report.node !== this.self) throw new LoadReportError(`load report for ${report.node}: this node can only publish its own (${this.self})`);
+    checkOwnReport(report);
+    const changed = this.latest === null || !sameLoad(this.latest, report);
+    this.latest = { ...report, handlers: [...report.handlers] };
+    if (!changed) return;
+    const wait = this.lastSentAt + this.periodMs - this.now();
+    if (wait <= 0) {
+      this.send();
+      return;
+    }
+    if (this.pending === null) {
+      this.pending = setTimeout(() => {
+        this.pending = null;
+        this.send();
+      }, wait);
+      this.pending.unref();
+    }
+  }
 
-  const sweep = (): void => {
-    const t = now();
-    for (const [id, e] of entries) {
-      if (!live(e, t)) {
-        entries.delete(id);
-        stats.expired++;
+  /**
+   * Live entries by node id, including this node's own last report: a snapshot, filtered by
+   * staleAfterMs at the time of the call.
+   */
+  table(): ReadonlyMap<string, LiveLoad> {
+    const t = this.now();
+    const out = new Map<string, LiveLoad>();
+    for (const [id, e] of this.entries) if (this.live(e, t)) out.set(id, e);
+    return out;
+  }
+
+  /**
+   * The latest report of every sender heard since this node started, stale ones included (a node
+   * that went silent keeps its name and the time it was last heard), at most 4,096 senders.
+   */
+  lastHeard(): ReadonlyMap<string, LiveLoad> {
+    return new Map(this.heard);
+  }
+
+  private remember(id: string, e: LiveLoad): void {
+    this.heard.delete(id);
+    if (this.heard.size >= MAX_TABLE_ENTRIES) {
+      // Insertion order is the order of the latest reports: the first key is the longest silent.
+      const oldest = this.heard.keys().next().value;
+      if (oldest !== undefined) this.heard.delete(oldest);
+    }
+    this.heard.set(id, e);
+  }
+
+  private live(e: LiveLoad, t: number): boolean {
+    return t - e.receivedAt <= this.staleAfterMs;
+  }
+
+  private sweep(): void {
+    const t = this.now();
+    for (const [id, e] of this.entries) {
+      if (!this.live(e, t)) {
+        this.entries.delete(id);
+        this.stats.expired++;
       }
     }
     // Buckets of quiet senders are full again; forgetting them changes nothing.
-    for (const [id, b] of buckets) if ((t - b.at) / 1000 * perSecond >= burst) buckets.delete(id);
-  };
+    for (const [id, b] of this.buckets) if (((t - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(id);
+  }
 
-  const allow = (sender: string): boolean => {
-    const t = now();
-    let b = buckets.get(sender);
+  private allow(sender: string): boolean {
+    const t = this.now();
+    let b = this.buckets.get(sender);
     if (b === undefined) {
-      if (buckets.size >= MAX_TABLE_ENTRIES) sweep();
-      b = { tokens: burst, at: t };
-      buckets.set(sender, b);
+      if (this.buckets.size >= MAX_TABLE_ENTRIES) this.sweep();
+      b = { tokens: this.burst, at: t };
+      this.buckets.set(sender, b);
     }
-    b.tokens = Math.min(burst, b.tokens + (Math.max(0, t - b.at) / 1000) * perSecond);
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, t - b.at) / 1000) * this.perSecond);
     b.at = t;
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
-  };
+  }
 
-  const validate = (_source: PeerId, msg: Message): TopicValidatorResult => {
-    if (stopped) return TopicValidatorResult.Ignore;
+  private validate(_source: PeerId, msg: Message): TopicValidatorResult {
+    const stats = this.stats;
+    if (this.stopped) return TopicValidatorResult.Ignore;
     // Only signed messages say who wrote them (gossipsub has checked the signature by now).
     if (msg.type !== 'signed') {
       stats.rejectedInvalid++;
       return TopicValidatorResult.Reject;
     }
     const sender = msg.from.toString();
-    if (sender === self) return TopicValidatorResult.Ignore;
+    if (sender === this.self) return TopicValidatorResult.Ignore;
     // Ignore, not Reject: the relay that handed it over may be a member whose view of the
     // membership differs from ours for a moment (a joiner just admitted), and Reject would lower
     // that relay's gossipsub score. Ignored messages are not forwarded either.
-    if (!opts.isMember(sender)) {
+    if (!this.isMember(sender)) {
       stats.rejectedNotMember++;
       return TopicValidatorResult.Ignore;
     }
     // Before parsing: a flooding sender costs a map lookup per message, not a JSON parse.
-    if (!allow(sender)) {
+    if (!this.allow(sender)) {
       stats.droppedRateLimited++;
       return TopicValidatorResult.Ignore;
     }
@@ -183,104 +261,46 @@ export function createLoadGossip(host: Libp2p<{ pubsub: PubSub }>, opts: LoadGos
       stats.rejectedForged++;
       return TopicValidatorResult.Reject;
     }
-    const t = now();
-    const held = entries.get(sender);
-    if (held !== undefined && live(held, t) && report.at < held.at) {
+    const t = this.now();
+    const held = this.entries.get(sender);
+    if (held !== undefined && this.live(held, t) && report.at < held.at) {
       // Delivered late, after a newer one: keep the newer.
       stats.droppedOutdated++;
       return TopicValidatorResult.Ignore;
     }
-    if (held === undefined && entries.size >= MAX_TABLE_ENTRIES) {
-      sweep();
-      if (entries.size >= MAX_TABLE_ENTRIES) {
+    if (held === undefined && this.entries.size >= MAX_TABLE_ENTRIES) {
+      this.sweep();
+      if (this.entries.size >= MAX_TABLE_ENTRIES) {
         stats.droppedTableFull++;
         return TopicValidatorResult.Ignore;
       }
     }
     const entry = { ...report, receivedAt: t };
-    entries.set(sender, entry);
-    remember(sender, entry);
+    this.entries.set(sender, entry);
+    this.remember(sender, entry);
     stats.accepted++;
     return TopicValidatorResult.Accept;
-  };
+  }
 
-  const send = (): void => {
-    if (stopped || latest === null) return;
-    if (pending !== null) {
+  private send(): void {
+    if (this.stopped || this.latest === null) return;
+    if (this.pending !== null) {
       // This sends the latest report anyway; a pending change-triggered send would repeat it.
-      clearTimeout(pending);
-      pending = null;
+      clearTimeout(this.pending);
+      this.pending = null;
     }
-    const t = now();
+    const t = this.now();
     // `at` orders a node's own reports: never let it go backwards, even if the wall clock does.
-    lastAt = Math.max(lastAt, Math.floor(t));
-    const report: LoadReport = { ...latest, at: lastAt };
-    lastSentAt = t;
+    this.lastAt = Math.max(this.lastAt, Math.floor(t));
+    const report: LoadReport = { ...this.latest, at: this.lastAt };
+    this.lastSentAt = t;
     const own = { ...report, receivedAt: t };
-    entries.set(self, own);
-    remember(self, own);
+    this.entries.set(this.self, own);
+    this.remember(this.self, own);
     const data = encodeLoadReport(report);
-    stats.published++;
-    pubsub.publish(LOAD_TOPIC, data).catch(() => {
-      stats.publishErrors++;
+    this.stats.published++;
+    this.pubsub.publish(LOAD_TOPIC, data).catch(() => {
+      this.stats.publishErrors++;
     });
-  };
-
-  const publish = (report: LoadReport): void => {
-    if (stopped) return;
-    if (report.node !== self) throw new LoadReportError(`load report for ${report.node}: this node can only publish its own (${self})`);
-    checkOwnReport(report);
-    const changed = latest === null || !sameLoad(latest, report);
-    latest = { ...report, handlers: [...report.handlers] };
-    if (!changed) return;
-    const wait = lastSentAt + periodMs - now();
-    if (wait <= 0) {
-      send();
-      return;
-    }
-    if (pending === null) {
-      pending = setTimeout(() => {
-        pending = null;
-        send();
-      }, wait);
-      pending.unref();
-    }
-  };
-
-  pubsub.topicValidators.set(LOAD_TOPIC, validate);
-  pubsub.subscribe(LOAD_TOPIC);
-
-  const timer = setInterval(() => {
-    sweep();
-    // Re-publish unless something went out in the last half period (a change just did).
-    if (latest !== null && now() - lastSentAt >= periodMs / 2) send();
-  }, periodMs);
-  timer.unref();
-
-  return {
-    publish,
-    table(): ReadonlyMap<string, LiveLoad> {
-      const t = now();
-      const out = new Map<string, LiveLoad>();
-      for (const [id, e] of entries) if (live(e, t)) out.set(id, e);
-      return out;
-    },
-    lastHeard(): ReadonlyMap<string, LiveLoad> {
-      return new Map(heard);
-    },
-    stop(): void {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(timer);
-      if (pending !== null) clearTimeout(pending);
-      pending = null;
-      try {
-        pubsub.unsubscribe(LOAD_TOPIC);
-      } catch {
-        // the host may already be stopped
-      }
-      if (pubsub.topicValidators.get(LOAD_TOPIC) === validate) pubsub.topicValidators.delete(LOAD_TOPIC);
-    },
-    stats,
-  };
+  }
 }

@@ -81,7 +81,10 @@ async function closeQuietly(stream: Stream): Promise<void> {
   }
 }
 
-export interface ServeLogsOptions {
+/** What the logs server uses (js-libp2p's components style): registering its protocol handler. */
+export type LogsServerComponents = Pick<Libp2p, 'handle' | 'unhandle'>;
+
+export interface LogsServerInit {
   /** Finds the attempt's log on this node. */
   readonly read: (req: LogRequest) => Promise<LogAnswer>;
   /** Whether the peer (authenticated by noise) is a member of the cluster: only members are answered. */
@@ -95,65 +98,63 @@ export interface LogsServiceStats {
   refusedNotMember: number;
 }
 
-export interface LogsService {
-  readonly stats: LogsServiceStats;
-  stop(): Promise<void>;
-}
-
 export const NOT_A_MEMBER_ERROR = 'not a member of this cluster: task logs are served to members only';
 
-/** Serves /meshrun/logs/1 to members of the cluster. */
-export async function serveLogs(host: Libp2p, opts: ServeLogsOptions): Promise<LogsService> {
-  const { read, isMember } = opts;
-  const stats: LogsServiceStats = { answered: 0, refusedNotMember: 0 };
-  await host.handle(
-    LOGS_PROTOCOL,
-    ({ stream, connection }) => {
-      void (async () => {
-        const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+/** Serves /meshrun/logs/1 to members of the cluster, from `start()` until `stop()`. */
+export class LogsServer {
+  readonly stats: LogsServiceStats = { answered: 0, refusedNotMember: 0 };
+
+  constructor(
+    private readonly components: LogsServerComponents,
+    private readonly init: LogsServerInit,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.components.handle(LOGS_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 32 });
+  }
+
+  async stop(): Promise<void> {
+    await this.components.unhandle(LOGS_PROTOCOL).catch(() => undefined);
+  }
+
+  private async serve(stream: Stream, from: string): Promise<void> {
+    const { read, isMember } = this.init;
+    const stats = this.stats;
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+    try {
+      if (!isMember(from)) {
+        stats.refusedNotMember++;
+        // Said plainly, so a member not yet known here (just admitted) sees why and can retry.
+        const refusal = { v: FORMAT_VERSION, ok: false, missing: false, error: NOT_A_MEMBER_ERROR };
+        await lp.write(json(refusal), { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
+        await closeQuietly(stream);
+        return;
+      }
+      const frame = await lp.read({ signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
+      const req = decodeLogRequest(frame.subarray());
+      let answer: LogAnswer;
+      if (!req.ok) answer = { ok: false, missing: false, error: `invalid log request: ${req.error}` };
+      else {
         try {
-          if (!isMember(connection.remotePeer.toString())) {
-            stats.refusedNotMember++;
-            // Said plainly, so a member not yet known here (just admitted) sees why and can retry.
-            const refusal = { v: FORMAT_VERSION, ok: false, missing: false, error: NOT_A_MEMBER_ERROR };
-            await lp.write(json(refusal), { signal: AbortSignal.timeout(WRITE_TIMEOUT_MS) });
-            await closeQuietly(stream);
-            return;
-          }
-          const frame = await lp.read({ signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
-          const req = decodeLogRequest(frame.subarray());
-          let answer: LogAnswer;
-          if (!req.ok) answer = { ok: false, missing: false, error: `invalid log request: ${req.error}` };
-          else {
-            try {
-              answer = await read(req.value);
-            } catch (err) {
-              answer = { ok: false, missing: false, error: errorMessage(err) };
-            }
-          }
-          const signal = AbortSignal.timeout(WRITE_TIMEOUT_MS);
-          if (answer.ok) {
-            const data = answer.data.length > MAX_LOG_BYTES ? answer.data.subarray(answer.data.length - MAX_LOG_BYTES) : answer.data;
-            await lp.write(json({ v: FORMAT_VERSION, ok: true, size: answer.size, truncated: answer.truncated || data.length < answer.data.length }), { signal });
-            await lp.write(data, { signal });
-          } else {
-            await lp.write(json({ v: FORMAT_VERSION, ok: false, missing: answer.missing, error: answer.error.slice(0, MAX_ERROR_CHARS) }), { signal });
-          }
-          stats.answered++;
-          await closeQuietly(stream);
+          answer = await read(req.value);
         } catch (err) {
-          stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
+          answer = { ok: false, missing: false, error: errorMessage(err) };
         }
-      })();
-    },
-    { maxInboundStreams: 32 },
-  );
-  return {
-    stats,
-    stop: async () => {
-      await host.unhandle(LOGS_PROTOCOL).catch(() => undefined);
-    },
-  };
+      }
+      const signal = AbortSignal.timeout(WRITE_TIMEOUT_MS);
+      if (answer.ok) {
+        const data = answer.data.length > MAX_LOG_BYTES ? answer.data.subarray(answer.data.length - MAX_LOG_BYTES) : answer.data;
+        await lp.write(json({ v: FORMAT_VERSION, ok: true, size: answer.size, truncated: answer.truncated || data.length < answer.data.length }), { signal });
+        await lp.write(data, { signal });
+      } else {
+        await lp.write(json({ v: FORMAT_VERSION, ok: false, missing: answer.missing, error: answer.error.slice(0, MAX_ERROR_CHARS) }), { signal });
+      }
+      stats.answered++;
+      await closeQuietly(stream);
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(errorMessage(err)));
+    }
+  }
 }
 
 /**

@@ -16,7 +16,17 @@ import { transportPart } from './addresses.js';
 
 export const RAFT_PROTOCOL = '/meshrun/raft/1';
 
-export interface RaftTransportOptions {
+/**
+ * What the transport uses of the libp2p node, in js-libp2p's components style: these parts only,
+ * typed, rather than the whole node (a MeshHost is one).
+ */
+export type RaftTransportComponents = Pick<
+  Libp2p,
+  'peerId' | 'status' | 'handle' | 'unhandle' | 'getProtocols' | 'dialProtocol' | 'getConnections' | 'peerStore' | 'addEventListener' | 'removeEventListener'
+>;
+
+/** How the transport behaves (js-libp2p's `init`); every field has a default. */
+export interface RaftTransportInit {
   /** Largest frame accepted inbound and sent outbound. Default 4 MiB (append batches are at most 1 MiB). */
   readonly maxFrameBytes?: number;
   /** Frames queued per peer before new ones are dropped. Default 1024. */
@@ -109,7 +119,11 @@ function positiveInt(v: number | undefined, fallback: number, what: string): num
   return v;
 }
 
-class StreamTransport implements MeshRaftTransport {
+/**
+ * Serves /meshrun/raft/1 from `start()` until `stop()`. Frames for a peer go over one stream, opened
+ * on the first send; see RaftTransport for the guarantees.
+ */
+export class StreamTransport implements MeshRaftTransport {
   readonly stats: RaftTransportStats = {
     framesSent: 0,
     framesReceived: 0,
@@ -137,14 +151,14 @@ class StreamTransport implements MeshRaftTransport {
   private lookup: ((id: NodeId) => readonly string[] | undefined) | null = null;
   private stopped = false;
   private readonly self: string;
-  private readonly cfg: Required<Omit<RaftTransportOptions, 'accept'>>;
+  private readonly cfg: Required<Omit<RaftTransportInit, 'accept'>>;
   private readonly accept: ((from: NodeId) => boolean) | null;
 
-  constructor(
-    private readonly host: Libp2p,
-    opts: RaftTransportOptions,
-  ) {
-    this.self = host.peerId.toString();
+  private readonly host: RaftTransportComponents;
+
+  constructor(components: RaftTransportComponents, opts: RaftTransportInit = {}) {
+    this.host = components;
+    this.self = components.peerId.toString();
     this.cfg = {
       maxFrameBytes: positiveInt(opts.maxFrameBytes, DEFAULTS.maxFrameBytes, 'maxFrameBytes'),
       queueLimit: positiveInt(opts.queueLimit, DEFAULTS.queueLimit, 'queueLimit'),
@@ -493,14 +507,4 @@ class StreamTransport implements MeshRaftTransport {
     // Writers notice `stopped` at their next step; all their awaits are aborted above.
     await Promise.allSettled([...this.writers]);
   }
-}
-
-/**
- * Starts serving /meshrun/raft/1 on `host` and returns the transport. Frames for a peer go over
- * one stream, opened on the first send; see RaftTransport for the guarantees.
- */
-export function createRaftTransport(host: Libp2p, opts: RaftTransportOptions = {}): MeshRaftTransport {
-  const transport = new StreamTransport(host, opts);
-  transport.start();
-  return transport;
 }

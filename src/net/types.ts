@@ -29,6 +29,8 @@ export interface TransportStats {
  * `stepEncoded` validates and counts garbage).
  */
 export interface RaftTransport {
+  /** Starts serving the protocol: inbound frames reach the handler from here on. */
+  start(): void;
   send(to: NodeId, frame: Uint8Array): void;
   onFrame(handler: (from: NodeId, frame: Uint8Array) => void): void;
   /** Where to reach a peer that is not connected now (from the replicated address book). */

@@ -1,7 +1,8 @@
 // What the HTTP API reads and does on this node: the local Raft status as the API's ClusterView,
 // and the test hooks (a probe proposal answered once applied here, and the applied probe list).
-import { randomUUID } from 'node:crypto';
-import type { ApiBackend, ProbeOutcome } from '../api/server.js';
+import type { ProbeOutcome } from '../api/outcomes.js';
+import { utf8Length } from '../codec/proto.js';
+import type { ApiBackend } from '../api/server.js';
 import type { PartitionBackend } from '../api/partition-routes.js';
 import type { SurfaceBackend } from '../api/surface.js';
 import type { ApiRole, ClusterView } from '../api/types.js';
@@ -10,7 +11,8 @@ import type { SchedulerView } from '../scheduler/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { RaftDriver } from './driver.js';
 import type { JobService } from './job-service.js';
-import { encodeNodeEntry } from './entry-envelope.js';
+import { envelope, MAX_PROBE_BYTES } from './entry-envelope.js';
+import { ProposalError } from './proposal.js';
 
 export function clusterView(st: RaftStatus): ClusterView {
   const { voters, learners } = st.membership.conf;
@@ -59,7 +61,7 @@ export interface BackendDeps {
 }
 
 export function createApiBackend(deps: BackendDeps): ApiBackend {
-  const cluster = (): ClusterView => clusterView(deps.driver.raft.status());
+  const cluster = (): ClusterView => clusterView(deps.driver.status());
   const jobs: ApiBackend['jobs'] = {
     submit: (spec, key) => deps.jobs.submit(spec, key),
     get: (id) => deps.scheduler.job(id),
@@ -76,42 +78,23 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     debug: {
       probe: (value) => proposeProbe(deps, value),
       probes: () => deps.state.probes(),
-      stats: () => ({ raft: deps.driver.raft.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
-      net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.raft.stats }),
+      stats: () => ({ raft: deps.driver.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
+      net: () => ({ ...((deps.net?.() as object | undefined) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.stats }),
     },
   };
 }
 
-/**
- * Proposes a probe and waits until this node has applied it. A follower's proposal is forwarded
- * inside Raft, which cannot report completion, so the wait watches the applied entries for this
- * request's own nonce instead (and works the same way on the leader).
- */
+/** Proposes a probe and answers with the index at which this node applied it (RaftDriver.propose, forwarding included). */
 async function proposeProbe(deps: BackendDeps, value: string): Promise<ProbeOutcome> {
-  const nonce = randomUUID();
+  if (utf8Length(value) > MAX_PROBE_BYTES) return { ok: false, reason: 'invalid', error: 'probe value too large' };
   const timeoutMs = deps.probeTimeoutMs ?? 5000;
-  let unsubscribe: () => unknown = () => undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const applied = new Promise<number | null>((resolve) => {
-    unsubscribe = deps.state.onApplied((a) => {
-      if (a.entry.kind === 'probe' && a.entry.nonce === nonce) resolve(a.index);
-    });
-    timer = setTimeout(() => resolve(null), timeoutMs);
-  });
   try {
-    deps.driver.observeTime();
-    const r = deps.driver.raft.propose(encodeNodeEntry({ kind: 'probe', nonce, value }));
-    deps.driver.kick();
-    if (!r.ok) {
-      return r.reason === 'too-large'
-        ? { ok: false, status: 400, error: 'probe value too large' }
-        : { ok: false, status: 503, error: `proposal refused: ${r.reason === 'no-leader' ? 'no leader is known right now' : r.reason}` };
-    }
-    const index = await applied;
-    if (index === null) return { ok: false, status: 503, error: `probe not applied on this node within ${timeoutMs} ms (lost to a leader change?)` };
+    const { index } = await deps.driver.propose(envelope({ kind: 'probe', nonce: '', value }), { timeoutMs });
     return { ok: true, index };
-  } finally {
-    unsubscribe();
-    clearTimeout(timer);
+  } catch (err) {
+    if (!(err instanceof ProposalError)) throw err;
+    if (err.reason === 'too-large') return { ok: false, reason: 'invalid', error: 'probe value too large' };
+    if (err.reason === 'timeout') return { ok: false, reason: 'unavailable', error: `probe not applied on this node within ${timeoutMs} ms (lost to a leader change?)` };
+    return { ok: false, reason: 'unavailable', error: err.reason === 'no-leader' ? 'proposal refused: no leader is known right now' : err.message };
   }
 }

@@ -1,6 +1,5 @@
 // The node's replicated state machine: the address book every member needs to dial every other
-// after restarts, the test hook's probe list, and (later) the scheduler's state behind `app`
-// entries. Applying the same entries in the same order gives every replica the same state, and a
+// after restarts, the test hook's probe list, and the scheduler's state behind `app` entries. Applying the same entries in the same order gives every replica the same state, and a
 // snapshot of it restores exactly that state.
 //
 // Its snapshot keeps a small hand-written codec (codec/binary.ts) while the log's entries come from
@@ -12,15 +11,35 @@ import { decodeConfChange } from '../raft/codec.js';
 import { applyConfChange, isMember, isVoter, proposedByVoter } from '../raft/confchange.js';
 import type { ConfState, Entry, NodeId, Snapshot } from '../raft/types.js';
 import type { StateMachine } from './driver.js';
-import { decodeNodeEntry, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
+import { decodeEnvelope, MAX_ADDR_BYTES, MAX_PROBE_BYTES, type NodeEntry } from './entry-envelope.js';
+import type { Decision } from './proposal.js';
 import { errorMessage } from '../errors.js';
 
-/** The scheduler's state machine, plugged in later; it owns the `app` entries and its part of the snapshot. */
-export interface AppMachine {
-  apply(data: Uint8Array, entry: Entry): void;
+/**
+ * The scheduler's state machine (SchedulerHost): it owns the `app` entries and its part of the
+ * snapshot, and answers each applied command with A (the scheduler's effects of that command).
+ */
+export interface AppMachine<A> {
+  apply(data: Uint8Array, entry: Entry): A;
   encode(): Uint8Array;
   restore(data: Uint8Array): void;
 }
+
+/**
+ * What applying one entry decided, the answer to the proposal that carried it (RaftDriver.propose,
+ * docs/architecture.md §15): the app machine's answer to a command; whether a membership change
+ * took effect, and the membership after it; or why the entry changed nothing.
+ */
+export type EntryOutcome<A> =
+  | { readonly kind: 'app'; readonly answer: A }
+  | { readonly kind: 'address' | 'leave' | 'probe' }
+  /** `changed`: the membership is not what it was (a change to what already holds, or refused, is not). */
+  | { readonly kind: 'conf'; readonly changed: boolean; readonly conf: ConfState }
+  /** A leader's empty entry. */
+  | { readonly kind: 'noop' }
+  | { readonly kind: 'undecodable'; readonly error: string }
+  /** It spoke for another node than its proposer (speaksFor). */
+  | { readonly kind: 'refused' };
 
 /**
  * What listeners hear after each applied node entry (not for no-ops, conf changes, undecodable
@@ -37,7 +56,7 @@ export interface Applied {
 export const MAX_PROBES = 1000;
 const SNAPSHOT_VERSION = 1;
 
-export class ClusterState implements StateMachine {
+export class ClusterState<A = unknown> implements StateMachine<EntryOutcome<A>> {
   /** Index of the last entry applied (or restored from a snapshot). */
   applied = 0;
   /** The replicas' shared clock: the largest leader timestamp among applied entries (docs/architecture.md §6). */
@@ -57,7 +76,7 @@ export class ClusterState implements StateMachine {
 
   /** `bootstrap`: the membership before the log's first entry (a test cluster's founders; empty in a joiner). */
   constructor(
-    private readonly app?: AppMachine,
+    private readonly app?: AppMachine<A>,
     bootstrap?: ConfState,
   ) {
     if (bootstrap) this.conf = bootstrap;
@@ -83,37 +102,47 @@ export class ClusterState implements StateMachine {
     return this.probeValues;
   }
 
-  apply(e: Entry): void {
+  apply(e: Entry): Decision<EntryOutcome<A>> {
     this.applied = e.index;
     if (e.time > this.time) this.time = e.time;
-    if (e.type === 'conf') return this.applyConf(e);
+    if (e.type === 'conf') return { request: null, result: this.applyConf(e) };
     // An empty normal entry is a new leader's no-op.
-    if (e.data.length === 0) return;
-    const d = decodeNodeEntry(e.data);
+    if (e.data.length === 0) return { request: null, result: { kind: 'noop' } };
+    const d = decodeEnvelope(e.data);
     if (!d.ok) {
       this.undecodable++;
-      return;
+      return { request: null, result: { kind: 'undecodable', error: d.error } };
     }
-    const entry = d.value;
+    const { entry, request } = d.value;
+    return { request, result: this.applyNodeEntry(e, entry) };
+  }
+
+  private applyNodeEntry(e: Entry, entry: NodeEntry): EntryOutcome<A> {
     if (!this.speaksFor(entry, e.proposer)) {
       this.refused++;
-      return;
+      return { kind: 'refused' };
     }
+    let outcome: EntryOutcome<A>;
     switch (entry.kind) {
       case 'address':
         this.addresses.set(entry.id, [...entry.addrs]);
+        outcome = { kind: 'address' };
         break;
       case 'leave':
+        outcome = { kind: 'leave' };
         break;
       case 'probe':
         this.probeValues.push(entry.value);
         if (this.probeValues.length > MAX_PROBES) this.probeValues = this.probeValues.slice(-MAX_PROBES);
+        outcome = { kind: 'probe' };
         break;
       case 'app':
-        this.app?.apply(entry.data, e);
+        // Without an app machine (tests of this layer alone) a command changes nothing.
+        outcome = this.app === undefined ? { kind: 'noop' } : { kind: 'app', answer: this.app.apply(entry.data, e) };
         break;
     }
     for (const l of this.listeners) l({ index: e.index, entry, proposer: e.proposer });
+    return outcome;
   }
 
   /**
@@ -133,11 +162,15 @@ export class ClusterState implements StateMachine {
   }
 
   /** Raft applies the change itself; this replays it to judge later entries by the same rule. */
-  private applyConf(e: Entry): void {
-    if (!proposedByVoter(this.conf, e)) return;
+  private applyConf(e: Entry): EntryOutcome<A> {
+    const unchanged = { kind: 'conf', changed: false, conf: this.conf } as const;
+    if (!proposedByVoter(this.conf, e)) return unchanged;
     const cc = decodeConfChange(e.data);
     const next = cc.ok ? applyConfChange(this.conf, cc.value) : null;
-    if (next !== null && !('error' in next)) this.conf = next;
+    if (next === null || 'error' in next) return unchanged;
+    const changed = !sameMembers(this.conf, next);
+    this.conf = next;
+    return { kind: 'conf', changed, conf: next };
   }
 
   restore(snapshot: Snapshot): void {
@@ -162,6 +195,11 @@ export class ClusterState implements StateMachine {
       app: this.app?.encode() ?? new Uint8Array(0),
     });
   }
+}
+
+function sameMembers(a: ConfState, b: ConfState): boolean {
+  const same = (x: readonly NodeId[], y: readonly NodeId[]): boolean => x.length === y.length && x.every((id) => y.includes(id));
+  return same(a.voters, b.voters) && same(a.learners, b.learners);
 }
 
 export interface ClusterSnapshot {

@@ -8,7 +8,7 @@ import type { Snapshot } from '../raft/types.js';
 import type { StateMachine } from './driver.js';
 
 /** What the compactor snapshots: the cluster state in a node (ClusterState), a workload's in sim/. */
-export interface CompactableState extends StateMachine {
+export interface CompactableState<R = unknown> extends StateMachine<R> {
   /** Index of the last entry applied (or restored from a snapshot). */
   readonly applied: number;
   /** The state as of `applied`, for RaftNode.compact. */
@@ -20,13 +20,13 @@ export interface CompactorLog {
   info(fields: Record<string, unknown>, msg: string): void;
 }
 
-export class Compactor {
+export class Compactor<R = unknown> {
   /** Index of the newest snapshot this node holds (taken, restored or received). */
   private snapshotIndex: number;
 
   constructor(
     private readonly raft: RaftNode,
-    private readonly state: CompactableState,
+    private readonly state: CompactableState<R>,
     private readonly every: number,
     private readonly log: CompactorLog,
     restored: Snapshot | null,
@@ -35,7 +35,7 @@ export class Compactor {
   }
 
   /** The driver's state machine: the cluster state, with received snapshots noted. */
-  machine(): StateMachine {
+  machine(): StateMachine<R> {
     return {
       apply: (e) => this.state.apply(e),
       restore: (snap) => {

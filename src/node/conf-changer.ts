@@ -1,13 +1,14 @@
 // Membership changes of this node, one at a time. Raft accepts a single pending change and refuses
 // the next with 'conf-pending'; the join handler, the membership loop and a leaving node all make
-// changes, so they queue here instead of racing for the slot, and each waits until its change is
-// applied (or its deadline passes). The waiting runs on an injected clock, so the simulator runs
-// this class unchanged (docs/architecture.md §2).
+// changes, so they queue here instead of racing for the slot, and each is answered when its change
+// is applied (RaftDriver.requestConfChange, docs/architecture.md §15), or its deadline passes. The
+// waiting runs on an injected clock and answers through callbacks, so the simulator runs this class
+// unchanged (docs/architecture.md §2).
 import type { ConfChange, ConfState } from '../raft/types.js';
 import type { Clock } from '../worker/types.js';
-import type { RaftDriver, Reply } from './driver.js';
+import type { RaftDriver } from './driver.js';
+import { ProposalError, type Reply } from './proposal.js';
 import { systemClock } from './system-clock.js';
-import { pollUntil } from './wait.js';
 
 export class ConfChangeError extends Error {
   override readonly name = 'ConfChangeError';
@@ -26,22 +27,19 @@ export function reflects(conf: ConfState, cc: ConfChange): boolean {
 }
 
 /** What the changer needs of the driver. */
-export type ConfDriver = Pick<RaftDriver, 'status' | 'proposeConfChange'>;
-
-/** Refusals that pass by themselves: look again shortly. */
-const RETRYABLE: ReadonlySet<string> = new Set(['conf-pending', 'no-leader', 'transferring', 'overloaded']);
+export type ConfDriver = Pick<RaftDriver, 'status' | 'requestConfChange'>;
 
 export class ConfChanger {
   /** Changes waiting for the one in progress, oldest first. */
   private readonly waiting: (() => void)[] = [];
   private busy = false;
   private queued = 0;
-  /** Index of the newest change this node appended as leader: pending until applied. */
-  private proposedIndex = 0;
+  /** Every entry up to this index must be applied before a change this node gave up on can no longer be pending. */
+  private unsettledUpTo = 0;
 
   constructor(
     private readonly driver: ConfDriver,
-    /** Deadlines and polls: systemClock in a node, the process clock in sim/. */
+    /** Deadlines and retries: systemClock in a node, the process clock in sim/. */
     private readonly clock: Pick<Clock, 'now' | 'after'> = systemClock,
   ) {}
 
@@ -49,9 +47,9 @@ export class ConfChanger {
     return this.queued === 0;
   }
 
-  /** A change this node proposed is not applied yet (the membership loop waits for it). */
+  /** A change this node proposed may not be applied yet (the membership loop waits for it). */
   pending(applied: number): boolean {
-    return this.proposedIndex > applied;
+    return this.unsettledUpTo > applied;
   }
 
   /**
@@ -91,23 +89,39 @@ export class ConfChanger {
   /** One try at `cc`, and the next after whatever wait its outcome calls for, until done or the deadline. */
   private attempt(cc: ConfChange, deadline: number, record: boolean, done: (err: Error | null) => void): void {
     const what = `${cc.type} ${cc.node}`;
-    const status = (): ReturnType<ConfDriver['status']> => this.driver.status();
     const again = (): void => this.attempt(cc, deadline, record, done);
-    if (!record && reflects(status().membership.conf, cc)) return done(null);
+    if (!record && reflects(this.driver.status().membership.conf, cc)) return done(null);
     const left = deadline - this.clock.now();
     if (left <= 0) return done(new ConfChangeError(`${what}: not applied in time`));
-    const r = this.driver.proposeConfChange(cc);
-    if (r.ok && 'index' in r) {
-      // Appended by us as leader: done when applied, unless a new leader overwrote the entry.
-      this.proposedIndex = r.index;
-      pollUntil(this.clock, () => status().applied >= r.index, left, (applied) => (record && applied ? done(null) : again()));
-    } else if (r.ok) {
-      // Forwarded to the leader, which may drop it (it has a change pending): look, then retry.
-      pollUntil(this.clock, () => reflects(status().membership.conf, cc), Math.min(left, 1000), again);
-    } else if (RETRYABLE.has(r.reason)) {
-      this.clock.after(Math.min(left, 100), again);
-    } else {
-      done(new ConfChangeError(`${what}: refused (${r.reason})`));
+    this.driver.requestConfChange(cc, { timeoutMs: left }, {
+      // Applied: the membership now says whether it took effect (a change to what already held did not).
+      resolve: () => (record ? done(null) : again()),
+      reject: (err) => this.afterFailure(err, what, left, again, done),
+    });
+  }
+
+  /** Retries after a refusal that passes by itself, or ends the change. */
+  private afterFailure(err: Error, what: string, left: number, again: () => void, done: (err: Error | null) => void): void {
+    if (!(err instanceof ProposalError)) return done(err);
+    switch (err.reason) {
+      case 'conf-pending':
+      case 'no-leader':
+      case 'transferring':
+      case 'overloaded':
+      case 'busy':
+        // The slot frees when the pending change is applied; there is no answer to wait for.
+        this.clock.after(Math.min(left, 100), again);
+        return;
+      case 'lost':
+      case 'unknown':
+        // Overwritten, or swallowed by a snapshot: the membership says whether to propose again.
+        return again();
+      case 'timeout':
+        // It may still be applied: until everything in the log now is, the change counts as pending.
+        this.unsettledUpTo = this.driver.status().lastIndex;
+        return done(new ConfChangeError(`${what}: not applied in time`));
+      default:
+        return done(new ConfChangeError(`${what}: refused (${err.reason})`));
     }
   }
 }

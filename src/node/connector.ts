@@ -8,23 +8,32 @@ import type { MeshHost } from '../net/host.js';
 import type { NodeId } from '../raft/types.js';
 import type { Logger } from './logger.js';
 
-export interface ConnectorDeps {
-  readonly host: MeshHost;
-  readonly self: NodeId;
+/** What the connector uses (js-libp2p's components style). */
+export interface ConnectorComponents {
+  readonly host: Pick<MeshHost, 'dial' | 'getConnections'>;
   /** Current members (voters and learners). */
   readonly members: () => readonly NodeId[];
   readonly addressesOf: (id: NodeId) => readonly string[] | undefined;
   readonly log: Logger;
 }
 
+export interface ConnectorInit {
+  readonly self: NodeId;
+  /** How often it looks for members it has no connection to. */
+  readonly periodMs: number;
+}
+
 export class Connector {
   private timer: NodeJS.Timeout | null = null;
   private readonly dialling = new Set<NodeId>();
 
-  constructor(private readonly deps: ConnectorDeps) {}
+  constructor(
+    private readonly deps: ConnectorComponents,
+    private readonly init: ConnectorInit,
+  ) {}
 
-  start(periodMs: number): void {
-    this.timer = setInterval(() => this.round(), periodMs);
+  start(): void {
+    this.timer = setInterval(() => this.round(), this.init.periodMs);
     this.timer.unref();
     this.round();
   }
@@ -35,7 +44,8 @@ export class Connector {
   }
 
   round(): void {
-    const { host, self } = this.deps;
+    const { host } = this.deps;
+    const { self } = this.init;
     for (const id of this.deps.members()) {
       if (id === self || this.dialling.has(id)) continue;
       const addrs = this.deps.addressesOf(id) ?? [];

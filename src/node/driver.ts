@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sendableBeforePersist, type RaftNode, type RaftStatus } from '../raft/raft.js';
-import type { ConfChange, Entry, HardState, Message, NodeId, ProposeRefusal, ProposeResult, Ready, Snapshot } from '../raft/types.js';
+import type { ConfChange, Entry, HardState, Message, NodeId, PersistUpdate, ProposeResult, RaftStats, Ready, Snapshot } from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
+import { ProposalError, type Committed, type Decision, type Reply, type RequestId } from './proposal.js';
 import { backgroundClock } from './system-clock.js';
+import { DEFAULT_WAIT_LIMIT, WaitRegistry, type WaitKey } from './wait-registry.js';
 
 /**
  * Where a Ready's durable part goes: one write per call, applied in call order (LevelStorage in
@@ -12,7 +14,7 @@ import { backgroundClock } from './system-clock.js';
  * its agenda when the simulated fsync returns, and never, when the node crashed before).
  */
 export interface RaftPersistence {
-  save(update: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, opts?: { readonly sync?: boolean }): PromiseLike<void>;
+  save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void>;
 }
 
 /**
@@ -22,12 +24,6 @@ export interface RaftPersistence {
  */
 export type DriverTimers = Pick<Clock, 'after'>;
 
-/** The callback form of a promise, for callers that run no microtasks (the simulator). */
-export interface Reply<T> {
-  resolve(value: T): void;
-  reject(err: Error): void;
-}
-
 /**
  * True when the only thing `rd` has to write is a new commit index (`prev` is the hard state last
  * handed to storage; null before the first write). The commit index is volatile state in Raft: a
@@ -36,7 +32,7 @@ export interface Reply<T> {
  * only entries, terms and votes that earlier, synced writes made durable. Without this every
  * commit cost a second fsync on every node, and the next proposal's write queued behind it.
  */
-export function commitOnly(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>, prev: HardState | null): boolean {
+export function commitOnly(rd: PersistUpdate, prev: HardState | null): boolean {
   const hs = rd.hardState;
   return (
     hs !== null &&
@@ -50,17 +46,29 @@ export function commitOnly(rd: Pick<Ready, 'hardState' | 'entries' | 'snapshot' 
   );
 }
 
-/** The application's side: restore from a snapshot, apply committed entries in log order. */
-export interface StateMachine {
+/**
+ * The application's side: restore from a snapshot, apply committed entries in log order. `apply`
+ * answers with the request the entry carries and what it decided (R), which the driver hands to
+ * that request's wait (docs/architecture.md §15); nothing when it has nothing to answer.
+ */
+export interface StateMachine<R = unknown> {
   restore(snapshot: Snapshot): void;
-  apply(entry: Entry): void;
+  apply(entry: Entry): Decision<R> | void;
 }
 
-export interface DriverOptions {
+/** Builds a proposal's entry data around the request id the driver gives it (src/node/entry-envelope.ts: `envelope`). */
+export type EntryBuilder = (request: RequestId) => Uint8Array;
+
+export interface ProposeOptions {
+  /** How long to wait for the entry to be applied here: then the proposal ends with a ProposalError('timeout'). */
+  readonly timeoutMs: number;
+}
+
+export interface DriverOptions<R = unknown> {
   readonly raft: RaftNode;
   readonly storage: RaftPersistence;
   readonly send: (messages: readonly Message[]) => void;
-  readonly machine: StateMachine;
+  readonly machine: StateMachine<R>;
   /**
    * Wall-clock source for entry timestamps, read on every tick, message and proposal fed in
    * (RaftNode.observeTime); the core itself never reads a clock. Default Date.now.
@@ -69,12 +77,15 @@ export interface DriverOptions {
   /** Default backgroundClock (src/node/system-clock.ts): timers that do not keep the process alive. */
   readonly timers?: DriverTimers;
   /**
-   * Tags this incarnation's read requests (default: random). A leader's answer to a follower's read
-   * may still be on its way when the follower restarts: without the tag, the new incarnation's first
-   * reads would carry the contexts of the old one's, and could take that answer (a read index
-   * confirmed before they began) for their own.
+   * Tags this incarnation's read requests and proposals (default: random). A leader's answer to a
+   * follower's read may still be on its way when the follower restarts, and an earlier run's
+   * proposals may still be in the log: without the tag, the new incarnation's first reads and
+   * proposals would carry the same contexts and request ids as the old one's, and could take
+   * their answers for their own.
    */
   readonly readTag?: string;
+  /** Most proposals waiting for their entries at once (default DEFAULT_WAIT_LIMIT); past it propose fails with 'busy'. */
+  readonly waitLimit?: number;
   /**
    * Called when a write fails or a cycle throws: the node must stop participating (its disk and
    * memory may differ). The process should exit non-zero; a restart recovers from the store.
@@ -85,18 +96,8 @@ export interface DriverOptions {
    * moment RaftNode.compact may be called, and waiters on applied state may look.
    */
   readonly onAdvance?: (rd: Ready) => void;
-}
-
-const PROPOSAL_OUTCOMES = {
-  lost: 'proposal lost to a leader change',
-  stopped: 'proposal refused: the node is stopping',
-  forwarded: 'proposal forwarded to the leader: this node cannot report whether it commits',
-} as const;
-
-export class ProposalError extends Error {
-  constructor(readonly reason: ProposeRefusal | keyof typeof PROPOSAL_OUTCOMES) {
-    super(reason in PROPOSAL_OUTCOMES ? PROPOSAL_OUTCOMES[reason as keyof typeof PROPOSAL_OUTCOMES] : `proposal refused: ${reason}`);
-  }
+  /** Every proposal handed to the core, with the core's immediate answer (the node's metrics count them). */
+  readonly onPropose?: (r: ProposeResult) => void;
 }
 
 export class ReadIndexError extends Error {
@@ -110,10 +111,9 @@ interface PendingRead {
   index: number | null;
 }
 
-interface Waiter {
-  readonly term: number;
-  resolve(index: number): void;
-  reject(err: Error): void;
+/** A membership change's data is Raft's own (no envelope, no request id), and only a leader appends one: its wait is keyed by its position. */
+function confKey(index: number, term: number): WaitKey {
+  return `conf@${index}/${term}`;
 }
 
 /**
@@ -125,9 +125,10 @@ interface Waiter {
  * what batches many proposals into one fsync. The exception is a Ready that only moves the commit
  * index: it is written without fsync and nothing waits for it (see commitOnly).
  */
-export class RaftDriver {
-  readonly raft: RaftNode;
-  private readonly opts: DriverOptions;
+export class RaftDriver<R = unknown> {
+  /** The core, private: everything goes in through this driver (docs/architecture.md §15). */
+  private readonly raft: RaftNode;
+  private readonly opts: DriverOptions<R>;
   private readonly now: () => number;
   private readonly timers: DriverTimers;
   private readonly readTag: string;
@@ -138,22 +139,35 @@ export class RaftDriver {
   private failed = false;
   /** The hard state last handed to storage (null until the first write): see commitOnly. */
   private written: HardState | null = null;
+  /** The core's term as of its last Ready: a forwarded proposal leaves in it (WaitRegistry.place). */
+  private term: number;
   private ticker: Timer | null = null;
-  /** Leader proposals waiting to be applied, by log index. */
-  private readonly waiters = new Map<number, Waiter>();
+  /** Proposals waiting for their entries to be applied here. */
+  private readonly waits: WaitRegistry<R>;
+  private readonly waitLimit: number;
+  private requestSeq = 0;
   /** Linearizable reads (readIndex) by ctx. */
   private readonly reads = new Map<string, PendingRead>();
   private readSeq = 0;
   /** The index of the last entry (or snapshot) handed to the state machine. */
   private appliedIndex = 0;
 
-  constructor(opts: DriverOptions) {
+  constructor(opts: DriverOptions<R>) {
     this.opts = opts;
     this.raft = opts.raft;
-    this.appliedIndex = opts.raft.status().applied;
+    const st = opts.raft.status();
+    this.appliedIndex = st.applied;
+    this.term = st.term;
     this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? backgroundClock;
     this.readTag = opts.readTag ?? randomBytes(6).toString('hex');
+    this.waitLimit = opts.waitLimit ?? DEFAULT_WAIT_LIMIT;
+    this.waits = new WaitRegistry<R>(this.timers, this.waitLimit);
+  }
+
+  /** This node's id (its Raft identity). */
+  get id(): NodeId {
+    return this.raft.id;
   }
 
   /** Start ticking every `tickMs` (on the timers' clock). */
@@ -171,10 +185,124 @@ export class RaftDriver {
     this.stopped = true;
     this.ticker?.cancel();
     this.ticker = null;
-    for (const w of this.waiters.values()) w.reject(new ProposalError('stopped'));
-    this.waiters.clear();
+    this.waits.stop();
     for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping'));
   }
+
+  // ----- proposals: the one way into the log (docs/architecture.md §15) -----
+
+  /**
+   * Puts an entry into the log: `build` makes the entry's data around the request id it is given,
+   * the core appends it (a follower's core forwards it to the leader), and the promise resolves
+   * once the entry is applied here, with what the state machine decided. It rejects with a
+   * ProposalError when the core refuses it, when the applied log shows it will never come (another
+   * entry took its place), when a snapshot swallowed it unseen, after `timeoutMs`, or when the
+   * node stops.
+   */
+  propose(build: EntryBuilder, opts: ProposeOptions): Promise<Committed<R>> {
+    return new Promise((resolve, reject) => this.requestPropose(build, opts, { resolve, reject }));
+  }
+
+  /** propose answering through `reply` rather than a promise (the simulator runs no microtasks). */
+  requestPropose(build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<R>>): void {
+    if (this.stopped) return reply.reject(new ProposalError('stopped'));
+    if (this.waits.size >= this.waitLimit) return reply.reject(new ProposalError('busy'));
+    const request: RequestId = `${this.readTag}.${++this.requestSeq}`;
+    const data = build(request);
+    const r = this.enter(() => this.raft.propose(data));
+    if (!r.ok) return reply.reject(new ProposalError(r.reason));
+    this.waits.register(request, opts.timeoutMs, reply, 'index' in r ? { term: r.term, index: r.index } : null);
+  }
+
+  /**
+   * An entry nobody waits for: the worker's heartbeats, claims and finishes, the time keeper's
+   * ticks, whose outcomes show in the state they change. Returns the core's immediate answer (a
+   * stopped driver refuses as if no leader were known).
+   */
+  proposeAndForget(data: Uint8Array): ProposeResult {
+    if (this.stopped) return { ok: false, reason: 'no-leader' };
+    return this.enter(() => this.raft.propose(data));
+  }
+
+  /**
+   * Proposes a membership change (only a leader may: a follower's core refuses with 'not-leader');
+   * resolves once it is applied here, with what the state machine decided, as propose does.
+   */
+  proposeConfChange(cc: ConfChange, opts: ProposeOptions): Promise<Committed<R>> {
+    return new Promise((resolve, reject) => this.requestConfChange(cc, opts, { resolve, reject }));
+  }
+
+  /** proposeConfChange answering through `reply` (the ConfChanger, which the simulator runs too). */
+  requestConfChange(cc: ConfChange, opts: ProposeOptions, reply: Reply<Committed<R>>): void {
+    if (this.stopped) return reply.reject(new ProposalError('stopped'));
+    if (this.waits.size >= this.waitLimit) return reply.reject(new ProposalError('busy'));
+    const r = this.enter(() => this.raft.proposeConfChange(cc));
+    if (!r.ok) return reply.reject(new ProposalError(r.reason));
+    // The core never forwards a membership change; were it to, nothing here could wait for it.
+    if (!('index' in r)) return reply.reject(new ProposalError('not-leader'));
+    this.waits.register(confKey(r.index, r.term), opts.timeoutMs, reply, { term: r.term, index: r.index });
+  }
+
+  /**
+   * Hands the core a proposal: its clock first, so the entry is stamped with the time of the
+   * proposal rather than of the last tick (RaftNode.observeTime); then a Ready cycle soon.
+   */
+  private enter(propose: () => ProposeResult): ProposeResult {
+    this.raft.observeTime(this.now());
+    const r = propose();
+    this.opts.onPropose?.(r);
+    if (r.ok) this.kick();
+    return r;
+  }
+
+  // ----- the rest of the core's surface, narrowed to what callers need -----
+
+  /** Hands leadership to `to` (RaftNode.transferLeadership); false when this node does not lead or `to` cannot take it. */
+  transferLeadership(to: NodeId): boolean {
+    if (this.stopped) return false;
+    const ok = this.raft.transferLeadership(to);
+    this.kick();
+    return ok;
+  }
+
+  /** Starts an election now (a node founding a cluster). */
+  campaign(): void {
+    if (this.stopped) return;
+    this.raft.campaign();
+    this.kick();
+  }
+
+  /** Only after applying `index` may this node vote or campaign (RaftNode.holdVotingUntil). */
+  holdVotingUntil(index: number): void {
+    this.raft.holdVotingUntil(index);
+  }
+
+  /** The members a joining node may hear before its log names them (RaftNode.admitIntroducers). */
+  admitIntroducers(ids: readonly NodeId[]): void {
+    this.raft.admitIntroducers(ids);
+  }
+
+  /** The core's state: role, term, leader, indexes, membership, the leader's view of its followers. */
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /** The core's counters of what it refused or dropped. */
+  get stats(): Readonly<RaftStats> {
+    return this.raft.stats;
+  }
+
+  /** The cluster time the core would stamp an entry with now (RaftNode.clusterTime). */
+  clusterTime(): number {
+    return this.raft.clusterTime();
+  }
+
+  /** Followers the leader found holding less than they acknowledged, since the last call (RaftNode.takeLostAcknowledged). */
+  takeLostAcknowledged(): NodeId[] {
+    return this.raft.takeLostAcknowledged();
+  }
+
+  // ----- reads -----
 
   /**
    * A linearizable read point (ReadIndex, thesis section 6.4): resolves with the index once the
@@ -221,6 +349,8 @@ export class RaftDriver {
     for (const [ctx, r] of this.reads) if (r.index !== null && r.index <= this.appliedIndex) this.settleRead(ctx, r.index);
   }
 
+  // ----- the loop -----
+
   tick(): void {
     if (this.stopped) return;
     this.raft.tick(this.now());
@@ -241,51 +371,6 @@ export class RaftDriver {
     const accepted = this.raft.stepEncoded(bytes, from);
     if (accepted) this.kick();
     return accepted;
-  }
-
-  /**
-   * Propose on this node; resolves with the entry's index once it is committed and applied here.
-   * Followers should forward through their own protocol (the core's forwarding cannot report back).
-   */
-  propose(data: Uint8Array): Promise<number> {
-    if (this.stopped) return Promise.reject(new ProposalError('stopped'));
-    this.raft.observeTime(this.now());
-    const r = this.raft.propose(data);
-    if (!r.ok) return Promise.reject(new ProposalError(r.reason));
-    this.kick();
-    // A follower's core forwarded it to the leader: it may well commit, but nothing here can tell.
-    if (!('index' in r)) return Promise.reject(new ProposalError('forwarded'));
-    return new Promise((resolve, reject) => this.waiters.set(r.index, { term: r.term, resolve, reject }));
-  }
-
-  /**
-   * For callers that hand the core a proposal themselves (RaftNode.propose, to keep the follower's
-   * forwarding): feeds the core this driver's clock first, so the entry is stamped with the time
-   * of the proposal rather than of the last tick. See RaftNode.observeTime.
-   */
-  observeTime(): void {
-    if (!this.stopped) this.raft.observeTime(this.now());
-  }
-
-  /** The core's view (role, leader, membership, progress): what the membership services decide from. */
-  status(): RaftStatus {
-    return this.raft.status();
-  }
-
-  /**
-   * A single-server membership change (RaftNode.proposeConfChange: only a leader appends one) with
-   * this driver's clock fed in first. The ConfChanger waits for it to apply.
-   */
-  proposeConfChange(cc: ConfChange): ProposeResult {
-    this.observeTime();
-    const r = this.raft.proposeConfChange(cc);
-    this.kick();
-    return r;
-  }
-
-  /** Followers this node, as leader, found holding less than they acknowledged (RaftNode.takeLostAcknowledged). */
-  takeLostAcknowledged(): NodeId[] {
-    return this.raft.takeLostAcknowledged();
   }
 
   /** Run a Ready cycle soon, after the current batch of events has been fed in. */
@@ -314,6 +399,9 @@ export class RaftDriver {
     if (this.writing || this.stopped || !this.raft.hasReady()) return;
     this.writing = true;
     const rd = this.raft.ready();
+    if (rd.hardState) this.term = rd.hardState.term;
+    // What was proposed since the last Ready left with this one, in this term.
+    this.waits.place(this.term);
     const later: Message[] = [];
     const early: Message[] = [];
     for (const m of rd.messages) (sendableBeforePersist(m) ? early : later).push(m);
@@ -322,6 +410,7 @@ export class RaftDriver {
     if (rd.snapshot) {
       this.opts.machine.restore(rd.snapshot);
       this.appliedIndex = Math.max(this.appliedIndex, rd.snapshot.meta.index);
+      this.waits.restored(rd.snapshot.meta.index, rd.snapshot.meta.term);
     }
     for (const e of rd.committed) this.applyOne(e);
     if (this.reads.size > 0 || rd.readStates.length > 0 || rd.readFailures.length > 0) this.serveReads(rd);
@@ -346,7 +435,8 @@ export class RaftDriver {
     if (later.length > 0) this.opts.send(later);
     this.raft.advance(rd);
     this.writing = false;
-    if (rd.soft.role !== 'leader') this.failStaleWaiters();
+    // A node that lost office may have had its uncommitted tail overwritten already.
+    if (rd.soft.role !== 'leader' && this.waits.size > 0) this.waits.truncated(this.raft.status().lastIndex);
     this.opts.onAdvance?.(rd);
     this.kick();
   }
@@ -359,27 +449,17 @@ export class RaftDriver {
     this.opts.onFatal?.(err);
   }
 
+  /**
+   * Applies one entry, then answers its wait if this node has one: by request id when the entry is
+   * this node's own (its proposer stamp, docs/architecture.md §12), by position for a membership
+   * change; and ends the waits the entry's term shows lost.
+   */
   private applyOne(e: Entry): void {
-    this.opts.machine.apply(e);
+    const decision = this.opts.machine.apply(e);
     this.appliedIndex = e.index;
-    const w = this.waiters.get(e.index);
-    if (w) {
-      this.waiters.delete(e.index);
-      if (w.term === e.term) w.resolve(e.index);
-      else w.reject(new ProposalError('lost'));
-    }
-  }
-
-  /** A proposal whose leader lost office may still commit, or may be overwritten: it stays open until one of them shows. */
-  private failStaleWaiters(): void {
-    if (this.waiters.size === 0) return;
-    const last = this.raft.status().lastIndex;
-    for (const [index, w] of this.waiters) {
-      if (index > last) {
-        this.waiters.delete(index);
-        w.reject(new ProposalError('lost'));
-      }
-    }
+    const key = decision ? waitKeyOf(decision, e, this.raft.id) : null;
+    if (decision && key !== null) this.waits.trigger(key, { index: e.index, result: decision.result });
+    this.waits.applied(e.term);
   }
 
   get error(): unknown {
@@ -394,4 +474,10 @@ export class RaftDriver {
   get settled(): boolean {
     return this.stopped || (!this.writing && !this.scheduled && !this.raft.hasReady());
   }
+}
+
+/** Which wait an applied entry answers: its request id if this node proposed it, its position if it is a membership change. */
+function waitKeyOf(decision: Decision<unknown>, e: Entry, self: NodeId): WaitKey | null {
+  if (decision.request !== null) return e.proposer === self ? decision.request : null;
+  return e.type === 'conf' ? confKey(e.index, e.term) : null;
 }

@@ -16,6 +16,8 @@ import {
 } from '../codec/proto.js';
 import * as pb from '../proto/envelope.js';
 import type { NodeId } from '../raft/types.js';
+import type { EntryBuilder } from './driver.js';
+import { MAX_REQUEST_ID_BYTES, type RequestId } from './proposal.js';
 
 /** Where a member can be dialled: proposed by the leader when it admits a joiner, and by a node whose listen addresses changed. */
 export interface AddressEntry {
@@ -26,7 +28,8 @@ export interface AddressEntry {
 
 /**
  * The test hook: a value applied into a small replicated list, so tests can check that a
- * proposal reached every node. `nonce` lets the proposer recognise its own entry when applied.
+ * proposal reached every node. `nonce` makes a probe's bytes unique (the simulator's liveness
+ * probe tags its own); the API's probe leaves it empty and waits through its request id.
  */
 export interface ProbeEntry {
   readonly kind: 'probe';
@@ -34,7 +37,7 @@ export interface ProbeEntry {
   readonly value: string;
 }
 
-/** Opaque bytes for the scheduler's state machine (not yet written). */
+/** Opaque bytes for the scheduler's state machine: an encoded Command. */
 export interface AppEntry {
   readonly kind: 'app';
   readonly data: Uint8Array;
@@ -58,9 +61,25 @@ export const MAX_ADDR_BYTES = 512;
 export const MAX_PROBE_BYTES = 4096;
 const MAX_NONCE_BYTES = 128;
 
-export function encodeNodeEntry(e: NodeEntry): Uint8Array {
+/** An entry and the request id it carries (null for entries nobody waits for). */
+export interface Envelope {
+  readonly entry: NodeEntry;
+  readonly request: RequestId | null;
+}
+
+/** What RaftDriver.propose takes: `e` encoded around the request id the driver gives it. */
+export function envelope(e: NodeEntry): EntryBuilder {
+  return (request) => encodeNodeEntry(e, request);
+}
+
+/** `request`: the proposal's id, so its wait is answered when the entry is applied (docs/architecture.md §15). */
+export function encodeNodeEntry(e: NodeEntry, request: RequestId | null = null): Uint8Array {
   const out: pb.NodeEntry = {};
   let size = 16;
+  if (request !== null) {
+    out.request = writeNonEmpty(request, 'node entry: request id', MAX_REQUEST_ID_BYTES);
+    size += request.length * 3 + 2;
+  }
   switch (e.kind) {
     case 'address':
       if (e.addrs.length > MAX_ADDRS) throw new CodecError(`address entry: ${e.addrs.length} addresses (at most ${MAX_ADDRS})`);
@@ -96,8 +115,19 @@ const LIMITS = { address: { addrs: MAX_ADDRS } } as const;
  * kinds) and every replica must treat them the same way, which the caller does by skipping them.
  * An `app` entry's data is a subarray of a private copy of `bytes`: the caller may reuse its buffer.
  */
+export function decodeEnvelope(bytes: Uint8Array): DecodeResult<Envelope> {
+  return decodeProto(pb.NodeEntry.codec(), bytes, 'node entry', envelopeIn, { limits: LIMITS });
+}
+
+/** decodeEnvelope without the request id. */
 export function decodeNodeEntry(bytes: Uint8Array): DecodeResult<NodeEntry> {
-  return decodeProto(pb.NodeEntry.codec(), bytes, 'node entry', entryIn, { limits: LIMITS });
+  const d = decodeEnvelope(bytes);
+  return d.ok ? { ok: true, value: d.value.entry } : d;
+}
+
+function envelopeIn(e: pb.NodeEntry): Envelope {
+  const request = e.request === undefined ? null : readNonEmpty(e.request, 'request id', MAX_REQUEST_ID_BYTES);
+  return { entry: entryIn(e), request };
 }
 
 function entryIn(e: pb.NodeEntry): NodeEntry {

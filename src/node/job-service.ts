@@ -1,33 +1,29 @@
 // Jobs as the API sees them on this node: a submit or cancel is proposed to the log and answered
-// once this replica has applied it, so the caller can read its own write here at once. A proposal
-// forwarded to the leader cannot report back, so the wait watches the applied effects for this
-// request's own job id instead (the same on the leader).
+// with what the scheduler decided when this replica applied it (RaftDriver.propose,
+// docs/architecture.md §15), so the caller can read its own write here at once.
 //
 // An idempotency key names one job (docs/http-api.md §4): a submit whose key is held by a job with
-// another DAG is a 409 naming the key and that job, not the old job passed off as this one. The
-// state machine answers a known key with its job whatever the spec (that rule is replicated and
-// stays); this check is the API's, on this replica's view: before proposing when the key is
+// another DAG is a conflict naming the key and that job, not the old job passed off as this one.
+// The state machine answers a known key with its job whatever the spec (that rule is replicated
+// and stays); this check is the API's, on this replica's view: before proposing when the key is
 // known here, and again when the machine answers `existing`.
 import { randomUUID } from 'node:crypto';
+import type { CancelOutcome, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
-import type { ProposeResult } from '../raft/types.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
-import type { Command, Effect, JobId, JobSpec, JobState } from '../scheduler/types.js';
-import type { SchedulerHost } from './scheduler-host.js';
-
-export type SubmitOutcome =
-  | { readonly ok: true; readonly id: JobId; readonly existing: boolean }
-  | { readonly ok: false; readonly status: 400 | 409 | 503; readonly error: string; readonly details?: unknown };
-
-export type CancelOutcome =
-  | { readonly ok: true; readonly id: JobId; readonly state: JobState }
-  | { readonly ok: false; readonly status: 404 | 409 | 503; readonly error: string };
+import type { Command, Effect, JobId, JobSpec, SchedulerView } from '../scheduler/types.js';
+import type { ProposeOptions } from './driver.js';
+import { ProposalError } from './proposal.js';
 
 export interface JobServiceDeps {
-  readonly host: SchedulerHost;
-  /** Hands already-encoded command bytes to Raft (the node adds the entry envelope). */
-  readonly propose: (data: Uint8Array) => ProposeResult;
-  /** How long to wait for this replica to apply a proposal before answering 503. */
+  readonly view: SchedulerView;
+  /**
+   * Proposes already-encoded command bytes (the node adds the entry envelope); resolves with the
+   * scheduler's effects of that command once this replica applied it, or rejects with a
+   * ProposalError (RaftDriver.propose).
+   */
+  readonly propose: (command: Uint8Array, opts: ProposeOptions) => Promise<readonly Effect[]>;
+  /** How long to wait for this replica to apply a proposal before answering `unavailable`. */
   readonly timeoutMs?: number;
 }
 
@@ -42,7 +38,7 @@ export class JobService {
 
   async submit(spec: JobSpec, key: string | null): Promise<SubmitOutcome> {
     if (key !== null) {
-      const held = this.deps.host.view.jobWithKey(key);
+      const held = this.deps.view.jobWithKey(key);
       if (held !== undefined) {
         const conflict = this.keyConflict(key, held, spec);
         if (conflict !== null) return conflict;
@@ -53,96 +49,87 @@ export class JobService {
     try {
       data = encodeCommand({ type: 'submit', id, key, spec });
     } catch (err) {
-      return { ok: false, status: 400, error: errorMessage(err) };
+      return { ok: false, reason: 'invalid', error: errorMessage(err) };
     }
-    const answer = await this.proposeAndWait(data, (e) => {
-      if (e.type === 'submitted' && e.requested === id) return { ok: true, id: e.job, existing: e.existing } as const;
-      if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, status: 400, error: e.error } as const;
-      return undefined;
-    });
-    if (answer.kind === 'refused') return { ok: false, status: 503, error: `the job was not accepted: ${answer.why}` };
-    if (answer.kind === 'timeout') {
+    let effects: readonly Effect[];
+    try {
+      effects = await this.deps.propose(data, { timeoutMs: this.timeoutMs });
+    } catch (err) {
+      return this.submitUnanswered(id, err);
+    }
+    for (const e of effects) {
+      if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, reason: 'invalid', error: e.error };
+      if (e.type !== 'submitted' || e.requested !== id) continue;
+      const r = { ok: true, id: e.job, existing: e.existing } as const;
+      return r.existing && key !== null ? (this.keyConflict(key, r.id, spec) ?? r) : r;
+    }
+    // Every submit the machine applies is answered; nothing else can come back for this entry.
+    return { ok: false, reason: 'unavailable', error: `the scheduler applied the submit of job ${id} without answering it` };
+  }
+
+  /** A submit whose entry was not seen applied: say why, and that the same key makes it safe to retry. */
+  private submitUnanswered(id: JobId, err: unknown): SubmitOutcome {
+    if (!(err instanceof ProposalError)) throw err;
+    // A snapshot swallowed the entry: whether it was applied is in the state.
+    if (err.reason === 'unknown' && this.deps.view.job(id) !== undefined) return { ok: true, id, existing: false };
+    if (err.reason === 'timeout') {
       return {
         ok: false,
-        status: 503,
+        reason: 'unavailable',
         error: `the job was not committed within ${this.timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
       };
     }
-    const r = answer.value;
-    if (r.ok && r.existing && key !== null) return this.keyConflict(key, r.id, spec) ?? r;
-    return r;
+    return { ok: false, reason: 'unavailable', error: `the job was not accepted: ${why(err)}; submit again with the same Idempotency-Key to be safe` };
   }
 
-  /** A 409 when the job holding `key` has another DAG than `spec`; null when it is the same DAG (or gone). */
+  /** A conflict when the job holding `key` has another DAG than `spec`; null when it is the same DAG (or gone). */
   private keyConflict(key: string, job: JobId, spec: JobSpec): SubmitOutcome | null {
-    const held = this.deps.host.view.jobSpec(job);
+    const held = this.deps.view.jobSpec(job);
     if (held === undefined || sameJobSpec(held, spec)) return null;
     return {
       ok: false,
-      status: 409,
+      reason: 'conflict',
       error: `the Idempotency-Key ${JSON.stringify(key)} is already used by job ${job} (${JSON.stringify(held.name)}) with a different DAG: use another key, or send the same DAG to get that job back`,
       details: { key, job },
     };
   }
 
   async cancel(id: JobId): Promise<CancelOutcome> {
-    const job = this.deps.host.view.job(id);
-    if (!job) return { ok: false, status: 404, error: `no job ${id}` };
-    if (job.state !== 'running') return { ok: false, status: 409, error: `job ${id} has already ended: ${job.state}` };
-    const data = encodeCommand({ type: 'cancel', job: id } satisfies Command);
-    const answer = await this.proposeAndWait(data, (e) => {
-      if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state } as const;
-      return undefined;
-    });
-    if (answer.kind === 'refused') return { ok: false, status: 503, error: `the cancel was not accepted: ${answer.why}` };
-    if (answer.kind === 'timeout') {
-      // It may have ended on its own meanwhile; the state says.
-      const now = this.deps.host.view.job(id);
+    const job = this.deps.view.job(id);
+    if (!job) return { ok: false, reason: 'not-found', error: `no job ${id}` };
+    if (job.state !== 'running') return { ok: false, reason: 'conflict', error: `job ${id} has already ended: ${job.state}` };
+    let effects: readonly Effect[];
+    try {
+      effects = await this.deps.propose(encodeCommand({ type: 'cancel', job: id } satisfies Command), { timeoutMs: this.timeoutMs });
+    } catch (err) {
+      if (!(err instanceof ProposalError)) throw err;
+      // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
+      const now = this.deps.view.job(id);
       if (now && now.state !== 'running') return { ok: true, id, state: now.state };
-      return { ok: false, status: 503, error: `the cancel was not committed within ${this.timeoutMs} ms; try again` };
+      const error = err.reason === 'timeout' ? `the cancel was not committed within ${this.timeoutMs} ms; try again` : `the cancel was not accepted: ${why(err)}; try again`;
+      return { ok: false, reason: 'unavailable', error };
     }
-    return answer.value;
-  }
-
-  private proposeAndWait<T>(
-    data: Uint8Array,
-    match: (e: Effect) => T | undefined,
-  ): Promise<{ kind: 'done'; value: T } | { kind: 'refused'; why: string } | { kind: 'timeout' }> {
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const unsubscribe = this.deps.host.onEffects((effects) => {
-        for (const e of effects) {
-          const v = match(e);
-          if (v === undefined) continue;
-          finish({ kind: 'done', value: v });
-          return;
-        }
-      });
-      const finish = (r: { kind: 'done'; value: T } | { kind: 'refused'; why: string } | { kind: 'timeout' }): void => {
-        unsubscribe();
-        clearTimeout(timer);
-        resolve(r);
-      };
-      const r = this.deps.propose(data);
-      if (!r.ok) {
-        finish({ kind: 'refused', why: refusal(r.reason) });
-        return;
-      }
-      timer = setTimeout(() => finish({ kind: 'timeout' }), this.timeoutMs);
-    });
+    for (const e of effects) if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state };
+    // The machine ignored the cancel: the job ended, or was removed, between the check above and the entry.
+    const now = this.deps.view.job(id);
+    if (!now) return { ok: false, reason: 'not-found', error: `no job ${id}` };
+    return now.state === 'running'
+      ? { ok: false, reason: 'unavailable', error: `the scheduler applied the cancel of job ${id} and left it running` }
+      : { ok: true, id, state: now.state };
   }
 }
 
-function refusal(reason: string): string {
-  switch (reason) {
+/** Why a proposal got no answer, for a person deciding whether to retry. */
+function why(err: ProposalError): string {
+  switch (err.reason) {
     case 'no-leader':
-      return 'no leader is known right now (election in progress or quorum lost); try again';
+      return 'no leader is known right now (election in progress or quorum lost)';
     case 'too-large':
       return 'the command is larger than a Raft entry may be';
     case 'overloaded':
       return 'the leader has too much uncommitted data; try again shortly';
     default:
-      return reason;
+      return err.message;
   }
 }
 

@@ -8,7 +8,7 @@
 import { errorMessage } from '../errors.js';
 import type { JoinRequest, JoinResponse } from '../net/types.js';
 import type { Clock } from '../worker/types.js';
-import type { Reply } from './driver.js';
+import type { Reply } from './proposal.js';
 import type { Logger } from './logger.js';
 import { systemClock } from './system-clock.js';
 

@@ -6,25 +6,22 @@
 // (a voter among them lost what it had acknowledged, so its vote would count for entries it no
 // longer holds); replicates the joiner's addresses (so every member can dial it, now and after
 // restarts); adds it as a learner; and answers once all that is applied. A member that kept its
-// store (an address announcement) is answered without a membership change. Its waits run on an
-// injected clock and its steps answer through callbacks, so the simulator runs it unchanged
-// (docs/architecture.md §2).
+// store (an address announcement) is answered without a membership change. Its steps answer
+// through callbacks and wait on the driver's and the ConfChanger's clocks, so the simulator runs it
+// unchanged (docs/architecture.md §2).
 import { errorMessage } from '../errors.js';
 import type { JoinContext } from '../net/join.js';
 import type { PeerAddress, JoinRequest, JoinResponse } from '../net/types.js';
 import { peerIdOf } from '../net/addresses.js';
 import type { ConfChange, NodeId } from '../raft/types.js';
-import type { Clock } from '../worker/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { envelope, MAX_ADDRS } from './entry-envelope.js';
 import type { Logger } from './logger.js';
-import { systemClock } from './system-clock.js';
-import { pollUntil } from './wait.js';
 
 export interface JoinHandlerDeps {
-  readonly driver: Pick<RaftDriver, 'status' | 'propose'>;
+  readonly driver: Pick<RaftDriver, 'status' | 'requestPropose'>;
   /** The replicated address book. */
   readonly state: Pick<ClusterState, 'addressesOf'>;
   readonly conf: Pick<ConfChanger, 'request'>;
@@ -35,8 +32,6 @@ export interface JoinHandlerDeps {
   readonly log: Logger;
   /** Bound on each step of an admission (the address, each membership change). */
   readonly timeoutMs: number;
-  /** Its deadlines and polls (default systemClock; the process clock in sim/). */
-  readonly clock?: Pick<Clock, 'now' | 'after'>;
   /**
    * The peer an address names, or null when it names none (default: the `/p2p/<id>` of a libp2p
    * multiaddr; the simulator's addresses are its own).
@@ -184,17 +179,12 @@ function removeIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest, done: (err: 
   change(deps, { type: 'remove', node: req.id }, done);
 }
 
-/** Done once the joiner's addresses are in this node's book (applied here), so they are known before the learner is added. */
 function replicateAddresses(deps: JoinHandlerDeps, req: JoinRequest, done: (err: Error | null) => void): void {
-  const inBook = (): boolean => sameAddrs(deps.state.addressesOf(req.id), req.addrs);
-  if (inBook()) return done(null);
-  let refused: Error | null = null;
-  deps.driver.propose(encodeNodeEntry({ kind: 'address', id: req.id, addrs: req.addrs })).catch((err: unknown) => {
-    refused = err instanceof Error ? err : new Error(errorMessage(err));
-  });
-  pollUntil(deps.clock ?? systemClock, () => refused !== null || inBook(), deps.timeoutMs, (held) => {
-    if (refused !== null) done(refused);
-    else done(held ? null : new Error(`replicating the address took longer than ${deps.timeoutMs} ms`));
+  if (sameAddrs(deps.state.addressesOf(req.id), req.addrs)) return done(null);
+  // Answered once applied here, so the address is in the book before the learner is added.
+  deps.driver.requestPropose(envelope({ kind: 'address', id: req.id, addrs: req.addrs }), { timeoutMs: deps.timeoutMs }, {
+    resolve: () => done(null),
+    reject: (err) => done(new Error(`replicating the address: ${errorMessage(err)}`)),
   });
 }
 

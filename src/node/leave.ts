@@ -10,7 +10,7 @@ import { isMember } from '../raft/confchange.js';
 import type { ClusterState } from './cluster-state.js';
 import { ConfChangeError, type ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry } from './entry-envelope.js';
+import { envelope } from './entry-envelope.js';
 import type { Logger } from './logger.js';
 import { waitFor } from './wait.js';
 
@@ -25,9 +25,9 @@ export interface LeaveOptions {
 }
 
 export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
-  const raft = o.driver.raft;
-  const self = raft.id;
-  const st = raft.status();
+  const { driver } = o;
+  const self = driver.id;
+  const st = driver.status();
   const { voters, learners } = st.membership.conf;
   if (!voters.includes(self) && !learners.includes(self)) return 'not-a-member';
   if (voters.length === 1 && voters[0] === self) {
@@ -40,10 +40,9 @@ export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
     const target = mostCaughtUpVoter(self, voters, st.progress);
     if (target !== null) {
       o.log.info({ to: target }, 'transferring leadership before leaving');
-      raft.transferLeadership(target);
-      o.driver.kick();
+      driver.transferLeadership(target);
       const moved = await waitFor(() => {
-        const s = raft.status();
+        const s = driver.status();
         return s.role !== 'leader' && s.leader !== null && s.leader !== self;
       }, o.transferTimeoutMs ?? 2000);
       // Not moved in time: a leader may still remove itself; it steps down once that is applied.
@@ -53,7 +52,7 @@ export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
 
   o.log.info('asking to be removed from the membership');
   const timeoutMs = o.removeTimeoutMs ?? 5000;
-  if (raft.status().role !== 'leader') {
+  if (driver.status().role !== 'leader') {
     if (!(await askLeaderToRemove(o, timeoutMs))) return timedOut(o);
     await persisted(o);
     return 'removed';
@@ -70,7 +69,6 @@ export async function leaveCluster(o: LeaveOptions): Promise<LeaveOutcome> {
 
 /** The removal is on disk too, so a restart on this data directory knows it left and asks to join again. */
 async function persisted(o: LeaveOptions): Promise<void> {
-  o.driver.kick();
   if (!(await waitFor(() => o.driver.settled, 2000))) o.log.warn('the removal may not be on disk yet; a restart may need --bootstrap');
 }
 
@@ -79,16 +77,23 @@ function timedOut(o: LeaveOptions, why = 'the leader did not remove this node in
   return 'timed-out';
 }
 
-/** Proposes this node's `leave` entry (again each second: a leader change may lose it) until the removal is applied here. */
+/**
+ * Proposes this node's `leave` entry (again when a leader change loses it) until the removal it
+ * asks for is applied here. The entry's own answer says only that the leader will act on it: the
+ * removal is the leader's later membership change, which shows in this node's membership.
+ */
 async function askLeaderToRemove(o: LeaveOptions, timeoutMs: number): Promise<boolean> {
-  const raft = o.driver.raft;
-  const gone = (): boolean => !isMember(raft.status().membership.conf, raft.id);
+  const { driver } = o;
+  const gone = (): boolean => !isMember(driver.status().membership.conf, driver.id);
   const deadline = Date.now() + timeoutMs;
   while (!gone() && Date.now() < deadline) {
-    o.driver.observeTime();
-    raft.propose(encodeNodeEntry({ kind: 'leave', id: raft.id }));
-    o.driver.kick();
-    await waitFor(gone, Math.min(1000, Math.max(1, deadline - Date.now())));
+    const left = (): number => Math.max(1, deadline - Date.now());
+    const asked = await driver.propose(envelope({ kind: 'leave', id: driver.id }), { timeoutMs: Math.min(1000, left()) }).then(
+      () => true,
+      () => false,
+    );
+    // Refused or lost: try again shortly (a new leader may be on its way).
+    await waitFor(gone, asked ? left() : Math.min(100, left()));
   }
   return gone();
 }
@@ -99,7 +104,7 @@ async function askLeaderToRemove(o: LeaveOptions, timeoutMs: number): Promise<bo
  */
 export function serveLeaveRequests(deps: { readonly state: ClusterState; readonly driver: RaftDriver; readonly conf: ConfChanger; readonly log: Logger }): () => void {
   return deps.state.onApplied((a) => {
-    if (a.entry.kind !== 'leave' || deps.driver.raft.status().role !== 'leader') return;
+    if (a.entry.kind !== 'leave' || deps.driver.status().role !== 'leader') return;
     const node = a.entry.id;
     deps.log.info({ node }, 'a member asked to leave: removing it');
     deps.conf.run({ type: 'remove', node }, 10_000).catch((err: unknown) => {

@@ -8,18 +8,18 @@ import type { Clock, Timer } from '../worker/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
-import { encodeNodeEntry, MAX_ADDRS } from './entry-envelope.js';
+import { envelope, MAX_ADDRS } from './entry-envelope.js';
 import { sameAddrs } from './join-handler.js';
 import type { Logger } from './logger.js';
 import { decideMembership, type MembershipPolicy } from './membership.js';
 
-export interface MaintenanceDeps {
-  readonly driver: Pick<RaftDriver, 'status' | 'takeLostAcknowledged' | 'raft' | 'observeTime' | 'kick'>;
+/** What the housekeeping uses (js-libp2p's components style): narrow, so the simulator can give its own. */
+export interface MaintenanceComponents {
+  readonly driver: Pick<RaftDriver, 'status' | 'takeLostAcknowledged' | 'requestPropose'>;
   /** The replicated address book (where each member can be dialled). */
   readonly state: Pick<ClusterState, 'addressesOf'>;
   readonly conf: Pick<ConfChanger, 'idle' | 'pending' | 'request'>;
   readonly log: Logger;
-  readonly policy: MembershipPolicy;
   /** When each peer was last heard from (ms on `clock`). */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
   /** Its rounds and readings: a monotonic clock in a node (backgroundClock), the process clock in sim/. */
@@ -32,6 +32,12 @@ export interface MaintenanceDeps {
    * announce.ts). Resolves true once the leader answered ok.
    */
   readonly announce: (addrs: readonly string[]) => Promise<boolean>;
+}
+
+export interface MaintenanceInit {
+  readonly policy: MembershipPolicy;
+  /** How often a round runs. */
+  readonly periodMs: number;
   /** Bound on one membership change started by the loop. */
   readonly changeTimeoutMs?: number;
 }
@@ -52,9 +58,13 @@ export class Maintenance {
   private readonly lostDisk = new Set<NodeId>();
   private stopped = false;
 
-  constructor(private readonly deps: MaintenanceDeps) {}
+  constructor(
+    private readonly deps: MaintenanceComponents,
+    private readonly init: MaintenanceInit,
+  ) {}
 
-  start(periodMs: number): void {
+  start(): void {
+    const { periodMs } = this.init;
     const loop = (): void => {
       // Re-armed before the round, as an interval timer is.
       this.timer = this.deps.clock.after(periodMs, loop);
@@ -81,7 +91,7 @@ export class Maintenance {
   }
 
   private refreshOwnAddress(): void {
-    const { driver, state } = this.deps;
+    const { driver, state, log } = this.deps;
     const st = driver.status();
     const { voters, learners } = st.membership.conf;
     if (!voters.includes(st.id) && !learners.includes(st.id)) return;
@@ -93,10 +103,11 @@ export class Maintenance {
       // Only once caught up with what is known committed: an older entry of ours may still be on its way.
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
-      driver.observeTime();
-      const r = driver.raft.propose(encodeNodeEntry({ kind: 'address', id: st.id, addrs }));
-      driver.kick();
-      this.deps.log.info({ addrs, ok: r.ok }, "publishing this node's addresses");
+      log.info({ addrs }, "publishing this node's addresses");
+      driver.requestPropose(envelope({ kind: 'address', id: st.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }, {
+        resolve: () => log.info({ addrs }, "this node's addresses are replicated"),
+        reject: (err) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
+      });
       return;
     }
     // No leader: if the others may only know an old address of ours (a restart on another port),
@@ -114,7 +125,8 @@ export class Maintenance {
   }
 
   private membership(): void {
-    const { driver, state, conf, policy } = this.deps;
+    const { driver, state, conf } = this.deps;
+    const { policy } = this.init;
     const st = driver.status();
     if (st.role !== 'leader' || st.progress === null) {
       this.leaderSince = null;
@@ -153,7 +165,7 @@ export class Maintenance {
     if (action === null) return;
     const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
-    conf.request(cc, this.deps.changeTimeoutMs ?? 10_000, {
+    conf.request(cc, this.init.changeTimeoutMs ?? 10_000, {
       resolve: () => undefined,
       reject: (err) => this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete'),
     });

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { isLoopback } from '../api/host-guard.js';
 import { NODE_NAME } from '../net/load-report.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
 
@@ -216,10 +217,6 @@ export function parseHostPort(s: string): ApiAddress | null {
   const port = Number(m[2]);
   if (port > 65535) return null;
   return { host: m[1] as string, port };
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
 }
 
 /**

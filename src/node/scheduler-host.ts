@@ -22,7 +22,7 @@ export const realScheduler: SchedulerFactory = {
   restore: (bytes) => Scheduler.restore(bytes),
 };
 
-export class SchedulerHost implements AppMachine {
+export class SchedulerHost implements AppMachine<readonly Effect[]> {
   private machine: Scheduler;
   private readonly listeners = new Set<EffectListener>();
   private readonly restoreListeners = new Set<() => void>();
@@ -50,10 +50,11 @@ export class SchedulerHost implements AppMachine {
     };
   }
 
-  apply(data: Uint8Array, entry: Entry): void {
+  /** Applies one command; returns its effects, the answer to the proposal that carried it. */
+  apply(data: Uint8Array, entry: Entry): readonly Effect[] {
     const effects = this.machine.apply(data, entry.index, entry.time, entry.proposer);
-    if (effects.length === 0) return;
-    for (const l of this.listeners) l(effects, entry.index);
+    if (effects.length > 0) for (const l of this.listeners) l(effects, entry.index);
+    return effects;
   }
 
   encode(): Uint8Array {

@@ -127,7 +127,7 @@ export function createSurfaceBackend(deps: SurfaceDeps): SurfaceBackend {
   };
   return {
     nodes: () => {
-      const st = deps.driver.raft.status();
+      const st = deps.driver.status();
       return nodesView({
         self: deps.self,
         leader: st.leader,
@@ -155,7 +155,7 @@ export function createSurfaceBackend(deps: SurfaceDeps): SurfaceBackend {
           dataDir: deps.dataDir,
           job: (id) => deps.scheduler.job(id),
           peers: () => {
-            const c = deps.driver.raft.status().membership.conf;
+            const c = deps.driver.status().membership.conf;
             return [...new Set([...c.voters, ...c.learners, ...deps.scheduler.nodes().map((n) => n.id)])];
           },
           fetchRemote,

@@ -4,14 +4,10 @@ import { open } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import type { LogAnswer, LogRequest } from '../net/logs.js';
 import { MAX_LOG_BYTES } from '../net/logs.js';
+import type { TaskLogOutcome } from '../api/outcomes.js';
 import type { NodeId } from '../raft/types.js';
 import type { JobView } from '../scheduler/types.js';
 import { taskLogPath } from '../worker/task-env.js';
-
-/** The log, or an API error with its status. */
-export type TaskLogOutcome =
-  | { readonly ok: true; readonly node: NodeId; readonly attempt: number; readonly data: Uint8Array; readonly size: number; readonly truncated: boolean }
-  | { readonly ok: false; readonly status: 404 | 503; readonly error: string; readonly details?: unknown };
 
 /** The end (at most `maxBytes`) of an attempt's log in `dataDir`; `missing` when there is no such file. */
 export async function readLocalLog(dataDir: string, req: LogRequest, maxBytes = MAX_LOG_BYTES): Promise<LogAnswer> {
@@ -64,17 +60,17 @@ export interface TaskLogDeps {
 
 export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, attempt: number | null): Promise<TaskLogOutcome> {
   const job = deps.job(jobId);
-  if (!job) return { ok: false, status: 404, error: `no job ${jobId} on this node (finished jobs are removed after their retention period)` };
+  if (!job) return { ok: false, reason: 'not-found', error: `no job ${jobId} on this node (finished jobs are removed after their retention period)` };
   const t = job.tasks[task];
-  if (!t) return { ok: false, status: 404, error: `job ${jobId} has no task ${JSON.stringify(task)}` };
-  if (t.attempt === 0) return { ok: false, status: 404, error: `task ${task} of job ${jobId} has not started yet (state ${t.state}): it has no log` };
+  if (!t) return { ok: false, reason: 'not-found', error: `job ${jobId} has no task ${JSON.stringify(task)}` };
+  if (t.attempt === 0) return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has not started yet (state ${t.state}): it has no log` };
   const want = attempt ?? t.attempt;
-  if (want > t.attempt) return { ok: false, status: 404, error: `task ${task} of job ${jobId} has no attempt ${want} (it has had ${t.attempt})` };
+  if (want > t.attempt) return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has no attempt ${want} (it has had ${t.attempt})` };
   const req: LogRequest = { job: jobId, task, attempt: want };
   const found = (node: NodeId, a: LogAnswer & { ok: true }): TaskLogOutcome => ({ ok: true, node, attempt: want, data: a.data, size: a.size, truncated: a.truncated });
   const gone = (where: string): TaskLogOutcome => ({
     ok: false,
-    status: 404,
+    reason: 'not-found',
     error: `no log for attempt ${want} of task ${task} of job ${jobId} ${where} (the attempt wrote no output, or its log was removed)`,
   });
 
@@ -83,7 +79,7 @@ export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, at
   if (holder === deps.self || holder === null) {
     const local = await readLocalLog(deps.dataDir, req);
     if (local.ok) return found(deps.self, local);
-    if (!local.missing) return { ok: false, status: 404, error: local.error };
+    if (!local.missing) return { ok: false, reason: 'not-found', error: local.error };
     if (holder === deps.self) return gone(`on ${deps.self}, the node that ran it`);
   }
   if (holder !== null) {
@@ -93,13 +89,13 @@ export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, at
     } catch (err) {
       return {
         ok: false,
-        status: 503,
+        reason: 'unavailable',
         error: `node ${holder}, which ran attempt ${want} of task ${task}, is unreachable: ${errorMessage(err)}`,
         details: { node: holder },
       };
     }
     if (a.ok) return found(holder, a);
-    return a.missing ? gone(`on ${holder}, the node that ran it`) : { ok: false, status: 404, error: `node ${holder}: ${a.error}` };
+    return a.missing ? gone(`on ${holder}, the node that ran it`) : { ok: false, reason: 'not-found', error: `node ${holder}: ${a.error}` };
   }
   // An earlier attempt: ask every other node, take the first that has it.
   const peers = deps.peers().filter((p) => p !== deps.self);
@@ -118,7 +114,7 @@ export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, at
   if (unreachable.length > 0) {
     return {
       ok: false,
-      status: 503,
+      reason: 'unavailable',
       error: `attempt ${want} of task ${task} is not logged on any reachable node; unreachable: ${unreachable.join(', ')}`,
       details: { unreachable },
     };

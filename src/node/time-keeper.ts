@@ -7,16 +7,20 @@ import type { SchedulerView } from '../scheduler/types.js';
 import type { Clock, Timer } from '../worker/types.js';
 import { backgroundClock } from './system-clock.js';
 
-export interface TimeKeeperDeps {
+/** What the time keeper uses (js-libp2p's components style). */
+export interface TimeKeeperComponents {
   readonly isLeader: () => boolean;
   readonly view: SchedulerView;
-  /** Cluster time as the leader would stamp an entry now (RaftNode.clusterTime: the voters' median clock). */
+  /** Cluster time as the leader would stamp an entry now (RaftDriver.clusterTime: the voters' median clock). */
   readonly now: () => number;
   readonly propose: (data: Uint8Array) => ProposeResult;
-  /** How often to look, and the least time between two ticks. */
-  readonly periodMs: number;
   /** Where the period is timed: default backgroundClock; a simulated process's clock in sim/. */
   readonly timers?: Pick<Clock, 'after'>;
+}
+
+export interface TimeKeeperInit {
+  /** How often to look, and the least time between two ticks. */
+  readonly periodMs: number;
 }
 
 export class TimeKeeper {
@@ -25,17 +29,20 @@ export class TimeKeeper {
   private readonly tick = encodeCommand({ type: 'tick' });
   ticks = 0;
 
-  constructor(private readonly deps: TimeKeeperDeps) {}
+  constructor(
+    private readonly deps: TimeKeeperComponents,
+    private readonly init: TimeKeeperInit,
+  ) {}
 
   start(): void {
     if (this.timer) return;
     const timers = this.deps.timers ?? backgroundClock;
     const loop = (): void => {
       // Re-armed before the check, as an interval timer is.
-      this.timer = timers.after(this.deps.periodMs, loop);
+      this.timer = timers.after(this.init.periodMs, loop);
       this.check();
     };
-    this.timer = timers.after(this.deps.periodMs, loop);
+    this.timer = timers.after(this.init.periodMs, loop);
   }
 
   stop(): void {
@@ -44,7 +51,8 @@ export class TimeKeeper {
   }
 
   private check(): void {
-    const { isLeader, view, now, propose, periodMs } = this.deps;
+    const { isLeader, view, now, propose } = this.deps;
+    const { periodMs } = this.init;
     if (!isLeader()) return;
     const due = view.nextDeadline();
     const t = now();

@@ -223,6 +223,7 @@ export interface NodeEntry {
   probe?: ProbeEntry
   app?: Uint8Array
   leave?: LeaveEntry
+  request?: string
 }
 
 export namespace NodeEntry {
@@ -253,6 +254,11 @@ export namespace NodeEntry {
         if (obj.leave != null) {
           w.uint32(34)
           LeaveEntry.codec().encode(obj.leave, w)
+        }
+
+        if (obj.request != null) {
+          w.uint32(42)
+          w.string(obj.request)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -287,6 +293,10 @@ export namespace NodeEntry {
               obj.leave = LeaveEntry.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.leave
               })
+              break
+            }
+            case 5: {
+              obj.request = reader.string()
               break
             }
             default: {

@@ -913,6 +913,7 @@ export interface JobSpec {
   handlers: string[]
   tasks: TaskSpec[]
   defaults?: TaskDefaults
+  timeoutMs?: number
 }
 
 export namespace JobSpec {
@@ -952,6 +953,11 @@ export namespace JobSpec {
         if (obj.defaults != null) {
           w.uint32(42)
           TaskDefaults.codec().encode(obj.defaults, w)
+        }
+
+        if (obj.timeoutMs != null) {
+          w.uint32(48)
+          w.uint64Number(obj.timeoutMs)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1001,6 +1007,10 @@ export namespace JobSpec {
               obj.defaults = TaskDefaults.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.defaults
               })
+              break
+            }
+            case 6: {
+              obj.timeoutMs = reader.uint64Number()
               break
             }
             default: {
@@ -1215,6 +1225,7 @@ export interface TaskSpec {
   env: EnvVar[]
   cwd?: string
   shards?: number
+  trigger?: TriggerRule
 }
 
 export namespace TaskSpec {
@@ -1296,6 +1307,11 @@ export namespace TaskSpec {
           w.uint64Number(obj.shards)
         }
 
+        if (obj.trigger != null) {
+          w.uint32(112)
+          TriggerRule.codec().encode(obj.trigger, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1374,6 +1390,10 @@ export namespace TaskSpec {
               obj.shards = reader.uint64Number()
               break
             }
+            case 14: {
+              obj.trigger = TriggerRule.codec().decode(reader)
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1394,5 +1414,29 @@ export namespace TaskSpec {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TaskSpec>): TaskSpec => {
     return decodeMessage(buf, TaskSpec.codec(), opts)
+  }
+}
+
+export enum TriggerRule {
+  ALL_SUCCESS = 'ALL_SUCCESS',
+  ALL_DONE = 'ALL_DONE',
+  ALL_FAILED = 'ALL_FAILED',
+  ONE_SUCCESS = 'ONE_SUCCESS',
+  ONE_FAILED = 'ONE_FAILED',
+  NONE_FAILED = 'NONE_FAILED'
+}
+
+enum __TriggerRuleValues {
+  ALL_SUCCESS = 0,
+  ALL_DONE = 1,
+  ALL_FAILED = 2,
+  ONE_SUCCESS = 3,
+  ONE_FAILED = 4,
+  NONE_FAILED = 5
+}
+
+export namespace TriggerRule {
+  export const codec = (): Codec<TriggerRule> => {
+    return enumeration<TriggerRule>(__TriggerRuleValues)
   }
 }

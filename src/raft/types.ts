@@ -271,6 +271,12 @@ export interface Ready {
   readonly mustSync: boolean;
 }
 
+/**
+ * The durable part of a Ready (step 1 above): what storage writes in one batch. The driver hands it
+ * to its persistence port (src/storage/level-storage.ts in a node, sim/disk.ts in the simulator).
+ */
+export type PersistUpdate = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
+
 export type ProposeResult =
   | { readonly ok: true; readonly index: number; readonly term: number }
   | { readonly ok: true; readonly forwarded: true }

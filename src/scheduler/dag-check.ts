@@ -7,6 +7,7 @@ import { checkGraph, sizeProblem } from './dag-graph.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from './dag-limits.js';
 import { Problems, show, type PathKey } from './problems.js';
 import { builtinArgsProblem, envProblem, isMapping, jsonValueProblem, taskNameProblem } from './spec-rules.js';
+import { DEFAULT_TRIGGER, TRIGGER_RULES, isTriggerRule, type TriggerRule } from './trigger-rules.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
 
 export type JobSpecCheck = { readonly ok: true; readonly spec: JobSpec } | { readonly ok: false; readonly error: string };
@@ -53,8 +54,10 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
   else checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
   if (taskTotal > L.maxTasks) problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
+  const timeoutRaw = raw['timeoutMs'];
+  const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
   if (problems.count > 0) return null;
-  return { name: name as string, retentionMs, tasks };
+  return { name: name as string, retentionMs, tasks, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }
 
 /** One spec; null only when its shape is too broken to go on (its name or deps are unusable). */
@@ -78,6 +81,7 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
   if (deps.length > L.maxDepsPerSpec) problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
   const shardsRaw = raw['shards'];
   const cwdRaw = raw['cwd'];
+  const trigger = readTrigger(raw['trigger'], [...at, 'trigger'], problems);
   return {
     name,
     exec: readExec(raw['exec'], [...at, 'exec'], problems),
@@ -90,7 +94,18 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     env: readEnv(raw['env'], [...at, 'env'], problems),
     cwd: cwdRaw === null ? null : textIn(cwdRaw, L.maxCwdBytes, [...at, 'cwd'], problems),
     shards: shardsRaw === null ? null : intIn(shardsRaw, 1, L.maxShards, [...at, 'shards'], problems),
+    ...(trigger === undefined ? {} : { trigger }),
   };
+}
+
+/** Absent or a rule other than the default (the normalised form never spells out all_success). */
+function readTrigger(v: unknown, at: PathKey[], problems: Problems): TriggerRule | undefined {
+  if (v === undefined) return undefined;
+  if (!isTriggerRule(v) || v === DEFAULT_TRIGGER) {
+    problems.add(at, `must be absent or one of ${TRIGGER_RULES.filter((r) => r !== DEFAULT_TRIGGER).join(', ')}, got ${show(v)}`);
+    return undefined;
+  }
+  return v;
 }
 
 function readExec(raw: unknown, at: PathKey[], problems: Problems): TaskExec {

@@ -41,6 +41,8 @@ export const DAG_LIMITS = {
   /** Backoff doubles per retry up to MAX_BACKOFF_MS, so a larger start would be silently cut. */
   maxBackoffMs: MAX_BACKOFF_MS,
   maxRetentionMs: 365 * DAY,
+  /** A job's own timeout: from 1 ms to 365 days. */
+  maxJobTimeoutMs: 365 * DAY,
 } as const;
 
 /** No brackets: shard `i` of spec `name` is called `name[i]`. */

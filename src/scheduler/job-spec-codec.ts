@@ -10,6 +10,7 @@ import { CodecError } from '../codec/binary.js';
 import { decodeFail as fail, decodeProto, encodeProto, readInt, readText, writeInt, writeText } from '../codec/proto.js';
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
+import type { TriggerRule } from './trigger-rules.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
@@ -21,6 +22,23 @@ export const JOB_SPEC_LIMITS = {
   tasks: L.maxSpecs,
   tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars },
 } as const;
+
+const TRIGGER_OUT: Readonly<Record<TriggerRule, pb.TriggerRule>> = {
+  all_success: pb.TriggerRule.ALL_SUCCESS,
+  all_done: pb.TriggerRule.ALL_DONE,
+  all_failed: pb.TriggerRule.ALL_FAILED,
+  one_success: pb.TriggerRule.ONE_SUCCESS,
+  one_failed: pb.TriggerRule.ONE_FAILED,
+  none_failed: pb.TriggerRule.NONE_FAILED,
+};
+const TRIGGER_IN: Readonly<Record<pb.TriggerRule, TriggerRule>> = {
+  ALL_SUCCESS: 'all_success',
+  ALL_DONE: 'all_done',
+  ALL_FAILED: 'all_failed',
+  ONE_SUCCESS: 'one_success',
+  ONE_FAILED: 'one_failed',
+  NONE_FAILED: 'none_failed',
+};
 
 /** `spec` as its schema's message; throws a CodecError on what the decoder would refuse. */
 export function jobSpecOut(spec: JobSpec): pb.JobSpec {
@@ -53,6 +71,7 @@ export function jobSpecOut(spec: JobSpec): pb.JobSpec {
     tasks: spec.tasks.map((t, i) => taskOut(t, i, index, handlers, defaults)),
   };
   if (spec.tasks.length > 0) out.defaults = defaults;
+  if (spec.timeoutMs !== undefined) out.timeoutMs = writeInt(spec.timeoutMs, 'timeoutMs', MAX);
   return out;
 }
 
@@ -98,6 +117,11 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
   if (t.slots !== defaults.slots) out.slots = t.slots;
   if (t.cwd !== null) out.cwd = writeText(t.cwd, 'cwd', L.maxCwdBytes);
   if (t.shards !== null) out.shards = writeInt(t.shards, 'shards', MAX);
+  if (t.trigger !== undefined && t.trigger !== 'all_success') {
+    const rule = TRIGGER_OUT[t.trigger];
+    if (rule === undefined) throw new CodecError(`task '${t.name}' has an unknown trigger rule ${JSON.stringify(t.trigger)}`);
+    out.trigger = rule;
+  }
   return out;
 }
 
@@ -136,7 +160,8 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
     slots: readInt(d.slots, 'default slots', MAX),
   };
   const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
-  return { name, retentionMs, tasks };
+  if (p.timeoutMs === undefined) return { name, retentionMs, tasks };
+  return { name, retentionMs, tasks, timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) };
 }
 
 function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[], names: readonly string[], defaults: pb.TaskDefaults): TaskSpec {
@@ -175,6 +200,8 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
     seen.add(v.name);
     env.push([v.name, readText(v.value, 'env value', L.maxEnvValueBytes)]);
   }
+  if (t.trigger === pb.TriggerRule.ALL_SUCCESS) fail(`task ${i} spells out the default trigger rule all_success`);
+  const trigger = t.trigger === undefined ? undefined : TRIGGER_IN[t.trigger];
   return {
     name: names[i] as string,
     exec,
@@ -188,6 +215,7 @@ function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[
     env: Object.fromEntries(env),
     cwd: t.cwd === undefined ? null : readText(t.cwd, 'cwd', L.maxCwdBytes),
     shards: t.shards === undefined ? null : readInt(t.shards, 'shards', MAX),
+    ...(trigger === undefined ? {} : { trigger }),
   };
 }
 

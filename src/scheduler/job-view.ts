@@ -1,11 +1,13 @@
 // Read-only views of the scheduler's state (docs/http-api.md §6): what the API, the worker, the
 // claim policy and the simulator's checkers read. Built on demand from the task columns; a job's
 // full view is O(its tasks), everything else is small.
+import { MAX_ATTEMPTS_KEPT, attemptView, signalIn } from './attempts.js';
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
 import type { ReadyQueue } from './ready-queue.js';
+import type { Capacity } from './runnable.js';
 import { TimerKind } from './timers.js';
 import { taskName } from './task-names.js';
-import type { JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
+import type { AttemptView, JobSummary, JobView, ReadyTask, TaskLaunch, TaskSpec, TaskState, TaskView } from './types.js';
 
 function orNull(v: number): number | null {
   return v === NONE ? null : v;
@@ -30,11 +32,13 @@ export function jobSummary(job: Job): JobSummary {
     state: job.state,
     submittedAt: job.submittedAt,
     finishedAt: job.finishedAt,
+    reason: job.timedOut ? `job timeout: still running after ${(job.spec.timeoutMs ?? 0) / 1000}s` : null,
     counts: countsOf(job),
   };
 }
 
-export function taskView(job: Job, task: number): TaskView {
+/** `stuck`: why nobody can take the task, when it is ready and no live node can run it (runnable.ts). */
+export function taskView(job: Job, task: number, stuck: string | null = null): TaskView {
   const tails = job.tails.get(task);
   const timer = job.timers.get(task);
   const exit = job.exitCode[task] as number;
@@ -50,19 +54,44 @@ export function taskView(job: Job, task: number): TaskView {
     retryAt: timer !== undefined && timer.kind === TimerKind.retry ? timer.deadline : null,
     stdout: tails?.stdout ?? '',
     stderr: tails?.stderr ?? '',
-    reason: job.reasonText(task),
+    reason: stuck ?? job.reasonText(task),
+    attempts: attemptsOf(job, task, exit === NO_EXIT ? null : exit, tails?.stderr ?? ''),
   };
 }
 
-/** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order. */
-export function buildJobView(job: Job): JobView {
+/** The kept attempts that ended without success, then the latest one when it runs or succeeded (attempts.ts). */
+function attemptsOf(job: Job, task: number, exitCode: number | null, stderr: string): AttemptView[] {
+  const out = (job.history.get(task) ?? []).map((r) => attemptView(r, job.nodeNames[r.holder] ?? null));
+  const state = job.tState[task];
+  if (state === T.running || state === T.succeeded) {
+    const running = state === T.running;
+    out.push({
+      attempt: job.attempt[task] as number,
+      node: job.holderName(task),
+      startedAt: orNull(job.startedAt[task] as number),
+      finishedAt: running ? null : orNull(job.finishedAtCol[task] as number),
+      exitCode: running ? null : exitCode,
+      signal: running ? null : signalIn(stderr),
+      outcome: running ? 'running' : 'succeeded',
+      reason: null,
+    });
+  }
+  return out.length > MAX_ATTEMPTS_KEPT ? out.slice(-MAX_ATTEMPTS_KEPT) : out;
+}
+
+/** `GET /v1/jobs/{id}`: tasks keyed by full name (`transform[3]`), in task order; a ready task no live node can run says why. */
+export function buildJobView(job: Job, capacity: Capacity): JobView {
   const entries: [string, TaskView][] = new Array(job.size);
   const specs = job.spec.tasks;
   for (let s = 0; s < specs.length; s++) {
     const ts = specs[s] as TaskSpec;
     const start = job.specStart[s] as number;
     const end = job.specStart[s + 1] as number;
-    for (let t = start; t < end; t++) entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t)];
+    let stuck: string | null | undefined;
+    for (let t = start; t < end; t++) {
+      if (job.tState[t] === T.ready && stuck === undefined) stuck = capacity.whyNot(ts);
+      entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t, job.tState[t] === T.ready ? (stuck ?? null) : null)];
+    }
   }
   // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
   return { ...jobSummary(job), specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })), tasks: Object.fromEntries(entries) };

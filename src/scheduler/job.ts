@@ -2,10 +2,13 @@
 // so a 1,000,000-task sharded job costs tens of bytes per task instead of an object each.
 // Rarely-set fields (output tails, pending timers, why a spec was skipped) live in side maps.
 //
-// Readiness is incremental and per SPEC: all shards of a spec share its deps, so `pending[s]`
-// counts the tasks of s's deps that have not succeeded yet. A success costs one decrement per
-// direct dependent spec; a spec whose counter reaches 0 readies all its (waiting) shards at once.
+// Readiness is incremental and per SPEC: all shards of a spec share its deps and trigger rule, so
+// per spec the job counts how many tasks of its deps ended each way (upSucceeded, upFailed,
+// upSkipped, out of upTotal). A result costs one increment per direct dependent spec; when the
+// spec's rule decides (trigger-rules.ts), all its (waiting) shards become ready or skipped at once.
+import type { AttemptRec } from './attempts.js';
 import { taskName } from './task-names.js';
+import { DEFAULT_TRIGGER, type TriggerRule, type UpstreamCounts, type UpstreamOutcome } from './trigger-rules.js';
 import type { Timer } from './timers.js';
 import type { JobId, JobSpec, JobState, Ms, TaskSpec, TaskState } from './types.js';
 
@@ -19,12 +22,13 @@ export function isFinalCode(s: number): boolean {
 }
 
 /**
- * Why a task is in its state, as stored in the `reason` column; `upstream` is spelled from the
- * spec's entry in `upstreamFailure`.
+ * Why a task is in its state, as stored in the `reason` column; `upstream` (skipped because of a
+ * failure upstream: its dependents see a failure) and `trigger` (skipped because its trigger rule
+ * can no longer hold: its dependents see a skip) are spelled from the spec's entry in `skipCause`.
  */
-export const R = { none: 0, leaseExpired: 1, holderRestarted: 2, timeout: 3, cancelled: 4, upstream: 5, attemptFailed: 6, retry: 7 } as const;
+export const R = { none: 0, leaseExpired: 1, holderRestarted: 2, timeout: 3, cancelled: 4, upstream: 5, attemptFailed: 6, retry: 7, trigger: 8, jobTimeout: 9 } as const;
 export type ReasonCode = (typeof R)[keyof typeof R];
-const REASON_TEXT: readonly (string | null)[] = [null, 'lease expired', 'holder restarted', 'timeout', 'cancelled', null, 'attempt failed', 'retry'];
+const REASON_TEXT: readonly (string | null)[] = [null, 'lease expired', 'holder restarted', 'timeout', 'cancelled', null, 'attempt failed', 'retry', null, 'job timeout'];
 export const MAX_REASON: number = REASON_TEXT.length - 1;
 
 /** Sentinel of the nullable number columns (times, fence, duration): no value. */
@@ -50,8 +54,11 @@ export class Job {
   readonly depTargets: Int32Array;
   readonly dependentOffsets: Int32Array;
   readonly dependentTargets: Int32Array;
-  /** Per spec: tasks of its deps that have not succeeded. */
-  readonly pending: Int32Array;
+  /** Per spec: tasks of its deps (every shard of a sharded dep), and how many of them ended each way. */
+  readonly upTotal: Int32Array;
+  readonly upSucceeded: Int32Array;
+  readonly upFailed: Int32Array;
+  readonly upSkipped: Int32Array;
 
   // Task columns.
   readonly tState: Uint8Array;
@@ -75,11 +82,20 @@ export class Job {
   private readonly nodeIndex = new Map<string, number>();
   /** Non-empty output tails of finished attempts. */
   readonly tails = new Map<number, Tails>();
+  /** Per task: its attempts that ended without success, oldest first (attempts.ts). */
+  readonly history = new Map<number, AttemptRec[]>();
   /** Per task: its retry (waiting) or timeout (running) timer. */
   readonly timers = new Map<number, Timer>();
   removalTimer: Timer | null = null;
-  /** Per spec skipped because an upstream task failed: that task's full name. */
-  readonly upstreamFailure = new Map<number, string>();
+  /** Armed while the job runs, when its spec has a timeout. */
+  timeoutTimer: Timer | null = null;
+  /** It ended `failed` because its own timeout ran out. */
+  timedOut = false;
+  /**
+   * Per skipped spec: with reason `upstream`, the full name of the failed task upstream; with
+   * reason `trigger`, the whole reason text.
+   */
+  readonly skipCause = new Map<number, string>();
 
   constructor(
     /** Unique for the life of the state (ids can be reused once a job is removed). */
@@ -129,7 +145,15 @@ export class Job {
         this.dependentTargets[(fill[target] as number)++] = s;
       }
     }
-    this.pending = new Int32Array(n);
+    this.upTotal = new Int32Array(n);
+    for (let s = 0; s < n; s++) {
+      let total = 0;
+      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) total += this.specSize(this.depTargets[k] as number);
+      this.upTotal[s] = total;
+    }
+    this.upSucceeded = new Int32Array(n);
+    this.upFailed = new Int32Array(n);
+    this.upSkipped = new Int32Array(n);
 
     this.tState = new Uint8Array(total);
     this.attempt = new Uint32Array(total);
@@ -145,21 +169,64 @@ export class Job {
     this.recount();
   }
 
-  /** Counts and pending counters from the state column: after a submit (all waiting) or a restore. */
+  /** Counts and upstream counters from the state and reason columns: after a submit (all waiting) or a restore. */
   recount(): void {
     this.counts.fill(0);
     for (let t = 0; t < this.size; t++) (this.counts[this.tState[t] as number] as number)++;
-    const notSucceeded = new Int32Array(this.spec.tasks.length);
-    for (let s = 0; s < notSucceeded.length; s++) {
-      let k = 0;
-      for (let t = this.specStart[s] as number; t < (this.specStart[s + 1] as number); t++) if (this.tState[t] !== T.succeeded) k++;
-      notSucceeded[s] = k;
+    const n = this.spec.tasks.length;
+    const ended = { succeeded: new Int32Array(n), failed: new Int32Array(n), skipped: new Int32Array(n) };
+    for (let s = 0; s < n; s++) {
+      for (let t = this.specStart[s] as number; t < (this.specStart[s + 1] as number); t++) {
+        const outcome = this.outcomeOf(t);
+        if (outcome !== null) (ended[outcome][s] as number)++;
+      }
     }
-    for (let s = 0; s < notSucceeded.length; s++) {
-      let p = 0;
-      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) p += notSucceeded[this.depTargets[k] as number] as number;
-      this.pending[s] = p;
+    for (let s = 0; s < n; s++) {
+      let succeeded = 0;
+      let failed = 0;
+      let skipped = 0;
+      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) {
+        const d = this.depTargets[k] as number;
+        succeeded += ended.succeeded[d] as number;
+        failed += ended.failed[d] as number;
+        skipped += ended.skipped[d] as number;
+      }
+      this.upSucceeded[s] = succeeded;
+      this.upFailed[s] = failed;
+      this.upSkipped[s] = skipped;
     }
+  }
+
+  specSize(spec: number): number {
+    return (this.specStart[spec + 1] as number) - (this.specStart[spec] as number);
+  }
+
+  /** A final task's outcome as its dependents' trigger rules see it (trigger-rules.ts); null while it is not final. */
+  outcomeOf(task: number): UpstreamOutcome | null {
+    const st = this.tState[task];
+    if (st === T.succeeded) return 'succeeded';
+    if (st === T.failed) return 'failed';
+    if (st === T.skipped) return this.reason[task] === R.upstream ? 'failed' : 'skipped';
+    return null;
+  }
+
+  triggerOf(spec: number): TriggerRule {
+    return this.spec.tasks[spec]?.trigger ?? DEFAULT_TRIGGER;
+  }
+
+  upstreamCounts(spec: number): UpstreamCounts {
+    return {
+      total: this.upTotal[spec] as number,
+      succeeded: this.upSucceeded[spec] as number,
+      failed: this.upFailed[spec] as number,
+      skipped: this.upSkipped[spec] as number,
+    };
+  }
+
+  /** Whether the spec's trigger rule has not decided yet: its tasks were never readied nor skipped. */
+  undecided(spec: number): boolean {
+    const first = this.specStart[spec] as number;
+    return this.tState[first] === T.waiting && this.attempt[first] === 0;
   }
 
   get finalCount(): number {
@@ -225,7 +292,8 @@ export class Job {
 
   reasonText(task: number): string | null {
     const code = this.reason[task] as number;
-    if (code === R.upstream) return `upstream failed: ${this.upstreamFailure.get(this.specOf(task)) ?? '?'}`;
+    if (code === R.upstream) return `upstream failed: ${this.skipCause.get(this.specOf(task)) ?? '?'}`;
+    if (code === R.trigger) return this.skipCause.get(this.specOf(task)) ?? 'trigger rule cannot be met';
     return REASON_TEXT[code] ?? null;
   }
 

@@ -8,9 +8,11 @@
 // cancelled as ranges: typed-array fills, one queue range and (past RANGE_EVENT_MIN) one effect.
 import type { NodeId } from '../raft/types.js';
 import { Job, NONE, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
+import { END, keepAttempt, type AttemptEnd } from './attempts.js';
 import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
 import { taskName } from './task-names.js';
 import { TimerKind, type Timer } from './timers.js';
+import { blocks, triggerSkipReason, triggerVerdict, type UpstreamOutcome } from './trigger-rules.js';
 import { MAX_BACKOFF_MS, RANGE_EVENT_MIN, type Effect, type JobState, type Ms, type TaskSpec, type TaskState } from './types.js';
 
 /** A running task is failed as timed out this long after its own timeout, if its holder never reports. */
@@ -19,6 +21,14 @@ export const TIMEOUT_GRACE_MS: Ms = 30_000;
 /** Backoff before retry number `failures` (1-based): doubling from backoffMs, capped. */
 export function backoffFor(backoffMs: Ms, failures: number): Ms {
   return Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** Math.max(0, failures - 1));
+}
+
+/** `n` tasks of `spec` ended with `outcome`; `task` is one of them. */
+interface Settled {
+  readonly spec: number;
+  readonly task: number;
+  readonly outcome: UpstreamOutcome;
+  readonly n: number;
 }
 
 /** Tasks [start, end) of one spec that became ready during the current finish (for claimNext). */
@@ -73,6 +83,11 @@ export class Lifecycle {
       this.removeJob(cx, job);
       return;
     }
+    if (t.kind === TimerKind.jobTimeout) {
+      job.timeoutTimer = null;
+      if (job.state === 'running') this.abort(cx, job, 'job timeout');
+      return;
+    }
     job.timers.delete(t.task);
     const spec = job.specOf(t.task);
     if (t.kind === TimerKind.retry) {
@@ -80,6 +95,7 @@ export class Lifecycle {
     } else if (job.tState[t.task] === T.running) {
       // The timeout safety net: the holder never reported.
       const node = this.stopRunning(cx, job, t.task, 'timeout');
+      this.keepEnded(cx, job, t.task, END.noReport, null, null);
       this.failAttempt(cx, job, t.task, spec, R.timeout);
       this.syncLease(node);
     }
@@ -89,6 +105,7 @@ export class Lifecycle {
   private expireLease(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
       this.stopRunning(cx, job, task, 'lease expired');
+      this.keepEnded(cx, job, task, END.leaseLost, null, null);
       this.s.stats.leaseExpiries++;
       this.makeReady(cx, job, task, job.specOf(task), T.running, R.leaseExpired);
     }
@@ -98,6 +115,7 @@ export class Lifecycle {
   holderRestarted(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
       this.stopRunning(cx, job, task, null);
+      this.keepEnded(cx, job, task, END.nodeRestarted, null, null);
       this.failAttempt(cx, job, task, job.specOf(task), R.holderRestarted);
     }
   }
@@ -173,17 +191,24 @@ export class Lifecycle {
     return node;
   }
 
+  /** The running attempt of `task` ended without success (just stopped): kept in its history (attempts.ts). */
+  keepEnded(cx: ApplyContext, job: Job, task: number, end: AttemptEnd, exitCode: number | null, signal: string | null): void {
+    keepAttempt(job.history, task, {
+      attempt: job.attempt[task] as number,
+      holder: job.holder[task] as number,
+      startedAt: job.startedAt[task] as number,
+      finishedAt: cx.now,
+      exitCode,
+      signal,
+      end,
+    });
+  }
+
   succeed(cx: ApplyContext, job: Job, task: number, spec: number): void {
     job.setState(task, T.succeeded);
     job.reason[task] = R.none;
     this.taskEvent(cx, job, task, spec, T.running, T.succeeded, null);
-    const end = job.dependentOffsets[spec + 1] as number;
-    for (let k = job.dependentOffsets[spec] as number; k < end; k++) {
-      const d = job.dependentTargets[k] as number;
-      const left = (job.pending[d] as number) - 1;
-      job.pending[d] = left;
-      if (left === 0) this.readySpec(cx, job, d);
-    }
+    this.settled(cx, job, { spec, task, outcome: 'succeeded', n: 1 });
     this.maybeEnd(cx, job);
   }
 
@@ -208,27 +233,69 @@ export class Lifecycle {
     }
     job.setState(task, T.failed);
     this.taskEvent(cx, job, task, spec, T.running, T.failed, reasonText(reason));
-    this.skipDependents(cx, job, spec, taskName(ts.name, job.shardOf(task, spec)));
+    this.settled(cx, job, { spec, task, outcome: 'failed', n: 1 });
     this.maybeEnd(cx, job);
   }
 
   /**
-   * Every spec downstream of `spec` can no longer run. Their tasks are all waiting and were never
-   * claimed (a dependent runs only after all of its deps succeeded), and they are skipped at once.
+   * `n` tasks of `spec` (`task` among them) ended with `outcome`: its dependents count them and
+   * those whose trigger rule now decides become ready or are skipped, and so on downstream (a
+   * worklist, not recursion: a chain may be 50,000 specs long). Undecided specs are all waiting
+   * and never claimed, so a skip is one range per spec (docs/dag-file.md §12).
    */
-  private skipDependents(cx: ApplyContext, job: Job, spec: number, failedName: string): void {
-    const stack: number[] = [spec];
-    while (stack.length > 0) {
-      const from = stack.pop() as number;
-      const end = job.dependentOffsets[from + 1] as number;
-      for (let k = job.dependentOffsets[from] as number; k < end; k++) {
+  private settled(cx: ApplyContext, job: Job, first: Settled): void {
+    // The common case of a success with no dependents allocates nothing.
+    if (job.dependentOffsets[first.spec] === job.dependentOffsets[first.spec + 1]) return;
+    const work: Settled[] = [first];
+    for (let item = work.pop(); item !== undefined; item = work.pop()) {
+      const end = job.dependentOffsets[item.spec + 1] as number;
+      for (let k = job.dependentOffsets[item.spec] as number; k < end; k++) {
         const d = job.dependentTargets[k] as number;
-        if (job.upstreamFailure.has(d)) continue;
-        job.upstreamFailure.set(d, failedName);
-        this.bulkSet(cx, job, d, job.specStart[d] as number, job.specStart[d + 1] as number, T.waiting, T.skipped, R.upstream);
-        stack.push(d);
+        const counter = item.outcome === 'succeeded' ? job.upSucceeded : item.outcome === 'failed' ? job.upFailed : job.upSkipped;
+        counter[d] = (counter[d] as number) + item.n;
+        if (!job.undecided(d)) continue;
+        const verdict = triggerVerdict(job.triggerOf(d), job.upstreamCounts(d));
+        if (verdict === 'wait') continue;
+        if (verdict === 'run') {
+          this.readySpec(cx, job, d);
+          continue;
+        }
+        const outcome = this.skipSpec(cx, job, d, verdict, item.task);
+        work.push({ spec: d, task: job.specStart[d] as number, outcome, n: job.specSize(d) });
       }
     }
+  }
+
+  /** Skips the (undecided) spec whose rule can no longer hold; returns the outcome its dependents see. */
+  private skipSpec(cx: ApplyContext, job: Job, spec: number, verdict: 'skip' | 'skip-failed', hint: number): UpstreamOutcome {
+    const rule = job.triggerOf(spec);
+    const blocker = this.blockingUpstream(job, spec, (o) => blocks(rule, verdict, o), hint);
+    if (verdict === 'skip-failed') {
+      // Name the task that failed: a blocker skipped for a failure names its own failed task.
+      const failed = blocker === null ? '?' : job.tState[blocker] === T.failed ? job.taskName(blocker) : (job.skipCause.get(job.specOf(blocker)) ?? '?');
+      job.skipCause.set(spec, failed);
+    } else {
+      const named = blocker === null ? null : { name: job.taskName(blocker), outcome: job.outcomeOf(blocker) as UpstreamOutcome };
+      job.skipCause.set(spec, triggerSkipReason(rule, named));
+    }
+    const code = verdict === 'skip-failed' ? R.upstream : R.trigger;
+    this.bulkSet(cx, job, spec, job.specStart[spec] as number, job.specStart[spec + 1] as number, T.waiting, T.skipped, code);
+    return verdict === 'skip-failed' ? 'failed' : 'skipped';
+  }
+
+  /** The first upstream task of `spec` (the hint first, then in deps order) whose outcome `matches`, or null. */
+  private blockingUpstream(job: Job, spec: number, matches: (o: UpstreamOutcome) => boolean, hint: number): number | null {
+    const hinted = job.outcomeOf(hint);
+    if (hinted !== null && matches(hinted)) return hint;
+    const end = job.depOffsets[spec + 1] as number;
+    for (let k = job.depOffsets[spec] as number; k < end; k++) {
+      const d = job.depTargets[k] as number;
+      for (let t = job.specStart[d] as number; t < (job.specStart[d + 1] as number); t++) {
+        const o = job.outcomeOf(t);
+        if (o !== null && matches(o)) return t;
+      }
+    }
+    return null;
   }
 
   // --- ready ---------------------------------------------------------------------------------------
@@ -265,12 +332,15 @@ export class Lifecycle {
 
   // --- jobs ----------------------------------------------------------------------------------------
 
+  /** Once every task is final: `failed` when any task failed, else `succeeded` (docs/dag-file.md §12). */
   private maybeEnd(cx: ApplyContext, job: Job): void {
     if (job.state !== 'running' || job.finalCount !== job.size) return;
-    this.endJob(cx, job, job.counts[T.succeeded] === job.size ? 'succeeded' : 'failed');
+    this.endJob(cx, job, (job.counts[T.failed] as number) > 0 ? 'failed' : 'succeeded');
   }
 
   private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {
+    if (job.timeoutTimer !== null) this.s.timers.remove(job.timeoutTimer);
+    job.timeoutTimer = null;
     job.state = state;
     job.finishedAt = cx.now;
     job.removalTimer = this.s.timers.add(TimerKind.removal, job.serial, -1, cx.now + job.spec.retentionMs);
@@ -283,6 +353,8 @@ export class Lifecycle {
     job.timers.clear();
     if (job.removalTimer !== null) s.timers.remove(job.removalTimer);
     job.removalTimer = null;
+    if (job.timeoutTimer !== null) s.timers.remove(job.timeoutTimer);
+    job.timeoutTimer = null;
     s.jobs.delete(job.id);
     s.bySerial.delete(job.serial);
     if (job.key !== null && s.keys.get(job.key) === job.id) s.keys.delete(job.key);
@@ -292,6 +364,15 @@ export class Lifecycle {
 
   /** Ends a running job as cancelled: running tasks are stopped, every unfinished task is skipped. */
   cancel(cx: ApplyContext, job: Job): void {
+    this.abort(cx, job, 'cancelled');
+  }
+
+  /**
+   * Ends a running job before its tasks did: cancelled by a `cancel`, or failed by its own timeout.
+   * Running tasks are stopped, every unfinished task is skipped with the reason.
+   */
+  private abort(cx: ApplyContext, job: Job, why: 'cancelled' | 'job timeout'): void {
+    const code = why === 'cancelled' ? R.cancelled : R.jobTimeout;
     const s = this.s;
     s.ready.dropJob(job);
     const holders = new Set<NodeRec>();
@@ -308,12 +389,13 @@ export class Lifecycle {
           // A run of never-claimed tasks in one state (no timers, no holder) goes at once.
           let u = t + 1;
           while (u < end && job.tState[u] === from && job.attempt[u] === 0) u++;
-          this.bulkSet(cx, job, spec, t, u, from, T.skipped, R.cancelled);
+          this.bulkSet(cx, job, spec, t, u, from, T.skipped, code);
           t = u;
           continue;
         }
         if (from === T.running) {
-          const node = this.stopRunning(cx, job, t, 'cancelled');
+          const node = this.stopRunning(cx, job, t, why);
+          this.keepEnded(cx, job, t, why === 'cancelled' ? END.cancelled : END.jobTimeout, null, null);
           if (node !== null) holders.add(node);
         } else {
           const timer = job.timers.get(t);
@@ -324,12 +406,13 @@ export class Lifecycle {
           job.finishedAtCol[t] = cx.now;
         }
         job.setState(t, T.skipped);
-        job.reason[t] = R.cancelled;
-        this.taskEvent(cx, job, t, spec, from, T.skipped, 'cancelled');
+        job.reason[t] = code;
+        this.taskEvent(cx, job, t, spec, from, T.skipped, why);
         t++;
       }
     }
-    this.endJob(cx, job, 'cancelled');
+    if (why === 'job timeout') job.timedOut = true;
+    this.endJob(cx, job, why === 'cancelled' ? 'cancelled' : 'failed');
     for (const node of [...holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) this.syncLease(node);
   }
 

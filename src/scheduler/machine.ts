@@ -8,11 +8,14 @@
 // capacity); lifecycle.ts carries out the transitions, state.ts holds the data, job-view.ts builds
 // the views and snapshot-codec.ts writes and reads snapshots.
 import type { NodeId } from '../raft/types.js';
+import { END, signalIn } from './attempts.js';
 import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
+import { Capacity } from './runnable.js';
+import { TimerKind } from './timers.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
@@ -139,8 +142,9 @@ export class Scheduler implements SchedulerView {
     s.bySerial.set(job.serial, job);
     if (job.key !== null) s.keys.set(job.key, job.id);
     out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
+    if (job.spec.timeoutMs !== undefined) job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
     const specs = job.spec.tasks.length;
-    for (let spec = 0; spec < specs; spec++) if (job.pending[spec] === 0) this.life.readySpec(cx, job, spec);
+    for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
   }
 
   // --- heartbeat -----------------------------------------------------------------------------------
@@ -257,7 +261,10 @@ export class Scheduler implements SchedulerView {
     else job.tails.delete(task);
     const spec = job.specOf(task);
     if (r.outcome === 'succeeded') this.life.succeed(cx, job, task, spec);
-    else this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    else {
+      this.life.keepEnded(cx, job, task, r.outcome === 'timeout' ? END.timeout : END.failed, r.exitCode, signalIn(r.stderr));
+      this.life.failAttempt(cx, job, task, spec, r.outcome === 'timeout' ? R.timeout : R.attemptFailed);
+    }
     return null;
   }
 
@@ -296,7 +303,7 @@ export class Scheduler implements SchedulerView {
 
   job(id: JobId): JobView | undefined {
     const job = this.s.jobs.get(id);
-    return job === undefined ? undefined : buildJobView(job);
+    return job === undefined ? undefined : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now));
   }
 
   jobs(): JobSummary[] {

@@ -18,14 +18,20 @@
 // snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
+import { readHistory, writeHistory } from './attempts.js';
 import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
 
-/** 2: job specs as their protobuf message (1 had a hand-written layout of its own). */
-const FORMAT = 2;
+/**
+ * 2: job specs as their protobuf message (1 had a hand-written layout of its own). 3: each job says
+ * whether its own timeout ended it, and ends with its tasks' attempt history (attempts.ts). Format
+ * 2 is still read (as no history, no job timed out).
+ */
+const FORMAT = 3;
+const READABLE_FORMATS: readonly number[] = [2, 3];
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -135,10 +141,11 @@ function writeJob(w: Writer, job: Job): void {
   w.u8(JOB_STATES.indexOf(job.state));
   w.bool(job.finishedAt !== null);
   if (job.finishedAt !== null) num(w, job.finishedAt);
+  w.bool(job.timedOut);
   w.bytes(encodeJobSpec(job.spec), 'job spec');
   w.varint(job.nodeNames.length, 'node names');
   for (const n of job.nodeNames) w.string(n);
-  const upstream = [...job.upstreamFailure].sort((a, b) => a[0] - b[0]);
+  const upstream = [...job.skipCause].sort((a, b) => a[0] - b[0]);
   w.varint(upstream.length, 'upstream');
   for (const [spec, name] of upstream) {
     w.varint(spec, 'upstream spec');
@@ -151,6 +158,7 @@ function writeJob(w: Writer, job: Job): void {
     w.varint(same - t - 1, 'repeat');
     t = same;
   }
+  writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
@@ -219,7 +227,7 @@ function check(r: Reader, ok: boolean, problem: string): void {
 
 function readState(r: Reader): SchedulerState {
   const format = r.u8('format');
-  check(r, format === FORMAT, `unknown format ${format}`);
+  check(r, READABLE_FORMATS.includes(format), `unknown format ${format} (this meshrun reads formats ${READABLE_FORMATS.join(' and ')})`);
   const s = new SchedulerState();
   s.now = readNum(r, 'now');
   for (const f of STAT_FIELDS) s.stats[f] = r.varint(f);
@@ -249,7 +257,7 @@ function readState(r: Reader): SchedulerState {
 
   const jobCount = r.count('jobs', 8);
   for (let i = 0; i < jobCount; i++) {
-    const job = readJob(r, s);
+    const job = readJob(r, s, format);
     check(r, !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial, `job ${job.id} (serial ${job.serial}) is a duplicate`);
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
@@ -284,6 +292,7 @@ function readState(r: Reader): SchedulerState {
   for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
   for (const job of s.jobs.values()) {
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
+    check(r, (job.state === 'running' && job.spec.timeoutMs !== undefined) === (job.timeoutTimer !== null), `job ${job.id}'s timeout timer does not match its state`);
     for (let t = 0; t < job.size; t++) {
       const st = job.tState[t];
       check(r, (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout), `job ${job.id} task ${t}: timeout timer does not match its state`);
@@ -292,7 +301,7 @@ function readState(r: Reader): SchedulerState {
   return s;
 }
 
-function readJob(r: Reader, s: SchedulerState): Job {
+function readJob(r: Reader, s: SchedulerState, format: number): Job {
   const serial = r.varint('serial');
   const id = r.string('job id', MAX_TEXT);
   const key = r.bool('key flag') ? r.string('key', MAX_TEXT) : null;
@@ -301,6 +310,7 @@ function readJob(r: Reader, s: SchedulerState): Job {
   const state = JOB_STATES[stateCode];
   check(r, state !== undefined, `bad job state ${stateCode}`);
   const finishedAt = r.bool('finishedAt flag') ? readNum(r, 'finishedAt') : null;
+  const timedOut = format >= 3 && r.bool('timedOut');
   const d = decodeJobSpec(r.span('job spec'));
   if (!d.ok) r.fail(d.error);
   const spec = d.value;
@@ -308,13 +318,14 @@ function readJob(r: Reader, s: SchedulerState): Job {
   const job = new Job(serial, id, key, spec, submittedAt);
   job.state = state as JobState;
   job.finishedAt = finishedAt;
+  job.timedOut = timedOut;
   const names = r.count('node names', 2);
   for (let k = 0; k < names; k++) job.nodeSlot(r.string('node name', MAX_TEXT));
   const upstream = r.count('upstream', 2);
   for (let k = 0; k < upstream; k++) {
     const sp = r.varint('upstream spec');
     check(r, sp < spec.tasks.length, `upstream spec ${sp} out of range`);
-    job.upstreamFailure.set(sp, r.string('upstream name', MAX_TEXT));
+    job.skipCause.set(sp, r.string('upstream name', MAX_TEXT));
   }
   for (let t = 0; t < job.size; ) {
     const head = r.u8('task head');
@@ -355,6 +366,10 @@ function readJob(r: Reader, s: SchedulerState): Job {
     for (let u = t + 1; u < end; u++) copyTask(job, t, u, s);
     t = end;
   }
+  if (format >= 3) {
+    const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
+    for (const [task, list] of history) job.history.set(task, list);
+  }
   job.recount();
   return job;
 }
@@ -384,7 +399,7 @@ function hold(node: NodeRec, job: Job, task: number): void {
 
 function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
   const kind = r.u8('timer kind');
-  check(r, kind <= TimerKind.removal, `bad timer kind ${kind}`);
+  check(r, kind <= TimerKind.jobTimeout, `bad timer kind ${kind}`);
   const owner = kind === TimerKind.lease ? r.string('timer node', MAX_TEXT) : r.varint('timer job');
   const task = r.varint('timer task') - 1;
   const deadline = readNum(r, 'deadline');
@@ -403,6 +418,11 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
   if (kind === TimerKind.removal) {
     check(r, j.removalTimer === null && task === -1, `removal timer of job ${j.id} is not valid`);
     j.removalTimer = restore();
+    return;
+  }
+  if (kind === TimerKind.jobTimeout) {
+    check(r, j.timeoutTimer === null && task === -1 && j.state === 'running' && j.spec.timeoutMs !== undefined, `timeout timer of job ${j.id} is not valid`);
+    j.timeoutTimer = restore();
     return;
   }
   const want = kind === TimerKind.retry ? T.waiting : T.running;

@@ -18,6 +18,8 @@ export const TimerKind = {
   timeout: 2,
   /** A finished job leaves the state. */
   removal: 3,
+  /** A running job's own `timeout` (docs/dag-file.md §2): it ends failed. */
+  jobTimeout: 4,
 } as const;
 export type TimerKind = (typeof TimerKind)[keyof typeof TimerKind];
 

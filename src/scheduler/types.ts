@@ -2,6 +2,7 @@
 // commands in the replicated log, the effects applying them has, and the read-only view the API,
 // the claim policy and the simulator's checkers use. Nothing here does I/O or reads a clock.
 import type { NodeId } from '../raft/types.js';
+import type { TriggerRule } from './trigger-rules.js';
 
 /** Milliseconds. Scheduler time is the largest leader timestamp among applied entries (docs/architecture.md §6). */
 export type Ms = number;
@@ -43,6 +44,8 @@ export interface TaskSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | null;
   readonly shards: number | null;
+  /** When it may run, from its upstream tasks' outcomes (trigger-rules.ts); absent: all_success, which is never spelled out. */
+  readonly trigger?: TriggerRule;
 }
 
 /** A whole DAG, normalised: what `submit` carries and what the state machine re-validates on apply. */
@@ -50,6 +53,8 @@ export interface JobSpec {
   readonly name: string;
   /** How long the finished job stays in the state (default 24 h). */
   readonly retentionMs: Ms;
+  /** How long the job may run before it is ended `failed` (docs/dag-file.md §2); absent: no limit. */
+  readonly timeoutMs?: Ms;
   /** In file order; no two with the same name; deps acyclic and known. */
   readonly tasks: readonly TaskSpec[];
 }
@@ -228,6 +233,22 @@ export interface NodeView {
   readonly running: number;
 }
 
+/** One attempt of a task (docs/http-api.md §6), oldest first in TaskView.attempts. */
+export interface AttemptView {
+  readonly attempt: number;
+  readonly node: NodeId | null;
+  readonly startedAt: Ms | null;
+  /** null while it runs. */
+  readonly finishedAt: Ms | null;
+  readonly exitCode: number | null;
+  /** The signal that killed its process (SIGTERM, SIGKILL), when one did. */
+  readonly signal: string | null;
+  /** `lost`: its node's lease ran out, it may still have run to its end unseen. */
+  readonly outcome: 'running' | 'succeeded' | 'failed' | 'timeout' | 'lost' | 'cancelled';
+  /** Why it ended, when the outcome does not say it all: 'lease expired', 'holder restarted', 'timeout', 'cancelled', ... */
+  readonly reason: string | null;
+}
+
 export interface TaskView {
   readonly state: TaskState;
   readonly attempt: number;
@@ -242,6 +263,8 @@ export interface TaskView {
   readonly stdout: string;
   readonly stderr: string;
   readonly reason: string | null;
+  /** Its attempts, oldest first: the last 20 (docs/http-api.md §6). */
+  readonly attempts: readonly AttemptView[];
 }
 
 /** `GET /v1/jobs/{id}` (docs/http-api.md §6), keyed by full task name. */
@@ -251,6 +274,8 @@ export interface JobView {
   readonly state: JobState;
   readonly submittedAt: Ms;
   readonly finishedAt: Ms | null;
+  /** Why a job ended otherwise than its tasks say: 'job timeout after 10m'; absent or null otherwise. */
+  readonly reason?: string | null;
   readonly counts: Readonly<Record<TaskState, number>>;
   /** The DAG's shape, spec by spec (a sharded spec's tasks are `name[0]`..): what a graph draws. */
   readonly specs: readonly SpecView[];

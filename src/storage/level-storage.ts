@@ -15,7 +15,7 @@ import {
   encodeSnapshot,
   encodeUint,
 } from '../raft/codec.js';
-import type { Entry, HardState, Membership, PersistedState, Ready, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Membership, PersistedState, PersistUpdate, Snapshot } from '../raft/types.js';
 import { clusterIdProblem } from '../net/cluster-id.js';
 import {
   CLUSTER_ID_KEY,
@@ -39,9 +39,6 @@ import {
   segmentKeyIndex,
   unseal,
 } from './keys.js';
-
-/** The durable part of a Ready: what one save() writes in one synced batch. */
-export type StorageUpdate = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'compaction' | 'membership'>;
 
 /** Anything wrong with a store: its message always starts with `meshrun storage <dir>:`. */
 export class StorageError extends Error {
@@ -192,7 +189,7 @@ export class LevelStorage {
    * keeps it) but is not fsynced: the next synced save makes it durable, a power failure before
    * that may lose it. Meant for commit-index-only updates (see commitOnly in the driver).
    */
-  save(update: StorageUpdate, opts: { readonly sync?: boolean } = {}): Promise<void> {
+  save(update: PersistUpdate, opts: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.closing) return Promise.reject(new StorageError(this.dir, 'is closed'));
     const sync = opts.sync ?? true;
     const done = this.tail.then(() => this.write(update, sync));
@@ -248,7 +245,7 @@ export class LevelStorage {
     return this.closing;
   }
 
-  private async write(update: StorageUpdate, sync: boolean): Promise<void> {
+  private async write(update: PersistUpdate, sync: boolean): Promise<void> {
     if (this.failure) throw this.failure;
     let plan: Plan;
     try {
@@ -271,7 +268,7 @@ export class LevelStorage {
   }
 
   /** The batch for `u` and the shape the store will have once it is written. Throws on nonsense. */
-  private plan(u: StorageUpdate): Plan {
+  private plan(u: PersistUpdate): Plan {
     // Deletes go before puts: a truncating save may write a segment under the key of one it
     // deletes, and LevelDB applies a batch's operations in order.
     const ops: BatchOp[] = [];

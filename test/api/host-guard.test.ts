@@ -63,7 +63,7 @@ const backend: ApiBackend = {
     submit: () => Promise.resolve({ ok: true, id: 'job-1', existing: false }),
     get: () => undefined,
     list: () => [],
-    cancel: (id) => Promise.resolve({ ok: false, status: 404, error: `no job ${id}` }),
+    cancel: (id) => Promise.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` }),
   },
 };
 

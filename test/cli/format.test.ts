@@ -2,10 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../src/api/types.js';
 import { apiBases } from '../../src/cli/client.js';
+import { formatAttempts } from '../../src/cli/attempts-text.js';
 import { formatJobs, formatStatus } from '../../src/cli/job-commands.js';
 import { formatNodes } from '../../src/cli/nodes-command.js';
 import { nodeLabels } from '../../src/cli/format.js';
-import { barLine, progressLine } from '../../src/cli/progress.js';
+import { CliError, EXIT } from '../../src/cli/errors.js';
+import { barLine, plainProgress, progressLine, stuckLines } from '../../src/cli/progress.js';
+import { checkHandlers } from '../../src/cli/submit-command.js';
+import { normalizeDag } from '../../src/dag/parse.js';
 import { failureReport, signalOf } from '../../src/cli/task-text.js';
 import type { JobSummary, JobView, TaskState, TaskView } from '../../src/scheduler/types.js';
 
@@ -23,6 +27,7 @@ const task = (t: Partial<TaskView>): TaskView => ({
   stdout: '',
   stderr: '',
   reason: null,
+  attempts: [],
   ...t,
 });
 const job = (state: JobView['state'], tasks: Record<string, TaskView>): JobView => {
@@ -36,6 +41,41 @@ describe('progress: the bar and the plain line agree', () => {
     const c = counts({ succeeded: 15, failed: 1, skipped: 2 });
     expect(progressLine('failed', c, 4200)).toMatch(/^failed +15\/18 /);
     expect(barLine('failed', c, 4200, 200)).toMatch(/^failed +\[#{20}x{4}\] 15\/18 {2}15 succeeded, 1 failed, 2 skipped/);
+  });
+});
+
+describe('status --task: the attempts', () => {
+  const label = nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]);
+  const attempt = (n: number, over: Partial<TaskView['attempts'][number]>): TaskView['attempts'][number] => ({
+    attempt: n, node: 'peer-aaaaaaaa', startedAt: 1000 * n, finishedAt: 1000 * n + 500, exitCode: null, signal: null, outcome: 'failed', reason: null, ...over,
+  });
+
+  it('lists each attempt with its node, start, duration, outcome, exit or signal, and reason', () => {
+    const j = job('running', {
+      load: task({
+        state: 'running',
+        attempt: 23,
+        attempts: [
+          attempt(4, { outcome: 'lost', reason: 'lease expired', finishedAt: 9000 }),
+          attempt(5, { signal: 'SIGKILL' }),
+          attempt(6, { exitCode: 3 }),
+          attempt(23, { outcome: 'running', finishedAt: null }),
+        ],
+      }),
+    });
+    const text = formatAttempts(j, 'load', 30_000, label);
+    expect(text).toMatch(/^task +load +running$/m);
+    expect(text).toMatch(/\n4 +alpha +\+4\.0s +5\.0s +lost +- +lease expired\n/);
+    expect(text).toMatch(/\n5 +alpha +\+5\.0s +500ms +failed +SIGKILL\n/);
+    expect(text).toMatch(/\n6 +alpha +\+6\.0s +500ms +failed +3\n/);
+    expect(text).toMatch(/\n23 +alpha +\+23\.0s +7\.0s +running +-\n/);
+    expect(text).toContain('(the first 3 attempts are no longer kept)');
+  });
+
+  it('says when there is no attempt yet, and names the task probably meant for an unknown one', () => {
+    const j = job('running', { extract: task({ state: 'waiting', attempt: 0, attempts: [] }) });
+    expect(formatAttempts(j, 'extract', 0, label)).toMatch(/no attempt yet\n$/);
+    expect(() => formatAttempts(j, 'extrat', 0, label)).toThrow(/job j1 has no task 'extrat' \(did you mean 'extract'\?\)/);
   });
 });
 
@@ -98,7 +138,7 @@ describe('submit --wait: the failure report', () => {
     expect(text).toMatch(/^failed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(text).toMatch(/\n {2}bad +4 +3 +alpha +1\.0s +no such table: users\n/);
     expect(text).toMatch(/\n {2}hung +SIGTERM +1 +alpha +1\.0s +timeout; killed by SIGTERM\n/);
-    expect(text).toMatch(/\nskipped: 1 task, because a task they depend on failed\n$/);
+    expect(text).toMatch(/\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/);
     const cwd = task({ state: 'failed', exitCode: null, reason: 'attempt failed', stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n' });
     expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain('cannot start the task: its working directory /nope does not exist');
   });
@@ -147,5 +187,44 @@ describe('API addresses', () => {
     expect(apiBases(undefined, { MESHRUN_API: 'http://a:1, http://b:2' })).toEqual(['http://a:1', 'http://b:2']);
     expect(apiBases(undefined, {})).toEqual(['http://127.0.0.1:7070']);
     expect(() => apiBases(['http://a:1,ftp://b'], {})).toThrow(/must be http/);
+  });
+});
+
+describe('no silent hangs', () => {
+  const up = (id: string, handlers: string[], state: NodeInfo['state'] = 'up'): NodeInfo => ({
+    id, name: id, state, downSince: null, api: null, logBytes: null, role: 'voter', self: false, addresses: [],
+    slots: 2, used: 0, free: 2, running: 0, handlers, heartbeatSeq: 1, leaseUntil: 1, leaseMs: 5000, lastSeen: null, applied: 1,
+  });
+  const spec = normalizeDag({ name: 'j', tasks: { a: { handler: 'sleepy', args: { ms: 5 } }, b: { handler: 'noop' }, c: { run: 'true' }, d: { handler: 'gpu' } } });
+
+  it('submit refuses a handler no live node has, with the one it probably meant and those known (exit 2)', () => {
+    const nodes = [up('n1', ['noop', 'sleep']), up('n2', ['noop']), up('n3', ['gpu'], 'down')];
+    let caught: unknown;
+    try {
+      checkHandlers(spec, nodes);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(CliError);
+    expect((caught as CliError).exitCode).toBe(EXIT.usage);
+    expect((caught as CliError).message).toBe(
+      "the cluster cannot run this DAG:\n  task 'a': no node has handler 'sleepy' (did you mean 'sleep'?); known: noop, sleep\n  task 'd': no node has handler 'gpu'; known: noop, sleep",
+    );
+    // Nothing to check against (an older node, or no answer): the submit goes ahead.
+    expect(() => checkHandlers(spec, [])).not.toThrow();
+    expect(() => checkHandlers(spec, [up('n1', ['noop', 'sleepy', 'gpu'])])).not.toThrow();
+  });
+
+  it('submit --wait says once per reason why ready tasks wait with no node to run them', () => {
+    const j = job('running', {
+      'a[0]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
+      'a[1]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
+      big: task({ state: 'ready', attempt: 0, reason: 'no node has 8 slots (the largest has 2)' }),
+      retried: task({ state: 'ready', reason: 'lease expired' }),
+    });
+    expect(stuckLines(j)).toEqual(["waiting: a[0] and 1 more: no node has handler 'sleepy' (known: noop)", 'waiting: big: no node has 8 slots (the largest has 2)']);
+    const lines: string[] = [];
+    plainProgress((s) => lines.push(s)).note?.('waiting: big: no node has 8 slots (the largest has 2)');
+    expect(lines).toEqual(['waiting: big: no node has 8 slots (the largest has 2)\n']);
   });
 });

@@ -11,6 +11,7 @@ import { decodeCommand, encodeCommand } from '../../src/scheduler/command-codec.
 import { checkJobSpec } from '../../src/scheduler/dag-check.js';
 import { DAG_LIMITS } from '../../src/scheduler/dag-limits.js';
 import { parseTaskName, taskCount, taskName } from '../../src/scheduler/task-names.js';
+import { TRIGGER_RULES } from '../../src/scheduler/trigger-rules.js';
 import { DEFAULT_RETENTION_MS, type JobSpec, type Json, type TaskSpec } from '../../src/scheduler/types.js';
 
 /** The problems of a DagError thrown by `f`; fails the test when `f` succeeds or throws anything else. */
@@ -299,10 +300,22 @@ describe('errors name the problem and its place', () => {
   it('an unknown field, with the field it probably meant', () => {
     const p = yamlProblems(lines('name: j', 'default: {}', 'defaults: { retires: 1 }', 'tasks:', '  a: { run: x, dep: [b] }', '  b: { run: x }'));
     expect(p).toEqual([
-      "dag.yaml:3:22: defaults.retires: unknown field 'retires' (did you mean 'retries'?); expected one of: retries, backoff, timeout, priority, slots",
-      "dag.yaml:2:1: default: unknown field 'default' (did you mean 'defaults'?); expected one of: name, defaults, retention, tasks",
-      "dag.yaml:5:16: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd",
+      "dag.yaml:3:22: defaults.retires: unknown field 'retires' (did you mean 'retries'?); expected one of: retries, backoff, timeout, priority, slots, trigger",
+      "dag.yaml:2:1: default: unknown field 'default' (did you mean 'defaults'?); expected one of: name, defaults, retention, timeout, tasks",
+      "dag.yaml:5:16: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger",
     ]);
+  });
+
+  it('a trigger rule that is not one of the six, with the one it probably meant', () => {
+    expect(yamlProblems(lines('name: j', 'defaults: { trigger: 7 }', 'tasks:', '  a: { run: x, trigger: all_sucess }'))).toEqual([
+      'dag.yaml:2:22: defaults.trigger: must be a trigger rule (all_success, all_done, all_failed, one_success, one_failed, none_failed), got 7',
+      'dag.yaml:4:25: tasks.a.trigger: must be a trigger rule (all_success, all_done, all_failed, one_success, one_failed, none_failed), got "all_sucess" (did you mean \'all_success\'?)',
+    ]);
+    // The normalised form never spells out the default, so every replica reads one form.
+    expect(checkJobSpec({ ...normalizeDag({ name: 'j', tasks: { a: { run: 'x' } } }), tasks: [{ ...plain('a', { kind: 'run', command: 'x' }), trigger: 'all_success' }] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('tasks[0].trigger: must be absent or one of all_done'),
+    });
   });
 
   it('run and handler: exactly one', () => {
@@ -473,10 +486,10 @@ describe('collecting all problems', () => {
     );
     expect(p).toEqual([
       "dag.yaml:8:3: tasks.b: duplicate key 'b' here: each key may appear once in a mapping",
-      "dag.yaml:2:9: colour: unknown field 'colour'; expected one of: name, defaults, retention, tasks",
+      "dag.yaml:2:9: colour: unknown field 'colour'; expected one of: name, defaults, retention, timeout, tasks",
       'dag.yaml:4:47: tasks.a.backoff: 5 has no unit: write 5s, 5ms, 5m or 5h',
       "dag.yaml:4:59: tasks.a.timeout: invalid duration '1y': expected a number and a unit (ms, s, m, h, d or w), like 250ms, 2s, 1.5s, 10m, 1h, 1h30m, 30d or 2w",
-      "dag.yaml:4:28: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd",
+      "dag.yaml:4:28: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger",
       "dag.yaml:4:23: tasks.a.deps[0]: task 'a' depends on unknown task 'bb' (did you mean 'b'?)",
       'dag.yaml:6:23: tasks.c.deps[0]: cycle: c -> d -> c (each task depends on the next)',
     ]);
@@ -573,11 +586,19 @@ const fieldsArb = fc.record(
     env: fc.dictionary(envKeyArb, textArb(0), { maxKeys: 3 }),
     cwd: textArb(1),
     shards: msArb(1, 1000),
+    trigger: fc.constantFrom(...TRIGGER_RULES),
   },
   { requiredKeys: ['exec'] },
 );
 const defaultsArb = fc.record(
-  { retries: fc.integer({ min: 0, max: 100 }), backoffMs: msArb(0, 300_000), timeoutMs: msArb(1, 30 * 24 * 3_600_000), priority: msArb(-1_000_000, 1_000_000), slots: msArb(1, 1024) },
+  {
+    retries: fc.integer({ min: 0, max: 100 }),
+    backoffMs: msArb(0, 300_000),
+    timeoutMs: msArb(1, 30 * 24 * 3_600_000),
+    priority: msArb(-1_000_000, 1_000_000),
+    slots: msArb(1, 1024),
+    trigger: fc.constantFrom(...TRIGGER_RULES),
+  },
   { requiredKeys: [] },
 );
 
@@ -609,6 +630,8 @@ const dagArb: fc.Arbitrary<Drawn> = shapeArb.chain((shape) =>
         if (f.env !== undefined) t['env'] = f.env;
         if (f.cwd !== undefined) t['cwd'] = f.cwd;
         if (f.shards !== undefined) t['shards'] = f.shards;
+        if (f.trigger !== undefined) t['trigger'] = f.trigger;
+        const trigger = f.trigger ?? d.trigger ?? 'all_success';
         const taskName_ = shape.names[i] as string;
         Object.defineProperty(tasks, taskName_, { value: t, enumerable: true, writable: true, configurable: true });
         specs.push({
@@ -623,6 +646,7 @@ const dagArb: fc.Arbitrary<Drawn> = shapeArb.chain((shape) =>
           env: f.env ?? {},
           cwd: f.cwd ?? null,
           shards: f.shards ?? null,
+          ...(trigger === 'all_success' ? {} : { trigger }),
         });
       }
       const raw: Drawn['raw'] = { name, tasks };
@@ -633,6 +657,7 @@ const dagArb: fc.Arbitrary<Drawn> = shapeArb.chain((shape) =>
         if (d.timeoutMs !== undefined) block['timeout'] = formatDuration(d.timeoutMs);
         if (d.priority !== undefined) block['priority'] = d.priority;
         if (d.slots !== undefined) block['slots'] = d.slots;
+        if (d.trigger !== undefined) block['trigger'] = d.trigger;
         raw.defaults = block;
       }
       if (retentionMs !== undefined) raw.retention = formatDuration(retentionMs);
@@ -662,6 +687,7 @@ function specToRaw(spec: JobSpec): Drawn['raw'] {
       env: { ...t.env },
       ...(t.cwd === null ? {} : { cwd: t.cwd }),
       ...(t.shards === null ? {} : { shards: t.shards }),
+      trigger: t.trigger ?? 'all_success',
     };
     Object.defineProperty(tasks, t.name, { value: entry, enumerable: true, writable: true, configurable: true });
   }

@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { LOAD_TOPIC, createLoadGossip, type LoadGossip } from '../../src/net/load-gossip.js';
+import { LOAD_TOPIC, LoadGossip } from '../../src/net/load-gossip.js';
 import type { LoadReport } from '../../src/net/types.js';
 import { Cleanup, waitFor } from './helpers.js';
 
@@ -31,7 +31,8 @@ type GossipTestOptions = { now?: () => number; rateLimit?: { burst: number; perS
 
 /** A LoadGossip on `host`; every sender counts as a member unless the test says otherwise. */
 function gossipOn(host: MeshHost, opts: GossipTestOptions = {}): LoadGossip {
-  const g = createLoadGossip(host, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
+  const g = new LoadGossip({ pubsub: host.services.pubsub }, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
+  g.start();
   cleanup.add(() => g.stop());
   return g;
 }

@@ -1,9 +1,11 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { multiaddr } from '@multiformats/multiaddr';
 import { lpStream } from 'it-length-prefixed-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { JOIN_PROTOCOL, requestJoin, serveJoin, type JoinContext } from '../../src/net/join.js';
+import { JOIN_PROTOCOL, JoinProtocolError, JoinServer, requestJoin, type JoinContext, type JoinHandlerFn } from '../../src/net/join.js';
+import { generateSwarmKey, parseSwarmKey } from '../../src/net/swarm-key.js';
 import { decodeJoinRequest, decodeJoinResponse, encodeJoinRequest } from '../../src/net/join-wire.js';
 import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
 import { joinCluster } from '../../src/node/join-client.js';
@@ -122,6 +124,46 @@ describe('join protocol', () => {
     expect(res).toEqual({ ok: false, error: 'no answer within 100 ms' });
   });
 
+  it('a port that takes the connection but never completes the handshake: the timeout says the swarm keys likely differ', async () => {
+    // What a node with another swarm key may do (docs/security.md §2): accept the TCP connection
+    // and read our handshake as noise forever. Here a plain TCP server that never writes a byte.
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanup.add(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => r());
+        }),
+    );
+    const port = (silent.address() as AddressInfo).port;
+    const target = `/ip4/127.0.0.1/tcp/${port}/p2p/${(await cleanup.host()).peerId.toString()}`;
+    const hint = `127.0.0.1:${port} accepts connections but the handshake never completed: the swarm keys likely differ`;
+    // With a swarm key, pnet's own bound on its nonce exchange (1 s) usually ends the dial first.
+    const keyed = await cleanup.host({ swarmKey: parseSwarmKey(generateSwarmKey(), 'test') });
+    const err = await requestJoin(keyed, target, requestOf(keyed), { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JoinProtocolError);
+    expect((err as Error).message).toMatch(/: (the dial timed out|no answer within 5000 ms \(while dialling\)): /);
+    expect((err as Error).message).toContain(hint);
+    // Without one, the dial hangs until the request's own bound.
+    const plain = await cleanup.host();
+    const err2 = await requestJoin(plain, target, requestOf(plain), { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect((err2 as JoinProtocolError).kind).toBe('timeout');
+    expect((err2 as Error).message).toContain(`: no answer within 1000 ms (while dialling): ${hint}`);
+
+    // Nothing listening at all is not a swarm-key problem, and the message does not say it is.
+    const closing = new Promise<void>((r) => silent.close(() => r()));
+    for (const s of sockets) s.destroy();
+    await closing;
+    const closed = await requestJoin(keyed, target, requestOf(keyed), { timeoutMs: 1_000 }).catch((e: unknown) => e);
+    expect(closed).toBeInstanceOf(JoinProtocolError);
+    expect((closed as Error).message).not.toMatch(/swarm key/);
+  });
+
   it('names the peer when it cannot be reached, and refuses bad targets and requests', async () => {
     const gone = await cleanup.host();
     const joiner = await cleanup.host();
@@ -195,3 +237,10 @@ describe('join wire format', () => {
     expect(decodeJoinResponse(text(withoutCluster))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
   });
 });
+
+/** A join server on `host`, started as a node starts it; resolves with its stop. */
+async function serveJoin(host: MeshHost, handler: JoinHandlerFn, init: { readonly handlerTimeoutMs?: number } = {}): Promise<() => Promise<void>> {
+  const server = new JoinServer(host, { handler, ...init });
+  await server.start();
+  return () => server.stop();
+}

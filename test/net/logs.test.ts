@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NOT_A_MEMBER_ERROR, requestLog, serveLogs, type LogRequest } from '../../src/net/logs.js';
+import { LogsServer, NOT_A_MEMBER_ERROR, requestLog, type LogRequest } from '../../src/net/logs.js';
 import { parseMultiaddr } from '../../src/net/addresses.js';
 import { Cleanup, addrOf } from './helpers.js';
 
@@ -16,13 +16,14 @@ describe('logs protocol', () => {
     const outsider = await cleanup.host();
     const members = new Set([member.peerId.toString()]);
     const asked: LogRequest[] = [];
-    const logs = await serveLogs(server, {
+    const logs = new LogsServer(server, {
       read: async (r) => {
         asked.push(r);
         return { ok: true, data: secret, size: secret.length, truncated: false };
       },
       isMember: (id) => members.has(id),
     });
+    await logs.start();
     cleanup.add(() => logs.stop());
     const target = parseMultiaddr(addrOf(server));
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
 import { PartitionGate } from '../../src/net/partition-gate.js';
-import { createRaftTransport, type MeshRaftTransport } from '../../src/net/raft-transport.js';
+import { StreamTransport, type MeshRaftTransport } from '../../src/net/raft-transport.js';
 import { Cleanup, addrOf, waitFor } from './helpers.js';
 
 const cleanup = new Cleanup();
@@ -19,7 +19,8 @@ interface Member {
 /** A host (gated when `gate` is given) with a Raft transport that records who each frame came from. */
 async function member(book: Map<string, string[]>, gate?: PartitionGate): Promise<Member> {
   const host = await cleanup.host(gate ? { connectionGater: gate.connectionGater } : {});
-  const transport = createRaftTransport(host, { backoffMaxMs: 100, ...(gate ? { accept: (from: string) => gate.accepts(from) } : {}) });
+  const transport = new StreamTransport(host, { backoffMaxMs: 100, ...(gate ? { accept: (from: string) => gate.accepts(from) } : {}) });
+  transport.start();
   cleanup.add(() => transport.stop());
   const m: Member = { host, id: host.peerId.toString(), transport, from: [] };
   transport.onFrame((from) => m.from.push(from));

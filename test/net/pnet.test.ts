@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { createRaftTransport, type MeshRaftTransport } from '../../src/net/raft-transport.js';
+import { StreamTransport, type MeshRaftTransport } from '../../src/net/raft-transport.js';
 import { generateSwarmKey, parseSwarmKey, readSwarmKey } from '../../src/net/swarm-key.js';
 import { Cleanup, addrOf, waitFor } from './helpers.js';
 
@@ -34,7 +34,8 @@ afterAll(() => {
 });
 
 async function withTransport(host: MeshHost): Promise<{ t: MeshRaftTransport; frames: Uint8Array[] }> {
-  const t = createRaftTransport(host);
+  const t = new StreamTransport(host);
+  t.start();
   cleanup.add(() => t.stop());
   const frames: Uint8Array[] = [];
   t.onFrame((_from, f) => frames.push(f));
@@ -126,7 +127,8 @@ describe('private network', () => {
 
     // Nor does the raft transport get a frame through.
     const ta = await withTransport(a);
-    const to = { t: createRaftTransport(other, { dialTimeoutMs: 1_000 }) };
+    const to = { t: new StreamTransport(other, { dialTimeoutMs: 1_000 }) };
+    to.t.start();
     cleanup.add(() => to.t.stop());
     to.t.setAddressBook(() => hostAddrs(a));
     to.t.send(a.peerId.toString(), Uint8Array.from([1]));

@@ -4,7 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostAddrs } from '../../src/net/addresses.js';
 import type { MeshHost } from '../../src/net/host.js';
-import { RAFT_PROTOCOL, createRaftTransport, type MeshRaftTransport } from '../../src/net/raft-transport.js';
+import { RAFT_PROTOCOL, StreamTransport, type MeshRaftTransport, type RaftTransportInit } from '../../src/net/raft-transport.js';
 import { Cleanup, waitFor } from './helpers.js';
 
 const cleanup = new Cleanup();
@@ -18,9 +18,10 @@ interface Member {
 }
 
 /** A host with a transport that records every frame; the address book is the shared `book`. */
-async function member(book: Map<string, string[]>, opts: Parameters<typeof createRaftTransport>[1] = {}, host?: MeshHost): Promise<Member> {
+async function member(book: Map<string, string[]>, opts: RaftTransportInit = {}, host?: MeshHost): Promise<Member> {
   const h = host ?? (await cleanup.host());
-  const transport = createRaftTransport(h, opts);
+  const transport = new StreamTransport(h, opts);
+  transport.start();
   cleanup.add(() => transport.stop());
   const m: Member = { host: h, id: h.peerId.toString(), transport, frames: [] };
   transport.onFrame((from, frame) => m.frames.push({ from, frame: Uint8Array.from(frame) }));

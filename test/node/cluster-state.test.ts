@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClusterState, decodeClusterSnapshot, encodeClusterSnapshot, MAX_PROBES } from '../../src/node/cluster-state.js';
-import { decodeNodeEntry, encodeNodeEntry, type NodeEntry } from '../../src/node/entry-envelope.js';
+import { decodeEnvelope, decodeNodeEntry, encodeNodeEntry, type NodeEntry } from '../../src/node/entry-envelope.js';
+import { encodeConfChange } from '../../src/raft/codec.js';
 import * as pb from '../../src/proto/envelope.js';
 import type { Entry } from '../../src/raft/types.js';
 
@@ -64,6 +65,17 @@ describe('entry envelope', () => {
         expect(typeof decodeNodeEntry(b).ok).toBe('boolean');
       }),
     );
+  });
+
+  it('carries the request id of a proposal beside any kind, and none when not given', () => {
+    const e: NodeEntry = { kind: 'leave', id: 'n1' };
+    expect(decodeEnvelope(encodeNodeEntry(e, 'a1b2c3.7'))).toEqual({ ok: true, value: { entry: e, request: 'a1b2c3.7' } });
+    expect(decodeEnvelope(encodeNodeEntry(e))).toEqual({ ok: true, value: { entry: e, request: null } });
+    // Older entries have no request id; an entry with only a request id has no kind.
+    expect(decodeNodeEntry(encodeNodeEntry(e, 'r.1'))).toEqual({ ok: true, value: e });
+    expect(decodeEnvelope(pb.NodeEntry.encode({ request: 'r.1' })).ok).toBe(false);
+    expect(decodeEnvelope(pb.NodeEntry.encode({ leave: { id: 'n1' }, request: 'r'.repeat(65) }))).toEqual({ ok: false, error: 'node entry: request id is 65 bytes (at most 64)' });
+    expect(() => encodeNodeEntry(e, '')).toThrow('node entry: request id is empty');
   });
 
   it('refuses oversized values when encoding', () => {
@@ -168,12 +180,27 @@ describe('ClusterState', () => {
     expect(() => s.restore({ meta: { index: 3, term: 1, conf: { voters: ['A'], learners: [] } }, data: new Uint8Array([99]) })).toThrow(/unknown version 99/);
   });
 
+  it("answers each applied entry with its request id and what it decided (the proposer's answer)", () => {
+    index = 0;
+    const s = new ClusterState({ apply: (d) => `app ${d[0] as number}`, encode: () => new Uint8Array(0), restore: () => undefined }, { voters: ['n1'], learners: ['m'] });
+    expect(s.apply(entry(new Uint8Array(0)))).toEqual({ request: null, result: { kind: 'noop' } });
+    expect(s.apply(entry(encodeNodeEntry({ kind: 'app', data: new Uint8Array([7]) }, 'r.1')))).toEqual({ request: 'r.1', result: { kind: 'app', answer: 'app 7' } });
+    expect(s.apply(entry(encodeNodeEntry({ kind: 'probe', nonce: '', value: 'v' }, 'r.2')))).toEqual({ request: 'r.2', result: { kind: 'probe' } });
+    // Spoken for another node: refused, and the proposer still hears so.
+    expect(s.apply(entry(encodeNodeEntry({ kind: 'leave', id: 'm' }, 'r.3')))).toEqual({ request: 'r.3', result: { kind: 'refused' } });
+    expect(s.apply(entry(new Uint8Array([200])))).toMatchObject({ request: null, result: { kind: 'undecodable' } });
+    const promote = entry(encodeConfChange({ type: 'addVoter', node: 'm' }), 'conf');
+    expect(s.apply(promote)).toEqual({ request: null, result: { kind: 'conf', changed: true, conf: { voters: ['n1', 'm'], learners: [] } } });
+    const invalid = entry(encodeConfChange({ type: 'remove', node: 'nobody' }), 'conf');
+    expect(s.apply(invalid)).toEqual({ request: null, result: { kind: 'conf', changed: false, conf: { voters: ['n1', 'm'], learners: [] } } });
+  });
+
   it('hands app entries and its snapshot part to the app machine', () => {
     index = 0;
     const seen: number[] = [];
     let restoredWith: Uint8Array | null = null;
     const s = new ClusterState({
-      apply: (d) => seen.push(d[0] as number),
+      apply: (d) => void seen.push(d[0] as number),
       encode: () => new Uint8Array([42]),
       restore: (d) => (restoredWith = d),
     });

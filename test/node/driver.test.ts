@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { commitOnly, RaftDriver, type RaftPersistence } from '../../src/node/driver.js';
+import { commitOnly, RaftDriver, type RaftPersistence, type StateMachine } from '../../src/node/driver.js';
+import { decodeEnvelope, envelope } from '../../src/node/entry-envelope.js';
+import { ProposalError, type Decision } from '../../src/node/proposal.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig, type Entry, type Message } from '../../src/raft/types.js';
@@ -9,6 +11,32 @@ type Update = Parameters<RaftPersistence['save']>[0];
 const none: Update = { hardState: null, entries: [], snapshot: null, compaction: null, membership: null };
 const entry: Entry = { index: 1, term: 1, type: 'normal', time: 0, proposer: 'a', data: new Uint8Array(0) };
 const snap = { meta: { index: 1, term: 1, conf: { voters: ['a'], learners: [] } }, data: new Uint8Array(0) };
+
+/** An entry the driver wraps around its request id: the node's envelope, a probe carrying `value`. */
+const probe = (value: string) => envelope({ kind: 'probe', nonce: '', value });
+
+/**
+ * A state machine that records what it applies and, as ClusterState does, answers each entry with
+ * the request id of its envelope; the decision is the probe's value.
+ */
+function recorder(entries: Entry[] = []): StateMachine<string> {
+  return {
+    restore: () => undefined,
+    apply(e: Entry): Decision<string> | void {
+      entries.push(e);
+      const d = e.data.length > 0 ? decodeEnvelope(e.data) : null;
+      if (d?.ok && d.value.entry.kind === 'probe') return { request: d.value.request, result: d.value.entry.value };
+    },
+  };
+}
+
+/** Lets the promise callbacks of what the timers settled run. */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function untilLeader(driver: RaftDriver<unknown>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (driver.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+}
 
 describe('commitOnly', () => {
   const prev = { term: 2, vote: 'a', commit: 5 };
@@ -38,17 +66,14 @@ describe('RaftDriver', () => {
       },
     };
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
-    const applied: number[] = [];
-    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: (e) => applied.push(e.index) } });
-    raft.campaign();
-    driver.kick();
-    const data = new TextEncoder().encode('x');
-    const deadline = Date.now() + 5_000;
-    while (raft.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    const first = await driver.propose(data);
-    const second = await driver.propose(data);
-    expect(second).toBe(first + 1);
-    expect(applied).toContain(second);
+    const entries: Entry[] = [];
+    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: recorder(entries) });
+    driver.campaign();
+    await untilLeader(driver);
+    const first = await driver.propose(probe('x'), { timeoutMs: 5_000 });
+    const second = await driver.propose(probe('y'), { timeoutMs: 5_000 });
+    expect(second).toEqual({ index: first.index + 1, result: 'y' });
+    expect(entries.map((e) => e.index)).toContain(second.index);
     const unsynced = saves.filter((s) => !s.sync);
     expect(unsynced.length).toBeGreaterThan(0);
     for (const s of unsynced) expect(commitOnly(s.update, { term: raft.status().term, vote: 'a', commit: 0 })).toBe(true);
@@ -59,14 +84,91 @@ describe('RaftDriver', () => {
 });
 
 
-describe('RaftDriver.propose on a follower', () => {
-  it('says the proposal was forwarded rather than refused, since it may still commit', async () => {
-    const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
-    // b hears a leader, so its core forwards proposals instead of refusing them.
-    raft.step({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+describe('RaftDriver.propose', () => {
+  it("forwards a follower's proposal to the leader and answers it when the entry is applied here, with the machine's decision", async () => {
+    const drivers = new Map<string, RaftDriver<string>>();
+    const send = (msgs: readonly Message[]): void => {
+      for (const m of msgs) setImmediate(() => drivers.get(m.to)?.receive(m));
+    };
     const storage: RaftPersistence = { save: () => Promise.resolve() };
-    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
-    await expect(driver.propose(new Uint8Array([1]))).rejects.toMatchObject({ reason: 'forwarded' });
+    for (const [id, seed] of [['a', 1], ['b', 2]] as const) {
+      const raft = new RaftNode({ ...defaultRaftConfig, id, rng: new SeededRng(seed) }, null, { voters: ['a', 'b'], learners: [] });
+      drivers.set(id, new RaftDriver({ raft, storage, send, machine: recorder(), timers: { after: (ms, fn) => ({ cancel: clearTimeout.bind(null, setTimeout(fn, ms)) }) } }));
+    }
+    const [a, b] = [drivers.get('a') as RaftDriver<string>, drivers.get('b') as RaftDriver<string>];
+    a.start(10);
+    b.start(10);
+    a.campaign();
+    await untilLeader(a);
+    while (b.status().leader !== 'a') await new Promise((r) => setImmediate(r));
+    const answer = await b.propose(probe('from b'), { timeoutMs: 5_000 });
+    expect(answer.result).toBe('from b');
+    expect(b.status().applied).toBeGreaterThanOrEqual(answer.index);
+    a.stop();
+    b.stop();
+  });
+
+  it("answers only this node's own entries: another member's entry with the same request id leaves the wait open", async () => {
+    const timers = new ManualTimers();
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
+    const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, readTag: 't', send: () => undefined, machine: recorder() });
+    driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+    const outcomes: string[] = [];
+    driver.propose(probe('mine'), { timeoutMs: 1_000 }).then((c) => outcomes.push(`answered ${c.result}`), (e: ProposalError) => outcomes.push(e.reason));
+    timers.advanceTo(1);
+    // The leader appends and commits an entry proposed by a, carrying the request id b drew ('t.1').
+    const forged = { index: 1, term: 1, type: 'normal' as const, time: 0, proposer: 'a', data: envelope({ kind: 'probe', nonce: '', value: 'forged' })('t.1') };
+    driver.receive({ type: 'app', from: 'a', to: 'b', term: 1, prevIndex: 0, prevTerm: 0, entries: [forged], commit: 1 });
+    timers.advanceTo(10);
+    await settle();
+    expect(driver.status().applied).toBe(1);
+    expect(outcomes).toEqual([]);
+    timers.advanceTo(1_001);
+    await settle();
+    expect(outcomes).toEqual(['timeout']);
+    driver.stop();
+  });
+
+  it('ends a wait as lost once an entry of a later term is applied (the proposal can no longer come), and every wait when the node stops', async () => {
+    const timers = new ManualTimers();
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b', 'c'], learners: [] });
+    const sent: Message[] = [];
+    const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, send: (m) => sent.push(...m), machine: recorder() });
+    driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+    const outcomes: string[] = [];
+    const note = (p: Promise<unknown>): void => void p.then(() => outcomes.push('answered'), (e: ProposalError) => outcomes.push(e.reason));
+    note(driver.propose(probe('lost'), { timeoutMs: 60_000 }));
+    timers.advanceTo(1);
+    // It left for a in term 1; a went away and c, leader of term 2, commits its own entry instead.
+    expect(sent.some((m) => m.type === 'prop')).toBe(true);
+    const noop = { index: 1, term: 2, type: 'normal' as const, time: 0, proposer: 'c', data: new Uint8Array(0) };
+    driver.receive({ type: 'app', from: 'c', to: 'b', term: 2, prevIndex: 0, prevTerm: 0, entries: [noop], commit: 1 });
+    timers.advanceTo(10);
+    await settle();
+    expect(outcomes).toEqual(['lost']);
+    note(driver.propose(probe('pending'), { timeoutMs: 60_000 }));
+    timers.advanceTo(20);
+    driver.stop();
+    await settle();
+    expect(outcomes).toEqual(['lost', 'stopped']);
+    await expect(driver.propose(probe('after'), { timeoutMs: 1 })).rejects.toMatchObject({ reason: 'stopped' });
+  });
+
+  it('refuses at once what the core refuses, and past its limit of waiting proposals, without proposing', async () => {
+    const timers = new ManualTimers();
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
+    const sent: Message[] = [];
+    const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, waitLimit: 2, send: (m) => sent.push(...m), machine: recorder() });
+    await expect(driver.propose(probe('no leader'), { timeoutMs: 100 })).rejects.toMatchObject({ reason: 'no-leader' });
+    driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
+    const outcomes: string[] = [];
+    for (const v of ['1', '2', '3']) driver.propose(probe(v), { timeoutMs: 100 }).catch((e: ProposalError) => outcomes.push(`${v}:${e.reason}`));
+    timers.advanceTo(1);
+    const forwarded = sent.filter((m) => m.type === 'prop').flatMap((m) => (m.type === 'prop' ? m.entries : []));
+    expect(forwarded).toHaveLength(2);
+    timers.advanceTo(101);
+    await settle();
+    expect(outcomes.sort()).toEqual(['1:timeout', '2:timeout', '3:busy']);
     driver.stop();
   });
 
@@ -75,26 +177,23 @@ describe('RaftDriver.propose on a follower', () => {
     const storage: RaftPersistence = { save: () => Promise.resolve() };
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
     const entries: Entry[] = [];
-    const driver = new RaftDriver({ raft, storage, now: () => clock, send: () => undefined, machine: { restore: () => undefined, apply: (e) => entries.push(e) } });
+    const driver = new RaftDriver({ raft, storage, now: () => clock, send: () => undefined, machine: recorder(entries) });
     driver.tick();
-    raft.campaign();
-    driver.kick();
-    const deadline = Date.now() + 5_000;
-    while (raft.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    // No tick after these clock moves: before observeTime both entries carried 10,000.
+    driver.campaign();
+    await untilLeader(driver);
+    // No tick after these clock moves: before the driver fed its clock to the core both entries carried 10,000.
     clock = 10_003;
-    const first = await driver.propose(new Uint8Array([1]));
+    const first = await driver.propose(probe('1'), { timeoutMs: 5_000 });
     clock = 10_017;
-    const second = await driver.propose(new Uint8Array([2]));
-    expect(entries.find((e) => e.index === first)?.time).toBe(10_003);
-    expect(entries.find((e) => e.index === second)?.time).toBe(10_017);
-    // Proposals handed to the core directly get the same treatment through driver.observeTime().
+    const second = await driver.propose(probe('2'), { timeoutMs: 5_000 });
+    expect(entries.find((e) => e.index === first.index)?.time).toBe(10_003);
+    expect(entries.find((e) => e.index === second.index)?.time).toBe(10_017);
+    // Proposals nobody waits for get the same treatment.
     clock = 10_021;
-    driver.observeTime();
-    const r = raft.propose(new Uint8Array([3]));
-    driver.kick();
+    const r = driver.proposeAndForget(probe('3')('forgotten.1'));
     expect(r.ok && 'index' in r).toBe(true);
     const third = r.ok && 'index' in r ? r.index : -1;
+    const deadline = Date.now() + 5_000;
     while (!entries.some((e) => e.index === third) && Date.now() < deadline) await new Promise((res) => setImmediate(res));
     expect(entries.find((e) => e.index === third)?.time).toBe(10_021);
     driver.stop();
@@ -111,7 +210,7 @@ describe('RaftDriver on injected ports', () => {
     const applied: number[] = [];
     const driver = new RaftDriver({
       raft, storage, timers, now: () => 1_000 + timers.now, send: () => undefined,
-      machine: { restore: () => undefined, apply: (e) => applied.push(e.index) },
+      machine: { restore: () => undefined, apply: (e) => void applied.push(e.index) },
     });
     driver.start(10);
     // Nothing moves until the timers do: 10 ticks of 10 ms (up to twice that, randomized) elect the single voter.

@@ -1,12 +1,15 @@
 // JobService against a real scheduler replica, the log played by a function that applies each
-// proposal on the next tick: an idempotency key re-used with another DAG is a 409 naming the key
-// and the job, found before proposing or from the machine's `existing` answer (docs/http-api.md §4).
+// proposal on the next tick and answers with its effects (as RaftDriver.propose answers with the
+// applied entry's outcome): an idempotency key re-used with another DAG is a conflict (409) naming
+// the key and the job, found before proposing or from the machine's `existing` answer
+// (docs/http-api.md §4).
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
 import { JobService, sameJobSpec } from '../../src/node/job-service.js';
+import { ProposalError } from '../../src/node/proposal.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
-import type { JobSpec } from '../../src/scheduler/types.js';
+import type { Effect, JobSpec } from '../../src/scheduler/types.js';
 
 function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Array[]; before: Uint8Array[] } {
   const host = new SchedulerHost();
@@ -14,21 +17,22 @@ function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Arra
   /** Entries another node gets into the log just before the next proposal. */
   const before: Uint8Array[] = [];
   let index = 0;
-  const apply = (data: Uint8Array): void => {
+  const apply = (data: Uint8Array): readonly Effect[] => {
     index++;
-    host.apply(data, { index, term: 1, type: 'normal', time: 1_000 + index, proposer: 'n1', data });
+    return host.apply(data, { index, term: 1, type: 'normal', time: 1_000 + index, proposer: 'n1', data });
   };
   const jobs = new JobService({
-    host,
+    view: host.view,
     timeoutMs: 2000,
     propose: (data) => {
       proposed.push(data);
       const first = before.splice(0);
-      setImmediate(() => {
-        for (const d of first) apply(d);
-        apply(data);
-      });
-      return { ok: true, index: index + 1, term: 1 };
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          for (const d of first) apply(d);
+          resolve(apply(data));
+        }),
+      );
     },
   });
   return { host, jobs, proposed, before };
@@ -57,7 +61,7 @@ describe('JobService: idempotency keys', () => {
     if (!first.ok) throw new Error('first submit failed');
     const n = proposed.length;
     const r = await jobs.submit(dagB(), 'k1');
-    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k1', job: first.id } });
+    expect(r).toMatchObject({ ok: false, reason: 'conflict', details: { key: 'k1', job: first.id } });
     if (!r.ok) expect(r.error).toBe(`the Idempotency-Key "k1" is already used by job ${first.id} ("nightly") with a different DAG: use another key, or send the same DAG to get that job back`);
     expect(proposed.length).toBe(n);
   });
@@ -67,7 +71,7 @@ describe('JobService: idempotency keys', () => {
     // Another node's submit with the same key and another DAG lands just before ours.
     before.push(encodeCommand({ type: 'submit', id: 'other000001', key: 'k2', spec: dagB() }));
     const r = await jobs.submit(dagA(), 'k2');
-    expect(r).toMatchObject({ ok: false, status: 409, details: { key: 'k2', job: 'other000001' } });
+    expect(r).toMatchObject({ ok: false, reason: 'conflict', details: { key: 'k2', job: 'other000001' } });
     expect(host.view.jobs().map((j) => j.id)).toEqual(['other000001']);
   });
 
@@ -79,5 +83,46 @@ describe('JobService: idempotency keys', () => {
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: [], env: { X: '1' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: ['a'], env: { X: '2' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ retention: '1h' }))).toBe(false);
+  });
+});
+
+describe('JobService: answers from the applied command', () => {
+  const spec = (): JobSpec => normalizeDag({ name: 'j', tasks: { a: { run: 'x' } } });
+
+  it("cancels with the machine's answer, and says what happened when the job ended on its own first", async () => {
+    const { jobs, before, host } = cluster();
+    const submitted = await jobs.submit(spec(), null);
+    if (!submitted.ok) throw new Error('submit failed');
+    expect(await jobs.cancel(submitted.id)).toEqual({ ok: true, id: submitted.id, state: 'cancelled' });
+    expect(await jobs.cancel(submitted.id)).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await jobs.cancel('nope')).toMatchObject({ ok: false, reason: 'not-found' });
+    // Another node's cancel lands just before ours: the machine ignores ours, the state says cancelled.
+    const second = await jobs.submit(spec(), null);
+    if (!second.ok) throw new Error('submit failed');
+    before.push(encodeCommand({ type: 'cancel', job: second.id }));
+    expect(await jobs.cancel(second.id)).toEqual({ ok: true, id: second.id, state: 'cancelled' });
+    expect(host.view.job(second.id)?.state).toBe('cancelled');
+  });
+
+  it('answers unavailable, saying why, when the proposal got no answer; a snapshot that swallowed the submit is read from the state', async () => {
+    const host = new SchedulerHost();
+    let ending: ProposalError = new ProposalError('timeout');
+    const jobs = new JobService({ view: host.view, timeoutMs: 50, propose: () => Promise.reject(ending) });
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/not committed within 50 ms.*same Idempotency-Key/) });
+    ending = new ProposalError('no-leader');
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/no leader is known/) });
+    ending = new ProposalError('lost');
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/leader change/) });
+    // The entry was applied inside a snapshot: the job is in the state under the id drawn for it.
+    const applying = new JobService({
+      view: host.view,
+      propose: (data) => {
+        host.apply(data, { index: 1, term: 1, type: 'normal', time: 1_000, proposer: 'n1', data });
+        return Promise.reject(new ProposalError('unknown'));
+      },
+    });
+    const r = await applying.submit(spec(), null);
+    expect(r).toMatchObject({ ok: true, existing: false });
+    expect(r.ok && host.view.job(r.id)?.state).toBe('running');
   });
 });

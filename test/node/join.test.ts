@@ -4,9 +4,10 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JoinRequest, JoinResponse } from '../../src/net/types.js';
 import { announceThroughMembers } from '../../src/node/announce.js';
-import { ClusterState } from '../../src/node/cluster-state.js';
+import { ClusterState, type EntryOutcome } from '../../src/node/cluster-state.js';
 import { ConfChanger } from '../../src/node/conf-changer.js';
-import { RaftDriver, type Reply } from '../../src/node/driver.js';
+import { RaftDriver } from '../../src/node/driver.js';
+import type { Reply } from '../../src/node/proposal.js';
 import { createJoinHandler, NOT_THE_LEADER, type JoinHandlerDeps } from '../../src/node/join-handler.js';
 import { introducersOf, joinCluster, JoinError, WrongClusterError } from '../../src/node/join-client.js';
 import { leaveCluster, serveLeaveRequests } from '../../src/node/leave.js';
@@ -33,7 +34,7 @@ const addrOf = (peer: string, port = 5): string => `/ip4/127.0.0.1/tcp/${port}/p
 function requestOf(peer: string, over: Partial<JoinRequest> = {}): JoinRequest {
   return { id: peer, addrs: [addrOf(peer)], cluster: null, emptyStore: true, ...over };
 }
-/** The context serveJoin hands the handler: the peer that opened the stream. */
+/** The context the JoinServer hands the handler: the peer that opened the stream. */
 const from = (peer: string) => ({ from: peer });
 
 function recordingLogger(): { logger: Logger; lines: () => Array<{ msg: string; level: number }> } {
@@ -51,7 +52,7 @@ class RecordingConfChanger extends ConfChanger {
   }
 }
 
-type Peer = { raft: RaftNode; state: ClusterState; driver: RaftDriver; conf: ConfChanger };
+type Peer = { raft: RaftNode; state: ClusterState; driver: RaftDriver<EntryOutcome<unknown>>; conf: ConfChanger };
 
 /** Raft nodes with in-memory persistence, their messages delivered in process; `voters[0]` is made leader. */
 async function cluster(voters: readonly string[]): Promise<Map<string, Peer>> {

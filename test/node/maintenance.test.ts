@@ -16,20 +16,22 @@ function setup(conf: ConfState) {
   const driver = new RaftDriver({ raft, storage: { save: async () => undefined }, send: () => undefined, machine: state });
   let t = 0;
   const announced: (readonly string[])[] = [];
-  const m = new Maintenance({
-    driver,
-    state,
-    conf: new ConfChanger(driver),
-    log: silentLogger(),
-    policy: { ...defaultMembershipPolicy, targetVoters: 3 },
-    lastHeard: new Map(),
-    clock: { now: () => t, after: () => ({ cancel: () => undefined }) },
-    selfAddrs: () => ['/new/p2p/me'],
-    announce: async (addrs) => {
-      announced.push(addrs);
-      return true;
+  const m = new Maintenance(
+    {
+      driver,
+      state,
+      conf: new ConfChanger(driver),
+      log: silentLogger(),
+      lastHeard: new Map(),
+      clock: { now: () => t, after: () => ({ cancel: () => undefined }) },
+      selfAddrs: () => ['/new/p2p/me'],
+      announce: async (addrs) => {
+        announced.push(addrs);
+        return true;
+      },
     },
-  });
+    { policy: { ...defaultMembershipPolicy, targetVoters: 3 }, periodMs: 1000 },
+  );
   return { raft, state, driver, m, announced, at: (ms: number) => (t = ms) };
 }
 

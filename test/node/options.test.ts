@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LISTEN, defaultNodeName, isLoopback, isLoopbackMultiaddr, parseDuration, parseHostPort, parseNodeOptions, parseSize } from '../../src/node/options.js';
+import { isLoopback } from '../../src/api/host-guard.js';
+import { DEFAULT_LISTEN, defaultNodeName, isLoopbackMultiaddr, parseDuration, parseHostPort, parseNodeOptions, parseSize } from '../../src/node/options.js';
 
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
 /** No MESHRUN_TOKEN: the tests do not depend on the environment they run in. */

@@ -3,6 +3,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RaftDriver, ReadIndexError, type RaftPersistence } from '../../src/node/driver.js';
+import { ClusterState } from '../../src/node/cluster-state.js';
+import { envelope } from '../../src/node/entry-envelope.js';
 import { nodesView } from '../../src/node/surface-backend.js';
 import { readLocalLog, taskLog, type TaskLogDeps } from '../../src/node/task-logs.js';
 import { decodeLogRequest, type LogAnswer } from '../../src/net/logs.js';
@@ -83,14 +85,15 @@ describe('RaftDriver.readIndex', () => {
   it('resolves on a single-voter leader with an index it has applied', async () => {
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
     const applied: number[] = [];
-    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: { restore: () => undefined, apply: (e) => applied.push(e.index) } });
-    raft.campaign();
-    driver.kick();
+    const state = new ClusterState();
+    state.onApplied((a) => applied.push(a.index));
+    const driver = new RaftDriver({ raft, storage, send: () => undefined, machine: state });
+    driver.campaign();
     const deadline = Date.now() + 5000;
     while (raft.status().role !== 'leader' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    const written = await driver.propose(new Uint8Array([1]));
+    const written = await driver.propose(envelope({ kind: 'probe', nonce: '', value: 'w' }), { timeoutMs: 2000 });
     const index = await driver.readIndex(2000);
-    expect(index).toBeGreaterThanOrEqual(written);
+    expect(index).toBeGreaterThanOrEqual(written.index);
     expect(Math.max(...applied)).toBeGreaterThanOrEqual(index);
     driver.stop();
   });
@@ -121,7 +124,7 @@ describe('task logs', () => {
     expect(await readLocalLog(dir, { job: '../x', task: 'a', attempt: 1 })).toMatchObject({ ok: false, missing: false });
   });
 
-  const task = (t: Partial<TaskView>): TaskView => ({ state: 'succeeded', attempt: 1, node: 'self', fence: 1, exitCode: 0, startedAt: 0, finishedAt: 1, durationMs: 1, retryAt: null, stdout: '', stderr: '', reason: null, ...t });
+  const task = (t: Partial<TaskView>): TaskView => ({ state: 'succeeded', attempt: 1, node: 'self', fence: 1, exitCode: 0, startedAt: 0, finishedAt: 1, durationMs: 1, retryAt: null, stdout: '', stderr: '', reason: null, attempts: [], ...t });
   const job = (tasks: Record<string, TaskView>): JobView => ({ id: 'j1', name: 'j', state: 'succeeded', submittedAt: 0, finishedAt: 1, counts: { waiting: 0, ready: 0, running: 0, succeeded: 1, failed: 0, skipped: 0 }, specs: [], tasks });
   const ok = (text: string): LogAnswer => ({ ok: true, data: Buffer.from(text), size: text.length, truncated: false });
 
@@ -144,12 +147,12 @@ describe('task logs', () => {
 
   it('answers 404 for an unknown job, task, attempt, a task not started and a log that is gone', async () => {
     const d = deps({ a: task({ attempt: 2, node: 'n2' }), w: task({ state: 'waiting', attempt: 0, node: null }), s: task({ node: 'self' }) }, { n2: { ok: false, missing: true, error: 'no log file' } });
-    expect(await taskLog(d, 'zz', 'a', null)).toMatchObject({ status: 404, error: expect.stringMatching(/no job zz/) });
-    expect(await taskLog(d, 'j1', 'b', null)).toMatchObject({ status: 404, error: expect.stringMatching(/no task "b"/) });
-    expect(await taskLog(d, 'j1', 'a', 3)).toMatchObject({ status: 404, error: expect.stringMatching(/no attempt 3 \(it has had 2\)/) });
-    expect(await taskLog(d, 'j1', 'w', null)).toMatchObject({ status: 404, error: expect.stringMatching(/not started/) });
-    expect(await taskLog(d, 'j1', 's', null)).toMatchObject({ status: 404, error: expect.stringMatching(/no log for attempt 1 .* on self/) });
-    expect(await taskLog(d, 'j1', 'a', null)).toMatchObject({ status: 404, error: expect.stringMatching(/on n2/) });
+    expect(await taskLog(d, 'zz', 'a', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no job zz/) });
+    expect(await taskLog(d, 'j1', 'b', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no task "b"/) });
+    expect(await taskLog(d, 'j1', 'a', 3)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no attempt 3 \(it has had 2\)/) });
+    expect(await taskLog(d, 'j1', 'w', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/not started/) });
+    expect(await taskLog(d, 'j1', 's', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no log for attempt 1 .* on self/) });
+    expect(await taskLog(d, 'j1', 'a', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/on n2/) });
   });
 
   it('fetches the latest attempt from its node, or answers 503 naming it', async () => {
@@ -158,16 +161,16 @@ describe('task logs', () => {
     expect(r).toMatchObject({ ok: true, node: 'n2', attempt: 1 });
     expect(up.asked).toEqual(['n2']);
     const down = deps({ a: task({ attempt: 1, node: 'n2' }) }, { n2: 'down' });
-    expect(await taskLog(down, 'j1', 'a', null)).toMatchObject({ status: 503, error: expect.stringMatching(/node n2, which ran attempt 1 .* unreachable/), details: { node: 'n2' } });
+    expect(await taskLog(down, 'j1', 'a', null)).toMatchObject({ reason: 'unavailable', error: expect.stringMatching(/node n2, which ran attempt 1 .* unreachable/), details: { node: 'n2' } });
   });
 
   it('looks for an earlier attempt on every node, naming the unreachable ones when none has it', async () => {
     const d = deps({ a: task({ attempt: 3, node: 'n2' }) }, { n2: { ok: false, missing: true, error: 'none' }, n3: ok('attempt 1 output') });
     expect(await taskLog(d, 'j1', 'a', 1)).toMatchObject({ ok: true, node: 'n3', attempt: 1 });
     const partial = deps({ a: task({ attempt: 3, node: 'n2' }) }, { n2: { ok: false, missing: true, error: 'none' }, n3: 'down' });
-    expect(await taskLog(partial, 'j1', 'a', 1)).toMatchObject({ status: 503, details: { unreachable: ['n3'] } });
+    expect(await taskLog(partial, 'j1', 'a', 1)).toMatchObject({ reason: 'unavailable', details: { unreachable: ['n3'] } });
     const nowhere = deps({ a: task({ attempt: 3, node: 'n2' }) }, { n2: { ok: false, missing: true, error: 'none' } });
-    expect(await taskLog(nowhere, 'j1', 'a', 2)).toMatchObject({ status: 404, error: expect.stringMatching(/on any node/) });
+    expect(await taskLog(nowhere, 'j1', 'a', 2)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/on any node/) });
   });
 
   it('validates /meshrun/logs/1 requests', () => {

@@ -21,9 +21,8 @@ describe('TimeKeeper', () => {
         proposed.push(timers.now);
         return { ok: true, index: proposed.length, term: 1 };
       },
-      periodMs: 100,
       timers,
-    });
+    }, { periodMs: 100 });
     keeper.start();
     due = 10_000;
     timers.advanceTo(350);

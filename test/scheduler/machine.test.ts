@@ -24,7 +24,7 @@ describe('submit', () => {
     expect(Object.keys(v?.tasks ?? {})).toEqual(['a', 'b', 'c']);
     expect(v?.tasks['b']).toMatchObject({ state: 'waiting', attempt: 0, node: null, fence: null, exitCode: null, reason: null });
     expect(d.m.readyCount()).toBe(2);
-    expect(d.m.jobs()).toEqual([{ id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, counts: v?.counts }]);
+    expect(d.m.jobs()).toEqual([{ id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, reason: null, counts: v?.counts }]);
   });
 
   it('re-validates the spec deterministically and rejects what is invalid', () => {

@@ -115,8 +115,8 @@ describe('scenario runs', () => {
     const r = runScenario(s, 1, { scheduler: plantedScheduler('ready-early') });
     expect(r.ok).toBe(false);
     const failed = r.verdict.filter((v) => !v.ok);
-    expect(failed.map((v) => v.invariant)).toEqual(['no task starts before its dependencies succeeded (a)']);
-    expect(failed[0]?.detail).toMatch(/dependencies first \(a\)/);
+    expect(failed.map((v) => v.invariant)).toEqual(['no task starts unless its trigger rule holds on committed results (a)']);
+    expect(failed[0]?.detail).toMatch(/trigger rule holds \(a\)/);
     expect(r.trace.length).toBeGreaterThan(0);
     const text = formatScenario(r);
     expect(text).toContain('verdict: VIOLATION');

@@ -1,10 +1,27 @@
+// @ts-check
 // The page's side of the HTTP API: JSON calls with the token (kept in sessionStorage), and live
 // updates: the server-sent events of GET /v1/events (read with fetch, which, unlike EventSource,
 // can send the token), falling back to polling every second while the stream is down or full.
+// The answers' types are the API's own (src/api/types.ts, src/scheduler/types.ts): the page trusts
+// the node that served it to answer in them, as the CLI does.
+
+/** @import { ClusterView, NodeInfo } from '../types.js' */
+/** @import { JobSummary, JobView } from '../../scheduler/types.js' */
+
+/**
+ * One server-sent event: its name and its data (JSON when it parses).
+ * @typedef {{ event: string, data: unknown }} LiveEvent
+ */
+
+/** @typedef {'live' | 'polling' | 'offline'} LiveMode */
 
 const TOKEN_KEY = 'meshrun.token';
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status, or 0 when the node could not be reached
+   * @param {string} message
+   */
   constructor(status, message) {
     super(message);
     this.status = status;
@@ -19,6 +36,7 @@ export function getToken() {
   }
 }
 
+/** @param {string | null} token */
 export function setToken(token) {
   try {
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
@@ -28,50 +46,116 @@ export function setToken(token) {
   }
 }
 
+/** @type {() => void} */
 let onUnauthorized = () => {};
-/** Called when the node answers 401: the page asks for the token. */
+/**
+ * Called when the node answers 401: the page asks for the token.
+ * @param {() => void} fn
+ */
 export function whenUnauthorized(fn) {
   onUnauthorized = fn;
 }
 
+/**
+ * @param {Record<string, string>} extra
+ * @returns {Record<string, string>}
+ */
 function headers(extra) {
+  /** @type {Record<string, string>} */
   const out = { accept: 'application/json', ...extra };
   const t = getToken();
   if (t) out.authorization = `Bearer ${t}`;
   return out;
 }
 
-/** JSON from the API; throws ApiError with the server's own message on a non-2xx answer. */
+/**
+ * JSON from the API; throws ApiError with the server's own message on a non-2xx answer.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @returns {Promise<unknown>}
+ */
 export async function api(path, { method = 'GET', body, signal } = {}) {
-  const init = { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), signal };
+  /** @type {RequestInit} */
+  const init = { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  if (signal !== undefined) init.signal = signal;
   if (body !== undefined) init.body = JSON.stringify(body);
   let res;
   try {
     res = await fetch(path, init);
   } catch (err) {
-    if (err && err.name === 'AbortError') throw err;
+    if (err instanceof Error && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'cannot reach this node');
   }
   if (res.status === 401) {
     onUnauthorized();
     throw new ApiError(401, 'this node requires an API token');
   }
+  /** @type {unknown} */
   let data = null;
   try {
     data = await res.json();
   } catch {
     // not JSON
   }
-  if (!res.ok) throw new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, errorOf(data) ?? `${res.status} ${res.statusText}`);
   return data;
 }
 
-/** The path of a task's log (task names such as `x[3]` escaped). */
+/**
+ * The `error` of an API error answer (`{ error, details }`), when it has one.
+ * @param {unknown} data
+ * @returns {string | null}
+ */
+function errorOf(data) {
+  if (typeof data !== 'object' || data === null || !('error' in data)) return null;
+  return typeof data.error === 'string' && data.error !== '' ? data.error : null;
+}
+
+/** @returns {Promise<ClusterView>} GET /v1/cluster */
+export async function getCluster() {
+  return /** @type {ClusterView} */ (await api('/v1/cluster'));
+}
+
+/** @returns {Promise<JobSummary[]>} GET /v1/jobs */
+export async function listJobs() {
+  return /** @type {{ jobs: JobSummary[] }} */ (await api('/v1/jobs')).jobs;
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<JobView>} GET /v1/jobs/{id}
+ */
+export async function getJob(id) {
+  return /** @type {JobView} */ (await api(`/v1/jobs/${encodeURIComponent(id)}`));
+}
+
+/**
+ * @param {string} id
+ * @returns {Promise<void>} POST /v1/jobs/{id}/cancel
+ */
+export async function cancelJob(id) {
+  await api(`/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST', body: {} });
+}
+
+/** @returns {Promise<NodeInfo[]>} GET /v1/nodes */
+export async function listNodes() {
+  return /** @type {{ nodes: NodeInfo[] }} */ (await api('/v1/nodes')).nodes;
+}
+
+/**
+ * The path of a task's log (task names such as `x[3]` escaped).
+ * @param {string} job
+ * @param {string} task
+ */
 export function logPath(job, task) {
   return `/v1/jobs/${encodeURIComponent(job)}/tasks/${encodeURIComponent(task)}/log`;
 }
 
-/** Opens a task's log in a new tab; with a token it is fetched here (a plain link cannot send it). */
+/**
+ * Opens a task's log in a new tab; with a token it is fetched here (a plain link cannot send it).
+ * @param {string} job
+ * @param {string} task
+ */
 export async function openLog(job, task) {
   const path = logPath(job, task);
   const win = window.open('', '_blank');
@@ -94,13 +178,21 @@ export async function openLog(job, task) {
  * 'offline'. Polling pauses while the tab is hidden.
  */
 export class LiveUpdates {
+  /**
+   * @param {(ev: LiveEvent | null) => void} onChange
+   * @param {(mode: LiveMode) => void} onMode
+   */
   constructor(onChange, onMode) {
     this.onChange = onChange;
     this.onMode = onMode;
+    /** @type {LiveMode | null} */
     this.mode = null;
+    /** @type {AbortController | null} */
     this.abort = null;
-    this.timer = null;
-    this.retry = null;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.timer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.retry = undefined;
     this.failures = 0;
   }
 
@@ -118,12 +210,14 @@ export class LiveUpdates {
     void this.connect();
   }
 
+  /** @param {LiveMode} mode */
   setMode(mode) {
     if (mode === this.mode) return;
     this.mode = mode;
     this.onMode(mode);
   }
 
+  /** @param {number} ms */
   later(ms) {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => void this.connect(), ms);
@@ -135,7 +229,7 @@ export class LiveUpdates {
     let res;
     try {
       res = await fetch('/v1/events', { headers: headers({ accept: 'text/event-stream' }), signal: ctrl.signal, cache: 'no-store' });
-    } catch (err) {
+    } catch {
       if (ctrl.signal.aborted) return;
       this.setMode('offline');
       this.later(Math.min(10_000, 1000 * 2 ** this.failures++));
@@ -163,6 +257,10 @@ export class LiveUpdates {
     this.later(2000);
   }
 
+  /**
+   * @param {ReadableStream<Uint8Array<ArrayBuffer>>} body
+   * @param {AbortSignal} signal
+   */
   async read(body, signal) {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
@@ -181,9 +279,14 @@ export class LiveUpdates {
   }
 }
 
-/** One SSE block: its event name and data (JSON when it parses); null for comments and keep-alives. */
+/**
+ * One SSE block: its event name and data (JSON when it parses); null for comments and keep-alives.
+ * @param {string} block
+ * @returns {LiveEvent | null}
+ */
 function parseEvent(block) {
   let event = 'message';
+  /** @type {string[]} */
   const data = [];
   for (const line of block.split(/\r?\n/)) {
     if (line === '' || line.startsWith(':')) continue;

@@ -1,32 +1,62 @@
+// @ts-check
 // The dashboard: routes `#/` (jobs and nodes) and `#/jobs/{id}` (a job's graph and details),
 // refreshed on every server-sent event or once a second, and the cluster header every 2 s.
-import { api, ApiError, getToken, LiveUpdates, setToken, whenUnauthorized } from './api.js';
+import { ApiError, cancelJob, getCluster, getJob, getToken, listJobs, listNodes, LiveUpdates, setToken, whenUnauthorized } from './api.js';
 import { drawGraph, countStates, structureKey, taskNames } from './graph.js';
-import { h, fill, fmtAgo, fmtDuration, fmtTime } from './util.js';
+import { h, fill, fmtAgo, fmtDuration, fmtTime, messageOf } from './util.js';
 import { badge, clusterBar, countsList, jobsTable, legend, nodesTable, specPanel, taskPanel } from './views.js';
 
-const main = document.getElementById('main');
-const clusterEl = document.getElementById('cluster');
-const connEl = document.getElementById('conn');
+/** @import { ClusterView } from '../types.js' */
+/** @import { JobView } from '../../scheduler/types.js' */
+/** @import { LiveEvent, LiveMode } from './api.js' */
+/** @import { DrawnGraph, Selection } from './graph.js' */
 
+/** @typedef {{ name: 'home' } | { name: 'job', id: string }} Route */
+
+/**
+ * An element of index.html the page cannot work without.
+ * @param {string} id
+ */
+function byId(id) {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`index.html has no #${id}`);
+  return el;
+}
+
+const main = byId('main');
+const clusterEl = byId('cluster');
+const connEl = byId('conn');
+
+/** @type {{ cluster: ClusterView | null, route: Route | null, view: HomePage | JobPage | null }} */
 const app = {
   cluster: null,
   route: null,
   view: null,
-  needToken: false,
 };
 
+/** @returns {Route} */
 function parseRoute() {
-  const m = /^#\/jobs\/([^/?]+)/.exec(location.hash);
-  return m ? { name: 'job', id: decodeURIComponent(m[1]) } : { name: 'home' };
+  const id = /^#\/jobs\/([^/?]+)/.exec(location.hash)?.[1];
+  return id === undefined ? { name: 'home' } : { name: 'job', id: decodeURIComponent(id) };
 }
 
+/**
+ * @param {Route | null} a
+ * @param {Route} b
+ */
+function sameRoute(a, b) {
+  if (a === null || a.name !== b.name) return false;
+  return a.name === 'home' || (b.name === 'job' && a.id === b.id);
+}
+
+/** @param {string} hash */
 function go(hash) {
   location.hash = hash;
 }
 
 // ---- token -------------------------------------------------------------------------------
 
+/** @type {HTMLElement | null} */
 let tokenDialog = null;
 function askToken() {
   if (tokenDialog) return;
@@ -47,7 +77,7 @@ function askToken() {
     const v = input.value.trim();
     if (!v) return;
     setToken(v);
-    tokenDialog.remove();
+    tokenDialog?.remove();
     tokenDialog = null;
     live.restart();
     void refreshCluster();
@@ -63,7 +93,7 @@ whenUnauthorized(askToken);
 
 async function refreshCluster() {
   try {
-    app.cluster = await api('/v1/cluster');
+    app.cluster = await getCluster();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
     app.cluster = null;
@@ -71,20 +101,22 @@ async function refreshCluster() {
   fill(clusterEl, clusterBar(app.cluster));
 }
 
+/** @param {LiveMode} mode */
 function showMode(mode) {
   connEl.dataset.mode = mode;
-  connEl.querySelector('.label').textContent = mode === 'live' ? 'live' : mode === 'polling' ? 'polling · 1 s' : 'offline';
+  const label = connEl.querySelector('.label');
+  if (label) label.textContent = mode === 'live' ? 'live' : mode === 'polling' ? 'polling · 1 s' : 'offline';
   connEl.title = mode === 'live' ? 'Updates pushed by the node (GET /v1/events)' : mode === 'polling' ? 'This node has no event stream: the page asks every second' : 'Cannot reach this node; retrying';
 }
 
 // ---- views -------------------------------------------------------------------------------
 
+/** @param {unknown} err */
 function errorBox(err) {
-  const msg = err instanceof Error ? err.message : String(err);
-  return h('div', { class: 'errorbox' }, msg);
+  return h('div', { class: 'errorbox' }, messageOf(err));
 }
 
-class HomeView {
+class HomePage {
   constructor() {
     this.jobsBody = h('div', { class: 'card-body flush' }, h('p', { class: 'muted pad' }, 'Loading jobs…'));
     this.nodesBody = h('div', { class: 'card-body flush' }, h('p', { class: 'muted pad' }, 'Loading nodes…'));
@@ -101,38 +133,50 @@ class HomeView {
 
   async refresh() {
     const wantNodes = Date.now() - this.lastNodes > 1900;
-    const [jobs, nodes] = await Promise.allSettled([api('/v1/jobs'), wantNodes ? api('/v1/nodes') : Promise.resolve(undefined)]);
+    const [jobs, nodes] = await Promise.allSettled([listJobs(), wantNodes ? listNodes() : Promise.resolve([])]);
     if (this !== app.view) return;
     if (jobs.status === 'fulfilled') {
-      const list = [...jobs.value.jobs].sort((a, b) => b.submittedAt - a.submittedAt);
+      const list = [...jobs.value].sort((a, b) => b.submittedAt - a.submittedAt);
       this.jobsCount.textContent = String(list.length);
       fill(this.jobsBody, jobsTable(list, go));
     } else fill(this.jobsBody, errorBox(jobs.reason));
     if (!wantNodes) return;
     this.lastNodes = Date.now();
     if (nodes.status === 'fulfilled') {
-      const list = nodes.value.nodes;
+      const list = nodes.value;
       fill(this.nodesBody, nodesTable(list, app.cluster));
       this.nodesCount.textContent = String(list.length);
     } else fill(this.nodesBody, errorBox(nodes.reason));
   }
 }
 
-const ZOOMS = [0.5, 0.67, 0.8, 1, 1.25, 1.5];
+const MIN_ZOOM = 0.5;
+const MAX_ZOOM = 1.5;
+const ZOOMS = [MIN_ZOOM, 0.67, 0.8, 1, 1.25, MAX_ZOOM];
+/** The stylesheet's phone layout (style.css, the last @media rule). */
+const NARROW = window.matchMedia('(max-width: 720px)');
 
-class JobView {
+class JobPage {
+  /** @param {string} id */
   constructor(id) {
     this.id = id;
+    /** @type {JobView | null} */
     this.job = null;
+    /** @type {DrawnGraph | null} */
     this.graph = null;
+    /** @type {string | null} */
     this.key = null;
+    /** @type {Selection | null} */
     this.selection = null;
+    /** @type {string | null} */
     this.panelKey = null;
-    this.zoom = null; // null: fit to width
+    /** @type {number | null} null: fit to width */
+    this.zoom = null;
     this.head = h('section', { class: 'jobhead' }, h('p', { class: 'muted' }, 'Loading job…'));
     this.wrap = h('div', { class: 'graph-wrap' });
     this.panel = h('aside', { class: 'card panel', 'aria-live': 'polite' });
     this.zoomLabel = h('span', { class: 'zoom-label' }, 'fit');
+    /** @type {(label: string, title: string, fn: () => void) => HTMLButtonElement} */
     const zoomBtn = (label, title, fn) => h('button', { class: 'icon', title, 'aria-label': title, onclick: fn }, label);
     const tools = h('div', { class: 'tools' }, zoomBtn('−', 'zoom out', () => this.step(-1)), this.zoomLabel, zoomBtn('+', 'zoom in', () => this.step(1)), h('button', { class: 'link small', onclick: () => this.setZoom(null) }, 'fit'));
     this.wrap.addEventListener('click', () => this.select(null));
@@ -151,15 +195,18 @@ class JobView {
     window.removeEventListener('resize', this.onResize);
   }
 
+  /**
+   * To the next zoom stop above or below the scale shown, at most to the last one.
+   * @param {1 | -1} dir
+   */
   step(dir) {
     const cur = this.zoom ?? this.fitScale();
-    let i = ZOOMS.findIndex((z) => z >= cur - 1e-6);
-    if (i < 0) i = ZOOMS.length - 1;
-    if (dir > 0 && ZOOMS[i] <= cur + 1e-6) i++;
-    if (dir < 0) i--;
-    this.setZoom(ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, i))]);
+    const up = ZOOMS.find((z) => z > cur + 1e-6) ?? MAX_ZOOM;
+    const down = [...ZOOMS].reverse().find((z) => z < cur - 1e-6) ?? MIN_ZOOM;
+    this.setZoom(dir > 0 ? up : down);
   }
 
+  /** @param {number | null} z */
   setZoom(z) {
     this.zoom = z;
     this.fit();
@@ -182,7 +229,7 @@ class JobView {
   async refresh() {
     let job;
     try {
-      job = await api(`/v1/jobs/${encodeURIComponent(this.id)}`);
+      job = await getJob(this.id);
     } catch (err) {
       if (this !== app.view) return;
       if (err instanceof ApiError && err.status === 404) {
@@ -196,22 +243,25 @@ class JobView {
     }
     if (this !== app.view) return;
     this.job = job;
-    this.renderHead();
+    this.renderHead(job);
     const key = structureKey(job);
-    if (key !== this.key) {
+    let graph = this.graph;
+    if (key !== this.key || graph === null) {
       this.key = key;
-      this.graph = drawGraph(job, (sel) => this.select(sel), { width: Math.max(300, this.wrap.clientWidth - 24), height: Math.max(360, window.innerHeight - 260) });
-      fill(this.wrap, this.graph.svg);
+      // The kind of screen, not the room the graph has right now: see graph.js bestLayout.
+      graph = drawGraph(job, (sel) => this.select(sel), { narrow: NARROW.matches });
+      this.graph = graph;
+      fill(this.wrap, graph.svg);
       this.fit();
-      this.graph.select(this.selection);
+      graph.select(this.selection);
     }
-    this.graph.update(job);
-    this.graph.svg.dataset.ready = 'true';
+    graph.update(job);
+    graph.svg.dataset.ready = 'true';
     this.renderPanel();
   }
 
-  renderHead() {
-    const j = this.job;
+  /** @param {JobView} j */
+  renderHead(j) {
     const n = Object.keys(j.tasks).length;
     const end = j.finishedAt ?? (j.state === 'running' ? Date.now() : null);
     const cancel =
@@ -221,9 +271,9 @@ class JobView {
             onclick: async () => {
               if (!confirm(`Cancel job ${j.name} (${j.id})? Running tasks are stopped and the rest skipped.`)) return;
               try {
-                await api(`/v1/jobs/${encodeURIComponent(j.id)}/cancel`, { method: 'POST', body: {} });
+                await cancelJob(j.id);
               } catch (err) {
-                alert(err.message);
+                alert(messageOf(err));
               }
               render(false);
             },
@@ -244,6 +294,7 @@ class JobView {
     document.title = `${j.name} · ${j.state} · meshrun`;
   }
 
+  /** @param {Selection | null} sel */
   select(sel) {
     this.selection = sel;
     this.panelKey = null;
@@ -256,8 +307,8 @@ class JobView {
     if (!j) return;
     const sel = this.selection;
     const close = () => this.select(null);
-    if (sel && sel.task !== undefined && j.tasks[sel.task]) {
-      const t = j.tasks[sel.task];
+    const t = sel && sel.task !== undefined ? j.tasks[sel.task] : undefined;
+    if (sel && sel.task !== undefined && t) {
       const key = `t|${sel.task}|${JSON.stringify(t)}|${t.state === 'running' ? Math.floor(Date.now() / 1000) : ''}`;
       if (key === this.panelKey) return;
       this.panelKey = key;
@@ -267,10 +318,10 @@ class JobView {
       this.panel.classList.add('open');
       return;
     }
-    if (sel && sel.spec !== undefined && this.graph && this.graph.specByName.has(sel.spec)) {
-      const spec = this.graph.specByName.get(sel.spec);
+    const spec = sel && sel.spec !== undefined ? this.graph?.specByName.get(sel.spec) : undefined;
+    if (spec) {
       const names = taskNames(spec);
-      const key = `s|${sel.spec}|${names.map((n) => j.tasks[n]?.state).join(',')}`;
+      const key = `s|${spec.name}|${names.map((n) => j.tasks[n]?.state).join(',')}`;
       if (key === this.panelKey) return;
       this.panelKey = key;
       fill(this.panel, specPanel(j, spec, names, countStates(j, names), { close, pick: (task) => this.select({ task, from: spec.name }) }));
@@ -293,19 +344,25 @@ class JobView {
 let inFlight = false;
 let again = false;
 let lastRun = 0;
+/** @type {ReturnType<typeof setTimeout> | null} */
 let pending = null;
 
-/** Refreshes the current view now, or right after the refresh in flight (at most 4 a second). */
+/**
+ * Refreshes the current view now, or right after the refresh in flight (at most 4 a second).
+ * @param {boolean} force also when the last refresh was just now; and look at the route again
+ */
 function render(force) {
   if (force) {
     const r = parseRoute();
-    if (!app.route || r.name !== app.route.name || r.id !== app.route.id) {
-      if (app.view && app.view.dispose) app.view.dispose();
+    if (!sameRoute(app.route, r)) {
+      if (app.view instanceof JobPage) app.view.dispose();
       app.route = r;
-      app.view = r.name === 'job' ? new JobView(r.id) : new HomeView();
+      app.view = r.name === 'job' ? new JobPage(r.id) : new HomePage();
       window.scrollTo(0, 0);
     }
   }
+  const view = app.view;
+  if (view === null) return;
   if (inFlight) {
     again = true;
     return;
@@ -317,7 +374,7 @@ function render(force) {
   }
   inFlight = true;
   lastRun = Date.now();
-  app.view
+  view
     .refresh()
     .catch(() => {})
     .finally(() => {
@@ -329,10 +386,13 @@ function render(force) {
     });
 }
 
-/** Events about other jobs do not change the job shown. */
+/**
+ * Events about other jobs do not change the job shown.
+ * @param {LiveEvent | null} ev
+ */
 function relevant(ev) {
   if (!ev || !app.route || app.route.name !== 'job') return true;
-  const job = ev.data && typeof ev.data === 'object' ? ev.data.job : undefined;
+  const job = typeof ev.data === 'object' && ev.data !== null && 'job' in ev.data ? ev.data.job : undefined;
   return typeof job !== 'string' || job === app.route.id;
 }
 

@@ -1,15 +1,31 @@
+// @ts-check
 // The page's pieces: cluster header, jobs table, nodes table, legend, task and shard panels.
-import { h, fmtAgo, fmtDuration, fmtInt, fmtTime, shortId, TASK_STATES } from './util.js';
+import { h, BAR_STATES, fmtAgo, fmtDuration, fmtInt, fmtTime, shortId, TASK_STATES } from './util.js';
 import { logPath, getToken, openLog } from './api.js';
 
+/** @import { ClusterView, NodeInfo } from '../types.js' */
+/** @import { JobState, JobSummary, JobView, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
+/** @import { Child, Counts } from './util.js' */
+/**
+ * A "back" action with the words of its link.
+ * @typedef {(() => void) & { label: string }} BackLink
+ */
+
+/** @param {TaskState | JobState} state */
 export function badge(state) {
   return h('span', { class: `badge ${state}`, dataset: { state } }, state);
 }
 
+/**
+ * @param {string} label
+ * @param {string} value
+ * @param {string} [title]
+ */
 function stat(label, value, title) {
   return h('div', { class: 'stat', title }, h('span', { class: 'k' }, label), h('span', { class: 'v' }, value));
 }
 
+/** @param {ClusterView | null} c */
 export function clusterBar(c) {
   if (!c) return [stat('cluster', 'unreachable')];
   const leader = c.leader === null ? 'none (election)' : c.leader === c.self ? `${shortId(c.leader)} (this node)` : shortId(c.leader);
@@ -23,12 +39,16 @@ export function clusterBar(c) {
   ];
 }
 
-/** A bar of a job's task counts, in the graph's colours. */
+/**
+ * A bar of a job's task counts, in the graph's colours.
+ * @param {Counts} counts
+ * @param {number} total
+ */
 export function progressBar(counts, total) {
   const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(total) });
   const done = counts.succeeded + counts.failed + counts.skipped;
   bar.setAttribute('aria-valuenow', String(done));
-  for (const k of ['succeeded', 'failed', 'skipped', 'running', 'ready']) {
+  for (const k of BAR_STATES) {
     if (!counts[k]) continue;
     const seg = h('span', { class: `seg ${k}`, title: `${counts[k]} ${k}` });
     seg.style.width = `${(100 * counts[k]) / Math.max(1, total)}%`;
@@ -37,10 +57,15 @@ export function progressBar(counts, total) {
   return bar;
 }
 
+/** @param {Counts} counts */
 function total(counts) {
   return TASK_STATES.reduce((a, k) => a + (counts[k] ?? 0), 0);
 }
 
+/**
+ * @param {readonly JobSummary[]} jobs
+ * @param {(hash: string) => void} go
+ */
 export function jobsTable(jobs, go) {
   if (jobs.length === 0) {
     return h('div', { class: 'empty' }, h('p', null, 'No jobs on this cluster yet.'), h('p', { class: 'muted' }, 'Submit one with ', h('code', null, 'meshrun submit dag.yaml'), '.'));
@@ -60,7 +85,7 @@ export function jobsTable(jobs, go) {
       h('td', { class: 'nowrap num' }, end === null ? '—' : fmtDuration(end - j.submittedAt)),
     );
     tr.addEventListener('click', (ev) => {
-      if (ev.target.closest('a')) return;
+      if (ev.target instanceof Element && ev.target.closest('a')) return;
       go(`#/jobs/${encodeURIComponent(j.id)}`);
     });
     return tr;
@@ -73,6 +98,10 @@ export function jobsTable(jobs, go) {
   );
 }
 
+/**
+ * @param {string} id
+ * @param {ClusterView | null} c
+ */
 function nodeRole(id, c) {
   if (!c) return '—';
   if (c.leader === id) return 'leader';
@@ -81,24 +110,21 @@ function nodeRole(id, c) {
   return 'worker';
 }
 
-/** `nodes` from GET /v1/nodes. */
+/**
+ * `nodes` from GET /v1/nodes.
+ * @param {readonly NodeInfo[]} list
+ * @param {ClusterView | null} c
+ */
 export function nodesTable(list, c) {
   if (list.length === 0) return h('div', { class: 'empty' }, h('p', { class: 'muted' }, 'No nodes known yet.'));
   const now = Date.now();
   const rows = list.map((n) => {
     const role = n.role ?? nodeRole(n.id, c);
 
-    const slots = n.slots ?? null;
-    const used = n.used ?? null;
-    const load =
-      slots === null
-        ? h('span', { class: 'muted' }, '—')
-        : h('div', { class: 'load' }, (() => {
-            const bar = h('div', { class: 'meter' }, h('span', { class: used >= slots ? 'full' : '' }));
-            bar.firstChild.style.width = `${(100 * Math.min(used ?? 0, slots)) / Math.max(1, slots)}%`;
-            return bar;
-          })(), h('span', { class: 'small' }, `${used ?? 0}/${slots} slots`, n.running !== undefined ? ` · ${n.running} running` : ''));
-    const seen = n.lastSeen ?? n.lastSeenAt ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
+    const slots = n.slots;
+    const used = n.used ?? 0;
+    const load = slots === null ? h('span', { class: 'muted' }, '—') : h('div', { class: 'load' }, meter(used, slots), h('span', { class: 'small' }, `${used}/${slots} slots`, n.running !== null ? ` · ${n.running} running` : ''));
+    const seen = n.lastSeen ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
     const expired = typeof n.leaseUntil === 'number' && n.leaseUntil < now;
     return h(
       'tr',
@@ -124,6 +150,17 @@ export function nodesTable(list, c) {
   );
 }
 
+/**
+ * A node's slots in use as a small bar.
+ * @param {number} used
+ * @param {number} slots
+ */
+function meter(used, slots) {
+  const fillEl = h('span', { class: used >= slots ? 'full' : '' });
+  fillEl.style.width = `${(100 * Math.min(used, slots)) / Math.max(1, slots)}%`;
+  return h('div', { class: 'meter' }, fillEl);
+}
+
 export function legend(withGroups = true) {
   return h(
     'div',
@@ -133,15 +170,31 @@ export function legend(withGroups = true) {
   );
 }
 
+/**
+ * @param {string} label
+ * @param {Child} value
+ * @param {string} [title]
+ */
 function row(label, value, title) {
   return [h('dt', null, label), h('dd', { title }, value)];
 }
 
+/**
+ * @param {string} label
+ * @param {string} text
+ */
 function tail(label, text) {
   if (!text) return h('div', { class: 'tail empty-tail' }, h('div', { class: 'tail-head' }, label), h('div', { class: 'muted small' }, 'no output'));
   return h('div', { class: 'tail' }, h('div', { class: 'tail-head' }, label, h('span', { class: 'muted' }, ' · last 4 KiB')), h('pre', null, text));
 }
 
+/**
+ * @param {JobView} job
+ * @param {string} name
+ * @param {TaskView} t
+ * @param {ClusterView | null} cluster
+ * @param {{ close: () => void, back: BackLink | null }} actions
+ */
 export function taskPanel(job, name, t, cluster, { close, back }) {
   const now = Date.now();
   const link = h('a', { href: logPath(job.id, name), target: '_blank', rel: 'noopener', class: 'button' }, 'Open full log ↗');
@@ -160,7 +213,7 @@ export function taskPanel(job, name, t, cluster, { close, back }) {
       h('div', null, back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null, h('h2', { class: 'mono' }, name)),
       h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
     ),
-    h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'muted small' }, t.reason) : null),
+    h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'reason muted small' }, t.reason) : null),
     h(
       'dl',
       { class: 'facts' },
@@ -179,12 +232,19 @@ export function taskPanel(job, name, t, cluster, { close, back }) {
   );
 }
 
+/**
+ * @param {JobView} job
+ * @param {SpecView} spec
+ * @param {readonly string[]} names
+ * @param {Counts} counts
+ * @param {{ close: () => void, pick: (task: string) => void }} actions
+ */
 export function specPanel(job, spec, names, counts, { close, pick }) {
   const max = 2000;
   const grid = h('div', { class: 'chipgrid' });
   for (const n of names.slice(0, max)) {
     const t = job.tasks[n];
-    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}` }, n.slice(spec.name.length + 1, -1));
+    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}${t && t.reason ? ` · ${t.reason}` : ''}` }, n.slice(spec.name.length + 1, -1));
     b.addEventListener('click', () => pick(n));
     grid.append(b);
   }
@@ -199,6 +259,7 @@ export function specPanel(job, spec, names, counts, { close, pick }) {
   );
 }
 
+/** @param {Counts} counts */
 export function countsList(counts) {
   const n = Math.max(1, total(counts));
   return h(
