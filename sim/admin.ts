@@ -1,23 +1,32 @@
+import type { Reply } from '../src/node/proposal.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { ConfChange } from '../src/raft/types.js';
+import type { ConfChange, NodeId } from '../src/raft/types.js';
 import type { ClusterApi } from './workload.js';
+
+/** A change the operator asks for is given up if not applied within this long. */
+const CHANGE_TIMEOUT_MS = 2000;
+
+/** How the operator asks a node for a membership change: its ConfChanger (membership.ts); false when unavailable. */
+export type ChangeMembership = (node: NodeId, cc: ConfChange, timeoutMs: number, reply: Reply<void>) => boolean;
 
 /**
  * The operator: during the safety phase, now and then a single-server membership change or a
- * leadership transfer, proposed at whichever node currently leads. Membership cycles nodes out
+ * leadership transfer, asked of whichever node currently leads. Membership cycles nodes out
  * and back in (remove or demote a voter, add a learner, promote it) but never takes the voters
- * below three; the core itself refuses a change while another is pending.
+ * below three; the change queues in the leader's ConfChanger with the node's own, as any change
+ * in a node does.
  */
 export class Admin {
   private stopped = false;
-  readonly counts = { confProposed: 0, confRefused: 0, transfers: 0 };
+  readonly counts = { confAsked: 0, confApplied: 0, confFailed: 0, transfers: 0 };
 
   constructor(
     private readonly api: ClusterApi<unknown>,
+    private readonly changeAt: ChangeMembership,
     private readonly rng: SeededRng,
     private readonly membershipChanges: boolean,
     private readonly transfers: boolean,
-    /** While true, no membership changes (a node that lost its disk is being let back in: see rejoin.ts). */
+    /** While true, no membership changes (a node that lost its disk is being let back in: see membership.ts). */
     private readonly hold: () => boolean = () => false,
   ) {}
 
@@ -58,11 +67,19 @@ export class Admin {
     } else {
       return;
     }
-    const r = this.api.proposeConfChange(leader, cc);
     const verb = cc.type === 'addLearner' && conf.voters.includes(cc.node) ? 'demote' : cc.type;
-    if (r?.ok) this.counts.confProposed++;
-    else this.counts.confRefused++;
-    this.api.trace(`admin: ${verb} ${cc.node} at ${leader}: ${r === null ? 'unavailable' : r.ok ? 'proposed' : `refused (${r.reason})`}`);
+    const asked = this.changeAt(leader, cc, CHANGE_TIMEOUT_MS, {
+      resolve: () => {
+        this.counts.confApplied++;
+        this.api.trace(`admin: ${verb} ${cc.node} at ${leader}: applied`);
+      },
+      reject: (err) => {
+        this.counts.confFailed++;
+        this.api.trace(`admin: ${verb} ${cc.node} at ${leader}: ${err.message}`);
+      },
+    });
+    if (asked) this.counts.confAsked++;
+    this.api.trace(`admin: ${verb} ${cc.node} at ${leader}: ${asked ? 'asked' : 'unavailable'}`);
   }
 
   private transfer(): void {

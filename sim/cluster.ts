@@ -2,7 +2,7 @@ import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Reply } from '../src/node/proposal.js';
 import type {
-  ConfChange, ConfState, Entry, Membership, Message, NodeId, PersistedState, PersistUpdate, ProposeResult, RaftConfig,
+  ConfState, Entry, Membership, Message, NodeId, PersistedState, PersistUpdate, ProposeResult, RaftConfig,
 } from '../src/raft/types.js';
 import { SafetyChecker, type Violation } from './checkers.js';
 import { EventQueue } from './events.js';
@@ -55,9 +55,11 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   onSynced: ((id: NodeId, termOrVote: boolean) => void) | null = null;
   /** Told when a node's role or term changes (a scenario's timeline). */
   onRole: ((id: NodeId, role: string, term: number) => void) | null = null;
+  /** Told when a node's process has started (its services start with it: membership.ts). */
+  onStart: ((id: NodeId) => void) | null = null;
   /**
    * Told when a node that lost its disk starts and its store does not list it as a member: it
-   * must join (ask the leader to let it in) before it hears anyone (see rejoin.ts).
+   * must join (ask the leader to let it in) before it hears anyone (see membership.ts).
    */
   onJoin: ((id: NodeId) => void) | null = null;
   /** Nodes that lost their disk once: from then on they start as a new node would, without the bootstrap membership. */
@@ -90,6 +92,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     const n = this.sim(id);
     this.checker.restarted(id, n.disk);
     n.start(this.s.rngs.timing.int(n.timing.tickMs) + 1);
+    if (n.up) this.onStart?.(id);
     // As the node does (src/node/node.ts): one whose store does not list it asks to be let in.
     if (this.joiners.has(id) && n.up && !n.disk.lists(id)) this.onJoin?.(id);
   }
@@ -212,11 +215,6 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
     return this.sim(id).call('propose', (_raft, driver) => driver.proposeAndForget(data)) ?? null;
   }
 
-  /** A membership change through the node's driver; the caller looks at the membership for its outcome. */
-  proposeConfChange(id: NodeId, cc: ConfChange): ProposeResult | null {
-    return this.sim(id).call('proposeConfChange', (_raft, driver) => driver.proposeConfChangeAndForget(cc)) ?? null;
-  }
-
   transferLeadership(id: NodeId, to: NodeId): boolean {
     return this.sim(id).call('transferLeadership', (_raft, driver) => driver.transferLeadership(to)) ?? false;
   }
@@ -324,20 +322,6 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   }
 
   /**
-   * Let a joining node hear the members named by the join answer (RaftNode.admitIntroducers), and
-   * hold its vote until it has applied `admittedAt` (RaftNode.holdVotingUntil), as node.ts does.
-   */
-  admitIntroducers(id: NodeId, members: readonly NodeId[], admittedAt: number): boolean {
-    return (
-      this.sim(id).call('admitIntroducers', (raft) => {
-        raft.admitIntroducers(members);
-        raft.holdVotingUntil(admittedAt);
-        return true;
-      }) ?? false
-    );
-  }
-
-  /**
    * No membership change is in flight at the node: its whole log is on its disk, and none of the
    * entries it has not applied is a conf entry.
    */
@@ -352,11 +336,6 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   /** The node's incarnation (bumped by every crash and restart). */
   incarnation(id: NodeId): number {
     return this.sim(id).incarnation;
-  }
-
-  /** Followers the node, as leader, found holding less than they acknowledged (RaftNode.takeLostAcknowledged). */
-  takeLostAcknowledged(id: NodeId): NodeId[] {
-    return this.sim(id).call('takeLostAcknowledged', (raft) => raft.takeLostAcknowledged()) ?? [];
   }
 
   pause(id: NodeId): void {

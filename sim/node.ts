@@ -1,6 +1,7 @@
 import { Compactor, type CompactableState } from '../src/node/compactor.js';
 import { RaftDriver, type DriverTimers } from '../src/node/driver.js';
 import type { Reply } from '../src/node/proposal.js';
+import type { Clock } from '../src/worker/types.js';
 import type { RaftNode } from '../src/raft/raft.js';
 import type { RaftStatus } from '../src/raft/raft.js';
 import type { Entry, Message, NodeId, PersistedState, PersistUpdate, Snapshot } from '../src/raft/types.js';
@@ -74,6 +75,13 @@ export class SimNode<R> {
   raft: RaftNode | null = null;
   driver: RaftDriver | null = null;
   sm: StateMachine<R> | null = null;
+  /**
+   * This incarnation's clock for the node's services (conf changer, maintenance, join): monotonic
+   * (simulated time, as a process's performance.now), its timers events of this process.
+   */
+  clock: Clock | null = null;
+  /** When this incarnation last took a frame from each peer (on `clock`), as node.ts records for maintenance. */
+  lastHeard = new Map<NodeId, number>();
   /** Bumped on crash and restart. */
   incarnation = 0;
   /** Index of the last entry applied to (or snapshot restored into) the state machine. */
@@ -162,6 +170,8 @@ export class SimNode<R> {
       onAdvance: () => compactor.afterAdvance(),
     });
     this.process = process;
+    this.clock = { now: () => env.queue.now, after: (ms, fn) => process.after(ms, () => this.event('timer', fn)) };
+    this.lastHeard = new Map();
     this.store = store;
     this.raft = raft;
     this.driver = driver;
@@ -173,6 +183,7 @@ export class SimNode<R> {
     this.process?.kill();
     this.store?.crash();
     this.process = null;
+    this.clock = null;
     this.store = null;
     this.raft = null;
     this.driver = null;
@@ -196,9 +207,14 @@ export class SimNode<R> {
    * whose core drops and counts a frame claiming another sender.
    */
   deliver(w: Wire, sender: NodeId): void {
+    this.run('recv', () => this.receive(w, sender));
+  }
+
+  /** `fn` as an event of this process, once it runs (later, if it is paused; never, if it is down or dies). */
+  run(where: string, fn: () => void): void {
     const process = this.process;
     if (!this.raft || !process) return;
-    process.run(() => this.event('recv', () => this.receive(w, sender)));
+    process.run(() => this.event(where, fn));
   }
 
   private receive(w: Wire, sender: NodeId): void {
@@ -224,7 +240,7 @@ export class SimNode<R> {
     }
     if (m.from !== sender) this.env.trace.add(this.env.queue.now, () => `drop(sent by ${sender}) ${describeMessage(m)}`);
     else this.env.trace.add(this.env.queue.now, () => `recv ${describeMessage(m)}`, isRoutine(m));
-    driver.receiveEncoded(w, sender);
+    if (driver.receiveEncoded(w, sender)) this.lastHeard.set(sender, this.env.queue.now);
   }
 
   /**
@@ -291,6 +307,9 @@ export class SimNode<R> {
         else node.applying = { first: e.index, last: e.index };
         env.applied(node, e, sm.stateHash());
         node.pending.push(() => env.onApplied(node.id, e, result));
+        // A membership change answers its proposer's wait by position (RaftDriver.requestConfChange); the
+        // workload's entries carry no request id: the simulator proposes them and forgets.
+        return { request: null, result };
       },
     };
   }

@@ -8,9 +8,9 @@ import type { Violation } from './checkers.js';
 import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
 import { Liveness } from './liveness.js';
+import { SimMembership } from './membership.js';
 import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget } from './nemesis.js';
 import type { NodeTiming } from './node.js';
-import { Rejoin } from './rejoin.js';
 import { plantedScheduler } from './scheduler-plants.js';
 import { SchedulerWorkload } from './scheduler-workload.js';
 import { Trace } from './trace.js';
@@ -96,7 +96,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const rngs = {
     config: root.fork('config'), net: root.fork('net'), disk: root.fork('disk'), nemesis: root.fork('nemesis'),
     workload: root.fork('workload'), admin: root.fork('admin'), raft: root.fork('raft'), timing: root.fork('timing'),
-    adversary: root.fork('adversary'),
+    adversary: root.fork('adversary'), join: root.fork('join'),
   };
   const trace = new Trace({ capacity: o.traceCapacity ?? 40, sink: o.traceSink, hashAll: o.hashTrace });
   const ids: NodeId[] = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
@@ -139,10 +139,12 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     trustForger,
   };
   const cluster = new Cluster(setup);
-  const rejoin = new Rejoin(cluster);
-  const admin = new Admin(cluster, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5), () => rejoin.rejoining());
-  cluster.onJoin = (id) => rejoin.join(id);
-  const nemesis = new Nemesis(nemesisTarget(cluster, workload, rejoin), rngs.nemesis, mix);
+  const membership = new SimMembership(cluster, rngs.join);
+  const changeAt = membership.change.bind(membership);
+  const admin = new Admin(cluster, changeAt, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5), () => membership.rejoining());
+  cluster.onStart = (id) => membership.started(id);
+  cluster.onJoin = (id) => membership.join(id);
+  const nemesis = new Nemesis(nemesisTarget(cluster, workload, membership), rngs.nemesis, mix);
   cluster.onSynced = (id, termOrVote) => nemesis.synced(id, termOrVote);
   const adversary = new Adversary(cluster, rngs.adversary, workload, mix.kinds.includes('forger'), mix.kinds.includes('liar'));
   const summary = [
@@ -162,7 +164,6 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   cluster.startAll();
   workload.start(cluster, rngs.workload);
   admin.start();
-  rejoin.start();
   nemesis.start();
   adversary.start();
 
@@ -199,7 +200,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
       `${cluster.counts.crashes} crashes, ${cluster.counts.pauses} pauses, ${cluster.counts.compactions} compactions, ` +
       `${cluster.counts.snapshotsInstalled} snapshots installed; network: ${JSON.stringify(cluster.net.stats)}`,
     `${workload.summary()}; admin: ${JSON.stringify(admin.counts)}`,
-    `membership: ${JSON.stringify(rejoin.counts)}; adversary: ${JSON.stringify({ ...adversary.counts, liar: adversary.liar })}, ` +
+    `membership: ${JSON.stringify(membership.counts)}; adversary: ${JSON.stringify({ ...adversary.counts, liar: adversary.liar })}, ` +
       `${cluster.counts.wipes} disks wiped, ${cluster.counts.clockJumps} clock jumps`,
   );
   return {
@@ -220,7 +221,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
  * The cluster as the nemesis acts on it: telling the workload when it pauses and resumes a node,
  * and the membership logic when a disk is wiped.
  */
-function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, rejoin: Rejoin<R>): NemesisTarget {
+function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, membership: SimMembership<R>): NemesisTarget {
   return {
     nodes: c.nodes,
     net: c.net,
@@ -243,9 +244,9 @@ function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, rejoin: Rejoin<R>): 
     trace: (line) => c.trace(line),
     wipe: (id) => {
       c.wipe(id);
-      rejoin.wiped(id);
+      membership.wiped(id);
     },
-    wipeable: () => rejoin.wipeable(),
+    wipeable: () => membership.wipeable(),
     jumpClock: (id, ms) => c.jumpClock(id, ms),
   };
 }

@@ -1,6 +1,6 @@
 import type { Reply } from '../src/node/proposal.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { ConfChange, ConfState, Entry, NodeId, ProposeResult, Snapshot } from '../src/raft/types.js';
+import type { ConfState, Entry, NodeId, ProposeResult, Snapshot } from '../src/raft/types.js';
 import type { LineSource } from './trace.js';
 
 /**
@@ -28,7 +28,6 @@ export interface ClusterApi<R> {
   available(node: NodeId): boolean;
   /** null when the node is unavailable. */
   propose(node: NodeId, data: Uint8Array): ProposeResult | null;
-  proposeConfChange(node: NodeId, cc: ConfChange): ProposeResult | null;
   transferLeadership(node: NodeId, to: NodeId): boolean;
   /**
    * A linearizable read at the node (its driver's readIndex): false when the node is unavailable;

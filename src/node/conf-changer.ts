@@ -1,12 +1,14 @@
 // Membership changes of this node, one at a time. Raft accepts a single pending change and refuses
 // the next with 'conf-pending'; the join handler, the membership loop and a leaving node all make
 // changes, so they queue here instead of racing for the slot, and each is answered when its change
-// is applied (RaftDriver.proposeConfChange, docs/architecture.md §15), or its deadline passes.
+// is applied (RaftDriver.requestConfChange, docs/architecture.md §15), or its deadline passes. The
+// waiting runs on an injected clock and answers through callbacks, so the simulator runs this class
+// unchanged (docs/architecture.md §2).
 import type { ConfChange, ConfState } from '../raft/types.js';
-import type { EntryOutcome } from './cluster-state.js';
+import type { Clock } from '../worker/types.js';
 import type { RaftDriver } from './driver.js';
-import { ProposalError } from './proposal.js';
-import { sleep } from './wait.js';
+import { ProposalError, type Reply } from './proposal.js';
+import { systemClock } from './system-clock.js';
 
 export class ConfChangeError extends Error {
   override readonly name = 'ConfChangeError';
@@ -24,13 +26,22 @@ export function reflects(conf: ConfState, cc: ConfChange): boolean {
   }
 }
 
+/** What the changer needs of the driver. */
+export type ConfDriver = Pick<RaftDriver, 'status' | 'requestConfChange'>;
+
 export class ConfChanger {
-  private tail: Promise<void> = Promise.resolve();
+  /** Changes waiting for the one in progress, oldest first. */
+  private readonly waiting: (() => void)[] = [];
+  private busy = false;
   private queued = 0;
   /** Every entry up to this index must be applied before a change this node gave up on can no longer be pending. */
   private unsettledUpTo = 0;
 
-  constructor(private readonly driver: RaftDriver<EntryOutcome<unknown>>) {}
+  constructor(
+    private readonly driver: ConfDriver,
+    /** Deadlines and retries: systemClock in a node, the process clock in sim/. */
+    private readonly clock: Pick<Clock, 'now' | 'after'> = systemClock,
+  ) {}
 
   get idle(): boolean {
     return this.queued === 0;
@@ -48,36 +59,50 @@ export class ConfChanger {
    * learn who the first voter is.
    */
   run(cc: ConfChange, timeoutMs: number, opts: { readonly record?: boolean } = {}): Promise<void> {
+    return new Promise((resolve, reject) => this.request(cc, timeoutMs, { resolve, reject }, opts));
+  }
+
+  /** run() answering through `reply` (how the simulator and the join handler wait). */
+  request(cc: ConfChange, timeoutMs: number, reply: Reply<void>, opts: { readonly record?: boolean } = {}): void {
     this.queued++;
-    const deadline = Date.now() + timeoutMs;
-    const done = this.tail.then(() => this.change(cc, deadline, opts.record ?? false));
-    this.tail = done.then(
-      () => undefined,
-      () => undefined,
+    const deadline = this.clock.now() + timeoutMs;
+    this.waiting.push(() =>
+      this.attempt(cc, deadline, opts.record ?? false, (err) => {
+        this.queued--;
+        this.busy = false;
+        if (err) reply.reject(err);
+        else reply.resolve();
+        this.next();
+      }),
     );
-    return done.finally(() => this.queued--);
+    this.next();
   }
 
-  /** Proposes `cc` until it is applied, retrying while the core's single slot for a change is taken. */
-  private async change(cc: ConfChange, deadline: number, record: boolean): Promise<void> {
+  private next(): void {
+    if (this.busy) return;
+    const change = this.waiting.shift();
+    if (!change) return;
+    this.busy = true;
+    change();
+  }
+
+  /** One try at `cc`, and the next after whatever wait its outcome calls for, until done or the deadline. */
+  private attempt(cc: ConfChange, deadline: number, record: boolean, done: (err: Error | null) => void): void {
     const what = `${cc.type} ${cc.node}`;
-    for (;;) {
-      if (!record && reflects(this.driver.status().membership.conf, cc)) return;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ConfChangeError(`${what}: not applied in time`);
-      try {
-        const { result } = await this.driver.proposeConfChange(cc, { timeoutMs: left });
-        // Applied; a change that took no effect (it was already so) is checked against the membership above.
-        if (record || (result.kind === 'conf' && result.changed)) return;
-      } catch (err) {
-        if (!(err instanceof ProposalError)) throw err;
-        await this.afterFailure(err, what, left);
-      }
-    }
+    const again = (): void => this.attempt(cc, deadline, record, done);
+    if (!record && reflects(this.driver.status().membership.conf, cc)) return done(null);
+    const left = deadline - this.clock.now();
+    if (left <= 0) return done(new ConfChangeError(`${what}: not applied in time`));
+    this.driver.requestConfChange(cc, { timeoutMs: left }, {
+      // Applied: the membership now says whether it took effect (a change to what already held did not).
+      resolve: () => (record ? done(null) : again()),
+      reject: (err) => this.afterFailure(err, what, left, again, done),
+    });
   }
 
-  /** Returns to retry, or throws when the change cannot be made. */
-  private async afterFailure(err: ProposalError, what: string, left: number): Promise<void> {
+  /** Retries after a refusal that passes by itself, or ends the change. */
+  private afterFailure(err: Error, what: string, left: number, again: () => void, done: (err: Error | null) => void): void {
+    if (!(err instanceof ProposalError)) return done(err);
     switch (err.reason) {
       case 'conf-pending':
       case 'no-leader':
@@ -85,18 +110,18 @@ export class ConfChanger {
       case 'overloaded':
       case 'busy':
         // The slot frees when the pending change is applied; there is no answer to wait for.
-        await sleep(Math.min(left, 100));
+        this.clock.after(Math.min(left, 100), again);
         return;
       case 'lost':
       case 'unknown':
         // Overwritten, or swallowed by a snapshot: the membership says whether to propose again.
-        return;
+        return again();
       case 'timeout':
         // It may still be applied: until everything in the log now is, the change counts as pending.
         this.unsettledUpTo = this.driver.status().lastIndex;
-        throw new ConfChangeError(`${what}: not applied in time`);
+        return done(new ConfChangeError(`${what}: not applied in time`));
       default:
-        throw new ConfChangeError(`${what}: refused (${err.reason})`);
+        return done(new ConfChangeError(`${what}: refused (${err.reason})`));
     }
   }
 }

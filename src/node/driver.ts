@@ -202,15 +202,18 @@ export class RaftDriver<R = unknown> {
    * node stops.
    */
   propose(build: EntryBuilder, opts: ProposeOptions): Promise<Committed<R>> {
-    return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(new ProposalError('stopped'));
-      if (this.waits.size >= this.waitLimit) return reject(new ProposalError('busy'));
-      const request: RequestId = `${this.readTag}.${++this.requestSeq}`;
-      const data = build(request);
-      const r = this.enter(() => this.raft.propose(data));
-      if (!r.ok) return reject(new ProposalError(r.reason));
-      this.waits.register(request, opts.timeoutMs, { resolve, reject }, 'index' in r ? { term: r.term, index: r.index } : null);
-    });
+    return new Promise((resolve, reject) => this.requestPropose(build, opts, { resolve, reject }));
+  }
+
+  /** propose answering through `reply` rather than a promise (the simulator runs no microtasks). */
+  requestPropose(build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<R>>): void {
+    if (this.stopped) return reply.reject(new ProposalError('stopped'));
+    if (this.waits.size >= this.waitLimit) return reply.reject(new ProposalError('busy'));
+    const request: RequestId = `${this.readTag}.${++this.requestSeq}`;
+    const data = build(request);
+    const r = this.enter(() => this.raft.propose(data));
+    if (!r.ok) return reply.reject(new ProposalError(r.reason));
+    this.waits.register(request, opts.timeoutMs, reply, 'index' in r ? { term: r.term, index: r.index } : null);
   }
 
   /**
@@ -228,21 +231,18 @@ export class RaftDriver<R = unknown> {
    * resolves once it is applied here, with what the state machine decided, as propose does.
    */
   proposeConfChange(cc: ConfChange, opts: ProposeOptions): Promise<Committed<R>> {
-    return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(new ProposalError('stopped'));
-      if (this.waits.size >= this.waitLimit) return reject(new ProposalError('busy'));
-      const r = this.enter(() => this.raft.proposeConfChange(cc));
-      if (!r.ok) return reject(new ProposalError(r.reason));
-      // The core never forwards a membership change; were it to, nothing here could wait for it.
-      if (!('index' in r)) return reject(new ProposalError('not-leader'));
-      this.waits.register(confKey(r.index, r.term), opts.timeoutMs, { resolve, reject }, { term: r.term, index: r.index });
-    });
+    return new Promise((resolve, reject) => this.requestConfChange(cc, opts, { resolve, reject }));
   }
 
-  /** A membership change nobody waits for (the simulator's operators look at the membership instead). */
-  proposeConfChangeAndForget(cc: ConfChange): ProposeResult {
-    if (this.stopped) return { ok: false, reason: 'no-leader' };
-    return this.enter(() => this.raft.proposeConfChange(cc));
+  /** proposeConfChange answering through `reply` (the ConfChanger, which the simulator runs too). */
+  requestConfChange(cc: ConfChange, opts: ProposeOptions, reply: Reply<Committed<R>>): void {
+    if (this.stopped) return reply.reject(new ProposalError('stopped'));
+    if (this.waits.size >= this.waitLimit) return reply.reject(new ProposalError('busy'));
+    const r = this.enter(() => this.raft.proposeConfChange(cc));
+    if (!r.ok) return reply.reject(new ProposalError(r.reason));
+    // The core never forwards a membership change; were it to, nothing here could wait for it.
+    if (!('index' in r)) return reply.reject(new ProposalError('not-leader'));
+    this.waits.register(confKey(r.index, r.term), opts.timeoutMs, reply, { term: r.term, index: r.index });
   }
 
   /**

@@ -1,8 +1,10 @@
 // The node's periodic housekeeping (once a second): the leader's membership decisions (promote,
 // replace, trim; see membership.ts), and every member keeping its own replicated address current
-// (a restart on another port, a new interface).
+// (a restart on another port, a new interface). Its timers and readings come from an injected
+// clock, so the simulator runs it unchanged (docs/architecture.md §2).
 import { errorMessage } from '../errors.js';
 import type { NodeId } from '../raft/types.js';
+import type { Clock, Timer } from '../worker/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConfChanger } from './conf-changer.js';
 import type { RaftDriver } from './driver.js';
@@ -11,15 +13,17 @@ import { sameAddrs } from './join-handler.js';
 import type { Logger } from './logger.js';
 import { decideMembership, type MembershipPolicy } from './membership.js';
 
-/** What the housekeeping uses (js-libp2p's components style). */
+/** What the housekeeping uses (js-libp2p's components style): narrow, so the simulator can give its own. */
 export interface MaintenanceComponents {
-  readonly driver: RaftDriver;
-  readonly state: ClusterState;
-  readonly conf: ConfChanger;
+  readonly driver: Pick<RaftDriver, 'status' | 'takeLostAcknowledged' | 'requestPropose'>;
+  /** The replicated address book (where each member can be dialled). */
+  readonly state: Pick<ClusterState, 'addressesOf'>;
+  readonly conf: Pick<ConfChanger, 'idle' | 'pending' | 'request'>;
   readonly log: Logger;
-  /** When each peer was last heard from (monotonic ms, see `now`). */
+  /** When each peer was last heard from (ms on `clock`). */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
-  readonly now: () => number;
+  /** Its rounds and readings: a monotonic clock in a node (backgroundClock), the process clock in sim/. */
+  readonly clock: Pick<Clock, 'now' | 'after'>;
   /** This node's current listen addresses (each ending in /p2p/<id>). */
   readonly selfAddrs: () => readonly string[];
   /**
@@ -45,7 +49,7 @@ const LEADERLESS_ANNOUNCE_MS = 2000;
 const ANNOUNCE_RETRY_MS = 5000;
 
 export class Maintenance {
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | null = null;
   private leaderSince: number | null = null;
   private lastAddressProposal = Number.NEGATIVE_INFINITY;
   private leaderlessSince: number | null = null;
@@ -61,15 +65,18 @@ export class Maintenance {
 
   start(): void {
     const { periodMs } = this.init;
-    this.timer = setInterval(() => this.round(), periodMs);
-    this.timer.unref();
+    const loop = (): void => {
+      // Re-armed before the round, as an interval timer is.
+      this.timer = this.deps.clock.after(periodMs, loop);
+      this.round();
+    };
     // A first round soon after start: a new cluster's first node publishes its address at once.
-    setTimeout(() => this.round(), Math.min(200, periodMs)).unref();
+    this.timer = this.deps.clock.after(Math.min(200, periodMs), loop);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = null;
   }
 
@@ -84,23 +91,23 @@ export class Maintenance {
   }
 
   private refreshOwnAddress(): void {
-    const { driver, state, now, log } = this.deps;
+    const { driver, state, log } = this.deps;
     const st = driver.status();
     const { voters, learners } = st.membership.conf;
-    if (!voters.includes(driver.id) && !learners.includes(driver.id)) return;
+    if (!voters.includes(st.id) && !learners.includes(st.id)) return;
     const addrs = this.deps.selfAddrs().slice(0, MAX_ADDRS);
-    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(driver.id), addrs);
-    const t = now();
+    const stale = addrs.length > 0 && !sameAddrs(state.addressesOf(st.id), addrs);
+    const t = this.deps.clock.now();
     if (st.leader !== null) {
       this.leaderlessSince = null;
       // Only once caught up with what is known committed: an older entry of ours may still be on its way.
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
       log.info({ addrs }, "publishing this node's addresses");
-      driver.propose(envelope({ kind: 'address', id: driver.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }).then(
-        () => log.info({ addrs }, "this node's addresses are replicated"),
-        (err: unknown) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
-      );
+      driver.requestPropose(envelope({ kind: 'address', id: st.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }, {
+        resolve: () => log.info({ addrs }, "this node's addresses are replicated"),
+        reject: (err) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
+      });
       return;
     }
     // No leader: if the others may only know an old address of ours (a restart on another port),
@@ -118,14 +125,14 @@ export class Maintenance {
   }
 
   private membership(): void {
-    const { driver, state, conf, now } = this.deps;
+    const { driver, state, conf } = this.deps;
     const { policy } = this.init;
     const st = driver.status();
     if (st.role !== 'leader' || st.progress === null) {
       this.leaderSince = null;
       return;
     }
-    const t = now();
+    const t = this.deps.clock.now();
     if (this.leaderSince === null) this.leaderSince = t;
     for (const id of driver.takeLostAcknowledged()) {
       if (!this.lostDisk.has(id)) this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
@@ -150,6 +157,7 @@ export class Maintenance {
         hasAddress: (id) => (state.addressesOf(id)?.length ?? 0) > 0,
         lastHeard,
         now: t,
+        ledForMs: t - since,
         lostDisk: this.lostDisk,
       },
       policy,
@@ -157,8 +165,9 @@ export class Maintenance {
     if (action === null) return;
     const cc = { type: action.type === 'promote' ? ('addVoter' as const) : ('addLearner' as const), node: action.node };
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
-    conf.run(cc, this.init.changeTimeoutMs ?? 10_000).catch((err: unknown) => {
-      this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete');
+    conf.request(cc, this.init.changeTimeoutMs ?? 10_000, {
+      resolve: () => undefined,
+      reject: (err) => this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete'),
     });
   }
 }

@@ -12,8 +12,11 @@ export interface MembershipView {
   readonly conf: ConfState;
   /** The leader's last log index. */
   readonly lastIndex: number;
-  /** The leader's replication progress per member (RaftStatus.progress). */
-  readonly progress: ReadonlyMap<NodeId, { readonly match: number }>;
+  /**
+   * The leader's replication progress per member (RaftStatus.progress); `recentActive`: heard from
+   * within the last election timeout (exact with CheckQuorum, which resets it each timeout).
+   */
+  readonly progress: ReadonlyMap<NodeId, { readonly match: number; readonly recentActive: boolean }>;
   /** A membership change is proposed but not applied yet. */
   readonly confPending: boolean;
   /** Members with a replicated address (a voter others cannot dial is no use). */
@@ -21,6 +24,8 @@ export interface MembershipView {
   /** When each peer was last heard from (ms, the same clock as `now`); a missing peer counts as never. */
   readonly lastHeard: ReadonlyMap<NodeId, number>;
   readonly now: number;
+  /** How long `self` has led (ms): until about an election timeout has passed it cannot tell who is up. */
+  readonly ledForMs: number;
   /** Members found holding less of the log than they acknowledged (RaftNode.takeLostAcknowledged). */
   readonly lostDisk: ReadonlySet<NodeId>;
 }
@@ -34,13 +39,23 @@ export interface MembershipPolicy {
   readonly liveWithinMs: number;
   /** A learner whose match is within this many entries of the leader's last index has caught up. */
   readonly catchUpEntries: number;
+  /**
+   * Heard from within this long (and recently active for the core): up right now, for holding a
+   * lost-acknowledgement demotion; about one maximal election timeout.
+   */
+  readonly activeWithinMs: number;
 }
 
 export const defaultMembershipPolicy: Omit<MembershipPolicy, 'targetVoters'> = {
   replaceAfterMs: 30_000,
   liveWithinMs: 3_000,
   catchUpEntries: 100,
+  // The node's maximal election timeout: 20 ticks of 50 ms (src/node/timings.ts).
+  activeWithinMs: 1000,
 };
+
+/** A lost-acknowledgement demotion from this many voters or fewer promotes a successor first. */
+const MIN_SPARE_VOTERS = 3;
 
 export type MembershipAction =
   | { readonly type: 'promote'; readonly node: NodeId; readonly why: string }
@@ -51,14 +66,6 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
   const { voters, learners } = view.conf;
   // A leader that is not a voter (just removed) has nothing to decide.
   if (!voters.includes(view.self)) return null;
-  // A voter that lost what it acknowledged must not vote until it has caught up again: demote it
-  // first, whatever the count (promotion brings it back once caught up).
-  for (const v of voters) {
-    if (v !== view.self && view.lostDisk.has(v)) {
-      return { type: 'demote', node: v, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
-    }
-  }
-
   const heardAgo = (id: NodeId): number => {
     if (id === view.self) return 0;
     const t = view.lastHeard.get(id);
@@ -75,6 +82,27 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
     .sort((a, b) => match(b) - match(a) || (a < b ? -1 : a > b ? 1 : 0));
   const best = candidates[0];
   const dead = voters.filter((v) => heardAgo(v) > policy.replaceAfterMs);
+
+  // A voter that lost what it acknowledged must not vote until it has caught up again: it is
+  // demoted before anything else, whatever the count (promotion brings it back once caught up).
+  // But when that would leave fewer than three voters and a caught-up learner can take its seat,
+  // the learner is promoted first, as for a silent voter: two voters stop at the first fault, and
+  // a voter that lost its disk meanwhile could then never be removed (the simulator's kv seed 1025:
+  // a lost-acknowledgement demotion left [leader, wiped voter], and no leader could be elected).
+  // And it waits while the voters it would leave have no active quorum (one of them is down, or
+  // lost its disk too): demoting then could leave a configuration nothing can change any more
+  // (kv seed 24 of 3 nodes: [leader, wiped voter]); once that voter is back or replaced, it goes.
+  const lost = voters.find((v) => v !== view.self && view.lostDisk.has(v));
+  if (lost !== undefined) {
+    if (voters.length <= MIN_SPARE_VOTERS && best !== undefined && keepsQuorum([...voters, best])) {
+      return { type: 'promote', node: best, why: `replaces ${lost}, which holds less of the log than it acknowledged` };
+    }
+    const left = voters.filter((v) => v !== lost);
+    const known = view.ledForMs >= policy.activeWithinMs;
+    const active = left.filter((v) => v === view.self || (known && view.progress.get(v)?.recentActive === true && heardAgo(v) <= policy.activeWithinMs));
+    if (active.length < quorumSize(left.length)) return null;
+    return { type: 'demote', node: lost, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
+  }
 
   if (voters.length > policy.targetVoters) {
     // One too many (a replacement was promoted, or the target shrank): drop the voter heard from

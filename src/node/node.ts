@@ -554,7 +554,8 @@ async function startMembership(p: Phase, store: Store, net: Net, plan: Plan, rep
       conf,
       log,
       lastHeard,
-      now: () => performance.now(),
+      // Monotonic, as lastHeard is; rounds on unref'd timers.
+      clock: { now: () => performance.now(), after: (ms, fn) => backgroundClock.after(ms, fn) },
       selfAddrs,
       announce: async (addrs) => {
         const c = driver.status().membership.conf;

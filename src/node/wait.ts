@@ -1,7 +1,7 @@
 // Bounded waiting on a condition. The node's state changes in its Ready loop, between which a
 // short poll costs next to nothing; every wait has a deadline, so nothing hangs.
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves true as soon as `cond()` holds, false when `timeoutMs` passes first. */
 export async function waitFor(cond: () => boolean, timeoutMs: number, intervalMs = 20): Promise<boolean> {

@@ -7,6 +7,7 @@ import { announceThroughMembers } from '../../src/node/announce.js';
 import { ClusterState, type EntryOutcome } from '../../src/node/cluster-state.js';
 import { ConfChanger } from '../../src/node/conf-changer.js';
 import { RaftDriver } from '../../src/node/driver.js';
+import type { Reply } from '../../src/node/proposal.js';
 import { createJoinHandler, NOT_THE_LEADER, type JoinHandlerDeps } from '../../src/node/join-handler.js';
 import { introducersOf, joinCluster, JoinError, WrongClusterError } from '../../src/node/join-client.js';
 import { leaveCluster, serveLeaveRequests } from '../../src/node/leave.js';
@@ -45,9 +46,9 @@ function recordingLogger(): { logger: Logger; lines: () => Array<{ msg: string; 
 /** The membership changes a handler asks for, in order. */
 class RecordingConfChanger extends ConfChanger {
   readonly changes: ConfChange[] = [];
-  override run(cc: ConfChange, timeoutMs: number): Promise<void> {
+  override request(cc: ConfChange, timeoutMs: number, reply: Reply<void>, opts?: { readonly record?: boolean }): void {
     this.changes.push(cc);
-    return super.run(cc, timeoutMs);
+    super.request(cc, timeoutMs, reply, opts);
   }
 }
 
@@ -211,6 +212,8 @@ describe('join handler on a follower', () => {
     // The request is judged before the hint is given: a stranger's cluster is refused here already.
     expect(await handle(requestOf(j, { cluster: OTHER_CLUSTER }), from(j))).toMatchObject({ ok: false, reason: 'wrong-cluster' });
     expect(await handle(requestOf(j), from(id(1)))).toMatchObject({ ok: false, error: expect.stringContaining('only ask to join for itself') });
+    // The leader it follows, asking to join with an empty store, is not named to itself: its own old view is no help.
+    expect(await handle(requestOf(leaderId), from(leaderId))).toMatchObject({ ok: false, error: expect.stringContaining('no leader') });
     driver.stop();
   });
 });
@@ -233,6 +236,43 @@ describe('joinCluster', () => {
     });
     expect(r).toEqual({ ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 });
     expect(calls).toEqual(['/a', '/b', '/L']);
+  });
+
+  it('after a stale hint (the named leader refuses too), asks the rest of the list in the same round', async () => {
+    const calls: string[] = [];
+    const r = await joinCluster({
+      bootstrap: ['/a', '/b', '/c'],
+      request: requestOf(id(0)),
+      timeoutMs: 5000,
+      log,
+      send: async (addr): Promise<JoinResponse> => {
+        calls.push(addr);
+        if (addr === '/a') return { ok: false, error: NOT_THE_LEADER, leader: { id: 'OLD', addrs: ['/old'] } };
+        if (addr === '/c') return { ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 };
+        return { ok: false, error: 'no leader is known right now (an election may be under way); retry' };
+      },
+    });
+    expect(r.leader).toBe('L');
+    expect(calls).toEqual(['/a', '/old', '/b', '/c']);
+  });
+
+  it('ignores a hint that names the joiner itself (a member\'s view from before its store was lost)', async () => {
+    const calls: string[] = [];
+    const self = id(0);
+    const r = await joinCluster({
+      bootstrap: ['/a', '/b'],
+      request: requestOf(self),
+      timeoutMs: 5000,
+      log,
+      send: async (addr): Promise<JoinResponse> => {
+        calls.push(addr);
+        if (addr === '/a') return { ok: false, error: NOT_THE_LEADER, leader: { id: self, addrs: [addrOf(self)] } };
+        if (addr === '/b') return { ok: true, leader: 'L', members: [], cluster: CLUSTER, admittedAt: 7 };
+        return { ok: false, error: 'must not be asked' };
+      },
+    });
+    expect(r.leader).toBe('L');
+    expect(calls).toEqual(['/a', '/b']);
   });
 
   it('stops at once when the cluster says the data directory is another cluster’s', async () => {

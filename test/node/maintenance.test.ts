@@ -23,7 +23,7 @@ function setup(conf: ConfState) {
       conf: new ConfChanger(driver),
       log: silentLogger(),
       lastHeard: new Map(),
-      now: () => t,
+      clock: { now: () => t, after: () => ({ cancel: () => undefined }) },
       selfAddrs: () => ['/new/p2p/me'],
       announce: async (addrs) => {
         announced.push(addrs);

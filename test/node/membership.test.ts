@@ -9,10 +9,10 @@ const policy: MembershipPolicy = { ...defaultMembershipPolicy, targetVoters: 3 }
 const NOW = 100_000;
 
 /** A view where everyone is caught up, addressed and heard from just now, unless overridden. */
-function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record<string, number>; behind?: Record<string, number> } = {}): MembershipView {
+function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record<string, number>; behind?: Record<string, number>; inactive?: readonly string[] } = {}): MembershipView {
   const all = [...conf.voters, ...conf.learners];
   const lastIndex = over.lastIndex ?? 1000;
-  const progress = new Map(all.map((id) => [id, { match: lastIndex - (over.behind?.[id] ?? 0) }]));
+  const progress = new Map(all.map((id) => [id, { match: lastIndex - (over.behind?.[id] ?? 0), recentActive: !(over.inactive ?? []).includes(id) }]));
   const lastHeard = new Map(all.map((id) => [id, NOW - (over.silent?.[id] ?? 0)]));
   return {
     self: 'a',
@@ -23,6 +23,7 @@ function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record
     hasAddress: () => true,
     lastHeard,
     now: NOW,
+    ledForMs: 60_000,
     lostDisk: new Set(),
     ...over,
   };
@@ -31,9 +32,29 @@ function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record
 describe('decideMembership', () => {
   it('demotes a voter that lost what it acknowledged before anything else', () => {
     const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
-    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    // No caught-up learner to take its seat: demoted at once, even to two voters.
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), behind: { d: 500 } }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    // With voters to spare, demoted at once, above the target or not.
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
     // Never itself, and a learner has no vote to take away.
     expect(decideMembership(view(conf, { lostDisk: new Set(['a', 'd']) }), policy)).toBeNull();
+  });
+
+  it('promotes a successor first when demoting a voter that lost what it acknowledged would leave fewer than three', () => {
+    const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'promote', node: 'd' });
+    // Once the successor votes, the lost one goes.
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+  });
+
+  it('holds a lost-acknowledgement demotion while the voters it would leave have no active quorum', () => {
+    const conf = { voters: ['a', 'b', 'c'], learners: [] };
+    // c is down (not heard within the last election timeout): [a, c] could change nothing any more.
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), inactive: ['c'] }), policy)).toBeNull();
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), silent: { c: 5000 } }), policy)).toBeNull();
+    // A leader of a moment cannot tell who is up yet.
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), ledForMs: 10 }), policy)).toBeNull();
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
   });
 
   it('promotes a caught-up learner while voters are below the target', () => {
