@@ -21,8 +21,10 @@
 //       its rule holds on its upstream tasks' final results; a task fails only after its retries
 //       were spent, and a task whose fate is to succeed fails only when faults excuse it; a task
 //       whose fate is to fail every attempt never succeeds.
-//   (g) a dependent's $MESHRUN_INPUTS (what its execution was handed) are exactly the outputs its
-//       upstream tasks' successful finishes carried, as committed at or before its claim.
+//   (g) a dependent's $MESHRUN_INPUTS (what its execution was handed) hold every output its
+//       upstream tasks' successful finishes carried as committed at or before its claim, and
+//       nothing but committed upstream outputs (one committed since, when a trigger rule let it
+//       start before all its upstream tasks ended).
 // (e), the bound on the time to finish after the heal, is the workload's (it owns the clock).
 // And the adversary's (adversary.ts): a member's command forged to speak for another node (a
 // heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
@@ -349,16 +351,27 @@ export class SchedulerChecker {
     this.checkOverlap(rec, list);
   }
 
-  /** A dependent's $MESHRUN_INPUTS are exactly its upstream tasks' outputs committed at or before its claim (docs/task-environment.md §7). */
+  /**
+   * A dependent's $MESHRUN_INPUTS are its upstream tasks' committed outputs (docs/task-environment.md
+   * §7): every output committed at or before its claim is there, and anything else there is an
+   * upstream output committed since (a trigger rule can let a task start before all its upstream
+   * tasks end; the worker hands it what its replica holds when it starts), with the committed text.
+   */
   private checkInputs(job: JobModel, t: TaskModel, rec: ExecRecord, what: string): void {
-    const expected: Record<string, string> = {};
+    const byClaim: Record<string, string> = {};
+    const committed = new Map<string, string>();
     for (const d of t.plan.deps) {
       const dep = job.tasks[d] as TaskModel;
-      if (dep.succeededAt !== null && dep.succeededAt <= rec.fence && dep.output !== null) expected[dep.plan.name] = dep.output;
+      if (dep.succeededAt === null || dep.output === null) continue;
+      committed.set(dep.plan.name, dep.output);
+      if (dep.succeededAt <= rec.fence) byClaim[dep.plan.name] = dep.output;
     }
-    const got = JSON.stringify(Object.entries(rec.inputs).sort(([a], [b]) => (a < b ? -1 : 1)));
-    const want = JSON.stringify(Object.entries(expected).sort(([a], [b]) => (a < b ? -1 : 1)));
-    if (got !== want) this.fail('inputs are committed outputs (g)', `${what} with $MESHRUN_INPUTS ${got}, but its upstream tasks' committed outputs are ${want}`);
+    const sorted = (o: Record<string, string>): string => JSON.stringify(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const missing = Object.keys(byClaim).filter((name) => !(name in rec.inputs));
+    const wrong = Object.entries(rec.inputs).filter(([name, text]) => committed.get(name) !== text);
+    if (missing.length > 0 || wrong.length > 0) {
+      this.fail('inputs are committed outputs (g)', `${what} with $MESHRUN_INPUTS ${sorted(rec.inputs)}, but its upstream tasks' outputs committed by its claim are ${sorted(byClaim)}`);
+    }
   }
 
   thawed(rec: ExecRecord): void {
