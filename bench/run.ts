@@ -11,7 +11,15 @@ import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, schedules: schedulesBench, cli: cliBench, codec: codecBench };
+const benchmarks: Record<string, Benchmark> = {
+  raft: raftBench,
+  'raft-net': raftNetBench,
+  failover: failoverBench,
+  scheduler: schedulerBench,
+  schedules: schedulesBench,
+  cli: cliBench,
+  codec: codecBench,
+};
 
 const argv = process.argv.slice(2);
 const flags = argv.filter((a) => a.startsWith('--'));

@@ -22,15 +22,24 @@ export async function schedulesBench(): Promise<void> {
   try {
     const extra = ['--slots', String(SLOTS)];
     const first = await procs.start({ name: 'n1', extra });
-    const rest = [await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
+    const rest = [
+      await procs.start({ name: 'n2', bootstrap: [first.addr], extra }),
+      await procs.start({ name: 'n3', bootstrap: [first.addr], extra }),
+    ];
     const nodes = [first, ...rest];
     await agreedView(nodes, { voters: 3, learners: 0 });
     const setupStart = Date.now();
     const created: ScheduleInfo[] = [];
     for (let i = 0; i < SCHEDULES; i += PUT_CONCURRENCY) {
       const batch = Array.from({ length: Math.min(PUT_CONCURRENCY, SCHEDULES - i) }, (_, k) => i + k);
-      const body = (n: number) => ({ name: `s${n}`, every: '1s', dag: { name: `run-${n}`, retention: '10s', tasks: { t: { handler: 'noop' } } } });
-      created.push(...(await Promise.all(batch.map((n) => post<ScheduleInfo>(nodes[n % nodes.length] as NodeProcess, '/v1/schedules', body(n))))));
+      const body = (n: number) => ({
+        name: `s${n}`,
+        every: '1s',
+        dag: { name: `run-${n}`, retention: '10s', tasks: { t: { handler: 'noop' } } },
+      });
+      created.push(
+        ...(await Promise.all(batch.map((n) => post<ScheduleInfo>(nodes[n % nodes.length] as NodeProcess, '/v1/schedules', body(n))))),
+      );
     }
     const setupMs = Date.now() - setupStart;
     // The window: whole seconds after every schedule exists.
@@ -61,7 +70,10 @@ export async function schedulesBench(): Promise<void> {
       'lag max ms': percentile(lags, 100),
       'setup s': Math.round(setupMs / 100) / 10,
     };
-    printTable(`schedules: 3 node processes on loopback, LevelDB with fsync; ${SCHEDULES.toLocaleString('en-US')} schedules every 1 s; fire lag = tick to the cluster time of the entry that fired it`, [row]);
+    printTable(
+      `schedules: 3 node processes on loopback, LevelDB with fsync; ${SCHEDULES.toLocaleString('en-US')} schedules every 1 s; fire lag = tick to the cluster time of the entry that fired it`,
+      [row],
+    );
     // A smaller run does not overwrite the recorded figures.
     if (SCHEDULES === 1000) writeResults('schedules', [row], { nodes: 3, slotsPerNode: SLOTS });
   } finally {

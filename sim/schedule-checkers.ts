@@ -114,7 +114,11 @@ export class ScheduleChecker {
     }
     for (const [name, list] of ticks) this.decision(name, list, entry.index);
     for (const [name, m] of this.models) {
-      if (m.spec.overlap !== 'allow' && m.running.size > 1) this.fail('schedule overlap', `after index ${entry.index}, ${m.running.size} runs of '${name}' (overlap ${m.spec.overlap}) are running: ${[...m.running].join(', ')}`);
+      if (m.spec.overlap !== 'allow' && m.running.size > 1)
+        this.fail(
+          'schedule overlap',
+          `after index ${entry.index}, ${m.running.size} runs of '${name}' (overlap ${m.spec.overlap}) are running: ${[...m.running].join(', ')}`,
+        );
     }
   }
 
@@ -131,44 +135,74 @@ export class ScheduleChecker {
 
   private tick(e: TickEffect): void {
     const m = this.models.get(e.schedule);
-    if (m === undefined || m.deleted) return this.fail('schedule accounting', `a tick of '${e.schedule}', which is not a live schedule, was decided at ${e.at}`);
-    if (e.tick <= m.decidedUntil) return this.fail('tick decided once', `'${e.schedule}' tick ${e.tick} was decided (${e.outcome}) at ${e.at}, but every tick up to ${m.decidedUntil} was decided already`);
-    if (e.tick > e.at || e.lastTick > e.at) return this.fail('tick decided once', `'${e.schedule}' tick ${e.tick} was decided (${e.outcome}) at ${e.at}, before it was due`);
+    if (m === undefined || m.deleted)
+      return this.fail('schedule accounting', `a tick of '${e.schedule}', which is not a live schedule, was decided at ${e.at}`);
+    if (e.tick <= m.decidedUntil)
+      return this.fail(
+        'tick decided once',
+        `'${e.schedule}' tick ${e.tick} was decided (${e.outcome}) at ${e.at}, but every tick up to ${m.decidedUntil} was decided already`,
+      );
+    if (e.tick > e.at || e.lastTick > e.at)
+      return this.fail('tick decided once', `'${e.schedule}' tick ${e.tick} was decided (${e.outcome}) at ${e.at}, before it was due`);
     // The ticks it covers are the cadence's next ones, with no gap.
     let t: number | null = m.decidedUntil;
     let covered = 0;
     const first = nextTick(m.spec.cadence, m.spec.timezone, m.decidedUntil);
-    if (first !== e.tick) return this.fail('ticks without a gap', `'${e.schedule}' decided tick ${e.tick} (${e.outcome}) at ${e.at}, but the next tick after ${m.decidedUntil} is ${String(first)}`);
+    if (first !== e.tick)
+      return this.fail(
+        'ticks without a gap',
+        `'${e.schedule}' decided tick ${e.tick} (${e.outcome}) at ${e.at}, but the next tick after ${m.decidedUntil} is ${String(first)}`,
+      );
     while (t !== null && covered < e.count && covered < MAX_TICKS_SCANNED) {
       t = nextTick(m.spec.cadence, m.spec.timezone, t);
       covered++;
     }
     // Past MAX_TICKS_SCANNED the machine skips a stretch in one step and counts it as a lower bound (docs/schedules.md §4).
     if (covered >= MAX_TICKS_SCANNED && e.outcome === 'missed') t = e.lastTick;
-    if (t !== e.lastTick) return this.fail('ticks without a gap', `'${e.schedule}' ${e.outcome} ${e.count} tick(s) from ${e.tick}, which end at ${String(t)}, not at ${e.lastTick}`);
+    if (t !== e.lastTick)
+      return this.fail(
+        'ticks without a gap',
+        `'${e.schedule}' ${e.outcome} ${e.count} tick(s) from ${e.tick}, which end at ${String(t)}, not at ${e.lastTick}`,
+      );
     m.decidedUntil = e.lastTick;
-    this.world.trace(() => `schedule ${e.schedule}: tick ${e.tick}${e.count > 1 ? `..${e.lastTick} (${e.count})` : ''} ${e.outcome}${e.job === null ? '' : ` as ${e.job}`} at ${e.at} (lag ${e.at - e.tick}ms)`);
+    this.world.trace(
+      () =>
+        `schedule ${e.schedule}: tick ${e.tick}${e.count > 1 ? `..${e.lastTick} (${e.count})` : ''} ${e.outcome}${e.job === null ? '' : ` as ${e.job}`} at ${e.at} (lag ${e.at - e.tick}ms)`,
+    );
     if (e.outcome === 'missed') {
       this.counts.missed += e.count;
       return;
     }
     if (e.outcome === 'skipped') {
       this.counts.skipped++;
-      if (m.spec.overlap !== 'forbid' || m.running.size === 0) this.fail('schedule overlap', `'${e.schedule}' tick ${e.tick} was skipped with ${m.running.size} run(s) running and overlap ${m.spec.overlap}`);
+      if (m.spec.overlap !== 'forbid' || m.running.size === 0)
+        this.fail(
+          'schedule overlap',
+          `'${e.schedule}' tick ${e.tick} was skipped with ${m.running.size} run(s) running and overlap ${m.spec.overlap}`,
+        );
       return;
     }
     this.counts.fired++;
     m.fired++;
     if (e.job === null) return this.fail('tick decided once', `'${e.schedule}' tick ${e.tick} fired without a job`);
-    if (this.runs.has(e.job)) return this.fail('tick decided once', `job ${e.job} was started for '${e.schedule}' tick ${e.tick}, and before for another tick`);
-    if (m.spec.overlap === 'forbid' && m.running.size > 0) this.fail('schedule overlap', `'${e.schedule}' (overlap forbid) started ${e.job} for tick ${e.tick} while ${[...m.running].join(', ')} ran`);
+    if (this.runs.has(e.job))
+      return this.fail('tick decided once', `job ${e.job} was started for '${e.schedule}' tick ${e.tick}, and before for another tick`);
+    if (m.spec.overlap === 'forbid' && m.running.size > 0)
+      this.fail(
+        'schedule overlap',
+        `'${e.schedule}' (overlap forbid) started ${e.job} for tick ${e.tick} while ${[...m.running].join(', ')} ran`,
+      );
     this.runs.set(e.job, e.schedule);
     m.running.add(e.job);
     const lag = e.at - e.tick;
     // While a quorum is up (after the heal, once the cluster commits again and the first decisions caught up): the lag is bounded.
     if (this.resumedAt !== null && e.tick >= this.resumedAt + LAG_BOUND_MS) {
       m.lagMax = Math.max(m.lagMax, lag);
-      if (lag > LAG_BOUND_MS) this.fail('fire lag', `'${e.schedule}' tick ${e.tick} fired at ${e.at}, ${lag} ms late (bound ${LAG_BOUND_MS} ms once the cluster committed again after the heal)`);
+      if (lag > LAG_BOUND_MS)
+        this.fail(
+          'fire lag',
+          `'${e.schedule}' tick ${e.tick} fired at ${e.at}, ${lag} ms late (bound ${LAG_BOUND_MS} ms once the cluster committed again after the heal)`,
+        );
     }
   }
 
@@ -179,17 +213,23 @@ export class ScheduleChecker {
     this.counts.decisions++;
     const at = (list[0] as TickEffect).at;
     const next = nextTick(m.spec.cadence, m.spec.timezone, m.decidedUntil);
-    if (next !== null && next <= at) this.fail('ticks without a gap', `at index ${index} '${name}' decided up to ${m.decidedUntil}, leaving tick ${next} due at ${at} undecided`);
+    if (next !== null && next <= at)
+      this.fail(
+        'ticks without a gap',
+        `at index ${index} '${name}' decided up to ${m.decidedUntil}, leaving tick ${next} due at ${at} undecided`,
+      );
     const missed = list.filter((e) => e.outcome === 'missed').reduce((n, e) => n + e.count, 0);
     const newest = list[list.length - 1] as TickEffect;
     const catchup = m.spec.catchup;
     if (catchup === 'all' && missed > 0 && list.filter((e) => e.outcome !== 'missed').length < CATCHUP_ALL_MAX) {
       this.fail('catchup', `'${name}' (catchup all) missed ${missed} tick(s) at index ${index} with fewer than ${CATCHUP_ALL_MAX} due`);
     }
-    if (catchup === 'latest' && newest.outcome === 'missed') this.fail('catchup', `'${name}' (catchup latest) missed its newest due tick ${newest.lastTick} at index ${index}`);
+    if (catchup === 'latest' && newest.outcome === 'missed')
+      this.fail('catchup', `'${name}' (catchup latest) missed its newest due tick ${newest.lastTick} at index ${index}`);
     if (catchup === 'none') {
       for (const e of list) {
-        if (e.outcome !== 'missed' && (at - e.tick > ON_TIME_MS || e !== newest)) this.fail('catchup', `'${name}' (catchup none) ${e.outcome} tick ${e.tick} at ${at}: only the newest tick, on time, may fire`);
+        if (e.outcome !== 'missed' && (at - e.tick > ON_TIME_MS || e !== newest))
+          this.fail('catchup', `'${name}' (catchup none) ${e.outcome} tick ${e.tick} at ${at}: only the newest tick, on time, may fire`);
       }
     }
   }
@@ -199,7 +239,11 @@ export class ScheduleChecker {
     for (const [name, m] of this.models) {
       if (m.deleted) continue;
       const next = nextTick(m.spec.cadence, m.spec.timezone, m.decidedUntil);
-      if (next !== null && next < now - DECIDE_BOUND_MS) this.fail('ticks after the heal', `at ${now}, '${name}' has decided its ticks only up to ${m.decidedUntil}: tick ${next} is ${now - next} ms overdue`);
+      if (next !== null && next < now - DECIDE_BOUND_MS)
+        this.fail(
+          'ticks after the heal',
+          `at ${now}, '${name}' has decided its ticks only up to ${m.decidedUntil}: tick ${next} is ${now - next} ms overdue`,
+        );
     }
   }
 

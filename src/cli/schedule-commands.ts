@@ -34,7 +34,10 @@ export async function readScheduleFile(file: string): Promise<Record<string, unk
       return undefined;
     }
   })();
-  const dagPath = raw !== null && typeof raw === 'object' && typeof (raw as Record<string, unknown>)['dag'] === 'string' ? ((raw as Record<string, unknown>)['dag'] as string) : null;
+  const dagPath =
+    raw !== null && typeof raw === 'object' && typeof (raw as Record<string, unknown>)['dag'] === 'string'
+      ? ((raw as Record<string, unknown>)['dag'] as string)
+      : null;
   const dag = dagPath === null ? null : await readDagFile(resolve(dirname(file), dagPath)).catch((err: unknown) => err);
   try {
     return parseScheduleText(text, file, () => {
@@ -44,7 +47,8 @@ export async function readScheduleFile(file: string): Promise<Record<string, unk
       return { raw: parseYaml(d.text) as unknown, spec: d.spec };
     }).raw;
   } catch (err) {
-    if (err instanceof ScheduleError) throw new CliError(`${file} is not a valid schedule:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
+    if (err instanceof ScheduleError)
+      throw new CliError(`${file} is not a valid schedule:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
     throw err;
   }
 }
@@ -68,7 +72,13 @@ export async function scheduleShowCommand(name: string, opts: ClientOptions, out
   out(opts.json ? json(info) : formatSchedule(info));
 }
 
-export async function scheduleActionCommand(action: 'pause' | 'resume' | 'trigger', name: string, opts: ClientOptions, out: Out, err: Out): Promise<void> {
+export async function scheduleActionCommand(
+  action: 'pause' | 'resume' | 'trigger',
+  name: string,
+  opts: ClientOptions,
+  out: Out,
+  err: Out,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const info = await known(client, name, () => client.post<ScheduleInfo & { job?: string | null }>(`${schedulePath(name)}/${action}`, {}));
   if (opts.json) out(json(info));
@@ -113,7 +123,16 @@ function cadence(s: ScheduleInfo): string {
 
 export function formatSchedules(list: readonly ScheduleInfo[]): string {
   if (list.length === 0) return 'no schedules\n';
-  const rows = list.map((s) => [s.name, cadence(s), s.paused ? 'paused' : 'active', when(s.nextAt), s.overlap, s.catchup, s.runs[0]?.job ?? '-', s.runs[0]?.state ?? '-']);
+  const rows = list.map((s) => [
+    s.name,
+    cadence(s),
+    s.paused ? 'paused' : 'active',
+    when(s.nextAt),
+    s.overlap,
+    s.catchup,
+    s.runs[0]?.job ?? '-',
+    s.runs[0]?.state ?? '-',
+  ]);
   return table(['name', 'cadence', 'state', 'next tick', 'overlap', 'catchup', 'last run', 'its state'], rows);
 }
 

@@ -76,7 +76,11 @@ export class ScheduleService {
       if (e.type === 'schedule-refused' && e.request === cmd.request) return { ok: false, reason: REASON[e.code], error: e.error };
     }
     // Every schedule change the machine applies is answered; nothing else can come back for this entry.
-    return { ok: false, reason: 'unavailable', error: `the scheduler applied the ${cmd.type} of ${JSON.stringify(changeName(cmd))} without answering it` };
+    return {
+      ok: false,
+      reason: 'unavailable',
+      error: `the scheduler applied the ${cmd.type} of ${JSON.stringify(changeName(cmd))} without answering it`,
+    };
   }
 }
 

@@ -57,8 +57,10 @@ export function timezoneProblem(timezone: string): string | null {
 export function cronProblem(expr: string, timezone: string): string | null {
   if (expr.length > MAX_CRON_BYTES) return `cron expression is longer than ${MAX_CRON_BYTES} characters`;
   const text = expr.trim();
-  if (!CRON_FIELDS.test(text) && !text.startsWith('@')) return `cron expression '${expr}' must have 5 fields (minute hour day month weekday) or 6 (second first)`;
-  if (text.includes('?')) return `cron expression '${expr}': '?' is not supported (it would mean the moment the schedule is read); write the value`;
+  if (!CRON_FIELDS.test(text) && !text.startsWith('@'))
+    return `cron expression '${expr}' must have 5 fields (minute hour day month weekday) or 6 (second first)`;
+  if (text.includes('?'))
+    return `cron expression '${expr}': '?' is not supported (it would mean the moment the schedule is read); write the value`;
   const tz = timezoneProblem(timezone);
   if (tz !== null) return tz;
   try {
@@ -91,4 +93,3 @@ export function nextTick(c: Cadence, timezone: string, after: Ms): Ms | null {
   const next = cronOf(c.expr.trim(), timezone).nextRun(new Date(after));
   return next === null ? null : next.getTime();
 }
-

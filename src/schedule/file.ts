@@ -10,7 +10,15 @@ import { checked, duration } from '../dag/schema.js';
 import { errorMessage } from '../errors.js';
 import { DAG_LIMITS as L, fmt, utf8Length } from '../scheduler/dag-limits.js';
 import { show } from '../scheduler/problems.js';
-import { CATCHUP_POLICIES, MAX_PARAMS, OVERLAP_POLICIES, SCHEDULE_NAME, type CatchupPolicy, type OverlapPolicy, type ScheduleSpec } from '../scheduler/schedule-types.js';
+import {
+  CATCHUP_POLICIES,
+  MAX_PARAMS,
+  OVERLAP_POLICIES,
+  SCHEDULE_NAME,
+  type CatchupPolicy,
+  type OverlapPolicy,
+  type ScheduleSpec,
+} from '../scheduler/schedule-types.js';
 import { envProblem, isMapping } from '../scheduler/spec-rules.js';
 import { didYouMean } from '../scheduler/suggest.js';
 import type { JobSpec } from '../scheduler/types.js';
@@ -29,7 +37,8 @@ export class ScheduleError extends Error {
 
 function oneOf<T extends string>(what: string, values: readonly T[]) {
   return checked((v, bad) => {
-    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) bad(`${what} must be one of ${values.join(', ')}, got ${show(v)}`);
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      bad(`${what} must be one of ${values.join(', ')}, got ${show(v)}`);
     return v as T;
   });
 }
@@ -96,7 +105,8 @@ export function normalizeSchedule(raw: unknown): ScheduleSpec {
     for (const issue of r.error.issues) {
       const path = issue.path.map((k) => String(k)).join('.');
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) problems.push(`${key}: unknown field${didYouMean(key, FIELDS)}; expected one of: ${FIELDS.join(', ')}`);
+        for (const key of issue.keys)
+          problems.push(`${key}: unknown field${didYouMean(key, FIELDS)}; expected one of: ${FIELDS.join(', ')}`);
       } else problems.push(path === '' ? issue.message : `${path}: ${issue.message}`);
     }
   }
@@ -167,14 +177,19 @@ export interface ScheduleFileResult {
  * path is read with `readDag` (relative to the schedule file: the caller resolves it). Throws
  * ScheduleError, with problems prefixed by `source`.
  */
-export function parseScheduleText(text: string, source: string, readDag: (path: string) => { raw: unknown; spec: JobSpec }): ScheduleFileResult {
+export function parseScheduleText(
+  text: string,
+  source: string,
+  readDag: (path: string) => { raw: unknown; spec: JobSpec },
+): ScheduleFileResult {
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new ScheduleError([`${source}: ${errorMessage(err).split('\n')[0] ?? 'not YAML or JSON'}`]);
   }
-  if (!isMapping(raw)) throw new ScheduleError([`${source}: a schedule must be a mapping with name, cron or every, and dag, got ${show(raw)}`]);
+  if (!isMapping(raw))
+    throw new ScheduleError([`${source}: a schedule must be a mapping with name, cron or every, and dag, got ${show(raw)}`]);
   const body: Record<string, unknown> = { ...raw };
   let dagProblems: readonly string[] = [];
   if (typeof raw['dag'] === 'string') {

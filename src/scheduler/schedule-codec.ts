@@ -3,12 +3,30 @@
 // number, name and list; the cadence, the policies' meaning and the DAG are re-checked by the state
 // machine on apply (checkScheduleSpec, schedules.ts).
 import { CodecError, type DecodeResult } from '../codec/binary.js';
-import { decodeFail as fail, decodeProto, encodeProto, readInt, readNonEmpty, readText, writeInt, writeNonEmpty, writeText } from '../codec/proto.js';
+import {
+  decodeFail as fail,
+  decodeProto,
+  encodeProto,
+  readInt,
+  readNonEmpty,
+  readText,
+  writeInt,
+  writeNonEmpty,
+  writeText,
+} from '../codec/proto.js';
 import * as pb from '../proto/scheduler.js';
 import { MAX_CRON_BYTES, MAX_TIMEZONE_BYTES } from '../schedule/cadence.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
 import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
-import { MAX_PARAMS, MAX_SCHEDULES, type CatchupPolicy, type FireItem, type OverlapPolicy, type ScheduleCommand, type ScheduleSpec } from './schedule-types.js';
+import {
+  MAX_PARAMS,
+  MAX_SCHEDULES,
+  type CatchupPolicy,
+  type FireItem,
+  type OverlapPolicy,
+  type ScheduleCommand,
+  type ScheduleSpec,
+} from './schedule-types.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 export const MAX_SCHEDULE_NAME_BYTES = 128;
@@ -23,7 +41,11 @@ export const SCHEDULE_LIMITS = {
   fire: { schedules: MAX_FIRE_ITEMS, schedule: MAX_FIRE_ITEMS, tick: MAX_FIRE_ITEMS },
 } as const;
 
-const OVERLAP_OUT: Readonly<Record<OverlapPolicy, pb.Overlap>> = { allow: pb.Overlap.ALLOW, forbid: pb.Overlap.FORBID, replace: pb.Overlap.REPLACE };
+const OVERLAP_OUT: Readonly<Record<OverlapPolicy, pb.Overlap>> = {
+  allow: pb.Overlap.ALLOW,
+  forbid: pb.Overlap.FORBID,
+  replace: pb.Overlap.REPLACE,
+};
 const OVERLAP_IN: Readonly<Record<pb.Overlap, OverlapPolicy>> = { ALLOW: 'allow', FORBID: 'forbid', REPLACE: 'replace' };
 const CATCHUP_OUT: Readonly<Record<CatchupPolicy, pb.Catchup>> = { none: pb.Catchup.NONE, latest: pb.Catchup.LATEST, all: pb.Catchup.ALL };
 const CATCHUP_IN: Readonly<Record<pb.Catchup, CatchupPolicy>> = { NONE: 'none', LATEST: 'latest', ALL: 'all' };
@@ -43,7 +65,10 @@ export function scheduleOut(s: ScheduleSpec): pb.Schedule {
     overlap,
     catchup,
     paused: s.paused,
-    params: params.map((name) => ({ name: writeText(name, 'param name', L.maxEnvKeyBytes), value: writeText(s.params[name] ?? '', `param ${name}`, L.maxEnvValueBytes) })),
+    params: params.map((name) => ({
+      name: writeText(name, 'param name', L.maxEnvKeyBytes),
+      value: writeText(s.params[name] ?? '', `param ${name}`, L.maxEnvValueBytes),
+    })),
     dag: jobSpecOut(s.dag),
   };
   if (s.cadence.kind === 'cron') out.cron = writeNonEmpty(s.cadence.expr, 'cron expression', MAX_CRON_BYTES);
@@ -64,7 +89,10 @@ export function scheduleIn(p: pb.Schedule): ScheduleSpec {
   }
   return {
     name: readNonEmpty(p.name, 'schedule name', MAX_SCHEDULE_NAME_BYTES),
-    cadence: p.cron !== undefined ? { kind: 'cron', expr: readNonEmpty(p.cron, 'cron expression', MAX_CRON_BYTES) } : { kind: 'every', everyMs: readInt(p.everyMs ?? 0, 'everyMs', MAX) },
+    cadence:
+      p.cron !== undefined
+        ? { kind: 'cron', expr: readNonEmpty(p.cron, 'cron expression', MAX_CRON_BYTES) }
+        : { kind: 'every', everyMs: readInt(p.everyMs ?? 0, 'everyMs', MAX) },
     timezone: readNonEmpty(p.timezone, 'timezone', MAX_TIMEZONE_BYTES),
     overlap: OVERLAP_IN[p.overlap],
     catchup: CATCHUP_IN[p.catchup],
@@ -96,7 +124,11 @@ const CHANGE_KIND: Readonly<Record<Exclude<ScheduleCommand['type'], 'schedule-pu
 export function scheduleCommandOut(cmd: ScheduleCommand, out: pb.Command): number {
   switch (cmd.type) {
     case 'schedule-put':
-      out.schedulePut = { request: writeNonEmpty(cmd.request, 'request id', MAX_REQUEST_BYTES), schedule: scheduleOut(cmd.spec), at: writeInt(cmd.at, 'at', MAX) };
+      out.schedulePut = {
+        request: writeNonEmpty(cmd.request, 'request id', MAX_REQUEST_BYTES),
+        schedule: scheduleOut(cmd.spec),
+        at: writeInt(cmd.at, 'at', MAX),
+      };
       return 256 + cmd.spec.dag.tasks.length * 32;
     case 'schedule-delete':
     case 'schedule-pause':
@@ -131,13 +163,19 @@ export function scheduleCommandIn(c: pb.Command): ScheduleCommand | undefined {
   if (c.schedulePut) {
     const p = c.schedulePut;
     if (p.schedule === undefined) fail('a schedule put without a schedule');
-    return { type: 'schedule-put', request: readNonEmpty(p.request, 'request id', MAX_REQUEST_BYTES), spec: scheduleIn(p.schedule), at: readInt(p.at, 'at', MAX) };
+    return {
+      type: 'schedule-put',
+      request: readNonEmpty(p.request, 'request id', MAX_REQUEST_BYTES),
+      spec: scheduleIn(p.schedule),
+      at: readInt(p.at, 'at', MAX),
+    };
   }
   if (c.scheduleChange) {
     const ch = c.scheduleChange;
     const request = readNonEmpty(ch.request, 'request id', MAX_REQUEST_BYTES);
     const name = readNonEmpty(ch.name, 'schedule name', MAX_SCHEDULE_NAME_BYTES);
-    if ((ch.kind === pb.ScheduleChangeKind.TRIGGER) !== (ch.job !== undefined)) fail('a job id belongs to a trigger, and a trigger needs one');
+    if ((ch.kind === pb.ScheduleChangeKind.TRIGGER) !== (ch.job !== undefined))
+      fail('a job id belongs to a trigger, and a trigger needs one');
     switch (ch.kind) {
       case pb.ScheduleChangeKind.DELETE:
         return { type: 'schedule-delete', request, name };

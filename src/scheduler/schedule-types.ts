@@ -50,15 +50,36 @@ export type TickOutcome = 'fired' | 'skipped' | 'missed';
 
 export type ScheduleEffect =
   /** The answer to a schedule command: what changed, and for a trigger the job it started. */
-  | { readonly type: 'schedule-changed'; readonly request: string; readonly name: string; readonly change: 'created' | 'replaced' | 'deleted' | 'paused' | 'resumed' | 'triggered'; readonly job: JobId | null }
+  | {
+      readonly type: 'schedule-changed';
+      readonly request: string;
+      readonly name: string;
+      readonly change: 'created' | 'replaced' | 'deleted' | 'paused' | 'resumed' | 'triggered';
+      readonly job: JobId | null;
+    }
   /** The command was refused: `code` says which HTTP answer fits (404 unknown, 409 conflict, 400 invalid). */
-  | { readonly type: 'schedule-refused'; readonly request: string; readonly name: string; readonly code: 'not-found' | 'conflict' | 'invalid'; readonly error: string }
+  | {
+      readonly type: 'schedule-refused';
+      readonly request: string;
+      readonly name: string;
+      readonly code: 'not-found' | 'conflict' | 'invalid';
+      readonly error: string;
+    }
   /**
    * A tick was decided at scheduler time `at`: fired (the job started), skipped by the overlap
    * policy (forbid while a run is active), or missed (too late, per catchup). `count` ticks from
    * `tick` up to `lastTick` for missed runs of more than one tick; 1 otherwise.
    */
-  | { readonly type: 'schedule-tick'; readonly schedule: string; readonly tick: Ms; readonly outcome: TickOutcome; readonly job: JobId | null; readonly at: Ms; readonly count: number; readonly lastTick: Ms };
+  | {
+      readonly type: 'schedule-tick';
+      readonly schedule: string;
+      readonly tick: Ms;
+      readonly outcome: TickOutcome;
+      readonly job: JobId | null;
+      readonly at: Ms;
+      readonly count: number;
+      readonly lastTick: Ms;
+    };
 
 /** Where a job started by a schedule came from. */
 export interface JobOrigin {

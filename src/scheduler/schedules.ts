@@ -135,8 +135,19 @@ export class Schedules {
     if (!check.ok) return this.refuse(cx, request, spec.name, 'invalid', check.error);
     const rec = this.s.schedules.get(spec.name);
     if (rec === undefined) {
-      if (this.s.schedules.size >= MAX_SCHEDULES) return this.refuse(cx, request, spec.name, 'conflict', `there are ${MAX_SCHEDULES} schedules already (at most ${MAX_SCHEDULES})`);
-      const created: ScheduleRec = { spec, runSpec: check.runSpec, createdAt: start, decidedUntil: start, nextAt: null, runs: [], fired: 0, skipped: 0, missed: 0 };
+      if (this.s.schedules.size >= MAX_SCHEDULES)
+        return this.refuse(cx, request, spec.name, 'conflict', `there are ${MAX_SCHEDULES} schedules already (at most ${MAX_SCHEDULES})`);
+      const created: ScheduleRec = {
+        spec,
+        runSpec: check.runSpec,
+        createdAt: start,
+        decidedUntil: start,
+        nextAt: null,
+        runs: [],
+        fired: 0,
+        skipped: 0,
+        missed: 0,
+      };
       created.nextAt = nextDue(created);
       this.s.schedules.set(spec.name, created);
       return this.changed(cx, request, spec.name, 'created', null);
@@ -173,7 +184,13 @@ export class Schedules {
     if (rec === undefined) return this.refuse(cx, request, name, 'not-found', `no schedule named '${name}'`);
     const active = this.active(name);
     if (rec.spec.overlap === 'forbid' && active.length > 0) {
-      return this.refuse(cx, request, name, 'conflict', `a run of '${name}' is active (job ${active[0]?.id ?? '?'}) and its overlap is forbid`);
+      return this.refuse(
+        cx,
+        request,
+        name,
+        'conflict',
+        `a run of '${name}' is active (job ${active[0]?.id ?? '?'}) and its overlap is forbid`,
+      );
     }
     if (this.s.jobs.has(id)) return this.refuse(cx, request, name, 'conflict', `job id ${id} is already taken`);
     if (rec.spec.overlap === 'replace') for (const job of active) this.jobs.cancel(cx, job);
@@ -226,7 +243,16 @@ export class Schedules {
     if (missed > 0) {
       const lastMissed = fire.length === 0 ? newest : (due.newest[due.newest.length - fire.length - 1] ?? due.first);
       rec.missed += missed;
-      cx.out.push({ type: 'schedule-tick', schedule: rec.spec.name, tick: due.first, outcome: 'missed', job: null, at: cx.now, count: missed, lastTick: lastMissed });
+      cx.out.push({
+        type: 'schedule-tick',
+        schedule: rec.spec.name,
+        tick: due.first,
+        outcome: 'missed',
+        job: null,
+        at: cx.now,
+        count: missed,
+        lastTick: lastMissed,
+      });
     }
     rec.decidedUntil = newest;
     rec.nextAt = nextDue(rec);
@@ -276,7 +302,13 @@ export class Schedules {
     cx.out.push({ type: 'schedule-tick', schedule, tick, outcome, job, at: cx.now, count: 1, lastTick: tick });
   }
 
-  private changed(cx: ApplyContext, request: string, name: string, change: 'created' | 'replaced' | 'deleted' | 'paused' | 'resumed' | 'triggered', job: JobId | null): void {
+  private changed(
+    cx: ApplyContext,
+    request: string,
+    name: string,
+    change: 'created' | 'replaced' | 'deleted' | 'paused' | 'resumed' | 'triggered',
+    job: JobId | null,
+  ): void {
     cx.out.push({ type: 'schedule-changed', request, name, change, job });
   }
 
@@ -296,7 +328,9 @@ export class Schedules {
   }
 
   views(): ScheduleView[] {
-    return [...this.s.schedules.values()].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0)).map((r) => this.viewOf(r));
+    return [...this.s.schedules.values()]
+      .sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0))
+      .map((r) => this.viewOf(r));
   }
 
   /** The next tick of every schedule that is not paused: what a schedule keeper proposes when due. */
@@ -317,7 +351,9 @@ export class Schedules {
       createdAt: rec.createdAt,
       decidedUntil: rec.decidedUntil,
       nextAt: rec.nextAt,
-      runs: [...rec.runs].reverse().map((r) => ({ tick: r.tick, job: r.job, triggered: r.triggered, state: this.s.jobs.get(r.job)?.state ?? null })),
+      runs: [...rec.runs]
+        .reverse()
+        .map((r) => ({ tick: r.tick, job: r.job, triggered: r.triggered, state: this.s.jobs.get(r.job)?.state ?? null })),
       fired: rec.fired,
       skipped: rec.skipped,
       missed: rec.missed,

@@ -26,17 +26,39 @@ function app() {
     now: () => T0,
   });
   const a = Fastify();
-  registerScheduleRoutes(a, { put: (s) => service.put(s), act: (x, n) => service.act(x, n), list: () => m.schedules(), get: (n) => m.schedule(n) });
+  registerScheduleRoutes(a, {
+    put: (s) => service.put(s),
+    act: (x, n) => service.act(x, n),
+    list: () => m.schedules(),
+    get: (n) => m.schedule(n),
+  });
   return { a, m };
 }
 
 describe('schedule routes', () => {
   it('creates (201), replaces (200), lists, shows, pauses, resumes, triggers and deletes', async () => {
     const { a, m } = app();
-    const created = await a.inject({ method: 'POST', url: '/v1/schedules', payload: { name: 'n', every: '1m', overlap: 'forbid', dag: DAG } });
+    const created = await a.inject({
+      method: 'POST',
+      url: '/v1/schedules',
+      payload: { name: 'n', every: '1m', overlap: 'forbid', dag: DAG },
+    });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ name: 'n', every: '1m', timezone: 'UTC', overlap: 'forbid', catchup: 'latest', paused: false, nextAt: T0 + 60_000, runs: [] });
-    const replaced = await a.inject({ method: 'POST', url: '/v1/schedules', payload: { name: 'n', cron: '0 * * * *', timezone: 'Asia/Tokyo', overlap: 'forbid', dag: DAG } });
+    expect(created.json()).toMatchObject({
+      name: 'n',
+      every: '1m',
+      timezone: 'UTC',
+      overlap: 'forbid',
+      catchup: 'latest',
+      paused: false,
+      nextAt: T0 + 60_000,
+      runs: [],
+    });
+    const replaced = await a.inject({
+      method: 'POST',
+      url: '/v1/schedules',
+      payload: { name: 'n', cron: '0 * * * *', timezone: 'Asia/Tokyo', overlap: 'forbid', dag: DAG },
+    });
     expect([replaced.statusCode, replaced.json<ScheduleInfo>().cron]).toEqual([200, '0 * * * *']);
     expect((await a.inject({ url: '/v1/schedules' })).json<{ schedules: ScheduleInfo[] }>().schedules.map((s) => s.name)).toEqual(['n']);
     expect((await a.inject({ method: 'POST', url: '/v1/schedules/n/pause' })).json()).toMatchObject({ paused: true, nextAt: null });
@@ -49,16 +71,26 @@ describe('schedule routes', () => {
     expect(shown.runs).toEqual([{ tick: m.job(job)?.tick, job, state: 'running', triggered: true }]);
     // forbid: a second trigger while the run is active.
     const again = await a.inject({ method: 'POST', url: '/v1/schedules/n/trigger' });
-    expect([again.statusCode, again.json<ApiError>().error]).toEqual([409, `a run of 'n' is active (job ${job}) and its overlap is forbid`]);
+    expect([again.statusCode, again.json<ApiError>().error]).toEqual([
+      409,
+      `a run of 'n' is active (job ${job}) and its overlap is forbid`,
+    ]);
     expect((await a.inject({ method: 'DELETE', url: '/v1/schedules/n' })).json()).toEqual({ name: 'n', deleted: true });
     expect((await a.inject({ url: '/v1/schedules/n' })).statusCode).toBe(404);
   });
 
   it('answers 400 naming each field, and 404 for an unknown name', async () => {
     const { a } = app();
-    const bad = await a.inject({ method: 'POST', url: '/v1/schedules', payload: { name: 'n', every: '1m', catchup: 'some', dag: { name: 'x', tasks: {} } } });
+    const bad = await a.inject({
+      method: 'POST',
+      url: '/v1/schedules',
+      payload: { name: 'n', every: '1m', catchup: 'some', dag: { name: 'x', tasks: {} } },
+    });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ details: { problems: string[] } }>().details.problems).toEqual(['catchup: catchup must be one of none, latest, all, got "some"', 'dag.tasks: a job needs at least one task']);
+    expect(bad.json<{ details: { problems: string[] } }>().details.problems).toEqual([
+      'catchup: catchup must be one of none, latest, all, got "some"',
+      'dag.tasks: a job needs at least one task',
+    ]);
     for (const [method, url] of [
       ['POST', '/v1/schedules/zz/pause'],
       ['POST', '/v1/schedules/zz/trigger'],
@@ -66,7 +98,10 @@ describe('schedule routes', () => {
       ['GET', '/v1/schedules/zz'],
     ] as const) {
       const r = await a.inject({ method, url });
-      expect([r.statusCode, r.json<ApiError>().error], url).toEqual([404, method === 'GET' ? 'no schedule named "zz"' : "no schedule named 'zz'"]);
+      expect([r.statusCode, r.json<ApiError>().error], url).toEqual([
+        404,
+        method === 'GET' ? 'no schedule named "zz"' : "no schedule named 'zz'",
+      ]);
     }
   });
 });

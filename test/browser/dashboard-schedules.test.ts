@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch, Processes, type NodeProcess } from '../process/spawn.js';
 import { ARTIFACTS, haveChromium, openBrowser } from './chromium.js';
 
-const SCHEDULE = { name: 'every-second', every: '1s', overlap: 'forbid', dag: { name: 'tick', retention: '5m', tasks: { hello: { run: 'echo "$MESHRUN_TICK"' } } } };
+const SCHEDULE = {
+  name: 'every-second',
+  every: '1s',
+  overlap: 'forbid',
+  dag: { name: 'tick', retention: '5m', tasks: { hello: { run: 'echo "$MESHRUN_TICK"' } } },
+};
 
 describe('dashboard schedules card in Chromium', () => {
   if (!haveChromium('dashboard schedules')) return;

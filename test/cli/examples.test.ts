@@ -9,7 +9,10 @@ import { parse as parseYaml } from 'yaml';
 import { parseScheduleText } from '../../src/schedule/file.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const yamls = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => join(dir, f));
+const yamls = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(dir, f));
 
 describe('examples', () => {
   it.each(yamls(EXAMPLES))('%s is a valid DAG file', (file) => {

@@ -33,10 +33,14 @@ const INFO: ScheduleInfo = {
 describe('meshrun schedule', () => {
   it('reads the dag: file relative to the schedule file and sends the DAG itself', async () => {
     const d = dir({ 'etl.yaml': 'name: etl\ntasks:\n  a: { run: "true" }\n', 's.yaml': 'name: s\nevery: 1m\ndag: etl.yaml\n' });
-    expect(await readScheduleFile(join(d, 's.yaml'))).toEqual({ name: 's', every: '1m', dag: { name: 'etl', tasks: { a: { run: 'true' } } } });
+    expect(await readScheduleFile(join(d, 's.yaml'))).toEqual({
+      name: 's',
+      every: '1m',
+      dag: { name: 'etl', tasks: { a: { run: 'true' } } },
+    });
   });
 
-  it('lists every problem, the DAG file\'s with its line, and exits 2', async () => {
+  it("lists every problem, the DAG file's with its line, and exits 2", async () => {
     const d = dir({ 'etl.yaml': 'name: etl\ntasks:\n  a: { run: "true", deps: [zz] }\n', 's.yaml': 'name: s\nevery: 5\ndag: etl.yaml\n' });
     const err = await readScheduleFile(join(d, 's.yaml')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);

@@ -14,7 +14,13 @@ afterEach(async () => {
   await procs.cleanup();
 });
 
-const SCHEDULE = { name: 'every-second', every: '1s', overlap: 'allow', catchup: 'all', dag: { name: 'tick', retention: '1h', tasks: { t: { handler: 'noop' } } } };
+const SCHEDULE = {
+  name: 'every-second',
+  every: '1s',
+  overlap: 'allow',
+  catchup: 'all',
+  dag: { name: 'tick', retention: '1h', tasks: { t: { handler: 'noop' } } },
+};
 /** How long the schedule runs while leaders are killed. */
 const WINDOW_MS = 20_000;
 
@@ -84,8 +90,16 @@ describe('schedules on real processes', { concurrent: false }, () => {
     // The cluster agrees: every node that answers has the same runs.
     for (const n of nodes) {
       // A node restarted last may not know the leader yet: its consistent read waits until it does.
-      const other = await eventually(`${n.name} answers a consistent read`, () => json<{ jobs: JobSummary[] }>(n, '/v1/jobs?consistent=true'), 60_000, 250);
-      const mine = other.jobs.filter((j) => j.schedule === 'every-second' && (j.tick as number) <= lastTick).map((j) => `${j.tick}:${j.id}`).sort();
+      const other = await eventually(
+        `${n.name} answers a consistent read`,
+        () => json<{ jobs: JobSummary[] }>(n, '/v1/jobs?consistent=true'),
+        60_000,
+        250,
+      );
+      const mine = other.jobs
+        .filter((j) => j.schedule === 'every-second' && (j.tick as number) <= lastTick)
+        .map((j) => `${j.tick}:${j.id}`)
+        .sort();
       expect(mine, n.name).toEqual(runs.map((j) => `${j.tick}:${j.id}`).sort());
     }
   }, 240_000);

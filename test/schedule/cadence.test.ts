@@ -13,7 +13,9 @@ describe('nextTick', () => {
   });
 
   it('cron with seconds, and 5 fields meaning second 0', () => {
-    expect(iso(nextTick({ kind: 'cron', expr: '*/20 * * * * *' }, 'UTC', Date.UTC(2026, 0, 1, 12, 0, 20)))).toBe('2026-01-01T12:00:40.000Z');
+    expect(iso(nextTick({ kind: 'cron', expr: '*/20 * * * * *' }, 'UTC', Date.UTC(2026, 0, 1, 12, 0, 20)))).toBe(
+      '2026-01-01T12:00:40.000Z',
+    );
     expect(iso(nextTick({ kind: 'cron', expr: '30 2 * * *' }, 'UTC', Date.UTC(2026, 0, 1, 12)))).toBe('2026-01-02T02:30:00.000Z');
   });
 
@@ -48,17 +50,21 @@ describe('nextTick', () => {
       [{ kind: 'every', everyMs: 7000 }, 'UTC'],
     ];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: cadences.length - 1 }), fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), (k, start) => {
-        const [c, tz] = cadences[k] as [Cadence, string];
-        let t = start;
-        for (let i = 0; i < 5; i++) {
-          const next = nextTick(c, tz, t);
-          expect(next).not.toBeNull();
-          expect(next as number).toBeGreaterThan(t);
-          expect(nextTick(c, tz, t)).toBe(next);
-          t = next as number;
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: cadences.length - 1 }),
+        fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }),
+        (k, start) => {
+          const [c, tz] = cadences[k] as [Cadence, string];
+          let t = start;
+          for (let i = 0; i < 5; i++) {
+            const next = nextTick(c, tz, t);
+            expect(next).not.toBeNull();
+            expect(next as number).toBeGreaterThan(t);
+            expect(nextTick(c, tz, t)).toBe(next);
+            t = next as number;
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -28,7 +28,18 @@ describe('normalizeSchedule', () => {
       params: {},
       dag: { name: 'etl' },
     });
-    expect(normalizeSchedule({ name: 'n', cron: '30 2 * * *', timezone: 'Europe/Berlin', overlap: 'forbid', catchup: 'all', paused: true, params: { TARGET: 'prod', N: 3 }, dag: DAG })).toMatchObject({
+    expect(
+      normalizeSchedule({
+        name: 'n',
+        cron: '30 2 * * *',
+        timezone: 'Europe/Berlin',
+        overlap: 'forbid',
+        catchup: 'all',
+        paused: true,
+        params: { TARGET: 'prod', N: 3 },
+        dag: DAG,
+      }),
+    ).toMatchObject({
       cadence: { kind: 'cron', expr: '30 2 * * *' },
       timezone: 'Europe/Berlin',
       overlap: 'forbid',
@@ -39,7 +50,16 @@ describe('normalizeSchedule', () => {
   });
 
   it('reports every problem at once, each naming its field', () => {
-    const p = problems({ name: 'bad name', cron: '99 * * * *', timezone: 'Nowhere/Land', overlap: 'sometimes', catchup: 'most', params: { MESHRUN_X: '1', ok: {} }, dag: { name: 'x', tasks: { a: { run: 'x', deps: ['zz'] } } }, extra: 1 });
+    const p = problems({
+      name: 'bad name',
+      cron: '99 * * * *',
+      timezone: 'Nowhere/Land',
+      overlap: 'sometimes',
+      catchup: 'most',
+      params: { MESHRUN_X: '1', ok: {} },
+      dag: { name: 'x', tasks: { a: { run: 'x', deps: ['zz'] } } },
+      extra: 1,
+    });
     const text = p.join('\n');
     expect(text).toMatch(/^name: must be 1 to 128 letters/m);
     expect(text).toMatch(/^timezone: unknown time zone 'Nowhere\/Land'/m);
@@ -52,14 +72,18 @@ describe('normalizeSchedule', () => {
   });
 
   it('cron xor every', () => {
-    expect(problems({ name: 'n', cron: '* * * * *', every: '1m', dag: DAG })).toEqual(['cron, every: give one of them, not both (cron: "30 2 * * *" or every: 15m)']);
+    expect(problems({ name: 'n', cron: '* * * * *', every: '1m', dag: DAG })).toEqual([
+      'cron, every: give one of them, not both (cron: "30 2 * * *" or every: 15m)',
+    ]);
     expect(problems({ name: 'n', dag: DAG })[0]).toMatch(/^cron: missing/);
     expect(problems({ name: 'n', every: '500ms', dag: DAG })[0]).toMatch(/^every: 500ms is out of range/);
     expect(problems({ name: 'n', cron: '* * * * * * *', dag: DAG })[0]).toMatch(/^cron: .*must have 5 fields/);
   });
 
   it('a dag path is for the CLI; the API takes the DAG itself', () => {
-    expect(problems({ name: 'n', every: '1m', dag: 'etl.yaml' })).toEqual(["dag: 'etl.yaml' is a path: the CLI reads it (meshrun schedule add); the API takes the DAG itself"]);
+    expect(problems({ name: 'n', every: '1m', dag: 'etl.yaml' })).toEqual([
+      "dag: 'etl.yaml' is a path: the CLI reads it (meshrun schedule add); the API takes the DAG itself",
+    ]);
   });
 });
 
@@ -76,6 +100,8 @@ describe('parseScheduleText', () => {
   });
 
   it('prefixes problems with the file', () => {
-    expect(() => parseScheduleText('name: n\nevery: 1m\n', 's.yaml', () => ({ raw: DAG, spec: parseDagText('{}', 'x') }))).toThrow(/^s\.yaml: dag: missing/);
+    expect(() => parseScheduleText('name: n\nevery: 1m\n', 's.yaml', () => ({ raw: DAG, spec: parseDagText('{}', 'x') }))).toThrow(
+      /^s\.yaml: dag: missing/,
+    );
   });
 });

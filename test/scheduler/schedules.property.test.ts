@@ -31,7 +31,9 @@ describe('schedule decisions (property)', () => {
     fc.assert(
       fc.property(specArb, fc.array(stepArb, { minLength: 1, maxLength: 40 }), fc.nat(40), (s, steps, cut) => {
         const sp = spec(s);
-        const log: { cmd: Command; index: number; time: number }[] = [{ cmd: { type: 'schedule-put', request: 'r', spec: sp, at: 0 }, index: 1, time: T0 }];
+        const log: { cmd: Command; index: number; time: number }[] = [
+          { cmd: { type: 'schedule-put', request: 'r', spec: sp, at: 0 }, index: 1, time: T0 },
+        ];
         let time = T0;
         let proposed = T0;
         for (const st of steps) {
@@ -40,7 +42,17 @@ describe('schedule decisions (property)', () => {
           let tick = proposed;
           for (let k = 0; k < 3 + st.offset; k++) tick = nextTick(sp.cadence, sp.timezone, tick) as number;
           proposed = Math.max(proposed, tick - 5000);
-          log.push({ cmd: { type: 'fire', items: [{ schedule: 's', tick }, { schedule: 's', tick }] }, index: log.length + 1, time });
+          log.push({
+            cmd: {
+              type: 'fire',
+              items: [
+                { schedule: 's', tick },
+                { schedule: 's', tick },
+              ],
+            },
+            index: log.length + 1,
+            time,
+          });
         }
         const m = new Scheduler();
         const seen = new Map<number, string>();

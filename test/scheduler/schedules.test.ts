@@ -32,7 +32,9 @@ describe('schedules in the state machine', () => {
   it('creates a schedule whose next tick follows the cluster time of its entry', () => {
     const d = driver();
     const out = put(d, every('s', 10_000), 'req');
-    expect(ofType(out, 'schedule-changed')).toEqual([{ type: 'schedule-changed', request: 'req', name: 's', change: 'created', job: null }]);
+    expect(ofType(out, 'schedule-changed')).toEqual([
+      { type: 'schedule-changed', request: 'req', name: 's', change: 'created', job: null },
+    ]);
     expect(d.m.schedule('s')?.nextAt).toBe(T0 + 10_000);
     expect(put(d, every('s', 20_000), 'again').find((e) => e.type === 'schedule-changed')).toMatchObject({ change: 'replaced' });
     expect(d.m.schedule('s')?.nextAt).toBe(T0 + 20_000);
@@ -44,7 +46,9 @@ describe('schedules in the state machine', () => {
     const tick = T0 + 10_000;
     expect(fired(fire(d, 's', tick, tick - 1))).toEqual([]); // not due yet in cluster time
     const first = fired(fire(d, 's', tick, tick + 5));
-    expect(first).toEqual([{ type: 'schedule-tick', schedule: 's', tick, outcome: 'fired', job: runJobId('s', tick), at: tick + 5, count: 1, lastTick: tick }]);
+    expect(first).toEqual([
+      { type: 'schedule-tick', schedule: 's', tick, outcome: 'fired', job: runJobId('s', tick), at: tick + 5, count: 1, lastTick: tick },
+    ]);
     for (let i = 0; i < 3; i++) expect(fired(fire(d, 's', tick, tick + 10 + i))).toEqual([]);
     const view = d.m.job(runJobId('s', tick));
     expect(view).toMatchObject({ schedule: 's', tick, state: 'running' });
@@ -59,8 +63,26 @@ describe('schedules in the state machine', () => {
     const d = driver();
     put(d, every('f', 1000, { overlap: 'forbid' }));
     put(d, every('r', 1000, { overlap: 'replace' }), 'r2');
-    d.do({ type: 'fire', items: [{ schedule: 'f', tick: T0 + 1000 }, { schedule: 'r', tick: T0 + 1000 }] }, 1000);
-    const out = d.do({ type: 'fire', items: [{ schedule: 'f', tick: T0 + 2000 }, { schedule: 'r', tick: T0 + 2000 }] }, 1000);
+    d.do(
+      {
+        type: 'fire',
+        items: [
+          { schedule: 'f', tick: T0 + 1000 },
+          { schedule: 'r', tick: T0 + 1000 },
+        ],
+      },
+      1000,
+    );
+    const out = d.do(
+      {
+        type: 'fire',
+        items: [
+          { schedule: 'f', tick: T0 + 2000 },
+          { schedule: 'r', tick: T0 + 2000 },
+        ],
+      },
+      1000,
+    );
     expect(ofType(out, 'schedule-tick').map((e) => [e.schedule, e.outcome])).toEqual([
       ['f', 'skipped'],
       ['r', 'fired'],
@@ -81,9 +103,15 @@ describe('schedules in the state machine', () => {
       put(d, every('s', 1000, { catchup }));
       // The cluster was down for two minutes: the next entry is 120.5 s later.
       const out = fire(d, 's', T0 + 1000, T0 + 120_500);
-      expect(fired(out).map((e) => e.tick), catchup).toEqual(want);
+      expect(
+        fired(out).map((e) => e.tick),
+        catchup,
+      ).toEqual(want);
       const missed = ofType(out, 'schedule-tick').filter((e) => e.outcome === 'missed');
-      expect(missed.reduce((n, e) => n + e.count, 0), catchup).toBe(120 - want.length);
+      expect(
+        missed.reduce((n, e) => n + e.count, 0),
+        catchup,
+      ).toBe(120 - want.length);
       expect(missed[0]).toMatchObject({ tick: T0 + 1000, lastTick: T0 + 120_000 - want.length * 1000 });
       expect(d.m.schedule('s')?.nextAt, catchup).toBe(T0 + 121_000);
     }
@@ -96,11 +124,14 @@ describe('schedules in the state machine', () => {
     ] as const) {
       const d = driver();
       put(d, every('s', 300_000, { catchup }));
-      expect(fired(fire(d, 's', T0 + 300_000, T0 + 390_000)).map((e) => e.tick), catchup).toEqual(want);
+      expect(
+        fired(fire(d, 's', T0 + 300_000, T0 + 390_000)).map((e) => e.tick),
+        catchup,
+      ).toEqual(want);
     }
   });
 
-  it('counts ticks from the proposer\'s clock when the entry carries no time yet (a new cluster)', () => {
+  it("counts ticks from the proposer's clock when the entry carries no time yet (a new cluster)", () => {
     const d = driver();
     d.time = 0;
     d.do({ type: 'schedule-put', request: 'r', spec: every('s', 1000, { catchup: 'all' }), at: T0 });
@@ -118,17 +149,23 @@ describe('schedules in the state machine', () => {
   it('pause, resume, trigger and delete answer the request; unknown names are not-found', () => {
     const d = driver();
     put(d, every('s', 1000, { overlap: 'forbid' }));
-    expect(ofType(d.do({ type: 'schedule-pause', request: 'p', name: 's', paused: true, at: 0 }), 'schedule-changed')[0]?.change).toBe('paused');
+    expect(ofType(d.do({ type: 'schedule-pause', request: 'p', name: 's', paused: true, at: 0 }), 'schedule-changed')[0]?.change).toBe(
+      'paused',
+    );
     expect(d.m.schedule('s')?.nextAt).toBeNull();
     expect(fired(fire(d, 's', T0 + 1000, T0 + 5000))).toEqual([]);
-    expect(ofType(d.do({ type: 'schedule-pause', request: 'q', name: 's', paused: false, at: 0 }), 'schedule-changed')[0]?.change).toBe('resumed');
+    expect(ofType(d.do({ type: 'schedule-pause', request: 'q', name: 's', paused: false, at: 0 }), 'schedule-changed')[0]?.change).toBe(
+      'resumed',
+    );
     // Ticks that fell while paused are not owed.
     expect(d.m.schedule('s')?.nextAt).toBe(T0 + 6000);
     const trig = d.do({ type: 'schedule-trigger', request: 't', name: 's', id: 'abc123abc123' });
     expect(ofType(trig, 'schedule-changed')[0]).toMatchObject({ change: 'triggered', job: 'abc123abc123' });
     expect(d.m.job('abc123abc123')).toMatchObject({ schedule: 's', tick: T0 + 5000 });
     // forbid: a second trigger while the first runs is a conflict.
-    expect(ofType(d.do({ type: 'schedule-trigger', request: 'u', name: 's', id: 'abc123abc124' }), 'schedule-refused')[0]?.code).toBe('conflict');
+    expect(ofType(d.do({ type: 'schedule-trigger', request: 'u', name: 's', id: 'abc123abc124' }), 'schedule-refused')[0]?.code).toBe(
+      'conflict',
+    );
     expect(ofType(d.do({ type: 'schedule-delete', request: 'd', name: 's' }), 'schedule-changed')[0]?.change).toBe('deleted');
     expect(d.m.schedules()).toEqual([]);
     expect(ofType(d.do({ type: 'schedule-delete', request: 'e', name: 's' }), 'schedule-refused')[0]?.code).toBe('not-found');
@@ -156,7 +193,16 @@ describe('schedules in the state machine', () => {
     expect(copy.m.hash()).toBe(d.m.hash());
     expect(copy.m.schedules()).toEqual(d.m.schedules());
     for (const x of [d, copy]) {
-      x.do({ type: 'fire', items: [{ schedule: 's', tick: T0 + 3000 }, { schedule: 'c', tick: T0 + 4000 }] }, 2500);
+      x.do(
+        {
+          type: 'fire',
+          items: [
+            { schedule: 's', tick: T0 + 3000 },
+            { schedule: 'c', tick: T0 + 4000 },
+          ],
+        },
+        2500,
+      );
     }
     expect(copy.m.hash()).toBe(d.m.hash());
     expect(copy.m.schedule('s')?.skipped).toBe(3);
@@ -181,13 +227,31 @@ describe('schedules in the state machine', () => {
 
   it('encodes and decodes every schedule command', () => {
     const cmds: Command[] = [
-      { type: 'schedule-put', request: 'r', spec: { ...every('n', 1000, { params: { A: 'b' } }), cadence: { kind: 'cron', expr: '30 2 * * *' }, timezone: 'Europe/Berlin', catchup: 'latest', overlap: 'replace' }, at: T0 },
+      {
+        type: 'schedule-put',
+        request: 'r',
+        spec: {
+          ...every('n', 1000, { params: { A: 'b' } }),
+          cadence: { kind: 'cron', expr: '30 2 * * *' },
+          timezone: 'Europe/Berlin',
+          catchup: 'latest',
+          overlap: 'replace',
+        },
+        at: T0,
+      },
       { type: 'schedule-put', request: 'r', spec: every('n', 60_000, { paused: true }), at: 0 },
       { type: 'schedule-delete', request: 'r', name: 'n' },
       { type: 'schedule-pause', request: 'r', name: 'n', paused: true, at: 0 },
       { type: 'schedule-pause', request: 'r', name: 'n', paused: false, at: T0 },
       { type: 'schedule-trigger', request: 'r', name: 'n', id: '0123456789ab' },
-      { type: 'fire', items: [{ schedule: 'a', tick: T0 }, { schedule: 'b', tick: T0 + 1 }, { schedule: 'a', tick: T0 + 2 }] },
+      {
+        type: 'fire',
+        items: [
+          { schedule: 'a', tick: T0 },
+          { schedule: 'b', tick: T0 + 1 },
+          { schedule: 'a', tick: T0 + 2 },
+        ],
+      },
     ];
     for (const c of cmds) expect(decodeCommand(encodeCommand(c))).toEqual({ ok: true, value: c });
   });

@@ -23,7 +23,12 @@ function nextTick(s, now) {
   if (s.paused) return badge('paused');
   if (s.nextAt === null) return h('span', { class: 'muted' }, 'never');
   const inMs = s.nextAt - now;
-  return h('span', { title: new Date(s.nextAt).toISOString() }, fmtTime(s.nextAt), h('div', { class: 'small muted' }, inMs > 0 ? `in ${fmtAgo(now - inMs, now).replace(/ ago$/, '')}` : 'due'));
+  return h(
+    'span',
+    { title: new Date(s.nextAt).toISOString() },
+    fmtTime(s.nextAt),
+    h('div', { class: 'small muted' }, inMs > 0 ? `in ${fmtAgo(now - inMs, now).replace(/ ago$/, '')}` : 'due'),
+  );
 }
 
 /** @param {ScheduleInfo} s */
@@ -32,23 +37,34 @@ function runs(s) {
   return h(
     'ul',
     { class: 'schedule-runs' },
-    s.runs.slice(0, RUNS_SHOWN).map((r) =>
-      h(
-        'li',
-        { dataset: { job: r.job } },
-        h('a', { href: `#/jobs/${encodeURIComponent(r.job)}`, class: 'mono small', title: `tick ${new Date(r.tick).toISOString()}` }, fmtTime(r.tick)),
-        ' ',
-        r.state === null ? h('span', { class: 'small muted' }, 'removed') : badge(r.state),
-        r.triggered ? h('span', { class: 'small muted' }, ' trigger') : null,
+    s.runs
+      .slice(0, RUNS_SHOWN)
+      .map((r) =>
+        h(
+          'li',
+          { dataset: { job: r.job } },
+          h(
+            'a',
+            { href: `#/jobs/${encodeURIComponent(r.job)}`, class: 'mono small', title: `tick ${new Date(r.tick).toISOString()}` },
+            fmtTime(r.tick),
+          ),
+          ' ',
+          r.state === null ? h('span', { class: 'small muted' }, 'removed') : badge(r.state),
+          r.triggered ? h('span', { class: 'small muted' }, ' trigger') : null,
+        ),
       ),
-    ),
   );
 }
 
 /** @param {readonly ScheduleInfo[]} schedules `schedules` from GET /v1/schedules */
 export function schedulesTable(schedules) {
   if (schedules.length === 0) {
-    return h('div', { class: 'empty' }, h('p', null, 'No schedules.'), h('p', { class: 'muted' }, 'Add one with ', h('code', null, 'meshrun schedule add schedule.yaml'), '.'));
+    return h(
+      'div',
+      { class: 'empty' },
+      h('p', null, 'No schedules.'),
+      h('p', { class: 'muted' }, 'Add one with ', h('code', null, 'meshrun schedule add schedule.yaml'), '.'),
+    );
   }
   const now = Date.now();
   const rows = schedules.map((s) =>
@@ -65,7 +81,19 @@ export function schedulesTable(schedules) {
   return h(
     'table',
     { class: 'table schedules' },
-    h('thead', null, h('tr', null, h('th', null, 'Schedule'), h('th', null, 'Next tick'), h('th', null, 'Policies'), h('th', null, 'Ticks'), h('th', { class: 'wide' }, 'Recent runs'))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', null, 'Schedule'),
+        h('th', null, 'Next tick'),
+        h('th', null, 'Policies'),
+        h('th', null, 'Ticks'),
+        h('th', { class: 'wide' }, 'Recent runs'),
+      ),
+    ),
     h('tbody', null, rows),
   );
 }
