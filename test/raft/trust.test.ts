@@ -111,15 +111,13 @@ describe('every entry names its proposer', () => {
     const net = cluster(3, { learners: ['l'] });
     net.elect('a');
     const before = net.status('a').membership;
-    net
-      .node('a')
-      .step({
-        type: 'prop',
-        from: 'l',
-        to: 'a',
-        term: 1,
-        entries: [{ type: 'conf', data: encodeConfChange({ type: 'addVoter', node: 'l' }) }],
-      });
+    net.node('a').step({
+      type: 'prop',
+      from: 'l',
+      to: 'a',
+      term: 1,
+      entries: [{ type: 'conf', data: encodeConfChange({ type: 'addVoter', node: 'l' }) }],
+    });
     net.stabilize();
     expect(net.node('a').stats.refusedForwardedConf).toBe(1);
     expect(net.status('a').membership).toEqual(before);
