@@ -33,22 +33,42 @@ export async function cliBench(o: BenchOptions): Promise<void> {
     const rows = await onCluster(64, async (c) => {
       const api = c.nodes[0]?.apiUrl ?? '';
       const out: Row[] = [await timed('meshrun --version', ['--version'], runs, '-')];
-      for (const f of paths) out.push(await timed(`meshrun validate (${f.tasks.toLocaleString('en-US')} tasks, ${Math.round(f.kib)} KiB)`, ['validate', f.path], Math.min(runs, 3), '-'));
+      for (const f of paths)
+        out.push(
+          await timed(
+            `meshrun validate (${f.tasks.toLocaleString('en-US')} tasks, ${Math.round(f.kib)} KiB)`,
+            ['validate', f.path],
+            Math.min(runs, 3),
+            '-',
+          ),
+        );
       for (const f of paths) out.push(await submitWait(procs, c, f, api));
       // A submit the CLI gave up on may still have been committed: reads are timed on an idle cluster.
-      const jobs = await eventually('every job to end', async () => {
-        const all = await jobList(c);
-        return all.every((j) => j.state !== 'running') ? all : undefined;
-      }, 600_000, 500);
+      const jobs = await eventually(
+        'every job to end',
+        async () => {
+          const all = await jobList(c);
+          return all.every((j) => j.state !== 'running') ? all : undefined;
+        },
+        600_000,
+        500,
+      );
       out.push(await timed('meshrun jobs', ['jobs', '--api', api], runs, `< ${READ_TARGET_MS} ms`));
       for (const f of paths) {
         const job = jobs.find((j) => totalTasks(j) === f.tasks);
         const label = `meshrun status (${f.tasks.toLocaleString('en-US')}-task job)`;
-        out.push(job === undefined ? { command: label, outcome: 'no such job in the cluster (the submit failed)' } : await timed(label, ['status', job.id, '--api', api], Math.min(runs, 3), `< ${READ_TARGET_MS} ms`));
+        out.push(
+          job === undefined
+            ? { command: label, outcome: 'no such job in the cluster (the submit failed)' }
+            : await timed(label, ['status', job.id, '--api', api], Math.min(runs, 3), `< ${READ_TARGET_MS} ms`),
+        );
       }
       return out;
     });
-    printTable(`cli: whole meshrun processes (bin/meshrun ran ${launcher}) against 3 node processes on loopback; times in ms from spawn`, rows);
+    printTable(
+      `cli: whole meshrun processes (bin/meshrun ran ${launcher}) against 3 node processes on loopback; times in ms from spawn`,
+      rows,
+    );
     if (!o.quick) writeResults('cli', rows, { nodes: 3, slotsPerNode: 64, launcher });
   } finally {
     await procs.cleanup();
@@ -66,7 +86,15 @@ async function timed(label: string, args: readonly string[], runs: number, targe
   }
   const median = percentile(ms, 50);
   const bound = /^< (\d+) ms$/.exec(target)?.[1];
-  return { command: label, runs, 'median ms': median, 'min ms': Math.min(...ms), 'max ms': Math.max(...ms), target, met: bound === undefined ? '-' : median < Number(bound) ? 'yes' : 'NO' };
+  return {
+    command: label,
+    runs,
+    'median ms': median,
+    'min ms': Math.min(...ms),
+    'max ms': Math.max(...ms),
+    target,
+    met: bound === undefined ? '-' : median < Number(bound) ? 'yes' : 'NO',
+  };
 }
 
 /**

@@ -31,7 +31,12 @@ function appendOf(n: number, bytes: number): Message {
 }
 
 const JOB = 'j-01HZX3K5Q8W6T2M9N4B7C1D0EF';
-const claim: Command = { type: 'claim', node: PEER, boot: 2_845_117_301, tasks: Array.from({ length: 8 }, (_, k) => ({ job: JOB, task: 1200 + k })) };
+const claim: Command = {
+  type: 'claim',
+  node: PEER,
+  boot: 2_845_117_301,
+  tasks: Array.from({ length: 8 }, (_, k) => ({ job: JOB, task: 1200 + k })),
+};
 const finish: Command = {
   type: 'finish',
   node: PEER,
@@ -106,7 +111,10 @@ export async function codecBench(): Promise<void> {
     ...pair('claim, 8 tasks', () => encodeCommand(claim), decodeCommand),
     ...pair('finish, 8 results + claim', () => encodeCommand(finish), decodeCommand),
   ];
-  printTable(`codec: encode and decode on one core (CPU time, best of ${ROUNDS} rounds of ${RUN_MS / ROUNDS} ms per case, after a warm-up)`, rows);
+  printTable(
+    `codec: encode and decode on one core (CPU time, best of ${ROUNDS} rounds of ${RUN_MS / ROUNDS} ms per case, after a warm-up)`,
+    rows,
+  );
   writeResults('codec', rows, { runMs: RUN_MS, rounds: ROUNDS });
   await Promise.resolve();
 }

@@ -14,7 +14,9 @@ if (dir && process.argv.includes('node')) {
   process.on('SIGUSR2', () => {
     if (!running) {
       running = true;
-      session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
+      session.post('Profiler.enable', () =>
+        session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')),
+      );
       return;
     }
     running = false;

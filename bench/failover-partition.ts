@@ -24,7 +24,11 @@ export interface PartitionRound {
 }
 
 /** Polls the nodes every POLL_MS until `done` says so, passing each round's views; throws past the deadline. */
-async function pollUntil(what: string, nodes: readonly NodeProcess[], done: (views: Map<NodeProcess, ClusterView>) => boolean): Promise<void> {
+async function pollUntil(
+  what: string,
+  nodes: readonly NodeProcess[],
+  done: (views: Map<NodeProcess, ClusterView>) => boolean,
+): Promise<void> {
   const deadline = performance.now() + PHASE_DEADLINE_MS;
   const views = new Map<NodeProcess, ClusterView>();
   for (;;) {
@@ -34,7 +38,9 @@ async function pollUntil(what: string, nodes: readonly NodeProcess[], done: (vie
     }
     if (done(views)) return;
     if (performance.now() > deadline) {
-      throw new Error(`bench: no ${what} within ${PHASE_DEADLINE_MS} ms; last views:\n${[...views].map(([n, v]) => `${n.name}: ${JSON.stringify(v)}`).join('\n')}`);
+      throw new Error(
+        `bench: no ${what} within ${PHASE_DEADLINE_MS} ms; last views:\n${[...views].map(([n, v]) => `${n.name}: ${JSON.stringify(v)}`).join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -68,7 +74,8 @@ export async function isolateLeaderOnce(nodes: readonly NodeProcess[]): Promise<
   const via = at(majority, 0, 'two nodes remain on the majority side');
   for (let i = 0; i < PROBES_WHILE_CUT; i++) {
     const r = await probe(via, `while-cut-${i}`);
-    if (r.status !== 200) throw new Error(`bench: a probe on the majority failed while the old leader was cut off: ${r.status} ${r.body.error ?? ''}`);
+    if (r.status !== 200)
+      throw new Error(`bench: a probe on the majority failed while the old leader was cut off: ${r.status} ${r.body.error ?? ''}`);
   }
   const target = Math.max(...(await Promise.all(majority.map(getCluster))).map((v) => v.commit));
 

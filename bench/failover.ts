@@ -47,7 +47,9 @@ async function killLeaderOnce(procs: Processes, nodes: NodeProcess[]): Promise<{
   }
   if (Number.isNaN(commitMs)) {
     const views = [...last].map(([n, v]) => `${n}: ${JSON.stringify(v)}`).join('\n');
-    throw new Error(`no new leader and commit within ${ROUND_DEADLINE_MS} ms of killing ${victim.name} (term ${before.term}, commit ${before.commit}); last views:\n${views}\n${procs.logs()}`);
+    throw new Error(
+      `no new leader and commit within ${ROUND_DEADLINE_MS} ms of killing ${victim.name} (term ${before.term}, commit ${before.commit}); last views:\n${views}\n${procs.logs()}`,
+    );
   }
   // Back on its old address as well, as a node with a fixed --listen comes back in production (a
   // node that returns on a new port must first get its new address to the others).
@@ -62,27 +64,64 @@ export async function failoverBench(): Promise<void> {
     // Every node can be partitioned (test-only flag) for the second phase; the gate costs nothing until used.
     const extra = [PARTITION_FLAG];
     const first = await procs.start({ name: 'n1', extra });
-    let nodes = [first, await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
+    let nodes = [
+      first,
+      await procs.start({ name: 'n2', bootstrap: [first.addr], extra }),
+      await procs.start({ name: 'n3', bootstrap: [first.addr], extra }),
+    ];
     const rounds: Round[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const r = await killLeaderOnce(procs, nodes);
       rounds.push(r.round);
       nodes = r.nodes;
     }
-    const stat = (what: string, xs: number[]): Row => ({ measure: what, rounds: xs.length, 'p50 ms': percentile(xs, 50), 'max ms': Math.max(...xs), 'min ms': Math.min(...xs) });
-    const rows = [stat('SIGKILL -> new leader', rounds.map((r) => r.leaderMs)), stat('SIGKILL -> first commit of the new term', rounds.map((r) => r.commitMs))];
+    const stat = (what: string, xs: number[]): Row => ({
+      measure: what,
+      rounds: xs.length,
+      'p50 ms': percentile(xs, 50),
+      'max ms': Math.max(...xs),
+      'min ms': Math.min(...xs),
+    });
+    const rows = [
+      stat(
+        'SIGKILL -> new leader',
+        rounds.map((r) => r.leaderMs),
+      ),
+      stat(
+        'SIGKILL -> first commit of the new term',
+        rounds.map((r) => r.commitMs),
+      ),
+    ];
     printTable('failover: 3 node processes, leader killed with SIGKILL (election timeout 0.5-1 s, polled every 5 ms)', rows);
 
     const cuts: PartitionRound[] = [];
     for (let i = 0; i < ROUNDS; i++) cuts.push(await isolateLeaderOnce(nodes));
     const cutRows = [
-      stat('partition -> new leader on the majority side', cuts.map((r) => r.leaderMs)),
-      stat('partition -> first commit of the new term', cuts.map((r) => r.commitMs)),
-      stat('partition -> old leader steps down (CheckQuorum)', cuts.map((r) => r.stepDownMs)),
-      stat('heal -> old leader follows the new leader', cuts.map((r) => r.followMs)),
-      stat('heal -> old leader caught up (applied = majority commit)', cuts.map((r) => r.catchUpMs)),
+      stat(
+        'partition -> new leader on the majority side',
+        cuts.map((r) => r.leaderMs),
+      ),
+      stat(
+        'partition -> first commit of the new term',
+        cuts.map((r) => r.commitMs),
+      ),
+      stat(
+        'partition -> old leader steps down (CheckQuorum)',
+        cuts.map((r) => r.stepDownMs),
+      ),
+      stat(
+        'heal -> old leader follows the new leader',
+        cuts.map((r) => r.followMs),
+      ),
+      stat(
+        'heal -> old leader caught up (applied = majority commit)',
+        cuts.map((r) => r.catchUpMs),
+      ),
     ];
-    printTable('failover: the leader isolated by the test-only partition gate, then healed (20 commits on the majority while cut; polled every 5 ms)', cutRows);
+    printTable(
+      'failover: the leader isolated by the test-only partition gate, then healed (20 commits on the majority while cut; polled every 5 ms)',
+      cutRows,
+    );
     writeResults('failover', [...rows, ...cutRows], { nodes: 3, rounds, partitionRounds: cuts });
   } finally {
     await procs.cleanup();

@@ -50,7 +50,9 @@ export async function scrapeMetrics(n: NodeProcess): Promise<MetricsReading> {
 
 /** CPU time (user + system) a process has used, in ms, from /proc: figures that the machine's other load does not inflate as much as wall time. */
 export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   // After the command name: state is field 3; utime and stime are fields 14 and 15 (1-based, in clock ticks of 10 ms).
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

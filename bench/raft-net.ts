@@ -16,18 +16,28 @@ import { printTable, writeResults, type Row } from './report.js';
 
 export async function raftNetBench(): Promise<void> {
   const procs = new Processes();
-  const opts = parseNodeOptions({ data: join(procs.tempDir('meshrun-bench-net-'), 'leader'), listen: ['/ip4/127.0.0.1/tcp/0'], api: '127.0.0.1:0', voters: 3 });
+  const opts = parseNodeOptions({
+    data: join(procs.tempDir('meshrun-bench-net-'), 'leader'),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: '127.0.0.1:0',
+    voters: 3,
+  });
   if (!opts.ok) throw new Error(opts.error);
   const leader = await startNode(opts.value, silentLogger());
   try {
     const boot = at(leader.listenAddrs, 0, 'a started node listens on an address');
     const followers = [await procs.start({ name: 'f1', bootstrap: [boot] }), await procs.start({ name: 'f2', bootstrap: [boot] })];
     // Both followers promoted to voters and following the in-process leader.
-    await eventually('the followers to become voters under the in-process leader', async () => {
-      const views = await Promise.all(followers.map(getCluster));
-      const ok = leader.driver.status().membership.conf.voters.length === 3 && views.every((v) => v.role === 'follower' && v.leader === leader.id);
-      return ok ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'the followers to become voters under the in-process leader',
+      async () => {
+        const views = await Promise.all(followers.map(getCluster));
+        const ok =
+          leader.driver.status().membership.conf.voters.length === 3 && views.every((v) => v.role === 'follower' && v.leader === leader.id);
+        return ok ? true : undefined;
+      },
+      30_000,
+    );
     if (leader.driver.status().role !== 'leader') throw new Error('the in-process node lost leadership before the run');
     const cmd = envelope({ kind: 'app', data: payload(256) });
     const propose = () => leader.driver.propose(cmd, { timeoutMs: 30_000 });

@@ -58,11 +58,10 @@ async function startCluster(dir: string): Promise<Member[]> {
   let seed = 1;
   for (const id of ids) {
     const storage = await LevelStorage.open(join(dir, id));
-    const raft = new RaftNode(
-      { ...defaultRaftConfig, id, rng: new SeededRng(seed++), maxInflight: 256 },
-      storage.load(),
-      { voters: ids, learners: [] },
-    );
+    const raft = new RaftNode({ ...defaultRaftConfig, id, rng: new SeededRng(seed++), maxInflight: 256 }, storage.load(), {
+      voters: ids,
+      learners: [],
+    });
     // eslint-disable-next-line prefer-const -- the machine's callback reads it; it is set once the driver exists
     let self: Member | undefined;
     const driver = new RaftDriver({ raft, storage, send, machine: machine(() => self as Member) });

@@ -43,7 +43,12 @@ function fmt(v: number): string {
 export function writeResults(name: string, rows: readonly Row[], extra: Record<string, unknown> = {}): string {
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${name}.json`);
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
   writeFileSync(file, JSON.stringify({ benchmark: name, date: new Date().toISOString(), machine, ...extra, rows }, null, 2) + '\n');
   console.log(`wrote ${file}`);
   return file;

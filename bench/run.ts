@@ -10,7 +10,14 @@ import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import type { Benchmark } from './report.js';
 
-const benchmarks: Record<string, Benchmark> = { raft: raftBench, 'raft-net': raftNetBench, failover: failoverBench, scheduler: schedulerBench, cli: cliBench, codec: codecBench };
+const benchmarks: Record<string, Benchmark> = {
+  raft: raftBench,
+  'raft-net': raftNetBench,
+  failover: failoverBench,
+  scheduler: schedulerBench,
+  cli: cliBench,
+  codec: codecBench,
+};
 
 const argv = process.argv.slice(2);
 const flags = argv.filter((a) => a.startsWith('--'));

@@ -24,7 +24,10 @@ export async function onCluster<T>(slots: number, fn: (c: Cluster) => Promise<T>
   try {
     const extra = ['--slots', String(slots)];
     const first = await procs.start({ name: 'n1', extra });
-    const rest = [await procs.start({ name: 'n2', bootstrap: [first.addr], extra }), await procs.start({ name: 'n3', bootstrap: [first.addr], extra })];
+    const rest = [
+      await procs.start({ name: 'n2', bootstrap: [first.addr], extra }),
+      await procs.start({ name: 'n3', bootstrap: [first.addr], extra }),
+    ];
     const nodes = [first, ...rest];
     const views = await agreedView(nodes, { voters: 3, learners: 0 });
     return await fn({ nodes, leader: views[0]?.leader ?? null, slotsPerNode: slots });
@@ -49,18 +52,28 @@ export async function runJob(c: Cluster, label: string, dag: Dag, o: JobOptions 
   // interval, so that starting the profiler does not count as the job's event-loop lag.
   const profiling = process.env['MESHRUN_BENCH_PROFILE'] !== undefined;
   if (profiling) signalProfilers(c, label);
-  const readings = async (n: NodeProcess) => ({ counters: await schedulerCounters(n), frames: await framesSent(n), cpu: cpuMs(n.pid), metrics: await scrapeMetrics(n) });
+  const readings = async (n: NodeProcess) => ({
+    counters: await schedulerCounters(n),
+    frames: await framesSent(n),
+    cpu: cpuMs(n.pid),
+    metrics: await scrapeMetrics(n),
+  });
   const before = await Promise.all(nodes.map(readings));
   const submitStarted = performance.now();
   const { id, attempts } = await submit(entry, label, dag);
   const wall = performance.now();
   const submitMs = wall - submitStarted;
-  const summary = await eventually(`${label} to finish`, async () => {
-    const r = await fetch(`${entry.apiUrl}/v1/jobs`);
-    const { jobs } = (await r.json()) as { jobs: JobSummary[] };
-    const j = jobs.find((x) => x.id === id);
-    return j && j.state !== 'running' ? j : undefined;
-  }, 600_000, 100);
+  const summary = await eventually(
+    `${label} to finish`,
+    async () => {
+      const r = await fetch(`${entry.apiUrl}/v1/jobs`);
+      const { jobs } = (await r.json()) as { jobs: JobSummary[] };
+      const j = jobs.find((x) => x.id === id);
+      return j && j.state !== 'running' ? j : undefined;
+    },
+    600_000,
+    100,
+  );
   const wallMs = performance.now() - wall;
   const after = await Promise.all(nodes.map(readings));
   // Stopped after the readings: writing a profile stalls the loop for most of a second, which is
@@ -99,7 +112,9 @@ export async function runJob(c: Cluster, label: string, dag: Dag, o: JobOptions 
     'Raft frames/s (max node)': Math.max(...frames) / (ms / 1000),
     'leader changes': delta(0, (s) => s.metrics.leaderChanges),
     // Each node's longest event-loop stall during the job (the leader's marked *): issue 16 wants <= 50 ms.
-    'loop lag max ms': nodes.map((n, i) => `${Math.round(after[i]?.metrics.loopLagMaxMs ?? NaN)}${n.id === c.leader ? '*' : ''}`).join(' / '),
+    'loop lag max ms': nodes
+      .map((n, i) => `${Math.round(after[i]?.metrics.loopLagMaxMs ?? NaN)}${n.id === c.leader ? '*' : ''}`)
+      .join(' / '),
     'loop lag max ms (max node)': Math.max(...after.map((a) => a.metrics.loopLagMaxMs)),
   };
   if (o.hops) Object.assign(row, await hopFigures(c, id, dag));
@@ -130,7 +145,8 @@ async function submit(entry: NodeProcess, label: string, dag: Dag): Promise<{ id
     const res = await fetch(`${entry.apiUrl}/v1/jobs`, { method: 'POST', headers, body });
     const answer = (await res.json()) as { id?: string; error?: string };
     if ((res.status === 201 || res.status === 200) && answer.id !== undefined) return { id: answer.id, attempts: attempt };
-    if (res.status !== 503 || attempt === SUBMIT_ATTEMPTS) throw new Error(`${label}: submit answered ${res.status} ${JSON.stringify(answer)} (attempt ${attempt})`);
+    if (res.status !== 503 || attempt === SUBMIT_ATTEMPTS)
+      throw new Error(`${label}: submit answered ${res.status} ${JSON.stringify(answer)} (attempt ${attempt})`);
   }
 }
 

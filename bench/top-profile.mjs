@@ -16,14 +16,20 @@ for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i], (self.get(p.sa
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 /** A file URL relative to the checkout (any /work/<checkout>/), packages as nm/<name>. */
 const shortUrl = (url) => url.replace(/^file:\/\/\/work\/[^/]+\//, '').replace(/.*node_modules\//, 'nm/');
-const pkg = (url) => url.split('/').slice(0, url.startsWith('nm/@') ? 3 : 2).join('/');
+const pkg = (url) =>
+  url
+    .split('/')
+    .slice(0, url.startsWith('nm/@') ? 3 : 2)
+    .join('/');
 /** src/<layer>, sim, bench, or a package; null for native code and node's internals. */
 const moduleOf = (url) => {
   if (url.startsWith('nm/')) return pkg(url);
   const m = /^(src\/[^/]+|sim|bench|test)\//.exec(url);
   return m ? m[1] : null;
 };
-const fn = new Map(), files = new Map(), modules = new Map();
+const fn = new Map(),
+  files = new Map(),
+  modules = new Map();
 const add = (m, k, us) => m.set(k, (m.get(k) ?? 0) + us);
 for (const [id, us] of self) {
   const cf = byId.get(id).callFrame;
@@ -75,15 +81,30 @@ for (let i = 0; i < p.samples.length; i++) {
 }
 if (current !== null) stretches.push(current);
 const showStretch = (st) => {
-  const on = [...st.on].filter(([, us]) => us >= st.us / 2).sort((a, b) => b[1] - a[1]).slice(-4);
+  const on = [...st.on]
+    .filter(([, us]) => us >= st.us / 2)
+    .sort((a, b) => b[1] - a[1])
+    .slice(-4);
   const [topSelf, topUs] = [...st.self].sort((a, b) => b[1] - a[1])[0] ?? ['?', 0];
   const ours = on.map(([k, us]) => `${k} (${Math.round((100 * us) / st.us)}%)`).join(' > ') || '(none of ours on the stack for half of it)';
   return `${(st.us / 1000).toFixed(0).padStart(6)} ms  ${ours}; most self time: ${topSelf} (${Math.round((100 * topUs) / st.us)}%)`;
 };
-const show = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${(100 * us / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`).join('\n');
+const show = (m) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, us]) => `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`)
+    .join('\n');
 console.log(`total sampled ${(total / 1000).toFixed(0)} ms over ${((p.endTime - p.startTime) / 1000).toFixed(0)} ms wall`);
 console.log('--- by function (self)\n' + show(fn));
 console.log('--- by file/package (self)\n' + show(files));
 console.log('--- our functions by total time (with callees)\n' + show(inclusive));
-console.log('--- longest busy stretches (event-loop stalls), with the innermost of our functions on the stack for half of each or more\n' + stretches.sort((a, b) => b.us - a.us).slice(0, 5).map(showStretch).join('\n'));
+console.log(
+  '--- longest busy stretches (event-loop stalls), with the innermost of our functions on the stack for half of each or more\n' +
+    stretches
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 5)
+      .map(showStretch)
+      .join('\n'),
+);
 console.log('--- by module (native and node internals charged to their nearest caller in src/ or a package)\n' + show(modules));

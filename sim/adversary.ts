@@ -19,10 +19,10 @@ import type { Cluster } from './cluster.js';
 import { FORGER } from './forgery.js';
 import type { AdversaryHooks } from './workload.js';
 
-
 /** Wiring plants: bugs planted in the simulated node's wiring rather than in a state machine. */
 export const WIRING_PLANTS: Readonly<Record<string, string>> = {
-  'trust-forger': "the transport trusts the sender a frame claims, and a stranger's frames reach the core as if the receiver's leader had sent them",
+  'trust-forger':
+    "the transport trusts the sender a frame claims, and a stranger's frames reach the core as if the receiver's leader had sent them",
 };
 
 /** Simulated wall clocks start here (run.ts's EPOCH): forged entries carry plausible times. */
@@ -90,8 +90,14 @@ export class Adversary<R> {
       case 'vote': {
         const term = this.rng.pick([st.term + 1, st.term + 1000, MAX_TERM, MAX_TERM + 1, 2 ** 40, Number.MAX_SAFE_INTEGER]);
         m = {
-          type: 'vote', from: FORGER, to: victim, term, pre: this.rng.chance(0.5), transfer: this.rng.chance(0.5),
-          lastIndex: this.rng.chance(0.5) ? MAX_INDEX : st.lastIndex + 1000, lastTerm: Math.min(term, Number.MAX_SAFE_INTEGER),
+          type: 'vote',
+          from: FORGER,
+          to: victim,
+          term,
+          pre: this.rng.chance(0.5),
+          transfer: this.rng.chance(0.5),
+          lastIndex: this.rng.chance(0.5) ? MAX_INDEX : st.lastIndex + 1000,
+          lastTerm: Math.min(term, Number.MAX_SAFE_INTEGER),
         };
         break;
       }
@@ -101,21 +107,48 @@ export class Adversary<R> {
         // that only who sent it tells it from its leader's. A spoof claims to be that leader.
         const term = term0 + this.rng.int(2);
         const entries = this.injectedEntries(n, diskLast + 1, term, leader);
-        m = { type: 'app', from: kind === 'spoof' ? leader : FORGER, to: victim, term, prevIndex: diskLast, prevTerm: diskLastTerm, entries, commit: diskLast + entries.length };
+        m = {
+          type: 'app',
+          from: kind === 'spoof' ? leader : FORGER,
+          to: victim,
+          term,
+          prevIndex: diskLast,
+          prevTerm: diskLastTerm,
+          entries,
+          commit: diskLast + entries.length,
+        };
         break;
       }
       case 'prop': {
         const data = this.injectData(n);
         const conf = encodeConfChange({ type: 'addVoter', node: FORGER });
         this.c.forgery.injected.add(conf);
-        m = { type: 'prop', from: FORGER, to: leader === victim ? victim : leader, term: st.term, entries: [{ type: 'normal', data }, { type: 'conf', data: conf }] };
+        m = {
+          type: 'prop',
+          from: FORGER,
+          to: leader === victim ? victim : leader,
+          term: st.term,
+          entries: [
+            { type: 'normal', data },
+            { type: 'conf', data: conf },
+          ],
+        };
         break;
       }
       case 'snap': {
         const meta = { index: st.commit + this.rng.range(1, 100), term: term0, conf: { voters: [FORGER, victim], learners: [] } };
         if (this.rng.chance(0.5)) {
           const chunk = new Uint8Array(16);
-          m = { type: 'snap', from: FORGER, to: victim, term: term0, meta, offset: 0, total: this.rng.pick([2 ** 31, 2 ** 40, MAX_INDEX]), chunk };
+          m = {
+            type: 'snap',
+            from: FORGER,
+            to: victim,
+            term: term0,
+            meta,
+            offset: 0,
+            total: this.rng.pick([2 ** 31, 2 ** 40, MAX_INDEX]),
+            chunk,
+          };
         } else {
           const data = this.hooks.forgedSnapshot?.(n) ?? this.injectData(n);
           this.c.forgery.injected.add(data);
@@ -125,8 +158,13 @@ export class Adversary<R> {
       }
       case 'heartbeat':
         m = {
-          type: 'heartbeat', from: FORGER, to: victim, term: st.term + this.rng.int(2), commit: this.rng.chance(0.5) ? MAX_INDEX : st.commit + 100,
-          ctx: '', transferee: this.rng.pick(['', FORGER, victim]),
+          type: 'heartbeat',
+          from: FORGER,
+          to: victim,
+          term: st.term + this.rng.int(2),
+          commit: this.rng.chance(0.5) ? MAX_INDEX : st.commit + 100,
+          ctx: '',
+          transferee: this.rng.pick(['', FORGER, victim]),
         };
         break;
       case 'timeoutNow':

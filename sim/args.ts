@@ -76,7 +76,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--workload': {
         const v = value();
-        if (!(WORKLOADS as readonly string[]).includes(v)) throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')}, got '${v}'`);
+        if (!(WORKLOADS as readonly string[]).includes(v))
+          throw new UsageError(`--workload must be one of ${WORKLOADS.join(', ')}, got '${v}'`);
         workload = v as WorkloadName;
         break;
       }

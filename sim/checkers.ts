@@ -142,7 +142,10 @@ export class SafetyChecker {
       const ct = this.commitTerm[j];
       if (this.canonTerm[j] === undefined || ct === undefined || ct >= T) continue;
       if (j >= first.index) {
-        this.fail('leader completeness', `the leader of term ${T} (log seen on ${node}) began its term at index ${first.index} without entry ${j}, committed in term ${ct}`);
+        this.fail(
+          'leader completeness',
+          `the leader of term ${T} (log seen on ${node}) began its term at index ${first.index} without entry ${j}, committed in term ${ct}`,
+        );
         return;
       }
       if (j < s) continue;
@@ -150,7 +153,10 @@ export class SafetyChecker {
       const e = disk.entry(j);
       const matches = t === this.canonTerm[j] && (e === undefined || entryHash(e) === this.canonHash[j]);
       if (!matches) {
-        this.fail('leader completeness', `the leader of term ${T} (log seen on ${node}) has term ${String(t)} at index ${j}, but the entry of term ${String(this.canonTerm[j])} committed there in term ${ct}`);
+        this.fail(
+          'leader completeness',
+          `the leader of term ${T} (log seen on ${node}) has term ${String(t)} at index ${j}, but the entry of term ${String(this.canonTerm[j])} committed there in term ${ct}`,
+        );
         return;
       }
     }
@@ -196,7 +202,10 @@ export class SafetyChecker {
     const t = this.canonTerm[e.index];
     if (t === undefined) return;
     if (t !== e.term || this.canonHash[e.index] !== entryHash(e)) {
-      this.fail('committed entry changed', `${node}: ${what} ${e.index} has term ${e.term}, the committed entry there has term ${t} (hash ${hex(known(this.canonHash[e.index], 'a committed index has a hash'))})`);
+      this.fail(
+        'committed entry changed',
+        `${node}: ${what} ${e.index} has term ${e.term}, the committed entry there has term ${t} (hash ${hex(known(this.canonHash[e.index], 'a committed index has a hash'))})`,
+      );
     }
   }
 }

@@ -2,7 +2,15 @@ import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Reply } from '../src/node/proposal.js';
 import type {
-  ConfState, Entry, Membership, Message, NodeId, PersistedState, PersistUpdate, ProposeResult, RaftConfig,
+  ConfState,
+  Entry,
+  Membership,
+  Message,
+  NodeId,
+  PersistedState,
+  PersistUpdate,
+  ProposeResult,
+  RaftConfig,
 } from '../src/raft/types.js';
 import { SafetyChecker, type Violation } from './checkers.js';
 import { EventQueue } from './events.js';
@@ -66,7 +74,16 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   private readonly joiners = new Set<NodeId>();
   /** The first violation, from the checkers or anywhere else; the run stops on it. */
   violation: Violation | null = null;
-  readonly counts = { crashes: 0, restarts: 0, pauses: 0, leaderChanges: 0, snapshotsInstalled: 0, compactions: 0, wipes: 0, clockJumps: 0 };
+  readonly counts = {
+    crashes: 0,
+    restarts: 0,
+    pauses: 0,
+    leaderChanges: 0,
+    snapshotsInstalled: 0,
+    compactions: 0,
+    wipes: 0,
+    clockJumps: 0,
+  };
   private readonly last = new Map<NodeId, { role: string; term: number }>();
   private readonly bootstrap: ConfState;
 

@@ -53,4 +53,3 @@ export async function sweep(o: CliOptions, out: Output): Promise<number> {
   if (failing.length > 0) out.write(`failing seeds: ${failing.join(' ')}\n`);
   return failing.length > 0 ? 1 : 0;
 }
-

@@ -207,8 +207,13 @@ class SimWrite implements PromiseLike<void> {
     return w;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type, @typescript-eslint/no-unused-vars -- PromiseLike<void>'s signature; a simulated write never fails
-  then<A = void, B = never>(onDone?: ((value: void) => A | PromiseLike<A>) | null, _onError?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+  // PromiseLike<void>'s signature; a simulated write never fails, so onError is never called.
+  then<A = void, B = never>(
+    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- PromiseLike<void>'s signature
+    onDone?: ((value: void) => A | PromiseLike<A>) | null,
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- PromiseLike's signature
+    _onError?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
     if (onDone) {
       if (this.settled) onDone();
       else this.waiting.push(() => void onDone());

@@ -7,7 +7,11 @@ import type { ClusterApi, Workload } from './workload.js';
 type Op =
   | { kind: 'write'; seq: number; key: string; value: string; node: NodeId | null; attempt: number; retries: number }
   | {
-      kind: 'read'; key: string; ctx: string; node: NodeId; started: number;
+      kind: 'read';
+      key: string;
+      ctx: string;
+      node: NodeId;
+      started: number;
       /** Highest index of any write acknowledged before the read began: the read must see it. */
       mustSee: number;
       /** Index of the newest acknowledged write to `key` before the read began. */
@@ -146,8 +150,13 @@ export class KvWorkload implements Workload<KvResult> {
     const key = `k${this.rng.int(this.keyCount)}`;
     const ctx = `${c.id}-r${++this.readSeq}`;
     const op: Op = {
-      kind: 'read', key, ctx, node, started: this.api.now(),
-      mustSee: this.ackedIndex, keyFloor: this.ackedKeyIndex.get(key) ?? 0,
+      kind: 'read',
+      key,
+      ctx,
+      node,
+      started: this.api.now(),
+      mustSee: this.ackedIndex,
+      keyFloor: this.ackedKeyIndex.get(key) ?? 0,
     };
     c.op = op;
     const asked = this.api.readIndex(node, this.timeoutMs, {
@@ -180,7 +189,10 @@ export class KvWorkload implements Workload<KvResult> {
     }
     const applied = this.api.appliedIndex(op.node);
     if (applied < index) {
-      this.api.fail('linearizable read', `read ${op.ctx} at ${op.node} was answered with read index ${index} before the node applied it (applied ${applied})`);
+      this.api.fail(
+        'linearizable read',
+        `read ${op.ctx} at ${op.node} was answered with read index ${index} before the node applied it (applied ${applied})`,
+      );
       return;
     }
     const sm = this.api.stateMachine(op.node);
@@ -208,7 +220,10 @@ export class KvWorkload implements Workload<KvResult> {
         if (!(sm instanceof KvStateMachine)) continue;
         const have = sm.client(c.id)?.seq ?? 0;
         if (have < need) {
-          this.api.fail('acknowledged write lost', `${n} applied ${c.id}'s commands only up to ${have}, but ${need} was acknowledged before index ${index}`);
+          this.api.fail(
+            'acknowledged write lost',
+            `${n} applied ${c.id}'s commands only up to ${have}, but ${need} was acknowledged before index ${index}`,
+          );
           return;
         }
       }

@@ -12,7 +12,15 @@ export type KvCommand =
   | { readonly kind: 'probe'; readonly tag: string };
 
 export type KvResult =
-  | { readonly kind: 'set'; readonly client: string; readonly seq: number; readonly key: string; readonly value: string; readonly index: number; readonly dup: boolean }
+  | {
+      readonly kind: 'set';
+      readonly client: string;
+      readonly seq: number;
+      readonly key: string;
+      readonly value: string;
+      readonly index: number;
+      readonly dup: boolean;
+    }
   | { readonly kind: 'none' };
 
 const enc = new TextEncoder();
@@ -131,7 +139,9 @@ function isSnapshot(v: unknown): v is KvSnapshot {
   const triple = (t: unknown, second: 'string' | 'number'): boolean =>
     Array.isArray(t) && t.length === 3 && typeof t[0] === 'string' && typeof t[1] === second && typeof t[2] === 'number';
   return (
-    Array.isArray(o['keys']) && o['keys'].every((t) => triple(t, 'string')) &&
-    Array.isArray(o['clients']) && o['clients'].every((t) => triple(t, 'number'))
+    Array.isArray(o['keys']) &&
+    o['keys'].every((t) => triple(t, 'string')) &&
+    Array.isArray(o['clients']) &&
+    o['clients'].every((t) => triple(t, 'number'))
   );
 }

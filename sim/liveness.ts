@@ -71,7 +71,7 @@ export class Liveness<R> {
       lines.push(
         st
           ? `${id}: ${st.role} term ${st.term} leader ${st.leader ?? '-'} commit ${st.commit} applied ${c.appliedIndex(id)} ` +
-            `log ${st.firstIndex}..${st.lastIndex}, membership ${describeMembership(st.membership)}`
+              `log ${st.firstIndex}..${st.lastIndex}, membership ${describeMembership(st.membership)}`
           : `${id}: down`,
       );
     }

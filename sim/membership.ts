@@ -99,7 +99,14 @@ export class SimMembership<R> {
     );
     maintenance.start();
     const answer = createJoinAnswerer({
-      driver, state: BOOK, conf, addressesOf: BOOK.addressesOf, clusterId: () => null, log, timeoutMs: JOIN_ANSWER_MS, addressOwner: simAddressOwner,
+      driver,
+      state: BOOK,
+      conf,
+      addressesOf: BOOK.addressesOf,
+      clusterId: () => null,
+      log,
+      timeoutMs: JOIN_ANSWER_MS,
+      addressOwner: simAddressOwner,
     });
     this.services.set(id, { incarnation: n.incarnation, conf, answer });
   }
@@ -179,7 +186,9 @@ export class SimMembership<R> {
       settled = true;
       f();
     };
-    clock.after(timeoutMs, () => settle(() => reply.reject(Object.assign(new Error(`no answer from ${addr} within ${timeoutMs} ms`), { kind: 'timeout' }))));
+    clock.after(timeoutMs, () =>
+      settle(() => reply.reject(Object.assign(new Error(`no answer from ${addr} within ${timeoutMs} ms`), { kind: 'timeout' }))),
+    );
     const to = simAddressOwner(addr);
     const target = to === null ? undefined : c.sims.get(to);
     if (to === null || !target) return settle(() => reply.reject(new Error(`no node at ${addr}`)));

@@ -10,7 +10,20 @@ import type { SimNetwork } from './network.js';
  * forger, a non-member forging frames; liar, a member forging proposals.
  */
 export const FAULT_KINDS = [
-  'loss', 'dup', 'reorder', 'split', 'isolate', 'oneway', 'flap', 'crash', 'pause', 'skew', 'forger', 'liar', 'wipe', 'clockjump',
+  'loss',
+  'dup',
+  'reorder',
+  'split',
+  'isolate',
+  'oneway',
+  'flap',
+  'crash',
+  'pause',
+  'skew',
+  'forger',
+  'liar',
+  'wipe',
+  'clockjump',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -101,9 +114,10 @@ export class Nemesis {
   synced(id: NodeId, termOrVote: boolean): void {
     if (this.healed || !this.mix.kinds.includes('crash')) return;
     if (!this.rng.chance(termOrVote ? 0.15 : 0.002)) return;
-    const restart = (): void => this.later(this.rng.range(1, 50), () => {
-      if (!this.t.isUp(id)) this.t.restart(id);
-    });
+    const restart = (): void =>
+      this.later(this.rng.range(1, 50), () => {
+        if (!this.t.isUp(id)) this.t.restart(id);
+      });
     if (this.rng.chance(0.5)) {
       this.t.trace(`nemesis: crash ${id} as its write completes`);
       this.t.crash(id);
@@ -157,7 +171,11 @@ export class Nemesis {
       case 'isolate': {
         const victim = this.t.leader() ?? this.rng.pick(nodes);
         const others = nodes.filter((n) => n !== victim);
-        this.cut(`isolate ${victim}${this.t.leader() === victim ? ' (leader)' : ''}`, pairsBetween([victim], others), this.rng.range(50, 2000));
+        this.cut(
+          `isolate ${victim}${this.t.leader() === victim ? ' (leader)' : ''}`,
+          pairsBetween([victim], others),
+          this.rng.range(50, 2000),
+        );
         return;
       }
       case 'oneway': {

@@ -223,7 +223,8 @@ export class SimNode<R> {
     const d = fromWire(w);
     if (!d.ok) {
       // A stranger's bytes may be anything: the driver drops them. A member's must decode.
-      if (this.env.isMember(sender)) this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
+      if (this.env.isMember(sender))
+        this.env.fail('codec round trip', `${this.id} could not decode a message another node encoded: ${d.error}`);
       else {
         this.env.trace.add(this.env.queue.now, () => `drop(undecodable from ${sender}) ${d.error}`);
         driver.receiveEncoded(w, sender);

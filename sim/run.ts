@@ -94,9 +94,16 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const root = new SeededRng(o.seed);
   // Every subsystem draws from its own stream: a new draw in one never reshuffles another.
   const rngs = {
-    config: root.fork('config'), net: root.fork('net'), disk: root.fork('disk'), nemesis: root.fork('nemesis'),
-    workload: root.fork('workload'), admin: root.fork('admin'), raft: root.fork('raft'), timing: root.fork('timing'),
-    adversary: root.fork('adversary'), join: root.fork('join'),
+    config: root.fork('config'),
+    net: root.fork('net'),
+    disk: root.fork('disk'),
+    nemesis: root.fork('nemesis'),
+    workload: root.fork('workload'),
+    admin: root.fork('admin'),
+    raft: root.fork('raft'),
+    timing: root.fork('timing'),
+    adversary: root.fork('adversary'),
+    join: root.fork('join'),
   };
   const trace = new Trace({ capacity: o.traceCapacity ?? 40, sink: o.traceSink, hashAll: o.hashTrace });
   const ids: NodeId[] = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
@@ -131,7 +138,11 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   const maxElectionMs = 2 * raft.electionTicks * (TICK_MS + 2);
   const liveBoundMs = o.liveBoundMs ?? 20 * maxElectionMs;
   const setup: ClusterSetup<R> = {
-    ids, raft, timing, workload, trace,
+    ids,
+    raft,
+    timing,
+    workload,
+    trace,
     net: { delayMean: mix.delayMean, reorder: mix.kinds.includes('reorder'), loss: mix.loss, dup: mix.dup },
     fsyncMean: c.range(1, 4),
     rngs,
@@ -193,9 +204,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   if (violation) trace.add(now, `VIOLATION ${violation.invariant}: ${violation.detail}`);
   const conv = liveness.converged;
   summary.push(
-    conv
-      ? `converged ${conv.at - durationMs}ms after the heal: every member applied the probe at index ${conv.index}`
-      : 'did not converge',
+    conv ? `converged ${conv.at - durationMs}ms after the heal: every member applied the probe at index ${conv.index}` : 'did not converge',
     `${cluster.queue.executed} events, ${now}ms simulated; ${cluster.counts.leaderChanges} leader elections, ` +
       `${cluster.counts.crashes} crashes, ${cluster.counts.pauses} pauses, ${cluster.counts.compactions} compactions, ` +
       `${cluster.counts.snapshotsInstalled} snapshots installed; network: ${JSON.stringify(cluster.net.stats)}`,

@@ -33,7 +33,17 @@ import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
 import { MAX_ATTEMPTS_KEPT } from '../src/scheduler/attempts.js';
-import { FINAL_TASK_STATES, type AttemptView, type Command, type Effect, type JobId, type JobState, type TaskEvent, type TaskState, type TaskView } from '../src/scheduler/types.js';
+import {
+  FINAL_TASK_STATES,
+  type AttemptView,
+  type Command,
+  type Effect,
+  type JobId,
+  type JobState,
+  type TaskEvent,
+  type TaskState,
+  type TaskView,
+} from '../src/scheduler/types.js';
 import type { PlannedJob, PlannedTask } from './dag-gen.js';
 import type { ExecRecord } from './sim-executor.js';
 import { ruleHolds, seenOf, skippedForFailure, type Seen } from './trigger-oracle.js';
@@ -137,7 +147,11 @@ export class SchedulerChecker {
           // A run of never-claimed tasks, as one event per task.
           for (let task = e.start; task < e.end; task++) {
             const name = this.jobs.get(e.job)?.tasks[task]?.plan.name ?? `#${task}`;
-            this.taskEvent({ type: 'task', job: e.job, task, name, from: e.from, to: e.to, node: null, attempt: 0, fence: null, reason: e.reason }, cmd, entry.index);
+            this.taskEvent(
+              { type: 'task', job: e.job, task, name, from: e.from, to: e.to, node: null, attempt: 0, fence: null, reason: e.reason },
+              cmd,
+              entry.index,
+            );
           }
           break;
         case 'job':
@@ -166,13 +180,29 @@ export class SchedulerChecker {
     }
     if (cmd.key !== null) {
       for (const j of this.jobs.values()) {
-        if (j.key === cmd.key) this.fail('idempotency', `job ${id} created at ${index} with key '${cmd.key}', which job ${j.id} already has`);
+        if (j.key === cmd.key)
+          this.fail('idempotency', `job ${id} created at ${index} with key '${cmd.key}', which job ${j.id} already has`);
       }
     }
     this.jobs.set(id, {
-      id, plan, key: cmd.key, submittedAt: index, state: 'running', finalAt: null,
+      id,
+      plan,
+      key: cmd.key,
+      submittedAt: index,
+      state: 'running',
+      finalAt: null,
       tasks: plan.tasks.map((t) => ({
-        plan: t, state: 'waiting', attempt: 0, node: null, fence: null, reason: null, finalAt: null, succeededAt: null, success: null, output: null, exits: new Map(),
+        plan: t,
+        state: 'waiting',
+        attempt: 0,
+        node: null,
+        fence: null,
+        reason: null,
+        finalAt: null,
+        succeededAt: null,
+        success: null,
+        output: null,
+        exits: new Map(),
       })),
     });
     this.open++;
@@ -186,7 +216,10 @@ export class SchedulerChecker {
       return;
     }
     const what = `${e.job} (${job.plan.name}) task ${e.name} at index ${index}`;
-    this.world.trace(() => `log ${index}: ${e.job}/${e.name} ${e.from} -> ${e.to}${e.node ? ` (${e.node} #${e.attempt})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
+    this.world.trace(
+      () =>
+        `log ${index}: ${e.job}/${e.name} ${e.from} -> ${e.to}${e.node ? ` (${e.node} #${e.attempt})` : ''}${e.reason ? `: ${e.reason}` : ''}`,
+    );
     if (e.name !== t.plan.name) this.fail('task events', `${what}: the DAG's task ${e.task} is '${t.plan.name}'`);
     if (e.from !== t.state) this.fail('task events', `${what}: event ${e.from} -> ${e.to}, but the task was ${t.state}`);
     if (FINAL_TASK_STATES.has(t.state)) {
@@ -198,7 +231,10 @@ export class SchedulerChecker {
     if (e.to === 'ready' || e.to === 'running') {
       const up = upstreamSeen(job, t, Number.POSITIVE_INFINITY);
       if (!ruleHolds(rule, up)) {
-        this.fail('trigger rule holds (a)', `${what} became ${e.to}, but its rule ${rule} does not hold on its upstream tasks: ${describeUpstream(job, t)}`);
+        this.fail(
+          'trigger rule holds (a)',
+          `${what} became ${e.to}, but its rule ${rule} does not hold on its upstream tasks: ${describeUpstream(job, t)}`,
+        );
       }
     }
     if (e.to === 'skipped' && e.from === 'waiting' && e.reason !== 'cancelled') this.checkRuleSkip(job, t, e.reason, what);
@@ -211,7 +247,10 @@ export class SchedulerChecker {
     }
     if (e.from === 'running') {
       if (t.exits.has(e.attempt)) {
-        this.fail('one finish per attempt (b)', `${what}: attempt ${e.attempt} left running a second time (${e.to}${e.reason ? `, ${e.reason}` : ''})`);
+        this.fail(
+          'one finish per attempt (b)',
+          `${what}: attempt ${e.attempt} left running a second time (${e.to}${e.reason ? `, ${e.reason}` : ''})`,
+        );
       }
       const finish = (e.reason === null || !NOT_A_FINISH.has(e.reason)) && this.acceptedFinish(e, t, cmd, what);
       t.exits.set(e.attempt, { node: e.node, to: e.to, reason: e.reason, finish });
@@ -238,8 +277,18 @@ export class SchedulerChecker {
     const rule = t.plan.trigger;
     const up = upstreamSeen(job, t, Number.POSITIVE_INFINITY);
     const fills: Seen[] = ['succeeded', 'failed', 'skipped'];
-    if (fills.some((f) => ruleHolds(rule, up.map((s) => (s === 'open' ? f : s))))) {
-      this.fail('trigger rule holds (a)', `${what} was skipped (${reason ?? 'no reason'}), but its rule ${rule} could still hold: ${describeUpstream(job, t)}`);
+    if (
+      fills.some((f) =>
+        ruleHolds(
+          rule,
+          up.map((s) => (s === 'open' ? f : s)),
+        ),
+      )
+    ) {
+      this.fail(
+        'trigger rule holds (a)',
+        `${what} was skipped (${reason ?? 'no reason'}), but its rule ${rule} could still hold: ${describeUpstream(job, t)}`,
+      );
       return;
     }
     // A failure decides a skip first (before a skip upstream) when the machine saw it first; with no
@@ -248,7 +297,10 @@ export class SchedulerChecker {
     const mayFail = skippedForFailure(rule, up);
     const mustFail = mayFail && (rule !== 'all_success' || !up.includes('skipped'));
     if (forFailure ? !mayFail : mustFail || reason?.startsWith(`trigger rule ${rule}`) !== true) {
-      this.fail('trigger rule holds (a)', `${what} was skipped with reason '${reason ?? ''}', which does not fit its rule ${rule} and upstream: ${describeUpstream(job, t)}`);
+      this.fail(
+        'trigger rule holds (a)',
+        `${what} was skipped with reason '${reason ?? ''}', which does not fit its rule ${rule} and upstream: ${describeUpstream(job, t)}`,
+      );
     }
   }
 
@@ -284,7 +336,10 @@ export class SchedulerChecker {
     );
     if (!rec) {
       const runs = this.describeExecs(e.job, e.task);
-      this.fail('success without a successful run (b)', `${what}: committed succeeded as attempt ${e.attempt} on ${e.node ?? '-'}, but no such attempt ran to success; runs: ${runs}`);
+      this.fail(
+        'success without a successful run (b)',
+        `${what}: committed succeeded as attempt ${e.attempt} on ${e.node ?? '-'}, but no such attempt ran to success; runs: ${runs}`,
+      );
       return;
     }
     t.success = rec;
@@ -326,7 +381,10 @@ export class SchedulerChecker {
     // and every success it counted on was a run that had ended.
     const t = job.tasks[rec.task] as TaskModel;
     if (!ruleHolds(t.plan.trigger, upstreamSeen(job, t, rec.fence))) {
-      this.fail('trigger rule holds (a)', `${what}, but its rule ${t.plan.trigger} did not hold on the results committed by then: ${describeUpstream(job, t)}`);
+      this.fail(
+        'trigger rule holds (a)',
+        `${what}, but its rule ${t.plan.trigger} did not hold on the results committed by then: ${describeUpstream(job, t)}`,
+      );
       return;
     }
     for (const d of t.plan.deps) {
@@ -360,7 +418,10 @@ export class SchedulerChecker {
     const missing = Object.keys(byClaim).filter((name) => !(name in rec.inputs));
     const wrong = Object.entries(rec.inputs).filter(([name, text]) => committed.get(name) !== text);
     if (missing.length > 0 || wrong.length > 0) {
-      this.fail('inputs are committed outputs (g)', `${what} with $MESHRUN_INPUTS ${sorted(rec.inputs)}, but its upstream tasks' outputs committed by its claim are ${sorted(byClaim)}`);
+      this.fail(
+        'inputs are committed outputs (g)',
+        `${what} with $MESHRUN_INPUTS ${sorted(rec.inputs)}, but its upstream tasks' outputs committed by its claim are ${sorted(byClaim)}`,
+      );
     }
   }
 
@@ -418,7 +479,10 @@ export class SchedulerChecker {
     for (const t of tasks) {
       const holds = ruleHolds(t.plan.trigger, upstreamSeen(job, t, Number.POSITIVE_INFINITY));
       if (holds === (t.state === 'skipped')) {
-        this.fail('job outcome (f)', `${name}: task ${t.plan.name} ended ${t.state}, though its rule ${t.plan.trigger} ${holds ? 'holds' : 'does not hold'} on ${describeUpstream(job, t)}`);
+        this.fail(
+          'job outcome (f)',
+          `${name}: task ${t.plan.name} ended ${t.state}, though its rule ${t.plan.trigger} ${holds ? 'holds' : 'does not hold'} on ${describeUpstream(job, t)}`,
+        );
         return;
       }
       if (t.plan.fate.kind !== 'succeed' && t.state === 'succeeded') {
@@ -445,7 +509,10 @@ export class SchedulerChecker {
         if (!genuine) excused = true;
       }
       if (!excused) {
-        this.fail('job outcome (f)', `${name}: task ${t.plan.name} ended failed after only planned failures (${t.plan.fate.failFirst} planned, ${t.plan.retries} retries): ${this.describeExecs(job.id, t.plan.index)}`);
+        this.fail(
+          'job outcome (f)',
+          `${name}: task ${t.plan.name} ended failed after only planned failures (${t.plan.fate.failFirst} planned, ${t.plan.retries} retries): ${this.describeExecs(job.id, t.plan.index)}`,
+        );
         return;
       }
     }
@@ -455,7 +522,10 @@ export class SchedulerChecker {
    * (d) and the replicas' agreement: every acknowledged job is on every replica in the state the
    * log gives it; `views` are the replicas' scheduler views.
    */
-  checkReplicas(acked: ReadonlyMap<JobId, string>, replicas: ReadonlyMap<NodeId, { job(id: JobId): { state: JobState; tasks: Readonly<Record<string, TaskView>> } | undefined }>): void {
+  checkReplicas(
+    acked: ReadonlyMap<JobId, string>,
+    replicas: ReadonlyMap<NodeId, { job(id: JobId): { state: JobState; tasks: Readonly<Record<string, TaskView>> } | undefined }>,
+  ): void {
     for (const [id, plan] of acked) {
       const model = this.jobs.get(id);
       if (!model) {
@@ -501,7 +571,11 @@ export class SchedulerChecker {
   private describeExecs(job: JobId, task: number): string {
     const runs = this.execs.get(execKey(job, task)) ?? [];
     if (runs.length === 0) return 'none';
-    return runs.map((r) => `#${r.attempt} on ${r.node} ${r.startedAt}-${r.endedAt ?? '…'}ms ${r.end ?? 'running'}${r.outcome ? `/${r.outcome}` : ''}`).join(', ');
+    return runs
+      .map(
+        (r) => `#${r.attempt} on ${r.node} ${r.startedAt}-${r.endedAt ?? '…'}ms ${r.end ?? 'running'}${r.outcome ? `/${r.outcome}` : ''}`,
+      )
+      .join(', ');
   }
 }
 
@@ -531,7 +605,9 @@ export function lieProblem(lie: Lie, index: number, effects: readonly Effect[], 
       return taken && taken.type === 'task' ? `${what} claimed ${taken.job}/${taken.name} for ${cmd.node}` : null;
     }
     case 'finish': {
-      const done = effects.find((e) => e.type === 'task' && e.to === 'succeeded' && cmd.results.some((r) => r.job === e.job && r.task === e.task));
+      const done = effects.find(
+        (e) => e.type === 'task' && e.to === 'succeeded' && cmd.results.some((r) => r.job === e.job && r.task === e.task),
+      );
       return done && done.type === 'task' ? `${what} finished ${done.job}/${done.name} as succeeded` : null;
     }
   }
@@ -575,7 +651,8 @@ function attemptsProblem(t: TaskModel, shown: readonly AttemptView[]): string | 
     const exit = t.exits.get(a.attempt);
     const outcome = exit === undefined ? 'running' : outcomeOf(exit);
     if (a.outcome !== outcome) return `attempt ${a.attempt} shows ${a.outcome}, the log says ${outcome}`;
-    if (exit !== undefined && exit.node !== a.node) return `attempt ${a.attempt} shows node ${a.node ?? '-'}, the log says ${exit.node ?? '-'}`;
+    if (exit !== undefined && exit.node !== a.node)
+      return `attempt ${a.attempt} shows node ${a.node ?? '-'}, the log says ${exit.node ?? '-'}`;
   }
   return null;
 }

@@ -45,8 +45,12 @@ function patching(name: string, patch: (life: Life) => void): typeof Scheduler {
       const life = (this as unknown as { life?: Partial<Life> }).life;
       for (const [step, arity] of Object.entries(LIFE_STEPS) as [keyof Life, number][]) {
         const f = life?.[step];
-        if (typeof f !== 'function') throw new Error(`plant ${name}: the Scheduler has no life.${step} any more (machine.ts changed): update sim/scheduler-plants.ts`);
-        if (f.length !== arity) throw new Error(`plant ${name}: life.${step} takes ${f.length} parameters, not ${arity} (lifecycle.ts changed): update sim/scheduler-plants.ts`);
+        if (typeof f !== 'function')
+          throw new Error(`plant ${name}: the Scheduler has no life.${step} any more (machine.ts changed): update sim/scheduler-plants.ts`);
+        if (f.length !== arity)
+          throw new Error(
+            `plant ${name}: life.${step} takes ${f.length} parameters, not ${arity} (lifecycle.ts changed): update sim/scheduler-plants.ts`,
+          );
       }
       patch(life as Life);
     }
@@ -58,9 +62,7 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     what: 'a finish is accepted whatever attempt it names (the attempt half of the fencing is gone; the holder check stays)',
     make: () =>
       bending((m, cmd) =>
-        cmd.type !== 'finish'
-          ? cmd
-          : { ...cmd, results: cmd.results.map((r) => ({ ...r, attempt: m.launch(r)?.attempt ?? r.attempt })) },
+        cmd.type !== 'finish' ? cmd : { ...cmd, results: cmd.results.map((r) => ({ ...r, attempt: m.launch(r)?.attempt ?? r.attempt })) },
       ),
   },
   'foreign-finish': {
@@ -108,21 +110,21 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
       }),
   },
   'no-skip': {
-    what: "a task whose trigger rule can no longer hold is never skipped (it waits forever)",
+    what: 'a task whose trigger rule can no longer hold is never skipped (it waits forever)',
     make: () =>
       patching('no-skip', (life) => {
         life.skipSpec = () => 'skipped';
       }),
   },
   'forget-attempts': {
-    what: 'an attempt that ends without success is not kept in the task\'s attempt history',
+    what: "an attempt that ends without success is not kept in the task's attempt history",
     make: () =>
       patching('forget-attempts', (life) => {
         life.keepEnded = () => undefined;
       }),
   },
   'batch-outputs': {
-    what: 'a finish carrying several results keeps only the first one\'s output (the others\' dependents get none)',
+    what: "a finish carrying several results keeps only the first one's output (the others' dependents get none)",
     make: () =>
       bending((_m, cmd) =>
         cmd.type !== 'finish' || cmd.results.length < 2
@@ -134,7 +136,9 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     what: "every task's trigger rule is read as all_done (a task runs once its upstream tasks ended, however they ended)",
     make: () =>
       bending((_m, cmd) =>
-        cmd.type === 'submit' ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, trigger: 'all_done' as const })) } } : cmd,
+        cmd.type === 'submit'
+          ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, trigger: 'all_done' as const })) } }
+          : cmd,
       ),
   },
 };

@@ -145,7 +145,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   /** Ticks proposed by time keepers of processes that ended. */
   private ticks = 0;
   /** Totals of the workers' counters, over every process that ever ran. */
-  private readonly workerTotals = { claimsProposed: 0, claimsExpired: 0, leaseLosses: 0, tasksStopped: 0, attemptsAbandoned: 0, resultsResent: 0 };
+  private readonly workerTotals = {
+    claimsProposed: 0,
+    claimsExpired: 0,
+    leaseLosses: 0,
+    tasksStopped: 0,
+    attemptsAbandoned: 0,
+    resultsResent: 0,
+  };
   private readonly fixed: FixedWorkload | null;
   private readonly observer: SchedulerObserver | null;
   private readonly leaseMs: number;
@@ -198,7 +205,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       new Map(this.plans.map((p) => [p.name, p])),
     );
     this.gossip = new SimGossip(
-      { now: () => api.now(), after: (ms, fn) => api.after(ms, fn), linkBlocked: (a, b) => this.hooks.linkBlocked(a, b), rng: this.rngs.gossip },
+      {
+        now: () => api.now(),
+        after: (ms, fn) => api.after(ms, fn),
+        linkBlocked: (a, b) => this.hooks.linkBlocked(a, b),
+        rng: this.rngs.gossip,
+      },
       this.fixed
         ? { periodMs: this.gossipMs, loss: 0, delayMean: 2, expireMs: 3 * this.gossipMs + 100 }
         : { periodMs: GOSSIP_MS, loss: setup.float() * 0.1, delayMean: setup.range(1, 20), expireMs: 3 * GOSSIP_MS + 100 },
@@ -208,7 +220,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       api.trace(`scheduler: ${node} has ${c.slots} slot(s), handlers ${c.handlers.join(',')}`);
     }
     for (const p of this.plans) {
-      api.trace(`scheduler: plan ${p.name}: ${p.tasks.length} tasks, ${p.tasks.map(describeTask).join(' ')}${p.key ? `, key ${p.key}` : ''}`);
+      api.trace(
+        `scheduler: plan ${p.name}: ${p.tasks.length} tasks, ${p.tasks.map(describeTask).join(' ')}${p.key ? `, key ${p.key}` : ''}`,
+      );
     }
     for (const [node, sm] of this.early) this.spawn(node, sm);
     this.early.clear();
@@ -259,7 +273,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     for (const n of nodes) {
       const hs = handlers.get(n) as Set<string>;
-      this.config.set(n, { slots: known(slots.get(n), 'every node has slots'), handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))] });
+      this.config.set(n, {
+        slots: known(slots.get(n), 'every node has slots'),
+        handlers: ['noop', ...SIM_HANDLERS.filter((h) => hs.has(h))],
+      });
     }
   }
 
@@ -271,7 +288,17 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const boot = this.rngs.boot.range(1, 0x7fffffff);
     const clock = new ProcessClock({ now: () => api.now(), after: (ms, fn) => api.after(ms, fn) }, this.hooks.clockOffset(node));
     const p: Proc = {
-      node, boot, sm, clock, executor: null, worker: null, keeper: null, pending: [], restored: false, flushing: false, lastLoad: '',
+      node,
+      boot,
+      sm,
+      clock,
+      executor: null,
+      worker: null,
+      keeper: null,
+      pending: [],
+      restored: false,
+      flushing: false,
+      lastLoad: '',
     };
     this.procs.set(node, p);
     this.stats.boots++;
@@ -580,14 +607,36 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
         const v = rng.pick(others);
         let boot = rng.range(1, 0x7fffffff);
         if (boot === v.boot) boot = boot === 1 ? 2 : boot - 1;
-        cmd = { type: 'heartbeat', node: v.id, boot, slots: v.slots, handlers: [...v.handlers], leaseMs: v.leaseMs, seq: v.heartbeatSeq + 1 };
+        cmd = {
+          type: 'heartbeat',
+          node: v.id,
+          boot,
+          slots: v.slots,
+          handlers: [...v.handlers],
+          leaseMs: v.leaseMs,
+          seq: v.heartbeatSeq + 1,
+        };
       } else if (kind === 'finish') {
         const held = others.flatMap((v) => view.held(v.id).map((l) => ({ v, l })));
         if (held.length === 0) continue;
         const { v, l } = rng.pick(held);
         cmd = {
-          type: 'finish', node: v.id, boot: v.boot, claimNext: false,
-          results: [{ job: l.job, task: l.task, attempt: l.attempt, outcome: 'succeeded', exitCode: 0, durationMs: 1, stdout: 'forged', stderr: '' }],
+          type: 'finish',
+          node: v.id,
+          boot: v.boot,
+          claimNext: false,
+          results: [
+            {
+              job: l.job,
+              task: l.task,
+              attempt: l.attempt,
+              outcome: 'succeeded',
+              exitCode: 0,
+              durationMs: 1,
+              stdout: 'forged',
+              stderr: '',
+            },
+          ],
         };
       } else {
         const ready: { job: JobId; task: number }[] = [];
@@ -604,7 +653,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     if (cmd === null) return null;
     const data = commandEntry(cmd);
     this.lies.set(data, { liar, cmd });
-    const detail = cmd.type === 'heartbeat' ? `boot ${cmd.boot}` : cmd.type === 'finish' ? `${cmd.results[0]?.job}/${cmd.results[0]?.task}` : `${cmd.tasks[0]?.job}/${cmd.tasks[0]?.task}`;
+    const detail =
+      cmd.type === 'heartbeat'
+        ? `boot ${cmd.boot}`
+        : cmd.type === 'finish'
+          ? `${cmd.results[0]?.job}/${cmd.results[0]?.task}`
+          : `${cmd.tasks[0]?.job}/${cmd.tasks[0]?.task}`;
     return { data, what: `a forged ${cmd.type} for ${cmd.node} (${detail})` };
   }
 
@@ -704,7 +758,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     for (const [id, plan] of acked) {
       for (const [n, v] of replicas) {
         if (!v.job(id)) {
-          this.api.fail('acknowledged job lost (d)', `job ${id} (${plan}) was acknowledged before index ${index}, which ${n} has applied, but ${n} does not have it`);
+          this.api.fail(
+            'acknowledged job lost (d)',
+            `job ${id} (${plan}) was acknowledged before index ${index}, which ${n} has applied, but ${n} does not have it`,
+          );
           return;
         }
       }
@@ -732,7 +789,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const states: Record<string, number> = { succeeded: 0, failed: 0, running: 0, cancelled: 0 };
     for (const j of c.jobs.values()) states[j.state] = (states[j.state] ?? 0) + 1;
     const t = this.workerTotals;
-    const settle = this.settledAt !== null && this.healedAt !== null ? `${this.settledAt - this.healedAt}ms after the heal (bound ${this.boundMs}ms)` : 'not settled';
+    const settle =
+      this.settledAt !== null && this.healedAt !== null
+        ? `${this.settledAt - this.healedAt}ms after the heal (bound ${this.boundMs}ms)`
+        : 'not settled';
     return (
       `scheduler: ${this.plans.length} DAGs (${this.plans.reduce((n, p) => n + p.tasks.length, 0)} tasks), ${this.stats.submits} submits ` +
       `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
@@ -752,5 +812,11 @@ function describeTask(t: PlannedTask): string {
 }
 
 function describeEnd(rec: ExecRecord): string {
-  return rec.end === 'completed' ? `finishes (${rec.outcome})` : rec.end === 'timeout' ? 'times out' : rec.end === 'stopped' ? 'stops' : 'loses (crash)';
+  return rec.end === 'completed'
+    ? `finishes (${rec.outcome})`
+    : rec.end === 'timeout'
+      ? 'times out'
+      : rec.end === 'stopped'
+        ? 'stops'
+        : 'loses (crash)';
 }

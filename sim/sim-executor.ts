@@ -80,10 +80,16 @@ export class SimExecutor implements Executor {
     const w = this.world;
     const plan = w.plan(launch.jobName, launch.task);
     if (!plan || plan.name !== launch.name) {
-      w.fail('task numbering', `${this.node} was asked to run ${launch.jobName} task ${launch.task} '${launch.name}', the DAG's task ${launch.task} is '${plan?.name ?? '(none)'}'`);
+      w.fail(
+        'task numbering',
+        `${this.node} was asked to run ${launch.jobName} task ${launch.task} '${launch.name}', the DAG's task ${launch.task} is '${plan?.name ?? '(none)'}'`,
+      );
     }
     if (launch.exec.kind === 'handler' && !this.handlers.includes(launch.exec.name)) {
-      w.fail('handler', `${this.node} started ${launch.job}/${launch.name}, whose handler '${launch.exec.name}' it does not have (it has ${this.handlers.join(', ') || 'none'})`);
+      w.fail(
+        'handler',
+        `${this.node} started ${launch.job}/${launch.name}, whose handler '${launch.exec.name}' it does not have (it has ${this.handlers.join(', ') || 'none'})`,
+      );
     }
     const fate = plan?.fate ?? { kind: 'succeed', failFirst: 0 };
     const length = fate.kind === 'hang' ? launch.timeoutMs + 1000 : w.rng.range(plan?.minMs ?? 1, plan?.maxMs ?? 1);
@@ -101,9 +107,21 @@ export class SimExecutor implements Executor {
       ...(planned === 'succeeded' ? outputOf(launch, this.node) : {}),
     };
     const rec: ExecRecord = {
-      id: w.nextExecId(), node: this.node, boot: this.boot, job: launch.job, task: launch.task, name: launch.name,
-      attempt: launch.attempt, fence: launch.fence, startedAt: w.now(), endedAt: null, end: null, outcome: null,
-      planned, frozen: false, inputs: launch.inputs ?? {},
+      id: w.nextExecId(),
+      node: this.node,
+      boot: this.boot,
+      job: launch.job,
+      task: launch.task,
+      name: launch.name,
+      attempt: launch.attempt,
+      fence: launch.fence,
+      startedAt: w.now(),
+      endedAt: null,
+      end: null,
+      outcome: null,
+      planned,
+      frozen: false,
+      inputs: launch.inputs ?? {},
     };
     const a: Attempt = { rec, onDone, remaining: duration, due: w.now() + duration, token: 0, result, timesOut };
     this.live.add(a);

@@ -18,7 +18,13 @@ export interface SweepJob {
 export async function runSweep(o: CliOptions, onResult: (r: SimResult) => void): Promise<void> {
   const jobs: SweepJob[] = [];
   for (let seed = o.seeds.from; seed <= o.seeds.to; seed++) {
-    jobs.push({ seed, nodes: o.nodes, durationMs: o.durationMs, workload: o.workload, ...(o.plant !== undefined ? { plant: o.plant } : {}) });
+    jobs.push({
+      seed,
+      nodes: o.nodes,
+      durationMs: o.durationMs,
+      workload: o.workload,
+      ...(o.plant !== undefined ? { plant: o.plant } : {}),
+    });
   }
   const workers = Math.min(o.jobs, availableParallelism(), jobs.length);
   if (workers <= 1) {
@@ -39,22 +45,24 @@ export async function runSweep(o: CliOptions, onResult: (r: SimResult) => void):
     }
   };
   await Promise.all(
-    Array.from({ length: workers }, () =>
-      new Promise<void>((resolve, reject) => {
-        const w = startWorker();
-        const feed = (): void => {
-          const j = jobs[next++];
-          if (j) w.postMessage(j);
-          else void w.terminate().then(() => resolve());
-        };
-        w.on('message', (r: SimResult) => {
-          done.set(r.seed, r);
-          flush();
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = startWorker();
+          const feed = (): void => {
+            const j = jobs[next++];
+            if (j) w.postMessage(j);
+            else void w.terminate().then(() => resolve());
+          };
+          w.on('message', (r: SimResult) => {
+            done.set(r.seed, r);
+            flush();
+            feed();
+          });
+          w.on('error', reject);
           feed();
-        });
-        w.on('error', reject);
-        feed();
-      }),
+        }),
     ),
   );
 }

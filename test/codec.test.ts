@@ -26,7 +26,18 @@ import {
 } from '../src/raft/codec.js';
 import { decodeProto, ProtoReader } from '../src/codec/proto.js';
 import * as pb from '../src/proto/raft.js';
-import { MAX_INDEX, MAX_TERM, type ConfChange, type ConfState, type Entry, type HardState, type Membership, type Message, type Snapshot, type SnapshotMeta } from '../src/raft/types.js';
+import {
+  MAX_INDEX,
+  MAX_TERM,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Membership,
+  type Message,
+  type Snapshot,
+  type SnapshotMeta,
+} from '../src/raft/types.js';
 import { crc32, crc32Table } from '../src/storage/crc32.js';
 
 const utf8 = new TextEncoder();
@@ -60,11 +71,21 @@ const confArb: fc.Arbitrary<ConfState> = fc
 /** A contiguous run starting after `prevIndex`, as appends and batches carry. */
 function entryRunArb(prevIndex: fc.Arbitrary<number>, maxLength = 8): fc.Arbitrary<{ prevIndex: number; entries: Entry[] }> {
   return fc
-    .tuple(prevIndex, fc.array(fc.record({ term: posTermArb, type: typeArb, time: timeArb, proposer: idArb, data: dataArb }), { maxLength }))
+    .tuple(
+      prevIndex,
+      fc.array(fc.record({ term: posTermArb, type: typeArb, time: timeArb, proposer: idArb, data: dataArb }), { maxLength }),
+    )
     .map(([prev, bodies]) => ({ prevIndex: prev, entries: bodies.map((b, k) => ({ index: prev + 1 + k, ...b })) }));
 }
 
-const entryArb: fc.Arbitrary<Entry> = fc.record({ index: posIndexArb, term: posTermArb, type: typeArb, time: timeArb, proposer: idArb, data: dataArb });
+const entryArb: fc.Arbitrary<Entry> = fc.record({
+  index: posIndexArb,
+  term: posTermArb,
+  type: typeArb,
+  time: timeArb,
+  proposer: idArb,
+  data: dataArb,
+});
 const hardStateArb: fc.Arbitrary<HardState> = fc.record({ term: termArb, vote: fc.option(idArb), commit: indexArb });
 const membershipArb: fc.Arbitrary<Membership> = fc.record({ conf: confArb, index: indexArb });
 const metaArb: fc.Arbitrary<SnapshotMeta> = fc.record({ index: posIndexArb, term: posTermArb, conf: confArb });
@@ -84,7 +105,14 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
     .map(([b, pre, reject, leader]): Message => ({ type: 'voteResp', ...b, pre, reject, leader })),
   fc
     .tuple(base, entryRunArb(fc.oneof(fc.nat(1000), fc.integer({ min: 0, max: MAX_INDEX - 20 }))), termArb, indexArb)
-    .map(([b, run, prevTerm, commit]): Message => ({ type: 'app', ...b, prevIndex: run.prevIndex, prevTerm, entries: run.entries, commit })),
+    .map(([b, run, prevTerm, commit]): Message => ({
+      type: 'app',
+      ...b,
+      prevIndex: run.prevIndex,
+      prevTerm,
+      entries: run.entries,
+      commit,
+    })),
   fc
     .tuple(base, indexArb, fc.boolean(), indexArb, termArb)
     .map(([b, index, reject, hintIndex, hintTerm]): Message => ({ type: 'appResp', ...b, index, reject, hintIndex, hintTerm })),
@@ -116,7 +144,8 @@ function ok<T>(r: DecodeResult<T>): T {
 }
 
 function err<T>(r: DecodeResult<T>): string {
-  if (r.ok) throw new Error(`expected an error, decoded ${JSON.stringify(r.value, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v))}`);
+  if (r.ok)
+    throw new Error(`expected an error, decoded ${JSON.stringify(r.value, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v))}`);
   return r.error;
 }
 
@@ -147,7 +176,14 @@ function varint(v: bigint): Uint8Array {
 const conf: ConfState = { voters: ['n1', 'n2', 'n3'], learners: ['n4'] };
 const meta: SnapshotMeta = { index: 40, term: 3, conf };
 const e1: Entry = { index: 7, term: 2, type: 'normal', time: 1_700_000_000_123, proposer: 'n1', data: b(1, 2, 3) };
-const e2: Entry = { index: 8, term: 2, type: 'conf', time: 1_700_000_000_124, proposer: 'n1', data: encodeConfChange({ type: 'addLearner', node: 'n5' }) };
+const e2: Entry = {
+  index: 8,
+  term: 2,
+  type: 'conf',
+  time: 1_700_000_000_124,
+  proposer: 'n1',
+  data: encodeConfChange({ type: 'addLearner', node: 'n5' }),
+};
 
 const oneOfEach: Message[] = [
   { type: 'vote', from: 'n1', to: 'n2', term: 4, pre: true, lastIndex: 17, lastTerm: 3, transfer: false },
@@ -164,7 +200,16 @@ const oneOfEach: Message[] = [
   { type: 'snap', from: 'n1', to: 'n3', term: 4, meta, offset: 0, total: 10, chunk: b(9, 8, 7) },
   { type: 'snap', from: 'n1', to: 'n3', term: 4, meta, offset: 7, total: 10, chunk: b(1, 2, 3) },
   { type: 'snapResp', from: 'n3', to: 'n1', term: 4, index: 40, offset: 3, reject: false },
-  { type: 'prop', from: 'n2', to: 'n1', term: 4, entries: [{ type: 'normal', data: b(5) }, { type: 'conf', data: b() }] },
+  {
+    type: 'prop',
+    from: 'n2',
+    to: 'n1',
+    term: 4,
+    entries: [
+      { type: 'normal', data: b(5) },
+      { type: 'conf', data: b() },
+    ],
+  },
   { type: 'readIndex', from: 'n2', to: 'n1', term: 4, ctx: 'r1' },
   { type: 'readIndexResp', from: 'n1', to: 'n2', term: 4, ctx: 'r1', index: 8, reject: false, leader: '' },
   { type: 'readIndexResp', from: 'n2', to: 'n4', term: 4, ctx: '', index: 0, reject: true, leader: 'n1' },
@@ -224,7 +269,12 @@ describe('codec round trips', () => {
 
   it('holds thousands of 256-byte entries in one append', () => {
     const entries: Entry[] = Array.from({ length: 4000 }, (_, k) => ({
-      index: 1001 + k, term: 7, type: 'normal', time: 1_700_000_000_000 + k, proposer: 'n1', data: new Uint8Array(256).fill(k & 0xff),
+      index: 1001 + k,
+      term: 7,
+      type: 'normal',
+      time: 1_700_000_000_000 + k,
+      proposer: 'n1',
+      data: new Uint8Array(256).fill(k & 0xff),
     }));
     const m: Message = { type: 'app', from: 'n1', to: 'n2', term: 7, prevIndex: 1000, prevTerm: 7, entries, commit: 1000 };
     const bytes = encodeMessage(m);
@@ -249,7 +299,9 @@ describe('codec errors', () => {
     expect(err(decodeMessage(b()))).toBe('message: no body (or one this version does not know)');
     expect(err(decodeMessage(raw({ timeoutNow: {}, readIndex: { ctx: '' } })))).toBe('message: 2 bodies (exactly one expected)');
     // Field 16, a varint: a layout this version does not know.
-    expect(err(decodeMessage(cat(raw({ timeoutNow: {} }), b(0x80, 0x01, 0))))).toMatch(/^message: unknown field 16 \(wire type 0\) before byte \d+$/);
+    expect(err(decodeMessage(cat(raw({ timeoutNow: {} }), b(0x80, 0x01, 0))))).toMatch(
+      /^message: unknown field 16 \(wire type 0\) before byte \d+$/,
+    );
     // Field 0 does not exist.
     expect(err(decodeMessage(b(0)))).toBe('message: unknown field 0 (wire type 0) before byte 1');
   });
@@ -274,12 +326,16 @@ describe('codec errors', () => {
     // The store's format record is a bare varint (codec/binary.ts).
     expect(err(decodeUint(b(0x80, 0)))).toBe('uint: over-long varint at byte 0 reading value');
     expect(err(decodeUint(b(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)))).toBe('uint: value at byte 0 exceeds 2^53-1');
-    expect(err(decodeUint(b(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1)))).toBe('uint: varint longer than 8 bytes at byte 0 reading value');
+    expect(err(decodeUint(b(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1)))).toBe(
+      'uint: varint longer than 8 bytes at byte 0 reading value',
+    );
     expect(err(decodeUint(b(0x80)))).toBe('uint: truncated at byte 0 reading value');
     expect(err(decodeUint(b(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10)))).toBe('uint: value at byte 0 exceeds 2^53-1');
     // Protobuf fields: more than 10 bytes, a 32-bit field past 2^32 - 1, a bool that is not 0 or 1.
     const term = (...v: number[]) => b(0x18, ...v);
-    expect(err(decodeMessage(term(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1)))).toBe('message: varint at byte 1 is longer than 10 bytes');
+    expect(err(decodeMessage(term(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 1)))).toBe(
+      'message: varint at byte 1 is longer than 10 bytes',
+    );
     expect(err(decodeMessage(b(0x0a, 0x80, 0x80, 0x80, 0x80, 0x10)))).toBe('message: varint at byte 1 is above 2^32 - 1');
     const resp = raw({ snapResp: { index: 1, offset: 0, reject: true } });
     expect(resp[resp.length - 1]).toBe(1);
@@ -289,7 +345,10 @@ describe('codec errors', () => {
     // A term past 2^53 is refused with its name; what a codec forgets to bound is refused anyway.
     const big = varint(2n ** 60n);
     expect(err(decodeMessage(cat(raw({ term: 0, timeoutNow: {} }), b(0x18), big)))).toBe(`message: term ${2 ** 60} is above ${MAX_TERM}`);
-    expect(decodeProto(pb.Entry.codec(), cat(b(0x10), big), 'raw entry', (e) => e)).toEqual({ ok: false, error: 'raw entry: an integer above 2^53 - 1' });
+    expect(decodeProto(pb.Entry.codec(), cat(b(0x10), big), 'raw entry', (e) => e)).toEqual({
+      ok: false,
+      error: 'raw entry: an integer above 2^53 - 1',
+    });
   });
 
   it('checks every bound the schema cannot express, naming the field', () => {
@@ -305,12 +364,18 @@ describe('codec errors', () => {
     expect(err(decodeEntry(entry({ proposer: '' })))).toBe('entry: entry 5 proposer is empty');
     // A run: contiguous by construction, inside MAX_INDEX, no entry with an index of its own.
     const one: pb.RunEntry = { term: 1, type: pb.EntryType.normal, time: 0, proposer: 'n1' };
-    expect(err(decodeEntries(pb.Entries.encode({ firstIndex: MAX_INDEX, entries: [one, one] })))).toBe(`entries: 2 entries from index ${MAX_INDEX} pass ${MAX_INDEX}`);
+    expect(err(decodeEntries(pb.Entries.encode({ firstIndex: MAX_INDEX, entries: [one, one] })))).toBe(
+      `entries: 2 entries from index ${MAX_INDEX} pass ${MAX_INDEX}`,
+    );
     // An entry in a run has no index field (its field 1 is reserved).
-    expect(err(decodeEntries(cat(pb.Entries.encode({ firstIndex: 3, entries: [one] }), b(0x12, 2, 0x08, 4))))).toMatch(/^entries: unknown field 1 \(wire type 0\)/);
+    expect(err(decodeEntries(cat(pb.Entries.encode({ firstIndex: 3, entries: [one] }), b(0x12, 2, 0x08, 4))))).toMatch(
+      /^entries: unknown field 1 \(wire type 0\)/,
+    );
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 0, entries: [one] })))).toBe('entries: index 0 is not a log index');
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 3, entries: [] })))).toBe('entries: first index 3 of an empty run');
-    expect(err(decodeMessage(raw({ app: { prevIndex: MAX_INDEX, prevTerm: 1, commit: 0, entries: [one] } })))).toBe(`message: 1 entries from index ${MAX_INDEX + 1} pass ${MAX_INDEX}`);
+    expect(err(decodeMessage(raw({ app: { prevIndex: MAX_INDEX, prevTerm: 1, commit: 0, entries: [one] } })))).toBe(
+      `message: 1 entries from index ${MAX_INDEX + 1} pass ${MAX_INDEX}`,
+    );
     // Message fields.
     expect(err(decodeMessage(raw({ from: '', timeoutNow: {} })))).toBe('message: from is empty');
     expect(err(decodeMessage(raw({ to: 'x'.repeat(257), timeoutNow: {} })))).toBe('message: to is 257 bytes (at most 256)');
@@ -318,36 +383,76 @@ describe('codec errors', () => {
     expect(() => encodeMessage({ type: 'timeoutNow', from: 'x'.repeat(257), to: 'b', term: 1 })).toThrow(/from is 257 bytes/);
     expect(err(decodeMessage(b(0x0a, 1, 0xff)))).toBe('message: invalid UTF-8 in the string at byte 1');
     expect(err(decodeMessage(b(0x0a, 2, 0xc0, 0x80)))).toBe('message: invalid UTF-8 in the string at byte 1');
-    expect(err(decodeMessage(raw({ vote: { pre: false, lastIndex: MAX_INDEX + 1, lastTerm: 0, transfer: false } })))).toBe(`message: lastIndex ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
-    expect(err(decodeMessage(raw({ vote: { pre: false, lastIndex: 0, lastTerm: MAX_TERM + 1, transfer: false } })))).toBe(`message: lastTerm ${MAX_TERM + 1} is above ${MAX_TERM}`);
-    expect(err(decodeMessage(raw({ voteResp: { pre: false, reject: true, leader: 'x'.repeat(257) } })))).toBe('message: leader is 257 bytes (at most 256)');
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: MAX_TERM + 1, commit: 0, entries: [] } })))).toBe(`message: prevTerm ${MAX_TERM + 1} is above ${MAX_TERM}`);
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: MAX_INDEX + 1, entries: [] } })))).toBe(`message: commit ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
-    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: MAX_INDEX + 1, hintTerm: 0 } })))).toBe(`message: hintIndex ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
-    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: 0, hintTerm: MAX_TERM + 1 } })))).toBe(`message: hintTerm ${MAX_TERM + 1} is above ${MAX_TERM}`);
-    expect(err(decodeMessage(raw({ heartbeat: { commit: 0, ctx: 'x'.repeat(1025), transferee: '' } })))).toBe('message: ctx is longer than 1024 characters');
+    expect(err(decodeMessage(raw({ vote: { pre: false, lastIndex: MAX_INDEX + 1, lastTerm: 0, transfer: false } })))).toBe(
+      `message: lastIndex ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
+    expect(err(decodeMessage(raw({ vote: { pre: false, lastIndex: 0, lastTerm: MAX_TERM + 1, transfer: false } })))).toBe(
+      `message: lastTerm ${MAX_TERM + 1} is above ${MAX_TERM}`,
+    );
+    expect(err(decodeMessage(raw({ voteResp: { pre: false, reject: true, leader: 'x'.repeat(257) } })))).toBe(
+      'message: leader is 257 bytes (at most 256)',
+    );
+    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: MAX_TERM + 1, commit: 0, entries: [] } })))).toBe(
+      `message: prevTerm ${MAX_TERM + 1} is above ${MAX_TERM}`,
+    );
+    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: MAX_INDEX + 1, entries: [] } })))).toBe(
+      `message: commit ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
+    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: MAX_INDEX + 1, hintTerm: 0 } })))).toBe(
+      `message: hintIndex ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
+    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: 0, hintTerm: MAX_TERM + 1 } })))).toBe(
+      `message: hintTerm ${MAX_TERM + 1} is above ${MAX_TERM}`,
+    );
+    expect(err(decodeMessage(raw({ heartbeat: { commit: 0, ctx: 'x'.repeat(1025), transferee: '' } })))).toBe(
+      'message: ctx is longer than 1024 characters',
+    );
     expect(err(decodeMessage(raw({ heartbeatResp: { ctx: '', clock: -5 } })))).toBe('message: bad clock -5');
-    expect(err(decodeMessage(raw({ readIndexResp: { ctx: '', index: MAX_INDEX + 1, reject: false, leader: '' } })))).toBe(`message: index ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
-    expect(err(decodeMessage(raw({ snapResp: { index: 0, offset: MAX_INDEX + 1, reject: false } })))).toBe(`message: offset ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
+    expect(err(decodeMessage(raw({ readIndexResp: { ctx: '', index: MAX_INDEX + 1, reject: false, leader: '' } })))).toBe(
+      `message: index ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
+    expect(err(decodeMessage(raw({ snapResp: { index: 0, offset: MAX_INDEX + 1, reject: false } })))).toBe(
+      `message: offset ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
     // A chunk that passes its snapshot's total, and a chunk without its snapshot's meta.
     const pbMeta = { index: 40, term: 3, conf: { voters: ['n1'], learners: [] } };
-    expect(err(decodeMessage(raw({ snap: { meta: pbMeta, offset: 8, total: 9, chunk: b(1, 2) } })))).toBe('message: snapshot chunk: offset 8 + 2 bytes passes total 9');
+    expect(err(decodeMessage(raw({ snap: { meta: pbMeta, offset: 8, total: 9, chunk: b(1, 2) } })))).toBe(
+      'message: snapshot chunk: offset 8 + 2 bytes passes total 9',
+    );
     expect(err(decodeMessage(raw({ snap: { offset: 0, total: 0 } })))).toBe('message: snapshot meta is missing');
-    expect(() => encodeMessage({ type: 'snap', from: 'a', to: 'b', term: 1, meta, offset: 9, total: 10, chunk: b(1, 2) })).toThrow(CodecError);
+    expect(() => encodeMessage({ type: 'snap', from: 'a', to: 'b', term: 1, meta, offset: 9, total: 10, chunk: b(1, 2) })).toThrow(
+      CodecError,
+    );
     // Duplicate and empty ids in a conf.
     expect(err(decodeConfState(pb.ConfState.encode({ voters: ['a'], learners: ['a'] })))).toBe('conf state: conf lists node "a" twice');
     expect(err(decodeConfState(pb.ConfState.encode({ voters: ['a', ''], learners: [] })))).toBe('conf state: voter id is empty');
     expect(() => encodeConfState({ voters: ['a'], learners: ['a'] })).toThrow(CodecError);
     // Counts: a list longer than its input could hold valid items of is cut short.
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: Array.from({ length: 10 }, () => ({ ...one, term: 0, proposer: '' })) } })))).toBe('message: too many entries');
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: [{ ...one, term: 0 }] } })))).toBe('message: entry 1 has term 0');
+    expect(
+      err(
+        decodeMessage(
+          raw({
+            app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: Array.from({ length: 10 }, () => ({ ...one, term: 0, proposer: '' })) },
+          }),
+        ),
+      ),
+    ).toBe('message: too many entries');
+    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: [{ ...one, term: 0 }] } })))).toBe(
+      'message: entry 1 has term 0',
+    );
     // Conf change type and node.
     expect(err(decodeConfChange(b(0x08, 3, 0x12, 1, 97)))).toBe('conf change: unknown value 3 of enum field 1 at byte 1');
     expect(err(decodeConfChange(b(0x08, 1)))).toBe('conf change: node is empty');
     // Snapshot meta at index 0, and a membership past MAX_INDEX.
-    expect(err(decodeSnapshotMeta(pb.SnapshotMeta.encode({ index: 0, term: 1 })))).toBe('snapshot meta: snapshot has index 0 term 1 (both must be >= 1)');
-    expect(err(decodeMembership(pb.Membership.encode({ index: MAX_INDEX + 1 })))).toBe(`membership: membership index ${MAX_INDEX + 1} is above ${MAX_INDEX}`);
-    expect(err(decodeHardState(pb.HardState.encode({ term: MAX_TERM + 1, commit: 0 })))).toBe(`hard state: term ${MAX_TERM + 1} is above ${MAX_TERM}`);
+    expect(err(decodeSnapshotMeta(pb.SnapshotMeta.encode({ index: 0, term: 1 })))).toBe(
+      'snapshot meta: snapshot has index 0 term 1 (both must be >= 1)',
+    );
+    expect(err(decodeMembership(pb.Membership.encode({ index: MAX_INDEX + 1 })))).toBe(
+      `membership: membership index ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
+    );
+    expect(err(decodeHardState(pb.HardState.encode({ term: MAX_TERM + 1, commit: 0 })))).toBe(
+      `hard state: term ${MAX_TERM + 1} is above ${MAX_TERM}`,
+    );
   });
 
   it('refuses to encode what it could not decode', () => {
@@ -360,11 +465,18 @@ describe('codec errors', () => {
     expect(() => encodeHardState({ term: MAX + 1, vote: null, commit: 0 })).toThrow(CodecError);
     expect(() => encodeHardState({ term: 1, vote: null, commit: MAX_INDEX + 1 })).toThrow(/commit/);
     expect(() => encodeEntries([e1, { ...e2, index: 9 }])).toThrow(/not contiguous/);
-    expect(() => encodeEntries([{ ...e1, index: MAX_INDEX }, { ...e2, index: MAX_INDEX + 1 }])).toThrow(/last entry index/);
     expect(() =>
-      encodeMessage({ type: 'app', from: 'a', to: 'b', term: 1, prevIndex: 5, prevTerm: 1, entries: [e1], commit: 0 }),
-    ).toThrow(/not contiguous/);
-    expect(() => encodeMessage({ type: 'heartbeatResp', from: 'a', to: 'b', term: 1, ctx: 'x'.repeat(1025), clock: 0 })).toThrow(CodecError);
+      encodeEntries([
+        { ...e1, index: MAX_INDEX },
+        { ...e2, index: MAX_INDEX + 1 },
+      ]),
+    ).toThrow(/last entry index/);
+    expect(() => encodeMessage({ type: 'app', from: 'a', to: 'b', term: 1, prevIndex: 5, prevTerm: 1, entries: [e1], commit: 0 })).toThrow(
+      /not contiguous/,
+    );
+    expect(() => encodeMessage({ type: 'heartbeatResp', from: 'a', to: 'b', term: 1, ctx: 'x'.repeat(1025), clock: 0 })).toThrow(
+      CodecError,
+    );
     expect(() => encodeMessage({ type: 'timeoutNow', from: 'a', to: 'b', term: MAX_TERM + 1 })).toThrow(/term/);
     expect(() => encodeMessage({ type: 'nope', from: 'a', to: 'b', term: 1 } as unknown as Message)).toThrow(/unknown message type nope/);
     expect(() => encodeConfChange({ type: 'promote' as 'addVoter', node: 'n' })).toThrow(/unknown conf change type promote/);
@@ -390,7 +502,12 @@ describe('codec errors', () => {
 describe('codec properties', () => {
   const cases = [
     { name: 'entry', arb: entryArb, enc: encodeEntry, dec: decodeEntry },
-    { name: 'entries', arb: entryRunArb(fc.integer({ min: 0, max: MAX_INDEX - 20 }), 20).map((r) => r.entries), enc: encodeEntries, dec: decodeEntries },
+    {
+      name: 'entries',
+      arb: entryRunArb(fc.integer({ min: 0, max: MAX_INDEX - 20 }), 20).map((r) => r.entries),
+      enc: encodeEntries,
+      dec: decodeEntries,
+    },
     { name: 'hard state', arb: hardStateArb, enc: encodeHardState, dec: decodeHardState },
     { name: 'membership', arb: membershipArb, enc: encodeMembership, dec: decodeMembership },
     { name: 'conf state', arb: confArb, enc: encodeConfState, dec: decodeConfState },
@@ -437,21 +554,28 @@ describe('codec properties', () => {
         { numRuns: 500 },
       );
       fc.assert(
-        fc.property(c.arb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 255 }), (x, cut, at, bit, byte) => {
-          const bytes = (c.enc as (v: unknown) => Uint8Array)(x);
-          checkDecode(c, bytes.subarray(0, cut % (bytes.length + 1)));
-          const flipped = bytes.slice();
-          const pos = at % flipped.length;
-          const old = flipped[pos];
-          if (old !== undefined) flipped[pos] = old ^ (1 << bit);
-          checkDecode(c, flipped);
-          const inserted = new Uint8Array(bytes.length + 1);
-          const p = at % (bytes.length + 1);
-          inserted.set(bytes.subarray(0, p));
-          inserted[p] = byte;
-          inserted.set(bytes.subarray(p), p + 1);
-          checkDecode(c, inserted);
-        }),
+        fc.property(
+          c.arb,
+          fc.nat(),
+          fc.nat(),
+          fc.integer({ min: 0, max: 7 }),
+          fc.integer({ min: 0, max: 255 }),
+          (x, cut, at, bit, byte) => {
+            const bytes = (c.enc as (v: unknown) => Uint8Array)(x);
+            checkDecode(c, bytes.subarray(0, cut % (bytes.length + 1)));
+            const flipped = bytes.slice();
+            const pos = at % flipped.length;
+            const old = flipped[pos];
+            if (old !== undefined) flipped[pos] = old ^ (1 << bit);
+            checkDecode(c, flipped);
+            const inserted = new Uint8Array(bytes.length + 1);
+            const p = at % (bytes.length + 1);
+            inserted.set(bytes.subarray(0, p));
+            inserted[p] = byte;
+            inserted.set(bytes.subarray(p), p + 1);
+            checkDecode(c, inserted);
+          },
+        ),
         { numRuns: 500 },
       );
     });

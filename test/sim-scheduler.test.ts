@@ -18,7 +18,12 @@ function run(seed: number, nodes = 5, plant?: string): SimResult {
 }
 
 function expectClean(results: readonly SimResult[]): void {
-  expect(results.filter((r) => !r.ok).map(formatFailure).join('\n')).toBe('');
+  expect(
+    results
+      .filter((r) => !r.ok)
+      .map(formatFailure)
+      .join('\n'),
+  ).toBe('');
 }
 
 describe('scheduler workload sweep', () => {
@@ -55,10 +60,14 @@ describe('scheduler workload determinism', () => {
 
   it('prints byte-identical output for the same seed from the CLI', () => {
     const cli = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--seed', '3', '--nodes', '3', '--duration', '4000', '--workload', 'scheduler'], {
-        cwd: root,
-        encoding: 'utf8',
-      });
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'sim/cli.ts', '--seed', '3', '--nodes', '3', '--duration', '4000', '--workload', 'scheduler'],
+        {
+          cwd: root,
+          encoding: 'utf8',
+        },
+      );
     const a = cli();
     const b = cli();
     expect(a.status).toBe(0);
@@ -70,7 +79,10 @@ describe('scheduler workload determinism', () => {
 
 describe('scheduler workload command line', () => {
   it('parses --workload and --plant', () => {
-    expect(parseArgs(['--seeds', '1-50', '--nodes', '5', '--workload', 'scheduler'])).toMatchObject({ workload: 'scheduler', seeds: { from: 1, to: 50 } });
+    expect(parseArgs(['--seeds', '1-50', '--nodes', '5', '--workload', 'scheduler'])).toMatchObject({
+      workload: 'scheduler',
+      seeds: { from: 1, to: 50 },
+    });
     expect(parseArgs(['--seed', '4', '--workload', 'scheduler', '--plant', 'ready-early'])).toMatchObject({ plant: 'ready-early' });
     expect(parseArgs(['--seed', '4'])).toMatchObject({ workload: 'kv' });
   });

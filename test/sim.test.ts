@@ -21,7 +21,12 @@ function entry(index: number, term: number, text = `e${index}`, type: Entry['typ
 
 const hs = (term: number, commit: number) => ({ term, vote: null, commit });
 const batch = (b: Partial<Parameters<SimDisk['write']>[0]>) => ({
-  hardState: null, entries: [], snapshot: null, compaction: null, membership: null, ...b,
+  hardState: null,
+  entries: [],
+  snapshot: null,
+  compaction: null,
+  membership: null,
+  ...b,
 });
 
 function expectClean(results: readonly SimResult[]): void {
@@ -56,7 +61,11 @@ describe('determinism', () => {
   });
 
   it('prints byte-identical output for the same seed from the CLI', () => {
-    const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--seed', '5', '--nodes', '3', '--duration', '3000'], { cwd: root, encoding: 'utf8' });
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--seed', '5', '--nodes', '3', '--duration', '3000'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
     const a = run();
     const b = run();
     expect(a.status).toBe(0);
@@ -214,7 +223,10 @@ describe('checkers have teeth', () => {
     let r: SimResult | null = null;
     for (let seed = 1; seed <= 20 && r?.ok !== false; seed++) {
       r = runSimulation({
-        seed, nodes: 3, durationMs: 5000, faults: [],
+        seed,
+        nodes: 3,
+        durationMs: 5000,
+        faults: [],
         makeRaft: (config, restored, bootstrap) => new StaleReads(config, restored, bootstrap),
       });
     }
@@ -234,7 +246,10 @@ describe('checkers have teeth', () => {
       }
     }
     const r = runSimulation({
-      seed: 4, nodes: 3, durationMs: 5000, faults: [],
+      seed: 4,
+      nodes: 3,
+      durationMs: 5000,
+      faults: [],
       makeRaft: (config, restored, bootstrap) => new Corrupting(config, restored, bootstrap),
     });
     expect(r.violation?.invariant).toBe('state machine safety');
@@ -249,7 +264,10 @@ describe('checkers have teeth', () => {
       }
     }
     const r = runSimulation({
-      seed: 4, nodes: 3, durationMs: 5000, faults: [],
+      seed: 4,
+      nodes: 3,
+      durationMs: 5000,
+      faults: [],
       makeRaft: (config, restored, bootstrap) => new ThrowsOnce(config, restored, bootstrap),
     });
     expect(r.violation?.invariant).toBe('core error');
@@ -267,7 +285,9 @@ describe('checkers have teeth', () => {
     // Needs a crash between granting a vote and the rival candidate's request: a search, not one seed.
     for (let seed = 1; seed <= 400 && !found; seed++) {
       const r = runSimulation({
-        seed, nodes: 3, faults: ['crash', 'reorder'],
+        seed,
+        nodes: 3,
+        faults: ['crash', 'reorder'],
         makeRaft: (config, restored, bootstrap) => new ForgetsVote(config, restored, bootstrap),
       });
       if (!r.ok) found = r;
@@ -283,7 +303,10 @@ describe('simulated disk', () => {
     d.write(batch({ hardState: hs(1, 0), entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
     d.write(batch({ entries: [entry(2, 2), entry(3, 2)] }));
     expect(d.term(2)).toBe(2);
-    const snap = (index: number, term: number) => ({ meta: { index, term, conf: { voters: ['n1'], learners: [] } }, data: new Uint8Array() });
+    const snap = (index: number, term: number) => ({
+      meta: { index, term, conf: { voters: ['n1'], learners: [] } },
+      data: new Uint8Array(),
+    });
     expect(d.write(batch({ compaction: snap(2, 2), hardState: hs(2, 2) }))).toEqual([]);
     expect(d.load()?.entries.map((e) => e.index)).toEqual([3]);
     expect(d.write(batch({ snapshot: snap(10, 3), hardState: hs(3, 10) }))).toEqual([]);
@@ -356,7 +379,7 @@ describe('the adversary: forger, liar, wipe, clockjump', () => {
     expect(runSimulation({ seed: 6, nodes: 5, plant: 'trust-forger' }).violation?.invariant).toBe('term from nowhere');
   });
 
-  it('the forgery checker objects to injected data, the forger as proposer, and a conf entry not from its term\'s leader', () => {
+  it("the forgery checker objects to injected data, the forger as proposer, and a conf entry not from its term's leader", () => {
     const seen: string[] = [];
     const leaders = new Map([[2, 'n1']]);
     const c = new ForgeryChecker({ fail: (i) => seen.push(i), leaderOf: (t) => leaders.get(t) });

@@ -210,7 +210,9 @@ describe('LevelStorage', () => {
     expect([s.firstIndex(), s.lastIndex()]).toEqual([7, 10]);
     // The segment still has live entries after the snapshot, so it stays whole.
     // A Ready holding both: compact() ran, then a leader's snapshot arrived before ready().
-    await s.save(update({ hardState: { term: 2, vote: null, commit: 30 }, snapshot: snap(30, 2), compaction: snap(8, 1), entries: run(31, 32, 2) }));
+    await s.save(
+      update({ hardState: { term: 2, vote: null, commit: 30 }, snapshot: snap(30, 2), compaction: snap(8, 1), entries: run(31, 32, 2) }),
+    );
     await s.close();
     expect(await rawSegments(dir)).toEqual([31]);
     const t = await reopen(dir);
@@ -358,7 +360,8 @@ describe('LevelStorage', () => {
     const dir = tempDir();
     const s = await LevelStorage.open(dir);
     const writes = [];
-    for (let i = 1; i <= 20; i++) writes.push(s.save(update({ hardState: { term: 1, vote: null, commit: i - 1 }, entries: [entry(i, 1)] })));
+    for (let i = 1; i <= 20; i++)
+      writes.push(s.save(update({ hardState: { term: 1, vote: null, commit: i - 1 }, entries: [entry(i, 1)] })));
     await Promise.all(writes);
     await s.close();
     const t = await reopen(dir);
@@ -464,7 +467,9 @@ describe('LevelStorage', () => {
     await again.close();
 
     await raw(dir, (db) => db.put(CLUSTER_ID_KEY, seal(CLUSTER_ID_KEY, new TextEncoder().encode('ZZ'))));
-    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: cluster id is corrupt (cluster id "ZZ" is not 32 lowercase hex digits)`);
+    expect((await openFails(dir)).message).toBe(
+      `meshrun storage ${dir}: cluster id is corrupt (cluster id "ZZ" is not 32 lowercase hex digits)`,
+    );
     const flipped = seal(CLUSTER_ID_KEY, new TextEncoder().encode(id));
     flipped[6] = at(flipped, 6, 'a stored value is longer') ^ 1;
     await raw(dir, (db) => db.put(CLUSTER_ID_KEY, flipped));
@@ -520,7 +525,10 @@ describe('LevelStorage', () => {
     // Moved under another key, the CRC (which covers the key) no longer matches.
     await raw(dir, async (db) => {
       const value = await db.get(segmentKey(3));
-      await db.batch([{ type: 'del', key: segmentKey(3) }, { type: 'put', key: segmentKey(4), value }]);
+      await db.batch([
+        { type: 'del', key: segmentKey(3) },
+        { type: 'put', key: segmentKey(4), value },
+      ]);
     });
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: segment 4 is corrupt (checksum mismatch)`);
     // Resealed for that key, the mismatch between key and content is still caught.
@@ -532,7 +540,12 @@ describe('LevelStorage', () => {
     const dir = tempDir();
     const s = await LevelStorage.open(dir);
     await s.save(update({ hardState: { term: 1, vote: null, commit: 3 }, entries: run(1, 5, 1) }));
-    for (const [from, to] of [[6, 15], [16, 17], [18, 20]] as const) await s.save(update({ entries: run(from, to, 1) }));
+    for (const [from, to] of [
+      [6, 15],
+      [16, 17],
+      [18, 20],
+    ] as const)
+      await s.save(update({ entries: run(from, to, 1) }));
     await s.close();
     expect(await rawSegments(dir)).toEqual([1, 6, 16, 18]);
     await raw(dir, (db) => db.batch([{ type: 'del', key: segmentKey(16) }]));
@@ -558,11 +571,15 @@ describe('LevelStorage', () => {
     await s.close();
     // A snapshot at 7 put in by hand: no save deleted segment 1, whose live entries are 1..5.
     await raw(dir, (db) => db.put(SNAPSHOT_KEY, seal(SNAPSHOT_KEY, encodeSnapshot(snap(7, 1)))));
-    expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: segment 1 (live entries 1..5) is covered by the snapshot at 7 but was not deleted`);
-    await raw(dir, (db) => db.batch([
-      { type: 'del', key: segmentKey(1) },
-      { type: 'put', key: SNAPSHOT_KEY, value: seal(SNAPSHOT_KEY, encodeSnapshot(snap(7, 2))) },
-    ]));
+    expect((await openFails(dir)).message).toBe(
+      `meshrun storage ${dir}: segment 1 (live entries 1..5) is covered by the snapshot at 7 but was not deleted`,
+    );
+    await raw(dir, (db) =>
+      db.batch([
+        { type: 'del', key: segmentKey(1) },
+        { type: 'put', key: SNAPSHOT_KEY, value: seal(SNAPSHOT_KEY, encodeSnapshot(snap(7, 2))) },
+      ]),
+    );
     expect((await openFails(dir)).message).toBe(`meshrun storage ${dir}: segment 6: entry 7 has term 1, but the snapshot at 7 has term 2`);
     await raw(dir, (db) => db.put(SNAPSHOT_KEY, seal(SNAPSHOT_KEY, encodeSnapshot(snap(7, 1)))));
     const t = await reopen(dir);
@@ -591,7 +608,9 @@ describe('LevelStorage', () => {
     }
     const file = join(tempDir(), 'plain-file');
     writeFileSync(file, 'x');
-    expect((await openFails(join(file, 'raft'))).message).toMatch(/^meshrun storage .*plain-file\/raft: cannot create the directory \(ENOTDIR/);
+    expect((await openFails(join(file, 'raft'))).message).toMatch(
+      /^meshrun storage .*plain-file\/raft: cannot create the directory \(ENOTDIR/,
+    );
   });
 });
 
@@ -628,7 +647,13 @@ function applyToModel(m: Model, u: PersistUpdate): Model {
 
 /** One step, drawn as raw numbers and turned into a legal save against the model of the moment. */
 type Step =
-  | { readonly kind: 'append'; readonly count: number; readonly bump: number; readonly commit: number | null; readonly compact: number | null }
+  | {
+      readonly kind: 'append';
+      readonly count: number;
+      readonly bump: number;
+      readonly commit: number | null;
+      readonly compact: number | null;
+    }
   | { readonly kind: 'truncate'; readonly at: number; readonly count: number; readonly bump: number }
   | { readonly kind: 'compact'; readonly at: number }
   | { readonly kind: 'install'; readonly at: number; readonly bump: number; readonly count: number }
@@ -638,11 +663,39 @@ type Step =
 
 const r = fc.nat({ max: 1_000_000 });
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 12 }), bump: fc.integer({ min: 0, max: 1 }), commit: fc.option(r, { freq: 2 }), compact: fc.option(r, { freq: 4 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: r, count: fc.integer({ min: 1, max: 8 }), bump: fc.integer({ min: 0, max: 1 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      count: fc.integer({ min: 1, max: 12 }),
+      bump: fc.integer({ min: 0, max: 1 }),
+      commit: fc.option(r, { freq: 2 }),
+      compact: fc.option(r, { freq: 4 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('truncate' as const),
+      at: r,
+      count: fc.integer({ min: 1, max: 8 }),
+      bump: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('compact' as const), at: r }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('install' as const), at: r, bump: fc.integer({ min: 0, max: 1 }), count: fc.constantFrom(0, 0, 1, 3) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('hardState' as const), commit: r, bump: fc.integer({ min: 0, max: 1 }), vote: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('install' as const),
+      at: r,
+      bump: fc.integer({ min: 0, max: 1 }),
+      count: fc.constantFrom(0, 0, 1, 3),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('hardState' as const), commit: r, bump: fc.integer({ min: 0, max: 1 }), vote: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('membership' as const), at: r }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
 );
@@ -669,7 +722,14 @@ function modelShape(m: Model): { snapIndex: number; snapTerm: number; lastIndex:
 function propEntry(index: number, term: number): Entry {
   // Sizes vary so segments differ in length; contents depend on index and term, so an entry
   // from a superseded tail never equals the one that replaced it.
-  return { index, term, type: index % 7 === 0 ? 'conf' : 'normal', time: index * 3 + term, proposer: `n${term % 3}`, data: new Uint8Array((index * 37) % 50).fill(index + term) };
+  return {
+    index,
+    term,
+    type: index % 7 === 0 ? 'conf' : 'normal',
+    time: index * 3 + term,
+    proposer: `n${term % 3}`,
+    data: new Uint8Array((index * 37) % 50).fill(index + term),
+  };
 }
 const propRun = (from: number, count: number, term: number): Entry[] => Array.from({ length: count }, (_, k) => propEntry(from + k, term));
 
@@ -714,7 +774,9 @@ function saveFor(m: Model, step: Step): PersistUpdate | null {
       });
     }
     case 'hardState':
-      return update({ hardState: { term: hs.term + step.bump, vote: step.vote ? 'n2' : null, commit: pick(hs.commit, lastIndex, step.commit) } });
+      return update({
+        hardState: { term: hs.term + step.bump, vote: step.vote ? 'n2' : null, commit: pick(hs.commit, lastIndex, step.commit) },
+      });
     case 'membership':
       return update({ membership: { conf: { voters: ['n1'], learners: [] }, index: pick(0, hs.commit, step.at) } });
     case 'reopen':
@@ -850,7 +912,11 @@ describe('LevelStorage crash safety', () => {
   it('keeps everything a SIGKILLed writer reported as synced, across repeated kills', async () => {
     const dir = tempDir();
     let before = 0;
-    for (const [lines, batch] of [[200, 7], [260, 31], [330, 3]] as const) {
+    for (const [lines, batch] of [
+      [200, 7],
+      [260, 31],
+      [330, 3],
+    ] as const) {
       const { reported } = await writeThenKill(dir, lines, batch);
       expect(reported).toBeGreaterThanOrEqual(before + lines * batch);
       before = await checkSurvivors(dir, reported);

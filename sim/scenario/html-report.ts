@@ -65,50 +65,77 @@ const LEGEND: readonly (readonly [string, string])[] = [
   ['background:#16a34a', 'succeeded'],
   ['background:#dc2626', 'failed (non-zero exit)'],
   ['background:#f97316', 'timed out'],
-  ['background:repeating-linear-gradient(45deg,#94a3b8 0 3px,#cbd5e1 3px 6px);border:1px solid #64748b', 'stopped by its node (lease lost)'],
+  [
+    'background:repeating-linear-gradient(45deg,#94a3b8 0 3px,#cbd5e1 3px 6px);border:1px solid #64748b',
+    'stopped by its node (lease lost)',
+  ],
   ['background:repeating-linear-gradient(-45deg,#7f1d1d 0 3px,#fca5a5 3px 4.5px)', 'crashed with its node'],
   ['background:#bfdbfe;border:1px dashed #2563eb', 'still running at the end'],
   ['background:rgba(22,163,74,.38);border:1px dashed #16a34a', 'faded: its result was never committed'],
 ];
 const TICKS: readonly (readonly [string, string])[] = [
-  ['#2563eb', 'claim committed'], ['#16a34a', 'result committed'], ['#dc2626', 'failure / retry'], ['#ea580c', 'lease expired'], ['#64748b', 'other'],
+  ['#2563eb', 'claim committed'],
+  ['#16a34a', 'result committed'],
+  ['#dc2626', 'failure / retry'],
+  ['#ea580c', 'lease expired'],
+  ['#64748b', 'other'],
 ];
 
 function legend(): string {
   const item = (style: string, text: string, cls = 'sw'): string => `<span><i class="${cls}" style="${style}"></i>${esc(text)}</span>`;
-  return `<div class="legend">${LEGEND.map(([s, t]) => item(s, t)).join('')}</div>`
-    + `<div class="legend">${TICKS.map(([c, t]) => item(`background:${c}`, t, 'sw tick')).join('')}`
-    + item('background:rgba(147,51,234,.12);border-color:#9333ea', 'fault (network)', 'sw zone')
-    + item('background:rgba(51,65,85,.14);border-color:#334155', 'node killed', 'sw zone')
-    + item('background:rgba(2,132,199,.14);border-color:#0284c7', 'node paused', 'sw zone')
-    + item('background:rgba(13,148,136,.14);border-color:#0d9488', 'clock set', 'sw zone')
-    + item('background:linear-gradient(90deg,transparent 11px,#16a34a 11px 14px,transparent 14px)', 'final heal')
-    + '<span>leader band: the node that leads each term (thin strip: a deposed leader that has not noticed yet)</span></div>';
+  return (
+    `<div class="legend">${LEGEND.map(([s, t]) => item(s, t)).join('')}</div>` +
+    `<div class="legend">${TICKS.map(([c, t]) => item(`background:${c}`, t, 'sw tick')).join('')}` +
+    item('background:rgba(147,51,234,.12);border-color:#9333ea', 'fault (network)', 'sw zone') +
+    item('background:rgba(51,65,85,.14);border-color:#334155', 'node killed', 'sw zone') +
+    item('background:rgba(2,132,199,.14);border-color:#0284c7', 'node paused', 'sw zone') +
+    item('background:rgba(13,148,136,.14);border-color:#0d9488', 'clock set', 'sw zone') +
+    item('background:linear-gradient(90deg,transparent 11px,#16a34a 11px 14px,transparent 14px)', 'final heal') +
+    '<span>leader band: the node that leads each term (thin strip: a deposed leader that has not noticed yet)</span></div>'
+  );
 }
 
 function verdictTable(r: ScenarioResult): string {
-  const rows = r.verdict.map((v) => `<tr data-invariant="${esc(v.invariant)}"><td class="${v.ok ? 'pass' : 'fail'}">${v.ok ? 'pass' : 'FAIL'}</td>`
-    + `<td>${esc(v.invariant)}${v.detail ? `<div class="why">${esc(v.detail)}</div>` : ''}</td></tr>`).join('');
-  const trace = r.trace.length === 0 ? ''
-    : `<h3>Last events before the violation</h3><pre class="trace">${esc(r.trace.join('\n'))}</pre>`
-      + `<p class="meta">replay: <code>${esc(`meshrun sim ${r.source} --seed ${r.seed}`)}</code></p>`;
+  const rows = r.verdict
+    .map(
+      (v) =>
+        `<tr data-invariant="${esc(v.invariant)}"><td class="${v.ok ? 'pass' : 'fail'}">${v.ok ? 'pass' : 'FAIL'}</td>` +
+        `<td>${esc(v.invariant)}${v.detail ? `<div class="why">${esc(v.detail)}</div>` : ''}</td></tr>`,
+    )
+    .join('');
+  const trace =
+    r.trace.length === 0
+      ? ''
+      : `<h3>Last events before the violation</h3><pre class="trace">${esc(r.trace.join('\n'))}</pre>` +
+        `<p class="meta">replay: <code>${esc(`meshrun sim ${r.source} --seed ${r.seed}`)}</code></p>`;
   return `<table class="verdict-table"><tr><th></th><th>invariant</th></tr>${rows}</table>${trace}`;
 }
 
 function jobTable(j: JobEnd): string {
   const head = `<h3 data-job="${esc(j.name)}">${esc(j.name)}${j.id ? ` <span class="meta">(${esc(j.id)})</span>` : ''}: <span class="st-${esc(j.state)}">${esc(j.state)}</span></h3>`;
   if (j.tasks.length === 0) return head;
-  const rows = j.tasks.map((t) => `<tr><td>${esc(t.task)}</td><td class="st-${esc(t.state)}">${esc(t.state)}</td><td>${esc(t.node ?? '-')}</td>`
-    + `<td>${t.attempt}</td><td>${t.exitCode ?? ''}</td><td>${esc(t.reason ?? '')}</td></tr>`).join('');
+  const rows = j.tasks
+    .map(
+      (t) =>
+        `<tr><td>${esc(t.task)}</td><td class="st-${esc(t.state)}">${esc(t.state)}</td><td>${esc(t.node ?? '-')}</td>` +
+        `<td>${t.attempt}</td><td>${t.exitCode ?? ''}</td><td>${esc(t.reason ?? '')}</td></tr>`,
+    )
+    .join('');
   return `${head}<table><tr><th>task</th><th>state</th><th>node</th><th>attempt</th><th>exit</th><th>reason</th></tr>${rows}</table>`;
 }
 
 export function renderHtmlReport(r: ScenarioResult): string {
   const failed = r.verdict.filter((v) => !v.ok);
-  const verdict = r.ok ? '<div class="verdict ok" data-verdict="ok">✔ every invariant held</div>'
+  const verdict = r.ok
+    ? '<div class="verdict ok" data-verdict="ok">✔ every invariant held</div>'
     : `<div class="verdict bad" data-verdict="violation">✘ VIOLATION</div>${failed.map((v) => `<div class="why failed"><b>${esc(v.invariant)}</b>${v.detail ? `\n${esc(v.detail)}` : ''}</div>`).join('')}`;
   const s = r.stats;
-  const nodes = r.nodes.map((n) => `${n.name} ${n.role} ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs ? ` clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`).join(', ');
+  const nodes = r.nodes
+    .map(
+      (n) =>
+        `${n.name} ${n.role} ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs ? ` clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`,
+    )
+    .join(', ');
   const dags = r.dags.map((d) => `${d.name} (${d.file}, ${d.tasks} tasks, submitted at ${formatTime(d.at).trim()})`).join(', ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -32,8 +32,21 @@ const ROW = 20;
 const BAR = 15;
 const TICKS = 11;
 const NODE_COLORS = ['#2563eb', '#7c3aed', '#0891b2', '#db2777', '#ca8a04', '#4f46e5', '#0d9488', '#c2410c', '#475569'];
-const FAULT_COLORS: Partial<Record<FaultType, string>> = { kill: '#334155', pause: '#0284c7', loss: '#ca8a04', delay: '#ca8a04', skew: '#0d9488' };
-const TICK_COLORS: Record<string, string> = { claim: '#2563eb', succeeded: '#16a34a', failed: '#dc2626', retry: '#dc2626', expired: '#ea580c', other: '#64748b' };
+const FAULT_COLORS: Partial<Record<FaultType, string>> = {
+  kill: '#334155',
+  pause: '#0284c7',
+  loss: '#ca8a04',
+  delay: '#ca8a04',
+  skew: '#0d9488',
+};
+const TICK_COLORS: Record<string, string> = {
+  claim: '#2563eb',
+  succeeded: '#16a34a',
+  failed: '#dc2626',
+  retry: '#dc2626',
+  expired: '#ea580c',
+  other: '#64748b',
+};
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -49,7 +62,8 @@ const fx = (v: number): string => (Math.round(v * 10) / 10).toString();
 export function executions(r: ScenarioResult): Execution[] {
   const open = new Map<string, Ev<'start'>[]>();
   const out: Execution[] = [];
-  const key = (e: { job: string; task: string; attempt: number; node: string | null }): string => JSON.stringify([e.job, e.task, e.attempt, e.node]);
+  const key = (e: { job: string; task: string; attempt: number; node: string | null }): string =>
+    JSON.stringify([e.job, e.task, e.attempt, e.node]);
   /** When each attempt left `running` in the log by its holder's result (not by a lease expiry). */
   const committed = new Map<string, number>();
   for (const c of r.timeline) if (c.kind === 'task' && c.from === 'running' && c.reason !== 'lease expired') committed.set(key(c), c.t);
@@ -60,15 +74,39 @@ export function executions(r: ScenarioResult): Execution[] {
     const outcome: ExecOutcome = e.how === 'completed' ? (e.outcome === 'succeeded' ? 'succeeded' : 'failed') : e.how;
     const reported = e.how === 'completed' || e.how === 'timeout';
     const lost = reported && !((committed.get(key(e)) ?? -1) >= e.t);
-    out.push({ node: e.node, start: s?.t ?? e.startedAt, end: e.t, outcome, job: e.job, task: e.task, attempt: e.attempt, lost, events: s ? [s, e] : [e] });
+    out.push({
+      node: e.node,
+      start: s?.t ?? e.startedAt,
+      end: e.t,
+      outcome,
+      job: e.job,
+      task: e.task,
+      attempt: e.attempt,
+      lost,
+      events: s ? [s, e] : [e],
+    });
   }
   for (const starts of open.values()) {
-    for (const s of starts) out.push({ node: s.node, start: s.t, end: r.endedAt, outcome: 'running', job: s.job, task: s.task, attempt: s.attempt, lost: false, events: [s] });
+    for (const s of starts)
+      out.push({
+        node: s.node,
+        start: s.t,
+        end: r.endedAt,
+        outcome: 'running',
+        job: s.job,
+        task: s.task,
+        attempt: s.attempt,
+        lost: false,
+        events: [s],
+      });
   }
   return out.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
-interface Span { readonly start: number; readonly end: number }
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
 
 /** Greedy sub-rows: each span goes in the first row free at its start. */
 function stack<T extends Span>(spans: readonly T[]): { row: number; span: T }[] {
@@ -81,7 +119,12 @@ function stack<T extends Span>(spans: readonly T[]): { row: number; span: T }[] 
   });
 }
 
-interface LeaderSpan extends Span { readonly node: string; readonly term: number; readonly stale: boolean; readonly tip: string }
+interface LeaderSpan extends Span {
+  readonly node: string;
+  readonly term: number;
+  readonly stale: boolean;
+  readonly tip: string;
+}
 
 /** Who led in which term: a reign ends at its stepdown, a kill of its node, or the next leader. */
 function leaderSpans(r: ScenarioResult): LeaderSpan[] {
@@ -93,11 +136,26 @@ function leaderSpans(r: ScenarioResult): LeaderSpan[] {
     const d = deposed.get(node);
     if (!d) return;
     deposed.delete(node);
-    if (t > d.start) spans.push({ node, term: d.term, start: d.start, end: t, stale: true, tip: [`${node} still believes it leads term ${d.term} (a newer leader exists)`, ...d.tip, why].join('\n') });
+    if (t > d.start)
+      spans.push({
+        node,
+        term: d.term,
+        start: d.start,
+        end: t,
+        stale: true,
+        tip: [`${node} still believes it leads term ${d.term} (a newer leader exists)`, ...d.tip, why].join('\n'),
+      });
   };
   const close = (t: number, why: string | null, staleAfter: boolean): void => {
     if (!cur) return;
-    spans.push({ node: cur.node, term: cur.term, start: cur.start, end: t, stale: false, tip: [...cur.tip, ...(why ? [why] : [])].join('\n') });
+    spans.push({
+      node: cur.node,
+      term: cur.term,
+      start: cur.start,
+      end: t,
+      stale: false,
+      tip: [...cur.tip, ...(why ? [why] : [])].join('\n'),
+    });
     if (staleAfter) deposed.set(cur.node, { term: cur.term, start: t, tip: [] });
     cur = null;
   };
@@ -122,22 +180,40 @@ function leaderSpans(r: ScenarioResult): LeaderSpan[] {
 }
 
 interface Fault extends Span {
-  readonly id: number; readonly type: FaultType; readonly what: string; readonly nodes: readonly string[];
-  readonly groups: readonly (readonly string[])[]; readonly tip: string;
+  readonly id: number;
+  readonly type: FaultType;
+  readonly what: string;
+  readonly nodes: readonly string[];
+  readonly groups: readonly (readonly string[])[];
+  readonly tip: string;
 }
 
 function faults(r: ScenarioResult): Fault[] {
   const ends = new Map<number, Ev<'fault-end'>>();
   for (const e of r.timeline) if (e.kind === 'fault-end') ends.set(e.id, e);
-  return r.timeline.filter((e): e is Ev<'fault'> => e.kind === 'fault').map((e) => {
-    const end = ends.get(e.id);
-    return { id: e.id, type: e.type, what: e.what, nodes: e.nodes, groups: e.groups, start: e.t, end: end?.t ?? r.endedAt, tip: [line(e), end ? line(end) : 'not ended by the end of the run'].join('\n') };
-  });
+  return r.timeline
+    .filter((e): e is Ev<'fault'> => e.kind === 'fault')
+    .map((e) => {
+      const end = ends.get(e.id);
+      return {
+        id: e.id,
+        type: e.type,
+        what: e.what,
+        nodes: e.nodes,
+        groups: e.groups,
+        start: e.t,
+        end: end?.t ?? r.endedAt,
+        tip: [line(e), end ? line(end) : 'not ended by the end of the run'].join('\n'),
+      };
+    });
 }
 
 /** A partition's sides, largest last; none for other faults. */
 function partitionSides(f: Fault): (readonly string[])[] {
-  return f.groups.map((side, i) => ({ side, i })).sort((a, b) => a.side.length - b.side.length || a.i - b.i).map((s) => s.side);
+  return f.groups
+    .map((side, i) => ({ side, i }))
+    .sort((a, b) => a.side.length - b.side.length || a.i - b.i)
+    .map((s) => s.side);
 }
 
 function faultColor(f: Fault): string {
@@ -154,7 +230,11 @@ function tickClass(e: Ev<'claim'> | Ev<'task'> | Ev<'refused'>): string {
   return 'other';
 }
 
-interface Mark { readonly x: number; readonly cls: string; readonly lines: string[] }
+interface Mark {
+  readonly x: number;
+  readonly cls: string;
+  readonly lines: string[];
+}
 
 /** Marks closer than a few pixels on one row merge into one, with all their lines. */
 function merge(marks: readonly { x: number; cls: string; line: string }[]): Mark[] {
@@ -191,12 +271,17 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   const lead = leaderSpans(r);
   body.push(`<text class="band" x="${X0 - 10}" y="${y + 15}">leader</text>`);
   for (const s of lead) {
-    const x0 = x(s.start), w = Math.max(x(s.end) - x0, 1.5), color = nodeColor.get(s.node) ?? '#64748b';
+    const x0 = x(s.start),
+      w = Math.max(x(s.end) - x0, 1.5),
+      color = nodeColor.get(s.node) ?? '#64748b';
     const [top, h] = s.stale ? [y + 17, 5] : [y, 16];
     const label = s.stale ? '' : fit(`${s.node} · term ${s.term}`, w) || fit(s.node, w);
-    body.push(`<g class="leader${s.stale ? ' stale' : ''}" data-leader="${esc(s.node)}" data-term="${s.term}"><title>${esc(s.tip)}</title>`
-      + `<rect x="${fx(x0)}" y="${top}" width="${fx(w)}" height="${h}" rx="2" fill="${color}"${s.stale ? ' fill-opacity="0.45"' : ''}/>`
-      + (label ? `<text class="on" x="${fx(x0 + 4)}" y="${y + 12}">${esc(label)}</text>` : '') + '</g>');
+    body.push(
+      `<g class="leader${s.stale ? ' stale' : ''}" data-leader="${esc(s.node)}" data-term="${s.term}"><title>${esc(s.tip)}</title>` +
+        `<rect x="${fx(x0)}" y="${top}" width="${fx(w)}" height="${h}" rx="2" fill="${color}"${s.stale ? ' fill-opacity="0.45"' : ''}/>` +
+        (label ? `<text class="on" x="${fx(x0 + 4)}" y="${y + 12}">${esc(label)}</text>` : '') +
+        '</g>',
+    );
   }
   y += 30;
 
@@ -206,21 +291,31 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   const fRowCount = Math.max(1, ...fRows.map((f) => f.row + 1));
   body.push(`<text class="band" x="${X0 - 10}" y="${y + 13}">faults</text>`);
   for (const { row, span: f } of fRows) {
-    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f);
-    body.push(`<g data-fault="${f.id}"><title>${esc(f.tip)}</title><rect x="${fx(x0)}" y="${y + row * 18}" width="${fx(w)}" height="15" rx="2" fill="${c}" fill-opacity="0.18" stroke="${c}" stroke-opacity="0.7"/>`
-      + `<text class="fault" x="${fx(x0 + 4)}" y="${y + row * 18 + 11}" fill="${c}">${esc(fit(f.what, w))}</text></g>`);
+    const x0 = x(f.start),
+      w = Math.max(x(f.end) - x0, 2),
+      c = faultColor(f);
+    body.push(
+      `<g data-fault="${f.id}"><title>${esc(f.tip)}</title><rect x="${fx(x0)}" y="${y + row * 18}" width="${fx(w)}" height="15" rx="2" fill="${c}" fill-opacity="0.18" stroke="${c}" stroke-opacity="0.7"/>` +
+        `<text class="fault" x="${fx(x0 + 4)}" y="${y + row * 18 + 11}" fill="${c}">${esc(fit(f.what, w))}</text></g>`,
+    );
   }
   y += fRowCount * 18 + 6;
 
   // The cluster's own events: submits, job ends, notes.
   body.push(`<text class="band" x="${X0 - 10}" y="${y + 11}">cluster</text>`);
-  const clusterMarks = merge(r.timeline.filter((e) => e.kind === 'submit' || e.kind === 'job' || e.kind === 'note'
-    || (e.kind === 'task' && e.node === null)).map((e) => ({
-    x: x(e.t), line: line(e),
-    cls: e.kind === 'job' ? (e.state === 'succeeded' ? 'succeeded' : 'failed') : e.kind === 'submit' ? 'claim' : 'other',
-  })));
+  const clusterMarks = merge(
+    r.timeline
+      .filter((e) => e.kind === 'submit' || e.kind === 'job' || e.kind === 'note' || (e.kind === 'task' && e.node === null))
+      .map((e) => ({
+        x: x(e.t),
+        line: line(e),
+        cls: e.kind === 'job' ? (e.state === 'succeeded' ? 'succeeded' : 'failed') : e.kind === 'submit' ? 'claim' : 'other',
+      })),
+  );
   for (const m of clusterMarks) {
-    body.push(`<g data-event="cluster"><title>${esc(m.lines.join('\n'))}</title><path d="M${fx(m.x)} ${y + 1}l5 6l-5 6l-5 -6z" fill="${TICK_COLORS[m.cls]}"/></g>`);
+    body.push(
+      `<g data-event="cluster"><title>${esc(m.lines.join('\n'))}</title><path d="M${fx(m.x)} ${y + 1}l5 6l-5 6l-5 -6z" fill="${TICK_COLORS[m.cls]}"/></g>`,
+    );
   }
   y += 20;
   const lanesTop = y;
@@ -235,23 +330,41 @@ export function renderTimelineSvg(r: ScenarioResult): string {
     laneY.set(n.name, { top: y, bottom: y + h });
     under.push(`<rect class="lane${i % 2 ? ' odd' : ''}" x="0" y="${y}" width="${W}" height="${h}"/>`);
     const sub = `${n.role} · ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs ? ` · clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`;
-    body.push(`<g data-lane="${esc(n.name)}"><circle cx="12" cy="${y + 14}" r="4" fill="${nodeColor.get(n.name)}"/>`
-      + `<text class="node" x="22" y="${y + 18}">${esc(n.name)}</text><text class="sub" x="22" y="${y + 32}">${esc(sub)}</text>`);
+    body.push(
+      `<g data-lane="${esc(n.name)}"><circle cx="12" cy="${y + 14}" r="4" fill="${nodeColor.get(n.name)}"/>` +
+        `<text class="node" x="22" y="${y + 18}">${esc(n.name)}</text><text class="sub" x="22" y="${y + 32}">${esc(sub)}</text>`,
+    );
     for (const { row, span: e } of rows) {
-      const x0 = x(e.start), w = Math.max(x(e.end) - x0, 2), by = y + 6 + row * ROW;
+      const x0 = x(e.start),
+        w = Math.max(x(e.end) - x0, 2),
+        by = y + 6 + row * ROW;
       const label = fit(`${r.dags.length > 1 ? `${e.job}/` : ''}${e.task}${e.attempt > 1 ? ` #${e.attempt}` : ''}`, w);
-      const tip = [...e.events.map(line), ...(e.outcome === 'running' ? [`${formatTime(r.endedAt).trim()}  still running at the end of the run`] : []),
-        ...(e.lost ? ['its result was never committed'] : [])].join('\n');
-      body.push(`<g class="exec ${e.outcome}${e.lost ? ' lost' : ''}" data-exec="${esc(`${e.job}/${e.task}#${e.attempt}`)}" data-outcome="${e.outcome}"><title>${esc(tip)}</title>`
-        + `<rect x="${fx(x0)}" y="${by}" width="${fx(w)}" height="${BAR}" rx="2"/>`
-        + (label ? `<text x="${fx(x0 + 4)}" y="${by + 11}">${esc(label)}</text>` : '') + '</g>');
+      const tip = [
+        ...e.events.map(line),
+        ...(e.outcome === 'running' ? [`${formatTime(r.endedAt).trim()}  still running at the end of the run`] : []),
+        ...(e.lost ? ['its result was never committed'] : []),
+      ].join('\n');
+      body.push(
+        `<g class="exec ${e.outcome}${e.lost ? ' lost' : ''}" data-exec="${esc(`${e.job}/${e.task}#${e.attempt}`)}" data-outcome="${e.outcome}"><title>${esc(tip)}</title>` +
+          `<rect x="${fx(x0)}" y="${by}" width="${fx(w)}" height="${BAR}" rx="2"/>` +
+          (label ? `<text x="${fx(x0 + 4)}" y="${by + 11}">${esc(label)}</text>` : '') +
+          '</g>',
+      );
     }
     const ty = y + 6 + rowCount * ROW + 1;
-    const ticks = merge(r.timeline.filter((e): e is Ev<'claim'> | Ev<'task'> | Ev<'refused'> => (e.kind === 'claim' || e.kind === 'task' || e.kind === 'refused') && e.node === n.name)
-      .map((e) => ({ x: x(e.t), cls: tickClass(e), line: line(e) })));
+    const ticks = merge(
+      r.timeline
+        .filter(
+          (e): e is Ev<'claim'> | Ev<'task'> | Ev<'refused'> =>
+            (e.kind === 'claim' || e.kind === 'task' || e.kind === 'refused') && e.node === n.name,
+        )
+        .map((e) => ({ x: x(e.t), cls: tickClass(e), line: line(e) })),
+    );
     for (const m of ticks) {
-      body.push(`<g class="tick" data-tick="${m.cls}"><title>${esc(m.lines.join('\n'))}</title><rect x="${fx(m.x - 3)}" y="${ty - 1}" width="6" height="${TICKS + 1}" fill="transparent"/>`
-        + `<path d="M${fx(m.x)} ${ty}v${TICKS - 3}" stroke="${TICK_COLORS[m.cls]}" stroke-width="2"/><circle cx="${fx(m.x)}" cy="${ty + TICKS - 2}" r="2.2" fill="${TICK_COLORS[m.cls]}"/></g>`);
+      body.push(
+        `<g class="tick" data-tick="${m.cls}"><title>${esc(m.lines.join('\n'))}</title><rect x="${fx(m.x - 3)}" y="${ty - 1}" width="6" height="${TICKS + 1}" fill="transparent"/>` +
+          `<path d="M${fx(m.x)} ${ty}v${TICKS - 3}" stroke="${TICK_COLORS[m.cls]}" stroke-width="2"/><circle cx="${fx(m.x)}" cy="${ty + TICKS - 2}" r="2.2" fill="${TICK_COLORS[m.cls]}"/></g>`,
+      );
     }
     body.push('</g>');
     y += h;
@@ -260,15 +373,28 @@ export function renderTimelineSvg(r: ScenarioResult): string {
 
   // Fault shading over the lanes of the nodes they act on (one span when they act on all).
   for (const f of fs) {
-    const x0 = x(f.start), w = Math.max(x(f.end) - x0, 2), c = faultColor(f);
+    const x0 = x(f.start),
+      w = Math.max(x(f.end) - x0, 2),
+      c = faultColor(f);
     const all = r.nodes.every((n) => f.nodes.includes(n.name));
     const sides = partitionSides(f);
-    const bands = sides.length > 1
-      ? sides.flatMap((side, i) => side.flatMap((n) => laneY.get(n) ?? []).map((b) => ({ ...b, opacity: i === sides.length - 1 ? 0.05 : 0.16, tip: `${f.tip}\nthis side: {${side.join(',')}}` })))
-      : (all ? [{ top: lanesTop, bottom: lanesBottom }] : f.nodes.flatMap((n) => laneY.get(n) ?? [])).map((b) => ({ ...b, opacity: all ? 0.07 : 0.14, tip: f.tip }));
+    const bands =
+      sides.length > 1
+        ? sides.flatMap((side, i) =>
+            side
+              .flatMap((n) => laneY.get(n) ?? [])
+              .map((b) => ({ ...b, opacity: i === sides.length - 1 ? 0.05 : 0.16, tip: `${f.tip}\nthis side: {${side.join(',')}}` })),
+          )
+        : (all ? [{ top: lanesTop, bottom: lanesBottom }] : f.nodes.flatMap((n) => laneY.get(n) ?? [])).map((b) => ({
+            ...b,
+            opacity: all ? 0.07 : 0.14,
+            tip: f.tip,
+          }));
     for (const b of bands) {
-      under.push(`<g data-fault-span="${f.id}"><title>${esc(b.tip)}</title><rect x="${fx(x0)}" y="${b.top}" width="${fx(w)}" height="${b.bottom - b.top}" fill="${c}" fill-opacity="${b.opacity}"/>`
-        + `<path d="M${fx(x0)} ${b.top}v${b.bottom - b.top}M${fx(x0 + w)} ${b.top}v${b.bottom - b.top}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="3 3"/></g>`);
+      under.push(
+        `<g data-fault-span="${f.id}"><title>${esc(b.tip)}</title><rect x="${fx(x0)}" y="${b.top}" width="${fx(w)}" height="${b.bottom - b.top}" fill="${c}" fill-opacity="${b.opacity}"/>` +
+          `<path d="M${fx(x0)} ${b.top}v${b.bottom - b.top}M${fx(x0 + w)} ${b.top}v${b.bottom - b.top}" stroke="${c}" stroke-opacity="0.5" stroke-dasharray="3 3"/></g>`,
+      );
     }
   }
 
@@ -277,19 +403,24 @@ export function renderTimelineSvg(r: ScenarioResult): string {
   const step = axisStep(spanMs);
   for (let t = 0; t <= spanMs; t += step) {
     const label = step < 1000 ? `${(t / 1000).toFixed(step % 1000 === 0 ? 0 : step % 500 === 0 ? 1 : 2)}s` : `${t / 1000}s`;
-    axis.push(`<path class="grid" d="M${fx(x(t))} 20V${lanesBottom}"/><text class="axis" x="${fx(x(t))}" y="14">${label}</text>`
-      + `<text class="axis" x="${fx(x(t))}" y="${lanesBottom + 14}">${label}</text>`);
+    axis.push(
+      `<path class="grid" d="M${fx(x(t))} 20V${lanesBottom}"/><text class="axis" x="${fx(x(t))}" y="14">${label}</text>` +
+        `<text class="axis" x="${fx(x(t))}" y="${lanesBottom + 14}">${label}</text>`,
+    );
   }
   // The final heal, and the end of the run.
   const hx = fx(x(r.healAt));
-  const heal = r.healAt <= spanMs
-    ? `<g data-heal=""><title>${esc(`${formatTime(r.healAt).trim()}  end of the fault schedule: everything healed; every job must now finish within the bound`)}</title>`
-      + `<path class="heal" d="M${hx} 20V${lanesBottom}"/><rect x="${fx(x(r.healAt) - 4)}" y="20" width="8" height="${lanesBottom - 20}" fill="transparent"/>`
-      + `<text class="heal" x="${hx}" y="${lanesBottom + 28}">heal ${formatTime(r.healAt).trim()}</text></g>`
-    : '';
+  const heal =
+    r.healAt <= spanMs
+      ? `<g data-heal=""><title>${esc(`${formatTime(r.healAt).trim()}  end of the fault schedule: everything healed; every job must now finish within the bound`)}</title>` +
+        `<path class="heal" d="M${hx} 20V${lanesBottom}"/><rect x="${fx(x(r.healAt) - 4)}" y="20" width="8" height="${lanesBottom - 20}" fill="transparent"/>` +
+        `<text class="heal" x="${hx}" y="${lanesBottom + 28}">heal ${formatTime(r.healAt).trim()}</text></g>`
+      : '';
   const height = lanesBottom + 36;
-  return `<svg class="timeline" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" role="img" aria-label="${esc(`timeline of scenario ${r.scenario}`)}">`
-    + '<defs><pattern id="stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#94a3b8"/><rect width="3" height="6" fill="#cbd5e1"/></pattern>'
-    + '<pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="5" height="5" fill="#7f1d1d"/><rect width="1.6" height="5" fill="#fca5a5"/></pattern></defs>'
-    + `${under.join('')}${axis.join('')}${heal}${body.join('')}</svg>`;
+  return (
+    `<svg class="timeline" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" role="img" aria-label="${esc(`timeline of scenario ${r.scenario}`)}">` +
+    '<defs><pattern id="stripes" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#94a3b8"/><rect width="3" height="6" fill="#cbd5e1"/></pattern>' +
+    '<pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="5" height="5" fill="#7f1d1d"/><rect width="1.6" height="5" fill="#fca5a5"/></pattern></defs>' +
+    `${under.join('')}${axis.join('')}${heal}${body.join('')}</svg>`
+  );
 }

@@ -112,7 +112,7 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
 
   const nodeCount = int(p, 'nodes', raw['nodes'], 1, MAX_NODES) ?? 3;
   const nodes = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
-  const voterCount = raw['voters'] === undefined ? Math.min(nodeCount, 3) : int(p, 'voters', raw['voters'], 1, nodeCount) ?? 1;
+  const voterCount = raw['voters'] === undefined ? Math.min(nodeCount, 3) : (int(p, 'voters', raw['voters'], 1, nodeCount) ?? 1);
   const voters = nodes.slice(0, voterCount);
   const learners = nodes.slice(voterCount);
   const known = (field: string, v: unknown, leader: boolean): NodeRef | null => {
@@ -142,12 +142,14 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   let healAt = lastFault + 5000;
   if (raw['duration'] !== undefined) {
     const d = dur(p, 'duration', raw['duration']);
-    if (d !== null && d <= lastFault) p.add('duration', `${show(raw['duration'])} ends before the last fault (at ${formatDuration(lastFault)})`);
+    if (d !== null && d <= lastFault)
+      p.add('duration', `${show(raw['duration'])} ends before the last fault (at ${formatDuration(lastFault)})`);
     else if (d !== null) healAt = d;
   }
   if (healAt > MAX_SIM_MS) p.add('duration', `the scenario lasts ${formatDuration(healAt)}; at most ${formatDuration(MAX_SIM_MS)}`);
   p.throwIfAny();
-  const name = typeof raw['name'] === 'string' && raw['name'] !== '' ? raw['name'] : source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '');
+  const name =
+    typeof raw['name'] === 'string' && raw['name'] !== '' ? raw['name'] : source.replace(/^.*\//, '').replace(/\.(ya?ml|json)$/, '');
   return { name, source, nodes, voters, learners, slots, skew, dags, tasks, faults, healAt, seed };
 }
 
@@ -165,7 +167,7 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
     if (isMapping(d)) {
       for (const k of Object.keys(d)) if (k !== 'file' && k !== 'at') p.add(`${field}.${k}`, 'unknown field (known: file, at)');
       file = d['file'];
-      at = d['at'] === undefined ? 0 : dur(p, `${field}.at`, d['at']) ?? 0;
+      at = d['at'] === undefined ? 0 : (dur(p, `${field}.at`, d['at']) ?? 0);
     }
     if (typeof file !== 'string' || file === '') {
       p.add(field, `expected a DAG file path or { file, at }, got ${show(d)}`);
@@ -176,7 +178,10 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
     try {
       text = readDag(path);
     } catch (err) {
-      p.add(field, `cannot read DAG file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`);
+      p.add(
+        field,
+        `cannot read DAG file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`,
+      );
       return;
     }
     try {
@@ -193,7 +198,12 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
 }
 
 /** `{ n2: 200ms, n3: -150ms }`: each node's clock ahead of (or behind) true time, within MAX_SKEW_MS. */
-function readSkew(p: Problems, field: string, v: unknown, known: (field: string, v: unknown, leader: boolean) => NodeRef | null): Map<string, number> {
+function readSkew(
+  p: Problems,
+  field: string,
+  v: unknown,
+  known: (field: string, v: unknown, leader: boolean) => NodeRef | null,
+): Map<string, number> {
   const out = new Map<string, number>();
   if (!isMapping(v) || Object.keys(v).length === 0) {
     p.add(field, 'expected a mapping of node to clock offset, like { n2: 200ms, n3: -150ms }');
@@ -204,7 +214,8 @@ function readSkew(p: Problems, field: string, v: unknown, known: (field: string,
     const neg = typeof x === 'string' && x.trim().startsWith('-');
     const ms = dur(p, `${field}.${k}`, neg ? x.trim().slice(1) : x);
     if (ms === null) continue;
-    if (ms > MAX_SKEW_MS) p.add(`${field}.${k}`, `${show(x)} is more than ${formatDuration(MAX_SKEW_MS)}, the skew meshrun's leases are built to tolerate`);
+    if (ms > MAX_SKEW_MS)
+      p.add(`${field}.${k}`, `${show(x)} is more than ${formatDuration(MAX_SKEW_MS)}, the skew meshrun's leases are built to tolerate`);
     else out.set(k, neg ? -ms : ms);
   }
   return out;
@@ -224,7 +235,7 @@ function readTasks(p: Problems, v: unknown, dags: readonly ScenarioDag[]): Map<s
     const task = slash < 0 ? key : key.slice(slash + 1);
     const found = dags.some((d) => (job === null || d.spec.name === job) && d.spec.tasks.some((t) => t.name === task));
     if (!found) {
-      p.add(field, `no task '${task}' in ${job === null ? 'the scenario\'s DAGs' : `a DAG named '${job}'`}`);
+      p.add(field, `no task '${task}' in ${job === null ? "the scenario's DAGs" : `a DAG named '${job}'`}`);
       continue;
     }
     if (!isMapping(b)) {
@@ -302,12 +313,14 @@ function readFaults(p: Problems, v: unknown, known: (field: string, v: unknown, 
           break;
         }
         const seen = new Set<string>();
-        const groups = (value as unknown[][]).map((g, j) => g.map((x, k) => {
-          const r = known(`${fieldK}[${j}][${k}]`, x, false);
-          if (r && seen.has(r)) p.add(`${fieldK}[${j}][${k}]`, `${r} is in two groups`);
-          if (r) seen.add(r);
-          return r;
-        }));
+        const groups = (value as unknown[][]).map((g, j) =>
+          g.map((x, k) => {
+            const r = known(`${fieldK}[${j}][${k}]`, x, false);
+            if (r && seen.has(r)) p.add(`${fieldK}[${j}][${k}]`, `${r} is in two groups`);
+            if (r) seen.add(r);
+            return r;
+          }),
+        );
         if (groups.every((g) => g.every((r) => r !== null))) fault = { kind, groups };
         break;
       }
@@ -355,7 +368,8 @@ function readFaults(p: Problems, v: unknown, known: (field: string, v: unknown, 
       }
       case 'loss': {
         extra([]);
-        if (typeof value !== 'number' || !(value >= 0 && value <= 0.9)) p.add(fieldK, `expected a probability from 0 to 0.9, got ${show(value)}`);
+        if (typeof value !== 'number' || !(value >= 0 && value <= 0.9))
+          p.add(fieldK, `expected a probability from 0 to 0.9, got ${show(value)}`);
         else fault = { kind, rate: value };
         break;
       }

@@ -26,7 +26,13 @@ import type { TimelineEvent } from './timeline.js';
 import { TimelineRecorder, type RunStats } from './timeline-recorder.js';
 import { verdictOf, type VerdictRow } from './verdict.js';
 
-const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS, timeKeeperMs: TIME_KEEPER_MS } = NODE_TIMINGS;
+const {
+  tickMs: TICK_MS,
+  electionTicks: ELECTION_TICKS,
+  heartbeatTicks: HEARTBEAT_TICKS,
+  gossipMs: GOSSIP_MS,
+  timeKeeperMs: TIME_KEEPER_MS,
+} = NODE_TIMINGS;
 /** A LAN: about a millisecond each way. */
 const BASE_DELAY_MS = 1;
 /** Simulated wall clocks start here, so entry times look like real ones. */
@@ -77,7 +83,11 @@ export interface ScenarioOptions {
 export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}): ScenarioResult {
   const root = new SeededRng(seed);
   const rngs = {
-    net: root.fork('net'), disk: root.fork('disk'), raft: root.fork('raft'), timing: root.fork('timing'), plans: root.fork('plans'),
+    net: root.fork('net'),
+    disk: root.fork('disk'),
+    raft: root.fork('raft'),
+    timing: root.fork('timing'),
+    plans: root.fork('plans'),
     workload: root.fork('workload'),
   };
   const trace = new Trace({ capacity: TRACE_LINES });
@@ -87,14 +97,25 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
   const workload = new SchedulerWorkload({
     ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     fixed: {
-      nodes: nodeConfig, jobs: plans, leaseMs: WORKER_DEFAULTS.leaseMs, stealAfterMs: WORKER_DEFAULTS.stealAfterMs, gossipMs: GOSSIP_MS,
+      nodes: nodeConfig,
+      jobs: plans,
+      leaseMs: WORKER_DEFAULTS.leaseMs,
+      stealAfterMs: WORKER_DEFAULTS.stealAfterMs,
+      gossipMs: GOSSIP_MS,
       timeKeeperMs: TIME_KEEPER_MS,
     },
     observer: rec,
   });
-  const timing = new Map<NodeId, NodeTiming>(s.nodes.map((n) => [n, {
-    tickMs: TICK_MS, clockOffset: EPOCH + (s.skew.get(n) ?? 0), compactEvery: 10_000,
-  }]));
+  const timing = new Map<NodeId, NodeTiming>(
+    s.nodes.map((n) => [
+      n,
+      {
+        tickMs: TICK_MS,
+        clockOffset: EPOCH + (s.skew.get(n) ?? 0),
+        compactEvery: 10_000,
+      },
+    ]),
+  );
   /** Each node's clock minus simulated time, as set now (a restarted process reads it). */
   const offsets = new Map<NodeId, number>(s.nodes.map((n) => [n, (timing.get(n) as NodeTiming).clockOffset]));
   const setup: ClusterSetup<SchedulerApplied> = {
@@ -179,7 +200,12 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     scenario: s.name,
     source: s.source,
     seed,
-    nodes: s.nodes.map((n) => ({ name: n, role: s.voters.includes(n) ? 'voter' : 'learner', slots: s.slots.get(n) ?? 1, skewMs: s.skew.get(n) ?? 0 })),
+    nodes: s.nodes.map((n) => ({
+      name: n,
+      role: s.voters.includes(n) ? 'voter' : 'learner',
+      slots: s.slots.get(n) ?? 1,
+      skewMs: s.skew.get(n) ?? 0,
+    })),
     dags: plans.map((p, i) => ({ name: p.plan.name, file: s.dags[i]?.file ?? '', tasks: p.plan.tasks.length, at: p.submitAt })),
     ok: violation === null,
     verdict: verdictOf(violation),
@@ -200,7 +226,12 @@ function jobEnds(c: Cluster<SchedulerApplied>, s: Scenario, names: ReadonlyMap<J
     const job = id === null ? undefined : view?.job(id);
     if (!job) return { name: d.spec.name, id, state: id === null ? 'never submitted' : 'unknown', tasks: [] };
     const tasks = Object.entries(job.tasks).map(([task, t]) => ({
-      task, state: t.state, node: t.node, attempt: t.attempt, exitCode: t.exitCode, reason: t.reason,
+      task,
+      state: t.state,
+      node: t.node,
+      attempt: t.attempt,
+      exitCode: t.exitCode,
+      reason: t.reason,
     }));
     return { name: d.spec.name, id, state: job.state, tasks };
   });

@@ -6,7 +6,9 @@ import { describeEvent, formatTime } from './timeline.js';
 export function formatScenario(r: ScenarioResult): string {
   const out: string[] = [];
   out.push(`scenario ${r.scenario} (${r.source}), seed ${r.seed}`);
-  out.push(`nodes: ${r.nodes.map((n) => `${n.name} ${n.role} ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs !== 0 ? ` clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`).join(', ')}`);
+  out.push(
+    `nodes: ${r.nodes.map((n) => `${n.name} ${n.role} ${n.slots} slot${n.slots === 1 ? '' : 's'}${n.skewMs !== 0 ? ` clock ${n.skewMs > 0 ? '+' : ''}${n.skewMs}ms` : ''}`).join(', ')}`,
+  );
   out.push(`dags: ${r.dags.map((d) => `${d.name} (${d.file}, ${d.tasks} tasks, submitted at ${formatTime(d.at).trim()})`).join(', ')}`);
   out.push('', 'timeline');
   for (const e of r.timeline) out.push(`${formatTime(e.t)}  ${describeEvent(e)}`);
@@ -22,7 +24,10 @@ export function formatScenario(r: ScenarioResult): string {
     out.push('', `replay: meshrun sim ${r.source} --seed ${r.seed}`);
   }
   const s = r.stats;
-  out.push('', `${s.elections} leader elections, ${s.claims} claims, ${s.runs} runs, ${s.retries} retries, ${s.leaseExpiries} lease expiries`);
+  out.push(
+    '',
+    `${s.elections} leader elections, ${s.claims} claims, ${s.runs} runs, ${s.retries} retries, ${s.leaseExpiries} lease expiries`,
+  );
   out.push('', 'jobs');
   for (const j of r.jobs) out.push(...formatJob(j));
   return `${out.join('\n')}\n`;

@@ -8,7 +8,6 @@ import type { NemesisTarget } from '../nemesis.js';
 import type { Fault, NodeRef, NodeSet, TimedFault } from './scenario-file.js';
 import type { FaultType, TimelineEvent, Untimed } from './timeline.js';
 
-
 interface OpenSpan {
   readonly id: number;
   readonly what: string;
@@ -145,7 +144,13 @@ export class ScriptedFaults {
     return out;
   }
 
-  private cut(type: FaultType, what: string, links: readonly (readonly [NodeId, NodeId])[], nodes: readonly NodeId[], groups: readonly (readonly NodeId[])[] = []): void {
+  private cut(
+    type: FaultType,
+    what: string,
+    links: readonly (readonly [NodeId, NodeId])[],
+    nodes: readonly NodeId[],
+    groups: readonly (readonly NodeId[])[] = [],
+  ): void {
     for (const [a, b] of links) this.t.net.block(a, b);
     this.span(type, what, nodes, groups);
   }

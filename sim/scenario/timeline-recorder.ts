@@ -61,8 +61,15 @@ export class TimelineRecorder implements SchedulerObserver {
 
   execEnded(r: ExecRecord): void {
     this.emit({
-      kind: 'end', job: this.jobName(r.job), task: r.name, node: r.node, attempt: r.attempt, fence: r.fence,
-      how: r.end ?? 'completed', outcome: r.outcome ?? 'failed', startedAt: r.startedAt,
+      kind: 'end',
+      job: this.jobName(r.job),
+      task: r.name,
+      node: r.node,
+      attempt: r.attempt,
+      fence: r.fence,
+      how: r.end ?? 'completed',
+      outcome: r.outcome ?? 'failed',
+      startedAt: r.startedAt,
     });
   }
 

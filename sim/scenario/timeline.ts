@@ -14,25 +14,63 @@ export type TimelineEvent = { readonly t: number } & (
    * report); `groups`: a partition's sides (empty for other faults).
    */
   | {
-      readonly kind: 'fault'; readonly id: number; readonly type: FaultType; readonly what: string;
-      readonly nodes: readonly string[]; readonly groups: readonly (readonly string[])[];
+      readonly kind: 'fault';
+      readonly id: number;
+      readonly type: FaultType;
+      readonly what: string;
+      readonly nodes: readonly string[];
+      readonly groups: readonly (readonly string[])[];
     }
   | { readonly kind: 'fault-end'; readonly id: number; readonly what: string }
   | { readonly kind: 'submit'; readonly job: string; readonly via: string; readonly id: string }
-  | { readonly kind: 'claim'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number; readonly fence: number }
-  | { readonly kind: 'start'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number; readonly fence: number }
+  | {
+      readonly kind: 'claim';
+      readonly job: string;
+      readonly task: string;
+      readonly node: string;
+      readonly attempt: number;
+      readonly fence: number;
+    }
+  | {
+      readonly kind: 'start';
+      readonly job: string;
+      readonly task: string;
+      readonly node: string;
+      readonly attempt: number;
+      readonly fence: number;
+    }
   /** An execution ended on its node: how, and the outcome it reported (a crashed one reports nothing). */
   | {
-      readonly kind: 'end'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number;
-      readonly fence: number; readonly how: 'completed' | 'timeout' | 'stopped' | 'crashed'; readonly outcome: string; readonly startedAt: number;
+      readonly kind: 'end';
+      readonly job: string;
+      readonly task: string;
+      readonly node: string;
+      readonly attempt: number;
+      readonly fence: number;
+      readonly how: 'completed' | 'timeout' | 'stopped' | 'crashed';
+      readonly outcome: string;
+      readonly startedAt: number;
     }
   /** A committed change of a task that is not a claim: a result, a retry, a lease expiry, a skip. */
   | {
-      readonly kind: 'task'; readonly job: string; readonly task: string; readonly from: string; readonly to: string;
-      readonly node: string | null; readonly attempt: number; readonly reason: string | null;
+      readonly kind: 'task';
+      readonly job: string;
+      readonly task: string;
+      readonly from: string;
+      readonly to: string;
+      readonly node: string | null;
+      readonly attempt: number;
+      readonly reason: string | null;
     }
   /** A finish the scheduler refused (fencing): a stale attempt, a holder that lost the task, an old incarnation. */
-  | { readonly kind: 'refused'; readonly job: string; readonly task: string; readonly node: string; readonly attempt: number; readonly why: string }
+  | {
+      readonly kind: 'refused';
+      readonly job: string;
+      readonly task: string;
+      readonly node: string;
+      readonly attempt: number;
+      readonly why: string;
+    }
   | { readonly kind: 'job'; readonly job: string; readonly state: string }
   | { readonly kind: 'note'; readonly text: string }
 );

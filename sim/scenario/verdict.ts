@@ -12,17 +12,29 @@ export interface VerdictRow {
 /** Each row and the checker names (Violation.invariant) that report against it. */
 const ROWS: readonly { readonly invariant: string; readonly reports: readonly string[] }[] = [
   { invariant: 'at most one leader per term', reports: ['election safety'] },
-  { invariant: 'logs match; a committed entry is never lost or changed', reports: ['committed entry changed', 'leader completeness', 'commit monotonicity', 'storage contract'] },
-  { invariant: 'every node applies the same command at each index', reports: ['state machine safety', 'replicas agree', 'codec round trip'] },
+  {
+    invariant: 'logs match; a committed entry is never lost or changed',
+    reports: ['committed entry changed', 'leader completeness', 'commit monotonicity', 'storage contract'],
+  },
+  {
+    invariant: 'every node applies the same command at each index',
+    reports: ['state machine safety', 'replicas agree', 'codec round trip'],
+  },
   { invariant: 'no task starts unless its trigger rule holds on committed results (a)', reports: ['trigger rule holds (a)'] },
   {
     invariant: 'at most one accepted finish per task, fenced by attempt (b)',
-    reports: ['one result per task (b)', 'one finish per attempt (b)', 'fencing (b)', 'stale finish accepted (b)', 'success without a successful run (b)'],
+    reports: [
+      'one result per task (b)',
+      'one finish per attempt (b)',
+      'fencing (b)',
+      'stale finish accepted (b)',
+      'success without a successful run (b)',
+    ],
   },
   { invariant: 'no two unexpired leases on one task (c)', reports: ['one lease per task (c)'] },
   { invariant: 'nothing acknowledged is lost (d)', reports: ['acknowledged job lost (d)'] },
   { invariant: 'after the heal, a leader and every job final within the bound (e)', reports: ['liveness', 'job liveness (e)', 'runaway'] },
-  { invariant: 'job outcomes follow the tasks\' results (f)', reports: ['job outcome (f)'] },
+  { invariant: "job outcomes follow the tasks' results (f)", reports: ['job outcome (f)'] },
 ];
 
 export function verdictOf(v: Violation | null): VerdictRow[] {

@@ -29,7 +29,8 @@ const FILES: Readonly<Record<string, string>> = {
 };
 
 /** Everything the page loads comes from this node; styles set through the CSSOM need no inline allowance. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const DASHBOARD = 'meshrunDashboard';
 

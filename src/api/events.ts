@@ -18,7 +18,16 @@ export type ApiEvent =
       readonly reason: string | null;
     }
   /** Tasks `start` .. `end - 1` (indexes in the job's task list, all of one spec) changed together. */
-  | { readonly type: 'tasks'; readonly index: number; readonly job: string; readonly start: number; readonly end: number; readonly from: string; readonly to: string; readonly reason: string | null }
+  | {
+      readonly type: 'tasks';
+      readonly index: number;
+      readonly job: string;
+      readonly start: number;
+      readonly end: number;
+      readonly from: string;
+      readonly to: string;
+      readonly reason: string | null;
+    }
   | { readonly type: 'job'; readonly index: number; readonly job: string; readonly state: string }
   | { readonly type: 'removed'; readonly index: number; readonly job: string };
 
@@ -28,7 +37,17 @@ export function effectEvents(effects: readonly Effect[], index: number): ApiEven
   for (const e of effects) {
     switch (e.type) {
       case 'task':
-        out.push({ type: 'task', index, job: e.job, task: e.name, from: e.from, to: e.to, node: e.node, attempt: e.attempt, reason: e.reason });
+        out.push({
+          type: 'task',
+          index,
+          job: e.job,
+          task: e.name,
+          from: e.from,
+          to: e.to,
+          node: e.node,
+          attempt: e.attempt,
+          reason: e.reason,
+        });
         break;
       case 'tasks':
         out.push({ type: 'tasks', index, job: e.job, start: e.start, end: e.end, from: e.from, to: e.to, reason: e.reason });

@@ -21,16 +21,25 @@ export interface Failure<R extends FailureReason = FailureReason> {
   readonly details?: unknown;
 }
 
-export type SubmitOutcome = { readonly ok: true; readonly id: JobId; readonly existing: boolean } | Failure<'invalid' | 'conflict' | 'unavailable'>;
+export type SubmitOutcome =
+  { readonly ok: true; readonly id: JobId; readonly existing: boolean } | Failure<'invalid' | 'conflict' | 'unavailable'>;
 
-export type CancelOutcome = { readonly ok: true; readonly id: JobId; readonly state: JobState } | Failure<'not-found' | 'conflict' | 'unavailable'>;
+export type CancelOutcome =
+  { readonly ok: true; readonly id: JobId; readonly state: JobState } | Failure<'not-found' | 'conflict' | 'unavailable'>;
 
 /** The test hook's probe (--test-hooks): the index at which this node applied it. */
 export type ProbeOutcome = { readonly ok: true; readonly index: number } | Failure<'invalid' | 'unavailable'>;
 
 /** One attempt's task log, read here or from the node that ran it. */
 export type TaskLogOutcome =
-  | { readonly ok: true; readonly node: NodeId; readonly attempt: number; readonly data: Uint8Array; readonly size: number; readonly truncated: boolean }
+  | {
+      readonly ok: true;
+      readonly node: NodeId;
+      readonly attempt: number;
+      readonly data: Uint8Array;
+      readonly size: number;
+      readonly truncated: boolean;
+    }
   | Failure<'not-found' | 'unavailable'>;
 
 const HTTP_STATUS: Readonly<Record<FailureReason, 400 | 404 | 409 | 503>> = {

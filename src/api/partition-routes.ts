@@ -20,7 +20,10 @@ const peerList = z.array(z.string(), { error: 'must be an array of peer id strin
 const body = z.strictObject(
   { block: peerList, dropFrom: peerList },
   // Only for a body that is no object at all; an unknown key keeps zod's message, which names it.
-  { error: (issue) => (issue.code === 'invalid_type' ? 'the body must be a JSON object {"block": [peer ids], "dropFrom": [peer ids]}' : undefined) },
+  {
+    error: (issue) =>
+      issue.code === 'invalid_type' ? 'the body must be a JSON object {"block": [peer ids], "dropFrom": [peer ids]}' : undefined,
+  },
 );
 
 function fail(reply: FastifyReply, error: string): FastifyReply {

@@ -102,7 +102,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   app.get('/v1/jobs/:id', async (req, reply) => {
     const p = jobParams.safeParse(req.params);
     const job = p.success ? jobs.get(p.data.id) : undefined;
-    if (!job) return fail(reply, 404, `no job ${p.success ? p.data.id : ''} on this node (finished jobs are removed after their retention period)`);
+    if (!job)
+      return fail(reply, 404, `no job ${p.success ? p.data.id : ''} on this node (finished jobs are removed after their retention period)`);
     return job;
   });
   app.post('/v1/jobs/:id/cancel', async (req, reply) => {
@@ -147,8 +148,14 @@ function installErrors(app: FastifyInstance, logger: ApiLogger): void {
   app.setNotFoundHandler((req, reply) => fail(reply, 404, `no such endpoint: ${req.method} ${req.url}`));
   app.setErrorHandler((err: { statusCode?: number; message?: string; code?: string }, req: FastifyRequest, reply) => {
     // Fastify's own 413 and 415: the contract's 400, with a message that says what to send instead.
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 400, `request body too large: the limit is ${BODY_LIMIT} bytes (8 MiB)`, { limitBytes: BODY_LIMIT });
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return fail(reply, 400, `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: send JSON (content-type: application/json)`);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return fail(reply, 400, `request body too large: the limit is ${BODY_LIMIT} bytes (8 MiB)`, { limitBytes: BODY_LIMIT });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return fail(
+        reply,
+        400,
+        `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: send JSON (content-type: application/json)`,
+      );
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) logger.error({ err, url: req.url }, 'api request failed');
     return fail(reply, status, status >= 500 ? 'internal error (see the node log)' : (err.message ?? 'bad request'));

@@ -22,9 +22,17 @@ export interface SurfaceBackend {
 const consistentQuery = z.object({ consistent: z.enum(['true', 'false']).optional() });
 const logParams = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,128}$/, 'a job id is 1 to 128 characters a-z, 0-9 and -'),
-  task: z.string().max(160).regex(/^[A-Za-z0-9_.-]+(\[\d+\])?$/, 'a task name is letters, digits, _ . - and an optional [shard]'),
+  task: z
+    .string()
+    .max(160)
+    .regex(/^[A-Za-z0-9_.-]+(\[\d+\])?$/, 'a task name is letters, digits, _ . - and an optional [shard]'),
 });
-const logQuery = z.object({ attempt: z.string().regex(/^[1-9]\d{0,6}$/, 'attempt must be a positive integer').optional() });
+const logQuery = z.object({
+  attempt: z
+    .string()
+    .regex(/^[1-9]\d{0,6}$/, 'attempt must be a positive integer')
+    .optional(),
+});
 
 function fail(reply: FastifyReply, status: number, error: string, details?: unknown): FastifyReply {
   const body: ApiError = details === undefined ? { error } : { error, details };
@@ -103,6 +111,11 @@ export function registerSurface(app: FastifyInstance, backend: SurfaceBackend): 
   }
 
   if (metrics) {
-    app.get('/metrics', async (_req, reply) => reply.code(200).header('content-type', metrics.contentType).send(await metrics.text()));
+    app.get('/metrics', async (_req, reply) =>
+      reply
+        .code(200)
+        .header('content-type', metrics.contentType)
+        .send(await metrics.text()),
+    );
   }
 }

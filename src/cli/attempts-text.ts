@@ -8,7 +8,10 @@ import { formatMs, table } from './format.js';
 export function formatAttempts(job: JobView, task: string, now: number, label: (id: string | null) => string): string {
   const t = job.tasks[task];
   if (t === undefined) {
-    throw new CliError(`job ${job.id} has no task '${task}'${didYouMean(task, Object.keys(job.tasks))} (a shard is named like name[3])`, EXIT.usage);
+    throw new CliError(
+      `job ${job.id} has no task '${task}'${didYouMean(task, Object.keys(job.tasks))} (a shard is named like name[3])`,
+      EXIT.usage,
+    );
   }
   const header = `job      ${job.id}  ${job.name}\ntask     ${task}  ${t.state}${t.reason === null ? '' : ` (${t.reason})`}\n\n`;
   if (t.attempts.length === 0) return `${header}no attempt yet\n`;

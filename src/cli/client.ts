@@ -25,7 +25,10 @@ const MAX_LEARNED = 64;
 export function apiBases(flag: string | readonly string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   const given = flag === undefined ? [] : typeof flag === 'string' ? [flag] : [...flag];
   const raw = given.length > 0 ? given : [env['MESHRUN_API'] ?? DEFAULT_API_URL];
-  const urls = raw.flatMap((r) => r.split(',')).map((r) => r.trim()).filter((r) => r !== '');
+  const urls = raw
+    .flatMap((r) => r.split(','))
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
   if (urls.length === 0) throw new CliError(`no API address given (expected e.g. ${DEFAULT_API_URL})`, EXIT.usage);
   return [...new Set(urls.map(checkedUrl))];
 }
@@ -37,7 +40,8 @@ function checkedUrl(raw: string): string {
   } catch {
     throw new CliError(`the API address ${JSON.stringify(raw)} is not a URL (expected e.g. ${DEFAULT_API_URL})`, EXIT.usage);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`the API address ${raw} must be http:// or https://`, EXIT.usage);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`the API address ${raw} must be http:// or https://`, EXIT.usage);
   return raw.replace(/\/+$/, '');
 }
 
@@ -177,7 +181,11 @@ export async function apiGet<T>(base: string, path: string, env: NodeJS.ProcessE
 }
 
 /** A GET whose successful answer may be text (a log): the body as text and its content type. */
-export async function apiGetText(base: string, path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ text: string; headers: Headers }> {
+export async function apiGetText(
+  base: string,
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ text: string; headers: Headers }> {
   const res = await send(base, 'GET', path, undefined, {}, env, 'text/plain, application/json');
   const text = await res.text();
   if (res.ok) return { text, headers: res.headers };
@@ -232,10 +240,16 @@ async function send(
     if (err instanceof Error && err.name === 'TimeoutError') {
       // The node took the connection but did not answer: busy or stuck, not absent.
       const resend = method === 'POST' ? '; a retried submit with the same --idempotency-key returns the same job' : '';
-      throw new CliError(`the meshrun API at ${url} did not answer within ${(timeoutMs / 1000).toFixed(0)} s (the node may be busy${resend})`, EXIT.unreachable);
+      throw new CliError(
+        `the meshrun API at ${url} did not answer within ${(timeoutMs / 1000).toFixed(0)} s (the node may be busy${resend})`,
+        EXIT.unreachable,
+      );
     }
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-    throw new CliError(`cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`, EXIT.unreachable);
+    throw new CliError(
+      `cannot reach the meshrun API at ${url}: ${cause} (is a node running there? set --api or MESHRUN_API)`,
+      EXIT.unreachable,
+    );
   }
 }
 

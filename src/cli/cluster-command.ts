@@ -4,7 +4,11 @@ import type { ClusterView } from '../api/types.js';
 import { ApiClient } from './client.js';
 import { knownNodes } from './job-commands.js';
 
-export async function clusterCommand(opts: { json?: boolean; api?: string | readonly string[] }, out: (s: string) => void, err: (s: string) => void = () => undefined): Promise<void> {
+export async function clusterCommand(
+  opts: { json?: boolean; api?: string | readonly string[] },
+  out: (s: string) => void,
+  err: (s: string) => void = () => undefined,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const view = await client.get<ClusterView>('/v1/cluster');
   if (opts.json) {

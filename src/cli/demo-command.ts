@@ -95,7 +95,8 @@ export async function demoCommand(opts: DemoOptions, out: (s: string) => void, e
     try {
       final = await follow(client, id, progressFor(out), deadline);
     } catch (e) {
-      if (e instanceof FollowAborted && !stop.signal.aborted) throw new CliError(`job ${id} did not end within ${formatMs(JOB_MS)}`, EXIT.jobFailed);
+      if (e instanceof FollowAborted && !stop.signal.aborted)
+        throw new CliError(`job ${id} did not end within ${formatMs(JOB_MS)}`, EXIT.jobFailed);
       throw e;
     }
     outcome = final.state === 'succeeded' ? 'succeeded' : 'failed';
@@ -153,22 +154,49 @@ class DemoCluster {
     mkdirSync(tmp, { recursive: true });
     const logFile = join(this.root, `node${n}.log`);
     const logFd = openSync(logFile, 'a');
-    const args = [BIN, 'node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--slots', '2', '--name', `n${n}`];
+    const args = [
+      BIN,
+      'node',
+      '--data',
+      data,
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--slots',
+      '2',
+      '--name',
+      `n${n}`,
+    ];
     for (const b of bootstrap) args.push('--bootstrap', b);
     let child: ChildProcess;
     try {
       // The tasks' $TMPDIR is inside the demo's directory, so whatever they leave goes with it.
-      child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...demoNodeEnv(process.env), TMPDIR: tmp } });
+      child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: ['ignore', 'pipe', logFd],
+        env: { ...demoNodeEnv(process.env), TMPDIR: tmp },
+      });
     } finally {
       closeSync(logFd);
     }
-    if (child.pid === undefined) throw new CliError(`could not start node ${n}: spawn of ${process.execPath} ${BIN} failed`, EXIT.unreachable);
+    if (child.pid === undefined)
+      throw new CliError(`could not start node ${n}: spawn of ${process.execPath} ${BIN} failed`, EXIT.unreachable);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const node: DemoNode = { n, child, pid: child.pid, logFile, exited, addr: '', id: '', api: '' };
     this.nodes.push(node);
     const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new CliError(`node ${n} (pid ${node.pid}) did not start within ${formatMs(START_MS)}; its log:\n${tail(logFile)}`, EXIT.unreachable)), START_MS);
+      const timer = setTimeout(
+        () =>
+          fail(
+            new CliError(
+              `node ${n} (pid ${node.pid}) did not start within ${formatMs(START_MS)}; its log:\n${tail(logFile)}`,
+              EXIT.unreachable,
+            ),
+          ),
+        START_MS,
+      );
       const onAbort = (): void => fail(new Interrupted());
       signal.addEventListener('abort', onAbort, { once: true });
       function fail(e: Error): void {
@@ -187,7 +215,12 @@ class DemoCluster {
         }
       });
       void exited.then(() =>
-        fail(new CliError(`node ${n} (pid ${node.pid}) exited (code ${child.exitCode}, signal ${child.signalCode}) before it started; its log:\n${tail(logFile)}`, EXIT.unreachable)),
+        fail(
+          new CliError(
+            `node ${n} (pid ${node.pid}) exited (code ${child.exitCode}, signal ${child.signalCode}) before it started; its log:\n${tail(logFile)}`,
+            EXIT.unreachable,
+          ),
+        ),
       );
     });
     if (node.addr === '') throw new CliError(`node ${n} printed no listening address`, EXIT.unreachable);
@@ -201,7 +234,11 @@ class DemoCluster {
     for (;;) {
       if (signal.aborted) throw new Interrupted();
       const gone = this.nodes.find((n) => !alive(n));
-      if (gone) throw new CliError(`node ${gone.n} (pid ${gone.pid}) exited while the cluster formed; its log:\n${tail(gone.logFile)}`, EXIT.unreachable);
+      if (gone)
+        throw new CliError(
+          `node ${gone.n} (pid ${gone.pid}) exited while the cluster formed; its log:\n${tail(gone.logFile)}`,
+          EXIT.unreachable,
+        );
       try {
         last = await apiGet<ClusterView>(first.api, '/v1/cluster');
         if (last.voters.length >= NODES && last.leader !== null) return last;
@@ -209,7 +246,10 @@ class DemoCluster {
         // not answering yet: keep polling until the deadline
       }
       if (Date.now() > deadline) {
-        throw new CliError(`the cluster did not reach ${NODES} voters within ${formatMs(VOTERS_MS)} (last view: ${JSON.stringify(last)})`, EXIT.unreachable);
+        throw new CliError(
+          `the cluster did not reach ${NODES} voters within ${formatMs(VOTERS_MS)} (last view: ${JSON.stringify(last)})`,
+          EXIT.unreachable,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -227,7 +267,10 @@ class DemoCluster {
       if (!alive(node)) continue;
       count++;
       signalPid(node.pid, 'SIGTERM');
-      const ended = await Promise.race([node.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), STOP_MS).unref())]);
+      const ended = await Promise.race([
+        node.exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), STOP_MS).unref()),
+      ]);
       if (!ended) {
         out(`node ${node.n} (pid ${node.pid}) did not stop within ${formatMs(STOP_MS)}: SIGKILL\n`);
         signalPid(node.pid, 'SIGKILL');
@@ -271,5 +314,10 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 
 function tail(file: string, lines = 15): string {
   if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `  ${l}`).join('\n');
+  return readFileSync(file, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => `  ${l}`)
+    .join('\n');
 }

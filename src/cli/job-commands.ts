@@ -33,7 +33,10 @@ export async function getJob(client: ApiClient, id: string): Promise<JobView> {
 }
 
 function notFound(base: string, id: string): CliError {
-  return new CliError(`no job ${id} at ${base} (check the id with 'meshrun jobs'; finished jobs are removed after their retention period)`, EXIT.usage);
+  return new CliError(
+    `no job ${id} at ${base} (check the id with 'meshrun jobs'; finished jobs are removed after their retention period)`,
+    EXIT.usage,
+  );
 }
 
 /** The nodes the cluster knows, for their names; empty when the node does not say (an older node, or an error). */
@@ -45,7 +48,13 @@ export async function knownNodes(client: ApiClient): Promise<NodeInfo[]> {
   }
 }
 
-export async function statusCommand(id: string, opts: StatusOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
+export async function statusCommand(
+  id: string,
+  opts: StatusOptions,
+  out: (s: string) => void,
+  err: (s: string) => void = () => undefined,
+  now = Date.now(),
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const job = await getJob(client, id);
   if (opts.task !== undefined) {
@@ -94,7 +103,12 @@ function note(t: TaskView, now: number): string {
   return t.reason ?? '';
 }
 
-export async function jobsCommand(opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined, now = Date.now()): Promise<void> {
+export async function jobsCommand(
+  opts: ClientOptions,
+  out: (s: string) => void,
+  err: (s: string) => void = () => undefined,
+  now = Date.now(),
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const { jobs } = await client.get<{ jobs: JobSummary[] }>('/v1/jobs');
   out(opts.json ? json({ jobs }) : formatJobs(jobs, now));
@@ -118,7 +132,12 @@ export function formatJobs(jobs: readonly JobSummary[], now: number): string {
   return table(['id', 'name', 'state', 'done', 'running', 'failed', 'skipped', 'submitted (utc)', 'elapsed'], rows);
 }
 
-export async function cancelCommand(id: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void = () => undefined): Promise<void> {
+export async function cancelCommand(
+  id: string,
+  opts: ClientOptions,
+  out: (s: string) => void,
+  err: (s: string) => void = () => undefined,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   let r: { id: string; state: string };
   try {
@@ -151,11 +170,18 @@ function taskIn(job: JobView, task: string): TaskView {
  * newline added, so that `meshrun output JOB TASK > file` reproduces them. A task that has not
  * succeeded has none to give: exit 2, saying its state.
  */
-export async function outputCommand(id: string, task: string, opts: ClientOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+export async function outputCommand(
+  id: string,
+  task: string,
+  opts: ClientOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const job = await getJob(client, id);
   const t = taskIn(job, task);
-  if (t.state !== 'succeeded') throw new CliError(`task ${task} of job ${id} is ${t.state}: only a task that succeeded hands on an output`, EXIT.usage);
+  if (t.state !== 'succeeded')
+    throw new CliError(`task ${task} of job ${id} is ${t.state}: only a task that succeeded hands on an output`, EXIT.usage);
   const output = t.output ?? '';
   out(opts.json ? json({ job: id, task, output: t.output ?? null }) : output);
 }
@@ -168,17 +194,25 @@ export interface LogsOptions extends ClientOptions {
  * GET /v1/jobs/{id}/tasks/{task}/log[?attempt=N]: the attempt's whole log (stdout and stderr as
  * written). A node without that endpoint: the last 4 KiB of stdout and stderr kept in the job.
  */
-export async function logsCommand(id: string, task: string, opts: LogsOptions, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+export async function logsCommand(
+  id: string,
+  task: string,
+  opts: LogsOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   let attempt: number | undefined;
   if (opts.attempt !== undefined) {
-    if (!/^[1-9]\d{0,8}$/.test(opts.attempt)) throw new CliError(`--attempt must be a positive integer, got ${JSON.stringify(opts.attempt)}`, EXIT.usage);
+    if (!/^[1-9]\d{0,8}$/.test(opts.attempt))
+      throw new CliError(`--attempt must be a positive integer, got ${JSON.stringify(opts.attempt)}`, EXIT.usage);
     attempt = Number(opts.attempt);
   }
   const job = await getJob(client, id);
   const t = taskIn(job, task);
   if (t.attempt === 0) throw new CliError(`task ${task} of job ${id} has not started yet (${t.state}): no log`, EXIT.usage);
-  if (attempt !== undefined && attempt > t.attempt) throw new CliError(`task ${task} of job ${id} has had ${t.attempt} attempt(s); there is no attempt ${attempt}`, EXIT.usage);
+  if (attempt !== undefined && attempt > t.attempt)
+    throw new CliError(`task ${task} of job ${id} has had ${t.attempt} attempt(s); there is no attempt ${attempt}`, EXIT.usage);
   let which = attempt ?? t.attempt;
   let ranOn = attempt === undefined || attempt === t.attempt ? t.node : null;
   const path = `${jobPath(id)}/tasks/${encodeURIComponent(task)}/log${attempt !== undefined ? `?attempt=${attempt}` : ''}`;

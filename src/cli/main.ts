@@ -23,7 +23,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version are not errors; everything else commander refuses is a usage error.
       if (err.exitCode === 0) return EXIT.ok;
-      if (wantsJson(argv)) process.stdout.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), details: { code: err.code } })}\n`);
+      if (wantsJson(argv))
+        process.stdout.write(`${JSON.stringify({ error: err.message.replace(/^error: /, ''), details: { code: err.code } })}\n`);
       return EXIT.usage;
     }
     if (err instanceof CliError) {

@@ -40,7 +40,8 @@ export async function nodeCommand(opts: NodeOptions, out: (s: string) => void): 
   }
 
   // Said once, so an operator who finds the API answering 401 sees where the token came from.
-  if (opts.apiTokenSource !== null) log.info({ source: opts.apiTokenSource === 'file' ? '--api-token-file' : 'MESHRUN_TOKEN' }, 'the API requires a bearer token');
+  if (opts.apiTokenSource !== null)
+    log.info({ source: opts.apiTokenSource === 'file' ? '--api-token-file' : 'MESHRUN_TOKEN' }, 'the API requires a bearer token');
 
   let node: RunningNode;
   try {

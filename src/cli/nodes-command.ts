@@ -12,7 +12,11 @@ type NodeInfo = Omit<CurrentNodeInfo, 'role' | 'state' | 'downSince'> & {
 import { ApiClient } from './client.js';
 import { formatBytes, formatClock, formatMs, json, shortId, table } from './format.js';
 
-export async function nodesCommand(opts: { json?: boolean; api?: string | readonly string[] }, out: (s: string) => void, err: (s: string) => void = () => undefined): Promise<void> {
+export async function nodesCommand(
+  opts: { json?: boolean; api?: string | readonly string[] },
+  out: (s: string) => void,
+  err: (s: string) => void = () => undefined,
+): Promise<void> {
   const client = ApiClient.from(opts.api, err);
   const answer = await client.get<{ nodes: NodeInfo[] }>('/v1/nodes');
   if (opts.json) {

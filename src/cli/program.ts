@@ -9,7 +9,16 @@ import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../node/defaults.
 import { clusterCommand } from './cluster-command.js';
 import { DEFAULT_API_URL } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
-import { cancelCommand, jobsCommand, logsCommand, outputCommand, statusCommand, type ClientOptions, type LogsOptions, type StatusOptions } from './job-commands.js';
+import {
+  cancelCommand,
+  jobsCommand,
+  logsCommand,
+  outputCommand,
+  statusCommand,
+  type ClientOptions,
+  type LogsOptions,
+  type StatusOptions,
+} from './job-commands.js';
 import { nodesCommand } from './nodes-command.js';
 import type { SimCommandOptions } from './sim-command.js';
 
@@ -38,7 +47,10 @@ export function buildProgram(io: ProgramIo): Command {
     .enablePositionalOptions();
 
   const apiOption = (): Option =>
-    new Option('--api <url>', `a node's HTTP API; repeatable or comma-separated, the next tried when one does not answer (or MESHRUN_API; default ${DEFAULT_API_URL})`).argParser(collect);
+    new Option(
+      '--api <url>',
+      `a node's HTTP API; repeatable or comma-separated, the next tried when one does not answer (or MESHRUN_API; default ${DEFAULT_API_URL})`,
+    ).argParser(collect);
 
   program
     .command('node')
@@ -49,17 +61,32 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--bootstrap <multiaddr>', 'a member to join through (ending in /p2p/<id>), repeatable', collect)
     .option('--slots <n>', 'task slots (default: number of CPUs)')
     .option('--voters <n>', 'target number of voters (odd)', '3')
-    .option('--swarm-key <file>', 'pre-shared swarm key (meshrun keygen): only peers with it can connect; required to listen beyond loopback')
-    .option('--api-token-file <file>', 'require "Authorization: Bearer <token>" on the API, the token read from FILE (or set MESHRUN_TOKEN); needed to bind beyond loopback')
+    .option(
+      '--swarm-key <file>',
+      'pre-shared swarm key (meshrun keygen): only peers with it can connect; required to listen beyond loopback',
+    )
+    .option(
+      '--api-token-file <file>',
+      'require "Authorization: Bearer <token>" on the API, the token read from FILE (or set MESHRUN_TOKEN); needed to bind beyond loopback',
+    )
     // Hidden and refused by parseNodeOptions, which names the alternatives (commander would only say "unknown option").
     .addOption(new Option('--api-token <token>', 'refused: use --api-token-file or MESHRUN_TOKEN').hideHelp())
     .option('--replace-after <duration>', 'replace a voter unreachable this long by a caught-up learner', '30s')
     .option('--name <name>', 'a readable name for this node, shown by meshrun nodes and status (default: the host name)')
-    .option('--max-log-bytes <size>', 'cap on the task logs in DATA/logs: logs of the oldest finished jobs go first (e.g. 512MiB; 0 for no cap)', '1GiB')
+    .option(
+      '--max-log-bytes <size>',
+      'cap on the task logs in DATA/logs: logs of the oldest finished jobs go first (e.g. 512MiB; 0 for no cap)',
+      '1GiB',
+    )
     .addOption(new Option('--snapshot-every <n>', 'compact the log every N applied entries').default('10000').hideHelp())
     .addOption(new Option('--join-timeout <duration>', 'give up joining after this long').default('30s').hideHelp())
     .addOption(new Option('--test-hooks', 'enable the /v1/debug endpoints').hideHelp())
-    .addOption(new Option('--test-partitions', 'TEST ONLY: enable POST /v1/test/partition and /v1/test/heal, which cut this node off from peers').hideHelp())
+    .addOption(
+      new Option(
+        '--test-partitions',
+        'TEST ONLY: enable POST /v1/test/partition and /v1/test/heal, which cut this node off from peers',
+      ).hideHelp(),
+    )
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on demand, like every module only some commands need (the option parser, the DAG
       // reader, libp2p, the simulator): client commands start without them.
@@ -83,7 +110,10 @@ export function buildProgram(io: ProgramIo): Command {
     .command('submit')
     .description('submit a DAG file (YAML or JSON); prints the job id')
     .argument('<file>', 'the DAG file')
-    .option('--wait', 'follow the job until it ends (on another node if this one dies); exit 0 if it succeeded, 1 if not, listing the failed tasks')
+    .option(
+      '--wait',
+      'follow the job until it ends (on another node if this one dies); exit 0 if it succeeded, 1 if not, listing the failed tasks',
+    )
     .option('--json', 'print JSON')
     .option('--idempotency-key <key>', 'submitting again with the same key returns the same job')
     .addOption(apiOption())
@@ -97,7 +127,7 @@ export function buildProgram(io: ProgramIo): Command {
     .description("a job's state, counts and elapsed time, and a table of its tasks (state, node, attempt, duration, exit code)")
     .argument('<job>', 'the job id (meshrun jobs lists them)')
     .option('--task <task>', "list this task's attempts (node, start, duration, outcome, exit, reason) instead; a shard is name[3]")
-    .option('--json', 'print the API response (GET /v1/jobs/{id}) as JSON; with --task, the task\'s attempts')
+    .option('--json', "print the API response (GET /v1/jobs/{id}) as JSON; with --task, the task's attempts")
     .addOption(apiOption())
     .action(async (job: string, opts: StatusOptions) => {
       await statusCommand(job, opts, io.out, io.err);
@@ -147,7 +177,9 @@ export function buildProgram(io: ProgramIo): Command {
 
   program
     .command('nodes')
-    .description('the nodes the cluster knows: name, role, up or down (since when), slots used and free, running tasks, handlers, task log size, last heard')
+    .description(
+      'the nodes the cluster knows: name, role, up or down (since when), slots used and free, running tasks, handlers, task log size, last heard',
+    )
     .option('--json', 'print the API response (GET /v1/nodes, with roles) as JSON')
     .addOption(apiOption())
     .action(async (opts: ClientOptions) => {
@@ -174,7 +206,10 @@ export function buildProgram(io: ProgramIo): Command {
       const { spec } = await readDagFile(file);
       const tasks = spec.tasks.reduce((n, t) => n + (t.shards ?? 1), 0);
       if (opts.json) io.out(`${JSON.stringify({ file, valid: true, name: spec.name, specs: spec.tasks.length, tasks })}\n`);
-      else io.out(`${file}: a valid DAG "${spec.name}" with ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'} (${tasks} to run, shards counted)\n`);
+      else
+        io.out(
+          `${file}: a valid DAG "${spec.name}" with ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'} (${tasks} to run, shards counted)\n`,
+        );
     });
 
   program

@@ -81,7 +81,9 @@ export function stuckLines(job: JobSummary & { readonly tasks?: Readonly<Record<
     if (names === undefined) byReason.set(t.reason, (names = []));
     names.push(name);
   }
-  return [...byReason].map(([reason, names]) => `waiting: ${names[0] ?? ''}${names.length > 1 ? ` and ${names.length - 1} more` : ''}: ${reason}`);
+  return [...byReason].map(
+    ([reason, names]) => `waiting: ${names[0] ?? ''}${names.length > 1 ? ` and ${names.length - 1} more` : ''}: ${reason}`,
+  );
 }
 
 const ORDER: readonly TaskState[] = ['succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped'];
@@ -158,7 +160,11 @@ export function barProgress(out: (s: string) => void, columns: () => number): Pr
 }
 
 /** The sink for stdout: the bar on a terminal (or MESHRUN_PROGRESS=bar), plain lines otherwise (or MESHRUN_PROGRESS=plain). */
-export function progressFor(out: (s: string) => void, stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): ProgressSink {
+export function progressFor(
+  out: (s: string) => void,
+  stream: NodeJS.WriteStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressSink {
   const mode = env['MESHRUN_PROGRESS'];
   // isTTY is typed boolean but is undefined on a pipe or a file.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare

@@ -22,8 +22,16 @@ export interface SimCommandOptions {
 
 export async function simCommand(scenario: string | undefined, o: SimCommandOptions, out: (s: string) => void): Promise<ExitCode> {
   if (scenario === undefined) return sweepCommand(o, out);
-  for (const [flag, v] of [['--seeds', o.seeds], ['--nodes', o.nodes], ['--workload', o.workload]] as const) {
-    if (v !== undefined) throw new CliError(`${flag} is for a sweep of random seeds (meshrun sim --seeds A-B); a scenario file names its own nodes`, EXIT.usage);
+  for (const [flag, v] of [
+    ['--seeds', o.seeds],
+    ['--nodes', o.nodes],
+    ['--workload', o.workload],
+  ] as const) {
+    if (v !== undefined)
+      throw new CliError(
+        `${flag} is for a sweep of random seeds (meshrun sim --seeds A-B); a scenario file names its own nodes`,
+        EXIT.usage,
+      );
   }
   let s;
   try {
@@ -47,8 +55,13 @@ export async function simCommand(scenario: string | undefined, o: SimCommandOpti
 }
 
 async function sweepCommand(o: SimCommandOptions, out: (s: string) => void): Promise<ExitCode> {
-  if (o.seeds === undefined) throw new CliError('give a scenario file (meshrun sim SCENARIO.yaml) or a range of seeds (--seeds 1-100)', EXIT.usage);
-  for (const [flag, v] of [['--seed', o.seed], ['--report', o.report], ['--json', o.json]] as const) {
+  if (o.seeds === undefined)
+    throw new CliError('give a scenario file (meshrun sim SCENARIO.yaml) or a range of seeds (--seeds 1-100)', EXIT.usage);
+  for (const [flag, v] of [
+    ['--seed', o.seed],
+    ['--report', o.report],
+    ['--json', o.json],
+  ] as const) {
     if (v !== undefined) throw new CliError(`${flag} needs a scenario file`, EXIT.usage);
   }
   const argv = ['--seeds', o.seeds, '--workload', o.workload ?? 'scheduler', ...(o.nodes !== undefined ? ['--nodes', o.nodes] : [])];
@@ -64,6 +77,7 @@ async function sweepCommand(o: SimCommandOptions, out: (s: string) => void): Pro
 }
 
 function seedOf(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new CliError(`--seed wants a whole number from 0 to 4294967295, got '${v}'`, EXIT.usage);
+  if (!/^\d+$/.test(v) || Number(v) > 0xffffffff)
+    throw new CliError(`--seed wants a whole number from 0 to 4294967295, got '${v}'`, EXIT.usage);
   return Number(v);
 }

@@ -43,7 +43,9 @@ export async function submitCommand(file: string, opts: SubmitOptions, io: Submi
   if (!opts.json) out(`${id}\n`);
   // The other members' API addresses, while the node that took the job still answers.
   await client.learn();
-  const sink: ProgressSink = opts.json ? { update: () => undefined, note: (line) => err(`${line}\n`), done: () => undefined } : progressFor(out);
+  const sink: ProgressSink = opts.json
+    ? { update: () => undefined, note: (line) => err(`${line}\n`), done: () => undefined }
+    : progressFor(out);
   const interrupt = io.interrupt ? { signal: io.interrupt, dispose: () => undefined } : ctrlC();
   let final;
   try {
@@ -63,7 +65,8 @@ export async function submitCommand(file: string, opts: SubmitOptions, io: Submi
       if (!opts.json) out(failureReport(job, nodeLabels(await knownNodes(client))));
     }
   }
-  if (opts.json) out(`${JSON.stringify({ id, state: final.state, counts: final.counts, ...(final.state === 'succeeded' ? {} : { failed }) })}\n`);
+  if (opts.json)
+    out(`${JSON.stringify({ id, state: final.state, counts: final.counts, ...(final.state === 'succeeded' ? {} : { failed }) })}\n`);
   return final.state === 'succeeded' ? EXIT.ok : EXIT.jobFailed;
 }
 
@@ -95,7 +98,8 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
   try {
     return { text, spec: parseDagText(text, file) };
   } catch (err) {
-    if (err instanceof DagError) throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
+    if (err instanceof DagError)
+      throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
     throw err;
   }
 }
@@ -111,7 +115,9 @@ export function checkHandlers(spec: JobSpec, nodes: readonly NodeInfo[]): void {
   const problems: string[] = [];
   for (const t of spec.tasks) {
     if (t.exec.kind !== 'handler' || known.includes(t.exec.name)) continue;
-    problems.push(`task '${t.name}': no node has handler '${t.exec.name}'${didYouMean(t.exec.name, known)}; known: ${known.length === 0 ? 'none' : known.join(', ')}`);
+    problems.push(
+      `task '${t.name}': no node has handler '${t.exec.name}'${didYouMean(t.exec.name, known)}; known: ${known.length === 0 ? 'none' : known.join(', ')}`,
+    );
   }
   if (problems.length > 0) throw new CliError(`the cluster cannot run this DAG:\n  ${problems.join('\n  ')}`, EXIT.usage, { problems });
 }

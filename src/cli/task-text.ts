@@ -36,7 +36,10 @@ export function shownCounts(job: Pick<JobView, 'counts' | 'tasks'>): JobView['co
 
 /** The last non-empty line of a text, cut to `max` characters. */
 export function lastLine(text: string, max = 100): string {
-  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
   const line = lines[lines.length - 1] ?? '';
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
@@ -52,7 +55,12 @@ export function failureWhy(t: TaskView): string {
   // it wrote nothing and the reason does not say it already.
   const lines = t.stderr.split('\n');
   const own = lastLine(lines.filter((l) => !l.startsWith('meshrun: ')).join('\n'));
-  const noted = lastLine(lines.filter((l) => l.startsWith('meshrun: ') && !/^meshrun: killed by SIG/.test(l)).map((l) => l.slice('meshrun: '.length)).join('\n'));
+  const noted = lastLine(
+    lines
+      .filter((l) => l.startsWith('meshrun: ') && !/^meshrun: killed by SIG/.test(l))
+      .map((l) => l.slice('meshrun: '.length))
+      .join('\n'),
+  );
   const out = own !== '' ? own : lastLine(t.stdout);
   if (out !== '') parts.push(out);
   else if (noted !== '' && reason === null) parts.push(noted);
@@ -72,7 +80,15 @@ export interface FailedTask {
 export function failedTasks(job: JobView): FailedTask[] {
   return Object.entries(job.tasks)
     .filter(([, t]) => t.state === 'failed')
-    .map(([task, t]) => ({ task, exitCode: t.exitCode, signal: signalOf(t), attempt: t.attempt, node: t.node, reason: t.reason, why: failureWhy(t) }));
+    .map(([task, t]) => ({
+      task,
+      exitCode: t.exitCode,
+      signal: signalOf(t),
+      attempt: t.attempt,
+      node: t.node,
+      reason: t.reason,
+      why: failureWhy(t),
+    }));
 }
 
 const MAX_LISTED = 20;
@@ -88,7 +104,14 @@ export function failureReport(job: JobView, label: (id: string | null) => string
   if (failed.length > 0) {
     const rows = failed
       .slice(0, MAX_LISTED)
-      .map(([name, t]) => [name, exitText(t), String(t.attempt), label(t.node), formatMs(t.durationMs ?? (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : null)), failureWhy(t)]);
+      .map(([name, t]) => [
+        name,
+        exitText(t),
+        String(t.attempt),
+        label(t.node),
+        formatMs(t.durationMs ?? (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : null)),
+        failureWhy(t),
+      ]);
     text += `failed: ${failed.length} task${failed.length === 1 ? '' : 's'}\n`;
     text += table(['task', 'exit', 'attempts', 'node', 'duration', 'why'], rows)
       .split('\n')
@@ -96,7 +119,9 @@ export function failureReport(job: JobView, label: (id: string | null) => string
       .join('\n');
     if (failed.length > MAX_LISTED) text += `  ... and ${failed.length - MAX_LISTED} more (meshrun status ${job.id})\n`;
   }
-  if (counts.skipped > 0) text += `skipped: ${counts.skipped} task${counts.skipped === 1 ? '' : 's'} (a task they depend on failed, their trigger rule could not be met, or the job timed out)\n`;
-  if (counts.cancelled > 0) text += `cancelled: ${counts.cancelled} task${counts.cancelled === 1 ? '' : 's'} stopped or never run when the job was cancelled\n`;
+  if (counts.skipped > 0)
+    text += `skipped: ${counts.skipped} task${counts.skipped === 1 ? '' : 's'} (a task they depend on failed, their trigger rule could not be met, or the job timed out)\n`;
+  if (counts.cancelled > 0)
+    text += `cancelled: ${counts.cancelled} task${counts.cancelled === 1 ? '' : 's'} stopped or never run when the job was cancelled\n`;
   return text;
 }

@@ -365,7 +365,10 @@ export function decodeProto<P, T>(
       return { ok: false, error: `${what}: too many ${field}` };
     }
     if (err instanceof Error && err.message === 'Invalid enum value') {
-      return { ok: false, error: `${what}: unknown value ${reader.enumValue} of enum field ${reader.enumTag >>> 3} at byte ${reader.enumAt}` };
+      return {
+        ok: false,
+        error: `${what}: unknown value ${reader.enumValue} of enum field ${reader.enumTag >>> 3} at byte ${reader.enumAt}`,
+      };
     }
     // Anything else would be a bug here or in the generated code: still not thrown.
     return { ok: false, error: `${what}: ${errorMessage(err)}` };

@@ -35,7 +35,9 @@ export function parseDuration(text: string): number {
     const [, whole = '0', frac, unitText] = m;
     const unit = unitText as Unit;
     if (UNIT_RANK[unit] <= lastRank) {
-      throw new DurationError(`invalid duration '${s}': in a compound each unit must be smaller than the one before (w, d, h, m, s, ms), like 1h30m`);
+      throw new DurationError(
+        `invalid duration '${s}': in a compound each unit must be smaller than the one before (w, d, h, m, s, ms), like 1h30m`,
+      );
     }
     lastRank = UNIT_RANK[unit];
     total += partMs(s, whole, frac, unit);

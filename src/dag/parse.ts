@@ -41,7 +41,9 @@ export function parseDagText(text: string, source: string): JobSpec {
   if (text.trim() === '') throw new DagError([`${source}: the file is empty: expected a mapping with name and tasks`]);
   const bytes = utf8Length(text);
   if (bytes > DAG_LIMITS.maxFileBytes) {
-    throw new DagError([`${source}: the file is ${fmt(bytes)} bytes (at most ${fmt(DAG_LIMITS.maxFileBytes)}); use shards for many similar tasks, or split the job`]);
+    throw new DagError([
+      `${source}: the file is ${fmt(bytes)} bytes (at most ${fmt(DAG_LIMITS.maxFileBytes)}); use shards for many similar tasks, or split the job`,
+    ]);
   }
   // The fast readers first (strict JSON, then plain YAML); a file with problems is read again
   // by the document reader below, which can say where in the text they are.
@@ -78,7 +80,9 @@ export function parseDagText(text: string, source: string): JobSpec {
   if (duplicates.count === 0 && r.spec !== null) return r.spec;
   const isDuplicate = new Set(duplicates.list);
   duplicates.addAll(r.problems);
-  throw new DagError(duplicates.render((p: Problem) => (isDuplicate.has(p) ? showDuplicate(p) : `${at(offsetOf(doc, p.path, false))}: ${formatProblem(p)}`)));
+  throw new DagError(
+    duplicates.render((p: Problem) => (isDuplicate.has(p) ? showDuplicate(p) : `${at(offsetOf(doc, p.path, false))}: ${formatProblem(p)}`)),
+  );
 }
 
 /**

@@ -84,7 +84,12 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
   const defaults = top.data.defaults ?? {};
   const tasks = parsed.map((p, i) => buildTask(names[i] as string, p.data as ParsedTask, defaults));
   const timeout = top.data.timeout;
-  const spec: JobSpec = { name: top.data.name, retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS, tasks, ...(timeout === undefined ? {} : { timeoutMs: timeout }) };
+  const spec: JobSpec = {
+    name: top.data.name,
+    retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS,
+    tasks,
+    ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+  };
   return { spec, problems };
 }
 

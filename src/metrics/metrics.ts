@@ -73,13 +73,51 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
   const registry = new Registry();
   const reg = [registry];
 
-  new Gauge({ name: 'meshrun_raft_term', help: 'Current Raft term', registers: reg, collect() { this.set(src.raftStatus().term); } });
-  new Gauge({ name: 'meshrun_raft_commit_index', help: 'Raft commit index known to this node', registers: reg, collect() { this.set(src.raftStatus().commit); } });
-  new Gauge({ name: 'meshrun_raft_applied_index', help: 'Raft index applied to the state machine on this node', registers: reg, collect() { this.set(src.raftStatus().applied); } });
-  new Gauge({ name: 'meshrun_raft_is_leader', help: '1 when this node is the Raft leader', registers: reg, collect() { this.set(src.raftStatus().role === 'leader' ? 1 : 0); } });
+  new Gauge({
+    name: 'meshrun_raft_term',
+    help: 'Current Raft term',
+    registers: reg,
+    collect() {
+      this.set(src.raftStatus().term);
+    },
+  });
+  new Gauge({
+    name: 'meshrun_raft_commit_index',
+    help: 'Raft commit index known to this node',
+    registers: reg,
+    collect() {
+      this.set(src.raftStatus().commit);
+    },
+  });
+  new Gauge({
+    name: 'meshrun_raft_applied_index',
+    help: 'Raft index applied to the state machine on this node',
+    registers: reg,
+    collect() {
+      this.set(src.raftStatus().applied);
+    },
+  });
+  new Gauge({
+    name: 'meshrun_raft_is_leader',
+    help: '1 when this node is the Raft leader',
+    registers: reg,
+    collect() {
+      this.set(src.raftStatus().role === 'leader' ? 1 : 0);
+    },
+  });
   mirrorCounter(registry, 'meshrun_raft_leader_changes_total', 'Leader changes this node observed', () => src.raftStats().leaderChanges);
-  mirrorCounter(registry, 'meshrun_raft_snapshots_sent_total', 'Snapshots this node sent to followers', () => src.raftStats().snapshotsSent);
-  mirrorCounter(registry, 'meshrun_raft_snapshots_installed_total', 'Snapshots from the leader this node installed', () => src.raftStats().snapshotsInstalled);
+  mirrorCounter(
+    registry,
+    'meshrun_raft_snapshots_sent_total',
+    'Snapshots this node sent to followers',
+    () => src.raftStats().snapshotsSent,
+  );
+  mirrorCounter(
+    registry,
+    'meshrun_raft_snapshots_installed_total',
+    'Snapshots from the leader this node installed',
+    () => src.raftStats().snapshotsInstalled,
+  );
   // What the trust boundary refused: a rising count means a peer is misbehaving (or attacking).
   new Counter({
     name: 'meshrun_raft_refused_total',
@@ -97,7 +135,12 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
       this.inc({ reason: 'stale_term' }, s.droppedStaleTerm);
     },
   });
-  mirrorCounter(registry, 'meshrun_raft_lost_acknowledged_total', 'Followers found holding less of the log than they acknowledged (lost or restored disk)', () => src.raftStats().lostAcknowledged);
+  mirrorCounter(
+    registry,
+    'meshrun_raft_lost_acknowledged_total',
+    'Followers found holding less of the log than they acknowledged (lost or restored disk)',
+    () => src.raftStats().lostAcknowledged,
+  );
 
   const proposals = new Counter({
     name: 'meshrun_raft_proposals_total',
@@ -117,9 +160,19 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
     labelNames: ['kind'],
     registers: reg,
   });
-  const snapshotBytes = new Gauge({ name: 'meshrun_snapshot_size_bytes', help: 'Size of the newest snapshot on this node', registers: reg });
+  const snapshotBytes = new Gauge({
+    name: 'meshrun_snapshot_size_bytes',
+    help: 'Size of the newest snapshot on this node',
+    registers: reg,
+  });
 
-  const taskGauge = new Gauge({ name: 'meshrun_tasks', help: 'Tasks in the scheduler state, by state', labelNames: ['state'], registers: reg, collect: () => refreshTasks() });
+  const taskGauge = new Gauge({
+    name: 'meshrun_tasks',
+    help: 'Tasks in the scheduler state, by state',
+    labelNames: ['state'],
+    registers: reg,
+    collect: () => refreshTasks(),
+  });
   const taskDuration = new Histogram({
     name: 'meshrun_task_duration_seconds',
     help: 'Running time of task attempts (scheduler time, claim to finish), by outcome',
@@ -127,12 +180,32 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
     registers: reg,
   });
-  const jobEvents = new Counter({ name: 'meshrun_jobs_finished_total', help: 'Jobs that ended, by final state', labelNames: ['state'], registers: reg });
+  const jobEvents = new Counter({
+    name: 'meshrun_jobs_finished_total',
+    help: 'Jobs that ended, by final state',
+    labelNames: ['state'],
+    registers: reg,
+  });
   mirrorCounter(registry, 'meshrun_claims_accepted_total', 'Task claims the scheduler accepted', () => src.schedulerStats().claimsAccepted);
-  mirrorCounter(registry, 'meshrun_claims_rejected_total', 'Claimed tasks the scheduler refused (conflicts: taken, not ready, no capacity)', () => src.schedulerStats().claimsRejected);
-  mirrorCounter(registry, 'meshrun_lease_expiries_total', 'Node leases that expired (their tasks were retried)', () => src.schedulerStats().leaseExpiries);
+  mirrorCounter(
+    registry,
+    'meshrun_claims_rejected_total',
+    'Claimed tasks the scheduler refused (conflicts: taken, not ready, no capacity)',
+    () => src.schedulerStats().claimsRejected,
+  );
+  mirrorCounter(
+    registry,
+    'meshrun_lease_expiries_total',
+    'Node leases that expired (their tasks were retried)',
+    () => src.schedulerStats().leaseExpiries,
+  );
   mirrorCounter(registry, 'meshrun_task_retries_total', 'Task attempts retried', () => src.schedulerStats().retries);
-  mirrorCounter(registry, 'meshrun_finishes_stale_total', 'Task results refused as stale (fencing)', () => src.schedulerStats().finishesStale);
+  mirrorCounter(
+    registry,
+    'meshrun_finishes_stale_total',
+    'Task results refused as stale (fencing)',
+    () => src.schedulerStats().finishesStale,
+  );
 
   const gossip = src.gossipStats;
   if (gossip) {
@@ -184,7 +257,8 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
             } else if (e.from === 'running') {
               const t0 = started.get(key);
               started.delete(key);
-              if (t0 !== undefined && (e.to === 'succeeded' || e.to === 'failed')) taskDuration.observe({ outcome: e.to }, Math.max(0, src.schedulerNow() - t0) / 1000);
+              if (t0 !== undefined && (e.to === 'succeeded' || e.to === 'failed'))
+                taskDuration.observe({ outcome: e.to }, Math.max(0, src.schedulerNow() - t0) / 1000);
             }
             break;
           }

@@ -37,7 +37,8 @@ function identityOf(privateKey: PrivateKey): Identity {
 /** Parses key file bytes; the error names the file because the operator has to go and fix it. */
 function parseKey(file: string, bytes: Uint8Array): PrivateKey {
   if (bytes.length === 0) throw new IdentityError(`key file ${file} is empty (corrupt); restore it or remove it to create a new identity`);
-  if (bytes.length > MAX_KEY_FILE_BYTES) throw new IdentityError(`key file ${file} is ${bytes.length} bytes, too large to be a private key (corrupt)`);
+  if (bytes.length > MAX_KEY_FILE_BYTES)
+    throw new IdentityError(`key file ${file} is ${bytes.length} bytes, too large to be a private key (corrupt)`);
   let key: PrivateKey;
   try {
     key = privateKeyFromProtobuf(bytes);

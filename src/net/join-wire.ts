@@ -126,7 +126,12 @@ export function decodeJoinResponse(bytes: Uint8Array): { ok: true; value: JoinRe
   }
   return {
     ok: true,
-    value: { ok: false, error: d.error, ...(d.leader !== undefined ? { leader: d.leader } : {}), ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+    value: {
+      ok: false,
+      error: d.error,
+      ...(d.leader !== undefined ? { leader: d.leader } : {}),
+      ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    },
   };
 }
 

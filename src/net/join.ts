@@ -89,7 +89,9 @@ export class JoinServer {
   }
 
   async start(): Promise<void> {
-    await this.components.handle(JOIN_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 16 });
+    await this.components.handle(JOIN_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), {
+      maxInboundStreams: 16,
+    });
   }
 
   async stop(): Promise<void> {

@@ -152,7 +152,8 @@ export class LoadGossip {
   /** Records this node's current load; sends it now if it changed and the period allows, else soon. */
   publish(report: LoadReport): void {
     if (this.stopped) return;
-    if (report.node !== this.self) throw new LoadReportError(`load report for ${report.node}: this node can only publish its own (${this.self})`);
+    if (report.node !== this.self)
+      throw new LoadReportError(`load report for ${report.node}: this node can only publish its own (${this.self})`);
     checkOwnReport(report);
     const changed = this.latest === null || !sameLoad(this.latest, report);
     this.latest = { ...report, handlers: [...report.handlers] };

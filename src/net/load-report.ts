@@ -37,11 +37,7 @@ const ReportSchema = z
     applied: Count,
     at: Count,
     name: z.string().regex(NODE_NAME).optional(),
-    api: z
-      .string()
-      .max(MAX_API_URL_CHARS)
-      .refine(isApiUrl, 'an http:// or https:// URL without credentials, path or query')
-      .optional(),
+    api: z.string().max(MAX_API_URL_CHARS).refine(isApiUrl, 'an http:// or https:// URL without credentials, path or query').optional(),
     logBytes: Count.optional(),
   })
   // Each field may be in range and the whole still impossible: free or running slots beyond the total.
@@ -58,7 +54,15 @@ function isApiUrl(s: string): boolean {
   } catch {
     return false;
   }
-  return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '' && (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '' && !/\s/.test(s);
+  return (
+    (u.protocol === 'http:' || u.protocol === 'https:') &&
+    u.username === '' &&
+    u.password === '' &&
+    (u.pathname === '/' || u.pathname === '') &&
+    u.search === '' &&
+    u.hash === '' &&
+    !/\s/.test(s)
+  );
 }
 
 export class LoadReportError extends Error {

@@ -27,7 +27,10 @@ const WRITE_TIMEOUT_MS = 10_000;
 export const LogRequestSchema = z.object({
   v: z.literal(FORMAT_VERSION),
   job: z.string().regex(/^[a-z0-9-]{1,128}$/),
-  task: z.string().max(160).regex(/^[A-Za-z0-9_.-]+(\[\d+\])?$/),
+  task: z
+    .string()
+    .max(160)
+    .regex(/^[A-Za-z0-9_.-]+(\[\d+\])?$/),
   attempt: z.number().int().min(1).max(1_000_000),
 });
 const HeaderSchema = z.discriminatedUnion('ok', [
@@ -110,7 +113,9 @@ export class LogsServer {
   ) {}
 
   async start(): Promise<void> {
-    await this.components.handle(LOGS_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), { maxInboundStreams: 32 });
+    await this.components.handle(LOGS_PROTOCOL, ({ stream, connection }) => void this.serve(stream, connection.remotePeer.toString()), {
+      maxInboundStreams: 32,
+    });
   }
 
   async stop(): Promise<void> {
@@ -144,10 +149,15 @@ export class LogsServer {
       const signal = AbortSignal.timeout(WRITE_TIMEOUT_MS);
       if (answer.ok) {
         const data = answer.data.length > MAX_LOG_BYTES ? answer.data.subarray(answer.data.length - MAX_LOG_BYTES) : answer.data;
-        await lp.write(json({ v: FORMAT_VERSION, ok: true, size: answer.size, truncated: answer.truncated || data.length < answer.data.length }), { signal });
+        await lp.write(
+          json({ v: FORMAT_VERSION, ok: true, size: answer.size, truncated: answer.truncated || data.length < answer.data.length }),
+          { signal },
+        );
         await lp.write(data, { signal });
       } else {
-        await lp.write(json({ v: FORMAT_VERSION, ok: false, missing: answer.missing, error: answer.error.slice(0, MAX_ERROR_CHARS) }), { signal });
+        await lp.write(json({ v: FORMAT_VERSION, ok: false, missing: answer.missing, error: answer.error.slice(0, MAX_ERROR_CHARS) }), {
+          signal,
+        });
       }
       stats.answered++;
       await closeQuietly(stream);
@@ -162,13 +172,19 @@ export class LogsServer {
  * with its answer; rejects with a LogsProtocolError when the peer cannot be reached or gives no
  * valid answer within `timeoutMs`.
  */
-export async function requestLog(host: Libp2p, target: PeerId | Multiaddr | Multiaddr[], req: LogRequest, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<LogAnswer> {
+export async function requestLog(
+  host: Libp2p,
+  target: PeerId | Multiaddr | Multiaddr[],
+  req: LogRequest,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<LogAnswer> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const fail = (step: string, err: unknown): LogsProtocolError => {
     if (timeout.aborted) return new LogsProtocolError(`no answer within ${timeoutMs} ms (while ${step})`);
-    if (err instanceof Error && err.name === 'UnsupportedProtocolError') return new LogsProtocolError(`the peer does not serve ${LOGS_PROTOCOL}`);
+    if (err instanceof Error && err.name === 'UnsupportedProtocolError')
+      return new LogsProtocolError(`the peer does not serve ${LOGS_PROTOCOL}`);
     if (step === 'dialling' && refusedDuringHandshake(err)) return new LogsProtocolError(HANDSHAKE_REFUSED);
     return new LogsProtocolError(`${step} failed: ${errorMessage(err)}`);
   };

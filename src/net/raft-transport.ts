@@ -22,7 +22,16 @@ export const RAFT_PROTOCOL = '/meshrun/raft/1';
  */
 export type RaftTransportComponents = Pick<
   Libp2p,
-  'peerId' | 'status' | 'handle' | 'unhandle' | 'getProtocols' | 'dialProtocol' | 'getConnections' | 'peerStore' | 'addEventListener' | 'removeEventListener'
+  | 'peerId'
+  | 'status'
+  | 'handle'
+  | 'unhandle'
+  | 'getProtocols'
+  | 'dialProtocol'
+  | 'getConnections'
+  | 'peerStore'
+  | 'addEventListener'
+  | 'removeEventListener'
 >;
 
 /** How the transport behaves (js-libp2p's `init`); every field has a default. */

@@ -34,8 +34,10 @@ export function parseSwarmKey(text: string, source: string): Uint8Array {
   while (lines.length > 3 && lines[lines.length - 1]?.trim() === '') lines.pop();
   const [header, codec, key, ...rest] = lines.map((l) => l.trim());
   if (header !== HEADER) throw new SwarmKeyError(`swarm key ${source} is malformed: first line must be ${HEADER}`);
-  if (codec !== CODEC) throw new SwarmKeyError(`swarm key ${source} is malformed: second line must be ${CODEC} (the only encoding supported)`);
-  if (key === undefined || !KEY_HEX.test(key)) throw new SwarmKeyError(`swarm key ${source} is malformed: third line must be 64 hex digits`);
+  if (codec !== CODEC)
+    throw new SwarmKeyError(`swarm key ${source} is malformed: second line must be ${CODEC} (the only encoding supported)`);
+  if (key === undefined || !KEY_HEX.test(key))
+    throw new SwarmKeyError(`swarm key ${source} is malformed: third line must be 64 hex digits`);
   if (rest.length > 0) throw new SwarmKeyError(`swarm key ${source} is malformed: unexpected text after the key`);
   return new TextEncoder().encode(`${HEADER}\n${CODEC}\n${key.toLowerCase()}`);
 }

@@ -3,7 +3,11 @@
 // ::) is no address to give out: the machine's first external address stands in for it.
 import os from 'node:os';
 
-export function advertisedApiUrl(boundUrl: string, bindHost: string, interfaces: ReturnType<typeof os.networkInterfaces> = os.networkInterfaces()): string {
+export function advertisedApiUrl(
+  boundUrl: string,
+  bindHost: string,
+  interfaces: ReturnType<typeof os.networkInterfaces> = os.networkInterfaces(),
+): string {
   if (bindHost !== '0.0.0.0' && bindHost !== '::' && bindHost !== '[::]') return boundUrl;
   const port = new URL(boundUrl).port;
   const all = Object.values(interfaces).flatMap((list) => list ?? []);

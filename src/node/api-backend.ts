@@ -79,7 +79,7 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
       probe: (value) => proposeProbe(deps, value),
       probes: () => deps.state.probes(),
       stats: () => ({ raft: deps.driver.stats, scheduler: deps.scheduler.stats, worker: deps.workerStats?.() ?? null }),
-      net: () => ({ ...((deps.net?.()) ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.stats }),
+      net: () => ({ ...(deps.net?.() ?? {}), addresses: Object.fromEntries(deps.state.addressBook()), raftStats: deps.driver.stats }),
     },
   };
 }
@@ -94,7 +94,16 @@ async function proposeProbe(deps: BackendDeps, value: string): Promise<ProbeOutc
   } catch (err) {
     if (!(err instanceof ProposalError)) throw err;
     if (err.reason === 'too-large') return { ok: false, reason: 'invalid', error: 'probe value too large' };
-    if (err.reason === 'timeout') return { ok: false, reason: 'unavailable', error: `probe not applied on this node within ${timeoutMs} ms (lost to a leader change?)` };
-    return { ok: false, reason: 'unavailable', error: err.reason === 'no-leader' ? 'proposal refused: no leader is known right now' : err.message };
+    if (err.reason === 'timeout')
+      return {
+        ok: false,
+        reason: 'unavailable',
+        error: `probe not applied on this node within ${timeoutMs} ms (lost to a leader change?)`,
+      };
+    return {
+      ok: false,
+      reason: 'unavailable',
+      error: err.reason === 'no-leader' ? 'proposal refused: no leader is known right now' : err.message,
+    };
   }
 }

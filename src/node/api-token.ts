@@ -35,7 +35,8 @@ export function resolveApiToken(inputs: TokenInputs): TokenResult {
   const value = inputs.env[TOKEN_ENV];
   // Empty counts as unset, as it does for the client commands that send MESHRUN_TOKEN.
   if (value === undefined || value === '') return { ok: true, token: null, source: null };
-  if (!TOKEN_CHARS.test(value)) return { ok: false, error: `${TOKEN_ENV} must be printable ASCII without spaces (it is sent in an Authorization header)` };
+  if (!TOKEN_CHARS.test(value))
+    return { ok: false, error: `${TOKEN_ENV} must be printable ASCII without spaces (it is sent in an Authorization header)` };
   return { ok: true, token: value, source: 'env' };
 }
 
@@ -50,13 +51,17 @@ function tokenFromFile(file: string): TokenResult {
   const token = text.replace(/\r?\n$/, '');
   if (token === '') return { ok: false, error: `--api-token-file ${file} is empty: put the token in it (one line)` };
   if (!TOKEN_CHARS.test(token)) {
-    return { ok: false, error: `--api-token-file ${file}: the token must be one line of printable ASCII without spaces (it is sent in an Authorization header)` };
+    return {
+      ok: false,
+      error: `--api-token-file ${file}: the token must be one line of printable ASCII without spaces (it is sent in an Authorization header)`,
+    };
   }
   return { ok: true, token, source: 'file' };
 }
 
 function readSmallFile(file: string): string {
   const bytes = readFileSync(file);
-  if (bytes.length > MAX_TOKEN_FILE_BYTES) throw new Error(`it is ${bytes.length} bytes, too large for a token (at most ${MAX_TOKEN_FILE_BYTES})`);
+  if (bytes.length > MAX_TOKEN_FILE_BYTES)
+    throw new Error(`it is ${bytes.length} bytes, too large for a token (at most ${MAX_TOKEN_FILE_BYTES})`);
   return bytes.toString('utf8');
 }

@@ -93,11 +93,15 @@ export class ConfChanger {
     if (!record && reflects(this.driver.status().membership.conf, cc)) return done(null);
     const left = deadline - this.clock.now();
     if (left <= 0) return done(new ConfChangeError(`${what}: not applied in time`));
-    this.driver.requestConfChange(cc, { timeoutMs: left }, {
-      // Applied: the membership now says whether it took effect (a change to what already held did not).
-      resolve: () => (record ? done(null) : again()),
-      reject: (err) => this.afterFailure(err, what, left, again, done),
-    });
+    this.driver.requestConfChange(
+      cc,
+      { timeoutMs: left },
+      {
+        // Applied: the membership now says whether it took effect (a change to what already held did not).
+        resolve: () => (record ? done(null) : again()),
+        reject: (err) => this.afterFailure(err, what, left, again, done),
+      },
+    );
   }
 
   /** Retries after a refusal that passes by itself, or ends the change. */

@@ -116,7 +116,9 @@ async function tighten(path: string, current: number, mode: number): Promise<Tig
   try {
     await chmod(path, mode);
   } catch (err) {
-    throw new DataDirError(`${path} is accessible to other users (mode ${octal(current)}) and cannot be made private: ${errorMessage(err)}`);
+    throw new DataDirError(
+      `${path} is accessible to other users (mode ${octal(current)}) and cannot be made private: ${errorMessage(err)}`,
+    );
   }
   return { path, was: octal(current), now: octal(mode) };
 }
@@ -124,4 +126,3 @@ async function tighten(path: string, current: number, mode: number): Promise<Tig
 function octal(mode: number): string {
   return (mode & 0o777).toString(8);
 }
-

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { sendableBeforePersist, type RaftNode, type RaftStatus } from '../raft/raft.js';
-import type { ConfChange, Entry, HardState, Message, NodeId, PersistUpdate, ProposeResult, RaftStats, Ready, Snapshot } from '../raft/types.js';
+import type {
+  ConfChange,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  PersistUpdate,
+  ProposeResult,
+  RaftStats,
+  Ready,
+  Snapshot,
+} from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
 import { ProposalError, type Committed, type Decision, type Reply, type RequestId } from './proposal.js';
 import { backgroundClock } from './system-clock.js';
@@ -323,7 +334,9 @@ export class RaftDriver<R = unknown> {
       return;
     }
     const ctx = `${this.readTag}.${++this.readSeq}`;
-    const timer = this.timers.after(timeoutMs, () => this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)));
+    const timer = this.timers.after(timeoutMs, () =>
+      this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)),
+    );
     this.reads.set(ctx, { reply, timer, index: null });
     this.raft.readIndex(ctx);
     this.kick();
@@ -341,7 +354,10 @@ export class RaftDriver<R = unknown> {
   /** Takes a Ready's read answers, then serves every confirmed read this node has applied far enough for. */
   private serveReads(rd: Ready): void {
     for (const f of rd.readFailures) {
-      this.settleRead(f.ctx, new ReadIndexError(f.reason === 'no-leader' ? 'no leader is known right now' : 'leadership was lost while confirming the read'));
+      this.settleRead(
+        f.ctx,
+        new ReadIndexError(f.reason === 'no-leader' ? 'no leader is known right now' : 'leadership was lost while confirming the read'),
+      );
     }
     for (const s of rd.readStates) {
       const r = this.reads.get(s.ctx);

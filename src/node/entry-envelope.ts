@@ -90,7 +90,10 @@ export function encodeNodeEntry(e: NodeEntry, request: RequestId | null = null):
       size += e.id.length * 3 + e.addrs.reduce((n, a) => n + a.length * 3 + 2, 0);
       break;
     case 'probe':
-      out.probe = { nonce: writeText(e.nonce, 'probe entry: nonce', MAX_NONCE_BYTES), value: writeText(e.value, 'probe entry: value', MAX_PROBE_BYTES) };
+      out.probe = {
+        nonce: writeText(e.nonce, 'probe entry: nonce', MAX_NONCE_BYTES),
+        value: writeText(e.value, 'probe entry: value', MAX_PROBE_BYTES),
+      };
       size += (e.nonce.length + e.value.length) * 3;
       break;
     case 'leave':
@@ -138,6 +141,11 @@ function entryIn(e: pb.NodeEntry): NodeEntry {
     const id = readNonEmpty(e.address.id, 'node id', MAX_ID_BYTES);
     return { kind: 'address', id, addrs: e.address.addrs.map((a) => readText(a, 'address', MAX_ADDR_BYTES)) };
   }
-  if (e.probe) return { kind: 'probe', nonce: readText(e.probe.nonce, 'nonce', MAX_NONCE_BYTES), value: readText(e.probe.value, 'value', MAX_PROBE_BYTES) };
+  if (e.probe)
+    return {
+      kind: 'probe',
+      nonce: readText(e.probe.nonce, 'nonce', MAX_NONCE_BYTES),
+      value: readText(e.probe.value, 'value', MAX_PROBE_BYTES),
+    };
   return { kind: 'leave', id: readNonEmpty((e.leave as pb.LeaveEntry).id, 'node id', MAX_ID_BYTES) };
 }

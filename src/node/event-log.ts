@@ -34,7 +34,10 @@ export class EventLog {
   onEffect(e: Effect): void {
     if (e.type === 'task' && e.from === 'running' && e.reason !== null && LOST.has(e.reason)) {
       const next = e.to === 'ready' || e.to === 'waiting' ? 'it runs again' : `it is ${e.to}`;
-      this.log.info({ job: e.job, task: e.name, node: e.node, attempt: e.attempt, reason: e.reason }, `task attempt lost (${e.reason}): ${next}`);
+      this.log.info(
+        { job: e.job, task: e.name, node: e.node, attempt: e.attempt, reason: e.reason },
+        `task attempt lost (${e.reason}): ${next}`,
+      );
     } else if (e.type === 'ignored' && e.reason.startsWith('proposed by ')) {
       this.log.warn({ command: e.command, reason: e.reason }, 'refused a command a member sent for another node');
     }

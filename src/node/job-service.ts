@@ -79,7 +79,11 @@ export class JobService {
         error: `the job was not committed within ${this.timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
       };
     }
-    return { ok: false, reason: 'unavailable', error: `the job was not accepted: ${why(err)}; submit again with the same Idempotency-Key to be safe` };
+    return {
+      ok: false,
+      reason: 'unavailable',
+      error: `the job was not accepted: ${why(err)}; submit again with the same Idempotency-Key to be safe`,
+    };
   }
 
   /** A conflict when the job holding `key` has another DAG than `spec`; null when it is the same DAG (or gone). */
@@ -106,7 +110,10 @@ export class JobService {
       // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
       const now = this.deps.view.job(id);
       if (now && now.state !== 'running') return { ok: true, id, state: now.state };
-      const error = err.reason === 'timeout' ? `the cancel was not committed within ${this.timeoutMs} ms; try again` : `the cancel was not accepted: ${why(err)}; try again`;
+      const error =
+        err.reason === 'timeout'
+          ? `the cancel was not committed within ${this.timeoutMs} ms; try again`
+          : `the cancel was not accepted: ${why(err)}; try again`;
       return { ok: false, reason: 'unavailable', error };
     }
     for (const e of effects) if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state };
@@ -142,7 +149,9 @@ export function sameJobSpec(a: JobSpec, b: JobSpec): boolean {
 }
 
 function canonicalSpec(spec: JobSpec): unknown {
-  const tasks = [...spec.tasks].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)).map((t) => ({ ...t, deps: [...t.deps].sort() }));
+  const tasks = [...spec.tasks]
+    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+    .map((t) => ({ ...t, deps: [...t.deps].sort() }));
   return { ...spec, tasks };
 }
 

@@ -131,14 +131,22 @@ export function requestAdmission(o: JoinAttempts, reply: Reply<JoinSuccess>): vo
     const key = `${addr}\n${why}`;
     const level = said.has(key) ? 'debug' : 'info';
     said.add(key);
-    o.log[level]({ via: addr, round, problem: why }, level === 'info' ? 'join attempt failed; will retry (quietly while it fails the same way)' : 'join attempt failed again');
+    o.log[level](
+      { via: addr, round, problem: why },
+      level === 'info' ? 'join attempt failed; will retry (quietly while it fails the same way)' : 'join attempt failed again',
+    );
   };
 
   const endRound = (): void => {
     const left = deadline - o.clock.now();
     if (left <= 0) {
       const detail = [...problems].map(([a, p]) => `${a}: ${p}`).join('; ');
-      return reply.reject(new JoinError(`could not join the cluster within ${Math.round(o.timeoutMs / 1000)} s; tried ${[...tried].join(', ')}${detail ? ` (${detail})` : ''}`, [...tried]));
+      return reply.reject(
+        new JoinError(
+          `could not join the cluster within ${Math.round(o.timeoutMs / 1000)} s; tried ${[...tried].join(', ')}${detail ? ` (${detail})` : ''}`,
+          [...tried],
+        ),
+      );
     }
     o.clock.after(Math.min(backoff, left), startRound);
     backoff = Math.min(backoff * 2, 2000);

@@ -93,7 +93,8 @@ function requestProblem(req: JoinRequest, ctx: JoinContext, addressOwner: (addr:
   for (const a of req.addrs) {
     const owner = addressOwner(a);
     // An address ending in another peer's id would send that peer's traffic here, or ours there.
-    if (owner !== req.id) return `join request from ${req.id}: address ${a} ${owner === null ? 'does not end in /p2p/<id>' : `belongs to ${owner}`}`;
+    if (owner !== req.id)
+      return `join request from ${req.id}: address ${a} ${owner === null ? 'does not end in /p2p/<id>' : `belongs to ${owner}`}`;
   }
   return null;
 }
@@ -127,7 +128,11 @@ type Step = (done: (err: Error | null) => void) => void;
 
 function admit(deps: JoinHandlerDeps, req: JoinRequest, answer: (res: JoinResponse) => void): void {
   const { driver, log } = deps;
-  const steps: Step[] = [(done) => removeIfStoreLost(deps, req, done), (done) => replicateAddresses(deps, req, done), (done) => addIfNew(deps, req, done)];
+  const steps: Step[] = [
+    (done) => removeIfStoreLost(deps, req, done),
+    (done) => replicateAddresses(deps, req, done),
+    (done) => addIfNew(deps, req, done),
+  ];
   const run = (i: number): void => {
     const step = steps[i];
     if (step === undefined) return answer(admitted(deps));
@@ -137,7 +142,10 @@ function admit(deps: JoinHandlerDeps, req: JoinRequest, answer: (res: JoinRespon
     const why = errorMessage(err);
     log.warn({ joiner: req.id, err: why }, 'join failed');
     const st = driver.status();
-    const hint = st.leader !== null && st.leader !== st.id ? { leader: { id: st.leader, addrs: (deps.addressesOf(st.leader) ?? []).slice(0, MAX_ADDRS) } } : {};
+    const hint =
+      st.leader !== null && st.leader !== st.id
+        ? { leader: { id: st.leader, addrs: (deps.addressesOf(st.leader) ?? []).slice(0, MAX_ADDRS) } }
+        : {};
     answer({ ok: false, error: `could not admit ${req.id}: ${why}`, ...hint });
   };
   run(0);
@@ -184,10 +192,14 @@ function removeIfStoreLost(deps: JoinHandlerDeps, req: JoinRequest, done: (err: 
 function replicateAddresses(deps: JoinHandlerDeps, req: JoinRequest, done: (err: Error | null) => void): void {
   if (sameAddrs(deps.state.addressesOf(req.id), req.addrs)) return done(null);
   // Answered once applied here, so the address is in the book before the learner is added.
-  deps.driver.requestPropose(envelope({ kind: 'address', id: req.id, addrs: req.addrs }), { timeoutMs: deps.timeoutMs }, {
-    resolve: () => done(null),
-    reject: (err) => done(new Error(`replicating the address: ${errorMessage(err)}`)),
-  });
+  deps.driver.requestPropose(
+    envelope({ kind: 'address', id: req.id, addrs: req.addrs }),
+    { timeoutMs: deps.timeoutMs },
+    {
+      resolve: () => done(null),
+      reject: (err) => done(new Error(`replicating the address: ${errorMessage(err)}`)),
+    },
+  );
 }
 
 export function sameAddrs(a: readonly string[] | undefined, b: readonly string[]): boolean {

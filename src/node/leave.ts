@@ -102,7 +102,12 @@ async function askLeaderToRemove(o: LeaveOptions, timeoutMs: number): Promise<bo
  * The leader's side: a member's applied `leave` entry (ClusterState checked that it speaks for its
  * proposer) becomes that member's removal. Returns the unsubscribe function.
  */
-export function serveLeaveRequests(deps: { readonly state: ClusterState; readonly driver: RaftDriver; readonly conf: ConfChanger; readonly log: Logger }): () => void {
+export function serveLeaveRequests(deps: {
+  readonly state: ClusterState;
+  readonly driver: RaftDriver;
+  readonly conf: ConfChanger;
+  readonly log: Logger;
+}): () => void {
   return deps.state.onApplied((a) => {
     if (a.entry.kind !== 'leave' || deps.driver.status().role !== 'leader') return;
     const node = a.entry.id;

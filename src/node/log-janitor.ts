@@ -160,7 +160,10 @@ export class LogJanitor {
         if (await this.remove(r.dir, r.why)) total -= r.dir.bytes;
       }
       if (total > cap && !this.overCapWarned) {
-        this.deps.log.warn({ bytes: total, cap }, 'task logs of running jobs alone exceed --max-log-bytes; they are kept until their jobs end');
+        this.deps.log.warn(
+          { bytes: total, cap },
+          'task logs of running jobs alone exceed --max-log-bytes; they are kept until their jobs end',
+        );
         this.overCapWarned = true;
       }
       if (total <= cap) this.overCapWarned = false;
@@ -205,7 +208,8 @@ export class LogJanitor {
         out.push({ job, path, bytes, writtenAt });
       } catch (err) {
         // Removed meanwhile (its job's removal), or unreadable: not ours to count.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn({ job, err: errorMessage(err) }, 'cannot measure the logs of a job');
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          this.deps.log.warn({ job, err: errorMessage(err) }, 'cannot measure the logs of a job');
       }
     }
     return out;

@@ -17,13 +17,26 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env['MESHRUN_LOG_LEVEL'] ?? 'info';
   const format = process.env['MESHRUN_LOG_FORMAT'];
   const fd = opts.fd ?? 2;
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- isTTY is undefined on a pipe or a file, whatever its type says
-  const usePretty = opts.pretty ?? (format === 'pretty' || (format !== 'json' && process.stderr.isTTY === true && process.stdout.isTTY === true));
+  // isTTY is undefined on a pipe or a file, whatever its type says.
+  const usePretty =
+    opts.pretty ??
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- see above
+    (format === 'pretty' || (format !== 'json' && process.stderr.isTTY === true && process.stdout.isTTY === true));
   const base = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
   if (usePretty) {
     // Synchronous: a node that exits right after logging must not lose the last lines.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- isTTY is undefined on a pipe or a file, whatever its type says
-    return pino(base, pretty({ destination: fd, sync: true, colorize: process.stderr.isTTY === true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }));
+    return pino(
+      base,
+      pretty({
+        destination: fd,
+        sync: true,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- isTTY is undefined on a pipe or a file
+        colorize: process.stderr.isTTY === true,
+        translateTime: 'HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      }),
+    );
   }
   return pino(base, pino.destination({ fd, sync: true }));
 }

@@ -104,10 +104,14 @@ export class Maintenance {
       if (!stale || st.applied < st.commit || t - this.lastAddressProposal < ADDRESS_RETRY_MS) return;
       this.lastAddressProposal = t;
       log.info({ addrs }, "publishing this node's addresses");
-      driver.requestPropose(envelope({ kind: 'address', id: st.id, addrs }), { timeoutMs: ADDRESS_RETRY_MS }, {
-        resolve: () => log.info({ addrs }, "this node's addresses are replicated"),
-        reject: (err) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
-      });
+      driver.requestPropose(
+        envelope({ kind: 'address', id: st.id, addrs }),
+        { timeoutMs: ADDRESS_RETRY_MS },
+        {
+          resolve: () => log.info({ addrs }, "this node's addresses are replicated"),
+          reject: (err) => log.info({ addrs, err: errorMessage(err) }, "this node's addresses were not replicated; trying again"),
+        },
+      );
       return;
     }
     // No leader: if the others may only know an old address of ours (a restart on another port),
@@ -117,7 +121,7 @@ export class Maintenance {
     this.leaderlessSince ??= t;
     if (!stale || t - this.leaderlessSince < LEADERLESS_ANNOUNCE_MS || t - this.lastAnnounce < ANNOUNCE_RETRY_MS) return;
     this.lastAnnounce = t;
-    this.deps.log.info({ addrs }, 'no leader heard: announcing this node\'s addresses through the members it can reach');
+    this.deps.log.info({ addrs }, "no leader heard: announcing this node's addresses through the members it can reach");
     this.deps.announce(addrs).then(
       (ok) => this.deps.log.info({ ok }, 'address announcement finished'),
       (err: unknown) => this.deps.log.warn({ err: errorMessage(err) }, 'address announcement failed'),
@@ -135,7 +139,8 @@ export class Maintenance {
     const t = this.deps.clock.now();
     if (this.leaderSince === null) this.leaderSince = t;
     for (const id of driver.takeLostAcknowledged()) {
-      if (!this.lostDisk.has(id)) this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
+      if (!this.lostDisk.has(id))
+        this.deps.log.warn({ node: id }, 'a follower holds less of the log than it acknowledged (lost or restored disk)');
       this.lostDisk.add(id);
     }
     for (const id of this.lostDisk) if (!st.membership.conf.voters.includes(id)) this.lostDisk.delete(id);
@@ -167,7 +172,8 @@ export class Maintenance {
     this.deps.log.info({ action: action.type, node: action.node, why: action.why }, 'changing the membership');
     conf.request(cc, this.init.changeTimeoutMs ?? 10_000, {
       resolve: () => undefined,
-      reject: (err) => this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete'),
+      reject: (err) =>
+        this.deps.log.warn({ action: action.type, node: action.node, err: errorMessage(err) }, 'membership change did not complete'),
     });
   }
 }

@@ -72,8 +72,7 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
     return t === undefined ? Number.POSITIVE_INFINITY : view.now - t;
   };
   const reachable = (id: NodeId): boolean => heardAgo(id) <= policy.liveWithinMs;
-  const keepsQuorum = (after: readonly NodeId[]): boolean =>
-    after.filter(reachable).length >= quorumSize(after.length);
+  const keepsQuorum = (after: readonly NodeId[]): boolean => after.filter(reachable).length >= quorumSize(after.length);
 
   const match = (id: NodeId): number => view.progress.get(id)?.match ?? 0;
   const candidates = learners
@@ -99,9 +98,15 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
     }
     const left = voters.filter((v) => v !== lost);
     const known = view.ledForMs >= policy.activeWithinMs;
-    const active = left.filter((v) => v === view.self || (known && view.progress.get(v)?.recentActive === true && heardAgo(v) <= policy.activeWithinMs));
+    const active = left.filter(
+      (v) => v === view.self || (known && view.progress.get(v)?.recentActive === true && heardAgo(v) <= policy.activeWithinMs),
+    );
     if (active.length < quorumSize(left.length)) return null;
-    return { type: 'demote', node: lost, why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up' };
+    return {
+      type: 'demote',
+      node: lost,
+      why: 'it holds less of the log than it acknowledged (a lost or restored disk); it votes again once caught up',
+    };
   }
 
   if (voters.length > policy.targetVoters) {
@@ -111,7 +116,9 @@ export function decideMembership(view: MembershipView, policy: MembershipPolicy)
       .filter((v) => v !== view.self)
       .sort((a, b) => heardAgo(b) - heardAgo(a) || match(a) - match(b) || (a < b ? -1 : a > b ? 1 : 0))[0];
     if (victim !== undefined && keepsQuorum(voters.filter((v) => v !== victim))) {
-      const why = dead.includes(victim) ? `${silence(heardAgo(victim))}, replaced` : `${voters.length} voters, target ${policy.targetVoters}`;
+      const why = dead.includes(victim)
+        ? `${silence(heardAgo(victim))}, replaced`
+        : `${voters.length} voters, target ${policy.targetVoters}`;
       return { type: 'demote', node: victim, why };
     }
     return null;

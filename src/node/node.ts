@@ -64,7 +64,13 @@ import { Teardown } from './teardown.js';
 import { TimeKeeper } from './time-keeper.js';
 import { NODE_TIMINGS } from './timings.js';
 
-const { tickMs: TICK_MS, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, gossipMs: GOSSIP_MS, timeKeeperMs: TIME_KEEPER_MS } = NODE_TIMINGS;
+const {
+  tickMs: TICK_MS,
+  electionTicks: ELECTION_TICKS,
+  heartbeatTicks: HEARTBEAT_TICKS,
+  gossipMs: GOSSIP_MS,
+  timeKeeperMs: TIME_KEEPER_MS,
+} = NODE_TIMINGS;
 const MAINTENANCE_MS = 1000;
 const JOIN_ANSWER_MS = 10_000;
 
@@ -154,7 +160,10 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
   const { id, selfAddrs } = net;
   const { driver, state, scheduler } = replica;
   let stopping: Promise<void> | null = null;
-  p.log.info({ name: opts.name, addrs: selfAddrs(), api: api.url, fresh: store.fresh, joining: plan.joining, cluster: store.storage.clusterId() }, 'node started');
+  p.log.info(
+    { name: opts.name, addrs: selfAddrs(), api: api.url, fresh: store.fresh, joining: plan.joining, cluster: store.storage.clusterId() },
+    'node started',
+  );
   return {
     id,
     listenAddrs: selfAddrs(),
@@ -178,12 +187,19 @@ async function start(opts: NodeOptions, log: Logger, teardown: Teardown, signal:
  * Everything that can fail is checked before any cluster state is written: a failed first start
  * must not leave a one-node cluster behind in the data directory.
  */
-async function checkInputs(opts: NodeOptions, log: Logger): Promise<{ readonly identity: Identity; readonly swarmKey: Uint8Array | undefined }> {
+async function checkInputs(
+  opts: NodeOptions,
+  log: Logger,
+): Promise<{ readonly identity: Identity; readonly swarmKey: Uint8Array | undefined }> {
   // Peers refuse a load report claiming more (load-report.ts): this node would be left out of every claim ring.
   if (opts.slots > MAX_SLOTS) fail(new Error(`--slots ${opts.slots} is more than the most a node may offer (${MAX_SLOTS})`), 2);
-  await assertPortFree(opts.api.host, opts.api.port).catch((err: unknown) => fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`));
+  await assertPortFree(opts.api.host, opts.api.port).catch((err: unknown) =>
+    fail(err, 2, `cannot serve the API on ${opts.api.host}:${opts.api.port}`),
+  );
   await assertListenPortsFree(opts.listen).catch((err: unknown) => fail(err, 2));
-  await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch((err: unknown) => fail(err, 2));
+  await prepareDataDir(opts.dataDir, { onTightened: (c) => log.info(c, `made ${c.path} private (mode ${c.was} -> ${c.now})`) }).catch(
+    (err: unknown) => fail(err, 2),
+  );
   const keyFile = opts.swarmKeyFile;
   const swarmKey = keyFile !== null ? attempt(() => readSwarmKey(keyFile), 2) : undefined;
   const identity = await loadOrCreateIdentity(opts.dataDir).catch((err: unknown) => fail(err, 2));
@@ -258,12 +274,23 @@ async function planMembership(p: Phase, store: Store, net: Net): Promise<Plan> {
   const joinVia = opts.bootstrap.length > 0 || listed ? opts.bootstrap : knownAddresses(state, restored, net.id);
   const joining = !listed && joinVia.length > 0;
   if (!fresh && !listed && !joining) {
-    fail(new Error(`the data directory ${opts.dataDir} holds Raft state that does not list this node (it left the cluster) and knows no member's address: start it with --bootstrap <a member's address> to rejoin`), 2);
+    fail(
+      new Error(
+        `the data directory ${opts.dataDir} holds Raft state that does not list this node (it left the cluster) and knows no member's address: start it with --bootstrap <a member's address> to rejoin`,
+      ),
+      2,
+    );
   }
   if (!fresh && joining) {
-    log.info({ via: joinVia }, 'the data directory holds Raft state that does not list this node (it left, or never caught up): asking to join again');
+    log.info(
+      { via: joinVia },
+      'the data directory holds Raft state that does not list this node (it left, or never caught up): asking to join again',
+    );
   } else if (!fresh && opts.bootstrap.length > 0) {
-    log.info({ bootstrap: opts.bootstrap }, 'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled');
+    log.info(
+      { bootstrap: opts.bootstrap },
+      'the data directory holds Raft state: rejoining as the same member; --bootstrap only tells where members can be dialled',
+    );
     if (aloneIn(restored, net.id)) await refuseForeignBootstrap(net.host, opts.bootstrap, storage.clusterId(), net.id, log);
   }
   const founding = fresh && !joining;
@@ -373,10 +400,12 @@ function observe(p: Phase, net: Net, plan: Plan, o: Pick<Replica, 'metrics' | 'e
   const stopEventLog = scheduler.onEffects((effects) => {
     for (const e of effects) o.eventLog.onEffect(e);
   });
-  const onPeer = (connected: boolean) => (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString();
-    if (o.isMember(peer)) o.eventLog.onPeer(peer, connected);
-  };
+  const onPeer =
+    (connected: boolean) =>
+    (evt: CustomEvent<PeerId>): void => {
+      const peer = evt.detail.toString();
+      if (o.isMember(peer)) o.eventLog.onPeer(peer, connected);
+    };
   const peerConnected = onPeer(true);
   const peerLost = onPeer(false);
   net.host.addEventListener('peer:connect', peerConnected);
@@ -416,8 +445,8 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
     const { result } = await driver.propose(envelope({ kind: 'app', data }), o);
     return result.kind === 'app' ? result.answer : [];
   };
-  const executor = await createExecutor({ dataDir: opts.dataDir, nodeId: id, log: (obj, msg) => log.info(obj, msg) }).catch((err: unknown) =>
-    fail(err, 2, 'cannot start the task executor'),
+  const executor = await createExecutor({ dataDir: opts.dataDir, nodeId: id, log: (obj, msg) => log.info(obj, msg) }).catch(
+    (err: unknown) => fail(err, 2, 'cannot start the task executor'),
   );
   teardown.add('executor', () => executor.close());
   const worker = new Worker({
@@ -434,7 +463,11 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
   // Task logs go with their jobs, and stay under --max-log-bytes (log-janitor.ts).
   const janitor = new LogJanitor({ dataDir: opts.dataDir, maxBytes: opts.maxLogBytes, jobs: () => scheduler.view.jobs(), log });
   let apiUrl: string | null = null;
-  const own = (): { name: string; api: string | null; logBytes: number | null } => ({ name: opts.name, api: apiUrl, logBytes: janitor.bytes });
+  const own = (): { name: string; api: string | null; logBytes: number | null } => ({
+    name: opts.name,
+    api: apiUrl,
+    logBytes: janitor.bytes,
+  });
   const publishLoad = (): void => {
     const load = worker.load();
     const me = own();
@@ -536,7 +569,9 @@ async function startMembership(p: Phase, store: Store, net: Net, plan: Plan, rep
   }
   const ask = (addr: string, req: JoinRequest, timeoutMs: number): Promise<JoinResponse> => requestJoin(host, addr, req, { timeoutMs });
   const clusterId = (): string | null => storage.clusterId();
-  const joins = new JoinServer(host, { handler: createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }) });
+  const joins = new JoinServer(host, {
+    handler: createJoinHandler({ driver, state, conf, addressesOf, clusterId, log, timeoutMs: JOIN_ANSWER_MS }),
+  });
   await joins.start();
   teardown.add('join service', () => joins.stop());
   const logs = new LogsServer(host, { read: (req) => readLocalLog(opts.dataDir, req), isMember });
@@ -613,7 +648,11 @@ async function startApi(p: Phase, net: Net, replica: Replica, work: Work, member
         workerStats: () => work.worker.stats,
         testHooks: opts.testHooks,
         ...(gate ? { partition: partitionBackend(gate, host, id, log) } : {}),
-        net: () => ({ connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`), transport: replica.transport.stats, logs: members.logs.stats }),
+        net: () => ({
+          connections: host.getConnections().map((c) => `${c.remotePeer.toString()} ${c.remoteAddr.toString()} ${c.direction}`),
+          transport: replica.transport.stats,
+          logs: members.logs.stats,
+        }),
         surface: createSurfaceBackend({
           self: id,
           dataDir: opts.dataDir,
@@ -640,7 +679,15 @@ async function startApi(p: Phase, net: Net, replica: Replica, work: Work, member
 }
 
 /** Phase 8, for a node its store does not list: ask the cluster to let it in, then let Raft messages in. */
-async function joinThroughBootstrap(p: Phase, store: Store, net: Net, plan: Plan, replica: Replica, members: Members, signal: AbortSignal | undefined): Promise<void> {
+async function joinThroughBootstrap(
+  p: Phase,
+  store: Store,
+  net: Net,
+  plan: Plan,
+  replica: Replica,
+  members: Members,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const { opts, log } = p;
   const { storage } = store;
   const { driver } = replica;
@@ -728,9 +775,17 @@ function aloneIn(p: PersistedState, self: NodeId): boolean {
  * and running it would make a second, separate cluster. Peers that do not answer are no reason to
  * refuse (they may be restarting too).
  */
-async function refuseForeignBootstrap(host: MeshHost, bootstrap: readonly string[], cluster: string | null, id: NodeId, log: Logger): Promise<void> {
+async function refuseForeignBootstrap(
+  host: MeshHost,
+  bootstrap: readonly string[],
+  cluster: string | null,
+  id: NodeId,
+  log: Logger,
+): Promise<void> {
   for (const addr of bootstrap) {
-    const r = await requestJoin(host, addr, { id, addrs: hostAddrs(host), cluster, emptyStore: false }, { timeoutMs: 3000 }).catch(() => null);
+    const r = await requestJoin(host, addr, { id, addrs: hostAddrs(host), cluster, emptyStore: false }, { timeoutMs: 3000 }).catch(
+      () => null,
+    );
     if (r !== null && !r.ok && r.reason === 'wrong-cluster') {
       fail(
         new Error(

@@ -48,11 +48,29 @@ export const DEFAULT_MAX_LOG_BYTES = 1024 ** 3;
 
 /** The host name as a node name: what NODE_NAME accepts (other characters become '-'), or 'node'. */
 export function defaultNodeName(host: string = os.hostname()): string {
-  const cleaned = host.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const cleaned = host
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return NODE_NAME.test(cleaned) ? cleaned : 'node';
 }
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
 
 /** `1073741824`, `512MiB`, `1G`, `2GB` (every unit a power of 1024); null when it is none of those. */
 export function parseSize(s: string): number | null {
@@ -88,14 +106,21 @@ const size = (flag: string) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const n = parseSize(String(v));
     if (n === null) {
-      ctx.addIssue({ code: 'custom', message: `${flag} must be a size like 1073741824, 512MiB or 1GiB (0 for no cap), got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${flag} must be a size like 1073741824, 512MiB or 1GiB (0 for no cap), got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return n;
   });
 
 const nodeName = z.string().superRefine((s, ctx) => {
-  if (!NODE_NAME.test(s)) ctx.addIssue({ code: 'custom', message: `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(s)}` });
+  if (!NODE_NAME.test(s))
+    ctx.addIssue({
+      code: 'custom',
+      message: `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, got ${JSON.stringify(s)}`,
+    });
 });
 
 const listenAddr = z.string().superRefine((s, ctx) => {
@@ -104,7 +129,8 @@ const listenAddr = z.string().superRefine((s, ctx) => {
 });
 
 const bootstrapAddr = z.string().superRefine((s, ctx) => {
-  const problem = multiaddrProblem(s) ?? (/\/p2p\/[^/]+$/.test(s) ? null : 'must end with /p2p/<peer id> (copy the "listening" line the node printed)');
+  const problem =
+    multiaddrProblem(s) ?? (/\/p2p\/[^/]+$/.test(s) ? null : 'must end with /p2p/<peer id> (copy the "listening" line the node printed)');
   if (problem) ctx.addIssue({ code: 'custom', message: `--bootstrap ${JSON.stringify(s)}: ${problem}` });
 });
 
@@ -125,7 +151,9 @@ const schema = z
     bootstrap: z.array(bootstrapAddr).default([]),
     slots: positiveInt('--slots').optional(),
     voters: positiveInt('--voters')
-      .refine((n) => n % 2 === 1, { error: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it' })
+      .refine((n) => n % 2 === 1, {
+        error: '--voters must be odd (1, 3, 5, ...): an even count tolerates no more failures than the odd count below it',
+      })
       .default(3),
     swarmKey: z.string().min(1).optional(),
     // Accepted by the parser only to be refused with a message that says what to use instead.
@@ -166,14 +194,19 @@ export type ParseResult = { readonly ok: true; readonly value: NodeOptions } | {
 export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ParseResult {
   const r = schema.safeParse(raw);
   if (!r.success) {
-    const msgs = r.error.issues.map((i) => (i.code === 'custom' || i.path.length === 0 ? i.message : `--${kebab(String(i.path[0]))}: ${i.message}`));
+    const msgs = r.error.issues.map((i) =>
+      i.code === 'custom' || i.path.length === 0 ? i.message : `--${kebab(String(i.path[0]))}: ${i.message}`,
+    );
     return { ok: false, error: [...new Set(msgs)].join('; ') };
   }
   const o = r.data;
   const token = resolveApiToken({ file: o.apiTokenFile, env });
   if (!token.ok) return token;
   if (!isLoopback(o.api.host) && token.token === null) {
-    return { ok: false, error: `--api ${o.api.host}:${o.api.port} is not a loopback address: binding the API elsewhere requires a token (${TOKEN_SOURCES})` };
+    return {
+      ok: false,
+      error: `--api ${o.api.host}:${o.api.port} is not a loopback address: binding the API elsewhere requires a token (${TOKEN_SOURCES})`,
+    };
   }
   return {
     ok: true,

@@ -13,7 +13,13 @@ export function assertPortFree(hostName: string, port: number, what = 'the addre
     const server = createServer();
     const shown = hostName.includes(':') ? `[${hostName}]:${port}` : `${hostName}:${port}`;
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `${what} ${shown} is already in use (another meshrun node, or another program, listens there)` : `${what} ${shown}: ${err.message}`)),
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${what} ${shown} is already in use (another meshrun node, or another program, listens there)`
+            : `${what} ${shown}: ${err.message}`,
+        ),
+      ),
     );
     server.listen({ host: hostName, port, exclusive: true }, () => server.close(() => resolve()));
   });

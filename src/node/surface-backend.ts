@@ -59,7 +59,8 @@ export function nodesView(input: NodesInput): NodeInfo[] {
     const g = input.gossip.get(id);
     const h = g ?? input.heard?.get(id);
     const self = id === input.self;
-    const role = id === input.leader && voters.includes(id) ? 'leader' : voters.includes(id) ? 'voter' : learners.includes(id) ? 'learner' : null;
+    const role =
+      id === input.leader && voters.includes(id) ? 'leader' : voters.includes(id) ? 'voter' : learners.includes(id) ? 'learner' : null;
     const leaseHolds = n !== undefined && input.schedulerNow !== undefined && n.leaseUntil > input.schedulerNow;
     const up = self || g !== undefined || leaseHolds;
     // Its latest sign of life: gossip here, or the heartbeat behind its lease.

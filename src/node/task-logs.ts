@@ -60,14 +60,28 @@ export interface TaskLogDeps {
 
 export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, attempt: number | null): Promise<TaskLogOutcome> {
   const job = deps.job(jobId);
-  if (!job) return { ok: false, reason: 'not-found', error: `no job ${jobId} on this node (finished jobs are removed after their retention period)` };
+  if (!job)
+    return {
+      ok: false,
+      reason: 'not-found',
+      error: `no job ${jobId} on this node (finished jobs are removed after their retention period)`,
+    };
   const t = job.tasks[task];
   if (!t) return { ok: false, reason: 'not-found', error: `job ${jobId} has no task ${JSON.stringify(task)}` };
-  if (t.attempt === 0) return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has not started yet (state ${t.state}): it has no log` };
+  if (t.attempt === 0)
+    return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has not started yet (state ${t.state}): it has no log` };
   const want = attempt ?? t.attempt;
-  if (want > t.attempt) return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has no attempt ${want} (it has had ${t.attempt})` };
+  if (want > t.attempt)
+    return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has no attempt ${want} (it has had ${t.attempt})` };
   const req: LogRequest = { job: jobId, task, attempt: want };
-  const found = (node: NodeId, a: LogAnswer & { ok: true }): TaskLogOutcome => ({ ok: true, node, attempt: want, data: a.data, size: a.size, truncated: a.truncated });
+  const found = (node: NodeId, a: LogAnswer & { ok: true }): TaskLogOutcome => ({
+    ok: true,
+    node,
+    attempt: want,
+    data: a.data,
+    size: a.size,
+    truncated: a.truncated,
+  });
   const gone = (where: string): TaskLogOutcome => ({
     ok: false,
     reason: 'not-found',

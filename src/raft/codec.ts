@@ -1,14 +1,5 @@
 import { CodecError, decodeWith, MAX_ID_BYTES, Writer, type DecodeResult } from '../codec/binary.js';
-import {
-  decodeFail as fail,
-  decodeProto,
-  encodeProto,
-  fitsBytes,
-  readInt,
-  utf8Length,
-  writeBytes,
-  writeInt,
-} from '../codec/proto.js';
+import { decodeFail as fail, decodeProto, encodeProto, fitsBytes, readInt, utf8Length, writeBytes, writeInt } from '../codec/proto.js';
 import { at } from '../invariant.js';
 import * as pb from '../proto/raft.js';
 import {
@@ -179,7 +170,8 @@ function optionalIdOut(id: string, field: string): string {
 }
 
 function ctxOut(ctx: string, field: string): string {
-  if (typeof ctx !== 'string' || ctx.length > MAX_CTX_LENGTH) throw new CodecError(`${field} must be a string of at most ${MAX_CTX_LENGTH} characters`);
+  if (typeof ctx !== 'string' || ctx.length > MAX_CTX_LENGTH)
+    throw new CodecError(`${field} must be a string of at most ${MAX_CTX_LENGTH} characters`);
   return ctx;
 }
 
@@ -214,7 +206,8 @@ function dataOut(b: Uint8Array, field: string): Uint8Array | undefined {
 function checkEntryOut(e: Entry): Uint8Array {
   positiveTermOut(e.term, 'entry term');
   entryTypeOut(e.type);
-  if (typeof e.time !== 'number' || !Number.isFinite(e.time) || e.time < 0) throw new CodecError(`entry time ${String(e.time)} must be a finite number >= 0`);
+  if (typeof e.time !== 'number' || !Number.isFinite(e.time) || e.time < 0)
+    throw new CodecError(`entry time ${String(e.time)} must be a finite number >= 0`);
   idOut(e.proposer, 'entry proposer');
   return writeBytes(e.data, 'entry data');
 }
@@ -244,7 +237,10 @@ function isList(value: unknown): boolean {
 function confOut(c: ConfState): pb.ConfState {
   if (!isList(c.voters) || !isList(c.learners)) throw new CodecError('conf voters and learners must be arrays');
   const seen = new Set<string>();
-  for (const [ids, field] of [[c.voters, 'voter id'], [c.learners, 'learner id']] as const) {
+  for (const [ids, field] of [
+    [c.voters, 'voter id'],
+    [c.learners, 'learner id'],
+  ] as const) {
     for (const id of ids) {
       idOut(id, field);
       if (seen.has(id)) throw new CodecError(`conf lists node ${id} twice`);
@@ -289,7 +285,13 @@ export function decodeUint(bytes: Uint8Array): DecodeResult<number> {
 /** An entry with its index. */
 export function encodeEntry(e: Entry): Uint8Array {
   const data = checkEntryOut(e);
-  const value: pb.Entry = { index: positiveIndexOut(e.index, 'entry index'), term: e.term, type: entryTypeOut(e.type), time: e.time, proposer: e.proposer };
+  const value: pb.Entry = {
+    index: positiveIndexOut(e.index, 'entry index'),
+    term: e.term,
+    type: entryTypeOut(e.type),
+    time: e.time,
+    proposer: e.proposer,
+  };
   if (data.length > 0) value.data = data;
   return encodeProto(pb.Entry.codec(), value, e.data.length + 32 + e.proposer.length * 3);
 }
@@ -377,11 +379,18 @@ export function decodeSnapshot(bytes: Uint8Array): DecodeResult<Snapshot> {
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   if (!Object.hasOwn(CONF_CHANGE_OUT, cc.type)) throw new CodecError(`unknown conf change type ${cc.type}`);
-  return encodeProto(pb.ConfChange.codec(), { type: CONF_CHANGE_OUT[cc.type], node: idOut(cc.node, 'conf change node') }, 8 + cc.node.length * 3);
+  return encodeProto(
+    pb.ConfChange.codec(),
+    { type: CONF_CHANGE_OUT[cc.type], node: idOut(cc.node, 'conf change node') },
+    8 + cc.node.length * 3,
+  );
 }
 
 export function decodeConfChange(bytes: Uint8Array): DecodeResult<ConfChange> {
-  return decodeProto(pb.ConfChange.codec(), bytes, 'conf change', (cc) => ({ type: CONF_CHANGE_IN[cc.type], node: readId(cc.node, 'node') }));
+  return decodeProto(pb.ConfChange.codec(), bytes, 'conf change', (cc) => ({
+    type: CONF_CHANGE_IN[cc.type],
+    node: readId(cc.node, 'node'),
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,7 +405,12 @@ export function encodeMessage(m: Message): Uint8Array {
   let size = 24 + (m.from.length + m.to.length) * 3;
   switch (m.type) {
     case 'vote':
-      out.vote = { pre: m.pre, lastIndex: indexOut(m.lastIndex, 'lastIndex'), lastTerm: termOut(m.lastTerm, 'lastTerm'), transfer: m.transfer };
+      out.vote = {
+        pre: m.pre,
+        lastIndex: indexOut(m.lastIndex, 'lastIndex'),
+        lastTerm: termOut(m.lastTerm, 'lastTerm'),
+        transfer: m.transfer,
+      };
       break;
     case 'voteResp':
       out.voteResp = { pre: m.pre, reject: m.reject, leader: optionalIdOut(m.leader, 'leader') };
@@ -404,7 +418,12 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'app': {
       const prevIndex = indexOut(m.prevIndex, 'prevIndex');
-      out.app = { prevIndex, prevTerm: termOut(m.prevTerm, 'prevTerm'), commit: indexOut(m.commit, 'commit'), entries: runOut(m.entries, prevIndex + 1) };
+      out.app = {
+        prevIndex,
+        prevTerm: termOut(m.prevTerm, 'prevTerm'),
+        commit: indexOut(m.commit, 'commit'),
+        entries: runOut(m.entries, prevIndex + 1),
+      };
       size += entriesSize(m.entries);
       break;
     }
@@ -417,7 +436,11 @@ export function encodeMessage(m: Message): Uint8Array {
       };
       break;
     case 'heartbeat':
-      out.heartbeat = { commit: indexOut(m.commit, 'commit'), ctx: ctxOut(m.ctx, 'ctx'), transferee: optionalIdOut(m.transferee, 'transferee') };
+      out.heartbeat = {
+        commit: indexOut(m.commit, 'commit'),
+        ctx: ctxOut(m.ctx, 'ctx'),
+        transferee: optionalIdOut(m.transferee, 'transferee'),
+      };
       size += (m.ctx.length + m.transferee.length) * 3;
       break;
     case 'heartbeatResp':
@@ -428,7 +451,8 @@ export function encodeMessage(m: Message): Uint8Array {
       const offset = indexOut(m.offset, 'offset');
       const total = indexOut(m.total, 'total');
       const chunk = writeBytes(m.chunk, 'chunk');
-      if (offset + chunk.length > total) throw new CodecError(`snapshot chunk at ${offset} of ${chunk.length} bytes passes its total ${total}`);
+      if (offset + chunk.length > total)
+        throw new CodecError(`snapshot chunk at ${offset} of ${chunk.length} bytes passes its total ${total}`);
       out.snap = { meta: metaOut(m.meta), offset, total, chunk: dataOut(chunk, 'chunk') };
       size += chunk.length + confSize(m.meta.conf) + 32;
       break;
@@ -445,7 +469,12 @@ export function encodeMessage(m: Message): Uint8Array {
       size += m.ctx.length * 3;
       break;
     case 'readIndexResp':
-      out.readIndexResp = { ctx: ctxOut(m.ctx, 'ctx'), index: indexOut(m.index, 'index'), reject: m.reject, leader: optionalIdOut(m.leader, 'leader') };
+      out.readIndexResp = {
+        ctx: ctxOut(m.ctx, 'ctx'),
+        index: indexOut(m.index, 'index'),
+        reject: m.reject,
+        leader: optionalIdOut(m.leader, 'leader'),
+      };
       size += (m.ctx.length + m.leader.length) * 3;
       break;
     case 'timeoutNow':
@@ -500,13 +529,27 @@ function messageIn(m: pb.Message): Message {
   if (m.appResp) {
     const r = m.appResp;
     return {
-      type: 'appResp', from, to, term,
-      index: readIndex(r.index, 'index'), reject: r.reject, hintIndex: readIndex(r.hintIndex, 'hintIndex'), hintTerm: readTerm(r.hintTerm, 'hintTerm'),
+      type: 'appResp',
+      from,
+      to,
+      term,
+      index: readIndex(r.index, 'index'),
+      reject: r.reject,
+      hintIndex: readIndex(r.hintIndex, 'hintIndex'),
+      hintTerm: readTerm(r.hintTerm, 'hintTerm'),
     };
   }
   if (m.heartbeat) {
     const h = m.heartbeat;
-    return { type: 'heartbeat', from, to, term, commit: readIndex(h.commit, 'commit'), ctx: readCtx(h.ctx, 'ctx'), transferee: readOptionalId(h.transferee, 'transferee') };
+    return {
+      type: 'heartbeat',
+      from,
+      to,
+      term,
+      commit: readIndex(h.commit, 'commit'),
+      ctx: readCtx(h.ctx, 'ctx'),
+      transferee: readOptionalId(h.transferee, 'transferee'),
+    };
   }
   if (m.heartbeatResp) {
     const h = m.heartbeatResp;
@@ -514,7 +557,16 @@ function messageIn(m: pb.Message): Message {
   }
   if (m.vote) {
     const v = m.vote;
-    return { type: 'vote', from, to, term, pre: v.pre, lastIndex: readIndex(v.lastIndex, 'lastIndex'), lastTerm: readTerm(v.lastTerm, 'lastTerm'), transfer: v.transfer };
+    return {
+      type: 'vote',
+      from,
+      to,
+      term,
+      pre: v.pre,
+      lastIndex: readIndex(v.lastIndex, 'lastIndex'),
+      lastTerm: readTerm(v.lastTerm, 'lastTerm'),
+      transfer: v.transfer,
+    };
   }
   if (m.voteResp) {
     const v = m.voteResp;
@@ -531,7 +583,15 @@ function messageIn(m: pb.Message): Message {
   }
   if (m.snapResp) {
     const s = m.snapResp;
-    return { type: 'snapResp', from, to, term, index: readIndex(s.index, 'index'), offset: readIndex(s.offset, 'offset'), reject: s.reject };
+    return {
+      type: 'snapResp',
+      from,
+      to,
+      term,
+      index: readIndex(s.index, 'index'),
+      offset: readIndex(s.offset, 'offset'),
+      reject: s.reject,
+    };
   }
   if (m.prop) {
     return { type: 'prop', from, to, term, entries: m.prop.entries.map((e) => ({ type: e.type, data: e.data ?? EMPTY })) };
@@ -540,8 +600,14 @@ function messageIn(m: pb.Message): Message {
   if (m.readIndexResp) {
     const r = m.readIndexResp;
     return {
-      type: 'readIndexResp', from, to, term,
-      ctx: readCtx(r.ctx, 'ctx'), index: readIndex(r.index, 'index'), reject: r.reject, leader: readOptionalId(r.leader, 'leader'),
+      type: 'readIndexResp',
+      from,
+      to,
+      term,
+      ctx: readCtx(r.ctx, 'ctx'),
+      index: readIndex(r.index, 'index'),
+      reject: r.reject,
+      leader: readOptionalId(r.leader, 'leader'),
     };
   }
   return { type: 'timeoutNow', from, to, term };

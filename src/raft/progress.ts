@@ -69,7 +69,11 @@ export class Progress {
   private heartbeatMatch = 0;
   stalledRounds = 0;
 
-  constructor(next: number, maxInflight: number, readonly isLearner: boolean) {
+  constructor(
+    next: number,
+    maxInflight: number,
+    readonly isLearner: boolean,
+  ) {
     this.next = next;
     this.inflights = new Inflights(maxInflight);
   }

@@ -7,9 +7,31 @@ import { Progress, committedIndex, quorumSize, tallyVotes } from './progress.js'
 import { ReadOnlyQueue } from './read-only.js';
 import { messageProblem } from './validate.js';
 import type {
-  AppendRequest, AppendResponse, ConfChange, ConfState, Entry, EntryType, HardState, HeartbeatRequest,
-  HeartbeatResponse, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig, RaftStats,
-  ReadFailure, ReadState, Ready, Role, Snapshot, SnapshotChunk, SnapshotResponse, VoteRequest, VoteResponse,
+  AppendRequest,
+  AppendResponse,
+  ConfChange,
+  ConfState,
+  Entry,
+  EntryType,
+  HardState,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Membership,
+  Message,
+  NodeId,
+  PersistedState,
+  ProposeResult,
+  RaftConfig,
+  RaftStats,
+  ReadFailure,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotChunk,
+  SnapshotResponse,
+  VoteRequest,
+  VoteResponse,
 } from './types.js';
 import { MAX_TERM } from './types.js';
 
@@ -728,7 +750,14 @@ export class RaftNode {
         return;
       case 'readIndex':
         if (this.role !== 'leader' || m.ctx === '') {
-          return this.send({ type: 'readIndexResp', to: m.from, ctx: m.ctx, index: 0, reject: true, leader: this.leader ?? this.lastLeader ?? '' });
+          return this.send({
+            type: 'readIndexResp',
+            to: m.from,
+            ctx: m.ctx,
+            index: 0,
+            reject: true,
+            leader: this.leader ?? this.lastLeader ?? '',
+          });
         }
         return this.leaderRead(m.ctx, m.from);
       case 'appResp':
@@ -752,9 +781,7 @@ export class RaftNode {
     // the vote counts is the candidate's call: it tallies only the voters it knows.
     const canVote =
       this.log.applied >= this.votingFloor &&
-      (this.vote === m.from ||
-      (this.vote === null && this.leader === null) ||
-      (m.pre && m.term > this.term));
+      (this.vote === m.from || (this.vote === null && this.leader === null) || (m.pre && m.term > this.term));
     if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
       this.send({ type: 'voteResp', to: m.from, term: m.term, pre: m.pre, reject: false, leader: '' });
       if (!m.pre) {
@@ -1067,7 +1094,7 @@ export class RaftNode {
     if (idx <= this.log.committed || this.log.term(idx) !== this.term) return false;
     const before = this.log.committed;
     this.log.commitTo(idx);
-    for (let i = before + 1; i <= idx; i++) this.uncommittedBytes -= (this.log.entry(i)?.data.length ?? 0);
+    for (let i = before + 1; i <= idx; i++) this.uncommittedBytes -= this.log.entry(i)?.data.length ?? 0;
     if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
     this.releaseDeferredReads();
     return true;

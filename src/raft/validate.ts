@@ -42,9 +42,7 @@ export function messageProblem(m: unknown): string | null {
   const term = m['term'];
   switch (m['type']) {
     case 'vote':
-      return isBool(m['pre']) && isIndex(m['lastIndex']) && isTerm(m['lastTerm']) && isBool(m['transfer'])
-        ? null
-        : 'bad vote request';
+      return isBool(m['pre']) && isIndex(m['lastIndex']) && isTerm(m['lastTerm']) && isBool(m['transfer']) ? null : 'bad vote request';
     case 'voteResp':
       return isBool(m['pre']) && isBool(m['reject']) && (m['leader'] === '' || isId(m['leader'])) ? null : 'bad vote response';
     case 'app': {
@@ -63,9 +61,7 @@ export function messageProblem(m: unknown): string | null {
       return null;
     }
     case 'appResp':
-      return isIndex(m['index']) && isBool(m['reject']) && isIndex(m['hintIndex']) && isTerm(m['hintTerm'])
-        ? null
-        : 'bad append response';
+      return isIndex(m['index']) && isBool(m['reject']) && isIndex(m['hintIndex']) && isTerm(m['hintTerm']) ? null : 'bad append response';
     case 'heartbeat':
       return isIndex(m['commit']) && isCtx(m['ctx']) && (m['transferee'] === '' || isId(m['transferee'])) ? null : 'bad heartbeat';
     case 'heartbeatResp':
@@ -91,7 +87,9 @@ export function messageProblem(m: unknown): string | null {
     case 'readIndex':
       return isCtx(m['ctx']) ? null : 'bad read request';
     case 'readIndexResp':
-      return isCtx(m['ctx']) && isIndex(m['index']) && isBool(m['reject']) && (m['leader'] === '' || isId(m['leader'])) ? null : 'bad read response';
+      return isCtx(m['ctx']) && isIndex(m['index']) && isBool(m['reject']) && (m['leader'] === '' || isId(m['leader']))
+        ? null
+        : 'bad read response';
     case 'timeoutNow':
       return null;
     default:

@@ -69,7 +69,12 @@ export function attemptView(rec: AttemptRec, node: NodeId | null): AttemptView {
 // --- snapshots (snapshot-codec.ts, format 3) -----------------------------------------------------
 
 /** Every task's history, by task index, in the canonical order. */
-export function writeHistory(w: Writer, history: ReadonlyMap<number, readonly AttemptRec[]>, writeTime: (v: Ms) => void, writeNum: (v: number) => void): void {
+export function writeHistory(
+  w: Writer,
+  history: ReadonlyMap<number, readonly AttemptRec[]>,
+  writeTime: (v: Ms) => void,
+  writeNum: (v: number) => void,
+): void {
   const tasks = [...history.keys()].sort((a, b) => a - b);
   w.varint(tasks.length, 'history tasks');
   for (const task of tasks) {

@@ -133,7 +133,11 @@ export function encodeCommand(cmd: Command): Uint8Array {
   const bytes = encodeProto(pb.Command.codec(), out, size);
   if (bytes.length > MAX_COMMAND_BYTES) {
     if (out.submit && cmd.type === 'submit') throw submitTooLarge(cmd.spec.name, out.submit);
-    throw new CommandTooLargeError(`${cmd.type} command is ${fmt(bytes.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})`, bytes.length, MAX_COMMAND_BYTES);
+    throw new CommandTooLargeError(
+      `${cmd.type} command is ${fmt(bytes.length)} bytes (at most ${fmt(MAX_COMMAND_BYTES)})`,
+      bytes.length,
+      MAX_COMMAND_BYTES,
+    );
   }
   return bytes;
 }
@@ -146,7 +150,11 @@ export function encodeCommand(cmd: Command): Uint8Array {
 function submitTooLarge(name: string, submit: pb.Submit): CommandTooLargeError {
   const tasks = submit.spec?.tasks ?? [];
   const sizeWith = (k: number) =>
-    encodeProto(pb.Command.codec(), { submit: { ...submit, spec: { ...(submit.spec as pb.JobSpec), tasks: tasks.slice(0, k) } } }, MAX_COMMAND_BYTES * 2).length;
+    encodeProto(
+      pb.Command.codec(),
+      { submit: { ...submit, spec: { ...(submit.spec as pb.JobSpec), tasks: tasks.slice(0, k) } } },
+      MAX_COMMAND_BYTES * 2,
+    ).length;
   let lo = 0;
   let hi = tasks.length;
   while (lo < hi) {
@@ -206,7 +214,8 @@ function resultOut(f: FinishItem, jobs: Map<string, number>): pb.FinishResult {
   }
   const exit = f.exitCode;
   if (exit !== null) {
-    if (!(Number.isInteger(exit) && exit >= MIN_EXIT && exit <= MAX_EXIT)) throw new CodecError(`exit code ${String(exit)} is not a 32-bit integer`);
+    if (!(Number.isInteger(exit) && exit >= MIN_EXIT && exit <= MAX_EXIT))
+      throw new CodecError(`exit code ${String(exit)} is not a 32-bit integer`);
     out.exitCode = exit;
   }
   return out;
@@ -279,7 +288,7 @@ function nodeIn(node: string): string {
 
 function jobsIn(jobs: readonly string[], items: number, what: string): readonly string[] {
   for (const j of jobs) readNonEmpty(j, 'job id', MAX_JOB_ID_BYTES);
-  if ((items > 0) !== (jobs.length > 0)) fail(`${items} ${what} with ${jobs.length} job ids`);
+  if (items > 0 !== jobs.length > 0) fail(`${items} ${what} with ${jobs.length} job ids`);
   return jobs;
 }
 
@@ -296,7 +305,8 @@ function refsIn(refs: pb.TaskRefs | undefined, what: string): TaskRef[] {
     fail(`${refs.job.length} job positions for ${n} ${what} and ${jobs.length} job ids`);
   }
   const out = new Array<TaskRef>(n);
-  for (let k = 0; k < n; k++) out[k] = { job: jobAt(jobs, refs.job[k] ?? 0), task: taskIn(at(refs.task, k, 'n is the number of task refs')) };
+  for (let k = 0; k < n; k++)
+    out[k] = { job: jobAt(jobs, refs.job[k] ?? 0), task: taskIn(at(refs.task, k, 'n is the number of task refs')) };
   return out;
 }
 

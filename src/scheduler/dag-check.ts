@@ -27,7 +27,10 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   }
   const name = raw['name'];
   if (typeof name !== 'string' || name.trim() === '' || utf8Length(name) > L.maxJobNameBytes || /\p{Cc}/u.test(name)) {
-    problems.add(['name'], `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`);
+    problems.add(
+      ['name'],
+      `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`,
+    );
   }
   const retentionMs = intIn(raw['retentionMs'], 0, L.maxRetentionMs, ['retentionMs'], problems);
   const tasksRaw = raw['tasks'];
@@ -53,7 +56,8 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   const tooManyDeps = sizeProblem(0, depCount);
   if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
   else checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
-  if (taskTotal > L.maxTasks) problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
+  if (taskTotal > L.maxTasks)
+    problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
   const timeoutRaw = raw['timeoutMs'];
   const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
   if (problems.count > 0) return null;
@@ -78,7 +82,8 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     problems.add([...at, 'deps'], `must be a list of task names, got ${show(deps)}`);
     return null;
   }
-  if (deps.length > L.maxDepsPerSpec) problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
+  if (deps.length > L.maxDepsPerSpec)
+    problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
   const shardsRaw = raw['shards'];
   const cwdRaw = raw['cwd'];
   const trigger = readTrigger(raw['trigger'], [...at, 'trigger'], problems);
@@ -109,14 +114,16 @@ function readTrigger(v: unknown, at: PathKey[], problems: Problems): TriggerRule
 }
 
 function readExec(raw: unknown, at: PathKey[], problems: Problems): TaskExec {
-  if (isMapping(raw) && raw['kind'] === 'run') return { kind: 'run', command: textIn(raw['command'], L.maxRunBytes, [...at, 'command'], problems) };
+  if (isMapping(raw) && raw['kind'] === 'run')
+    return { kind: 'run', command: textIn(raw['command'], L.maxRunBytes, [...at, 'command'], problems) };
   if (isMapping(raw) && raw['kind'] === 'handler') {
     const name = raw['name'];
     if (typeof name !== 'string' || !HANDLER_NAME.test(name)) problems.add([...at, 'name'], `must be a handler name, got ${show(name)}`);
     const args = raw['args'];
     const argsProblem = jsonValueProblem(args);
     if (argsProblem !== null) problems.add([...at, 'args'], argsProblem);
-    else if (utf8Length(JSON.stringify(args)) > L.maxArgsBytes) problems.add([...at, 'args'], `larger than ${fmt(L.maxArgsBytes)} bytes as JSON`);
+    else if (utf8Length(JSON.stringify(args)) > L.maxArgsBytes)
+      problems.add([...at, 'args'], `larger than ${fmt(L.maxArgsBytes)} bytes as JSON`);
     else if (typeof name === 'string') {
       // The file reader checks built-in handlers' arguments; a submit must not get round it.
       const builtinProblem = builtinArgsProblem(name, args as Json);

@@ -93,7 +93,13 @@ function mostCommon(tasks: readonly TaskSpec[], field: (t: TaskSpec) => number):
   return best;
 }
 
-function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: Map<string, number>, defaults: pb.TaskDefaults): pb.TaskSpec {
+function taskOut(
+  t: TaskSpec,
+  i: number,
+  index: Map<string, number>,
+  handlers: Map<string, number>,
+  defaults: pb.TaskDefaults,
+): pb.TaskSpec {
   const out: pb.TaskSpec = {
     name: writeText(t.name, 'task name', L.maxTaskNameLength),
     deps: t.deps.map((d) => {
@@ -131,7 +137,8 @@ function taskOut(t: TaskSpec, i: number, index: Map<string, number>, handlers: M
 /** Priorities up to 2^52 in magnitude: their zigzag form (twice that) is still a safe integer. */
 function priorityOut(t: TaskSpec): number {
   const p = t.priority;
-  if (!Number.isSafeInteger(p) || Math.abs(p) > MAX / 2) throw new CodecError(`priority ${String(p)} of task '${t.name}' is not an integer in range`);
+  if (!Number.isSafeInteger(p) || Math.abs(p) > MAX / 2)
+    throw new CodecError(`priority ${String(p)} of task '${t.name}' is not an integer in range`);
   return p;
 }
 
@@ -168,7 +175,14 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
   return { name, retentionMs, tasks, timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) };
 }
 
-function taskIn(t: pb.TaskSpec, i: number, n: number, handlers: readonly string[], names: readonly string[], defaults: pb.TaskDefaults): TaskSpec {
+function taskIn(
+  t: pb.TaskSpec,
+  i: number,
+  n: number,
+  handlers: readonly string[],
+  names: readonly string[],
+  defaults: pb.TaskDefaults,
+): TaskSpec {
   let exec: TaskExec;
   if (t.handler !== undefined) {
     if (t.run !== undefined) fail(`task ${i} has both a command and a handler`);

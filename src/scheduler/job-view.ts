@@ -91,11 +91,18 @@ export function buildJobView(job: Job, capacity: Capacity): JobView {
     let stuck: string | null | undefined;
     for (let t = start; t < end; t++) {
       if (job.tState[t] === T.ready && stuck === undefined) stuck = capacity.whyNot(ts);
-      entries[t] = [taskName(ts.name, ts.shards === null ? null : t - start), taskView(job, t, job.tState[t] === T.ready ? (stuck ?? null) : null)];
+      entries[t] = [
+        taskName(ts.name, ts.shards === null ? null : t - start),
+        taskView(job, t, job.tState[t] === T.ready ? (stuck ?? null) : null),
+      ];
     }
   }
   // fromEntries defines own properties, so a task called `__proto__` is an ordinary key.
-  return { ...jobSummary(job), specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })), tasks: Object.fromEntries(entries) };
+  return {
+    ...jobSummary(job),
+    specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })),
+    tasks: Object.fromEntries(entries),
+  };
 }
 
 /** What a worker needs to run `task` (which is running). */

@@ -27,9 +27,31 @@ export function isFinalCode(s: number): boolean {
  * failure upstream: its dependents see a failure) and `trigger` (skipped because its trigger rule
  * can no longer hold: its dependents see a skip) are spelled from the spec's entry in `skipCause`.
  */
-export const R = { none: 0, leaseExpired: 1, holderRestarted: 2, timeout: 3, cancelled: 4, upstream: 5, attemptFailed: 6, retry: 7, trigger: 8, jobTimeout: 9 } as const;
+export const R = {
+  none: 0,
+  leaseExpired: 1,
+  holderRestarted: 2,
+  timeout: 3,
+  cancelled: 4,
+  upstream: 5,
+  attemptFailed: 6,
+  retry: 7,
+  trigger: 8,
+  jobTimeout: 9,
+} as const;
 export type ReasonCode = (typeof R)[keyof typeof R];
-const REASON_TEXT: readonly (string | null)[] = [null, 'lease expired', 'holder restarted', 'timeout', 'cancelled', null, 'attempt failed', 'retry', null, 'job timeout'];
+const REASON_TEXT: readonly (string | null)[] = [
+  null,
+  'lease expired',
+  'holder restarted',
+  'timeout',
+  'cancelled',
+  null,
+  'attempt failed',
+  'retry',
+  null,
+  'job timeout',
+];
 export const MAX_REASON: number = REASON_TEXT.length - 1;
 
 /** Sentinel of the nullable number columns (times, fence, duration): no value. */
@@ -151,7 +173,8 @@ export class Job {
     this.upTotal = new Int32Array(n);
     for (let s = 0; s < n; s++) {
       let total = 0;
-      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++) total += this.specSize(this.depTargets[k] as number);
+      for (let k = this.depOffsets[s] as number; k < (this.depOffsets[s + 1] as number); k++)
+        total += this.specSize(this.depTargets[k] as number);
       this.upTotal[s] = total;
     }
     this.upSucceeded = new Int32Array(n);

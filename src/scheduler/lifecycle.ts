@@ -272,7 +272,8 @@ export class Lifecycle {
     const blocker = this.blockingUpstream(job, spec, (o) => blocks(rule, verdict, o), hint);
     if (verdict === 'skip-failed') {
       // Name the task that failed: a blocker skipped for a failure names its own failed task.
-      const failed = blocker === null ? '?' : job.tState[blocker] === T.failed ? job.taskName(blocker) : (job.skipCause.get(job.specOf(blocker)) ?? '?');
+      const failed =
+        blocker === null ? '?' : job.tState[blocker] === T.failed ? job.taskName(blocker) : (job.skipCause.get(job.specOf(blocker)) ?? '?');
       job.skipCause.set(spec, failed);
     } else {
       const named = blocker === null ? null : { name: job.taskName(blocker), outcome: job.outcomeOf(blocker) as UpstreamOutcome };
@@ -319,7 +320,16 @@ export class Lifecycle {
   }
 
   /** Tasks [start, end) of `spec`, all in state `from` and never claimed, move to `to` together. */
-  private bulkSet(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: ReasonCode): void {
+  private bulkSet(
+    cx: ApplyContext,
+    job: Job,
+    spec: number,
+    start: number,
+    end: number,
+    from: TaskStateCode,
+    to: TaskStateCode,
+    reason: ReasonCode,
+  ): void {
     const n = end - start;
     if (n <= 0) return;
     (job.counts[from] as number) -= n;
@@ -379,7 +389,7 @@ export class Lifecycle {
     const specs = job.spec.tasks.length;
     for (let spec = 0; spec < specs; spec++) {
       const end = job.specStart[spec + 1] as number;
-      for (let t = job.specStart[spec] as number; t < end; ) {
+      for (let t = job.specStart[spec] as number; t < end;) {
         const from = job.tState[t] as TaskStateCode;
         if (from >= T.succeeded) {
           t++;
@@ -418,7 +428,15 @@ export class Lifecycle {
 
   // --- effects -------------------------------------------------------------------------------------
 
-  private taskEvent(cx: ApplyContext, job: Job, task: number, spec: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+  private taskEvent(
+    cx: ApplyContext,
+    job: Job,
+    task: number,
+    spec: number,
+    from: TaskStateCode,
+    to: TaskStateCode,
+    reason: string | null,
+  ): void {
     const ts = job.spec.tasks[spec] as TaskSpec;
     const fence = job.fence[task] as number;
     cx.out.push({
@@ -436,9 +454,26 @@ export class Lifecycle {
   }
 
   /** Never-claimed tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run. */
-  private runEvent(cx: ApplyContext, job: Job, spec: number, start: number, end: number, from: TaskStateCode, to: TaskStateCode, reason: string | null): void {
+  private runEvent(
+    cx: ApplyContext,
+    job: Job,
+    spec: number,
+    start: number,
+    end: number,
+    from: TaskStateCode,
+    to: TaskStateCode,
+    reason: string | null,
+  ): void {
     if (end - start >= RANGE_EVENT_MIN) {
-      cx.out.push({ type: 'tasks', job: job.id, start, end, from: TASK_STATE_NAMES[from] as TaskState, to: TASK_STATE_NAMES[to] as TaskState, reason });
+      cx.out.push({
+        type: 'tasks',
+        job: job.id,
+        start,
+        end,
+        from: TASK_STATE_NAMES[from] as TaskState,
+        to: TASK_STATE_NAMES[to] as TaskState,
+        reason,
+      });
       return;
     }
     for (let t = start; t < end; t++) this.taskEvent(cx, job, t, spec, from, to, reason);

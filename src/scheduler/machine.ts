@@ -143,7 +143,8 @@ export class Scheduler implements SchedulerView {
     s.bySerial.set(job.serial, job);
     if (job.key !== null) s.keys.set(job.key, job.id);
     out.push({ type: 'submitted', requested: cmd.id, job: job.id, existing: false });
-    if (job.spec.timeoutMs !== undefined) job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
+    if (job.spec.timeoutMs !== undefined)
+      job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
     const specs = job.spec.tasks.length;
     for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
   }

@@ -21,7 +21,8 @@ export function inputsOf(job: Job, task: number): Record<string, string> {
   const add = (t: number): void => {
     const out = job.outputs.get(t);
     // defineProperty: a task called `__proto__` is an ordinary key.
-    if (out !== undefined) Object.defineProperty(inputs, job.taskName(t), { value: out, enumerable: true, writable: true, configurable: true });
+    if (out !== undefined)
+      Object.defineProperty(inputs, job.taskName(t), { value: out, enumerable: true, writable: true, configurable: true });
   };
   const upstream = deps.reduce((n, d) => n + (job.specStart[d + 1] as number) - (job.specStart[d] as number), 0);
   if (upstream <= job.outputs.size) {

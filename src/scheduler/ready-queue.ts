@@ -89,7 +89,7 @@ export class ReadyQueue {
    */
   dropJob(job: Job): void {
     for (const level of [...this.levels]) {
-      for (let r = level.head; r !== null; ) {
+      for (let r = level.head; r !== null;) {
         const next: ReadyRange | null = r.next;
         if (r.job === job) {
           this.count -= r.live;

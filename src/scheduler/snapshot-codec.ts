@@ -154,25 +154,38 @@ function writeJob(w: Writer, job: Job): void {
     w.varint(spec, 'upstream spec');
     w.string(name);
   }
-  for (let t = 0; t < job.size; ) {
+  for (let t = 0; t < job.size;) {
     writeTask(w, job, t);
     let same = t + 1;
     while (same < job.size && sameTask(job, t, same)) same++;
     w.varint(same - t - 1, 'repeat');
     t = same;
   }
-  writeHistory(w, job.history, (v) => time(w, v, job.submittedAt), (v) => num(w, v));
+  writeHistory(
+    w,
+    job.history,
+    (v) => time(w, v, job.submittedAt),
+    (v) => num(w, v),
+  );
   writeOutputs(w, job.outputs);
 }
 
 function writeTask(w: Writer, job: Job, t: number): void {
   const state = at(job.tState, t, 'a task');
-  const claimed = job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
+  const claimed =
+    job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
   const finished = job.finishedAtCol[t] !== NONE;
   const result = job.exitCode[t] !== NO_EXIT || job.durationMs[t] !== NONE;
   const reason = job.reason[t] !== 0;
   const tail = job.tails.get(t);
-  w.u8(state | (claimed ? H_CLAIMED : 0) | (finished ? H_FINISHED : 0) | (result ? H_RESULT : 0) | (reason ? H_REASON : 0) | (tail ? H_TAIL : 0));
+  w.u8(
+    state |
+      (claimed ? H_CLAIMED : 0) |
+      (finished ? H_FINISHED : 0) |
+      (result ? H_RESULT : 0) |
+      (reason ? H_REASON : 0) |
+      (tail ? H_TAIL : 0),
+  );
   if (claimed) {
     w.varint(at(job.attempt, t, 'a task'), 'attempt');
     w.varint(at(job.failures, t, 'a task'), 'failures');
@@ -262,7 +275,11 @@ function readState(r: Reader): SchedulerState {
   const jobCount = r.count('jobs', 8);
   for (let i = 0; i < jobCount; i++) {
     const job = readJob(r, s, format);
-    check(r, !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial, `job ${job.id} (serial ${job.serial}) is a duplicate`);
+    check(
+      r,
+      !s.jobs.has(job.id) && !s.bySerial.has(job.serial) && job.serial < s.nextSerial,
+      `job ${job.id} (serial ${job.serial}) is a duplicate`,
+    );
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
     if (job.key !== null) {
@@ -281,7 +298,14 @@ function readState(r: Reader): SchedulerState {
     const readyAt = readNum(r, 'readyAt');
     check(r, job !== undefined && spec < job.spec.tasks.length, `ready range ${i} names no job or spec`);
     const j = job as Job;
-    check(r, start < end && start >= at(j.specStart, spec, 'a spec (specStart)') && end <= at(j.specStart, spec + 1, 'a spec (specStart)') && seq < readySeq, `ready range ${i} is out of bounds`);
+    check(
+      r,
+      start < end &&
+        start >= at(j.specStart, spec, 'a spec (specStart)') &&
+        end <= at(j.specStart, spec + 1, 'a spec (specStart)') &&
+        seq < readySeq,
+      `ready range ${i} is out of bounds`,
+    );
     check(r, s.ready.range(seq) === undefined, `ready range seq ${seq} twice`);
     check(r, s.ready.push(j, spec, start, end, readyAt, seq) > 0, `ready range ${i} holds no ready task`);
   }
@@ -293,13 +317,22 @@ function readState(r: Reader): SchedulerState {
   const timerCount = r.count('timers', 5);
   for (let i = 0; i < timerCount; i++) readTimer(r, s, timerSeq);
   s.timers.nextSeq = timerSeq;
-  for (const n of s.nodes.values()) check(r, (n.running > 0) === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
+  for (const n of s.nodes.values())
+    check(r, n.running > 0 === (n.leaseTimer !== null), `node ${n.id}'s lease timer does not match its tasks`);
   for (const job of s.jobs.values()) {
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
-    check(r, (job.state === 'running' && job.spec.timeoutMs !== undefined) === (job.timeoutTimer !== null), `job ${job.id}'s timeout timer does not match its state`);
+    check(
+      r,
+      (job.state === 'running' && job.spec.timeoutMs !== undefined) === (job.timeoutTimer !== null),
+      `job ${job.id}'s timeout timer does not match its state`,
+    );
     for (let t = 0; t < job.size; t++) {
       const st = job.tState[t];
-      check(r, (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout), `job ${job.id} task ${t}: timeout timer does not match its state`);
+      check(
+        r,
+        (st === T.running) === (job.timers.get(t)?.kind === TimerKind.timeout),
+        `job ${job.id} task ${t}: timeout timer does not match its state`,
+      );
     }
   }
   return s;
@@ -331,7 +364,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     check(r, sp < spec.tasks.length, `upstream spec ${sp} out of range`);
     job.skipCause.set(sp, r.string('upstream name', MAX_TEXT));
   }
-  for (let t = 0; t < job.size; ) {
+  for (let t = 0; t < job.size;) {
     const head = r.u8('task head');
     const state = head & 7;
     check(r, state <= T.skipped, `bad task state ${state}`);
@@ -371,7 +404,14 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     t = end;
   }
   if (format >= 3) {
-    const history = readHistory(r, job.size, job.nodeNames.length, (f) => readTime(r, submittedAt, f), (f) => readNum(r, f), (p) => r.fail(p));
+    const history = readHistory(
+      r,
+      job.size,
+      job.nodeNames.length,
+      (f) => readTime(r, submittedAt, f),
+      (f) => readNum(r, f),
+      (p) => r.fail(p),
+    );
     for (const [task, list] of history) job.history.set(task, list);
   }
   if (format >= 4) for (const [task, text] of readOutputs(r, job.size, (p) => r.fail(p))) job.outputs.set(task, text);
@@ -426,7 +466,11 @@ function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {
     return;
   }
   if (kind === TimerKind.jobTimeout) {
-    check(r, j.timeoutTimer === null && task === -1 && j.state === 'running' && j.spec.timeoutMs !== undefined, `timeout timer of job ${j.id} is not valid`);
+    check(
+      r,
+      j.timeoutTimer === null && task === -1 && j.state === 'running' && j.spec.timeoutMs !== undefined,
+      `timeout timer of job ${j.id} is not valid`,
+    );
     j.timeoutTimer = restore();
     return;
   }

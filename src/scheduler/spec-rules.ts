@@ -20,7 +20,8 @@ export function taskNameProblem(name: string): string | null {
 
 export function envProblem(key: string): string | null {
   // The codec refuses longer names, so a file that passed here would fail at submit.
-  if (key.length > L.maxEnvKeyBytes) return `environment variable name '${key.slice(0, 40)}...' is ${fmt(key.length)} characters (at most ${fmt(L.maxEnvKeyBytes)})`;
+  if (key.length > L.maxEnvKeyBytes)
+    return `environment variable name '${key.slice(0, 40)}...' is ${fmt(key.length)} characters (at most ${fmt(L.maxEnvKeyBytes)})`;
   if (!ENV_KEY.test(key)) return `environment variable name '${key}' must be letters, digits and '_', not starting with a digit`;
   if (key.startsWith(RESERVED_ENV_PREFIX)) return `environment variable '${key}' is reserved: meshrun sets ${RESERVED_ENV_PREFIX}* itself`;
   return null;

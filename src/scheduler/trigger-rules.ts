@@ -69,13 +69,18 @@ export function blocks(rule: TriggerRule, verdict: 'skip' | 'skip-failed', outco
 }
 
 /** The reason a task skipped by its rule (not by a failure) shows; `upstream` names a task whose outcome decided, if any. */
-export function triggerSkipReason(rule: TriggerRule, upstream: { readonly name: string; readonly outcome: UpstreamOutcome } | null): string {
+export function triggerSkipReason(
+  rule: TriggerRule,
+  upstream: { readonly name: string; readonly outcome: UpstreamOutcome } | null,
+): string {
   switch (rule) {
     case 'one_success':
       return 'trigger rule one_success: no upstream task succeeded';
     case 'one_failed':
       return 'trigger rule one_failed: no upstream task failed';
     default:
-      return upstream === null ? `trigger rule ${rule} cannot be met` : `trigger rule ${rule}: upstream ${upstream.name} ${upstream.outcome}`;
+      return upstream === null
+        ? `trigger rule ${rule} cannot be met`
+        : `trigger rule ${rule}: upstream ${upstream.name} ${upstream.outcome}`;
   }
 }

@@ -19,8 +19,7 @@ export type Json = null | boolean | number | string | readonly Json[] | { readon
 
 /** What a task runs: a shell command (`sh -c`) or a handler registered in the node's process. */
 export type TaskExec =
-  | { readonly kind: 'run'; readonly command: string }
-  | { readonly kind: 'handler'; readonly name: string; readonly args: Json };
+  { readonly kind: 'run'; readonly command: string } | { readonly kind: 'handler'; readonly name: string; readonly args: Json };
 
 /**
  * One entry of the DAG file's `tasks`, validated and with `defaults` applied; durations in ms.
@@ -188,7 +187,14 @@ export type Effect =
   | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }
   | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string }
   /** `node` must stop the task's attempt now (cancelled, lease lost, timed out); its result would be ignored. */
-  | { readonly type: 'stop'; readonly job: JobId; readonly task: number; readonly node: NodeId; readonly attempt: number; readonly reason: string }
+  | {
+      readonly type: 'stop';
+      readonly job: JobId;
+      readonly task: number;
+      readonly node: NodeId;
+      readonly attempt: number;
+      readonly reason: string;
+    }
   | { readonly type: 'removed'; readonly job: JobId }
   /** A command or part of one had no effect, and why (counted in stats). */
   | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string };

@@ -330,8 +330,10 @@ export class LevelStorage {
       keep = first - snapIndex - 1;
       let prevTerm = keep > 0 ? at(base, keep - 1, 'the term of a kept entry') : snapTerm;
       for (const [k, e] of entries.entries()) {
-        if (e.index !== first + k) throw new PlanRefusal(`refused to write entries: ${String(e.index)} at position ${k}, expected ${first + k}`);
-        if (!(e.term >= prevTerm)) throw new PlanRefusal(`refused to write entry ${e.index}: term ${String(e.term)} is below the previous term ${prevTerm}`);
+        if (e.index !== first + k)
+          throw new PlanRefusal(`refused to write entries: ${String(e.index)} at position ${k}, expected ${first + k}`);
+        if (!(e.term >= prevTerm))
+          throw new PlanRefusal(`refused to write entry ${e.index}: term ${String(e.term)} is below the previous term ${prevTerm}`);
         prevTerm = e.term;
         added.push(e.term);
       }
@@ -571,7 +573,8 @@ async function loadAll(db: Db, dir: string): Promise<{ state: PersistedState; lo
     // Here only segments[0] starts at or before snapIndex + 1, so it holds the log's first entry.
     if (first <= snapIndex) {
       const atSnap = at(entries, snapIndex - accFirst, 'the checks above: a segment holds entries past the snapshot');
-      if (atSnap.term !== snapTerm) fail(`segment ${first}: entry ${snapIndex} has term ${atSnap.term}, but the snapshot at ${snapIndex} has term ${snapTerm}`);
+      if (atSnap.term !== snapTerm)
+        fail(`segment ${first}: entry ${snapIndex} has term ${atSnap.term}, but the snapshot at ${snapIndex} has term ${snapTerm}`);
       live = entries.slice(snapIndex + 1 - accFirst);
     }
     const head = at(live, 0, 'the checks above: entries follow the snapshot');

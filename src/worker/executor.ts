@@ -53,7 +53,8 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
   const registry = opts.handlers ?? builtinHandlers();
 
   const leftovers = await killLeftovers(opts.dataDir, graceMs);
-  if (leftovers.killed.length > 0) log({ groups: leftovers.killed, forced: leftovers.forced }, 'killed task processes left by an earlier run of this node');
+  if (leftovers.killed.length > 0)
+    log({ groups: leftovers.killed, forced: leftovers.forced }, 'killed task processes left by an earlier run of this node');
   clearTaskIo(opts.dataDir);
   const ledger = GroupLedger.create(opts.dataDir);
   const supervisor = await Supervisor.start({ graceMs, log });
@@ -77,7 +78,8 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
     new TaskOutput({
       path: () => taskLogPath(opts.dataDir, launch.job, launch.name, launch.attempt),
       dirs,
-      onLogError: (err) => log({ job: launch.job, task: launch.name, attempt: launch.attempt, err: err.message }, 'cannot write the task log'),
+      onLogError: (err) =>
+        log({ job: launch.job, task: launch.name, attempt: launch.attempt, err: err.message }, 'cannot write the task log'),
     });
 
   const context: AttemptContext = { nodeId: opts.nodeId, dataDir: opts.dataDir, graceMs, registry, groups, outputOf, track, untrack };
@@ -94,7 +96,9 @@ export async function createExecutor(opts: ExecutorOptions): Promise<RunningExec
     },
     start(launch, onDone): Execution {
       if (closed) return refuse(onDone, 'the executor is closed (the node is shutting down)');
-      return launch.exec.kind === 'run' ? startShell(context, launch, launch.exec.command, onDone) : startHandler(context, launch, launch.exec.name, launch.exec.args, onDone);
+      return launch.exec.kind === 'run'
+        ? startShell(context, launch, launch.exec.command, onDone)
+        : startHandler(context, launch, launch.exec.name, launch.exec.args, onDone);
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -142,7 +146,8 @@ function timeoutTimer(timeoutMs: number, fire: () => void): NodeJS.Timeout | nul
 
 function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, args: Json, onDone: (result: ExecResult) => void): Execution {
   const handler = ctx.registry.get(name);
-  if (handler === undefined) return refuse(onDone, `no handler named ${JSON.stringify(name)} on this node (it has: ${ctx.registry.names().join(', ')})`);
+  if (handler === undefined)
+    return refuse(onDone, `no handler named ${JSON.stringify(name)} on this node (it has: ${ctx.registry.names().join(', ')})`);
   const startedAt = performance.now();
   const output = ctx.outputOf(launch);
   const abort = new AbortController();
@@ -259,7 +264,9 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
     group.terminate(graceMs);
   };
   const attempt: Attempt = { stop: (reason, graceMs) => endEarly('failed', `stopped: ${reason}`, graceMs) };
-  const timer = timeoutTimer(launch.timeoutMs, () => endEarly('timeout', `timed out after ${launch.timeoutMs} ms; stopping its process group`));
+  const timer = timeoutTimer(launch.timeoutMs, () =>
+    endEarly('timeout', `timed out after ${launch.timeoutMs} ms; stopping its process group`),
+  );
   ctx.track(attempt);
 
   child.stdout?.on('data', (chunk: Buffer) => output.out(chunk));
@@ -286,7 +293,11 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
     // Only a success hands its output on; one that cannot be handed on fails the attempt (docs/task-environment.md §7).
     const collected = io.collect();
     if (!collected.ok) output.note(collected.problem);
-    const result = !collected.ok ? { ...end, outcome: 'failed' as const } : collected.output === undefined ? end : { ...end, output: collected.output };
+    const result = !collected.ok
+      ? { ...end, outcome: 'failed' as const }
+      : collected.output === undefined
+        ? end
+        : { ...end, output: collected.output };
     deliver(ctx, attempt, output, result, onDone);
   });
   return attempt;
@@ -295,13 +306,22 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
 /** Why what a handler resolved with cannot be handed on as its output, or null when it can (a string of at most OUTPUT_BYTES, or nothing). */
 function handlerOutputProblem(value: unknown): string | null {
   if (value === undefined) return null;
-  if (typeof value !== 'string') return `resolved with ${typeof value === 'object' ? (value === null ? 'null' : 'an object') : `a ${typeof value}`}; a handler's output is a string (or nothing)`;
+  if (typeof value !== 'string')
+    return `resolved with ${typeof value === 'object' ? (value === null ? 'null' : 'an object') : `a ${typeof value}`}; a handler's output is a string (or nothing)`;
   const bytes = Buffer.byteLength(value);
   return bytes > OUTPUT_BYTES ? `returned an output of ${bytes} bytes, more than the ${OUTPUT_BYTES} (64 KiB) a task may hand on` : null;
 }
 
 /** The shell could not be started; a missing working directory is by far the likeliest cause. */
-function failToSpawn(ctx: AttemptContext, attempt: Attempt, launch: TaskLaunch, output: TaskOutput, err: unknown, startedAt: number, onDone: (result: ExecResult) => void): void {
+function failToSpawn(
+  ctx: AttemptContext,
+  attempt: Attempt,
+  launch: TaskLaunch,
+  output: TaskOutput,
+  err: unknown,
+  startedAt: number,
+  onDone: (result: ExecResult) => void,
+): void {
   const cwd = launch.cwd;
   output.note(
     cwd !== null && !isDirectory(cwd)

@@ -64,7 +64,8 @@ function readOutput(path: string): CollectedOutput {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > OUTPUT_BYTES) return { ok: false, problem: `$MESHRUN_OUTPUT holds ${size} bytes, more than the ${OUTPUT_BYTES} (64 KiB) a task may hand on` };
+    if (size > OUTPUT_BYTES)
+      return { ok: false, problem: `$MESHRUN_OUTPUT holds ${size} bytes, more than the ${OUTPUT_BYTES} (64 KiB) a task may hand on` };
     const buf = Buffer.alloc(size);
     let read = 0;
     while (read < size) {

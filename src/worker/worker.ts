@@ -10,7 +10,17 @@
 //   later), and kills every execution a margin before that lease would run out, so it never runs
 //   a task the scheduler may already have handed to another node.
 import type { NodeId } from '../raft/types.js';
-import type { Effect, FinishItem, Ms, ReadyTask, SchedulerView, TaskEvent, TaskLaunch, TaskRangeEvent, TaskRef } from '../scheduler/types.js';
+import type {
+  Effect,
+  FinishItem,
+  Ms,
+  ReadyTask,
+  SchedulerView,
+  TaskEvent,
+  TaskLaunch,
+  TaskRangeEvent,
+  TaskRef,
+} from '../scheduler/types.js';
 import { MAX_COMMAND_BYTES } from '../scheduler/command-codec.js';
 import { chooseClaims } from './claim-policy.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
@@ -551,7 +561,14 @@ export class Worker {
     }
     const results = due.map((a) => a.result as FinishItem);
     const tasks = chosen.map((t) => ({ job: t.job, task: t.task }));
-    const ok = this.propose({ type: 'finish', node: this.self, boot: this.boot, results, claimNext: true, ...(tasks.length > 0 ? { claims: tasks } : {}) });
+    const ok = this.propose({
+      type: 'finish',
+      node: this.self,
+      boot: this.boot,
+      results,
+      claimNext: true,
+      ...(tasks.length > 0 ? { claims: tasks } : {}),
+    });
     if (ok) {
       this.stats.finishesProposed++;
       this.stats.resultsProposed += results.length;

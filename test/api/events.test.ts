@@ -18,7 +18,18 @@ class FakeSink implements EventSink {
   }
 }
 
-const taskEffect: Effect = { type: 'task', job: 'j1', task: 3, name: 'x[1]', from: 'ready', to: 'running', node: 'n1', attempt: 2, fence: 40, reason: null };
+const taskEffect: Effect = {
+  type: 'task',
+  job: 'j1',
+  task: 3,
+  name: 'x[1]',
+  from: 'ready',
+  to: 'running',
+  node: 'n1',
+  attempt: 2,
+  fence: 40,
+  reason: null,
+};
 
 afterEach(() => {
   vi.useRealTimers();

@@ -41,13 +41,15 @@ describe('hostProblem and originProblem', () => {
   });
 
   it('refuse another name, another port, no port, no Host, naming the problem', () => {
-    expect(hostProblem('attacker.example:7070', served)).toMatch(/^Host "attacker\.example:7070" is not an address this API serves \(it answers to 127\.0\.0\.1:7070, localhost:7070.*DNS rebinding/);
+    expect(hostProblem('attacker.example:7070', served)).toMatch(
+      /^Host "attacker\.example:7070" is not an address this API serves \(it answers to 127\.0\.0\.1:7070, localhost:7070.*DNS rebinding/,
+    );
     expect(hostProblem('127.0.0.1:7071', served)).toMatch(/not an address this API serves/);
     expect(hostProblem('127.0.0.1', served)).toMatch(/not an address this API serves/);
     expect(hostProblem(undefined, served)).toMatch(/no Host header/);
   });
 
-  it('accept no Origin or this API\'s own; refuse other sites, other ports, https, null', () => {
+  it("accept no Origin or this API's own; refuse other sites, other ports, https, null", () => {
     expect(originProblem(undefined, served)).toBeNull();
     expect(originProblem('http://127.0.0.1:7070', served)).toBeNull();
     expect(originProblem('http://localhost:7070', served)).toBeNull();
@@ -73,7 +75,13 @@ interface Answer {
 }
 
 /** A raw HTTP/1.1 request to the server, with exactly the headers given (Host included). */
-function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body?: string, path = method === 'GET' ? '/v1/cluster' : '/v1/jobs'): Promise<Answer> {
+function send(
+  url: string,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  body?: string,
+  path = method === 'GET' ? '/v1/cluster' : '/v1/jobs',
+): Promise<Answer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port: Number(port), method, path, headers, timeout: 5000 }, (res) => {
@@ -102,7 +110,12 @@ describe('the API server on 127.0.0.1', () => {
     expect((await send(api.url, 'GET', { host: `localhost:${port}` })).status).toBe(200);
     expect((await send(api.url, 'GET', { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` })).status).toBe(200);
     const dag = JSON.stringify({ name: 'x', tasks: { a: { run: 'true' } } });
-    const post = await send(api.url, 'POST', { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' }, dag);
+    const post = await send(
+      api.url,
+      'POST',
+      { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}`, 'content-type': 'application/json' },
+      dag,
+    );
     expect(post.status, post.body).toBe(201);
   });
 
@@ -121,7 +134,12 @@ describe('the API server on 127.0.0.1', () => {
     const get = await send(api.url, 'GET', { host: `127.0.0.1:${port}`, origin: 'http://attacker.example' });
     expect(get.status).toBe(403);
     expect((JSON.parse(get.body) as { error: string }).error).toMatch(/Origin "http:\/\/attacker\.example" is not this API's own origin/);
-    const post = await send(api.url, 'POST', { host: `127.0.0.1:${port}`, origin: 'http://attacker.example', 'content-type': 'text/plain' }, '{}');
+    const post = await send(
+      api.url,
+      'POST',
+      { host: `127.0.0.1:${port}`, origin: 'http://attacker.example', 'content-type': 'text/plain' },
+      '{}',
+    );
     expect(post.status).toBe(403);
   });
 });

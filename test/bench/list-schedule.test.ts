@@ -39,12 +39,23 @@ describe('listSchedule', () => {
   });
 
   it('schedules known shapes exactly', () => {
-    const timed = (dag: Dag, ms: number): Dag => ({ name: dag.name, tasks: Object.fromEntries(Object.entries(dag.tasks).map(([n, t]) => [n, { ...t, handler: 'sleep', args: { ms } }])) });
+    const timed = (dag: Dag, ms: number): Dag => ({
+      name: dag.name,
+      tasks: Object.fromEntries(Object.entries(dag.tasks).map(([n, t]) => [n, { ...t, handler: 'sleep', args: { ms } }])),
+    });
     expect(listSchedule(timed(chain(5), 10), 3)).toEqual({ makespanMs: 50, criticalPathMs: 50, workMs: 50, lowerBoundMs: 50 });
     // 3 layers of 4 tasks of 10 ms on 2 slots: each layer takes two rounds.
     expect(listSchedule(timed(layers(3, 4), 10), 2).makespanMs).toBe(60);
     // Critical path first: the long task starts at once, so 2 slots finish at 30, not 40.
-    const dag: Dag = { name: 'p', tasks: { a: { handler: 'sleep', args: { ms: 10 } }, b: { handler: 'sleep', args: { ms: 10 } }, c: { handler: 'sleep', args: { ms: 10 } }, z: { handler: 'sleep', args: { ms: 30 } } } };
+    const dag: Dag = {
+      name: 'p',
+      tasks: {
+        a: { handler: 'sleep', args: { ms: 10 } },
+        b: { handler: 'sleep', args: { ms: 10 } },
+        c: { handler: 'sleep', args: { ms: 10 } },
+        z: { handler: 'sleep', args: { ms: 30 } },
+      },
+    };
     expect(listSchedule(dag, 2).makespanMs).toBe(30);
   });
 
@@ -65,20 +76,26 @@ describe('workflow generators', () => {
 
   it('have the documented sizes, known deps, no cycle and run times in the tens of ms', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 60 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 30 }), fc.nat(), (images, lanes, chunks, seed) => {
-        const m = montage(images, seed);
-        // Each image overlaps its next three: 3 pairs per image, fewer for the last three.
-        const diffs = images >= 3 ? 3 * images - 6 : 1;
-        expect(taskCount(m)).toBe(2 * images + diffs + 6);
-        const e = epigenomics(lanes, chunks, seed);
-        expect(taskCount(e)).toBe(lanes * (4 * chunks + 2) + 3);
-        for (const dag of [m, e]) {
-          const s = listSchedule(dag, 24); // throws on an unknown dependency or a cycle
-          expect(s.criticalPathMs).toBeGreaterThan(0);
-          for (const t of Object.values(dag.tasks)) expect(t.args?.ms).toBeGreaterThanOrEqual(7);
-          for (const t of Object.values(dag.tasks)) expect(t.args?.ms).toBeLessThanOrEqual(104);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.nat(),
+        (images, lanes, chunks, seed) => {
+          const m = montage(images, seed);
+          // Each image overlaps its next three: 3 pairs per image, fewer for the last three.
+          const diffs = images >= 3 ? 3 * images - 6 : 1;
+          expect(taskCount(m)).toBe(2 * images + diffs + 6);
+          const e = epigenomics(lanes, chunks, seed);
+          expect(taskCount(e)).toBe(lanes * (4 * chunks + 2) + 3);
+          for (const dag of [m, e]) {
+            const s = listSchedule(dag, 24); // throws on an unknown dependency or a cycle
+            expect(s.criticalPathMs).toBeGreaterThan(0);
+            for (const t of Object.values(dag.tasks)) expect(t.args?.ms).toBeGreaterThanOrEqual(7);
+            for (const t of Object.values(dag.tasks)) expect(t.args?.ms).toBeLessThanOrEqual(104);
+          }
+        },
+      ),
     );
   });
 });

@@ -18,7 +18,9 @@ export function haveChromium(what: string): boolean {
   if (existsSync(CHROMIUM)) return true;
   if (process.env['CI'] === 'true') {
     it('has Chromium to run in (CI=true)', () => {
-      throw new Error(`CI=true but ${CHROMIUM} does not exist: the ${what} browser test cannot run. .ci/run must install it: apt-get install -y chromium`);
+      throw new Error(
+        `CI=true but ${CHROMIUM} does not exist: the ${what} browser test cannot run. .ci/run must install it: apt-get install -y chromium`,
+      );
     });
   } else {
     const message = `SKIPPED the ${what} browser test: ${CHROMIUM} does not exist. Install Chromium to run it: apt-get install -y chromium`;
@@ -42,7 +44,16 @@ export async function openBrowser(profileDir: string): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1440, height: 900 },
     timeout: 30_000,
   });

@@ -50,7 +50,12 @@ function overlap(a: Box, b: Box): boolean {
 
 /** Within `outer`, half a pixel of rounding allowed. */
 function inside(inner: Box, outer: Box): boolean {
-  return inner.x >= outer.x - 0.5 && inner.y >= outer.y - 0.5 && inner.x + inner.width <= outer.x + outer.width + 0.5 && inner.y + inner.height <= outer.y + outer.height + 0.5;
+  return (
+    inner.x >= outer.x - 0.5 &&
+    inner.y >= outer.y - 0.5 &&
+    inner.x + inner.width <= outer.x + outer.width + 0.5 &&
+    inner.y + inner.height <= outer.y + outer.height + 0.5
+  );
 }
 
 async function box(page: Page, selector: string): Promise<Box> {
@@ -67,16 +72,26 @@ describe('dashboard graph layout in Chromium', () => {
   let browser: Browser;
 
   async function submit(dag: unknown): Promise<string> {
-    const res = await fetch(`${node.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${node.apiUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(dag),
+      signal: AbortSignal.timeout(10_000),
+    });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   }
 
   async function finished(id: string): Promise<JobView> {
-    return eventually(`job ${id} to end`, async () => {
-      const j = (await (await fetch(`${node.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
-      return j.state === 'running' ? undefined : j;
-    }, 60_000, 200);
+    return eventually(
+      `job ${id} to end`,
+      async () => {
+        const j = (await (await fetch(`${node.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+        return j.state === 'running' ? undefined : j;
+      },
+      60_000,
+      200,
+    );
   }
 
   async function openJob(id: string): Promise<void> {
@@ -121,9 +136,13 @@ describe('dashboard graph layout in Chromium', () => {
       expect(await page.locator(`${node} > title`).textContent()).toContain(spec);
     }
     const group = `svg.graph .node.group[data-spec="${LONG}-totals"]`;
-    expect(overlap(await box(page, `${group} .name`), await box(page, `${group} .sub.end`)), 'the 12-shard box: name and percentage').toBe(false);
+    expect(overlap(await box(page, `${group} .name`), await box(page, `${group} .sub.end`)), 'the 12-shard box: name and percentage').toBe(
+      false,
+    );
     const single = `svg.graph .node.task[data-spec="${FAILING}"]`;
-    expect(inside(await box(page, `${single} .name`), await box(page, `${single} .box`)), 'a single task: the name leaves its box').toBe(true);
+    expect(inside(await box(page, `${single} .name`), await box(page, `${single} .box`)), 'a single task: the name leaves its box').toBe(
+      true,
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-long-names.png'), fullPage: true });
   }, 120_000);
 
@@ -145,7 +164,10 @@ describe('dashboard graph layout in Chromium', () => {
     const shown = panel.getByText(reason, { exact: false });
     await shown.waitFor();
     // Wrapped, not clipped: nothing of it hidden, and all of it inside the panel.
-    const clipped = await shown.evaluate((el: { scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number }) => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1);
+    const clipped = await shown.evaluate(
+      (el: { scrollWidth: number; clientWidth: number; scrollHeight: number; clientHeight: number }) =>
+        el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1,
+    );
     expect(clipped, 'the reason in the panel is clipped').toBe(false);
     const at = await shown.boundingBox();
     expect(at !== null && inside(at, await box(page, 'aside.panel')), 'the reason leaves the panel').toBe(true);
@@ -158,8 +180,30 @@ describe('dashboard graph layout in Chromium', () => {
     await page.locator(`#nodes tr[data-node="${node.id}"]`).waitFor({ timeout: 10_000 });
     // The page's own module, fed a node as GET /v1/nodes reports one the scheduler has no heartbeat
     // of. A string, so that vitest leaves its import() alone: it runs in the page.
-    const silent = { id: '12D3KooWSilent', name: 'silent', state: 'up', downSince: null, api: null, logBytes: null, role: 'learner', self: false, addresses: [], slots: 2, used: null, free: null, running: null, handlers: [], heartbeatSeq: null, leaseUntil: null, leaseMs: null, lastSeen: null, applied: null };
-    const text = await page.evaluate<string>(`import('/assets/views.js').then((v) => v.nodesTable([${JSON.stringify(silent)}], null).textContent)`);
+    const silent = {
+      id: '12D3KooWSilent',
+      name: 'silent',
+      state: 'up',
+      downSince: null,
+      api: null,
+      logBytes: null,
+      role: 'learner',
+      self: false,
+      addresses: [],
+      slots: 2,
+      used: null,
+      free: null,
+      running: null,
+      handlers: [],
+      heartbeatSeq: null,
+      leaseUntil: null,
+      leaseMs: null,
+      lastSeen: null,
+      applied: null,
+    };
+    const text = await page.evaluate<string>(
+      `import('/assets/views.js').then((v) => v.nodesTable([${JSON.stringify(silent)}], null).textContent)`,
+    );
     expect(text).toContain('0/2 slots');
     expect(text).not.toContain('null');
   }, 60_000);

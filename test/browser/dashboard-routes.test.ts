@@ -34,11 +34,14 @@ describe('dashboard routes', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
-  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'style.css', 'favicon.svg', 'dagre.js'])('serves /assets/%s without the token', async (name) => {
-    const res = await fetch(`${server.url}/assets/${name}`);
-    expect(res.status).toBe(200);
-    expect((await res.text()).length).toBeGreaterThan(100);
-  });
+  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'style.css', 'favicon.svg', 'dagre.js'])(
+    'serves /assets/%s without the token',
+    async (name) => {
+      const res = await fetch(`${server.url}/assets/${name}`);
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBeGreaterThan(100);
+    },
+  );
 
   it('serves dagre as an ES module with its layout', async () => {
     const js = await (await fetch(`${server.url}/assets/dagre.js`)).text();

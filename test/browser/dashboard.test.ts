@@ -33,7 +33,11 @@ const DAG: Dag = {
     typecheck: { run: 'echo "tsc: no errors"; sleep 0.5', deps: ['install'] },
     docs: { run: 'echo "built 37 pages"; sleep 0.4', deps: ['checkout'] },
     build: { run: 'echo "built target $MESHRUN_SHARD of $MESHRUN_SHARDS"; sleep 0.5', deps: ['install'], shards: 3 },
-    test: { run: 'echo "suite $MESHRUN_SHARD/$MESHRUN_SHARDS: 48 passed"; echo "slow test warning" >&2; sleep 0.3', deps: ['build'], shards: 12 },
+    test: {
+      run: 'echo "suite $MESHRUN_SHARD/$MESHRUN_SHARDS: 48 passed"; echo "slow test warning" >&2; sleep 0.3',
+      deps: ['build'],
+      shards: 12,
+    },
     package: { run: 'echo "wrote meshrun-0.1.0.tgz"; sleep 0.4', deps: ['build', 'lint', 'typecheck'] },
     report: { run: 'echo "tests: 576 passed, 0 failed"; echo "coverage: 91.4%"', deps: ['test', 'package', 'docs'] },
     publish: { run: 'echo "published to the staging registry"; sleep 0.2', deps: ['report'] },
@@ -104,7 +108,11 @@ describe('dashboard in Chromium', () => {
     await form.locator('input[name=token]').fill(TOKEN);
     await form.locator('button[type=submit]').click();
     await page.locator(`svg.graph[data-graph="${id}"][data-ready]`).waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('meshrun.token'))).toBe(TOKEN);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('meshrun.token'),
+      ),
+    ).toBe(TOKEN);
 
     // While it runs (best effort: it may be done already on a fast machine).
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-running.png'), fullPage: true });
@@ -129,7 +137,9 @@ describe('dashboard in Chromium', () => {
       .then((h) => h.jsonValue() as Promise<{ tasks: number; grouped: number; groups: number; edges: number }>)
       .catch(async (err: unknown) => {
         const job = await api<JobView>(`/v1/jobs/${id}`);
-        throw new Error(`the page did not show every task succeeded within ${JOB_MS} ms: ${(err as Error).message}\njob: ${JSON.stringify(job.body.counts)}\n${procs.logs()}`);
+        throw new Error(
+          `the page did not show every task succeeded within ${JOB_MS} ms: ${(err as Error).message}\njob: ${JSON.stringify(job.body.counts)}\n${procs.logs()}`,
+        );
       });
     // 10 single tasks + 3 chips drawn one by one, 12 shards in one box; 23 tasks in all.
     expect(seen).toMatchObject({ tasks: 11, grouped: 12, groups: 1 });
@@ -161,8 +171,20 @@ describe('dashboard in Chromium', () => {
     expect(await panel.locator('a', { hasText: 'full log' }).getAttribute('href')).toBe(`/v1/jobs/${id}/tasks/report/log`);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     // With a token the log link fetches the log itself (a plain link could not send the token).
-    const [logTab] = await Promise.all([context.waitForEvent('page', { timeout: 10_000 }), panel.locator('a', { hasText: 'full log' }).click()]);
-    await expect.poll(async () => (await logTab.locator('body').textContent().catch(() => '')) ?? '', { timeout: 10_000 }).toContain('tests: 576 passed, 0 failed');
+    const [logTab] = await Promise.all([
+      context.waitForEvent('page', { timeout: 10_000 }),
+      panel.locator('a', { hasText: 'full log' }).click(),
+    ]);
+    await expect
+      .poll(
+        async () =>
+          (await logTab
+            .locator('body')
+            .textContent()
+            .catch(() => '')) ?? '',
+        { timeout: 10_000 },
+      )
+      .toContain('tests: 576 passed, 0 failed');
     await logTab.close();
 
     // The jobs list: both jobs, with their states and progress.

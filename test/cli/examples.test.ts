@@ -7,7 +7,10 @@ import { readScenarioFile } from '../../sim/scenario/scenario-file.js';
 import { parseDagText } from '../../src/dag/parse.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const yamls = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => join(dir, f));
+const yamls = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(dir, f));
 
 describe('examples', () => {
   it.each(yamls(EXAMPLES))('%s is a valid DAG file', (file) => {

@@ -13,7 +13,15 @@ import { normalizeDag } from '../../src/dag/parse.js';
 import { failureReport, signalOf } from '../../src/cli/task-text.js';
 import type { JobSummary, JobView, TaskState, TaskView } from '../../src/scheduler/types.js';
 
-const counts = (c: Partial<Record<TaskState, number>>): Record<TaskState, number> => ({ waiting: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, ...c });
+const counts = (c: Partial<Record<TaskState, number>>): Record<TaskState, number> => ({
+  waiting: 0,
+  ready: 0,
+  running: 0,
+  succeeded: 0,
+  failed: 0,
+  skipped: 0,
+  ...c,
+});
 const task = (t: Partial<TaskView>): TaskView => ({
   state: 'succeeded',
   attempt: 1,
@@ -48,7 +56,15 @@ describe('progress: the bar and the plain line agree', () => {
 describe('status --task: the attempts', () => {
   const label = nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]);
   const attempt = (n: number, over: Partial<TaskView['attempts'][number]>): TaskView['attempts'][number] => ({
-    attempt: n, node: 'peer-aaaaaaaa', startedAt: 1000 * n, finishedAt: 1000 * n + 500, exitCode: null, signal: null, outcome: 'failed', reason: null, ...over,
+    attempt: n,
+    node: 'peer-aaaaaaaa',
+    startedAt: 1000 * n,
+    finishedAt: 1000 * n + 500,
+    exitCode: null,
+    signal: null,
+    outcome: 'failed',
+    reason: null,
+    ...over,
   });
 
   it('lists each attempt with its node, start, duration, outcome, exit or signal, and reason', () => {
@@ -84,10 +100,39 @@ describe('status', () => {
   it('shows tasks the cancel skipped as cancelled, a signal in the exit column, and node names', () => {
     const j = job('cancelled', {
       done: task({}),
-      killed: task({ state: 'skipped', reason: 'cancelled', exitCode: null, durationMs: null, stderr: 'meshrun: stopped: cancelled\nmeshrun: killed by SIGTERM\n' }),
-      never: task({ state: 'skipped', reason: 'cancelled', attempt: 0, node: null, exitCode: null, startedAt: null, finishedAt: 3000, durationMs: null }),
-      crashed: task({ state: 'failed', reason: 'attempt failed', exitCode: null, stderr: 'meshrun: killed by SIGKILL\n', node: 'peer-bbbbbbbb' }),
-      upstream: task({ state: 'skipped', reason: 'upstream failed: crashed', attempt: 0, node: null, exitCode: null, startedAt: null, durationMs: null }),
+      killed: task({
+        state: 'skipped',
+        reason: 'cancelled',
+        exitCode: null,
+        durationMs: null,
+        stderr: 'meshrun: stopped: cancelled\nmeshrun: killed by SIGTERM\n',
+      }),
+      never: task({
+        state: 'skipped',
+        reason: 'cancelled',
+        attempt: 0,
+        node: null,
+        exitCode: null,
+        startedAt: null,
+        finishedAt: 3000,
+        durationMs: null,
+      }),
+      crashed: task({
+        state: 'failed',
+        reason: 'attempt failed',
+        exitCode: null,
+        stderr: 'meshrun: killed by SIGKILL\n',
+        node: 'peer-bbbbbbbb',
+      }),
+      upstream: task({
+        state: 'skipped',
+        reason: 'upstream failed: crashed',
+        attempt: 0,
+        node: null,
+        exitCode: null,
+        startedAt: null,
+        durationMs: null,
+      }),
     });
     const label = nodeLabels([
       { id: 'peer-aaaaaaaa', name: 'alpha' },
@@ -108,7 +153,13 @@ describe('status', () => {
       { id: 'x-33333333', name: 'solo' },
       { id: 'x-44444444', name: null },
     ]);
-    expect(['x-11111111', 'x-33333333', 'x-44444444', 'x-55555555', null].map(label)).toEqual(['host/11111111', 'solo', '44444444', '55555555', '-']);
+    expect(['x-11111111', 'x-33333333', 'x-44444444', 'x-55555555', null].map(label)).toEqual([
+      'host/11111111',
+      'solo',
+      '44444444',
+      '55555555',
+      '-',
+    ]);
   });
 
   it('the signal is read only from the executor note, and only without an exit code', () => {
@@ -120,7 +171,14 @@ describe('status', () => {
 
 describe('jobs', () => {
   it('counts failed and skipped tasks in their own columns', () => {
-    const j: JobSummary = { id: 'j1', name: 'etl', state: 'failed', submittedAt: 0, finishedAt: 1000, counts: counts({ succeeded: 15, failed: 1, skipped: 2 }) };
+    const j: JobSummary = {
+      id: 'j1',
+      name: 'etl',
+      state: 'failed',
+      submittedAt: 0,
+      finishedAt: 1000,
+      counts: counts({ succeeded: 15, failed: 1, skipped: 2 }),
+    };
     const text = formatJobs([j], 2000);
     expect(text).toMatch(/^ID +NAME +STATE +DONE +RUNNING +FAILED +SKIPPED +SUBMITTED \(UTC\) +ELAPSED\n/);
     expect(text).toMatch(/\nj1 +etl +failed +15\/18 +0 +1 +2 +1970-01-01 00:00:00 +1\.0s\n/);
@@ -132,20 +190,37 @@ describe('submit --wait: the failure report', () => {
     const j = job('failed', {
       ok: task({}),
       bad: task({ state: 'failed', exitCode: 4, attempt: 3, reason: 'attempt failed', stderr: 'step 1\nno such table: users\n' }),
-      hung: task({ state: 'failed', exitCode: null, reason: 'timeout', stderr: 'meshrun: timed out after 1000 ms; stopping its process group\nmeshrun: killed by SIGTERM\n' }),
+      hung: task({
+        state: 'failed',
+        exitCode: null,
+        reason: 'timeout',
+        stderr: 'meshrun: timed out after 1000 ms; stopping its process group\nmeshrun: killed by SIGTERM\n',
+      }),
       after: task({ state: 'skipped', reason: 'upstream failed: bad', attempt: 0, node: null }),
     });
     const text = failureReport(j, nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]));
     expect(text).toMatch(/^failed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(text).toMatch(/\n {2}bad +4 +3 +alpha +1\.0s +no such table: users\n/);
     expect(text).toMatch(/\n {2}hung +SIGTERM +1 +alpha +1\.0s +timeout; killed by SIGTERM\n/);
-    expect(text).toMatch(/\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/);
-    const cwd = task({ state: 'failed', exitCode: null, reason: 'attempt failed', stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n' });
-    expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain('cannot start the task: its working directory /nope does not exist');
+    expect(text).toMatch(
+      /\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/,
+    );
+    const cwd = task({
+      state: 'failed',
+      exitCode: null,
+      reason: 'attempt failed',
+      stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n',
+    });
+    expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain(
+      'cannot start the task: its working directory /nope does not exist',
+    );
   });
 
   it('says how many tasks a cancel stopped or never ran', () => {
-    const j = job('cancelled', { a: task({ state: 'skipped', reason: 'cancelled' }), b: task({ state: 'skipped', reason: 'cancelled', attempt: 0 }) });
+    const j = job('cancelled', {
+      a: task({ state: 'skipped', reason: 'cancelled' }),
+      b: task({ state: 'skipped', reason: 'cancelled', attempt: 0 }),
+    });
     expect(failureReport(j, nodeLabels([]))).toBe('cancelled: 2 tasks stopped or never run when the job was cancelled\n');
   });
 });
@@ -174,7 +249,19 @@ describe('nodes', () => {
   };
   it('says a node is down and since when, with no free slots, its name and log size', () => {
     const now = Date.UTC(2026, 0, 2, 14, 3, 20, 300);
-    const down: NodeInfo = { ...base, id: '12D3KooWbbbbbbbb', name: 'beta', state: 'down', downSince: now - 15_300, role: 'voter', self: false, used: 0, free: 2, running: 0, logBytes: null };
+    const down: NodeInfo = {
+      ...base,
+      id: '12D3KooWbbbbbbbb',
+      name: 'beta',
+      state: 'down',
+      downSince: now - 15_300,
+      role: 'voter',
+      self: false,
+      used: 0,
+      free: 2,
+      running: 0,
+      logBytes: null,
+    };
     const text = formatNodes([down, base], null, now);
     expect(text).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN\n/);
     expect(text).toMatch(/\nalpha \* +aaaaaaaa +leader +up +1\/2 +1 +1 +noop +2\.0 KiB +now \(this node\)\n/);
@@ -193,10 +280,30 @@ describe('API addresses', () => {
 
 describe('no silent hangs', () => {
   const up = (id: string, handlers: string[], state: NodeInfo['state'] = 'up'): NodeInfo => ({
-    id, name: id, state, downSince: null, api: null, logBytes: null, role: 'voter', self: false, addresses: [],
-    slots: 2, used: 0, free: 2, running: 0, handlers, heartbeatSeq: 1, leaseUntil: 1, leaseMs: 5000, lastSeen: null, applied: 1,
+    id,
+    name: id,
+    state,
+    downSince: null,
+    api: null,
+    logBytes: null,
+    role: 'voter',
+    self: false,
+    addresses: [],
+    slots: 2,
+    used: 0,
+    free: 2,
+    running: 0,
+    handlers,
+    heartbeatSeq: 1,
+    leaseUntil: 1,
+    leaseMs: 5000,
+    lastSeen: null,
+    applied: 1,
   });
-  const spec = normalizeDag({ name: 'j', tasks: { a: { handler: 'sleepy', args: { ms: 5 } }, b: { handler: 'noop' }, c: { run: 'true' }, d: { handler: 'gpu' } } });
+  const spec = normalizeDag({
+    name: 'j',
+    tasks: { a: { handler: 'sleepy', args: { ms: 5 } }, b: { handler: 'noop' }, c: { run: 'true' }, d: { handler: 'gpu' } },
+  });
 
   it('submit refuses a handler no live node has, with the one it probably meant and those known (exit 2)', () => {
     const nodes = [up('n1', ['noop', 'sleep']), up('n2', ['noop']), up('n3', ['gpu'], 'down')];
@@ -223,7 +330,10 @@ describe('no silent hangs', () => {
       big: task({ state: 'ready', attempt: 0, reason: 'no node has 8 slots (the largest has 2)' }),
       retried: task({ state: 'ready', reason: 'lease expired' }),
     });
-    expect(stuckLines(j)).toEqual(["waiting: a[0] and 1 more: no node has handler 'sleepy' (known: noop)", 'waiting: big: no node has 8 slots (the largest has 2)']);
+    expect(stuckLines(j)).toEqual([
+      "waiting: a[0] and 1 more: no node has handler 'sleepy' (known: noop)",
+      'waiting: big: no node has 8 slots (the largest has 2)',
+    ]);
     const lines: string[] = [];
     plainProgress((s) => lines.push(s)).note?.('waiting: big: no node has 8 slots (the largest has 2)');
     expect(lines).toEqual(['waiting: big: no node has 8 slots (the largest has 2)\n']);

@@ -128,13 +128,19 @@ describe('reading DAG files', () => {
 
   it('keeps tasks in file order, integer-like names included', () => {
     const order = (s: JobSpec) => s.tasks.map((t) => t.name);
-    expect(order(parseDagText(lines('name: j', 'tasks:', '  b: { run: x }', '  10: { run: x }', '  a: { run: x, deps: [10] }', '  2: { run: x }'), 'j.yaml'))).toEqual([
+    expect(
+      order(
+        parseDagText(
+          lines('name: j', 'tasks:', '  b: { run: x }', '  10: { run: x }', '  a: { run: x, deps: [10] }', '  2: { run: x }'),
+          'j.yaml',
+        ),
+      ),
+    ).toEqual(['b', '10', 'a', '2']);
+    expect(order(parseDagText('{"name":"j","tasks":{"b":{"run":"x"},"10":{"run":"x"},"a":{"run":"x","deps":["10"]}}}', 'j.json'))).toEqual([
       'b',
       '10',
       'a',
-      '2',
     ]);
-    expect(order(parseDagText('{"name":"j","tasks":{"b":{"run":"x"},"10":{"run":"x"},"a":{"run":"x","deps":["10"]}}}', 'j.json'))).toEqual(['b', '10', 'a']);
   });
 
   it('reads handlers with args, run tasks, env values written as numbers or booleans', () => {
@@ -254,7 +260,16 @@ describe('durations', () => {
 
 describe('errors name the problem and its place', () => {
   it('a cycle, as a path', () => {
-    const p = yamlProblems(lines('name: j', 'tasks:', '  a: { run: x, deps: [b] }', '  b: { run: x, deps: [c] }', '  c: { run: x, deps: [a] }', '  d: { run: x, deps: [a] }'));
+    const p = yamlProblems(
+      lines(
+        'name: j',
+        'tasks:',
+        '  a: { run: x, deps: [b] }',
+        '  b: { run: x, deps: [c] }',
+        '  c: { run: x, deps: [a] }',
+        '  d: { run: x, deps: [a] }',
+      ),
+    );
     expect(p).toEqual(['dag.yaml:3:23: tasks.a.deps[0]: cycle: a -> b -> c -> a (each task depends on the next)']);
   });
 
@@ -266,13 +281,17 @@ describe('errors name the problem and its place', () => {
   });
 
   it('an unknown dependency, which task names it, and a near name', () => {
-    const p = yamlProblems(lines('name: j', 'tasks:', '  extract: { run: x }', '  transform:', '    run: x', '    deps: [extract, extrcat, nothing-like-it]'));
+    const p = yamlProblems(
+      lines('name: j', 'tasks:', '  extract: { run: x }', '  transform:', '    run: x', '    deps: [extract, extrcat, nothing-like-it]'),
+    );
     expect(p).toEqual([
       "dag.yaml:6:21: tasks.transform.deps[1]: task 'transform' depends on unknown task 'extrcat' (did you mean 'extract'?)",
       "dag.yaml:6:30: tasks.transform.deps[2]: task 'transform' depends on unknown task 'nothing-like-it'",
     ]);
     // One letter is too little to guess from.
-    expect(rawProblems({ name: 'j', tasks: { a: { run: 'x', deps: ['q'] } } })).toEqual(["tasks.a.deps[0]: task 'a' depends on unknown task 'q'"]);
+    expect(rawProblems({ name: 'j', tasks: { a: { run: 'x', deps: ['q'] } } })).toEqual([
+      "tasks.a.deps[0]: task 'a' depends on unknown task 'q'",
+    ]);
   });
 
   it('a dependency on a single shard', () => {
@@ -286,7 +305,9 @@ describe('errors name the problem and its place', () => {
       "dag.yaml:5:3: tasks.a: duplicate key 'a' here: each key may appear once in a mapping",
     ]);
     const json = '{\n  "name": "j",\n  "tasks": {\n    "a": { "run": "x" },\n    "\\u0061": { "run": "y" }\n  }\n}';
-    expect(problemsOf(() => parseDagText(json, 'dag.json'))).toEqual(["dag.json:5:5: tasks.a: duplicate key 'a' here: each key may appear once in a mapping"]);
+    expect(problemsOf(() => parseDagText(json, 'dag.json'))).toEqual([
+      "dag.json:5:5: tasks.a: duplicate key 'a' here: each key may appear once in a mapping",
+    ]);
     expect(yamlProblems(lines('name: j', 'name: k', 'tasks: { a: { run: x } }'))).toEqual([
       "dag.yaml:2:1: name: duplicate key 'name' at the top level: each key may appear once in a mapping",
     ]);
@@ -299,7 +320,9 @@ describe('errors name the problem and its place', () => {
   });
 
   it('an unknown field, with the field it probably meant', () => {
-    const p = yamlProblems(lines('name: j', 'default: {}', 'defaults: { retires: 1 }', 'tasks:', '  a: { run: x, dep: [b] }', '  b: { run: x }'));
+    const p = yamlProblems(
+      lines('name: j', 'default: {}', 'defaults: { retires: 1 }', 'tasks:', '  a: { run: x, dep: [b] }', '  b: { run: x }'),
+    );
     expect(p).toEqual([
       "dag.yaml:3:22: defaults.retires: unknown field 'retires' (did you mean 'retries'?); expected one of: retries, backoff, timeout, priority, slots, trigger",
       "dag.yaml:2:1: default: unknown field 'default' (did you mean 'defaults'?); expected one of: name, defaults, retention, timeout, tasks",
@@ -313,27 +336,36 @@ describe('errors name the problem and its place', () => {
       'dag.yaml:4:25: tasks.a.trigger: must be a trigger rule (all_success, all_done, all_failed, one_success, one_failed, none_failed), got "all_sucess" (did you mean \'all_success\'?)',
     ]);
     // The normalised form never spells out the default, so every replica reads one form.
-    expect(checkJobSpec({ ...normalizeDag({ name: 'j', tasks: { a: { run: 'x' } } }), tasks: [{ ...plain('a', { kind: 'run', command: 'x' }), trigger: 'all_success' }] })).toMatchObject({
+    expect(
+      checkJobSpec({
+        ...normalizeDag({ name: 'j', tasks: { a: { run: 'x' } } }),
+        tasks: [{ ...plain('a', { kind: 'run', command: 'x' }), trigger: 'all_success' }],
+      }),
+    ).toMatchObject({
       ok: false,
       error: expect.stringContaining('tasks[0].trigger: must be absent or one of all_done'),
     });
   });
 
   it('run and handler: exactly one', () => {
-    expect(rawProblems({ name: 'j', tasks: { both: { run: 'x', handler: 'noop' }, none: { deps: [] }, args: { run: 'x', args: { a: 1 } } } })).toEqual([
+    expect(
+      rawProblems({ name: 'j', tasks: { both: { run: 'x', handler: 'noop' }, none: { deps: [] }, args: { run: 'x', args: { a: 1 } } } }),
+    ).toEqual([
       "tasks.both: task 'both' has both run and handler: it runs either a shell command (run) or a registered handler (handler)",
       "tasks.none: task 'none' needs run (a shell command) or handler (a function registered in the node, like noop)",
       "tasks.args.args: task 'args': args are only for handler tasks (a run task gets its input through env)",
     ]);
     expect(rawProblems({ name: 'j', tasks: { a: { run: '' }, b: { handler: 'bad name' }, c: { handler: 'sleep' } } })).toEqual([
       'tasks.a.run: the command must be a non-empty string, got ""',
-      'tasks.b.handler: must be a handler name (1 to 128 letters, digits, \'_\', \'.\', \':\' or \'-\'), like noop, got "bad name"',
+      "tasks.b.handler: must be a handler name (1 to 128 letters, digits, '_', '.', ':' or '-'), like noop, got \"bad name\"",
       "tasks.c.args: handler 'sleep' takes { ms: N } with N a whole number of milliseconds >= 0, got null",
     ]);
   });
 
   it('reserved MESHRUN_ environment names and malformed ones', () => {
-    const p = yamlProblems(lines('name: j', 'tasks:', '  a:', '    run: x', '    env: { MESHRUN_TASK: me, OK: 1, 1BAD: x, NESTED: { a: 1 } }'));
+    const p = yamlProblems(
+      lines('name: j', 'tasks:', '  a:', '    run: x', '    env: { MESHRUN_TASK: me, OK: 1, 1BAD: x, NESTED: { a: 1 } }'),
+    );
     expect(p).toEqual([
       "dag.yaml:5:26: tasks.a.env.MESHRUN_TASK: environment variable 'MESHRUN_TASK' is reserved: meshrun sets MESHRUN_* itself",
       "dag.yaml:5:43: tasks.a.env[\"1BAD\"]: environment variable name '1BAD' must be letters, digits and '_', not starting with a digit",
@@ -376,7 +408,9 @@ describe('errors name the problem and its place', () => {
     expect(rawProblems({ name: 'j', tasks: {} })).toEqual(['tasks: a job needs at least one task']);
     expect(rawProblems({ name: 'j', tasks: ['a'] })).toEqual(['tasks: must be a mapping of task names to tasks, got a list']);
     expect(rawProblems(null)).toEqual(['the DAG is empty: expected a mapping with name and tasks']);
-    expect(problemsOf(() => parseDagText('  \n', 'dag.yaml'))).toEqual(['dag.yaml: the file is empty: expected a mapping with name and tasks']);
+    expect(problemsOf(() => parseDagText('  \n', 'dag.yaml'))).toEqual([
+      'dag.yaml: the file is empty: expected a mapping with name and tasks',
+    ]);
     expect(yamlProblems('- a\n- b\n')).toEqual(['dag.yaml:1:1: the DAG must be a mapping with name and tasks, got a list']);
   });
 
@@ -395,7 +429,9 @@ describe('errors name the problem and its place', () => {
 
   it('problems found in the JSON fast path still get their line', () => {
     const json = '{\n  "name": "j",\n  "tasks": {\n    "a": { "run": "x", "deps": ["missing"] }\n  }\n}';
-    expect(problemsOf(() => parseDagText(json, 'dag.json'))).toEqual(["dag.json:4:33: tasks.a.deps[0]: task 'a' depends on unknown task 'missing'"]);
+    expect(problemsOf(() => parseDagText(json, 'dag.json'))).toEqual([
+      "dag.json:4:33: tasks.a.deps[0]: task 'a' depends on unknown task 'missing'",
+    ]);
   });
 
   it('YAML alias bombs and multiple documents are refused', () => {
@@ -465,7 +501,9 @@ describe('size limits', () => {
     for (let i = 0; i < n; i++) tasks[`t${i}`] = { handler: 'noop', deps: [`t${(i + 1) % n}`] };
     const p = rawProblems({ name: 'j', tasks });
     expect(p).toHaveLength(1);
-    expect(p[0]).toMatch(/^tasks\.t0\.deps\[0\]: cycle: t0 -> t1 -> .* -> \.\.\. \(9,971 more\) \.\.\. -> .* -> t9999 -> t0 \(each task depends on the next\)$/);
+    expect(p[0]).toMatch(
+      /^tasks\.t0\.deps\[0\]: cycle: t0 -> t1 -> .* -> \.\.\. \(9,971 more\) \.\.\. -> .* -> t9999 -> t0 \(each task depends on the next\)$/,
+    );
     delete (tasks['t9999'] as { deps?: unknown }).deps;
     expect(normalizeDag({ name: 'j', tasks }).tasks).toHaveLength(n);
   });
@@ -510,7 +548,7 @@ describe('collecting all problems', () => {
       error:
         'invalid job spec: retentionMs: must be an integer from 0 to 31,536,000,000, got -1; ' +
         'tasks[0].retries: must be an integer from 0 to 100, got 101; ' +
-        "tasks[1].exec.args: handler 'sleep' takes { ms: N } with N a whole number of milliseconds >= 0, got {\"ms\":-1}; " +
+        'tasks[1].exec.args: handler \'sleep\' takes { ms: N } with N a whole number of milliseconds >= 0, got {"ms":-1}; ' +
         'tasks[1].timeoutMs: must be an integer from 1 to 2,592,000,000, got 0; ' +
         "tasks[0].deps[0]: task 'a' depends on unknown task 'zz'",
     });
@@ -531,10 +569,15 @@ const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 const nameArb = fc.oneof(
   { weight: 8, arbitrary: fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 12 }) },
   // Names that YAML or JavaScript objects treat specially.
-  { weight: 1, arbitrary: fc.constantFrom('1', '10', '007', 'true', 'null', '1e3', '0x1F', '.inf', '-', '.', '__proto__', 'constructor', 'toString') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('1', '10', '007', 'true', 'null', '1e3', '0x1F', '.inf', '-', '.', '__proto__', 'constructor', 'toString'),
+  },
 );
 const textArb = (min: number) =>
-  fc.oneof(fc.string({ minLength: min, maxLength: 30 }), fc.string({ minLength: min, maxLength: 12, unit: 'grapheme' })).filter((s) => !s.includes('\0'));
+  fc
+    .oneof(fc.string({ minLength: min, maxLength: 30 }), fc.string({ minLength: min, maxLength: 12, unit: 'grapheme' }))
+    .filter((s) => !s.includes('\0'));
 const ENV_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz0123456789'.split('');
 const envKeyArb = fc
   .tuple(fc.constantFrom(...ENV_CHARS.slice(0, 53)), fc.string({ unit: fc.constantFrom(...ENV_CHARS), maxLength: 10 }))
@@ -577,7 +620,9 @@ const fieldsArb = fc.record(
       textArb(1).map((command) => ({ kind: 'run' as const, command })),
       fc.constant({ kind: 'handler' as const, name: 'noop', args: null }),
       fc.nat(100_000).map((ms) => ({ kind: 'handler' as const, name: 'sleep', args: { ms } })),
-      fc.tuple(fc.constantFrom('custom', 'a.b:c-d_e'), fc.option(jsonArb, { nil: null })).map(([name, args]) => ({ kind: 'handler' as const, name, args })),
+      fc
+        .tuple(fc.constantFrom('custom', 'a.b:c-d_e'), fc.option(jsonArb, { nil: null }))
+        .map(([name, args]) => ({ kind: 'handler' as const, name, args })),
     ),
     retries: fc.integer({ min: 0, max: 100 }),
     backoffMs: msArb(0, 300_000),
@@ -676,7 +721,8 @@ const dagArb: fc.Arbitrary<Drawn> = shapeArb.chain((shape) =>
 function specToRaw(spec: JobSpec): Drawn['raw'] {
   const tasks: Record<string, RawTask> = {};
   for (const t of spec.tasks) {
-    const exec: RawTask = t.exec.kind === 'run' ? { run: t.exec.command } : { handler: t.exec.name, ...(t.exec.args === null ? {} : { args: t.exec.args }) };
+    const exec: RawTask =
+      t.exec.kind === 'run' ? { run: t.exec.command } : { handler: t.exec.name, ...(t.exec.args === null ? {} : { args: t.exec.args }) };
     const entry: RawTask = {
       ...exec,
       deps: [...t.deps],
@@ -753,7 +799,12 @@ describe('properties', () => {
         const rawTasks = raw.tasks;
         const t = rawTasks[to] as RawTask;
         const changed = { ...raw, tasks: { ...rawTasks } };
-        Object.defineProperty(changed.tasks, to, { value: { ...t, deps: deps.get(to) }, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(changed.tasks, to, {
+          value: { ...t, deps: deps.get(to) },
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         checkCycles(rawProblems(changed));
         checkCycles(problemsOf(() => parseDagText(toYaml(changed), 'dag.yaml')).map((p) => p.replace(/^dag\.yaml:\d+:\d+: /, '')));
         const spec = { ...expected, tasks: expected.tasks.map((s) => ({ ...s, deps: deps.get(s.name) as string[] })) };

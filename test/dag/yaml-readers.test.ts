@@ -9,9 +9,42 @@ import type { JobSpec } from '../../src/scheduler/types.js';
 
 /** Plain scalars whose reading differs between YAML versions or libraries, and a few ordinary ones. */
 const TRICKY_SCALARS = [
-  '1_000', '0x1F', '0o17', '017', '+12', '.inf', '-.Inf', '.NaN', '~', 'Null', '1e3', '1.0', '-0', '2024-01-01',
-  'yes', 'no', 'on', 'off', '0b101', 'True', 'tRue', '1:20', '12:30:45', '+.5', '5.', '0x_1', '"a\\x41"', "'it''s'",
-  'plain words', '"quoted: colon"', '[]', '{}', '', 'null', 'false', '42',
+  '1_000',
+  '0x1F',
+  '0o17',
+  '017',
+  '+12',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '~',
+  'Null',
+  '1e3',
+  '1.0',
+  '-0',
+  '2024-01-01',
+  'yes',
+  'no',
+  'on',
+  'off',
+  '0b101',
+  'True',
+  'tRue',
+  '1:20',
+  '12:30:45',
+  '+.5',
+  '5.',
+  '0x_1',
+  '"a\\x41"',
+  "'it''s'",
+  'plain words',
+  '"quoted: colon"',
+  '[]',
+  '{}',
+  '',
+  'null',
+  'false',
+  '42',
 ];
 
 /** What the document reader makes of the text, as parseDagText's result or its refusal. */
@@ -37,7 +70,15 @@ describe('the fast YAML reader agrees with the document reader', () => {
     const scalar = fc.constantFrom(...TRICKY_SCALARS);
     fc.assert(
       fc.property(scalar, scalar, fc.string({ maxLength: 20 }), (env, retries, run) => {
-        const text = ['name: j', 'tasks:', '  a:', `    run: ${JSON.stringify(run)}`, `    retries: ${retries}`, `    env: { K: ${env} }`, ''].join('\n');
+        const text = [
+          'name: j',
+          'tasks:',
+          '  a:',
+          `    run: ${JSON.stringify(run)}`,
+          `    retries: ${retries}`,
+          `    env: { K: ${env} }`,
+          '',
+        ].join('\n');
         expect(byParseDagText(text)).toEqual(byDocumentReader(text));
       }),
       { numRuns: 500 },

@@ -10,10 +10,32 @@ function setup() {
   let jobs = [counts({ waiting: 3, ready: 1 })];
   let jobsCalls = 0;
   let now = 1000;
-  const stats: SchedulerStats = { applied: 0, undecodable: 0, claimsAccepted: 7, claimsRejected: 2, finishesAccepted: 0, finishesStale: 0, leaseExpiries: 1, retries: 0, jobsRemoved: 0 };
+  const stats: SchedulerStats = {
+    applied: 0,
+    undecodable: 0,
+    claimsAccepted: 7,
+    claimsRejected: 2,
+    finishesAccepted: 0,
+    finishesStale: 0,
+    leaseExpiries: 1,
+    retries: 0,
+    jobsRemoved: 0,
+  };
   const src: MetricSources = {
     raftStatus: () => ({ term: 4, commit: 20, applied: 19, role: 'leader' }),
-    raftStats: () => ({ droppedStaleTerm: 0, droppedUnknownNode: 3, droppedRivalLeader: 0, refusedForwardedConf: 1, refusedSnapshots: 0, lostAcknowledged: 0, droppedMalformed: 0, droppedProposals: 0, leaderChanges: 2, snapshotsSent: 0, snapshotsInstalled: 1 }),
+    raftStats: () => ({
+      droppedStaleTerm: 0,
+      droppedUnknownNode: 3,
+      droppedRivalLeader: 0,
+      refusedForwardedConf: 1,
+      refusedSnapshots: 0,
+      lostAcknowledged: 0,
+      droppedMalformed: 0,
+      droppedProposals: 0,
+      leaderChanges: 2,
+      snapshotsSent: 0,
+      snapshotsInstalled: 1,
+    }),
     schedulerStats: () => stats,
     schedulerNow: () => now,
     jobs: () => {
@@ -81,7 +103,18 @@ describe('node metrics', () => {
 
   it('times tasks from running to their end in scheduler time, by outcome', async () => {
     const { m, advance } = setup();
-    const ev = (from: TaskState, to: TaskState) => ({ type: 'task' as const, job: 'j', task: 0, name: 'a', from, to, node: 'n', attempt: 1, fence: 5, reason: null });
+    const ev = (from: TaskState, to: TaskState) => ({
+      type: 'task' as const,
+      job: 'j',
+      task: 0,
+      name: 'a',
+      from,
+      to,
+      node: 'n',
+      attempt: 1,
+      fence: 5,
+      reason: null,
+    });
     m.onEffects([ev('ready', 'running')]);
     advance(2500);
     m.onEffects([ev('running', 'failed')]);

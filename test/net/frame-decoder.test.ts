@@ -27,17 +27,13 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
 describe('FrameDecoder', () => {
   it('returns the same frames however the byte stream is cut', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }),
-        fc.array(fc.nat(), { maxLength: 30 }),
-        (frames, cuts) => {
-          const dec = new FrameDecoder(300);
-          const got: Uint8Array[] = [];
-          for (const chunk of split(encode(frames), cuts)) dec.push(chunk, (f) => got.push(Uint8Array.from(f)));
-          expect(got).toEqual(frames);
-          expect(dec.bufferedBytes).toBe(0);
-        },
-      ),
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 30 }), (frames, cuts) => {
+        const dec = new FrameDecoder(300);
+        const got: Uint8Array[] = [];
+        for (const chunk of split(encode(frames), cuts)) dec.push(chunk, (f) => got.push(Uint8Array.from(f)));
+        expect(got).toEqual(frames);
+        expect(dec.bufferedBytes).toBe(0);
+      }),
       { numRuns: 300 },
     );
   });

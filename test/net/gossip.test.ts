@@ -31,7 +31,10 @@ type GossipTestOptions = { now?: () => number; rateLimit?: { burst: number; perS
 
 /** A LoadGossip on `host`; every sender counts as a member unless the test says otherwise. */
 function gossipOn(host: MeshHost, opts: GossipTestOptions = {}): LoadGossip {
-  const g = new LoadGossip({ pubsub: host.services.pubsub }, { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts });
+  const g = new LoadGossip(
+    { pubsub: host.services.pubsub },
+    { self: host.peerId.toString(), periodMs: PERIOD, isMember: () => true, ...opts },
+  );
   g.start();
   cleanup.add(() => g.stop());
   return g;
@@ -88,7 +91,14 @@ describe('load gossip', () => {
       'not json',
       JSON.stringify({ v: 1, ...report(evilId, 1), free: -1 }),
       JSON.stringify({ v: 1, ...report(evilId, 1), slots: 1.5 }),
-      JSON.stringify({ v: 1, ...report(evilId, 1, Array.from({ length: 65 }, (_, i) => `h${i}`)) }),
+      JSON.stringify({
+        v: 1,
+        ...report(
+          evilId,
+          1,
+          Array.from({ length: 65 }, (_, i) => `h${i}`),
+        ),
+      }),
       JSON.stringify({ v: 1, ...report(evilId, 1, ['x'.repeat(65)]) }),
       JSON.stringify({ v: 2, ...report(evilId, 1) }),
     ];
@@ -122,11 +132,16 @@ describe('load gossip', () => {
     // c hears the outsider only through b: believed reports are relayed (published again until
     // the mesh carries one to c), the refused one never was.
     let at = claim.at + 1;
-    await waitFor(async () => {
-      if (gc.table().has(outsiderId)) return true;
-      await outsider.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify({ ...claim, at: ++at })));
-      return false;
-    }, 'b to relay a believed report to c', 10_000, 250);
+    await waitFor(
+      async () => {
+        if (gc.table().has(outsiderId)) return true;
+        await outsider.services.pubsub.publish(LOAD_TOPIC, encoder.encode(JSON.stringify({ ...claim, at: ++at })));
+        return false;
+      },
+      'b to relay a believed report to c',
+      10_000,
+      250,
+    );
     expect(gc.stats.rejectedNotMember).toBe(0);
   });
 

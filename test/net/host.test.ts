@@ -31,7 +31,9 @@ describe('host', () => {
 
   it('refuses bootstrap addresses without a peer id, naming them', async () => {
     const privateKey = await generateKeyPair('Ed25519');
-    await expect(createHost({ privateKey, bootstrap: ['/ip4/127.0.0.1/tcp/4001'] })).rejects.toThrow('/ip4/127.0.0.1/tcp/4001 must end in /p2p/<peer id>');
+    await expect(createHost({ privateKey, bootstrap: ['/ip4/127.0.0.1/tcp/4001'] })).rejects.toThrow(
+      '/ip4/127.0.0.1/tcp/4001 must end in /p2p/<peer id>',
+    );
     await expect(createHost({ privateKey, bootstrap: ['garbage'] })).rejects.toThrow(/bootstrap address garbage is not a multiaddr/);
   });
 });

@@ -32,11 +32,23 @@ describe('join protocol', () => {
     const seen: Array<{ req: JoinRequest; ctx: JoinContext }> = [];
     const stop = await serveJoin(leader, async (req, ctx) => {
       seen.push({ req, ctx });
-      return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER, admittedAt: 7 };
+      return {
+        ok: true,
+        leader: leader.peerId.toString(),
+        members: [addressOf(leader), { id: req.id, addrs: req.addrs }],
+        cluster: CLUSTER,
+        admittedAt: 7,
+      };
     });
     cleanup.add(stop);
     const res = await requestJoin(joiner, addrOf(leader), requestOf(joiner));
-    expect(res).toEqual({ ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), addressOf(joiner)], cluster: CLUSTER, admittedAt: 7 });
+    expect(res).toEqual({
+      ok: true,
+      leader: leader.peerId.toString(),
+      members: [addressOf(leader), addressOf(joiner)],
+      cluster: CLUSTER,
+      admittedAt: 7,
+    });
     expect(seen).toEqual([{ req: requestOf(joiner), ctx: { from: joiner.peerId.toString() } }]);
   });
 
@@ -80,7 +92,13 @@ describe('join protocol', () => {
     cleanup.add(
       await serveJoin(leader, async (req, ctx) => {
         atLeader.push(ctx);
-        return { ok: true, leader: leader.peerId.toString(), members: [addressOf(leader), { id: req.id, addrs: req.addrs }], cluster: CLUSTER, admittedAt: 7 };
+        return {
+          ok: true,
+          leader: leader.peerId.toString(),
+          members: [addressOf(leader), { id: req.id, addrs: req.addrs }],
+          cluster: CLUSTER,
+          admittedAt: 7,
+        };
       }),
     );
     let followerAsked = 0;
@@ -219,9 +237,18 @@ describe('join wire format', () => {
 
   it('refuses a malformed cluster id, a missing flag and the previous version, naming the field', () => {
     const wire = { v: 2, id, addrs: req.addrs, cluster: CLUSTER, emptyStore: false };
-    expect(decodeJoinRequest(text({ ...wire, cluster: 'x'.repeat(10_000) }))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
-    expect(decodeJoinRequest(text({ ...wire, cluster: CLUSTER.toUpperCase() }))).toMatchObject({ ok: false, error: expect.stringContaining('not a cluster id') });
-    expect(decodeJoinRequest(text({ ...wire, emptyStore: 'yes' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^emptyStore: /) });
+    expect(decodeJoinRequest(text({ ...wire, cluster: 'x'.repeat(10_000) }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^cluster: /),
+    });
+    expect(decodeJoinRequest(text({ ...wire, cluster: CLUSTER.toUpperCase() }))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('not a cluster id'),
+    });
+    expect(decodeJoinRequest(text({ ...wire, emptyStore: 'yes' }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^emptyStore: /),
+    });
     expect(decodeJoinRequest(text({ v: 1, id, addrs: req.addrs }))).toMatchObject({ ok: false, error: expect.stringMatching(/^v: /) });
     expect(() => encodeJoinRequest({ ...req, cluster: 'nope' })).toThrow(/invalid join request: cluster: /);
   });
@@ -229,18 +256,31 @@ describe('join wire format', () => {
   it('carries a refusal’s reason and an answer’s cluster id, and bounds both', () => {
     const refusal = { v: 2, ok: false, error: 'wrong', reason: 'wrong-cluster' };
     expect(decodeJoinResponse(text(refusal))).toEqual({ ok: true, value: { ok: false, error: 'wrong', reason: 'wrong-cluster' } });
-    expect(decodeJoinResponse(text({ ...refusal, reason: 'whatever' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) });
+    expect(decodeJoinResponse(text({ ...refusal, reason: 'whatever' }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^reason: /),
+    });
     const answer = { v: 2, ok: true, leader: id, members: [], cluster: CLUSTER, admittedAt: 7 };
-    expect(decodeJoinResponse(text(answer))).toEqual({ ok: true, value: { ok: true, leader: id, members: [], cluster: CLUSTER, admittedAt: 7 } });
+    expect(decodeJoinResponse(text(answer))).toEqual({
+      ok: true,
+      value: { ok: true, leader: id, members: [], cluster: CLUSTER, admittedAt: 7 },
+    });
     expect(decodeJoinResponse(text({ ...answer, cluster: null }))).toMatchObject({ ok: true, value: { cluster: null } });
-    expect(decodeJoinResponse(text({ ...answer, cluster: 'abc' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
+    expect(decodeJoinResponse(text({ ...answer, cluster: 'abc' }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^cluster: /),
+    });
     const { cluster: _c, ...withoutCluster } = answer;
     expect(decodeJoinResponse(text(withoutCluster))).toMatchObject({ ok: false, error: expect.stringMatching(/^cluster: /) });
   });
 });
 
 /** A join server on `host`, started as a node starts it; resolves with its stop. */
-async function serveJoin(host: MeshHost, handler: JoinHandlerFn, init: { readonly handlerTimeoutMs?: number } = {}): Promise<() => Promise<void>> {
+async function serveJoin(
+  host: MeshHost,
+  handler: JoinHandlerFn,
+  init: { readonly handlerTimeoutMs?: number } = {},
+): Promise<() => Promise<void>> {
   const server = new JoinServer(host, { handler, ...init });
   await server.start();
   return () => server.stop();

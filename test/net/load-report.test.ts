@@ -10,7 +10,11 @@ function wire(fields: Record<string, string>): Uint8Array {
   const base: Record<string, string> = { v: '1' };
   for (const [k, v] of Object.entries(good)) base[k] = JSON.stringify(v);
   const merged = { ...base, ...fields };
-  return encoder.encode(`{${Object.entries(merged).map(([k, v]) => `"${k}":${v}`).join(',')}}`);
+  return encoder.encode(
+    `{${Object.entries(merged)
+      .map(([k, v]) => `"${k}":${v}`)
+      .join(',')}}`,
+  );
 }
 
 describe('load report bounds', () => {
@@ -47,7 +51,12 @@ describe('load report bounds', () => {
   it("carries the node's name, API URL and log size; a report without them (an older node's) is still valid", () => {
     const full: LoadReport = { ...good, name: 'db-1.eu', api: 'http://10.0.0.1:7070', logBytes: 12_345 };
     expect(decodeLoadReport(encodeLoadReport(full))).toEqual(full);
-    expect(decodeLoadReport(wire({ name: '"db-1"', api: '"http://[::1]:7070"', logBytes: '0' }))).toEqual({ ...good, name: 'db-1', api: 'http://[::1]:7070', logBytes: 0 });
+    expect(decodeLoadReport(wire({ name: '"db-1"', api: '"http://[::1]:7070"', logBytes: '0' }))).toEqual({
+      ...good,
+      name: 'db-1',
+      api: 'http://[::1]:7070',
+      logBytes: 0,
+    });
     expect(() => checkOwnReport({ ...good, name: 'bad name' })).toThrow(/name/);
   });
 

@@ -47,7 +47,7 @@ describe('partition gate', () => {
     // gated side learns who it is and closes, so b's dial can resolve with a connection that dies.
     await expect(a.host.dial(multiaddr(addrOf(b.host)), { signal: AbortSignal.timeout(3000) })).rejects.toThrow(/blocked by gater/);
     await b.host.dial(multiaddr(addrOf(a.host)), { signal: AbortSignal.timeout(3000) }).catch(() => null);
-    await waitFor(() => !connected(a.host, b.host) && !connected(b.host, a.host), 'b\'s connection to be refused');
+    await waitFor(() => !connected(a.host, b.host) && !connected(b.host, a.host), "b's connection to be refused");
     expect(gate.accepts(b.id)).toBe(false);
 
     gate.heal();
@@ -67,14 +67,14 @@ describe('partition gate', () => {
       a.transport.send(b.id, new Uint8Array([i]));
       b.transport.send(a.id, new Uint8Array([i]));
     }
-    await waitFor(() => b.from.length === 5 && a.transport.stats.droppedRefused === 5, 'a to reach b, and b\'s frames to be refused at a');
+    await waitFor(() => b.from.length === 5 && a.transport.stats.droppedRefused === 5, "a to reach b, and b's frames to be refused at a");
     expect(a.from).toEqual([]);
     // The connection stays up: the cut is in a's receive path only.
     expect(connected(a.host, b.host)).toBe(true);
 
     gate.heal();
     b.transport.send(a.id, new Uint8Array([9]));
-    await waitFor(() => a.from.length === 1, 'b\'s frame after the heal');
+    await waitFor(() => a.from.length === 1, "b's frame after the heal");
     expect(a.from).toEqual([b.id]);
   });
 

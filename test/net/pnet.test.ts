@@ -117,7 +117,8 @@ describe('private network', () => {
     const plain = await cleanup.host();
     // A wrong key fails only when noise gives up waiting for a handshake that never makes sense
     // (the upgrade timeout, 5 s); the test does not wait that long: refused or not done in 1.5 s.
-    const dial = (from: MeshHost, to: MeshHost): Promise<unknown> => from.dial(multiaddr(addrOf(to)), { signal: AbortSignal.timeout(1_500) });
+    const dial = (from: MeshHost, to: MeshHost): Promise<unknown> =>
+      from.dial(multiaddr(addrOf(to)), { signal: AbortSignal.timeout(1_500) });
     await expect(dial(other, a)).rejects.toThrow();
     await expect(dial(plain, a)).rejects.toThrow();
     await expect(dial(a, plain)).rejects.toThrow();

@@ -210,11 +210,13 @@ describe('raft transport', () => {
 
     // A length field that never ends: the stream is reset and counted; the node keeps serving.
     const bad = await raw.dialProtocol(b.host.peerId, RAFT_PROTOCOL);
-    void bad.sink(
-      (async function* () {
-        yield new Uint8Array(8).fill(0xff);
-      })(),
-    ).catch(() => undefined);
+    void bad
+      .sink(
+        (async function* () {
+          yield new Uint8Array(8).fill(0xff);
+        })(),
+      )
+      .catch(() => undefined);
     await waitFor(() => b.transport.stats.droppedOversize === 1, 'the malformed stream to be reset');
 
     const again = await raw.dialProtocol(b.host.peerId, RAFT_PROTOCOL);

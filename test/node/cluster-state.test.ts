@@ -31,7 +31,10 @@ describe('entry envelope', () => {
 
   it('refuses unknown kinds, truncation and trailing bytes without throwing', () => {
     // Field 9: a kind this version does not know.
-    expect(decodeNodeEntry(new Uint8Array([0x48, 1]))).toEqual({ ok: false, error: 'node entry: unknown field 9 (wire type 0) before byte 1' });
+    expect(decodeNodeEntry(new Uint8Array([0x48, 1]))).toEqual({
+      ok: false,
+      error: 'node entry: unknown field 9 (wire type 0) before byte 1',
+    });
     expect(decodeNodeEntry(new Uint8Array([]))).toEqual({ ok: false, error: 'node entry: no kind (or one this version does not know)' });
     const good = encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'v' });
     expect(decodeNodeEntry(good.subarray(0, good.length - 1))).toMatchObject({ ok: false, error: expect.stringContaining('truncated') });
@@ -45,11 +48,26 @@ describe('entry envelope', () => {
   it('names the bound a decoded entry breaks', () => {
     const raw = (e: pb.NodeEntry) => pb.NodeEntry.encode(e);
     expect(decodeNodeEntry(raw({ address: { id: '', addrs: [] } }))).toEqual({ ok: false, error: 'node entry: node id is empty' });
-    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: new Array<string>(33).fill('/a') } }))).toEqual({ ok: false, error: 'node entry: too many addrs' });
-    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: ['x'.repeat(513)] } }))).toEqual({ ok: false, error: 'node entry: address is 513 bytes (at most 512)' });
-    expect(decodeNodeEntry(raw({ probe: { nonce: 'n'.repeat(129), value: '' } }))).toEqual({ ok: false, error: 'node entry: nonce is 129 bytes (at most 128)' });
-    expect(decodeNodeEntry(raw({ probe: { nonce: 'n', value: 'v'.repeat(4097) } }))).toEqual({ ok: false, error: 'node entry: value is 4097 bytes (at most 4096)' });
-    expect(decodeNodeEntry(raw({ leave: { id: 'x'.repeat(257) } }))).toEqual({ ok: false, error: 'node entry: node id is 257 bytes (at most 256)' });
+    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: new Array<string>(33).fill('/a') } }))).toEqual({
+      ok: false,
+      error: 'node entry: too many addrs',
+    });
+    expect(decodeNodeEntry(raw({ address: { id: 'p', addrs: ['x'.repeat(513)] } }))).toEqual({
+      ok: false,
+      error: 'node entry: address is 513 bytes (at most 512)',
+    });
+    expect(decodeNodeEntry(raw({ probe: { nonce: 'n'.repeat(129), value: '' } }))).toEqual({
+      ok: false,
+      error: 'node entry: nonce is 129 bytes (at most 128)',
+    });
+    expect(decodeNodeEntry(raw({ probe: { nonce: 'n', value: 'v'.repeat(4097) } }))).toEqual({
+      ok: false,
+      error: 'node entry: value is 4097 bytes (at most 4096)',
+    });
+    expect(decodeNodeEntry(raw({ leave: { id: 'x'.repeat(257) } }))).toEqual({
+      ok: false,
+      error: 'node entry: node id is 257 bytes (at most 256)',
+    });
   });
 
   it("copies an app entry's data out of the caller's buffer", () => {
@@ -74,14 +92,23 @@ describe('entry envelope', () => {
     // Older entries have no request id; an entry with only a request id has no kind.
     expect(decodeNodeEntry(encodeNodeEntry(e, 'r.1'))).toEqual({ ok: true, value: e });
     expect(decodeEnvelope(pb.NodeEntry.encode({ request: 'r.1' })).ok).toBe(false);
-    expect(decodeEnvelope(pb.NodeEntry.encode({ leave: { id: 'n1' }, request: 'r'.repeat(65) }))).toEqual({ ok: false, error: 'node entry: request id is 65 bytes (at most 64)' });
+    expect(decodeEnvelope(pb.NodeEntry.encode({ leave: { id: 'n1' }, request: 'r'.repeat(65) }))).toEqual({
+      ok: false,
+      error: 'node entry: request id is 65 bytes (at most 64)',
+    });
     expect(() => encodeNodeEntry(e, '')).toThrow('node entry: request id is empty');
   });
 
   it('refuses oversized values when encoding', () => {
-    expect(() => encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'x'.repeat(5000) })).toThrow('probe entry: value is 5000 bytes (at most 4096)');
-    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: new Array<string>(40).fill('/ip4/1.2.3.4/tcp/1') })).toThrow('address entry: 40 addresses (at most 32)');
-    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: ['x'.repeat(513)] })).toThrow('address entry: address is 513 bytes (at most 512)');
+    expect(() => encodeNodeEntry({ kind: 'probe', nonce: 'n', value: 'x'.repeat(5000) })).toThrow(
+      'probe entry: value is 5000 bytes (at most 4096)',
+    );
+    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: new Array<string>(40).fill('/ip4/1.2.3.4/tcp/1') })).toThrow(
+      'address entry: 40 addresses (at most 32)',
+    );
+    expect(() => encodeNodeEntry({ kind: 'address', id: 'p', addrs: ['x'.repeat(513)] })).toThrow(
+      'address entry: address is 513 bytes (at most 512)',
+    );
     expect(() => encodeNodeEntry({ kind: 'leave', id: '' })).toThrow('leave entry: node id is empty');
   });
 });
@@ -139,7 +166,11 @@ describe('ClusterState', () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('address' as const), id: fc.constantFrom('A', 'B', 'C'), addrs: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }) }),
+            fc.record({
+              kind: fc.constant('address' as const),
+              id: fc.constantFrom('A', 'B', 'C'),
+              addrs: fc.array(fc.string({ maxLength: 30 }), { maxLength: 3 }),
+            }),
             fc.record({ kind: fc.constant('probe' as const), nonce: fc.string({ maxLength: 8 }), value: fc.string({ maxLength: 20 }) }),
           ),
           { maxLength: 30 },
@@ -168,8 +199,24 @@ describe('ClusterState', () => {
   });
 
   it('encodes equal states to equal bytes whatever the insertion order', () => {
-    const a = encodeClusterSnapshot({ time: 5, addresses: new Map([['x', ['1']], ['y', ['2']]]), probes: ['p'], app: new Uint8Array([7]) });
-    const b = encodeClusterSnapshot({ time: 5, addresses: new Map([['y', ['2']], ['x', ['1']]]), probes: ['p'], app: new Uint8Array([7]) });
+    const a = encodeClusterSnapshot({
+      time: 5,
+      addresses: new Map([
+        ['x', ['1']],
+        ['y', ['2']],
+      ]),
+      probes: ['p'],
+      app: new Uint8Array([7]),
+    });
+    const b = encodeClusterSnapshot({
+      time: 5,
+      addresses: new Map([
+        ['y', ['2']],
+        ['x', ['1']],
+      ]),
+      probes: ['p'],
+      app: new Uint8Array([7]),
+    });
     expect(a).toEqual(b);
     const d = decodeClusterSnapshot(a);
     expect(d.ok && [...d.value.addresses.keys()]).toEqual(['x', 'y']);
@@ -177,22 +224,39 @@ describe('ClusterState', () => {
 
   it('refuses to restore a snapshot that does not decode', () => {
     const s = new ClusterState();
-    expect(() => s.restore({ meta: { index: 3, term: 1, conf: { voters: ['A'], learners: [] } }, data: new Uint8Array([99]) })).toThrow(/unknown version 99/);
+    expect(() => s.restore({ meta: { index: 3, term: 1, conf: { voters: ['A'], learners: [] } }, data: new Uint8Array([99]) })).toThrow(
+      /unknown version 99/,
+    );
   });
 
   it("answers each applied entry with its request id and what it decided (the proposer's answer)", () => {
     index = 0;
-    const s = new ClusterState({ apply: (d) => `app ${d[0] as number}`, encode: () => new Uint8Array(0), restore: () => undefined }, { voters: ['n1'], learners: ['m'] });
+    const s = new ClusterState(
+      { apply: (d) => `app ${d[0] as number}`, encode: () => new Uint8Array(0), restore: () => undefined },
+      { voters: ['n1'], learners: ['m'] },
+    );
     expect(s.apply(entry(new Uint8Array(0)))).toEqual({ request: null, result: { kind: 'noop' } });
-    expect(s.apply(entry(encodeNodeEntry({ kind: 'app', data: new Uint8Array([7]) }, 'r.1')))).toEqual({ request: 'r.1', result: { kind: 'app', answer: 'app 7' } });
-    expect(s.apply(entry(encodeNodeEntry({ kind: 'probe', nonce: '', value: 'v' }, 'r.2')))).toEqual({ request: 'r.2', result: { kind: 'probe' } });
+    expect(s.apply(entry(encodeNodeEntry({ kind: 'app', data: new Uint8Array([7]) }, 'r.1')))).toEqual({
+      request: 'r.1',
+      result: { kind: 'app', answer: 'app 7' },
+    });
+    expect(s.apply(entry(encodeNodeEntry({ kind: 'probe', nonce: '', value: 'v' }, 'r.2')))).toEqual({
+      request: 'r.2',
+      result: { kind: 'probe' },
+    });
     // Spoken for another node: refused, and the proposer still hears so.
     expect(s.apply(entry(encodeNodeEntry({ kind: 'leave', id: 'm' }, 'r.3')))).toEqual({ request: 'r.3', result: { kind: 'refused' } });
     expect(s.apply(entry(new Uint8Array([200])))).toMatchObject({ request: null, result: { kind: 'undecodable' } });
     const promote = entry(encodeConfChange({ type: 'addVoter', node: 'm' }), 'conf');
-    expect(s.apply(promote)).toEqual({ request: null, result: { kind: 'conf', changed: true, conf: { voters: ['n1', 'm'], learners: [] } } });
+    expect(s.apply(promote)).toEqual({
+      request: null,
+      result: { kind: 'conf', changed: true, conf: { voters: ['n1', 'm'], learners: [] } },
+    });
     const invalid = entry(encodeConfChange({ type: 'remove', node: 'nobody' }), 'conf');
-    expect(s.apply(invalid)).toEqual({ request: null, result: { kind: 'conf', changed: false, conf: { voters: ['n1', 'm'], learners: [] } } });
+    expect(s.apply(invalid)).toEqual({
+      request: null,
+      result: { kind: 'conf', changed: false, conf: { voters: ['n1', 'm'], learners: [] } },
+    });
   });
 
   it('hands app entries and its snapshot part to the app machine', () => {

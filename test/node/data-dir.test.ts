@@ -44,7 +44,9 @@ describe('prepareDataDir', () => {
       { path: join(data, 'logs'), was: '777', now: '700' },
       { path: join(data, 'node.key'), was: '644', now: '600' },
     ]);
-    expect([mode(data), mode(join(data, 'raft')), mode(join(data, 'logs')), mode(join(data, 'node.key'))]).toEqual([0o700, 0o700, 0o700, 0o600]);
+    expect([mode(data), mode(join(data, 'raft')), mode(join(data, 'logs')), mode(join(data, 'node.key'))]).toEqual([
+      0o700, 0o700, 0o700, 0o600,
+    ]);
     // Once private, a restart changes nothing.
     expect(await prepareDataDir(data)).toEqual([]);
   });

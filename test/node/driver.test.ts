@@ -84,7 +84,6 @@ describe('RaftDriver', () => {
   });
 });
 
-
 describe('RaftDriver.propose', () => {
   it("forwards a follower's proposal to the leader and answers it when the entry is applied here, with the machine's decision", async () => {
     const drivers = new Map<string, RaftDriver<string>>();
@@ -92,9 +91,21 @@ describe('RaftDriver.propose', () => {
       for (const m of msgs) setImmediate(() => drivers.get(m.to)?.receive(m));
     };
     const storage: RaftPersistence = { save: () => Promise.resolve() };
-    for (const [id, seed] of [['a', 1], ['b', 2]] as const) {
+    for (const [id, seed] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
       const raft = new RaftNode({ ...defaultRaftConfig, id, rng: new SeededRng(seed) }, null, { voters: ['a', 'b'], learners: [] });
-      drivers.set(id, new RaftDriver({ raft, storage, send, machine: recorder(), timers: { after: (ms, fn) => ({ cancel: clearTimeout.bind(null, setTimeout(fn, ms)) }) } }));
+      drivers.set(
+        id,
+        new RaftDriver({
+          raft,
+          storage,
+          send,
+          machine: recorder(),
+          timers: { after: (ms, fn) => ({ cancel: clearTimeout.bind(null, setTimeout(fn, ms)) }) },
+        }),
+      );
     }
     const [a, b] = [drivers.get('a') as RaftDriver<string>, drivers.get('b') as RaftDriver<string>];
     a.start(10);
@@ -115,10 +126,20 @@ describe('RaftDriver.propose', () => {
     const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, readTag: 't', send: () => undefined, machine: recorder() });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    driver.propose(probe('mine'), { timeoutMs: 1_000 }).then((c) => outcomes.push(`answered ${c.result}`), (e: unknown) => outcomes.push((e as ProposalError).reason));
+    driver.propose(probe('mine'), { timeoutMs: 1_000 }).then(
+      (c) => outcomes.push(`answered ${c.result}`),
+      (e: unknown) => outcomes.push((e as ProposalError).reason),
+    );
     timers.advanceTo(1);
     // The leader appends and commits an entry proposed by a, carrying the request id b drew ('t.1').
-    const forged = { index: 1, term: 1, type: 'normal' as const, time: 0, proposer: 'a', data: envelope({ kind: 'probe', nonce: '', value: 'forged' })('t.1') };
+    const forged = {
+      index: 1,
+      term: 1,
+      type: 'normal' as const,
+      time: 0,
+      proposer: 'a',
+      data: envelope({ kind: 'probe', nonce: '', value: 'forged' })('t.1'),
+    };
     driver.receive({ type: 'app', from: 'a', to: 'b', term: 1, prevIndex: 0, prevTerm: 0, entries: [forged], commit: 1 });
     timers.advanceTo(10);
     await settle();
@@ -137,7 +158,11 @@ describe('RaftDriver.propose', () => {
     const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, send: (m) => sent.push(...m), machine: recorder() });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    const note = (p: Promise<unknown>): void => void p.then(() => outcomes.push('answered'), (e: unknown) => outcomes.push((e as ProposalError).reason));
+    const note = (p: Promise<unknown>): void =>
+      void p.then(
+        () => outcomes.push('answered'),
+        (e: unknown) => outcomes.push((e as ProposalError).reason),
+      );
     note(driver.propose(probe('lost'), { timeoutMs: 60_000 }));
     timers.advanceTo(1);
     // It left for a in term 1; a went away and c, leader of term 2, commits its own entry instead.
@@ -159,11 +184,19 @@ describe('RaftDriver.propose', () => {
     const timers = new ManualTimers();
     const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['a', 'b'], learners: [] });
     const sent: Message[] = [];
-    const driver = new RaftDriver({ raft, storage: storeOn(timers), timers, waitLimit: 2, send: (m) => sent.push(...m), machine: recorder() });
+    const driver = new RaftDriver({
+      raft,
+      storage: storeOn(timers),
+      timers,
+      waitLimit: 2,
+      send: (m) => sent.push(...m),
+      machine: recorder(),
+    });
     await expect(driver.propose(probe('no leader'), { timeoutMs: 100 })).rejects.toMatchObject({ reason: 'no-leader' });
     driver.receive({ type: 'heartbeat', from: 'a', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     const outcomes: string[] = [];
-    for (const v of ['1', '2', '3']) driver.propose(probe(v), { timeoutMs: 100 }).catch((e: unknown) => outcomes.push(`${v}:${(e as ProposalError).reason}`));
+    for (const v of ['1', '2', '3'])
+      driver.propose(probe(v), { timeoutMs: 100 }).catch((e: unknown) => outcomes.push(`${v}:${(e as ProposalError).reason}`));
     timers.advanceTo(1);
     const forwarded = sent.flatMap((m) => (m.type === 'prop' ? m.entries : []));
     expect(forwarded).toHaveLength(2);
@@ -207,10 +240,17 @@ describe('RaftDriver on injected ports', () => {
     const globals = [vi.spyOn(globalThis, 'setTimeout'), vi.spyOn(globalThis, 'setInterval'), vi.spyOn(globalThis, 'setImmediate')];
     // A write is durable 3 ms after it was handed over, on the same timers.
     const storage = storeOn(timers, 3);
-    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, {
+      voters: ['a'],
+      learners: [],
+    });
     const applied: number[] = [];
     const driver = new RaftDriver({
-      raft, storage, timers, now: () => 1_000 + timers.now, send: () => undefined,
+      raft,
+      storage,
+      timers,
+      now: () => 1_000 + timers.now,
+      send: () => undefined,
       machine: { restore: () => undefined, apply: (e) => void applied.push(e.index) },
     });
     driver.start(10);
@@ -225,7 +265,13 @@ describe('RaftDriver on injected ports', () => {
     expect(answers).toEqual([Math.max(...applied)]);
     // A follower that hears a leader but never an answer: the read times out on the injected timers.
     const b = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(2) }, null, { voters: ['x', 'b'], learners: [] });
-    const follower = new RaftDriver({ raft: b, storage, timers, send: () => undefined, machine: { restore: () => undefined, apply: () => undefined } });
+    const follower = new RaftDriver({
+      raft: b,
+      storage,
+      timers,
+      send: () => undefined,
+      machine: { restore: () => undefined, apply: () => undefined },
+    });
     follower.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
     follower.requestReadIndex({ resolve: (i) => answers.push(i), reject: (e) => answers.push(e.message) }, 100);
     timers.advanceTo(609);
@@ -249,7 +295,13 @@ describe('RaftDriver reads across a restart', () => {
     const incarnation = () => {
       const raft = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, null, { voters: ['x', 'b'], learners: [] });
       const sent: Message[] = [];
-      const driver = new RaftDriver({ raft, storage, timers, send: (msgs) => sent.push(...msgs), machine: { restore: () => undefined, apply: () => undefined } });
+      const driver = new RaftDriver({
+        raft,
+        storage,
+        timers,
+        send: (msgs) => sent.push(...msgs),
+        machine: { restore: () => undefined, apply: () => undefined },
+      });
       driver.receive({ type: 'heartbeat', from: 'x', to: 'b', term: 1, commit: 0, ctx: '', transferee: '' });
       const answers: number[] = [];
       driver.requestReadIndex({ resolve: (i) => answers.push(i), reject: () => undefined }, 1000);

@@ -6,7 +6,10 @@ import type { Effect } from '../../src/scheduler/types.js';
 function recording(): { log: EventLog; lines: () => Array<Record<string, unknown> & { msg: string; level: number }> } {
   const out: string[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => out.push(s) });
-  return { log: new EventLog(logger), lines: () => out.map((s) => JSON.parse(s) as Record<string, unknown> & { msg: string; level: number }) };
+  return {
+    log: new EventLog(logger),
+    lines: () => out.map((s) => JSON.parse(s) as Record<string, unknown> & { msg: string; level: number }),
+  };
 }
 
 const soft = (leader: string | null) => ({ soft: { leader, role: 'follower' as const }, hardState: { term: 3, vote: null, commit: 0 } });

@@ -62,7 +62,10 @@ describe('JobService: idempotency keys', () => {
     const n = proposed.length;
     const r = await jobs.submit(dagB(), 'k1');
     expect(r).toMatchObject({ ok: false, reason: 'conflict', details: { key: 'k1', job: first.id } });
-    if (!r.ok) expect(r.error).toBe(`the Idempotency-Key "k1" is already used by job ${first.id} ("nightly") with a different DAG: use another key, or send the same DAG to get that job back`);
+    if (!r.ok)
+      expect(r.error).toBe(
+        `the Idempotency-Key "k1" is already used by job ${first.id} ("nightly") with a different DAG: use another key, or send the same DAG to get that job back`,
+      );
     expect(proposed.length).toBe(n);
   });
 
@@ -108,11 +111,23 @@ describe('JobService: answers from the applied command', () => {
     const host = new SchedulerHost();
     let ending: ProposalError = new ProposalError('timeout');
     const jobs = new JobService({ view: host.view, timeoutMs: 50, propose: () => Promise.reject(ending) });
-    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/not committed within 50 ms.*same Idempotency-Key/) });
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({
+      ok: false,
+      reason: 'unavailable',
+      error: expect.stringMatching(/not committed within 50 ms.*same Idempotency-Key/),
+    });
     ending = new ProposalError('no-leader');
-    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/no leader is known/) });
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({
+      ok: false,
+      reason: 'unavailable',
+      error: expect.stringMatching(/no leader is known/),
+    });
     ending = new ProposalError('lost');
-    expect(await jobs.submit(spec(), 'k')).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/leader change/) });
+    expect(await jobs.submit(spec(), 'k')).toMatchObject({
+      ok: false,
+      reason: 'unavailable',
+      error: expect.stringMatching(/leader change/),
+    });
     // The entry was applied inside a snapshot: the job is in the state under the id drawn for it.
     const applying = new JobService({
       view: host.view,

@@ -67,7 +67,12 @@ async function cluster(voters: readonly string[]): Promise<Map<string, Peer>> {
     const electionTicks = i === 0 ? 10 : 10_000;
     const raft = new RaftNode({ ...defaultRaftConfig, id: v, rng: new SeededRng(i + 1), electionTicks, heartbeatTicks: 2 }, null, initial);
     const state = new ClusterState(undefined, initial);
-    const driver = new RaftDriver({ raft, storage: { save: async () => undefined }, send: (msgs) => msgs.forEach(deliver), machine: state });
+    const driver = new RaftDriver({
+      raft,
+      storage: { save: async () => undefined },
+      send: (msgs) => msgs.forEach(deliver),
+      machine: state,
+    });
     driver.start(20);
     const conf = new ConfChanger(driver);
     serveLeaveRequests({ state, driver, conf, log });
@@ -85,7 +90,16 @@ function stopAll(peers: Map<string, Peer>): void {
 }
 
 function handlerOn(p: Peer, over: Partial<JoinHandlerDeps> = {}) {
-  return createJoinHandler({ driver: p.driver, state: p.state, conf: p.conf, addressesOf: (x) => p.state.addressesOf(x), clusterId: () => CLUSTER, log, timeoutMs: 3000, ...over });
+  return createJoinHandler({
+    driver: p.driver,
+    state: p.state,
+    conf: p.conf,
+    addressesOf: (x) => p.state.addressesOf(x),
+    clusterId: () => CLUSTER,
+    log,
+    timeoutMs: 3000,
+    ...over,
+  });
 }
 
 describe('join handler on the leader', () => {
@@ -95,7 +109,16 @@ describe('join handler on the leader', () => {
     const handle = handlerOn(p);
     const j = id(0);
     const r = await handle(requestOf(j), from(j));
-    expect(r).toEqual({ ok: true, leader: 'leader', members: [{ id: 'leader', addrs: [] }, { id: j, addrs: [addrOf(j)] }], cluster: CLUSTER, admittedAt: p.raft.status().commit });
+    expect(r).toEqual({
+      ok: true,
+      leader: 'leader',
+      members: [
+        { id: 'leader', addrs: [] },
+        { id: j, addrs: [addrOf(j)] },
+      ],
+      cluster: CLUSTER,
+      admittedAt: p.raft.status().commit,
+    });
     expect(p.raft.status().membership.conf).toEqual({ voters: ['leader'], learners: [j] });
     expect(p.state.addressesOf(j)).toEqual([addrOf(j)]);
     expect(r.ok && introducersOf(r)).toEqual(['leader', j]);
@@ -127,12 +150,18 @@ describe('join handler on the leader', () => {
     const handle = handlerOn(p);
     const [victim, attacker] = [id(0), id(1)];
     const forOther = await handle(requestOf(victim), from(attacker));
-    expect(forOther).toEqual({ ok: false, error: `join request for ${victim} sent by ${attacker}: a node may only ask to join for itself` });
+    expect(forOther).toEqual({
+      ok: false,
+      error: `join request for ${victim} sent by ${attacker}: a node may only ask to join for itself`,
+    });
     const stolen = await handle(requestOf(attacker, { addrs: [addrOf(attacker), addrOf(victim, 7)] }), from(attacker));
     expect(stolen).toEqual({ ok: false, error: `join request from ${attacker}: address ${addrOf(victim, 7)} belongs to ${victim}` });
     const bare = await handle(requestOf(attacker, { addrs: ['/ip4/127.0.0.1/tcp/7'] }), from(attacker));
     expect(bare).toMatchObject({ ok: false, error: expect.stringContaining('does not end in /p2p/<id>') });
-    expect(await handle(requestOf(attacker, { addrs: [] }), from(attacker))).toMatchObject({ ok: false, error: expect.stringContaining('no addresses') });
+    expect(await handle(requestOf(attacker, { addrs: [] }), from(attacker))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('no addresses'),
+    });
     expect(p.raft.status().membership.conf).toEqual({ voters: ['leader'], learners: [] });
     expect(p.state.addressBook().size).toBe(0);
     // A restart on a port another member once used is fine: the address names the joiner.
@@ -208,10 +237,17 @@ describe('join handler on a follower', () => {
     expect(await handle(requestOf(j), from(j))).toMatchObject({ ok: false, error: expect.stringContaining('no leader') });
     // Make it follow the leader: a heartbeat from it in term 1.
     raft.step({ type: 'heartbeat', from: leaderId, to: 'f', term: 1, commit: 0, ctx: '', transferee: '' });
-    expect(await handle(requestOf(j), from(j))).toEqual({ ok: false, error: NOT_THE_LEADER, leader: { id: leaderId, addrs: [addrOf(leaderId, 9)] } });
+    expect(await handle(requestOf(j), from(j))).toEqual({
+      ok: false,
+      error: NOT_THE_LEADER,
+      leader: { id: leaderId, addrs: [addrOf(leaderId, 9)] },
+    });
     // The request is judged before the hint is given: a stranger's cluster is refused here already.
     expect(await handle(requestOf(j, { cluster: OTHER_CLUSTER }), from(j))).toMatchObject({ ok: false, reason: 'wrong-cluster' });
-    expect(await handle(requestOf(j), from(id(1)))).toMatchObject({ ok: false, error: expect.stringContaining('only ask to join for itself') });
+    expect(await handle(requestOf(j), from(id(1)))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('only ask to join for itself'),
+    });
     // The leader it follows, asking to join with an empty store, is not named to itself: its own old view is no help.
     expect(await handle(requestOf(leaderId), from(leaderId))).toMatchObject({ ok: false, error: expect.stringContaining('no leader') });
     driver.stop();
@@ -256,7 +292,7 @@ describe('joinCluster', () => {
     expect(calls).toEqual(['/a', '/old', '/b', '/c']);
   });
 
-  it('ignores a hint that names the joiner itself (a member\'s view from before its store was lost)', async () => {
+  it("ignores a hint that names the joiner itself (a member's view from before its store was lost)", async () => {
     const calls: string[] = [];
     const self = id(0);
     const r = await joinCluster({
@@ -296,7 +332,13 @@ describe('joinCluster', () => {
 
   it('gives up at the deadline naming every address tried and why', async () => {
     const started = Date.now();
-    const err = await joinCluster({ bootstrap: ['/a', '/b'], request: requestOf(id(0)), timeoutMs: 600, log, send: async () => Promise.reject(new Error('refused')) }).catch((e: unknown) => e);
+    const err = await joinCluster({
+      bootstrap: ['/a', '/b'],
+      request: requestOf(id(0)),
+      timeoutMs: 600,
+      log,
+      send: async () => Promise.reject(new Error('refused')),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JoinError);
     expect((err as JoinError).message).toMatch(/tried \/a, \/b \(\/a: refused; \/b: refused\)/);
     expect(Date.now() - started).toBeLessThan(2000);

@@ -56,7 +56,12 @@ describe('LogJanitor', () => {
     logOf(data, 'newer', 400);
     logOf(data, 'newest', 400);
     logOf(data, 'live', 400);
-    const jobs = [summary('old', 'failed', 1000), summary('newer', 'succeeded', 2000), summary('newest', 'cancelled', 3000), summary('live', 'running', null)];
+    const jobs = [
+      summary('old', 'failed', 1000),
+      summary('newer', 'succeeded', 2000),
+      summary('newest', 'cancelled', 3000),
+      summary('live', 'running', null),
+    ];
     const janitor = new LogJanitor({ dataDir: data, maxBytes: 900, jobs: () => jobs, log: quiet });
     await janitor.sweep();
     expect(['old', 'newer', 'newest', 'live'].map((j) => existsSync(join(data, 'logs', j)))).toEqual([false, false, true, true]);

@@ -35,7 +35,7 @@ function setup(conf: ConfState) {
   return { raft, state, driver, m, announced, at: (ms: number) => (t = ms) };
 }
 
-describe('Maintenance: keeping this node\'s address current', () => {
+describe("Maintenance: keeping this node's address current", () => {
   it('a leader publishes its address through the log', async () => {
     const { raft, state, driver, m } = setup({ voters: ['me'], learners: [] });
     driver.start(50);

@@ -9,10 +9,15 @@ const policy: MembershipPolicy = { ...defaultMembershipPolicy, targetVoters: 3 }
 const NOW = 100_000;
 
 /** A view where everyone is caught up, addressed and heard from just now, unless overridden. */
-function view(conf: ConfState, over: Partial<MembershipView> & { silent?: Record<string, number>; behind?: Record<string, number>; inactive?: readonly string[] } = {}): MembershipView {
+function view(
+  conf: ConfState,
+  over: Partial<MembershipView> & { silent?: Record<string, number>; behind?: Record<string, number>; inactive?: readonly string[] } = {},
+): MembershipView {
   const all = [...conf.voters, ...conf.learners];
   const lastIndex = over.lastIndex ?? 1000;
-  const progress = new Map(all.map((id) => [id, { match: lastIndex - (over.behind?.[id] ?? 0), recentActive: !(over.inactive ?? []).includes(id) }]));
+  const progress = new Map(
+    all.map((id) => [id, { match: lastIndex - (over.behind?.[id] ?? 0), recentActive: !(over.inactive ?? []).includes(id) }]),
+  );
   const lastHeard = new Map(all.map((id) => [id, NOW - (over.silent?.[id] ?? 0)]));
   return {
     self: 'a',
@@ -33,9 +38,15 @@ describe('decideMembership', () => {
   it('demotes a voter that lost what it acknowledged before anything else', () => {
     const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
     // No caught-up learner to take its seat: demoted at once, even to two voters.
-    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), behind: { d: 500 } }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    expect(decideMembership(view(conf, { lostDisk: new Set(['b']), behind: { d: 500 } }), policy)).toMatchObject({
+      type: 'demote',
+      node: 'b',
+    });
     // With voters to spare, demoted at once, above the target or not.
-    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({
+      type: 'demote',
+      node: 'b',
+    });
     // Never itself, and a learner has no vote to take away.
     expect(decideMembership(view(conf, { lostDisk: new Set(['a', 'd']) }), policy)).toBeNull();
   });
@@ -44,7 +55,10 @@ describe('decideMembership', () => {
     const conf = { voters: ['a', 'b', 'c'], learners: ['d'] };
     expect(decideMembership(view(conf, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'promote', node: 'd' });
     // Once the successor votes, the lost one goes.
-    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({ type: 'demote', node: 'b' });
+    expect(decideMembership(view({ voters: ['a', 'b', 'c', 'd'], learners: [] }, { lostDisk: new Set(['b']) }), policy)).toMatchObject({
+      type: 'demote',
+      node: 'b',
+    });
   });
 
   it('holds a lost-acknowledgement demotion while the voters it would leave have no active quorum', () => {
@@ -108,13 +122,17 @@ describe('decideMembership', () => {
   it('does not replace a voter silent for less than the setting', () => {
     expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 29_000 } }), policy)).toBeNull();
     const quick = { ...policy, replaceAfterMs: 5000 };
-    expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 6000 } }), quick)).toMatchObject({ node: 'd' });
+    expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 6000 } }), quick)).toMatchObject({
+      node: 'd',
+    });
   });
 
   it('does not demote a dead voter without a promoted replacement', () => {
     expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: [] }, { silent: { c: 60_000 } }), policy)).toBeNull();
     // The only learner is behind: no replacement yet.
-    expect(decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 60_000 }, behind: { d: 5000 } }), policy)).toBeNull();
+    expect(
+      decideMembership(view({ voters: ['a', 'b', 'c'], learners: ['d'] }, { silent: { c: 60_000 }, behind: { d: 5000 } }), policy),
+    ).toBeNull();
   });
 
   it('never promotes when the larger voter set would lack a reachable quorum', () => {
@@ -141,7 +159,11 @@ describe('decideMembership', () => {
     const v = view({ voters: ['a', 'b', 'c'], learners: ['d'] });
     const lastHeard = new Map(v.lastHeard);
     lastHeard.delete('c');
-    expect(decideMembership({ ...v, lastHeard }, policy)).toMatchObject({ type: 'promote', node: 'd', why: expect.stringContaining('never heard') });
+    expect(decideMembership({ ...v, lastHeard }, policy)).toMatchObject({
+      type: 'promote',
+      node: 'd',
+      why: expect.stringContaining('never heard'),
+    });
   });
 
   describe('properties', () => {

@@ -3,7 +3,15 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/api/host-guard.js';
-import { DEFAULT_LISTEN, defaultNodeName, isLoopbackMultiaddr, parseDuration, parseHostPort, parseNodeOptions, parseSize } from '../../src/node/options.js';
+import {
+  DEFAULT_LISTEN,
+  defaultNodeName,
+  isLoopbackMultiaddr,
+  parseDuration,
+  parseHostPort,
+  parseNodeOptions,
+  parseSize,
+} from '../../src/node/options.js';
 
 const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
 /** No MESHRUN_TOKEN: the tests do not depend on the environment they run in. */
@@ -37,11 +45,20 @@ describe('parseNodeOptions', () => {
   });
 
   it('--name and --max-log-bytes', () => {
-    expect(parseNodeOptions({ name: 'db-1.eu', maxLogBytes: '512MiB' }, NO_ENV)).toMatchObject({ ok: true, value: { name: 'db-1.eu', maxLogBytes: 512 * 1024 ** 2 } });
+    expect(parseNodeOptions({ name: 'db-1.eu', maxLogBytes: '512MiB' }, NO_ENV)).toMatchObject({
+      ok: true,
+      value: { name: 'db-1.eu', maxLogBytes: 512 * 1024 ** 2 },
+    });
     expect(parseNodeOptions({ maxLogBytes: '0' }, NO_ENV)).toMatchObject({ ok: true, value: { maxLogBytes: 0 } });
-    expect(parseNodeOptions({ name: 'has space' }, NO_ENV)).toMatchObject({ ok: false, error: expect.stringMatching(/--name must be 1 to 64 letters/) });
+    expect(parseNodeOptions({ name: 'has space' }, NO_ENV)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/--name must be 1 to 64 letters/),
+    });
     expect(parseNodeOptions({ name: 'x'.repeat(65) }, NO_ENV)).toMatchObject({ ok: false });
-    expect(parseNodeOptions({ maxLogBytes: 'lots' }, NO_ENV)).toMatchObject({ ok: false, error: expect.stringMatching(/--max-log-bytes must be a size/) });
+    expect(parseNodeOptions({ maxLogBytes: 'lots' }, NO_ENV)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/--max-log-bytes must be a size/),
+    });
     expect(parseSize('1G')).toBe(1024 ** 3);
     expect(parseSize('2kb')).toBe(2048);
     expect(parseSize('100')).toBe(100);
@@ -51,18 +68,24 @@ describe('parseNodeOptions', () => {
   });
 
   it('takes the values commander hands over', () => {
-    const r = parseNodeOptions({
-      data: '/tmp/x',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      api: '127.0.0.1:0',
-      bootstrap: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER}`],
-      slots: '4',
-      voters: '5',
-      replaceAfter: '2s',
-      testHooks: true,
-      testPartitions: true,
-    }, NO_ENV);
-    expect(r).toMatchObject({ ok: true, value: { dataDir: '/tmp/x', slots: 4, voters: 5, replaceAfterMs: 2000, api: { port: 0 }, testHooks: true, testPartitions: true } });
+    const r = parseNodeOptions(
+      {
+        data: '/tmp/x',
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        api: '127.0.0.1:0',
+        bootstrap: [`/ip4/127.0.0.1/tcp/4001/p2p/${PEER}`],
+        slots: '4',
+        voters: '5',
+        replaceAfter: '2s',
+        testHooks: true,
+        testPartitions: true,
+      },
+      NO_ENV,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      value: { dataDir: '/tmp/x', slots: 4, voters: 5, replaceAfterMs: 2000, api: { port: 0 }, testHooks: true, testPartitions: true },
+    });
   });
 
   it.each([
@@ -73,10 +96,16 @@ describe('parseNodeOptions', () => {
     [{ slots: '1.5' }, /--slots must be a positive integer/],
     [{ api: 'localhost' }, /--api must be HOST:PORT/],
     [{ api: '127.0.0.1:70000' }, /--api must be HOST:PORT/],
-    [{ api: '0.0.0.0:7070' }, /0\.0\.0\.0:7070 is not a loopback address: binding the API elsewhere requires a token \(--api-token-file FILE or the MESHRUN_TOKEN environment variable\)/],
+    [
+      { api: '0.0.0.0:7070' },
+      /0\.0\.0\.0:7070 is not a loopback address: binding the API elsewhere requires a token \(--api-token-file FILE or the MESHRUN_TOKEN environment variable\)/,
+    ],
     [{ apiToken: 'secret' }, /--api-token is refused: .*use --api-token-file FILE or the MESHRUN_TOKEN environment variable/],
     [{ api: '0.0.0.0:7070', apiToken: 'secret' }, /--api-token is refused/],
-    [{ listen: ['/ip4/0.0.0.0/tcp/7000'] }, /--listen \/ip4\/0\.0\.0\.0\/tcp\/7000 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/],
+    [
+      { listen: ['/ip4/0.0.0.0/tcp/7000'] },
+      /--listen \/ip4\/0\.0\.0\.0\/tcp\/7000 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/,
+    ],
     [{ listen: ['/ip4/127.0.0.1/tcp/1', '/ip4/10.0.0.1/tcp/1'] }, /--listen \/ip4\/10\.0\.0\.1\/tcp\/1 is not a loopback address/],
     [{ listen: ['/ip6/::/tcp/7000'] }, /requires --swarm-key/],
     [{ listen: ['/dns4/example.com/tcp/7000'] }, /requires --swarm-key/],
@@ -98,14 +127,26 @@ describe('parseNodeOptions', () => {
 
   it('treats an empty MESHRUN_TOKEN as unset, and refuses one that cannot go in a header', () => {
     expect(parseNodeOptions({}, { MESHRUN_TOKEN: '' })).toMatchObject({ ok: true, value: { apiToken: null, apiTokenSource: null } });
-    expect(parseNodeOptions({}, { MESHRUN_TOKEN: 'two words' })).toMatchObject({ ok: false, error: expect.stringMatching(/MESHRUN_TOKEN must be printable ASCII without spaces/) });
+    expect(parseNodeOptions({}, { MESHRUN_TOKEN: 'two words' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/MESHRUN_TOKEN must be printable ASCII without spaces/),
+    });
   });
 
   it('reads the token from --api-token-file without its trailing newline; the file wins over MESHRUN_TOKEN', () => {
     const f = file('token', 'from-file\n');
-    expect(parseNodeOptions({ api: '0.0.0.0:7070', apiTokenFile: f }, NO_ENV)).toMatchObject({ ok: true, value: { apiToken: 'from-file', apiTokenSource: 'file' } });
-    expect(parseNodeOptions({ apiTokenFile: file('crlf', 'crlf-token\r\n') }, NO_ENV)).toMatchObject({ ok: true, value: { apiToken: 'crlf-token' } });
-    expect(parseNodeOptions({ apiTokenFile: f }, { MESHRUN_TOKEN: 'from-env' })).toMatchObject({ ok: true, value: { apiToken: 'from-file' } });
+    expect(parseNodeOptions({ api: '0.0.0.0:7070', apiTokenFile: f }, NO_ENV)).toMatchObject({
+      ok: true,
+      value: { apiToken: 'from-file', apiTokenSource: 'file' },
+    });
+    expect(parseNodeOptions({ apiTokenFile: file('crlf', 'crlf-token\r\n') }, NO_ENV)).toMatchObject({
+      ok: true,
+      value: { apiToken: 'crlf-token' },
+    });
+    expect(parseNodeOptions({ apiTokenFile: f }, { MESHRUN_TOKEN: 'from-env' })).toMatchObject({
+      ok: true,
+      value: { apiToken: 'from-file' },
+    });
   });
 
   it('refuses an empty, unreadable or malformed token file, naming the file', () => {

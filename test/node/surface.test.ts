@@ -24,7 +24,17 @@ function tempDir(): string {
 }
 
 describe('nodesView', () => {
-  const nv = (id: string, used: number): NodeView => ({ id, boot: 1, slots: 4, handlers: ['noop'], leaseMs: 5000, leaseUntil: 9000, heartbeatSeq: 3, used, running: used });
+  const nv = (id: string, used: number): NodeView => ({
+    id,
+    boot: 1,
+    slots: 4,
+    handlers: ['noop'],
+    leaseMs: 5000,
+    leaseUntil: 9000,
+    heartbeatSeq: 3,
+    used,
+    running: used,
+  });
   it('gives members their Raft role, merges heartbeats and gossip, and lists non-members with role null', () => {
     const gossip = new Map([
       ['b', { node: 'b', slots: 4, free: 3, running: 1, handlers: ['noop'], applied: 40, at: 1, receivedAt: 500 }],
@@ -51,7 +61,17 @@ describe('nodesView', () => {
   });
 
   it('says which nodes are down and since when, and keeps the name of a silent node', () => {
-    const report = (node: string, receivedAt: number, extra: object = {}) => ({ node, slots: 4, free: 4, running: 0, handlers: [], applied: 1, at: 1, receivedAt, ...extra });
+    const report = (node: string, receivedAt: number, extra: object = {}) => ({
+      node,
+      slots: 4,
+      free: 4,
+      running: 0,
+      handlers: [],
+      applied: 1,
+      at: 1,
+      receivedAt,
+      ...extra,
+    });
     const out = nodesView({
       self: 'a',
       leader: 'a',
@@ -124,8 +144,33 @@ describe('task logs', () => {
     expect(await readLocalLog(dir, { job: '../x', task: 'a', attempt: 1 })).toMatchObject({ ok: false, missing: false });
   });
 
-  const task = (t: Partial<TaskView>): TaskView => ({ state: 'succeeded', attempt: 1, node: 'self', fence: 1, exitCode: 0, startedAt: 0, finishedAt: 1, durationMs: 1, retryAt: null, stdout: '', stderr: '', reason: null, output: null, attempts: [], ...t });
-  const job = (tasks: Record<string, TaskView>): JobView => ({ id: 'j1', name: 'j', state: 'succeeded', submittedAt: 0, finishedAt: 1, counts: { waiting: 0, ready: 0, running: 0, succeeded: 1, failed: 0, skipped: 0 }, specs: [], tasks });
+  const task = (t: Partial<TaskView>): TaskView => ({
+    state: 'succeeded',
+    attempt: 1,
+    node: 'self',
+    fence: 1,
+    exitCode: 0,
+    startedAt: 0,
+    finishedAt: 1,
+    durationMs: 1,
+    retryAt: null,
+    stdout: '',
+    stderr: '',
+    reason: null,
+    output: null,
+    attempts: [],
+    ...t,
+  });
+  const job = (tasks: Record<string, TaskView>): JobView => ({
+    id: 'j1',
+    name: 'j',
+    state: 'succeeded',
+    submittedAt: 0,
+    finishedAt: 1,
+    counts: { waiting: 0, ready: 0, running: 0, succeeded: 1, failed: 0, skipped: 0 },
+    specs: [],
+    tasks,
+  });
   const ok = (text: string): LogAnswer => ({ ok: true, data: Buffer.from(text), size: text.length, truncated: false });
 
   function deps(tasks: Record<string, TaskView>, remote: Record<string, LogAnswer | 'down'>): TaskLogDeps & { asked: string[] } {
@@ -146,12 +191,21 @@ describe('task logs', () => {
   }
 
   it('answers 404 for an unknown job, task, attempt, a task not started and a log that is gone', async () => {
-    const d = deps({ a: task({ attempt: 2, node: 'n2' }), w: task({ state: 'waiting', attempt: 0, node: null }), s: task({ node: 'self' }) }, { n2: { ok: false, missing: true, error: 'no log file' } });
+    const d = deps(
+      { a: task({ attempt: 2, node: 'n2' }), w: task({ state: 'waiting', attempt: 0, node: null }), s: task({ node: 'self' }) },
+      { n2: { ok: false, missing: true, error: 'no log file' } },
+    );
     expect(await taskLog(d, 'zz', 'a', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no job zz/) });
     expect(await taskLog(d, 'j1', 'b', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no task "b"/) });
-    expect(await taskLog(d, 'j1', 'a', 3)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no attempt 3 \(it has had 2\)/) });
+    expect(await taskLog(d, 'j1', 'a', 3)).toMatchObject({
+      reason: 'not-found',
+      error: expect.stringMatching(/no attempt 3 \(it has had 2\)/),
+    });
     expect(await taskLog(d, 'j1', 'w', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/not started/) });
-    expect(await taskLog(d, 'j1', 's', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/no log for attempt 1 .* on self/) });
+    expect(await taskLog(d, 'j1', 's', null)).toMatchObject({
+      reason: 'not-found',
+      error: expect.stringMatching(/no log for attempt 1 .* on self/),
+    });
     expect(await taskLog(d, 'j1', 'a', null)).toMatchObject({ reason: 'not-found', error: expect.stringMatching(/on n2/) });
   });
 
@@ -161,11 +215,18 @@ describe('task logs', () => {
     expect(r).toMatchObject({ ok: true, node: 'n2', attempt: 1 });
     expect(up.asked).toEqual(['n2']);
     const down = deps({ a: task({ attempt: 1, node: 'n2' }) }, { n2: 'down' });
-    expect(await taskLog(down, 'j1', 'a', null)).toMatchObject({ reason: 'unavailable', error: expect.stringMatching(/node n2, which ran attempt 1 .* unreachable/), details: { node: 'n2' } });
+    expect(await taskLog(down, 'j1', 'a', null)).toMatchObject({
+      reason: 'unavailable',
+      error: expect.stringMatching(/node n2, which ran attempt 1 .* unreachable/),
+      details: { node: 'n2' },
+    });
   });
 
   it('looks for an earlier attempt on every node, naming the unreachable ones when none has it', async () => {
-    const d = deps({ a: task({ attempt: 3, node: 'n2' }) }, { n2: { ok: false, missing: true, error: 'none' }, n3: ok('attempt 1 output') });
+    const d = deps(
+      { a: task({ attempt: 3, node: 'n2' }) },
+      { n2: { ok: false, missing: true, error: 'none' }, n3: ok('attempt 1 output') },
+    );
     expect(await taskLog(d, 'j1', 'a', 1)).toMatchObject({ ok: true, node: 'n3', attempt: 1 });
     const partial = deps({ a: task({ attempt: 3, node: 'n2' }) }, { n2: { ok: false, missing: true, error: 'none' }, n3: 'down' });
     expect(await taskLog(partial, 'j1', 'a', 1)).toMatchObject({ reason: 'unavailable', details: { unreachable: ['n3'] } });
@@ -175,8 +236,17 @@ describe('task logs', () => {
 
   it('validates /meshrun/logs/1 requests', () => {
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-    expect(decodeLogRequest(enc({ v: 1, job: 'abc-1', task: 'x[3]', attempt: 2 }))).toEqual({ ok: true, value: { job: 'abc-1', task: 'x[3]', attempt: 2 } });
-    for (const bad of [{ v: 2, job: 'a', task: 't', attempt: 1 }, { v: 1, job: '../etc', task: 't', attempt: 1 }, { v: 1, job: 'a', task: 'a/b', attempt: 1 }, { v: 1, job: 'a', task: 't', attempt: 0 }, { v: 1, job: 'a', task: 't' }]) {
+    expect(decodeLogRequest(enc({ v: 1, job: 'abc-1', task: 'x[3]', attempt: 2 }))).toEqual({
+      ok: true,
+      value: { job: 'abc-1', task: 'x[3]', attempt: 2 },
+    });
+    for (const bad of [
+      { v: 2, job: 'a', task: 't', attempt: 1 },
+      { v: 1, job: '../etc', task: 't', attempt: 1 },
+      { v: 1, job: 'a', task: 'a/b', attempt: 1 },
+      { v: 1, job: 'a', task: 't', attempt: 0 },
+      { v: 1, job: 'a', task: 't' },
+    ]) {
       expect(decodeLogRequest(enc(bad)).ok).toBe(false);
     }
     expect(decodeLogRequest(new Uint8Array([0xff, 0x00])).ok).toBe(false);

@@ -12,17 +12,20 @@ describe('TimeKeeper', () => {
     let due: number | null = null;
     const view = { ...liveView(() => new Scheduler()), nextDeadline: () => due };
     const proposed: number[] = [];
-    const keeper = new TimeKeeper({
-      isLeader: () => leader,
-      view,
-      now: () => 10_000 + timers.now,
-      propose: (data) => {
-        expect(decodeCommand(data)).toMatchObject({ ok: true, value: { type: 'tick' } });
-        proposed.push(timers.now);
-        return { ok: true, index: proposed.length, term: 1 };
+    const keeper = new TimeKeeper(
+      {
+        isLeader: () => leader,
+        view,
+        now: () => 10_000 + timers.now,
+        propose: (data) => {
+          expect(decodeCommand(data)).toMatchObject({ ok: true, value: { type: 'tick' } });
+          proposed.push(timers.now);
+          return { ok: true, index: proposed.length, term: 1 };
+        },
+        timers,
       },
-      timers,
-    }, { periodMs: 100 });
+      { periodMs: 100 },
+    );
     keeper.start();
     due = 10_000;
     timers.advanceTo(350);

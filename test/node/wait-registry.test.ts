@@ -27,7 +27,12 @@ class CountingTimers extends ManualTimers {
   }
 }
 
-function setup(limit = 100): { timers: CountingTimers; reg: WaitRegistry<string>; ends: Map<string, string[]>; wait: (key: string, timeoutMs?: number) => Reply<Committed<string>> } {
+function setup(limit = 100): {
+  timers: CountingTimers;
+  reg: WaitRegistry<string>;
+  ends: Map<string, string[]>;
+  wait: (key: string, timeoutMs?: number) => Reply<Committed<string>>;
+} {
   const timers = new CountingTimers();
   const reg = new WaitRegistry<string>(timers, limit);
   const ends = new Map<string, string[]>();
@@ -71,7 +76,12 @@ describe('WaitRegistry', () => {
     reg.applied(2);
     expect(ends.size).toBe(0);
     reg.applied(3);
-    expect(ends).toEqual(new Map([['led', ['lost']], ['forwarded', ['lost']]]));
+    expect(ends).toEqual(
+      new Map([
+        ['led', ['lost']],
+        ['forwarded', ['lost']],
+      ]),
+    );
     expect(reg.size).toBe(2);
   });
 
@@ -91,7 +101,12 @@ describe('WaitRegistry', () => {
     reg.register('after', 1000, wait('after'), { term: 2, index: 11 });
     reg.register('same term, forwarded', 1000, wait('same term, forwarded'), { term: 2, index: null });
     reg.restored(10, 2);
-    expect(ends).toEqual(new Map([['older term', ['unknown']], ['inside', ['unknown']]]));
+    expect(ends).toEqual(
+      new Map([
+        ['older term', ['unknown']],
+        ['inside', ['unknown']],
+      ]),
+    );
     expect(reg.size).toBe(2);
   });
 
@@ -102,7 +117,12 @@ describe('WaitRegistry', () => {
     expect(reg.register('b', 1000, wait('b'))).toBe(true);
     expect(reg.register('c', 1000, wait('c'))).toBe(false);
     reg.stop();
-    expect(ends).toEqual(new Map([['a', ['stopped']], ['b', ['stopped']]]));
+    expect(ends).toEqual(
+      new Map([
+        ['a', ['stopped']],
+        ['b', ['stopped']],
+      ]),
+    );
     expect(reg.size).toBe(0);
     expect(timers.armed).toBe(0);
   });
@@ -116,7 +136,13 @@ describe('WaitRegistry', () => {
       | { op: 'restored'; index: number; term: number }
       | { op: 'advance'; ms: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ op: fc.constant('register' as const), key: fc.nat(20), timeoutMs: fc.integer({ min: 1, max: 500 }), term: fc.option(fc.integer({ min: 1, max: 5 })), index: fc.option(fc.integer({ min: 1, max: 30 })) }),
+      fc.record({
+        op: fc.constant('register' as const),
+        key: fc.nat(20),
+        timeoutMs: fc.integer({ min: 1, max: 500 }),
+        term: fc.option(fc.integer({ min: 1, max: 5 })),
+        index: fc.option(fc.integer({ min: 1, max: 30 })),
+      }),
       fc.record({ op: fc.constantFrom('place' as const, 'applied' as const), term: fc.integer({ min: 1, max: 6 }) }),
       fc.record({ op: fc.constant('trigger' as const), key: fc.nat(20) }),
       fc.record({ op: fc.constant('truncated' as const), index: fc.nat(30) }),

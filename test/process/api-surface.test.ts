@@ -22,7 +22,11 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function get(node: NodeProcess, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+async function get(
+  node: NodeProcess,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(`${node.apiUrl}${path}`, { headers, signal: AbortSignal.timeout(15_000) });
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
@@ -34,21 +38,35 @@ async function getJson<T>(node: NodeProcess, path: string): Promise<{ status: nu
 }
 
 async function submit(node: NodeProcess, dag: unknown): Promise<string> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag), signal: AbortSignal.timeout(15_000) });
+  const res = await fetch(`${node.apiUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(dag),
+    signal: AbortSignal.timeout(15_000),
+  });
   const body = (await res.json()) as { id?: string; error?: string };
   if (res.status !== 201 || body.id === undefined) throw new Error(`submit: ${res.status} ${JSON.stringify(body)}`);
   return body.id;
 }
 
 async function finished(node: NodeProcess, id: string): Promise<JobView> {
-  return eventually(`job ${id} to finish`, async () => {
-    const r = await getJson<JobView>(node, `/v1/jobs/${id}`);
-    return r.status === 200 && r.body.state !== 'running' ? r.body : undefined;
-  }, 30_000);
+  return eventually(
+    `job ${id} to finish`,
+    async () => {
+      const r = await getJson<JobView>(node, `/v1/jobs/${id}`);
+      return r.status === 200 && r.body.state !== 'running' ? r.body : undefined;
+    },
+    30_000,
+  );
 }
 
 /** Reads server-sent events from `node` until `until` says stop (bounded); returns the parsed events. */
-async function readEvents(node: NodeProcess, opened: () => Promise<void>, until: (ev: { event: string; data: Record<string, unknown> }) => boolean, timeoutMs = 30_000): Promise<{ event: string; data: Record<string, unknown> }[]> {
+async function readEvents(
+  node: NodeProcess,
+  opened: () => Promise<void>,
+  until: (ev: { event: string; data: Record<string, unknown> }) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ event: string; data: Record<string, unknown> }[]> {
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
   const out: { event: string; data: Record<string, unknown> }[] = [];
@@ -104,7 +122,10 @@ function parsePrometheus(text: string): Map<string, number[]> {
       }
       continue;
     }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)( -?\d+)?$/.exec(line);
+    const m =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|[+-]Inf)( -?\d+)?$/.exec(
+        line,
+      );
     if (!m) throw new Error(`not a Prometheus text line: ${JSON.stringify(line)}`);
     const name = m[1] as string;
     samples.set(name, [...(samples.get(name) ?? []), Number(m[3])]);
@@ -120,7 +141,9 @@ describe('the API surface on three real nodes', { concurrent: false }, () => {
     for (const n of nodes) {
       const r = await eventually(`${n.name} to list 3 nodes with heartbeats and gossip`, async () => {
         const res = await getJson<{ nodes: NodeInfo[] }>(n, '/v1/nodes');
-        return res.body.nodes.length === 3 && res.body.nodes.every((x) => x.slots !== null && x.lastSeen !== null && (x.applied ?? 0) > 0) ? res.body : undefined;
+        return res.body.nodes.length === 3 && res.body.nodes.every((x) => x.slots !== null && x.lastSeen !== null && (x.applied ?? 0) > 0)
+          ? res.body
+          : undefined;
       });
       expect(r.nodes.map((x) => x.id).sort()).toEqual(nodes.map((x) => x.id).sort());
       for (const x of r.nodes) {
@@ -149,7 +172,9 @@ describe('the API surface on three real nodes', { concurrent: false }, () => {
       (ev) => ev.event === 'job' && ev.data['job'] === id && ev.data['state'] === 'succeeded',
     );
     const mine = events.filter((e) => e.data['job'] === id);
-    const moves = mine.filter((e) => e.event === 'task').map((e) => `${String(e.data['task'])}:${String(e.data['from'])}->${String(e.data['to'])}`);
+    const moves = mine
+      .filter((e) => e.event === 'task')
+      .map((e) => `${String(e.data['task'])}:${String(e.data['from'])}->${String(e.data['to'])}`);
     for (const t of ['a', 'b']) {
       expect(moves).toContain(`${t}:ready->running`);
       expect(moves).toContain(`${t}:running->succeeded`);
@@ -162,7 +187,10 @@ describe('the API surface on three real nodes', { concurrent: false }, () => {
 
   it('serves task logs locally and from the node that ran them, and 404 or 400 for what does not exist', async () => {
     const shards = 6;
-    const id = await submit(nodes[0] as NodeProcess, { name: 'logs', tasks: { echo: { run: 'echo "out of $MESHRUN_TASK on $MESHRUN_NODE"; echo "err line" >&2; sleep 0.2', shards } } });
+    const id = await submit(nodes[0] as NodeProcess, {
+      name: 'logs',
+      tasks: { echo: { run: 'echo "out of $MESHRUN_TASK on $MESHRUN_NODE"; echo "err line" >&2; sleep 0.2', shards } },
+    });
     const job = await finished(nodes[0] as NodeProcess, id);
     expect(job.state).toBe('succeeded');
     let remote = 0;
@@ -213,14 +241,24 @@ describe('the API surface on three real nodes', { concurrent: false }, () => {
 
   it('does not serve the test-only partition endpoints without --test-partitions', async () => {
     for (const path of ['/v1/test/partition', '/v1/test/heal']) {
-      const res = await fetch(`${(nodes[0] as NodeProcess).apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: AbortSignal.timeout(15_000) });
+      const res = await fetch(`${(nodes[0] as NodeProcess).apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(15_000),
+      });
       expect(res.status).toBe(404);
     }
   });
 
   it('refuses an oversized request body with 400 naming the limit', async () => {
     const big = JSON.stringify({ name: 'big', tasks: { a: { run: 'x'.repeat(9 << 20) } } });
-    const res = await fetch(`${(nodes[1] as NodeProcess).apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(`${(nodes[1] as NodeProcess).apiUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+      signal: AbortSignal.timeout(15_000),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/too large: the limit is 8388608 bytes/);
   });

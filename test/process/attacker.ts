@@ -134,13 +134,18 @@ export class Attacker {
     for (;;) {
       const hit = this.received.find((r) => r.at >= since && pred(r));
       if (hit) return hit;
-      if (Date.now() >= deadline) throw new Error(`the attacker received no ${what} within ${timeoutMs} ms (${this.received.length} messages received in all)`);
+      if (Date.now() >= deadline)
+        throw new Error(`the attacker received no ${what} within ${timeoutMs} ms (${this.received.length} messages received in all)`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 
   /** Asks `target` to admit `req` (default: the attacker itself, at its own addresses) through /meshrun/join/1. */
-  join(target: string, req: JoinRequest = { id: this.id, addrs: this.addrs, cluster: null, emptyStore: true }, timeoutMs = 15_000): Promise<JoinResponse> {
+  join(
+    target: string,
+    req: JoinRequest = { id: this.id, addrs: this.addrs, cluster: null, emptyStore: true },
+    timeoutMs = 15_000,
+  ): Promise<JoinResponse> {
     return requestJoin(this.host, target, req, { timeoutMs });
   }
 
@@ -230,8 +235,23 @@ export function confEntry(cc: ConfChange): { type: 'conf'; data: Uint8Array } {
 }
 
 /** One AppendEntries carrying `data` as the entries right after (prevIndex, prevTerm), all in `term`, committing them. */
-export function appendMessage(o: { from: NodeId; to: NodeId; term: number; prevIndex: number; prevTerm: number; data: readonly Uint8Array[]; commit?: number }): Message {
-  const entries: Entry[] = o.data.map((data, k) => ({ index: o.prevIndex + 1 + k, term: o.term, type: 'normal', time: Date.now(), proposer: o.from, data }));
+export function appendMessage(o: {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+  prevIndex: number;
+  prevTerm: number;
+  data: readonly Uint8Array[];
+  commit?: number;
+}): Message {
+  const entries: Entry[] = o.data.map((data, k) => ({
+    index: o.prevIndex + 1 + k,
+    term: o.term,
+    type: 'normal',
+    time: Date.now(),
+    proposer: o.from,
+    data,
+  }));
   return {
     type: 'app',
     from: o.from,
@@ -244,7 +264,15 @@ export function appendMessage(o: { from: NodeId; to: NodeId; term: number; prevI
   };
 }
 
-export function voteMessage(o: { from: NodeId; to: NodeId; term: number; pre?: boolean; transfer?: boolean; lastIndex?: number; lastTerm?: number }): Message {
+export function voteMessage(o: {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+  pre?: boolean;
+  transfer?: boolean;
+  lastIndex?: number;
+  lastTerm?: number;
+}): Message {
   return {
     type: 'vote',
     from: o.from,
@@ -258,6 +286,11 @@ export function voteMessage(o: { from: NodeId; to: NodeId; term: number; pre?: b
 }
 
 /** A forwarded proposal (`prop`), as a follower sends its clients' proposals to the leader. */
-export function propMessage(o: { from: NodeId; to: NodeId; term: number; entries: readonly { type: 'normal' | 'conf'; data: Uint8Array }[] }): Message {
+export function propMessage(o: {
+  from: NodeId;
+  to: NodeId;
+  term: number;
+  entries: readonly { type: 'normal' | 'conf'; data: Uint8Array }[];
+}): Message {
   return { type: 'prop', from: o.from, to: o.to, term: o.term, entries: o.entries };
 }

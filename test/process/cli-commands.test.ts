@@ -133,10 +133,15 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
     const sub = await cli(['submit', f, '--json']);
     expect(sub.code, sub.stderr).toBe(0);
     const { id } = JSON.parse(sub.stdout) as { id: string };
-    await eventually('the task to run', async () => {
-      const s = await cli(['status', id, '--json']);
-      return (JSON.parse(s.stdout) as JobView).tasks['wait']?.state === 'running' ? true : undefined;
-    }, 30_000, 200);
+    await eventually(
+      'the task to run',
+      async () => {
+        const s = await cli(['status', id, '--json']);
+        return (JSON.parse(s.stdout) as JobView).tasks['wait']?.state === 'running' ? true : undefined;
+      },
+      30_000,
+      200,
+    );
     const c = await cli(['cancel', id, '--json']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(c.stdout)).toEqual({ id, state: 'cancelled' });
@@ -148,7 +153,11 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
   });
 
   it('an unknown job exits 2 with a clear message, for status, cancel and logs', async () => {
-    for (const args of [['status', 'nosuchjob'], ['cancel', 'nosuchjob'], ['logs', 'nosuchjob', 'a']]) {
+    for (const args of [
+      ['status', 'nosuchjob'],
+      ['cancel', 'nosuchjob'],
+      ['logs', 'nosuchjob', 'a'],
+    ]) {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(`meshrun: no job nosuchjob at ${node.apiUrl}`);
@@ -157,12 +166,19 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
 
   it('nodes: a table of the node with its role, slots, handlers and last heartbeat; --json is { nodes: [...] }', async (ctx) => {
     if (!hasNodes) return ctx.skip();
-    const n = await eventually('the node to heartbeat', async () => {
-      const r = await cli(['nodes']);
-      return r.code === 0 && r.stdout.includes(node.id.slice(-8)) ? r : undefined;
-    }, 20_000, 200);
+    const n = await eventually(
+      'the node to heartbeat',
+      async () => {
+        const r = await cli(['nodes']);
+        return r.code === 0 && r.stdout.includes(node.id.slice(-8)) ? r : undefined;
+      },
+      20_000,
+      200,
+    );
     expect(n.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN/);
-    expect(n.stdout).toMatch(new RegExp(`\\ncli-node \\* +${node.id.slice(-8)} +leader +up +0/4 +4 +0 +\\S*noop\\S* +\\S+( \\S+)? +now \\(this node\\)`));
+    expect(n.stdout).toMatch(
+      new RegExp(`\\ncli-node \\* +${node.id.slice(-8)} +leader +up +0/4 +4 +0 +\\S*noop\\S* +\\S+( \\S+)? +now \\(this node\\)`),
+    );
     const j = await cli(['nodes', '--json']);
     const { nodes } = JSON.parse(j.stdout) as { nodes: { id: string; role: string; slots: number }[] };
     expect(nodes).toContainEqual(expect.objectContaining({ id: node.id, role: 'leader', slots: 4, state: 'up', api: node.apiUrl }));

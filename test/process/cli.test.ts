@@ -16,7 +16,10 @@ describe('meshrun CLI', () => {
     [['node', '--slots', 'many'], /--slots must be a positive integer/],
     [['node', '--api', '0.0.0.0:7070'], /requires a token \(--api-token-file FILE or the MESHRUN_TOKEN environment variable\)/],
     [['node', '--api-token', 'sesame'], /--api-token is refused: .*use --api-token-file FILE or the MESHRUN_TOKEN environment variable/],
-    [['node', '--listen', '/ip4/0.0.0.0/tcp/0'], /--listen \/ip4\/0\.0\.0\.0\/tcp\/0 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/],
+    [
+      ['node', '--listen', '/ip4/0.0.0.0/tcp/0'],
+      /--listen \/ip4\/0\.0\.0\.0\/tcp\/0 is not a loopback address: .*requires --swarm-key FILE.*meshrun keygen/,
+    ],
     [['node', '--api-token-file', '/nonexistent/meshrun-token'], /cannot read --api-token-file \/nonexistent\/meshrun-token/],
     [['node', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], /must end with \/p2p\//],
     [['node', '--no-such-flag'], /unknown option '--no-such-flag'/],
@@ -54,9 +57,14 @@ describe('meshrun CLI', () => {
     chmodSync(data, 0o755);
     // A corrupt key stops the node right after the data directory is prepared, before any network starts.
     writeFileSync(join(data, 'node.key'), 'garbage', { mode: 0o644 });
-    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], { env: { MESHRUN_LOG_FORMAT: 'json', MESHRUN_LOG_LEVEL: 'info' } });
+    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], {
+      env: { MESHRUN_LOG_FORMAT: 'json', MESHRUN_LOG_LEVEL: 'info' },
+    });
     expect(r.code).toBe(2);
-    const info = r.stderr.split('\n').filter((l) => l.includes('"level":30')).join('\n');
+    const info = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('"level":30'))
+      .join('\n');
     expect(info).toContain(`made ${data} private (mode 755 -> 700)`);
     expect(info).toContain(`made ${join(data, 'node.key')} private (mode 644 -> 600)`);
     expect(statSync(data).mode & 0o777).toBe(0o700);
@@ -76,7 +84,19 @@ describe('meshrun CLI', () => {
     const port = await unusedPort();
     const addr = `/ip4/127.0.0.1/tcp/${port}/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN`;
     const data = join(procs.tempDir(), 'data');
-    const r = await runCli(['node', '--data', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--bootstrap', addr, '--join-timeout', '2s']);
+    const r = await runCli([
+      'node',
+      '--data',
+      data,
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--bootstrap',
+      addr,
+      '--join-timeout',
+      '2s',
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`tried ${addr}`);
   });
@@ -116,7 +136,13 @@ describe('meshrun --version, validate, and errors as JSON', () => {
     const ok = await runCli(['validate', good]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('a valid DAG "etl" with 2 tasks (4 to run');
-    expect(JSON.parse((await runCli(['validate', good, '--json'])).stdout)).toEqual({ file: good, valid: true, name: 'etl', specs: 2, tasks: 4 });
+    expect(JSON.parse((await runCli(['validate', good, '--json'])).stdout)).toEqual({
+      file: good,
+      valid: true,
+      name: 'etl',
+      specs: 2,
+      tasks: 4,
+    });
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: etl\ntasks:\n  a: { run: "true", deps: [c] }\n');
     const r = await runCli(['validate', bad]);

@@ -43,7 +43,7 @@ async function probesEverywhere(nodes: readonly NodeProcess[], want: readonly st
 describe('meshrun node processes on 127.0.0.1', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
-  it('three nodes form a cluster through the first one\'s address, agree on one leader, and apply a proposal made on any node', async () => {
+  it("three nodes form a cluster through the first one's address, agree on one leader, and apply a proposal made on any node", async () => {
     const nodes = await formCluster(3);
     const views = await Promise.all(nodes.map(getCluster));
     const ids = nodes.map((n) => n.id).sort();
@@ -170,7 +170,21 @@ describe('meshrun node processes on 127.0.0.1', { concurrent: false }, () => {
 /** A node that cannot join exits before printing its lines: run it to completion instead. */
 async function startExpectingFailure(bootstrap: string, swarmKey: string, dir: string) {
   return runCli(
-    ['node', '--data', join(dir, 'intruder'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--swarm-key', swarmKey, '--bootstrap', bootstrap, '--join-timeout', '3s'],
+    [
+      'node',
+      '--data',
+      join(dir, 'intruder'),
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--swarm-key',
+      swarmKey,
+      '--bootstrap',
+      bootstrap,
+      '--join-timeout',
+      '3s',
+    ],
     { env: { MESHRUN_LOG_FORMAT: 'json' }, timeoutMs: 20_000 },
   );
 }

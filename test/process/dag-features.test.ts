@@ -70,7 +70,9 @@ describe('DAG features on a real node', { concurrent: false }, () => {
     ]);
     const s = await cli(['status', id, '--task', 'load']);
     expect(s.code, s.stderr).toBe(0);
-    expect(s.stdout).toMatch(/\nATTEMPT +NODE +START +DURATION +OUTCOME +EXIT +REASON\n1 +solo +\+\S+ +\S+ +failed +3\n2 +solo +\+\S+ +\S+ +failed +3\n$/);
+    expect(s.stdout).toMatch(
+      /\nATTEMPT +NODE +START +DURATION +OUTCOME +EXIT +REASON\n1 +solo +\+\S+ +\S+ +failed +3\n2 +solo +\+\S+ +\S+ +failed +3\n$/,
+    );
     const unknown = await cli(['status', id, '--task', 'laod']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("has no task 'laod' (did you mean 'load'?)");
@@ -89,7 +91,11 @@ describe('DAG features on a real node', { concurrent: false }, () => {
     // Its own timeout ended it, and it says so.
     expect(b.stdout).toContain('job timeout: still running after 8s\n');
     const id = b.stdout.split('\n')[0] as string;
-    expect(await jobView(id)).toMatchObject({ state: 'failed', reason: 'job timeout: still running after 8s', tasks: { huge: { state: 'skipped', reason: 'job timeout' } } });
+    expect(await jobView(id)).toMatchObject({
+      state: 'failed',
+      reason: 'job timeout: still running after 8s',
+      tasks: { huge: { state: 'skipped', reason: 'job timeout' } },
+    });
   }, 90_000);
 
   it("a job's timeout stops its running task: the attempt ends as timeout, the job fails", async () => {

@@ -41,7 +41,10 @@ async function exitOf(p: RawProcess, ms: number): Promise<number | null> {
 
 describe('demoNodeEnv', () => {
   it("keeps a MESHRUN_TOKEN exported for the client commands from the demo's nodes, which would take it as their API token", () => {
-    expect(demoNodeEnv({ PATH: '/bin', MESHRUN_TOKEN: 'sesame', MESHRUN_LOG_FORMAT: 'json' })).toEqual({ PATH: '/bin', MESHRUN_LOG_FORMAT: 'json' });
+    expect(demoNodeEnv({ PATH: '/bin', MESHRUN_TOKEN: 'sesame', MESHRUN_LOG_FORMAT: 'json' })).toEqual({
+      PATH: '/bin',
+      MESHRUN_LOG_FORMAT: 'json',
+    });
   });
 });
 

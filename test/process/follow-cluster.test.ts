@@ -17,15 +17,22 @@ beforeAll(async () => {
   dir = procs.tempDir();
   const first = await procs.start({ name: 'alpha', extra: ['--name', 'alpha', '--slots', '2'] });
   const rest = await Promise.all(
-    ['beta', 'gamma'].map((name) => procs.start({ name, bootstrap: [first.addr], extra: ['--name', name, '--slots', '2'], startTimeoutMs: 60_000 })),
+    ['beta', 'gamma'].map((name) =>
+      procs.start({ name, bootstrap: [first.addr], extra: ['--name', name, '--slots', '2'], startTimeoutMs: 60_000 }),
+    ),
   );
   nodes = [first, ...rest];
   await agreedView(nodes, { voters: 3, learners: 0 }, 60_000);
   // Each node's name and API address reach the others with its load gossip.
-  await eventually('every node to know the others by name and API address', async () => {
-    const { nodes: known } = (await (await apiFetch(first, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
-    return known.length === 3 && known.every((n) => n.name !== null && n.api !== null) ? true : undefined;
-  }, 30_000, 250);
+  await eventually(
+    'every node to know the others by name and API address',
+    async () => {
+      const { nodes: known } = (await (await apiFetch(first, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
+      return known.length === 3 && known.every((n) => n.name !== null && n.api !== null) ? true : undefined;
+    },
+    30_000,
+    250,
+  );
 }, 180_000);
 afterAll(async () => {
   await procs.cleanup();
@@ -37,7 +44,10 @@ describe('a CLI that follows the cluster', { concurrent: false }, () => {
   it('submit --wait moves on to another member when the node it talks to is SIGKILLed, and the job succeeds', async () => {
     const [alpha, beta, gamma] = nodes as [NodeProcess, NodeProcess, NodeProcess];
     const f = join(dir, 'long.yaml');
-    writeFileSync(f, 'name: outlives-its-node\ntasks:\n  work: { run: "sleep 3", shards: 2, retries: 1 }\n  after: { run: "true", deps: [work] }\n');
+    writeFileSync(
+      f,
+      'name: outlives-its-node\ntasks:\n  work: { run: "sleep 3", shards: 2, retries: 1 }\n  after: { run: "true", deps: [work] }\n',
+    );
     const wait = procs.spawn('submit-wait', ['submit', f, '--wait', '--api', alpha.apiUrl], { MESHRUN_PROGRESS: 'plain' });
     await eventually('the CLI to follow the job', async () => (/\nrunning /.test(wait.stdout()) ? true : undefined), 30_000, 100);
     await procs.stop(alpha, 'SIGKILL');
@@ -59,21 +69,32 @@ describe('a CLI that follows the cluster', { concurrent: false }, () => {
     expect(viaEnv.stdout).toContain(`(${gamma.apiUrl})`);
     const none = await runCli(['jobs', '--api', `${dead},${alpha.apiUrl}`]);
     expect(none.code).toBe(3);
-    expect(none.stderr).toMatch(/no node of the cluster could answer: cannot reach the meshrun API at .*; cannot reach the meshrun API at /);
+    expect(none.stderr).toMatch(
+      /no node of the cluster could answer: cannot reach the meshrun API at .*; cannot reach the meshrun API at /,
+    );
   });
 
   it('meshrun nodes says the killed node is down and since when, by its name; status names nodes too', async () => {
     const [alpha, beta] = nodes as [NodeProcess, NodeProcess, NodeProcess];
-    const down = await eventually('alpha to be seen down', async () => {
-      const { nodes: known } = (await (await apiFetch(beta, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
-      const a = known.find((n) => n.id === alpha.id);
-      return a?.state === 'down' ? a : undefined;
-    }, 20_000, 250);
+    const down = await eventually(
+      'alpha to be seen down',
+      async () => {
+        const { nodes: known } = (await (await apiFetch(beta, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
+        const a = known.find((n) => n.id === alpha.id);
+        return a?.state === 'down' ? a : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(down).toMatchObject({ name: 'alpha', role: expect.stringMatching(/voter|leader/) });
     expect(typeof down.downSince).toBe('number');
     const r = await runCli(['nodes', '--api', beta.apiUrl]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`\\nalpha +${alpha.id.slice(-8)} +voter +down since \\d\\d:\\d\\d:\\d\\d UTC +-/2 +- +- +\\S+ +\\S+( \\S+)? +\\d+(\\.\\d)?s ago\\n`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `\\nalpha +${alpha.id.slice(-8)} +voter +down since \\d\\d:\\d\\d:\\d\\d UTC +-/2 +- +- +\\S+ +\\S+( \\S+)? +\\d+(\\.\\d)?s ago\\n`,
+      ),
+    );
     expect(r.stdout).toMatch(/\nbeta \* +\S{8} +(leader|voter) +up +\d\/2 +\d /);
     expect(r.stdout).toMatch(/\ngamma +\S{8} +(leader|voter) +up +\d\/2 +\d /);
 

@@ -16,7 +16,11 @@ afterAll(async () => {
   await procs.cleanup();
 });
 
-async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { id?: string; existing?: boolean; error?: string; details?: { problems?: string[] } } }> {
+async function post(
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: { id?: string; existing?: boolean; error?: string; details?: { problems?: string[] } } }> {
   const res = await fetch(`${node.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -34,17 +38,26 @@ describe('jobs API and meshrun submit on one node', { concurrent: false }, () =>
     expect(first.status).toBe(201);
     const again = await post('/v1/jobs', dag, { 'idempotency-key': 'nightly-1' });
     expect(again).toEqual({ status: 200, body: { id: first.body.id, existing: true } });
-    const done = await eventually('the job to succeed', async () => {
-      const j = await job(first.body.id as string);
-      return j.state === 'succeeded' ? j : undefined;
-    }, 30_000, 100);
+    const done = await eventually(
+      'the job to succeed',
+      async () => {
+        const j = await job(first.body.id as string);
+        return j.state === 'succeeded' ? j : undefined;
+      },
+      30_000,
+      100,
+    );
     expect(done.tasks['b']).toMatchObject({ state: 'succeeded', attempt: 1, node: node.id });
     const list = (await (await fetch(`${node.apiUrl}/v1/jobs`)).json()) as { jobs: { id: string; state: string }[] };
     expect(list.jobs).toContainEqual(expect.objectContaining({ id: first.body.id, state: 'succeeded' }));
   });
 
   it.each([
-    ['a cycle, as its path', { name: 'c', tasks: { a: { run: 'true', deps: ['b'] }, b: { run: 'true', deps: ['a'] } } }, /a -> b -> a|b -> a -> b/],
+    [
+      'a cycle, as its path',
+      { name: 'c', tasks: { a: { run: 'true', deps: ['b'] }, b: { run: 'true', deps: ['a'] } } },
+      /a -> b -> a|b -> a -> b/,
+    ],
     ['an unknown dependency and who names it', { name: 'u', tasks: { a: { run: 'true', deps: ['nope'] } } }, /nope/],
     ['a bad duration', { name: 'd', tasks: { a: { run: 'true', timeout: 'soon' } } }, /timeout/],
     ['a task with both run and handler', { name: 'x', tasks: { a: { run: 'true', handler: 'noop' } } }, /run|handler/],
@@ -60,7 +73,9 @@ describe('jobs API and meshrun submit on one node', { concurrent: false }, () =>
 
   it('refuses garbage bodies, bad keys, unknown jobs and cancelling a finished job', async () => {
     expect((await post('/v1/jobs', '{"name": ')).status).toBe(400);
-    const badKey = await post('/v1/jobs', JSON.stringify({ name: 'k', tasks: { a: { run: 'true' } } }), { 'idempotency-key': 'x'.repeat(200) });
+    const badKey = await post('/v1/jobs', JSON.stringify({ name: 'k', tasks: { a: { run: 'true' } } }), {
+      'idempotency-key': 'x'.repeat(200),
+    });
     expect(badKey.status).toBe(400);
     expect(badKey.body.error).toContain('Idempotency-Key');
     const missing = await fetch(`${node.apiUrl}/v1/jobs/000000000000`);
@@ -68,7 +83,12 @@ describe('jobs API and meshrun submit on one node', { concurrent: false }, () =>
     expect(((await missing.json()) as { error: string }).error).toContain('no job 000000000000');
     expect((await post('/v1/jobs/000000000000/cancel', '{}')).status).toBe(404);
     const { body } = await post('/v1/jobs', JSON.stringify({ name: 'quick', tasks: { a: { handler: 'noop' } } }));
-    await eventually('quick to succeed', async () => ((await job(body.id as string)).state === 'succeeded' ? true : undefined), 30_000, 100);
+    await eventually(
+      'quick to succeed',
+      async () => ((await job(body.id as string)).state === 'succeeded' ? true : undefined),
+      30_000,
+      100,
+    );
     const late = await post(`/v1/jobs/${body.id}/cancel`, '{}');
     expect(late.status).toBe(409);
     expect(late.body.error).toContain('already ended: succeeded');

@@ -6,9 +6,13 @@ import type { Processes } from './spawn.js';
 
 export function checkLogsAfterEach(procs: Processes): void {
   afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail' || process.env['MESHRUN_TEST_LOGS'] === '1') process.stderr.write(`\nnode logs:\n${procs.logs()}\n`);
+    if (ctx.task.result?.state === 'fail' || process.env['MESHRUN_TEST_LOGS'] === '1')
+      process.stderr.write(`\nnode logs:\n${procs.logs()}\n`);
     for (const n of procs.all) {
-      const bad = n.stderr().split('\n').filter((l) => /"level":(50|60)/.test(l));
+      const bad = n
+        .stderr()
+        .split('\n')
+        .filter((l) => /"level":(50|60)/.test(l));
       expect(bad, `${n.name} logged errors`).toEqual([]);
     }
   });

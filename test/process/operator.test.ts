@@ -45,9 +45,15 @@ describe('what an operator meets', { concurrent: false }, () => {
   checkLogsAfterEach(procs);
 
   it('an idempotency key re-used with another DAG is refused: 409 naming the key and the job (exit 2); the same DAG gets the job back', async () => {
-    const a = dagFile('key-a', 'name: keyed\ntasks:\n  one: { run: "true", env: { A: "1", B: "2" } }\n  two: { run: "true", deps: [one] }\n');
+    const a = dagFile(
+      'key-a',
+      'name: keyed\ntasks:\n  one: { run: "true", env: { A: "1", B: "2" } }\n  two: { run: "true", deps: [one] }\n',
+    );
     // The same DAG, its tasks and env keys in another order.
-    const same = dagFile('key-same', 'name: keyed\ntasks:\n  two: { deps: [one], run: "true" }\n  one: { env: { B: "2", A: "1" }, run: "true" }\n');
+    const same = dagFile(
+      'key-same',
+      'name: keyed\ntasks:\n  two: { deps: [one], run: "true" }\n  one: { env: { B: "2", A: "1" }, run: "true" }\n',
+    );
     const other = dagFile('key-b', 'name: keyed\ntasks:\n  one: { run: "echo other" }\n');
     const first = await cli(['submit', a, '--idempotency-key', 'nightly-1']);
     expect(first.code, first.stderr).toBe(0);
@@ -59,7 +65,10 @@ describe('what an operator meets', { concurrent: false }, () => {
     const clash = await cli(['submit', other, '--idempotency-key', 'nightly-1']);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toContain(`the Idempotency-Key "nightly-1" is already used by job ${id} ("keyed") with a different DAG`);
-    const res = await apiFetch(node, '/v1/jobs', { body: { name: 'keyed', tasks: { one: { run: 'echo other' } } }, headers: { 'idempotency-key': 'nightly-1' } });
+    const res = await apiFetch(node, '/v1/jobs', {
+      body: { name: 'keyed', tasks: { one: { run: 'echo other' } } },
+      headers: { 'idempotency-key': 'nightly-1' },
+    });
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ details: { key: 'nightly-1', job: id } });
     const { jobs } = (await (await apiFetch(node, '/v1/jobs')).json()) as { jobs: { name: string }[] };
@@ -86,7 +95,21 @@ describe('what an operator meets', { concurrent: false }, () => {
     const keyA = await keygen(procs.tempDir());
     const keyB = await keygen(procs.tempDir());
     const member = await procs.start({ name: 'keyed-member', swarmKey: keyA, extra: ['--name', 'keyed'] });
-    const r = procs.spawn('other-key', ['node', '--data', join(procs.tempDir(), 'data'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--swarm-key', keyB, '--join-timeout', '30s', '--bootstrap', member.addr]);
+    const r = procs.spawn('other-key', [
+      'node',
+      '--data',
+      join(procs.tempDir(), 'data'),
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--swarm-key',
+      keyB,
+      '--join-timeout',
+      '30s',
+      '--bootstrap',
+      member.addr,
+    ]);
     expect((await r.exited).code).toBe(3);
     const err = r.stderr();
     // A peer with another key usually closes the connection in the handshake; under load the dial
@@ -110,7 +133,8 @@ describe('what an operator meets', { concurrent: false }, () => {
     await eventually("job A's logs to be removed with it", async () => (existsSync(logDir(idA)) ? undefined : true), 10_000, 100);
 
     // B then C write 2,000 bytes each, kept a day: together past the cap, so B's go (C's stay).
-    const big = (name: string): string => dagFile(name, `name: ${name}\nretention: 1d\ntasks:\n  t: { run: "head -c 2000 /dev/zero | tr '\\\\0' x" }\n`);
+    const big = (name: string): string =>
+      dagFile(name, `name: ${name}\nretention: 1d\ntasks:\n  t: { run: "head -c 2000 /dev/zero | tr '\\\\0' x" }\n`);
     const b = await cli(['submit', big('logs-b'), '--wait']);
     expect(b.code, b.stderr).toBe(0);
     const idB = b.stdout.split('\n')[0] as string;
@@ -122,11 +146,16 @@ describe('what an operator meets', { concurrent: false }, () => {
     expect(existsSync(logDir(idC))).toBe(true);
     expect(await jobState(idB)).toBe('succeeded');
 
-    const n = await eventually('the log size in GET /v1/nodes', async () => {
-      const { nodes } = (await (await apiFetch(node, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
-      const me = nodes.find((x) => x.self);
-      return me && typeof me.logBytes === 'number' && me.logBytes >= 2000 && me.logBytes <= CAP ? me : undefined;
-    }, 15_000, 200);
+    const n = await eventually(
+      'the log size in GET /v1/nodes',
+      async () => {
+        const { nodes } = (await (await apiFetch(node, '/v1/nodes')).json()) as { nodes: NodeInfo[] };
+        const me = nodes.find((x) => x.self);
+        return me && typeof me.logBytes === 'number' && me.logBytes >= 2000 && me.logBytes <= CAP ? me : undefined;
+      },
+      15_000,
+      200,
+    );
     expect(n.name).toBe('solo');
     const table = await cli(['nodes']);
     expect(table.code, table.stderr).toBe(0);
@@ -145,7 +174,9 @@ describe('what an operator meets', { concurrent: false }, () => {
     expect(r.stdout).toMatch(/\nfailed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(r.stdout).toMatch(/\n {2}bad +4 +1 +solo +\S+ +no such table: users\n/);
     expect(r.stdout).toMatch(/\n {2}crash +SIGKILL +1 +solo +\S+ +killed by SIGKILL\n/);
-    expect(r.stdout).toMatch(/\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/);
+    expect(r.stdout).toMatch(
+      /\nskipped: 1 task \(a task they depend on failed, their trigger rule could not be met, or the job timed out\)\n$/,
+    );
     const id = r.stdout.split('\n')[0] as string;
     const s = await cli(['status', id]);
     expect(s.stdout).toMatch(/\ncrash +failed +solo +1 +\S+ +SIGKILL +attempt failed\n/);
@@ -164,7 +195,12 @@ describe('what an operator meets', { concurrent: false }, () => {
     const f = dagFile('to-cancel', 'name: to-cancel\ntasks:\n  long: { run: "sleep 30" }\n  then: { run: "true", deps: [long] }\n');
     const sub = await cli(['submit', f]);
     const id = sub.stdout.trim();
-    await eventually('the task to run', async () => ((await cli(['status', id, '--json'])).stdout.includes('"state": "running"') ? true : undefined), 30_000, 200);
+    await eventually(
+      'the task to run',
+      async () => ((await cli(['status', id, '--json'])).stdout.includes('"state": "running"') ? true : undefined),
+      30_000,
+      200,
+    );
     expect((await cli(['cancel', id])).code).toBe(0);
     const s = await cli(['status', id]);
     expect(s.stdout).toMatch(/state +cancelled +0\/2 succeeded +0 succeeded, 2 cancelled\n/);
@@ -178,13 +214,20 @@ describe('what an operator meets', { concurrent: false }, () => {
   it('Ctrl-C on submit --wait: exit 130, saying the job goes on and how to see or cancel it', async () => {
     const f = dagFile('ctrl-c', 'name: ctrl-c\ntasks:\n  long: { run: "sleep 30" }\n');
     const p = procs.spawn('wait', ['submit', f, '--wait', '--api', node.apiUrl], { MESHRUN_PROGRESS: 'plain' });
-    const id = await eventually('the job id and a progress line', async () => {
-      const lines = p.stdout().split('\n');
-      return lines.length >= 3 && /^running /.test(lines[1] ?? '') ? lines[0] : undefined;
-    }, 30_000, 100);
+    const id = await eventually(
+      'the job id and a progress line',
+      async () => {
+        const lines = p.stdout().split('\n');
+        return lines.length >= 3 && /^running /.test(lines[1] ?? '') ? lines[0] : undefined;
+      },
+      30_000,
+      100,
+    );
     process.kill(p.pid, 'SIGINT');
     expect((await p.exited).code).toBe(130);
-    expect(p.stderr()).toContain(`meshrun: stopped following job ${id} (interrupted); the job keeps running on the cluster: see it with 'meshrun status ${id} --api ${node.apiUrl}', stop it with 'meshrun cancel ${id} --api ${node.apiUrl}'`);
+    expect(p.stderr()).toContain(
+      `meshrun: stopped following job ${id} (interrupted); the job keeps running on the cluster: see it with 'meshrun status ${id} --api ${node.apiUrl}', stop it with 'meshrun cancel ${id} --api ${node.apiUrl}'`,
+    );
     expect(await jobState(id)).toBe('running');
     expect((await cli(['cancel', id])).code).toBe(0);
   }, 60_000);

@@ -26,7 +26,17 @@ afterAll(async () => {
 });
 
 const alive = (): NodeProcess[] => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
-const cli = (args: readonly string[]) => runCli([...args, '--api', alive().map((n) => n.apiUrl).join(',')], { timeoutMs: 60_000 });
+const cli = (args: readonly string[]) =>
+  runCli(
+    [
+      ...args,
+      '--api',
+      alive()
+        .map((n) => n.apiUrl)
+        .join(','),
+    ],
+    { timeoutMs: 60_000 },
+  );
 
 async function jobView(id: string): Promise<JobView | undefined> {
   for (const n of alive()) {
@@ -58,10 +68,15 @@ describe('outputs between tasks on real nodes', { concurrent: false }, () => {
     const submitted = await cli(['submit', f]);
     expect(submitted.code, submitted.stderr).toBe(0);
     const id = submitted.stdout.trim();
-    const extracted = await eventually('extract to succeed', async () => {
-      const v = await jobView(id);
-      return v?.tasks['extract']?.state === 'succeeded' ? v : undefined;
-    }, 30_000, 100);
+    const extracted = await eventually(
+      'extract to succeed',
+      async () => {
+        const v = await jobView(id);
+        return v?.tasks['extract']?.state === 'succeeded' ? v : undefined;
+      },
+      30_000,
+      100,
+    );
     const extract = extracted.tasks['extract'];
     const producer = nodes.find((n) => n.id === extract?.node);
     if (producer === undefined || extract === undefined) throw new Error(`extract ran on ${String(extract?.node)}, which is none of ours`);
@@ -69,10 +84,15 @@ describe('outputs between tasks on real nodes', { concurrent: false }, () => {
     // The node that wrote the output is gone before anything reads it.
     await procs.stop(producer, 'SIGKILL');
     writeFileSync(go, '');
-    const done = await eventually('the job to end', async () => {
-      const v = await jobView(id);
-      return v !== undefined && v.state !== 'running' ? v : undefined;
-    }, 60_000, 250);
+    const done = await eventually(
+      'the job to end',
+      async () => {
+        const v = await jobView(id);
+        return v !== undefined && v.state !== 'running' ? v : undefined;
+      },
+      60_000,
+      250,
+    );
     expect(done.state).toBe('succeeded');
     const transform = done.tasks['transform'];
     expect(transform?.node).not.toBe(producer.id);
@@ -87,7 +107,10 @@ describe('outputs between tasks on real nodes', { concurrent: false }, () => {
 
   it('a task writing more than 64 KiB fails saying why; meshrun output refuses a task that did not succeed (exit 2)', async () => {
     const f = join(dir, 'big.yaml');
-    writeFileSync(f, ['name: big', 'tasks:', '  big: { run: \'head -c 70000 /dev/zero | tr "\\\\0" x > "$MESHRUN_OUTPUT"\' }', ''].join('\n'));
+    writeFileSync(
+      f,
+      ['name: big', 'tasks:', '  big: { run: \'head -c 70000 /dev/zero | tr "\\\\0" x > "$MESHRUN_OUTPUT"\' }', ''].join('\n'),
+    );
     const r = await cli(['submit', f, '--wait']);
     expect(r.code, r.stderr).toBe(1);
     const id = r.stdout.split('\n')[0] ?? '';

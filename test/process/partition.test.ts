@@ -34,7 +34,12 @@ const layerName = (k: number): string => `layer${k}`;
 function dag(log: string): unknown {
   const tasks: Record<string, unknown> = {};
   for (let k = 0; k < LAYERS; k++) {
-    tasks[layerName(k)] = { run: taskScript(TASK_SLEEP_S), shards: WIDTH, ...(k > 0 ? { deps: [layerName(k - 1)] } : {}), env: { TASK_LOG: log } };
+    tasks[layerName(k)] = {
+      run: taskScript(TASK_SLEEP_S),
+      shards: WIDTH,
+      ...(k > 0 ? { deps: [layerName(k - 1)] } : {}),
+      env: { TASK_LOG: log },
+    };
   }
   // Retries only matter if a lost lease counts as a failed attempt; timeouts far above a run.
   return { name: 'partitioned', defaults: { retries: 5, backoff: '100ms', timeout: '1m' }, tasks };
@@ -52,7 +57,12 @@ async function getJob(node: NodeProcess, id: string): Promise<JobView> {
 }
 
 async function submit(node: NodeProcess, body: unknown): Promise<string> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+  const res = await fetch(`${node.apiUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
   const answer = (await res.json()) as { id?: string; error?: string };
   if (res.status !== 201 || answer.id === undefined) throw new Error(`submit: ${res.status} ${JSON.stringify(answer)}`);
   return answer.id;
@@ -64,7 +74,10 @@ async function refusedFrames(node: NodeProcess): Promise<number> {
   return ((await res.json()) as { transport: { droppedRefused: number } }).transport.droppedRefused;
 }
 
-const succeeded = (job: JobView): string[] => Object.keys(job.tasks).filter((n) => job.tasks[n]?.state === 'succeeded').sort();
+const succeeded = (job: JobView): string[] =>
+  Object.keys(job.tasks)
+    .filter((n) => job.tasks[n]?.state === 'succeeded')
+    .sort();
 const maxCommit = (views: readonly ClusterView[]): number => Math.max(...views.map((v) => v.commit));
 
 /** What a two-way cut recorded, for the checks once the job is done. */
@@ -109,7 +122,9 @@ class Scenario {
       async () => {
         const job = await getJob(leader, this.job);
         if (job.state !== 'running') throw new Error(`the job ended (${job.state}) before the cut: the DAG is too small for the nemesis`);
-        return Object.values(job.tasks).filter((t) => t.state === 'running' && t.node !== null && ids.has(t.node)).length >= SLOTS ? true : undefined;
+        return Object.values(job.tasks).filter((t) => t.state === 'running' && t.node !== null && ids.has(t.node)).length >= SLOTS
+          ? true
+          : undefined;
       },
       PHASE_MS,
       25,
@@ -132,13 +147,18 @@ class Scenario {
     // What the side held as of the cut, seen on the majority once it has applied that far: those
     // tasks either finish from a run that ended before the cut or are claimed again after the lease.
     const seen = await this.jobAt(rest[0] as NodeProcess, before);
-    const held = new Map(Object.entries(seen.tasks).flatMap(([name, t]) => (t.state === 'running' && t.node !== null && sideIds.has(t.node) ? [[name, t.attempt] as const] : [])));
+    const held = new Map(
+      Object.entries(seen.tasks).flatMap(([name, t]) =>
+        t.state === 'running' && t.node !== null && sideIds.has(t.node) ? [[name, t.attempt] as const] : [],
+      ),
+    );
 
     const moved: string[] = [];
     const frozen = async (): Promise<void> => {
       for (const n of side) {
         const v = await getCluster(n);
-        if (v.commit !== commitAtCut.get(n.id)) moved.push(`${n.name}: commit ${commitAtCut.get(n.id)} at the cut, ${v.commit} ${Date.now() - cutAt} ms later`);
+        if (v.commit !== commitAtCut.get(n.id))
+          moved.push(`${n.name}: commit ${commitAtCut.get(n.id)} at the cut, ${v.commit} ${Date.now() - cutAt} ms later`);
       }
     };
     // Held until the majority has committed past everything committed at the cut and is done with
@@ -167,7 +187,12 @@ class Scenario {
 
   /** `node`'s view of the job once it has applied index `index` (bounded wait). */
   private async jobAt(node: NodeProcess, index: number): Promise<JobView> {
-    await eventually(`${node.name} to apply index ${index}`, async () => ((await getCluster(node)).applied >= index ? true : undefined), PHASE_MS, 50);
+    await eventually(
+      `${node.name} to apply index ${index}`,
+      async () => ((await getCluster(node)).applied >= index ? true : undefined),
+      PHASE_MS,
+      50,
+    );
     return getJob(node, this.job);
   }
 
@@ -246,7 +271,9 @@ describe('partitions on five meshrun node processes', () => {
     expect(Object.keys(job.tasks)).toHaveLength(LAYERS * WIDTH);
     // Every node applied the same result for every task.
     const key = (j: JobView): string => JSON.stringify(Object.entries(j.tasks).map(([n, t]) => [n, t.state, t.attempt, t.fence, t.node]));
-    await eventually('every node to show the same committed job', async () => ((await Promise.all(all.map((n) => getJob(n, s.job)))).every((j) => key(j) === key(job)) ? true : undefined));
+    await eventually('every node to show the same committed job', async () =>
+      (await Promise.all(all.map((n) => getJob(n, s.job)))).every((j) => key(j) === key(job)) ? true : undefined,
+    );
 
     const lines = readTaskLog(log);
     const verdict = checkTaskLog(lines, job, depsOf);
@@ -259,7 +286,10 @@ describe('partitions on five meshrun node processes', () => {
       // What a cut-off node started during the cut it had applied before the cut: claims no newer
       // than its commit index then (a run's fence is its claim's log index).
       for (const n of cut.side) {
-        const late = lines.filter((l) => l.kind === 'start' && l.node === n.id && l.us > cut.fromUs && l.us < cut.toUs && l.fence > (cut.commitAtCut.get(n.id) ?? 0));
+        const late = lines.filter(
+          (l) =>
+            l.kind === 'start' && l.node === n.id && l.us > cut.fromUs && l.us < cut.toUs && l.fence > (cut.commitAtCut.get(n.id) ?? 0),
+        );
         expect(late, `${cut.label}: ${n.name} started runs of claims committed after it was cut off`).toEqual([]);
       }
       // A task the side held across the cut was committed from a later attempt, or from the held
@@ -267,7 +297,10 @@ describe('partitions on five meshrun node processes', () => {
       for (const [name, attempt] of cut.held) {
         const t = job.tasks[name];
         const endedBefore = lines.some((l) => l.kind === 'end' && l.task === name && l.attempt === attempt && l.us < cut.fromUs);
-        expect(t !== undefined && (t.attempt > attempt || (t.attempt === attempt && endedBefore)), `${cut.label}: ${name}, held at attempt ${attempt}, committed at ${String(t?.attempt)}`).toBe(true);
+        expect(
+          t !== undefined && (t.attempt > attempt || (t.attempt === attempt && endedBefore)),
+          `${cut.label}: ${name}, held at attempt ${attempt}, committed at ${String(t?.attempt)}`,
+        ).toBe(true);
       }
     }
     // The one-way cut was one: the follower discarded what the leader kept sending it.

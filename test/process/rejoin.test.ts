@@ -70,9 +70,21 @@ describe('nodes coming back with a lost or foreign Raft store', { concurrent: fa
     await store.setClusterId(foreign);
     await store.close();
 
-    const node = procs.spawn('n-foreign', ['node', '--data', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--bootstrap', (member as NodeProcess).addr]);
+    const node = procs.spawn('n-foreign', [
+      'node',
+      '--data',
+      dataDir,
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--bootstrap',
+      (member as NodeProcess).addr,
+    ]);
     const exit = await withTimeout(node.exited, WAIT_MS, 'the foreign node to exit');
     expect(exit.code).toBe(2);
-    expect(node.stderr()).toMatch(new RegExp(`meshrun: this data directory belongs to cluster ${foreign}, not [0-9a-f]{32}: start with a new --data directory`));
+    expect(node.stderr()).toMatch(
+      new RegExp(`meshrun: this data directory belongs to cluster ${foreign}, not [0-9a-f]{32}: start with a new --data directory`),
+    );
   });
 });

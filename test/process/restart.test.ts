@@ -62,7 +62,17 @@ describe('nodes that come back', { concurrent: false }, () => {
     await agreedView([stray], { voters: 1, learners: 0 });
     await procs.stop(stray, 'SIGKILL');
     const other = await procs.start({ name: 'other' });
-    const again = procs.spawn('again', ['node', '--data', stray.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--bootstrap', other.addr]);
+    const again = procs.spawn('again', [
+      'node',
+      '--data',
+      stray.dataDir,
+      '--listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--api',
+      '127.0.0.1:0',
+      '--bootstrap',
+      other.addr,
+    ]);
     expect((await again.exited).code).toBe(2);
     expect(again.stderr()).toContain('holds a one-node cluster of its own');
     expect(again.stderr()).toContain('start with a new --data directory');

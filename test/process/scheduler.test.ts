@@ -31,17 +31,26 @@ async function getJob(node: NodeProcess, id: string): Promise<JobView> {
 }
 
 async function submit(node: NodeProcess, dag: unknown): Promise<string> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dag) });
+  const res = await fetch(`${node.apiUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(dag),
+  });
   const body = (await res.json()) as { id?: string; error?: string };
   if (res.status !== 201 || body.id === undefined) throw new Error(`submit: ${res.status} ${JSON.stringify(body)}`);
   return body.id;
 }
 
 async function finalJob(node: NodeProcess, id: string, timeoutMs: number): Promise<JobView> {
-  return eventually(`job ${id} to end`, async () => {
-    const j = await getJob(node, id).catch(() => undefined);
-    return j && j.state !== 'running' ? j : undefined;
-  }, timeoutMs, 250);
+  return eventually(
+    `job ${id} to end`,
+    async () => {
+      const j = await getJob(node, id).catch(() => undefined);
+      return j && j.state !== 'running' ? j : undefined;
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 interface LogLine {
@@ -86,13 +95,18 @@ describe('jobs on meshrun node processes', { concurrent: false }, () => {
     const id = await submit(nodes[1] as NodeProcess, dag);
 
     // Kill the node holding the most tasks while it runs them.
-    const victim = await eventually('a node holding tasks', async () => {
-      const job = await getJob(nodes[0] as NodeProcess, id);
-      const held = new Map<string, number>();
-      for (const t of Object.values(job.tasks)) if (t.state === 'running' && t.node) held.set(t.node, (held.get(t.node) ?? 0) + 1);
-      const [best] = [...held.entries()].sort((a, b) => b[1] - a[1]);
-      return best && best[1] >= 2 ? nodes.find((n) => n.id === best[0]) : undefined;
-    }, 30_000, 50);
+    const victim = await eventually(
+      'a node holding tasks',
+      async () => {
+        const job = await getJob(nodes[0] as NodeProcess, id);
+        const held = new Map<string, number>();
+        for (const t of Object.values(job.tasks)) if (t.state === 'running' && t.node) held.set(t.node, (held.get(t.node) ?? 0) + 1);
+        const [best] = [...held.entries()].sort((a, b) => b[1] - a[1]);
+        return best && best[1] >= 2 ? nodes.find((n) => n.id === best[0]) : undefined;
+      },
+      30_000,
+      50,
+    );
     await procs.stop(victim, 'SIGKILL');
     const alive = nodes.filter((n) => n !== victim);
 
@@ -102,7 +116,8 @@ describe('jobs on meshrun node processes', { concurrent: false }, () => {
     for (const t of Object.values(job.tasks)) expect(t.state).toBe('succeeded');
     // Both survivors agree on the result of every task.
     const other = await getJob(alive[1] as NodeProcess, id);
-    for (const [name, t] of Object.entries(job.tasks)) expect([name, other.tasks[name]?.attempt, other.tasks[name]?.node]).toEqual([name, t.attempt, t.node]);
+    for (const [name, t] of Object.entries(job.tasks))
+      expect([name, other.tasks[name]?.attempt, other.tasks[name]?.node]).toEqual([name, t.attempt, t.node]);
 
     const lines = readLog(log);
     const firstEnd = new Map<string, number>();
@@ -111,12 +126,20 @@ describe('jobs on meshrun node processes', { concurrent: false }, () => {
     });
     // Every task ended at least once, and the committed attempt is one that ended.
     for (const [name, t] of Object.entries(job.tasks)) {
-      expect(lines.some((l) => l.kind === 'end' && l.task === name && l.attempt === t.attempt && l.node === t.node), `${name} attempt ${t.attempt} on ${t.node} ended`).toBe(true);
+      expect(
+        lines.some((l) => l.kind === 'end' && l.task === name && l.attempt === t.attempt && l.node === t.node),
+        `${name} attempt ${t.attempt} on ${t.node} ended`,
+      ).toBe(true);
     }
     // A task ran to its end more than once only if an earlier run was on the killed node (at-least-once execution).
     const ends = new Map<string, LogLine[]>();
     for (const l of lines) if (l.kind === 'end') ends.set(l.task, [...(ends.get(l.task) ?? []), l]);
-    for (const [name, es] of ends) if (es.length > 1) expect(es.slice(0, -1).every((e) => e.node === victim.id), `${name} ended twice: ${JSON.stringify(es)}`).toBe(true);
+    for (const [name, es] of ends)
+      if (es.length > 1)
+        expect(
+          es.slice(0, -1).every((e) => e.node === victim.id),
+          `${name} ended twice: ${JSON.stringify(es)}`,
+        ).toBe(true);
     // No task started before all of its dependencies had ended.
     const depsOf = (name: string): string[] => {
       const spec = name.replace(/\[\d+\]$/, '');
@@ -174,12 +197,17 @@ describe('jobs on meshrun node processes', { concurrent: false }, () => {
         never: { run: 'true', deps: ['long'] },
       },
     });
-    const running = await eventually('six tasks running on all three nodes', async () => {
-      const job = await getJob(nodes[0] as NodeProcess, id);
-      const tasks = Object.values(job.tasks).filter((t) => t.state === 'running');
-      const files = existsSync(pids) ? readdirSync(pids) : [];
-      return tasks.length === 6 && new Set(tasks.map((t) => t.node)).size === 3 && files.length === 6 ? files : undefined;
-    }, 60_000, 100);
+    const running = await eventually(
+      'six tasks running on all three nodes',
+      async () => {
+        const job = await getJob(nodes[0] as NodeProcess, id);
+        const tasks = Object.values(job.tasks).filter((t) => t.state === 'running');
+        const files = existsSync(pids) ? readdirSync(pids) : [];
+        return tasks.length === 6 && new Set(tasks.map((t) => t.node)).size === 3 && files.length === 6 ? files : undefined;
+      },
+      60_000,
+      100,
+    );
     const pidList = running.map((f) => Number(readFileSync(join(pids, f), 'utf8').trim()));
     for (const pid of pidList) expect(alive(pid)).toBe(true);
 

@@ -42,7 +42,11 @@ export interface Cluster {
 export const NODE_FLAGS = ['--slots', '2'] as const;
 
 /** Options of a node of a secure cluster: the swarm key and token, the common flags, and whatever else. */
-export function secureStart(secrets: Secrets, name: string, more: { bootstrap?: readonly string[]; dataDir?: string; extra?: readonly string[]; startTimeoutMs?: number } = {}) {
+export function secureStart(
+  secrets: Secrets,
+  name: string,
+  more: { bootstrap?: readonly string[]; dataDir?: string; extra?: readonly string[]; startTimeoutMs?: number } = {},
+) {
   return {
     name,
     ...(more.startTimeoutMs ? { startTimeoutMs: more.startTimeoutMs } : {}),
@@ -88,7 +92,9 @@ export async function settled(c: Cluster, opts: { learners?: number; timeoutMs?:
         last = views;
         const [first] = views;
         if (first === undefined || first.leader === null || !c.ids.includes(first.leader)) return undefined;
-        const agree = views.every((v) => v.leader === first.leader && v.term === first.term && sameSet(v.voters, c.ids) && sameSet(v.learners, first.learners));
+        const agree = views.every(
+          (v) => v.leader === first.leader && v.term === first.term && sameSet(v.voters, c.ids) && sameSet(v.learners, first.learners),
+        );
         if (!agree || views.filter((v) => v.role === 'leader').length !== 1) return undefined;
         if (opts.learners !== undefined && first.learners.length !== opts.learners) return undefined;
         return views;
@@ -165,7 +171,8 @@ export async function jobEnded(node: NodeProcess, id: string, timeoutMs = DAG_MS
 export async function jobsNamed(c: Cluster, prefix: string): Promise<string[]> {
   const found: string[] = [];
   for (const n of c.nodes.filter(alive)) {
-    for (const j of await listJobs(n)) if (j.name.startsWith(prefix) || j.id.startsWith(prefix)) found.push(`${n.name}: job ${j.id} '${j.name}' (${j.state})`);
+    for (const j of await listJobs(n))
+      if (j.name.startsWith(prefix) || j.id.startsWith(prefix)) found.push(`${n.name}: job ${j.id} '${j.name}' (${j.state})`);
   }
   return found;
 }

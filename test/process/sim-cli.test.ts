@@ -38,9 +38,17 @@ describe('meshrun sim', () => {
 
   it.each([
     ['an unknown node', 'faults:\n  - { at: 1s, kill: n4 }', "faults[0].kill: unknown node 'n4'"],
-    ['fault times going back', 'faults:\n  - { at: 3s, kill: n1 }\n  - { at: 1s, restart: n1 }', 'faults[1].at: fault times must not go back'],
+    [
+      'fault times going back',
+      'faults:\n  - { at: 3s, kill: n1 }\n  - { at: 1s, restart: n1 }',
+      'faults[1].at: fault times must not go back',
+    ],
     ['behaviour for a task no DAG has', 'tasks:\n  nope: { duration: 1s }', "tasks.nope: no task 'nope'"],
-    ['a DAG that does not validate', '', "dags[0]: DAG file dag.yaml does not validate: dag.yaml:3:28: tasks.b.deps[0]: task 'b' depends on unknown task 'c'"],
+    [
+      'a DAG that does not validate',
+      '',
+      "dags[0]: DAG file dag.yaml does not validate: dag.yaml:3:28: tasks.b.deps[0]: task 'b' depends on unknown task 'c'",
+    ],
   ])('exits 2 naming the field for %s', async (what, extra, message) => {
     const dir = procs.tempDir();
     const dag = what.startsWith('a DAG') ? 'name: d\ntasks:\n  b: { run: ./b.sh, deps: [c] }\n' : 'name: d\ntasks:\n  a: { run: ./a.sh }\n';

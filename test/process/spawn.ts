@@ -65,7 +65,10 @@ export interface RawProcess {
 }
 
 /** Runs `meshrun` with arguments to completion (bounded); for the CLI's short-lived commands. */
-export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(BIN, [...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -130,7 +133,10 @@ export class Processes {
     const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
     const startMs = o.startTimeoutMs ?? START_MS;
     const api = await new Promise<string>((resolveApi, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${startMs} ms; stderr:\n${tail(stderr())}`)), startMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${o.name} (pid ${pid}) printed no api line within ${startMs} ms; stderr:\n${tail(stderr())}`)),
+        startMs,
+      );
       lines.on('line', (line) => {
         if (line.startsWith('listening ')) listening.push(line.slice('listening '.length));
         if (line.startsWith('api ')) {
@@ -140,7 +146,11 @@ export class Processes {
       });
       void exited.then((e) => {
         clearTimeout(timer);
-        reject(new Error(`${o.name} (pid ${pid}) exited (code ${e.code}, signal ${e.signal}) before printing its api line; stderr:\n${tail(stderr())}`));
+        reject(
+          new Error(
+            `${o.name} (pid ${pid}) exited (code ${e.code}, signal ${e.signal}) before printing its api line; stderr:\n${tail(stderr())}`,
+          ),
+        );
       });
     });
     const addr = listening[0];
@@ -152,7 +162,11 @@ export class Processes {
   }
 
   /** Sends `signal` by PID and waits (bounded) for the exit. */
-  async stop(node: Pick<NodeProcess, 'name' | 'pid' | 'child' | 'exited'>, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = WAIT_MS): Promise<Exit> {
+  async stop(
+    node: Pick<NodeProcess, 'name' | 'pid' | 'child' | 'exited'>,
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = WAIT_MS,
+  ): Promise<Exit> {
     if (node.child.exitCode === null && node.child.signalCode === null) process.kill(node.pid, signal);
     return withDeadline(node.exited, timeoutMs, `${node.name} (pid ${node.pid}) to exit after ${signal}`);
   }
@@ -185,8 +199,16 @@ export function authHeaders(node: Pick<NodeProcess, 'token'>): Record<string, st
 }
 
 /** fetch on `node`'s API with its token (and a JSON body when `body` is given); bounded by `timeoutMs`. */
-export async function apiFetch(node: Pick<NodeProcess, 'apiUrl' | 'token'>, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...authHeaders(node), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers };
+export async function apiFetch(
+  node: Pick<NodeProcess, 'apiUrl' | 'token'>,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    ...authHeaders(node),
+    ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...init.headers,
+  };
   return fetch(`${node.apiUrl}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers,
@@ -231,7 +253,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -253,13 +278,11 @@ export async function agreedView(
         if (!first || first.leader === null) return undefined;
         const same = views.every(
           (v) =>
-            v.leader === first.leader &&
-            v.term === first.term &&
-            sameSet(v.voters, first.voters) &&
-            sameSet(v.learners, first.learners),
+            v.leader === first.leader && v.term === first.term && sameSet(v.voters, first.voters) && sameSet(v.learners, first.learners),
         );
         const leaders = views.filter((v) => v.role === 'leader');
-        if (!same || leaders.length !== 1 || first.voters.length !== want.voters || first.learners.length !== want.learners) return undefined;
+        if (!same || leaders.length !== 1 || first.voters.length !== want.voters || first.learners.length !== want.learners)
+          return undefined;
         if (want.where && !want.where(first)) return undefined;
         return views;
       },

@@ -21,7 +21,8 @@ export interface LogLine {
 
 /** A shell task: a start line, `sleep`, an end line; the log file comes from $TASK_LOG. */
 export function taskScript(sleepSeconds: number): string {
-  const line = (kind: string): string => `echo "${kind} $MESHRUN_TASK $MESHRUN_ATTEMPT $MESHRUN_FENCE $MESHRUN_NODE $(date +%s%6N)" >> "$TASK_LOG"`;
+  const line = (kind: string): string =>
+    `echo "${kind} $MESHRUN_TASK $MESHRUN_ATTEMPT $MESHRUN_FENCE $MESHRUN_NODE $(date +%s%6N)" >> "$TASK_LOG"`;
   return `${line('start')}; sleep ${sleepSeconds}; ${line('end')}`;
 }
 
@@ -33,7 +34,15 @@ export function readTaskLog(file: string): LogLine[] {
     .map((l, line) => {
       const m = /^(start|end) (\S+) (\d+) (\d+) (\S+) (\d+)$/.exec(l);
       if (!m) throw new Error(`task log line ${line + 1} is malformed: ${JSON.stringify(l)}`);
-      return { kind: m[1] as 'start' | 'end', task: m[2] as string, attempt: Number(m[3]), fence: Number(m[4]), node: m[5] as string, us: Number(m[6]), line };
+      return {
+        kind: m[1] as 'start' | 'end',
+        task: m[2] as string,
+        attempt: Number(m[3]),
+        fence: Number(m[4]),
+        node: m[5] as string,
+        us: Number(m[6]),
+        line,
+      };
     });
 }
 
@@ -44,7 +53,8 @@ export interface LogVerdict {
   readonly rerun: string[];
 }
 
-const show = (l: LogLine | undefined): string => (l ? `${l.kind} attempt ${l.attempt} fence ${l.fence} on ${l.node.slice(-8)} (line ${l.line + 1})` : 'none');
+const show = (l: LogLine | undefined): string =>
+  l ? `${l.kind} attempt ${l.attempt} fence ${l.fence} on ${l.node.slice(-8)} (line ${l.line + 1})` : 'none';
 
 /**
  * Checks the log against the job as committed (GET /v1/jobs/{id} once it succeeded):
@@ -74,16 +84,20 @@ export function checkTaskLog(lines: readonly LogLine[], job: JobView, depsOf: (t
     const same = (l: LogLine): boolean => l.attempt === t.attempt && l.fence === t.fence && l.node === t.node;
     const end = ends.find(same);
     if (!starts.some(same) || end === undefined) {
-      violations.push(`${name}: the committed attempt ${t.attempt} (fence ${String(t.fence)}, node ${String(t.node)}) has no start and end lines; runs: ${mine.map(show).join(', ')}`);
+      violations.push(
+        `${name}: the committed attempt ${t.attempt} (fence ${String(t.fence)}, node ${String(t.node)}) has no start and end lines; runs: ${mine.map(show).join(', ')}`,
+      );
       continue;
     }
     committedEnd.set(name, end);
-    if (ends[ends.length - 1] !== end) violations.push(`${name}: the last run to end is ${show(ends[ends.length - 1])}, not the committed ${show(end)}`);
+    if (ends[ends.length - 1] !== end)
+      violations.push(`${name}: the last run to end is ${show(ends[ends.length - 1])}, not the committed ${show(end)}`);
     const maxAttempt = Math.max(...starts.map((s) => s.attempt));
     if (maxAttempt !== t.attempt) violations.push(`${name}: attempt ${maxAttempt} started, but attempt ${t.attempt} is committed`);
     for (let i = 1; i < starts.length; i++) {
       const [a, b] = [starts[i - 1] as LogLine, starts[i] as LogLine];
-      if (!(b.attempt > a.attempt && b.fence > a.fence)) violations.push(`${name}: ${show(b)} started after ${show(a)} without a higher attempt and fence`);
+      if (!(b.attempt > a.attempt && b.fence > a.fence))
+        violations.push(`${name}: ${show(b)} started after ${show(a)} without a higher attempt and fence`);
     }
     for (const e of ends) {
       const later = starts.find((s) => s.attempt > e.attempt && s.line < e.line);

@@ -101,7 +101,7 @@ describe('a node rejoining after a partition', () => {
     expect(net.items('c')).toEqual(['x0', 'x1', 'x2']);
   });
 
-  it('without PreVote but with CheckQuorum, the rejoining node still raises the leader\'s term', () => {
+  it("without PreVote but with CheckQuorum, the rejoining node still raises the leader's term", () => {
     const { net, isolatedTerm, leaderTerm } = rejoin({ preVote: false, checkQuorum: true });
     expect(isolatedTerm).toBeGreaterThan(1);
     expect(leaderTerm).toBeGreaterThan(1);

@@ -228,7 +228,10 @@ describe('voting', () => {
     net.node('b').step(msg.vote('a', 'b', 1, 0, 0));
     net.node('b').step(msg.vote('c', 'b', 1, 0, 0));
     const resp = votesIn(net.collect('b'));
-    expect(resp.map((m) => [m.to, m.reject])).toEqual([['a', false], ['c', true]]);
+    expect(resp.map((m) => [m.to, m.reject])).toEqual([
+      ['a', false],
+      ['c', true],
+    ]);
     expect(net.peer('b').storage.hardState).toMatchObject({ term: 1, vote: 'a' });
   });
 
@@ -237,10 +240,13 @@ describe('voting', () => {
     net.node('b').step(msg.vote('a', 'b', 1, 0, 0));
     net.node('b').step(msg.vote('c', 'b', 2, 0, 0));
     const resp = votesIn(net.collect('b'));
-    expect(resp.map((m) => [m.to, m.term, m.reject])).toEqual([['a', 1, false], ['c', 2, false]]);
+    expect(resp.map((m) => [m.to, m.term, m.reject])).toEqual([
+      ['a', 1, false],
+      ['c', 2, false],
+    ]);
   });
 
-  it('a pre-vote is granted without changing the voter\'s term or vote', () => {
+  it("a pre-vote is granted without changing the voter's term or vote", () => {
     const net = cluster(3, { config: { preVote: true, checkQuorum: false } });
     net.node('b').step(msg.vote('a', 'b', 1, 0, 0, { pre: true }));
     const resp = votesIn(net.collect('b'));

@@ -14,9 +14,28 @@ import type { RaftStatus } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig } from '../../src/raft/types.js';
 import type {
-  AppendRequest, AppendResponse, ConfChange, ConfState, Entry, EntryType, HardState, HeartbeatRequest,
-  HeartbeatResponse, Membership, Message, NodeId, PersistedState, ProposeResult, RaftConfig, ReadFailure,
-  ReadState, Ready, Rng, Snapshot, VoteRequest, VoteResponse,
+  AppendRequest,
+  AppendResponse,
+  ConfChange,
+  ConfState,
+  Entry,
+  EntryType,
+  HardState,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Membership,
+  Message,
+  NodeId,
+  PersistedState,
+  ProposeResult,
+  RaftConfig,
+  ReadFailure,
+  ReadState,
+  Ready,
+  Rng,
+  Snapshot,
+  VoteRequest,
+  VoteResponse,
 } from '../../src/raft/types.js';
 
 export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'rng'>>;
@@ -52,11 +71,7 @@ export function makeEntries(terms: readonly number[], start = 1): Entry[] {
 }
 
 /** A PersistedState holding a log with the given terms (index 1..n), as a crafted restart point. */
-export function persistedLog(
-  terms: readonly number[],
-  conf: ConfState,
-  hard: Partial<HardState> = {},
-): PersistedState {
+export function persistedLog(terms: readonly number[], conf: ConfState, hard: Partial<HardState> = {}): PersistedState {
   const last = terms.at(-1) ?? 0;
   return {
     hardState: { term: hard.term ?? last, vote: hard.vote ?? null, commit: hard.commit ?? 0 },
@@ -67,20 +82,47 @@ export function persistedLog(
 }
 
 export const msg = {
-  vote(from: NodeId, to: NodeId, term: number, lastIndex: number, lastTerm: number,
-    opts: { pre?: boolean; transfer?: boolean } = {}): VoteRequest {
+  vote(
+    from: NodeId,
+    to: NodeId,
+    term: number,
+    lastIndex: number,
+    lastTerm: number,
+    opts: { pre?: boolean; transfer?: boolean } = {},
+  ): VoteRequest {
     return { type: 'vote', from, to, term, lastIndex, lastTerm, pre: opts.pre ?? false, transfer: opts.transfer ?? false };
   },
   voteResp(from: NodeId, to: NodeId, term: number, reject: boolean, pre = false, leader = ''): VoteResponse {
     return { type: 'voteResp', from, to, term, reject, pre, leader };
   },
-  app(from: NodeId, to: NodeId, term: number, prevIndex: number, prevTerm: number,
-    entries: readonly Entry[], commit: number): AppendRequest {
+  app(
+    from: NodeId,
+    to: NodeId,
+    term: number,
+    prevIndex: number,
+    prevTerm: number,
+    entries: readonly Entry[],
+    commit: number,
+  ): AppendRequest {
     return { type: 'app', from, to, term, prevIndex, prevTerm, entries, commit };
   },
-  appResp(from: NodeId, to: NodeId, term: number, index: number,
-    opts: { reject?: boolean; hintIndex?: number; hintTerm?: number } = {}): AppendResponse {
-    return { type: 'appResp', from, to, term, index, reject: opts.reject ?? false, hintIndex: opts.hintIndex ?? 0, hintTerm: opts.hintTerm ?? 0 };
+  appResp(
+    from: NodeId,
+    to: NodeId,
+    term: number,
+    index: number,
+    opts: { reject?: boolean; hintIndex?: number; hintTerm?: number } = {},
+  ): AppendResponse {
+    return {
+      type: 'appResp',
+      from,
+      to,
+      term,
+      index,
+      reject: opts.reject ?? false,
+      hintIndex: opts.hintIndex ?? 0,
+      hintTerm: opts.hintTerm ?? 0,
+    };
   },
   heartbeat(from: NodeId, to: NodeId, term: number, commit = 0, ctx = ''): HeartbeatRequest {
     return { type: 'heartbeat', from, to, term, commit, ctx, transferee: '' };
@@ -305,8 +347,14 @@ export class Network {
     const node = new RaftNode(config, storage.persisted(), this.bootstrap);
     this.introduce(node);
     const peer: Peer = {
-      id, node, config, storage, app: StateMachine.fromSnapshot(storage.snapshot),
-      readStates: [], readFailures: [], readies: 0,
+      id,
+      node,
+      config,
+      storage,
+      app: StateMachine.fromSnapshot(storage.snapshot),
+      readStates: [],
+      readFailures: [],
+      readies: 0,
     };
     this.peers.set(id, peer);
     this.observe(peer);
@@ -387,7 +435,9 @@ export class Network {
   /** Drain every ready of `id` and take the messages it sent out of the queue (they are not delivered). */
   collect(id: NodeId): Message[] {
     const before = this.queue.length;
-    while (this.processReady(id)) { /* drain */ }
+    while (this.processReady(id)) {
+      /* drain */
+    }
     return this.queue.splice(before);
   }
 
@@ -699,4 +749,7 @@ export function cluster(n: number, opts: Omit<NetworkOptions, 'voters'> & { lear
   return new Network({ ...opts, voters: names });
 }
 
-export const isType = <T extends Message['type']>(t: T) => (m: Message): m is Extract<Message, { type: T }> => m.type === t;
+export const isType =
+  <T extends Message['type']>(t: T) =>
+  (m: Message): m is Extract<Message, { type: T }> =>
+    m.type === t;

@@ -35,7 +35,7 @@ describe('learners', () => {
     expect(sent.every((m) => m.type === 'readIndex' && m.ctx === '')).toBe(true);
   });
 
-  it('a learner\'s vote never counts toward an election', () => {
+  it("a learner's vote never counts toward an election", () => {
     const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d', 'e'], config: RAW });
     net.crash('b');
     net.crash('c');
@@ -54,7 +54,7 @@ describe('learners', () => {
     expect(net.sent.filter((m) => m.type === 'vote' && m.to === 'd')).toEqual([]);
   });
 
-  it('learners\' acknowledgements do not count toward commit', () => {
+  it("learners' acknowledgements do not count toward commit", () => {
     // With two learners, a + d + e would be a majority of all five members: it must not matter.
     const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d', 'e'], config: RAW });
     net.elect('a');

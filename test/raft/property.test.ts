@@ -41,7 +41,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant('drop' as const), pick: fc.nat(1000) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('dup' as const), pick: fc.nat(1000) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('propose' as const), node, v: fc.nat(1_000_000) }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('proposeLeader' as const), v: fc.nat(1_000_000), count: fc.integer({ min: 1, max: 5 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ k: fc.constant('proposeLeader' as const), v: fc.nat(1_000_000), count: fc.integer({ min: 1, max: 5 }) }),
+  },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('tickStable' as const), n: fc.integer({ min: 1, max: 15 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('partition' as const), mask: fc.nat(31) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('isolate' as const), node }) },
@@ -54,7 +57,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 /** The membership, transfer and read operations, mixed into the base schedule by the third property. */
 const extraOpArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('conf' as const), type: fc.constantFrom('addVoter' as const, 'addLearner' as const, 'remove' as const), node: fc.nat(5) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('conf' as const),
+      type: fc.constantFrom('addVoter' as const, 'addLearner' as const, 'remove' as const),
+      node: fc.nat(5),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('transfer' as const), node: fc.nat(5) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('read' as const), node: fc.nat(5) }) },
 );
@@ -95,7 +105,9 @@ function run(size: number, config: ConfigOverrides, seed: number, ops: readonly 
         net.tickAll(op.n);
         break;
       case 'ready':
-        while (net.processReady(id(op.node))) { /* drain */ }
+        while (net.processReady(id(op.node))) {
+          /* drain */
+        }
         break;
       case 'deliver': {
         const batch = net.queue.splice(0, op.count);
@@ -142,7 +154,9 @@ function run(size: number, config: ConfigOverrides, seed: number, ops: readonly 
         break;
       case 'compact':
         if (net.isUp(id(op.node))) {
-          while (net.processReady(id(op.node))) { /* apply what is committed first */ }
+          while (net.processReady(id(op.node))) {
+            /* apply what is committed first */
+          }
           net.compact(id(op.node));
         }
         break;
@@ -245,7 +259,11 @@ describe('random fault schedules', () => {
         fc.integer({ min: 3, max: 5 }),
         configArb,
         fc.nat(1_000_000),
-        fc.array(fc.oneof({ weight: 5, arbitrary: opArb }, { weight: 1, arbitrary: extraOpArb }), { minLength: 40, maxLength: 200, size: 'max' }),
+        fc.array(fc.oneof({ weight: 5, arbitrary: opArb }, { weight: 1, arbitrary: extraOpArb }), {
+          minLength: 40,
+          maxLength: 200,
+          size: 'max',
+        }),
         (size, config, seed, ops) => run(size, config, seed, ops),
       ),
       { seed: Number(process.env['RAFT_FC_SEED'] ?? 31_337), numRuns: Number(process.env['RAFT_FC_RUNS'] ?? 250) },

@@ -56,7 +56,7 @@ describe('ReadIndex', () => {
     expect(net.sent).toEqual([]);
   });
 
-  it('a follower forwards a read to the leader and receives the leader\'s read index', () => {
+  it("a follower forwards a read to the leader and receives the leader's read index", () => {
     const net = cluster(3);
     net.elect('a');
     net.propose('a', 'x');
@@ -144,7 +144,7 @@ describe('ReadIndex', () => {
     held.release();
   });
 
-  it('a learner can ask for a read, but learners\' acknowledgements do not confirm one', () => {
+  it("a learner can ask for a read, but learners' acknowledgements do not confirm one", () => {
     const net = new Network({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
     net.elect('a');
     net.propose('a', 'x');

@@ -78,7 +78,7 @@ describe('commit', () => {
     for (const id of ['a', 'b', 'c']) expect(net.items(id)).toEqual(['x']);
   });
 
-  it('every entry carries the leader\'s clock when it was appended', () => {
+  it("every entry carries the leader's clock when it was appended", () => {
     const net = cluster(3);
     net.elect('a');
     net.tickAll(5);
@@ -235,7 +235,7 @@ describe('consistency check', () => {
     expect(resp[0]).toMatchObject({ reject: true, index: 6, hintIndex: 2, hintTerm: 1 });
   });
 
-  it('a follower truncates a conflicting suffix and appends the leader\'s entries', () => {
+  it("a follower truncates a conflicting suffix and appends the leader's entries", () => {
     const net = follower([1, 1, 2, 2], 2);
     net.node('b').step(msg.app('a', 'b', 3, 2, 1, makeEntries([3], 3), 0));
     const resp = appResps(net.collect('b'));
@@ -253,7 +253,7 @@ describe('consistency check', () => {
     expect(net.logTerms('b')).toEqual([1, 1, 2, 2]);
   });
 
-  it('a follower commits up to the leader\'s commit index, capped at the last entry the append vouches for', () => {
+  it("a follower commits up to the leader's commit index, capped at the last entry the append vouches for", () => {
     const net = follower([1, 1, 1, 1], 1);
     net.node('b').step(msg.app('a', 'b', 2, 1, 1, makeEntries([1], 2), 4));
     net.collect('b');

@@ -66,14 +66,32 @@ describe('malformed messages', () => {
     ['a vote with a string pre flag', { ...good.vote, pre: 'false' }],
     ['an appResp with a negative index', { ...good.appResp, index: -3 }],
     ['an appResp with a missing hint', { ...good.appResp, hintTerm: undefined }],
-    ['a snapshot chunk past its total', {
-      type: 'snap', from: 'b', to: 'a', term: 1, meta: { index: 5, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } },
-      offset: 4, total: 5, chunk: bytes('abc'),
-    }],
-    ['a snapshot chunk with a malformed conf', {
-      type: 'snap', from: 'b', to: 'a', term: 1, meta: { index: 5, term: 1, conf: { voters: 'a' } },
-      offset: 0, total: 3, chunk: bytes('abc'),
-    }],
+    [
+      'a snapshot chunk past its total',
+      {
+        type: 'snap',
+        from: 'b',
+        to: 'a',
+        term: 1,
+        meta: { index: 5, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } },
+        offset: 4,
+        total: 5,
+        chunk: bytes('abc'),
+      },
+    ],
+    [
+      'a snapshot chunk with a malformed conf',
+      {
+        type: 'snap',
+        from: 'b',
+        to: 'a',
+        term: 1,
+        meta: { index: 5, term: 1, conf: { voters: 'a' } },
+        offset: 0,
+        total: 3,
+        chunk: bytes('abc'),
+      },
+    ],
     ['a proposal whose entries have no data', { type: 'prop', from: 'b', to: 'a', term: 1, entries: [{ type: 'normal' }] }],
   ];
 

@@ -26,7 +26,12 @@ describe('stale terms', () => {
     net.node('a').step(msg.appResp('b', 'a', 2, 3));
     expect(net.node('a').stats.droppedStaleTerm).toBe(before + 3);
     expect(net.status('a')).toMatchObject({ role: 'leader', term: 3 });
-    expect(net.collect('a').filter(isType('voteResp')).filter((m) => !m.reject)).toEqual([]);
+    expect(
+      net
+        .collect('a')
+        .filter(isType('voteResp'))
+        .filter((m) => !m.reject),
+    ).toEqual([]);
   });
 
   it('a follower ignores an append of an older term: its log and commit stay as they are', () => {
@@ -79,7 +84,8 @@ describe('commitment rules', () => {
     // term-3 no-op, so entry 2 sits on a majority (a, b, c, d) without being committable.
     net.restart('a');
     const onlyUpTo2 = net.intercept((m) =>
-      m.type === 'app' && m.from === 'a' ? { ...m, entries: m.entries.filter((e) => e.index <= 2) } : m);
+      m.type === 'app' && m.from === 'a' ? { ...m, entries: m.entries.filter((e) => e.index <= 2) } : m,
+    );
     let won = false;
     for (let i = 0; i < 3 && !won; i++) won = net.campaign('a');
     expect(won).toBe(true);
@@ -193,7 +199,7 @@ describe('commitment rules', () => {
     }
   });
 
-  it('a deposed leader\'s proposals made after it lost its quorum never commit', () => {
+  it("a deposed leader's proposals made after it lost its quorum never commit", () => {
     const net = cluster(5, { seed: 2 });
     net.elect('a');
     net.partition(['a', 'b'], ['c', 'd', 'e']);

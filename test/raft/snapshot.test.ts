@@ -215,8 +215,14 @@ describe('InstallSnapshot', () => {
     const log = net.log('b');
     const data = encodeItems(['x0']);
     net.node('b').step({
-      type: 'snap', from: 'a', to: 'b', term: 1,
-      meta: { index: 2, term: 1, conf }, offset: 0, total: data.length, chunk: data,
+      type: 'snap',
+      from: 'a',
+      to: 'b',
+      term: 1,
+      meta: { index: 2, term: 1, conf },
+      offset: 0,
+      total: data.length,
+      chunk: data,
     });
     net.stabilize();
     expect(net.node('b').stats.snapshotsInstalled).toBe(0);
@@ -235,8 +241,14 @@ describe('InstallSnapshot', () => {
     const net = new Network({ voters: ['a', 'b', 'c'], config: { preVote: false, checkQuorum: false }, initial: { b: init } });
     const data = encodeItems(['1/1', '2/1', '3/1']);
     net.node('b').step({
-      type: 'snap', from: 'a', to: 'b', term: 1,
-      meta: { index: 3, term: 1, conf }, offset: 0, total: data.length, chunk: data,
+      type: 'snap',
+      from: 'a',
+      to: 'b',
+      term: 1,
+      meta: { index: 3, term: 1, conf },
+      offset: 0,
+      total: data.length,
+      chunk: data,
     });
     net.stabilize();
     expect(net.status('b').commit).toBe(3);

@@ -22,7 +22,17 @@ describe('only members are heard', () => {
     net.elect('a');
     const b = net.node('b');
     const before = net.status('b');
-    b.step(msg.app('mallory', 'b', before.term + 5, before.lastIndex, before.term, [injected(before.lastIndex + 1, before.term + 5)], before.lastIndex + 1));
+    b.step(
+      msg.app(
+        'mallory',
+        'b',
+        before.term + 5,
+        before.lastIndex,
+        before.term,
+        [injected(before.lastIndex + 1, before.term + 5)],
+        before.lastIndex + 1,
+      ),
+    );
     net.stabilize();
     expect(b.stats.droppedUnknownNode).toBe(1);
     expect(net.status('b').term).toBe(before.term);
@@ -101,7 +111,13 @@ describe('every entry names its proposer', () => {
     const net = cluster(3, { learners: ['l'] });
     net.elect('a');
     const before = net.status('a').membership;
-    net.node('a').step({ type: 'prop', from: 'l', to: 'a', term: 1, entries: [{ type: 'conf', data: encodeConfChange({ type: 'addVoter', node: 'l' }) }] });
+    net.node('a').step({
+      type: 'prop',
+      from: 'l',
+      to: 'a',
+      term: 1,
+      entries: [{ type: 'conf', data: encodeConfChange({ type: 'addVoter', node: 'l' }) }],
+    });
     net.stabilize();
     expect(net.node('a').stats.refusedForwardedConf).toBe(1);
     expect(net.status('a').membership).toEqual(before);
@@ -111,7 +127,12 @@ describe('every entry names its proposer', () => {
   it('applies a conf entry only when its proposer is a voter', () => {
     const conf = { voters: ['a', 'b', 'c'], learners: ['l'] };
     const cc = (node: string, proposer: string, index: number): Entry => ({
-      index, term: 1, type: 'conf', time: 0, proposer, data: encodeConfChange({ type: 'addVoter', node }),
+      index,
+      term: 1,
+      type: 'conf',
+      time: 0,
+      proposer,
+      data: encodeConfChange({ type: 'addVoter', node }),
     });
     const storage = new MemStorage({
       hardState: { term: 1, vote: null, commit: 2 },
@@ -170,7 +191,12 @@ describe('a lost disk', () => {
     for (let i = 0; i < 5; i++) net.propose('a', `v${i}`);
     net.stabilize();
     net.crash('b');
-    net.peer('b').storage = new MemStorage({ hardState: { term: 0, vote: null, commit: 0 }, membership: { conf: net.bootstrap, index: 0 }, snapshot: null, entries: [] });
+    net.peer('b').storage = new MemStorage({
+      hardState: { term: 0, vote: null, commit: 0 },
+      membership: { conf: net.bootstrap, index: 0 },
+      snapshot: null,
+      entries: [],
+    });
     net.restart('b');
     net.propose('a', 'after');
     net.stabilize();
@@ -191,7 +217,10 @@ describe('cluster time', () => {
     net.node('a').observeTime(now - HOUR);
     net.propose('a', 'behind');
     net.stabilize();
-    const times = net.log('b').slice(-2).map((e) => e.time);
+    const times = net
+      .log('b')
+      .slice(-2)
+      .map((e) => e.time);
     for (const t of times) expect(Math.abs(t - now)).toBeLessThan(1000);
   });
 
@@ -232,7 +261,10 @@ describe('cluster time', () => {
 
 describe('a node that joined with nothing holds its vote until it has caught up', () => {
   it('neither campaigns nor votes before it has applied the index it was admitted at', () => {
-    const node = new RaftNode({ ...defaultRaftConfig, id: 'w', rng: new SeededRng(5), electionTicks: 3 }, null, { voters: ['a', 'w'], learners: [] });
+    const node = new RaftNode({ ...defaultRaftConfig, id: 'w', rng: new SeededRng(5), electionTicks: 3 }, null, {
+      voters: ['a', 'w'],
+      learners: [],
+    });
     node.holdVotingUntil(10);
     for (let i = 0; i < 20; i++) node.tick();
     expect(node.status().role).toBe('follower');

@@ -43,7 +43,10 @@ describe('attempt history', () => {
     const d = new Driver();
     d.hb('n1', { slots: 2 });
     d.submit('j', job([task('a'), task('b', { timeoutMs: 100 })]));
-    d.claim('n1', [['j', 0], ['j', 1]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+    ]);
     d.done('n1', 'j', 1, 'timeout');
     d.do({ type: 'cancel', job: 'j' });
     expect(attemptsOf(d, 'a').map((a) => [a.outcome, a.reason])).toEqual([['cancelled', 'cancelled']]);
@@ -57,7 +60,9 @@ describe('attempt history', () => {
     d.claim('n1', [['j', 0]]);
     d.done('n1', 'j', 0);
     expect(attemptsOf(d, 'b')).toEqual([]);
-    expect(attemptsOf(d, 'a')).toEqual([{ attempt: 1, node: 'n1', startedAt: 1000, finishedAt: 1000, exitCode: 0, signal: null, outcome: 'succeeded', reason: null }]);
+    expect(attemptsOf(d, 'a')).toEqual([
+      { attempt: 1, node: 'n1', startedAt: 1000, finishedAt: 1000, exitCode: 0, signal: null, outcome: 'succeeded', reason: null },
+    ]);
   });
 
   it(`keeps the last ${MAX_ATTEMPTS_KEPT}, whatever the number of attempts, and snapshots keep them alike`, () => {
@@ -76,7 +81,9 @@ describe('attempt history', () => {
         }
         const total = failures + (succeedAtEnd ? 1 : 0);
         const attempts = attemptsOf(d, 'a');
-        expect(attempts.map((a) => a.attempt)).toEqual(Array.from({ length: Math.min(total, MAX_ATTEMPTS_KEPT) }, (_, i) => total - Math.min(total, MAX_ATTEMPTS_KEPT) + i + 1));
+        expect(attempts.map((a) => a.attempt)).toEqual(
+          Array.from({ length: Math.min(total, MAX_ATTEMPTS_KEPT) }, (_, i) => total - Math.min(total, MAX_ATTEMPTS_KEPT) + i + 1),
+        );
         const restored = Scheduler.restore(d.m.encode());
         expect(restored.job('j')?.tasks['a']?.attempts).toEqual(attempts);
         expect(restored.hash()).toBe(d.m.hash());

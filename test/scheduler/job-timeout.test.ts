@@ -50,8 +50,14 @@ describe('job timeout', () => {
   it('is read from the file, carried by the submit and re-checked on every replica', () => {
     const spec = normalizeDag({ name: 'j', timeout: '1h30m', tasks: { a: { run: 'true' } } });
     expect(spec.timeoutMs).toBe(5_400_000);
-    expect(decodeCommand(encodeCommand({ type: 'submit', id: 'x', key: null, spec }))).toEqual({ ok: true, value: { type: 'submit', id: 'x', key: null, spec } });
-    expect(checkJobSpec({ ...spec, timeoutMs: 0 })).toMatchObject({ ok: false, error: expect.stringContaining('timeoutMs: must be an integer from 1 to') });
+    expect(decodeCommand(encodeCommand({ type: 'submit', id: 'x', key: null, spec }))).toEqual({
+      ok: true,
+      value: { type: 'submit', id: 'x', key: null, spec },
+    });
+    expect(checkJobSpec({ ...spec, timeoutMs: 0 })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('timeoutMs: must be an integer from 1 to'),
+    });
     expect(normalizeDag({ name: 'j', tasks: { a: { run: 'true' } } }).timeoutMs).toBeUndefined();
   });
 });

@@ -73,7 +73,10 @@ export class Driver {
     const k = `${node}/${boot}`;
     const seq = o.seq ?? (this.seqs.get(k) ?? 0) + 1;
     this.seqs.set(k, seq);
-    return this.do({ type: 'heartbeat', node, boot, slots: o.slots ?? 4, handlers: o.handlers ?? [], leaseMs: o.leaseMs ?? 5_000, seq }, dt);
+    return this.do(
+      { type: 'heartbeat', node, boot, slots: o.slots ?? 4, handlers: o.handlers ?? [], leaseMs: o.leaseMs ?? 5_000, seq },
+      dt,
+    );
   }
 
   claim(node: string, refs: [string, number][], boot = 1, dt = 0): Effect[] {
@@ -85,13 +88,26 @@ export class Driver {
   }
 
   /** Finishes (job, task) with its current attempt as the view shows it. */
-  done(node: string, jobId: string, t: number, outcome: FinishOutcome = 'succeeded', o: { boot?: number; claimNext?: boolean; attempt?: number } = {}, dt = 0): Effect[] {
+  done(
+    node: string,
+    jobId: string,
+    t: number,
+    outcome: FinishOutcome = 'succeeded',
+    o: { boot?: number; claimNext?: boolean; attempt?: number } = {},
+    dt = 0,
+  ): Effect[] {
     const attempt = o.attempt ?? this.m.launch({ job: jobId, task: t })?.attempt ?? 0;
     return this.finish(node, [result(jobId, t, attempt, outcome)], o, dt);
   }
 }
 
-export function result(jobId: string, t: number, attempt: number, outcome: FinishOutcome = 'succeeded', over: Partial<FinishItem> = {}): FinishItem {
+export function result(
+  jobId: string,
+  t: number,
+  attempt: number,
+  outcome: FinishOutcome = 'succeeded',
+  over: Partial<FinishItem> = {},
+): FinishItem {
   return {
     job: jobId,
     task: t,

@@ -36,9 +36,28 @@ interface DagDesc {
 
 type Op =
   | { k: 'submit'; dag: DagDesc; key: number | null; reuseId: boolean; dt: number }
-  | { k: 'hb'; node: number; restart: boolean; oldBoot: boolean; slots: number; handlers: string[]; leaseMs: number; seqDelta: number; dt: number }
+  | {
+      k: 'hb';
+      node: number;
+      restart: boolean;
+      oldBoot: boolean;
+      slots: number;
+      handlers: string[];
+      leaseMs: number;
+      seqDelta: number;
+      dt: number;
+    }
   | { k: 'claim'; node: number; picks: number[]; stray: boolean; staleBoot: boolean; dt: number }
-  | { k: 'finish'; node: number; picks: number[]; outcome: FinishOutcome; attemptDelta: number; claimNext: boolean; foreign: boolean; dt: number }
+  | {
+      k: 'finish';
+      node: number;
+      picks: number[];
+      outcome: FinishOutcome;
+      attemptDelta: number;
+      claimNext: boolean;
+      foreign: boolean;
+      dt: number;
+    }
   | { k: 'tick'; dt: number }
   | { k: 'cancel'; sel: number; dt: number }
   | { k: 'garbage'; dt: number };
@@ -191,10 +210,14 @@ class Runner {
           this.seqs[n] = 0;
         }
         const old = this.retired[n] ?? [];
-        const boot = op.oldBoot && !op.restart && old.length > 0 ? known(old[0], 'checked non-empty') : known(this.boots[n], 'a boot per node');
+        const boot =
+          op.oldBoot && !op.restart && old.length > 0 ? known(old[0], 'checked non-empty') : known(this.boots[n], 'a boot per node');
         const seq = Math.max(0, known(this.seqs[n], 'a seq per node') + op.seqDelta);
         if (boot === this.boots[n]) this.seqs[n] = Math.max(known(this.seqs[n], 'a seq per node'), seq);
-        return { ...at, cmd: { type: 'heartbeat', node: NODES[n] as string, boot, slots: op.slots, handlers: op.handlers, leaseMs: op.leaseMs, seq } };
+        return {
+          ...at,
+          cmd: { type: 'heartbeat', node: NODES[n] as string, boot, slots: op.slots, handlers: op.handlers, leaseMs: op.leaseMs, seq },
+        };
       }
       case 'claim': {
         const ready: ReadyTask[] = [];
@@ -220,11 +243,25 @@ class Runner {
         const n = op.node;
         const holder = op.foreign ? (NODES[(n + 1) % NODES.length] as string) : (NODES[n] as string);
         const held = m.held(holder);
-        const results = held.length === 0 ? [] : op.picks.map((p) => {
-          const l = held[p % held.length] as { job: string; task: number; attempt: number };
-          return result(l.job, l.task, Math.max(0, l.attempt + op.attemptDelta), op.outcome, { stdout: p % 3 === 0 ? `out${p}` : '' });
-        });
-        return { ...at, cmd: { type: 'finish', node: known(NODES[n], 'a node index'), boot: known(this.boots[n], 'a boot per node'), results, claimNext: op.claimNext } };
+        const results =
+          held.length === 0
+            ? []
+            : op.picks.map((p) => {
+                const l = held[p % held.length] as { job: string; task: number; attempt: number };
+                return result(l.job, l.task, Math.max(0, l.attempt + op.attemptDelta), op.outcome, {
+                  stdout: p % 3 === 0 ? `out${p}` : '',
+                });
+              });
+        return {
+          ...at,
+          cmd: {
+            type: 'finish',
+            node: known(NODES[n], 'a node index'),
+            boot: known(this.boots[n], 'a boot per node'),
+            results,
+            claimNext: op.claimNext,
+          },
+        };
       }
       case 'tick':
         return { ...at, cmd: { type: 'tick' } };
@@ -286,7 +323,8 @@ class Runner {
             // Runs (or ran) only once every task of every dep succeeded.
             for (const d of ts.deps) {
               const ds = byName.get(d) as TaskSpec;
-              for (let k = 0; k < (ds.shards ?? 1); k++) expect(view.tasks[taskName(d, ds.shards === null ? null : k)]?.state).toBe('succeeded');
+              for (let k = 0; k < (ds.shards ?? 1); k++)
+                expect(view.tasks[taskName(d, ds.shards === null ? null : k)]?.state).toBe('succeeded');
             }
           }
           if (tv.state === 'running') {
@@ -349,7 +387,17 @@ const opsArb: fc.Arbitrary<Op[]> = fc
     fc.array(opArb, { minLength: 5, maxLength: 80 }),
   )
   .map(([handlers, dags, rest]) => [
-    ...handlers.map((h, node): Op => ({ k: 'hb', node, restart: false, oldBoot: false, slots: 3, handlers: h, leaseMs: 5000, seqDelta: 1, dt: 0 })),
+    ...handlers.map((h, node): Op => ({
+      k: 'hb',
+      node,
+      restart: false,
+      oldBoot: false,
+      slots: 3,
+      handlers: h,
+      leaseMs: 5000,
+      seqDelta: 1,
+      dt: 0,
+    })),
     ...dags.map((dag): Op => ({ k: 'submit', dag: { ...dag, broken: false }, key: null, reuseId: false, dt: 0 })),
     ...rest,
   ]);

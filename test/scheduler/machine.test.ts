@@ -25,7 +25,9 @@ describe('submit', () => {
     expect(Object.keys(v?.tasks ?? {})).toEqual(['a', 'b', 'c']);
     expect(v?.tasks['b']).toMatchObject({ state: 'waiting', attempt: 0, node: null, fence: null, exitCode: null, reason: null });
     expect(d.m.readyCount()).toBe(2);
-    expect(d.m.jobs()).toEqual([{ id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, reason: null, counts: v?.counts }]);
+    expect(d.m.jobs()).toEqual([
+      { id: 'j1', name: 'test-job', state: 'running', submittedAt: 1000, finishedAt: null, reason: null, counts: v?.counts },
+    ]);
   });
 
   it('re-validates the spec deterministically and rejects what is invalid', () => {
@@ -62,7 +64,11 @@ describe('submit', () => {
     d.submit('j', job([task('a', { shards: 3 }), task('b', { deps: ['a'] })]));
     expect(Object.keys(d.m.job('j')?.tasks ?? {})).toEqual(['a[0]', 'a[1]', 'a[2]', 'b']);
     d.hb('n1');
-    d.claim('n1', [['j', 0], ['j', 1], ['j', 2]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+      ['j', 2],
+    ]);
     const l = d.m.launch({ job: 'j', task: 2 });
     expect(l).toMatchObject({ name: 'a[2]', shard: 2, shards: 3, jobName: 'test-job', attempt: 1 });
     d.done('n1', 'j', 0);
@@ -90,14 +96,19 @@ describe('submit', () => {
     // An untouched range of shards is a few bytes in the snapshot.
     expect(d.m.encode().length).toBeLessThan(1000);
     d.hb('n1', { slots: 2 });
-    d.claim('n1', [['big', 0], ['big', 1]]);
+    d.claim('n1', [
+      ['big', 0],
+      ['big', 1],
+    ]);
     expect(d.m.readyCount()).toBe(n - 2);
     const it = d.m.ready()[Symbol.iterator]();
     const next = (): ReadyTask | undefined => (it.next() as IteratorResult<ReadyTask, undefined>).value;
     expect([next()?.task, next()?.task]).toEqual([2, 3]);
     // Cancelling reports the long run of ready shards as one effect, the rest one by one.
     const c = d.do({ type: 'cancel', job: 'big' });
-    expect(ofType(c, 'tasks')).toEqual([{ type: 'tasks', job: 'big', start: 2, end: n, from: 'ready', to: 'skipped', reason: 'cancelled' }]);
+    expect(ofType(c, 'tasks')).toEqual([
+      { type: 'tasks', job: 'big', start: 2, end: n, from: 'ready', to: 'skipped', reason: 'cancelled' },
+    ]);
     expect(ofType(c, 'task').map((e) => e.name)).toEqual(['s[0]', 's[1]', 'after']);
     expect(d.m.readyCount()).toBe(0);
     expect(RANGE_EVENT_MIN).toBeGreaterThan(1);
@@ -113,7 +124,13 @@ describe('claim', () => {
     expect(fx).toEqual([
       { type: 'task', job: 'j', task: 0, name: 't0', from: 'ready', to: 'running', node: 'n1', attempt: 1, fence: d.index, reason: null },
     ]);
-    expect(d.m.launch({ job: 'j', task: 0 })).toMatchObject({ attempt: 1, fence: d.index, exec: { kind: 'run', command: 'true' }, timeoutMs: 60_000, slots: 1 });
+    expect(d.m.launch({ job: 'j', task: 0 })).toMatchObject({
+      attempt: 1,
+      fence: d.index,
+      exec: { kind: 'run', command: 'true' },
+      timeoutMs: 60_000,
+      slots: 1,
+    });
     expect(d.m.node('n1')).toMatchObject({ used: 1, running: 1 });
     expect(d.m.held('n1').map((l) => l.name)).toEqual(['t0']);
     expect(d.m.stats.claimsAccepted).toBe(1);
@@ -133,7 +150,14 @@ describe('claim', () => {
     expect(reasons(d.claim('n1', [['nope', 0]]))).toEqual(['nope/0: unknown job']);
     expect(reasons(d.claim('n1', [['j', 99]]))).toEqual(['j/99: no such task']);
     // The first claim of a task wins; a second, in the same command or later, is refused.
-    expect(reasons(d.claim('n1', [['j', 0], ['j', 0]]))).toEqual(['j/0: task is running']);
+    expect(
+      reasons(
+        d.claim('n1', [
+          ['j', 0],
+          ['j', 0],
+        ]),
+      ),
+    ).toEqual(['j/0: task is running']);
     d.hb('n2', { handlers: ['gpu'] });
     expect(reasons(d.claim('n2', [['j', 0]]))).toEqual(['j/0: task is running']);
     expect(reasons(d.claim('n2', [['j', 2]]))).toEqual([]);
@@ -145,7 +169,11 @@ describe('claim', () => {
     const d = new Driver();
     d.submit('j', job([task('a', { shards: 5, slots: 2 })]));
     d.hb('n1', { slots: 5 });
-    const fx = d.claim('n1', [['j', 0], ['j', 1], ['j', 2]]);
+    const fx = d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+      ['j', 2],
+    ]);
     expect(ofType(fx, 'task')).toHaveLength(2);
     expect(ofType(fx, 'ignored')[0]?.reason).toBe('j/2: no free slots (1 free, 2 needed)');
     expect(d.m.node('n1')).toMatchObject({ used: 4, running: 2 });
@@ -177,7 +205,15 @@ describe('finish', () => {
     ]);
     expect(reasons(d.finish('n1', [result('j', 0, 1)]))).toEqual(['j/0 attempt 1: task is succeeded']);
     expect(d.m.stats.finishesAccepted).toBe(1);
-    expect(d.m.job('j')?.tasks['t0']).toMatchObject({ state: 'succeeded', exitCode: 0, durationMs: 12, stdout: 'out', stderr: '', node: 'n1', attempt: 1 });
+    expect(d.m.job('j')?.tasks['t0']).toMatchObject({
+      state: 'succeeded',
+      exitCode: 0,
+      durationMs: 12,
+      stdout: 'out',
+      stderr: '',
+      node: 'n1',
+      attempt: 1,
+    });
   });
 
   it('ends the job once every task is final: succeeded, with a removal at finishedAt + retention', () => {
@@ -213,7 +249,11 @@ describe('finish', () => {
     d.hb('n1', { slots: 3 });
     d.claim('n1', [['j', 0]]);
     const fx = d.done('n1', 'j', 0, 'succeeded', { claimNext: true });
-    expect(ofType(fx, 'task').filter((e) => e.to === 'running').map((e) => e.name)).toEqual(['b[0]', 'b[1]', 'b[2]']);
+    expect(
+      ofType(fx, 'task')
+        .filter((e) => e.to === 'running')
+        .map((e) => e.name),
+    ).toEqual(['b[0]', 'b[1]', 'b[2]']);
     expect(d.m.readyCount()).toBe(2);
     // Without claimNext nothing is claimed.
     const d2 = new Driver();
@@ -229,16 +269,43 @@ describe('finish with claims', () => {
     const d = new Driver();
     d.submit('j', job([task('a'), task('b', { deps: ['a'] }), task('x', { shards: 4 })]));
     d.hb('n1', { slots: 2 });
-    d.claim('n1', [['j', 0], ['j', 2]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 2],
+    ]);
     const a = d.m.launch({ job: 'j', task: 0 })?.attempt as number;
     // n1 is full; its finish of `a` frees one slot, which `b` (claimNext) takes: of x[1] and x[2], none fits.
-    const fx = d.do({ type: 'finish', node: 'n1', boot: 1, results: [result('j', 0, a)], claimNext: true, claims: [{ job: 'j', task: 3 }, { job: 'j', task: 4 }] });
-    expect(ofType(fx, 'task').filter((e) => e.to === 'running').map((e) => e.name)).toEqual(['b']);
+    const fx = d.do({
+      type: 'finish',
+      node: 'n1',
+      boot: 1,
+      results: [result('j', 0, a)],
+      claimNext: true,
+      claims: [
+        { job: 'j', task: 3 },
+        { job: 'j', task: 4 },
+      ],
+    });
+    expect(
+      ofType(fx, 'task')
+        .filter((e) => e.to === 'running')
+        .map((e) => e.name),
+    ).toEqual(['b']);
     expect(ofType(fx, 'ignored').map((e) => e.command)).toEqual(['claim', 'claim']);
     expect(d.m.stats.claimsRejected).toBe(2);
     // Without dependents to take it, the freed slot goes to the first claim that fits.
     const b = d.m.launch({ job: 'j', task: 1 })?.attempt as number;
-    const fx2 = d.do({ type: 'finish', node: 'n1', boot: 1, results: [result('j', 1, b)], claimNext: true, claims: [{ job: 'j', task: 3 }, { job: 'j', task: 4 }] });
+    const fx2 = d.do({
+      type: 'finish',
+      node: 'n1',
+      boot: 1,
+      results: [result('j', 1, b)],
+      claimNext: true,
+      claims: [
+        { job: 'j', task: 3 },
+        { job: 'j', task: 4 },
+      ],
+    });
     const started = ofType(fx2, 'task').filter((e) => e.to === 'running');
     expect(started.map((e) => e.name)).toEqual(['x[1]']);
     expect(started[0]?.fence).toBe(d.index);
@@ -258,7 +325,10 @@ describe('finish with claims', () => {
 describe('failures, retries and skips', () => {
   it('retries with doubling backoff, then fails and skips every transitive dependent', () => {
     const d = new Driver();
-    d.submit('j', job([task('a', { retries: 2, backoffMs: 1000 }), task('b', { deps: ['a'] }), task('c', { deps: ['b'], shards: 2 }), task('x')]));
+    d.submit(
+      'j',
+      job([task('a', { retries: 2, backoffMs: 1000 }), task('b', { deps: ['a'] }), task('c', { deps: ['b'], shards: 2 }), task('x')]),
+    );
     d.hb('n1', { leaseMs: 100_000 });
     const failOnce = (expectedRetryAt: number | null) => {
       d.claim('n1', [['j', 0]]);
@@ -324,7 +394,10 @@ describe('leases and restarts', () => {
     const d = new Driver();
     d.submit('j', job([task('a', { retries: 0 }), task('b')]));
     d.hb('n1', { leaseMs: 5000 });
-    d.claim('n1', [['j', 0], ['j', 1]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+    ]);
     expect(d.m.nextDeadline()).toBe(1000 + 5000 + 1);
     expect(d.tick(5000)).toEqual([]);
     const fx = d.tick(1);
@@ -373,7 +446,10 @@ describe('leases and restarts', () => {
     const d = new Driver();
     d.submit('j', job([task('a', { retries: 1, backoffMs: 500 }), task('b'), task('c', { deps: ['b'] })]));
     d.hb('n1');
-    d.claim('n1', [['j', 0], ['j', 1]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+    ]);
     const fx = d.hb('n1', { boot: 2 });
     expect(ofType(fx, 'task').map((e) => `${e.name}:${e.to}:${e.reason}`)).toEqual([
       'a:waiting:holder restarted',
@@ -411,7 +487,10 @@ describe('cancel', () => {
     const d = new Driver();
     d.submit('j', job([task('a'), task('b'), task('c', { deps: ['a'] }), task('r', { retries: 3 })]));
     d.hb('n1');
-    d.claim('n1', [['j', 0], ['j', 3]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 3],
+    ]);
     d.done('n1', 'j', 3, 'failed');
     const fx = d.do({ type: 'cancel', job: 'j' });
     expect(ofType(fx, 'stop')).toEqual([{ type: 'stop', job: 'j', task: 0, node: 'n1', attempt: 1, reason: 'cancelled' }]);
@@ -506,10 +585,25 @@ describe('entries', () => {
 describe('snapshots', () => {
   it('restores a state that encodes to the same bytes and behaves the same', () => {
     const d = new Driver();
-    d.submit('j', job([task('a', { retries: 2 }), task('b', { deps: ['a'], shards: 3, priority: 2 }), handlerTask('h', 'gpu', { env: { X: '1' }, cwd: '/tmp' })]), 'key');
+    d.submit(
+      'j',
+      job([
+        task('a', { retries: 2 }),
+        task('b', { deps: ['a'], shards: 3, priority: 2 }),
+        handlerTask('h', 'gpu', { env: { X: '1' }, cwd: '/tmp' }),
+      ]),
+      'key',
+    );
     d.hb('n1', { handlers: ['gpu'] });
     d.hb('n1', { boot: 2, handlers: ['gpu'] });
-    d.claim('n1', [['j', 0], ['j', 4]], 2);
+    d.claim(
+      'n1',
+      [
+        ['j', 0],
+        ['j', 4],
+      ],
+      2,
+    );
     d.done('n1', 'j', 0, 'failed', { boot: 2 });
     const bytes = d.m.encode();
     const r = Scheduler.restore(bytes);

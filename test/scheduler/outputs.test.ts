@@ -12,8 +12,16 @@ describe('task outputs', () => {
     const d = new Driver();
     d.hb('n1', { slots: 8 });
     d.submit('j', job([task('a', { shards: 2 }), task('b'), task('c', { deps: ['a', 'b'] }), task('d', { deps: ['c'] })]));
-    d.claim('n1', [['j', 0], ['j', 1], ['j', 2]]);
-    d.finish('n1', [result('j', 0, 1, 'succeeded', { output: 'zero' }), result('j', 1, 1, 'succeeded', { output: 'one' }), result('j', 2, 1, 'succeeded')]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+      ['j', 2],
+    ]);
+    d.finish('n1', [
+      result('j', 0, 1, 'succeeded', { output: 'zero' }),
+      result('j', 1, 1, 'succeeded', { output: 'one' }),
+      result('j', 2, 1, 'succeeded'),
+    ]);
     expect(d.m.job('j')?.tasks['a[0]']?.output).toBe('zero');
     expect(d.m.job('j')?.tasks['b']?.output).toBeNull();
     // b wrote nothing: it is absent from c's inputs, as is anything that is not a direct upstream task.
@@ -34,7 +42,10 @@ describe('task outputs', () => {
     const d = new Driver();
     d.hb('n1', { slots: 4 });
     d.submit('j', job([task('a'), task('b'), task('cleanup', { deps: ['a', 'b'], trigger: 'all_done' })]));
-    d.claim('n1', [['j', 0], ['j', 1]]);
+    d.claim('n1', [
+      ['j', 0],
+      ['j', 1],
+    ]);
     d.finish('n1', [result('j', 0, 1, 'succeeded', { output: 'a out' }), result('j', 1, 1, 'failed')]);
     expect(d.m.job('j')?.tasks['cleanup']?.state).toBe('ready');
     expect(d.m.inputs({ job: 'j', task: 2 })).toEqual({ a: 'a out' });
@@ -45,12 +56,12 @@ describe('task outputs', () => {
     const bytes = encodeCommand({ type: 'finish', node: 'n', boot: 1, claimNext: false, results: [item('é'.repeat(OUTPUT_BYTES / 2))] });
     const back = decodeCommand(bytes);
     expect(back.ok && back.value.type === 'finish' && back.value.results[0]?.output?.length).toBe(OUTPUT_BYTES / 2);
-    expect(() => encodeCommand({ type: 'finish', node: 'n', boot: 1, claimNext: false, results: [item('x'.repeat(OUTPUT_BYTES + 1))] })).toThrow(
-      'task output is 65537 bytes (at most 65536)',
-    );
-    expect(() => encodeCommand({ type: 'finish', node: 'n', boot: 1, claimNext: false, results: [{ ...result('j', 0, 1, 'timeout'), output: 'x' }] })).toThrow(
-      'a timeout attempt has no output (only a successful one hands one on)',
-    );
+    expect(() =>
+      encodeCommand({ type: 'finish', node: 'n', boot: 1, claimNext: false, results: [item('x'.repeat(OUTPUT_BYTES + 1))] }),
+    ).toThrow('task output is 65537 bytes (at most 65536)');
+    expect(() =>
+      encodeCommand({ type: 'finish', node: 'n', boot: 1, claimNext: false, results: [{ ...result('j', 0, 1, 'timeout'), output: 'x' }] }),
+    ).toThrow('a timeout attempt has no output (only a successful one hands one on)');
   });
 
   it("a dependent's inputs are exactly its succeeded upstream tasks' non-empty outputs, on any DAG, before and after a snapshot", () => {
@@ -59,7 +70,10 @@ describe('task outputs', () => {
       fc.record({
         shards: fc.array(fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }), { minLength: n, maxLength: n }),
         deps: fc.tuple(...Array.from({ length: n }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => j)))),
-        fates: fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }))), { minLength: 3 * n, maxLength: 3 * n }),
+        fates: fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.constant(''), fc.string({ maxLength: 30 }))), {
+          minLength: 3 * n,
+          maxLength: 3 * n,
+        }),
       }),
     );
     fc.assert(

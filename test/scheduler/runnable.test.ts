@@ -29,7 +29,15 @@ describe('the job view', () => {
   it('gives the reason to ready tasks nobody can run, and drops it once a node can', () => {
     const d = new Driver();
     d.hb('n1', { handlers: ['noop', 'sleep'] });
-    d.submit('j', job([handlerTask('typo', 'sleepy', { shards: 2 }), task('big', { slots: 16 }), task('fine'), task('later', { deps: ['fine'], slots: 16 })]));
+    d.submit(
+      'j',
+      job([
+        handlerTask('typo', 'sleepy', { shards: 2 }),
+        task('big', { slots: 16 }),
+        task('fine'),
+        task('later', { deps: ['fine'], slots: 16 }),
+      ]),
+    );
     const v = d.m.job('j');
     expect(v?.tasks['typo[1]']).toMatchObject({ state: 'ready', reason: "no node has handler 'sleepy' (known: noop, sleep)" });
     expect(v?.tasks['big']).toMatchObject({ state: 'ready', reason: 'no node has 16 slots (the largest has 4)' });

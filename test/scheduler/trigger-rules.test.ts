@@ -5,7 +5,12 @@ import { Scheduler } from '../../src/scheduler/machine.js';
 import { TRIGGER_RULES, triggerVerdict, type TriggerRule, type UpstreamCounts } from '../../src/scheduler/trigger-rules.js';
 import { Driver, job, stateOf, task } from './machine-helpers.js';
 
-const counts = (total: number, succeeded: number, failed: number, skipped: number): UpstreamCounts => ({ total, succeeded, failed, skipped });
+const counts = (total: number, succeeded: number, failed: number, skipped: number): UpstreamCounts => ({
+  total,
+  succeeded,
+  failed,
+  skipped,
+});
 
 describe('triggerVerdict', () => {
   it.each([
@@ -38,7 +43,12 @@ describe('triggerVerdict', () => {
   const outcomes = fc.array(fc.constantFrom('succeeded', 'failed', 'skipped'), { minLength: 1, maxLength: 12 });
   const tally = (os: readonly string[], upTo: number): UpstreamCounts => {
     const done = os.slice(0, upTo);
-    return counts(os.length, done.filter((o) => o === 'succeeded').length, done.filter((o) => o === 'failed').length, done.filter((o) => o === 'skipped').length);
+    return counts(
+      os.length,
+      done.filter((o) => o === 'succeeded').length,
+      done.filter((o) => o === 'failed').length,
+      done.filter((o) => o === 'skipped').length,
+    );
   };
 
   it('decides once every upstream task is final, and never changes its mind as results arrive', () => {

@@ -54,38 +54,117 @@ faults:
     expect(s.nodes).toEqual(['n1', 'n2', 'n3', 'n4', 'n5']);
     expect(s.voters).toEqual(['n1', 'n2', 'n3']);
     expect(s.learners).toEqual(['n4', 'n5']);
-    expect([...s.slots]).toEqual([['n1', 4], ['n2', 2], ['n3', 2], ['n4', 2], ['n5', 2]]);
-    expect([...s.skew]).toEqual([['n2', 200], ['n3', -150]]);
-    expect(s.dags.map((d) => [d.spec.name, d.at])).toEqual([['etl', 0], ['other', 3000]]);
+    expect([...s.slots]).toEqual([
+      ['n1', 4],
+      ['n2', 2],
+      ['n3', 2],
+      ['n4', 2],
+      ['n5', 2],
+    ]);
+    expect([...s.skew]).toEqual([
+      ['n2', 200],
+      ['n3', -150],
+    ]);
+    expect(s.dags.map((d) => [d.spec.name, d.at])).toEqual([
+      ['etl', 0],
+      ['other', 3000],
+    ]);
     expect(s.tasks.get('a')).toEqual({ minMs: 1000, maxMs: 2000, exits: [1, 0] });
-    expect(s.faults.map((f) => f.fault.kind)).toEqual(['partition', 'isolate', 'oneway', 'flap', 'kill', 'restart', 'pause', 'resume', 'loss', 'delay', 'skew', 'heal']);
-    expect(s.faults[10]?.fault).toEqual({ kind: 'skew', offsets: new Map([['n1', -300], ['n4', 100]]) });
+    expect(s.faults.map((f) => f.fault.kind)).toEqual([
+      'partition',
+      'isolate',
+      'oneway',
+      'flap',
+      'kill',
+      'restart',
+      'pause',
+      'resume',
+      'loss',
+      'delay',
+      'skew',
+      'heal',
+    ]);
+    expect(s.faults[10]?.fault).toEqual({
+      kind: 'skew',
+      offsets: new Map([
+        ['n1', -300],
+        ['n4', 100],
+      ]),
+    });
     expect(s.faults[3]?.fault).toEqual({ kind: 'flap', a: 'n4', b: 'n5', everyMs: 100, forMs: 2000 });
     expect(s.healAt).toBe(13_000);
   });
 
   it.each([
-    ['an unknown node', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, kill: n7 }', "faults[0].kill: unknown node 'n7': the nodes are n1, n2, n3, or leader"],
-    ['a node in a partition twice', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, partition: [[n1, n2], [n2]] }', 'faults[0].partition[1][0]: n2 is in two groups'],
-    ['fault times going back', 'dags: [etl.yaml]\nfaults:\n  - { at: 5s, kill: n1 }\n  - { at: 2s, restart: n1 }', 'faults[1].at: fault times must not go back: 2s comes after 5s'],
+    [
+      'an unknown node',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, kill: n7 }',
+      "faults[0].kill: unknown node 'n7': the nodes are n1, n2, n3, or leader",
+    ],
+    [
+      'a node in a partition twice',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, partition: [[n1, n2], [n2]] }',
+      'faults[0].partition[1][0]: n2 is in two groups',
+    ],
+    [
+      'fault times going back',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 5s, kill: n1 }\n  - { at: 2s, restart: n1 }',
+      'faults[1].at: fault times must not go back: 2s comes after 5s',
+    ],
     ['a fault without a time', 'dags: [etl.yaml]\nfaults:\n  - { kill: n1 }', 'faults[0].at: missing'],
-    ['two actions in one fault', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, kill: n1, pause: n2 }', 'faults[0]: expected exactly one action'],
+    [
+      'two actions in one fault',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, kill: n1, pause: n2 }',
+      'faults[0]: expected exactly one action',
+    ],
     ['an unknown action', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, explode: n1 }', 'faults[0]: expected exactly one action of partition'],
     ['a DAG file that does not validate', 'dags: [cycle.yaml]', 'dags[0]: DAG file cycle.yaml does not validate: '],
-    ['a missing DAG file', 'dags: [nope.yaml]', 'dags[0]: cannot read DAG file nope.yaml (looked for /s/nope.yaml, next to the scenario file): no such file'],
+    [
+      'a missing DAG file',
+      'dags: [nope.yaml]',
+      'dags[0]: cannot read DAG file nope.yaml (looked for /s/nope.yaml, next to the scenario file): no such file',
+    ],
     ['no DAGs', 'nodes: 3', 'dags: expected a list of DAG files'],
     ['a bad duration', 'dags: [etl.yaml]\nfaults:\n  - { at: 2 seconds, kill: n1 }', 'faults[0].at: invalid duration'],
-    ['a duration without unit', 'dags: [etl.yaml]\nfaults:\n  - { at: 2, kill: n1 }', 'faults[0].at: expected a duration like 250ms, 2s or 1m, got 2'],
+    [
+      'a duration without unit',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 2, kill: n1 }',
+      'faults[0].at: expected a duration like 250ms, 2s or 1m, got 2',
+    ],
     ['too many voters', 'nodes: 3\nvoters: 5\ndags: [etl.yaml]', 'voters: expected a whole number from 1 to 3, got 5'],
     ['an unknown top-level field', 'dags: [etl.yaml]\nnodez: 3', 'nodez: unknown field'],
-    ['behaviour for a task no DAG has', 'dags: [etl.yaml]\ntasks:\n  zz: { duration: 1s }', "tasks.zz: no task 'zz' in the scenario's DAGs"],
+    [
+      'behaviour for a task no DAG has',
+      'dags: [etl.yaml]\ntasks:\n  zz: { duration: 1s }',
+      "tasks.zz: no task 'zz' in the scenario's DAGs",
+    ],
     ['a bad exit code', 'dags: [etl.yaml]\ntasks:\n  a: { exit: [300] }', 'tasks.a.exit: expected an exit code 0-255'],
     ['too much clock skew', 'dags: [etl.yaml]\nskew: { n1: 2s }', "skew.n1: '2s' is more than 500ms"],
-    ['a clock set too far', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { n2: -600ms } }', "faults[0].skew.n2: '-600ms' is more than 500ms"],
-    ['a clock of an unknown node', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { leader: 100ms } }', "faults[0].skew.leader: unknown node 'leader'"],
-    ['a loss rate out of range', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, loss: 2 }', 'faults[0].loss: expected a probability from 0 to 0.9, got 2'],
-    ['a duration before the last fault', 'dags: [etl.yaml]\nduration: 1s\nfaults:\n  - { at: 2s, kill: n1 }', 'duration: \'1s\' ends before the last fault'],
-    ['a one-way cut to itself', 'dags: [etl.yaml]\nfaults:\n  - { at: 1s, oneway: { from: n1, to: n1 } }', 'faults[0].oneway: from and to are the same node'],
+    [
+      'a clock set too far',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { n2: -600ms } }',
+      "faults[0].skew.n2: '-600ms' is more than 500ms",
+    ],
+    [
+      'a clock of an unknown node',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, skew: { leader: 100ms } }',
+      "faults[0].skew.leader: unknown node 'leader'",
+    ],
+    [
+      'a loss rate out of range',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, loss: 2 }',
+      'faults[0].loss: expected a probability from 0 to 0.9, got 2',
+    ],
+    [
+      'a duration before the last fault',
+      'dags: [etl.yaml]\nduration: 1s\nfaults:\n  - { at: 2s, kill: n1 }',
+      "duration: '1s' ends before the last fault",
+    ],
+    [
+      'a one-way cut to itself',
+      'dags: [etl.yaml]\nfaults:\n  - { at: 1s, oneway: { from: n1, to: n1 } }',
+      'faults[0].oneway: from and to are the same node',
+    ],
   ])('names the field for %s', (_what, text, message) => {
     const found = problems(text);
     expect(found.join('\n')).toContain(`/s/scenario.yaml: ${message}`);

@@ -14,8 +14,13 @@ const EVIL = 'etl<script>alert("x")</script>&co';
 
 type Exec = { job: string; task: string; node: string; attempt: number; fence: number };
 const start = (t: number, x: Exec): TimelineEvent => ({ kind: 'start', t, ...x });
-const end = (t: number, startedAt: number, x: Exec, how: 'completed' | 'timeout' | 'stopped' | 'crashed', outcome: string): TimelineEvent =>
-  ({ kind: 'end', t, startedAt, how, outcome, ...x });
+const end = (
+  t: number,
+  startedAt: number,
+  x: Exec,
+  how: 'completed' | 'timeout' | 'stopped' | 'crashed',
+  outcome: string,
+): TimelineEvent => ({ kind: 'end', t, startedAt, how, outcome, ...x });
 
 /** Three nodes, one execution of each kind: succeeded, failed, timeout, stopped, crashed, and one still running. */
 function result(ok = true): ScenarioResult {
@@ -24,7 +29,11 @@ function result(ok = true): ScenarioResult {
     { kind: 'leader', t: 500, node: 'n1', term: 1 },
     { kind: 'submit', t: 600, job: EVIL, via: 'n2', id: 'j1' },
     { kind: 'claim', t: 700, job: EVIL, task: 'a', node: 'n2', attempt: 1, fence: 1 },
-    start(701, ex('a', 'n2')), start(702, ex('b', 'n2')), start(703, ex('c', 'n3')), start(704, ex('d', 'n3')), start(705, ex('e', 'n1')),
+    start(701, ex('a', 'n2')),
+    start(702, ex('b', 'n2')),
+    start(703, ex('c', 'n3')),
+    start(704, ex('d', 'n3')),
+    start(705, ex('e', 'n1')),
     { kind: 'fault', t: 1000, id: 1, type: 'kill', what: 'kill n1 (the leader)', nodes: ['n1'], groups: [] },
     end(1000, 705, ex('e', 'n1'), 'crashed', 'failed'),
     { kind: 'leader', t: 1600, node: 'n2', term: 2 },
@@ -40,16 +49,29 @@ function result(ok = true): ScenarioResult {
   ];
   const verdict = verdictOf(ok ? null : { invariant: 'fencing (b)', detail: 'a stale finish <fence 1> was accepted' });
   return {
-    scenario: 'report-test', source: 'test/report.yaml', seed: 7,
+    scenario: 'report-test',
+    source: 'test/report.yaml',
+    seed: 7,
     nodes: [
       { name: 'n1', role: 'voter', slots: 1, skewMs: 0 },
       { name: 'n2', role: 'voter', slots: 2, skewMs: 200 },
       { name: 'n3', role: 'learner', slots: 2, skewMs: 0 },
     ],
     dags: [{ name: EVIL, file: 'evil.yaml', tasks: 5, at: 0 }],
-    ok, verdict, trace: ok ? [] : ['t=2.000 n2 <finish> a'], timeline,
-    jobs: [{ name: EVIL, id: 'j1', state: 'running', tasks: [{ task: 'a', state: 'succeeded', node: 'n2', attempt: 1, exitCode: 0, reason: null }] }],
-    healAt: 4000, endedAt: 5000,
+    ok,
+    verdict,
+    trace: ok ? [] : ['t=2.000 n2 <finish> a'],
+    timeline,
+    jobs: [
+      {
+        name: EVIL,
+        id: 'j1',
+        state: 'running',
+        tasks: [{ task: 'a', state: 'succeeded', node: 'n2', attempt: 1, exitCode: 0, reason: null }],
+      },
+    ],
+    healAt: 4000,
+    endedAt: 5000,
     stats: { elections: 2, claims: 1, runs: 6, leaseExpiries: 0, retries: 1 },
   };
 }

@@ -85,7 +85,11 @@ describe('example scenarios', () => {
   it('rolling restart: every node down once, the job finishes', () => {
     const r = run('rolling-restart');
     expectClean(r);
-    expect(events(r, 'fault').filter((e) => e.type === 'kill').map((e) => e.nodes[0])).toEqual(['n1', 'n2', 'n3']);
+    expect(
+      events(r, 'fault')
+        .filter((e) => e.type === 'kill')
+        .map((e) => e.nodes[0]),
+    ).toEqual(['n1', 'n2', 'n3']);
   });
 
   it('killed node holding a long task: the task dies with it and runs again elsewhere as attempt 2', () => {
@@ -97,7 +101,11 @@ describe('example scenarios', () => {
       ['n2', 1, 'crashed'],
       [expect.not.stringMatching(/^n2$/), 2, 'completed'],
     ]);
-    expect(events(r, 'task').filter(crunch).map((e) => e.reason)).toContain('lease expired');
+    expect(
+      events(r, 'task')
+        .filter(crunch)
+        .map((e) => e.reason),
+    ).toContain('lease expired');
     const claims = events(r, 'claim').filter(crunch);
     expect(claims[1]?.fence).toBeGreaterThan(claims[0]?.fence ?? Infinity);
   });
@@ -126,29 +134,35 @@ describe('scenario runs', () => {
   it('a task that fails every attempt fails its job and skips its dependents; pause, one-way cut and delay are survived; a stale result is refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshrun-scenario-'));
     try {
-      writeFileSync(join(dir, 'dag.yaml'), [
-        'name: failing',
-        'defaults: { retries: 1, backoff: 200ms }',
-        'tasks:',
-        '  ok: { run: ./ok.sh }',
-        '  flaky: { run: ./flaky.sh }',
-        '  broken: { run: ./broken.sh, deps: [ok] }',
-        '  after: { run: ./after.sh, deps: [broken, flaky] }',
-        '  nap: { handler: sleep, args: { ms: 7000 } }',
-      ].join('\n'));
-      writeFileSync(join(dir, 'scenario.yaml'), [
-        'nodes: 3',
-        'dags: [dag.yaml]',
-        'tasks:',
-        '  flaky: { exit: [3, 0] }',
-        '  broken: { exit: 4, duration: 300ms }',
-        'faults:',
-        '  - { at: 1500ms, pause: n1 }',
-        '  - { at: 1500ms, oneway: { from: n2, to: n3 } }',
-        '  - { at: 1500ms, delay: 30ms }',
-        '  - { at: 9s, resume: n1 }',
-        '  - { at: 10s, heal: true }',
-      ].join('\n'));
+      writeFileSync(
+        join(dir, 'dag.yaml'),
+        [
+          'name: failing',
+          'defaults: { retries: 1, backoff: 200ms }',
+          'tasks:',
+          '  ok: { run: ./ok.sh }',
+          '  flaky: { run: ./flaky.sh }',
+          '  broken: { run: ./broken.sh, deps: [ok] }',
+          '  after: { run: ./after.sh, deps: [broken, flaky] }',
+          '  nap: { handler: sleep, args: { ms: 7000 } }',
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(dir, 'scenario.yaml'),
+        [
+          'nodes: 3',
+          'dags: [dag.yaml]',
+          'tasks:',
+          '  flaky: { exit: [3, 0] }',
+          '  broken: { exit: 4, duration: 300ms }',
+          'faults:',
+          '  - { at: 1500ms, pause: n1 }',
+          '  - { at: 1500ms, oneway: { from: n2, to: n3 } }',
+          '  - { at: 1500ms, delay: 30ms }',
+          '  - { at: 9s, resume: n1 }',
+          '  - { at: 10s, heal: true }',
+        ].join('\n'),
+      );
       for (const seed of [5, 3]) {
         const r = runScenario(readScenarioFile(join(dir, 'scenario.yaml')), seed);
         expect(r.verdict.filter((v) => !v.ok)).toEqual([]);
@@ -160,11 +174,15 @@ describe('scenario runs', () => {
         expect(task('after')?.state).toBe('skipped');
         expect(task('nap')?.state).toBe('succeeded');
         expect(events(r, 'fault').map((f) => f.what)).toEqual([
-          'pause n1 (process and its tasks frozen)', 'one-way cut: n2 -> n3 dropped', 'message delay ~30ms',
+          'pause n1 (process and its tasks frozen)',
+          'one-way cut: n2 -> n3 dropped',
+          'message delay ~30ms',
         ]);
         // In seed 3, the results of paused n1 (flaky's first attempt among them) reach the log after its lease expired: fenced off.
         if (seed === 3) {
-          expect(events(r, 'refused')).toContainEqual(expect.objectContaining({ job: 'failing', task: 'flaky', node: 'n1', attempt: 1, why: 'task is ready' }));
+          expect(events(r, 'refused')).toContainEqual(
+            expect.objectContaining({ job: 'failing', task: 'flaky', node: 'n1', attempt: 1, why: 'task is ready' }),
+          );
           expect(formatScenario(r)).toContain('failing/flaky attempt 1: the result from n1 is refused (task is ready)');
         }
       }
@@ -176,24 +194,32 @@ describe('scenario runs', () => {
   it('clock jumps, back and forth within the lease margin, on the leader and others: every invariant holds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshrun-scenario-'));
     try {
-      writeFileSync(join(dir, 'scenario.yaml'), [
-        'nodes: 3',
-        `dags: [${resolve(DIR, '../etl.yaml')}]`,
-        'tasks:',
-        '  extract: { duration: 2s-6s }',
-        '  transform: { duration: 2s-6s }',
-        'faults:',
-        '  - { at: 1s, skew: { n1: 500ms } }',
-        '  - { at: 3s, skew: { n2: -500ms, n3: 300ms } }',
-        '  - { at: 3500ms, isolate: leader }',
-        '  - { at: 5s, skew: { n1: -500ms } }',
-        '  - { at: 9s, heal: true }',
-      ].join('\n'));
+      writeFileSync(
+        join(dir, 'scenario.yaml'),
+        [
+          'nodes: 3',
+          `dags: [${resolve(DIR, '../etl.yaml')}]`,
+          'tasks:',
+          '  extract: { duration: 2s-6s }',
+          '  transform: { duration: 2s-6s }',
+          'faults:',
+          '  - { at: 1s, skew: { n1: 500ms } }',
+          '  - { at: 3s, skew: { n2: -500ms, n3: 300ms } }',
+          '  - { at: 3500ms, isolate: leader }',
+          '  - { at: 5s, skew: { n1: -500ms } }',
+          '  - { at: 9s, heal: true }',
+        ].join('\n'),
+      );
       for (const seed of [1, 2, 3]) {
         const r = runScenario(readScenarioFile(join(dir, 'scenario.yaml')), seed);
         expectClean(r);
         const clocks = events(r, 'fault').filter((f) => f.type === 'skew');
-        expect(clocks.map((f) => f.what)).toEqual(['clock of n1 set to +500ms', 'clock of n2 set to -500ms', 'clock of n3 set to +300ms', 'clock of n1 set to -500ms']);
+        expect(clocks.map((f) => f.what)).toEqual([
+          'clock of n1 set to +500ms',
+          'clock of n2 set to -500ms',
+          'clock of n3 set to +300ms',
+          'clock of n1 set to -500ms',
+        ]);
         // Setting n1's clock again ends the span of its previous setting.
         expect(events(r, 'fault-end').find((e) => e.id === clocks[0]?.id)?.t).toBe(5000);
       }

@@ -137,21 +137,14 @@ describe('preferred owner', () => {
 describe('chooseClaims', () => {
   it('never takes more than the free slots', () => {
     fc.assert(
-      fc.property(
-        fc.array(taskArb, { maxLength: 60 }),
-        fc.integer({ min: -2, max: 12 }),
-        fc.boolean(),
-        (ready, free, steal) => {
-          const claims = chooseClaims(
-            input({ self: 'me', free, ready, handlers: new Set(['noop', 'gpu']), now: steal ? 5000 : 0 }),
-          );
-          const used = claims.reduce((s, t) => s + t.slots, 0);
-          expect(used).toBeLessThanOrEqual(Math.max(0, free));
-          // Claims come in ready-queue order, each task at most once.
-          const idx = claims.map((c) => ready.indexOf(c));
-          expect([...idx].sort((a, b) => a - b)).toEqual(idx);
-        },
-      ),
+      fc.property(fc.array(taskArb, { maxLength: 60 }), fc.integer({ min: -2, max: 12 }), fc.boolean(), (ready, free, steal) => {
+        const claims = chooseClaims(input({ self: 'me', free, ready, handlers: new Set(['noop', 'gpu']), now: steal ? 5000 : 0 }));
+        const used = claims.reduce((s, t) => s + t.slots, 0);
+        expect(used).toBeLessThanOrEqual(Math.max(0, free));
+        // Claims come in ready-queue order, each task at most once.
+        const idx = claims.map((c) => ready.indexOf(c));
+        expect([...idx].sort((a, b) => a - b)).toEqual(idx);
+      }),
     );
   });
 
@@ -183,8 +176,7 @@ describe('chooseClaims', () => {
       { node: 'n3', slots: 100, free: 100, handlers: [] },
     ];
     const ready = tasks(300, { readyAt: 1000 });
-    const mine = (self: string, now: number): number[] =>
-      chooseClaims(input({ self, free: 100, ready, peers, now })).map((t) => t.task);
+    const mine = (self: string, now: number): number[] => chooseClaims(input({ self, free: 100, ready, peers, now })).map((t) => t.task);
     const fresh = peers.map((p) => mine(p.node, 1500));
     const all = fresh.flat();
     expect(new Set(all).size).toBe(all.length);
@@ -195,7 +187,8 @@ describe('chooseClaims', () => {
     expect(later).toEqual(fresh[0]);
     // With owners that run nothing, their tasks are stealable once a thief's own are taken; thieves
     // split them by rendezvous among the nodes other than the owner, so two thieves never collide.
-    const steal = (self: string): number[] => chooseClaims(input({ self, free: 150, ready, peers, now: 3000, claimsSoon: () => false })).map((t) => t.task);
+    const steal = (self: string): number[] =>
+      chooseClaims(input({ self, free: 150, ready, peers, now: 3000, claimsSoon: () => false })).map((t) => t.task);
     const ownAll = ready.filter((t) => preferredOwner(t, peers) === 'n1').map((t) => t.task);
     const n1 = steal('n1');
     expect(n1).toEqual(expect.arrayContaining(ownAll));
@@ -204,7 +197,12 @@ describe('chooseClaims', () => {
     expect(stolen.length).toBeGreaterThan(40);
     for (const t of stolen) {
       const owner = preferredOwner(ready[t] as ReadyTask, peers) as string;
-      expect(preferredOwner(ready[t] as ReadyTask, peers.filter((p) => p.node !== owner))).toBe('n1');
+      expect(
+        preferredOwner(
+          ready[t] as ReadyTask,
+          peers.filter((p) => p.node !== owner),
+        ),
+      ).toBe('n1');
     }
     const n2Own = ready.filter((t) => preferredOwner(t, peers) === 'n2').map((t) => t.task);
     const n2Stolen = steal('n2').filter((t) => !n2Own.includes(t));
@@ -229,11 +227,25 @@ describe('chooseClaims', () => {
       { node: 'n3', slots: 64, free: 64, handlers: ['noop'] },
     ];
     const ready = tasks(3000, { readyAt: 0, handler: 'noop' });
-    const local = new Map([['n1', 64], ['n2', 40], ['n3', 7]]);
+    const local = new Map([
+      ['n1', 64],
+      ['n2', 40],
+      ['n3', 7],
+    ]);
     for (const now of [100, 60_000]) {
       // Fresh tasks, then a backlog older than stealAfterMs that every node is busy working through.
       const claims = gossip.map((p) =>
-        chooseClaims(input({ self: p.node, free: known(local.get(p.node), 'every peer has a free count'), slots: 64, handlers: new Set(['noop']), ready, peers: gossip, now })),
+        chooseClaims(
+          input({
+            self: p.node,
+            free: known(local.get(p.node), 'every peer has a free count'),
+            slots: 64,
+            handlers: new Set(['noop']),
+            ready,
+            peers: gossip,
+            now,
+          }),
+        ),
       );
       const all = claims.flat().map((t) => t.task);
       expect(new Set(all).size).toBe(all.length);
@@ -241,14 +253,16 @@ describe('chooseClaims', () => {
     }
   });
 
-  it('a node out of its own work steals past the head of each busy owner\'s share (claims in flight, next batch)', () => {
+  it("a node out of its own work steals past the head of each busy owner's share (claims in flight, next batch)", () => {
     const peers: PeerLoad[] = [
       { node: 'owner', slots: 10, free: 0, handlers: [] },
       { node: 'thief', slots: 1, free: 1, handlers: [] },
     ];
     const ready = tasks(400, { readyAt: 0 });
     const ownerTasks = ready.filter((t) => preferredOwner(t, peers) === 'owner').map((t) => t.task);
-    const stolen = chooseClaims(input({ self: 'thief', free: 1, ready: ready.filter((t) => ownerTasks.includes(t.task)), peers, now: 5000 }));
+    const stolen = chooseClaims(
+      input({ self: 'thief', free: 1, ready: ready.filter((t) => ownerTasks.includes(t.task)), peers, now: 5000 }),
+    );
     // The owner's first 2 x 10 tasks are its claims in flight and its next batch; the thief takes the 21st.
     expect(stolen.map((t) => t.task)).toEqual([ownerTasks[20]]);
     // Own tasks come first: with some of its own left, a node steals only with the slots they leave.
@@ -261,7 +275,9 @@ describe('chooseClaims', () => {
     const peers: PeerLoad[] = ['owner', 't1', 't2', 't3'].map((node) => ({ node, slots: 2, free: 0, handlers: [] }));
     const ready = tasks(200, { readyAt: 0 }).filter((t) => preferredOwner(t, peers) === 'owner');
     const steal = (self: string, full: readonly string[]): number[] =>
-      chooseClaims(input({ self, free: 200, ready, peers, now: 5000, claimsSoon: () => false, canSteal: (n) => !full.includes(n) })).map((t) => t.task);
+      chooseClaims(input({ self, free: 200, ready, peers, now: 5000, claimsSoon: () => false, canSteal: (n) => !full.includes(n) })).map(
+        (t) => t.task,
+      );
     // Everyone has room: three thieves split the owner's tasks without overlap.
     const all = ['t1', 't2', 't3'].map((t) => steal(t, []));
     expect(all.flat().length).toBe(ready.length);
@@ -275,7 +291,9 @@ describe('chooseClaims', () => {
     const ready = tasks(80, { readyAt: 0 });
     const mine = new Set(ready.filter((t) => preferredOwner(t, peers) === 'me').map((t) => t.task));
     const steal = (inFlight: boolean): ReadyTask[] =>
-      chooseClaims(input({ self: 'me', free: 1, ready, peers, now: 5000, claimsSoon: () => false, skip: (r) => inFlight && mine.has(r.task) }));
+      chooseClaims(
+        input({ self: 'me', free: 1, ready, peers, now: 5000, claimsSoon: () => false, skip: (r) => inFlight && mine.has(r.task) }),
+      );
     expect(steal(true)).toEqual([]);
     // The same window without claims of ours in flight: its own task first.
     expect(steal(false).map((t) => mine.has(t.task))).toEqual([true]);
@@ -326,7 +344,8 @@ describe('abandoned tasks', () => {
     // Four live-looking peers; only `me` actually claims. Every task's owner and thief are someone.
     const peers: PeerLoad[] = ['me', 'ghost1', 'ghost2', 'ghost3'].map((node) => ({ node, slots: 4, free: 4, handlers: [] }));
     const ready = tasks(40);
-    const at = (now: number): number[] => chooseClaims(input({ self: 'me', free: 40, ready, peers, now, claimsSoon: () => false })).map((t) => t.task);
+    const at = (now: number): number[] =>
+      chooseClaims(input({ self: 'me', free: 40, ready, peers, now, claimsSoon: () => false })).map((t) => t.task);
     const early = at(2500);
     // Before: me takes its own share and what it was chosen to steal, not everything.
     expect(early.length).toBeGreaterThan(0);

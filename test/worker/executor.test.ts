@@ -81,7 +81,12 @@ describe('run tasks: environment and working directory', () => {
     });
     const r = await runTask(ex, launch);
     expect(r.outcome).toBe('succeeded');
-    const env = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     expect(env).toMatchObject({
       MESHRUN_JOB: 'etl-7',
       MESHRUN_TASK: 'transform[3]',
@@ -115,7 +120,13 @@ describe('run tasks: environment and working directory', () => {
     process.env['MESHRUN_TOKEN'] = 'secret-7f3a9c';
     process.env['MESHRUN_LOG_LEVEL'] = 'debug';
     try {
-      const r = await runTask(ex, shell('echo "token=${MESHRUN_TOKEN-unset} level=${MESHRUN_LOG_LEVEL-unset} job=$MESHRUN_JOB"; env | grep -c secret-7f3a9c || true', { env: { TARGET: 'prod' } }));
+      const r = await runTask(
+        ex,
+        shell(
+          'echo "token=${MESHRUN_TOKEN-unset} level=${MESHRUN_LOG_LEVEL-unset} job=$MESHRUN_JOB"; env | grep -c secret-7f3a9c || true',
+          { env: { TARGET: 'prod' } },
+        ),
+      );
       expect(r.stdout).toBe('token=unset level=unset job=job-1\n0\n');
     } finally {
       restoreEnv('MESHRUN_TOKEN', saved.token);
@@ -166,7 +177,7 @@ describe('run tasks: log file and tails', () => {
     expect(readFileSync(join(dataDir, 'logs', 'job-1', 'step.1.log'), 'utf8')).toBe('');
   });
 
-  it('creates the logs directories 0700 and the log file 0600: task output is for the node\'s user only', async () => {
+  it("creates the logs directories 0700 and the log file 0600: task output is for the node's user only", async () => {
     const { ex, dataDir } = await executor();
     await runTask(ex, shell('echo private'));
     const mode = (p: string): number => statSync(p).mode & 0o777;
@@ -178,7 +189,12 @@ describe('run tasks: log file and tails', () => {
   it('keeps the last 4 KiB of each stream, and the whole output in the log', async () => {
     const { ex, dataDir } = await executor();
     // 20,000 bytes of stdout ending in a marker; 5,000 'e' then a marker on stderr.
-    const r = await runTask(ex, shell(`head -c 19990 /dev/zero | tr '\\0' 'a'; printf 'END-OF-OUT'; head -c 5000 /dev/zero | tr '\\0' 'e' >&2; printf 'END-OF-ERR' >&2`));
+    const r = await runTask(
+      ex,
+      shell(
+        `head -c 19990 /dev/zero | tr '\\0' 'a'; printf 'END-OF-OUT'; head -c 5000 /dev/zero | tr '\\0' 'e' >&2; printf 'END-OF-ERR' >&2`,
+      ),
+    );
     expect(Buffer.byteLength(r.stdout)).toBe(TAIL_BYTES);
     expect(r.stdout.endsWith('aaaEND-OF-OUT')).toBe(true);
     expect(Buffer.byteLength(r.stderr)).toBe(TAIL_BYTES);
@@ -215,7 +231,7 @@ describe('OutputTail', () => {
       const chunks: Buffer[] = [];
       const text = Array.from({ length: rand(100) }, () => alphabet[rand(4)]).join('');
       const bytes = Buffer.from(text, 'utf8');
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const n = 1 + rand(2 * cap);
         const chunk = bytes.subarray(at, at + n);
         tail.push(chunk);
@@ -349,7 +365,9 @@ describe('run tasks: bookkeeping and load', () => {
 
   it('runs 50 shell tasks at once', async () => {
     const { ex } = await executor();
-    const all = Array.from({ length: 50 }, (_, i) => startTask(ex, shell('sleep 0.2; echo "$MESHRUN_TASK"', { name: `many[${i}]`, shard: i, shards: 50 })));
+    const all = Array.from({ length: 50 }, (_, i) =>
+      startTask(ex, shell('sleep 0.2; echo "$MESHRUN_TASK"', { name: `many[${i}]`, shard: i, shards: 50 })),
+    );
     expect(ex.running).toBe(50);
     const results = await Promise.all(all.map((s) => s.result));
     results.forEach((r, i) => expect(r).toMatchObject({ outcome: 'succeeded', exitCode: 0, stdout: `many[${i}]\n` }));
@@ -365,7 +383,9 @@ describe('run tasks: bookkeeping and load', () => {
     expect(h).toMatchObject({ outcome: 'succeeded' });
     const r = await runTask(ex, shell('echo fine', { job: '../evil' }));
     expect(r.outcome).toBe('failed');
-    expect(r.stderr).toContain('cannot start the task: cannot write its $MESHRUN_INPUTS file: job id "../evil" is not a valid log directory name');
+    expect(r.stderr).toContain(
+      'cannot start the task: cannot write its $MESHRUN_INPUTS file: job id "../evil" is not a valid log directory name',
+    );
     expect(existsSync(join(dataDir, 'evil'))).toBe(false);
   });
 });

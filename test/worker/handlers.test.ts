@@ -125,11 +125,23 @@ describe('custom handlers', () => {
       log('second line\n');
     };
     const { ex, dataDir } = await executor(new HandlerRegistry().register('record', record));
-    const r = await runTask(ex, handler('record', { n: 1 }, { job: 'jh', name: 'part[1]', attempt: 4, fence: 99, shard: 1, shards: 2, env: { K: 'v' } }));
+    const r = await runTask(
+      ex,
+      handler('record', { n: 1 }, { job: 'jh', name: 'part[1]', attempt: 4, fence: 99, shard: 1, shards: 2, env: { K: 'v' } }),
+    );
     expect(r).toMatchObject({ outcome: 'succeeded', stdout: 'first line\nsecond line\n' });
     expect(seen).toEqual({
       args: { n: 1 },
-      env: { K: 'v', MESHRUN_JOB: 'jh', MESHRUN_TASK: 'part[1]', MESHRUN_ATTEMPT: '4', MESHRUN_NODE: 'node-h', MESHRUN_FENCE: '99', MESHRUN_SHARD: '1', MESHRUN_SHARDS: '2' },
+      env: {
+        K: 'v',
+        MESHRUN_JOB: 'jh',
+        MESHRUN_TASK: 'part[1]',
+        MESHRUN_ATTEMPT: '4',
+        MESHRUN_NODE: 'node-h',
+        MESHRUN_FENCE: '99',
+        MESHRUN_SHARD: '1',
+        MESHRUN_SHARDS: '2',
+      },
     });
     expect(readFileSync(join(dataDir, 'logs', 'jh', 'part[1].4.log'), 'utf8')).toBe('first line\nsecond line\n');
   });

@@ -48,7 +48,8 @@ class FakeClock implements Clock {
       if (guard > 100_000) throw new Error('runaway timers');
       this.timers = this.timers.filter((x) => x.live);
       let next: (typeof this.timers)[number] | undefined;
-      for (const x of this.timers) if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x;
+      for (const x of this.timers)
+        if (x.at <= end && (next === undefined || x.at < next.at || (x.at === next.at && x.seq < next.seq))) next = x;
       if (next === undefined) break;
       next.live = false;
       this.t = next.at;
@@ -201,7 +202,10 @@ class FakeView implements SchedulerView {
     const attempt = (this.attempts.get(key(ref)) ?? 0) + 1;
     this.attempts.set(key(ref), attempt);
     const fence = ++this.index;
-    const exec = ready?.handler == null ? { kind: 'run' as const, command: `echo ${ref.task}` } : { kind: 'handler' as const, name: ready.handler, args: null };
+    const exec =
+      ready?.handler == null
+        ? { kind: 'run' as const, command: `echo ${ref.task}` }
+        : { kind: 'handler' as const, name: ready.handler, args: null };
     const launch: TaskLaunch = {
       job: ref.job,
       task: ref.task,
@@ -262,7 +266,14 @@ class FakeView implements SchedulerView {
   }
 }
 
-function taskEvent(ref: TaskRef, from: TaskEvent['from'], to: TaskEvent['to'], node: NodeId | null, attempt: number, fence: number | null): TaskEvent {
+function taskEvent(
+  ref: TaskRef,
+  from: TaskEvent['from'],
+  to: TaskEvent['to'],
+  node: NodeId | null,
+  attempt: number,
+  fence: number | null,
+): TaskEvent {
   return { type: 'task', job: ref.job, task: ref.task, name: `t${ref.task}`, from, to, node, attempt, fence, reason: null };
 }
 
@@ -466,7 +477,14 @@ describe('worker: heartbeats and the lease', () => {
     expect(h.executor.runs).toHaveLength(1);
     expect(h.finishes()).toHaveLength(1);
     expect(h.finishes()[0]?.results).toEqual([
-      expect.objectContaining({ job: 'job-1', task: 0, attempt: 1, outcome: 'failed', exitCode: null, stderr: expect.stringMatching(/could not renew its lease/) }),
+      expect.objectContaining({
+        job: 'job-1',
+        task: 0,
+        attempt: 1,
+        outcome: 'failed',
+        exitCode: null,
+        stderr: expect.stringMatching(/could not renew its lease/),
+      }),
     ]);
     expect(h.worker.stats.attemptsAbandoned).toBe(1);
   });
@@ -496,7 +514,18 @@ describe('worker: claims', () => {
     h.view.addReady(4);
     h.view.addReady(5);
     h.effects([]);
-    expect(h.claims()).toEqual([{ type: 'claim', node: SELF, boot: BOOT, tasks: [{ job: 'job-1', task: 1 }, { job: 'job-1', task: 3 }, { job: 'job-1', task: 4 }] }]);
+    expect(h.claims()).toEqual([
+      {
+        type: 'claim',
+        node: SELF,
+        boot: BOOT,
+        tasks: [
+          { job: 'job-1', task: 1 },
+          { job: 'job-1', task: 3 },
+          { job: 'job-1', task: 4 },
+        ],
+      },
+    ]);
     expect(h.worker.stats).toMatchObject({ claimCommands: 1, claimsProposed: 3 });
     // Claims in flight take the slots: nothing more is claimed however often it is asked.
     expect(h.worker.load()).toMatchObject({ slots: 3, free: 0 });
@@ -558,7 +587,15 @@ describe('worker: claims', () => {
 
 describe('worker: stealing from owners that cannot claim', () => {
   const nodeB = (used: number, running: number): NodeView => ({
-    id: 'node-b', boot: 1, slots: 100, handlers: ['noop'], leaseMs: LEASE, leaseUntil: 1e9, heartbeatSeq: 1, used, running,
+    id: 'node-b',
+    boot: 1,
+    slots: 100,
+    handlers: ['noop'],
+    leaseMs: LEASE,
+    leaseUntil: 1e9,
+    heartbeatSeq: 1,
+    used,
+    running,
   });
   for (const [what, used, at, stolen] of [
     ['an owner at work: its next tasks are left to it past stealAfterMs', 100, 2000, false],
@@ -582,7 +619,7 @@ describe('worker: stealing from owners that cannot claim', () => {
 });
 
 describe('worker: launching and stopping', () => {
-  it('launches a task the effects say this node claimed, with the view\'s launch', () => {
+  it("launches a task the effects say this node claimed, with the view's launch", () => {
     const h = started();
     h.view.addReady(0);
     h.effects([]);

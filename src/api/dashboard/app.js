@@ -62,12 +62,28 @@ function askToken() {
   if (tokenDialog) return;
   const hadToken = getToken() !== null;
   setToken(null);
-  const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', spellcheck: 'false', placeholder: 'API token', 'aria-label': 'API token', required: true });
+  const input = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: 'API token',
+    'aria-label': 'API token',
+    required: true,
+  });
   const form = h(
     'form',
     { class: 'dialog', id: 'token-form' },
     h('h2', null, 'This node needs an API token'),
-    h('p', { class: 'muted' }, 'It was started with ', h('code', null, '--api-token'), '. The token stays in this tab only (session storage) and is sent as ', h('code', null, 'Authorization: Bearer'), ' with every API call.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'It was started with ',
+      h('code', null, '--api-token'),
+      '. The token stays in this tab only (session storage) and is sent as ',
+      h('code', null, 'Authorization: Bearer'),
+      ' with every API call.',
+    ),
     hadToken ? h('p', { class: 'error' }, 'The token this tab had was refused.') : null,
     input,
     h('div', { class: 'dialog-actions' }, h('button', { type: 'submit', class: 'button primary' }, 'Continue')),
@@ -106,7 +122,12 @@ function showMode(mode) {
   connEl.dataset.mode = mode;
   const label = connEl.querySelector('.label');
   if (label) label.textContent = mode === 'live' ? 'live' : mode === 'polling' ? 'polling · 1 s' : 'offline';
-  connEl.title = mode === 'live' ? 'Updates pushed by the node (GET /v1/events)' : mode === 'polling' ? 'This node has no event stream: the page asks every second' : 'Cannot reach this node; retrying';
+  connEl.title =
+    mode === 'live'
+      ? 'Updates pushed by the node (GET /v1/events)'
+      : mode === 'polling'
+        ? 'This node has no event stream: the page asks every second'
+        : 'Cannot reach this node; retrying';
 }
 
 // ---- views -------------------------------------------------------------------------------
@@ -125,8 +146,18 @@ class HomePage {
     this.lastNodes = 0;
     fill(
       main,
-      h('section', { class: 'card', id: 'jobs' }, h('div', { class: 'card-head' }, h('h1', null, 'Jobs ', this.jobsCount), legend(false)), this.jobsBody),
-      h('section', { class: 'card', id: 'nodes' }, h('div', { class: 'card-head' }, h('h1', null, 'Nodes ', this.nodesCount)), this.nodesBody),
+      h(
+        'section',
+        { class: 'card', id: 'jobs' },
+        h('div', { class: 'card-head' }, h('h1', null, 'Jobs ', this.jobsCount), legend(false)),
+        this.jobsBody,
+      ),
+      h(
+        'section',
+        { class: 'card', id: 'nodes' },
+        h('div', { class: 'card-head' }, h('h1', null, 'Nodes ', this.nodesCount)),
+        this.nodesBody,
+      ),
     );
     document.title = 'Jobs · meshrun';
   }
@@ -178,13 +209,25 @@ class JobPage {
     this.zoomLabel = h('span', { class: 'zoom-label' }, 'fit');
     /** @type {(label: string, title: string, fn: () => void) => HTMLButtonElement} */
     const zoomBtn = (label, title, fn) => h('button', { class: 'icon', title, 'aria-label': title, onclick: fn }, label);
-    const tools = h('div', { class: 'tools' }, zoomBtn('−', 'zoom out', () => this.step(-1)), this.zoomLabel, zoomBtn('+', 'zoom in', () => this.step(1)), h('button', { class: 'link small', onclick: () => this.setZoom(null) }, 'fit'));
+    const tools = h(
+      'div',
+      { class: 'tools' },
+      zoomBtn('−', 'zoom out', () => this.step(-1)),
+      this.zoomLabel,
+      zoomBtn('+', 'zoom in', () => this.step(1)),
+      h('button', { class: 'link small', onclick: () => this.setZoom(null) }, 'fit'),
+    );
     this.wrap.addEventListener('click', () => this.select(null));
     fill(
       main,
       h('nav', { class: 'crumbs' }, h('a', { href: '#/' }, '← All jobs')),
       this.head,
-      h('div', { class: 'jobgrid' }, h('section', { class: 'card graphcard' }, h('div', { class: 'card-head' }, legend(), tools), this.wrap), this.panel),
+      h(
+        'div',
+        { class: 'jobgrid' },
+        h('section', { class: 'card graphcard' }, h('div', { class: 'card-head' }, legend(), tools), this.wrap),
+        this.panel,
+      ),
     );
     this.onResize = () => this.fit();
     window.addEventListener('resize', this.onResize);
@@ -266,18 +309,22 @@ class JobPage {
     const end = j.finishedAt ?? (j.state === 'running' ? Date.now() : null);
     const cancel =
       j.state === 'running'
-        ? h('button', {
-            class: 'button danger',
-            onclick: async () => {
-              if (!confirm(`Cancel job ${j.name} (${j.id})? Running tasks are stopped and the rest skipped.`)) return;
-              try {
-                await cancelJob(j.id);
-              } catch (err) {
-                alert(messageOf(err));
-              }
-              render(false);
+        ? h(
+            'button',
+            {
+              class: 'button danger',
+              onclick: async () => {
+                if (!confirm(`Cancel job ${j.name} (${j.id})? Running tasks are stopped and the rest skipped.`)) return;
+                try {
+                  await cancelJob(j.id);
+                } catch (err) {
+                  alert(messageOf(err));
+                }
+                render(false);
+              },
             },
-          }, 'Cancel job')
+            'Cancel job',
+          )
         : null;
     fill(
       this.head,
@@ -287,8 +334,20 @@ class JobPage {
         { class: 'meta' },
         h('span', null, h('span', { class: 'k' }, 'id '), h('span', { class: 'mono' }, j.id)),
         h('span', { title: fmtTime(j.submittedAt) }, h('span', { class: 'k' }, 'submitted '), fmtAgo(j.submittedAt)),
-        h('span', null, h('span', { class: 'k' }, j.state === 'running' ? 'running for ' : 'took '), end === null ? '—' : fmtDuration(end - j.submittedAt)),
-        h('span', null, h('span', { class: 'k' }, 'tasks '), `${j.counts.succeeded}/${n} succeeded`, j.counts.failed ? `, ${j.counts.failed} failed` : '', j.counts.skipped ? `, ${j.counts.skipped} skipped` : ''),
+        h(
+          'span',
+          null,
+          h('span', { class: 'k' }, j.state === 'running' ? 'running for ' : 'took '),
+          end === null ? '—' : fmtDuration(end - j.submittedAt),
+        ),
+        h(
+          'span',
+          null,
+          h('span', { class: 'k' }, 'tasks '),
+          `${j.counts.succeeded}/${n} succeeded`,
+          j.counts.failed ? `, ${j.counts.failed} failed` : '',
+          j.counts.skipped ? `, ${j.counts.skipped} skipped` : '',
+        ),
       ),
     );
     document.title = `${j.name} · ${j.state} · meshrun`;
@@ -334,7 +393,13 @@ class JobPage {
     this.panel.classList.remove('open');
     fill(
       this.panel,
-      h('div', { class: 'panel-body' }, h('h2', null, 'Tasks'), countsList(j.counts), h('p', { class: 'hint' }, 'Click a task in the graph to see its attempts, node, exit code, output and log.')),
+      h(
+        'div',
+        { class: 'panel-body' },
+        h('h2', null, 'Tasks'),
+        countsList(j.counts),
+        h('p', { class: 'hint' }, 'Click a task in the graph to see its attempts, node, exit code, output and log.'),
+      ),
     );
   }
 }
@@ -369,7 +434,11 @@ function render(force) {
   }
   const wait = Math.max(0, lastRun + 250 - Date.now());
   if (wait > 0 && !force) {
-    if (!pending) pending = setTimeout(() => { pending = null; render(false); }, wait);
+    if (!pending)
+      pending = setTimeout(() => {
+        pending = null;
+        render(false);
+      }, wait);
     return;
   }
   inFlight = true;
@@ -411,5 +480,3 @@ live.start();
 setInterval(() => {
   if (!document.hidden && live.mode === 'live') render(false);
 }, 5000);
-
-

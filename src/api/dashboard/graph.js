@@ -189,7 +189,11 @@ function layout(specs, rankdir) {
   const names = new Set(specs.map((sp) => sp.name));
   /** @type {Graph<GraphLabel, NodeLabel, EdgeLabel>} */
   const g = new dagre.graphlib.Graph();
-  g.setGraph(rankdir === 'LR' ? { rankdir, nodesep: 18, ranksep: 56, edgesep: 12, marginx: 16, marginy: 16 } : { rankdir, nodesep: 24, ranksep: 44, edgesep: 12, marginx: 16, marginy: 16 });
+  g.setGraph(
+    rankdir === 'LR'
+      ? { rankdir, nodesep: 18, ranksep: 56, edgesep: 12, marginx: 16, marginy: 16 }
+      : { rankdir, nodesep: 24, ranksep: 44, edgesep: 12, marginx: 16, marginy: 16 },
+  );
   g.setDefaultEdgeLabel(() => ({}));
   for (const sp of specs) g.setNode(sp.name, sizeOf(sp));
   for (const sp of specs) for (const d of sp.deps) if (names.has(d)) g.setEdge(d, sp.name);
@@ -255,9 +259,22 @@ function defs() {
   return s(
     'defs',
     null,
-    s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' })),
-    s('marker', { id: 'arrow-done', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' }, s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead done' })),
-    s('pattern', { id: 'stripes', width: '8', height: '8', patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }, s('rect', { width: '8', height: '8', class: 'stripe-bg' }), s('rect', { width: '3.5', height: '8', class: 'stripe-fg' })),
+    s(
+      'marker',
+      { id: 'arrow', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' },
+      s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }),
+    ),
+    s(
+      'marker',
+      { id: 'arrow-done', viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' },
+      s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead done' }),
+    ),
+    s(
+      'pattern',
+      { id: 'stripes', width: '8', height: '8', patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+      s('rect', { width: '8', height: '8', class: 'stripe-bg' }),
+      s('rect', { width: '3.5', height: '8', class: 'stripe-fg' }),
+    ),
   );
 }
 
@@ -387,7 +404,12 @@ function drawShards({ g, sp, pos, names, clickable, specState }, shards) {
   const chips = names.map((n, i) => {
     const tip = s('title', null, n);
     const c = s('g', { class: 'chip', transform: `translate(${12 + i * (CHIP + CHIP_GAP)},32)`, dataset: { task: n } });
-    c.append(tip, s('rect', { class: 'box', width: CHIP, height: CHIP, rx: '4' }), s('rect', { class: 'hatch', width: CHIP, height: CHIP, rx: '4' }), s('text', { class: 'idx', x: String(CHIP / 2), y: '13' }, String(i)));
+    c.append(
+      tip,
+      s('rect', { class: 'box', width: CHIP, height: CHIP, rx: '4' }),
+      s('rect', { class: 'hatch', width: CHIP, height: CHIP, rx: '4' }),
+      s('text', { class: 'idx', x: String(CHIP / 2), y: '13' }, String(i)),
+    );
     clickable(c, { task: n }, `task ${n}`);
     g.append(c);
     return { c, tip, name: n };
@@ -419,13 +441,22 @@ function drawGroup({ g, sp, pos, names, clickable, specState }, shards) {
   const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
   const stack1 = s('rect', { class: 'stack', x: '4', y: '4', width: pos.width, height: pos.height, rx: '9' });
   const label = s('tspan', null);
-  const title = s('text', { class: 'name', x: '12', y: '22' }, label, s('tspan', { class: 'mult', dx: String(MULT_DX) }, `×${shards.toLocaleString('en-US')}`));
+  const title = s(
+    'text',
+    { class: 'name', x: '12', y: '22' },
+    label,
+    s('tspan', { class: 'mult', dx: String(MULT_DX) }, `×${shards.toLocaleString('en-US')}`),
+  );
   const pct = s('text', { class: 'sub end', x: String(pos.width - 12), y: '22' });
   const fitName = nameBeside(label, title, pct, '100%', sp.name, pos.width);
   const barW = pos.width - 24;
   const barBg = s('rect', { class: 'bar-bg', x: '12', y: '33', width: barW, height: '8', rx: '4' });
   const segs = BAR_STATES.map((k) => ({ k, rect: s('rect', { class: `seg ${k}`, y: '33', height: '8', x: '12', width: '0' }) }));
-  const bar = s('g', { class: 'bar' }, segs.map((seg) => seg.rect));
+  const bar = s(
+    'g',
+    { class: 'bar' },
+    segs.map((seg) => seg.rect),
+  );
   const counts = s('text', { class: 'sub', x: '12', y: '60' });
   g.append(s('title', null, `${sp.name}: ${shards} shards (click for each shard)`), stack1, box, title, pct, barBg, bar, counts);
   clickable(g, { spec: sp.name }, `${shards} shards of ${sp.name}`);
@@ -459,7 +490,17 @@ function drawGroup({ g, sp, pos, names, clickable, specState }, shards) {
 export function drawGraph(job, onSelect, { narrow }) {
   const specs = specsOf(job);
   const { L, rankdir } = bestLayout(specs, narrow);
-  const svg = s('svg', { class: 'graph', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': `task graph of ${job.name}`, dataset: { graph: job.id, rankdir } }, defs());
+  const svg = s(
+    'svg',
+    {
+      class: 'graph',
+      viewBox: `0 0 ${L.width} ${L.height}`,
+      role: 'img',
+      'aria-label': `task graph of ${job.name}`,
+      dataset: { graph: job.id, rankdir },
+    },
+    defs(),
+  );
   const edgeLayer = s('g', { class: 'edges' });
   const nodeLayer = s('g', { class: 'nodes' });
   svg.append(edgeLayer, nodeLayer);
@@ -498,7 +539,11 @@ export function drawGraph(job, onSelect, { narrow }) {
   for (const sp of specs) {
     const pos = L.nodes.get(sp.name);
     if (pos === undefined) throw new Error(`the layout has no box for ${sp.name}`);
-    const g = s('g', { class: `node ${kindOf(sp)}`, transform: `translate(${pos.x - pos.width / 2},${pos.y - pos.height / 2})`, dataset: { spec: sp.name } });
+    const g = s('g', {
+      class: `node ${kindOf(sp)}`,
+      transform: `translate(${pos.x - pos.width / 2},${pos.y - pos.height / 2})`,
+      dataset: { spec: sp.name },
+    });
     nodeLayer.append(g);
     const b = { g, sp, pos, names: taskNames(sp), clickable, specState };
     if (sp.shards === null) updaters.push(drawTask(b));
@@ -523,7 +568,8 @@ export function drawGraph(job, onSelect, { narrow }) {
     },
     select(sel) {
       for (const { el, sel: mine } of selectables) {
-        const on = sel !== null && ((sel.task !== undefined && mine.task === sel.task) || (sel.spec !== undefined && mine.spec === sel.spec));
+        const on =
+          sel !== null && ((sel.task !== undefined && mine.task === sel.task) || (sel.spec !== undefined && mine.spec === sel.spec));
         el.classList.toggle('selected', on);
       }
     },

@@ -33,7 +33,11 @@ export function clusterBar(c) {
     stat('leader', leader, c.leader ?? 'no leader known'),
     stat('this node', `${shortId(c.self)} · ${c.role}`, c.self),
     stat('term', fmtInt(c.term)),
-    stat('commit / applied', `${fmtInt(c.commit)} / ${fmtInt(c.applied)}`, c.commit - c.applied > 0 ? `${c.commit - c.applied} entries to apply` : 'all committed entries applied'),
+    stat(
+      'commit / applied',
+      `${fmtInt(c.commit)} / ${fmtInt(c.applied)}`,
+      c.commit - c.applied > 0 ? `${c.commit - c.applied} entries to apply` : 'all committed entries applied',
+    ),
     stat('voters', String(c.voters.length), c.voters.join('\n')),
     stat('learners', String(c.learners.length), c.learners.join('\n') || 'none'),
   ];
@@ -68,7 +72,12 @@ function total(counts) {
  */
 export function jobsTable(jobs, go) {
   if (jobs.length === 0) {
-    return h('div', { class: 'empty' }, h('p', null, 'No jobs on this cluster yet.'), h('p', { class: 'muted' }, 'Submit one with ', h('code', null, 'meshrun submit dag.yaml'), '.'));
+    return h(
+      'div',
+      { class: 'empty' },
+      h('p', null, 'No jobs on this cluster yet.'),
+      h('p', { class: 'muted' }, 'Submit one with ', h('code', null, 'meshrun submit dag.yaml'), '.'),
+    );
   }
   const now = Date.now();
   const rows = jobs.map((j) => {
@@ -78,9 +87,25 @@ export function jobsTable(jobs, go) {
     const tr = h(
       'tr',
       { class: 'rowlink', dataset: { job: j.id, state: j.state } },
-      h('td', null, h('a', { href: `#/jobs/${encodeURIComponent(j.id)}`, class: 'jobname' }, j.name), h('div', { class: 'mono small muted' }, j.id)),
+      h(
+        'td',
+        null,
+        h('a', { href: `#/jobs/${encodeURIComponent(j.id)}`, class: 'jobname' }, j.name),
+        h('div', { class: 'mono small muted' }, j.id),
+      ),
       h('td', null, badge(j.state)),
-      h('td', { class: 'progress-cell' }, progressBar(j.counts, n), h('div', { class: 'small muted' }, `${fmtInt(done)} of ${fmtInt(n)} done`, j.counts.running ? ` · ${fmtInt(j.counts.running)} running` : '', j.counts.failed ? ` · ${fmtInt(j.counts.failed)} failed` : '')),
+      h(
+        'td',
+        { class: 'progress-cell' },
+        progressBar(j.counts, n),
+        h(
+          'div',
+          { class: 'small muted' },
+          `${fmtInt(done)} of ${fmtInt(n)} done`,
+          j.counts.running ? ` · ${fmtInt(j.counts.running)} running` : '',
+          j.counts.failed ? ` · ${fmtInt(j.counts.failed)} failed` : '',
+        ),
+      ),
       h('td', { class: 'nowrap', title: fmtTime(j.submittedAt) }, fmtAgo(j.submittedAt, now)),
       h('td', { class: 'nowrap num' }, end === null ? '—' : fmtDuration(end - j.submittedAt)),
     );
@@ -93,7 +118,19 @@ export function jobsTable(jobs, go) {
   return h(
     'table',
     { class: 'table jobs' },
-    h('thead', null, h('tr', null, h('th', null, 'Job'), h('th', null, 'State'), h('th', { class: 'wide' }, 'Progress'), h('th', null, 'Submitted'), h('th', { class: 'num' }, 'Duration'))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', null, 'Job'),
+        h('th', null, 'State'),
+        h('th', { class: 'wide' }, 'Progress'),
+        h('th', null, 'Submitted'),
+        h('th', { class: 'num' }, 'Duration'),
+      ),
+    ),
     h('tbody', null, rows),
   );
 }
@@ -123,7 +160,15 @@ export function nodesTable(list, c) {
 
     const slots = n.slots;
     const used = n.used ?? 0;
-    const load = slots === null ? h('span', { class: 'muted' }, '—') : h('div', { class: 'load' }, meter(used, slots), h('span', { class: 'small' }, `${used}/${slots} slots`, n.running !== null ? ` · ${n.running} running` : ''));
+    const load =
+      slots === null
+        ? h('span', { class: 'muted' }, '—')
+        : h(
+            'div',
+            { class: 'load' },
+            meter(used, slots),
+            h('span', { class: 'small' }, `${used}/${slots} slots`, n.running !== null ? ` · ${n.running} running` : ''),
+          );
     const seen = n.lastSeen ?? (typeof n.leaseUntil === 'number' && typeof n.leaseMs === 'number' ? n.leaseUntil - n.leaseMs : null);
     const expired = typeof n.leaseUntil === 'number' && n.leaseUntil < now;
     return h(
@@ -133,20 +178,46 @@ export function nodesTable(list, c) {
         'td',
         null,
         // Its --name when it gossiped one, the short id beside it; the full id on hover.
-        n.name ? [h('span', { title: n.id }, n.name), ' ', h('span', { class: 'mono muted small', title: n.id }, shortId(n.id))] : h('span', { class: 'mono', title: n.id }, shortId(n.id)),
+        n.name
+          ? [h('span', { title: n.id }, n.name), ' ', h('span', { class: 'mono muted small', title: n.id }, shortId(n.id))]
+          : h('span', { class: 'mono', title: n.id }, shortId(n.id)),
         n.self === true || (c && n.id === c.self) ? h('span', { class: 'tag' }, 'this node') : null,
-        n.state === 'down' ? h('span', { class: 'tag warn', title: n.downSince ? `last heard ${fmtTime(n.downSince)}` : '' }, 'down') : null,
+        n.state === 'down'
+          ? h('span', { class: 'tag warn', title: n.downSince ? `last heard ${fmtTime(n.downSince)}` : '' }, 'down')
+          : null,
       ),
       h('td', null, h('span', { class: `role ${role}` }, role)),
       h('td', null, load),
       h('td', { class: 'num mono' }, typeof n.applied === 'number' ? fmtInt(n.applied) : '—'),
-      h('td', { class: 'nowrap', title: seen === null ? '' : fmtTime(seen) }, seen === null ? '—' : fmtAgo(seen, now), expired ? h('span', { class: 'tag warn' }, 'lease expired') : null),
+      h(
+        'td',
+        { class: 'nowrap', title: seen === null ? '' : fmtTime(seen) },
+        seen === null ? '—' : fmtAgo(seen, now),
+        expired ? h('span', { class: 'tag warn' }, 'lease expired') : null,
+      ),
     );
   });
   return h(
     'div',
     null,
-    h('table', { class: 'table nodes' }, h('thead', null, h('tr', null, h('th', null, 'Node'), h('th', null, 'Role'), h('th', { class: 'wide' }, 'Load'), h('th', { class: 'num' }, 'Applied'), h('th', null, 'Last seen'))), h('tbody', null, rows)),
+    h(
+      'table',
+      { class: 'table nodes' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', null, 'Node'),
+          h('th', null, 'Role'),
+          h('th', { class: 'wide' }, 'Load'),
+          h('th', { class: 'num' }, 'Applied'),
+          h('th', null, 'Last seen'),
+        ),
+      ),
+      h('tbody', null, rows),
+    ),
   );
 }
 
@@ -166,7 +237,14 @@ export function legend(withGroups = true) {
     'div',
     { class: 'legend', 'aria-label': 'legend' },
     TASK_STATES.map((k) => h('span', { class: 'item' }, h('span', { class: `swatch ${k}` }), k)),
-    withGroups ? h('span', { class: 'item', title: `a task with more than 8 shards is one box with its counts per state` }, h('span', { class: 'swatch group' }), 'many shards') : null,
+    withGroups
+      ? h(
+          'span',
+          { class: 'item', title: `a task with more than 8 shards is one box with its counts per state` },
+          h('span', { class: 'swatch group' }),
+          'many shards',
+        )
+      : null,
   );
 }
 
@@ -184,8 +262,14 @@ function row(label, value, title) {
  * @param {string} text
  */
 function tail(label, text) {
-  if (!text) return h('div', { class: 'tail empty-tail' }, h('div', { class: 'tail-head' }, label), h('div', { class: 'muted small' }, 'no output'));
-  return h('div', { class: 'tail' }, h('div', { class: 'tail-head' }, label, h('span', { class: 'muted' }, ' · last 4 KiB')), h('pre', null, text));
+  if (!text)
+    return h('div', { class: 'tail empty-tail' }, h('div', { class: 'tail-head' }, label), h('div', { class: 'muted small' }, 'no output'));
+  return h(
+    'div',
+    { class: 'tail' },
+    h('div', { class: 'tail-head' }, label, h('span', { class: 'muted' }, ' · last 4 KiB')),
+    h('pre', null, text),
+  );
 }
 
 /**
@@ -210,7 +294,12 @@ export function taskPanel(job, name, t, cluster, { close, back }) {
     h(
       'div',
       { class: 'panel-head' },
-      h('div', null, back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null, h('h2', { class: 'mono' }, name)),
+      h(
+        'div',
+        null,
+        back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null,
+        h('h2', { class: 'mono' }, name),
+      ),
       h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
     ),
     h('div', { class: 'panel-state' }, badge(t.state), t.reason ? h('span', { class: 'reason muted small' }, t.reason) : null),
@@ -244,17 +333,35 @@ export function specPanel(job, spec, names, counts, { close, pick }) {
   const grid = h('div', { class: 'chipgrid' });
   for (const n of names.slice(0, max)) {
     const t = job.tasks[n];
-    const b = h('button', { class: 'hchip', dataset: { state: t ? t.state : 'waiting', task: n }, title: `${n}: ${t ? t.state : '?'}${t && t.reason ? ` · ${t.reason}` : ''}` }, n.slice(spec.name.length + 1, -1));
+    const b = h(
+      'button',
+      {
+        class: 'hchip',
+        dataset: { state: t ? t.state : 'waiting', task: n },
+        title: `${n}: ${t ? t.state : '?'}${t && t.reason ? ` · ${t.reason}` : ''}`,
+      },
+      n.slice(spec.name.length + 1, -1),
+    );
     b.addEventListener('click', () => pick(n));
     grid.append(b);
   }
   return h(
     'div',
     { class: 'panel-body', dataset: { panelSpec: spec.name } },
-    h('div', { class: 'panel-head' }, h('h2', { class: 'mono' }, `${spec.name} ×${fmtInt(spec.shards)}`), h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×')),
+    h(
+      'div',
+      { class: 'panel-head' },
+      h('h2', { class: 'mono' }, `${spec.name} ×${fmtInt(spec.shards)}`),
+      h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
+    ),
     countsList(counts),
     spec.deps.length ? h('p', { class: 'small muted' }, 'after ', spec.deps.join(', ')) : null,
-    h('div', { class: 'tail-head' }, 'Shards', names.length > max ? h('span', { class: 'muted' }, ` · first ${fmtInt(max)} of ${fmtInt(names.length)}`) : null),
+    h(
+      'div',
+      { class: 'tail-head' },
+      'Shards',
+      names.length > max ? h('span', { class: 'muted' }, ` · first ${fmtInt(max)} of ${fmtInt(names.length)}`) : null,
+    ),
     grid,
   );
 }
@@ -268,7 +375,14 @@ export function countsList(counts) {
     TASK_STATES.map((k) => {
       const bar = h('span', { class: `fillbar ${k}` });
       bar.style.width = `${(100 * counts[k]) / n}%`;
-      return h('li', { class: counts[k] ? '' : 'zero' }, h('span', { class: `swatch ${k}` }), h('span', { class: 'label' }, k), h('span', { class: 'track' }, bar), h('span', { class: 'num' }, fmtInt(counts[k])));
+      return h(
+        'li',
+        { class: counts[k] ? '' : 'zero' },
+        h('span', { class: `swatch ${k}` }),
+        h('span', { class: 'label' }, k),
+        h('span', { class: 'track' }, bar),
+        h('span', { class: 'num' }, fmtInt(counts[k])),
+      );
     }),
   );
 }
