@@ -281,7 +281,10 @@ export class Worker {
 
   /**
    * Reads this boot's latest applied heartbeat from the view: the lease was renewed as of the
-   * local time that heartbeat was proposed. Then gives the lease up if its deadline has passed,
+   * local time that heartbeat was proposed, or the cluster time its entry carries if that is
+   * earlier. A leader that has not heard a quorum's clocks lately stamps entries with the last time
+   * it knew (docs/architecture.md §6), so the scheduler may count the lease from before the
+   * proposal and end it sooner than the proposal time says. Then gives the lease up if its deadline has passed,
    * or takes it back up after a newer heartbeat. A heartbeat entry has no effects, so besides
    * every onEffects the worker also looks on its own timers.
    */
@@ -296,8 +299,9 @@ export class Worker {
         this.heartbeatsProposedAt.delete(s);
       }
       this.appliedSeq = applied;
-      if (proposedAt !== undefined && (this.renewedAt === null || proposedAt > this.renewedAt)) {
-        this.renewedAt = proposedAt;
+      const renewed = proposedAt === undefined ? undefined : Math.min(proposedAt, node.leaseUntil - node.leaseMs);
+      if (renewed !== undefined && (this.renewedAt === null || renewed > this.renewedAt)) {
+        this.renewedAt = renewed;
         this.armLeaseTimer();
       }
     }

@@ -461,6 +461,27 @@ describe('worker: heartbeats and the lease', () => {
     expect(h.executor.run('t0').stops).toEqual(['lease lost']);
   });
 
+  it('counts the lease from the entry time instead when the cluster time stamped on the heartbeat is earlier than its proposal', () => {
+    // A leader that has not heard a quorum's clocks lately stamps the last time it knew, so the
+    // scheduler counts this lease from 1200, and ends it at 1200 + 5000 (sim seed 143 of the
+    // schedules branch: a worker catching up started a claim the scheduler had already expired).
+    const h = started();
+    h.view.addReady(0);
+    h.effects([]);
+    h.applyLastClaim();
+    h.autoHeartbeat = false;
+    h.clock.to(2000); // seq 3 proposed at 2000
+    h.clock.to(3900);
+    const seq3 = h.heartbeats().find((c) => c.seq === 3);
+    if (seq3 === undefined) throw new Error('no seq 3');
+    h.view.heartbeat(seq3, 1200);
+    h.effects([]);
+    h.clock.to(5199);
+    expect(h.executor.run('t0').stops).toEqual([]);
+    h.clock.to(5200); // 1200 + 5000 - 1000
+    expect(h.executor.run('t0').stops).toEqual(['lease lost']);
+  });
+
   it('after a lease loss, a task the view still gives it is reported failed once the lease is back, and the same attempt is never started again', () => {
     const h = started();
     h.view.addReady(0);
