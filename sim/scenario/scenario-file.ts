@@ -174,28 +174,9 @@ function readSchedules(p: Problems, v: unknown, source: string, readDag: (file: 
   const out: ScenarioSchedule[] = [];
   v.forEach((d: unknown, i) => {
     const field = `schedules[${i}]`;
-    let file: unknown = d;
-    let at = 0;
-    if (isMapping(d)) {
-      for (const k of Object.keys(d)) if (k !== 'file' && k !== 'at') p.add(`${field}.${k}`, 'unknown field (known: file, at)');
-      file = d['file'];
-      at = d['at'] === undefined ? 0 : (dur(p, `${field}.at`, d['at']) ?? 0);
-    }
-    if (typeof file !== 'string' || file === '') {
-      p.add(field, `expected a schedule file path or { file, at }, got ${show(d)}`);
-      return;
-    }
-    const path = resolve(dirname(source), file);
-    let text: string;
-    try {
-      text = readDag(path);
-    } catch (err) {
-      p.add(
-        field,
-        `cannot read schedule file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`,
-      );
-      return;
-    }
+    const entry = readFileEntry(p, field, d, 'schedule', source, readDag);
+    if (entry === null) return;
+    const { file, path, text, at } = entry;
     try {
       const { spec } = parseScheduleText(text, file, (dag) => {
         const dagPath = resolve(dirname(path), dag);
@@ -212,6 +193,39 @@ function readSchedules(p: Problems, v: unknown, source: string, readDag: (file: 
   return out;
 }
 
+/** One entry of `dags:` or `schedules:`: a path or `{ file, at }`, read next to the scenario file; null once its problem is added. */
+function readFileEntry(
+  p: Problems,
+  field: string,
+  d: unknown,
+  kind: 'DAG' | 'schedule',
+  source: string,
+  readDag: (file: string) => string,
+): { file: string; path: string; text: string; at: number } | null {
+  let file: unknown = d;
+  let at = 0;
+  if (isMapping(d)) {
+    for (const k of Object.keys(d)) if (k !== 'file' && k !== 'at') p.add(`${field}.${k}`, 'unknown field (known: file, at)');
+    file = d['file'];
+    at = d['at'] === undefined ? 0 : (dur(p, `${field}.at`, d['at']) ?? 0);
+  }
+  if (typeof file !== 'string' || file === '') {
+    p.add(field, `expected a ${kind} file path or { file, at }, got ${show(d)}`);
+    return null;
+  }
+  const path = resolve(dirname(source), file);
+  try {
+    return { file, path, text: readDag(path), at };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    p.add(
+      field,
+      `cannot read ${kind} file ${file} (looked for ${path}, next to the scenario file): ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}`,
+    );
+    return null;
+  }
+}
+
 function readDags(p: Problems, v: unknown, source: string, readDag: (file: string) => string): ScenarioDag[] {
   if (!Array.isArray(v) || v.length === 0) {
     p.add('dags', 'expected a list of DAG files (the files meshrun submit takes), like [examples/etl.yaml]');
@@ -221,28 +235,9 @@ function readDags(p: Problems, v: unknown, source: string, readDag: (file: strin
   const names = new Set<string>();
   v.forEach((d: unknown, i) => {
     const field = `dags[${i}]`;
-    let file: unknown = d;
-    let at = 0;
-    if (isMapping(d)) {
-      for (const k of Object.keys(d)) if (k !== 'file' && k !== 'at') p.add(`${field}.${k}`, 'unknown field (known: file, at)');
-      file = d['file'];
-      at = d['at'] === undefined ? 0 : (dur(p, `${field}.at`, d['at']) ?? 0);
-    }
-    if (typeof file !== 'string' || file === '') {
-      p.add(field, `expected a DAG file path or { file, at }, got ${show(d)}`);
-      return;
-    }
-    const path = resolve(dirname(source), file);
-    let text: string;
-    try {
-      text = readDag(path);
-    } catch (err) {
-      p.add(
-        field,
-        `cannot read DAG file ${file} (looked for ${path}, next to the scenario file): ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? String(err))}`,
-      );
-      return;
-    }
+    const entry = readFileEntry(p, field, d, 'DAG', source, readDag);
+    if (entry === null) return;
+    const { file, text, at } = entry;
     try {
       const spec = parseDagText(text, file);
       if (names.has(spec.name)) p.add(field, `a second DAG named '${spec.name}': give each DAG of a scenario its own name`);
