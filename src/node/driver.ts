@@ -113,8 +113,17 @@ export interface DriverOptions<R = unknown> {
   readonly onPropose?: (r: ProposeResult) => void;
 }
 
+/** Why a read got no index: the core's refusals (ReadFailure), no answer in time, or the node stopping. */
+export type ReadIndexEnding = 'no-leader' | 'not-leader' | 'timeout' | 'stopped';
+
 export class ReadIndexError extends Error {
   override readonly name = 'ReadIndexError';
+  constructor(
+    message: string,
+    readonly reason: ReadIndexEnding,
+  ) {
+    super(message);
+  }
 }
 
 interface PendingRead {
@@ -199,7 +208,7 @@ export class RaftDriver<R = unknown> {
     this.ticker?.cancel();
     this.ticker = null;
     this.waits.stop();
-    for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping'));
+    for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping', 'stopped'));
   }
 
   // ----- proposals: the one way into the log (docs/architecture.md §15) -----
@@ -310,6 +319,18 @@ export class RaftDriver<R = unknown> {
     return this.raft.clusterTime();
   }
 
+  /**
+   * Replaces the log up to `index` (applied here) with a snapshot of the state machine's `data`
+   * (RaftNode.compact); the next Ready hands it to storage. Only between cycles, once the state
+   * machine has applied `index`: from onAdvance, as the Compactor does, or when nothing is in flight.
+   */
+  compact(index: number, data: Uint8Array): boolean {
+    if (this.stopped) return false;
+    const ok = this.raft.compact(index, data);
+    if (ok) this.kick();
+    return ok;
+  }
+
   /** Followers the leader found holding less than they acknowledged, since the last call (RaftNode.takeLostAcknowledged). */
   takeLostAcknowledged(): NodeId[] {
     return this.raft.takeLostAcknowledged();
@@ -330,12 +351,12 @@ export class RaftDriver<R = unknown> {
   /** readIndex answering through `reply` rather than a promise (how the simulator reads). */
   requestReadIndex(reply: Reply<number>, timeoutMs = 5000): void {
     if (this.stopped) {
-      reply.reject(new ReadIndexError('the node is stopping'));
+      reply.reject(new ReadIndexError('the node is stopping', 'stopped'));
       return;
     }
     const ctx = `${this.readTag}.${++this.readSeq}`;
     const timer = this.timers.after(timeoutMs, () =>
-      this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`)),
+      this.settleRead(ctx, new ReadIndexError(`no read index from the leader within ${timeoutMs} ms`, 'timeout')),
     );
     this.reads.set(ctx, { reply, timer, index: null });
     this.raft.readIndex(ctx);
@@ -356,7 +377,10 @@ export class RaftDriver<R = unknown> {
     for (const f of rd.readFailures) {
       this.settleRead(
         f.ctx,
-        new ReadIndexError(f.reason === 'no-leader' ? 'no leader is known right now' : 'leadership was lost while confirming the read'),
+        new ReadIndexError(
+          f.reason === 'no-leader' ? 'no leader is known right now' : 'leadership was lost while confirming the read',
+          f.reason,
+        ),
       );
     }
     for (const s of rd.readStates) {

@@ -170,7 +170,7 @@ describe('term rules', () => {
     for (const kind of kinds) {
       it(`a ${role} that receives ${kind === 'heartbeat' || kind === 'vote' ? 'a' : 'an'} ${kind} of a higher term adopts the term and becomes a follower`, () => {
         const net = setup(role);
-        net.node('a').step(higher(kind, net));
+        net.node('a').receive(higher(kind, net));
         const s = net.status('a');
         expect(s.role).toBe('follower');
         expect(s.term).toBe(5);
@@ -185,7 +185,7 @@ describe('term rules', () => {
     const net = cluster(3, { config: RAW });
     net.node('a').campaign();
     net.collect('a');
-    net.node('a').step(msg.heartbeat('b', 'a', 1));
+    net.node('a').receive(msg.heartbeat('b', 'a', 1));
     expect(net.status('a')).toMatchObject({ role: 'follower', term: 1, leader: 'b' });
   });
 
@@ -195,7 +195,7 @@ describe('term rules', () => {
     net.node('a').campaign();
     expect(net.status('a').role).toBe('precandidate');
     net.collect('a');
-    net.node('a').step(msg.app('b', 'a', 1, 1, 1, [], 1));
+    net.node('a').receive(msg.app('b', 'a', 1, 1, 1, [], 1));
     expect(net.status('a')).toMatchObject({ role: 'follower', term: 1, leader: 'b' });
   });
 });
@@ -215,7 +215,7 @@ describe('voting', () => {
   for (const c of cases) {
     it(`a vote is ${c.grant ? 'granted' : 'refused'} to a candidate whose log is ${c.why}`, () => {
       const net = new Network({ voters: ['a', 'b', 'c'], config: RAW, initial: { b: persistedLog(c.log, ABC, { term: 2 }) } });
-      net.node('b').step(msg.vote('a', 'b', 3, c.lastIndex, c.lastTerm));
+      net.node('b').receive(msg.vote('a', 'b', 3, c.lastIndex, c.lastTerm));
       const resp = votesIn(net.collect('b'));
       expect(resp).toHaveLength(1);
       expect(resp[0]).toMatchObject({ to: 'a', term: 3, reject: !c.grant, pre: false });
@@ -225,8 +225,8 @@ describe('voting', () => {
 
   it('a node grants at most one vote per term', () => {
     const net = cluster(3, { config: RAW });
-    net.node('b').step(msg.vote('a', 'b', 1, 0, 0));
-    net.node('b').step(msg.vote('c', 'b', 1, 0, 0));
+    net.node('b').receive(msg.vote('a', 'b', 1, 0, 0));
+    net.node('b').receive(msg.vote('c', 'b', 1, 0, 0));
     const resp = votesIn(net.collect('b'));
     expect(resp.map((m) => [m.to, m.reject])).toEqual([
       ['a', false],
@@ -237,8 +237,8 @@ describe('voting', () => {
 
   it('a vote in a new term is free again', () => {
     const net = cluster(3, { config: RAW });
-    net.node('b').step(msg.vote('a', 'b', 1, 0, 0));
-    net.node('b').step(msg.vote('c', 'b', 2, 0, 0));
+    net.node('b').receive(msg.vote('a', 'b', 1, 0, 0));
+    net.node('b').receive(msg.vote('c', 'b', 2, 0, 0));
     const resp = votesIn(net.collect('b'));
     expect(resp.map((m) => [m.to, m.term, m.reject])).toEqual([
       ['a', 1, false],
@@ -248,7 +248,7 @@ describe('voting', () => {
 
   it("a pre-vote is granted without changing the voter's term or vote", () => {
     const net = cluster(3, { config: { preVote: true, checkQuorum: false } });
-    net.node('b').step(msg.vote('a', 'b', 1, 0, 0, { pre: true }));
+    net.node('b').receive(msg.vote('a', 'b', 1, 0, 0, { pre: true }));
     const resp = votesIn(net.collect('b'));
     expect(resp).toHaveLength(1);
     expect(resp[0]).toMatchObject({ pre: true, reject: false, term: 1 });
@@ -350,14 +350,14 @@ describe('CheckQuorum leases', () => {
     net.elect('a');
     const last = net.status('c').lastIndex;
     // Unannounced, a transfer flag is just a claim: refused, with the leader's name, term unmoved.
-    net.node('b').step(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
+    net.node('b').receive(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
     expect(votesIn(net.collect('b'))).toEqual([expect.objectContaining({ reject: true, leader: 'a' })]);
     expect(net.status('b').term).toBe(1);
     // The leader announces the transfer in its heartbeats; b lets c's campaign through.
     net.node('a').transferLeadership('c');
     for (const m of net.collect('a')) if (m.to === 'b') net.deliver(m);
     net.collect('b');
-    net.node('b').step(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
+    net.node('b').receive(msg.vote('c', 'b', 2, last, 1, { transfer: true }));
     const resp = votesIn(net.collect('b'));
     expect(resp).toHaveLength(1);
     expect(resp[0]).toMatchObject({ reject: false, term: 2 });

@@ -1,7 +1,11 @@
-// An in-process network of RaftNodes for the Raft core's tests, in the spirit of etcd's test
-// `network`: every node is driven exactly as a real driver would drive it (persist, send, apply,
-// advance), messages travel through a router that can cut links, isolate nodes, hold, rewrite or
-// drop messages, and the harness checks the safety properties it can see on every step:
+// An in-process network of Raft nodes for the Raft core's tests, in the spirit of etcd's test
+// `network`, with every node driven by the production RaftDriver (src/node/driver.ts) over ports the
+// harness controls, as the simulator does (sim/node.ts): its timers run when the test says so
+// (processReady, stabilize), its writes go to an in-memory disk that can hold them back
+// (holdWrites), its messages go to a router that can cut links, isolate nodes, hold, rewrite or drop
+// them. So the tests exercise the core through the one driver a node runs, with its write ordering,
+// its apply-while-writing, its read serving and its waits. The harness checks the safety
+// properties it can see on every step:
 //   - no two nodes ever apply different entries at the same index (State Machine Safety);
 //   - at most one leader per term (Election Safety);
 //   - a node's persisted term never decreases and its vote never changes within a term;
@@ -9,6 +13,7 @@
 //   - a leader holds every entry committed in an earlier term (Leader Completeness).
 // A violation throws a SafetyViolation at once, so any test that drives the network checks them.
 
+import { ReadIndexError, RaftDriver, type RaftPersistence, type ReadIndexEnding } from '../../src/node/driver.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import type { RaftStatus } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
@@ -27,16 +32,16 @@ import type {
   Message,
   NodeId,
   PersistedState,
+  PersistUpdate,
   ProposeResult,
   RaftConfig,
-  ReadFailure,
   ReadState,
-  Ready,
   Rng,
   Snapshot,
   VoteRequest,
   VoteResponse,
 } from '../../src/raft/types.js';
+import type { Timer } from '../../src/worker/types.js';
 
 export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'rng'>>;
 
@@ -135,7 +140,7 @@ export const msg = {
 // ---------------------------------------------------------------------------------------------
 // Per-node durable storage and state machine.
 
-/** What one node has durably written, updated from each Ready exactly as a real driver would. */
+/** What one node has durably written: the completed writes of its driver, checked against the storage contract. */
 export class MemStorage {
   hardState: HardState = { term: 0, vote: null, commit: 0 };
   membership: Membership | null = null;
@@ -158,12 +163,11 @@ export class MemStorage {
   }
 
   lastIndex(): number {
-    const n = this.entries.length;
-    return n === 0 ? this.snapshotIndex() : (this.entries[n - 1] as Entry).index;
+    return this.entries.at(-1)?.index ?? this.snapshotIndex();
   }
 
-  /** Step 1 of the driver contract. Throws a SafetyViolation on what a correct core never asks for. */
-  save(id: NodeId, rd: Ready): void {
+  /** One completed write of the driver. Throws a SafetyViolation on what a correct core never asks for. */
+  write(id: NodeId, rd: PersistUpdate, synced: boolean): void {
     if (rd.hardState) {
       const prev = this.hardState;
       const next = rd.hardState;
@@ -178,8 +182,8 @@ export class MemStorage {
       this.snapshot = rd.snapshot;
       this.entries = [];
     }
-    if (rd.entries.length > 0) {
-      const first = (rd.entries[0] as Entry).index;
+    const first = rd.entries[0]?.index;
+    if (first !== undefined) {
       if (first <= this.snapshotIndex()) {
         throw new SafetyViolation(`${id}: asked to write entry ${first} at or below its snapshot ${this.snapshotIndex()}`);
       }
@@ -193,13 +197,15 @@ export class MemStorage {
       }
       this.entries = this.entries.filter((e) => e.index < first).concat(rd.entries);
     }
-    if (rd.compaction) {
-      const c = rd.compaction;
+    // A compaction not newer than the stored snapshot is ignored, as the real store does (a
+    // leader's snapshot may arrive between compact() and the Ready that carries the compaction).
+    const c = rd.compaction;
+    if (c && c.meta.index > this.snapshotIndex()) {
       this.snapshot = c;
       this.entries = this.entries.filter((e) => e.index > c.meta.index);
     }
     if (rd.membership) this.membership = rd.membership;
-    if (rd.mustSync) this.writes++;
+    if (synced) this.writes++;
   }
 
   /** What a restart would load; null when nothing was ever written (an empty data directory). */
@@ -256,6 +262,111 @@ export class StateMachine {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The driver's ports: timers the test runs, and a disk whose writes it can hold back.
+
+/**
+ * One incarnation's timers (the driver's DriverTimers): they run only from runDue, when the
+ * network's clock has reached them, so a test decides when the driver's Ready cycles happen. A
+ * crash kills them.
+ */
+class ManualTimers {
+  private timers: { readonly at: number; readonly seq: number; readonly fn: () => void; cancelled: boolean }[] = [];
+  private seq = 0;
+  private dead = false;
+
+  constructor(private readonly now: () => number) {}
+
+  after(ms: number, fn: () => void): Timer {
+    const t = { at: this.now() + ms, seq: this.seq++, fn, cancelled: false };
+    if (!this.dead) this.timers.push(t);
+    return { cancel: () => (t.cancelled = true) };
+  }
+
+  /** Runs the timers due now that were set before the call (not those they set), oldest first. */
+  runDue(): void {
+    const now = this.now();
+    const due = this.timers.filter((t) => t.at <= now).sort((x, y) => x.at - y.at || x.seq - y.seq);
+    this.timers = this.timers.filter((t) => t.at > now);
+    for (const t of due) if (!t.cancelled && !this.dead) t.fn();
+  }
+
+  kill(): void {
+    this.dead = true;
+    this.timers = [];
+  }
+}
+
+/** A write's completion as the driver sees it (it only calls then()): settled synchronously, by the harness. */
+class Write implements PromiseLike<void> {
+  private done = false;
+  private waiting: (() => void)[] = [];
+
+  then<A = void, B = never>(
+    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- PromiseLike<void>'s signature
+    onDone?: ((value: void) => A | PromiseLike<A>) | null,
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- PromiseLike's signature; a write here never fails
+    _onError?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    if (onDone) {
+      if (this.done) onDone();
+      else this.waiting.push(() => void onDone());
+    }
+    return this as unknown as PromiseLike<A | B>;
+  }
+
+  complete(): void {
+    this.done = true;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const fn of waiting) fn();
+  }
+}
+
+/**
+ * One incarnation's persistence port over the node's MemStorage: a write completes at once, or,
+ * while the test holds writes, when it releases them; a crash loses the writes still held.
+ */
+class HeldStore implements RaftPersistence {
+  private held: (() => void)[] | null = null;
+  private dead = false;
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly written: (rd: PersistUpdate) => void,
+  ) {}
+
+  save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void> {
+    const w = new Write();
+    const synced = opts?.sync !== false;
+    const complete = (): void => {
+      if (this.dead) return;
+      this.peer.storage.write(this.peer.id, update, synced);
+      this.written(update);
+      w.complete();
+    };
+    if (this.held && synced) this.held.push(complete);
+    else complete();
+    return w;
+  }
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Completes the held writes in order, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const complete of held) complete();
+  }
+
+  kill(): void {
+    this.dead = true;
+    this.held = null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The network.
 
 export interface NetworkOptions {
@@ -266,6 +377,11 @@ export interface NetworkOptions {
    * that joined through a member, they hear every node of the network as an introducer.
    */
   readonly others?: readonly NodeId[];
+  /**
+   * Nodes that join with an empty data directory and no configuration at all: they hear only the
+   * voters (their introducers) until their log names the members.
+   */
+  readonly joiners?: readonly NodeId[];
   readonly config?: ConfigOverrides;
   readonly nodeConfig?: Readonly<Partial<Record<NodeId, ConfigOverrides>>>;
   /** Seed of the per-node SeededRngs (default 1). */
@@ -278,13 +394,24 @@ export interface NetworkOptions {
 
 export interface Peer {
   readonly id: NodeId;
-  node: RaftNode | null;
+  /** The running node's driver; null while it is down. */
+  driver: RaftDriver | null;
   config: RaftConfig;
   storage: MemStorage;
   app: StateMachine;
+  /** Reads (Network.read) the driver answered with an index, by the name the test gave them, in answer order. */
   readonly readStates: ReadState[];
-  readonly readFailures: ReadFailure[];
-  readies: number;
+  /** Reads the driver refused, with the core's reason (`no-leader`, `not-leader`) or its own (`timeout`). */
+  readonly readFailures: { readonly ctx: string; readonly reason: ReadIndexEnding }[];
+  /** Bumped whenever the driver hands storage a write or advances the core: a Ready cycle ran. */
+  cycles: number;
+  /** This node's wall clock, when a test set it (setClock); else the network's. */
+  clock: number | null;
+  /** This incarnation's ports. */
+  timers: ManualTimers;
+  store: HeldStore | null;
+  /** The core's answer to the last proposal handed to it (the driver's onPropose). */
+  lastPropose: ProposeResult | null;
 }
 
 /** Rewrites a message in transit; null drops it. */
@@ -308,6 +435,10 @@ interface CommittedRecord {
   knownBy: number;
 }
 
+/** Reads and membership changes wait this long (simulated ms) for their answers: longer than any test runs. */
+const WAIT_MS = 3_600_000;
+const IGNORED = { resolve: (): void => undefined, reject: (): void => undefined };
+
 export class Network {
   readonly bootstrap: ConfState;
   readonly peers = new Map<NodeId, Peer>();
@@ -317,7 +448,7 @@ export class Network {
   readonly sent: Message[] = [];
   readonly delivered: Message[] = [];
   readonly dropped: Message[] = [];
-  /** The wall clock handed to tick(now), advanced 10 ms per tickAll round. */
+  /** The wall clock the drivers feed their cores, and their timers' clock; advanced 10 ms per tickAll round. */
   now = 1_000;
   readonly committed = new Map<number, CommittedRecord>();
   readonly leaderOfTerm = new Map<number, NodeId>();
@@ -332,33 +463,83 @@ export class Network {
   constructor(opts: NetworkOptions) {
     this.opts = opts;
     this.bootstrap = { voters: opts.voters.slice(), learners: (opts.learners ?? []).slice() };
-    const all = [...opts.voters, ...(opts.learners ?? []), ...(opts.others ?? [])];
-    all.forEach((id) => this.addNode(id, opts.nodeConfig?.[id] ?? {}, opts.initial?.[id] ?? null));
+    const all = [...opts.voters, ...(opts.learners ?? []), ...(opts.others ?? []), ...(opts.joiners ?? [])];
+    all.forEach((id) => {
+      this.addNode(id, opts.nodeConfig?.[id] ?? {}, opts.initial?.[id] ?? null);
+    });
   }
 
   /** Create a node (for a joining node: an empty data directory and the cluster's bootstrap membership). */
-  addNode(id: NodeId, overrides: ConfigOverrides = {}, initial: PersistedState | null = null): RaftNode {
+  addNode(id: NodeId, overrides: ConfigOverrides = {}, initial: PersistedState | null = null): RaftDriver {
     if (this.peers.has(id)) throw new Error(`node ${id} exists`);
     const k = this.peers.size;
     const rng = this.opts.rng ? this.opts.rng(id, k) : new SeededRng(((this.opts.seed ?? 1) * 7919 + k * 104729) >>> 0);
     this.rngs.set(id, rng);
     const config: RaftConfig = { ...defaultRaftConfig, ...this.opts.config, ...overrides, id, rng };
     const storage = new MemStorage(initial);
-    const node = new RaftNode(config, storage.persisted(), this.bootstrap);
-    this.introduce(node);
     const peer: Peer = {
       id,
-      node,
+      driver: null,
       config,
       storage,
       app: StateMachine.fromSnapshot(storage.snapshot),
       readStates: [],
       readFailures: [],
-      readies: 0,
+      cycles: 0,
+      clock: null,
+      timers: new ManualTimers(() => this.now),
+      store: null,
+      lastPropose: null,
     };
     this.peers.set(id, peer);
-    this.observe(peer);
-    return node;
+    return this.boot(peer);
+  }
+
+  /**
+   * Starts a process for `p` from what it persisted: a core over the stored state, the production
+   * driver over this incarnation's ports, its state machine from the stored snapshot.
+   */
+  private boot(p: Peer): RaftDriver {
+    const joiner = this.opts.joiners?.includes(p.id) ?? false;
+    const raft = new RaftNode(p.config, p.storage.persisted(), joiner ? undefined : this.bootstrap);
+    p.app = StateMachine.fromSnapshot(p.storage.snapshot);
+    p.timers = new ManualTimers(() => this.now);
+    const store = new HeldStore(p, () => this.afterWrite(p));
+    p.store = store;
+    const driver = new RaftDriver({
+      raft,
+      storage: {
+        save: (rd, opts) => {
+          p.cycles++;
+          return store.save(rd, opts);
+        },
+      },
+      send: (msgs) => this.send(p.id, msgs),
+      machine: {
+        restore: (snap) => p.app.restore(snap),
+        apply: (e) => {
+          p.app.apply(p.id, e);
+          this.recordCommitted(p, e);
+        },
+      },
+      now: () => p.clock ?? this.now,
+      timers: p.timers,
+      readTag: p.id,
+      onFatal: (err) => {
+        throw err;
+      },
+      onPropose: (r) => (p.lastPropose = r),
+      onAdvance: () => {
+        p.cycles++;
+        this.observe(p);
+      },
+    });
+    p.driver = driver;
+    this.introduce(p.id, driver);
+    // What RaftDriver.start does besides ticking (the tests tick): a first cycle hands over what the store holds.
+    driver.kick();
+    this.observe(p);
+    return driver;
   }
 
   get ids(): NodeId[] {
@@ -371,8 +552,9 @@ export class Network {
     return p;
   }
 
-  node(id: NodeId): RaftNode {
-    const n = this.peer(id).node;
+  /** The running node's driver: the one way into its core. */
+  node(id: NodeId): RaftDriver {
+    const n = this.peer(id).driver;
     if (!n) throw new Error(`node ${id} is down`);
     return n;
   }
@@ -382,7 +564,7 @@ export class Network {
   }
 
   isUp(id: NodeId): boolean {
-    return this.peer(id).node !== null;
+    return this.peer(id).driver !== null;
   }
 
   upIds(): NodeId[] {
@@ -391,45 +573,17 @@ export class Network {
 
   // --- driving -------------------------------------------------------------------------------
 
-  /** One driver cycle on `id`: persist, send, apply, advance. Null when it had nothing ready. */
-  processReady(id: NodeId): Ready | null {
-    const rd = this.beginReady(id);
-    if (rd) this.endReady(id, rd);
-    return rd;
-  }
-
-  /** Steps 1 and 2 of a driver cycle: take the Ready, persist it, queue its messages. */
-  beginReady(id: NodeId): Ready | null {
+  /**
+   * Lets `id`'s driver run what is due: its pending Ready cycle (persist, send, apply, advance, as
+   * the driver does it) and any timeout. True when a cycle began.
+   */
+  processReady(id: NodeId): boolean {
     const p = this.peer(id);
-    const node = p.node;
-    if (!node || !node.hasReady()) return null;
-    const rd = node.ready();
-    p.readies++;
-    p.storage.save(id, rd);
-    const st = node.status();
-    if (st.role === 'leader') this.checkLeaderCompleteness(p, st.term);
-    for (const m of rd.messages) {
-      if (m.from !== id) throw new SafetyViolation(`${id} sent a message claiming to be from ${m.from}`);
-      this.sent.push(m);
-      this.queue.push(m);
-    }
-    return rd;
-  }
-
-  /** Steps 3 and 4: apply what the Ready committed, then advance. */
-  endReady(id: NodeId, rd: Ready): void {
-    const p = this.peer(id);
-    const node = p.node;
-    if (!node) throw new Error(`node ${id} is down`);
-    if (rd.snapshot) p.app.restore(rd.snapshot);
-    for (const e of rd.committed) {
-      p.app.apply(id, e);
-      this.recordCommitted(id, e);
-    }
-    p.readStates.push(...rd.readStates);
-    p.readFailures.push(...rd.readFailures);
-    node.advance(rd);
+    if (!p.driver) return false;
+    const before = p.cycles;
+    p.timers.runDue();
     this.observe(p);
+    return p.cycles !== before;
   }
 
   /** Drain every ready of `id` and take the messages it sent out of the queue (they are not delivered). */
@@ -441,11 +595,21 @@ export class Network {
     return this.queue.splice(before);
   }
 
+  /** From now on `id`'s writes wait for releaseWrites: the driver has handed them over, the disk has not finished them. */
+  holdWrites(id: NodeId): void {
+    this.peer(id).store?.hold();
+  }
+
+  /** `id`'s held writes complete (the driver goes on with each: the messages that waited, then advance). */
+  releaseWrites(id: NodeId): void {
+    this.peer(id).store?.release();
+  }
+
   /** Deliver one message through the router. True when it reached a node. */
   deliver(m0: Message): boolean {
     let m: Message | null = m0;
     const to = this.peers.get(m.to);
-    if (!to || !to.node || this.isolated.has(m.to) || this.isolated.has(m.from) || this.cuts.has(`${m.from}>${m.to}`)) {
+    if (!to?.driver || this.isolated.has(m.to) || this.isolated.has(m.from) || this.cuts.has(`${m.from}>${m.to}`)) {
       this.dropped.push(m);
       return false;
     }
@@ -462,7 +626,7 @@ export class Network {
         return false;
       }
     }
-    to.node.step(m);
+    to.driver.receive(m);
     this.delivered.push(m);
     this.observe(to);
     return true;
@@ -492,12 +656,18 @@ export class Network {
     throw new Error(`network did not stabilize within ${maxRounds} rounds`);
   }
 
+  /** `n` ticks of `id`'s driver (each feeds the core its clock, RaftDriver.tick). */
   tick(id: NodeId, n = 1): void {
     const p = this.peer(id);
     for (let i = 0; i < n; i++) {
-      this.node(id).tick(this.now);
+      this.node(id).tick();
       this.observe(p);
     }
+  }
+
+  /** `id`'s wall clock reads `ms` from now on (null: the network's again): what its driver feeds the core. */
+  setClock(id: NodeId, ms: number | null): void {
+    this.peer(id).clock = ms;
   }
 
   /** `n` rounds: every live node ticks once, then (by default) the network stabilizes. */
@@ -559,15 +729,37 @@ export class Network {
     return this.upIds().filter((id) => this.status(id).role === 'leader');
   }
 
+  /** A proposal nobody waits for (RaftDriver.proposeAndForget): the core's immediate answer. */
   propose(id: NodeId, data: string): ProposeResult {
-    return this.node(id).propose(bytes(data));
+    return this.node(id).proposeAndForget(bytes(data));
   }
 
+  /** A membership change through the driver (RaftDriver.requestConfChange): the core's immediate answer. */
   proposeConfChange(id: NodeId, cc: ConfChange): ProposeResult {
-    return this.node(id).proposeConfChange(cc);
+    const p = this.peer(id);
+    p.lastPropose = null;
+    this.node(id).requestConfChange(cc, { timeoutMs: WAIT_MS }, IGNORED);
+    // Set by the driver's onPropose during the call, which the compiler cannot see; a stopped driver refuses before the core sees anything.
+    const answer = (): ProposeResult | null => p.lastPropose;
+    return answer() ?? { ok: false, reason: 'no-leader' };
   }
 
-  /** Compact `id`'s log at what it has applied, with its state machine as the snapshot data. */
+  /**
+   * A linearizable read on `id` through its driver (RaftDriver.requestReadIndex): its answer lands
+   * in the peer's readStates (`{ ctx: name, index }`) or readFailures (`{ ctx: name, reason }`).
+   */
+  read(id: NodeId, name: string): void {
+    const p = this.peer(id);
+    this.node(id).requestReadIndex(
+      {
+        resolve: (index) => p.readStates.push({ ctx: name, index }),
+        reject: (err) => p.readFailures.push({ ctx: name, reason: err instanceof ReadIndexError ? err.reason : 'stopped' }),
+      },
+      WAIT_MS,
+    );
+  }
+
+  /** Compact `id`'s log at what it has applied, with its state machine as the snapshot data (RaftDriver.compact). */
   compact(id: NodeId): void {
     const p = this.peer(id);
     if (p.app.appliedIndex <= p.storage.snapshotIndex()) return;
@@ -593,7 +785,9 @@ export class Network {
   /** Cut every link between different groups. Nodes named in no group are isolated. */
   partition(...groups: readonly (readonly NodeId[])[]): void {
     const groupOf = new Map<NodeId, number>();
-    groups.forEach((g, k) => g.forEach((id) => groupOf.set(id, k)));
+    groups.forEach((g, k) => {
+      g.forEach((id) => groupOf.set(id, k));
+    });
     for (const a of this.ids) {
       if (!groupOf.has(a)) this.isolate(a);
       for (const b of this.ids) {
@@ -634,28 +828,30 @@ export class Network {
     };
   }
 
-  /** The node loses everything it did not persist. Messages to it are dropped while it is down. */
+  /** The process dies: its timers, its writes in flight and everything it did not persist are gone. Messages to it are dropped while it is down. */
   crash(id: NodeId): void {
-    this.peer(id).node = null;
+    const p = this.peer(id);
+    p.timers.kill();
+    p.store?.kill();
+    p.store = null;
+    p.driver = null;
   }
 
   /** A node outside the bootstrap membership hears the whole network, as a join answer would allow. */
-  private introduce(node: RaftNode): void {
-    if (this.bootstrap.voters.includes(node.id) || this.bootstrap.learners.includes(node.id)) return;
-    node.admitIntroducers([...this.opts.voters, ...(this.opts.learners ?? []), ...(this.opts.others ?? [])]);
+  private introduce(id: NodeId, driver: RaftDriver): void {
+    if (this.bootstrap.voters.includes(id) || this.bootstrap.learners.includes(id)) return;
+    if (this.opts.joiners?.includes(id)) return driver.admitIntroducers(this.opts.voters);
+    driver.admitIntroducers([...this.opts.voters, ...(this.opts.learners ?? []), ...(this.opts.others ?? [])]);
   }
 
   /** Restart from exactly what the node persisted (its state machine restarts from its snapshot). */
-  restart(id: NodeId, overrides: ConfigOverrides = {}): RaftNode {
+  restart(id: NodeId, overrides: ConfigOverrides = {}): RaftDriver {
     const p = this.peer(id);
-    if (p.node) throw new Error(`node ${id} is up`);
-    const rng = this.rngs.get(id) as Rng;
+    if (p.driver) throw new Error(`node ${id} is up`);
+    const rng = this.rngs.get(id);
+    if (!rng) throw new Error(`node ${id} has no rng`);
     p.config = { ...p.config, ...overrides, id, rng };
-    p.node = new RaftNode(p.config, p.storage.persisted(), this.bootstrap);
-    this.introduce(p.node);
-    p.app = StateMachine.fromSnapshot(p.storage.snapshot);
-    this.observe(p);
-    return p.node;
+    return this.boot(p);
   }
 
   clearTrace(): void {
@@ -695,19 +891,35 @@ export class Network {
     return this.queue.filter(pred) as M[];
   }
 
-  // --- invariants ----------------------------------------------------------------------------
+  // --- the driver's ports and the invariants ---------------------------------------------------
 
-  private recordCommitted(id: NodeId, e: Entry): void {
+  private send(id: NodeId, msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (m.from !== id) throw new SafetyViolation(`${id} sent a message claiming to be from ${m.from}`);
+      this.sent.push(m);
+      this.queue.push(m);
+    }
+  }
+
+  /** A write of `p` completed: a leader's persisted log now equals its log in memory. */
+  private afterWrite(p: Peer): void {
+    const driver = p.driver;
+    if (!driver) return;
+    const st = driver.status();
+    if (st.role === 'leader') this.checkLeaderCompleteness(p, st.term);
+  }
+
+  private recordCommitted(p: Peer, e: Entry): void {
     const prev = this.committed.get(e.index);
     const data = text(e.data);
-    const term = this.node(id).status().term;
+    const term = p.driver?.status().term ?? 0;
     if (!prev) {
-      this.committed.set(e.index, { term: e.term, type: e.type, data, by: id, knownBy: term });
+      this.committed.set(e.index, { term: e.term, type: e.type, data, by: p.id, knownBy: term });
       return;
     }
     if (prev.term !== e.term || prev.type !== e.type || prev.data !== data) {
       throw new SafetyViolation(
-        `${id} applied ${e.index}:${e.term}:${JSON.stringify(data)} but ${prev.by} applied ${e.index}:${prev.term}:${JSON.stringify(prev.data)}`,
+        `${p.id} applied ${e.index}:${e.term}:${JSON.stringify(data)} but ${prev.by} applied ${e.index}:${prev.term}:${JSON.stringify(prev.data)}`,
       );
     }
     prev.knownBy = Math.min(prev.knownBy, term);
@@ -715,7 +927,7 @@ export class Network {
 
   /**
    * Leader Completeness: a leader holds every entry committed in an earlier term. Checked on the
-   * leader's persisted log right after a Ready was written, when it equals the in-memory log.
+   * leader's persisted log right after a write completed, when it equals the in-memory log.
    */
   private checkLeaderCompleteness(p: Peer, term: number): void {
     const snapIndex = p.storage.snapshotIndex();
@@ -732,8 +944,8 @@ export class Network {
   }
 
   private observe(p: Peer): void {
-    if (!p.node) return;
-    const s = p.node.status();
+    if (!p.driver) return;
+    const s = p.driver.status();
     if (s.role !== 'leader') return;
     const other = this.leaderOfTerm.get(s.term);
     if (other !== undefined && other !== p.id) {

@@ -42,8 +42,8 @@ describe('learners', () => {
     net.node('a').campaign();
     net.collect('a');
     // Even if the learners' grants reach the candidate, a and two learners are not a majority of voters.
-    net.node('a').step(msg.voteResp('d', 'a', 1, false));
-    net.node('a').step(msg.voteResp('e', 'a', 1, false));
+    net.node('a').receive(msg.voteResp('d', 'a', 1, false));
+    net.node('a').receive(msg.voteResp('e', 'a', 1, false));
     net.collect('a');
     expect(net.status('a').role).toBe('candidate');
   });

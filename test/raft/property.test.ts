@@ -177,7 +177,7 @@ function run(size: number, config: ConfigOverrides, seed: number, ops: readonly 
         if (net.isUp(id(op.node))) {
           const ctx = `q${reads.size}`;
           reads.set(ctx, { node: id(op.node), mustSee: highestApplied() });
-          net.node(id(op.node)).readIndex(ctx);
+          net.read(id(op.node), ctx);
         }
         break;
     }

@@ -10,13 +10,14 @@ describe('ReadIndex', () => {
     net.elect('a');
     net.propose('a', 'x');
     net.stabilize();
-    net.node('a').readIndex('r1');
+    net.read('a', 'r1');
     // Not before a heartbeat round: the leader's own Ready carries the confirmation request.
     net.processReady('a');
     expect(net.peer('a').readStates).toEqual([]);
     const hbs = net.queued(isType('heartbeat')).filter((m) => m.from === 'a');
     expect(hbs.map((m) => m.to).sort()).toEqual(['b', 'c']);
-    expect(hbs.every((m) => m.ctx === 'r1')).toBe(true);
+    // Both carry the driver's context for this read.
+    expect(hbs.every((m) => m.ctx !== '' && m.ctx === hbs[0]?.ctx)).toBe(true);
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([{ ctx: 'r1', index: 2 }]);
   });
@@ -25,7 +26,7 @@ describe('ReadIndex', () => {
     const net = cluster(3);
     net.elect('a');
     net.crash('c');
-    net.node('a').readIndex('r');
+    net.read('a', 'r');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([{ ctx: 'r', index: 1 }]);
   });
@@ -33,11 +34,11 @@ describe('ReadIndex', () => {
   it('several reads are served in order, each at the commit index it arrived at', () => {
     const net = cluster(3);
     net.elect('a');
-    net.node('a').readIndex('r1');
+    net.read('a', 'r1');
     net.propose('a', 'x');
     net.stabilize();
-    net.node('a').readIndex('r2');
-    net.node('a').readIndex('r3');
+    net.read('a', 'r2');
+    net.read('a', 'r3');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([
       { ctx: 'r1', index: 1 },
@@ -50,7 +51,7 @@ describe('ReadIndex', () => {
     const net = new Network({ voters: ['a'] });
     net.elect('a');
     net.clearTrace();
-    net.node('a').readIndex('solo');
+    net.read('a', 'solo');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([{ ctx: 'solo', index: 1 }]);
     expect(net.sent).toEqual([]);
@@ -62,7 +63,7 @@ describe('ReadIndex', () => {
     net.propose('a', 'x');
     net.propose('a', 'y');
     net.stabilize();
-    net.node('b').readIndex('rb');
+    net.read('b', 'rb');
     net.stabilize();
     expect(net.peer('b').readStates).toEqual([{ ctx: 'rb', index: 3 }]);
     expect(net.peer('a').readStates).toEqual([]);
@@ -73,7 +74,7 @@ describe('ReadIndex', () => {
     const net = cluster(3, { config: { checkQuorum: true } });
     net.elect('a');
     net.isolate('a');
-    net.node('a').readIndex('r');
+    net.read('a', 'r');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([]);
     net.tickAll(3 * net.peer('a').config.electionTicks, { only: ['a'] });
@@ -86,7 +87,7 @@ describe('ReadIndex', () => {
     const net = cluster(3, { config: RAW });
     net.elect('a');
     net.isolate('a');
-    net.node('a').readIndex('r');
+    net.read('a', 'r');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([]);
     net.heal();
@@ -103,12 +104,12 @@ describe('ReadIndex', () => {
     const held = net.hold((m) => m.type === 'app' && m.from === 'b');
     net.elect('b');
     expect(net.status('b').commit).toBe(2);
-    net.node('b').readIndex('rb');
+    net.read('b', 'rb');
     net.stabilize();
     net.tickAll(3);
     // c has heard b's heartbeats by now, so it knows whom to ask.
     expect(net.status('c').leader).toBe('b');
-    net.node('c').readIndex('rc');
+    net.read('c', 'rc');
     net.stabilize();
     net.tickAll(3);
     // Index 2 might not be everything committed in term 2: the reads must wait.
@@ -129,8 +130,8 @@ describe('ReadIndex', () => {
     net.elect('b');
     net.tickAll(2); // c learns that b leads, from its heartbeats
     expect(net.status('c').leader).toBe('b');
-    net.node('b').readIndex('rb');
-    net.node('c').readIndex('rc');
+    net.read('b', 'rb');
+    net.read('c', 'rc');
     net.stabilize();
     expect(net.peer('b').readStates).toEqual([]);
     // c campaigns (term 3) and deposes b before b's no-op commits: neither read can be served by b
@@ -149,13 +150,13 @@ describe('ReadIndex', () => {
     net.elect('a');
     net.propose('a', 'x');
     net.stabilize();
-    net.node('d').readIndex('rd');
+    net.read('d', 'rd');
     net.stabilize();
     expect(net.peer('d').readStates).toEqual([{ ctx: 'rd', index: 2 }]);
     // Only learners can answer a's heartbeats now: a + d + e are three of five members but one voter.
     net.crash('b');
     net.crash('c');
-    net.node('a').readIndex('ra');
+    net.read('a', 'ra');
     net.stabilize();
     net.tickAll(3, { only: ['a', 'd', 'e'] });
     expect(net.peer('a').readStates).toEqual([]);
@@ -163,7 +164,7 @@ describe('ReadIndex', () => {
 
   it('a read with no known leader fails at once with no-leader', () => {
     const net = cluster(3);
-    net.node('a').readIndex('r');
+    net.read('a', 'r');
     net.stabilize();
     expect(net.peer('a').readStates).toEqual([]);
     expect(net.peer('a').readFailures).toEqual([{ ctx: 'r', reason: 'no-leader' }]);
@@ -172,12 +173,15 @@ describe('ReadIndex', () => {
   it('a read request that reaches a node that is not the leader is refused, and the asker sees not-leader', () => {
     const net = cluster(3, { config: RAW });
     net.elect('a');
-    // A forwarded read that went to c (say, b's view of the leader was out of date).
-    net.node('c').step({ type: 'readIndex', from: 'b', to: 'c', term: 1, ctx: 'rb' });
+    // b's forwarded read goes to c (say, b's view of the leader was out of date).
+    net.read('b', 'rb');
+    net.processReady('b');
+    net.queue = net.queue.map((m) => (m.type === 'readIndex' && m.from === 'b' ? { ...m, to: 'c' } : m));
+    net.deliverAll();
     net.processReady('c');
     const resp = net.queued(isType('readIndexResp'));
     expect(resp).toHaveLength(1);
-    expect(resp[0]).toMatchObject({ from: 'c', to: 'b', reject: true, ctx: 'rb' });
+    expect(resp[0]).toMatchObject({ from: 'c', to: 'b', reject: true });
     net.stabilize();
     expect(net.peer('b').readStates).toEqual([]);
     expect(net.peer('b').readFailures).toEqual([{ ctx: 'rb', reason: 'not-leader' }]);

@@ -2,7 +2,7 @@
 // backtracking, proposal forwarding, batching and flow control.
 import { describe, expect, it } from 'vitest';
 import type { AppendResponse, ConfState, Message } from '../../src/raft/types.js';
-import { Network, bytes, cluster, isType, makeEntries, msg, persistedLog } from './harness.js';
+import { Network, cluster, isType, makeEntries, msg, persistedLog } from './harness.js';
 
 const RAW = { preVote: false, checkQuorum: false } as const;
 const ABC: ConfState = { voters: ['a', 'b', 'c'], learners: [] };
@@ -13,37 +13,38 @@ describe('commit', () => {
   it('a single-node cluster commits a proposal after one ready/advance cycle', () => {
     const net = new Network({ voters: ['a'] });
     net.elect('a');
-    const node = net.node('a');
-    const r = node.propose(bytes('x'));
+    const r = net.propose('a', 'x');
     expect(r).toMatchObject({ ok: true, index: 2, term: 1 });
     // First cycle: the entry is handed over to be persisted, not yet committed.
-    const rd1 = node.ready();
-    expect(rd1.entries.map((e) => e.index)).toEqual([2]);
-    expect(rd1.committed.map((e) => e.index)).toEqual([]);
-    net.peer('a').storage.save('a', rd1);
-    node.advance(rd1);
-    // Second cycle: now that it is durable it counts, and it is committed.
-    expect(node.hasReady()).toBe(true);
-    const rd2 = node.ready();
-    expect(rd2.committed.map((e) => e.index)).toEqual([2]);
-    expect(rd2.hardState?.commit).toBe(2);
-    node.advance(rd2);
+    net.holdWrites('a');
+    expect(net.processReady('a')).toBe(true);
+    expect(net.status('a').commit).toBe(1);
+    expect(net.entryAt('a', 2)).toBeUndefined();
+    // The write completes, the core advances: now that it is durable it counts, and the next cycle commits it.
+    net.releaseWrites('a');
+    expect(net.entryAt('a', 2)?.index).toBe(2);
+    expect(net.status('a').commit).toBe(2);
+    expect(net.items('a')).toEqual([]);
+    expect(net.processReady('a')).toBe(true);
+    expect(net.items('a')).toEqual(['x']);
+    expect(net.peer('a').storage.hardState.commit).toBe(2);
   });
 
   it('the leader counts its own entry toward commit only once it is persisted (after advance)', () => {
     const net = cluster(5, { config: RAW });
     net.elect('a');
     net.propose('a', 'x');
-    // a persists and sends its Ready, but has not called advance() yet when b and c acknowledge.
-    const rd = net.beginReady('a');
-    if (!rd) throw new Error('a had nothing ready');
-    expect(rd.entries.map((e) => e.index)).toEqual([2]);
+    // a's driver hands its Ready to storage and sends the appends at once (replication overlaps the
+    // write), but the write has not completed when b and c acknowledge.
+    net.holdWrites('a');
+    expect(net.processReady('a')).toBe(true);
+    expect(net.queued(isType('app')).map((m) => m.entries.map((e) => e.index))).toEqual([[2], [2], [2], [2]]);
     net.deliverAll();
     for (const id of ['b', 'c']) net.processReady(id);
     net.deliverAll();
     // b and c are two of five: a's own copy does not count until advance() says it is durable.
     expect(net.status('a').commit).toBe(1);
-    net.endReady('a', rd);
+    net.releaseWrites('a');
     net.stabilize();
     expect(net.status('a').commit).toBe(2);
     for (const id of net.ids) expect(net.items(id)).toEqual(['x']);
@@ -95,16 +96,17 @@ describe('commit', () => {
     net.tickAll(5);
     const tickedAt = net.now;
     // No tick since: only the observed clock can move the stamp.
-    net.node('a').observeTime(tickedAt + 7);
+    net.setClock('a', tickedAt + 7);
     net.propose('a', 'x');
-    net.node('a').observeTime(tickedAt + 3); // older: ignored
+    net.setClock('a', tickedAt + 3); // older: ignored
     net.propose('a', 'y');
     net.stabilize();
     expect(net.entryAt('b', 2)?.time).toBe(tickedAt + 7);
     expect(net.entryAt('b', 3)?.time).toBe(tickedAt + 7);
     // A tick with an older clock does not take it back either.
-    net.node('a').tick(tickedAt + 1);
-    net.node('a').observeTime(tickedAt + 12);
+    net.setClock('a', tickedAt + 1);
+    net.tick('a');
+    net.setClock('a', tickedAt + 12);
     net.propose('a', 'z');
     net.stabilize();
     expect(net.entryAt('c', 4)?.time).toBe(tickedAt + 12);
@@ -115,7 +117,7 @@ describe('commit', () => {
     net.elect('a');
     net.tickAll(5);
     const tickedAt = net.now;
-    net.node('a').observeTime(tickedAt + 9);
+    net.setClock('a', tickedAt + 9);
     net.propose('b', 'from-b');
     net.stabilize();
     expect(net.entryAt('c', 2)?.time).toBe(tickedAt + 9);
@@ -202,7 +204,7 @@ describe('consistency check', () => {
 
   it('a follower accepts an append whose previous entry matches and answers with its new last index', () => {
     const net = follower([1, 1, 2], 2);
-    net.node('b').step(msg.app('a', 'b', 3, 3, 2, makeEntries([3, 3], 4), 0));
+    net.node('b').receive(msg.app('a', 'b', 3, 3, 2, makeEntries([3, 3], 4), 0));
     const resp = appResps(net.collect('b'));
     expect(resp).toHaveLength(1);
     expect(resp[0]).toMatchObject({ reject: false, index: 5, term: 3 });
@@ -211,7 +213,7 @@ describe('consistency check', () => {
 
   it('a follower rejects an append whose previous entry has another term, with a hint past that term', () => {
     const net = follower([1, 1, 2, 2, 2], 2);
-    net.node('b').step(msg.app('a', 'b', 3, 5, 3, makeEntries([3], 6), 0));
+    net.node('b').receive(msg.app('a', 'b', 3, 5, 3, makeEntries([3], 6), 0));
     const resp = appResps(net.collect('b'));
     expect(resp).toHaveLength(1);
     // Largest index <= 5 with term <= 3 is 5 (term 2): the leader then skips its own term-3 entries.
@@ -221,7 +223,7 @@ describe('consistency check', () => {
 
   it('a follower rejects an append beyond its log, hinting at its last index', () => {
     const net = follower([1, 1, 2], 2);
-    net.node('b').step(msg.app('a', 'b', 3, 7, 3, makeEntries([3], 8), 0));
+    net.node('b').receive(msg.app('a', 'b', 3, 7, 3, makeEntries([3], 8), 0));
     const resp = appResps(net.collect('b'));
     expect(resp[0]).toMatchObject({ reject: true, index: 7, hintIndex: 3, hintTerm: 2 });
     expect(net.logTerms('b')).toEqual([1, 1, 2]);
@@ -230,14 +232,14 @@ describe('consistency check', () => {
   it('a follower rejecting inside a term hints at the last entry of an older term', () => {
     const net = follower([1, 1, 4, 4, 4, 4], 4);
     // The leader's entry 6 has term 2: every term-4 entry of b is past any possible match.
-    net.node('b').step(msg.app('a', 'b', 5, 6, 2, [], 0));
+    net.node('b').receive(msg.app('a', 'b', 5, 6, 2, [], 0));
     const resp = appResps(net.collect('b'));
     expect(resp[0]).toMatchObject({ reject: true, index: 6, hintIndex: 2, hintTerm: 1 });
   });
 
   it("a follower truncates a conflicting suffix and appends the leader's entries", () => {
     const net = follower([1, 1, 2, 2], 2);
-    net.node('b').step(msg.app('a', 'b', 3, 2, 1, makeEntries([3], 3), 0));
+    net.node('b').receive(msg.app('a', 'b', 3, 2, 1, makeEntries([3], 3), 0));
     const resp = appResps(net.collect('b'));
     expect(resp[0]).toMatchObject({ reject: false, index: 3 });
     expect(net.logTerms('b')).toEqual([1, 1, 3]);
@@ -247,7 +249,7 @@ describe('consistency check', () => {
   it('an old append that matches does not truncate entries after it', () => {
     const net = follower([1, 1, 2, 2], 2);
     // A delayed copy of an earlier append (entry 2 only): everything in it is already here.
-    net.node('b').step(msg.app('a', 'b', 2, 1, 1, makeEntries([1], 2), 0));
+    net.node('b').receive(msg.app('a', 'b', 2, 1, 1, makeEntries([1], 2), 0));
     const resp = appResps(net.collect('b'));
     expect(resp[0]?.reject).toBe(false);
     expect(net.logTerms('b')).toEqual([1, 1, 2, 2]);
@@ -255,12 +257,12 @@ describe('consistency check', () => {
 
   it("a follower commits up to the leader's commit index, capped at the last entry the append vouches for", () => {
     const net = follower([1, 1, 1, 1], 1);
-    net.node('b').step(msg.app('a', 'b', 2, 1, 1, makeEntries([1], 2), 4));
+    net.node('b').receive(msg.app('a', 'b', 2, 1, 1, makeEntries([1], 2), 4));
     net.collect('b');
     // The append vouches for entries 1..2 only: entries 3, 4 may still be replaced.
     expect(net.status('b').commit).toBe(2);
     expect(net.items('b')).toEqual(['1/1', '2/1']);
-    net.node('b').step(msg.app('a', 'b', 2, 4, 1, [], 4));
+    net.node('b').receive(msg.app('a', 'b', 2, 4, 1, [], 4));
     net.collect('b');
     expect(net.status('b').commit).toBe(4);
     expect(net.peer('b').storage.hardState.commit).toBe(4);
@@ -275,7 +277,7 @@ describe('consistency check', () => {
     }
     const old = net.delivered.filter(isType('app')).filter((m) => m.to === 'b' && m.entries.length > 0);
     const before = net.log('b');
-    for (const m of old) net.node('b').step(m);
+    for (const m of old) net.node('b').receive(m);
     net.stabilize();
     expect(net.log('b')).toEqual(before);
     expect(net.items('b')).toEqual(['x0', 'x1', 'x2', 'x3', 'x4']);

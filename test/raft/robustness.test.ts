@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../src/raft/codec.js';
-import type { RaftNode } from '../../src/raft/raft.js';
+import type { RaftDriver } from '../../src/node/driver.js';
 import type { Message } from '../../src/raft/types.js';
 import type { Network } from './harness.js';
 import { bytes, cluster, makeEntries, msg } from './harness.js';
@@ -16,7 +16,7 @@ function snapshotOf(net: Network, id: string) {
 
 const asMessage = (x: unknown): Message => x as Message;
 
-function totalDrops(n: RaftNode): number {
+function totalDrops(n: RaftDriver): number {
   return n.stats.droppedMalformed + n.stats.droppedStaleTerm + n.stats.droppedUnknownNode;
 }
 
@@ -104,7 +104,7 @@ describe('malformed messages', () => {
         const missingTo = name === 'a missing receiver' ? m : target;
         const before = snapshotOf(net, id);
         const count = node.stats.droppedMalformed;
-        expect(() => node.step(asMessage(missingTo))).not.toThrow();
+        expect(() => node.receive(asMessage(missingTo))).not.toThrow();
         expect(node.stats.droppedMalformed).toBe(count + 1);
         expect(snapshotOf(net, id)).toEqual(before);
       }
@@ -121,7 +121,7 @@ describe('malformed messages', () => {
     const node = net.node('b');
     const before = snapshotOf(net, 'b');
     const drops = totalDrops(node);
-    node.step(msg.heartbeat('a', 'c', 5, 2));
+    node.receive(msg.heartbeat('a', 'c', 5, 2));
     expect(totalDrops(node)).toBe(drops + 1);
     expect(snapshotOf(net, 'b')).toEqual(before);
   });
@@ -149,7 +149,7 @@ describe('malformed messages', () => {
         const node = net.node(original.to);
         const before = snapshotOf(net, original.to);
         const drops = totalDrops(node);
-        expect(() => node.step(asMessage(corrupted))).not.toThrow();
+        expect(() => node.receive(asMessage(corrupted))).not.toThrow();
         expect(totalDrops(node)).toBe(drops + 1);
         expect(snapshotOf(net, original.to)).toEqual(before);
       }),
@@ -166,7 +166,7 @@ describe('malformed messages', () => {
     const node = net.node('b');
     fc.assert(
       fc.property(fc.anything(), (x) => {
-        expect(() => node.step(asMessage(x))).not.toThrow();
+        expect(() => node.receive(asMessage(x))).not.toThrow();
       }),
       { seed: 99, numRuns: 300 },
     );
@@ -191,7 +191,7 @@ describe('messages from unknown nodes', () => {
         const node = net.node(id);
         const before = snapshotOf(net, id);
         const count = node.stats.droppedUnknownNode;
-        expect(() => node.step(make(id, net))).not.toThrow();
+        expect(() => node.receive(make(id, net))).not.toThrow();
         expect(node.stats.droppedUnknownNode).toBe(count + 1);
         expect(snapshotOf(net, id)).toEqual(before);
       }
@@ -214,7 +214,7 @@ describe('messages from unknown nodes', () => {
       for (const id of ['a', 'b']) {
         const node = net.node(id);
         const before = snapshotOf(net, id);
-        expect(() => node.step(make(id, net))).not.toThrow();
+        expect(() => node.receive(make(id, net))).not.toThrow();
         expect(snapshotOf(net, id)).toEqual(before);
       }
       net.stabilize();
@@ -233,14 +233,14 @@ describe('bytes off the wire', () => {
     const count = node.stats.droppedMalformed;
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        expect(() => node.stepEncoded(bytes)).not.toThrow();
+        expect(() => node.receiveEncoded(bytes, 'a')).not.toThrow();
       }),
       { seed: 7, numRuns: 500 },
     );
     expect(node.stats.droppedMalformed).toBeGreaterThanOrEqual(count + 490);
     expect(snapshotOf(net, 'b')).toEqual(before);
     const term = net.status('b').term;
-    node.stepEncoded(encodeMessage(msg.heartbeat('a', 'b', term + 1, 0)));
+    node.receiveEncoded(encodeMessage(msg.heartbeat('a', 'b', term + 1, 0)), 'a');
     expect(net.status('b').term).toBe(term + 1);
   });
 });
@@ -252,10 +252,10 @@ describe('bytes off the wire, with an authenticated sender', () => {
     const term = net.status('b').term;
     const count = node.stats.droppedMalformed;
     const frame = encodeMessage(msg.heartbeat('a', 'b', term + 1, 0));
-    expect(node.stepEncoded(frame, 'c')).toBe(false);
+    expect(node.receiveEncoded(frame, 'c')).toBe(false);
     expect(node.stats.droppedMalformed).toBe(count + 1);
     expect(net.status('b').term).toBe(term);
-    expect(node.stepEncoded(frame, 'a')).toBe(true);
+    expect(node.receiveEncoded(frame, 'a')).toBe(true);
     expect(net.status('b').term).toBe(term + 1);
   });
 });

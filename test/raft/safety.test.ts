@@ -21,9 +21,9 @@ describe('stale terms', () => {
   it('a leader drops a message of an older term and counts it', () => {
     const net = termThree();
     const before = net.node('a').stats.droppedStaleTerm;
-    net.node('a').step(msg.heartbeat('b', 'a', 1));
-    net.node('a').step(msg.vote('c', 'a', 2, 99, 2));
-    net.node('a').step(msg.appResp('b', 'a', 2, 3));
+    net.node('a').receive(msg.heartbeat('b', 'a', 1));
+    net.node('a').receive(msg.vote('c', 'a', 2, 99, 2));
+    net.node('a').receive(msg.appResp('b', 'a', 2, 3));
     expect(net.node('a').stats.droppedStaleTerm).toBe(before + 3);
     expect(net.status('a')).toMatchObject({ role: 'leader', term: 3 });
     expect(
@@ -41,7 +41,7 @@ describe('stale terms', () => {
     const before = net.node('b').stats.droppedStaleTerm;
     // A deposed leader of term 2 tries to overwrite entry 2 and to move the commit index.
     const stale = msg.app('c', 'b', 2, 1, 1, [{ index: 2, term: 2, type: 'normal', time: 0, proposer: 'c', data: new Uint8Array([7]) }], 2);
-    net.node('b').step(stale);
+    net.node('b').receive(stale);
     net.stabilize();
     expect(net.node('b').stats.droppedStaleTerm).toBe(before + 1);
     expect(net.log('b')).toEqual(log);
@@ -51,7 +51,7 @@ describe('stale terms', () => {
 
   it('a vote request of an older term is not granted and does not change the vote', () => {
     const net = termThree();
-    net.node('b').step(msg.vote('c', 'b', 2, 50, 2));
+    net.node('b').receive(msg.vote('c', 'b', 2, 50, 2));
     const out = net.collect('b');
     expect(out.filter(isType('voteResp')).filter((m) => !m.reject)).toEqual([]);
     expect(net.peer('b').storage.hardState).toMatchObject({ term: 3, vote: 'a' });

@@ -214,7 +214,7 @@ describe('InstallSnapshot', () => {
     net.stabilize();
     const log = net.log('b');
     const data = encodeItems(['x0']);
-    net.node('b').step({
+    net.node('b').receive({
       type: 'snap',
       from: 'a',
       to: 'b',
@@ -240,7 +240,7 @@ describe('InstallSnapshot', () => {
     };
     const net = new Network({ voters: ['a', 'b', 'c'], config: { preVote: false, checkQuorum: false }, initial: { b: init } });
     const data = encodeItems(['1/1', '2/1', '3/1']);
-    net.node('b').step({
+    net.node('b').receive({
       type: 'snap',
       from: 'a',
       to: 'b',

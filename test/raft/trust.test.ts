@@ -7,7 +7,7 @@ import { encodeConfChange } from '../../src/raft/codec.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig, type Entry } from '../../src/raft/types.js';
-import { MemStorage, cluster, msg } from './harness.js';
+import { MemStorage, Network, cluster, msg } from './harness.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const HOUR = 3_600_000;
@@ -22,7 +22,7 @@ describe('only members are heard', () => {
     net.elect('a');
     const b = net.node('b');
     const before = net.status('b');
-    b.step(
+    b.receive(
       msg.app(
         'mallory',
         'b',
@@ -43,10 +43,10 @@ describe('only members are heard', () => {
     const net = cluster(3);
     net.elect('a');
     for (const term of [Number.MAX_SAFE_INTEGER, 2 ** 40]) {
-      net.node('b').step(msg.vote('c', 'b', term, 100, 1));
+      net.node('b').receive(msg.vote('c', 'b', term, 100, 1));
     }
     expect(net.node('b').stats.droppedMalformed).toBe(2);
-    net.node('b').step(msg.vote('mallory', 'b', 50, 100, 1, { transfer: true }));
+    net.node('b').receive(msg.vote('mallory', 'b', 50, 100, 1, { transfer: true }));
     expect(net.node('b').stats.droppedUnknownNode).toBe(1);
     net.tickAll(30);
     expect(net.leader()).toBe('a');
@@ -56,7 +56,7 @@ describe('only members are heard', () => {
   it('ignores a vote request from a learner, answering only with the leader it follows', () => {
     const net = cluster(3, { learners: ['l'] });
     net.elect('a');
-    net.node('b').step(msg.vote('l', 'b', 9, 100, 1));
+    net.node('b').receive(msg.vote('l', 'b', 9, 100, 1));
     // A learner that campaigns missed its demotion: the rejection names the leader (missed-change.test.ts).
     expect(net.collect('b')).toEqual([{ type: 'voteResp', from: 'b', to: 'l', term: 1, pre: false, reject: true, leader: 'a' }]);
     expect(net.status('b').term).toBe(1);
@@ -81,7 +81,7 @@ describe('only members are heard', () => {
     const net = cluster(3);
     net.elect('a');
     const b = net.node('b');
-    b.step(msg.heartbeat('c', 'b', 1, 0));
+    b.receive(msg.heartbeat('c', 'b', 1, 0));
     expect(b.stats.droppedRivalLeader).toBe(1);
     expect(net.status('b').leader).toBe('a');
   });
@@ -90,7 +90,7 @@ describe('only members are heard', () => {
     const net = cluster(3, { config: { maxSnapshotBytes: 1000 } });
     net.elect('a');
     const meta = { index: 50, term: 1, conf: { voters: ['a', 'b', 'c'], learners: [] } };
-    net.node('b').step({ type: 'snap', from: 'a', to: 'b', term: 1, meta, offset: 0, total: 2 ** 40, chunk: new Uint8Array(10) });
+    net.node('b').receive({ type: 'snap', from: 'a', to: 'b', term: 1, meta, offset: 0, total: 2 ** 40, chunk: new Uint8Array(10) });
     expect(net.node('b').stats.refusedSnapshots).toBe(1);
   });
 });
@@ -111,7 +111,7 @@ describe('every entry names its proposer', () => {
     const net = cluster(3, { learners: ['l'] });
     net.elect('a');
     const before = net.status('a').membership;
-    net.node('a').step({
+    net.node('a').receive({
       type: 'prop',
       from: 'l',
       to: 'a',
@@ -121,7 +121,7 @@ describe('every entry names its proposer', () => {
     net.stabilize();
     expect(net.node('a').stats.refusedForwardedConf).toBe(1);
     expect(net.status('a').membership).toEqual(before);
-    expect(net.node('b').proposeConfChange({ type: 'remove', node: 'c' })).toEqual({ ok: false, reason: 'not-leader' });
+    expect(net.proposeConfChange('b', { type: 'remove', node: 'c' })).toEqual({ ok: false, reason: 'not-leader' });
   });
 
   it('applies a conf entry only when its proposer is a voter', () => {
@@ -134,53 +134,31 @@ describe('every entry names its proposer', () => {
       proposer,
       data: encodeConfChange({ type: 'addVoter', node }),
     });
-    const storage = new MemStorage({
+    const initial = {
       hardState: { term: 1, vote: null, commit: 2 },
       membership: { conf, index: 0 },
       snapshot: null,
       entries: [cc('l', 'l', 1), cc('d', 'a', 2)],
-    });
-    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- MemStorage's own fields are the persisted state; no method is needed
-    const node = new RaftNode({ ...defaultRaftConfig, id: 'b', rng: new SeededRng(1) }, { ...storage, hardState: storage.hardState });
-    const rd = node.ready();
-    node.advance(rd);
-    expect(node.status().membership.conf).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: ['l'] });
+    };
+    const net = new Network({ voters: conf.voters, learners: conf.learners, initial: { b: initial } });
+    expect(net.processReady('b')).toBe(true);
+    expect(net.status('b').membership.conf).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: ['l'] });
   });
 });
 
 describe('a node that joins replays the configuration from the log', () => {
-  function pump(nodes: Record<string, RaftNode>): void {
-    for (let round = 0; round < 50; round++) {
-      for (const n of Object.values(nodes)) {
-        while (n.hasReady()) {
-          const rd = n.ready();
-          n.advance(rd);
-          for (const m of rd.messages) nodes[m.to]?.step(m);
-        }
-      }
-    }
-  }
-
   it('learns the founder from its recorded seat, and every later change from voters only', () => {
-    const a = new RaftNode({ ...defaultRaftConfig, id: 'a', rng: new SeededRng(1) }, null, { voters: ['a'], learners: [] });
-    const x = new RaftNode({ ...defaultRaftConfig, id: 'x', rng: new SeededRng(2) }, null);
-    x.admitIntroducers(['a']);
-    const nodes = { a, x };
-    a.campaign();
-    pump(nodes);
-    a.tick();
-    pump(nodes);
-    expect(a.proposeConfChange({ type: 'addVoter', node: 'a' }).ok).toBe(true); // the founding seat, as node.ts records it
-    pump(nodes);
-    expect(a.proposeConfChange({ type: 'addLearner', node: 'x' }).ok).toBe(true);
-    pump(nodes);
-    for (let t = 0; t < 3; t++) {
-      a.tick();
-      x.tick();
-      pump(nodes);
-    }
-    expect(x.status().membership.conf).toEqual({ voters: ['a'], learners: ['x'] });
-    expect(x.status().commit).toBe(a.status().commit);
+    // x joins with nothing: no configuration, only its introducer a.
+    const net = new Network({ voters: ['a'], joiners: ['x'] });
+    net.elect('a');
+    net.tickAll(1);
+    expect(net.proposeConfChange('a', { type: 'addVoter', node: 'a' }).ok).toBe(true); // the founding seat, as node.ts records it
+    net.stabilize();
+    expect(net.proposeConfChange('a', { type: 'addLearner', node: 'x' }).ok).toBe(true);
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.status('x').membership.conf).toEqual({ voters: ['a'], learners: ['x'] });
+    expect(net.status('x').commit).toBe(net.status('a').commit);
   });
 });
 
@@ -212,9 +190,9 @@ describe('cluster time', () => {
     net.elect('a');
     net.tickAll(3);
     const now = net.now;
-    net.node('a').observeTime(now + HOUR);
+    net.setClock('a', now + HOUR);
     net.propose('a', 'ahead');
-    net.node('a').observeTime(now - HOUR);
+    net.setClock('a', now - HOUR);
     net.propose('a', 'behind');
     net.stabilize();
     const times = net
@@ -261,16 +239,14 @@ describe('cluster time', () => {
 
 describe('a node that joined with nothing holds its vote until it has caught up', () => {
   it('neither campaigns nor votes before it has applied the index it was admitted at', () => {
-    const node = new RaftNode({ ...defaultRaftConfig, id: 'w', rng: new SeededRng(5), electionTicks: 3 }, null, {
-      voters: ['a', 'w'],
-      learners: [],
-    });
-    node.holdVotingUntil(10);
-    for (let i = 0; i < 20; i++) node.tick();
-    expect(node.status().role).toBe('follower');
-    node.step(msg.vote('a', 'w', 1, 0, 0));
-    const rd = node.ready();
-    expect(rd.messages.filter((m) => m.type === 'vote')).toEqual([]);
-    expect(rd.messages.filter((m) => m.type === 'voteResp')).toEqual([expect.objectContaining({ reject: true })]);
+    const net = new Network({ voters: ['a', 'w'], config: { electionTicks: 3 } });
+    net.node('w').holdVotingUntil(10);
+    net.tick('w', 20);
+    expect(net.collect('w').filter((m) => m.type === 'vote')).toEqual([]);
+    expect(net.status('w').role).toBe('follower');
+    net.node('w').receive(msg.vote('a', 'w', 1, 0, 0));
+    const sent = net.collect('w');
+    expect(sent.filter((m) => m.type === 'vote')).toEqual([]);
+    expect(sent.filter((m) => m.type === 'voteResp')).toEqual([expect.objectContaining({ reject: true })]);
   });
 });
