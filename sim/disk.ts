@@ -196,8 +196,9 @@ export class SimStore implements RaftPersistence {
  * A write's completion as the driver sees it (it only calls then()). It settles from the
  * simulator's agenda, synchronously: the simulator runs no microtasks. It never fails: a batch
  * the real store would refuse is reported by the checkers instead (SimDisk.write's problems).
+ * The Raft tests' harness (test/raft/harness.ts) settles its writes with it too.
  */
-class SimWrite implements PromiseLike<void> {
+export class SimWrite implements PromiseLike<void> {
   private settled = false;
   private waiting: (() => void)[] = [];
 

@@ -42,6 +42,7 @@ import type {
   VoteResponse,
 } from '../../src/raft/types.js';
 import type { Timer } from '../../src/worker/types.js';
+import { SimWrite } from '../../sim/disk.js';
 
 export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'rng'>>;
 
@@ -296,32 +297,6 @@ class ManualTimers {
   }
 }
 
-/** A write's completion as the driver sees it (it only calls then()): settled synchronously, by the harness. */
-class Write implements PromiseLike<void> {
-  private done = false;
-  private waiting: (() => void)[] = [];
-
-  then<A = void, B = never>(
-    // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- PromiseLike<void>'s signature
-    onDone?: ((value: void) => A | PromiseLike<A>) | null,
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- PromiseLike's signature; a write here never fails
-    _onError?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): PromiseLike<A | B> {
-    if (onDone) {
-      if (this.done) onDone();
-      else this.waiting.push(() => void onDone());
-    }
-    return this as unknown as PromiseLike<A | B>;
-  }
-
-  complete(): void {
-    this.done = true;
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const fn of waiting) fn();
-  }
-}
-
 /**
  * One incarnation's persistence port over the node's MemStorage: a write completes at once, or,
  * while the test holds writes, when it releases them; a crash loses the writes still held.
@@ -336,7 +311,7 @@ class HeldStore implements RaftPersistence {
   ) {}
 
   save(update: PersistUpdate, opts?: { readonly sync?: boolean }): PromiseLike<void> {
-    const w = new Write();
+    const w = new SimWrite();
     const synced = opts?.sync !== false;
     const complete = (): void => {
       if (this.dead) return;
