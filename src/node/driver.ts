@@ -126,6 +126,13 @@ export class ReadIndexError extends Error {
   }
 }
 
+/** A condition on the driver's state someone waits for (RaftDriver.requestWhen). */
+interface Watch {
+  readonly holds: () => boolean;
+  readonly reply: Reply<boolean>;
+  timer: Timer | null;
+}
+
 interface PendingRead {
   readonly reply: Reply<number>;
   readonly timer: Timer;
@@ -173,6 +180,8 @@ export class RaftDriver<R = unknown> {
   private readSeq = 0;
   /** The index of the last entry (or snapshot) handed to the state machine. */
   private appliedIndex = 0;
+  /** Conditions on this driver's state waited for (requestWhen), checked after every cycle. */
+  private readonly watches = new Set<Watch>();
 
   constructor(opts: DriverOptions<R>) {
     this.opts = opts;
@@ -209,6 +218,8 @@ export class RaftDriver<R = unknown> {
     this.ticker = null;
     this.waits.stop();
     for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping', 'stopped'));
+    // A stopped driver's state no longer changes: each condition is answered as it stands.
+    for (const w of [...this.watches]) this.endWatch(w, w.holds());
   }
 
   // ----- proposals: the one way into the log (docs/architecture.md §15) -----
@@ -336,6 +347,38 @@ export class RaftDriver<R = unknown> {
     return this.raft.takeLostAcknowledged();
   }
 
+  // ----- waiting for the driver's state -----
+
+  /**
+   * Answers `reply` with true as soon as `holds()`, a condition on this driver's state (its role,
+   * leader, membership, `settled`), and with false after `timeoutMs` (on the driver's timers) or
+   * when the driver stops first. That state changes only in Ready cycles, so the condition is
+   * checked now and after each cycle, never polled (a leaving node waits this way, src/node/leave.ts).
+   */
+  requestWhen(holds: () => boolean, timeoutMs: number, reply: Reply<boolean>): void {
+    if (holds()) return reply.resolve(true);
+    if (this.stopped) return reply.resolve(false);
+    const w: Watch = { holds, reply, timer: null };
+    w.timer = this.timers.after(timeoutMs, () => this.endWatch(w, false));
+    this.watches.add(w);
+  }
+
+  /** requestWhen as a promise. */
+  when(holds: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve, reject) => this.requestWhen(holds, timeoutMs, { resolve, reject }));
+  }
+
+  private checkWatches(): void {
+    if (this.watches.size === 0) return;
+    for (const w of [...this.watches]) if (w.holds()) this.endWatch(w, true);
+  }
+
+  private endWatch(w: Watch, answer: boolean): void {
+    if (!this.watches.delete(w)) return;
+    w.timer?.cancel();
+    w.reply.resolve(answer);
+  }
+
   // ----- reads -----
 
   /**
@@ -438,7 +481,9 @@ export class RaftDriver<R = unknown> {
   }
 
   private cycle(): void {
-    if (this.writing || this.stopped || !this.raft.hasReady()) return;
+    if (this.writing || this.stopped) return;
+    // Nothing left to hand over: the driver is settled now, which a watch may wait for.
+    if (!this.raft.hasReady()) return this.checkWatches();
     this.writing = true;
     const rd = this.raft.ready();
     if (rd.hardState) this.term = rd.hardState.term;
@@ -480,6 +525,7 @@ export class RaftDriver<R = unknown> {
     // A node that lost office may have had its uncommitted tail overwritten already.
     if (rd.soft.role !== 'leader' && this.waits.size > 0) this.waits.truncated(this.raft.status().lastIndex);
     this.opts.onAdvance?.(rd);
+    this.checkWatches();
     this.kick();
   }
 

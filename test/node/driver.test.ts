@@ -325,3 +325,39 @@ describe('RaftDriver reads across a restart', () => {
     after.driver.stop();
   });
 });
+
+describe('RaftDriver.requestWhen', () => {
+  it('answers a condition on its state after the cycle that makes it hold, false at its deadline, and as it stands when stopped', () => {
+    const timers = new ManualTimers();
+    const raft = new RaftNode({ ...defaultRaftConfig, id: 'a', electionTicks: 10, rng: new SeededRng(1) }, null, {
+      voters: ['a'],
+      learners: [],
+    });
+    const driver = new RaftDriver({
+      raft,
+      storage: storeOn(timers, 3),
+      timers,
+      now: () => 1_000 + timers.now,
+      send: () => undefined,
+      machine: { restore: () => undefined, apply: () => undefined },
+    });
+    const answers: string[] = [];
+    const note = (what: string) => ({
+      resolve: (ok: boolean) => answers.push(`${what}: ${ok}`),
+      reject: () => answers.push(`${what}: threw`),
+    });
+    driver.requestWhen(() => driver.status().role === 'follower', 1000, note('follower now'));
+    expect(answers).toEqual(['follower now: true']);
+    driver.requestWhen(() => driver.status().role === 'leader', 1000, note('leader'));
+    driver.requestWhen(() => driver.status().term > 5, 700, note('term 6'));
+    driver.requestWhen(() => driver.status().term > 7, 5000, note('term 8'));
+    driver.start(10);
+    // The election's cycles make `leader` hold; nothing polled in between (the timers ran only the driver's own).
+    timers.advanceTo(500);
+    expect(answers).toEqual(['follower now: true', 'leader: true']);
+    timers.advanceTo(700);
+    expect(answers).toEqual(['follower now: true', 'leader: true', 'term 6: false']);
+    driver.stop();
+    expect(answers).toEqual(['follower now: true', 'leader: true', 'term 6: false', 'term 8: false']);
+  });
+});

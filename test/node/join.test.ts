@@ -13,7 +13,7 @@ import { introducersOf, joinCluster, JoinError, WrongClusterError } from '../../
 import { leaveCluster, serveLeaveRequests } from '../../src/node/leave.js';
 import { encodeNodeEntry } from '../../src/node/entry-envelope.js';
 import { silentLogger, type Logger } from '../../src/node/logger.js';
-import { waitFor } from '../../src/node/wait.js';
+import { waitFor } from './wait.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig, type ConfChange, type ConfState, type Message } from '../../src/raft/types.js';

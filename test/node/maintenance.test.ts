@@ -5,7 +5,7 @@ import { RaftDriver } from '../../src/node/driver.js';
 import { Maintenance } from '../../src/node/maintenance.js';
 import { silentLogger } from '../../src/node/logger.js';
 import { defaultMembershipPolicy } from '../../src/node/membership.js';
-import { waitFor } from '../../src/node/wait.js';
+import { waitFor } from './wait.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig, type ConfState } from '../../src/raft/types.js';

@@ -1,4 +1,4 @@
-// Bounded waiting on a condition. The node's state changes in its Ready loop, between which a
+// Bounded waiting on a condition, for tests of real nodes. The node's state changes in its Ready loop, between which a
 // short poll costs next to nothing; every wait has a deadline, so nothing hangs.
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
