@@ -1,6 +1,7 @@
 import type { RaftNode, RaftStatus } from '../src/raft/raft.js';
 import type { SeededRng } from '../src/raft/rng.js';
-import type { Reply } from '../src/node/proposal.js';
+import type { EntryBuilder, ProposeOptions } from '../src/node/driver.js';
+import type { Committed, Reply } from '../src/node/proposal.js';
 import type {
   ConfState,
   Entry,
@@ -230,6 +231,17 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   /** As the node's worker proposes (RaftDriver.proposeAndForget): a follower's core forwards it. */
   propose(id: NodeId, data: Uint8Array): ProposeResult | null {
     return this.sim(id).call('propose', (_raft, driver) => driver.proposeAndForget(data)) ?? null;
+  }
+
+  /** A proposal whose answer is waited for (RaftDriver.requestPropose); the answer comes once that event is over. */
+  requestPropose(id: NodeId, build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<unknown>>): boolean {
+    const n = this.sim(id);
+    return (
+      n.call('requestPropose', (_raft, driver) => {
+        driver.requestPropose(build, opts, n.deferred(reply));
+        return true;
+      }) ?? false
+    );
   }
 
   transferLeadership(id: NodeId, to: NodeId): boolean {

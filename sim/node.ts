@@ -302,15 +302,15 @@ export class SimNode<R> {
         if (e.index !== node.applied + 1) {
           throw new Error(`committed entry ${e.index} handed out after applied index ${node.applied}`);
         }
-        const result = sm.apply(e);
+        const { result, decision } = sm.decide ? sm.decide(e) : { result: sm.apply(e), decision: null };
         node.applied = e.index;
         if (node.applying) node.applying.last = e.index;
         else node.applying = { first: e.index, last: e.index };
         env.applied(node, e, sm.stateHash());
         node.pending.push(() => env.onApplied(node.id, e, result));
-        // A membership change answers its proposer's wait by position (RaftDriver.requestConfChange); the
-        // workload's entries carry no request id: the simulator proposes them and forgets.
-        return { request: null, result };
+        // The driver answers the proposer's wait with the machine's decision (its request id, from the
+        // entry envelope); a membership change's wait is answered by position (RaftDriver.requestConfChange).
+        return decision ?? { request: null, result };
       },
     };
   }

@@ -6,6 +6,8 @@
 // Scheduler through the host's factory (scheduler-plants.ts).
 import { ClusterState } from '../src/node/cluster-state.js';
 import { encodeNodeEntry } from '../src/node/entry-envelope.js';
+import type { NodeOutcome } from '../src/node/node-driver.js';
+import type { Decision } from '../src/node/proposal.js';
 import { realScheduler, SchedulerHost, type SchedulerFactory } from '../src/node/scheduler-host.js';
 import type { Entry, Snapshot } from '../src/raft/types.js';
 import { encodeCommand } from '../src/scheduler/command-codec.js';
@@ -46,8 +48,14 @@ export class SchedulerStateMachine implements StateMachine<SchedulerApplied> {
   }
 
   apply(entry: Entry): SchedulerApplied {
-    const outcome = this.state.apply(entry).result;
-    return outcome.kind === 'app' && outcome.answer.length > 0 ? { effects: outcome.answer } : NONE;
+    return this.decide(entry).result;
+  }
+
+  /** The node's own decision (the request id its envelope carries, the EntryOutcome), which answers the proposer's wait. */
+  decide(entry: Entry): { readonly result: SchedulerApplied; readonly decision: Decision<NodeOutcome> } {
+    const decision = this.state.apply(entry);
+    const outcome = decision.result;
+    return { result: outcome.kind === 'app' && outcome.answer.length > 0 ? { effects: outcome.answer } : NONE, decision };
   }
 
   snapshot(): Uint8Array {

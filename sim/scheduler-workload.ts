@@ -16,11 +16,18 @@
 // DAGs' worst cases, and the run goes on (WorkloadExtras.settled) until they all have.
 import { known } from '../src/invariant.js';
 import { errorMessage } from '../src/errors.js';
+import type { ScheduleOutcome, SubmitOutcome } from '../src/api/outcomes.js';
+import type { EntryBuilder, ProposeOptions } from '../src/node/driver.js';
 import { encodeNodeEntry } from '../src/node/entry-envelope.js';
+import { commandProposer, JobService } from '../src/node/job-service.js';
+import { ScheduleService } from '../src/node/schedule-service.js';
+import type { NodeOutcome } from '../src/node/node-driver.js';
+import { ProposalError, type Committed, type Reply } from '../src/node/proposal.js';
 import { realScheduler, type SchedulerFactory } from '../src/node/scheduler-host.js';
 import { TimeKeeper } from '../src/node/time-keeper.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Entry, NodeId, ProposeResult } from '../src/raft/types.js';
+import type { ScheduleSpec } from '../src/scheduler/schedule-types.js';
 import type { Command, Effect, JobId } from '../src/scheduler/types.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
@@ -107,6 +114,10 @@ interface Proc {
   executor: SimExecutor | null;
   worker: Worker | null;
   keeper: TimeKeeper | null;
+  /** The API's jobs service of this process, which the client submits through. */
+  readonly jobs: JobService;
+  /** The API's schedules service of this process, which the client changes schedules through. */
+  readonly schedules: ScheduleService;
   /** Effects applied on this replica, not yet handed to the worker. */
   pending: Effect[];
   restored: boolean;
@@ -114,18 +125,18 @@ interface Proc {
   lastLoad: string;
 }
 
-/** A schedule change the client makes through the log, retried until a replica applies it. */
+/** A schedule change the client makes through a node's API, retried until a node answers that it applied it. */
 interface Change {
-  readonly cmd: Extract<Command, { type: 'schedule-put' | 'schedule-delete' }>;
-  request: string | null;
+  readonly what: { readonly put: ScheduleSpec } | { readonly delete: string };
+  /** The node the latest try went to (null: none in flight); `tries` numbers the tries. */
+  node: NodeId | null;
   done: boolean;
   tries: number;
 }
 
 interface Submission {
   readonly plan: PlannedJob;
-  /** The request id of the latest attempt, and the node it went to. */
-  requested: JobId | null;
+  /** The node the latest attempt went to (null: none in flight); `tries` numbers the attempts. */
   node: NodeId | null;
   tries: number;
   acked: { readonly job: JobId; readonly index: number; readonly node: NodeId } | null;
@@ -146,10 +157,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private plans: PlannedJob[] = [];
   private schedules: PlannedSchedule[] = [];
   private scheduleChecker!: ScheduleChecker;
-  private readonly changes = new Map<string, Change>();
+  private readonly changes: Change[] = [];
   private changeSeq = 0;
   private readonly submissions: Submission[] = [];
-  private readonly byRequest = new Map<JobId, Submission>();
   /** Committed claims and finishes (their entries' data), the newest last, for the zombie to replay. */
   private readonly replayable: Uint8Array[] = [];
   /** Commands the liar proposed in other nodes' names (adversary.ts), by their entry data. */
@@ -244,7 +254,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       api.trace(
         `scheduler: schedule ${sp.name}: ${cadence}, overlap ${sp.overlap}, catchup ${sp.catchup}, runs ${planned.plan.tasks[0]?.minMs}-${planned.plan.tasks[0]?.maxMs}ms, put at ${putAt}ms`,
       );
-      api.after(putAt, () => this.change({ type: 'schedule-put', request: '', spec: sp, at: 0 }));
+      api.after(putAt, () => this.change({ put: sp }));
     }
     this.gossip = new SimGossip(
       {
@@ -270,7 +280,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.early.clear();
     if (this.fixed) {
       for (const j of this.fixed.jobs) {
-        const s: Submission = { plan: j.plan, requested: null, node: null, tries: 0, acked: null };
+        const s: Submission = { plan: j.plan, node: null, tries: 0, acked: null };
         this.submissions.push(s);
         api.after(j.submitAt, () => this.submit(s));
       }
@@ -285,7 +295,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     // Submissions spread over the first part of the fault phase.
     const window = Math.max(1, Math.floor(this.hooks.durationMs * 0.6));
     for (const plan of this.plans) {
-      const s: Submission = { plan, requested: null, node: null, tries: 0, acked: null };
+      const s: Submission = { plan, node: null, tries: 0, acked: null };
       this.submissions.push(s);
       api.after(this.rngs.client.int(window), () => this.submit(s));
     }
@@ -337,6 +347,19 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       executor: null,
       worker: null,
       keeper: null,
+      schedules: new ScheduleService({
+        propose: commandProposer((build, opts, reply) => this.requestPropose(node, build, opts, reply)),
+        now: () => clock.now(),
+        timeoutMs: CHANGE_TIMEOUT_MS,
+        newRequestId: () => `change-${++this.changeSeq}`,
+        newJobId: () => newJobId(this.rngs.client),
+      }),
+      jobs: new JobService({
+        view: sm.view,
+        propose: commandProposer((build, opts, reply) => this.requestPropose(node, build, opts, reply)),
+        timeoutMs: SUBMIT_TIMEOUT_MS,
+        newJobId: () => newJobId(this.rngs.client),
+      }),
       pending: [],
       restored: false,
       flushing: false,
@@ -402,6 +425,19 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const r = this.api.propose(p.node, data) ?? { ok: false, reason: 'no-leader' };
     if (!r.ok) this.stats.proposalsRefused++;
     return r;
+  }
+
+  /**
+   * The node's driver's one entry, for the API's services of its process (commandProposer): the
+   * answer is the node's own decision (the SchedulerStateMachine's, a NodeOutcome).
+   */
+  private requestPropose(node: NodeId, build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<NodeOutcome>>): void {
+    const asked = this.api.requestPropose(node, build, opts, {
+      resolve: ({ index, result }) => reply.resolve({ index, result: nodeOutcome(result) }),
+      reject: (err) => reply.reject(err),
+    });
+    // The process runs only while its node is up: a paused node's call waits (never, here) as a request to it would.
+    if (!asked) reply.reject(new ProposalError('stopped'));
   }
 
   /** Effects reach the worker in its own process, after the Ready cycle that applied them. */
@@ -482,11 +518,23 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       p.keeper = null;
       this.gossip.forget(node);
     }
+    for (const c of this.changes) {
+      if (!c.done && c.node === node) {
+        // Its answer died with the process: the client makes the change again through another node.
+        const tries = c.tries;
+        c.node = null;
+        this.api.after(this.rngs.client.range(5, 100), () => {
+          if (!c.done && c.tries === tries) this.send(c);
+        });
+      }
+    }
     for (const s of this.submissions) {
       if (s.acked === null && s.node === node) {
-        const requested = s.requested;
+        // Its answer died with the process: the client gives up on it and tries again.
+        const tries = s.tries;
+        s.node = null;
         this.api.after(this.rngs.client.range(5, 100), () => {
-          if (s.acked === null && s.requested === requested) this.resubmit(s);
+          if (s.acked === null && s.tries === tries) this.resubmit(s);
         });
       }
     }
@@ -545,33 +593,63 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
 
   // ----- the client ----------------------------------------------------------------------------
 
+  /**
+   * A submit through a random node's API, as `meshrun submit` makes it: the production JobService
+   * proposes it and answers once that replica applied it (the node's wait registry,
+   * docs/architecture.md §15). An answer that says the job may not be there (`unavailable`, the
+   * service's own time-out included) or none at all (the node died) sends it again, with the
+   * same idempotency key, through another random node.
+   */
   private submit(s: Submission): void {
     if (s.acked !== null) return;
     const api = this.api;
     const rng = this.rngs.client;
     const node = rng.pick(api.nodes);
-    const id = newJobId(rng);
-    s.tries++;
+    const p = this.procs.get(node);
+    const tries = ++s.tries;
     this.stats.submits++;
-    const r = api.available(node) ? api.propose(node, commandEntry({ type: 'submit', id, key: s.plan.key, spec: s.plan.spec })) : null;
-    if (r?.ok !== true) {
-      s.requested = null;
+    if (!p || !api.available(node)) {
       s.node = null;
       api.after(rng.range(20, 200), () => this.resubmit(s));
       return;
     }
-    s.requested = id;
     s.node = node;
-    this.byRequest.set(id, s);
-    api.trace(`client: submit ${s.plan.name} as ${id} via ${node}${s.tries > 1 ? ` (try ${s.tries})` : ''}`);
-    api.after(SUBMIT_TIMEOUT_MS, () => {
-      if (s.acked === null && s.requested === id) this.resubmit(s);
+    api.trace(`client: submit ${s.plan.name} via ${node}${tries > 1 ? ` (try ${tries})` : ''}`);
+    p.jobs.requestSubmit(s.plan.spec, s.plan.key, {
+      resolve: (outcome) => this.submitted(s, tries, node, outcome),
+      reject: (err) => api.fail('job service', `${node}: submitting ${s.plan.name} threw: ${errorMessage(err)}`),
     });
   }
 
-  /** A schedule change through a random node, proposed again until a replica has applied it. */
-  private change(cmd: Change['cmd']): void {
-    const c: Change = { cmd, request: null, done: false, tries: 0 };
+  /** The API's answer to try `tries` of `s` through `node`. */
+  private submitted(s: Submission, tries: number, node: NodeId, outcome: SubmitOutcome): void {
+    if (s.acked !== null || s.tries !== tries) return;
+    const api = this.api;
+    if (!outcome.ok) {
+      if (outcome.reason !== 'unavailable') {
+        api.fail(
+          'submit refused',
+          `${node}: the API refused ${s.plan.name}, a valid DAG with its own key (${outcome.reason}): ${outcome.error}`,
+        );
+        return;
+      }
+      api.trace(`client: ${s.plan.name} not acknowledged by ${node}: ${outcome.error}`);
+      s.node = null;
+      api.after(this.rngs.client.range(20, 200), () => this.resubmit(s));
+      return;
+    }
+    // The node has applied the submit by now (the answer comes at apply): its applied index is at or past the entry.
+    s.acked = { job: outcome.id, index: api.appliedIndex(node), node };
+    this.observer?.acknowledged(s.plan, outcome.id, node);
+    api.trace(
+      `client: ${s.plan.name} acknowledged by ${node}: job ${outcome.id}${outcome.existing ? ' (an earlier try had created it)' : ''}`,
+    );
+  }
+
+  /** A schedule change through a random node's API (the production ScheduleService), made again until a node answers that it applied it. */
+  private change(what: Change['what']): void {
+    const c: Change = { what, node: null, done: false, tries: 0 };
+    this.changes.push(c);
     this.send(c);
   }
 
@@ -580,18 +658,45 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const api = this.api;
     const rng = this.rngs.client;
     const node = rng.pick(api.nodes);
-    const request = `change-${++this.changeSeq}`;
-    c.tries++;
-    c.request = request;
-    this.changes.set(request, c);
-    const what = c.cmd.type === 'schedule-put' ? `put ${c.cmd.spec.name}` : `delete ${c.cmd.name}`;
-    // A put carries the clock of the node that proposes it (as the API's ScheduleService does).
-    const cmd = c.cmd.type === 'schedule-put' ? { ...c.cmd, request, at: api.now() + this.hooks.clockOffset(node) } : { ...c.cmd, request };
-    const r = api.available(node) ? api.propose(node, commandEntry(cmd)) : null;
-    api.trace(`client: schedule ${what} via ${node} as ${request}${r?.ok === true ? '' : ' (refused)'}`);
-    api.after(r?.ok === true ? CHANGE_TIMEOUT_MS : rng.range(20, 200), () => {
-      if (!c.done && c.request === request) this.send(c);
-    });
+    const p = this.procs.get(node);
+    const tries = ++c.tries;
+    const what = 'put' in c.what ? `put ${c.what.put.name}` : `delete ${c.what.delete}`;
+    if (!p || !api.available(node)) {
+      c.node = null;
+      api.trace(`client: schedule ${what} via ${node} (unavailable)`);
+      api.after(rng.range(20, 200), () => this.send(c));
+      return;
+    }
+    c.node = node;
+    api.trace(`client: schedule ${what} via ${node}${tries > 1 ? ` (try ${tries})` : ''}`);
+    const reply = {
+      resolve: (o: ScheduleOutcome) => this.changed(c, tries, node, o),
+      reject: (err: Error) => api.fail('schedule service', `${node}: the schedule ${what} threw: ${errorMessage(err)}`),
+    };
+    // A put carries the clock of the node that takes it (the service reads its process's clock).
+    if ('put' in c.what) p.schedules.requestPut(c.what.put, reply);
+    else p.schedules.requestAct('delete', c.what.delete, reply);
+  }
+
+  /** The API's answer to try `tries` of `c` through `node`. */
+  private changed(c: Change, tries: number, node: NodeId, o: ScheduleOutcome): void {
+    if (c.done || c.tries !== tries) return;
+    c.node = null;
+    if (o.ok) {
+      c.done = true;
+      return;
+    }
+    // A delete tried again after an earlier try was applied (its answer lost with its node) finds nothing left.
+    if ('delete' in c.what && o.reason === 'not-found' && tries > 1) {
+      c.done = true;
+      return;
+    }
+    if (o.reason !== 'unavailable') {
+      this.api.fail('schedule refused', `${node}: the API refused a valid schedule change (${o.reason}): ${o.error}`);
+      return;
+    }
+    this.api.trace(`client: schedule change not applied via ${node}: ${o.error}`);
+    this.api.after(this.rngs.client.range(20, 200), () => this.send(c));
   }
 
   private resubmit(s: Submission): void {
@@ -626,29 +731,11 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.flushSoon(p);
     }
     for (const e of r.effects) {
-      if (e.type === 'schedule-changed' || e.type === 'schedule-refused') {
-        const c = this.changes.get(e.request);
-        if (c === undefined || c.done) continue;
-        // A put the log took twice (a retried proposal): the second replaces the first, the same spec.
-        if (e.type === 'schedule-refused')
-          this.api.fail('schedule refused', `${node}: the scheduler refused a valid schedule change (${e.request}): ${e.error}`);
-        c.done = true;
-        continue;
+      // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
+      // second copy of a submit without a key is refused, the first one created the job.
+      if (e.type === 'submit-rejected' && !this.checker.jobs.has(e.requested)) {
+        this.api.fail('submit rejected', `${node}: the scheduler refused a valid DAG (request ${e.requested}): ${e.error}`);
       }
-      if (e.type === 'submit-rejected') {
-        // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
-        // second copy of a submit without a key is refused, the first one created the job.
-        if (!this.checker.jobs.has(e.requested)) {
-          this.api.fail('submit rejected', `${node}: the scheduler refused a valid DAG (request ${e.requested}): ${e.error}`);
-        }
-        continue;
-      }
-      if (e.type !== 'submitted') continue;
-      const s = this.byRequest.get(e.requested);
-      if (!s || s.acked !== null || s.requested !== e.requested || s.node !== node) continue;
-      s.acked = { job: e.job, index: entry.index, node };
-      this.observer?.acknowledged(s.plan, e.job, node);
-      this.api.trace(`client: ${s.plan.name} acknowledged by ${node}: job ${e.job}${e.existing ? ' (an earlier try had created it)' : ''}`);
     }
   }
 
@@ -753,7 +840,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       // Ticks keep coming for a while with a quorum up: each due one must be decided; then the client removes them.
       this.api.after(SCHEDULE_HOLD_MS, () => {
         this.scheduleChecker.checkDecided(this.api.now() + Math.min(...this.api.nodes.map((n) => this.hooks.clockOffset(n))));
-        for (const p of this.schedules) this.change({ type: 'schedule-delete', request: '', name: p.spec.name });
+        for (const p of this.schedules) this.change({ delete: p.spec.name });
       });
     }
     this.boundMs = this.finishBound();
@@ -801,8 +888,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     if (this.settledAt !== null) return true;
     if (this.healedAt === null || this.checker.open > 0) return false;
     if (this.submissions.some((s) => s.acked === null)) return false;
-    if ([...this.changes.values()].some((c) => !c.done) || (this.schedules.length > 0 && this.api.now() < this.healedAt + SCHEDULE_HOLD_MS))
-      return false;
+    if (this.changes.some((c) => !c.done) || (this.schedules.length > 0 && this.api.now() < this.healedAt + SCHEDULE_HOLD_MS)) return false;
     for (const n of this.members) {
       if (!this.api.available(n) || this.api.appliedIndex(n) < this.checker.lastFinalIndex) return false;
     }
@@ -894,6 +980,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.scheduleChecker.describe()
     );
   }
+}
+
+/** What a SchedulerStateMachine decides for an entry (SchedulerStateMachine.decide): the node's EntryOutcome. */
+function nodeOutcome(result: unknown): NodeOutcome {
+  if (typeof result === 'object' && result !== null && 'kind' in result) return result as NodeOutcome;
+  throw new Error(`the scheduler workload's state machine answered a proposal with ${JSON.stringify(result)}, not an entry outcome`);
 }
 
 function newJobId(rng: SeededRng): JobId {

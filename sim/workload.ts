@@ -1,4 +1,5 @@
-import type { Reply } from '../src/node/proposal.js';
+import type { EntryBuilder, ProposeOptions } from '../src/node/driver.js';
+import type { Committed, Decision, Reply } from '../src/node/proposal.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { ConfState, Entry, NodeId, ProposeResult, Snapshot } from '../src/raft/types.js';
 import type { LineSource } from './trace.js';
@@ -10,6 +11,13 @@ import type { LineSource } from './trace.js';
 export interface StateMachine<R> {
   /** Apply one committed entry; conf entries and empty no-ops included (usually ignored). */
   apply(entry: Entry): R;
+  /**
+   * apply() for a machine whose entries carry request ids (the node's entry envelope): what the
+   * workload learns (`result`), and the decision the driver answers the proposer's wait with
+   * (`decision`: RaftDriver's StateMachine.apply, docs/architecture.md §15). Without it no
+   * proposal of the workload's can be waited for.
+   */
+  decide?(entry: Entry): { readonly result: R; readonly decision: Decision<unknown> };
   /** Serialize the whole state (snapshot data). */
   snapshot(): Uint8Array;
   /** Replace the whole state by a snapshot (its data is what snapshot() returned on some replica). */
@@ -28,6 +36,12 @@ export interface ClusterApi<R> {
   available(node: NodeId): boolean;
   /** null when the node is unavailable. */
   propose(node: NodeId, data: Uint8Array): ProposeResult | null;
+  /**
+   * A proposal waited for through the node's wait registry (RaftDriver.requestPropose): false when
+   * the node is unavailable; otherwise `reply` is answered once the event that settles it is over
+   * (with what the node's state machine decided, StateMachine.decide), or never if the node crashes first.
+   */
+  requestPropose(node: NodeId, build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<unknown>>): boolean;
   transferLeadership(node: NodeId, to: NodeId): boolean;
   /**
    * A linearizable read at the node (its driver's readIndex): false when the node is unavailable;

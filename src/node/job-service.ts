@@ -13,50 +13,85 @@ import { errorMessage } from '../errors.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
 import type { Command, Effect, JobId, JobSpec, SchedulerView } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
-import { ProposalError } from './proposal.js';
+import { envelope } from './entry-envelope.js';
+import type { NodeDriver } from './node-driver.js';
+import { ProposalError, type Reply } from './proposal.js';
 
 export interface JobServiceDeps {
   readonly view: SchedulerView;
   /**
-   * Proposes already-encoded command bytes (the node adds the entry envelope); resolves with the
-   * scheduler's effects of that command once this replica applied it, or rejects with a
-   * ProposalError (RaftDriver.propose).
+   * Proposes already-encoded command bytes (the node adds the entry envelope); answers `reply` with
+   * the scheduler's effects of that command once this replica applied it, or rejects it with a
+   * ProposalError (RaftDriver.requestPropose). A callback, not a promise: the simulator runs this
+   * service unchanged, and runs no promise continuations (docs/architecture.md §2).
    */
-  readonly propose: (command: Uint8Array, opts: ProposeOptions) => Promise<readonly Effect[]>;
+  readonly propose: (command: Uint8Array, opts: ProposeOptions, reply: Reply<readonly Effect[]>) => void;
   /** How long to wait for this replica to apply a proposal before answering `unavailable`. */
   readonly timeoutMs?: number;
+  /** Draws a new job's id (default newJobId, random; the simulator draws from its seed). */
+  readonly newJobId?: () => JobId;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
+/**
+ * The API's command proposals as a node makes them: the `app` envelope around the command's bytes,
+ * through the driver's one entry (RaftDriver.requestPropose), answered with the scheduler's effects
+ * of that command once this replica applied it (docs/architecture.md §15). The node and the
+ * simulator both build JobService's and ScheduleService's `propose` with it.
+ */
+export function commandProposer(requestPropose: NodeDriver['requestPropose']): JobServiceDeps['propose'] {
+  return (data, opts, reply) =>
+    requestPropose(envelope({ kind: 'app', data }), opts, {
+      resolve: ({ result }) => reply.resolve(result.kind === 'app' ? result.answer : []),
+      reject: (err) => reply.reject(err),
+    });
+}
+
 export class JobService {
   private readonly timeoutMs: number;
+  private readonly newJobId: () => JobId;
 
   constructor(private readonly deps: JobServiceDeps) {
     this.timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.newJobId = deps.newJobId ?? newJobId;
   }
 
-  async submit(spec: JobSpec, key: string | null): Promise<SubmitOutcome> {
+  submit(spec: JobSpec, key: string | null): Promise<SubmitOutcome> {
+    return new Promise((resolve, reject) => this.requestSubmit(spec, key, { resolve, reject }));
+  }
+
+  /**
+   * submit() answering through `reply` (how the simulator's clients submit): always with an
+   * outcome; rejected only by an error that is a bug (not a ProposalError).
+   */
+  requestSubmit(spec: JobSpec, key: string | null, reply: Reply<SubmitOutcome>): void {
     if (key !== null) {
       const held = this.deps.view.jobWithKey(key);
       if (held !== undefined) {
         const conflict = this.keyConflict(key, held, spec);
-        if (conflict !== null) return conflict;
+        if (conflict !== null) return reply.resolve(conflict);
       }
     }
-    const id = newJobId();
+    const id = this.newJobId();
     let data: Uint8Array;
     try {
       data = encodeCommand({ type: 'submit', id, key, spec });
     } catch (err) {
-      return { ok: false, reason: 'invalid', error: errorMessage(err) };
+      return reply.resolve({ ok: false, reason: 'invalid', error: errorMessage(err) });
     }
-    let effects: readonly Effect[];
-    try {
-      effects = await this.deps.propose(data, { timeoutMs: this.timeoutMs });
-    } catch (err) {
-      return this.submitUnanswered(id, err);
-    }
+    this.deps.propose(
+      data,
+      { timeoutMs: this.timeoutMs },
+      {
+        resolve: (effects) => reply.resolve(this.submitAnswered(id, key, spec, effects)),
+        reject: (err) => (err instanceof ProposalError ? reply.resolve(this.submitUnanswered(id, err)) : reply.reject(err)),
+      },
+    );
+  }
+
+  /** What the scheduler said of the submit of job `id`, applied here. */
+  private submitAnswered(id: JobId, key: string | null, spec: JobSpec, effects: readonly Effect[]): SubmitOutcome {
     for (const e of effects) {
       if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, reason: 'invalid', error: e.error };
       if (e.type !== 'submitted' || e.requested !== id) continue;
@@ -68,8 +103,7 @@ export class JobService {
   }
 
   /** A submit whose entry was not seen applied: say why, and that the same key makes it safe to retry. */
-  private submitUnanswered(id: JobId, err: unknown): SubmitOutcome {
-    if (!(err instanceof ProposalError)) throw err;
+  private submitUnanswered(id: JobId, err: ProposalError): SubmitOutcome {
     // A snapshot swallowed the entry: whether it was applied is in the state.
     if (err.reason === 'unknown' && this.deps.view.job(id) !== undefined) return { ok: true, id, existing: false };
     if (err.reason === 'timeout') {
@@ -98,24 +132,27 @@ export class JobService {
     };
   }
 
-  async cancel(id: JobId): Promise<CancelOutcome> {
+  cancel(id: JobId): Promise<CancelOutcome> {
+    return new Promise((resolve, reject) => this.requestCancel(id, { resolve, reject }));
+  }
+
+  /** cancel() answering through `reply`. */
+  requestCancel(id: JobId, reply: Reply<CancelOutcome>): void {
     const job = this.deps.view.job(id);
-    if (!job) return { ok: false, reason: 'not-found', error: `no job ${id}` };
-    if (job.state !== 'running') return { ok: false, reason: 'conflict', error: `job ${id} has already ended: ${job.state}` };
-    let effects: readonly Effect[];
-    try {
-      effects = await this.deps.propose(encodeCommand({ type: 'cancel', job: id } satisfies Command), { timeoutMs: this.timeoutMs });
-    } catch (err) {
-      if (!(err instanceof ProposalError)) throw err;
-      // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
-      const now = this.deps.view.job(id);
-      if (now && now.state !== 'running') return { ok: true, id, state: now.state };
-      const error =
-        err.reason === 'timeout'
-          ? `the cancel was not committed within ${this.timeoutMs} ms; try again`
-          : `the cancel was not accepted: ${why(err)}; try again`;
-      return { ok: false, reason: 'unavailable', error };
-    }
+    if (!job) return reply.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` });
+    if (job.state !== 'running')
+      return reply.resolve({ ok: false, reason: 'conflict', error: `job ${id} has already ended: ${job.state}` });
+    this.deps.propose(
+      encodeCommand({ type: 'cancel', job: id } satisfies Command),
+      { timeoutMs: this.timeoutMs },
+      {
+        resolve: (effects) => reply.resolve(this.cancelAnswered(id, effects)),
+        reject: (err) => (err instanceof ProposalError ? reply.resolve(this.cancelUnanswered(id, err)) : reply.reject(err)),
+      },
+    );
+  }
+
+  private cancelAnswered(id: JobId, effects: readonly Effect[]): CancelOutcome {
     for (const e of effects) if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state };
     // The machine ignored the cancel: the job ended, or was removed, between the check above and the entry.
     const now = this.deps.view.job(id);
@@ -124,9 +161,19 @@ export class JobService {
       ? { ok: false, reason: 'unavailable', error: `the scheduler applied the cancel of job ${id} and left it running` }
       : { ok: true, id, state: now.state };
   }
+
+  private cancelUnanswered(id: JobId, err: ProposalError): CancelOutcome {
+    // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
+    const now = this.deps.view.job(id);
+    if (now && now.state !== 'running') return { ok: true, id, state: now.state };
+    const error =
+      err.reason === 'timeout'
+        ? `the cancel was not committed within ${this.timeoutMs} ms; try again`
+        : `the cancel was not accepted: ${why(err)}; try again`;
+    return { ok: false, reason: 'unavailable', error };
+  }
 }
 
-/** Why a proposal got no answer, for a person deciding whether to retry. */
 /** Why a proposal was not seen applied, in the user's words (the schedule service shares it). */
 export function why(err: ProposalError): string {
   switch (err.reason) {

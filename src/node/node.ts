@@ -39,18 +39,18 @@ import { Compactor } from './compactor.js';
 import { ConfChanger } from './conf-changer.js';
 import { Connector } from './connector.js';
 import { prepareDataDir } from './data-dir.js';
-import { RaftDriver, type ProposeOptions } from './driver.js';
+import { RaftDriver } from './driver.js';
 import type { NodeDriver, NodeOutcome } from './node-driver.js';
 import { createJoinHandler } from './join-handler.js';
 import { introducersOf, joinCluster, WrongClusterError, type JoinSuccess } from './join-client.js';
 import { announceThroughMembers } from './announce.js';
 import { leaveCluster, serveLeaveRequests, type LeaveOutcome } from './leave.js';
 import type { Logger } from './logger.js';
-import { JobService } from './job-service.js';
+import { commandProposer, JobService } from './job-service.js';
 import { LogJanitor } from './log-janitor.js';
 import { advertisedApiUrl } from './advertise.js';
 import { assertListenPortsFree, assertPortFree, listenFailure } from './ports.js';
-import { decodeNodeEntry, encodeNodeEntry, envelope } from './entry-envelope.js';
+import { decodeNodeEntry, encodeNodeEntry } from './entry-envelope.js';
 import { EventLog } from './event-log.js';
 import { Maintenance } from './maintenance.js';
 import { PeerAddresses } from './peer-addresses.js';
@@ -443,10 +443,7 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
   // The worker's and the time keeper's commands: nobody waits for them, their outcomes show in the state.
   const proposeApp = (data: Uint8Array): ProposeResult => driver.proposeAndForget(encodeNodeEntry({ kind: 'app', data }));
   // The API's commands: answered with the scheduler's effects of the command once applied here.
-  const proposeCommand = async (data: Uint8Array, o: ProposeOptions): Promise<readonly Effect[]> => {
-    const { result } = await driver.propose(envelope({ kind: 'app', data }), o);
-    return result.kind === 'app' ? result.answer : [];
-  };
+  const requestCommand = commandProposer((build, o, reply) => driver.requestPropose(build, o, reply));
   const executor = await createExecutor({ dataDir: opts.dataDir, nodeId: id, log: (obj, msg) => log.info(obj, msg) }).catch(
     (err: unknown) => fail(err, 2, 'cannot start the task executor'),
   );
@@ -517,8 +514,8 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
   const gossipTimer = setInterval(publishLoad, GOSSIP_MS);
   gossipTimer.unref();
   teardown.add('load timer', () => clearInterval(gossipTimer));
-  const jobs = new JobService({ view: scheduler.view, propose: proposeCommand });
-  const schedules = new ScheduleService({ propose: proposeCommand, now: () => backgroundClock.now() });
+  const jobs = new JobService({ view: scheduler.view, propose: requestCommand });
+  const schedules = new ScheduleService({ propose: requestCommand, now: () => backgroundClock.now() });
   return {
     worker,
     jobs,

@@ -7,7 +7,6 @@ import { ScheduleService } from '../../src/node/schedule-service.js';
 import { decodeCommand } from '../../src/scheduler/command-codec.js';
 import { Scheduler } from '../../src/scheduler/machine.js';
 import type { ApiError, ScheduleInfo } from '../../src/api/types.js';
-import type { Effect } from '../../src/scheduler/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const DAG = { name: 'etl', tasks: { a: { run: 'true' } } };
@@ -16,12 +15,12 @@ function app() {
   const m = new Scheduler();
   let index = 0;
   let time = T0;
-  // As RaftDriver.propose resolves: with the effects of the command once applied.
+  // As RaftDriver.requestPropose answers: with the effects of the command once applied.
   const service = new ScheduleService({
-    propose: async (data: Uint8Array): Promise<readonly Effect[]> => {
+    propose: (data, _opts, reply) => {
       const d = decodeCommand(data);
-      if (!d.ok) throw new Error(d.error);
-      return m.applyCommand(d.value, ++index, (time += 10));
+      if (!d.ok) return reply.reject(new Error(d.error));
+      reply.resolve(m.applyCommand(d.value, ++index, (time += 10)));
     },
     now: () => T0,
   });

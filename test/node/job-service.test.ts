@@ -24,15 +24,13 @@ function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Arra
   const jobs = new JobService({
     view: host.view,
     timeoutMs: 2000,
-    propose: (data) => {
+    propose: (data, _opts, reply) => {
       proposed.push(data);
       const first = before.splice(0);
-      return new Promise((resolve) =>
-        setImmediate(() => {
-          for (const d of first) apply(d);
-          resolve(apply(data));
-        }),
-      );
+      setImmediate(() => {
+        for (const d of first) apply(d);
+        reply.resolve(apply(data));
+      });
     },
   });
   return { host, jobs, proposed, before };
@@ -110,7 +108,7 @@ describe('JobService: answers from the applied command', () => {
   it('answers unavailable, saying why, when the proposal got no answer; a snapshot that swallowed the submit is read from the state', async () => {
     const host = new SchedulerHost();
     let ending: ProposalError = new ProposalError('timeout');
-    const jobs = new JobService({ view: host.view, timeoutMs: 50, propose: () => Promise.reject(ending) });
+    const jobs = new JobService({ view: host.view, timeoutMs: 50, propose: (_data, _opts, reply) => reply.reject(ending) });
     expect(await jobs.submit(spec(), 'k')).toMatchObject({
       ok: false,
       reason: 'unavailable',
@@ -131,9 +129,9 @@ describe('JobService: answers from the applied command', () => {
     // The entry was applied inside a snapshot: the job is in the state under the id drawn for it.
     const applying = new JobService({
       view: host.view,
-      propose: (data) => {
+      propose: (data, _opts, reply) => {
         host.apply(data, { index: 1, term: 1, type: 'normal', time: 1_000, proposer: 'n1', data });
-        return Promise.reject(new ProposalError('unknown'));
+        reply.reject(new ProposalError('unknown'));
       },
     });
     const r = await applying.submit(spec(), null);
