@@ -60,11 +60,15 @@ export class SimMembership<R> {
     private readonly c: Cluster<R>,
     /** Delays of the join protocol's messages. */
     private readonly rng: SeededRng,
+    /**
+     * The membership loop's policy. The sweeps' default: every node a voter when it can be (the
+     * operator, admin.ts, and the faults vary the membership), and up right now when heard within
+     * about one maximal election timeout of the simulator's 10 ms ticks (20 ticks of up to 12 ms),
+     * as the node's policy uses its own. A scenario runs the node's own (scenario-run.ts).
+     */
+    policy?: MembershipPolicy,
   ) {
-    // Every node a voter when it can be: the operator (admin.ts) and the faults vary the membership.
-    // Up right now: heard within about one maximal election timeout of the simulator's 10 ms ticks
-    // (20 ticks of up to 12 ms), as the node's policy uses its own.
-    this.policy = { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10, activeWithinMs: 300 };
+    this.policy = policy ?? { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10, activeWithinMs: 300 };
   }
 
   /** The node (re)started: its services start with its process and die with it. */

@@ -7,6 +7,7 @@
 import { known } from '../../src/invariant.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
+import { defaultMembershipPolicy } from '../../src/node/membership.js';
 import { NODE_TIMINGS } from '../../src/node/timings.js';
 import { defaultRaftConfig, type NodeId } from '../../src/raft/types.js';
 import type { JobId, TaskState } from '../../src/scheduler/types.js';
@@ -14,6 +15,7 @@ import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
 import type { Violation } from '../checkers.js';
 import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
+import { SimMembership } from '../membership.js';
 import type { NodeTiming } from '../node.js';
 import { SchedulerWorkload, type NodeConfig } from '../scheduler-workload.js';
 import type { SchedulerFactory } from '../../src/node/scheduler-host.js';
@@ -89,6 +91,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     timing: root.fork('timing'),
     plans: root.fork('plans'),
     workload: root.fork('workload'),
+    join: root.fork('join'),
   };
   const trace = new Trace({ capacity: TRACE_LINES });
   const plans = s.dags.map((d) => ({ plan: planScenarioJob(s, d, rngs.plans), submitAt: d.at }));
@@ -136,6 +139,11 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     bootstrap: { voters: [...s.voters], learners: [...s.learners] },
   };
   const cluster = new Cluster(setup);
+  // Every node runs the node's membership services (sim/membership.ts) with the node's own policy:
+  // as many voters as the scenario names (the node's --voters), a silent one replaced after 30 s.
+  const membership = new SimMembership(cluster, rngs.join, { ...defaultMembershipPolicy, targetVoters: s.voters.length });
+  cluster.onStart = (id) => membership.started(id);
+  cluster.onJoin = (id) => membership.join(id);
   rec.now = () => cluster.now();
   cluster.onRole = (id, role, term) => rec.role(id, role, term);
   const target = {
