@@ -8,10 +8,10 @@
 // and stays); this check is the API's, on this replica's view: before proposing when the key is
 // known here, and again when the machine answers `existing`.
 import { randomUUID } from 'node:crypto';
-import type { CancelOutcome, SubmitOutcome } from '../api/outcomes.js';
+import type { CancelOutcome, FailureReason, RerunOutcome, RerunRequest, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
-import type { Command, Effect, JobId, JobSpec, SchedulerView } from '../scheduler/types.js';
+import type { Command, Effect, JobId, JobSpec, RerunRefusal, SchedulerView } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
 import { ProposalError } from './proposal.js';
 
@@ -98,6 +98,10 @@ export class JobService {
     };
   }
 
+  rerun(id: JobId, req: RerunRequest): Promise<RerunOutcome> {
+    return proposeRerun(this.deps, this.timeoutMs, id, req);
+  }
+
   async cancel(id: JobId): Promise<CancelOutcome> {
     const job = this.deps.view.job(id);
     if (!job) return { ok: false, reason: 'not-found', error: `no job ${id}` };
@@ -126,7 +130,14 @@ export class JobService {
   }
 }
 
-/** Why a proposal got no answer, for a person deciding whether to retry. */
+/** How the API answers each refusal of a re-run by the state machine (docs/http-api.md §16). */
+const RERUN_REFUSAL: Readonly<Record<RerunRefusal, Exclude<FailureReason, 'unavailable'>>> = {
+  'unknown-job': 'not-found',
+  'not-finished': 'conflict',
+  'unknown-task': 'invalid',
+  nothing: 'conflict',
+};
+
 /** Why a proposal was not seen applied, in the user's words (the schedule service shares it). */
 export function why(err: ProposalError): string {
   switch (err.reason) {
@@ -169,6 +180,43 @@ function canonicalJson(v: unknown): string {
   }
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions
   return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Re-runs part of a finished job (docs/dag-file.md §13): proposed to the log, answered with the
+ * machine's decision as this replica applied it. No check before proposing but the job's
+ * existence: the machine decides on the state the entry meets, which may differ from this view.
+ */
+export async function proposeRerun(
+  deps: Pick<JobServiceDeps, 'view' | 'propose'>,
+  timeoutMs: number,
+  id: JobId,
+  req: RerunRequest,
+): Promise<RerunOutcome> {
+  if (deps.view.job(id) === undefined) return { ok: false, reason: 'not-found', error: `no job ${id}` };
+  let data: Uint8Array;
+  try {
+    data = encodeCommand({ type: 'rerun', job: id, failed: req.failed, tasks: req.tasks, downstream: req.downstream });
+  } catch (err) {
+    return { ok: false, reason: 'invalid', error: errorMessage(err) };
+  }
+  let effects: readonly Effect[];
+  try {
+    effects = await deps.propose(data, { timeoutMs });
+  } catch (err) {
+    if (!(err instanceof ProposalError)) throw err;
+    // Unlike a cancel, whether this re-run was applied cannot be told from the state: say so.
+    const error =
+      err.reason === 'timeout'
+        ? `the re-run was not committed within ${timeoutMs} ms; see 'meshrun status ${id}' before trying again`
+        : `the re-run was not accepted: ${why(err)}; see 'meshrun status ${id}' before trying again`;
+    return { ok: false, reason: 'unavailable', error };
+  }
+  for (const e of effects) {
+    if (e.type === 'rerun' && e.job === id) return { ok: true, id, state: deps.view.job(id)?.state ?? 'running', tasks: e.tasks };
+    if (e.type === 'rerun-rejected' && e.job === id) return { ok: false, reason: RERUN_REFUSAL[e.why], error: e.error };
+  }
+  return { ok: false, reason: 'unavailable', error: `the scheduler applied the re-run of job ${id} without answering it` };
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */
