@@ -161,7 +161,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private settledAt: number | null = null;
   /** The members when Raft converged after the heal (admin changes stop at the heal). */
   private members: readonly NodeId[] = [];
-  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0 };
+  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0, reruns: 0, rerunsApplied: 0 };
+  /** Re-runs: drawn from a stream of their own; the chance that a job that ends before the heal is re-run (0: none in this run). */
+  private rerunRng!: SeededRng;
+  private rerunChance = 0;
+  /** Jobs a re-run was proposed for (once each), with their plans, for the bound on finishing. */
+  private readonly reruns = new Map<JobId, PlannedJob>();
   /** Ticks proposed by time keepers of processes that ended. */
   private ticks = 0;
   /** Totals of the workers' counters, over every process that ever ran. */
@@ -213,6 +218,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.rngs = { exec: rng.fork('exec'), gossip: rng.fork('gossip'), boot: rng.fork('boot'), client: rng.fork('client') };
     // Drawn last, from a fork of their own, so a seed without schedules runs as it did before them.
     const scheduleRng = rng.fork('schedules');
+    // Re-runs too (docs/dag-file.md §13): a seed whose draw says none runs as it did before them.
+    this.rerunRng = rng.fork('reruns');
+    this.rerunChance = this.fixed === null && this.rerunRng.chance(0.35) ? 0.6 : 0;
     let schedulePuts: { planned: PlannedSchedule; putAt: number }[];
     if (this.fixed) {
       for (const [n, c] of this.fixed.nodes) this.config.set(n, c);
@@ -613,6 +621,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     const cmd = this.checker.committed(entry, r.effects);
     if (cmd !== undefined) this.scheduleChecker.committed(entry, cmd, r.effects);
+    if (cmd !== undefined) this.maybeRerun(r.effects);
     if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
     // A lie is no command of the past for the zombie to replay (its victim proposing it would be no lie).
     if (cmd && !lied && (cmd.type === 'finish' || cmd.type === 'claim')) {
@@ -635,6 +644,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
         c.done = true;
         continue;
       }
+      if (e.type === 'rerun-rejected') {
+        // Refused as still running (a proposal that reached the log twice) or as having nothing to
+        // re-run is the machine's right; a job or task it does not know is the workload's mistake or the machine's.
+        if (e.why === 'unknown-job' || e.why === 'unknown-task') this.api.fail('re-run refused', `${node}: ${e.error}`);
+        continue;
+      }
       if (e.type === 'submit-rejected') {
         // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
         // second copy of a submit without a key is refused, the first one created the job.
@@ -650,6 +665,41 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.observer?.acknowledged(s.plan, e.job, node);
       this.api.trace(`client: ${s.plan.name} acknowledged by ${node}: job ${e.job}${e.existing ? ' (an earlier try had created it)' : ''}`);
     }
+  }
+
+  // ----- re-runs (docs/dag-file.md §13) ---------------------------------------------------------------
+
+  /**
+   * A submitted job that ended before the heal may be re-run, once: its failed part, or a task
+   * (and, at random, what follows it). Decided once per committed entry (its first report).
+   */
+  private maybeRerun(effects: readonly Effect[]): void {
+    if (this.rerunChance === 0) return;
+    for (const e of effects) {
+      if (e.type === 'rerun') this.stats.rerunsApplied++;
+      if (e.type !== 'job' || e.state === 'running' || this.healedAt !== null || this.reruns.has(e.job)) continue;
+      const model = this.checker.jobs.get(e.job);
+      if (model === undefined || model.scheduled || !this.rerunRng.chance(this.rerunChance)) continue;
+      const names = model.plan.tasks.map((t) => t.name);
+      const failed = e.state === 'failed' && this.rerunRng.chance(0.7);
+      const tasks = failed ? [] : [this.rerunRng.pick(names)];
+      const cmd: Command = { type: 'rerun', job: e.job, failed, tasks, downstream: !failed && this.rerunRng.chance(0.5) };
+      this.reruns.set(e.job, model.plan);
+      const delay = this.rerunRng.range(20, 400);
+      this.api.after(delay, () => this.proposeRerun(cmd));
+    }
+  }
+
+  /** Through a random available node, once (a re-run lost to a fault is not retried: the job stays ended). */
+  private proposeRerun(cmd: Extract<Command, { type: 'rerun' }>): void {
+    if (this.healedAt !== null) return;
+    const up = this.api.nodes.filter((n) => this.api.available(n));
+    if (up.length === 0) return;
+    const node = this.rerunRng.pick(up);
+    const r = this.api.propose(node, commandEntry(cmd));
+    this.stats.reruns++;
+    const what = cmd.failed ? 'its failed part' : `${cmd.tasks.join(',')}${cmd.downstream ? ' and downstream' : ''}`;
+    this.api.trace(`client: re-run ${cmd.job} (${what}) via ${node}${r?.ok === true ? '' : ' (refused)'}`);
   }
 
   // ----- the adversary's forgeries (adversary.ts) -----------------------------------------------
@@ -784,6 +834,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       longest = Math.max(longest, criticalPath(p, overhead));
       work += worstCaseWork(p, overhead);
     }
+    // A re-run (proposed before the heal) does its job's work again; twice, should its proposal reach the log twice.
+    for (const p of this.reruns.values()) work += 2 * worstCaseWork(p, overhead);
     const last = Math.max(0, ...(this.fixed?.jobs.map((j) => j.submitAt) ?? [0]));
     const notYetSubmitted = Math.max(0, last - (this.healedAt ?? 0));
     // Schedules fire until they are removed after the hold; their last runs then end (or are replaced).
@@ -803,6 +855,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     if (this.submissions.some((s) => s.acked === null)) return false;
     if ([...this.changes.values()].some((c) => !c.done) || (this.schedules.length > 0 && this.api.now() < this.healedAt + SCHEDULE_HOLD_MS))
       return false;
+    // A removal the operator asked for before the heal may apply after it: a node it removed stops
+    // applying the log, so the members that count are those the leader still has.
+    const leader = this.api.leader();
+    const conf = leader === null ? null : this.api.membership(leader);
+    if (conf === null) return false;
+    this.members = this.members.filter((n) => conf.voters.includes(n) || conf.learners.includes(n));
     for (const n of this.members) {
       if (!this.api.available(n) || this.api.appliedIndex(n) < this.checker.lastFinalIndex) return false;
     }
@@ -891,6 +949,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
       `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
       `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays; ` +
+      (this.rerunChance > 0
+        ? `re-runs: ${this.stats.reruns} proposed, ${this.stats.rerunsApplied} applied, ${c.counts.rerunTasks} tasks re-run; `
+        : '') +
       this.scheduleChecker.describe()
     );
   }

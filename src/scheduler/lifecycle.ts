@@ -362,10 +362,23 @@ export class Lifecycle {
 
   // --- jobs ----------------------------------------------------------------------------------------
 
-  /** Once every task is final: `failed` when any task failed, else `succeeded` (docs/dag-file.md §12). */
+  /**
+   * Once every task is final: `failed` when any task failed, else `succeeded` (docs/dag-file.md
+   * §12). After a re-run (§13) tasks a cancel or the job's timeout skipped may still stand, never
+   * run: then the job ends as that ended it, `failed` for a timeout, else `cancelled`.
+   */
   private maybeEnd(cx: ApplyContext, job: Job): void {
     if (job.state !== 'running' || job.finalCount !== job.size) return;
-    this.endJob(cx, job, (job.counts[T.failed] as number) > 0 ? 'failed' : 'succeeded');
+    if ((job.counts[T.failed] as number) > 0) return this.endJob(cx, job, 'failed');
+    let cancelled = false;
+    if ((job.counts[T.skipped] as number) > 0) {
+      for (let t = 0; t < job.size; t++) {
+        if (job.tState[t] !== T.skipped) continue;
+        if (job.reason[t] === R.jobTimeout) return this.endJob(cx, job, 'failed');
+        if (job.reason[t] === R.cancelled) cancelled = true;
+      }
+    }
+    this.endJob(cx, job, cancelled ? 'cancelled' : 'succeeded');
   }
 
   private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {

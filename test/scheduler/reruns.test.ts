@@ -178,6 +178,27 @@ describe('rerun', () => {
     ]);
   });
 
+  it('a re-run of a cancelled job that leaves cancelled tasks standing ends cancelled again, not succeeded', () => {
+    const d = new Driver();
+    d.hb('n1');
+    d.submit('j', job([task('a'), task('b', { deps: ['a'] }), task('c')]));
+    d.do({ type: 'cancel', job: 'j' });
+    // b alone: its upstream a stays skipped by the cancel, so b is skipped again at once.
+    d.do(rerun({ tasks: ['b'] }));
+    expect(view(d).state).toBe('cancelled');
+    // c alone runs and succeeds; a and b still never ran.
+    d.do(rerun({ tasks: ['c'] }));
+    d.claim('n1', [['j', 2]]);
+    d.done('n1', 'j', 2);
+    expect(view(d).state).toBe('cancelled');
+    d.do(rerun({ failed: true }));
+    d.claim('n1', [['j', 0]]);
+    d.done('n1', 'j', 0);
+    d.claim('n1', [['j', 1]]);
+    d.done('n1', 'j', 1);
+    expect(view(d).state).toBe('succeeded');
+  });
+
   it('refuses with a named reason: unknown job, job still running, unknown task, nothing to re-run', () => {
     const d = failedEtl();
     expect(refusal(d.do(rerun({ job: 'nope', failed: true })))).toMatchObject({ why: 'unknown-job' });
