@@ -21,6 +21,11 @@
 //       its rule holds on its upstream tasks' final results; a task fails only after its retries
 //       were spent, and a task whose fate is to succeed fails only when faults excuse it; a task
 //       whose fate is to fail every attempt never succeeds.
+//   (h) a re-run (docs/dag-file.md §13) puts only final tasks of an ended job back to waiting, in a
+//       `rerun` entry, and never loses an earlier attempt: each re-run task keeps its attempt number
+//       (the next claim gives out the one after), and (d) then finds every attempt, the earlier
+//       success included, in the replicas' histories; its tasks start only when their rule holds
+//       on the results that stand, which (a) checks as for any task;
 //   (g) a dependent's $MESHRUN_INPUTS (what its execution was handed) hold every output its
 //       upstream tasks' successful finishes carried as committed at or before its claim, and
 //       nothing but committed upstream outputs (one committed since, when a trigger rule let it
@@ -98,6 +103,8 @@ interface JobModel {
   state: JobState;
   /** Log index at which the job reached a final state. */
   finalAt: number | null;
+  /** Log index of its latest re-run (h), null before any. */
+  rerunAt: number | null;
   readonly tasks: TaskModel[];
 }
 
@@ -110,7 +117,7 @@ export class SchedulerChecker {
   /** Jobs not yet final, and the index at which the last one became final. */
   open = 0;
   lastFinalIndex = 0;
-  readonly counts = { claims: 0, finishesAccepted: 0, successes: 0, retriesOrRequeues: 0, started: 0, overlapsChecked: 0 };
+  readonly counts = { rerunTasks: 0, claims: 0, finishesAccepted: 0, successes: 0, retriesOrRequeues: 0, started: 0, overlapsChecked: 0 };
   /** Executions by task (job id, task index), oldest first. */
   private readonly execs = new Map<string, ExecRecord[]>();
   private failed = false;
@@ -161,7 +168,7 @@ export class SchedulerChecker {
           }
           break;
         case 'job':
-          this.jobEvent(e.job, e.state, entry.index);
+          this.jobEvent(e.job, e.state, entry.index, cmd);
           break;
         default:
           break;
@@ -201,6 +208,7 @@ export class SchedulerChecker {
       submittedAt: index,
       state: 'running',
       finalAt: null,
+      rerunAt: null,
       tasks: plan.tasks.map((t) => ({
         plan: t,
         state: 'waiting',
@@ -232,6 +240,10 @@ export class SchedulerChecker {
     );
     if (e.name !== t.plan.name) this.fail('task events', `${what}: the DAG's task ${e.task} is '${t.plan.name}'`);
     if (e.from !== t.state) this.fail('task events', `${what}: event ${e.from} -> ${e.to}, but the task was ${t.state}`);
+    if (FINAL_TASK_STATES.has(t.state) && e.to === 'waiting' && cmd?.type === 'rerun' && cmd.job === e.job) {
+      this.rerunTask(e, t, what);
+      return;
+    }
     if (FINAL_TASK_STATES.has(t.state)) {
       this.fail('one result per task (b)', `${what} left its final state ${t.state} for ${e.to}`);
     }
@@ -276,6 +288,20 @@ export class SchedulerChecker {
     t.attempt = Math.max(t.attempt, e.attempt);
     t.node = e.node;
     t.fence = e.fence;
+  }
+
+  /** (h) A final task a re-run put back to waiting: its attempt number stays, its result is no longer one. */
+  private rerunTask(e: TaskEvent, t: TaskModel, what: string): void {
+    this.counts.rerunTasks++;
+    if (e.attempt !== t.attempt) {
+      this.fail('re-run keeps attempts (h)', `${what}: re-run as attempt ${e.attempt}, but attempt ${t.attempt} was already given out`);
+    }
+    t.state = 'waiting';
+    t.reason = e.reason;
+    t.finalAt = null;
+    t.succeededAt = null;
+    t.success = null;
+    t.output = null;
   }
 
   /**
@@ -355,10 +381,18 @@ export class SchedulerChecker {
     t.success = rec;
   }
 
-  private jobEvent(id: JobId, state: JobState, index: number): void {
+  private jobEvent(id: JobId, state: JobState, index: number, cmd: Command | null): void {
     const job = this.jobs.get(id);
     if (!job) {
       this.fail('job accounting', `a job event (${state}) for unknown job ${id} at ${index}`);
+      return;
+    }
+    if (state === 'running' && job.state !== 'running' && cmd?.type === 'rerun' && cmd.job === id) {
+      // (h) A re-run of an ended job: it runs again.
+      job.state = 'running';
+      job.finalAt = null;
+      job.rerunAt = index;
+      this.open++;
       return;
     }
     if (job.state !== 'running') {
@@ -491,7 +525,10 @@ export class SchedulerChecker {
     }
     for (const t of tasks) {
       const holds = ruleHolds(t.plan.trigger, upstreamSeen(job, t, Number.POSITIVE_INFINITY));
-      if (holds === (t.state === 'skipped')) {
+      // A task a re-run left alone keeps the result its rule gave it on the upstream results of
+      // then, which a re-run of an upstream task may since have replaced (h): not judged on the new ones.
+      const replaced = job.rerunAt !== null && t.plan.deps.some((d) => (job.tasks[d]?.finalAt ?? 0) > (t.finalAt ?? Infinity));
+      if (!replaced && holds === (t.state === 'skipped')) {
         this.fail(
           'job outcome (f)',
           `${name}: task ${t.plan.name} ended ${t.state}, though its rule ${t.plan.trigger} ${holds ? 'holds' : 'does not hold'} on ${describeUpstream(job, t)}`,

@@ -18,12 +18,19 @@ import type { Command, Effect, Ms, TaskSpec } from '../src/scheduler/types.js';
 interface Life {
   startRunning(cx: ApplyContext, node: unknown, job: Job, task: number, spec: number, ts: TaskSpec): void;
   readySpec(cx: ApplyContext, job: Job, spec: number): void;
-  skipSpec(cx: ApplyContext, job: Job, spec: number, verdict: 'skip' | 'skip-failed', hint: number): 'failed' | 'skipped';
+  skipSpec(
+    cx: ApplyContext,
+    job: Job,
+    spec: number,
+    verdict: 'skip' | 'skip-failed',
+    hint: number,
+  ): { outcome: 'failed' | 'skipped'; n: number; task: number };
   keepEnded(cx: ApplyContext, job: Job, task: number, end: number, exitCode: number | null, signal: string | null): void;
+  rerun(cx: ApplyContext, job: Job, marked: Uint8Array, count: number): void;
 }
 
 /** Their parameter counts: a step whose signature changed fails the plant as a missing one does. */
-const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipSpec: 5, keepEnded: 6 } as const;
+const LIFE_STEPS = { startRunning: 6, readySpec: 3, skipSpec: 5, keepEnded: 6, rerun: 4 } as const;
 
 /**
  * Bends each command before the real machine applies it. With `anyProposer` the machine also
@@ -160,7 +167,7 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     what: 'a task whose trigger rule can no longer hold is never skipped (it waits forever)',
     make: () =>
       patching('no-skip', (life) => {
-        life.skipSpec = () => 'skipped';
+        life.skipSpec = (_cx, job, spec) => ({ outcome: 'skipped', n: 0, task: job.specStart[spec] as number });
       }),
   },
   'forget-attempts': {
@@ -168,6 +175,21 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     make: () =>
       patching('forget-attempts', (life) => {
         life.keepEnded = () => undefined;
+      }),
+  },
+  'rerun-fresh': {
+    what: 'a re-run starts its tasks afresh: their attempt numbers back to 0 and their earlier attempts forgotten',
+    make: () =>
+      patching('rerun-fresh', (life) => {
+        const rerun = life.rerun.bind(life);
+        life.rerun = (cx, job, marked, count) => {
+          for (let t = 0; t < job.size; t++) {
+            if (marked[t] !== 1) continue;
+            job.attempt[t] = 0;
+            job.history.delete(t);
+          }
+          rerun(cx, job, marked, count);
+        };
       }),
   },
   'batch-outputs': {

@@ -171,7 +171,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private settledAt: number | null = null;
   /** The members when Raft converged after the heal (admin changes stop at the heal). */
   private members: readonly NodeId[] = [];
-  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0 };
+  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0, reruns: 0, rerunsApplied: 0 };
+  /** Re-runs: drawn from a stream of their own; the chance that a job that ends before the heal is re-run (0: none in this run). */
+  private rerunRng!: SeededRng;
+  private rerunChance = 0;
+  /** Jobs a re-run was proposed for (once each), with their plans, for the bound on finishing. */
+  private readonly reruns = new Map<JobId, PlannedJob>();
   /** Ticks proposed by time keepers of processes that ended. */
   private ticks = 0;
   /** Totals of the workers' counters, over every process that ever ran. */
@@ -223,6 +228,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     this.rngs = { exec: rng.fork('exec'), gossip: rng.fork('gossip'), boot: rng.fork('boot'), client: rng.fork('client') };
     // Drawn last, from a fork of their own, so a seed without schedules runs as it did before them.
     const scheduleRng = rng.fork('schedules');
+    // Re-runs too (docs/dag-file.md §13): a seed whose draw says none runs as it did before them.
+    this.rerunRng = rng.fork('reruns');
+    this.rerunChance = this.fixed === null && this.rerunRng.chance(0.35) ? 0.6 : 0;
     let schedulePuts: { planned: PlannedSchedule; putAt: number }[];
     if (this.fixed) {
       for (const [n, c] of this.fixed.nodes) this.config.set(n, c);
@@ -718,6 +726,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     }
     const cmd = this.checker.committed(entry, r.effects);
     if (cmd !== undefined) this.scheduleChecker.committed(entry, cmd, r.effects);
+    if (cmd !== undefined) this.maybeRerun(r.effects);
     if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
     // A lie is no command of the past for the zombie to replay (its victim proposing it would be no lie).
     if (cmd && !lied && (cmd.type === 'finish' || cmd.type === 'claim')) {
@@ -736,7 +745,59 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       if (e.type === 'submit-rejected' && !this.checker.jobs.has(e.requested)) {
         this.api.fail('submit rejected', `${node}: the scheduler refused a valid DAG (request ${e.requested}): ${e.error}`);
       }
+      if (e.type === 'rerun-rejected' && (e.why === 'unknown-job' || e.why === 'unknown-task')) {
+        // Refused as still running (a proposal that reached the log twice) or as having nothing to
+        // re-run is the machine's right; a job or task it does not know is the workload's mistake or the machine's.
+        this.api.fail('re-run refused', `${node}: ${e.error}`);
+      }
     }
+  }
+
+  // ----- re-runs (docs/dag-file.md §13) ---------------------------------------------------------------
+
+  /**
+   * A submitted job that ended before the heal may be re-run, once: its failed part, or a task
+   * (and, at random, what follows it). Decided once per committed entry (its first report).
+   */
+  private maybeRerun(effects: readonly Effect[]): void {
+    if (this.rerunChance === 0) return;
+    for (const e of effects) {
+      if (e.type === 'rerun') this.stats.rerunsApplied++;
+      if (e.type !== 'job' || e.state === 'running' || this.healedAt !== null || this.reruns.has(e.job)) continue;
+      const model = this.checker.jobs.get(e.job);
+      if (model === undefined || model.scheduled || !this.rerunRng.chance(this.rerunChance)) continue;
+      const names = model.plan.tasks.map((t) => t.name);
+      const failed = e.state === 'failed' && this.rerunRng.chance(0.7);
+      const tasks = failed ? [] : [this.rerunRng.pick(names)];
+      const cmd: Command = { type: 'rerun', job: e.job, failed, tasks, downstream: !failed && this.rerunRng.chance(0.5) };
+      this.reruns.set(e.job, model.plan);
+      const delay = this.rerunRng.range(20, 400);
+      this.api.after(delay, () => this.proposeRerun(cmd));
+    }
+  }
+
+  /**
+   * Through a random available node's production JobService, once (a re-run lost to a fault is not
+   * retried: the job stays ended).
+   */
+  private proposeRerun(cmd: Extract<Command, { type: 'rerun' }>): void {
+    if (this.healedAt !== null) return;
+    const up = this.api.nodes.filter((n) => this.api.available(n));
+    if (up.length === 0) return;
+    const node = this.rerunRng.pick(up);
+    const p = this.procs.get(node);
+    if (p === undefined) return;
+    this.stats.reruns++;
+    const what = cmd.failed ? 'its failed part' : `${cmd.tasks.join(',')}${cmd.downstream ? ' and downstream' : ''}`;
+    this.api.trace(`client: re-run ${cmd.job} (${what}) via ${node}`);
+    p.jobs.requestRerun(
+      cmd.job,
+      { failed: cmd.failed, tasks: cmd.tasks, downstream: cmd.downstream },
+      {
+        resolve: (o) => this.api.trace(`client: re-run ${cmd.job} via ${node}: ${o.ok ? `${o.tasks} tasks again` : o.error}`),
+        reject: (err) => this.api.fail('job service', `${node}: re-running ${cmd.job} threw: ${errorMessage(err)}`),
+      },
+    );
   }
 
   // ----- the adversary's forgeries (adversary.ts) -----------------------------------------------
@@ -871,6 +932,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       longest = Math.max(longest, criticalPath(p, overhead));
       work += worstCaseWork(p, overhead);
     }
+    // A re-run (proposed before the heal) does its job's work again; twice, should its proposal reach the log twice.
+    for (const p of this.reruns.values()) work += 2 * worstCaseWork(p, overhead);
     const last = Math.max(0, ...(this.fixed?.jobs.map((j) => j.submitAt) ?? [0]));
     const notYetSubmitted = Math.max(0, last - (this.healedAt ?? 0));
     // Schedules fire until they are removed after the hold; their last runs then end (or are replaced).
@@ -889,6 +952,12 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     if (this.healedAt === null || this.checker.open > 0) return false;
     if (this.submissions.some((s) => s.acked === null)) return false;
     if (this.changes.some((c) => !c.done) || (this.schedules.length > 0 && this.api.now() < this.healedAt + SCHEDULE_HOLD_MS)) return false;
+    // A removal the operator asked for before the heal may apply after it: a node it removed stops
+    // applying the log, so the members that count are those the leader still has.
+    const leader = this.api.leader();
+    const conf = leader === null ? null : this.api.membership(leader);
+    if (conf === null) return false;
+    this.members = this.members.filter((n) => conf.voters.includes(n) || conf.learners.includes(n));
     for (const n of this.members) {
       if (!this.api.available(n) || this.api.appliedIndex(n) < this.checker.lastFinalIndex) return false;
     }
@@ -977,6 +1046,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
       `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
       `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays; ` +
+      (this.rerunChance > 0
+        ? `re-runs: ${this.stats.reruns} proposed, ${this.stats.rerunsApplied} applied, ${c.counts.rerunTasks} tasks re-run; `
+        : '') +
       this.scheduleChecker.describe()
     );
   }

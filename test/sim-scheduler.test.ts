@@ -121,6 +121,8 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'any-proposer', invariant: 'forgery applied', seeds: [4, 5, 8] },
   // Caught on seeds that draw schedules: every node proposes each tick, so without the log's decision a tick fires twice.
   { plant: 'fire-undecided', invariant: 'tick decided once', seeds: [1, 4, 5] },
+  // Caught on seeds that draw re-runs (about a third): the re-run's task events give attempt 0 back.
+  { plant: 'rerun-fresh', invariant: 're-run keeps attempts (h)', seeds: [1, 9, 10] },
 ];
 
 describe('scheduler checkers have teeth', () => {

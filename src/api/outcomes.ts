@@ -27,6 +27,18 @@ export type SubmitOutcome =
 export type CancelOutcome =
   { readonly ok: true; readonly id: JobId; readonly state: JobState } | Failure<'not-found' | 'conflict' | 'unavailable'>;
 
+/** What to re-run in a finished job (docs/http-api.md §16): its failed part, named tasks, and what follows them. */
+export interface RerunRequest {
+  readonly failed: boolean;
+  readonly tasks: readonly string[];
+  readonly downstream: boolean;
+}
+
+/** A re-run applied: the job runs again, with `tasks` of its tasks back to waiting. */
+export type RerunOutcome =
+  | { readonly ok: true; readonly id: JobId; readonly state: JobState; readonly tasks: number }
+  | Failure<'invalid' | 'not-found' | 'conflict' | 'unavailable'>;
+
 /** A schedule change (docs/http-api.md §15), answered from the effect this node applied for it. */
 export type ScheduleChange = 'created' | 'replaced' | 'deleted' | 'paused' | 'resumed' | 'triggered';
 

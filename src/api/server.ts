@@ -7,7 +7,15 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { DagError, normalizeDag } from '../dag/parse.js';
 import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
-import { sendFailure, type CancelOutcome, type ProbeOutcome, type SubmitOutcome } from './outcomes.js';
+import {
+  sendFailure,
+  type CancelOutcome,
+  type ProbeOutcome,
+  type RerunOutcome,
+  type RerunRequest,
+  type SubmitOutcome,
+} from './outcomes.js';
+import { registerRerunRoute } from './rerun-route.js';
 import type { ApiError, ClusterView } from './types.js';
 import { installAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
@@ -29,6 +37,8 @@ export interface ApiBackend extends SurfaceBackend {
     get(id: string): JobView | undefined;
     list(): JobSummary[];
     cancel(id: string): Promise<CancelOutcome>;
+    /** Re-runs (docs/http-api.md §16); a backend without it serves no re-run route. */
+    rerun?(id: string, req: RerunRequest): Promise<RerunOutcome>;
   };
   /** Schedules (docs/http-api.md §15); a backend without them serves none of their routes. */
   readonly schedules?: ScheduleBackend;
@@ -117,6 +127,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return { id: r.id, state: r.state };
   });
 
+  if (jobs.rerun) registerRerunRoute(app, jobs.rerun.bind(jobs));
   if (opts.backend.schedules) registerScheduleRoutes(app, opts.backend.schedules);
 
   const debug = opts.backend.debug;

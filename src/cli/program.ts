@@ -20,6 +20,7 @@ import {
   type StatusOptions,
 } from './job-commands.js';
 import { nodesCommand } from './nodes-command.js';
+import type { RerunOptions } from './rerun-command.js';
 import type { SimCommandOptions } from './sim-command.js';
 
 export interface ProgramIo {
@@ -150,6 +151,21 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(apiOption())
     .action(async (job: string, opts: ClientOptions) => {
       await cancelCommand(job, opts, io.out, io.err);
+    });
+
+  program
+    .command('rerun')
+    .description('re-run part of a finished job: its failed part, or named tasks (and what follows them); earlier attempts are kept')
+    .argument('<job>', 'the job id')
+    .option('--failed', 'every failed task and the skipped ones behind it')
+    .option('--task <task>', 'a task to re-run (a spec: all its shards; name[3]: one shard); repeatable', collect)
+    .option('--downstream', 'also every task downstream of the --task ones')
+    .option('--wait', 'follow the job to its end: exit 0 when it succeeded, 1 when it failed')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (job: string, opts: RerunOptions) => {
+      const { rerunCommand } = await import('./rerun-command.js');
+      io.setExitCode(await rerunCommand(job, opts, { out: io.out, err: io.err }));
     });
 
   program

@@ -41,6 +41,20 @@ export async function submitCommand(file: string, opts: SubmitOptions, io: Submi
     return EXIT.ok;
   }
   if (!opts.json) out(`${id}\n`);
+  return followToEnd(client, id, opts, io);
+}
+
+/**
+ * Follows job `id` until it ends, on whichever node answers (submit --wait, rerun --wait): exits 0
+ * when it succeeded, 1 otherwise after listing its failed tasks and why, 130 on Ctrl-C.
+ */
+export async function followToEnd(
+  client: ApiClient,
+  id: string,
+  opts: Pick<SubmitOptions, 'json' | 'api'>,
+  io: SubmitIo,
+): Promise<ExitCode> {
+  const { out, err } = io;
   // The other members' API addresses, while the node that took the job still answers.
   await client.learn();
   const sink: ProgressSink = opts.json

@@ -69,6 +69,7 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     get: (id) => deps.scheduler.job(id),
     list: () => deps.scheduler.jobs(),
     cancel: (id) => deps.jobs.cancel(id),
+    rerun: (id, req) => deps.jobs.rerun(id, req),
   };
   const partition = deps.partition ? { partition: deps.partition } : {};
   const service = deps.schedules;

@@ -8,10 +8,10 @@
 // and stays); this check is the API's, on this replica's view: before proposing when the key is
 // known here, and again when the machine answers `existing`.
 import { randomUUID } from 'node:crypto';
-import type { CancelOutcome, SubmitOutcome } from '../api/outcomes.js';
+import type { CancelOutcome, FailureReason, RerunOutcome, RerunRequest, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
-import type { Command, Effect, JobId, JobSpec, SchedulerView } from '../scheduler/types.js';
+import type { Command, Effect, JobId, JobSpec, RerunRefusal, SchedulerView } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
 import { envelope } from './entry-envelope.js';
 import type { NodeDriver } from './node-driver.js';
@@ -132,6 +132,50 @@ export class JobService {
     };
   }
 
+  rerun(id: JobId, req: RerunRequest): Promise<RerunOutcome> {
+    return new Promise((resolve, reject) => this.requestRerun(id, req, { resolve, reject }));
+  }
+
+  /**
+   * Re-runs part of a finished job (docs/dag-file.md §13), answering through `reply` with the
+   * machine's decision as this replica applied it. No check before proposing but the job's
+   * existence: the machine decides on the state the entry meets, which may differ from this view.
+   */
+  requestRerun(id: JobId, req: RerunRequest, reply: Reply<RerunOutcome>): void {
+    if (this.deps.view.job(id) === undefined) return reply.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` });
+    let data: Uint8Array;
+    try {
+      data = encodeCommand({ type: 'rerun', job: id, failed: req.failed, tasks: req.tasks, downstream: req.downstream });
+    } catch (err) {
+      return reply.resolve({ ok: false, reason: 'invalid', error: errorMessage(err) });
+    }
+    this.deps.propose(
+      data,
+      { timeoutMs: this.timeoutMs },
+      {
+        resolve: (effects) => reply.resolve(this.rerunAnswered(id, effects)),
+        reject: (err) => (err instanceof ProposalError ? reply.resolve(this.rerunUnanswered(id, err)) : reply.reject(err)),
+      },
+    );
+  }
+
+  private rerunAnswered(id: JobId, effects: readonly Effect[]): RerunOutcome {
+    for (const e of effects) {
+      if (e.type === 'rerun' && e.job === id) return { ok: true, id, state: this.deps.view.job(id)?.state ?? 'running', tasks: e.tasks };
+      if (e.type === 'rerun-rejected' && e.job === id) return { ok: false, reason: RERUN_REFUSAL[e.why], error: e.error };
+    }
+    return { ok: false, reason: 'unavailable', error: `the scheduler applied the re-run of job ${id} without answering it` };
+  }
+
+  private rerunUnanswered(id: JobId, err: ProposalError): RerunOutcome {
+    // Unlike a cancel, whether this re-run was applied cannot be told from the state: say so.
+    const error =
+      err.reason === 'timeout'
+        ? `the re-run was not committed within ${this.timeoutMs} ms; see 'meshrun status ${id}' before trying again`
+        : `the re-run was not accepted: ${why(err)}; see 'meshrun status ${id}' before trying again`;
+    return { ok: false, reason: 'unavailable', error };
+  }
+
   cancel(id: JobId): Promise<CancelOutcome> {
     return new Promise((resolve, reject) => this.requestCancel(id, { resolve, reject }));
   }
@@ -173,6 +217,14 @@ export class JobService {
     return { ok: false, reason: 'unavailable', error };
   }
 }
+
+/** How the API answers each refusal of a re-run by the state machine (docs/http-api.md §16). */
+const RERUN_REFUSAL: Readonly<Record<RerunRefusal, Exclude<FailureReason, 'unavailable'>>> = {
+  'unknown-job': 'not-found',
+  'not-finished': 'conflict',
+  'unknown-task': 'invalid',
+  nothing: 'conflict',
+};
 
 /** Why a proposal was not seen applied, in the user's words (the schedule service shares it). */
 export function why(err: ProposalError): string {

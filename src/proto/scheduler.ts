@@ -20,6 +20,7 @@ export interface Command {
   schedulePut?: SchedulePut
   scheduleChange?: ScheduleChange
   fire?: Fire
+  rerun?: Rerun
 }
 
 export namespace Command {
@@ -75,6 +76,11 @@ export namespace Command {
         if (obj.fire != null) {
           w.uint32(74)
           Fire.codec().encode(obj.fire, w)
+        }
+
+        if (obj.rerun != null) {
+          w.uint32(162)
+          Rerun.codec().encode(obj.rerun, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -140,6 +146,12 @@ export namespace Command {
             case 9: {
               obj.fire = Fire.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.fire
+              })
+              break
+            }
+            case 20: {
+              obj.rerun = Rerun.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.rerun
               })
               break
             }
@@ -1400,6 +1412,105 @@ export namespace Cancel {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Cancel>): Cancel => {
     return decodeMessage(buf, Cancel.codec(), opts)
+  }
+}
+
+export interface Rerun {
+  job: string
+  failed: boolean
+  tasks: string[]
+  downstream: boolean
+}
+
+export namespace Rerun {
+  let _codec: Codec<Rerun>
+
+  export const codec = (): Codec<Rerun> => {
+    if (_codec == null) {
+      _codec = message<Rerun>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.job != null && obj.job !== '')) {
+          w.uint32(10)
+          w.string(obj.job)
+        }
+
+        if ((obj.failed != null && obj.failed !== false)) {
+          w.uint32(16)
+          w.bool(obj.failed)
+        }
+
+        if (obj.tasks != null) {
+          for (const value of obj.tasks) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if ((obj.downstream != null && obj.downstream !== false)) {
+          w.uint32(32)
+          w.bool(obj.downstream)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          job: '',
+          failed: false,
+          tasks: [],
+          downstream: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.job = reader.string()
+              break
+            }
+            case 2: {
+              obj.failed = reader.bool()
+              break
+            }
+            case 3: {
+              if (opts.limits?.tasks != null && obj.tasks.length === opts.limits.tasks) {
+                throw new MaxLengthError('Decode error - map field "tasks" had too many elements')
+              }
+
+              obj.tasks.push(reader.string())
+              break
+            }
+            case 4: {
+              obj.downstream = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<Rerun>): Uint8Array => {
+    return encodeMessage(obj, Rerun.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Rerun>): Rerun => {
+    return decodeMessage(buf, Rerun.codec(), opts)
   }
 }
 

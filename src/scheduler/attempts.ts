@@ -1,7 +1,8 @@
 // Attempt history (docs/http-api.md §6): how each earlier attempt of a task ended. The task
 // columns of job.ts hold the latest attempt only, which is all a task that ran once needs; so an
 // attempt is written here only when it ends without success (failed, timed out, lost with its
-// lease or its node, cancelled): rare, and what a user looks for. The view puts the latest attempt,
+// lease or its node, cancelled): rare, and what a user looks for; or when a re-run puts a task
+// that succeeded back to waiting, so that its success outlives the columns. The view puts the latest attempt,
 // from the columns, after them. At most MAX_ATTEMPTS_KEPT per task, the oldest dropped first.
 import type { Reader, Writer } from '../codec/binary.js';
 import type { NodeId } from '../raft/types.js';
@@ -10,9 +11,19 @@ import type { AttemptView, Ms } from './types.js';
 export const MAX_ATTEMPTS_KEPT = 20;
 
 /** How an attempt ended without success, as stored (one byte in snapshots). */
-export const END = { failed: 0, timeout: 1, leaseLost: 2, nodeRestarted: 3, cancelled: 4, noReport: 5, jobTimeout: 6 } as const;
+export const END = {
+  failed: 0,
+  timeout: 1,
+  leaseLost: 2,
+  nodeRestarted: 3,
+  cancelled: 4,
+  noReport: 5,
+  jobTimeout: 6,
+  /** A success a re-run (reruns.ts) moved here from the task's columns, which the next attempt takes. */
+  succeeded: 7,
+} as const;
 export type AttemptEnd = (typeof END)[keyof typeof END];
-const MAX_END = 6;
+const MAX_END = 7;
 
 const END_TEXT: Readonly<Record<AttemptEnd, Pick<AttemptView, 'outcome' | 'reason'>>> = {
   [END.failed]: { outcome: 'failed', reason: null },
@@ -22,6 +33,7 @@ const END_TEXT: Readonly<Record<AttemptEnd, Pick<AttemptView, 'outcome' | 'reaso
   [END.cancelled]: { outcome: 'cancelled', reason: 'cancelled' },
   [END.noReport]: { outcome: 'timeout', reason: 'timeout: no result from its node' },
   [END.jobTimeout]: { outcome: 'timeout', reason: 'job timeout' },
+  [END.succeeded]: { outcome: 'succeeded', reason: null },
 };
 
 export interface AttemptRec {

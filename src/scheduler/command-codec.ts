@@ -28,7 +28,7 @@ import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
 import { SCHEDULE_LIMITS, scheduleCommandIn, scheduleCommandOut } from './schedule-codec.js';
-import { OUTPUT_BYTES, TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type TaskRef } from './types.js';
+import { OUTPUT_BYTES, TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type RerunCommand, type TaskRef } from './types.js';
 
 /**
  * Largest encoded command: Raft's largest proposal (1 MiB) less room for the node envelope and
@@ -43,6 +43,10 @@ export const MAX_HANDLER_NAME_BYTES = DAG_LIMITS.maxHandlerNameLength;
 export const MAX_HANDLERS = 1024;
 /** Distinct jobs in one claim or finish. */
 export const MAX_JOBS_PER_BATCH = 4096;
+/** Task names one re-run may list: plenty for a person, small enough to check name by name. */
+export const MAX_RERUN_NAMES = 1024;
+/** A full task name: the spec's name and `[shard]` (task-names.ts). */
+const MAX_TASK_NAME_BYTES = DAG_LIMITS.maxTaskNameLength + 18;
 
 /** An encoded command would not fit one Raft entry; the API answers 400 with the message. */
 export class CommandTooLargeError extends CodecError {
@@ -72,6 +76,7 @@ const LIMITS = {
   claim: { tasks: { jobs: MAX_JOBS_PER_BATCH } },
   heartbeat: { handlers: MAX_HANDLERS },
   finish: { jobs: MAX_JOBS_PER_BATCH, claims: { jobs: MAX_JOBS_PER_BATCH } },
+  rerun: { tasks: MAX_RERUN_NAMES },
   ...SCHEDULE_LIMITS,
 } as const;
 
@@ -125,6 +130,10 @@ export function encodeCommand(cmd: Command): Uint8Array {
     }
     case 'cancel':
       out.cancel = { job: writeNonEmpty(cmd.job, 'job id', MAX_JOB_ID_BYTES) };
+      break;
+    case 'rerun':
+      out.rerun = rerunOut(cmd);
+      size += cmd.tasks.length * (MAX_TASK_NAME_BYTES + 2);
       break;
     case 'tick':
       out.tick = {};
@@ -251,7 +260,8 @@ function commandIn(c: pb.Command): Command {
     (c.tick === undefined ? 0 : 1) +
     (c.schedulePut === undefined ? 0 : 1) +
     (c.scheduleChange === undefined ? 0 : 1) +
-    (c.fire === undefined ? 0 : 1);
+    (c.fire === undefined ? 0 : 1) +
+    (c.rerun === undefined ? 0 : 1);
   if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
   if (c.claim) {
     const cl = c.claim;
@@ -291,6 +301,7 @@ function commandIn(c: pb.Command): Command {
     };
   }
   if (c.cancel) return { type: 'cancel', job: readNonEmpty(c.cancel.job, 'job id', MAX_JOB_ID_BYTES) };
+  if (c.rerun) return rerunIn(c.rerun);
   return scheduleCommandIn(c) ?? { type: 'tick' };
 }
 
@@ -347,4 +358,24 @@ function resultIn(r: pb.FinishResult, jobs: readonly string[]): FinishItem {
   if (r.output === undefined) return item;
   if (item.outcome !== 'succeeded') fail(`a ${item.outcome} attempt carries an output (only a successful one hands one on)`);
   return { ...item, output: readText(r.output, 'task output', OUTPUT_BYTES) };
+}
+
+function rerunOut(cmd: RerunCommand): pb.Rerun {
+  if (cmd.tasks.length > MAX_RERUN_NAMES) throw new CodecError(`${cmd.tasks.length} task names to re-run (at most ${MAX_RERUN_NAMES})`);
+  return {
+    job: writeNonEmpty(cmd.job, 'job id', MAX_JOB_ID_BYTES),
+    failed: cmd.failed,
+    tasks: cmd.tasks.map((t) => writeNonEmpty(t, 'task name', MAX_TASK_NAME_BYTES)),
+    downstream: cmd.downstream,
+  };
+}
+
+function rerunIn(r: pb.Rerun): RerunCommand {
+  return {
+    type: 'rerun',
+    job: readNonEmpty(r.job, 'job id', MAX_JOB_ID_BYTES),
+    failed: r.failed,
+    tasks: r.tasks.map((t) => readNonEmpty(t, 'task name', MAX_TASK_NAME_BYTES)),
+    downstream: r.downstream,
+  };
 }

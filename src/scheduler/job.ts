@@ -110,6 +110,11 @@ export class Job {
   readonly outputs = new Map<number, string>();
   /** Per task: its attempts that ended without success, oldest first (attempts.ts). */
   readonly history = new Map<number, AttemptRec[]>();
+  /**
+   * Specs with tasks a re-run put back to waiting while their rule waits for upstream tasks that
+   * re-run too (reruns.ts). Derived state: findRedo rebuilds it after a restore.
+   */
+  readonly redo = new Set<number>();
   /** Per task: its retry (waiting) or timeout (running) timer. */
   readonly timers = new Map<number, Timer>();
   removalTimer: Timer | null = null;
@@ -252,10 +257,31 @@ export class Job {
     };
   }
 
-  /** Whether the spec's trigger rule has not decided yet: its tasks were never readied nor skipped. */
+  /**
+   * Whether the spec's trigger rule has not decided yet: its tasks were never readied nor skipped,
+   * or a re-run put some of them back to wait for it (`redo`).
+   */
   undecided(spec: number): boolean {
     const first = this.specStart[spec] as number;
-    return this.tState[first] === T.waiting && this.attempt[first] === 0;
+    return (this.tState[first] === T.waiting && this.attempt[first] === 0) || this.redo.has(spec);
+  }
+
+  /**
+   * Rebuilds `redo` from the task columns and timers (after a restore): a spec with a waiting task
+   * that no retry timer holds waits for its rule. That also finds never-decided specs, which
+   * `undecided` counts as undecided anyway, so the answer is the same as on the replica that applied.
+   */
+  findRedo(): void {
+    this.redo.clear();
+    const specs = this.spec.tasks.length;
+    for (let s = 0; s < specs; s++) {
+      for (let t = this.specStart[s] as number; t < (this.specStart[s + 1] as number); t++) {
+        if (this.tState[t] === T.waiting && !this.timers.has(t)) {
+          this.redo.add(s);
+          break;
+        }
+      }
+    }
   }
 
   get finalCount(): number {

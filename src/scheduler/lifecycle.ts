@@ -7,7 +7,7 @@
 // per direct dependent spec plus the tasks it readies. Sharded specs become ready, skipped or
 // cancelled as ranges: typed-array fills, one queue range and (past RANGE_EVENT_MIN) one effect.
 import type { NodeId } from '../raft/types.js';
-import { Job, NONE, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
+import { Job, NONE, NO_EXIT, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
 import { END, keepAttempt, type AttemptEnd } from './attempts.js';
 import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
 import { taskName } from './task-names.js';
@@ -260,14 +260,23 @@ export class Lifecycle {
           this.readySpec(cx, job, d);
           continue;
         }
-        const outcome = this.skipSpec(cx, job, d, verdict, item.task);
-        work.push({ spec: d, task: job.specStart[d] as number, outcome, n: job.specSize(d) });
+        const skipped = this.skipSpec(cx, job, d, verdict, item.task);
+        if (skipped.n > 0) work.push({ spec: d, task: skipped.task, outcome: skipped.outcome, n: skipped.n });
       }
     }
   }
 
-  /** Skips the (undecided) spec whose rule can no longer hold; returns the outcome its dependents see. */
-  private skipSpec(cx: ApplyContext, job: Job, spec: number, verdict: 'skip' | 'skip-failed', hint: number): UpstreamOutcome {
+  /**
+   * Skips the waiting tasks of the (undecided) spec whose rule can no longer hold: all of them, or
+   * those a re-run put back. Returns the outcome its dependents see, how many were skipped, and one.
+   */
+  private skipSpec(
+    cx: ApplyContext,
+    job: Job,
+    spec: number,
+    verdict: 'skip' | 'skip-failed',
+    hint: number,
+  ): { outcome: UpstreamOutcome; n: number; task: number } {
     const rule = job.triggerOf(spec);
     const blocker = this.blockingUpstream(job, spec, (o) => blocks(rule, verdict, o), hint);
     if (verdict === 'skip-failed') {
@@ -280,8 +289,15 @@ export class Lifecycle {
       job.skipCause.set(spec, triggerSkipReason(rule, named));
     }
     const code = verdict === 'skip-failed' ? R.upstream : R.trigger;
-    this.bulkSet(cx, job, spec, job.specStart[spec] as number, job.specStart[spec + 1] as number, T.waiting, T.skipped, code);
-    return verdict === 'skip-failed' ? 'failed' : 'skipped';
+    job.redo.delete(spec);
+    let n = 0;
+    let task = job.specStart[spec] as number;
+    for (const [start, end] of waitingRuns(job, spec)) {
+      if (n === 0) task = start;
+      n += end - start;
+      this.bulkSet(cx, job, spec, start, end, T.waiting, T.skipped, code);
+    }
+    return { outcome: verdict === 'skip-failed' ? 'failed' : 'skipped', n, task };
   }
 
   /** The first upstream task of `spec` (the hint first, then in deps order) whose outcome `matches`, or null. */
@@ -301,14 +317,18 @@ export class Lifecycle {
 
   // --- ready ---------------------------------------------------------------------------------------
 
-  /** All tasks of `spec` (waiting, never claimed) become ready: one queue range. */
+  /**
+   * The waiting tasks of the undecided `spec` become ready: all of them (never claimed), one queue
+   * range; or those a re-run put back, a range per run of them.
+   */
   readySpec(cx: ApplyContext, job: Job, spec: number): void {
-    const start = job.specStart[spec] as number;
-    const end = job.specStart[spec + 1] as number;
-    if (job.tState[start] !== T.waiting) return;
-    this.bulkSet(cx, job, spec, start, end, T.waiting, T.ready, R.none);
-    this.s.ready.push(job, spec, start, end, cx.now);
-    cx.readied?.push({ job, spec, start, end });
+    if (!job.undecided(spec)) return;
+    job.redo.delete(spec);
+    for (const [start, end] of waitingRuns(job, spec)) {
+      this.bulkSet(cx, job, spec, start, end, T.waiting, T.ready, R.none);
+      this.s.ready.push(job, spec, start, end, cx.now);
+      cx.readied?.push({ job, spec, start, end });
+    }
   }
 
   /** One task becomes ready again (retry, lease expiry, no backoff). */
@@ -319,7 +339,7 @@ export class Lifecycle {
     this.taskEvent(cx, job, task, spec, from, T.ready, reasonText(reason));
   }
 
-  /** Tasks [start, end) of `spec`, all in state `from` and never claimed, move to `to` together. */
+  /** Tasks [start, end) of `spec`, all in state `from` and none running nor waiting for a retry, move to `to` together. */
   private bulkSet(
     cx: ApplyContext,
     job: Job,
@@ -342,10 +362,23 @@ export class Lifecycle {
 
   // --- jobs ----------------------------------------------------------------------------------------
 
-  /** Once every task is final: `failed` when any task failed, else `succeeded` (docs/dag-file.md §12). */
+  /**
+   * Once every task is final: `failed` when any task failed, else `succeeded` (docs/dag-file.md
+   * §12). After a re-run (§13) tasks a cancel or the job's timeout skipped may still stand, never
+   * run: then the job ends as that ended it, `failed` for a timeout, else `cancelled`.
+   */
   private maybeEnd(cx: ApplyContext, job: Job): void {
     if (job.state !== 'running' || job.finalCount !== job.size) return;
-    this.endJob(cx, job, (job.counts[T.failed] as number) > 0 ? 'failed' : 'succeeded');
+    if ((job.counts[T.failed] as number) > 0) return this.endJob(cx, job, 'failed');
+    let cancelled = false;
+    if ((job.counts[T.skipped] as number) > 0) {
+      for (let t = 0; t < job.size; t++) {
+        if (job.tState[t] !== T.skipped) continue;
+        if (job.reason[t] === R.jobTimeout) return this.endJob(cx, job, 'failed');
+        if (job.reason[t] === R.cancelled) cancelled = true;
+      }
+    }
+    this.endJob(cx, job, cancelled ? 'cancelled' : 'succeeded');
   }
 
   private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {
@@ -426,6 +459,100 @@ export class Lifecycle {
     for (const node of [...holders].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) this.syncLease(node);
   }
 
+  // --- re-runs -------------------------------------------------------------------------------------
+
+  /**
+   * Puts the `marked` tasks of the finished `job` back to waiting and the job back to running
+   * (docs/dag-file.md §13). Earlier attempts stay: a success moves from the columns to the history,
+   * failures are there already, and the attempt column keeps counting (fencing needs numbers that
+   * never repeat). Outputs, tails and failure counts of the re-run tasks go. Then every spec with
+   * re-run tasks asks its trigger rule, on the results that stand: run, skip, or wait for upstream
+   * tasks that re-run too. Order does not matter: a rule only counts final upstream tasks, and each
+   * one that settles later asks again (settled).
+   */
+  rerun(cx: ApplyContext, job: Job, marked: Uint8Array, count: number): void {
+    const specs = new Set<number>();
+    for (let spec = 0; spec < job.spec.tasks.length; spec++) {
+      const end = job.specStart[spec + 1] as number;
+      for (let t = job.specStart[spec] as number; t < end; t++) {
+        if (marked[t] !== 1) continue;
+        let u = t + 1;
+        while (u < end && marked[u] === 1 && job.tState[u] === job.tState[t]) u++;
+        this.resetRun(cx, job, spec, t, u);
+        specs.add(spec);
+        t = u - 1;
+      }
+    }
+    this.reopen(cx, job);
+    cx.out.push({ type: 'rerun', job: job.id, tasks: count });
+    job.recount();
+    for (const spec of specs) this.decideRerun(cx, job, spec);
+    this.maybeEnd(cx, job);
+  }
+
+  /** Tasks [start, end) of `spec`, all in one final state, back to waiting with their last results moved aside. */
+  private resetRun(cx: ApplyContext, job: Job, spec: number, start: number, end: number): void {
+    const from = job.tState[start] as TaskStateCode;
+    for (let t = start; t < end; t++) {
+      if (from === T.succeeded && (job.attempt[t] as number) > 0) {
+        keepAttempt(job.history, t, {
+          attempt: job.attempt[t] as number,
+          holder: job.holder[t] as number,
+          startedAt: job.startedAt[t] as number,
+          finishedAt: job.finishedAtCol[t] as number,
+          exitCode: job.exitCode[t] === NO_EXIT ? null : (job.exitCode[t] as number),
+          signal: null,
+          end: END.succeeded,
+        });
+      }
+      job.outputs.delete(t);
+      job.tails.delete(t);
+    }
+    job.failures.fill(0, start, end);
+    job.startedAt.fill(NONE, start, end);
+    job.exitCode.fill(NO_EXIT, start, end);
+    job.durationMs.fill(NONE, start, end);
+    this.bulkSet(cx, job, spec, start, end, from, T.waiting, R.none);
+    job.finishedAtCol.fill(NONE, start, end);
+  }
+
+  /** The ended job runs again: no removal, its own timeout counted afresh, its schedule's running runs again. */
+  private reopen(cx: ApplyContext, job: Job): void {
+    const s = this.s;
+    if (job.removalTimer !== null) s.timers.remove(job.removalTimer);
+    job.removalTimer = null;
+    job.state = 'running';
+    job.finishedAt = null;
+    job.timedOut = false;
+    if (job.spec.timeoutMs !== undefined)
+      job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
+    if (job.origin !== null) {
+      // In start (serial) order, as a restore rebuilds it (snapshot-codec.ts).
+      const list = s.runningBySchedule.get(job.origin.schedule) ?? [];
+      if (!list.includes(job)) {
+        list.push(job);
+        list.sort((a, b) => a.serial - b.serial);
+      }
+      s.runningBySchedule.set(job.origin.schedule, list);
+    }
+    cx.out.push({ type: 'job', job: job.id, state: 'running' });
+  }
+
+  /** A spec with re-run tasks: its rule decides now on the results that stand, or it waits (Job.redo). */
+  private decideRerun(cx: ApplyContext, job: Job, spec: number): void {
+    // Decided already by an earlier spec's skip in this same re-run (settled), or readied.
+    if (!hasWaiting(job, spec)) return;
+    job.redo.add(spec);
+    const verdict = triggerVerdict(job.triggerOf(spec), job.upstreamCounts(spec));
+    if (verdict === 'wait') return;
+    if (verdict === 'run') {
+      this.readySpec(cx, job, spec);
+      return;
+    }
+    const skipped = this.skipSpec(cx, job, spec, verdict, job.specStart[spec] as number);
+    if (skipped.n > 0) this.settled(cx, job, { spec, task: skipped.task, outcome: skipped.outcome, n: skipped.n });
+  }
+
   // --- effects -------------------------------------------------------------------------------------
 
   private taskEvent(
@@ -453,7 +580,10 @@ export class Lifecycle {
     });
   }
 
-  /** Never-claimed tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run. */
+  /**
+   * Tasks [start, end) of `spec` went from `from` to `to`: one effect each, or one for a long run
+   * of never-claimed tasks (a TaskRangeEvent says node null and attempt 0; re-run tasks have more).
+   */
   private runEvent(
     cx: ApplyContext,
     job: Job,
@@ -464,7 +594,7 @@ export class Lifecycle {
     to: TaskStateCode,
     reason: string | null,
   ): void {
-    if (end - start >= RANGE_EVENT_MIN) {
+    if (end - start >= RANGE_EVENT_MIN && neverClaimed(job, start, end)) {
       cx.out.push({
         type: 'tasks',
         job: job.id,
@@ -478,4 +608,26 @@ export class Lifecycle {
     }
     for (let t = start; t < end; t++) this.taskEvent(cx, job, t, spec, from, to, reason);
   }
+}
+
+/** The maximal runs [start, end) of waiting tasks of `spec`, in order: the whole spec when none was ever decided. */
+function* waitingRuns(job: Job, spec: number): Generator<[number, number]> {
+  const end = job.specStart[spec + 1] as number;
+  for (let t = job.specStart[spec] as number; t < end; t++) {
+    if (job.tState[t] !== T.waiting) continue;
+    let u = t + 1;
+    while (u < end && job.tState[u] === T.waiting) u++;
+    yield [t, u];
+    t = u;
+  }
+}
+
+function hasWaiting(job: Job, spec: number): boolean {
+  for (let t = job.specStart[spec] as number; t < (job.specStart[spec + 1] as number); t++) if (job.tState[t] === T.waiting) return true;
+  return false;
+}
+
+function neverClaimed(job: Job, start: number, end: number): boolean {
+  for (let t = start; t < end; t++) if (job.attempt[t] !== 0) return false;
+  return true;
 }

@@ -16,6 +16,7 @@ import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
 import { inputsOf } from './outputs.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
+import { chooseRerun } from './reruns.js';
 import { Capacity } from './runnable.js';
 import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
 import { Schedules } from './schedules.js';
@@ -34,6 +35,8 @@ import type {
   Ms,
   NodeView,
   ReadyTask,
+  RerunCommand,
+  RerunRefusal,
   SchedulerStats,
   SchedulerView,
   TaskLaunch,
@@ -94,6 +97,8 @@ export class Scheduler implements SchedulerView {
           return this.finish(cx, cmd);
         case 'cancel':
           return this.cancel(cx, cmd.job);
+        case 'rerun':
+          return this.rerun(cx, cmd);
         case 'tick':
           return undefined;
         case 'schedule-put':
@@ -320,6 +325,21 @@ export class Scheduler implements SchedulerView {
     if (job === undefined) return this.ignore(cx, 'cancel', `unknown job ${id}`);
     if (job.state !== 'running') return this.ignore(cx, 'cancel', `job ${id} has already ended: ${job.state}`);
     this.life.cancel(cx, job);
+  }
+
+  // --- rerun ---------------------------------------------------------------------------------------
+
+  /** Re-runs tasks of a finished job (reruns.ts chooses them, Lifecycle.rerun carries it out), or says why not. */
+  private rerun(cx: ApplyContext, cmd: RerunCommand): void {
+    const refuse = (why: RerunRefusal, error: string): void => {
+      cx.out.push({ type: 'rerun-rejected', job: cmd.job, why, error });
+    };
+    const job = this.s.jobs.get(cmd.job);
+    if (job === undefined) return refuse('unknown-job', `no job ${cmd.job} (finished jobs are removed after their retention period)`);
+    if (job.state === 'running') return refuse('not-finished', `job ${cmd.job} is still running: only a finished job can be re-run`);
+    const choice = chooseRerun(job, cmd);
+    if (!choice.ok) return refuse(choice.why, choice.error);
+    this.life.rerun(cx, job, choice.marked, choice.count);
   }
 
   // --- the view ------------------------------------------------------------------------------------

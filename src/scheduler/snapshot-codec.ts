@@ -366,6 +366,8 @@ function readState(r: Reader): SchedulerState {
     else list.push(job);
   }
   for (const job of s.jobs.values()) {
+    // Derived: the specs whose re-run tasks wait for their rule (needs the retry timers read above).
+    if (job.state === 'running') job.findRedo();
     check(r, (job.state !== 'running') === (job.removalTimer !== null), `job ${job.id}'s removal timer does not match its state`);
     check(
       r,

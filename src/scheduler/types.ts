@@ -137,10 +137,28 @@ export type Command =
       readonly claims?: readonly TaskRef[];
     }
   | { readonly type: 'cancel'; readonly job: JobId }
+  /**
+   * Puts tasks of a finished job back to waiting (docs/dag-file.md §13): with `failed`, every task
+   * that failed or was skipped for a failure, a cancel or the job's timeout, and the skipped tasks
+   * downstream of those; `tasks` names specs (every shard) or shards (`name[3]`); `downstream` adds
+   * every task downstream of the named ones. Earlier attempts are kept; attempt numbers go on.
+   */
+  | RerunCommand
   /** Carries nothing: its entry's timestamp advances the scheduler's clock (leases, backoffs, retention). */
   | { readonly type: 'tick' }
   /** Schedules and their ticks (docs/schedules.md §3). */
   | ScheduleCommand;
+
+export interface RerunCommand {
+  readonly type: 'rerun';
+  readonly job: JobId;
+  readonly failed: boolean;
+  readonly tasks: readonly string[];
+  readonly downstream: boolean;
+}
+
+/** Why a re-run was refused: no such job, it still runs, a name it does not know, or nothing to re-run. */
+export type RerunRefusal = 'unknown-job' | 'not-finished' | 'unknown-task' | 'nothing';
 
 export type CommandType = Command['type'];
 
@@ -199,6 +217,9 @@ export type Effect =
       readonly reason: string;
     }
   | { readonly type: 'removed'; readonly job: JobId }
+  /** The answer to a re-run: how many tasks went back to waiting (the job is running again). */
+  | { readonly type: 'rerun'; readonly job: JobId; readonly tasks: number }
+  | { readonly type: 'rerun-rejected'; readonly job: JobId; readonly why: RerunRefusal; readonly error: string }
   /** A command or part of one had no effect, and why (counted in stats). */
   | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string }
   | ScheduleEffect;

@@ -1,6 +1,6 @@
 // Random DAGs and random command sequences (submits, heartbeats with restarts and stale seqs,
 // claims of ready and not-ready tasks, finishes with current and stale attempts, ticks, cancels,
-// undecodable entries) against the scheduler state machine:
+// re-runs of ended jobs (their failed part, or a spec or shard and what follows), undecodable entries) against the scheduler state machine:
 // (1) a snapshot taken at any point and the rest of the log replayed gives the same effects, the
 //     same hash and the same views as the machine that applied everything;
 // (2) invariants after every entry: a task runs only when all its deps succeeded; attempts only
@@ -60,6 +60,7 @@ type Op =
     }
   | { k: 'tick'; dt: number }
   | { k: 'cancel'; sel: number; dt: number }
+  | { k: 'rerun'; sel: number; task: number; failed: boolean; downstream: boolean; dt: number }
   | { k: 'garbage'; dt: number };
 
 const dtArb = fc.oneof(
@@ -137,6 +138,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('tick' as const), dt: dtArb }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('cancel' as const), sel: fc.nat(), dt: dtArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('rerun' as const),
+      sel: fc.nat(),
+      task: fc.nat(),
+      failed: fc.boolean(),
+      downstream: fc.boolean(),
+      dt: dtArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('garbage' as const), dt: dtArb }) },
 );
 
@@ -269,6 +281,17 @@ class Runner {
         const jobs = m.jobs();
         const id = jobs.length === 0 || op.sel % 3 !== 0 ? 'unknown' : (jobs[op.sel % jobs.length]?.id as string);
         return { ...at, cmd: { type: 'cancel', job: id } };
+      }
+      case 'rerun': {
+        // Mostly an ended job; its failed part, or one of its tasks (a spec's name, or a shard's).
+        const ended = m.jobs().filter((j) => j.state !== 'running');
+        const job = ended[op.sel % Math.max(1, ended.length)] ?? m.jobs()[0];
+        if (job === undefined) return { ...at, cmd: { type: 'tick' } };
+        const names = Object.keys(m.job(job.id)?.tasks ?? {});
+        const specs = (m.jobSpec(job.id)?.tasks ?? []).map((t) => t.name);
+        const all = [...names, ...specs];
+        const tasks = op.failed ? [] : [all[op.task % all.length] as string];
+        return { ...at, cmd: { type: 'rerun', job: job.id, failed: op.failed, tasks, downstream: !op.failed && op.downstream } };
       }
       case 'garbage':
         return { ...at, bytes: new Uint8Array([0xee, op.dt & 0xff]) };

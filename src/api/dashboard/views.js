@@ -4,7 +4,7 @@ import { h, BAR_STATES, fmtAgo, fmtDuration, fmtInt, fmtTime, shortId, TASK_STAT
 import { logPath, getToken, openLog } from './api.js';
 
 /** @import { ClusterView, NodeInfo } from '../types.js' */
-/** @import { JobState, JobSummary, JobView, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
+/** @import { AttemptView, JobState, JobSummary, JobView, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
 /** @import { Child, Counts } from './util.js' */
 /**
  * A "back" action with the words of its link.
@@ -315,11 +315,88 @@ export function taskPanel(job, name, t, cluster, { close, back }) {
       t.retryAt ? row('Retry at', fmtTime(t.retryAt)) : [],
       row('Fence', t.fence === null ? '—' : fmtInt(t.fence), 'the log index of the accepted claim (MESHRUN_FENCE)'),
     ),
+    outputBlock(t.output),
+    attemptsTable(t.attempts, cluster),
     tail('stdout', t.stdout),
     tail('stderr', t.stderr),
     h('div', { class: 'panel-actions' }, link),
   );
 }
+
+/**
+ * What the task handed its dependents (docs/task-environment.md §7), as committed.
+ * @param {string | null} output
+ */
+function outputBlock(output) {
+  const head = h('div', { class: 'tail-head' }, 'output', h('span', { class: 'muted' }, ' · $MESHRUN_OUTPUT, handed to its dependents'));
+  if (output === null)
+    return h('div', { class: 'tail empty-tail', dataset: { output: 'none' } }, head, h('div', { class: 'muted small' }, 'none'));
+  return h('div', { class: 'tail', dataset: { output: 'some' } }, head, h('pre', null, output));
+}
+
+/**
+ * The task's attempts, oldest first (docs/http-api.md §6): a re-run's earlier ones included.
+ * @param {readonly AttemptView[]} attempts
+ * @param {ClusterView | null} cluster
+ */
+function attemptsTable(attempts, cluster) {
+  const head = h(
+    'div',
+    { class: 'tail-head' },
+    'attempts',
+    h('span', { class: 'muted' }, ` · ${attempts.length === 0 ? 'none yet' : `${attempts.length}, oldest first`}`),
+  );
+  if (attempts.length === 0) return h('div', { class: 'attempts empty-tail' }, head);
+  // One short card per attempt (the panel is narrow): outcome, number, node and exit, then when and why.
+  const items = attempts.map((a) =>
+    h(
+      'li',
+      { dataset: { attempt: a.attempt, outcome: a.outcome } },
+      h(
+        'div',
+        { class: 'attempt-line' },
+        h('span', { class: `badge ${ATTEMPT_BADGE[a.outcome]}`, dataset: { field: 'outcome' } }, a.outcome),
+        h('span', { class: 'mono', dataset: { field: 'attempt' } }, `#${a.attempt}`),
+        h(
+          'span',
+          {
+            class: 'mono',
+            dataset: { field: 'node' },
+            title: a.node === null ? '' : `${a.node}${cluster && a.node === cluster.self ? ' (this node)' : ''}`,
+          },
+          a.node === null ? '—' : shortId(a.node),
+        ),
+        h('span', { class: 'mono', dataset: { field: 'exit' } }, exitText(a)),
+      ),
+      h(
+        'div',
+        { class: 'attempt-line muted small' },
+        h('span', { dataset: { field: 'when' } }, `${fmtTime(a.startedAt)} → ${a.finishedAt === null ? 'now' : fmtTime(a.finishedAt)}`),
+        a.reason ? h('span', { dataset: { field: 'reason' } }, a.reason) : null,
+      ),
+    ),
+  );
+  return h('div', { class: 'attempts' }, head, h('ol', { class: 'attempt-list' }, items));
+}
+
+/**
+ * How the attempt's process ended: its exit code, or the signal that killed it.
+ * @param {AttemptView} a
+ */
+function exitText(a) {
+  if (a.signal !== null) return a.signal;
+  return a.exitCode === null ? '' : `exit ${a.exitCode}`;
+}
+
+/** The task state whose badge colour an attempt's outcome borrows. @type {Readonly<Record<AttemptView['outcome'], TaskState>>} */
+const ATTEMPT_BADGE = {
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  timeout: 'failed',
+  lost: 'waiting',
+  cancelled: 'skipped',
+};
 
 /**
  * @param {JobView} job
