@@ -410,6 +410,16 @@ describe('worker: heartbeats and the lease', () => {
     expect(h.worker.stats.heartbeatsProposed).toBe(5);
   });
 
+  it("carries the node's --labels in every heartbeat (none: left out)", () => {
+    const h = harness({ labels: { gpu: 'a100', zone: 'eu' } });
+    h.worker.start();
+    h.clock.advance(1500);
+    expect(h.heartbeats().map((b) => b.labels)).toEqual([
+      { gpu: 'a100', zone: 'eu' },
+      { gpu: 'a100', zone: 'eu' },
+    ]);
+  });
+
   it('keeps counting seq up when Raft refuses proposals, and claims nothing without a lease', () => {
     const h = harness();
     h.accept = false;
