@@ -9,7 +9,7 @@ import { normalizeDag } from '../src/dag/parse.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import { taskName } from '../src/scheduler/task-names.js';
 import { DEFAULT_TRIGGER, TRIGGER_RULES, type TriggerRule } from '../src/scheduler/trigger-rules.js';
-import type { JobSpec, TaskSpec } from '../src/scheduler/types.js';
+import type { JobSpec, Labels, TaskSpec } from '../src/scheduler/types.js';
 
 /** Handlers some nodes register and others lack (the built-in `noop` is everywhere). */
 export const SIM_HANDLERS = ['gpu', 'py', 'render'] as const;
@@ -41,6 +41,10 @@ export interface PlannedTask {
   readonly fate: TaskFate;
   /** Exit code of a failing attempt k: exits[k-1], the last repeating (default 1). */
   readonly exits?: readonly number[];
+  /** The labels a node needs to run it (docs/dag-file.md §14); absent: any node. */
+  readonly on?: Labels;
+  /** The pool one of whose slots it holds while it runs; absent: none. */
+  readonly pool?: string;
 }
 
 export interface PlannedJob {
@@ -53,6 +57,32 @@ export interface PlannedJob {
   readonly tasks: readonly PlannedTask[];
   /** Submitted with an idempotency key (retried with it after a refusal or a timeout). */
   readonly key: string | null;
+  /** At most this many of its tasks run at once; absent: no limit. */
+  readonly concurrency?: number;
+}
+
+/**
+ * What a seed's jobs may ask for beyond handlers (docs/dag-file.md §14), drawn from a stream of its
+ * own so that a seed without placement draws its jobs as before.
+ */
+export interface PlacementDraw {
+  readonly rng: SeededRng;
+  /** Label sets `run` tasks may ask for: enough nodes with two slots hold each (see drawNodes). */
+  readonly on: readonly Labels[];
+  /** Pools the workload creates. */
+  readonly pools: readonly string[];
+}
+
+/** Adds `on:`, `pool:` and `concurrency:` to a drawn DAG (before it is normalised). */
+function place(p: PlacementDraw, raw: Record<string, unknown>, tasks: Record<string, Record<string, unknown>>): void {
+  const rng = p.rng;
+  if (rng.chance(0.35)) raw['concurrency'] = rng.range(1, 3);
+  for (const t of Object.values(tasks)) {
+    // Handler tasks stay unpinned: a node with both the handler and the labels is not promised.
+    const runsAnywhere = t['handler'] === undefined || t['handler'] === 'noop';
+    if (runsAnywhere && p.on.length > 0 && rng.chance(0.3)) t['on'] = rng.pick(p.on);
+    if (p.pools.length > 0 && rng.chance(0.5)) t['pool'] = rng.pick(p.pools);
+  }
 }
 
 interface SpecDraft {
@@ -62,7 +92,7 @@ interface SpecDraft {
 }
 
 /** Draw one job. `handlers`: handler names at least one (in practice: several) nodes can run. */
-export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]): PlannedJob {
+export function drawJob(rng: SeededRng, n: number, handlers: readonly string[], placement: PlacementDraw | null = null): PlannedJob {
   const { shape, specs } = drawShape(rng);
   const name = `job${n}-${shape}`;
   const defaults: Record<string, unknown> = {};
@@ -99,6 +129,7 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
   }
   const raw: Record<string, unknown> = { name, tasks: rawTasks };
   if (Object.keys(defaults).length > 0) raw['defaults'] = defaults;
+  if (placement !== null) place(placement, raw, rawTasks);
   const spec = normalizeDag(raw);
 
   const tasks = planTasks(spec, (t) => {
@@ -117,7 +148,8 @@ export function drawJob(rng: SeededRng, n: number, handlers: readonly string[]):
       return { minMs, maxMs, fate };
     };
   });
-  return { name, shape, raw, spec, tasks, key: rng.chance(0.8) ? `key-${n}` : null };
+  const key = rng.chance(0.8) ? `key-${n}` : null;
+  return { name, shape, raw, spec, tasks, key, ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }) };
 }
 
 /** How a task's attempts go: their length bounds, fate and exit codes. */
@@ -155,6 +187,8 @@ export function planTasks(spec: JobSpec, behaviour: (t: TaskSpec) => (shard: num
         timeoutMs: t.timeoutMs,
         slots: t.slots,
         trigger: t.trigger ?? DEFAULT_TRIGGER,
+        ...(t.on === undefined ? {} : { on: t.on }),
+        ...(t.pool === undefined ? {} : { pool: t.pool }),
         ...perShard(shard),
       });
     }

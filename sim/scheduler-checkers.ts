@@ -30,12 +30,17 @@
 //       upstream tasks' successful finishes carried as committed at or before its claim, and
 //       nothing but committed upstream outputs (one committed since, when a trigger rule let it
 //       start before all its upstream tasks ended).
+//   (i) placement and limits (docs/dag-file.md §14): a task runs only on a node with its `on`
+//       labels; a pool's tasks never hold more than its size, nor a job's more than its
+//       `concurrency`, whether counted in the committed state (running tasks after each entry) or
+//       in the cluster's time (executions running at once, a paused node's frozen ones aside).
 // (e), the bound on the time to finish after the heal, is the workload's (it owns the clock).
 // And the adversary's (adversary.ts): a member's command forged to speak for another node (a
 // heartbeat with a new boot, a claim in its name, a finish of a task it holds) may be in the log,
 // but applies as ignored and changes nothing of that node's (checkLie).
 import { decodeNodeEntry } from '../src/node/entry-envelope.js';
 import type { Entry, NodeId } from '../src/raft/types.js';
+import { formatLabels, hasLabels } from '../src/scheduler/placement.js';
 import { decodeCommand } from '../src/scheduler/command-codec.js';
 import { MAX_ATTEMPTS_KEPT } from '../src/scheduler/attempts.js';
 import {
@@ -45,6 +50,7 @@ import {
   type Effect,
   type JobId,
   type JobState,
+  type Labels,
   type TaskEvent,
   type TaskState,
   type TaskView,
@@ -59,6 +65,14 @@ import { ruleHolds, seenOf, skippedForFailure, type Seen } from './trigger-oracl
  * either: the holder's own finish with outcome timeout, or the state machine's safety net.)
  */
 const NOT_A_FINISH: ReadonlySet<string> = new Set(['lease expired', 'holder restarted', 'cancelled', 'job timeout']);
+
+/** What check (i) needs: the pools the workload creates (sizes never change) and each node's labels. */
+export interface PlacementLimits {
+  readonly pools: ReadonlyMap<string, number>;
+  labelsOf(node: NodeId): Labels;
+}
+
+const NO_LIMITS: PlacementLimits = { pools: new Map(), labelsOf: () => ({}) };
 
 export interface CheckerWorld {
   fail(invariant: string, detail: string): void;
@@ -127,6 +141,7 @@ export class SchedulerChecker {
     private readonly planByName: ReadonlyMap<string, PlannedJob>,
     /** Each schedule's runs' plan name (schedule-checkers.ts). */
     private readonly runPlans: ReadonlyMap<string, string> = new Map(),
+    private readonly limits: PlacementLimits = NO_LIMITS,
   ) {}
 
   private fail(invariant: string, detail: string): void {
@@ -288,6 +303,66 @@ export class SchedulerChecker {
     t.attempt = Math.max(t.attempt, e.attempt);
     t.node = e.node;
     t.fence = e.fence;
+    if (e.to === 'running') this.checkCommittedLimits(job, t, e.node, what);
+  }
+
+  /** (i) in the committed state: the claim's node has the labels; no pool or job is over its limit after it. */
+  private checkCommittedLimits(job: JobModel, t: TaskModel, node: NodeId | null, what: string): void {
+    const on = t.plan.on;
+    if (on !== undefined && (node === null || !hasLabels(this.limits.labelsOf(node), on))) {
+      this.fail('placement (i)', `${what} was claimed by ${node ?? 'nobody'}, which lacks labels ${formatLabels(on)}`);
+      return;
+    }
+    const limit = job.plan.concurrency;
+    if (limit !== undefined) {
+      const running = job.tasks.filter((x) => x.state === 'running').length;
+      if (running > limit)
+        this.fail('job concurrency (i)', `${what}: ${running} of its tasks running in the committed state, concurrency ${limit}`);
+    }
+    const pool = t.plan.pool;
+    if (pool === undefined) return;
+    const size = this.limits.pools.get(pool);
+    let held = 0;
+    for (const j of this.jobs.values()) for (const x of j.tasks) if (x.state === 'running' && x.plan.pool === pool) held++;
+    if (size === undefined || held > size)
+      this.fail(
+        'pool limit (i)',
+        `${what}: ${held} tasks of pool ${pool} running in the committed state, its size ${size ?? 'none (never created)'}`,
+      );
+  }
+
+  /**
+   * (i) in the cluster's time: the executions running now (a frozen one does not run) of the same
+   * pool, and of the same job, are within its size and `concurrency`; the node has the labels.
+   */
+  private checkRunningLimits(rec: ExecRecord, job: JobModel, t: TaskModel, what: string): void {
+    const on = t.plan.on;
+    if (on !== undefined && !hasLabels(this.limits.labelsOf(rec.node), on)) {
+      this.fail('placement (i)', `${what}, but ${rec.node} lacks labels ${formatLabels(on)}`);
+      return;
+    }
+    const pool = t.plan.pool;
+    const limit = job.plan.concurrency;
+    if (pool === undefined && limit === undefined) return;
+    let inPool = 0;
+    let inJob = 0;
+    for (const list of this.execs.values()) {
+      for (const x of list) {
+        if (x.end !== null || x.frozen) continue;
+        const xt = this.jobs.get(x.job)?.tasks[x.task];
+        if (pool !== undefined && xt?.plan.pool === pool) inPool++;
+        if (x.job === rec.job) inJob++;
+      }
+    }
+    const size = pool === undefined ? undefined : (this.limits.pools.get(pool) ?? 0);
+    if (size !== undefined && inPool > size) {
+      this.fail('pool limit (i)', `${what} at ${rec.startedAt}ms: ${inPool} executions of pool ${pool} running at once, its size ${size}`);
+    } else if (limit !== undefined && inJob > limit) {
+      this.fail(
+        'job concurrency (i)',
+        `${what} at ${rec.startedAt}ms: ${inJob} executions of its job running at once, concurrency ${limit}`,
+      );
+    }
   }
 
   /** (h) A final task a re-run put back to waiting: its attempt number stays, its result is no longer one. */
@@ -441,6 +516,7 @@ export class SchedulerChecker {
     }
     this.checkInputs(job, t, rec, what);
     this.checkOverlap(rec, list);
+    this.checkRunningLimits(rec, job, t, what);
   }
 
   /**
@@ -471,6 +547,10 @@ export class SchedulerChecker {
 
   thawed(rec: ExecRecord): void {
     this.checkOverlap(rec, this.execs.get(execKey(rec.job, rec.task)) ?? []);
+    const job = this.jobs.get(rec.job);
+    const t = job?.tasks[rec.task];
+    if (job && t && rec.end === null)
+      this.checkRunningLimits(rec, job, t, `${rec.node} thawed ${rec.job} task ${rec.name} attempt ${rec.attempt}`);
   }
 
   /** (c) No other attempt of the task executes now. */

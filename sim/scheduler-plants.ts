@@ -107,6 +107,21 @@ function fireUndecided(): typeof Scheduler {
   };
 }
 
+/** The machine with one of its placement and limit rules (Scheduler's protected refusals, machine.ts) never refusing. */
+function withoutRefusal(rule: 'labelRefusal' | 'poolRefusal' | 'concurrencyRefusal'): typeof Scheduler {
+  return class extends Scheduler {
+    protected override labelRefusal(...args: Parameters<Scheduler['labelRefusal']>): string | null {
+      return rule === 'labelRefusal' ? null : super.labelRefusal(...args);
+    }
+    protected override poolRefusal(...args: Parameters<Scheduler['poolRefusal']>): string | null {
+      return rule === 'poolRefusal' ? null : super.poolRefusal(...args);
+    }
+    protected override concurrencyRefusal(...args: Parameters<Scheduler['concurrencyRefusal']>): string | null {
+      return rule === 'concurrencyRefusal' ? null : super.concurrencyRefusal(...args);
+    }
+  };
+}
+
 const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: () => typeof Scheduler }>> = {
   'fire-undecided': {
     what: "a fire starts the run of each tick it names without the log's decision (no cursor, a job id of its own): each node's proposal of a tick starts one",
@@ -209,6 +224,18 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
           ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, trigger: 'all_done' as const })) } }
           : cmd,
       ),
+  },
+  'pool-overflow': {
+    what: "a claim is accepted whatever its pool's free slots (a missing pool included): the nodes' claim policies each see room, together they go past it",
+    make: () => withoutRefusal('poolRefusal'),
+  },
+  'concurrency-overflow': {
+    what: "a claim is accepted whatever its job's concurrency allows",
+    make: () => withoutRefusal('concurrencyRefusal'),
+  },
+  'ignore-labels': {
+    what: "a claim is accepted from a node that lacks the task's on: labels (claimNext takes such dependents too)",
+    make: () => withoutRefusal('labelRefusal'),
   },
 };
 

@@ -28,10 +28,11 @@ import { TimeKeeper } from '../src/node/time-keeper.js';
 import type { SeededRng } from '../src/raft/rng.js';
 import type { Entry, NodeId, ProposeResult } from '../src/raft/types.js';
 import type { ScheduleSpec } from '../src/scheduler/schedule-types.js';
-import type { Command, Effect, JobId } from '../src/scheduler/types.js';
+import type { Command, Effect, JobId, Labels } from '../src/scheduler/types.js';
+import { formatLabels } from '../src/scheduler/placement.js';
 import type { PeerLoad } from '../src/worker/types.js';
 import { Worker } from '../src/worker/worker.js';
-import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlannedJob, type PlannedTask } from './dag-gen.js';
+import { criticalPath, drawJob, SIM_HANDLERS, worstCaseWork, type PlacementDraw, type PlannedJob, type PlannedTask } from './dag-gen.js';
 import { ByteMap, FORGER } from './forgery.js';
 import { lieProblem, SchedulerChecker, type Lie } from './scheduler-checkers.js';
 import { commandEntry, probeEntry, SchedulerStateMachine, type SchedulerApplied } from './scheduler-sm.js';
@@ -103,7 +104,12 @@ export interface NodeConfig {
   readonly slots: number;
   /** Executor handlers: `noop` plus some of SIM_HANDLERS. */
   readonly handlers: readonly string[];
+  /** Its `--label`s; absent: none. */
+  readonly labels?: Labels;
 }
+
+/** The label `on:` asks for in drawn jobs, held by enough nodes with two slots (see drawLabels). */
+const SIM_LABELS: Labels = { gpu: 'a100' };
 
 /** One incarnation of a node's process. */
 interface Proc {
@@ -158,6 +164,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private schedules: PlannedSchedule[] = [];
   private scheduleChecker!: ScheduleChecker;
   private readonly changes: Change[] = [];
+  /** Pools the workload creates, with their sizes; a name leaves `poolsToSet` once a replica applied it. */
+  private readonly pools = new Map<string, number>();
+  private readonly poolsToSet = new Set<string>();
   private changeSeq = 0;
   private readonly submissions: Submission[] = [];
   /** Committed claims and finishes (their entries' data), the newest last, for the zombie to replay. */
@@ -239,8 +248,9 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     } else {
       this.drawNodes(setup);
       const handlers = SIM_HANDLERS.filter((h) => [...this.config.values()].some((c) => c.handlers.includes(h)));
+      const placement = this.drawPlacement(rng.fork('placement'));
       const count = setup.range(2, 5);
-      for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers));
+      for (let n = 1; n <= count; n++) this.plans.push(drawJob(setup, n, handlers, placement));
       const schedules = scheduleRng.chance(0.6) ? scheduleRng.range(1, 3) : 0;
       const window = Math.max(1, Math.floor(this.hooks.durationMs * 0.3));
       schedulePuts = Array.from({ length: schedules }, (_, k) => ({
@@ -254,6 +264,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       world,
       new Map([...this.plans, ...this.schedules.map((p) => p.plan)].map((p) => [p.name, p])),
       new Map(this.schedules.map((p) => [p.spec.name, p.plan.name])),
+      { pools: this.pools, labelsOf: (node) => this.config.get(node)?.labels ?? {} },
     );
     this.scheduleChecker = new ScheduleChecker(world, new Map(this.schedules.map((p) => [p.spec.name, p.spec])));
     for (const { planned, putAt } of schedulePuts) {
@@ -277,11 +288,14 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       api.nodes,
     );
     for (const [node, c] of this.config) {
-      api.trace(`scheduler: ${node} has ${c.slots} slot(s), handlers ${c.handlers.join(',')}`);
+      const labels = c.labels === undefined ? '' : `, labels ${formatLabels(c.labels)}`;
+      api.trace(`scheduler: ${node} has ${c.slots} slot(s), handlers ${c.handlers.join(',')}${labels}`);
     }
+    for (const [name, size] of this.pools) api.trace(`scheduler: pool ${name} of size ${size}`);
     for (const p of this.plans) {
       api.trace(
-        `scheduler: plan ${p.name}: ${p.tasks.length} tasks, ${p.tasks.map(describeTask).join(' ')}${p.key ? `, key ${p.key}` : ''}`,
+        `scheduler: plan ${p.name}: ${p.tasks.length} tasks, ${p.tasks.map(describeTask).join(' ')}${p.key ? `, key ${p.key}` : ''}` +
+          (p.concurrency === undefined ? '' : `, concurrency ${p.concurrency}`),
       );
     }
     for (const [node, sm] of this.early) this.spawn(node, sm);
@@ -315,6 +329,46 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
    * slots (some tasks take two) that one of them is always a member: otherwise a task could wait
    * forever for a node that can run it, which is right, but not what the liveness check is about.
    */
+  /**
+   * Half the seeds draw placement (docs/dag-file.md §14), from a stream of their own so the others
+   * run as before it: the label SIM_LABELS on as many nodes with two slots as every handler is on
+   * (so one of them is always a member), pools of 1 to 3 slots that the client creates early in
+   * the fault phase, and in the jobs `on:`, `pool:` and `concurrency:`.
+   */
+  private drawPlacement(rng: SeededRng): PlacementDraw | null {
+    if (!rng.chance(0.5)) return null;
+    const nodes = this.api.nodes;
+    const need = nodes.length > 3 ? nodes.length - 2 : 1;
+    const wide = nodes.filter((n) => (this.config.get(n)?.slots ?? 0) >= 2);
+    const labelled = new Set<NodeId>();
+    while (labelled.size < need) labelled.add(rng.pick(wide));
+    for (const n of nodes) if (rng.chance(0.2)) labelled.add(n);
+    for (const n of labelled) {
+      const c = this.config.get(n) as NodeConfig;
+      this.config.set(n, { ...c, labels: { ...SIM_LABELS, zone: rng.pick(['eu', 'us']) } });
+    }
+    const poolCount = rng.range(0, 2);
+    for (let k = 1; k <= poolCount; k++) this.pools.set(`pool${k}`, rng.range(1, 2));
+    const window = Math.max(1, Math.floor(this.hooks.durationMs * 0.3));
+    for (const name of this.pools.keys()) {
+      this.poolsToSet.add(name);
+      this.api.after(rng.int(window), () => this.setPool(name));
+    }
+    return { rng, on: [SIM_LABELS], pools: [...this.pools.keys()] };
+  }
+
+  /** Creates a pool through a random node, proposed again until a replica has applied it. */
+  private setPool(name: string): void {
+    if (!this.poolsToSet.has(name)) return;
+    const api = this.api;
+    const rng = this.rngs.client;
+    const node = rng.pick(api.nodes);
+    const size = known(this.pools.get(name), 'a drawn pool');
+    const r = api.available(node) ? api.propose(node, commandEntry({ type: 'pool-set', name, size })) : null;
+    api.trace(`client: pool ${name} size ${size} via ${node}${r?.ok === true ? '' : ' (refused)'}`);
+    api.after(r?.ok === true ? CHANGE_TIMEOUT_MS : rng.range(20, 200), () => this.setPool(name));
+  }
+
   private drawNodes(rng: SeededRng): void {
     const nodes = this.api.nodes;
     const need = nodes.length > 3 ? nodes.length - 2 : 1;
@@ -392,6 +446,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       clock,
       propose: (cmd) => this.propose(p, cmd),
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
+      ...(cfg.labels === undefined ? {} : { labels: cfg.labels }),
     });
     // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
     const keeper = new TimeKeeper(
@@ -740,6 +795,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       this.flushSoon(p);
     }
     for (const e of r.effects) {
+      if (e.type === 'pool') this.poolsToSet.delete(e.name);
       // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
       // second copy of a submit without a key is refused, the first one created the job.
       if (e.type === 'submit-rejected' && !this.checker.jobs.has(e.requested)) {
@@ -940,7 +996,17 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     let schedules = 0;
     for (const p of this.schedules)
       schedules = Math.max(schedules, SCHEDULE_HOLD_MS + 2 * CHANGE_TIMEOUT_MS + criticalPath(p.plan, overhead) + LAG_BOUND_MS);
-    return 5000 + 3 * this.leaseMs + SUBMIT_TIMEOUT_MS + notYetSubmitted + Math.max(longest + Math.ceil(work / 2), schedules);
+    // A pool or a job's concurrency may let one task run at a time: then all the work is one after the other.
+    const limited = this.pools.size > 0 || this.plans.some((p) => p.concurrency !== undefined);
+    const pools = this.pools.size > 0 ? CHANGE_TIMEOUT_MS * 2 : 0;
+    return (
+      5000 +
+      3 * this.leaseMs +
+      SUBMIT_TIMEOUT_MS +
+      notYetSubmitted +
+      pools +
+      Math.max(longest + Math.ceil(work / (limited ? 1 : 2)), schedules)
+    );
   }
 
   /**
@@ -1066,7 +1132,8 @@ function newJobId(rng: SeededRng): JobId {
 
 function describeTask(t: PlannedTask): string {
   const fate = t.fate.kind === 'succeed' ? (t.fate.failFirst > 0 ? `fails ${t.fate.failFirst}x` : 'ok') : t.fate.kind;
-  return `${t.name}${t.deps.length > 0 ? `<-[${t.deps.join(',')}]` : ''}(${fate}${t.handler ? `,${t.handler}` : ''})`;
+  const placed = `${t.on ? `,on ${formatLabels(t.on)}` : ''}${t.pool ? `,pool ${t.pool}` : ''}`;
+  return `${t.name}${t.deps.length > 0 ? `<-[${t.deps.join(',')}]` : ''}(${fate}${t.handler ? `,${t.handler}` : ''}${placed})`;
 }
 
 function describeEnd(rec: ExecRecord): string {

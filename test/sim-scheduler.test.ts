@@ -103,7 +103,8 @@ describe('scheduler workload command line', () => {
  * Each plant, the checker that catches it, and seeds that did (found by sweeping seeds 1-700 with
  * `npm run sim -- --workload scheduler --seeds A-B --plant NAME`; stale-finish, short-lease and
  * no-skip re-found over seeds 1-250 after the simports merge changed the traces). One of them must
- * still catch it.
+ * still catch it. Seeds that draw placement (27, 90, 143 among those below) run differently since
+ * placement came; foreign-finish was re-checked on 27 (no longer catches) and 90 (still does).
  */
 const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly number[] }[] = [
   { plant: 'ready-early', invariant: 'trigger rule holds (a)', seeds: [1, 2] },
@@ -123,6 +124,12 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'fire-undecided', invariant: 'tick decided once', seeds: [1, 4, 5] },
   // Caught on seeds that draw re-runs (about a third): the re-run's task events give attempt 0 back.
   { plant: 'rerun-fresh', invariant: 're-run keeps attempts (h)', seeds: [1, 9, 10] },
+  // Placement and limits (check h), on seeds that draw placement (half of them; swept over 1-40).
+  // A pool is overflowed where two nodes' claims race for its last slots, or a finish's claimNext takes dependents of the pool.
+  { plant: 'pool-overflow', invariant: 'pool limit (i)', seeds: [14, 15, 29] },
+  { plant: 'concurrency-overflow', invariant: 'job concurrency (i)', seeds: [4, 17, 18] },
+  // The claim policy never tries such a claim: only a finish's claimNext of a pinned dependent on an unlabelled node shows it.
+  { plant: 'ignore-labels', invariant: 'placement (i)', seeds: [8] },
 ];
 
 describe('scheduler checkers have teeth', () => {

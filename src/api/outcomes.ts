@@ -48,6 +48,9 @@ export type ScheduleAction = 'delete' | 'pause' | 'resume' | 'trigger';
 export type ScheduleOutcome =
   { readonly ok: true; readonly name: string; readonly change: ScheduleChange; readonly job: JobId | null } | Failure;
 
+/** A pool's size set (docs/http-api.md §17). */
+export type PoolOutcome = { readonly ok: true; readonly name: string; readonly size: number } | Failure<'invalid' | 'unavailable'>;
+
 /** The test hook's probe (--test-hooks): the index at which this node applied it. */
 export type ProbeOutcome = { readonly ok: true; readonly index: number } | Failure<'invalid' | 'unavailable'>;
 

@@ -21,6 +21,7 @@ import { installAuth } from './auth.js';
 import { registerDashboard } from './dashboard.js';
 import { installHostGuard, servedHosts, type ServedHosts } from './host-guard.js';
 import { registerPartitionRoutes, type PartitionBackend } from './partition-routes.js';
+import { registerPoolRoutes, type PoolBackend } from './pool-routes.js';
 import { registerScheduleRoutes, type ScheduleBackend } from './schedule-routes.js';
 import { registerConsistentReads, registerSurface, type SurfaceBackend } from './surface.js';
 
@@ -42,6 +43,8 @@ export interface ApiBackend extends SurfaceBackend {
   };
   /** Schedules (docs/http-api.md §15); a backend without them serves none of their routes. */
   readonly schedules?: ScheduleBackend;
+  /** Pools (docs/http-api.md §17); a backend without them serves none of their routes. */
+  readonly pools?: PoolBackend;
   /** Present only with --test-hooks. */
   readonly debug?: {
     probe(value: string): Promise<ProbeOutcome>;
@@ -129,6 +132,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   if (jobs.rerun) registerRerunRoute(app, jobs.rerun.bind(jobs));
   if (opts.backend.schedules) registerScheduleRoutes(app, opts.backend.schedules);
+  if (opts.backend.pools) registerPoolRoutes(app, opts.backend.pools);
 
   const debug = opts.backend.debug;
   if (debug) {

@@ -49,6 +49,8 @@ export interface NodeInfo {
   readonly free: number | null;
   readonly running: number | null;
   readonly handlers: readonly string[];
+  /** Its `--label`s, from its latest heartbeat ({} when the scheduler has none). */
+  readonly labels: Readonly<Record<string, string>>;
   readonly heartbeatSeq: number | null;
   /** Scheduler time (ms since the epoch, leader clock) until which its leases hold unless renewed. */
   readonly leaseUntil: number | null;

@@ -100,6 +100,10 @@ export class ApiClient {
     return this.run((base) => apiRequest<T>(base, 'POST', path, body, headers, this.env), o);
   }
 
+  put<T>(path: string, body: unknown, o: RequestOptions = {}): Promise<T> {
+    return this.run((base) => apiRequest<T>(base, 'PUT', path, body, {}, this.env), o);
+  }
+
   delete<T>(path: string, o: RequestOptions = {}): Promise<T> {
     return this.run((base) => apiRequest<T>(base, 'DELETE', path, undefined, {}, this.env), o);
   }
@@ -198,7 +202,7 @@ export async function apiGetText(
 
 async function apiRequest<T>(
   base: string,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body: unknown,
   headers: Readonly<Record<string, string>>,
@@ -217,7 +221,7 @@ async function apiRequest<T>(
 
 async function send(
   base: string,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body: unknown,
   headers: Readonly<Record<string, string>>,

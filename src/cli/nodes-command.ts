@@ -1,10 +1,11 @@
 // `meshrun nodes [--json]`: the nodes of the cluster (GET /v1/nodes): name, Raft role, whether it
-// is up or down (and since when), slots used and free, running tasks, handlers, the size of its
-// task logs, and how long ago it was last heard from.
+// is up or down (and since when), slots used and free, running tasks, handlers, labels, the size of
+// its task logs, and how long ago it was last heard from.
 import type { ClusterView, NodeInfo as CurrentNodeInfo } from '../api/types.js';
 
 /** A node as /v1/nodes lists it; nodes of earlier versions answer without `role` and `state`. */
-type NodeInfo = Omit<CurrentNodeInfo, 'role' | 'state' | 'downSince'> & {
+type NodeInfo = Omit<CurrentNodeInfo, 'role' | 'state' | 'downSince' | 'labels'> & {
+  readonly labels?: CurrentNodeInfo['labels'];
   readonly role?: CurrentNodeInfo['role'];
   readonly state?: CurrentNodeInfo['state'];
   readonly downSince?: CurrentNodeInfo['downSince'];
@@ -27,6 +28,12 @@ export async function nodesCommand(
   const needCluster = answer.nodes.some((n) => n.role === undefined);
   const cluster = needCluster ? await client.get<ClusterView>('/v1/cluster', { failover: false }) : null;
   out(formatNodes(answer.nodes, cluster, Date.now()));
+}
+
+/** `gpu=a100,zone=eu`, or '-' for none. */
+function labelsText(labels: NodeInfo['labels']): string {
+  const keys = labels === undefined ? [] : Object.keys(labels).sort();
+  return keys.length === 0 ? '-' : keys.map((k) => `${k}=${labels?.[k] ?? ''}`).join(',');
 }
 
 export function roleOf(id: string, c: ClusterView | null): string {
@@ -73,9 +80,10 @@ export function formatNodes(nodes: readonly NodeInfo[], cluster: ClusterView | n
         down ? '-' : num(free),
         down ? '-' : num(n.running),
         n.handlers.length === 0 ? '-' : n.handlers.join(','),
+        labelsText(n.labels),
         formatBytes(n.logBytes),
         self ? 'now (this node)' : ago === null ? '-' : `${formatMs(ago)} ago`,
       ];
     });
-  return `${table(['name', 'id', 'role', 'state', 'slots used', 'free', 'running', 'handlers', 'logs', 'last seen'], rows)}(* the node answering at this address; meshrun cluster lists full ids)\n`;
+  return `${table(['name', 'id', 'role', 'state', 'slots used', 'free', 'running', 'handlers', 'labels', 'logs', 'last seen'], rows)}(* the node answering at this address; meshrun cluster lists full ids)\n`;
 }

@@ -74,6 +74,7 @@ export function buildProgram(io: ProgramIo): Command {
     .addOption(new Option('--api-token <token>', 'refused: use --api-token-file or MESHRUN_TOKEN').hideHelp())
     .option('--replace-after <duration>', 'replace a voter unreachable this long by a caught-up learner', '30s')
     .option('--name <name>', 'a readable name for this node, shown by meshrun nodes and status (default: the host name)')
+    .option('--label <key=value>', "a label of this node that tasks' on: can ask for, like gpu=a100; repeatable", collect)
     .option(
       '--max-log-bytes <size>',
       'cap on the task logs in DATA/logs: logs of the oldest finished jobs go first (e.g. 512MiB; 0 for no cap)',
@@ -238,6 +239,28 @@ export function buildProgram(io: ProgramIo): Command {
     .action(async (name: string, opts: ClientOptions) => {
       const { scheduleRemoveCommand } = await import('./schedule-commands.js');
       await scheduleRemoveCommand(name, opts, io.out, io.err);
+    });
+
+  const pool = program.command('pool').description('cluster-wide pools: how many tasks naming one run at once (docs/dag-file.md §14)');
+  pool
+    .command('set')
+    .description('create a pool or set its size (0 pauses its tasks; running ones go on)')
+    .argument('<name>', 'the pool name')
+    .argument('<size>', 'how many of its tasks may run at once, 0 to 10000')
+    .option('--json', 'print the API response as JSON')
+    .addOption(apiOption())
+    .action(async (name: string, size: string, opts: ClientOptions) => {
+      const { poolSetCommand } = await import('./pool-commands.js');
+      await poolSetCommand(name, size, opts, io.out, io.err);
+    });
+  pool
+    .command('ls')
+    .description('list the pools with their size and the slots running tasks hold')
+    .option('--json', 'print the API response (GET /v1/pools) as JSON')
+    .addOption(apiOption())
+    .action(async (opts: ClientOptions) => {
+      const { poolListCommand } = await import('./pool-commands.js');
+      await poolListCommand(opts, io.out, io.err);
     });
 
   program

@@ -84,11 +84,13 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
   const defaults = top.data.defaults ?? {};
   const tasks = parsed.map((p, i) => buildTask(names[i] as string, p.data as ParsedTask, defaults));
   const timeout = top.data.timeout;
+  const concurrency = top.data.concurrency;
   const spec: JobSpec = {
     name: top.data.name,
     retentionMs: top.data.retention ?? DEFAULT_RETENTION_MS,
     tasks,
     ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+    ...(concurrency === undefined ? {} : { concurrency }),
   };
   return { spec, problems };
 }
@@ -136,6 +138,9 @@ function readTask(name: string, raw: unknown, problems: Problems): ParsedEntry {
 
 function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
   const trigger = t.trigger ?? d.trigger ?? DEFAULT_TRIGGER;
+  // A task's `on` replaces the defaults' (it does not add to it), as every other field does.
+  const on = t.on ?? d.on;
+  const pool = t.pool ?? d.pool;
   return {
     name,
     exec: t.run !== undefined ? { kind: 'run', command: t.run } : { kind: 'handler', name: t.handler as string, args: t.args ?? null },
@@ -150,6 +155,8 @@ function buildTask(name: string, t: ParsedTask, d: ParsedDefaults): TaskSpec {
     shards: t.shards ?? null,
     // The default is left out, so a DAG that names it and one that does not are the same job.
     ...(trigger === DEFAULT_TRIGGER ? {} : { trigger }),
+    ...(on === undefined ? {} : { on }),
+    ...(pool === undefined ? {} : { pool }),
   };
 }
 

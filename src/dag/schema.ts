@@ -7,9 +7,10 @@ import { errorMessage } from '../errors.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from '../scheduler/dag-limits.js';
 import { show } from '../scheduler/problems.js';
 import { envProblem, isMapping, jsonProblem, type Report } from '../scheduler/spec-rules.js';
+import { PLACEMENT_LIMITS, labelsProblems, poolNameProblem, sortedLabels } from '../scheduler/placement.js';
 import { TRIGGER_RULES, isTriggerRule, type TriggerRule } from '../scheduler/trigger-rules.js';
 import { didYouMean } from '../scheduler/suggest.js';
-import type { Json } from '../scheduler/types.js';
+import type { Json, Labels } from '../scheduler/types.js';
 import { DURATION_FORMS, formatDuration, parseDuration } from './duration.js';
 
 type Bad = Report;
@@ -139,6 +140,25 @@ const trigger = checked((v, bad): TriggerRule => {
   return 'all_success';
 });
 
+/** `on: { gpu: a100, zone: eu }`: the labels a node needs to run the task (docs/dag-file.md §14). */
+const on = checked((v, bad): Labels => {
+  if (!isMapping(v) || Object.keys(v).length === 0) {
+    bad(`must be a mapping of node labels, like { gpu: a100 }, got ${show(v)}`);
+    return {};
+  }
+  // YAML reads `gpu: 100` or `ssd: true` as a number or a boolean; labels are text, as on the node's command line.
+  const pairs = Object.entries(v).map(([k, x]): [string, unknown] => [k, typeof x === 'number' || typeof x === 'boolean' ? String(x) : x]);
+  const labels = Object.fromEntries(pairs) as Labels;
+  for (const p of labelsProblems(labels)) bad(p);
+  return sortedLabels(Object.entries(labels));
+});
+
+const pool = checked((v, bad): string => {
+  const problem = typeof v === 'string' ? poolNameProblem(v) : `must be a pool name, like db, got ${show(v)}`;
+  if (problem !== null) bad(problem);
+  return v as string;
+});
+
 /** When neither the task nor `defaults` sets a field. */
 export const TASK_DEFAULTS = {
   retries: 0,
@@ -161,6 +181,8 @@ export const defaultsSchema = z.strictObject({
   priority: priority.optional(),
   slots: slots.optional(),
   trigger: trigger.optional(),
+  on: on.optional(),
+  pool: pool.optional(),
 });
 
 export const taskSchema = z.strictObject({
@@ -177,6 +199,8 @@ export const taskSchema = z.strictObject({
   env: env.optional(),
   cwd: text('cwd', L.maxCwdBytes).optional(),
   trigger: trigger.optional(),
+  on: on.optional(),
+  pool: pool.optional(),
 });
 
 export const depsSchema = deps;
@@ -195,6 +219,7 @@ export const fileSchema = z.strictObject({
   defaults: defaultsSchema.optional(),
   retention: duration(0, L.maxRetentionMs).optional(),
   timeout: duration(1, L.maxJobTimeoutMs).optional(),
+  concurrency: int(1, PLACEMENT_LIMITS.maxConcurrency).optional(),
   // Optional here: readDag reports a missing `tasks` itself (zod would add "must be nonoptional").
   tasks: z.unknown().optional(),
 });

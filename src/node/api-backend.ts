@@ -11,6 +11,7 @@ import type { SchedulerView } from '../scheduler/types.js';
 import type { ClusterState } from './cluster-state.js';
 import type { RaftDriver } from './driver.js';
 import type { JobService } from './job-service.js';
+import type { PoolService } from './pool-service.js';
 import type { ScheduleService } from './schedule-service.js';
 import { envelope, MAX_PROBE_BYTES } from './entry-envelope.js';
 import { ProposalError } from './proposal.js';
@@ -48,6 +49,7 @@ export interface BackendDeps {
   readonly state: ClusterState;
   readonly jobs: JobService;
   readonly schedules?: ScheduleService;
+  readonly pools?: PoolService;
   readonly scheduler: SchedulerView;
   readonly testHooks: boolean;
   /** What GET /v1/debug/net shows. */
@@ -84,11 +86,23 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
             get: (name) => deps.scheduler.schedule(name),
           },
         };
-  if (!deps.testHooks) return { ...deps.surface, ...partition, ...schedules, cluster, jobs };
+  const poolService = deps.pools;
+  const pools: Pick<ApiBackend, 'pools'> =
+    poolService === undefined
+      ? {}
+      : {
+          pools: {
+            set: (name, size) => poolService.set(name, size),
+            list: () => deps.scheduler.pools(),
+            get: (name) => deps.scheduler.pool(name),
+          },
+        };
+  if (!deps.testHooks) return { ...deps.surface, ...partition, ...schedules, ...pools, cluster, jobs };
   return {
     ...deps.surface,
     ...partition,
     ...schedules,
+    ...pools,
     cluster,
     jobs,
     debug: {

@@ -61,6 +61,7 @@ import { createSurfaceBackend } from './surface-backend.js';
 import { readLocalLog } from './task-logs.js';
 import { backgroundClock, systemClock } from './system-clock.js';
 import { Teardown } from './teardown.js';
+import { PoolService } from './pool-service.js';
 import { ScheduleService } from './schedule-service.js';
 import { TimeKeeper } from './time-keeper.js';
 import { NODE_TIMINGS } from './timings.js';
@@ -428,6 +429,7 @@ interface Work {
   readonly worker: Worker;
   readonly jobs: JobService;
   readonly schedules: ScheduleService;
+  readonly pools: PoolService;
   /** What this node says of itself in its load reports and GET /v1/nodes. */
   readonly own: () => { name: string; api: string | null; logBytes: number | null };
   /** Where clients that follow the cluster can reach this node: known once the API listens. */
@@ -458,6 +460,7 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
     clock: systemClock,
     propose: (cmd) => proposeApp(encodeCommand(cmd)).ok,
     peers: (): PeerLoad[] => [...gossip.table().values()],
+    labels: opts.labels,
   });
   // Task logs go with their jobs, and stay under --max-log-bytes (log-janitor.ts).
   const janitor = new LogJanitor({ dataDir: opts.dataDir, maxBytes: opts.maxLogBytes, jobs: () => scheduler.view.jobs(), log });
@@ -516,10 +519,12 @@ async function startWork(p: Phase, net: Net, plan: Plan, replica: Replica): Prom
   teardown.add('load timer', () => clearInterval(gossipTimer));
   const jobs = new JobService({ view: scheduler.view, propose: requestCommand });
   const schedules = new ScheduleService({ propose: requestCommand, now: () => backgroundClock.now() });
+  const pools = new PoolService({ propose: requestCommand });
   return {
     worker,
     jobs,
     schedules,
+    pools,
     own,
     advertise: (url) => {
       apiUrl = url;
@@ -646,6 +651,7 @@ async function startApi(p: Phase, net: Net, replica: Replica, work: Work, member
         state,
         jobs: work.jobs,
         schedules: work.schedules,
+        pools: work.pools,
         scheduler: scheduler.view,
         workerStats: () => work.worker.stats,
         testHooks: opts.testHooks,

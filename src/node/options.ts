@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import { isLoopback } from '../api/host-guard.js';
 import { NODE_NAME } from '../net/load-report.js';
+import { parseLabels } from '../scheduler/placement.js';
+import type { Labels } from '../scheduler/types.js';
 import { resolveApiToken, TOKEN_SOURCES, type TokenSource } from './api-token.js';
 import { DEFAULT_API, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './defaults.js';
 
@@ -42,6 +44,8 @@ export interface NodeOptions {
   readonly name: string;
   /** Cap on the task logs in <data>/logs, bytes; 0 for none (docs/cli.md §4). */
   readonly maxLogBytes: number;
+  /** --label KEY=VALUE, keys in order: what tasks' `on:` asks for (docs/dag-file.md §14). */
+  readonly labels: Labels;
 }
 
 export const DEFAULT_MAX_LOG_BYTES = 1024 ** 3;
@@ -166,6 +170,7 @@ const schema = z
     joinTimeout: duration('--join-timeout').default(30_000),
     name: nodeName.optional(),
     maxLogBytes: size('--max-log-bytes').default(DEFAULT_MAX_LOG_BYTES),
+    label: z.array(z.string()).default([]),
   })
   .superRefine((o, ctx) => {
     if (o.apiToken !== undefined) {
@@ -200,6 +205,8 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
     return { ok: false, error: [...new Set(msgs)].join('; ') };
   }
   const o = r.data;
+  const labels = parseLabels(o.label);
+  if (!labels.ok) return { ok: false, error: labels.problems.join('; ') };
   const token = resolveApiToken({ file: o.apiTokenFile, env });
   if (!token.ok) return token;
   if (!isLoopback(o.api.host) && token.token === null) {
@@ -227,6 +234,7 @@ export function parseNodeOptions(raw: Record<string, unknown>, env: NodeJS.Proce
       joinTimeoutMs: o.joinTimeout,
       name: o.name ?? defaultNodeName(),
       maxLogBytes: o.maxLogBytes,
+      labels: labels.labels,
     },
   };
 }

@@ -81,6 +81,7 @@ export function nodesView(input: NodesInput): NodeInfo[] {
       free: n ? Math.max(0, n.slots - n.used) : (g?.free ?? null),
       running: n?.running ?? g?.running ?? null,
       handlers: n?.handlers ?? g?.handlers ?? [],
+      labels: n?.labels ?? {},
       heartbeatSeq: n?.heartbeatSeq ?? null,
       leaseUntil: n?.leaseUntil ?? null,
       leaseMs: n?.leaseMs ?? null,

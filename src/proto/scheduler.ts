@@ -21,6 +21,7 @@ export interface Command {
   scheduleChange?: ScheduleChange
   fire?: Fire
   rerun?: Rerun
+  poolSet?: PoolSet
 }
 
 export namespace Command {
@@ -81,6 +82,11 @@ export namespace Command {
         if (obj.rerun != null) {
           w.uint32(162)
           Rerun.codec().encode(obj.rerun, w)
+        }
+
+        if (obj.poolSet != null) {
+          w.uint32(82)
+          PoolSet.codec().encode(obj.poolSet, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -155,6 +161,12 @@ export namespace Command {
               })
               break
             }
+            case 10: {
+              obj.poolSet = PoolSet.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.poolSet
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -175,6 +187,148 @@ export namespace Command {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Command>): Command => {
     return decodeMessage(buf, Command.codec(), opts)
+  }
+}
+
+export interface PoolSet {
+  name: string
+  size: number
+}
+
+export namespace PoolSet {
+  let _codec: Codec<PoolSet>
+
+  export const codec = (): Codec<PoolSet> => {
+    if (_codec == null) {
+      _codec = message<PoolSet>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.size)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          size: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<PoolSet>): Uint8Array => {
+    return encodeMessage(obj, PoolSet.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PoolSet>): PoolSet => {
+    return decodeMessage(buf, PoolSet.codec(), opts)
+  }
+}
+
+export interface Label {
+  key: string
+  value: string
+}
+
+export namespace Label {
+  let _codec: Codec<Label>
+
+  export const codec = (): Codec<Label> => {
+    if (_codec == null) {
+      _codec = message<Label>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(10)
+          w.string(obj.key)
+        }
+
+        if ((obj.value != null && obj.value !== '')) {
+          w.uint32(18)
+          w.string(obj.value)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: '',
+          value: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.string()
+              break
+            }
+            case 2: {
+              obj.value = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<Label>): Uint8Array => {
+    return encodeMessage(obj, Label.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Label>): Label => {
+    return decodeMessage(buf, Label.codec(), opts)
   }
 }
 
@@ -947,6 +1101,7 @@ export interface Heartbeat {
   handlers: string[]
   leaseMs: number
   seq: number
+  labels: Label[]
 }
 
 export namespace Heartbeat {
@@ -991,6 +1146,13 @@ export namespace Heartbeat {
           w.uint64Number(obj.seq)
         }
 
+        if (obj.labels != null) {
+          for (const value of obj.labels) {
+            w.uint32(58)
+            Label.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1001,7 +1163,8 @@ export namespace Heartbeat {
           slots: 0,
           handlers: [],
           leaseMs: 0,
-          seq: 0
+          seq: 0,
+          labels: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1036,6 +1199,16 @@ export namespace Heartbeat {
             }
             case 6: {
               obj.seq = reader.uint64Number()
+              break
+            }
+            case 7: {
+              if (opts.limits?.labels != null && obj.labels.length === opts.limits.labels) {
+                throw new MaxLengthError('Decode error - map field "labels" had too many elements')
+              }
+
+              obj.labels.push(Label.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.labels$
+              }))
               break
             }
             default: {
@@ -1568,6 +1741,7 @@ export interface JobSpec {
   tasks: TaskSpec[]
   defaults?: TaskDefaults
   timeoutMs?: number
+  concurrency?: number
 }
 
 export namespace JobSpec {
@@ -1612,6 +1786,11 @@ export namespace JobSpec {
         if (obj.timeoutMs != null) {
           w.uint32(48)
           w.uint64Number(obj.timeoutMs)
+        }
+
+        if (obj.concurrency != null) {
+          w.uint32(56)
+          w.uint64Number(obj.concurrency)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1665,6 +1844,10 @@ export namespace JobSpec {
             }
             case 6: {
               obj.timeoutMs = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.concurrency = reader.uint64Number()
               break
             }
             default: {
@@ -1880,6 +2063,8 @@ export interface TaskSpec {
   cwd?: string
   shards?: number
   trigger?: TriggerRule
+  on: Label[]
+  pool?: string
 }
 
 export namespace TaskSpec {
@@ -1966,6 +2151,18 @@ export namespace TaskSpec {
           TriggerRule.codec().encode(obj.trigger, w)
         }
 
+        if (obj.on != null) {
+          for (const value of obj.on) {
+            w.uint32(122)
+            Label.codec().encode(value, w)
+          }
+        }
+
+        if (obj.pool != null) {
+          w.uint32(130)
+          w.string(obj.pool)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1973,7 +2170,8 @@ export namespace TaskSpec {
         const obj: any = {
           name: '',
           deps: [],
-          env: []
+          env: [],
+          on: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2046,6 +2244,20 @@ export namespace TaskSpec {
             }
             case 14: {
               obj.trigger = TriggerRule.codec().decode(reader)
+              break
+            }
+            case 15: {
+              if (opts.limits?.on != null && obj.on.length === opts.limits.on) {
+                throw new MaxLengthError('Decode error - map field "on" had too many elements')
+              }
+
+              obj.on.push(Label.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.on$
+              }))
+              break
+            }
+            case 16: {
+              obj.pool = reader.string()
               break
             }
             default: {

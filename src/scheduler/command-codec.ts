@@ -27,6 +27,8 @@ import {
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
 import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
+import { labelsIn, labelsOut } from './placement-codec.js';
+import { PLACEMENT_LIMITS, poolNameProblem, poolSizeProblem } from './placement.js';
 import { SCHEDULE_LIMITS, scheduleCommandIn, scheduleCommandOut } from './schedule-codec.js';
 import { OUTPUT_BYTES, TAIL_BYTES, type Command, type FinishItem, type FinishOutcome, type RerunCommand, type TaskRef } from './types.js';
 
@@ -74,7 +76,7 @@ const MAX_EXIT = 2 ** 32 - 1;
 const LIMITS = {
   submit: { spec: JOB_SPEC_LIMITS },
   claim: { tasks: { jobs: MAX_JOBS_PER_BATCH } },
-  heartbeat: { handlers: MAX_HANDLERS },
+  heartbeat: { handlers: MAX_HANDLERS, labels: PLACEMENT_LIMITS.maxLabels },
   finish: { jobs: MAX_JOBS_PER_BATCH, claims: { jobs: MAX_JOBS_PER_BATCH } },
   rerun: { tasks: MAX_RERUN_NAMES },
   ...SCHEDULE_LIMITS,
@@ -110,8 +112,15 @@ export function encodeCommand(cmd: Command): Uint8Array {
         handlers: cmd.handlers.map((h) => writeNonEmpty(h, 'handler name', MAX_HANDLER_NAME_BYTES)),
         leaseMs: writeInt(cmd.leaseMs, 'leaseMs', MAX),
         seq: writeInt(cmd.seq, 'seq', MAX),
+        labels: cmd.labels === undefined ? [] : labelsOut(cmd.labels, 'node labels'),
       };
       break;
+    case 'pool-set': {
+      const problem = poolNameProblem(cmd.name) ?? poolSizeProblem(cmd.size);
+      if (problem !== null) throw new CodecError(problem);
+      out.poolSet = { name: cmd.name, size: cmd.size };
+      break;
+    }
     case 'finish': {
       const jobs = jobTable(cmd.results);
       const finish: pb.Finish = {
@@ -261,7 +270,8 @@ function commandIn(c: pb.Command): Command {
     (c.schedulePut === undefined ? 0 : 1) +
     (c.scheduleChange === undefined ? 0 : 1) +
     (c.fire === undefined ? 0 : 1) +
-    (c.rerun === undefined ? 0 : 1);
+    (c.rerun === undefined ? 0 : 1) +
+    (c.poolSet === undefined ? 0 : 1);
   if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
   if (c.claim) {
     const cl = c.claim;
@@ -288,7 +298,14 @@ function commandIn(c: pb.Command): Command {
       handlers: h.handlers.map((name) => readNonEmpty(name, 'handler name', MAX_HANDLER_NAME_BYTES)),
       leaseMs: readInt(h.leaseMs, 'leaseMs', MAX),
       seq: readInt(h.seq, 'seq', MAX),
+      ...(h.labels.length === 0 ? {} : { labels: labelsIn(h.labels, 'node labels') }),
     };
+  }
+  if (c.poolSet) {
+    const { name, size } = c.poolSet;
+    const problem = poolNameProblem(name) ?? poolSizeProblem(size);
+    if (problem !== null) fail(problem);
+    return { type: 'pool-set', name, size };
   }
   if (c.submit) {
     const s = c.submit;

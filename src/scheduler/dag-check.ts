@@ -5,10 +5,11 @@
 // no clock, no locale-dependent or order-dependent behaviour beyond the value's own order.
 import { checkGraph, sizeProblem } from './dag-graph.js';
 import { DAG_LIMITS as L, HANDLER_NAME, fmt, hasNul, utf8Length } from './dag-limits.js';
+import { PLACEMENT_LIMITS, labelsProblems, poolNameProblem, sortedLabels } from './placement.js';
 import { Problems, show, type PathKey } from './problems.js';
 import { builtinArgsProblem, envProblem, isMapping, jsonValueProblem, taskNameProblem } from './spec-rules.js';
 import { DEFAULT_TRIGGER, TRIGGER_RULES, isTriggerRule, type TriggerRule } from './trigger-rules.js';
-import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
+import type { Json, JobSpec, Labels, TaskExec, TaskSpec } from './types.js';
 
 export type JobSpecCheck = { readonly ok: true; readonly spec: JobSpec } | { readonly ok: false; readonly error: string };
 
@@ -60,8 +61,17 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
     problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
   const timeoutRaw = raw['timeoutMs'];
   const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
+  const concurrencyRaw = raw['concurrency'];
+  const concurrency =
+    concurrencyRaw === undefined ? undefined : intIn(concurrencyRaw, 1, PLACEMENT_LIMITS.maxConcurrency, ['concurrency'], problems);
   if (problems.count > 0) return null;
-  return { name: name as string, retentionMs, tasks, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+  return {
+    name: name as string,
+    retentionMs,
+    tasks,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+  };
 }
 
 /** One spec; null only when its shape is too broken to go on (its name or deps are unusable). */
@@ -87,6 +97,8 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
   const shardsRaw = raw['shards'];
   const cwdRaw = raw['cwd'];
   const trigger = readTrigger(raw['trigger'], [...at, 'trigger'], problems);
+  const on = readOn(raw['on'], [...at, 'on'], problems);
+  const pool = readPool(raw['pool'], [...at, 'pool'], problems);
   return {
     name,
     exec: readExec(raw['exec'], [...at, 'exec'], problems),
@@ -100,7 +112,28 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     cwd: cwdRaw === null ? null : textIn(cwdRaw, L.maxCwdBytes, [...at, 'cwd'], problems),
     shards: shardsRaw === null ? null : intIn(shardsRaw, 1, L.maxShards, [...at, 'shards'], problems),
     ...(trigger === undefined ? {} : { trigger }),
+    ...(on === undefined ? {} : { on }),
+    ...(pool === undefined ? {} : { pool }),
   };
+}
+
+/** Absent, or a non-empty label set (the normalised form leaves an empty one out), keys in order. */
+function readOn(v: unknown, at: PathKey[], problems: Problems): Labels | undefined {
+  if (v === undefined) return undefined;
+  if (!isMapping(v) || Object.keys(v).length === 0) {
+    problems.add(at, `must be absent or a non-empty mapping of label keys to values, got ${show(v)}`);
+    return undefined;
+  }
+  const found = labelsProblems(v as Labels);
+  for (const p of found) problems.add(at, p);
+  return found.length > 0 ? undefined : sortedLabels(Object.entries(v as Labels));
+}
+
+function readPool(v: unknown, at: PathKey[], problems: Problems): string | undefined {
+  if (v === undefined) return undefined;
+  const problem = typeof v === 'string' ? poolNameProblem(v) : `must be a pool name, got ${show(v)}`;
+  if (problem !== null) problems.add(at, problem);
+  return problem === null ? (v as string) : undefined;
 }
 
 /** Absent or a rule other than the default (the normalised form never spells out all_success). */

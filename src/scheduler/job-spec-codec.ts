@@ -11,6 +11,8 @@ import { CodecError } from '../codec/binary.js';
 import { decodeFail as fail, decodeProto, encodeProto, readInt, readText, writeInt, writeText } from '../codec/proto.js';
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS as L } from './dag-limits.js';
+import { labelsIn, labelsOut } from './placement-codec.js';
+import { PLACEMENT_LIMITS } from './placement.js';
 import type { TriggerRule } from './trigger-rules.js';
 import type { Json, JobSpec, TaskExec, TaskSpec } from './types.js';
 import { errorMessage } from '../errors.js';
@@ -21,7 +23,7 @@ const MAX = Number.MAX_SAFE_INTEGER;
 export const JOB_SPEC_LIMITS = {
   handlers: L.maxSpecs,
   tasks: L.maxSpecs,
-  tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars },
+  tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars, on: PLACEMENT_LIMITS.maxLabels },
 } as const;
 
 const TRIGGER_OUT: Readonly<Record<TriggerRule, pb.TriggerRule>> = {
@@ -73,6 +75,7 @@ export function jobSpecOut(spec: JobSpec): pb.JobSpec {
   };
   if (spec.tasks.length > 0) out.defaults = defaults;
   if (spec.timeoutMs !== undefined) out.timeoutMs = writeInt(spec.timeoutMs, 'timeoutMs', MAX);
+  if (spec.concurrency !== undefined) out.concurrency = writeInt(spec.concurrency, 'concurrency', PLACEMENT_LIMITS.maxConcurrency);
   return out;
 }
 
@@ -111,7 +114,9 @@ function taskOut(
       name: writeText(name, 'env name', L.maxEnvKeyBytes),
       value: writeText(value, `env ${name}`, L.maxEnvValueBytes),
     })),
+    on: t.on === undefined ? [] : labelsOut(t.on, `on of task '${t.name}'`),
   };
+  if (t.pool !== undefined) out.pool = writeText(t.pool, `pool of task '${t.name}'`, PLACEMENT_LIMITS.maxPoolNameLength);
   if (t.exec.kind === 'run') out.run = writeText(t.exec.command, `command of task '${t.name}'`, L.maxRunBytes);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spec built in JavaScript may carry another kind
   else if (t.exec.kind === 'handler') {
@@ -171,8 +176,13 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
     slots: readInt(d.slots, 'default slots', MAX),
   };
   const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
-  if (p.timeoutMs === undefined) return { name, retentionMs, tasks };
-  return { name, retentionMs, tasks, timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) };
+  return {
+    name,
+    retentionMs,
+    tasks,
+    ...(p.timeoutMs === undefined ? {} : { timeoutMs: readInt(p.timeoutMs, 'job timeoutMs', MAX) }),
+    ...(p.concurrency === undefined ? {} : { concurrency: readInt(p.concurrency, 'concurrency', PLACEMENT_LIMITS.maxConcurrency) }),
+  };
 }
 
 function taskIn(
@@ -234,6 +244,8 @@ function taskIn(
     cwd: t.cwd === undefined ? null : readText(t.cwd, 'cwd', L.maxCwdBytes),
     shards: t.shards === undefined ? null : readInt(t.shards, 'shards', MAX),
     ...(trigger === undefined ? {} : { trigger }),
+    ...(t.on.length === 0 ? {} : { on: labelsIn(t.on, `on of task ${i}`) }),
+    ...(t.pool === undefined ? {} : { pool: readText(t.pool, 'pool', PLACEMENT_LIMITS.maxPoolNameLength) }),
   };
 }
 

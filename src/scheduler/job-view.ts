@@ -91,7 +91,7 @@ export function buildJobView(job: Job, capacity: Capacity): JobView {
     const end = job.specStart[s + 1] as number;
     let stuck: string | null | undefined;
     for (let t = start; t < end; t++) {
-      if (job.tState[t] === T.ready && stuck === undefined) stuck = capacity.whyNot(ts);
+      if (job.tState[t] === T.ready && stuck === undefined) stuck = capacity.whyNot(ts) ?? concurrencyWait(job);
       entries[t] = [
         taskName(ts.name, ts.shards === null ? null : t - start),
         taskView(job, t, job.tState[t] === T.ready ? (stuck ?? null) : null),
@@ -104,6 +104,13 @@ export function buildJobView(job: Job, capacity: Capacity): JobView {
     specs: specs.map((t) => ({ name: t.name, deps: t.deps, shards: t.shards })),
     tasks: Object.fromEntries(entries),
   };
+}
+
+/** Why the job's ready tasks wait when it runs as many as its `concurrency` allows, or null. */
+function concurrencyWait(job: Job): string | null {
+  const limit = job.spec.concurrency;
+  const running = job.counts[T.running] as number;
+  return limit !== undefined && running >= limit ? `waiting: job concurrency ${limit} reached (${running} running)` : null;
 }
 
 /** What a worker needs to run `task` (which is running). */
@@ -134,6 +141,16 @@ export function launchOf(job: Job, task: number): TaskLaunch {
 export function* readyTasks(queue: ReadyQueue): Generator<ReadyTask> {
   for (const { range, task } of queue.tasks()) {
     const ts = range.job.spec.tasks[range.spec] as TaskSpec;
-    yield { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
+    const base = { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
+    const concurrency = range.job.spec.concurrency;
+    // Placement and limits are rare: the common task pays nothing for them.
+    if (ts.on === undefined && ts.pool === undefined && concurrency === undefined) yield base;
+    else
+      yield {
+        ...base,
+        ...(ts.on === undefined ? {} : { on: ts.on }),
+        ...(ts.pool === undefined ? {} : { pool: ts.pool }),
+        ...(concurrency === undefined ? {} : { concurrency }),
+      };
   }
 }

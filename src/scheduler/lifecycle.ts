@@ -9,7 +9,7 @@
 import type { NodeId } from '../raft/types.js';
 import { Job, NONE, NO_EXIT, R, T, TASK_STATE_NAMES, reasonText, type ReasonCode, type TaskStateCode } from './job.js';
 import { END, keepAttempt, type AttemptEnd } from './attempts.js';
-import { heldSorted, type NodeRec, type SchedulerState } from './state.js';
+import { heldSorted, takePoolSlot, type NodeRec, type SchedulerState } from './state.js';
 import { taskName } from './task-names.js';
 import { TimerKind, type Timer } from './timers.js';
 import { blocks, triggerSkipReason, triggerVerdict, type UpstreamOutcome } from './trigger-rules.js';
@@ -158,6 +158,7 @@ export class Lifecycle {
     held.add(task);
     node.used += ts.slots;
     node.running++;
+    if (ts.pool !== undefined) takePoolSlot(s, ts.pool, 1);
     job.timers.set(task, s.timers.add(TimerKind.timeout, job.serial, task, cx.now + ts.timeoutMs + TIMEOUT_GRACE_MS));
     s.stats.claimsAccepted++;
     this.taskEvent(cx, job, task, spec, T.ready, T.running, null);
@@ -174,6 +175,9 @@ export class Lifecycle {
       this.s.timers.remove(timer);
       job.timers.delete(task);
     }
+    const pool = job.taskSpec(task).pool;
+    // Every running task took its slot in startRunning (or on restore), whatever became of its holder.
+    if (pool !== undefined) takePoolSlot(this.s, pool, -1);
     const name = job.holderName(task) as NodeId;
     const node = this.s.nodes.get(name) ?? null;
     if (node !== null) {

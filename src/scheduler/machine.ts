@@ -18,11 +18,12 @@ import { inputsOf } from './outputs.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { chooseRerun } from './reruns.js';
 import { Capacity } from './runnable.js';
+import { PLACEMENT_LIMITS, formatLabels, hasLabels, poolNameProblem, poolSizeProblem } from './placement.js';
 import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
 import { Schedules } from './schedules.js';
 import { TimerKind } from './timers.js';
 import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
-import { MAX_RETIRED_BOOTS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
+import { MAX_RETIRED_BOOTS, NO_LABELS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
   Command,
   CommandType,
@@ -34,6 +35,7 @@ import type {
   JobView,
   Ms,
   NodeView,
+  PoolView,
   ReadyTask,
   RerunCommand,
   RerunRefusal,
@@ -41,6 +43,7 @@ import type {
   SchedulerView,
   TaskLaunch,
   TaskRef,
+  TaskSpec,
 } from './types.js';
 
 export { TIMEOUT_GRACE_MS, backoffFor } from './lifecycle.js';
@@ -48,6 +51,7 @@ export { TIMEOUT_GRACE_MS, backoffFor } from './lifecycle.js';
 type Claim = Extract<Command, { type: 'claim' }>;
 type Finish = Extract<Command, { type: 'finish' }>;
 type Heartbeat = Extract<Command, { type: 'heartbeat' }>;
+type PoolSet = Extract<Command, { type: 'pool-set' }>;
 type Submit = Extract<Command, { type: 'submit' }>;
 
 export class Scheduler implements SchedulerView {
@@ -101,6 +105,8 @@ export class Scheduler implements SchedulerView {
           return this.rerun(cx, cmd);
         case 'tick':
           return undefined;
+        case 'pool-set':
+          return this.poolSet(cx, cmd);
         case 'schedule-put':
         case 'schedule-delete':
         case 'schedule-pause':
@@ -202,6 +208,7 @@ export class Scheduler implements SchedulerView {
     node.slots = cmd.slots;
     node.handlers = [...cmd.handlers];
     node.handlerSet = new Set(cmd.handlers);
+    node.labels = cmd.labels ?? NO_LABELS;
     node.leaseMs = cmd.leaseMs;
     node.heartbeatSeq = cmd.seq;
     node.leaseUntil = cx.now + cmd.leaseMs;
@@ -244,8 +251,49 @@ export class Scheduler implements SchedulerView {
     const handler = Job.handlerOf(ts);
     if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
     if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
+    const refusal = this.labelRefusal(node, ts) ?? this.poolRefusal(ts) ?? this.concurrencyRefusal(job);
+    if (refusal !== null) return refusal;
     this.life.startRunning(cx, node, job, task, spec, ts);
     return null;
+  }
+
+  // --- placement and limits (docs/dag-file.md §14) ------------------------------------------------
+  // Decided here, at apply, for every claim (a claim command, a finish's claims and its claimNext):
+  // the log orders competing claims, so two nodes can never both take a pool's last slot.
+  // Protected so the simulator's plants can bend one rule each (sim/scheduler-plants.ts).
+
+  /** Why `node` may not run tasks of `ts` for its labels, or null. */
+  protected labelRefusal(node: NodeRec, ts: TaskSpec): string | null {
+    if (ts.on === undefined || hasLabels(node.labels, ts.on)) return null;
+    return `node lacks labels ${formatLabels(ts.on)}`;
+  }
+
+  /** Why one more task of `ts` may not start for its pool, or null. */
+  protected poolRefusal(ts: TaskSpec): string | null {
+    if (ts.pool === undefined) return null;
+    const size = this.s.pools.get(ts.pool);
+    if (size === undefined) return `pool ${ts.pool} does not exist`;
+    const used = this.s.poolUsed.get(ts.pool) ?? 0;
+    return used < size ? null : `pool ${ts.pool} is full (${used} of ${size} slots held)`;
+  }
+
+  /** Why one more task of `job` may not start for its `concurrency`, or null. */
+  protected concurrencyRefusal(job: Job): string | null {
+    const limit = job.spec.concurrency;
+    if (limit === undefined) return null;
+    const running = job.counts[T.running] as number;
+    return running < limit ? null : `job concurrency ${limit} reached`;
+  }
+
+  private poolSet(cx: ApplyContext, cmd: PoolSet): void {
+    // The codec checked both; a command built in memory (the simulator, tests) is checked the same way.
+    const problem = poolNameProblem(cmd.name) ?? poolSizeProblem(cmd.size);
+    if (problem !== null) return this.ignore(cx, 'pool-set', problem);
+    const pools = this.s.pools;
+    if (!pools.has(cmd.name) && pools.size >= PLACEMENT_LIMITS.maxPools)
+      return this.ignore(cx, 'pool-set', `${pools.size} pools already (at most ${PLACEMENT_LIMITS.maxPools})`);
+    pools.set(cmd.name, cmd.size);
+    cx.out.push({ type: 'pool', name: cmd.name, size: cmd.size });
   }
 
   // --- finish --------------------------------------------------------------------------------------
@@ -312,7 +360,9 @@ export class Scheduler implements SchedulerView {
       const ts = at(job.spec.tasks, spec, 'a spec');
       const handler = Job.handlerOf(ts);
       if (handler !== null && !node.handlerSet.has(handler)) continue;
+      if (this.labelRefusal(node, ts) !== null) continue;
       for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {
+        if (this.poolRefusal(ts) !== null || this.concurrencyRefusal(job) !== null) break;
         if (job.tState[t] === T.ready) this.life.startRunning(cx, node, job, t, spec, ts);
       }
     }
@@ -354,7 +404,9 @@ export class Scheduler implements SchedulerView {
 
   job(id: JobId): JobView | undefined {
     const job = this.s.jobs.get(id);
-    return job === undefined ? undefined : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now));
+    return job === undefined
+      ? undefined
+      : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now, this.s.pools, this.s.poolUsed));
   }
 
   jobs(): JobSummary[] {
@@ -408,6 +460,22 @@ export class Scheduler implements SchedulerView {
     return this.s.timers.peek()?.deadline ?? null;
   }
 
+  pools(): PoolView[] {
+    return [...this.s.pools.keys()].sort().map((name) => this.poolView(name));
+  }
+
+  pool(name: string): PoolView | undefined {
+    return this.s.pools.has(name) ? this.poolView(name) : undefined;
+  }
+
+  private poolView(name: string): PoolView {
+    return { name, size: this.s.pools.get(name) ?? 0, used: this.s.poolUsed.get(name) ?? 0 };
+  }
+
+  jobRunning(id: JobId): number {
+    return this.s.jobs.get(id)?.counts[T.running] ?? 0;
+  }
+
   schedules(): ScheduleView[] {
     return this.sched.views();
   }
@@ -444,6 +512,7 @@ function nodeView(n: NodeRec): NodeView {
     boot: n.boot,
     slots: n.slots,
     handlers: n.handlers,
+    labels: n.labels,
     leaseMs: n.leaseMs,
     leaseUntil: n.leaseUntil,
     heartbeatSeq: n.heartbeatSeq,

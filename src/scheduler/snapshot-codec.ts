@@ -25,7 +25,8 @@ import { readOutputs, writeOutputs } from './outputs.js';
 import { decodeScheduleSpec, encodeScheduleSpec } from './schedule-codec.js';
 import { MAX_RECENT_RUNS, MAX_SCHEDULES } from './schedule-types.js';
 import { checkScheduleSpec, nextDue, type RunRec, type ScheduleRec } from './schedules.js';
-import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, type NodeRec } from './state.js';
+import { LABEL_KEY, LABEL_VALUE, PLACEMENT_LIMITS, POOL_NAME, sortedLabels } from './placement.js';
+import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, takePoolSlot, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
 import type { JobState } from './types.js';
 import { errorMessage } from '../errors.js';
@@ -37,14 +38,18 @@ import { errorMessage } from '../errors.js';
  * that started it) and, after the timers, the schedules (docs/schedules.md). Formats 2, 3 and 4 are
  * still read (as no history, no job timed out; as no outputs; as no schedules). The schedules
  * branch once wrote schedules under the number 3, but only the attempt-history layout was ever
- * released as 3 (and the outputs layout as 4), so 3 and 4 are read as those.
+ * released as 3 (and the outputs layout as 4), so 3 and 4 are read as those. 6: each node's
+ * labels after its retired boots, and the pools (name and size, by name) after the schedules;
+ * formats up to 5 are read as no labels and no pools. How many slots of each pool running tasks
+ * hold is derived, rebuilt from the running tasks.
  */
-const FORMAT = 5;
-const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5];
+const FORMAT = 6;
+const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5, 6];
 /** The first format with attempt history and job timeouts, with outputs, with schedules. */
 const HISTORY_FORMAT = 3;
 const OUTPUTS_FORMAT = 4;
 const SCHEDULES_FORMAT = 5;
+const PLACEMENT_FORMAT = 6;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -116,6 +121,12 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
     w.varint(n.heartbeatSeq, 'heartbeatSeq');
     w.varint(n.retired.length, 'retired');
     for (const b of n.retired) w.varint(b, 'retired boot');
+    const keys = Object.keys(n.labels).sort();
+    w.varint(keys.length, 'labels');
+    for (const k of keys) {
+      w.string(k);
+      w.string(n.labels[k] ?? '');
+    }
   }
 
   w.varint(s.jobs.size, 'jobs');
@@ -145,6 +156,13 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
 
   w.varint(s.schedules.size, 'schedules');
   for (const rec of s.schedules.values()) writeSchedule(w, rec);
+
+  const pools = [...s.pools].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  w.varint(pools.length, 'pools');
+  for (const [name, size] of pools) {
+    w.string(name);
+    w.varint(size, 'pool size');
+  }
   return w.finish().slice();
 }
 
@@ -302,6 +320,7 @@ function readState(r: Reader): SchedulerState {
     const rc = r.count('retired', 1);
     check(r, rc <= MAX_RETIRED_BOOTS, `${rc} retired boots`);
     for (let k = 0; k < rc; k++) n.retired.push(r.varint('retired boot'));
+    if (format >= PLACEMENT_FORMAT) readLabels(r, n);
     check(r, !s.nodes.has(id), `node ${id} twice`);
     s.nodes.set(id, n);
   }
@@ -358,6 +377,7 @@ function readState(r: Reader): SchedulerState {
     check(r, scheduleCount <= MAX_SCHEDULES, `${scheduleCount} schedules (at most ${MAX_SCHEDULES})`);
     for (let i = 0; i < scheduleCount; i++) readSchedule(r, s);
   }
+  if (format >= PLACEMENT_FORMAT) readPools(r, s);
   // Derived: the jobs each schedule name started, in start order (Schedules.active prunes ended ones).
   for (const job of s.jobs.values()) {
     if (job.origin === null || job.state !== 'running') continue;
@@ -442,7 +462,7 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
       const holder = job.holderName(t);
       const node = holder === null ? undefined : s.nodes.get(holder);
       check(r, node !== undefined, `running task ${t} of job ${id} has no known holder`);
-      hold(node as NodeRec, job, t);
+      hold(s, node as NodeRec, job, t);
     }
     const repeat = r.varint('repeat');
     check(r, repeat < job.size - t, `repeat ${repeat} runs past the job's ${job.size} tasks`);
@@ -472,6 +492,34 @@ function readJob(r: Reader, s: SchedulerState, format: number): Job {
     };
   }
   return job;
+}
+
+function readLabels(r: Reader, n: NodeRec): void {
+  const count = r.count('labels', 2);
+  check(r, count <= PLACEMENT_LIMITS.maxLabels, `node ${n.id} has ${count} labels (at most ${PLACEMENT_LIMITS.maxLabels})`);
+  const pairs: [string, string][] = [];
+  for (let k = 0; k < count; k++) {
+    const key = r.string('label key', PLACEMENT_LIMITS.maxKeyLength);
+    const value = r.string('label value', PLACEMENT_LIMITS.maxValueLength);
+    check(r, LABEL_KEY.test(key) && LABEL_VALUE.test(value), `node ${n.id}: bad label ${key}=${value}`);
+    check(r, k === 0 || key > (pairs[k - 1] as [string, string])[0], `node ${n.id}: labels out of order at ${key}`);
+    pairs.push([key, value]);
+  }
+  if (count > 0) n.labels = sortedLabels(pairs);
+}
+
+function readPools(r: Reader, s: SchedulerState): void {
+  const count = r.count('pools', 2);
+  check(r, count <= PLACEMENT_LIMITS.maxPools, `${count} pools (at most ${PLACEMENT_LIMITS.maxPools})`);
+  let previous = '';
+  for (let k = 0; k < count; k++) {
+    const name = r.string('pool name', PLACEMENT_LIMITS.maxPoolNameLength);
+    const size = r.varint('pool size');
+    check(r, POOL_NAME.test(name) && size <= PLACEMENT_LIMITS.maxPoolSize, `bad pool ${name} of size ${size}`);
+    check(r, k === 0 || name > previous, `pools out of order at ${name}`);
+    previous = name;
+    s.pools.set(name, size);
+  }
 }
 
 function readSchedule(r: Reader, s: SchedulerState): void {
@@ -515,15 +563,17 @@ function copyTask(job: Job, from: number, to: number, s: SchedulerState): void {
   job.durationMs[to] = at(job.durationMs, from, 'a task');
   job.reason[to] = at(job.reason, from, 'a task');
   job.readySeq[to] = at(job.readySeq, from, 'a task');
-  if (job.tState[to] === T.running) hold(s.nodes.get(job.holderName(to) as string) as NodeRec, job, to);
+  if (job.tState[to] === T.running) hold(s, s.nodes.get(job.holderName(to) as string) as NodeRec, job, to);
 }
 
-function hold(node: NodeRec, job: Job, task: number): void {
+function hold(s: SchedulerState, node: NodeRec, job: Job, task: number): void {
   let held = node.held.get(job);
   if (held === undefined) node.held.set(job, (held = new Set()));
   held.add(task);
-  node.used += job.taskSpec(task).slots;
+  const ts = job.taskSpec(task);
+  node.used += ts.slots;
   node.running++;
+  if (ts.pool !== undefined) takePoolSlot(s, ts.pool, 1);
 }
 
 function readTimer(r: Reader, s: SchedulerState, nextSeq: number): void {

@@ -10,7 +10,7 @@ import type { Job } from './job.js';
 import type { ScheduleRec } from './schedules.js';
 import { ReadyQueue } from './ready-queue.js';
 import { TimerHeap, type Timer } from './timers.js';
-import type { JobId, Ms, SchedulerStats } from './types.js';
+import type { JobId, Labels, Ms, SchedulerStats } from './types.js';
 
 /** Boots of a node's earlier incarnations remembered, so a delayed command from one is recognised as stale. */
 export const MAX_RETIRED_BOOTS = 16;
@@ -21,6 +21,8 @@ export interface NodeRec {
   slots: number;
   handlers: readonly string[];
   handlerSet: ReadonlySet<string>;
+  /** From its latest heartbeat, keys in order (placement.ts). */
+  labels: Labels;
   leaseMs: Ms;
   /** Its tasks' leases hold up to and including this scheduler time. */
   leaseUntil: Ms;
@@ -36,6 +38,8 @@ export interface NodeRec {
   leaseTimer: Timer | null;
 }
 
+export const NO_LABELS: Labels = Object.freeze({});
+
 export function newNode(id: NodeId, boot: number): NodeRec {
   return {
     id,
@@ -43,6 +47,7 @@ export function newNode(id: NodeId, boot: number): NodeRec {
     slots: 0,
     handlers: [],
     handlerSet: new Set(),
+    labels: NO_LABELS,
     leaseMs: 0,
     leaseUntil: 0,
     heartbeatSeq: 0,
@@ -112,4 +117,19 @@ export class SchedulerState {
    * the jobs' origins on restore), pruned of ended jobs when read (Schedules.active).
    */
   readonly runningBySchedule = new Map<string, Job[]>();
+  /** Pool sizes by name (docs/dag-file.md §14), in the order they were created. */
+  readonly pools = new Map<string, number>();
+  /**
+   * Slots of each pool that running tasks hold: derived (kept by Lifecycle.startRunning and
+   * stopRunning, rebuilt from the running tasks on restore). A pool may be named by tasks before
+   * it exists; their count is kept all the same, so it is right once the pool is created.
+   */
+  readonly poolUsed = new Map<string, number>();
+}
+
+/** One more (or, with -1, one fewer) running task holds a slot of `pool`. */
+export function takePoolSlot(s: SchedulerState, pool: string, delta: 1 | -1): void {
+  const used = (s.poolUsed.get(pool) ?? 0) + delta;
+  if (used === 0) s.poolUsed.delete(pool);
+  else s.poolUsed.set(pool, used);
 }

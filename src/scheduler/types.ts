@@ -16,6 +16,9 @@ export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_TASK_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'skipped']);
 
 /** JSON values (handler arguments): what survives JSON.stringify/parse unchanged. */
+/** Node labels, and a task's `on:` constraint (docs/dag-file.md §14): keys in code-unit order. */
+export type Labels = Readonly<Record<string, string>>;
+
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
 
 /** What a task runs: a shell command (`sh -c`) or a handler registered in the node's process. */
@@ -46,6 +49,10 @@ export interface TaskSpec {
   readonly shards: number | null;
   /** When it may run, from its upstream tasks' outcomes (trigger-rules.ts); absent: all_success, which is never spelled out. */
   readonly trigger?: TriggerRule;
+  /** Runs only on a node with all these labels (placement.ts); absent: anywhere. Never present and empty. */
+  readonly on?: Labels;
+  /** The cluster-wide pool one of whose slots each running task of this spec holds; absent: none. */
+  readonly pool?: string;
 }
 
 /** A whole DAG, normalised: what `submit` carries and what the state machine re-validates on apply. */
@@ -55,6 +62,8 @@ export interface JobSpec {
   readonly retentionMs: Ms;
   /** How long the job may run before it is ended `failed` (docs/dag-file.md §2); absent: no limit. */
   readonly timeoutMs?: Ms;
+  /** At most this many of its tasks run at once (docs/dag-file.md §14); absent: no limit. */
+  readonly concurrency?: number;
   /** In file order; no two with the same name; deps acyclic and known. */
   readonly tasks: readonly TaskSpec[];
 }
@@ -121,6 +130,8 @@ export type Command =
       readonly leaseMs: Ms;
       /** Counts up per boot: the worker learns which of its heartbeats was applied (NodeView.heartbeatSeq). */
       readonly seq: number;
+      /** Its `--label`s (placement.ts); absent: none. */
+      readonly labels?: Labels;
     }
   | {
       readonly type: 'finish';
@@ -146,6 +157,8 @@ export type Command =
   | RerunCommand
   /** Carries nothing: its entry's timestamp advances the scheduler's clock (leases, backoffs, retention). */
   | { readonly type: 'tick' }
+  /** Creates pool `name` or sets its size (0 to MAX_POOL_SIZE; 0 pauses its tasks). */
+  | { readonly type: 'pool-set'; readonly name: string; readonly size: number }
   /** Schedules and their ticks (docs/schedules.md §3). */
   | ScheduleCommand;
 
@@ -220,6 +233,8 @@ export type Effect =
   /** The answer to a re-run: how many tasks went back to waiting (the job is running again). */
   | { readonly type: 'rerun'; readonly job: JobId; readonly tasks: number }
   | { readonly type: 'rerun-rejected'; readonly job: JobId; readonly why: RerunRefusal; readonly error: string }
+  /** A pool-set was applied: the pool's size now. */
+  | { readonly type: 'pool'; readonly name: string; readonly size: number }
   /** A command or part of one had no effect, and why (counted in stats). */
   | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string }
   | ScheduleEffect;
@@ -263,6 +278,12 @@ export interface ReadyTask extends TaskRef {
   readonly slots: number;
   /** The handler it needs, or null for a `run` task (any node can run it). */
   readonly handler: string | null;
+  /** The labels a node needs to run it; absent: any node. */
+  readonly on?: Labels;
+  /** The pool it takes a slot of; absent: none. */
+  readonly pool?: string;
+  /** Its job's `concurrency`; absent: no limit. */
+  readonly concurrency?: number;
 }
 
 /** A node as the state machine knows it, from its heartbeats. */
@@ -271,6 +292,8 @@ export interface NodeView {
   readonly boot: number;
   readonly slots: number;
   readonly handlers: readonly string[];
+  /** Its labels, from its latest heartbeat. */
+  readonly labels: Labels;
   readonly leaseMs: Ms;
   /** Its leases hold until this scheduler time unless renewed. */
   readonly leaseUntil: Ms;
@@ -341,6 +364,13 @@ export interface SpecView {
   readonly shards: number | null;
 }
 
+/** A cluster-wide pool (`GET /v1/pools`): its size and how many of its slots running tasks hold. */
+export interface PoolView {
+  readonly name: string;
+  readonly size: number;
+  readonly used: number;
+}
+
 export type JobSummary = Omit<JobView, 'tasks' | 'specs'>;
 
 export interface SchedulerStats {
@@ -381,6 +411,11 @@ export interface SchedulerView {
   inputs(ref: TaskRef): Record<string, string>;
   /** The earliest scheduler time at which something is due (a lease, a backoff, a timeout, a removal), or null. */
   nextDeadline(): Ms | null;
+  /** Pools by name, and one pool. */
+  pools(): PoolView[];
+  pool(name: string): PoolView | undefined;
+  /** Running tasks of the job (its `concurrency` counts them); 0 for an unknown job. */
+  jobRunning(id: JobId): number;
   /** Schedules by name (docs/schedules.md). */
   schedules(): ScheduleView[];
   schedule(name: string): ScheduleView | undefined;

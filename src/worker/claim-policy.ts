@@ -30,7 +30,8 @@
 // task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first.
 import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
-import type { Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
+import { hasLabels } from '../scheduler/placement.js';
+import type { JobId, Labels, Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
 import { Rendezvous } from './rendezvous.js';
 import type { PeerLoad } from './types.js';
 
@@ -44,6 +45,16 @@ export interface ClaimInput {
    */
   readonly slots?: number;
   readonly handlers: ReadonlySet<string>;
+  /** This node's labels (its `--label`s); default none. */
+  readonly labels?: Labels;
+  /** A peer's labels as the replicated state knows them (its heartbeats); default: none for every peer. */
+  readonly labelsOf?: (node: NodeId) => Labels | undefined;
+  /**
+   * Room left now, by the replicated state less this node's claims in flight: slots free in a
+   * pool, tasks a job may still start under its `concurrency` (`limit`). Default: unlimited. The
+   * state machine decides; this only keeps the node from proposing claims it would refuse.
+   */
+  readonly room?: { pool(name: string): number; job(job: JobId, limit: number): number };
   /** Local clock (scheduler time and wall clock agree closely). */
   readonly now: Ms;
   /** Highest priority first, then oldest; read lazily and left early. */
@@ -68,11 +79,40 @@ const ABANDON_FACTOR = 5;
 interface Runner {
   readonly slots: number;
   readonly handlers: ReadonlySet<string>;
+  readonly labels: Labels;
 }
 
-/** Whether `runner` could ever run `task`: `run` tasks run anywhere, a handler task only where the handler is registered. */
+const NO_LABELS: Labels = {};
+
+/**
+ * Whether `runner` could ever run `task`: `run` tasks run anywhere, a handler task only where the
+ * handler is registered, a task with `on` only on a node with those labels.
+ */
 function canHost(runner: Runner, task: ReadyTask): boolean {
-  return runner.slots >= task.slots && (task.handler === null || runner.handlers.has(task.handler));
+  return (
+    runner.slots >= task.slots &&
+    (task.handler === null || runner.handlers.has(task.handler)) &&
+    (task.on === undefined || hasLabels(runner.labels, task.on))
+  );
+}
+
+/** Counts this call's picks against the room of pools and jobs, so one turn never claims past it. */
+class Room {
+  private readonly taken = new Map<string, number>();
+
+  constructor(private readonly room: ClaimInput['room']) {}
+
+  fits(task: ReadyTask): boolean {
+    const room = this.room;
+    if (room === undefined) return true;
+    if (task.pool !== undefined && room.pool(task.pool) - (this.taken.get(`p:${task.pool}`) ?? 0) <= 0) return false;
+    return task.concurrency === undefined || room.job(task.job, task.concurrency) - (this.taken.get(`j:${task.job}`) ?? 0) > 0;
+  }
+
+  take(task: ReadyTask): void {
+    if (task.pool !== undefined) this.taken.set(`p:${task.pool}`, (this.taken.get(`p:${task.pool}`) ?? 0) + 1);
+    if (task.concurrency !== undefined) this.taken.set(`j:${task.job}`, (this.taken.get(`j:${task.job}`) ?? 0) + 1);
+  }
 }
 
 /** The live nodes with capacity, self described by local knowledge; first entry per id wins. */
@@ -83,10 +123,10 @@ function runners(input: ClaimInput): Map<NodeId, Runner> {
     for (const p of input.peers) if (p.node === input.self) selfSlots ??= p.slots;
   }
   selfSlots ??= input.free;
-  if (selfSlots > 0) out.set(input.self, { slots: selfSlots, handlers: input.handlers });
+  if (selfSlots > 0) out.set(input.self, { slots: selfSlots, handlers: input.handlers, labels: input.labels ?? NO_LABELS });
   for (const p of input.peers) {
     if (p.slots <= 0 || out.has(p.node) || p.node === input.self) continue;
-    out.set(p.node, { slots: p.slots, handlers: new Set(p.handlers) });
+    out.set(p.node, { slots: p.slots, handlers: new Set(p.handlers), labels: input.labelsOf?.(p.node) ?? NO_LABELS });
   }
   return out;
 }
@@ -95,9 +135,16 @@ function runners(input: ClaimInput): Map<NodeId, Runner> {
  * The preferred owner of `task` among `peers` (self included as one of them): the same answer on
  * every node that sees the same peers. Null when no live node can run it.
  */
-export function preferredOwner(task: ReadyTask, peers: Iterable<PeerLoad>): NodeId | null {
+export function preferredOwner(
+  task: ReadyTask,
+  peers: Iterable<PeerLoad>,
+  labelsOf: (node: NodeId) => Labels | undefined = () => undefined,
+): NodeId | null {
   const byId = new Map<NodeId, Runner>();
-  for (const p of peers) if (p.slots > 0 && !byId.has(p.node)) byId.set(p.node, { slots: p.slots, handlers: new Set(p.handlers) });
+  for (const p of peers) {
+    if (p.slots > 0 && !byId.has(p.node))
+      byId.set(p.node, { slots: p.slots, handlers: new Set(p.handlers), labels: labelsOf(p.node) ?? NO_LABELS });
+  }
   return ownerAmong(byId, task);
 }
 
@@ -122,7 +169,8 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
   if (left <= 0 || input.maxScan <= 0) return [];
   const live = runners(input);
   const ring = ringOf(live);
-  const selfCaps: Runner = { slots: input.free, handlers: input.handlers };
+  const selfCaps: Runner = { slots: input.free, handlers: input.handlers, labels: input.labels ?? NO_LABELS };
+  const room = new Room(input.room);
   const claimsSoon = input.claimsSoon ?? (() => true);
   const own: ReadyTask[] = [];
   /** Stealable tasks met by the scan, with their positions, while they might still be wanted. */
@@ -151,13 +199,15 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
     const skipped = input.skip(task);
     if (skipped) inFlight = true;
     // A task too big for what is left is passed over, so smaller ones behind it still fill slots.
-    if (task.slots <= left && canHost(selfCaps, task) && !skipped) {
+    // So is one whose pool or job has no room left: the state machine would refuse it.
+    if (task.slots <= left && canHost(selfCaps, task) && !skipped && room.fits(task)) {
       const owner = ownerAmong(live, task, ring);
       const aged = input.now - task.readyAt >= input.stealAfterMs;
       if (owner === input.self || (owner === null && aged)) {
         own.push(task);
         ownAt.push(scanned);
         left -= task.slots;
+        room.take(task);
       } else if (owner !== null && aged) {
         const seen = (passed.get(owner) ?? 0) + 1;
         passed.set(owner, seen);
@@ -167,6 +217,7 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
         if (unprotected && stealSlots < left && (abandoned || thiefOf(owner, task) === input.self)) {
           stealable.push({ task, at: scanned });
           stealSlots += task.slots;
+          room.take(task);
         }
       }
     }

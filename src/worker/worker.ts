@@ -13,6 +13,7 @@ import type { NodeId } from '../raft/types.js';
 import type {
   Effect,
   FinishItem,
+  Labels,
   Ms,
   ReadyTask,
   SchedulerView,
@@ -43,6 +44,8 @@ export interface WorkerOptions {
   readonly propose: Propose;
   /** Live peers from gossip. */
   readonly peers: () => Iterable<PeerLoad>;
+  /** This node's `--label`s, sent with its heartbeats (docs/dag-file.md §14); default none. */
+  readonly labels?: Labels;
 }
 
 export interface WorkerStats {
@@ -104,6 +107,9 @@ interface ClaimInFlight {
   readonly batch: number;
   readonly slots: number;
   readonly at: Ms;
+  /** The claimed task's pool, and its job when the job has a `concurrency`: the room they take until decided. */
+  readonly pool?: string;
+  readonly limitedJob?: string;
 }
 
 /** What one result adds to a finish's bytes, about: its texts and a few dozen for its numbers. */
@@ -152,6 +158,7 @@ export class Worker {
   private readonly clock: Clock;
   private readonly propose: Propose;
   private readonly peers: () => Iterable<PeerLoad>;
+  private readonly labels: Labels | undefined;
 
   private readonly attempts = new Map<string, Attempt>();
   private readonly claims = new Map<string, ClaimInFlight>();
@@ -191,6 +198,7 @@ export class Worker {
     this.clock = opts.clock;
     this.propose = opts.propose;
     this.peers = opts.peers;
+    this.labels = opts.labels !== undefined && Object.keys(opts.labels).length > 0 ? opts.labels : undefined;
   }
 
   /** Proposes the first heartbeat now, then one every heartbeatMs. */
@@ -250,6 +258,7 @@ export class Worker {
       handlers: this.executor.handlers,
       leaseMs: this.leaseMs,
       seq,
+      ...(this.labels === undefined ? {} : { labels: this.labels }),
     });
     if (ok) {
       this.stats.heartbeatsProposed++;
@@ -613,6 +622,9 @@ export class Worker {
       free,
       slots: this.slots,
       handlers: this.handlers,
+      ...(this.labels === undefined ? {} : { labels: this.labels }),
+      labelsOf: (node) => this.view.node(node)?.labels,
+      room: this.room(),
       now: this.clock.now(),
       ready: this.view.ready(),
       peers,
@@ -630,6 +642,22 @@ export class Worker {
     });
   }
 
+  /** Room in pools and jobs by the replicated state, less what this node's claims in flight would take. */
+  private room(): { pool(name: string): number; job(job: string, limit: number): number } {
+    const inFlight = new Map<string, number>();
+    for (const c of this.claims.values()) {
+      if (c.pool !== undefined) inFlight.set(`p:${c.pool}`, (inFlight.get(`p:${c.pool}`) ?? 0) + 1);
+      if (c.limitedJob !== undefined) inFlight.set(`j:${c.limitedJob}`, (inFlight.get(`j:${c.limitedJob}`) ?? 0) + 1);
+    }
+    return {
+      pool: (name) => {
+        const p = this.view.pool(name);
+        return p === undefined ? 0 : p.size - p.used - (inFlight.get(`p:${name}`) ?? 0);
+      },
+      job: (job, limit) => limit - this.view.jobRunning(job) - (inFlight.get(`j:${job}`) ?? 0),
+    };
+  }
+
   private proposeClaims(chosen: readonly ReadyTask[]): void {
     const tasks = chosen.map((t) => ({ job: t.job, task: t.task }));
     if (!this.propose({ type: 'claim', node: this.self, boot: this.boot, tasks })) {
@@ -645,7 +673,15 @@ export class Worker {
     this.stats.claimsProposed += chosen.length;
     const batch = ++this.batchSeq;
     const at = this.clock.now();
-    for (const t of chosen) this.claims.set(taskKey(t), { batch, slots: t.slots, at });
+    for (const t of chosen) {
+      this.claims.set(taskKey(t), {
+        batch,
+        slots: t.slots,
+        at,
+        ...(t.pool === undefined ? {} : { pool: t.pool }),
+        ...(t.concurrency === undefined ? {} : { limitedJob: t.job }),
+      });
+    }
     this.armRetry();
     return batch;
   }

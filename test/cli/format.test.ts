@@ -241,6 +241,7 @@ describe('nodes', () => {
     free: 1,
     running: 1,
     handlers: ['noop'],
+    labels: { zone: 'eu', gpu: 'a100' },
     heartbeatSeq: 1,
     leaseUntil: 100_000,
     leaseMs: 5000,
@@ -263,9 +264,9 @@ describe('nodes', () => {
       logBytes: null,
     };
     const text = formatNodes([down, base], null, now);
-    expect(text).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN\n/);
-    expect(text).toMatch(/\nalpha \* +aaaaaaaa +leader +up +1\/2 +1 +1 +noop +2\.0 KiB +now \(this node\)\n/);
-    expect(text).toMatch(/\nbeta +bbbbbbbb +voter +down since 14:03:05 UTC +-\/2 +- +- +noop +- +15\.3s ago\n/);
+    expect(text).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LABELS +LOGS +LAST SEEN\n/);
+    expect(text).toMatch(/\nalpha \* +aaaaaaaa +leader +up +1\/2 +1 +1 +noop +gpu=a100,zone=eu +2\.0 KiB +now \(this node\)\n/);
+    expect(text).toMatch(/\nbeta +bbbbbbbb +voter +down since 14:03:05 UTC +-\/2 +- +- +noop +gpu=a100,zone=eu +- +15\.3s ago\n/);
   });
 });
 
@@ -294,6 +295,7 @@ describe('no silent hangs', () => {
     free: 2,
     running: 0,
     handlers,
+    labels: {},
     heartbeatSeq: 1,
     leaseUntil: 1,
     leaseMs: 5000,

@@ -324,9 +324,9 @@ describe('errors name the problem and its place', () => {
       lines('name: j', 'default: {}', 'defaults: { retires: 1 }', 'tasks:', '  a: { run: x, dep: [b] }', '  b: { run: x }'),
     );
     expect(p).toEqual([
-      "dag.yaml:3:22: defaults.retires: unknown field 'retires' (did you mean 'retries'?); expected one of: retries, backoff, timeout, priority, slots, trigger",
-      "dag.yaml:2:1: default: unknown field 'default' (did you mean 'defaults'?); expected one of: name, defaults, retention, timeout, tasks",
-      "dag.yaml:5:16: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger",
+      "dag.yaml:3:22: defaults.retires: unknown field 'retires' (did you mean 'retries'?); expected one of: retries, backoff, timeout, priority, slots, trigger, on, pool",
+      "dag.yaml:2:1: default: unknown field 'default' (did you mean 'defaults'?); expected one of: name, defaults, retention, timeout, concurrency, tasks",
+      "dag.yaml:5:16: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger, on, pool",
     ]);
   });
 
@@ -525,10 +525,10 @@ describe('collecting all problems', () => {
     );
     expect(p).toEqual([
       "dag.yaml:8:3: tasks.b: duplicate key 'b' here: each key may appear once in a mapping",
-      "dag.yaml:2:9: colour: unknown field 'colour'; expected one of: name, defaults, retention, timeout, tasks",
+      "dag.yaml:2:9: colour: unknown field 'colour'; expected one of: name, defaults, retention, timeout, concurrency, tasks",
       'dag.yaml:4:47: tasks.a.backoff: 5 has no unit: write 5s, 5ms, 5m or 5h',
       "dag.yaml:4:59: tasks.a.timeout: invalid duration '1y': expected a number and a unit (ms, s, m, h, d or w), like 250ms, 2s, 1.5s, 10m, 1h, 1h30m, 30d or 2w",
-      "dag.yaml:4:28: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger",
+      "dag.yaml:4:28: tasks.a.dep: unknown field 'dep' (did you mean 'deps'?); expected one of: run, handler, args, deps, shards, priority, retries, backoff, timeout, slots, env, cwd, trigger, on, pool",
       "dag.yaml:4:23: tasks.a.deps[0]: task 'a' depends on unknown task 'bb' (did you mean 'b'?)",
       'dag.yaml:6:23: tasks.c.deps[0]: cycle: c -> d -> c (each task depends on the next)',
     ]);

@@ -210,3 +210,17 @@ describe('option helpers', () => {
     expect(isLoopback('10.0.0.1')).toBe(false);
   });
 });
+
+describe('--label', () => {
+  it('takes repeated KEY=VALUE labels, keys in order, and refuses a bad or repeated one naming it', () => {
+    expect(parseNodeOptions({ label: ['zone=eu', 'gpu=a100'] }, NO_ENV)).toMatchObject({
+      ok: true,
+      value: { labels: { gpu: 'a100', zone: 'eu' } },
+    });
+    expect(parseNodeOptions({}, NO_ENV)).toMatchObject({ ok: true, value: { labels: {} } });
+    expect(parseNodeOptions({ label: ['gpu=a100', 'gpu=v100', 'ssd'] }, NO_ENV)).toEqual({
+      ok: false,
+      error: '--label gpu is given twice; --label ssd: expected KEY=VALUE, like gpu=a100',
+    });
+  });
+});

@@ -29,6 +29,7 @@ describe('nodesView', () => {
     boot: 1,
     slots: 4,
     handlers: ['noop'],
+    labels: {},
     leaseMs: 5000,
     leaseUntil: 9000,
     heartbeatSeq: 3,

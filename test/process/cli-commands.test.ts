@@ -175,9 +175,9 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
       20_000,
       200,
     );
-    expect(n.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN/);
+    expect(n.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LABELS +LOGS +LAST SEEN/);
     expect(n.stdout).toMatch(
-      new RegExp(`\\ncli-node \\* +${node.id.slice(-8)} +leader +up +0/4 +4 +0 +\\S*noop\\S* +\\S+( \\S+)? +now \\(this node\\)`),
+      new RegExp(`\\ncli-node \\* +${node.id.slice(-8)} +leader +up +0/4 +4 +0 +\\S*noop\\S* +- +\\S+( \\S+)? +now \\(this node\\)`),
     );
     const j = await cli(['nodes', '--json']);
     const { nodes } = JSON.parse(j.stdout) as { nodes: { id: string; role: string; slots: number }[] };

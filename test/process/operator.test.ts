@@ -159,8 +159,8 @@ describe('what an operator meets', { concurrent: false }, () => {
     expect(n.name).toBe('solo');
     const table = await cli(['nodes']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LOGS +LAST SEEN\n/);
-    expect(table.stdout).toMatch(/\nsolo \* +\S{8} +leader +up +0\/4 +4 +0 +\S+ +\d\.\d KiB +now \(this node\)\n/);
+    expect(table.stdout).toMatch(/^NAME +ID +ROLE +STATE +SLOTS USED +FREE +RUNNING +HANDLERS +LABELS +LOGS +LAST SEEN\n/);
+    expect(table.stdout).toMatch(/\nsolo \* +\S{8} +leader +up +0\/4 +4 +0 +\S+ +- +\d\.\d KiB +now \(this node\)\n/);
   }, 120_000);
 
   it('submit --wait on a job that fails lists the failed tasks with exit code or signal and last words, and what was skipped', async () => {

@@ -404,6 +404,7 @@ describe('decodeCommand on bad input', () => {
       priority: 0,
       slots: 1,
       env: [],
+      on: [],
       ...t,
     });
     const submit = (...tasks: pb.TaskSpec[]) => cmd({ submit: { id: 'j', spec: { name: 'x', retentionMs: 0, handlers: ['h'], tasks } } });
@@ -421,10 +422,10 @@ describe('decodeCommand on bad input', () => {
       cmd({ finish: { node: 'n', boot: 0, claimNext: false, jobs: ['j'], results: [result({})], ...f } });
     const claim = (tasks: pb.TaskRefs) => cmd({ claim: { node: 'n', boot: 0, tasks } });
 
-    // Kinds: none, two, one this version does not know (field 10).
+    // Kinds: none, two, one this version does not know (field 11).
     expectRefused(new Uint8Array(0), /^command: no command \(or one this version does not know\)$/);
     expectRefused(cmd({ tick: {}, cancel: { job: 'j' } }), /^command: 2 commands in one \(exactly one expected\)$/);
-    expectRefused(Uint8Array.of(0x52, 0), /^command: unknown field 10 \(wire type 2\) before byte 1$/);
+    expectRefused(Uint8Array.of(0x5a, 0), /^command: unknown field 11 \(wire type 2\) before byte 1$/);
     // Schedules: a put without its schedule, a trigger without its job, fire tables.
     expectRefused(cmd({ schedulePut: { request: 'r', at: 0 } }), /^command: a schedule put without a schedule$/);
     expectRefused(
@@ -456,7 +457,7 @@ describe('decodeCommand on bad input', () => {
     expectRefused(claim({ jobs: ['a', 'b'], job: [0], task: [0, 1] }), /^command: 1 job positions for 2 claim and 2 job ids$/);
     expectRefused(claim({ jobs: ['a', ''], job: [0, 1], task: [0, 1] }), /^command: job id is empty$/);
     // Heartbeats: too many handlers, an empty one.
-    const hb = { node: 'n', boot: 0, slots: 1, leaseMs: 1, seq: 1 };
+    const hb = { node: 'n', boot: 0, slots: 1, leaseMs: 1, seq: 1, labels: [] };
     expectRefused(
       cmd({ heartbeat: { ...hb, handlers: Array.from({ length: MAX_HANDLERS + 1 }, () => 'h') } }),
       /^command: too many handlers$/,

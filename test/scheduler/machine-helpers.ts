@@ -39,6 +39,7 @@ export interface HbOptions {
   handlers?: string[];
   leaseMs?: number;
   seq?: number;
+  labels?: Record<string, string>;
 }
 
 /** Applies commands at increasing log indexes and a clock the test moves. */
@@ -75,7 +76,16 @@ export class Driver {
     const seq = o.seq ?? (this.seqs.get(k) ?? 0) + 1;
     this.seqs.set(k, seq);
     return this.do(
-      { type: 'heartbeat', node, boot, slots: o.slots ?? 4, handlers: o.handlers ?? [], leaseMs: o.leaseMs ?? 5_000, seq },
+      {
+        type: 'heartbeat',
+        node,
+        boot,
+        slots: o.slots ?? 4,
+        handlers: o.handlers ?? [],
+        leaseMs: o.leaseMs ?? 5_000,
+        seq,
+        ...(o.labels === undefined ? {} : { labels: o.labels }),
+      },
       dt,
     );
   }

@@ -354,3 +354,46 @@ describe('abandoned tasks', () => {
     expect(at(10_000)).toHaveLength(40);
   });
 });
+
+describe('placement and limits (docs/dag-file.md §14)', () => {
+  const peers: PeerLoad[] = [
+    { node: 'a', slots: 4, free: 4, handlers: [] },
+    { node: 'b', slots: 4, free: 4, handlers: [] },
+    { node: 'c', slots: 4, free: 4, handlers: [] },
+  ];
+  const labels: Record<string, Record<string, string>> = { b: { gpu: 'a100' } };
+  const labelsOf = (n: string) => labels[n];
+
+  it('never claims a task whose on: labels it lacks, however long it waited; the labelled node owns all of them', () => {
+    const pinned = tasks(12, { on: { gpu: 'a100' } });
+    for (const self of ['a', 'c']) {
+      const mine = chooseClaims(input({ self, free: 4, peers, ready: pinned, labelsOf, now: 60_000 }));
+      expect(mine).toEqual([]);
+    }
+    const b = chooseClaims(input({ self: 'b', free: 4, peers, ready: pinned, labels: { gpu: 'a100' }, labelsOf }));
+    expect(b).toHaveLength(4);
+    for (const t of pinned) expect(preferredOwner(t, peers, labelsOf)).toBe('b');
+  });
+
+  it('claims no more tasks of a pool, or of a limited job, than the room the state shows', () => {
+    const ready = [...tasks(6, { pool: 'db' }), ...Array.from({ length: 6 }, (_, i) => task('job-c', i, { concurrency: 3 }))];
+    const room = {
+      pool: (name: string) => (name === 'db' ? 2 : 0),
+      job: (job: string, limit: number) => (job === 'job-c' ? limit - 2 : limit),
+    };
+    const chosen = chooseClaims(input({ self: 'a', free: 16, peers: [peers[0] as PeerLoad], ready, room }));
+    expect(chosen.filter((t) => t.pool === 'db')).toHaveLength(2);
+    expect(chosen.filter((t) => t.job === 'job-c')).toHaveLength(1);
+    // No room at all: nothing of the pool is tried.
+    const none = chooseClaims(
+      input({
+        self: 'a',
+        free: 16,
+        peers: [peers[0] as PeerLoad],
+        ready: tasks(3, { pool: 'db' }),
+        room: { pool: () => 0, job: (_j, l) => l },
+      }),
+    );
+    expect(none).toEqual([]);
+  });
+});

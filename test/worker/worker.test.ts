@@ -13,6 +13,7 @@ import type {
   JobView,
   Ms,
   NodeView,
+  PoolView,
   ReadyTask,
   SchedulerStats,
   SchedulerView,
@@ -181,6 +182,19 @@ class FakeView implements SchedulerView {
   scheduleTicks(): [] {
     return [];
   }
+  /** Pools by name: what pool(name) answers (the state machine's side is test/scheduler/placement.test.ts). */
+  readonly poolViews = new Map<string, PoolView>();
+  pools(): PoolView[] {
+    return [...this.poolViews.values()];
+  }
+  pool(name: string): PoolView | undefined {
+    return this.poolViews.get(name);
+  }
+  /** Running tasks per job: what jobRunning(job) answers. */
+  readonly runningPerJob = new Map<string, number>();
+  jobRunning(id: string): number {
+    return this.runningPerJob.get(id) ?? 0;
+  }
 
   addReady(task: number, over: Partial<ReadyTask> = {}): ReadyTask {
     const t: ReadyTask = { job: 'job-1', task, priority: 0, readyAt: this.now, slots: 1, handler: null, ...over };
@@ -195,6 +209,7 @@ class FakeView implements SchedulerView {
       boot: cmd.boot,
       slots: cmd.slots,
       handlers: cmd.handlers,
+      labels: cmd.labels ?? {},
       leaseMs: cmd.leaseMs,
       leaseUntil: at + cmd.leaseMs,
       heartbeatSeq: cmd.seq,
@@ -393,6 +408,16 @@ describe('worker: heartbeats and the lease', () => {
     expect(beats.map((p) => (p.command as Heartbeat).seq)).toEqual([1, 2, 3, 4, 5]);
     expect(h.heartbeats()[0]).toEqual({ type: 'heartbeat', node: SELF, boot: BOOT, slots: 3, handlers: ['noop'], leaseMs: LEASE, seq: 1 });
     expect(h.worker.stats.heartbeatsProposed).toBe(5);
+  });
+
+  it("carries the node's --labels in every heartbeat (none: left out)", () => {
+    const h = harness({ labels: { gpu: 'a100', zone: 'eu' } });
+    h.worker.start();
+    h.clock.advance(1500);
+    expect(h.heartbeats().map((b) => b.labels)).toEqual([
+      { gpu: 'a100', zone: 'eu' },
+      { gpu: 'a100', zone: 'eu' },
+    ]);
   });
 
   it('keeps counting seq up when Raft refuses proposals, and claims nothing without a lease', () => {
@@ -621,6 +646,7 @@ describe('worker: stealing from owners that cannot claim', () => {
     boot: 1,
     slots: 100,
     handlers: ['noop'],
+    labels: {},
     leaseMs: LEASE,
     leaseUntil: 1e9,
     heartbeatSeq: 1,
