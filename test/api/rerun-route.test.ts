@@ -19,7 +19,7 @@ function app() {
     if (!d.ok) throw new Error(d.error);
     return m.applyCommand(d.value, ++index, (time += 10));
   };
-  const jobs = new JobService({ view: m, propose: async (data) => apply(data) });
+  const jobs = new JobService({ view: m, propose: (data, _opts, reply) => reply.resolve(apply(data)) });
   const a = Fastify();
   registerRerunRoute(a, (id, req) => jobs.rerun(id, req));
   // A job whose `load` failed, `report` skipped behind it.
