@@ -386,6 +386,9 @@ export class Lifecycle {
   }
 
   private endJob(cx: ApplyContext, job: Job, state: Exclude<JobState, 'running'>): void {
+    // A cancel or timeout may end a job whose re-run tasks still waited: nothing waits now (and a
+    // restored replica, which derives the set from waiting tasks, has it empty too).
+    job.redo.clear();
     if (job.timeoutTimer !== null) this.s.timers.remove(job.timeoutTimer);
     job.timeoutTimer = null;
     job.state = state;

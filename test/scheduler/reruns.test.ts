@@ -199,6 +199,25 @@ describe('rerun', () => {
     expect(view(d).state).toBe('succeeded');
   });
 
+  it('a cancel while re-run tasks wait leaves nothing waiting: a later re-run applies alike on a restored replica', () => {
+    const d = failedEtl();
+    d.do(rerun({ tasks: ['load'], downstream: true }));
+    expect(states(d)).toMatchObject({ load: 'ready', report: 'waiting', cleanup: 'waiting' });
+    d.do({ type: 'cancel', job: 'j' });
+    const restored = Scheduler.restore(d.m.encode());
+    const next = (m: Scheduler, index: number): Effect[] => [
+      ...m.applyCommand(rerun({ tasks: ['load'] }), index, d.time + 1),
+      ...m.applyCommand({ type: 'claim', node: 'n1', boot: 1, tasks: [{ job: 'j', task: 0 }] }, index + 1, d.time + 2),
+      ...m.applyCommand(
+        { type: 'finish', node: 'n1', boot: 1, results: [result('j', 0, 3, 'failed')], claimNext: false },
+        index + 2,
+        d.time + 3,
+      ),
+    ];
+    expect(next(restored, d.index + 1)).toEqual(next(d.m, d.index + 1));
+    expect(restored.encode()).toEqual(d.m.encode());
+  });
+
   it('refuses with a named reason: unknown job, job still running, unknown task, nothing to re-run', () => {
     const d = failedEtl();
     expect(refusal(d.do(rerun({ job: 'nope', failed: true })))).toMatchObject({ why: 'unknown-job' });
