@@ -124,12 +124,12 @@ const CAUGHT: readonly { plant: string; invariant: string; seeds: readonly numbe
   { plant: 'fire-undecided', invariant: 'tick decided once', seeds: [1, 4, 5] },
   // Caught on seeds that draw re-runs (about a third): the re-run's task events give attempt 0 back.
   { plant: 'rerun-fresh', invariant: 're-run keeps attempts (h)', seeds: [1, 9, 10] },
-  // Placement and limits (check h), on seeds that draw placement (half of them; swept over 1-40).
+  // Placement and limits (check i), on seeds that draw placement (half of them; swept over 1-40, ignore-labels over 1-75).
   // A pool is overflowed where two nodes' claims race for its last slots, or a finish's claimNext takes dependents of the pool.
   { plant: 'pool-overflow', invariant: 'pool limit (i)', seeds: [14, 15, 29] },
   { plant: 'concurrency-overflow', invariant: 'job concurrency (i)', seeds: [4, 17, 18] },
   // The claim policy never tries such a claim: only a finish's claimNext of a pinned dependent on an unlabelled node shows it.
-  { plant: 'ignore-labels', invariant: 'placement (i)', seeds: [8] },
+  { plant: 'ignore-labels', invariant: 'placement (i)', seeds: [8, 54] },
 ];
 
 describe('scheduler checkers have teeth', () => {
