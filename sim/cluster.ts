@@ -122,7 +122,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   /** The trust-forger plant: a stranger's frame is taken for one from the receiver's leader, or a voter it knows. */
   private plantedSender(node: SimNode<R>, sender: NodeId): NodeId | null {
     if (this.sims.has(sender)) return null;
-    const st = node.raft?.status();
+    const st = node.driver?.status();
     if (!st) return null;
     return st.leader ?? st.membership.conf.voters.find((v) => v !== node.id) ?? null;
   }
@@ -230,14 +230,14 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
 
   /** As the node's worker proposes (RaftDriver.proposeAndForget): a follower's core forwards it. */
   propose(id: NodeId, data: Uint8Array): ProposeResult | null {
-    return this.sim(id).call('propose', (_raft, driver) => driver.proposeAndForget(data)) ?? null;
+    return this.sim(id).call('propose', (driver) => driver.proposeAndForget(data)) ?? null;
   }
 
   /** A proposal whose answer is waited for (RaftDriver.requestPropose); the answer comes once that event is over. */
   requestPropose(id: NodeId, build: EntryBuilder, opts: ProposeOptions, reply: Reply<Committed<unknown>>): boolean {
     const n = this.sim(id);
     return (
-      n.call('requestPropose', (_raft, driver) => {
+      n.call('requestPropose', (driver) => {
         driver.requestPropose(build, opts, n.deferred(reply));
         return true;
       }) ?? false
@@ -245,14 +245,14 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   }
 
   transferLeadership(id: NodeId, to: NodeId): boolean {
-    return this.sim(id).call('transferLeadership', (_raft, driver) => driver.transferLeadership(to)) ?? false;
+    return this.sim(id).call('transferLeadership', (driver) => driver.transferLeadership(to)) ?? false;
   }
 
   /** A linearizable read through the node's driver (RaftDriver.readIndex); the answer comes once that event is over. */
   readIndex(id: NodeId, timeoutMs: number, reply: Reply<number>): boolean {
     const n = this.sim(id);
     return (
-      n.call('readIndex', (_raft, driver) => {
+      n.call('readIndex', (driver) => {
         driver.requestReadIndex(n.deferred(reply), timeoutMs);
         return true;
       }) ?? false
@@ -261,7 +261,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
 
   /** The cluster time the node's core would stamp an entry with now (what its time keeper reads). */
   clusterTime(id: NodeId): number | null {
-    return this.sim(id).raft?.clusterTime() ?? null;
+    return this.sim(id).driver?.clusterTime() ?? null;
   }
 
   appliedIndex(id: NodeId): number {
@@ -273,7 +273,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
   }
 
   status(id: NodeId): RaftStatus | null {
-    return this.sim(id).raft?.status() ?? null;
+    return this.sim(id).driver?.status() ?? null;
   }
 
   leader(): NodeId | null {

@@ -121,10 +121,12 @@ export class SimMembership<R> {
   }
 
   /**
-   * The node started without a store listing it: as node.ts does, it asks the bootstrap peers (here:
-   * every other node) to let it in, and once answered hears the members named and holds its vote
-   * until it has applied `admittedAt`. A join that gives up ends the process in production (exit 3)
-   * and its supervisor starts it again: here it asks again.
+   * The node started without a store listing it: it asks the bootstrap peers (here: every other
+   * node) to let it in with the node's own join client, and once answered its driver hears the
+   * members named and holds its vote until it has applied `admittedAt` (node.ts,
+   * joinThroughBootstrap, which also records that hold on disk; here it is kept in memory only).
+   * A join that gives up ends the process in production (exit 3) and its supervisor starts it
+   * again: here it asks again.
    */
   join(id: NodeId): void {
     const n = this.c.sims.get(id);
@@ -144,11 +146,11 @@ export class SimMembership<R> {
       },
       {
         resolve: (answer) => {
-          const raft = n.raft;
-          if (!raft || n.incarnation !== incarnation) return;
+          const driver = n.driver;
+          if (!driver || n.incarnation !== incarnation) return;
           const members = introducersOf(answer);
-          raft.admitIntroducers(members);
-          raft.holdVotingUntil(answer.admittedAt);
+          driver.admitIntroducers(members);
+          driver.holdVotingUntil(answer.admittedAt);
           this.counts.joins++;
           this.c.trace(`${id} joined as a learner (admitted at ${answer.admittedAt}); it hears ${members.join(',')}`);
         },

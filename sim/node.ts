@@ -72,7 +72,8 @@ const QUIET = { info: () => undefined };
  */
 export class SimNode<R> {
   readonly disk = new SimDisk();
-  raft: RaftNode | null = null;
+  /** This incarnation's core: only its driver calls it (docs/architecture.md §15). */
+  private raft: RaftNode | null = null;
   driver: RaftDriver | null = null;
   sm: StateMachine<R> | null = null;
   /**
@@ -153,7 +154,14 @@ export class SimNode<R> {
       persisted: (b, problems, termBefore) => env.persisted(this, b, problems, termBefore),
       inProcess: (fn) => process.run(() => this.event('write', fn)),
     });
-    const compactor = new Compactor(raft, this.compactable(sm), this.timing.compactEvery, QUIET, snap);
+    // Its way into the core is the driver below, which calls it only from onAdvance.
+    const compactor: Compactor = new Compactor(
+      { compact: (index, data): boolean => driver.compact(index, data) },
+      this.compactable(sm),
+      this.timing.compactEvery,
+      QUIET,
+      snap,
+    );
     const timers: DriverTimers = { after: (ms, fn) => process.after(ms, () => this.event('timer', fn)) };
     const driver = new RaftDriver({
       raft,
@@ -249,11 +257,10 @@ export class SimNode<R> {
    * membership logic), handled as an event of its process. Undefined when the node is down or
    * paused, or the call threw.
    */
-  call<T>(where: string, fn: (raft: RaftNode, driver: RaftDriver) => T): T | undefined {
-    const raft = this.raft;
+  call<T>(where: string, fn: (driver: RaftDriver) => T): T | undefined {
     const driver = this.driver;
-    if (!raft || !driver || this.paused) return undefined;
-    return this.event(where, () => fn(raft, driver));
+    if (!this.raft || !driver || this.paused) return undefined;
+    return this.event(where, () => fn(driver));
   }
 
   /** `reply`, answered once the event that settles it is over, as a promise's continuation would be. */

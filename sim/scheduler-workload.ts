@@ -55,7 +55,7 @@ const GOSSIP_MS = 300;
 const STEAL_AFTER_MS = 2 * GOSSIP_MS + 100;
 /** How often the time keeper looks whether a tick is due (its period; the node's is longer, the sim is faster). */
 const TIME_KEEPER_MS = 50;
-/** A submit not answered by the node it went to within this long is sent again. */
+/** JobService's wait here (a node's is 10 s): a submit not applied within it is answered `unavailable`, and sent again. */
 const SUBMIT_TIMEOUT_MS = 1500;
 /** Committed claims and finishes kept for replay. */
 const MAX_REPLAYABLE = 64;
@@ -63,7 +63,7 @@ const MAX_REPLAYABLE = 64;
 const ATTEMPT_COMMITS_MS = 600;
 /** Schedules keep firing this long after the heal (their ticks are checked), then the client removes them. */
 const SCHEDULE_HOLD_MS = 8000;
-/** A schedule change not answered within this long is proposed again (through another node). */
+/** ScheduleService's wait here: a change not applied within it is made again, through another node. */
 const CHANGE_TIMEOUT_MS = 1500;
 
 export interface SchedulerWorkloadOptions {
@@ -448,7 +448,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       peers: (): PeerLoad[] => this.gossip.peers(node, { node, ...worker.load() }),
       ...(cfg.labels === undefined ? {} : { labels: cfg.labels }),
     });
-    // As the node wires its time keeper (src/node/node.ts): cluster time, proposed as an `app` entry.
+    // The node's TimeKeeper on this process: cluster time; its ticks are `app` entries nobody waits for (src/node/node.ts, startWork).
     const keeper = new TimeKeeper(
       {
         isLeader: () => this.hooks.isLeader(node),
@@ -483,7 +483,10 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     return this.proposeEntry(p, data).ok;
   }
 
-  /** As the node's proposeApp: the core's answer (the process runs only while its node is available). */
+  /**
+   * A command nobody waits for (RaftDriver.proposeAndForget): the core's answer, refusals counted
+   * (the process runs only while its node is available).
+   */
   private proposeEntry(p: Proc, data: Uint8Array): ProposeResult {
     const r = this.api.propose(p.node, data) ?? { ok: false, reason: 'no-leader' };
     if (!r.ok) this.stats.proposalsRefused++;

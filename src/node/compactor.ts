@@ -3,15 +3,14 @@
 // first conf change, but a snapshot is still the cheapest way in for a node that joins with
 // nothing: its metadata carries the membership, and the log's conf entries apply on top of it.
 // Taking the first snapshot at the first applied entry makes every leader send joiners a snapshot.
-import type { RaftNode } from '../raft/raft.js';
 import type { Snapshot } from '../raft/types.js';
-import type { StateMachine } from './driver.js';
+import type { RaftDriver, StateMachine } from './driver.js';
 
 /** What the compactor snapshots: the cluster state in a node (ClusterState), a workload's in sim/. */
 export interface CompactableState<R = unknown> extends StateMachine<R> {
   /** Index of the last entry applied (or restored from a snapshot). */
   readonly applied: number;
-  /** The state as of `applied`, for RaftNode.compact. */
+  /** The state as of `applied`, for RaftDriver.compact. */
   encode(): Uint8Array;
 }
 
@@ -25,7 +24,8 @@ export class Compactor<R = unknown> {
   private snapshotIndex: number;
 
   constructor(
-    private readonly raft: RaftNode,
+    /** The driver the compactor feeds (RaftDriver.compact), the core's one way in. */
+    private readonly driver: Pick<RaftDriver, 'compact'>,
     private readonly state: CompactableState<R>,
     private readonly every: number,
     private readonly log: CompactorLog,
@@ -50,7 +50,7 @@ export class Compactor<R = unknown> {
   afterAdvance(): void {
     const applied = this.state.applied;
     const due = this.snapshotIndex === 0 ? applied >= 1 : applied - this.snapshotIndex >= this.every;
-    if (due && this.raft.compact(applied, this.state.encode())) {
+    if (due && this.driver.compact(applied, this.state.encode())) {
       this.snapshotIndex = applied;
       this.log.info({ index: applied }, 'log compacted into a snapshot');
     }

@@ -343,7 +343,14 @@ function startReplica(p: Phase, store: Store, net: Net, plan: Plan): Replica {
 
   let reportFatal: (err: unknown) => void = () => undefined;
   const fatal = new Promise<unknown>((resolve) => (reportFatal = resolve));
-  const compactor = new Compactor(raft, state, opts.snapshotEvery, log, restored.snapshot);
+  // The driver below is the compactor's way into the core; it calls compact only from onAdvance, once both exist.
+  const compactor: Compactor<NodeOutcome> = new Compactor(
+    { compact: (index, data): boolean => driver.compact(index, data) },
+    state,
+    opts.snapshotEvery,
+    log,
+    restored.snapshot,
+  );
   // GET /metrics and GET /v1/events, fed from the driver's Readies and the scheduler's effects.
   const events = new EventHub();
   const metrics = createNodeMetrics({

@@ -803,7 +803,10 @@ export class Network {
     };
   }
 
-  /** The process dies: its timers, its writes in flight and everything it did not persist are gone. Messages to it are dropped while it is down. */
+  /**
+   * The process dies: its timers, its writes in flight and everything it did not persist are gone.
+   * Messages to it are dropped while it is down.
+   */
   crash(id: NodeId): void {
     const p = this.peer(id);
     p.timers.kill();
