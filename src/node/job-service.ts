@@ -71,7 +71,7 @@ export class JobService {
   private submitUnanswered(id: JobId, err: unknown): SubmitOutcome {
     if (!(err instanceof ProposalError)) throw err;
     // A snapshot swallowed the entry: whether it was applied is in the state.
-    if (err.reason === 'unknown' && this.deps.view.job(id) !== undefined) return { ok: true, id, existing: false };
+    if (err.reason === 'unknown' && this.deps.view.jobSummary(id) !== undefined) return { ok: true, id, existing: false };
     if (err.reason === 'timeout') {
       return {
         ok: false,
@@ -99,7 +99,7 @@ export class JobService {
   }
 
   async cancel(id: JobId): Promise<CancelOutcome> {
-    const job = this.deps.view.job(id);
+    const job = this.deps.view.jobSummary(id);
     if (!job) return { ok: false, reason: 'not-found', error: `no job ${id}` };
     if (job.state !== 'running') return { ok: false, reason: 'conflict', error: `job ${id} has already ended: ${job.state}` };
     let effects: readonly Effect[];
@@ -108,7 +108,7 @@ export class JobService {
     } catch (err) {
       if (!(err instanceof ProposalError)) throw err;
       // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
-      const now = this.deps.view.job(id);
+      const now = this.deps.view.jobSummary(id);
       if (now && now.state !== 'running') return { ok: true, id, state: now.state };
       const error =
         err.reason === 'timeout'
@@ -118,7 +118,7 @@ export class JobService {
     }
     for (const e of effects) if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state };
     // The machine ignored the cancel: the job ended, or was removed, between the check above and the entry.
-    const now = this.deps.view.job(id);
+    const now = this.deps.view.jobSummary(id);
     if (!now) return { ok: false, reason: 'not-found', error: `no job ${id}` };
     return now.state === 'running'
       ? { ok: false, reason: 'unavailable', error: `the scheduler applied the cancel of job ${id} and left it running` }
