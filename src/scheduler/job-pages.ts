@@ -55,9 +55,10 @@ function specCounts(job: Job, s: number): { counts: Record<TaskState, number>; c
 
 /** `GET /v1/jobs/{id}`: the summary and, per spec, its shape, its counts and why its ready tasks are stuck. */
 export function jobDetail(job: Job, capacity: Stuck): JobDetail {
+  const stuckOf = memoized(capacity);
   const specs = job.spec.tasks.map((ts, s): SpecSummary => {
     const { counts, cancelled } = specCounts(job, s);
-    const stuck = counts.ready > 0 ? capacity.whyNot(ts) : null;
+    const stuck = counts.ready > 0 ? stuckOf.whyNot(ts) : null;
     return { name: ts.name, deps: ts.deps, shards: ts.shards, counts, cancelled, stuck };
   });
   return { ...jobSummary(job), specs };
@@ -65,10 +66,11 @@ export function jobDetail(job: Job, capacity: Stuck): JobDetail {
 
 /** The summary and the specs whose ready tasks no live node can run: only those specs' tasks are visited. */
 export function jobProgress(job: Job, capacity: Stuck): JobProgress {
+  const stuckOf = memoized(capacity);
   const stuck: StuckSpec[] = [];
   if ((job.counts[T.ready] as number) > 0) {
     job.spec.tasks.forEach((ts, s) => {
-      const reason = capacity.whyNot(ts);
+      const reason = stuckOf.whyNot(ts);
       if (reason === null) return;
       let first = -1;
       let ready = 0;
@@ -87,15 +89,19 @@ export function jobProgress(job: Job, capacity: Stuck): JobProgress {
 /** What a read asks of the live nodes: why a spec's ready tasks cannot run. */
 type Stuck = Pick<Capacity, 'whyNot'>;
 
-/** Asks `capacity` once per spec (a page of 5,000 ready shards asks once). */
+/**
+ * Asks `capacity` once per handler and slot count (all it depends on): a page of 5,000 ready shards,
+ * or 20,000 specs of one handler, ask once.
+ */
 function memoized(capacity: Stuck): Stuck {
-  const seen = new Map<TaskSpec, string | null>();
+  const seen = new Map<string, string | null>();
   return {
     whyNot: (ts) => {
-      const known = seen.get(ts);
+      const key = `${ts.exec.kind === 'handler' ? ts.exec.name : ''}\u0000${ts.slots}`;
+      const known = seen.get(key);
       if (known !== undefined) return known;
       const why = capacity.whyNot(ts);
-      seen.set(ts, why);
+      seen.set(key, why);
       return why;
     },
   };

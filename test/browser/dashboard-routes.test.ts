@@ -38,7 +38,7 @@ describe('dashboard routes', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
-  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'style.css', 'favicon.svg', 'dagre.js'])(
+  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'layers.js', 'style.css', 'favicon.svg', 'dagre.js'])(
     'serves /assets/%s without the token',
     async (name) => {
       const res = await fetch(`${server.url}/assets/${name}`);
