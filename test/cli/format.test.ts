@@ -160,6 +160,40 @@ describe('status', () => {
     expect(text).toMatch(/\nupstream +skipped +- +- +- +- +upstream failed: crashed\n/);
   });
 
+  it('for a big job: a table of specs with their counts and why ready tasks wait, then the first tasks and how many more', () => {
+    const big: JobDetail = {
+      id: 'j2',
+      name: 'big',
+      state: 'running',
+      submittedAt: 0,
+      finishedAt: null,
+      counts: counts({ ready: 999_990, running: 2, succeeded: 8 }),
+      specs: [
+        { name: 'prep', deps: [], shards: null, counts: counts({ succeeded: 1 }), cancelled: 0, stuck: null },
+        {
+          name: 'work',
+          deps: ['prep'],
+          shards: 999_999,
+          counts: counts({ ready: 999_990, running: 2, succeeded: 7 }),
+          cancelled: 0,
+          stuck: "no node has handler 'gpu' (known: noop)",
+        },
+      ],
+    };
+    const first: TaskItem[] = [
+      { name: 'prep', ...task({}) },
+      { name: 'work[0]', ...task({}) },
+    ];
+    const text = formatStatus(big, first, 6000, nodeLabels([]));
+    expect(text).toMatch(/\nSPEC +TASKS +SUCCEEDED +RUNNING +READY +WAITING +FAILED +SKIPPED +CANCELLED +NOTE\n/);
+    expect(text).toMatch(/\nwork +999,?999 +7 +2 +999,?990 +0 +0 +0 +0 +no node has handler 'gpu' \(known: noop\)\n/);
+    expect(text).toMatch(/\nwork\[0\] +succeeded /);
+    expect(text).toContain('... and 999998 more tasks (meshrun status j2 --state STATE lists those in one state)\n');
+    // A small job without shards: no spec table, every task listed.
+    const small = job('succeeded', { a: task({}), b: task({}) });
+    expect(formatStatus(detailOf(small), itemsOf(small), 6000)).not.toMatch(/SPEC/);
+  });
+
   it('names a node by its short id when it has no name, and adds the short id where two share a name', () => {
     const label = nodeLabels([
       { id: 'x-11111111', name: 'host' },
