@@ -29,20 +29,28 @@ function fail(reply: FastifyReply, status: number, error: string): FastifyReply 
   return reply.code(status).send(body);
 }
 
+/** A malformed id is not echoed back: it may be anything a client sent. */
 function noJob(reply: FastifyReply, id: string): FastifyReply {
+  if (!JOB_ID.test(id)) return fail(reply, 404, 'no such job (a job id is 1 to 128 characters a-z, 0-9 and -)');
   return fail(reply, 404, `no job ${id} on this node (finished jobs are removed after their retention period)`);
+}
+
+/** A value the client sent, quoted and cut short for an error message. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 
 /** The page query from the URL's parameters, or the problem with them in the user's words. */
 export function pageQuery(raw: unknown): { ok: true; query: TaskQuery } | { ok: false; error: string } {
   const params = (raw ?? {}) as Record<string, unknown>;
   const unknown = Object.keys(params).filter((k) => !PAGE_PARAMS.has(k));
-  if (unknown.length > 0) return { ok: false, error: `unknown query parameter ${unknown.join(', ')} (known: state, spec, after, limit)` };
+  if (unknown.length > 0)
+    return { ok: false, error: `unknown query parameter ${unknown.map(shown).join(', ')} (known: state, spec, after, limit)` };
   for (const [k, v] of Object.entries(params))
     if (typeof v !== 'string') return { ok: false, error: `${k} may be given once, as one value` };
   const { state, spec, after, limit } = params as Record<string, string | undefined>;
   if (state !== undefined && !(TASK_STATES as readonly string[]).includes(state))
-    return { ok: false, error: `state must be one of ${TASK_STATES.join(', ')}; got ${JSON.stringify(state)}` };
+    return { ok: false, error: `state must be one of ${TASK_STATES.join(', ')}; got ${shown(state)}` };
   if (spec !== undefined && !SPEC_NAME.test(spec)) return { ok: false, error: 'spec must be a spec name: 1 to 128 letters, digits, _ . -' };
   if (after !== undefined && !TASK_NAME.test(after))
     return { ok: false, error: 'after must be a task name (the next of the previous page), like extract or transform[3]' };
@@ -50,7 +58,7 @@ export function pageQuery(raw: unknown): { ok: true; query: TaskQuery } | { ok: 
   if (limit !== undefined) {
     n = /^\d{1,7}$/.test(limit) ? Number(limit) : NaN;
     if (!(n >= 1 && n <= MAX_PAGE_LIMIT))
-      return { ok: false, error: `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}; got ${JSON.stringify(limit)}` };
+      return { ok: false, error: `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}; got ${shown(limit)}` };
   }
   const query: TaskQuery = {
     limit: n,
