@@ -76,7 +76,7 @@ describe('DAG features on a real node', { concurrent: false }, () => {
     );
     const unknown = await cli(['status', id, '--task', 'laod']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("has no task 'laod' (did you mean 'load'?)");
+    expect(unknown.stderr).toContain(`has no task "laod" (did you mean 'load'?)`);
   }, 90_000);
 
   it('submit refuses a handler no node has, with the one it probably meant (exit 2); --wait says why a task nobody can run waits', async () => {
