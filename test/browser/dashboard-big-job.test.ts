@@ -54,11 +54,16 @@ describe('dashboard: a 20,000-task job', () => {
     await page.goto(`${node.apiUrl}/#/jobs/${id}`);
     await page.locator(`svg.graph[data-graph="${id}"][data-ready]`).waitFor({ timeout: 60_000 });
     const renderMs = Date.now() - t0;
+    // Again once the node has settled after the submit: a reload of the page.
+    const t1 = Date.now();
+    await page.reload();
+    await page.locator(`svg.graph[data-graph="${id}"][data-ready]`).waitFor({ timeout: 60_000 });
+    const reloadMs = Date.now() - t1;
     const detailT0 = Date.now();
     const detail = (await (await fetch(`${node.apiUrl}/v1/jobs/${id}`)).json()) as JobDetail;
     const detailMs = Date.now() - detailT0;
     console.log(
-      `benchmark: dashboard time to render a ${(LEVELS * WIDTH).toLocaleString('en-US')}-task job (${LEVELS} levels of ${WIDTH}): ${renderMs} ms (target < 2,000 ms); GET /v1/jobs/{id} ${detailMs} ms`,
+      `benchmark: dashboard time to render a ${(LEVELS * WIDTH).toLocaleString('en-US')}-task job (${LEVELS} levels of ${WIDTH}): first open ${renderMs} ms, reload ${reloadMs} ms (target < 2,000 ms); GET /v1/jobs/{id} alone ${detailMs} ms`,
     );
 
     // One box per level, each counting its 2,000 tasks, together every task of the job.

@@ -17,7 +17,7 @@ import {
   whenUnauthorized,
 } from './api.js';
 import { drawGraph, specsDrawnByTask, structureKey } from './graph.js';
-import { totalOf } from './layers.js';
+import { MAX_DRAWN_SPECS, totalOf } from './layers.js';
 import { h, fill, fmtAgo, fmtDuration, fmtTime, messageOf } from './util.js';
 import { badge, clusterBar, countsList, jobsTable, legend, levelPanel, nodesTable, specPanel, taskPanel } from './views.js';
 import { schedulesTable } from './schedules.js';
@@ -556,7 +556,8 @@ let lastRun = 0;
 let pending = null;
 
 /**
- * Refreshes the current view now, or right after the refresh in flight (at most 4 a second).
+ * Refreshes the current view now, or right after the refresh in flight (at most 4 a second; a job
+ * drawn by level, every 2 s).
  * @param {boolean} force also when the last refresh was just now; and look at the route again
  */
 function render(force) {
@@ -575,7 +576,9 @@ function render(force) {
     again = true;
     return;
   }
-  const wait = Math.max(0, lastRun + 250 - Date.now());
+  // A big job's answer takes its node tens of ms to build and send: read it at most every 2 s.
+  const big = view instanceof JobPage && view.job !== null && view.job.specs.length > MAX_DRAWN_SPECS;
+  const wait = Math.max(0, lastRun + (big ? 2000 : 250) - Date.now());
   if (wait > 0 && !force) {
     if (!pending)
       pending = setTimeout(() => {
