@@ -2,6 +2,7 @@
 // a table per benchmark and writes its figures as JSON under bench/results/. `--quick` asks the
 // benchmarks that have one for a smoke-run size (nothing is written then).
 import '../src/net/polyfill.js';
+import { bigJobBench } from './big-job.js';
 import { cliBench } from './cli.js';
 import { codecBench } from './codec.js';
 import { failoverBench } from './failover.js';
@@ -19,6 +20,7 @@ const benchmarks: Record<string, Benchmark> = {
   schedules: schedulesBench,
   cli: cliBench,
   codec: codecBench,
+  'big-job': bigJobBench,
 };
 
 const argv = process.argv.slice(2);

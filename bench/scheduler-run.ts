@@ -4,7 +4,8 @@
 // enter. A chain hop is the time between two consecutive tasks' committed results.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { JobSummary, JobView } from '../src/scheduler/types.js';
+import type { JobSummary } from '../src/scheduler/types.js';
+import { fetchGet, wholeJob } from '../test/process/whole-job.js';
 import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
 import { taskCount, type Dag } from './dags.js';
 import { listSchedule } from './list-schedule.js';
@@ -166,7 +167,7 @@ function signalProfilers(c: Cluster, label: string): void {
 async function overheadFigures(c: Cluster, id: string, dag: Dag, submittedAt: number, makespanMs: number): Promise<Row> {
   const entry = c.nodes[0];
   if (entry === undefined) return {};
-  const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+  const view = await wholeJob(fetchGet(entry.apiUrl), id);
   const waits: number[] = [];
   const tails: number[] = [];
   let runMs = 0;
@@ -190,7 +191,7 @@ async function overheadFigures(c: Cluster, id: string, dag: Dag, submittedAt: nu
 async function hopFigures(c: Cluster, id: string, dag: Dag): Promise<Row> {
   const entry = c.nodes[0];
   if (entry === undefined) return {};
-  const view = (await (await fetch(`${entry.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
+  const view = await wholeJob(fetchGet(entry.apiUrl), id);
   const names = Object.keys(dag.tasks);
   const done = names.map((name) => view.tasks[name]?.finishedAt ?? NaN);
   const hops = done.slice(1).map((t, i) => t - (done[i] ?? NaN));

@@ -25,6 +25,7 @@ const FILES: Readonly<Record<string, string>> = {
   'views.js': 'text/javascript; charset=utf-8',
   'util.js': 'text/javascript; charset=utf-8',
   'schedules.js': 'text/javascript; charset=utf-8',
+  'layers.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DagError, normalizeDag } from '../dag/parse.js';
-import type { JobSpec, JobSummary, JobView } from '../scheduler/types.js';
+import type { JobSpec, JobSummary } from '../scheduler/types.js';
+import { registerJobReads, type JobReads } from './job-read-routes.js';
 import {
   sendFailure,
   type CancelOutcome,
@@ -33,9 +34,9 @@ export interface ApiLogger {
 /** What the server asks of the node; the server itself holds no state. */
 export interface ApiBackend extends SurfaceBackend {
   cluster(): ClusterView;
-  readonly jobs: {
+  /** GET /v1/jobs/{id} and its tasks, paged (job-read-routes.ts). */
+  readonly jobs: JobReads & {
     submit(spec: JobSpec, idempotencyKey: string | null): Promise<SubmitOutcome>;
-    get(id: string): JobView | undefined;
     list(): JobSummary[];
     cancel(id: string): Promise<CancelOutcome>;
     /** Re-runs (docs/http-api.md §16); a backend without it serves no re-run route. */
@@ -115,13 +116,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return reply.code(r.existing ? 200 : 201).send({ id: r.id, existing: r.existing });
   });
   app.get('/v1/jobs', async () => ({ jobs: jobs.list() }));
-  app.get('/v1/jobs/:id', async (req, reply) => {
-    const p = jobParams.safeParse(req.params);
-    const job = p.success ? jobs.get(p.data.id) : undefined;
-    if (!job)
-      return fail(reply, 404, `no job ${p.success ? p.data.id : ''} on this node (finished jobs are removed after their retention period)`);
-    return job;
-  });
+  registerJobReads(app, jobs);
   app.post('/v1/jobs/:id/cancel', async (req, reply) => {
     const p = jobParams.safeParse(req.params);
     if (!p.success) return fail(reply, 404, 'no such job');

@@ -1,19 +1,16 @@
 // `meshrun status JOB --task T` (docs/cli.md §6): one task's attempts, oldest first, as the job's
 // view holds them (the last 20, docs/http-api.md §6).
-import { didYouMean } from '../scheduler/suggest.js';
-import type { JobView } from '../scheduler/types.js';
-import { CliError, EXIT } from './errors.js';
+import type { JobSummary, TaskItem } from '../scheduler/types.js';
 import { formatMs, table } from './format.js';
 
-export function formatAttempts(job: JobView, task: string, now: number, label: (id: string | null) => string): string {
-  const t = job.tasks[task];
-  if (t === undefined) {
-    throw new CliError(
-      `job ${job.id} has no task '${task}'${didYouMean(task, Object.keys(job.tasks))} (a shard is named like name[3])`,
-      EXIT.usage,
-    );
-  }
-  const header = `job      ${job.id}  ${job.name}\ntask     ${task}  ${t.state}${t.reason === null ? '' : ` (${t.reason})`}\n\n`;
+/** `t`: GET /v1/jobs/{id}/tasks/{task}. */
+export function formatAttempts(
+  job: Pick<JobSummary, 'id' | 'name' | 'submittedAt'>,
+  t: TaskItem,
+  now: number,
+  label: (id: string | null) => string,
+): string {
+  const header = `job      ${job.id}  ${job.name}\ntask     ${t.name}  ${t.state}${t.reason === null ? '' : ` (${t.reason})`}\n\n`;
   if (t.attempts.length === 0) return `${header}no attempt yet\n`;
   const rows = t.attempts.map((a) => [
     String(a.attempt),

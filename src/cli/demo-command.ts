@@ -10,7 +10,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ClusterView } from '../api/types.js';
-import type { JobView } from '../scheduler/types.js';
+import type { JobDetail } from '../scheduler/types.js';
+import { collectTasks } from './task-pages.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { apiGet, ApiClient } from './client.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -100,8 +101,9 @@ export async function demoCommand(opts: DemoOptions, out: (s: string) => void, e
       throw e;
     }
     outcome = final.state === 'succeeded' ? 'succeeded' : 'failed';
-    const job = await client.get<JobView>(`/v1/jobs/${encodeURIComponent(id)}`);
-    out(`\n${formatStatus(job, Date.now(), nodeLabels(await knownNodes(client)))}\n`);
+    const job = await client.get<JobDetail>(`/v1/jobs/${encodeURIComponent(id)}`);
+    const tasks = await collectTasks((path) => client.get(path), id, { limit: 50 }, 50);
+    out(`\n${formatStatus(job, tasks, Date.now(), nodeLabels(await knownNodes(client)))}\n`);
     out(`job ${id} ${final.state}\n`);
     if (opts.exit) return outcome === 'succeeded' ? EXIT.ok : EXIT.jobFailed;
 

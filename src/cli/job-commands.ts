@@ -2,12 +2,15 @@
 // the HTTP API (--api or MESHRUN_API, one URL or several), prints a table or, with --json, the
 // API's answer. An unknown job is invalid input (exit 2), an unreachable cluster exit 3, naming the URL.
 import type { NodeInfo } from '../api/types.js';
-import type { JobSummary, JobView, TaskView } from '../scheduler/types.js';
+import { TASK_STATE_NAMES as TASK_STATES } from '../scheduler/job.js';
+import { didYouMean } from '../scheduler/suggest.js';
+import type { JobDetail, JobSummary, TaskItem, TaskState, TaskView } from '../scheduler/types.js';
 import { formatAttempts } from './attempts-text.js';
 import { ApiClient, httpStatus } from './client.js';
 import { CliError, EXIT } from './errors.js';
 import { formatMs, json, nodeLabels, table } from './format.js';
 import { countsText, totalTasks } from './progress.js';
+import { collectTasks, type GetJson } from './task-pages.js';
 import { exitText, shownCounts, shownState } from './task-text.js';
 
 export interface ClientOptions {
@@ -18,18 +21,59 @@ export interface ClientOptions {
 export interface StatusOptions extends ClientOptions {
   /** Show this task's attempts instead of the table of tasks. */
   readonly task?: string;
+  /** List every task in this state instead of the first ones. */
+  readonly state?: string;
 }
 
 export const jobPath = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`;
+/** Rows of the spec table and of the task table when no --state is given: a glance, not a dump. */
+const STATUS_ROWS = 50;
+/** Tasks `status --state` lists at most (pages of 5,000). */
+const MAX_STATE_ROWS = 10_000;
 
-/** GET /v1/jobs/{id}, with a 404 said plainly. */
-export async function getJob(client: ApiClient, id: string): Promise<JobView> {
+/** GET /v1/jobs/{id} (the summary and the specs with their counts), with a 404 said plainly. */
+export async function getJob(client: ApiClient, id: string): Promise<JobDetail> {
   try {
-    return await client.get<JobView>(jobPath(id));
+    return await client.get<JobDetail>(jobPath(id));
   } catch (err) {
     if (httpStatus(err) === 404) throw notFound(client.base, id);
     throw err;
   }
+}
+
+/** GET /v1/jobs/{id}/tasks/{task}; an unknown task is a usage error naming some of the job's tasks. */
+export async function getTask(client: ApiClient, id: string, task: string): Promise<TaskItem> {
+  try {
+    return await client.get<TaskItem>(`${jobPath(id)}/tasks/${encodeURIComponent(task)}`);
+  } catch (err) {
+    const status = httpStatus(err);
+    if (status !== 404 && status !== 400) throw err;
+    throw noTask(await getJob(client, id), task);
+  }
+}
+
+/** The first task names of the job, from its specs (a sharded spec's first shards): at most `max`. */
+function someTaskNames(job: JobDetail, max: number): string[] {
+  const names: string[] = [];
+  for (const s of job.specs) {
+    for (let i = 0; i < (s.shards ?? 1) && names.length < max; i++) names.push(s.shards === null ? s.name : `${s.name}[${i}]`);
+    if (names.length >= max) break;
+  }
+  return names;
+}
+
+function noTask(job: JobDetail, task: string): CliError {
+  const total = totalTasks(job.counts);
+  const names = someTaskNames(job, 12);
+  const hint = didYouMean(
+    task.replace(/\[\d+\]$/, ''),
+    job.specs.map((s) => s.name),
+  );
+  const shown = names.join(', ') + (total > names.length ? `, ... (${total} in all)` : '');
+  return new CliError(
+    `job ${job.id} has no task ${JSON.stringify(task)}${hint}; its tasks: ${shown} (a shard is named like name[3])`,
+    EXIT.usage,
+  );
 }
 
 function notFound(base: string, id: string): CliError {
@@ -48,6 +92,12 @@ export async function knownNodes(client: ApiClient): Promise<NodeInfo[]> {
   }
 }
 
+function stateOption(state: string | undefined): TaskState | undefined {
+  if (state === undefined) return undefined;
+  if ((TASK_STATES as readonly string[]).includes(state)) return state as TaskState;
+  throw new CliError(`--state must be one of ${TASK_STATES.join(', ')}; got ${JSON.stringify(state)}`, EXIT.usage);
+}
+
 export async function statusCommand(
   id: string,
   opts: StatusOptions,
@@ -56,30 +106,48 @@ export async function statusCommand(
   now = Date.now(),
 ): Promise<void> {
   const client = ApiClient.from(opts.api, err);
+  const state = stateOption(opts.state);
   const job = await getJob(client, id);
   if (opts.task !== undefined) {
     // Checked first, so an unknown task is an error with --json too.
-    const text = formatAttempts(job, opts.task, now, nodeLabels(await knownNodes(client)));
-    out(opts.json ? json(job.tasks[opts.task]?.attempts ?? []) : text);
+    const t = await getTask(client, id, opts.task);
+    out(opts.json ? json(t.attempts) : formatAttempts(job, t, now, nodeLabels(await knownNodes(client))));
     return;
   }
+  const get: GetJson = (path) => client.get(path);
+  const tasks =
+    state === undefined
+      ? await collectTasks(get, id, { limit: STATUS_ROWS }, STATUS_ROWS)
+      : await collectTasks(get, id, { state, limit: 5000 }, MAX_STATE_ROWS);
   if (opts.json) {
-    out(json(job));
+    out(json(state === undefined ? job : { tasks }));
     return;
   }
-  out(formatStatus(job, now, nodeLabels(await knownNodes(client))));
+  out(formatStatus(job, tasks, now, nodeLabels(await knownNodes(client)), state));
 }
 
-export function formatStatus(job: JobView, now: number, label: (id: string | null) => string = nodeLabels([])): string {
+/**
+ * The header, the spec table (for a job with shards or more tasks than the task table shows) and the
+ * task table of `tasks` (the first ones, or those in `state`), saying how many more there are.
+ */
+export function formatStatus(
+  job: JobDetail,
+  tasks: readonly TaskItem[],
+  now: number,
+  label: (id: string | null) => string = nodeLabels([]),
+  state?: TaskState,
+): string {
   const elapsed = (job.finishedAt ?? now) - job.submittedAt;
-  const header =
+  const total = totalTasks(job.counts);
+  let text =
     `job      ${job.id}  ${job.name}\n` +
-    `state    ${job.state}   ${job.counts.succeeded}/${totalTasks(job.counts)} succeeded   ${countsText(shownCounts(job))}\n` +
+    `state    ${job.state}   ${job.counts.succeeded}/${total} succeeded   ${countsText(shownCounts(job))}\n` +
     `elapsed  ${formatMs(elapsed)}${job.finishedAt === null ? '' : ' (ended)'}\n` +
     (job.reason ? `reason   ${job.reason}\n` : '') +
     '\n';
-  const rows = Object.entries(job.tasks).map(([name, t]) => [
-    name,
+  if (job.specs.some((s) => s.shards !== null) || total > STATUS_ROWS) text += `${formatSpecs(job)}\n`;
+  const rows = tasks.map((t) => [
+    t.name,
     shownState(t),
     label(t.node),
     t.attempt === 0 ? '-' : String(t.attempt),
@@ -87,7 +155,34 @@ export function formatStatus(job: JobView, now: number, label: (id: string | nul
     exitText(t),
     note(t, now),
   ]);
-  return header + table(['task', 'state', 'node', 'attempt', 'duration', 'exit', 'note'], rows);
+  text += table(['task', 'state', 'node', 'attempt', 'duration', 'exit', 'note'], rows);
+  const more = (state === undefined ? total : job.counts[state]) - tasks.length;
+  if (more > 0)
+    text += `... and ${more} more task${more === 1 ? '' : 's'}${state === undefined ? '' : ` ${state}`} (meshrun status ${job.id} --state STATE lists those in one state)\n`;
+  return text;
+}
+
+/** One row per spec (the first STATUS_ROWS): its tasks by state, and why its ready tasks wait when nobody can run them. */
+function formatSpecs(job: JobDetail): string {
+  const rows = job.specs
+    .slice(0, STATUS_ROWS)
+    .map((s) => [
+      s.name,
+      String(totalTasks(s.counts)),
+      String(s.counts.succeeded),
+      String(s.counts.running),
+      String(s.counts.ready),
+      String(s.counts.waiting),
+      String(s.counts.failed),
+      String(s.counts.skipped - s.cancelled),
+      String(s.cancelled),
+      s.stuck ?? '',
+    ]);
+  const extra = job.specs.length - rows.length;
+  return (
+    table(['spec', 'tasks', 'succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped', 'cancelled', 'note'], rows) +
+    (extra > 0 ? `... and ${extra} more specs (meshrun status ${job.id} --json lists them all)\n` : '')
+  );
 }
 
 function taskDuration(t: TaskView, now: number): number | null {
@@ -156,15 +251,6 @@ export async function cancelCommand(
   out(opts.json ? json(r) : `job ${r.id}: ${r.state}\n`);
 }
 
-/** The task of `job` named `task`, or a usage error listing some of its tasks. */
-function taskIn(job: JobView, task: string): TaskView {
-  const t = Object.hasOwn(job.tasks, task) ? job.tasks[task] : undefined;
-  if (t !== undefined) return t;
-  const names = Object.keys(job.tasks);
-  const shown = names.slice(0, 12).join(', ') + (names.length > 12 ? `, ... (${names.length} in all)` : '');
-  throw new CliError(`job ${job.id} has no task ${JSON.stringify(task)}; its tasks: ${shown}`, EXIT.usage);
-}
-
 /**
  * A succeeded task's output (docs/task-environment.md §7), raw: exactly the bytes it handed on, no
  * newline added, so that `meshrun output JOB TASK > file` reproduces them. A task that has not
@@ -178,8 +264,7 @@ export async function outputCommand(
   err: (s: string) => void,
 ): Promise<void> {
   const client = ApiClient.from(opts.api, err);
-  const job = await getJob(client, id);
-  const t = taskIn(job, task);
+  const t = await getTask(client, id, task);
   if (t.state !== 'succeeded')
     throw new CliError(`task ${task} of job ${id} is ${t.state}: only a task that succeeded hands on an output`, EXIT.usage);
   const output = t.output ?? '';
@@ -208,8 +293,7 @@ export async function logsCommand(
       throw new CliError(`--attempt must be a positive integer, got ${JSON.stringify(opts.attempt)}`, EXIT.usage);
     attempt = Number(opts.attempt);
   }
-  const job = await getJob(client, id);
-  const t = taskIn(job, task);
+  const t = await getTask(client, id, task);
   if (t.attempt === 0) throw new CliError(`task ${task} of job ${id} has not started yet (${t.state}): no log`, EXIT.usage);
   if (attempt !== undefined && attempt > t.attempt)
     throw new CliError(`task ${task} of job ${id} has had ${t.attempt} attempt(s); there is no attempt ${attempt}`, EXIT.usage);

@@ -126,10 +126,19 @@ export function buildProgram(io: ProgramIo): Command {
 
   program
     .command('status')
-    .description("a job's state, counts and elapsed time, and a table of its tasks (state, node, attempt, duration, exit code)")
+    .description(
+      "a job's state, counts and elapsed time, its specs' counts (for a job with shards or many tasks), and a table of its first tasks (state, node, attempt, duration, exit code)",
+    )
     .argument('<job>', 'the job id (meshrun jobs lists them)')
     .option('--task <task>', "list this task's attempts (node, start, duration, outcome, exit, reason) instead; a shard is name[3]")
-    .option('--json', "print the API response (GET /v1/jobs/{id}) as JSON; with --task, the task's attempts")
+    .option(
+      '--state <state>',
+      'list every task in this state (waiting, ready, running, succeeded, failed, skipped) instead of the first ones',
+    )
+    .option(
+      '--json',
+      "print the API response (GET /v1/jobs/{id}: summary and specs) as JSON; with --task, the task's attempts; with --state, {tasks}",
+    )
     .addOption(apiOption())
     .action(async (job: string, opts: StatusOptions) => {
       await statusCommand(job, opts, io.out, io.err);

@@ -1,7 +1,7 @@
 // Following a job until it ends (submit --wait, demo), and showing its progress: on a terminal a
 // bar with counts per state and the elapsed time, redrawn in place; otherwise a plain line
 // whenever the counts change (what pipes, logs and tests read).
-import type { JobState, JobSummary, TaskState, TaskView } from '../scheduler/types.js';
+import type { JobProgress, JobState, JobSummary, TaskState } from '../scheduler/types.js';
 import { httpStatus, type ApiClient } from './client.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -24,7 +24,8 @@ export class FollowAborted extends Error {
 }
 
 /**
- * Polls GET /v1/jobs/{id} until the job is no longer running. The client moves on to another node
+ * Polls GET /v1/jobs/{id}/summary (the summary and the stuck specs: small whatever the job's size,
+ * docs/http-api.md §6) until the job is no longer running. The client moves on to another node
  * when the one it asks dies; a node that does not hold the job yet (404 from a node other than the
  * one that last showed it: it is behind) is waited for like an unreachable one. Unreachable for
  * UNREACHABLE_MS -> exit 3.
@@ -38,9 +39,9 @@ export async function follow(client: ApiClient, id: string, sink: ProgressSink, 
   try {
     for (;;) {
       if (signal?.aborted) throw new FollowAborted('stopped following the job');
-      let job: JobSummary;
+      let job: JobProgress;
       try {
-        job = await client.get<JobSummary>(`/v1/jobs/${encodeURIComponent(id)}`);
+        job = await client.get<JobProgress>(`/v1/jobs/${encodeURIComponent(id)}/summary`);
         unreachableSince = null;
         shownBy = client.base;
       } catch (err) {
@@ -66,24 +67,18 @@ export async function follow(client: ApiClient, id: string, sink: ProgressSink, 
   }
 }
 
-/** A ready task's reason when no live node can run it (docs/http-api.md §6). */
-const STUCK = /^no (live )?node/;
-
 /**
- * Why tasks of the job (the answer of GET /v1/jobs/{id}, which has `tasks`) wait with nobody to
- * run them: one line per reason, naming the first such task and how many more.
+ * Why tasks of the job wait with nobody to run them (the `stuck` specs of GET /v1/jobs/{id}/summary):
+ * one line per reason, naming the first such task and how many more.
  */
-export function stuckLines(job: JobSummary & { readonly tasks?: Readonly<Record<string, Pick<TaskView, 'state' | 'reason'>>> }): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const [name, t] of Object.entries(job.tasks ?? {})) {
-    if (t.state !== 'ready' || t.reason === null || !STUCK.test(t.reason)) continue;
-    let names = byReason.get(t.reason);
-    if (names === undefined) byReason.set(t.reason, (names = []));
-    names.push(name);
+export function stuckLines(job: Pick<JobProgress, 'stuck'>): string[] {
+  const byReason = new Map<string, { first: string; count: number }>();
+  for (const s of job.stuck) {
+    const seen = byReason.get(s.reason);
+    if (seen === undefined) byReason.set(s.reason, { first: s.first, count: s.ready });
+    else seen.count += s.ready;
   }
-  return [...byReason].map(
-    ([reason, names]) => `waiting: ${names[0] ?? ''}${names.length > 1 ? ` and ${names.length - 1} more` : ''}: ${reason}`,
-  );
+  return [...byReason].map(([reason, { first, count }]) => `waiting: ${first}${count > 1 ? ` and ${count - 1} more` : ''}: ${reason}`);
 }
 
 const ORDER: readonly TaskState[] = ['succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped'];

@@ -16,7 +16,11 @@ import { CliError, EXIT, type ExitCode } from './errors.js';
 import { nodeLabels } from './format.js';
 import { getJob, knownNodes } from './job-commands.js';
 import { follow, FollowAborted, progressFor, type ProgressSink } from './progress.js';
-import { failedTasks, failureReport } from './task-text.js';
+import { collectTasks, type GetJson } from './task-pages.js';
+import { MAX_LISTED, failedTasks, failureReport } from './task-text.js';
+
+/** Failed tasks `submit --wait --json` lists at most (a job can fail a million shards). */
+const MAX_FAILED_JSON = 1000;
 
 export interface SubmitOptions {
   readonly wait?: boolean;
@@ -72,11 +76,19 @@ export async function followToEnd(
   }
   let failed: ReturnType<typeof failedTasks> = [];
   if (final.state !== 'succeeded') {
-    // Which tasks failed, and why: the whole job, once (best effort: the state says enough without it).
+    // Which tasks failed, and why: the job's spec counts and pages of its failed tasks, once (best
+    // effort: the state says enough without them). --json lists up to MAX_FAILED_JSON of them.
+    const get: GetJson = (path) => client.get(path);
     const job = await getJob(client, id).catch(() => null);
-    if (job !== null) {
-      failed = failedTasks(job);
-      if (!opts.json) out(failureReport(job, nodeLabels(await knownNodes(client))));
+    const items = await collectTasks(
+      get,
+      id,
+      { state: 'failed', limit: opts.json ? 5000 : MAX_LISTED },
+      opts.json ? MAX_FAILED_JSON : MAX_LISTED,
+    ).catch(() => null);
+    if (job !== null && items !== null) {
+      failed = failedTasks(items);
+      if (!opts.json) out(failureReport(job, items, nodeLabels(await knownNodes(client))));
     }
   }
   if (opts.json)

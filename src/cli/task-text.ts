@@ -3,7 +3,7 @@
 // `cancelled`); a process killed by a signal shows the signal (the executor's `meshrun: killed by
 // SIGTERM` note at the end of its stderr: the committed exit code is null then); and the failed
 // tasks of a job, with why, for `submit --wait`.
-import type { JobView, TaskState, TaskView } from '../scheduler/types.js';
+import type { JobDetail, JobSummary, TaskItem, TaskState, TaskView } from '../scheduler/types.js';
 import { formatMs, table } from './format.js';
 
 export type ShownState = TaskState | 'cancelled';
@@ -27,10 +27,9 @@ export function exitText(t: Pick<TaskView, 'exitCode' | 'stderr'>): string {
   return t.exitCode !== null ? String(t.exitCode) : (signalOf(t) ?? '-');
 }
 
-/** The job's counts with skipped tasks split: those the cancel skipped become `cancelled`. */
-export function shownCounts(job: Pick<JobView, 'counts' | 'tasks'>): JobView['counts'] & { cancelled: number } {
-  let cancelled = 0;
-  for (const t of Object.values(job.tasks)) if (t.state === 'skipped' && t.reason === 'cancelled') cancelled++;
+/** The job's counts with skipped tasks split: those the cancel skipped (counted per spec by the API) become `cancelled`. */
+export function shownCounts(job: Pick<JobDetail, 'counts' | 'specs'>): Record<TaskState, number> & { cancelled: number } {
+  const cancelled = job.specs.reduce((n, s) => n + s.cancelled, 0);
   return { ...job.counts, skipped: job.counts.skipped - cancelled, cancelled };
 }
 
@@ -77,11 +76,12 @@ export interface FailedTask {
   readonly why: string;
 }
 
-export function failedTasks(job: JobView): FailedTask[] {
-  return Object.entries(job.tasks)
-    .filter(([, t]) => t.state === 'failed')
-    .map(([task, t]) => ({
-      task,
+/** The failed tasks among `tasks` (a page of GET /v1/jobs/{id}/tasks?state=failed). */
+export function failedTasks(tasks: readonly TaskItem[]): FailedTask[] {
+  return tasks
+    .filter((t) => t.state === 'failed')
+    .map((t) => ({
+      task: t.name,
       exitCode: t.exitCode,
       signal: signalOf(t),
       attempt: t.attempt,
@@ -91,33 +91,40 @@ export function failedTasks(job: JobView): FailedTask[] {
     }));
 }
 
-const MAX_LISTED = 20;
+/** Failed tasks the failure report lists: the caller reads one page of this many. */
+export const MAX_LISTED = 20;
 
 /**
- * What `submit --wait` prints after a job that did not succeed: each failed task (at most 20) with
- * its exit code or signal, attempts, node and why, then how many were skipped or cancelled.
+ * What `submit --wait` prints after a job that did not succeed: each failed task (the first 20,
+ * `failed`: a page of the failed ones) with its exit code or signal, attempts, node and why, then
+ * how many were skipped or cancelled.
  */
-export function failureReport(job: JobView, label: (id: string | null) => string): string {
-  const failed = Object.entries(job.tasks).filter(([, t]) => t.state === 'failed');
+export function failureReport(
+  job: Pick<JobSummary, 'id' | 'reason' | 'counts'> & Pick<JobDetail, 'specs'>,
+  failed: readonly TaskItem[],
+  label: (id: string | null) => string,
+): string {
   const counts = shownCounts(job);
+  const total = job.counts.failed;
   let text = job.reason ? `${job.reason}\n` : '';
-  if (failed.length > 0) {
+  if (total > 0) {
     const rows = failed
       .slice(0, MAX_LISTED)
-      .map(([name, t]) => [
-        name,
+      .map((t) => [
+        t.name,
         exitText(t),
         String(t.attempt),
         label(t.node),
         formatMs(t.durationMs ?? (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : null)),
         failureWhy(t),
       ]);
-    text += `failed: ${failed.length} task${failed.length === 1 ? '' : 's'}\n`;
+    text += `failed: ${total} task${total === 1 ? '' : 's'}\n`;
     text += table(['task', 'exit', 'attempts', 'node', 'duration', 'why'], rows)
       .split('\n')
       .map((l) => (l === '' ? l : `  ${l}`))
       .join('\n');
-    if (failed.length > MAX_LISTED) text += `  ... and ${failed.length - MAX_LISTED} more (meshrun status ${job.id})\n`;
+    const shown = Math.min(failed.length, MAX_LISTED);
+    if (total > shown) text += `  ... and ${total - shown} more (meshrun status ${job.id} --state failed)\n`;
   }
   if (counts.skipped > 0)
     text += `skipped: ${counts.skipped} task${counts.skipped === 1 ? '' : 's'} (a task they depend on failed, their trigger rule could not be met, or the job timed out)\n`;

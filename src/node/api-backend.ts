@@ -68,7 +68,11 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
   const cluster = (): ClusterView => clusterView(deps.driver.status());
   const jobs: ApiBackend['jobs'] = {
     submit: (spec, key) => deps.jobs.submit(spec, key),
-    get: (id) => deps.scheduler.job(id),
+    detail: (id) => deps.scheduler.jobDetail(id),
+    progress: (id) => deps.scheduler.jobProgress(id),
+    task: (id, name) => deps.scheduler.task(id, name),
+    page: (id, query) => deps.scheduler.taskPage(id, query),
+    exists: (id) => deps.scheduler.jobSummary(id) !== undefined,
     list: () => deps.scheduler.jobs(),
     cancel: (id) => deps.jobs.cancel(id),
     rerun: (id, req) => deps.jobs.rerun(id, req),

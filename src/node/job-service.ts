@@ -105,7 +105,7 @@ export class JobService {
   /** A submit whose entry was not seen applied: say why, and that the same key makes it safe to retry. */
   private submitUnanswered(id: JobId, err: ProposalError): SubmitOutcome {
     // A snapshot swallowed the entry: whether it was applied is in the state.
-    if (err.reason === 'unknown' && this.deps.view.job(id) !== undefined) return { ok: true, id, existing: false };
+    if (err.reason === 'unknown' && this.deps.view.jobSummary(id) !== undefined) return { ok: true, id, existing: false };
     if (err.reason === 'timeout') {
       return {
         ok: false,
@@ -142,7 +142,7 @@ export class JobService {
    * existence: the machine decides on the state the entry meets, which may differ from this view.
    */
   requestRerun(id: JobId, req: RerunRequest, reply: Reply<RerunOutcome>): void {
-    if (this.deps.view.job(id) === undefined) return reply.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` });
+    if (this.deps.view.jobSummary(id) === undefined) return reply.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` });
     let data: Uint8Array;
     try {
       data = encodeCommand({ type: 'rerun', job: id, failed: req.failed, tasks: req.tasks, downstream: req.downstream });
@@ -161,7 +161,8 @@ export class JobService {
 
   private rerunAnswered(id: JobId, effects: readonly Effect[]): RerunOutcome {
     for (const e of effects) {
-      if (e.type === 'rerun' && e.job === id) return { ok: true, id, state: this.deps.view.job(id)?.state ?? 'running', tasks: e.tasks };
+      if (e.type === 'rerun' && e.job === id)
+        return { ok: true, id, state: this.deps.view.jobSummary(id)?.state ?? 'running', tasks: e.tasks };
       if (e.type === 'rerun-rejected' && e.job === id) return { ok: false, reason: RERUN_REFUSAL[e.why], error: e.error };
     }
     return { ok: false, reason: 'unavailable', error: `the scheduler applied the re-run of job ${id} without answering it` };
@@ -182,7 +183,7 @@ export class JobService {
 
   /** cancel() answering through `reply`. */
   requestCancel(id: JobId, reply: Reply<CancelOutcome>): void {
-    const job = this.deps.view.job(id);
+    const job = this.deps.view.jobSummary(id);
     if (!job) return reply.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` });
     if (job.state !== 'running')
       return reply.resolve({ ok: false, reason: 'conflict', error: `job ${id} has already ended: ${job.state}` });
@@ -199,7 +200,7 @@ export class JobService {
   private cancelAnswered(id: JobId, effects: readonly Effect[]): CancelOutcome {
     for (const e of effects) if (e.type === 'job' && e.job === id && e.state !== 'running') return { ok: true, id, state: e.state };
     // The machine ignored the cancel: the job ended, or was removed, between the check above and the entry.
-    const now = this.deps.view.job(id);
+    const now = this.deps.view.jobSummary(id);
     if (!now) return { ok: false, reason: 'not-found', error: `no job ${id}` };
     return now.state === 'running'
       ? { ok: false, reason: 'unavailable', error: `the scheduler applied the cancel of job ${id} and left it running` }
@@ -208,7 +209,7 @@ export class JobService {
 
   private cancelUnanswered(id: JobId, err: ProposalError): CancelOutcome {
     // It may have ended on its own meanwhile (or the cancel may be inside a snapshot): the state says.
-    const now = this.deps.view.job(id);
+    const now = this.deps.view.jobSummary(id);
     if (now && now.state !== 'running') return { ok: true, id, state: now.state };
     const error =
       err.reason === 'timeout'

@@ -155,7 +155,8 @@ export function createSurfaceBackend(deps: SurfaceDeps): SurfaceBackend {
         {
           self: deps.self,
           dataDir: deps.dataDir,
-          job: (id) => deps.scheduler.job(id),
+          task: (id, name) => deps.scheduler.task(id, name),
+          jobExists: (id) => deps.scheduler.jobSummary(id) !== undefined,
           peers: () => {
             const c = deps.driver.status().membership.conf;
             return [...new Set([...c.voters, ...c.learners, ...deps.scheduler.nodes().map((n) => n.id)])];

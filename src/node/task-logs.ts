@@ -6,7 +6,7 @@ import type { LogAnswer, LogRequest } from '../net/logs.js';
 import { MAX_LOG_BYTES } from '../net/logs.js';
 import type { TaskLogOutcome } from '../api/outcomes.js';
 import type { NodeId } from '../raft/types.js';
-import type { JobView } from '../scheduler/types.js';
+import type { TaskView } from '../scheduler/types.js';
 import { taskLogPath } from '../worker/task-env.js';
 
 /** The end (at most `maxBytes`) of an attempt's log in `dataDir`; `missing` when there is no such file. */
@@ -51,7 +51,9 @@ export async function readLocalLog(dataDir: string, req: LogRequest, maxBytes = 
 export interface TaskLogDeps {
   readonly self: NodeId;
   readonly dataDir: string;
-  readonly job: (id: string) => JobView | undefined;
+  /** One task of a job (SchedulerView.task); undefined for an unknown job or task. */
+  readonly task: (id: string, name: string) => TaskView | undefined;
+  readonly jobExists: (id: string) => boolean;
   /** Other nodes to ask for an earlier attempt, whose node the state no longer records. */
   readonly peers: () => readonly NodeId[];
   /** Fetch from another node; rejects when it cannot be reached. */
@@ -59,14 +61,13 @@ export interface TaskLogDeps {
 }
 
 export async function taskLog(deps: TaskLogDeps, jobId: string, task: string, attempt: number | null): Promise<TaskLogOutcome> {
-  const job = deps.job(jobId);
-  if (!job)
+  const t = deps.task(jobId, task);
+  if (!t && !deps.jobExists(jobId))
     return {
       ok: false,
       reason: 'not-found',
       error: `no job ${jobId} on this node (finished jobs are removed after their retention period)`,
     };
-  const t = job.tasks[task];
   if (!t) return { ok: false, reason: 'not-found', error: `job ${jobId} has no task ${JSON.stringify(task)}` };
   if (t.attempt === 0)
     return { ok: false, reason: 'not-found', error: `task ${task} of job ${jobId} has not started yet (state ${t.state}): it has no log` };

@@ -14,6 +14,7 @@ import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
+import { jobDetail, jobProgress, taskItem, taskPage, taskPosition } from './job-pages.js';
 import { inputsOf } from './outputs.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { chooseRerun } from './reruns.js';
@@ -33,6 +34,11 @@ import type {
   JobSpec,
   JobSummary,
   JobView,
+  JobDetail,
+  JobProgress,
+  TaskItem,
+  TaskPageResult,
+  TaskQuery,
   Ms,
   NodeView,
   PoolView,
@@ -404,13 +410,42 @@ export class Scheduler implements SchedulerView {
 
   job(id: JobId): JobView | undefined {
     const job = this.s.jobs.get(id);
-    return job === undefined
-      ? undefined
-      : buildJobView(job, new Capacity(this.s.nodes.values(), this.s.now, this.s.pools, this.s.poolUsed));
+    return job === undefined ? undefined : buildJobView(job, this.capacity());
   }
 
   jobs(): JobSummary[] {
     return [...this.s.jobs.values()].map(jobSummary);
+  }
+
+  jobSummary(id: JobId): JobSummary | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : jobSummary(job);
+  }
+
+  jobDetail(id: JobId): JobDetail | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : jobDetail(job, this.capacity());
+  }
+
+  jobProgress(id: JobId): JobProgress | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : jobProgress(job, this.capacity());
+  }
+
+  task(id: JobId, name: string): TaskItem | undefined {
+    const job = this.s.jobs.get(id);
+    const position = job === undefined ? null : taskPosition(job, name);
+    return job === undefined || position === null ? undefined : taskItem(job, position, this.capacity());
+  }
+
+  taskPage(id: JobId, query: TaskQuery): TaskPageResult | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : taskPage(job, query, this.capacity());
+  }
+
+  /** The live nodes as the views judge them (runnable.ts), at scheduler time. */
+  private capacity(): Capacity {
+    return new Capacity(this.s.nodes.values(), this.s.now, this.s.pools, this.s.poolUsed);
   }
 
   jobSpec(id: JobId): JobSpec | undefined {

@@ -340,7 +340,11 @@ export interface TaskView {
   readonly attempts: readonly AttemptView[];
 }
 
-/** `GET /v1/jobs/{id}` (docs/http-api.md §6), keyed by full task name. */
+/**
+ * A job with every task keyed by full task name: O(its tasks), so the API never serves it (a
+ * 1,000,000-task job would block the node for seconds); tests and the simulator's checkers read it.
+ * The API serves JobDetail and pages of TaskItems (docs/http-api.md §6).
+ */
 export interface JobView {
   readonly id: JobId;
   readonly name: string;
@@ -373,6 +377,58 @@ export interface PoolView {
 
 export type JobSummary = Omit<JobView, 'tasks' | 'specs'>;
 
+/** One spec of a JobDetail: its shape and how many of its tasks are in each state. */
+export interface SpecSummary extends SpecView {
+  readonly counts: Readonly<Record<TaskState, number>>;
+  /** Of its skipped tasks, those the job's cancel stopped or never ran (reason `cancelled`). */
+  readonly cancelled: number;
+  /** Why its ready tasks wait with no live node able to run them (runnable.ts); null when none waits so. */
+  readonly stuck: string | null;
+}
+
+/** `GET /v1/jobs/{id}` (docs/http-api.md §6): the summary and the specs with their counts, never the tasks. */
+export interface JobDetail extends JobSummary {
+  readonly specs: readonly SpecSummary[];
+}
+
+/** Ready tasks of one spec that no live node can run, and why (runnable.ts). */
+export interface StuckSpec {
+  readonly spec: string;
+  /** The first of them, by full name, and how many there are. */
+  readonly first: string;
+  readonly ready: number;
+  readonly reason: string;
+}
+
+/** `GET /v1/jobs/{id}/summary` (docs/http-api.md §6): what a progress bar polls; small whatever the job's size. */
+export interface JobProgress extends JobSummary {
+  readonly stuck: readonly StuckSpec[];
+}
+
+/** One task as a page lists it: its full name (`transform[3]`) and its view. */
+export interface TaskItem extends TaskView {
+  readonly name: string;
+}
+
+/** Which tasks a page holds (docs/http-api.md §6): the filters, the cursor and the page size. */
+export interface TaskQuery {
+  readonly state?: TaskState;
+  /** A spec's name: only its tasks (its shards). */
+  readonly spec?: string;
+  /** A task name: the page starts after it, in task order (the `next` of the previous page). */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** `GET /v1/jobs/{id}/tasks`: tasks in task order; `next` is the cursor of the next page, null after the last. */
+export interface TaskPage {
+  readonly tasks: readonly TaskItem[];
+  readonly next: string | null;
+}
+
+/** A page, or why the query does not fit the job (an unknown spec or cursor). */
+export type TaskPageResult = { readonly ok: true; readonly page: TaskPage } | { readonly ok: false; readonly error: string };
+
 export interface SchedulerStats {
   applied: number;
   undecodable: number;
@@ -392,8 +448,18 @@ export interface SchedulerView {
   /** Scheduler time (ms). */
   readonly now: Ms;
   readonly stats: Readonly<SchedulerStats>;
+  /** Every task of the job: O(its tasks), for tests and checkers only (JobView). */
   job(id: JobId): JobView | undefined;
   jobs(): JobSummary[];
+  jobSummary(id: JobId): JobSummary | undefined;
+  /** The summary and per-spec counts: O(its tasks) in a tight loop over one byte per task, no object per task. */
+  jobDetail(id: JobId): JobDetail | undefined;
+  /** The summary and the specs whose ready tasks are stuck: O(1) while no task is ready, else O(specs) plus the stuck specs' tasks. */
+  jobProgress(id: JobId): JobProgress | undefined;
+  /** One task by full name; undefined for an unknown job or task. */
+  task(id: JobId, name: string): TaskItem | undefined;
+  /** A page of tasks in task order (undefined for an unknown job); O(the page) without a state filter. */
+  taskPage(id: JobId, query: TaskQuery): TaskPageResult | undefined;
   /** The job's normalised DAG as the log holds it. */
   jobSpec(id: JobId): JobSpec | undefined;
   /** The job submitted with this idempotency key, while it is held. */

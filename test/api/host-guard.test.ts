@@ -63,7 +63,11 @@ const backend: ApiBackend = {
   cluster: () => ({ self: 'n1', role: 'leader', term: 1, leader: 'n1', commit: 0, applied: 0, voters: ['n1'], learners: [] }),
   jobs: {
     submit: () => Promise.resolve({ ok: true, id: 'job-1', existing: false }),
-    get: () => undefined,
+    detail: () => undefined,
+    progress: () => undefined,
+    task: () => undefined,
+    page: () => undefined,
+    exists: () => false,
     list: () => [],
     cancel: (id) => Promise.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` }),
   },

@@ -13,11 +13,11 @@ function app() {
   let index = 0;
   let proposals = 0;
   const service = new PoolService({
-    propose: async (data: Uint8Array): Promise<readonly Effect[]> => {
+    propose: (data, _opts, reply) => {
       proposals++;
       const d = decodeCommand(data);
-      if (!d.ok) throw new Error(d.error);
-      return m.applyCommand(d.value, ++index, 1000 + index);
+      if (!d.ok) return reply.reject(new Error(d.error));
+      reply.resolve(m.applyCommand(d.value, ++index, 1000 + index));
     },
   });
   const a = Fastify();

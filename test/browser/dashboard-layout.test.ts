@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from '../../src/scheduler/types.js';
+import type { JobSummary, JobView } from '../../src/scheduler/types.js';
+import { fetchGet, wholeJob } from '../process/whole-job.js';
 import { eventually, Processes, type NodeProcess } from '../process/spawn.js';
 import { ARTIFACTS, haveChromium, openBrowser, type Browser } from './chromium.js';
 
@@ -86,8 +87,8 @@ describe('dashboard graph layout in Chromium', () => {
     return eventually(
       `job ${id} to end`,
       async () => {
-        const j = (await (await fetch(`${node.apiUrl}/v1/jobs/${id}`)).json()) as JobView;
-        return j.state === 'running' ? undefined : j;
+        const j = (await (await fetch(`${node.apiUrl}/v1/jobs/${id}`)).json()) as JobSummary;
+        return j.state === 'running' ? undefined : wholeJob(fetchGet(node.apiUrl), id);
       },
       60_000,
       200,

@@ -9,7 +9,11 @@ const backend: ApiBackend = {
   cluster: () => ({ self: 'me', role: 'leader', term: 1, leader: 'me', commit: 1, applied: 1, voters: ['me'], learners: [] }),
   jobs: {
     submit: async () => ({ ok: false, status: 503, error: 'not in this test' }) as never,
-    get: () => undefined,
+    detail: () => undefined,
+    progress: () => undefined,
+    task: () => undefined,
+    page: () => undefined,
+    exists: () => false,
     list: () => [],
     cancel: async () => ({ ok: false, status: 404, error: 'no' }) as never,
   },
@@ -34,7 +38,7 @@ describe('dashboard routes', () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 
-  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'style.css', 'favicon.svg', 'dagre.js'])(
+  it.each(['app.js', 'api.js', 'graph.js', 'views.js', 'util.js', 'layers.js', 'style.css', 'favicon.svg', 'dagre.js'])(
     'serves /assets/%s without the token',
     async (name) => {
       const res = await fetch(`${server.url}/assets/${name}`);

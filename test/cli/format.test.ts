@@ -11,7 +11,7 @@ import { barLine, plainProgress, progressLine, stuckLines } from '../../src/cli/
 import { checkHandlers } from '../../src/cli/submit-command.js';
 import { normalizeDag } from '../../src/dag/parse.js';
 import { failureReport, signalOf } from '../../src/cli/task-text.js';
-import type { JobSummary, JobView, TaskState, TaskView } from '../../src/scheduler/types.js';
+import type { JobDetail, JobSummary, JobView, TaskItem, TaskState, TaskView } from '../../src/scheduler/types.js';
 
 const counts = (c: Partial<Record<TaskState, number>>): Record<TaskState, number> => ({
   waiting: 0,
@@ -44,6 +44,21 @@ const job = (state: JobView['state'], tasks: Record<string, TaskView>): JobView 
   for (const t of Object.values(tasks)) c[t.state]++;
   return { id: 'j1', name: 'job', state, submittedAt: 0, finishedAt: 5000, counts: c, specs: [], tasks };
 };
+/** The job as GET /v1/jobs/{id} answers it: one unsharded spec per task, with its counts. */
+const detailOf = (j: JobView): JobDetail => ({
+  ...j,
+  specs: Object.entries(j.tasks).map(([name, t]) => ({
+    name,
+    deps: [],
+    shards: null,
+    counts: counts({ [t.state]: 1 }),
+    cancelled: t.state === 'skipped' && t.reason === 'cancelled' ? 1 : 0,
+    stuck: null,
+  })),
+});
+/** Its tasks as pages list them. */
+const itemsOf = (j: JobView): TaskItem[] => Object.entries(j.tasks).map(([name, t]) => ({ name, ...t }));
+const itemOf = (j: JobView, name: string): TaskItem => ({ name, ...(j.tasks[name] as TaskView) });
 
 describe('progress: the bar and the plain line agree', () => {
   it('both count succeeded tasks of all, whatever failed or was skipped', () => {
@@ -80,7 +95,7 @@ describe('status --task: the attempts', () => {
         ],
       }),
     });
-    const text = formatAttempts(j, 'load', 30_000, label);
+    const text = formatAttempts(j, itemOf(j, 'load'), 30_000, label);
     expect(text).toMatch(/^task +load +running$/m);
     expect(text).toMatch(/\n4 +alpha +\+4\.0s +5\.0s +lost +- +lease expired\n/);
     expect(text).toMatch(/\n5 +alpha +\+5\.0s +500ms +failed +SIGKILL\n/);
@@ -89,10 +104,9 @@ describe('status --task: the attempts', () => {
     expect(text).toContain('(the first 3 attempts are no longer kept)');
   });
 
-  it('says when there is no attempt yet, and names the task probably meant for an unknown one', () => {
+  it('says when there is no attempt yet', () => {
     const j = job('running', { extract: task({ state: 'waiting', attempt: 0, attempts: [] }) });
-    expect(formatAttempts(j, 'extract', 0, label)).toMatch(/no attempt yet\n$/);
-    expect(() => formatAttempts(j, 'extrat', 0, label)).toThrow(/job j1 has no task 'extrat' \(did you mean 'extract'\?\)/);
+    expect(formatAttempts(j, itemOf(j, 'extract'), 0, label)).toMatch(/no attempt yet\n$/);
   });
 });
 
@@ -138,12 +152,46 @@ describe('status', () => {
       { id: 'peer-aaaaaaaa', name: 'alpha' },
       { id: 'peer-bbbbbbbb', name: 'beta' },
     ]);
-    const text = formatStatus(j, 6000, label);
+    const text = formatStatus(detailOf(j), itemsOf(j), 6000, label);
     expect(text).toMatch(/state +cancelled +1\/5 succeeded +1 succeeded, 1 failed, 1 skipped, 2 cancelled\n/);
     expect(text).toMatch(/\nkilled +cancelled +alpha +1 +1\.0s +SIGTERM *\n/);
     expect(text).toMatch(/\nnever +cancelled +- +- +- +- *\n/);
     expect(text).toMatch(/\ncrashed +failed +beta +1 +1\.0s +SIGKILL +attempt failed\n/);
     expect(text).toMatch(/\nupstream +skipped +- +- +- +- +upstream failed: crashed\n/);
+  });
+
+  it('for a big job: a table of specs with their counts and why ready tasks wait, then the first tasks and how many more', () => {
+    const big: JobDetail = {
+      id: 'j2',
+      name: 'big',
+      state: 'running',
+      submittedAt: 0,
+      finishedAt: null,
+      counts: counts({ ready: 999_990, running: 2, succeeded: 8 }),
+      specs: [
+        { name: 'prep', deps: [], shards: null, counts: counts({ succeeded: 1 }), cancelled: 0, stuck: null },
+        {
+          name: 'work',
+          deps: ['prep'],
+          shards: 999_999,
+          counts: counts({ ready: 999_990, running: 2, succeeded: 7 }),
+          cancelled: 0,
+          stuck: "no node has handler 'gpu' (known: noop)",
+        },
+      ],
+    };
+    const first: TaskItem[] = [
+      { name: 'prep', ...task({}) },
+      { name: 'work[0]', ...task({}) },
+    ];
+    const text = formatStatus(big, first, 6000, nodeLabels([]));
+    expect(text).toMatch(/\nSPEC +TASKS +SUCCEEDED +RUNNING +READY +WAITING +FAILED +SKIPPED +CANCELLED +NOTE\n/);
+    expect(text).toMatch(/\nwork +999,?999 +7 +2 +999,?990 +0 +0 +0 +0 +no node has handler 'gpu' \(known: noop\)\n/);
+    expect(text).toMatch(/\nwork\[0\] +succeeded /);
+    expect(text).toContain('... and 999998 more tasks (meshrun status j2 --state STATE lists those in one state)\n');
+    // A small job without shards: no spec table, every task listed.
+    const small = job('succeeded', { a: task({}), b: task({}) });
+    expect(formatStatus(detailOf(small), itemsOf(small), 6000)).not.toMatch(/SPEC/);
   });
 
   it('names a node by its short id when it has no name, and adds the short id where two share a name', () => {
@@ -186,6 +234,13 @@ describe('jobs', () => {
 });
 
 describe('submit --wait: the failure report', () => {
+  it('counts every failed task when it lists only the first page of them', () => {
+    const j = job('failed', { bad: task({ state: 'failed', exitCode: 1 }) });
+    const text = failureReport({ ...detailOf(j), counts: counts({ failed: 45 }) }, itemsOf(j), nodeLabels([]));
+    expect(text).toMatch(/^failed: 45 tasks\n/);
+    expect(text).toContain('  ... and 44 more (meshrun status j1 --state failed)\n');
+  });
+
   it('lists the failed tasks with exit code or signal, attempts, node and why; then what was skipped', () => {
     const j = job('failed', {
       ok: task({}),
@@ -198,7 +253,11 @@ describe('submit --wait: the failure report', () => {
       }),
       after: task({ state: 'skipped', reason: 'upstream failed: bad', attempt: 0, node: null }),
     });
-    const text = failureReport(j, nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]));
+    const text = failureReport(
+      detailOf(j),
+      itemsOf(j).filter((t) => t.state === 'failed'),
+      nodeLabels([{ id: 'peer-aaaaaaaa', name: 'alpha' }]),
+    );
     expect(text).toMatch(/^failed: 2 tasks\n {2}TASK +EXIT +ATTEMPTS +NODE +DURATION +WHY\n/);
     expect(text).toMatch(/\n {2}bad +4 +3 +alpha +1\.0s +no such table: users\n/);
     expect(text).toMatch(/\n {2}hung +SIGTERM +1 +alpha +1\.0s +timeout; killed by SIGTERM\n/);
@@ -211,7 +270,7 @@ describe('submit --wait: the failure report', () => {
       reason: 'attempt failed',
       stderr: 'meshrun: cannot start the task: its working directory /nope does not exist or is not a directory\n',
     });
-    expect(failureReport(job('failed', { cwd }), nodeLabels([]))).toContain(
+    expect(failureReport(detailOf(job('failed', { cwd })), [{ name: 'cwd', ...cwd }], nodeLabels([]))).toContain(
       'cannot start the task: its working directory /nope does not exist',
     );
   });
@@ -221,7 +280,7 @@ describe('submit --wait: the failure report', () => {
       a: task({ state: 'skipped', reason: 'cancelled' }),
       b: task({ state: 'skipped', reason: 'cancelled', attempt: 0 }),
     });
-    expect(failureReport(j, nodeLabels([]))).toBe('cancelled: 2 tasks stopped or never run when the job was cancelled\n');
+    expect(failureReport(detailOf(j), [], nodeLabels([]))).toBe('cancelled: 2 tasks stopped or never run when the job was cancelled\n');
   });
 });
 
@@ -326,16 +385,19 @@ describe('no silent hangs', () => {
   });
 
   it('submit --wait says once per reason why ready tasks wait with no node to run them', () => {
-    const j = job('running', {
-      'a[0]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
-      'a[1]': task({ state: 'ready', attempt: 0, reason: "no node has handler 'sleepy' (known: noop)" }),
-      big: task({ state: 'ready', attempt: 0, reason: 'no node has 8 slots (the largest has 2)' }),
-      retried: task({ state: 'ready', reason: 'lease expired' }),
-    });
+    const sleepy = "no node has handler 'sleepy' (known: noop)";
+    const j = {
+      stuck: [
+        { spec: 'a', first: 'a[0]', ready: 1, reason: sleepy },
+        { spec: 'big', first: 'big', ready: 1, reason: 'no node has 8 slots (the largest has 2)' },
+        { spec: 'c', first: 'c[4]', ready: 2, reason: sleepy },
+      ],
+    };
     expect(stuckLines(j)).toEqual([
-      "waiting: a[0] and 1 more: no node has handler 'sleepy' (known: noop)",
+      "waiting: a[0] and 2 more: no node has handler 'sleepy' (known: noop)",
       'waiting: big: no node has 8 slots (the largest has 2)',
     ]);
+    expect(stuckLines({ stuck: [] })).toEqual([]);
     const lines: string[] = [];
     plainProgress((s) => lines.push(s)).note?.('waiting: big: no node has 8 slots (the largest has 2)');
     expect(lines).toEqual(['waiting: big: no node has 8 slots (the largest has 2)\n']);

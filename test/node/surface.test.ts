@@ -11,7 +11,7 @@ import { decodeLogRequest, type LogAnswer } from '../../src/net/logs.js';
 import { RaftNode } from '../../src/raft/raft.js';
 import { SeededRng } from '../../src/raft/rng.js';
 import { defaultRaftConfig } from '../../src/raft/types.js';
-import type { JobView, NodeView, TaskView } from '../../src/scheduler/types.js';
+import type { NodeView, TaskView } from '../../src/scheduler/types.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -162,16 +162,6 @@ describe('task logs', () => {
     attempts: [],
     ...t,
   });
-  const job = (tasks: Record<string, TaskView>): JobView => ({
-    id: 'j1',
-    name: 'j',
-    state: 'succeeded',
-    submittedAt: 0,
-    finishedAt: 1,
-    counts: { waiting: 0, ready: 0, running: 0, succeeded: 1, failed: 0, skipped: 0 },
-    specs: [],
-    tasks,
-  });
   const ok = (text: string): LogAnswer => ({ ok: true, data: Buffer.from(text), size: text.length, truncated: false });
 
   function deps(tasks: Record<string, TaskView>, remote: Record<string, LogAnswer | 'down'>): TaskLogDeps & { asked: string[] } {
@@ -180,7 +170,8 @@ describe('task logs', () => {
       asked,
       self: 'self',
       dataDir: tempDir(),
-      job: (id) => (id === 'j1' ? job(tasks) : undefined),
+      task: (id, name) => (id === 'j1' && Object.hasOwn(tasks, name) ? tasks[name] : undefined),
+      jobExists: (id) => id === 'j1',
       peers: () => ['self', ...Object.keys(remote)],
       fetchRemote: async (node) => {
         asked.push(node);

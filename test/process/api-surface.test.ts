@@ -6,8 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../src/api/types.js';
-import type { JobView } from '../../src/scheduler/types.js';
+import type { JobSummary, JobView } from '../../src/scheduler/types.js';
 import { agreedView, eventually, Processes, type NodeProcess } from './spawn.js';
+import { nodeGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 let nodes: NodeProcess[] = [];
@@ -53,8 +54,8 @@ async function finished(node: NodeProcess, id: string): Promise<JobView> {
   return eventually(
     `job ${id} to finish`,
     async () => {
-      const r = await getJson<JobView>(node, `/v1/jobs/${id}`);
-      return r.status === 200 && r.body.state !== 'running' ? r.body : undefined;
+      const r = await getJson<JobSummary>(node, `/v1/jobs/${id}`);
+      return r.status === 200 && r.body.state !== 'running' ? wholeJob(nodeGet(node), id) : undefined;
     },
     30_000,
   );
@@ -266,7 +267,7 @@ describe('the API surface on three real nodes', { concurrent: false }, () => {
   it('?consistent=true reads through ReadIndex on followers and the leader', async () => {
     const id = await submit(nodes[0] as NodeProcess, { name: 'consistent', tasks: { a: { handler: 'noop' } } });
     for (const n of nodes) {
-      const r = await getJson<JobView>(n, `/v1/jobs/${id}?consistent=true`);
+      const r = await getJson<JobSummary>(n, `/v1/jobs/${id}?consistent=true`);
       expect(r.status).toBe(200);
       expect(r.body.id).toBe(id);
       expect((await get(n, '/v1/nodes?consistent=true')).status).toBe(200);

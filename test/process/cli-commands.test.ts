@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobSummary, JobView } from '../../src/scheduler/types.js';
+import type { JobDetail, JobSummary, TaskItem } from '../../src/scheduler/types.js';
 import { eventually, Processes, runCli, type NodeProcess, unusedPort } from './spawn.js';
 
 const procs = new Processes();
@@ -74,9 +74,13 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
 
     const j = await cli(['status', jobId, '--json']);
     expect(j.code).toBe(0);
-    const view = JSON.parse(j.stdout) as JobView;
+    const view = JSON.parse(j.stdout) as JobDetail;
     expect(view).toMatchObject({ id: jobId, name: 'cli-ok', state: 'succeeded', counts: { succeeded: 3 } });
-    expect(view.tasks['flaky']).toMatchObject({ state: 'succeeded', attempt: 2, exitCode: 0, node: node.id });
+    expect(view).not.toHaveProperty('tasks');
+    expect(view.specs.find((s) => s.name === 'flaky')).toMatchObject({ shards: null, counts: { succeeded: 1 } });
+    const ok = await cli(['status', jobId, '--state', 'succeeded', '--json']);
+    const { tasks } = JSON.parse(ok.stdout) as { tasks: TaskItem[] };
+    expect(tasks.find((t) => t.name === 'flaky')).toMatchObject({ state: 'succeeded', attempt: 2, exitCode: 0, node: node.id });
   });
 
   it('jobs: a table with the job; --json is { jobs: [...] }', async () => {
@@ -137,7 +141,7 @@ describe('meshrun status, jobs, cancel, logs, nodes', { concurrent: false }, () 
       'the task to run',
       async () => {
         const s = await cli(['status', id, '--json']);
-        return (JSON.parse(s.stdout) as JobView).tasks['wait']?.state === 'running' ? true : undefined;
+        return (JSON.parse(s.stdout) as JobDetail).specs.find((x) => x.name === 'wait')?.counts.running === 1 ? true : undefined;
       },
       30_000,
       200,

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
-import { apiFetch, Processes, runCli, type NodeProcess } from './spawn.js';
+import { Processes, runCli, type NodeProcess } from './spawn.js';
+import { nodeGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 let node: NodeProcess;
@@ -30,7 +31,7 @@ function dagFile(name: string, yaml: string): string {
 }
 
 async function jobView(id: string): Promise<JobView> {
-  return (await (await apiFetch(node, `/v1/jobs/${id}`)).json()) as JobView;
+  return wholeJob(nodeGet(node), id);
 }
 
 describe('DAG features on a real node', { concurrent: false }, () => {
@@ -75,7 +76,7 @@ describe('DAG features on a real node', { concurrent: false }, () => {
     );
     const unknown = await cli(['status', id, '--task', 'laod']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("has no task 'laod' (did you mean 'load'?)");
+    expect(unknown.stderr).toContain(`has no task "laod" (did you mean 'load'?)`);
   }, 90_000);
 
   it('submit refuses a handler no node has, with the one it probably meant (exit 2); --wait says why a task nobody can run waits', async () => {

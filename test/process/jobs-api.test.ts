@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { eventually, Processes, runCli, type NodeProcess } from './spawn.js';
+import { fetchGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 let node: NodeProcess;
@@ -26,9 +27,7 @@ async function post(
 }
 
 async function job(id: string): Promise<JobView> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs/${id}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as JobView;
+  return wholeJob(fetchGet(node.apiUrl), id);
 }
 
 describe('jobs API and meshrun submit on one node', { concurrent: false }, () => {

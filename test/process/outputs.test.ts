@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
-import { agreedView, apiFetch, eventually, Processes, runCli, type NodeProcess } from './spawn.js';
+import { agreedView, eventually, Processes, runCli, type NodeProcess } from './spawn.js';
+import { nodeGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 let nodes: NodeProcess[];
@@ -40,8 +41,8 @@ const cli = (args: readonly string[]) =>
 
 async function jobView(id: string): Promise<JobView | undefined> {
   for (const n of alive()) {
-    const res = await apiFetch(n, `/v1/jobs/${id}`).catch(() => undefined);
-    if (res?.status === 200) return (await res.json()) as JobView;
+    const v = await wholeJob(nodeGet(n), id).catch(() => undefined);
+    if (v !== undefined) return v;
   }
   return undefined;
 }

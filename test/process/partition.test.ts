@@ -13,6 +13,7 @@ import { checkLogsAfterEach } from './logs.js';
 import { PARTITION_FLAG, cutOneWay, healAll, isolate } from './nemesis.js';
 import { agreedView, eventually, getCluster, Processes, type NodeProcess } from './spawn.js';
 import { checkTaskLog, readTaskLog, taskScript } from './task-log.js';
+import { fetchGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 afterEach(async () => {
@@ -51,9 +52,7 @@ function depsOf(task: string): string[] {
 }
 
 async function getJob(node: NodeProcess, id: string): Promise<JobView> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs/${id}`, { signal: AbortSignal.timeout(5000) });
-  if (res.status !== 200) throw new Error(`GET job ${id} from ${node.name}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as JobView;
+  return wholeJob(fetchGet(node.apiUrl, { signal: AbortSignal.timeout(5000) }), id);
 }
 
 async function submit(node: NodeProcess, body: unknown): Promise<string> {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
 import { agreedView, eventually, Processes, runCli, type NodeProcess } from './spawn.js';
+import { fetchGet, wholeJob } from './whole-job.js';
 
 const procs = new Processes();
 
@@ -25,9 +26,7 @@ async function formCluster(slots: number): Promise<NodeProcess[]> {
 }
 
 async function getJob(node: NodeProcess, id: string): Promise<JobView> {
-  const res = await fetch(`${node.apiUrl}/v1/jobs/${id}`);
-  if (res.status !== 200) throw new Error(`GET job ${id} from ${node.name}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as JobView;
+  return wholeJob(fetchGet(node.apiUrl), id);
 }
 
 async function submit(node: NodeProcess, dag: unknown): Promise<string> {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ClusterView, NodeInfo } from '../../src/api/types.js';
 import type { JobSummary, JobView } from '../../src/scheduler/types.js';
 import { apiFetch, eventually, getCluster, runCli, sameSet, type NodeProcess, type Processes } from './spawn.js';
+import { nodeGet, wholeJob } from './whole-job.js';
 
 /** Terms of a healthy cluster in these tests stay far below this (a few elections at most). */
 export const SMALL_TERM = 1000;
@@ -139,7 +140,7 @@ export async function getJob(node: NodeProcess, id: string): Promise<JobView | n
   const res = await apiFetch(node, `/v1/jobs/${encodeURIComponent(id)}`);
   if (res.status === 404) return null;
   if (res.status !== 200) throw new Error(`GET /v1/jobs/${id} on ${node.name} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as JobView;
+  return wholeJob(nodeGet(node), id);
 }
 
 export async function listJobs(node: NodeProcess): Promise<JobSummary[]> {

@@ -141,6 +141,21 @@ class FakeView implements SchedulerView {
   jobs(): JobSummary[] {
     return [];
   }
+  jobSummary(): undefined {
+    return undefined;
+  }
+  jobDetail(): undefined {
+    return undefined;
+  }
+  jobProgress(): undefined {
+    return undefined;
+  }
+  task(): undefined {
+    return undefined;
+  }
+  taskPage(): undefined {
+    return undefined;
+  }
   jobSpec(): undefined {
     return undefined;
   }

@@ -6,7 +6,7 @@
 // the node that served it to answer in them, as the CLI does.
 
 /** @import { ClusterView, NodeInfo, ScheduleInfo } from '../types.js' */
-/** @import { JobSummary, JobView } from '../../scheduler/types.js' */
+/** @import { JobDetail, JobSummary, TaskItem, TaskPage } from '../../scheduler/types.js' */
 
 /**
  * One server-sent event: its name and its data (JSON when it parses).
@@ -123,10 +123,32 @@ export async function listJobs() {
 
 /**
  * @param {string} id
- * @returns {Promise<JobView>} GET /v1/jobs/{id}
+ * @returns {Promise<JobDetail>} GET /v1/jobs/{id}: the summary and the specs with their counts, no tasks
  */
 export async function getJob(id) {
-  return /** @type {JobView} */ (await api(`/v1/jobs/${encodeURIComponent(id)}`));
+  return /** @type {JobDetail} */ (await api(`/v1/jobs/${encodeURIComponent(id)}`));
+}
+
+/**
+ * A page of the job's tasks, in task order (docs/http-api.md §6).
+ * @param {string} id
+ * @param {{ spec?: string, after?: string | null, limit: number }} q
+ * @returns {Promise<TaskPage>} GET /v1/jobs/{id}/tasks
+ */
+export async function getTaskPage(id, { spec, after, limit }) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (spec !== undefined) q.set('spec', spec);
+  if (after) q.set('after', after);
+  return /** @type {TaskPage} */ (await api(`/v1/jobs/${encodeURIComponent(id)}/tasks?${q}`));
+}
+
+/**
+ * @param {string} id
+ * @param {string} task
+ * @returns {Promise<TaskItem>} GET /v1/jobs/{id}/tasks/{task}
+ */
+export async function getTask(id, task) {
+  return /** @type {TaskItem} */ (await api(`/v1/jobs/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}`));
 }
 
 /**

@@ -6,6 +6,8 @@ import {
   cancelJob,
   getCluster,
   getJob,
+  getTask,
+  getTaskPage,
   getToken,
   listJobs,
   listNodes,
@@ -14,15 +16,48 @@ import {
   setToken,
   whenUnauthorized,
 } from './api.js';
-import { drawGraph, countStates, structureKey, taskNames } from './graph.js';
+import { drawGraph, specsDrawnByTask, structureKey } from './graph.js';
+import { MAX_DRAWN_SPECS, totalOf } from './layers.js';
 import { h, fill, fmtAgo, fmtDuration, fmtTime, messageOf } from './util.js';
-import { badge, clusterBar, countsList, jobsTable, legend, nodesTable, specPanel, taskPanel } from './views.js';
+import { badge, clusterBar, countsList, jobsTable, legend, levelPanel, nodesTable, specPanel, taskPanel } from './views.js';
 import { schedulesTable } from './schedules.js';
 
 /** @import { ClusterView } from '../types.js' */
-/** @import { JobView } from '../../scheduler/types.js' */
+/** @import { JobDetail, TaskItem, TaskView } from '../../scheduler/types.js' */
 /** @import { LiveEvent, LiveMode } from './api.js' */
-/** @import { DrawnGraph, Selection } from './graph.js' */
+/** @import { DrawnGraph, Selection, ShownJob } from './graph.js' */
+
+/** Tasks a spec's panel reads per page. */
+const SPEC_PAGE = 200;
+
+/**
+ * The tasks the graph draws one by one (layers.js, graph.js): the specs drawn so are read in runs
+ * of consecutive tasks, each run one page starting after the task before it, so a big sharded
+ * spec drawn as one box is skipped over, never read.
+ * @param {JobDetail} job
+ * @returns {Promise<Record<string, TaskView>>}
+ */
+async function drawnTasks(job) {
+  const drawn = new Set(specsDrawnByTask(job).map((sp) => sp.name));
+  /** @type {{ after: string | null, limit: number }[]} */
+  const runs = [];
+  /** @type {string | null} */
+  let before = null;
+  let run = null;
+  for (const sp of job.specs) {
+    const size = sp.shards ?? 1;
+    if (drawn.has(sp.name)) {
+      if (run === null) runs.push((run = { after: before, limit: 0 }));
+      run.limit += size;
+    } else run = null;
+    before = sp.shards === null ? sp.name : `${sp.name}[${size - 1}]`;
+  }
+  /** @type {Record<string, TaskView>} */
+  const tasks = {};
+  const pages = await Promise.all(runs.map((r) => getTaskPage(job.id, { after: r.after, limit: Math.min(5000, r.limit) })));
+  for (const p of pages) for (const { name, ...t } of p.tasks) tasks[name] = t;
+  return tasks;
+}
 
 /** @typedef {{ name: 'home' } | { name: 'job', id: string }} Route */
 
@@ -219,8 +254,12 @@ class JobPage {
   /** @param {string} id */
   constructor(id) {
     this.id = id;
-    /** @type {JobView | null} */
+    /** @type {ShownJob | null} */
     this.job = null;
+    /** The tasks of the spec whose panel is open, as read so far. @type {{ spec: string, items: TaskItem[], next: string | null } | null} */
+    this.specPage = null;
+    /** The task whose panel is open when the graph does not draw it (read alone). @type {TaskItem | null} */
+    this.picked = null;
     /** @type {DrawnGraph | null} */
     this.graph = null;
     /** @type {string | null} */
@@ -298,9 +337,12 @@ class JobPage {
   }
 
   async refresh() {
+    /** @type {ShownJob} */
     let job;
     try {
-      job = await getJob(this.id);
+      const detail = await getJob(this.id);
+      job = { ...detail, tasks: await drawnTasks(detail) };
+      await this.rereadPanel(job);
     } catch (err) {
       if (this !== app.view) return;
       if (err instanceof ApiError && err.status === 404) {
@@ -320,7 +362,7 @@ class JobPage {
     if (key !== this.key || graph === null) {
       this.key = key;
       // The kind of screen, not the room the graph has right now: see graph.js bestLayout.
-      graph = drawGraph(job, (sel) => this.select(sel), { narrow: NARROW.matches });
+      graph = drawGraph(job, (sel) => void this.open(sel), { narrow: NARROW.matches });
       this.graph = graph;
       fill(this.wrap, graph.svg);
       this.fit();
@@ -331,9 +373,57 @@ class JobPage {
     this.renderPanel();
   }
 
-  /** @param {JobView} j */
+  /**
+   * Reads again what the open panel shows that the graph does not: the spec's pages, or the task.
+   * @param {ShownJob} j
+   */
+  async rereadPanel(j) {
+    const sel = this.selection;
+    if (sel?.task !== undefined && !(sel.task in j.tasks)) this.picked = await getTask(this.id, sel.task);
+    const sp = this.specPage;
+    if (sp !== null && sel?.spec === sp.spec) {
+      const page = await getTaskPage(this.id, { spec: sp.spec, limit: Math.min(5000, Math.max(SPEC_PAGE, sp.items.length)) });
+      this.specPage = { spec: sp.spec, items: [...page.tasks], next: page.next };
+    }
+  }
+
+  /**
+   * Opens the panel of `sel`, reading first what it shows that the page has not read.
+   * @param {Selection | null} sel
+   */
+  async open(sel) {
+    this.select(sel);
+    const j = this.job;
+    if (!j || sel === null) return;
+    try {
+      if (sel.task !== undefined && !(sel.task in j.tasks)) this.picked = await getTask(this.id, sel.task);
+      else if (sel.spec !== undefined && !this.graph?.bands?.has(sel.spec)) {
+        const page = await getTaskPage(this.id, { spec: sel.spec, limit: SPEC_PAGE });
+        this.specPage = { spec: sel.spec, items: [...page.tasks], next: page.next };
+      }
+    } catch {
+      return; // the next refresh tries again
+    }
+    if (this.selection === sel) {
+      this.panelKey = null;
+      this.renderPanel();
+    }
+  }
+
+  /** The next page of the open spec panel. */
+  async more() {
+    const sp = this.specPage;
+    if (sp === null || sp.next === null) return;
+    const page = await getTaskPage(this.id, { spec: sp.spec, after: sp.next, limit: SPEC_PAGE });
+    if (this.specPage !== sp) return;
+    this.specPage = { spec: sp.spec, items: [...sp.items, ...page.tasks], next: page.next };
+    this.panelKey = null;
+    this.renderPanel();
+  }
+
+  /** @param {ShownJob} j */
   renderHead(j) {
-    const n = Object.keys(j.tasks).length;
+    const n = totalOf(j.counts);
     const end = j.finishedAt ?? (j.state === 'running' ? Date.now() : null);
     const cancel =
       j.state === 'running'
@@ -385,6 +475,8 @@ class JobPage {
   select(sel) {
     this.selection = sel;
     this.panelKey = null;
+    if (sel?.spec !== this.specPage?.spec) this.specPage = null;
+    if (sel?.task !== this.picked?.name) this.picked = null;
     if (this.graph) this.graph.select(sel);
     this.renderPanel();
   }
@@ -394,24 +486,47 @@ class JobPage {
     if (!j) return;
     const sel = this.selection;
     const close = () => this.select(null);
-    const t = sel && sel.task !== undefined ? j.tasks[sel.task] : undefined;
-    if (sel && sel.task !== undefined && t) {
-      const key = `t|${sel.task}|${JSON.stringify(t)}|${t.state === 'running' ? Math.floor(Date.now() / 1000) : ''}`;
+    const name = sel?.task;
+    const t = name === undefined ? undefined : (j.tasks[name] ?? (this.picked?.name === name ? this.picked : undefined));
+    if (sel && name !== undefined && t) {
+      const key = `t|${name}|${JSON.stringify(t)}|${t.state === 'running' ? Math.floor(Date.now() / 1000) : ''}`;
       if (key === this.panelKey) return;
       this.panelKey = key;
-      const spec = sel.from;
-      const back = spec ? Object.assign(() => this.select({ spec }), { label: `all shards of ${spec}` }) : null;
-      fill(this.panel, taskPanel(j, sel.task, t, app.cluster, { close, back }));
+      const from = sel.from;
+      const back = from ? Object.assign(() => void this.open({ spec: from }), { label: `all tasks of ${from}` }) : null;
+      fill(this.panel, taskPanel(j, name, t, app.cluster, { close, back }));
       this.panel.classList.add('open');
       return;
     }
-    const spec = sel && sel.spec !== undefined ? this.graph?.specByName.get(sel.spec) : undefined;
-    if (spec) {
-      const names = taskNames(spec);
-      const key = `s|${spec.name}|${names.map((n) => j.tasks[n]?.state).join(',')}`;
+    const members = sel?.spec === undefined ? undefined : this.graph?.bands?.get(sel.spec);
+    if (sel?.spec !== undefined && members !== undefined) {
+      const byName = new Map(j.specs.map((sp) => [sp.name, sp]));
+      const specs = members.flatMap((m) => byName.get(m) ?? []);
+      const key = `l|${sel.spec}|${JSON.stringify(specs.map((sp) => sp.counts))}`;
       if (key === this.panelKey) return;
       this.panelKey = key;
-      fill(this.panel, specPanel(j, spec, names, countStates(j, names), { close, pick: (task) => this.select({ task, from: spec.name }) }));
+      const level = sel.spec;
+      fill(this.panel, levelPanel(level, specs, { close, pick: (spec) => void this.open({ spec, from: level }) }));
+      this.panel.classList.add('open');
+      return;
+    }
+    const spec = sel?.spec === undefined ? undefined : j.specs.find((sp) => sp.name === sel.spec);
+    if (sel && spec) {
+      const page = this.specPage?.spec === spec.name ? this.specPage : null;
+      const key = `s|${spec.name}|${JSON.stringify(spec.counts)}|${page ? page.items.map((x) => x.state).join(',') : 'loading'}|${page?.next}`;
+      if (key === this.panelKey) return;
+      this.panelKey = key;
+      const from = sel.from;
+      const back = from ? Object.assign(() => void this.open({ spec: from }), { label: `all specs of ${from}` }) : null;
+      fill(
+        this.panel,
+        specPanel(spec, page, {
+          close,
+          back,
+          more: () => void this.more(),
+          pick: (task) => void this.open({ task, from: spec.name }),
+        }),
+      );
       this.panel.classList.add('open');
       return;
     }
@@ -441,7 +556,8 @@ let lastRun = 0;
 let pending = null;
 
 /**
- * Refreshes the current view now, or right after the refresh in flight (at most 4 a second).
+ * Refreshes the current view now, or right after the refresh in flight (at most 4 a second; a job
+ * drawn by level, every 2 s).
  * @param {boolean} force also when the last refresh was just now; and look at the route again
  */
 function render(force) {
@@ -460,7 +576,9 @@ function render(force) {
     again = true;
     return;
   }
-  const wait = Math.max(0, lastRun + 250 - Date.now());
+  // A big job's answer takes its node tens of ms to build and send: read it at most every 2 s.
+  const big = view instanceof JobPage && view.job !== null && view.job.specs.length > MAX_DRAWN_SPECS;
+  const wait = Math.max(0, lastRun + (big ? 2000 : 250) - Date.now());
   if (wait > 0 && !force) {
     if (!pending)
       pending = setTimeout(() => {

@@ -1,19 +1,26 @@
 // @ts-check
 // A job's DAG as an SVG laid out by dagre: one box per task spec, edges from its deps. A spec
 // with up to GROUP_MIN shards shows each shard as a chip; a larger one is a single box with a
-// bar and the count per state. Built once per job structure, then updated in place (so the
-// running animation does not restart on every refresh).
+// bar and the count per state (from the spec's counts: no task is read). A job of more specs than
+// layers.js draws one by one is drawn as a box per level. Built once per job structure, then
+// updated in place (so the running animation does not restart on every refresh).
 import dagre from './dagre.js';
 import { s, BAR_STATES, fmtDuration, shortId, TASK_STATES } from './util.js';
+import { bandsOf, MAX_DRAWN_SPECS, sumCounts } from './layers.js';
 
 /** @import { EdgeLabel, Graph, GraphLabel, NodeLabel, Point } from '@dagrejs/dagre' */
-/** @import { JobView, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
+/** @import { JobDetail, SpecSummary, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
 /** @import { Counts } from './util.js' */
 
 /**
  * What is selected in the graph: a task (`from` the spec whose shard grid it was picked in), or a
  * spec drawn as one box.
  * @typedef {{ task?: string, from?: string, spec?: string }} Selection
+ */
+/**
+ * The job as the page shows it: GET /v1/jobs/{id} plus the tasks it has read, by full name (those
+ * of the specs drawn task by task; none for a job drawn by level).
+ * @typedef {JobDetail & { tasks: Record<string, TaskView> }} ShownJob
  */
 /** @typedef {'LR' | 'TB'} Rankdir */
 /** @typedef {{ width: number, height: number }} Size */
@@ -27,11 +34,12 @@ import { s, BAR_STATES, fmtDuration, shortId, TASK_STATES } from './util.js';
  * @property {number} width
  * @property {number} height
  * @property {readonly SpecView[]} specs
- * @property {Map<string, SpecView>} specByName
- * @property {(job: JobView, now?: number) => void} update shows the job's states
+ * @property {Map<string, SpecView>} specByName the boxes drawn: specs, or levels
+ * @property {Map<string, readonly string[]> | null} bands for a job drawn by level: each level's specs
+ * @property {(job: ShownJob, now?: number) => void} update shows the job's states
  * @property {(sel: Selection | null) => void} select marks the selection
  */
-/** @typedef {(job: JobView, now: number) => void} Updater */
+/** @typedef {(job: ShownJob, now: number, counts: (box: string) => Counts) => void} Updater */
 
 /** More shards than this are drawn as one box with counts. */
 export const GROUP_MIN = 8;
@@ -47,12 +55,25 @@ const MULT_DX = 6;
 const NAME_GAP = 10;
 
 /**
- * The job's specs in order, as GET /v1/jobs/{id} reports them.
- * @param {JobView} job
- * @returns {readonly SpecView[]}
+ * The boxes to draw, in order: the job's specs, or for a big job its levels (layers.js).
+ * @param {JobDetail} job
+ * @returns {{ boxes: readonly SpecView[], bands: Map<string, readonly string[]> | null }}
  */
-export function specsOf(job) {
-  return job.specs;
+export function boxesOf(job) {
+  const bands = bandsOf(job.specs);
+  if (bands === null) return { boxes: job.specs, bands: null };
+  return { boxes: bands, bands: new Map(bands.map((b) => [b.name, b.members])) };
+}
+
+/**
+ * The specs whose tasks the graph draws one by one (a task box, or a few shards' chips): the
+ * page reads those tasks, and no others.
+ * @param {JobDetail} job
+ * @returns {SpecSummary[]}
+ */
+export function specsDrawnByTask(job) {
+  if (job.specs.length > MAX_DRAWN_SPECS) return [];
+  return job.specs.filter((sp) => sp.shards === null || sp.shards <= GROUP_MIN);
 }
 
 /**
@@ -66,7 +87,7 @@ export function taskNames(spec) {
 }
 
 /**
- * @param {JobView} job
+ * @param {ShownJob} job
  * @param {readonly string[]} names
  * @returns {Counts}
  */
@@ -130,11 +151,13 @@ function fitText(el, text, maxW) {
 }
 
 /**
- * How a spec is drawn: one task, a box of chips, or one box with counts.
+ * How a spec is drawn: one task, a box of chips, or one box with counts (a level is one too: its
+ * name has a space, which no spec's has).
  * @param {SpecView} spec
  * @returns {'task' | 'shards' | 'group'}
  */
 function kindOf(spec) {
+  if (spec.name.includes(' ')) return 'group';
   if (spec.shards === null) return 'task';
   return spec.shards > GROUP_MIN ? 'group' : 'shards';
 }
@@ -144,18 +167,21 @@ function kindOf(spec) {
  * @returns {Size}
  */
 function sizeOf(spec) {
-  if (spec.shards === null) return { width: TASK_W, height: TASK_H };
-  if (spec.shards > GROUP_MIN) return { width: GROUP_W, height: GROUP_H };
+  const kind = kindOf(spec);
+  if (kind === 'task') return { width: TASK_W, height: TASK_H };
+  if (kind === 'group' || spec.shards === null) return { width: GROUP_W, height: GROUP_H };
   // As wide as a group box at least: the name shares its line with the count.
   return { width: Math.max(GROUP_W, 24 + spec.shards * (CHIP + CHIP_GAP) - CHIP_GAP), height: 66 };
 }
 
 /**
- * A key that changes only when the drawing's structure does.
- * @param {JobView} job
+ * A key that changes only when the drawing's structure does (a job's specs never change, but the
+ * page may be shown another job).
+ * @param {JobDetail} job
  */
 export function structureKey(job) {
-  const specs = specsOf(job);
+  const specs = job.specs;
+  if (specs.length > MAX_DRAWN_SPECS) return `${job.id}|${specs.length} specs`;
   return `${job.id}|${specs.map((sp) => `${sp.name}:${sp.shards}:${sp.deps.join(',')}`).join(';')}`;
 }
 
@@ -377,9 +403,11 @@ function drawTask({ g, sp, pos, clickable, specState }) {
   const tip = s('title', null, name);
   g.append(tip, box, hatch, dot, title, sub);
   clickable(g, { task: name }, `task ${name}`);
-  return (j, now) => {
+  return (j, now, counts) => {
     const t = j.tasks[name];
-    const state = t ? t.state : 'waiting';
+    // The spec's counts say its one task's state even before the task itself is read.
+    const c = counts(name);
+    const state = t ? t.state : (TASK_STATES.find((k) => c[k] > 0) ?? 'waiting');
     g.dataset.state = state;
     specState.set(sp.name, state);
     fitText(title, name, pos.width - 38);
@@ -415,8 +443,8 @@ function drawShards({ g, sp, pos, names, clickable, specState }, shards) {
     return { c, tip, name: n };
   });
   const fitName = nameBeside(label, title, summary, `${shards}/${shards}`, sp.name, pos.width);
-  return (j, now) => {
-    const c = countStates(j, names);
+  return (j, now, counts) => {
+    const c = counts(sp.name);
     const agg = aggregateState(c);
     g.dataset.state = agg;
     specState.set(sp.name, agg);
@@ -436,7 +464,7 @@ function drawShards({ g, sp, pos, names, clickable, specState }, shards) {
  * @param {number} shards
  * @returns {Updater}
  */
-function drawGroup({ g, sp, pos, names, clickable, specState }, shards) {
+function drawGroup({ g, sp, pos, clickable, specState }, shards) {
   g.dataset.shards = String(shards);
   const box = s('rect', { class: 'box frame', width: pos.width, height: pos.height, rx: '9' });
   const stack1 = s('rect', { class: 'stack', x: '4', y: '4', width: pos.width, height: pos.height, rx: '9' });
@@ -458,10 +486,12 @@ function drawGroup({ g, sp, pos, names, clickable, specState }, shards) {
     segs.map((seg) => seg.rect),
   );
   const counts = s('text', { class: 'sub', x: '12', y: '60' });
-  g.append(s('title', null, `${sp.name}: ${shards} shards (click for each shard)`), stack1, box, title, pct, barBg, bar, counts);
-  clickable(g, { spec: sp.name }, `${shards} shards of ${sp.name}`);
-  return (j) => {
-    const c = countStates(j, names);
+  const level = kindOf(sp) === 'group' && sp.name.includes(' ');
+  const what = level ? `${shards.toLocaleString('en-US')} tasks of ${sp.name}` : `${shards} shards of ${sp.name}`;
+  g.append(s('title', null, `${what} (click for each ${level ? 'spec' : 'shard'})`), stack1, box, title, pct, barBg, bar, counts);
+  clickable(g, { spec: sp.name }, what);
+  return (_j, _now, countsOf) => {
+    const c = countsOf(sp.name);
     const agg = aggregateState(c);
     g.dataset.state = agg;
     g.dataset.counts = JSON.stringify(c);
@@ -481,14 +511,14 @@ function drawGroup({ g, sp, pos, names, clickable, specState }, shards) {
 
 /**
  * Draws `job` into a new SVG, laid out for a narrow screen or a wide one. `onSelect({ task })` or
- * `onSelect({ spec })` on a click.
- * @param {JobView} job
+ * `onSelect({ spec })` (a spec or a level) on a click.
+ * @param {JobDetail} job
  * @param {(sel: Selection) => void} onSelect
  * @param {{ narrow: boolean }} screen
  * @returns {DrawnGraph}
  */
 export function drawGraph(job, onSelect, { narrow }) {
-  const specs = specsOf(job);
+  const { boxes: specs, bands } = boxesOf(job);
   const { L, rankdir } = bestLayout(specs, narrow);
   const svg = s(
     'svg',
@@ -545,10 +575,11 @@ export function drawGraph(job, onSelect, { narrow }) {
       dataset: { spec: sp.name },
     });
     nodeLayer.append(g);
-    const b = { g, sp, pos, names: taskNames(sp), clickable, specState };
-    if (sp.shards === null) updaters.push(drawTask(b));
-    else if (sp.shards <= GROUP_MIN) updaters.push(drawShards(b, sp.shards));
-    else updaters.push(drawGroup(b, sp.shards));
+    const kind = kindOf(sp);
+    const b = { g, sp, pos, names: kind === 'group' ? [] : taskNames(sp), clickable, specState };
+    if (kind === 'task') updaters.push(drawTask(b));
+    else if (kind === 'shards') updaters.push(drawShards(b, sp.shards ?? 1));
+    else updaters.push(drawGroup(b, sp.shards ?? 1));
   }
 
   return {
@@ -557,8 +588,12 @@ export function drawGraph(job, onSelect, { narrow }) {
     height: L.height,
     specs,
     specByName,
+    bands,
     update(j, now = Date.now()) {
-      for (const u of updaters) u(j, now);
+      const byName = new Map(j.specs.map((sp) => [sp.name, sp]));
+      /** @param {string} box */
+      const counts = (box) => sumCounts(byName, bands?.get(box) ?? [box]);
+      for (const u of updaters) u(j, now, counts);
       for (const { e, path } of edgeEls) {
         const done = specState.get(e.from) === 'succeeded';
         path.classList.toggle('done', done);

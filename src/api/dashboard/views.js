@@ -4,7 +4,7 @@ import { h, BAR_STATES, fmtAgo, fmtDuration, fmtInt, fmtTime, shortId, TASK_STAT
 import { logPath, getToken, openLog } from './api.js';
 
 /** @import { ClusterView, NodeInfo } from '../types.js' */
-/** @import { AttemptView, JobState, JobSummary, JobView, SpecView, TaskState, TaskView } from '../../scheduler/types.js' */
+/** @import { AttemptView, JobState, JobSummary, JobView, SpecSummary, TaskItem, TaskState, TaskView } from '../../scheduler/types.js' */
 /** @import { Child, Counts } from './util.js' */
 /**
  * A "back" action with the words of its link.
@@ -399,45 +399,99 @@ const ATTEMPT_BADGE = {
 };
 
 /**
- * @param {JobView} job
- * @param {SpecView} spec
- * @param {readonly string[]} names
- * @param {Counts} counts
- * @param {{ close: () => void, pick: (task: string) => void }} actions
+ * A spec's panel: its counts and its tasks as read so far, a page at a time (GET
+ * /v1/jobs/{id}/tasks?spec=), with a button for the next page while there is one.
+ * @param {SpecSummary} spec
+ * @param {{ items: readonly TaskItem[], next: string | null } | null} page null while the first page loads
+ * @param {{ close: () => void, pick: (task: string) => void, more: () => void, back: BackLink | null }} actions
  */
-export function specPanel(job, spec, names, counts, { close, pick }) {
-  const max = 2000;
+export function specPanel(spec, page, { close, pick, more, back }) {
   const grid = h('div', { class: 'chipgrid' });
-  for (const n of names.slice(0, max)) {
-    const t = job.tasks[n];
+  for (const t of page?.items ?? []) {
     const b = h(
       'button',
       {
         class: 'hchip',
-        dataset: { state: t ? t.state : 'waiting', task: n },
-        title: `${n}: ${t ? t.state : '?'}${t && t.reason ? ` · ${t.reason}` : ''}`,
+        dataset: { state: t.state, task: t.name },
+        title: `${t.name}: ${t.state}${t.reason ? ` · ${t.reason}` : ''}`,
       },
-      n.slice(spec.name.length + 1, -1),
+      spec.shards === null ? t.name : t.name.slice(spec.name.length + 1, -1),
     );
-    b.addEventListener('click', () => pick(n));
+    b.addEventListener('click', () => pick(t.name));
     grid.append(b);
   }
+  const shown = page?.items.length ?? 0;
+  const size = spec.shards ?? 1;
   return h(
     'div',
     { class: 'panel-body', dataset: { panelSpec: spec.name } },
     h(
       'div',
       { class: 'panel-head' },
-      h('h2', { class: 'mono' }, `${spec.name} ×${fmtInt(spec.shards)}`),
+      h(
+        'div',
+        null,
+        back ? h('button', { class: 'link small', onclick: back }, `← ${back.label}`) : null,
+        h('h2', { class: 'mono' }, spec.shards === null ? spec.name : `${spec.name} ×${fmtInt(spec.shards)}`),
+      ),
       h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
     ),
-    countsList(counts),
+    countsList(spec.counts),
+    spec.stuck ? h('p', { class: 'small reason' }, spec.stuck) : null,
     spec.deps.length ? h('p', { class: 'small muted' }, 'after ', spec.deps.join(', ')) : null,
     h(
       'div',
       { class: 'tail-head' },
-      'Shards',
-      names.length > max ? h('span', { class: 'muted' }, ` · first ${fmtInt(max)} of ${fmtInt(names.length)}`) : null,
+      spec.shards === null ? 'Task' : 'Shards',
+      page === null
+        ? h('span', { class: 'muted' }, ' · loading…')
+        : h('span', { class: 'muted' }, ` · ${fmtInt(shown)} of ${fmtInt(size)}`),
+    ),
+    grid,
+    page?.next ? h('button', { class: 'link small', onclick: more, dataset: { more: spec.name } }, 'Show more') : null,
+  );
+}
+
+/**
+ * A level's panel (a big job is drawn by level, layers.js): its specs with their counts, each
+ * opening its own panel; the first MAX_LISTED_SPECS of them.
+ * @param {string} name
+ * @param {readonly SpecSummary[]} specs
+ * @param {{ close: () => void, pick: (spec: string) => void }} actions
+ */
+export function levelPanel(name, specs, { close, pick }) {
+  const max = 500;
+  /** @type {Record<TaskState, number>} */
+  const sum = { waiting: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const sp of specs) for (const k of TASK_STATES) sum[k] += sp.counts[k];
+  const grid = h('div', { class: 'chipgrid' });
+  for (const sp of specs.slice(0, max)) {
+    const state =
+      TASK_STATES.find((k) => k !== 'succeeded' && k !== 'skipped' && sp.counts[k] > 0) ??
+      (sp.counts.skipped > 0 ? 'skipped' : 'succeeded');
+    const b = h('button', { class: 'hchip', dataset: { state, spec: sp.name }, title: `${sp.name}: ${state}` }, sp.name);
+    b.addEventListener('click', () => pick(sp.name));
+    grid.append(b);
+  }
+  return h(
+    'div',
+    { class: 'panel-body', dataset: { panelLevel: name } },
+    h(
+      'div',
+      { class: 'panel-head' },
+      h('h2', null, name),
+      h('button', { class: 'icon', onclick: close, 'aria-label': 'close details', title: 'Close' }, '×'),
+    ),
+    countsList(sum),
+    h(
+      'div',
+      { class: 'tail-head' },
+      'Specs',
+      h(
+        'span',
+        { class: 'muted' },
+        specs.length > max ? ` · first ${fmtInt(max)} of ${fmtInt(specs.length)}` : ` · ${fmtInt(specs.length)}`,
+      ),
     ),
     grid,
   );
