@@ -6,7 +6,6 @@ import { registerPoolRoutes } from '../../src/api/pool-routes.js';
 import { PoolService } from '../../src/node/pool-service.js';
 import { decodeCommand } from '../../src/scheduler/command-codec.js';
 import { Scheduler } from '../../src/scheduler/machine.js';
-import type { Effect } from '../../src/scheduler/types.js';
 
 function app() {
   const m = new Scheduler();
