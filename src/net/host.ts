@@ -1,10 +1,10 @@
-// One libp2p host per node: TCP, noise, yamux, identify, gossipsub, and optionally bootstrap
+// One libp2p host per node: TCP, noise, yamux (src/net/yamux-window.ts), identify, gossipsub, and optionally bootstrap
 // dialling and a private-network protector. Everything meshrun speaks runs over this host.
 import './polyfill.js';
 import { createLibp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
+
 import { identify, type Identify } from '@libp2p/identify';
 import { bootstrap } from '@libp2p/bootstrap';
 import { gossipsub, type GossipsubEvents } from '@chainsafe/libp2p-gossipsub';
@@ -13,6 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { StrictSign, type ComponentLogger, type ConnectionGater, type Libp2p, type PrivateKey, type PubSub } from '@libp2p/interface';
 import { errorMessage } from '../errors.js';
 import { peerIdIn } from './addresses.js';
+import { thriftyYamux } from './yamux-window.js';
 
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- gossipsub 14 implements this PubSub; its own type comes with a later major
 export type MeshServices = { identify: Identify; pubsub: PubSub<GossipsubEvents> };
@@ -63,7 +64,8 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     addresses: { listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // yamux with window updates at half the window, not after every read (src/net/yamux-window.ts).
+    streamMuxers: [thriftyYamux()],
     // A short timeout: bootstrap dials this long after start (libp2p's default is 1 s).
     peerDiscovery: bootstrapList.length > 0 ? [bootstrap({ list: bootstrapList, timeout: 100 })] : [],
     ...(opts.swarmKey ? { connectionProtector: preSharedKey({ psk: opts.swarmKey }) } : {}),

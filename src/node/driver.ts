@@ -13,6 +13,7 @@ import type {
   Snapshot,
 } from '../raft/types.js';
 import type { Clock, Timer } from '../worker/types.js';
+import { CommitNotices } from './commit-notices.js';
 import { ProposalError, type Committed, type Decision, type Reply, type RequestId } from './proposal.js';
 import { backgroundClock } from './system-clock.js';
 import { DEFAULT_WAIT_LIMIT, WaitRegistry, type WaitKey } from './wait-registry.js';
@@ -182,6 +183,10 @@ export class RaftDriver<R = unknown> {
   private appliedIndex = 0;
   /** Conditions on this driver's state waited for (requestWhen), checked after every cycle. */
   private readonly watches = new Set<Watch>();
+  /** A leader's commit notices, held for one cycle (src/node/commit-notices.ts). */
+  private readonly notices = new CommitNotices();
+  /** Sends the held notices at the next turn when no cycle takes them first. */
+  private noticeTimer: Timer | null = null;
 
   constructor(opts: DriverOptions<R>) {
     this.opts = opts;
@@ -216,6 +221,9 @@ export class RaftDriver<R = unknown> {
     this.stopped = true;
     this.ticker?.cancel();
     this.ticker = null;
+    this.noticeTimer?.cancel();
+    this.noticeTimer = null;
+    this.notices.clear();
     this.waits.stop();
     for (const ctx of [...this.reads.keys()]) this.settleRead(ctx, new ReadIndexError('the node is stopping', 'stopped'));
     // A stopped driver's state no longer changes: each condition is answered as it stands.
@@ -482,8 +490,11 @@ export class RaftDriver<R = unknown> {
 
   private cycle(): void {
     if (this.writing || this.stopped) return;
-    // Nothing left to hand over: the driver is settled now, which a watch may wait for.
-    if (!this.raft.hasReady()) return this.checkWatches();
+    if (!this.raft.hasReady()) {
+      if (this.notices.size > 0) this.opts.send(this.notices.take());
+      // Nothing left to hand over: the driver is settled now, which a watch may wait for.
+      return this.checkWatches();
+    }
     this.writing = true;
     const rd = this.raft.ready();
     if (rd.hardState) this.term = rd.hardState.term;
@@ -492,7 +503,10 @@ export class RaftDriver<R = unknown> {
     const later: Message[] = [];
     const early: Message[] = [];
     for (const m of rd.messages) (sendableBeforePersist(m) ? early : later).push(m);
-    if (early.length > 0) this.opts.send(early);
+    // The previous cycle's commit notices leave now unless an append here carries their news.
+    const now = this.notices.merge(early);
+    if (now.length > 0) this.opts.send(now);
+    if (this.notices.size > 0) this.armNoticeFlush();
     // Committed entries are durable on a quorum already: apply while this node's write runs.
     if (rd.snapshot) {
       this.opts.machine.restore(rd.snapshot);
@@ -514,6 +528,24 @@ export class RaftDriver<R = unknown> {
       return;
     }
     this.afterWrite(rd, later);
+  }
+
+  /**
+   * The held commit notices go at the next turn of the event loop, unless a cycle is queued by
+   * then: it takes them (or drops them for its appends), and this looks again after it.
+   */
+  private armNoticeFlush(): void {
+    if (this.noticeTimer !== null) return;
+    const flush = (): void => {
+      this.noticeTimer = null;
+      if (this.stopped || this.notices.size === 0) return;
+      if (this.scheduled) {
+        this.noticeTimer = this.timers.after(0, flush);
+        return;
+      }
+      this.guarded(() => this.opts.send(this.notices.take()));
+    };
+    this.noticeTimer = this.timers.after(0, flush);
   }
 
   /** The rest of a cycle, once its write is durable: the messages that waited for it, then advance. */
