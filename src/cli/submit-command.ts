@@ -5,8 +5,7 @@
 // Ctrl-C stopped the following (the job goes on; docs/cli.md §5).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../dag/parse.js';
+import { DagError, readDagText } from '../dag/parse.js';
 import { errorMessage } from '../errors.js';
 import type { NodeInfo } from '../api/types.js';
 import { didYouMean } from '../scheduler/suggest.js';
@@ -87,8 +86,11 @@ function interrupted(id: string, api: string | null): CliError {
   );
 }
 
-/** Reads and validates a DAG file here: its text and spec, or a CliError (exit 2) listing every problem with its line. */
-export async function readDagFile(file: string): Promise<{ readonly text: string; readonly spec: JobSpec }> {
+/**
+ * Reads and validates a DAG file here: its text, spec and structure as read (what the API takes),
+ * or a CliError (exit 2) listing every problem with its line.
+ */
+export async function readDagFile(file: string): Promise<{ readonly text: string; readonly spec: JobSpec; readonly raw: unknown }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -96,7 +98,7 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
     throw new CliError(`cannot read ${file}: ${errorMessage(err)}`, EXIT.usage);
   }
   try {
-    return { text, spec: parseDagText(text, file) };
+    return { text, ...readDagText(text, file) };
   } catch (err) {
     if (err instanceof DagError)
       throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
@@ -128,10 +130,10 @@ export function checkHandlers(spec: JobSpec, nodes: readonly NodeInfo[]): void {
  * moves on to another node (the first died before answering) cannot make the job twice.
  */
 export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string): Promise<string> {
-  const { text, spec } = await readDagFile(file);
+  const { spec, raw } = await readDagFile(file);
   checkHandlers(spec, await knownNodes(client));
-  // The API takes the DAG file's own structure as JSON; it validates it again.
-  const body: unknown = parseYaml(text);
+  // The API takes the DAG file's own structure as JSON (as read above, not read again); it validates it again.
+  const body = raw;
   const key = idempotencyKey ?? `cli-${randomBytes(12).toString('hex')}`;
   const { id } = await client.post<{ id: string; existing: boolean }>('/v1/jobs', body, { 'idempotency-key': key });
   return id;

@@ -38,6 +38,21 @@ const MAX_ALIASES = 100;
 
 /** A DAG file's text (YAML, or JSON, which is YAML too) to a JobSpec; problems are prefixed `source:line:col`. */
 export function parseDagText(text: string, source: string): JobSpec {
+  return readDagText(text, source).spec;
+}
+
+/** A valid DAG file read: its JobSpec, and the file's own structure (what POST /v1/jobs takes). */
+export interface DagFile {
+  readonly spec: JobSpec;
+  readonly raw: unknown;
+}
+
+/**
+ * parseDagText, keeping the structure the file was read into, so that `meshrun submit` posts it
+ * without reading the text a second time (the document reader takes tens of seconds on a file
+ * of 50,000 tasks; issue 16).
+ */
+export function readDagText(text: string, source: string): DagFile {
   if (text.trim() === '') throw new DagError([`${source}: the file is empty: expected a mapping with name and tasks`]);
   const bytes = utf8Length(text);
   if (bytes > DAG_LIMITS.maxFileBytes) {
@@ -51,7 +66,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   const plain = json !== undefined ? json : loadPlainYaml(text);
   if (plain !== undefined && !hasIntegerLikeTaskName(plain)) {
     const fast = readDag(plain, null);
-    if (fast.spec !== null) return fast.spec;
+    if (fast.spec !== null) return { spec: fast.spec, raw: plain };
   }
   const lines = new LineCounter();
   // uniqueKeys off: duplicates are found below, with a message that names the key.
@@ -77,7 +92,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   // With repeated keys the last one wins in `raw`; its problems are reported too, so that one
   // round of fixes can address everything.
   const r = readDag(raw, order);
-  if (duplicates.count === 0 && r.spec !== null) return r.spec;
+  if (duplicates.count === 0 && r.spec !== null) return { spec: r.spec, raw };
   const isDuplicate = new Set(duplicates.list);
   duplicates.addAll(r.problems);
   throw new DagError(

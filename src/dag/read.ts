@@ -16,6 +16,7 @@ import {
   TASK_FIELDS,
   depsSchema,
   fileSchema,
+  readTaskFast,
   taskSchema,
   type ParsedDefaults,
   type ParsedTask,
@@ -107,7 +108,9 @@ function readTask(name: string, raw: unknown, problems: Problems): ParsedEntry {
     problems.add(at, `a task must be a mapping like { run: ./build.sh } or { handler: noop }, got ${show(raw)}`);
     return { deps: [], data: null };
   }
-  const r = taskSchema.safeParse(raw, { reportInput: true });
+  // The hand-checked reader first; zod for a task it cannot take, to name every problem.
+  const fast = readTaskFast(raw);
+  const r = fast !== null ? ({ success: true, data: fast } as const) : taskSchema.safeParse(raw, { reportInput: true });
   if (!r.success) addIssues(problems, at, r.error.issues, () => TASK_FIELDS);
   let ok = r.success && nameProblem === null;
 

@@ -32,7 +32,7 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
       `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`,
     );
   }
-  const retentionMs = intIn(raw['retentionMs'], 0, L.maxRetentionMs, ['retentionMs'], problems);
+  const retentionMs = intIn(raw['retentionMs'], 0, L.maxRetentionMs, () => ['retentionMs'], problems);
   const tasksRaw = raw['tasks'];
   if (!Array.isArray(tasksRaw) || tasksRaw.length === 0) {
     problems.add(['tasks'], `must be a non-empty list of task specs, got ${show(tasksRaw)}`);
@@ -59,7 +59,7 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   if (taskTotal > L.maxTasks)
     problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
   const timeoutRaw = raw['timeoutMs'];
-  const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
+  const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, () => ['timeoutMs'], problems);
   if (problems.count > 0) return null;
   return { name: name as string, retentionMs, tasks, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
 }
@@ -86,19 +86,21 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
   const shardsRaw = raw['shards'];
   const cwdRaw = raw['cwd'];
+  // Field paths are built only for a problem: a 50,000-task submit is checked on every replica (issue 16).
+  const int = (key: string, min: number, max: number): number => intIn(raw[key], min, max, () => [...at, key], problems);
   const trigger = readTrigger(raw['trigger'], [...at, 'trigger'], problems);
   return {
     name,
     exec: readExec(raw['exec'], [...at, 'exec'], problems),
     deps: [...deps],
-    retries: intIn(raw['retries'], 0, L.maxRetries, [...at, 'retries'], problems),
-    backoffMs: intIn(raw['backoffMs'], 0, L.maxBackoffMs, [...at, 'backoffMs'], problems),
-    timeoutMs: intIn(raw['timeoutMs'], L.minTimeoutMs, L.maxTimeoutMs, [...at, 'timeoutMs'], problems),
-    priority: intIn(raw['priority'], L.minPriority, L.maxPriority, [...at, 'priority'], problems),
-    slots: intIn(raw['slots'], 1, L.maxSlots, [...at, 'slots'], problems),
+    retries: int('retries', 0, L.maxRetries),
+    backoffMs: int('backoffMs', 0, L.maxBackoffMs),
+    timeoutMs: int('timeoutMs', L.minTimeoutMs, L.maxTimeoutMs),
+    priority: int('priority', L.minPriority, L.maxPriority),
+    slots: int('slots', 1, L.maxSlots),
     env: readEnv(raw['env'], [...at, 'env'], problems),
     cwd: cwdRaw === null ? null : textIn(cwdRaw, L.maxCwdBytes, [...at, 'cwd'], problems),
-    shards: shardsRaw === null ? null : intIn(shardsRaw, 1, L.maxShards, [...at, 'shards'], problems),
+    shards: shardsRaw === null ? null : int('shards', 1, L.maxShards),
     ...(trigger === undefined ? {} : { trigger }),
   };
 }
@@ -155,9 +157,10 @@ function readEnv(raw: unknown, at: PathKey[], problems: Problems): Record<string
   return Object.fromEntries(entries);
 }
 
-function intIn(v: unknown, min: number, max: number, at: PathKey[], problems: Problems): number {
+/** `at()` is where the value is, built only for a problem. */
+function intIn(v: unknown, min: number, max: number, at: () => PathKey[], problems: Problems): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    problems.add(at, `must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
+    problems.add(at(), `must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
     return min;
   }
   return v;
