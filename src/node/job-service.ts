@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { CancelOutcome, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
-import type { Command, Effect, JobId, JobSpec, SchedulerView } from '../scheduler/types.js';
+import type { Command, Effect, JobId, JobSpec, SchedulerView, TaskSpec } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
 import { ProposalError } from './proposal.js';
 
@@ -40,8 +40,11 @@ export class JobService {
     if (key !== null) {
       const held = this.deps.view.jobWithKey(key);
       if (held !== undefined) {
+        // The key's job is committed and applied here: a retry is answered with it at once, rather
+        // than proposing the whole DAG again for every replica to decode and refuse.
         const conflict = this.keyConflict(key, held, spec);
         if (conflict !== null) return conflict;
+        if (this.deps.view.jobSpec(held) !== undefined) return { ok: true, id: held, existing: true };
       }
     }
     const id = newJobId();
@@ -143,32 +146,54 @@ export function why(err: ProposalError): string {
 
 /**
  * Whether two normalised DAGs are the same job: the same fields and values, whatever the order of
- * object keys, of the tasks (a mapping in the file) and of each task's deps (a set).
+ * object keys, of the tasks (a mapping in the file) and of each task's deps (a set). Compared in
+ * place, task by task through a map of names: a retried 50,000-task submit must not stall the
+ * node building and sorting canonical texts of both (issue 16).
  */
 export function sameJobSpec(a: JobSpec, b: JobSpec): boolean {
-  return canonicalJson(canonicalSpec(a)) === canonicalJson(canonicalSpec(b));
-}
-
-function canonicalSpec(spec: JobSpec): unknown {
-  const tasks = [...spec.tasks]
-    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
-    .map((t) => ({ ...t, deps: [...t.deps].sort() }));
-  return { ...spec, tasks };
-}
-
-/** JSON with every object's keys sorted (arrays keep their order). */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
+  const { tasks: tasksA, ...restA } = a;
+  const { tasks: tasksB, ...restB } = b;
+  if (tasksA.length !== tasksB.length || !sameJson(restA, restB)) return false;
+  const byName = new Map<string, TaskSpec>();
+  for (const t of tasksB) byName.set(t.name, t);
+  // Names are unique in a valid spec; a repeated one must not stand in for a missing one (each matches once).
+  if (byName.size !== tasksB.length) return false;
+  for (const t of tasksA) {
+    const u = byName.get(t.name);
+    if (u === undefined || !sameTask(t, u)) return false;
+    byName.delete(t.name);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions
-  return JSON.stringify(v) ?? 'null';
+  return true;
+}
+
+function sameTask(a: TaskSpec, b: TaskSpec): boolean {
+  const { deps: depsA, ...restA } = a;
+  const { deps: depsB, ...restB } = b;
+  return sameDeps(depsA, depsB) && sameJson(restA, restB);
+}
+
+/** The same names as a sorted list (repeats count), without sorting when they already agree in order. */
+function sameDeps(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.every((d, i) => d === b[i])) return true;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((d, i) => d === sb[i]);
+}
+
+/** Equal as JSON values: arrays in order, objects whatever the order of their keys, a key set to undefined as absent. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => sameJson(x, b[i]));
+  }
+  const oa = a as Record<string, unknown>;
+  const ob = b as Record<string, unknown>;
+  const keysA = Object.keys(oa).filter((k) => oa[k] !== undefined);
+  const keysB = Object.keys(ob).filter((k) => ob[k] !== undefined);
+  return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(ob, k) && sameJson(oa[k], ob[k]));
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */
