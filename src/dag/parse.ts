@@ -1,5 +1,5 @@
 // DAG files (docs/dag-file.md §1) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
-// parseDagText and the API hands the JSON body of POST /v1/jobs to normalizeDag. This is the
+// parseDagText and the API hands the JSON body of POST /v1/jobs to normalizeDagInSlices. This is the
 // front end for people (zod, YAML, did-you-mean hints, places in the file); the state machine
 // re-checks a decoded submit with its own checkJobSpec (src/scheduler/dag-check.ts) and never
 // imports from here. The pieces live in read.ts, schema.ts, duration.ts and strict-json.ts; big
@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js';
 import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from '../scheduler/dag-limits.js';
 import { Problems, formatProblem, type PathKey, type Problem } from '../scheduler/problems.js';
 import type { JobSpec } from '../scheduler/types.js';
-import { readDag } from './read.js';
+import { readDag, readDagSteps } from './read.js';
 import { parseStrictJson } from './strict-json.js';
 
 export { TASK_DEFAULTS } from './schema.js';
@@ -31,6 +31,22 @@ export function normalizeDag(raw: unknown): JobSpec {
   const r = readDag(raw, null);
   if (r.spec === null) throw new DagError(r.problems.render());
   return r.spec;
+}
+
+/**
+ * normalizeDag for a server: the event loop runs between slices of the work (`pause` resolves when
+ * it may go on, setImmediate's promise say), so a big DAG does not stall the node (issue 16).
+ */
+export async function normalizeDagInSlices(raw: unknown, pause: () => Promise<void>): Promise<JobSpec> {
+  const steps = readDagSteps(raw, null);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) {
+      if (step.value.spec === null) throw new DagError(step.value.problems.render());
+      return step.value.spec;
+    }
+    await pause();
+  }
 }
 
 /** YAML aliases expand when converted; this many keeps a small file from becoming a huge value. */

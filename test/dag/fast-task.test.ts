@@ -2,6 +2,8 @@
 // DAGs (issue 16); it must never take a task zod refuses, and must read what it takes as zod does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DagError, normalizeDag, normalizeDagInSlices } from '../../src/dag/parse.js';
+import { TASKS_PER_STEP } from '../../src/dag/read.js';
 import { readTaskFast, taskSchema } from '../../src/dag/schema.js';
 
 const VALUES: Record<string, readonly unknown[]> = {
@@ -52,5 +54,39 @@ describe('readTaskFast', () => {
   it('leaves an unknown field (a typo like dep) to zod, which names it', () => {
     expect(readTaskFast({ run: 'x', dep: ['a'] })).toBeNull();
     expect(readTaskFast({ run: 'x', deps: ['a'] })).toEqual({ run: 'x', deps: ['a'] });
+  });
+});
+
+describe('normalizeDagInSlices', () => {
+  const big = (n: number, bad = -1): unknown => ({
+    name: 'big',
+    tasks: Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [`t${i}`, i === bad ? { handler: 'noop', retries: -1 } : { handler: 'noop' }]),
+    ),
+  });
+
+  it('reads what normalizeDag reads, pausing after every slice of tasks', async () => {
+    let pauses = 0;
+    const pause = async (): Promise<void> => {
+      pauses++;
+    };
+    const raw = big(5 * TASKS_PER_STEP + 7);
+    expect(await normalizeDagInSlices(raw, pause)).toEqual(normalizeDag(raw));
+    // One pause per full slice, and one before the tasks are built.
+    expect(pauses).toBe(6);
+  });
+
+  it('throws the DagError normalizeDag throws', async () => {
+    const raw = big(3 * TASKS_PER_STEP, 2 * TASKS_PER_STEP + 1);
+    const sync = (() => {
+      try {
+        normalizeDag(raw);
+      } catch (err) {
+        return err;
+      }
+      return null;
+    })();
+    expect(sync).toBeInstanceOf(DagError);
+    await expect(normalizeDagInSlices(raw, () => Promise.resolve())).rejects.toEqual(sync);
   });
 });
