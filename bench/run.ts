@@ -9,6 +9,7 @@ import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
+import { submitBench } from './submit.js';
 import type { Benchmark } from './report.js';
 
 const benchmarks: Record<string, Benchmark> = {
@@ -17,6 +18,7 @@ const benchmarks: Record<string, Benchmark> = {
   failover: failoverBench,
   scheduler: schedulerBench,
   schedules: schedulesBench,
+  submit: submitBench,
   cli: cliBench,
   codec: codecBench,
 };
