@@ -28,6 +28,17 @@ export interface JobServiceDeps {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * More time to wait per 1,000 specs of a submit: a big one takes every replica longer to persist,
+ * decode, check and apply, and a wait that ends first answers 503 to a submit that is about to
+ * commit (the client's time-out grows with the body too: src/cli/client.ts).
+ */
+const TIMEOUT_MS_PER_1000_SPECS = 500;
+
+/** How long to wait for a submit of `specs` specs to be applied here. */
+export function submitTimeoutMs(baseMs: number, specs: number): number {
+  return baseMs + Math.floor(specs / 1000) * TIMEOUT_MS_PER_1000_SPECS;
+}
 
 export class JobService {
   private readonly timeoutMs: number;
@@ -55,10 +66,11 @@ export class JobService {
       return { ok: false, reason: 'invalid', error: errorMessage(err) };
     }
     let effects: readonly Effect[];
+    const timeoutMs = submitTimeoutMs(this.timeoutMs, spec.tasks.length);
     try {
-      effects = await this.deps.propose(data, { timeoutMs: this.timeoutMs });
+      effects = await this.deps.propose(data, { timeoutMs });
     } catch (err) {
-      return this.submitUnanswered(id, err);
+      return this.submitUnanswered(id, err, timeoutMs);
     }
     for (const e of effects) {
       if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, reason: 'invalid', error: e.error };
@@ -71,7 +83,7 @@ export class JobService {
   }
 
   /** A submit whose entry was not seen applied: say why, and that the same key makes it safe to retry. */
-  private submitUnanswered(id: JobId, err: unknown): SubmitOutcome {
+  private submitUnanswered(id: JobId, err: unknown, timeoutMs: number): SubmitOutcome {
     if (!(err instanceof ProposalError)) throw err;
     // A snapshot swallowed the entry: whether it was applied is in the state.
     if (err.reason === 'unknown' && this.deps.view.job(id) !== undefined) return { ok: true, id, existing: false };
@@ -79,7 +91,7 @@ export class JobService {
       return {
         ok: false,
         reason: 'unavailable',
-        error: `the job was not committed within ${this.timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
+        error: `the job was not committed within ${timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
       };
     }
     return {

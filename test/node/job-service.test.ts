@@ -5,7 +5,7 @@
 // (docs/http-api.md §4).
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
-import { JobService, sameJobSpec } from '../../src/node/job-service.js';
+import { JobService, sameJobSpec, submitTimeoutMs } from '../../src/node/job-service.js';
 import { ProposalError } from '../../src/node/proposal.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
@@ -165,5 +165,13 @@ describe('JobService: answers from the applied command', () => {
     const r = await applying.submit(spec(), null);
     expect(r).toMatchObject({ ok: true, existing: false });
     expect(r.ok && host.view.job(r.id)?.state).toBe('running');
+  });
+});
+
+describe('submitTimeoutMs', () => {
+  it('waits longer for a big submit, not for a small one', () => {
+    expect(submitTimeoutMs(10_000, 1)).toBe(10_000);
+    expect(submitTimeoutMs(10_000, 999)).toBe(10_000);
+    expect(submitTimeoutMs(10_000, 50_000)).toBe(35_000);
   });
 });
