@@ -215,22 +215,28 @@ export const taskSchema = z.strictObject({
  * issues name every problem.
  */
 export function readTaskFast(raw: Readonly<Record<string, unknown>>): ParsedTask | null {
-  let failed = false;
-  const bad: Bad = () => {
-    failed = true;
-  };
+  fastRead.failed = false;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
     if (!Object.hasOwn(TASK_CHECKS, key)) return null;
     const value = raw[key];
     if (value === undefined) continue;
-    out[key] = TASK_CHECKS[key as TaskField](value, bad);
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by `bad` above
-    if (failed) return null;
+    out[key] = TASK_CHECKS[key as TaskField](value, noteBad);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by noteBad, through the check
+    if (fastRead.failed) return null;
   }
   // The same fields and values taskSchema's output would have: the checks are the ones it wraps.
   return out;
 }
+
+/**
+ * readTaskFast's report, one for the module rather than a closure per task (tsx names every
+ * closure it makes, which costs more than the checks); the checks never call readTaskFast.
+ */
+const fastRead = { failed: false };
+const noteBad: Bad = () => {
+  fastRead.failed = true;
+};
 
 export const depsSchema = checked(deps);
 
