@@ -35,7 +35,7 @@ export function normalizeDag(raw: unknown): JobSpec {
 
 /**
  * normalizeDag for a server: the event loop runs between slices of the work (`pause` resolves when
- * it may go on, setImmediate's promise say), so a big DAG does not stall the node (issue 16).
+ * it may go on: setImmediate's promise, say), so a big DAG does not stall the node (issue 16).
  */
 export async function normalizeDagInSlices(raw: unknown, pause: () => Promise<void>): Promise<JobSpec> {
   const steps = readDagSteps(raw, null);
