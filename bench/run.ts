@@ -10,6 +10,7 @@ import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
+import { submitBench } from './submit.js';
 import type { Benchmark } from './report.js';
 
 const benchmarks: Record<string, Benchmark> = {
@@ -18,6 +19,7 @@ const benchmarks: Record<string, Benchmark> = {
   failover: failoverBench,
   scheduler: schedulerBench,
   schedules: schedulesBench,
+  submit: submitBench,
   cli: cliBench,
   codec: codecBench,
   'big-job': bigJobBench,

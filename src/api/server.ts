@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { DagError, normalizeDag } from '../dag/parse.js';
+import { DagError, normalizeDagInSlices } from '../dag/parse.js';
 import type { JobSpec, JobSummary } from '../scheduler/types.js';
 import { registerJobReads, type JobReads } from './job-read-routes.js';
 import {
@@ -106,7 +106,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     let spec: JobSpec;
     try {
-      spec = normalizeDag(req.body);
+      // In slices, the node's other work running between them: a 50,000-task DAG is no stall (issue 16).
+      spec = await normalizeDagInSlices(req.body, () => new Promise((resolve) => setImmediate(resolve)));
     } catch (err) {
       if (err instanceof DagError) return fail(reply, 400, `invalid DAG: ${err.message}`, { problems: err.problems });
       throw err;

@@ -44,7 +44,7 @@ export async function readScheduleFile(file: string): Promise<Record<string, unk
       if (dag === null) throw new Error('no DAG file');
       if (dag instanceof Error) throw dag;
       const d = dag as Awaited<ReturnType<typeof readDagFile>>;
-      return { raw: parseYaml(d.text) as unknown, spec: d.spec };
+      return { raw: d.raw, spec: d.spec };
     }).raw;
   } catch (err) {
     if (err instanceof ScheduleError)

@@ -5,8 +5,7 @@
 // Ctrl-C stopped the following (the job goes on; docs/cli.md §5).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { DagError, parseDagText } from '../dag/parse.js';
+import { DagError, readDagText } from '../dag/parse.js';
 import { errorMessage } from '../errors.js';
 import type { NodeInfo } from '../api/types.js';
 import { didYouMean } from '../scheduler/suggest.js';
@@ -113,8 +112,11 @@ function interrupted(id: string, api: string | null): CliError {
   );
 }
 
-/** Reads and validates a DAG file here: its text and spec, or a CliError (exit 2) listing every problem with its line. */
-export async function readDagFile(file: string): Promise<{ readonly text: string; readonly spec: JobSpec }> {
+/**
+ * Reads and validates a DAG file here: its text, spec and structure as read (what the API takes),
+ * or a CliError (exit 2) listing every problem with its line.
+ */
+export async function readDagFile(file: string): Promise<{ readonly text: string; readonly spec: JobSpec; readonly raw: unknown }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -122,7 +124,7 @@ export async function readDagFile(file: string): Promise<{ readonly text: string
     throw new CliError(`cannot read ${file}: ${errorMessage(err)}`, EXIT.usage);
   }
   try {
-    return { text, spec: parseDagText(text, file) };
+    return { text, ...readDagText(text, file) };
   } catch (err) {
     if (err instanceof DagError)
       throw new CliError(`${file} is not a valid DAG:\n  ${err.problems.join('\n  ')}`, EXIT.usage, { problems: err.problems });
@@ -148,17 +150,41 @@ export function checkHandlers(spec: JobSpec, nodes: readonly NodeInfo[]): void {
   if (problems.length > 0) throw new CliError(`the cluster cannot run this DAG:\n  ${problems.join('\n  ')}`, EXIT.usage, { problems });
 }
 
+/** Posts of one submit, in all, when the cluster answers 503 or not at all (each with the same key). */
+const SUBMIT_ATTEMPTS = 3;
+
 /**
  * Reads and validates a DAG file here (problems with their lines, exit 2), then posts it; the job
  * id. Without --idempotency-key the request carries a random key of its own, so that a submit that
- * moves on to another node (the first died before answering) cannot make the job twice.
+ * moves on to another node (the first died before answering), or is posted again after a 503 or no
+ * answer (the job may have been committed meanwhile), cannot make the job twice. When it gives up,
+ * the error names the key, so that the user can submit again and get that job rather than a second
+ * one (a big submit is never lost silently; issue 16).
  */
-export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string): Promise<string> {
-  const { text, spec } = await readDagFile(file);
+export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string, retryPauseMs = 1000): Promise<string> {
+  const { spec, raw } = await readDagFile(file);
   checkHandlers(spec, await knownNodes(client));
-  // The API takes the DAG file's own structure as JSON; it validates it again.
-  const body: unknown = parseYaml(text);
   const key = idempotencyKey ?? `cli-${randomBytes(12).toString('hex')}`;
-  const { id } = await client.post<{ id: string; existing: boolean }>('/v1/jobs', body, { 'idempotency-key': key });
-  return id;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // The API takes the DAG file's own structure as JSON (as read above, not read again); it validates it again.
+      const { id } = await client.post<{ id: string; existing: boolean }>('/v1/jobs', raw, { 'idempotency-key': key });
+      return id;
+    } catch (err) {
+      if (!(err instanceof CliError) || err.exitCode !== EXIT.unreachable) throw err;
+      if (attempt >= SUBMIT_ATTEMPTS) {
+        const again = `meshrun submit ${file} --idempotency-key ${key}`;
+        throw new CliError(
+          `${err.message}\nthe job may still have been accepted: '${again}' returns it if it was, and submits it once if it was not`,
+          err.exitCode,
+          { ...(isRecord(err.details) ? err.details : {}), idempotencyKey: key },
+        );
+      }
+      await new Promise((r) => setTimeout(r, retryPauseMs));
+    }
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,5 +1,5 @@
 // DAG files (docs/dag-file.md §1) in, JobSpecs out: `meshrun submit` reads a YAML or JSON file with
-// parseDagText and the API hands the JSON body of POST /v1/jobs to normalizeDag. This is the
+// parseDagText and the API hands the JSON body of POST /v1/jobs to normalizeDagInSlices. This is the
 // front end for people (zod, YAML, did-you-mean hints, places in the file); the state machine
 // re-checks a decoded submit with its own checkJobSpec (src/scheduler/dag-check.ts) and never
 // imports from here. The pieces live in read.ts, schema.ts, duration.ts and strict-json.ts; big
@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js';
 import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from '../scheduler/dag-limits.js';
 import { Problems, formatProblem, type PathKey, type Problem } from '../scheduler/problems.js';
 import type { JobSpec } from '../scheduler/types.js';
-import { readDag } from './read.js';
+import { readDag, readDagSteps } from './read.js';
 import { parseStrictJson } from './strict-json.js';
 
 export { TASK_DEFAULTS } from './schema.js';
@@ -33,11 +33,42 @@ export function normalizeDag(raw: unknown): JobSpec {
   return r.spec;
 }
 
+/**
+ * normalizeDag for a server: the event loop runs between slices of the work (`pause` resolves when
+ * it may go on: setImmediate's promise, say), so a big DAG does not stall the node (issue 16).
+ */
+export async function normalizeDagInSlices(raw: unknown, pause: () => Promise<void>): Promise<JobSpec> {
+  const steps = readDagSteps(raw, null);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) {
+      if (step.value.spec === null) throw new DagError(step.value.problems.render());
+      return step.value.spec;
+    }
+    await pause();
+  }
+}
+
 /** YAML aliases expand when converted; this many keeps a small file from becoming a huge value. */
 const MAX_ALIASES = 100;
 
 /** A DAG file's text (YAML, or JSON, which is YAML too) to a JobSpec; problems are prefixed `source:line:col`. */
 export function parseDagText(text: string, source: string): JobSpec {
+  return readDagText(text, source).spec;
+}
+
+/** A valid DAG file read: its JobSpec, and the file's own structure (what POST /v1/jobs takes). */
+export interface DagFile {
+  readonly spec: JobSpec;
+  readonly raw: unknown;
+}
+
+/**
+ * parseDagText, keeping the structure the file was read into, so that `meshrun submit` posts it
+ * without reading the text a second time (the document reader takes tens of seconds on a file
+ * of 50,000 tasks; issue 16).
+ */
+export function readDagText(text: string, source: string): DagFile {
   if (text.trim() === '') throw new DagError([`${source}: the file is empty: expected a mapping with name and tasks`]);
   const bytes = utf8Length(text);
   if (bytes > DAG_LIMITS.maxFileBytes) {
@@ -51,7 +82,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   const plain = json !== undefined ? json : loadPlainYaml(text);
   if (plain !== undefined && !hasIntegerLikeTaskName(plain)) {
     const fast = readDag(plain, null);
-    if (fast.spec !== null) return fast.spec;
+    if (fast.spec !== null) return { spec: fast.spec, raw: plain };
   }
   const lines = new LineCounter();
   // uniqueKeys off: duplicates are found below, with a message that names the key.
@@ -77,7 +108,7 @@ export function parseDagText(text: string, source: string): JobSpec {
   // With repeated keys the last one wins in `raw`; its problems are reported too, so that one
   // round of fixes can address everything.
   const r = readDag(raw, order);
-  if (duplicates.count === 0 && r.spec !== null) return r.spec;
+  if (duplicates.count === 0 && r.spec !== null) return { spec: r.spec, raw };
   const isDuplicate = new Set(duplicates.list);
   duplicates.addAll(r.problems);
   throw new DagError(

@@ -16,6 +16,7 @@ import {
   TASK_FIELDS,
   depsSchema,
   fileSchema,
+  readTaskFast,
   taskSchema,
   type ParsedDefaults,
   type ParsedTask,
@@ -26,11 +27,27 @@ export interface ReadResult {
   readonly problems: Problems;
 }
 
+/** Tasks read between two pauses of readDagSteps: a few ms of work. */
+export const TASKS_PER_STEP = 2_000;
+
 /**
  * Reads a parsed DAG. `order` lists the task names in file order when the caller knows it: a
  * plain object lists integer-like keys ("1", "2") first whatever their place in the file.
  */
 export function readDag(raw: unknown, order: readonly string[] | null): ReadResult {
+  const steps = readDagSteps(raw, order);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * readDag as steps: it pauses (yields) after every TASKS_PER_STEP tasks, so that the API can let
+ * its node's event loop run between them (a 50,000-task DAG is read in slices of a few ms, not
+ * in one stall; issue 16). The result is readDag's, however the steps are spaced.
+ */
+export function* readDagSteps(raw: unknown, order: readonly string[] | null): Generator<void, ReadResult> {
   const problems = new Problems();
   const fail = (): ReadResult => ({ spec: null, problems });
   if (raw === null || raw === undefined) {
@@ -61,7 +78,11 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
     return fail();
   }
 
-  const parsed = names.map((name) => readTask(name, tasksRaw[name], problems));
+  const parsed: ParsedEntry[] = [];
+  for (const name of names) {
+    parsed.push(readTask(name, tasksRaw[name], problems));
+    if (parsed.length % TASKS_PER_STEP === 0) yield;
+  }
   let depCount = 0;
   let taskTotal = 0;
   for (const p of parsed) {
@@ -81,6 +102,7 @@ export function readDag(raw: unknown, order: readonly string[] | null): ReadResu
   }
   if (problems.count > 0 || !top.success) return fail();
 
+  yield;
   const defaults = top.data.defaults ?? {};
   const tasks = parsed.map((p, i) => buildTask(names[i] as string, p.data as ParsedTask, defaults));
   const timeout = top.data.timeout;
@@ -109,7 +131,9 @@ function readTask(name: string, raw: unknown, problems: Problems): ParsedEntry {
     problems.add(at, `a task must be a mapping like { run: ./build.sh } or { handler: noop }, got ${show(raw)}`);
     return { deps: [], data: null };
   }
-  const r = taskSchema.safeParse(raw, { reportInput: true });
+  // The hand-checked reader first; zod for a task it cannot take, to name every problem.
+  const fast = readTaskFast(raw);
+  const r = fast !== null ? ({ success: true, data: fast } as const) : taskSchema.safeParse(raw, { reportInput: true });
   if (!r.success) addIssues(problems, at, r.error.issues, () => TASK_FIELDS);
   let ok = r.success && nameProblem === null;
 

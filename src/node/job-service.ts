@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { CancelOutcome, FailureReason, RerunOutcome, RerunRequest, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
 import { encodeCommand } from '../scheduler/command-codec.js';
-import type { Command, Effect, JobId, JobSpec, RerunRefusal, SchedulerView } from '../scheduler/types.js';
+import type { Command, Effect, JobId, JobSpec, RerunRefusal, SchedulerView, TaskSpec } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
 import { envelope } from './entry-envelope.js';
 import type { NodeDriver } from './node-driver.js';
@@ -33,6 +33,17 @@ export interface JobServiceDeps {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * More time to wait per 1,000 specs of a submit: a big one takes every replica longer to persist,
+ * decode, check and apply, and a wait that ends first answers 503 to a submit that is about to
+ * commit (the client's time-out grows with the body too: src/cli/client.ts).
+ */
+const TIMEOUT_MS_PER_1000_SPECS = 500;
+
+/** How long to wait for a submit of `specs` specs to be applied here. */
+export function submitTimeoutMs(baseMs: number, specs: number): number {
+  return baseMs + Math.floor(specs / 1000) * TIMEOUT_MS_PER_1000_SPECS;
+}
 
 /**
  * The API's command proposals as a node makes them: the `app` envelope around the command's bytes,
@@ -69,8 +80,11 @@ export class JobService {
     if (key !== null) {
       const held = this.deps.view.jobWithKey(key);
       if (held !== undefined) {
+        // The key's job is committed and applied here: a retry is answered with it at once, rather
+        // than proposing the whole DAG again for every replica to decode and refuse.
         const conflict = this.keyConflict(key, held, spec);
         if (conflict !== null) return reply.resolve(conflict);
+        if (this.deps.view.jobSpec(held) !== undefined) return reply.resolve({ ok: true, id: held, existing: true });
       }
     }
     const id = this.newJobId();
@@ -80,12 +94,13 @@ export class JobService {
     } catch (err) {
       return reply.resolve({ ok: false, reason: 'invalid', error: errorMessage(err) });
     }
+    const timeoutMs = submitTimeoutMs(this.timeoutMs, spec.tasks.length);
     this.deps.propose(
       data,
-      { timeoutMs: this.timeoutMs },
+      { timeoutMs },
       {
         resolve: (effects) => reply.resolve(this.submitAnswered(id, key, spec, effects)),
-        reject: (err) => (err instanceof ProposalError ? reply.resolve(this.submitUnanswered(id, err)) : reply.reject(err)),
+        reject: (err) => (err instanceof ProposalError ? reply.resolve(this.submitUnanswered(id, err, timeoutMs)) : reply.reject(err)),
       },
     );
   }
@@ -103,14 +118,14 @@ export class JobService {
   }
 
   /** A submit whose entry was not seen applied: say why, and that the same key makes it safe to retry. */
-  private submitUnanswered(id: JobId, err: ProposalError): SubmitOutcome {
+  private submitUnanswered(id: JobId, err: ProposalError, timeoutMs: number): SubmitOutcome {
     // A snapshot swallowed the entry: whether it was applied is in the state.
     if (err.reason === 'unknown' && this.deps.view.jobSummary(id) !== undefined) return { ok: true, id, existing: false };
     if (err.reason === 'timeout') {
       return {
         ok: false,
         reason: 'unavailable',
-        error: `the job was not committed within ${this.timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
+        error: `the job was not committed within ${timeoutMs} ms (leader change or lost quorum?); submit again with the same Idempotency-Key to be safe`,
       };
     }
     return {
@@ -243,32 +258,54 @@ export function why(err: ProposalError): string {
 
 /**
  * Whether two normalised DAGs are the same job: the same fields and values, whatever the order of
- * object keys, of the tasks (a mapping in the file) and of each task's deps (a set).
+ * object keys, of the tasks (a mapping in the file) and of each task's deps (a set). Compared in
+ * place, task by task through a map of names: a retried 50,000-task submit must not stall the
+ * node building and sorting canonical texts of both (issue 16).
  */
 export function sameJobSpec(a: JobSpec, b: JobSpec): boolean {
-  return canonicalJson(canonicalSpec(a)) === canonicalJson(canonicalSpec(b));
-}
-
-function canonicalSpec(spec: JobSpec): unknown {
-  const tasks = [...spec.tasks]
-    .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
-    .map((t) => ({ ...t, deps: [...t.deps].sort() }));
-  return { ...spec, tasks };
-}
-
-/** JSON with every object's keys sorted (arrays keep their order). */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
+  const { tasks: tasksA, ...restA } = a;
+  const { tasks: tasksB, ...restB } = b;
+  if (tasksA.length !== tasksB.length || !sameJson(restA, restB)) return false;
+  const byName = new Map<string, TaskSpec>();
+  for (const t of tasksB) byName.set(t.name, t);
+  // Names are unique in a valid spec; a repeated one must not stand in for a missing one (each matches once).
+  if (byName.size !== tasksB.length) return false;
+  for (const t of tasksA) {
+    const u = byName.get(t.name);
+    if (u === undefined || !sameTask(t, u)) return false;
+    byName.delete(t.name);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions
-  return JSON.stringify(v) ?? 'null';
+  return true;
+}
+
+function sameTask(a: TaskSpec, b: TaskSpec): boolean {
+  const { deps: depsA, ...restA } = a;
+  const { deps: depsB, ...restB } = b;
+  return sameDeps(depsA, depsB) && sameJson(restA, restB);
+}
+
+/** The same names as a sorted list (repeats count), without sorting when they already agree in order. */
+function sameDeps(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.every((d, i) => d === b[i])) return true;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((d, i) => d === sb[i]);
+}
+
+/** Equal as JSON values: arrays in order, objects whatever the order of their keys, a key set to undefined as absent. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => sameJson(x, b[i]));
+  }
+  const oa = a as Record<string, unknown>;
+  const ob = b as Record<string, unknown>;
+  const keysA = Object.keys(oa).filter((k) => oa[k] !== undefined);
+  const keysB = Object.keys(ob).filter((k) => ob[k] !== undefined);
+  return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(ob, k) && sameJson(oa[k], ob[k]));
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */

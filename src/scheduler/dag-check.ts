@@ -33,7 +33,7 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
       `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`,
     );
   }
-  const retentionMs = intIn(raw['retentionMs'], 0, L.maxRetentionMs, ['retentionMs'], problems);
+  const retentionMs = intField(raw, 'retentionMs', 0, L.maxRetentionMs, [], problems);
   const tasksRaw = raw['tasks'];
   if (!Array.isArray(tasksRaw) || tasksRaw.length === 0) {
     problems.add(['tasks'], `must be a non-empty list of task specs, got ${show(tasksRaw)}`);
@@ -60,10 +60,9 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
   if (taskTotal > L.maxTasks)
     problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
   const timeoutRaw = raw['timeoutMs'];
-  const timeoutMs = timeoutRaw === undefined ? undefined : intIn(timeoutRaw, 1, L.maxJobTimeoutMs, ['timeoutMs'], problems);
-  const concurrencyRaw = raw['concurrency'];
+  const timeoutMs = timeoutRaw === undefined ? undefined : intField(raw, 'timeoutMs', 1, L.maxJobTimeoutMs, [], problems);
   const concurrency =
-    concurrencyRaw === undefined ? undefined : intIn(concurrencyRaw, 1, PLACEMENT_LIMITS.maxConcurrency, ['concurrency'], problems);
+    raw['concurrency'] === undefined ? undefined : intField(raw, 'concurrency', 1, PLACEMENT_LIMITS.maxConcurrency, [], problems);
   if (problems.count > 0) return null;
   return {
     name: name as string,
@@ -96,6 +95,8 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     problems.add([...at, 'deps'], `${fmt(deps.length)} dependencies (at most ${fmt(L.maxDepsPerSpec)} per task)`);
   const shardsRaw = raw['shards'];
   const cwdRaw = raw['cwd'];
+  // Field paths are built only for a problem (and no closure per field either): a 50,000-task
+  // submit is checked on every replica (issue 16).
   const trigger = readTrigger(raw['trigger'], [...at, 'trigger'], problems);
   const on = readOn(raw['on'], [...at, 'on'], problems);
   const pool = readPool(raw['pool'], [...at, 'pool'], problems);
@@ -103,14 +104,14 @@ function readTask(raw: unknown, at: PathKey[], problems: Problems): TaskSpec | n
     name,
     exec: readExec(raw['exec'], [...at, 'exec'], problems),
     deps: [...deps],
-    retries: intIn(raw['retries'], 0, L.maxRetries, [...at, 'retries'], problems),
-    backoffMs: intIn(raw['backoffMs'], 0, L.maxBackoffMs, [...at, 'backoffMs'], problems),
-    timeoutMs: intIn(raw['timeoutMs'], L.minTimeoutMs, L.maxTimeoutMs, [...at, 'timeoutMs'], problems),
-    priority: intIn(raw['priority'], L.minPriority, L.maxPriority, [...at, 'priority'], problems),
-    slots: intIn(raw['slots'], 1, L.maxSlots, [...at, 'slots'], problems),
+    retries: intField(raw, 'retries', 0, L.maxRetries, at, problems),
+    backoffMs: intField(raw, 'backoffMs', 0, L.maxBackoffMs, at, problems),
+    timeoutMs: intField(raw, 'timeoutMs', L.minTimeoutMs, L.maxTimeoutMs, at, problems),
+    priority: intField(raw, 'priority', L.minPriority, L.maxPriority, at, problems),
+    slots: intField(raw, 'slots', 1, L.maxSlots, at, problems),
     env: readEnv(raw['env'], [...at, 'env'], problems),
     cwd: cwdRaw === null ? null : textIn(cwdRaw, L.maxCwdBytes, [...at, 'cwd'], problems),
-    shards: shardsRaw === null ? null : intIn(shardsRaw, 1, L.maxShards, [...at, 'shards'], problems),
+    shards: shardsRaw === null ? null : intField(raw, 'shards', 1, L.maxShards, at, problems),
     ...(trigger === undefined ? {} : { trigger }),
     ...(on === undefined ? {} : { on }),
     ...(pool === undefined ? {} : { pool }),
@@ -188,9 +189,18 @@ function readEnv(raw: unknown, at: PathKey[], problems: Problems): Record<string
   return Object.fromEntries(entries);
 }
 
-function intIn(v: unknown, min: number, max: number, at: PathKey[], problems: Problems): number {
+/** `obj[key]`, an integer from `min` to `max`; a problem is reported at `at` + `key`. */
+function intField(
+  obj: Readonly<Record<string, unknown>>,
+  key: string,
+  min: number,
+  max: number,
+  at: readonly PathKey[],
+  problems: Problems,
+): number {
+  const v = obj[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    problems.add(at, `must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
+    problems.add([...at, key], `must be an integer from ${fmt(min)} to ${fmt(max)}, got ${show(v)}`);
     return min;
   }
   return v;

@@ -47,7 +47,9 @@ export function checkGraph(specs: readonly GraphSpec[], report: (p: GraphProblem
   for (let i = 0; i < n; i++) {
     const s = at(specs, i, 'a spec');
     offsets[i] = e;
-    for (const [k, dep] of s.deps.entries()) {
+    // Indexed, not entries(): no pair allocated per dep of a 100,000-dep job.
+    for (let k = 0; k < s.deps.length; k++) {
+      const dep = at(s.deps, k, 'k < deps.length');
       const j = index.get(dep);
       let problem: string | null = null;
       if (j === undefined) {

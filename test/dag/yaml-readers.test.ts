@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { DagError, normalizeDag, parseDagText } from '../../src/dag/parse.js';
+import { DagError, normalizeDag, parseDagText, readDagText } from '../../src/dag/parse.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
 
 /** Plain scalars whose reading differs between YAML versions or libraries, and a few ordinary ones. */
@@ -97,5 +97,18 @@ describe('the fast YAML reader agrees with the document reader', () => {
   it('a repeated key goes to the document reader, which names it and its place', () => {
     const text = ['name: j', 'tasks:', '  a: { run: x }', '  a: { run: y }', ''].join('\n');
     expect(() => parseDagText(text, 'dag.yaml')).toThrow(/dag\.yaml:4:3: .*duplicate key 'a'/);
+  });
+});
+
+describe('readDagText keeps the structure it read, which meshrun submit posts as it is', () => {
+  it('is what the document reader makes of the file, through the fast reader and through the document reader', () => {
+    const plain = ['name: j', 'tasks:', '  b: { run: "echo 1", env: { K: 1_000 } }', '  a: { handler: noop, deps: [b] }', ''].join('\n');
+    // An anchor sends it to the document reader.
+    const anchored = ['name: j', 'defaults: &d { retries: 2 }', 'tasks:', '  10: { run: x }', '  a: { run: y, deps: [10] }', ''].join('\n');
+    for (const text of [plain, anchored]) {
+      const read = readDagText(text, 'dag.yaml');
+      expect(read.raw).toEqual(parseYaml(text));
+      expect(normalizeDag(read.raw)).toEqual(read.spec);
+    }
   });
 });

@@ -5,7 +5,7 @@
 // (docs/http-api.md §4).
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
-import { JobService, sameJobSpec } from '../../src/node/job-service.js';
+import { JobService, sameJobSpec, submitTimeoutMs } from '../../src/node/job-service.js';
 import { ProposalError } from '../../src/node/proposal.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
 import { encodeCommand } from '../../src/scheduler/command-codec.js';
@@ -45,11 +45,14 @@ const dagB = (): JobSpec => normalizeDag({ name: 'nightly', tasks: { extract: { 
 
 describe('JobService: idempotency keys', () => {
   it('answers the same DAG with the existing job, whatever the order of its keys', async () => {
-    const { jobs } = cluster();
+    const { jobs, proposed } = cluster();
     const first = await jobs.submit(dagA(), 'k1');
     expect(first).toMatchObject({ ok: true, existing: false });
+    const n = proposed.length;
     const again = await jobs.submit(dagASame(), 'k1');
     expect(again).toEqual({ ok: true, id: first.ok ? first.id : '', existing: true });
+    // Answered from this replica's state: the DAG is not proposed again.
+    expect(proposed.length).toBe(n);
     expect(sameJobSpec(dagA(), dagASame())).toBe(true);
   });
 
@@ -84,6 +87,29 @@ describe('JobService: idempotency keys', () => {
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: [], env: { X: '1' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, b: { run: 'y', deps: ['a'], env: { X: '2' } } } }))).toBe(false);
     expect(sameJobSpec(spec({}), spec({ retention: '1h' }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, c: { run: 'z' } } }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ tasks: { a: base.tasks.a, c: base.tasks.b } }))).toBe(false);
+    expect(sameJobSpec(spec({}), spec({ tasks: { ...base.tasks, a: { handler: 'sleep', args: { ms: 5 }, trigger: 'all_done' } } }))).toBe(
+      false,
+    );
+  });
+
+  it('the order of tasks, deps and keys does not matter, repeats in deps do', () => {
+    const a = normalizeDag({
+      name: 'j',
+      tasks: { x: { run: 'x' }, y: { run: 'y' }, z: { run: 'z', deps: ['x', 'y'], env: { A: '1', B: '2' } } },
+    });
+    const b = normalizeDag({
+      tasks: { z: { env: { B: '2', A: '1' }, deps: ['y', 'x'], run: 'z' }, y: { run: 'y' }, x: { run: 'x' } },
+      name: 'j',
+    });
+    expect(sameJobSpec(a, b)).toBe(true);
+    const withRepeat: JobSpec = { ...a, tasks: a.tasks.map((t) => (t.name === 'z' ? { ...t, deps: ['x', 'x'] } : t)) };
+    const twoNames: JobSpec = { ...a, tasks: a.tasks.map((t) => (t.name === 'z' ? { ...t, deps: ['x', 'y'] } : t)) };
+    expect(sameJobSpec(withRepeat, twoNames)).toBe(false);
+    // A name repeated in one spec cannot stand in for another task.
+    const twice: JobSpec = { ...a, tasks: [a.tasks[0], a.tasks[0], a.tasks[2]].filter((t) => t !== undefined) };
+    expect(sameJobSpec(twice, a)).toBe(false);
   });
 });
 
@@ -137,5 +163,13 @@ describe('JobService: answers from the applied command', () => {
     const r = await applying.submit(spec(), null);
     expect(r).toMatchObject({ ok: true, existing: false });
     expect(r.ok && host.view.job(r.id)?.state).toBe('running');
+  });
+});
+
+describe('submitTimeoutMs', () => {
+  it('waits longer for a big submit, not for a small one', () => {
+    expect(submitTimeoutMs(10_000, 1)).toBe(10_000);
+    expect(submitTimeoutMs(10_000, 999)).toBe(10_000);
+    expect(submitTimeoutMs(10_000, 50_000)).toBe(35_000);
   });
 });
