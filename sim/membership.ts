@@ -60,11 +60,13 @@ export class SimMembership<R> {
     private readonly c: Cluster<R>,
     /** Delays of the join protocol's messages. */
     private readonly rng: SeededRng,
+    /** The voters the leader's maintenance keeps (a big cluster's few voters: sim/scale.ts). */
+    targetVoters: number = c.nodes.length,
   ) {
     // Every node a voter when it can be: the operator (admin.ts) and the faults vary the membership.
     // Up right now: heard within about one maximal election timeout of the simulator's 10 ms ticks
     // (20 ticks of up to 12 ms), as the node's policy uses its own.
-    this.policy = { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10, activeWithinMs: 300 };
+    this.policy = { ...defaultMembershipPolicy, targetVoters, catchUpEntries: 10, activeWithinMs: 300 };
   }
 
   /** The node (re)started: its services start with its process and die with it. */
