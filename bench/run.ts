@@ -9,6 +9,8 @@ import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
+import { scaleRealBench } from './scale-real.js';
+import { simScaleBench } from './sim-scale.js';
 import type { Benchmark } from './report.js';
 
 const benchmarks: Record<string, Benchmark> = {
@@ -19,6 +21,8 @@ const benchmarks: Record<string, Benchmark> = {
   schedules: schedulesBench,
   cli: cliBench,
   codec: codecBench,
+  'sim-scale': simScaleBench,
+  'scale-real': scaleRealBench,
 };
 
 const argv = process.argv.slice(2);
