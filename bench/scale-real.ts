@@ -30,7 +30,8 @@ async function gossipCounts(n: NodeProcess): Promise<{ readonly published: numbe
 async function realScaleRow(tasks: number, reportBytes: number): Promise<Row> {
   const procs = new Processes();
   try {
-    const extra = ['--slots', String(SLOTS)];
+    // A loaded machine answers a join slowly: ten nodes joining one after another may take minutes.
+    const extra = ['--slots', String(SLOTS), '--join-timeout', '3m'];
     const base = { extra, voters: VOTERS, startTimeoutMs: START_TIMEOUT_MS };
     const first = await procs.start({ name: 'n1', ...base });
     const rest: NodeProcess[] = [];
