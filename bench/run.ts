@@ -11,6 +11,8 @@ import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
 import { submitBench } from './submit.js';
+import { scaleRealBench } from './scale-real.js';
+import { simScaleBench } from './sim-scale.js';
 import type { Benchmark } from './report.js';
 
 const benchmarks: Record<string, Benchmark> = {
@@ -23,6 +25,8 @@ const benchmarks: Record<string, Benchmark> = {
   cli: cliBench,
   codec: codecBench,
   'big-job': bigJobBench,
+  'sim-scale': simScaleBench,
+  'scale-real': scaleRealBench,
 };
 
 const argv = process.argv.slice(2);

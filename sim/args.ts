@@ -1,5 +1,6 @@
 import { at } from '../src/invariant.js';
 import { WIRING_PLANTS } from './adversary.js';
+import { MAX_SIM_NODES, maxVoters } from './scale.js';
 import { PLANTS } from './scheduler-plants.js';
 import { DEFAULT_DURATION_MS, DEFAULT_NODES, WORKLOADS, type WorkloadName } from './run.js';
 
@@ -8,6 +9,8 @@ export interface CliOptions {
   /** One seed given with --seed (prints its summary; --trace allowed). */
   readonly single: boolean;
   readonly nodes: number;
+  /** Voters at the start (the rest are learners); absent: every node up to 9, else 5 (scale.ts). */
+  readonly voters?: number;
   readonly durationMs: number;
   readonly trace: boolean;
   /** Worker threads for a sweep. */
@@ -17,10 +20,12 @@ export interface CliOptions {
   readonly plant?: string;
 }
 
-export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [--jobs J]) [--nodes N] [--duration MS] [--workload kv|scheduler]
+export const USAGE = `usage: npm run sim -- (--seed N [--trace] | --seeds A-B [--jobs J]) [--nodes N [--voters V]] [--duration MS] [--workload kv|scheduler]
   --seed N        run one seed and print its summary (with --trace: every event)
   --seeds A-B     run seeds A through B and print a summary line
-  --nodes N       cluster size, 3 to 9 (default ${DEFAULT_NODES})
+  --nodes N       cluster size, 3 to ${MAX_SIM_NODES} (default ${DEFAULT_NODES})
+  --voters V      voters among them at the start, 3 to N (at most 7 beyond 9 nodes; default:
+                  every node up to 9 nodes, else 5); the rest are learners
   --duration MS   simulated length of the fault phase in ms (default ${DEFAULT_DURATION_MS})
   --jobs J        worker threads for a sweep (default: 2, or 1 for fewer than 20 seeds)
   --workload W    kv (default): clients of a replicated key-value store; scheduler: random DAGs
@@ -36,6 +41,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let seed: number | null = null;
   let range: { from: number; to: number } | null = null;
   let nodes = DEFAULT_NODES;
+  let voters: number | null = null;
   let durationMs = DEFAULT_DURATION_MS;
   let trace = false;
   let jobs: number | null = null;
@@ -63,7 +69,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--nodes':
-        nodes = int(flag, value(), 3, 9);
+        nodes = int(flag, value(), 3, MAX_SIM_NODES);
+        break;
+      case '--voters':
+        voters = int(flag, value(), 3, MAX_SIM_NODES);
         break;
       case '--duration':
         durationMs = int(flag, value(), 100, 3_600_000);
@@ -97,12 +106,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (seed === null && range === null) throw new UsageError('give --seed N or --seeds A-B');
   if (trace && seed === null) throw new UsageError('--trace needs a single --seed');
   if (plant !== undefined && PLANTS.includes(plant) && workload !== 'scheduler') throw new UsageError('--plant needs --workload scheduler');
+  if (voters !== null && voters > maxVoters(nodes))
+    throw new UsageError(`--voters ${voters}: a cluster of ${nodes} nodes has at most ${maxVoters(nodes)} voters`);
   const seeds = range ?? { from: seed as number, to: seed as number };
   const count = seeds.to - seeds.from + 1;
   return {
     seeds,
     single: seed !== null,
     nodes,
+    ...(voters !== null ? { voters } : {}),
     durationMs,
     trace,
     jobs: Math.min(jobs ?? (count < 20 ? 1 : 2), count),

@@ -43,6 +43,11 @@ export interface ClusterSetup<R> {
    * as if the receiver's leader (or a voter it knows) had sent them.
    */
   readonly trustForger?: boolean;
+  /**
+   * Compare the replicas' whole state after every this many entries (default 1: after each).
+   * Entries themselves are compared at every index whatever this is.
+   */
+  readonly stateHashEvery?: number;
 }
 
 /** `bootstrap` is undefined for a node that starts from a lost disk: it joins, as a new node would. */
@@ -151,6 +156,7 @@ export class Cluster<R> implements ClusterApi<R>, NemesisTarget {
         this.forgery.restored(node.id, snap);
       },
       loaded: (node, snap, hash) => this.checker.restored(node.id, snap.meta, hash),
+      hashesStateAt: (index) => index % (s.stateHashEvery ?? 1) === 0,
       applied: (node, e, hash) => {
         this.checker.applied(node.id, e, hash);
         this.forgery.applied(node.id, e);

@@ -16,6 +16,7 @@ export function runOne(o: CliOptions, out: Output, err: Output): number {
   const r = runSimulation({
     seed: o.seeds.from,
     nodes: o.nodes,
+    ...(o.voters !== undefined ? { voters: o.voters } : {}),
     durationMs: o.durationMs,
     workload: o.workload,
     ...(o.plant !== undefined ? { plant: o.plant } : {}),
@@ -46,7 +47,7 @@ export async function sweep(o: CliOptions, out: Output): Promise<number> {
   const n = o.seeds.to - o.seeds.from + 1;
   out.write(
     `sweep seeds ${o.seeds.from}-${o.seeds.to}, ${o.workload} workload${o.plant !== undefined ? ` with planted ${o.plant}` : ''}, ` +
-      `${o.nodes} nodes, ${o.durationMs}ms faults: ${n} seeds run, ` +
+      `${o.nodes} nodes${o.voters !== undefined ? ` (${o.voters} voters)` : ''}, ${o.durationMs}ms faults: ${n} seeds run, ` +
       `${failing.length} violations, ${(n / secs).toFixed(1)} seeds/s, ${Math.round(events / secs)} simulated events/s ` +
       `(${secs.toFixed(1)}s, ${o.jobs} jobs)\n`,
   );

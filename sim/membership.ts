@@ -61,14 +61,14 @@ export class SimMembership<R> {
     /** Delays of the join protocol's messages. */
     private readonly rng: SeededRng,
     /**
-     * The membership loop's policy. The sweeps' default: every node a voter when it can be (the
+     * The membership loop's policy. The sweeps' default (sweepPolicy): every node a voter when it can be (the
      * operator, admin.ts, and the faults vary the membership), and up right now when heard within
      * about one maximal election timeout of the simulator's 10 ms ticks (20 ticks of up to 12 ms),
      * as the node's policy uses its own. A scenario runs the node's own (scenario-run.ts).
      */
     policy?: MembershipPolicy,
   ) {
-    this.policy = policy ?? { ...defaultMembershipPolicy, targetVoters: c.nodes.length, catchUpEntries: 10, activeWithinMs: 300 };
+    this.policy = policy ?? sweepPolicy(c.nodes.length);
   }
 
   /** The node (re)started: its services start with its process and die with it. */
@@ -278,4 +278,13 @@ export class SimMembership<R> {
     if (voters.some((v) => (c.status(v)?.membership.index ?? 0) < current)) return [];
     return [...voters];
   }
+}
+
+/**
+ * The sweeps' membership policy: `targetVoters` voters (every node up to 9, a big cluster's few
+ * beyond: sim/scale.ts), up right now when heard within about one maximal election timeout of the
+ * simulator's 10 ms ticks (20 ticks of up to 12 ms), as the node's policy uses its own.
+ */
+export function sweepPolicy(targetVoters: number): MembershipPolicy {
+  return { ...defaultMembershipPolicy, targetVoters, catchUpEntries: 10, activeWithinMs: 300 };
 }

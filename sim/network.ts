@@ -33,6 +33,8 @@ export interface NetStats {
  */
 export class SimNetwork {
   readonly stats: NetStats = { sent: 0, delivered: 0, lost: 0, blocked: 0, duplicated: 0, bytes: 0 };
+  /** Per-node traffic, kept only when set (the sim-scale benchmark reads the leader's). */
+  tally: NetTally | null = null;
   /** Directed link -> how many active faults block it (partitions may overlap). */
   private readonly blocked = new Map<string, number>();
   /** Per directed link: the latest scheduled arrival, to keep FIFO links FIFO. */
@@ -73,6 +75,7 @@ export class SimNetwork {
     }
     const w = encode(m);
     this.stats.bytes += w.length;
+    if (this.tally) tallyOf(this.tally, sender).sent.add(w.length);
     this.schedule(w, m, sender);
     if (this.rng.chance(this.params.dup)) {
       this.stats.duplicated++;
@@ -120,9 +123,31 @@ export class SimNetwork {
         return;
       }
       this.stats.delivered++;
+      if (this.tally) tallyOf(this.tally, m.to).received.add(w.length);
       this.deliver(w, m.to, sender);
     });
   }
+}
+
+/** Messages and encoded bytes one node put on the wire and had delivered to it. */
+export class Traffic {
+  messages = 0;
+  bytes = 0;
+  add(bytes: number): void {
+    this.messages++;
+    this.bytes += bytes;
+  }
+}
+
+export type NetTally = Map<NodeId, { readonly sent: Traffic; readonly received: Traffic }>;
+
+function tallyOf(t: NetTally, id: NodeId): { readonly sent: Traffic; readonly received: Traffic } {
+  let e = t.get(id);
+  if (!e) {
+    e = { sent: new Traffic(), received: new Traffic() };
+    t.set(id, e);
+  }
+  return e;
 }
 
 function linkKey(from: NodeId, to: NodeId): string {

@@ -8,10 +8,11 @@ import type { Violation } from './checkers.js';
 import { Cluster, type ClusterSetup, type RaftFactory } from './cluster.js';
 import { KvWorkload } from './kv-workload.js';
 import { Liveness } from './liveness.js';
-import { SimMembership } from './membership.js';
+import { SimMembership, sweepPolicy } from './membership.js';
 import { describeMix, drawFaultMix, FAULT_KINDS, Nemesis, type FaultKind, type NemesisTarget } from './nemesis.js';
 import type { NodeTiming } from './node.js';
 import { plantedScheduler } from './scheduler-plants.js';
+import { ALL_VOTERS_UP_TO, DEFAULT_BIG_VOTERS, maxVoters, stateHashStride } from './scale.js';
 import { SchedulerWorkload } from './scheduler-workload.js';
 import { Trace } from './trace.js';
 import type { Workload, WorkloadExtras } from './workload.js';
@@ -30,6 +31,8 @@ export interface SimOptions {
   readonly plant?: string;
   /** Default 5. */
   readonly nodes?: number;
+  /** Voters at the start, the rest learners (default: every node up to 9 nodes, else 5; sim/scale.ts). */
+  readonly voters?: number;
   /** Simulated length of the safety phase (faults on), ms. */
   readonly durationMs?: number;
   /** How long after the heal the cluster has to converge, ms. Default: 20 maximal election timeouts. */
@@ -70,11 +73,19 @@ const EPOCH = 1_700_000_000_000;
 /** A run that executes this many events is stuck in a loop somewhere. */
 const MAX_EVENTS = 20_000_000;
 
-export function replayCommand(seed: number, nodes: number, durationMs: number, workload: WorkloadName = 'kv', plant?: string): string {
+export function replayCommand(
+  seed: number,
+  nodes: number,
+  durationMs: number,
+  workload: WorkloadName = 'kv',
+  plant?: string,
+  voters?: number,
+): string {
+  const v = voters === undefined ? '' : ` --voters ${voters}`;
   const d = durationMs === DEFAULT_DURATION_MS ? '' : ` --duration ${durationMs}`;
   const w = workload === 'kv' ? '' : ` --workload ${workload}`;
   const p = plant === undefined ? '' : ` --plant ${plant}`;
-  return `npm run sim -- --seed ${seed} --nodes ${nodes}${d}${w}${p}`;
+  return `npm run sim -- --seed ${seed} --nodes ${nodes}${v}${d}${w}${p}`;
 }
 
 /** One deterministic run of the chosen workload (default KV): everything follows from `seed`. */
@@ -91,6 +102,7 @@ export function runSimulation(o: SimOptions): SimResult {
 export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadExtras): SimResult {
   const nodeCount = o.nodes ?? DEFAULT_NODES;
   const durationMs = o.durationMs ?? DEFAULT_DURATION_MS;
+  const voterCount = Math.min(o.voters ?? (nodeCount <= ALL_VOTERS_UP_TO ? nodeCount : DEFAULT_BIG_VOTERS), maxVoters(nodeCount));
   const root = new SeededRng(o.seed);
   // Every subsystem draws from its own stream: a new draw in one never reshuffles another.
   const rngs = {
@@ -148,9 +160,12 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     rngs,
     makeRaft: o.makeRaft ?? ((config, restored, bootstrap) => new RaftNode(config, restored, bootstrap)),
     trustForger,
+    // Up to 9 nodes every node votes, as the simulator always ran; a big cluster's rest are learners.
+    ...(voterCount < nodeCount ? { bootstrap: { voters: ids.slice(0, voterCount), learners: ids.slice(voterCount) } } : {}),
+    stateHashEvery: stateHashStride(nodeCount),
   };
   const cluster = new Cluster(setup);
-  const membership = new SimMembership(cluster, rngs.join);
+  const membership = new SimMembership(cluster, rngs.join, sweepPolicy(voterCount));
   const changeAt = membership.change.bind(membership);
   const admin = new Admin(cluster, changeAt, rngs.admin, nodeCount > 3 && c.chance(0.7), c.chance(0.5), () => membership.rejoining());
   cluster.onStart = (id) => membership.started(id);
@@ -159,7 +174,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
   cluster.onSynced = (id, termOrVote) => nemesis.synced(id, termOrVote);
   const adversary = new Adversary(cluster, rngs.adversary, workload, mix.kinds.includes('forger'), mix.kinds.includes('liar'));
   const summary = [
-    `seed ${o.seed}: ${nodeCount} nodes, ${durationMs}ms of faults, ${describeMix(mix)}`,
+    `seed ${o.seed}: ${nodeCount} nodes${voterCount < nodeCount ? ` (${voterCount} voters)` : ''}, ${durationMs}ms of faults, ${describeMix(mix)}`,
     `raft: maxInflight ${raft.maxInflight}, maxMsgBytes ${raft.maxMsgBytes}, snapshot chunks of ${raft.snapshotChunkBytes} bytes, ` +
       `maxUncommittedBytes ${raft.maxUncommittedBytes}, preVote ${raft.preVote}, checkQuorum ${raft.checkQuorum}, fsync ~${setup.fsyncMean}ms`,
   ];
@@ -221,7 +236,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     simTimeMs: now,
     recent: trace.recent(),
     traceHash: trace.hash,
-    replay: replayCommand(o.seed, nodeCount, durationMs, workload.name === 'scheduler' ? 'scheduler' : 'kv', o.plant),
+    replay: replayCommand(o.seed, nodeCount, durationMs, workload.name === 'scheduler' ? 'scheduler' : 'kv', o.plant, o.voters),
     summary,
   };
 }

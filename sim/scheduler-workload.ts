@@ -1096,6 +1096,18 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       .join('; ');
   }
 
+  /** Claims the workers proposed (tasks named in claim commands) and the scheduler accepted, over every process. */
+  claimTotals(): { readonly proposed: number; readonly accepted: number } {
+    let proposed = this.workerTotals.claimsProposed;
+    for (const p of this.procs.values()) proposed += p.worker?.stats.claimsProposed ?? 0;
+    return { proposed, accepted: this.checker.counts.claims };
+  }
+
+  /** Load reports published and delivered by the simulated gossip. */
+  gossipStats(): Readonly<SimGossip['stats']> {
+    return this.gossip.stats;
+  }
+
   summary(): string {
     let ticks = this.ticks;
     for (const p of this.procs.values()) {

@@ -6,6 +6,7 @@ import { runSimulation, type SimResult, type WorkloadName } from './run.js';
 export interface SweepJob {
   readonly seed: number;
   readonly nodes: number;
+  readonly voters?: number;
   readonly durationMs: number;
   readonly workload: WorkloadName;
   readonly plant?: string;
@@ -21,6 +22,7 @@ export async function runSweep(o: CliOptions, onResult: (r: SimResult) => void):
     jobs.push({
       seed,
       nodes: o.nodes,
+      ...(o.voters !== undefined ? { voters: o.voters } : {}),
       durationMs: o.durationMs,
       workload: o.workload,
       ...(o.plant !== undefined ? { plant: o.plant } : {}),

@@ -84,7 +84,9 @@ describe('command line', () => {
   it.each([
     [['--seeds', '5-1'], 'ends before it starts'],
     [['--seed', 'x'], 'whole number'],
-    [['--seed', '1', '--nodes', '2'], 'between 3 and 9'],
+    [['--seed', '1', '--nodes', '2'], 'between 3 and 200'],
+    [['--seed', '1', '--nodes', '30', '--voters', '9'], 'at most 7 voters'],
+    [['--seed', '1', '--nodes', '5', '--voters', '6'], 'at most 5 voters'],
     [['--seed', '1', '--bogus'], "unknown flag '--bogus'"],
     [['--seeds', '1-3', '--trace'], '--trace needs a single --seed'],
     [[], 'give --seed N or --seeds A-B'],

@@ -12,6 +12,7 @@ import { ScheduleError, parseScheduleText } from '../../src/schedule/file.js';
 import type { ScheduleSpec } from '../../src/scheduler/schedule-types.js';
 import type { JobSpec } from '../../src/scheduler/types.js';
 import { WORKER_DEFAULTS } from '../../src/worker/worker.js';
+import { MAX_SIM_NODES, maxVoters } from '../scale.js';
 
 /** A node named by the scenario (`n1`..`nN`), or the one that leads when the fault fires. */
 export type NodeRef = string;
@@ -84,7 +85,6 @@ export const MAX_SKEW_MS = WORKER_DEFAULTS.leaseMs / 10;
 export const DEFAULT_SLOTS = 2;
 /** Default length of a simulated `run` attempt. */
 export const DEFAULT_RUN_MS: readonly [number, number] = [200, 2000];
-const MAX_NODES = 9;
 const MAX_SIM_MS = 3_600_000;
 
 /** A scenario file that cannot be used; `problems` name the field of each. */
@@ -120,9 +120,9 @@ export function parseScenario(text: string, source: string, readDag: (file: stri
   if (!isMapping(raw)) throw new ScenarioError([`${source}: expected a mapping with nodes, dags and faults`]);
   for (const k of Object.keys(raw)) if (!TOP_FIELDS.includes(k)) p.add(k, `unknown field (known: ${TOP_FIELDS.join(', ')})`);
 
-  const nodeCount = int(p, 'nodes', raw['nodes'], 1, MAX_NODES) ?? 3;
+  const nodeCount = int(p, 'nodes', raw['nodes'], 1, MAX_SIM_NODES) ?? 3;
   const nodes = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
-  const voterCount = raw['voters'] === undefined ? Math.min(nodeCount, 3) : (int(p, 'voters', raw['voters'], 1, nodeCount) ?? 1);
+  const voterCount = raw['voters'] === undefined ? Math.min(nodeCount, 3) : (int(p, 'voters', raw['voters'], 1, maxVoters(nodeCount)) ?? 1);
   const voters = nodes.slice(0, voterCount);
   const learners = nodes.slice(voterCount);
   const known = (field: string, v: unknown, leader: boolean): NodeRef | null => {

@@ -16,6 +16,7 @@ import type { Violation } from '../checkers.js';
 import { Cluster, type ClusterSetup } from '../cluster.js';
 import { Liveness } from '../liveness.js';
 import { SimMembership } from '../membership.js';
+import { stateHashStride } from '../scale.js';
 import type { NodeTiming } from '../node.js';
 import { SchedulerWorkload, type NodeConfig } from '../scheduler-workload.js';
 import type { SchedulerFactory } from '../../src/node/scheduler-host.js';
@@ -80,6 +81,10 @@ export interface ScenarioResult {
 export interface ScenarioOptions {
   /** Builds each replica's Scheduler (default: the real one); tests plant a bug to see the verdict catch it. */
   readonly scheduler?: SchedulerFactory;
+  /** Compare the replicas' whole state after every this many entries (default: stateHashStride of the cluster's size). */
+  readonly stateHashEvery?: number;
+  /** Handed the cluster and the workload before they start (the sim-scale benchmark counts through it). */
+  readonly observe?: (run: { readonly cluster: Cluster<SchedulerApplied>; readonly workload: SchedulerWorkload }) => void;
 }
 
 export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}): ScenarioResult {
@@ -137,6 +142,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     rngs: { net: rngs.net, disk: rngs.disk, raft: rngs.raft, timing: rngs.timing },
     makeRaft: (config, restored, bootstrap) => new RaftNode(config, restored, bootstrap),
     bootstrap: { voters: [...s.voters], learners: [...s.learners] },
+    stateHashEvery: o.stateHashEvery ?? stateHashStride(s.nodes.length),
   };
   const cluster = new Cluster(setup);
   // Every node runs the node's membership services (sim/membership.ts) with the node's own policy:
@@ -188,6 +194,7 @@ export function runScenario(s: Scenario, seed: number, o: ScenarioOptions = {}):
     isLeader: (id) => cluster.available(id) && cluster.status(id)?.role === 'leader',
     clusterTime: (id) => cluster.clusterTime(id) ?? 0,
   });
+  o.observe?.({ cluster, workload });
   cluster.startAll();
   workload.start(cluster, rngs.workload);
   faults.schedule(s.faults);

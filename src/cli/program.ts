@@ -337,7 +337,8 @@ export function buildProgram(io: ProgramIo): Command {
     .option('--report <file>', 'also write a self-contained HTML page with the run drawn')
     .option('--json', 'print the result as JSON')
     .option('--seeds <a-b>', 'without a scenario: a sweep of random runs with faults over these seeds')
-    .option('--nodes <n>', 'with --seeds: cluster size, 3 to 9 (default 5)')
+    .option('--nodes <n>', 'with --seeds: cluster size, 3 to 200 (default 5)')
+    .option('--voters <n>', 'with --seeds: voters at the start, the rest learners (default: all up to 9 nodes, else 5; at most 7 beyond 9)')
     .option('--workload <w>', 'with --seeds: scheduler (default) or kv')
     .action(async (scenario: string | undefined, opts: SimCommandOptions) => {
       const { simCommand } = await import('./sim-command.js');

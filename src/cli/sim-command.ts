@@ -1,5 +1,5 @@
 // `meshrun sim SCENARIO.yaml [--seed N] [--report FILE.html] [--json]`: a user's scenario in the
-// deterministic simulator; `meshrun sim --seeds A-B [--nodes N]`: a sweep of random runs with
+// deterministic simulator; `meshrun sim --seeds A-B [--nodes N [--voters V]]`: a sweep of random runs with
 // faults, as CI runs it. Exit 0 when every invariant held (whatever the jobs' end states), 1 on a
 // violation, 2 on a bad scenario file or bad flags.
 import { writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ export interface SimCommandOptions {
   readonly json?: boolean;
   readonly seeds?: string;
   readonly nodes?: string;
+  readonly voters?: string;
   readonly workload?: string;
 }
 
@@ -25,6 +26,7 @@ export async function simCommand(scenario: string | undefined, o: SimCommandOpti
   for (const [flag, v] of [
     ['--seeds', o.seeds],
     ['--nodes', o.nodes],
+    ['--voters', o.voters],
     ['--workload', o.workload],
   ] as const) {
     if (v !== undefined)
@@ -64,7 +66,14 @@ async function sweepCommand(o: SimCommandOptions, out: (s: string) => void): Pro
   ] as const) {
     if (v !== undefined) throw new CliError(`${flag} needs a scenario file`, EXIT.usage);
   }
-  const argv = ['--seeds', o.seeds, '--workload', o.workload ?? 'scheduler', ...(o.nodes !== undefined ? ['--nodes', o.nodes] : [])];
+  const argv = [
+    '--seeds',
+    o.seeds,
+    '--workload',
+    o.workload ?? 'scheduler',
+    ...(o.nodes !== undefined ? ['--nodes', o.nodes] : []),
+    ...(o.voters !== undefined ? ['--voters', o.voters] : []),
+  ];
   let parsed;
   try {
     parsed = parseArgs(argv);

@@ -30,7 +30,7 @@
 // task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first.
 import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
-import { hasLabels } from '../scheduler/placement.js';
+import { formatLabels, hasLabels } from '../scheduler/placement.js';
 import type { JobId, Labels, Ms, ReadyTask, TaskRef } from '../scheduler/types.js';
 import { Rendezvous } from './rendezvous.js';
 import type { PeerLoad } from './types.js';
@@ -71,6 +71,73 @@ export interface ClaimInput {
   readonly claimsSoon?: (node: NodeId) => boolean;
   /** Whether `node` (not self) has room to steal: free slots by the replicated state. Default: every peer has. */
   readonly canSteal?: (node: NodeId) => boolean;
+  /**
+   * Owners found by earlier runs over the same ring, kept by the caller from run to run (the
+   * worker keeps one). Without it every run ranks every scanned task over every live node.
+   */
+  readonly owners?: OwnerCache;
+}
+
+/** Forget every owner past this many tasks (a few big jobs' ready queues); they are found again as needed. */
+const OWNER_CACHE_ENTRIES = 100_000;
+
+/**
+ * Preferred owners already found, valid for one ring: the live nodes with their slots and
+ * handlers, which change when a node joins, leaves or drops out of gossip, not with every claim.
+ * Why: a run scans the ready queue until it has found this node's share, about 4 x free x nodes
+ * tasks (the scan bound the worker sets), and ranking a task means scoring it on every live node,
+ * so a run cost free x nodes^2 hash rounds: 660,000 at 200 nodes, on every node, every time its
+ * slots free up (issue 16). A task's owner depends only on the ring and the task (its slots and
+ * handler never change while it is ready), so it is found once per ring; a run then costs one
+ * lookup per scanned task. Owners of other rings are forgotten as soon as the ring changes.
+ */
+export class OwnerCache {
+  private ring = '';
+  private readonly byJob = new Map<string, Map<number, NodeId | null>>();
+  private entries = 0;
+  /** Owners computed (not found here), for tests and benchmarks. */
+  misses = 0;
+
+  /** Start a run over the ring `key` (ringKey): everything found over another ring is dropped. */
+  useRing(key: string): void {
+    if (key === this.ring) return;
+    this.ring = key;
+    this.clear();
+  }
+
+  get(ref: TaskRef): NodeId | null | undefined {
+    return this.byJob.get(ref.job)?.get(ref.task);
+  }
+
+  set(ref: TaskRef, owner: NodeId | null): void {
+    if (this.entries >= OWNER_CACHE_ENTRIES) this.clear();
+    let tasks = this.byJob.get(ref.job);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.byJob.set(ref.job, tasks);
+    }
+    tasks.set(ref.task, owner);
+    this.entries++;
+    this.misses++;
+  }
+
+  get size(): number {
+    return this.entries;
+  }
+
+  private clear(): void {
+    this.byJob.clear();
+    this.entries = 0;
+  }
+}
+
+/** What a task's owner depends on among the live nodes: ids, weights and handlers, in a fixed order. */
+function ringKey(live: ReadonlyMap<NodeId, Runner>): string {
+  const parts: string[] = [];
+  // Labels too: a task's owner is chosen among the nodes that can host it (`on`).
+  for (const [node, r] of live)
+    parts.push(`${node}\u0000${r.slots}\u0000${[...r.handlers].sort().join('\u0001')}\u0000${formatLabels(r.labels)}`);
+  return parts.sort().join('\u0002');
 }
 
 /** After this many stealAfterMs a task is anyone's: its owner and its chosen thief both failed to take it. */
@@ -169,6 +236,17 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
   if (left <= 0 || input.maxScan <= 0) return [];
   const live = runners(input);
   const ring = ringOf(live);
+  const owners = input.owners;
+  owners?.useRing(ringKey(live));
+  const ownerOf = (task: ReadyTask): NodeId | null => {
+    if (owners === undefined) return ownerAmong(live, task, ring);
+    let owner = owners.get(task);
+    if (owner === undefined) {
+      owner = ownerAmong(live, task, ring);
+      owners.set(task, owner);
+    }
+    return owner;
+  };
   const selfCaps: Runner = { slots: input.free, handlers: input.handlers, labels: input.labels ?? NO_LABELS };
   const room = new Room(input.room);
   const claimsSoon = input.claimsSoon ?? (() => true);
@@ -201,7 +279,7 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
     // A task too big for what is left is passed over, so smaller ones behind it still fill slots.
     // So is one whose pool or job has no room left: the state machine would refuse it.
     if (task.slots <= left && canHost(selfCaps, task) && !skipped && room.fits(task)) {
-      const owner = ownerAmong(live, task, ring);
+      const owner = ownerOf(task);
       const aged = input.now - task.readyAt >= input.stealAfterMs;
       if (owner === input.self || (owner === null && aged)) {
         own.push(task);

@@ -23,7 +23,7 @@ import type {
   TaskRef,
 } from '../scheduler/types.js';
 import { MAX_COMMAND_BYTES } from '../scheduler/command-codec.js';
-import { chooseClaims } from './claim-policy.js';
+import { chooseClaims, OwnerCache } from './claim-policy.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
 
 export interface WorkerOptions {
@@ -162,6 +162,8 @@ export class Worker {
 
   private readonly attempts = new Map<string, Attempt>();
   private readonly claims = new Map<string, ClaimInFlight>();
+  /** Ready tasks' preferred owners over the current ring, kept between claim runs (claim-policy.ts). */
+  private readonly owners = new OwnerCache();
   private batchSeq = 0;
 
   private seq = 0;
@@ -639,6 +641,7 @@ export class Worker {
       // Enough to find this node's share (about 1 / nodes) of the tasks that fit its free slots.
       // Past its own claims in flight too, which are still ready in the view until applied.
       maxScan: Math.min(MAX_SCAN_LIMIT, 64 + 4 * (free + this.claims.size) * (peers.length + 1)),
+      owners: this.owners,
     });
   }
 

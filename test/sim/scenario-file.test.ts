@@ -171,7 +171,7 @@ faults:
   });
 
   it('reports every problem of a file at once', () => {
-    const found = problems('nodes: 12\ndags: [nope.yaml]\nfaults:\n  - { at: 1s, kill: n9 }');
+    const found = problems('nodes: 201\ndags: [nope.yaml]\nfaults:\n  - { at: 1s, kill: n9 }');
     expect(found.length).toBeGreaterThanOrEqual(3);
   });
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { known } from '../../src/invariant.js';
 import type { ReadyTask, TaskRef } from '../../src/scheduler/types.js';
-import { chooseClaims, preferredOwner } from '../../src/worker/claim-policy.js';
+import { chooseClaims, OwnerCache, preferredOwner } from '../../src/worker/claim-policy.js';
 import type { ClaimInput } from '../../src/worker/claim-policy.js';
 import { rendezvousHash, weightedScore } from '../../src/worker/rendezvous.js';
 import type { PeerLoad } from '../../src/worker/types.js';
@@ -395,5 +395,46 @@ describe('placement and limits (docs/dag-file.md §14)', () => {
       }),
     );
     expect(none).toEqual([]);
+
+describe('owner cache (big clusters)', () => {
+  const peersOf = (n: number, handlers: readonly string[] = ['noop']): PeerLoad[] =>
+    Array.from({ length: n }, (_, i) => ({ node: `n${i + 1}`, slots: 4, free: 4, handlers: [...handlers] }));
+  const backlog = tasks(5_000, { handler: 'noop' });
+  const at = (peers: PeerLoad[], now: number, owners?: OwnerCache): ClaimInput =>
+    input({
+      self: 'n1',
+      free: 4,
+      slots: 4,
+      handlers: new Set(['noop']),
+      now,
+      ready: backlog,
+      peers,
+      maxScan: 64 + 16 * (peers.length + 1),
+      ...(owners ? { owners } : {}),
+    });
+
+  it('chooses what the policy chooses without it, run after run, as the ring changes', () => {
+    const owners = new OwnerCache();
+    const rings = [peersOf(100), peersOf(100), peersOf(60), peersOf(100, ['noop', 'sleep']), peersOf(100)];
+    for (const [i, peers] of rings.entries()) {
+      for (const now of [0, 30_000]) {
+        expect(chooseClaims(at(peers, now, owners)), `ring ${i} at ${now}`).toEqual(chooseClaims(at(peers, now)));
+      }
+    }
+  });
+
+  it('ranks each scanned task once per ring: a second run over the same ring computes no owner', () => {
+    const owners = new OwnerCache();
+    const peers = peersOf(200);
+    chooseClaims(at(peers, 0, owners));
+    const first = owners.misses;
+    // The scan passes about free x nodes tasks to find this node's 4, each ranked over all 200 nodes on the first run.
+    expect(first).toBeGreaterThan(400);
+    chooseClaims(at(peers, 0, owners));
+    expect(owners.misses).toBe(first);
+    // A node gone from gossip is a new ring: the owners are found again.
+    chooseClaims(at(peers.slice(0, 150), 0, owners));
+    expect(owners.misses).toBeGreaterThan(first);
+    expect(owners.size).toBeLessThanOrEqual(first);
   });
 });
