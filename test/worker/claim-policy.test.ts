@@ -395,6 +395,8 @@ describe('placement and limits (docs/dag-file.md §14)', () => {
       }),
     );
     expect(none).toEqual([]);
+  });
+});
 
 describe('owner cache (big clusters)', () => {
   const peersOf = (n: number, handlers: readonly string[] = ['noop']): PeerLoad[] =>
