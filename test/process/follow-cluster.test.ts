@@ -92,7 +92,7 @@ describe('a CLI that follows the cluster', { concurrent: false }, () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(
-        `\\nalpha +${alpha.id.slice(-8)} +voter +down since \\d\\d:\\d\\d:\\d\\d UTC +-/2 +- +- +\\S+ +\\S+( \\S+)? +\\d+(\\.\\d)?s ago\\n`,
+        `\\nalpha +${alpha.id.slice(-8)} +voter +down since \\d\\d:\\d\\d:\\d\\d UTC +-/2 +- +- +\\S+ +\\S+ +\\S+( \\S+)? +\\d+(\\.\\d)?s ago\\n`,
       ),
     );
     expect(r.stdout).toMatch(/\nbeta \* +\S{8} +(leader|voter) +up +\d\/2 +\d /);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeInfo } from '../../src/api/types.js';
 import type { JobView, PoolView } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
+import { nodeGet, wholeJob } from './whole-job.js';
 import { agreedView, apiFetch, eventually, Processes, runCli, type NodeProcess } from './spawn.js';
 
 const procs = new Processes();
@@ -37,8 +38,9 @@ function dagFile(name: string, yaml: readonly string[]): string {
   return f;
 }
 
-async function jobView(id: string): Promise<JobView> {
-  return (await (await apiFetch(nodes[0] as NodeProcess, `/v1/jobs/${id}`)).json()) as JobView;
+/** The whole job, read through the summary and its pages of tasks (docs/http-api.md §6). */
+function jobView(id: string): Promise<JobView> {
+  return wholeJob(nodeGet(nodes[0] as NodeProcess), id);
 }
 
 describe('placement and pools on real nodes', { concurrent: false }, () => {

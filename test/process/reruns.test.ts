@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/scheduler/types.js';
 import { checkLogsAfterEach } from './logs.js';
-import { apiFetch, Processes, runCli, type NodeProcess } from './spawn.js';
+import { nodeGet, wholeJob } from './whole-job.js';
+import { Processes, runCli, type NodeProcess } from './spawn.js';
 
 const procs = new Processes();
 let node: NodeProcess;
@@ -22,8 +23,9 @@ afterAll(async () => {
 
 const cli = (args: readonly string[]) => runCli([...args, '--api', node.apiUrl], { timeoutMs: 60_000 });
 
-async function jobView(id: string): Promise<JobView> {
-  return (await (await apiFetch(node, `/v1/jobs/${id}`)).json()) as JobView;
+/** The whole job, read through the summary and its pages of tasks (docs/http-api.md §6). */
+function jobView(id: string): Promise<JobView> {
+  return wholeJob(nodeGet(node), id);
 }
 
 describe('re-runs on a real node', { concurrent: false }, () => {
