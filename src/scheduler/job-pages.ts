@@ -4,7 +4,7 @@
 // skips the others by that byte), so a 1,000,000-task job answers in milliseconds. Task order
 // never changes for a job, so a task name is a stable cursor.
 import { Job, R, T, TASK_STATE_NAMES } from './job.js';
-import { jobSummary, taskView } from './job-view.js';
+import { jobSummary, stateCounts, taskView } from './job-view.js';
 import type { Capacity } from './runnable.js';
 import { parseTaskName, taskName } from './task-names.js';
 import type { JobDetail, JobProgress, SpecSummary, StuckSpec, TaskItem, TaskPageResult, TaskQuery, TaskSpec, TaskState } from './types.js';
@@ -42,14 +42,7 @@ function specCounts(job: Job, s: number): { counts: Record<TaskState, number>; c
     (c[st] as number)++;
     if (st === T.skipped && job.reason[t] === R.cancelled) cancelled++;
   }
-  const counts = {
-    waiting: c[T.waiting] as number,
-    ready: c[T.ready] as number,
-    running: c[T.running] as number,
-    succeeded: c[T.succeeded] as number,
-    failed: c[T.failed] as number,
-    skipped: c[T.skipped] as number,
-  };
+  const counts = stateCounts(c);
   return { counts, cancelled };
 }
 

@@ -14,14 +14,18 @@ function orNull(v: number): number | null {
 }
 
 function countsOf(job: Job): Record<TaskState, number> {
-  const c = job.counts;
+  return stateCounts(job.counts);
+}
+
+/** Tasks per state, by name, from a count per state code (indexed by T). */
+export function stateCounts(c: ArrayLike<number>): Record<TaskState, number> {
   return {
-    waiting: c[T.waiting] as number,
-    ready: c[T.ready] as number,
-    running: c[T.running] as number,
-    succeeded: c[T.succeeded] as number,
-    failed: c[T.failed] as number,
-    skipped: c[T.skipped] as number,
+    waiting: c[T.waiting] ?? 0,
+    ready: c[T.ready] ?? 0,
+    running: c[T.running] ?? 0,
+    succeeded: c[T.succeeded] ?? 0,
+    failed: c[T.failed] ?? 0,
+    skipped: c[T.skipped] ?? 0,
   };
 }
 
