@@ -1102,6 +1102,7 @@ export interface Heartbeat {
   leaseMs: number
   seq: number
   labels: Label[]
+  ahead: number
 }
 
 export namespace Heartbeat {
@@ -1153,6 +1154,11 @@ export namespace Heartbeat {
           }
         }
 
+        if ((obj.ahead != null && obj.ahead !== 0)) {
+          w.uint32(64)
+          w.uint64Number(obj.ahead)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1164,7 +1170,8 @@ export namespace Heartbeat {
           handlers: [],
           leaseMs: 0,
           seq: 0,
-          labels: []
+          labels: [],
+          ahead: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1209,6 +1216,10 @@ export namespace Heartbeat {
               obj.labels.push(Label.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.labels$
               }))
+              break
+            }
+            case 8: {
+              obj.ahead = reader.uint64Number()
               break
             }
             default: {

@@ -113,6 +113,7 @@ export function encodeCommand(cmd: Command): Uint8Array {
         leaseMs: writeInt(cmd.leaseMs, 'leaseMs', MAX),
         seq: writeInt(cmd.seq, 'seq', MAX),
         labels: cmd.labels === undefined ? [] : labelsOut(cmd.labels, 'node labels'),
+        ahead: writeInt(cmd.ahead ?? 0, 'ahead', cmd.slots),
       };
       break;
     case 'pool-set': {
@@ -299,6 +300,7 @@ function commandIn(c: pb.Command): Command {
       leaseMs: readInt(h.leaseMs, 'leaseMs', MAX),
       seq: readInt(h.seq, 'seq', MAX),
       ...(h.labels.length === 0 ? {} : { labels: labelsIn(h.labels, 'node labels') }),
+      ...(h.ahead === 0 ? {} : { ahead: readInt(h.ahead, 'ahead', h.slots) }),
     };
   }
   if (c.poolSet) {

@@ -212,6 +212,7 @@ export class Scheduler implements SchedulerView {
       return this.ignore(cx, 'heartbeat', `${cmd.node}: heartbeat seq ${cmd.seq} is not after ${node.heartbeatSeq}`);
     }
     node.slots = cmd.slots;
+    node.ahead = cmd.ahead ?? 0;
     node.handlers = [...cmd.handlers];
     node.handlerSet = new Set(cmd.handlers);
     node.labels = cmd.labels ?? NO_LABELS;
@@ -239,6 +240,7 @@ export class Scheduler implements SchedulerView {
       if (why === null) continue;
       this.s.stats.claimsRejected++;
       this.ignore(cx, 'claim', `${ref.job}/${ref.task}: ${why}`);
+      if (typeof node !== 'string') cx.out.push({ type: 'claim-refused', node: node.id, job: ref.job, task: ref.task });
     }
     if (typeof node !== 'string') this.life.syncLease(node);
   }
@@ -256,7 +258,8 @@ export class Scheduler implements SchedulerView {
     const ts = at(job.spec.tasks, spec, 'a spec');
     const handler = Job.handlerOf(ts);
     if (handler !== null && !node.handlerSet.has(handler)) return `node lacks handler ${handler}`;
-    if (node.slots - node.used < ts.slots) return `no free slots (${node.slots - node.used} free, ${ts.slots} needed)`;
+    const free = capacity(node) - node.used;
+    if (free < ts.slots) return `no free slots (${free} free, ${ts.slots} needed)`;
     const refusal = this.labelRefusal(node, ts) ?? this.poolRefusal(ts) ?? this.concurrencyRefusal(job);
     if (refusal !== null) return refusal;
     this.life.startRunning(cx, node, job, task, spec, ts);
@@ -326,6 +329,7 @@ export class Scheduler implements SchedulerView {
       if (why === null) continue;
       this.s.stats.claimsRejected++;
       this.ignore(cx, 'claim', `${ref.job}/${ref.task}: ${why}`);
+      if (typeof node !== 'string') cx.out.push({ type: 'claim-refused', node: node.id, job: ref.job, task: ref.task });
     }
     if (typeof node !== 'string') life.syncLease(node);
   }
@@ -361,13 +365,13 @@ export class Scheduler implements SchedulerView {
   /** claimNext: the dependents this finish made ready go to the same node, in order, while they fit. */
   private claimReadied(cx: ApplyContext, node: NodeRec, readied: readonly Readied[]): void {
     for (const { job, spec, start, end } of readied) {
-      if (node.used >= node.slots) return;
+      if (node.used >= capacity(node)) return;
       if (job.state !== 'running') continue;
       const ts = at(job.spec.tasks, spec, 'a spec');
       const handler = Job.handlerOf(ts);
       if (handler !== null && !node.handlerSet.has(handler)) continue;
       if (this.labelRefusal(node, ts) !== null) continue;
-      for (let t = start; t < end && node.slots - node.used >= ts.slots; t++) {
+      for (let t = start; t < end && capacity(node) - node.used >= ts.slots; t++) {
         if (this.poolRefusal(ts) !== null || this.concurrencyRefusal(job) !== null) break;
         if (job.tState[t] === T.ready) this.life.startRunning(cx, node, job, t, spec, ts);
       }
@@ -541,11 +545,17 @@ export class Scheduler implements SchedulerView {
   }
 }
 
+/** The slots a node's claims may take: its slots and the claims it holds ahead (Command heartbeat `ahead`). */
+function capacity(n: NodeRec): number {
+  return n.slots + n.ahead;
+}
+
 function nodeView(n: NodeRec): NodeView {
   return {
     id: n.id,
     boot: n.boot,
     slots: n.slots,
+    ahead: n.ahead,
     handlers: n.handlers,
     labels: n.labels,
     leaseMs: n.leaseMs,

@@ -41,15 +41,17 @@ import { errorMessage } from '../errors.js';
  * released as 3 (and the outputs layout as 4), so 3 and 4 are read as those. 6: each node's
  * labels after its retired boots, and the pools (name and size, by name) after the schedules;
  * formats up to 5 are read as no labels and no pools. How many slots of each pool running tasks
- * hold is derived, rebuilt from the running tasks.
+ * hold is derived, rebuilt from the running tasks. 7: each node's `ahead` (the claims it may hold
+ * beyond its slots) after its labels; formats up to 6 are read as 0.
  */
-const FORMAT = 6;
-const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5, 6];
+const FORMAT = 7;
+const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5, 6, 7];
 /** The first format with attempt history and job timeouts, with outputs, with schedules. */
 const HISTORY_FORMAT = 3;
 const OUTPUTS_FORMAT = 4;
 const SCHEDULES_FORMAT = 5;
 const PLACEMENT_FORMAT = 6;
+const AHEAD_FORMAT = 7;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -127,6 +129,7 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
       w.string(k);
       w.string(n.labels[k] ?? '');
     }
+    w.varint(n.ahead, 'ahead');
   }
 
   w.varint(s.jobs.size, 'jobs');
@@ -321,6 +324,10 @@ function readState(r: Reader): SchedulerState {
     check(r, rc <= MAX_RETIRED_BOOTS, `${rc} retired boots`);
     for (let k = 0; k < rc; k++) n.retired.push(r.varint('retired boot'));
     if (format >= PLACEMENT_FORMAT) readLabels(r, n);
+    if (format >= AHEAD_FORMAT) {
+      n.ahead = r.varint('ahead');
+      check(r, n.ahead <= n.slots, `node ${id}: ahead ${n.ahead} above its ${n.slots} slots`);
+    }
     check(r, !s.nodes.has(id), `node ${id} twice`);
     s.nodes.set(id, n);
   }

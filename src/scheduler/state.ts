@@ -19,6 +19,8 @@ export interface NodeRec {
   readonly id: NodeId;
   boot: number;
   slots: number;
+  /** Claims it may hold beyond `slots` (its latest heartbeat's `ahead`): it takes at most slots + ahead. */
+  ahead: number;
   handlers: readonly string[];
   handlerSet: ReadonlySet<string>;
   /** From its latest heartbeat, keys in order (placement.ts). */
@@ -45,6 +47,7 @@ export function newNode(id: NodeId, boot: number): NodeRec {
     id,
     boot,
     slots: 0,
+    ahead: 0,
     handlers: [],
     handlerSet: new Set(),
     labels: NO_LABELS,

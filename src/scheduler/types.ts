@@ -132,6 +132,12 @@ export type Command =
       readonly seq: number;
       /** Its `--label`s (placement.ts); absent: none. */
       readonly labels?: Labels;
+      /**
+       * Claims it may hold beyond `slots` (0 to `slots`; absent: 0): a node whose tasks are short
+       * claims its next ones while its slots are busy, and starts each as a slot frees, so no slot
+       * waits for a commit (docs/architecture.md §8).
+       */
+      readonly ahead?: number;
     }
   | {
       readonly type: 'finish';
@@ -237,6 +243,11 @@ export type Effect =
   | { readonly type: 'pool'; readonly name: string; readonly size: number }
   /** A command or part of one had no effect, and why (counted in stats). */
   | { readonly type: 'ignored'; readonly command: CommandType; readonly reason: string }
+  /**
+   * A live node's claim of one task was refused (taken first, no room...): its worker stops
+   * waiting for it at once instead of after its retry period (the task did not change state).
+   */
+  | { readonly type: 'claim-refused'; readonly node: NodeId; readonly job: JobId; readonly task: number }
   | ScheduleEffect;
 
 /** What a worker needs to launch one claimed task. */
@@ -291,6 +302,8 @@ export interface NodeView {
   readonly id: NodeId;
   readonly boot: number;
   readonly slots: number;
+  /** Claims it may hold beyond its slots (Command heartbeat `ahead`): `used` may reach slots + ahead. */
+  readonly ahead: number;
   readonly handlers: readonly string[];
   /** Its labels, from its latest heartbeat. */
   readonly labels: Labels;

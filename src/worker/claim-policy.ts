@@ -72,6 +72,11 @@ export interface ClaimInput {
   /** Whether `node` (not self) has room to steal: free slots by the replicated state. Default: every peer has. */
   readonly canSteal?: (node: NodeId) => boolean;
   /**
+   * Whether `node` (not self) holds all the claims the replicated state lets it hold (its slots and
+   * those it may hold ahead). Default: no peer is.
+   */
+  readonly ownerFull?: (node: NodeId) => boolean;
+  /**
    * Owners found by earlier runs over the same ring, kept by the caller from run to run (the
    * worker keeps one). Without it every run ranks every scanned task over every live node.
    */
@@ -250,6 +255,9 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
   const selfCaps: Runner = { slots: input.free, handlers: input.handlers, labels: input.labels ?? NO_LABELS };
   const room = new Room(input.room);
   const claimsSoon = input.claimsSoon ?? (() => true);
+  // An owner with every slot taken (by the replicated state) claims nothing until one of its tasks
+  // ends: the tasks of its share wait a task's run at least, so a node with slots left takes them now.
+  const isFull = input.ownerFull ?? (() => false);
   const own: ReadyTask[] = [];
   /** Stealable tasks met by the scan, with their positions, while they might still be wanted. */
   const stealable: { task: ReadyTask; at: number }[] = [];
@@ -286,11 +294,14 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
         ownAt.push(scanned);
         left -= task.slots;
         room.take(task);
-      } else if (owner !== null && aged) {
+      } else if (owner !== null && (aged || isFull(owner))) {
         const seen = (passed.get(owner) ?? 0) + 1;
         passed.set(owner, seen);
         const unprotected =
-          !claimsSoon(owner) || seen > 2 * (live.get(owner) as Runner).slots || input.now - task.readyAt >= 3 * input.stealAfterMs;
+          isFull(owner) ||
+          !claimsSoon(owner) ||
+          seen > 2 * (live.get(owner) as Runner).slots ||
+          input.now - task.readyAt >= 3 * input.stealAfterMs;
         const abandoned = input.now - task.readyAt >= ABANDON_FACTOR * input.stealAfterMs;
         if (unprotected && stealSlots < left && (abandoned || thiefOf(owner, task) === input.self)) {
           stealable.push({ task, at: scanned });

@@ -46,6 +46,12 @@ export interface WorkerOptions {
   readonly peers: () => Iterable<PeerLoad>;
   /** This node's `--label`s, sent with its heartbeats (docs/dag-file.md §14); default none. */
   readonly labels?: Labels;
+  /**
+   * Claims this node may hold beyond its slots while its tasks are short (0 to `slots`; default
+   * WORKER_DEFAULTS.ahead(slots)): each starts as soon as a running task ends, so a slot never
+   * waits for the commit of its next claim. 0 turns claiming ahead off.
+   */
+  readonly ahead?: number;
 }
 
 export interface WorkerStats {
@@ -80,6 +86,16 @@ const FINISH_BUDGET_BYTES = MAX_COMMAND_BYTES / 2;
 const MAX_PENDING_HEARTBEATS = 64;
 /** Upper bound on ready tasks the policy reads per run. */
 const MAX_SCAN_LIMIT = 10_000;
+/**
+ * Claiming ahead is on while this node's tasks ran this long or less on average (SHORT_WEIGHT
+ * below): a task claimed ahead waits on the node until a running task ends, which is then at
+ * most a short task's time. Long tasks would hold it back from nodes that are free.
+ */
+const SHORT_TASK_MS: Ms = 100;
+/** Weight of each new run time in the average (an exponential moving average over about 8 runs). */
+const SHORT_WEIGHT = 1 / 8;
+/** Runs seen before the average counts: a fresh node claims nothing ahead until it knows its tasks. */
+const SHORT_MIN_RUNS = 8;
 
 /** One attempt this node started, kept until the view no longer shows this node holding it. */
 interface Attempt {
@@ -126,7 +142,12 @@ function attemptKey(ref: TaskRef, attempt: number): string {
 }
 
 /** What a node's worker runs with (the simulator's scenarios use the same). */
-export const WORKER_DEFAULTS = { leaseMs: 5000, stealAfterMs: 2000 } as const;
+export const WORKER_DEFAULTS = {
+  leaseMs: 5000,
+  stealAfterMs: 2000,
+  /** Half its slots, rounded up: enough for the slots that free up during one commit (tens of ms tasks). */
+  ahead: (slots: number): number => slots,
+} as const;
 
 export class Worker {
   readonly stats: WorkerStats = {
@@ -159,8 +180,17 @@ export class Worker {
   private readonly propose: Propose;
   private readonly peers: () => Iterable<PeerLoad>;
   private readonly labels: Labels | undefined;
+  /** The most claims held ahead (WorkerOptions.ahead). */
+  private readonly aheadMax: number;
+  /** Moving average of this node's recent run times, and how many runs it has seen. */
+  private recentRunMs = 0;
+  private runsSeen = 0;
+  /** The `ahead` of the latest heartbeat proposed. */
+  private aheadSent = 0;
 
   private readonly attempts = new Map<string, Attempt>();
+  /** Held by this boot (claimed ahead) but not started: no slot was free. Started in order as slots free. */
+  private readonly waiting = new Map<string, TaskLaunch>();
   private readonly claims = new Map<string, ClaimInFlight>();
   /** Ready tasks' preferred owners over the current ring, kept between claim runs (claim-policy.ts). */
   private readonly owners = new OwnerCache();
@@ -201,6 +231,10 @@ export class Worker {
     this.propose = opts.propose;
     this.peers = opts.peers;
     this.labels = opts.labels !== undefined && Object.keys(opts.labels).length > 0 ? opts.labels : undefined;
+    this.aheadMax = opts.ahead ?? WORKER_DEFAULTS.ahead(this.slots);
+    if (!(Number.isInteger(this.aheadMax) && this.aheadMax >= 0 && this.aheadMax <= this.slots)) {
+      throw new RangeError(`ahead (${this.aheadMax}) must be an integer from 0 to slots (${this.slots})`);
+    }
   }
 
   /** Proposes the first heartbeat now, then one every heartbeatMs. */
@@ -218,6 +252,7 @@ export class Worker {
     this.heartbeatTimer = this.turnTimer = this.leaseTimer = this.pollTimer = this.retryTimer = null;
     this.silenceAll('worker stopped');
     this.claims.clear();
+    this.waiting.clear();
   }
 
   /**
@@ -234,6 +269,7 @@ export class Worker {
     for (const e of effects) {
       if (e.type === 'task') this.onTaskEvent(e);
       else if (e.type === 'tasks') this.onRangeEvent(e);
+      else if (e.type === 'claim-refused' && e.node === this.self) this.onClaimRefused(e);
     }
     // No effects: a snapshot replaced the state, and any of them may have been missed.
     if (effects.length === 0) this.reconcile();
@@ -250,8 +286,10 @@ export class Worker {
   // --- the lease -------------------------------------------------------------------------------
 
   private heartbeat(): void {
+    this.heartbeatTimer?.cancel();
     this.heartbeatTimer = null;
     const seq = ++this.seq;
+    this.aheadSent = this.aheadWanted();
     const ok = this.propose({
       type: 'heartbeat',
       node: this.self,
@@ -261,6 +299,7 @@ export class Worker {
       leaseMs: this.leaseMs,
       seq,
       ...(this.labels === undefined ? {} : { labels: this.labels }),
+      ...(this.aheadSent === 0 ? {} : { ahead: this.aheadSent }),
     });
     if (ok) {
       this.stats.heartbeatsProposed++;
@@ -355,8 +394,9 @@ export class Worker {
     // The lease ends at the earliest marginMs from now (by the leader's clock): the processes must
     // be gone by then, whatever grace period the executor gives a stop otherwise.
     this.silenceAll('lease lost', this.marginMs / 2);
-    // Claims still in flight may yet be accepted: reconcile starts them once the lease is back.
+    // Claims still in flight may yet be accepted, and what waits may yet start: reconcile starts them once the lease is back.
     this.claims.clear();
+    this.waiting.clear();
   }
 
   // --- starting, stopping and settling attempts ----------------------------------------------
@@ -367,6 +407,7 @@ export class Worker {
     if (e.node !== this.self) return;
     if (e.to === 'running') this.maybeStart(e, e.attempt);
     else {
+      this.waiting.delete(attemptKey(e, e.attempt));
       const a = this.attempts.get(attemptKey(e, e.attempt));
       if (a === undefined) return;
       // The entry that settled this attempt decided the claims that rode with its result too (those
@@ -391,6 +432,11 @@ export class Worker {
     }
   }
 
+  /** The scheduler refused one of our claims: the slot it kept is free for another claim now. */
+  private onClaimRefused(ref: TaskRef): void {
+    if (this.claims.delete(taskKey(ref))) this.claimWanted = true;
+  }
+
   /** A claimed task left `ready`: by our claim (it starts) or someone else's (released). */
   private settleClaim(e: TaskEvent): void {
     const claim = this.claims.get(taskKey(e));
@@ -412,10 +458,20 @@ export class Worker {
     if (launch !== undefined && launch.attempt === attempt) this.startAttempt(launch);
   }
 
+  /** Starts what this boot holds, or keeps it waiting (claimed ahead) until a slot frees. */
   private startAttempt(launch: TaskLaunch): void {
     const key = attemptKey(launch, launch.attempt);
-    if (this.attempts.has(key)) return;
+    if (this.attempts.has(key) || this.waiting.has(key)) return;
     this.claims.delete(taskKey(launch));
+    if (this.slotsInUse() + launch.slots > this.slots) {
+      this.waiting.set(key, launch);
+      return;
+    }
+    this.launch(launch);
+  }
+
+  private launch(launch: TaskLaunch): void {
+    const key = attemptKey(launch, launch.attempt);
     const a: Attempt = {
       ref: { job: launch.job, task: launch.task },
       key,
@@ -441,6 +497,8 @@ export class Worker {
     a.alive = false;
     a.execution = null;
     if (this.stopped) return;
+    // The slot is free on this machine now: what was claimed ahead starts before the result is even proposed.
+    this.startWaiting();
     if (a.silenced) {
       this.settle(a);
     } else {
@@ -459,10 +517,13 @@ export class Worker {
     }
     this.claimWanted = true;
     this.scheduleTurn();
+    // Last: it may propose a heartbeat, whose reconcile must find this attempt's result in place.
+    if (!a.silenced) this.noteRun(r.durationMs);
   }
 
   /** The scheduler told this node to stop (cancel, timeout, lease expiry): no finish for it. */
   private stopAttempt(ref: TaskRef, attempt: number, reason: string): void {
+    this.waiting.delete(attemptKey(ref, attempt));
     const a = this.attempts.get(attemptKey(ref, attempt));
     if (a === undefined) return;
     a.result = null;
@@ -516,6 +577,7 @@ export class Worker {
   /** Every attempt against the view, then whatever the view says this boot holds and is not running. */
   private reconcile(): void {
     for (const a of this.attempts.values()) this.settle(a);
+    this.startWaiting();
     if (this.leaseHeld() && this.view.node(this.self)?.boot === this.boot) {
       for (const launch of this.view.held(this.self)) this.startAttempt(launch);
     }
@@ -567,7 +629,7 @@ export class Worker {
       // The slots of results that may ready dependents are left to claimNext: claims competing for
       // them in the same entry would be refused (and the chain would lose its one-commit hop).
       let freed = 0;
-      for (const a of due) if (!a.hasDependents) freed += a.slots;
+      for (const a of due) freed += a.slots;
       chosen = this.chooseClaims(freed);
     }
     if (due.length === 0) {
@@ -601,6 +663,54 @@ export class Worker {
     if (more) this.scheduleTurn();
   }
 
+  // --- claiming ahead ----------------------------------------------------------------------------
+
+  /** Claims ahead this node asks for now: aheadMax while its tasks are short, else none. */
+  private aheadWanted(): number {
+    return this.runsSeen >= SHORT_MIN_RUNS && this.recentRunMs <= SHORT_TASK_MS ? this.aheadMax : 0;
+  }
+
+  /**
+   * Claims ahead the scheduler allows this boot now (its applied heartbeat's) and the node still
+   * wants: a claim past what the applied heartbeat allows would be refused.
+   */
+  private aheadNow(): number {
+    const node = this.view.node(this.self);
+    if (node === undefined || node.boot !== this.boot) return 0;
+    return Math.min(node.ahead, this.aheadWanted());
+  }
+
+  /** A run ended after `ms`: the average moves, and a heartbeat tells the scheduler at once when claiming ahead turns on or off. */
+  private noteRun(ms: Ms): void {
+    this.recentRunMs = this.runsSeen === 0 ? ms : this.recentRunMs + SHORT_WEIGHT * (ms - this.recentRunMs);
+    this.runsSeen++;
+    if (this.aheadWanted() !== this.aheadSent && this.running && !this.stopped) this.heartbeat();
+  }
+
+  /** Slots that executions occupy on this machine now (a process told to stop occupies them until it ends). */
+  private slotsInUse(): number {
+    let used = 0;
+    for (const a of this.attempts.values()) if (a.alive) used += a.slots;
+    return used;
+  }
+
+  /** Starts what waits, in order, while it fits; forgets what this boot no longer holds. */
+  private startWaiting(): void {
+    if (this.waiting.size === 0 || !this.leaseHeld()) return;
+    let free = this.slots - this.slotsInUse();
+    for (const [key, launch] of this.waiting) {
+      if (this.view.launch(launch)?.attempt !== launch.attempt || this.view.node(this.self)?.boot !== this.boot) {
+        this.waiting.delete(key);
+        this.claimWanted = true;
+        continue;
+      }
+      if (launch.slots > free) continue;
+      this.waiting.delete(key);
+      free -= launch.slots;
+      this.launch(launch);
+    }
+  }
+
   /**
    * Slots not taken by live executions, unresolved results or claims in flight. An unresolved
    * result still counts: the scheduler counts it until the finish is applied, and that finish's
@@ -610,7 +720,8 @@ export class Worker {
     let used = 0;
     for (const a of this.attempts.values()) if (a.alive || a.result !== null) used += a.slots;
     for (const c of this.claims.values()) used += c.slots;
-    return Math.max(0, this.slots - used);
+    for (const w of this.waiting.values()) used += w.slots;
+    return Math.max(0, this.slots + this.aheadNow() - used);
   }
 
   /** What to claim now, with `freed` more slots than freeSlots() counts (results about to be proposed). */
@@ -636,7 +747,11 @@ export class Worker {
       claimsSoon: (node) => (this.view.node(node)?.running ?? 0) > 0,
       canSteal: (node) => {
         const n = this.view.node(node);
-        return n !== undefined && n.used < n.slots;
+        return n !== undefined && n.used < n.slots + n.ahead;
+      },
+      ownerFull: (node) => {
+        const n = this.view.node(node);
+        return n !== undefined && n.used >= n.slots + n.ahead;
       },
       // Enough to find this node's share (about 1 / nodes) of the tasks that fit its free slots.
       // Past its own claims in flight too, which are still ready in the view until applied.

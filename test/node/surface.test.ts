@@ -28,6 +28,7 @@ describe('nodesView', () => {
     id,
     boot: 1,
     slots: 4,
+    ahead: 0,
     handlers: ['noop'],
     labels: {},
     leaseMs: 5000,

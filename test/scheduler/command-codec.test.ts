@@ -457,7 +457,7 @@ describe('decodeCommand on bad input', () => {
     expectRefused(claim({ jobs: ['a', 'b'], job: [0], task: [0, 1] }), /^command: 1 job positions for 2 claim and 2 job ids$/);
     expectRefused(claim({ jobs: ['a', ''], job: [0, 1], task: [0, 1] }), /^command: job id is empty$/);
     // Heartbeats: too many handlers, an empty one.
-    const hb = { node: 'n', boot: 0, slots: 1, leaseMs: 1, seq: 1, labels: [] };
+    const hb = { node: 'n', boot: 0, slots: 1, leaseMs: 1, seq: 1, labels: [], ahead: 0 };
     expectRefused(
       cmd({ heartbeat: { ...hb, handlers: Array.from({ length: MAX_HANDLERS + 1 }, () => 'h') } }),
       /^command: too many handlers$/,

@@ -40,6 +40,7 @@ export interface HbOptions {
   leaseMs?: number;
   seq?: number;
   labels?: Record<string, string>;
+  ahead?: number;
 }
 
 /** Applies commands at increasing log indexes and a clock the test moves. */
@@ -85,6 +86,7 @@ export class Driver {
         leaseMs: o.leaseMs ?? 5_000,
         seq,
         ...(o.labels === undefined ? {} : { labels: o.labels }),
+        ...(o.ahead === undefined ? {} : { ahead: o.ahead }),
       },
       dt,
     );

@@ -161,7 +161,7 @@ describe('snapshots and codecs', () => {
       ['j', 1],
     ]);
     const bytes = d.m.encode();
-    expect(bytes[0]).toBe(6);
+    expect(bytes[0]).toBe(7);
     const r = Scheduler.restore(bytes);
     expect(r.hash()).toBe(d.m.hash());
     expect(r.pools()).toEqual([
@@ -174,14 +174,16 @@ describe('snapshots and codecs', () => {
     expect(ignored(r.applyCommand(cmd, 100, d.time))).toEqual(['j/2: pool db is full (2 of 2 slots held)']);
   });
 
-  it('reads a format 5 snapshot as no labels and no pools', () => {
+  it('reads a format 5 snapshot as no labels and no pools, and a format 6 one as nothing held ahead', () => {
     const d = new Driver();
     d.hb('n');
-    const v6 = d.m.encode();
-    // The one node's labels count (0) sits before the job count (0); the pools count (0) is last.
-    const nodeEnd = v6.length - 1 - 1 - 1 - 1 - 1; // pools, schedules, timers, ranges, jobs
-    expect([...v6.subarray(nodeEnd - 1)]).toEqual([0, 0, 0, 0, 0, 0]);
-    const v5 = Uint8Array.from([5, ...v6.subarray(1, nodeEnd - 1), ...v6.subarray(nodeEnd, v6.length - 1)]);
+    const v7 = d.m.encode();
+    // The one node's labels count (0) and ahead (0) sit before the job count (0); the pools count (0) is last.
+    const nodeEnd = v7.length - 1 - 1 - 1 - 1 - 1; // pools, schedules, timers, ranges, jobs
+    expect([...v7.subarray(nodeEnd - 2)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    const v6 = Uint8Array.from([6, ...v7.subarray(1, nodeEnd - 1), ...v7.subarray(nodeEnd)]);
+    expect(Scheduler.restore(v6).hash()).toBe(d.m.hash());
+    const v5 = Uint8Array.from([5, ...v7.subarray(1, nodeEnd - 2), ...v7.subarray(nodeEnd, v7.length - 1)]);
     expect(Scheduler.restore(v5).hash()).toBe(d.m.hash());
   });
 

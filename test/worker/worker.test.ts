@@ -223,6 +223,7 @@ class FakeView implements SchedulerView {
       id: cmd.node,
       boot: cmd.boot,
       slots: cmd.slots,
+      ahead: cmd.ahead ?? 0,
       handlers: cmd.handlers,
       labels: cmd.labels ?? {},
       leaseMs: cmd.leaseMs,
@@ -660,6 +661,7 @@ describe('worker: stealing from owners that cannot claim', () => {
     id: 'node-b',
     boot: 1,
     slots: 100,
+    ahead: 0,
     handlers: ['noop'],
     labels: {},
     leaseMs: LEASE,
@@ -669,8 +671,8 @@ describe('worker: stealing from owners that cannot claim', () => {
     running,
   });
   for (const [what, used, at, stolen] of [
-    ['an owner at work: its next tasks are left to it past stealAfterMs', 100, 2000, false],
-    ['an owner at work that left them waiting 3 x stealAfterMs (long tasks in all its slots): stolen', 100, 6000, true],
+    ['an owner at work with slots free: its next tasks are left to it past stealAfterMs', 50, 2000, false],
+    ['an owner at work that left them waiting 3 x stealAfterMs: stolen', 50, 6000, true],
     ['an owner that runs nothing: stolen after stealAfterMs', 0, 2000, true],
   ] as const) {
     it(what, () => {
@@ -687,6 +689,18 @@ describe('worker: stealing from owners that cannot claim', () => {
       expect(h.claims().length).toBe(stolen ? 1 : 0);
     });
   }
+
+  it('an owner holding all it may hold (every slot and every claim ahead): its tasks are stolen at once', () => {
+    const h = started();
+    h.peers = [
+      { node: SELF, slots: 3, free: 3, handlers: ['noop'] },
+      { node: 'node-b', slots: 100, free: 0, handlers: ['noop'] },
+    ];
+    h.view.nodeViews.set('node-b', { ...nodeB(150, 100), ahead: 50 });
+    h.view.addReady(0);
+    h.effects([]);
+    expect(refs(h.claims()[0]?.tasks ?? [])).toEqual([0]);
+  });
 });
 
 describe('worker: launching and stopping', () => {
@@ -855,7 +869,7 @@ describe('worker: finishes', () => {
     expect(h.worker.stats).toMatchObject({ claimCommands: 2, claimsProposed: 5, finishesProposed: 1 });
   });
 
-  it('leaves the slots of results with dependents to claimNext: no claims ride with them', () => {
+  it('claims ride with results that have dependents too: claimNext, applied first, has first call on the slots', () => {
     const h = started();
     h.view.withDependents = true;
     for (let i = 0; i < 5; i++) h.view.addReady(i);
@@ -863,11 +877,10 @@ describe('worker: finishes', () => {
     h.applyLastClaim();
     h.executor.run('t0').finish();
     h.clock.advance(0);
-    expect(h.finishes().at(-1)?.claims).toBeUndefined();
+    // Whether the result readies a dependent is not known here: a claim the dependent's claimNext
+    // leaves no room for is refused (and named to this node), one it leaves room for saves a commit.
+    expect(refs(h.finishes().at(-1)?.claims ?? [])).toEqual([3]);
     expect(h.claims()).toHaveLength(1);
-    // Once the finish is applied (claimNext took nothing here), the freed slot is claimed as before.
-    h.applyLastFinish();
-    expect(h.claims().map((c) => refs(c.tasks))).toEqual([[0, 1, 2], [3]]);
   });
 
   it('claims that rode in a finish and were all rejected are settled with the finish, not after a second', () => {
@@ -950,5 +963,81 @@ describe('worker: load', () => {
     h.clock.advance(0);
     h.applyLastFinish();
     expect(h.worker.load()).toEqual({ slots: 4, free: 3, running: 1, handlers: ['noop', 'sleep'] });
+  });
+});
+
+describe('worker: claiming ahead', () => {
+  /** Runs tasks 0-7 to their end one after another (5 ms each: short), every finish applied. */
+  function warmed(): Harness {
+    const h = started();
+    for (let i = 0; i < 8; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    for (let i = 0; i < 8; i++) {
+      h.executor.run(`t${i}`).finish();
+      h.clock.advance(0);
+      h.applyLastFinish();
+    }
+    return h;
+  }
+
+  it('asks for nothing ahead until it has seen 8 short runs, then for `ahead` at once', () => {
+    const h = started();
+    expect(h.heartbeats().at(-1)?.ahead).toBeUndefined();
+    const w = warmed();
+    expect(w.heartbeats().at(-1)?.ahead).toBe(3);
+    expect(w.view.node(SELF)?.ahead).toBe(3);
+  });
+
+  it('claims beyond its free slots and starts what waits as soon as a running task ends', () => {
+    const h = warmed();
+    for (let i = 8; i < 18; i++) h.view.addReady(i);
+    h.effects([]);
+    // 3 slots and 3 ahead: six claims; three start, three wait on the node.
+    expect(refs(h.claims().at(-1)?.tasks ?? [])).toEqual([8, 9, 10, 11, 12, 13]);
+    h.applyLastClaim();
+    const started8to13 = () => h.executor.runs.filter((r) => r.launch.task >= 8).map((r) => r.launch.task);
+    expect(started8to13()).toEqual([8, 9, 10]);
+    expect(h.worker.load()).toMatchObject({ running: 3, free: 0 });
+    // Task 8 ends: 11 starts now, before the finish is even applied; the finish claims one more.
+    h.executor.run('t8').finish();
+    h.clock.advance(0);
+    expect(started8to13()).toEqual([8, 9, 10, 11]);
+    expect(refs(h.finishes().at(-1)?.claims ?? [])).toEqual([14]);
+  });
+
+  it('never starts a waiting task the scheduler took back', () => {
+    const h = warmed();
+    for (let i = 8; i < 14; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    const launch = h.view.launch({ job: 'job-1', task: 11 });
+    h.view.running.delete('job-1/11');
+    h.effects([taskEvent({ job: 'job-1', task: 11 }, 'running', 'ready', SELF, launch?.attempt ?? 0, null)]);
+    h.executor.run('t8').finish();
+    h.clock.advance(0);
+    expect(h.executor.runs.filter((r) => r.launch.task >= 8).map((r) => r.launch.task)).toEqual([8, 9, 10, 12]);
+  });
+
+  it('turns claiming ahead off when its runs grow long, and says so in a heartbeat at once', () => {
+    const h = warmed();
+    for (let i = 8; i < 11; i++) h.view.addReady(i);
+    h.effects([]);
+    h.applyLastClaim();
+    h.executor.run('t8').finish({ durationMs: 500 });
+    h.executor.run('t9').finish({ durationMs: 500 });
+    h.clock.advance(0);
+    expect(h.heartbeats().at(-1)?.ahead).toBeUndefined();
+    expect(h.view.node(SELF)?.ahead).toBe(0);
+  });
+
+  it('a refused claim frees its slot at once: the next claim goes out without waiting for the retry period', () => {
+    const h = started();
+    h.view.addReady(0);
+    h.effects([]);
+    expect(h.claims()).toHaveLength(1);
+    h.effects([{ type: 'claim-refused', node: SELF, job: 'job-1', task: 0 }]);
+    expect(h.claims()).toHaveLength(2);
+    expect(refs(h.claims()[1]?.tasks ?? [])).toEqual([0]);
   });
 });
