@@ -13,6 +13,7 @@ import { schedulesBench } from './schedules.js';
 import { submitBench } from './submit.js';
 import { scaleRealBench } from './scale-real.js';
 import { simScaleBench } from './sim-scale.js';
+import { simWorkflowsBench } from './sim-workflows.js';
 import type { Benchmark } from './report.js';
 
 const benchmarks: Record<string, Benchmark> = {
@@ -26,6 +27,7 @@ const benchmarks: Record<string, Benchmark> = {
   codec: codecBench,
   'big-job': bigJobBench,
   'sim-scale': simScaleBench,
+  'sim-workflows': simWorkflowsBench,
   'scale-real': scaleRealBench,
 };
 
