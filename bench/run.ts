@@ -11,6 +11,7 @@ import { raftBench } from './raft.js';
 import { schedulerBench } from './scheduler.js';
 import { schedulesBench } from './schedules.js';
 import { submitBench } from './submit.js';
+import { targetsBench } from './targets.js';
 import { scaleRealBench } from './scale-real.js';
 import { simScaleBench } from './sim-scale.js';
 import { simWorkflowsBench } from './sim-workflows.js';
@@ -28,6 +29,8 @@ const benchmarks: Record<string, Benchmark> = {
   'big-job': bigJobBench,
   'sim-scale': simScaleBench,
   'sim-workflows': simWorkflowsBench,
+  // Last: the table of every figure beside its target, from what the others wrote.
+  targets: targetsBench,
   'scale-real': scaleRealBench,
 };
 

@@ -133,6 +133,7 @@ async function phase(c: Cluster, label: string, submit: () => Promise<Answer>): 
       outcome: a.outcome,
       'answer ms': a.ms,
       attempts: a.attempts,
+      figure: `${Math.round(a.ms).toLocaleString('en-US')} ms${id === null ? ' (no job)' : ''}`,
       target: isCli ? `< ${CLI_TARGET_MS} ms` : '-',
       met: isCli ? (id !== null && a.ms < CLI_TARGET_MS ? 'yes' : 'NO') : '-',
       'applied on all ms': Math.max(...appliedMs),
