@@ -45,6 +45,9 @@ export interface NodeInfo {
   readonly addresses: readonly string[];
   /** From its latest heartbeat (null when the scheduler has none). */
   readonly slots: number | null;
+  /** Claims it may hold beyond its slots now (docs/architecture.md §9); null when the scheduler has no heartbeat. */
+  readonly ahead: number | null;
+  /** Slots its held tasks take, tasks claimed ahead included: up to slots + ahead. */
   readonly used: number | null;
   readonly free: number | null;
   readonly running: number | null;

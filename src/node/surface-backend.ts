@@ -77,6 +77,7 @@ export function nodesView(input: NodesInput): NodeInfo[] {
       self,
       addresses: input.addressesOf(id),
       slots: n?.slots ?? g?.slots ?? null,
+      ahead: n?.ahead ?? null,
       used: n?.used ?? null,
       free: n ? Math.max(0, n.slots - n.used) : (g?.free ?? null),
       running: n?.running ?? g?.running ?? null,
