@@ -193,6 +193,9 @@ const oneOfEach: Message[] = [
   { type: 'app', from: 'n1', to: 'n2', term: 4, prevIndex: 6, prevTerm: 2, entries: [e1, e2], commit: 5 },
   { type: 'app', from: 'n1', to: 'n2', term: 4, prevIndex: 0, prevTerm: 0, entries: [], commit: 0 },
   { type: 'appResp', from: 'n2', to: 'n1', term: 4, index: 8, reject: false, hintIndex: 0, hintTerm: 0 },
+  // A leader's numbered re-probe, and the rejection that echoes it.
+  { type: 'app', from: 'n1', to: 'n2', term: 4, prevIndex: 6, prevTerm: 2, entries: [], commit: 5, probe: 7 },
+  { type: 'appResp', from: 'n2', to: 'n1', term: 4, index: 6, reject: true, hintIndex: 3, hintTerm: 2, probe: 7 },
   { type: 'appResp', from: 'n2', to: 'n1', term: 4, index: 8, reject: true, hintIndex: 5, hintTerm: 2 },
   { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: '', transferee: '' },
   { type: 'heartbeat', from: 'n1', to: 'n2', term: 4, commit: 8, ctx: 'read-17', transferee: 'n3' },
@@ -373,7 +376,7 @@ describe('codec errors', () => {
     );
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 0, entries: [one] })))).toBe('entries: index 0 is not a log index');
     expect(err(decodeEntries(pb.Entries.encode({ firstIndex: 3, entries: [] })))).toBe('entries: first index 3 of an empty run');
-    expect(err(decodeMessage(raw({ app: { prevIndex: MAX_INDEX, prevTerm: 1, commit: 0, entries: [one] } })))).toBe(
+    expect(err(decodeMessage(raw({ app: { probe: 0, prevIndex: MAX_INDEX, prevTerm: 1, commit: 0, entries: [one] } })))).toBe(
       `message: 1 entries from index ${MAX_INDEX + 1} pass ${MAX_INDEX}`,
     );
     // Message fields.
@@ -392,16 +395,16 @@ describe('codec errors', () => {
     expect(err(decodeMessage(raw({ voteResp: { pre: false, reject: true, leader: 'x'.repeat(257) } })))).toBe(
       'message: leader is 257 bytes (at most 256)',
     );
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: MAX_TERM + 1, commit: 0, entries: [] } })))).toBe(
+    expect(err(decodeMessage(raw({ app: { probe: 0, prevIndex: 0, prevTerm: MAX_TERM + 1, commit: 0, entries: [] } })))).toBe(
       `message: prevTerm ${MAX_TERM + 1} is above ${MAX_TERM}`,
     );
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: MAX_INDEX + 1, entries: [] } })))).toBe(
+    expect(err(decodeMessage(raw({ app: { probe: 0, prevIndex: 0, prevTerm: 0, commit: MAX_INDEX + 1, entries: [] } })))).toBe(
       `message: commit ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
     );
-    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: MAX_INDEX + 1, hintTerm: 0 } })))).toBe(
+    expect(err(decodeMessage(raw({ appResp: { probe: 0, index: 0, reject: true, hintIndex: MAX_INDEX + 1, hintTerm: 0 } })))).toBe(
       `message: hintIndex ${MAX_INDEX + 1} is above ${MAX_INDEX}`,
     );
-    expect(err(decodeMessage(raw({ appResp: { index: 0, reject: true, hintIndex: 0, hintTerm: MAX_TERM + 1 } })))).toBe(
+    expect(err(decodeMessage(raw({ appResp: { probe: 0, index: 0, reject: true, hintIndex: 0, hintTerm: MAX_TERM + 1 } })))).toBe(
       `message: hintTerm ${MAX_TERM + 1} is above ${MAX_TERM}`,
     );
     expect(err(decodeMessage(raw({ heartbeat: { commit: 0, ctx: 'x'.repeat(1025), transferee: '' } })))).toBe(
@@ -432,12 +435,18 @@ describe('codec errors', () => {
       err(
         decodeMessage(
           raw({
-            app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: Array.from({ length: 10 }, () => ({ ...one, term: 0, proposer: '' })) },
+            app: {
+              probe: 0,
+              prevIndex: 0,
+              prevTerm: 0,
+              commit: 0,
+              entries: Array.from({ length: 10 }, () => ({ ...one, term: 0, proposer: '' })),
+            },
           }),
         ),
       ),
     ).toBe('message: too many entries');
-    expect(err(decodeMessage(raw({ app: { prevIndex: 0, prevTerm: 0, commit: 0, entries: [{ ...one, term: 0 }] } })))).toBe(
+    expect(err(decodeMessage(raw({ app: { probe: 0, prevIndex: 0, prevTerm: 0, commit: 0, entries: [{ ...one, term: 0 }] } })))).toBe(
       'message: entry 1 has term 0',
     );
     // Conf change type and node.

@@ -980,6 +980,7 @@ export interface AppendRequest {
   prevTerm: number
   commit: number
   entries: RunEntry[]
+  probe: number
 }
 
 export namespace AppendRequest {
@@ -1014,6 +1015,11 @@ export namespace AppendRequest {
           }
         }
 
+        if ((obj.probe != null && obj.probe !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.probe)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1022,7 +1028,8 @@ export namespace AppendRequest {
           prevIndex: 0,
           prevTerm: 0,
           commit: 0,
-          entries: []
+          entries: [],
+          probe: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1053,6 +1060,10 @@ export namespace AppendRequest {
               }))
               break
             }
+            case 5: {
+              obj.probe = reader.uint32()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1081,6 +1092,7 @@ export interface AppendResponse {
   reject: boolean
   hintIndex: number
   hintTerm: number
+  probe: number
 }
 
 export namespace AppendResponse {
@@ -1113,6 +1125,11 @@ export namespace AppendResponse {
           w.uint64Number(obj.hintTerm)
         }
 
+        if ((obj.probe != null && obj.probe !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.probe)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1121,7 +1138,8 @@ export namespace AppendResponse {
           index: 0,
           reject: false,
           hintIndex: 0,
-          hintTerm: 0
+          hintTerm: 0,
+          probe: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1144,6 +1162,10 @@ export namespace AppendResponse {
             }
             case 4: {
               obj.hintTerm = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.probe = reader.uint32()
               break
             }
             default: {

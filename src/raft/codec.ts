@@ -423,6 +423,7 @@ export function encodeMessage(m: Message): Uint8Array {
         prevTerm: termOut(m.prevTerm, 'prevTerm'),
         commit: indexOut(m.commit, 'commit'),
         entries: runOut(m.entries, prevIndex + 1),
+        probe: probeOut(m.probe),
       };
       size += entriesSize(m.entries);
       break;
@@ -433,6 +434,7 @@ export function encodeMessage(m: Message): Uint8Array {
         reject: m.reject,
         hintIndex: indexOut(m.hintIndex, 'hintIndex'),
         hintTerm: termOut(m.hintTerm, 'hintTerm'),
+        probe: probeOut(m.probe),
       };
       break;
     case 'heartbeat':
@@ -513,6 +515,13 @@ function bodyCount(m: pb.Message): number {
   );
 }
 
+/** A re-probe's number: a uint32, 0 for none (the wire's default). */
+function probeOut(probe: number | undefined): number {
+  if (probe === undefined) return 0;
+  if (!Number.isInteger(probe) || probe < 0 || probe > 0xffff_ffff) throw new CodecError(`probe ${String(probe)} is not a uint32`);
+  return probe;
+}
+
 function messageIn(m: pb.Message): Message {
   const bodies = bodyCount(m);
   if (bodies !== 1) fail(bodies === 0 ? 'no body (or one this version does not know)' : `${bodies} bodies (exactly one expected)`);
@@ -524,7 +533,8 @@ function messageIn(m: pb.Message): Message {
     const prevIndex = readIndex(a.prevIndex, 'prevIndex');
     const prevTerm = readTerm(a.prevTerm, 'prevTerm');
     const commit = readIndex(a.commit, 'commit');
-    return { type: 'app', from, to, term, prevIndex, prevTerm, entries: runIn(a.entries, prevIndex + 1), commit };
+    const entries = runIn(a.entries, prevIndex + 1);
+    return { type: 'app', from, to, term, prevIndex, prevTerm, entries, commit, ...(a.probe === 0 ? {} : { probe: a.probe }) };
   }
   if (m.appResp) {
     const r = m.appResp;
@@ -537,6 +547,7 @@ function messageIn(m: pb.Message): Message {
       reject: r.reject,
       hintIndex: readIndex(r.hintIndex, 'hintIndex'),
       hintTerm: readTerm(r.hintTerm, 'hintTerm'),
+      ...(r.probe === 0 ? {} : { probe: r.probe }),
     };
   }
   if (m.heartbeat) {

@@ -63,8 +63,15 @@ export class Progress {
   snapshot: Snapshot | null = null;
   snapOffset = 0;
   snapSent = 0;
-  /** A rejection said the follower lost acknowledged entries; a second one confirms it (RaftNode.onAppendResp). */
-  suspectLost = false;
+  /**
+   * Non-zero while a rejection says the follower lost acknowledged entries: the number of the
+   * re-probe sent to check it, whose rejection alone confirms it (RaftNode.onAppendResp).
+   */
+  suspectProbe = 0;
+  /** Re-probes sent since the last heartbeat answer (at most MAX_REPROBES a round). */
+  reprobes = 0;
+  /** Heartbeat answers since the suspicion began, with no acknowledgement between. */
+  suspectRounds = 0;
   /** `match` at the previous heartbeat round, and how many rounds in a row it has not moved. */
   private heartbeatMatch = 0;
   stalledRounds = 0;

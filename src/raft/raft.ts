@@ -68,6 +68,10 @@ interface Incoming {
   offset: number;
 }
 
+/** Numbered re-probes of one follower suspected of a lost disk, per heartbeat round (onAppendResp). */
+const MAX_REPROBES = 3;
+/** Heartbeat rounds of rejections that confirm a lost disk without an echoed probe (onAppendResp). */
+const SUSPECT_ROUNDS = 2;
 const EMPTY = new Uint8Array(0);
 /** InstallSnapshot chunks a leader keeps in flight to one follower. */
 const SNAPSHOT_WINDOW = 4;
@@ -128,6 +132,8 @@ export class RaftNode {
   private pendingConfCache: { key: string; confs: ConfState[] } | null = null;
   /** Followers found with less of the log than they acknowledged, for the application to demote. */
   private lostAcks: NodeId[] = [];
+  /** The last re-probe number given out (Progress.suspectProbe); never reused while this node leads a term. */
+  private probeSeq = 0;
 
   // Leader state.
   private progress = new Map<NodeId, Progress>();
@@ -815,7 +821,8 @@ export class RaftNode {
     }
     // Consistency check failed: hint the leader past the whole conflicting term at once.
     const hint = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm);
-    this.send({ type: 'appResp', to: m.from, index: m.prevIndex, reject: true, hintIndex: hint.index, hintTerm: hint.term });
+    const echo = m.probe === undefined ? {} : { probe: m.probe };
+    this.send({ type: 'appResp', to: m.from, index: m.prevIndex, reject: true, hintIndex: hint.index, hintTerm: hint.term, ...echo });
   }
 
   private onHeartbeat(m: HeartbeatRequest): void {
@@ -947,7 +954,8 @@ export class RaftNode {
    * Send `to` the entries it lacks, as many messages as its flow control allows (pipelining).
    * With `sendIfEmpty`, an empty append still goes out to carry the commit index.
    */
-  private sendAppend(to: NodeId, sendIfEmpty: boolean): void {
+  /** Appends what `to` lacks; `probe` numbers the first message (a re-probe, see onAppendResp). */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean, probe = 0): void {
     const pr = this.progress.get(to);
     if (!pr) return;
     for (let first = true; ; first = false) {
@@ -957,7 +965,8 @@ export class RaftNode {
       const entries = this.log.slice(pr.next, this.config.maxMsgBytes);
       if (prevTerm === undefined || entries === undefined) return this.startSnapshot(to, pr);
       if (entries.length === 0 && !(sendIfEmpty && first)) return;
-      this.send({ type: 'app', to, prevIndex, prevTerm, entries, commit: this.log.committed });
+      const numbered = first && probe !== 0 ? { probe } : {};
+      this.send({ type: 'app', to, prevIndex, prevTerm, entries, commit: this.log.committed, ...numbered });
       pr.sentEntries(prevIndex + entries.length, entries.length);
       if (entries.length === 0 || pr.state !== 'replicate') return;
     }
@@ -1002,25 +1011,40 @@ export class RaftNode {
   private onAppendResp(m: AppendResponse, pr: Progress): void {
     if (m.reject && m.index >= pr.match && m.hintIndex < pr.match) {
       // The follower seems to hold less than it acknowledged. A rejection that the network
-      // delayed past a later acknowledgement looks the same, so ask once more, from `match`.
-      if (!pr.suspectLost) {
-        pr.suspectLost = true;
+      // delayed (or duplicated) past a later acknowledgement looks the same, so ask once more,
+      // from `match`, with a numbered probe: only a rejection echoing that number confirms it.
+      // A follower that does not echo (an older meshrun) confirms by rejecting on through two
+      // heartbeat rounds without acknowledging anything: a delayed copy is not answered that long.
+      const confirmed = pr.suspectProbe !== 0 && (m.probe === pr.suspectProbe || pr.suspectRounds >= SUSPECT_ROUNDS);
+      if (!confirmed) {
+        if (pr.suspectProbe === 0) {
+          pr.suspectProbe = ++this.probeSeq;
+          pr.suspectRounds = 0;
+        }
+        // A follower that never echoes (an older meshrun) would otherwise be re-probed at wire
+        // speed, one rejection answering the other: a few per heartbeat round at most.
+        if (pr.reprobes >= MAX_REPROBES) return;
+        pr.reprobes++;
         pr.becomeProbe();
-        this.sendAppend(m.from, true);
+        this.sendAppend(m.from, true, pr.suspectProbe);
         return;
       }
       // Confirmed: its disk was lost or restored from an older copy. Entries it helped commit may
       // now be on fewer nodes than counted, so the application must stop it counting in quorums
       // (demote it) until it has caught up again. Start over from what it holds, or it would be
       // stuck behind its old match for good.
-      pr.suspectLost = false;
+      pr.suspectProbe = 0;
+      pr.suspectRounds = 0;
       this.stats.lostAcknowledged++;
       this.lostAcks.push(m.from);
       pr.resetTo(m.hintIndex);
       this.sendAppend(m.from, false);
       return;
     }
-    if (!m.reject) pr.suspectLost = false;
+    if (!m.reject) {
+      pr.suspectProbe = 0;
+      pr.suspectRounds = 0;
+    }
     if (m.reject) {
       let hint = m.hintIndex;
       if (m.hintTerm > 0) hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm).index;
@@ -1052,6 +1076,8 @@ export class RaftNode {
   }
 
   private onHeartbeatResp(m: HeartbeatResponse, pr: Progress): void {
+    pr.reprobes = 0;
+    if (pr.suspectProbe !== 0) pr.suspectRounds++;
     if (!pr.isLearner) this.clock.report(m.from, m.clock, this.wall);
     this.maybeSendTimeoutNow(m.from, pr);
     pr.probeSent = false;

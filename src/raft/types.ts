@@ -123,6 +123,11 @@ export interface AppendRequest extends MessageBase {
   readonly prevTerm: number;
   readonly entries: readonly Entry[];
   readonly commit: number;
+  /**
+   * Set (non-zero) on the leader's re-probe of a follower that seems to hold less than it
+   * acknowledged; a rejection echoes it, so only the answer to that probe confirms the loss.
+   */
+  readonly probe?: number;
 }
 
 /**
@@ -137,6 +142,8 @@ export interface AppendResponse extends MessageBase {
   readonly reject: boolean;
   readonly hintIndex: number;
   readonly hintTerm: number;
+  /** A rejection of a re-probe: the request's `probe`. */
+  readonly probe?: number;
 }
 
 /**

@@ -182,6 +182,57 @@ describe('a lost disk', () => {
     expect(net.node('a').takeLostAcknowledged()).toEqual(['b']);
     expect(net.items('b')).toEqual(net.items('a'));
   });
+
+  it('a follower that does not echo the probe (an older meshrun) is re-probed a few times a round, and confirmed by rejecting on', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (let i = 0; i < 5; i++) net.propose('a', `v${i}`);
+    net.stabilize();
+    // b's answers lose their probe number, as an older follower's would.
+    net.intercept((m) => (m.type === 'appResp' && m.from === 'b' && m.probe !== undefined ? { ...m, probe: undefined } : m));
+    let probes = 0;
+    net.intercept((m) => {
+      if (m.type === 'app' && m.to === 'b' && m.probe !== undefined) probes++;
+      return m;
+    });
+    net.crash('b');
+    net.peer('b').storage = new MemStorage({
+      hardState: { term: 0, vote: null, commit: 0 },
+      membership: { conf: net.bootstrap, index: 0 },
+      snapshot: null,
+      entries: [],
+    });
+    net.restart('b');
+    net.propose('a', 'after');
+    net.stabilize();
+    expect(probes).toBeGreaterThan(0);
+    expect(probes).toBeLessThanOrEqual(3);
+    net.tickAll(6);
+    expect(net.node('a').takeLostAcknowledged()).toEqual(['b']);
+    expect(net.items('b')).toEqual(net.items('a'));
+  });
+
+  it('a rejection delayed and duplicated past later acknowledgements does not pass for a lost disk', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (let i = 0; i < 3; i++) net.propose('a', `v${i}`);
+    net.stabilize();
+    const last = net.status('a').lastIndex;
+    const term = net.status('a').term;
+    expect(net.status('b').lastIndex).toBe(last);
+    // What b would have answered, back when it held only up to last - 2, to an append from `last`;
+    // the network delayed it past b's acknowledgement of `last`, and duplicated it.
+    const stale = msg.appResp('b', 'a', term, last, { reject: true, hintIndex: last - 2, hintTerm: term });
+    // The first copy sets off a numbered re-probe; the second does not echo that number, so it
+    // must not confirm a loss (it did when any second rejection confirmed it).
+    net.deliver(stale);
+    net.deliver(stale);
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.node('a').takeLostAcknowledged()).toEqual([]);
+    expect(net.items('b')).toEqual(net.items('a'));
+    expect(net.status('b').lastIndex).toBe(last);
+  });
 });
 
 describe('cluster time', () => {
