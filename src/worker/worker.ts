@@ -280,7 +280,8 @@ export class Worker {
   load(): { slots: number; free: number; running: number; handlers: readonly string[] } {
     let running = 0;
     for (const a of this.attempts.values()) if (a.alive) running++;
-    return { slots: this.slots, free: this.freeSlots(), running, handlers: this.executor.handlers };
+    // Free slots to claim into may include claims ahead (freeSlots); a load report counts slots, never more than there are.
+    return { slots: this.slots, free: Math.min(this.slots, this.freeSlots()), running, handlers: this.executor.handlers };
   }
 
   // --- the lease -------------------------------------------------------------------------------

@@ -987,6 +987,8 @@ describe('worker: claiming ahead', () => {
     const w = warmed();
     expect(w.heartbeats().at(-1)?.ahead).toBe(3);
     expect(w.view.node(SELF)?.ahead).toBe(3);
+    // Its load report counts slots only: 3 free of 3, though it may claim 6 (gossip refuses free > slots).
+    expect(w.worker.load()).toMatchObject({ slots: 3, free: 3 });
   });
 
   it('claims beyond its free slots and starts what waits as soon as a running task ends', () => {
