@@ -251,8 +251,24 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
     counts.set(to, (counts.get(to) ?? 0) + n);
   };
 
-  /** Scheduler time a running task (`job\0index`) started at. */
-  const started = new Map<string, Ms>();
+  /**
+   * Scheduler time each running task started at, by job then task index; `timedTasks` counts them
+   * all. Nested maps rather than one keyed by a `job/task` string, and one histogram child per
+   * outcome rather than `observe(labels, value)`, which builds a closure on every call (a child
+   * still validates and hashes its labels each time, inside prom-client): every node sees every
+   * task start and end, tens of thousands a second in the benchmark.
+   */
+  const started = new Map<string, Map<number, Ms>>();
+  let timedTasks = 0;
+  const durationBy = new Map<string, { observe(seconds: number): void }>();
+  const observeDuration = (outcome: 'succeeded' | 'failed', seconds: number): void => {
+    let child = durationBy.get(outcome);
+    if (child === undefined) {
+      child = taskDuration.labels({ outcome });
+      durationBy.set(outcome, child);
+    }
+    child.observe(seconds);
+  };
   /** Proposals appended on this node (the leader), by log index: when they were proposed. */
   const timed = new Map<number, number>();
 
@@ -264,14 +280,26 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
         switch (e.type) {
           case 'task': {
             move(e.from, e.to, 1);
-            const key = `${e.job}\0${e.task}`;
             if (e.to === 'running') {
-              if (started.size < MAX_TIMED_TASKS) started.set(key, src.schedulerNow());
+              if (timedTasks < MAX_TIMED_TASKS) {
+                let tasks = started.get(e.job);
+                if (tasks === undefined) {
+                  tasks = new Map();
+                  started.set(e.job, tasks);
+                }
+                if (!tasks.has(e.task)) timedTasks++;
+                tasks.set(e.task, src.schedulerNow());
+              }
             } else if (e.from === 'running') {
-              const t0 = started.get(key);
-              started.delete(key);
+              const tasks = started.get(e.job);
+              const t0 = tasks?.get(e.task);
+              if (tasks !== undefined && t0 !== undefined) {
+                tasks.delete(e.task);
+                timedTasks--;
+                if (tasks.size === 0) started.delete(e.job);
+              }
               if (t0 !== undefined && (e.to === 'succeeded' || e.to === 'failed'))
-                taskDuration.observe({ outcome: e.to }, Math.max(0, src.schedulerNow() - t0) / 1000);
+                observeDuration(e.to, Math.max(0, src.schedulerNow() - t0) / 1000);
             }
             break;
           }
@@ -283,7 +311,8 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
             break;
           case 'removed':
             recount = true;
-            for (const k of started.keys()) if (k.startsWith(`${e.job}\0`)) started.delete(k);
+            timedTasks -= started.get(e.job)?.size ?? 0;
+            started.delete(e.job);
             break;
           case 'job':
             if (e.state !== 'running') jobEvents.inc({ state: e.state });
@@ -300,6 +329,7 @@ export function createNodeMetrics(src: MetricSources, opts: { readonly defaultMe
     onRestore() {
       recount = true;
       started.clear();
+      timedTasks = 0;
     },
     onPropose(r) {
       if (!r.ok) {

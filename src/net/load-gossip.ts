@@ -9,7 +9,7 @@
 import './polyfill.js';
 import { TopicValidatorResult, type Message, type PeerId, type PubSub } from '@libp2p/interface';
 import type { LoadReport } from './types.js';
-import { LoadReportError, checkOwnReport, decodeLoadReport, encodeLoadReport, sameLoad } from './load-report.js';
+import { LoadReportError, OwnReportCheck, decodeLoadReport, encodeLoadReport, sameLoad } from './load-report.js';
 
 export { LoadReportError } from './load-report.js';
 
@@ -103,6 +103,8 @@ export class LoadGossip {
   private readonly heard = new Map<string, LiveLoad>();
   private readonly buckets = new Map<string, Bucket>();
   private latest: LoadReport | null = null;
+  /** Called on every applied entry: zod runs only when the report's texts change (load-report.ts). */
+  private readonly ownCheck = new OwnReportCheck();
   private lastSentAt = -Infinity;
   private lastAt = 0;
   private pending: NodeJS.Timeout | null = null;
@@ -154,7 +156,7 @@ export class LoadGossip {
     if (this.stopped) return;
     if (report.node !== this.self)
       throw new LoadReportError(`load report for ${report.node}: this node can only publish its own (${this.self})`);
-    checkOwnReport(report);
+    this.ownCheck.check(report);
     const changed = this.latest === null || !sameLoad(this.latest, report);
     this.latest = { ...report, handlers: [...report.handlers] };
     if (!changed) return;

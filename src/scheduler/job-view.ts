@@ -3,7 +3,7 @@
 // full view is O(its tasks), everything else is small.
 import { MAX_ATTEMPTS_KEPT, attemptView, signalIn } from './attempts.js';
 import { Job, NONE, NO_EXIT, T, TASK_STATE_NAMES } from './job.js';
-import type { ReadyQueue } from './ready-queue.js';
+import type { ReadyQueue, ReadyRange } from './ready-queue.js';
 import type { Capacity } from './runnable.js';
 import { TimerKind } from './timers.js';
 import { taskName } from './task-names.js';
@@ -142,19 +142,20 @@ export function launchOf(job: Job, task: number): TaskLaunch {
 }
 
 /** Ready tasks in claim order, built one at a time as the caller reads them. */
-export function* readyTasks(queue: ReadyQueue): Generator<ReadyTask> {
-  for (const { range, task } of queue.tasks()) {
-    const ts = range.job.spec.tasks[range.spec] as TaskSpec;
-    const base = { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
-    const concurrency = range.job.spec.concurrency;
-    // Placement and limits are rare: the common task pays nothing for them.
-    if (ts.on === undefined && ts.pool === undefined && concurrency === undefined) yield base;
-    else
-      yield {
-        ...base,
-        ...(ts.on === undefined ? {} : { on: ts.on }),
-        ...(ts.pool === undefined ? {} : { pool: ts.pool }),
-        ...(concurrency === undefined ? {} : { concurrency }),
-      };
-  }
+export function readyTasks(queue: ReadyQueue): Generator<ReadyTask> {
+  return queue.tasks(readyTask);
+}
+
+function readyTask(range: ReadyRange, task: number): ReadyTask {
+  const ts = range.job.spec.tasks[range.spec] as TaskSpec;
+  const base = { job: range.job.id, task, priority: ts.priority, readyAt: range.readyAt, slots: ts.slots, handler: Job.handlerOf(ts) };
+  const concurrency = range.job.spec.concurrency;
+  // Placement and limits are rare: the common task pays nothing for them.
+  if (ts.on === undefined && ts.pool === undefined && concurrency === undefined) return base;
+  return {
+    ...base,
+    ...(ts.on === undefined ? {} : { on: ts.on }),
+    ...(ts.pool === undefined ? {} : { pool: ts.pool }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+  };
 }

@@ -24,6 +24,7 @@ import type {
 } from '../scheduler/types.js';
 import { MAX_COMMAND_BYTES } from '../scheduler/command-codec.js';
 import { chooseClaims, OwnerCache } from './claim-policy.js';
+import { ClaimsInFlight } from './claims-in-flight.js';
 import type { Clock, ExecResult, Execution, Executor, PeerLoad, Propose, Timer } from './types.js';
 
 export interface WorkerOptions {
@@ -133,10 +134,6 @@ function resultBytes(r: FinishItem): number {
   return 48 + Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr) + (r.output === undefined ? 0 : Buffer.byteLength(r.output));
 }
 
-function taskKey(ref: TaskRef): string {
-  return `${ref.task}\u0000${ref.job}`;
-}
-
 function attemptKey(ref: TaskRef, attempt: number): string {
   return `${ref.task}\u0000${attempt}\u0000${ref.job}`;
 }
@@ -191,7 +188,7 @@ export class Worker {
   private readonly attempts = new Map<string, Attempt>();
   /** Held by this boot (claimed ahead) but not started: no slot was free. Started in order as slots free. */
   private readonly waiting = new Map<string, TaskLaunch>();
-  private readonly claims = new Map<string, ClaimInFlight>();
+  private readonly claims = new ClaimsInFlight<ClaimInFlight>();
   /** Ready tasks' preferred owners over the current ring, kept between claim runs (claim-policy.ts). */
   private readonly owners = new OwnerCache();
   private batchSeq = 0;
@@ -427,29 +424,26 @@ export class Worker {
   private onRangeEvent(e: TaskRangeEvent): void {
     if (e.from === 'ready' || e.to === 'ready') this.claimWanted = true;
     if (e.from !== 'ready') return;
-    for (const k of this.claims.keys()) {
-      const [task, job] = k.split('\u0000');
-      if (job === e.job && Number(task) >= e.start && Number(task) < e.end) this.claims.delete(k);
-    }
+    this.claims.deleteRange(e.job, e.start, e.end);
   }
 
   /** The scheduler refused one of our claims: the slot it kept is free for another claim now. */
   private onClaimRefused(ref: TaskRef): void {
-    if (this.claims.delete(taskKey(ref))) this.claimWanted = true;
+    if (this.claims.delete(ref)) this.claimWanted = true;
   }
 
   /** A claimed task left `ready`: by our claim (it starts) or someone else's (released). */
   private settleClaim(e: TaskEvent): void {
-    const claim = this.claims.get(taskKey(e));
+    const claim = this.claims.get(e);
     if (claim === undefined) return;
-    this.claims.delete(taskKey(e));
+    this.claims.delete(e);
     if (e.to !== 'running' || e.node !== this.self || e.fence === null) return;
     // This entry decided the whole claim command: the rest of its tasks were rejected.
     this.dropBatch(claim.batch);
   }
 
   private dropBatch(batch: number): void {
-    for (const [k, c] of this.claims) if (c.batch === batch) this.claims.delete(k);
+    this.claims.deleteWhere((c) => c.batch === batch);
   }
 
   /** Starts (ref, attempt) only if this replica's state says this boot holds it right now. */
@@ -463,7 +457,7 @@ export class Worker {
   private startAttempt(launch: TaskLaunch): void {
     const key = attemptKey(launch, launch.attempt);
     if (this.attempts.has(key) || this.waiting.has(key)) return;
-    this.claims.delete(taskKey(launch));
+    this.claims.delete(launch);
     if (this.slotsInUse() + launch.slots > this.slots) {
       this.waiting.set(key, launch);
       return;
@@ -742,7 +736,7 @@ export class Worker {
       now: this.clock.now(),
       ready: this.view.ready(),
       peers,
-      skip: (ref) => this.claims.has(taskKey(ref)),
+      skip: (ref) => this.claims.has(ref),
       stealAfterMs: this.stealAfterMs,
       // Alive and at work (it holds running tasks): it claims its own tasks as its slots free.
       claimsSoon: (node) => (this.view.node(node)?.running ?? 0) > 0,
@@ -793,7 +787,7 @@ export class Worker {
     const batch = ++this.batchSeq;
     const at = this.clock.now();
     for (const t of chosen) {
-      this.claims.set(taskKey(t), {
+      this.claims.set(t, {
         batch,
         slots: t.slots,
         at,
@@ -822,12 +816,12 @@ export class Worker {
   /** Claims and results the view has not decided within RETRY_MS are taken as lost. */
   private expireLost(): void {
     const now = this.clock.now();
-    for (const [k, c] of this.claims) {
-      if (now - c.at < RETRY_MS) continue;
-      this.claims.delete(k);
+    this.claims.deleteWhere((c) => {
+      if (now - c.at < RETRY_MS) return false;
       this.stats.claimsExpired++;
       this.claimWanted = true;
-    }
+      return true;
+    });
     for (const a of this.attempts.values()) {
       if (a.result === null || a.sentAt === null || now - a.sentAt < RETRY_MS) continue;
       a.sentAt = null;

@@ -123,6 +123,31 @@ describe('node metrics', () => {
     expect(value(t, 'meshrun_task_duration_seconds_count{outcome="failed"}')).toBe(1);
   });
 
+  it("forgets a removed job's start times and keeps the other jobs'", async () => {
+    const { m, advance } = setup();
+    const ev = (job: string, task: number, from: TaskState, to: TaskState) => ({
+      type: 'task' as const,
+      job,
+      task,
+      name: `t${task}`,
+      from,
+      to,
+      node: 'n',
+      attempt: 1,
+      fence: 5,
+      reason: null,
+    });
+    m.onEffects([ev('a', 0, 'ready', 'running'), ev('a', 1, 'ready', 'running'), ev('b', 0, 'ready', 'running')]);
+    advance(1000);
+    m.onEffects([ev('a', 1, 'running', 'succeeded'), { type: 'removed', job: 'a' }]);
+    advance(1000);
+    // Job a's task 0 ended after its job's removal: not timed. Job b's task 0 is, from its own start.
+    m.onEffects([ev('a', 0, 'running', 'succeeded'), ev('b', 0, 'running', 'succeeded')]);
+    const t = await m.text();
+    expect(value(t, 'meshrun_task_duration_seconds_count{outcome="succeeded"}')).toBe(2);
+    expect(value(t, 'meshrun_task_duration_seconds_sum{outcome="succeeded"}')).toBe(3);
+  });
+
   it('counts proposals by result, times appended ones until applied, and records snapshots', async () => {
     const { m } = setup();
     m.onPropose({ ok: true, index: 11, term: 4 });

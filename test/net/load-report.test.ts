@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SLOTS, checkOwnReport, decodeLoadReport, encodeLoadReport } from '../../src/net/load-report.js';
+import { MAX_SLOTS, OwnReportCheck, checkOwnReport, decodeLoadReport, encodeLoadReport } from '../../src/net/load-report.js';
 import type { LoadReport } from '../../src/net/types.js';
 
 const good: LoadReport = { node: 'n1', slots: 4, free: 1, running: 3, handlers: ['shell'], applied: 12, at: 1_700_000_000_000 };
@@ -68,5 +68,41 @@ describe('load report bounds', () => {
     expect(() => checkOwnReport({ ...good, slots: 2, free: 3, running: 0 })).toThrow(/free: 3 free slots of 2/);
     expect(() => checkOwnReport({ ...good, slots: 2, free: 0, running: 3 })).toThrow(/running: 3 running of 2 slots/);
     expect(() => checkOwnReport({ ...good, slots: MAX_SLOTS + 1, free: 0, running: 0 })).toThrow(/slots/);
+  });
+
+  it('checks counts without zod after an accepted report, and refuses exactly what zod refuses', () => {
+    const own = new OwnReportCheck();
+    own.check({ ...good, name: 'db-1', logBytes: 0 });
+    // Only counts change: each refused as checkOwnReport refuses it, with its message.
+    const bad: Partial<LoadReport>[] = [
+      { slots: 2, free: 3, running: 0 },
+      { slots: 2, free: 0, running: 3 },
+      { slots: MAX_SLOTS + 1, free: 0, running: 0 },
+      { free: 1.5 },
+      { free: -1 },
+      { applied: Number.MAX_SAFE_INTEGER + 2 },
+      { at: Number.POSITIVE_INFINITY },
+      { applied: Number.NaN },
+      { logBytes: -1 },
+    ];
+    for (const fields of bad) {
+      const report = { ...good, name: 'db-1', logBytes: 0, ...fields };
+      expect(() => checkOwnReport(report)).toThrow(/invalid load report/);
+      expect(() => own.check(report)).toThrow(/invalid load report/);
+    }
+    // Good counts pass, and so do the bounds themselves.
+    own.check({
+      ...good,
+      name: 'db-1',
+      logBytes: 7,
+      applied: Number.MAX_SAFE_INTEGER,
+      slots: MAX_SLOTS,
+      free: MAX_SLOTS,
+      running: MAX_SLOTS,
+    });
+    // The texts changed: zod checks them again.
+    expect(() => own.check({ ...good, name: 'bad name' })).toThrow(/name/);
+    expect(() => own.check({ ...good, handlers: [''] })).toThrow(/handlers/);
+    expect(() => own.check({ ...good, api: 'ftp://x:1' })).toThrow(/api/);
   });
 });

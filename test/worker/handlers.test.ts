@@ -190,6 +190,29 @@ describe('custom handlers', () => {
     expect(ex.running).toBe(0);
   });
 
+  it('a signal first read after stop() is already aborted, with the first reason', async () => {
+    let readSignal: () => AbortSignal = () => {
+      throw new Error('the handler has not run');
+    };
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Keeps its context and reads the signal only later (the executor makes it on first read).
+    const late: Handler = async (ctx) => {
+      readSignal = () => ctx.signal;
+      await released;
+    };
+    const { ex } = await executor(new HandlerRegistry().register('late', late));
+    const started = startTask(ex, handler('late'));
+    started.execution.stop('lease lost');
+    started.execution.stop('second reason');
+    const r = await started.result;
+    expect(r.stderr).toContain('stopped: lease lost');
+    const signal = readSignal();
+    expect(signal.aborted).toBe(true);
+    expect(String(signal.reason)).toContain('stopped: lease lost');
+    release();
+  });
+
   it('runs many noop tasks quickly (a generous bound, not a benchmark)', async () => {
     const { ex } = await executor();
     const n = 20_000;
