@@ -16,6 +16,7 @@ import { getCluster } from '../test/process/spawn.js';
 import { peakRssMiB, scrapeMetrics } from './node-probes.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';
 import { onCluster, type Cluster } from './scheduler-run.js';
+import { failureReport } from './failure-report.js';
 
 const SLOTS = 64;
 const PAGE_TARGET_MS = 50;
@@ -205,6 +206,6 @@ export async function bigJobRunBench(n: number, quick: boolean): Promise<void> {
         summaryP99Ms: p99(reads.summary),
         loadAverage: loads,
       });
-    if (end.state !== 'succeeded') throw new Error(`the job ended ${end.state}`);
+    if (end.state !== 'succeeded') throw new Error(`the job ended ${end.state}\n${await failureReport(entry, id)}`);
   });
 }
