@@ -15,7 +15,7 @@ import type { NodeProcess } from '../test/process/spawn.js';
 import { getCluster } from '../test/process/spawn.js';
 import { peakRssMiB, scrapeMetrics } from './node-probes.js';
 import { percentile, printTable, writeResults, type Row } from './report.js';
-import { onCluster, type Cluster } from './scheduler-run.js';
+import { onCluster, signalProfilers, type Cluster } from './scheduler-run.js';
 import { failureReport } from './failure-report.js';
 
 const SLOTS = 64;
@@ -129,6 +129,9 @@ export async function bigJobRunBench(n: number, quick: boolean): Promise<void> {
     const loads: number[] = [load1()];
     const entry = c.nodes[0];
     if (entry === undefined) throw new Error('a cluster without nodes');
+    // MESHRUN_BENCH_PROFILE=<dir> (bench/cpu-profile.mjs preloaded): the nodes' profiles from the submit to the end.
+    const profiling = process.env['MESHRUN_BENCH_PROFILE'] !== undefined;
+    if (profiling) signalProfilers(c, 'big-job run');
     const { id, ms: acceptMs } = await submit(entry, n);
     let finished = false;
     const watcher = watch(c, watched, leaders, loads, () => finished);
@@ -140,6 +143,10 @@ export async function bigJobRunBench(n: number, quick: boolean): Promise<void> {
     } finally {
       finished = true;
       await watcher;
+    }
+    if (profiling) {
+      signalProfilers(c, 'big-job run');
+      await sleep(5000);
     }
     if (end.state === 'running') throw new Error(`the job still runs after ${RUN_TIMEOUT_MS / 60_000} minutes`);
     const runMs = (end.finishedAt ?? NaN) - end.submittedAt;

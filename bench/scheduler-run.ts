@@ -153,7 +153,7 @@ async function submit(entry: NodeProcess, label: string, dag: Dag): Promise<{ id
 }
 
 /** Starts or stops the CPU profilers (bench/cpu-profile.mjs) and says which file will be whose. */
-function signalProfilers(c: Cluster, label: string): void {
+export function signalProfilers(c: Cluster, label: string): void {
   for (const n of c.nodes) process.kill(n.pid, 'SIGUSR2');
   const who = c.nodes.map((n) => `${n.pid}.cpuprofile ${n.id === c.leader ? 'leader' : 'follower'} ${n.name}`);
   console.error(`${label}: profiler signalled (${who.join(', ')})`);
