@@ -114,6 +114,22 @@ async function submit(entry: NodeProcess, n: number): Promise<{ id: string; ms: 
 
 const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
 
+interface Compaction {
+  readonly bytes: number;
+  readonly steps?: number;
+  readonly longestStepMs?: number;
+  readonly encodeMs?: number;
+}
+
+/** The compactions a node logged (src/node/compactor.ts: JSON lines on stderr). */
+function compactions(node: NodeProcess): Compaction[] {
+  return node
+    .stderr()
+    .split('\n')
+    .filter((line) => line.includes('log compacted into a snapshot'))
+    .map((line) => JSON.parse(line) as Compaction);
+}
+
 export async function bigJobRunBench(n: number, quick: boolean): Promise<void> {
   await onCluster(SLOTS, async (c) => {
     const watched: NodeWatch[] = await Promise.all(
@@ -195,6 +211,17 @@ export async function bigJobRunBench(n: number, quick: boolean): Promise<void> {
         value: `${Math.round(percentile(reads.summary, 50))} / ${Math.round(p99(reads.summary))}`,
         met: met(p99(reads.summary) < PAGE_TARGET_MS),
       },
+      ...perNode.map((p) => {
+        const cs = compactions(p.node).filter((x) => x.encodeMs !== undefined);
+        const worst = (k: 'longestStepMs' | 'encodeMs' | 'bytes') => Math.max(0, ...cs.map((x) => x[k] ?? 0));
+        const longest = worst('longestStepMs');
+        return {
+          figure: `${p.node.name}: snapshots taken; largest MiB; longest encode (wall) ms; longest slice ms`,
+          target: `slice <= ${LOOP_LAG_TARGET_MS}`,
+          value: `${cs.length}; ${(worst('bytes') / 2 ** 20).toFixed(1)}; ${worst('encodeMs')}; ${longest}`,
+          met: met(longest <= LOOP_LAG_TARGET_MS),
+        };
+      }),
       { figure: 'load average (1 min) during the run, min-max', target: '', value: load, met: '' },
     ];
     printTable(`big-job run: 3 node processes x ${SLOTS} slots, one spec of ${n.toLocaleString('en-US')} noop shards run to its end`, rows);

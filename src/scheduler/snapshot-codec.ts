@@ -119,6 +119,8 @@ export class SnapshotEncoder {
   private readonly suffix: Uint8Array;
   private jobIndex = 0;
   private task = 0;
+  /** The next task to compare with the run that starts at `task` (its head is written once this is past it). */
+  private scan = 0;
   private inJob = false;
 
   constructor(s: SchedulerState, freeze: boolean, blockShift = BLOCK_SHIFT) {
@@ -139,16 +141,25 @@ export class SnapshotEncoder {
         this.w.raw(f.head);
         this.inJob = true;
         this.task = 0;
+        this.scan = 0;
       }
       const size = f.job.size;
       while (this.task < size && done < budget) {
+        // A run of identical tasks: its head is written, then the run is scanned (a pause in the
+        // middle of a long one resumes at `scan`), then its length.
         const t = this.task;
         const c = f.cols(t);
-        writeTask(this.w, c, t, f.job.submittedAt);
-        let same = t + 1;
-        while (same < size && sameTask(c, t, f.cols(same), same)) same++;
+        if (this.scan <= t) {
+          writeTask(this.w, c, t, f.job.submittedAt);
+          this.scan = t + 1;
+        }
+        let same = this.scan;
+        const stop = Math.min(size, same + budget - done);
+        while (same < stop && sameTask(c, t, f.cols(same), same)) same++;
+        done += same - this.scan + 1;
+        this.scan = same;
+        if (same === stop && same < size) continue; // the run may go on: scan on, in this step or the next
         this.w.varint(same - t - 1, 'repeat');
-        done += same - t;
         this.task = same;
         f.freeze?.pass(same);
       }
