@@ -7,24 +7,19 @@
 // state filter that matches nothing (the worst case: a scan of every task). Prints each kind's
 // latency p50/p99 and answer size, the node's longest event-loop stall during that kind's reads
 // (prom-client's lag max, reset by the scrape before them), and its resident memory per task;
-// writes bench/results/big-job.json.
+// writes bench/results/big-job.json. Then the same size runs to its end on three nodes
+// (bench/big-job-run.ts). MESHRUN_BENCH_BIG_PARTS=reads or =run runs one part alone.
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import type { JobSummary } from '../src/scheduler/types.js';
 import { Processes, eventually, type NodeProcess } from '../test/process/spawn.js';
 import { scrapeMetrics } from './node-probes.js';
 import { percentile, printTable, writeResults, type BenchOptions, type Row } from './report.js';
+import { bigJobRunBench, rssMiB } from './big-job-run.js';
 
 /** Reads of each kind. */
 const ROUNDS = 60;
 const PAGE_P99_TARGET_MS = 50;
 const LOOP_LAG_TARGET_MS = 50;
-
-/** VmRSS: the resident set of a live process now, in MiB. */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** A deterministic spread of shard numbers over [0, n): the same cursors on every run. */
 function cursors(n: number, count: number): number[] {
@@ -49,8 +44,19 @@ async function timedGet(node: NodeProcess, path: string): Promise<Timed> {
   return { ms, bytes: body.byteLength };
 }
 
+const PARTS = ['reads', 'run'] as const;
+
 export async function bigJobBench(o: BenchOptions): Promise<void> {
   const n = o.quick ? 20_000 : Number(process.env['MESHRUN_BENCH_BIG_TASKS'] ?? 1_000_000);
+  const parts = (process.env['MESHRUN_BENCH_BIG_PARTS'] ?? PARTS.join(',')).split(',');
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`MESHRUN_BENCH_BIG_PARTS: unknown part ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
+  if (parts.includes('reads')) await readsBench(n, o);
+  if (parts.includes('run')) await bigJobRunBench(n, o.quick);
+}
+
+/** One node holding a job of `n` tasks that never runs: reads only. */
+async function readsBench(n: number, o: BenchOptions): Promise<void> {
   const procs = new Processes();
   try {
     const node = await procs.start({ name: 'big' });

@@ -8,6 +8,7 @@ import type { JobSummary } from '../src/scheduler/types.js';
 import { fetchGet, wholeJob } from '../test/process/whole-job.js';
 import { Processes, agreedView, eventually, type NodeProcess } from '../test/process/spawn.js';
 import { taskCount, type Dag } from './dags.js';
+import { failureReport } from './failure-report.js';
 import { listSchedule } from './list-schedule.js';
 import { cpuMs, framesSent, peakRssMiB, schedulerCounters, scrapeMetrics } from './node-probes.js';
 import { percentile, type Row } from './report.js';
@@ -83,7 +84,7 @@ export async function runJob(c: Cluster, label: string, dag: Dag, o: JobOptions 
     signalProfilers(c, label);
     await new Promise((r) => setTimeout(r, 3000));
   }
-  if (summary.state !== 'succeeded') throw new Error(`${label}: job ended ${summary.state}`);
+  if (summary.state !== 'succeeded') throw new Error(`${label}: job ended ${summary.state}\n${await failureReport(entry, id)}`);
   const tasks = Object.values(summary.counts).reduce((a, b) => a + b, 0);
   const ms = (summary.finishedAt ?? NaN) - summary.submittedAt;
   const delta = (i: number, pick: (s: (typeof before)[number]) => number): number => {
@@ -152,7 +153,7 @@ async function submit(entry: NodeProcess, label: string, dag: Dag): Promise<{ id
 }
 
 /** Starts or stops the CPU profilers (bench/cpu-profile.mjs) and says which file will be whose. */
-function signalProfilers(c: Cluster, label: string): void {
+export function signalProfilers(c: Cluster, label: string): void {
   for (const n of c.nodes) process.kill(n.pid, 'SIGUSR2');
   const who = c.nodes.map((n) => `${n.pid}.cpuprofile ${n.id === c.leader ? 'leader' : 'follower'} ${n.name}`);
   console.error(`${label}: profiler signalled (${who.join(', ')})`);

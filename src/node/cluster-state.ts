@@ -22,7 +22,19 @@ import { errorMessage } from '../errors.js';
 export interface AppMachine<A> {
   apply(data: Uint8Array, entry: Entry): A;
   encode(): Uint8Array;
+  /** Starts encoding the state as it is now in slices (docs/architecture.md §5, Compaction); absent: encode() only. */
+  startEncode?(): SlicedEncoding;
   restore(data: Uint8Array): void;
+}
+
+/**
+ * A snapshot being encoded a slice at a time while entries go on being applied: each `step(budget)`
+ * writes about `budget` tasks and the last returns the bytes of the state as it was when it
+ * started; `abandon()` when it will not be finished (the state was replaced).
+ */
+export interface SlicedEncoding {
+  step(budget: number): Uint8Array | null;
+  abandon(): void;
 }
 
 /**
@@ -184,6 +196,20 @@ export class ClusterState<A = unknown> implements StateMachine<EntryOutcome<A>> 
     this.applied = snapshot.meta.index;
     this.conf = snapshot.meta.conf;
     this.app?.restore(d.value.app);
+  }
+
+  /** Starts encoding the state as of `applied` in slices (see SlicedEncoding); the last step's bytes are what encode() gives now. */
+  startEncode(): SlicedEncoding {
+    const frozen = { time: this.time, addresses: new Map(this.addresses), probes: [...this.probeValues] };
+    const app = this.app?.startEncode?.() ?? null;
+    const whole = app === null ? (this.app?.encode() ?? new Uint8Array(0)) : null;
+    return {
+      step: (budget) => {
+        const bytes = app === null ? whole : app.step(budget);
+        return bytes === null ? null : encodeClusterSnapshot({ ...frozen, app: bytes });
+      },
+      abandon: () => app?.abandon(),
+    };
   }
 
   /** The state as of `applied`, for RaftNode.compact. */

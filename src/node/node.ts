@@ -35,7 +35,7 @@ import { Worker } from '../worker/worker.js';
 import { LevelStorage } from '../storage/level-storage.js';
 import { createApiBackend } from './api-backend.js';
 import { ClusterState } from './cluster-state.js';
-import { Compactor } from './compactor.js';
+import { Compactor, SNAPSHOT_STEP_TASKS } from './compactor.js';
 import { ConfChanger } from './conf-changer.js';
 import { Connector } from './connector.js';
 import { prepareDataDir } from './data-dir.js';
@@ -350,6 +350,7 @@ function startReplica(p: Phase, store: Store, net: Net, plan: Plan): Replica {
     opts.snapshotEvery,
     log,
     restored.snapshot,
+    { clock: () => performance.now(), slices: { stepTasks: SNAPSHOT_STEP_TASKS, defer: (fn) => setImmediate(fn) } },
   );
   // GET /metrics and GET /v1/events, fed from the driver's Readies and the scheduler's effects.
   const events = new EventHub();

@@ -7,7 +7,7 @@ import type { Entry } from '../raft/types.js';
 import { Scheduler } from '../scheduler/machine.js';
 import { liveView } from '../scheduler/live-view.js';
 import type { Effect, SchedulerView } from '../scheduler/types.js';
-import type { AppMachine } from './cluster-state.js';
+import type { AppMachine, SlicedEncoding } from './cluster-state.js';
 
 export type EffectListener = (effects: readonly Effect[], index: number) => void;
 
@@ -59,6 +59,10 @@ export class SchedulerHost implements AppMachine<readonly Effect[]> {
 
   encode(): Uint8Array {
     return this.machine.encode();
+  }
+
+  startEncode(): SlicedEncoding {
+    return this.machine.startEncode();
   }
 
   /** A digest of the whole scheduler state (Scheduler.hash): replicas at one applied index agree on it. */

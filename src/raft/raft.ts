@@ -338,13 +338,15 @@ export class RaftNode {
   }
 
   /**
-   * The application has applied through `index` and serialized its state there as `data`:
-   * keep it as the snapshot and drop the log up to it. Returns false when `index` is not the
-   * applied index or is already compacted.
+   * The application serialized its state as of `index` (applied; the applied index, or an earlier
+   * one when it encoded its state while applying more) as `data`: keep it as the snapshot and drop
+   * the log up to it. Returns false when `index` is not applied, is already compacted, or comes
+   * before the membership's latest change (the snapshot carries the membership as of `index`,
+   * which is the current one only when no change was applied after it).
    */
   compact(index: number, data: Uint8Array): boolean {
-    if (index !== this.log.applied || index <= this.log.snapshotIndex()) return false;
-    const term = known(this.log.term(index), 'the term of the applied, uncompacted index');
+    if (index > this.log.applied || index <= this.log.snapshotIndex() || index < this.membership.index) return false;
+    const term = known(this.log.term(index), 'the term of an applied, uncompacted index');
     const snap: Snapshot = { meta: { index, term, conf: this.membership.conf }, data };
     this.log.compactTo(index);
     this.snapshot = snap;

@@ -65,6 +65,11 @@ export interface Tails {
   readonly stderr: string;
 }
 
+/** What a snapshot in progress needs to hear before task columns change (task-freeze.ts). */
+export interface TaskChangeWatch {
+  save(start: number, end: number): void;
+}
+
 export class Job {
   state: JobState = 'running';
   finishedAt: Ms | null = null;
@@ -129,6 +134,8 @@ export class Job {
   readonly skipCause = new Map<number, string>();
   /** The schedule and tick that started it (docs/schedules.md §3); null for a submitted job. */
   origin: JobOrigin | null = null;
+  /** Set while a sliced snapshot encodes this job: told before any task column or tail changes. */
+  freeze: TaskChangeWatch | null = null;
 
   constructor(
     /** Unique for the life of the state (ids can be reused once a job is removed). */
@@ -288,8 +295,17 @@ export class Job {
     return (this.counts[T.succeeded] as number) + (this.counts[T.failed] as number) + (this.counts[T.skipped] as number);
   }
 
+  /**
+   * Tasks [start, end) are about to change (a column or the output tails): every write to them
+   * calls this first, so that a snapshot being encoded in slices keeps what they were.
+   */
+  willChange(start: number, end = start + 1): void {
+    if (this.freeze !== null) this.freeze.save(start, end);
+  }
+
   /** Changes a task's state code, keeping the counts; returns the previous one. */
   setState(task: number, to: TaskStateCode): TaskStateCode {
+    this.willChange(task);
     const from = this.tState[task] as TaskStateCode;
     (this.counts[from] as number)--;
     (this.counts[to] as number)++;

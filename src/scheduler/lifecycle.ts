@@ -188,6 +188,7 @@ export class Lifecycle {
         node.running--;
       }
     }
+    job.willChange(task);
     job.finishedAtCol[task] = cx.now;
     if (stopReason !== null) {
       cx.out.push({ type: 'stop', job: job.id, task, node: name, attempt: job.attempt[task] as number, reason: stopReason });
@@ -221,6 +222,7 @@ export class Lifecycle {
     const s = this.s;
     const ts = job.spec.tasks[spec] as TaskSpec;
     const failures = (job.failures[task] as number) + 1;
+    job.willChange(task);
     job.failures[task] = failures;
     job.reason[task] = reason;
     if (failures <= ts.retries) {
@@ -358,6 +360,7 @@ export class Lifecycle {
     if (n <= 0) return;
     (job.counts[from] as number) -= n;
     (job.counts[to] as number) += n;
+    job.willChange(start, end);
     job.tState.fill(to, start, end);
     job.reason.fill(reason, start, end);
     if (to === T.skipped) job.finishedAtCol.fill(cx.now, start, end);
@@ -453,6 +456,7 @@ export class Lifecycle {
             s.timers.remove(timer);
             job.timers.delete(t);
           }
+          job.willChange(t);
           job.finishedAtCol[t] = cx.now;
         }
         job.setState(t, T.skipped);
@@ -500,6 +504,7 @@ export class Lifecycle {
   /** Tasks [start, end) of `spec`, all in one final state, back to waiting with their last results moved aside. */
   private resetRun(cx: ApplyContext, job: Job, spec: number, start: number, end: number): void {
     const from = job.tState[start] as TaskStateCode;
+    job.willChange(start, end);
     for (let t = start; t < end; t++) {
       if (from === T.succeeded && (job.attempt[t] as number) > 0) {
         keepAttempt(job.history, t, {

@@ -23,7 +23,7 @@ import { PLACEMENT_LIMITS, formatLabels, hasLabels, poolNameProblem, poolSizePro
 import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
 import { Schedules } from './schedules.js';
 import { TimerKind } from './timers.js';
-import { decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
+import { SnapshotEncoder, decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
 import { MAX_RETIRED_BOOTS, NO_LABELS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
   Command,
@@ -347,6 +347,7 @@ export class Scheduler implements SchedulerView {
     if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
     this.s.stats.finishesAccepted++;
     this.life.stopRunning(cx, job, task, null);
+    job.willChange(task);
     job.exitCode[task] = r.exitCode ?? NO_EXIT;
     job.durationMs[task] = r.durationMs;
     if (r.stdout !== '' || r.stderr !== '') job.tails.set(task, { stdout: r.stdout, stderr: r.stderr });
@@ -532,6 +533,11 @@ export class Scheduler implements SchedulerView {
   /** The whole state as bytes; `Scheduler.restore` of them behaves exactly like this machine. */
   encode(): Uint8Array {
     return encodeSnapshot(this.s);
+  }
+
+  /** Encodes the state as it is now a slice at a time, while commands go on being applied (SnapshotEncoder). */
+  startEncode(blockShift?: number): SnapshotEncoder {
+    return new SnapshotEncoder(this.s, true, blockShift);
   }
 
   /** Throws on bytes that are not a snapshot this code wrote. */

@@ -59,6 +59,7 @@ export class ReadyQueue {
         return 0;
       }
     } else {
+      job.willChange(start, end);
       for (let t = start; t < end; t++) job.readySeq[t] = s;
       range.live = end - start;
     }

@@ -16,7 +16,7 @@
 // 1,000,000-shard job megabytes instead of bytes), and it must be canonical, which protobuf does
 // not promise. It changes with SchedulerState, in this one file, and FORMAT says which layout a
 // snapshot has. Each job's spec inside it is the JobSpec message of the submit (job-spec-codec.ts).
-import { at } from '../invariant.js';
+import { at, known } from '../invariant.js';
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readHistory, writeHistory } from './attempts.js';
@@ -28,6 +28,7 @@ import { checkScheduleSpec, nextDue, type RunRec, type ScheduleRec } from './sch
 import { LABEL_KEY, LABEL_VALUE, PLACEMENT_LIMITS, POOL_NAME, sortedLabels } from './placement.js';
 import { MAX_RETIRED_BOOTS, STAT_FIELDS, SchedulerState, newNode, takePoolSlot, type NodeRec } from './state.js';
 import { TimerKind, type Timer } from './timers.js';
+import { BLOCK_SHIFT, TaskFreeze, liveCols, type TaskCols } from './task-freeze.js';
 import type { JobState } from './types.js';
 import { errorMessage } from '../errors.js';
 
@@ -102,8 +103,112 @@ function readTime(r: Reader, base: number, field: string): number {
 
 // --- encode ------------------------------------------------------------------------------------------
 
+/** The whole state as bytes, in one go. */
 export function encodeSnapshot(s: SchedulerState): Uint8Array {
-  const w = new Writer(1024);
+  return known(new SnapshotEncoder(s, false).step(Infinity) ?? undefined, 'an unbounded step ends the encoding');
+}
+
+/**
+ * Encodes the state in slices (docs/architecture.md §5, Compaction): everything but the task
+ * columns is written when it starts; then each `step(budget)` writes about `budget` tasks, and the
+ * last returns the bytes, the same as encodeSnapshot of the state as it was at the start. Between
+ * steps the state may go on changing: with `freeze`, each job keeps its tasks as of the start
+ * (task-freeze.ts) until the encoder is done with it or `abandon()` is called.
+ */
+export class SnapshotEncoder {
+  private readonly w = new Writer(1024);
+  private readonly jobs: FrozenJob[];
+  private readonly suffix: Uint8Array;
+  private jobIndex = 0;
+  private task = 0;
+  /** The next task to compare with the run that starts at `task` (its head is written once this is past it). */
+  private scan = 0;
+  private inJob = false;
+
+  constructor(s: SchedulerState, freeze: boolean, blockShift = BLOCK_SHIFT) {
+    writeHead(this.w, s);
+    this.jobs = [...s.jobs.values()].map((job) => frozenJob(job, freeze, blockShift));
+    const tail = new Writer(256);
+    writeQueueAndRest(tail, s);
+    this.suffix = tail.finish().slice();
+  }
+
+  /** Writes about `budget` more tasks; the snapshot's bytes once every task is written, else null. */
+  step(budget: number): Uint8Array | null {
+    let done = 0;
+    for (;;) {
+      const f = this.jobs[this.jobIndex];
+      if (f === undefined) break;
+      if (!this.inJob) {
+        this.w.raw(f.head);
+        this.inJob = true;
+        this.task = 0;
+        this.scan = 0;
+      }
+      const size = f.job.size;
+      while (this.task < size && done < budget) {
+        // A run of identical tasks: its head is written, then the run is scanned (a pause in the
+        // middle of a long one resumes at `scan`), then its length.
+        const t = this.task;
+        const c = f.cols(t);
+        if (this.scan <= t) {
+          writeTask(this.w, c, t, f.job.submittedAt);
+          this.scan = t + 1;
+        }
+        let same = this.scan;
+        const stop = Math.min(size, same + budget - done);
+        while (same < stop && sameTask(c, t, f.cols(same), same)) same++;
+        done += same - this.scan + 1;
+        this.scan = same;
+        if (same === stop && same < size) continue; // the run may go on: scan on, in this step or the next
+        this.w.varint(same - t - 1, 'repeat');
+        this.task = same;
+        f.freeze?.pass(same);
+      }
+      if (this.task < size) return null;
+      this.w.raw(f.tail);
+      this.release(f);
+      this.jobIndex++;
+      this.inJob = false;
+      if (done >= budget) return null;
+    }
+    this.w.raw(this.suffix);
+    return this.w.finish().slice();
+  }
+
+  /** Stops keeping the jobs' tasks for this encoding (it will not be finished). */
+  abandon(): void {
+    for (const f of this.jobs.slice(this.jobIndex)) this.release(f);
+    this.jobIndex = this.jobs.length;
+  }
+
+  private release(f: FrozenJob): void {
+    if (f.freeze !== null && f.job.freeze === f.freeze) f.job.freeze = null;
+  }
+}
+
+/** A job as the encoder writes it: its head and tail bytes as of the start, its tasks through `cols`. */
+interface FrozenJob {
+  readonly job: Job;
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+  readonly freeze: TaskFreeze | null;
+  readonly cols: (t: number) => TaskCols;
+}
+
+function frozenJob(job: Job, freeze: boolean, blockShift: number): FrozenJob {
+  const head = new Writer(256);
+  writeJobHead(head, job);
+  const tail = new Writer(64);
+  writeJobTail(tail, job);
+  // A job of no tasks has nothing to keep; one already frozen by an encoding not abandoned cannot be (the compactor runs one at a time).
+  const f = freeze && job.size > 0 ? new TaskFreeze(job, blockShift) : null;
+  if (f !== null) job.freeze = f;
+  const live = liveCols(job);
+  return { job, head: head.finish().slice(), tail: tail.finish().slice(), freeze: f, cols: f === null ? () => live : (t) => f.cols(t) };
+}
+
+function writeHead(w: Writer, s: SchedulerState): void {
   w.u8(FORMAT);
   num(w, s.now);
   for (const f of STAT_FIELDS) w.varint(s.stats[f], f);
@@ -133,8 +238,10 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
   }
 
   w.varint(s.jobs.size, 'jobs');
-  for (const job of s.jobs.values()) writeJob(w, job);
+}
 
+/** What follows the jobs: the ready ranges, the timers, the schedules, the pools. */
+function writeQueueAndRest(w: Writer, s: SchedulerState): void {
   const ranges = s.ready.ranges();
   w.varint(ranges.length, 'ranges');
   for (const r of ranges) {
@@ -166,7 +273,6 @@ export function encodeSnapshot(s: SchedulerState): Uint8Array {
     w.string(name);
     w.varint(size, 'pool size');
   }
-  return w.finish().slice();
 }
 
 function writeSchedule(w: Writer, rec: ScheduleRec): void {
@@ -184,7 +290,7 @@ function writeSchedule(w: Writer, rec: ScheduleRec): void {
   w.varint(rec.missed, 'missed');
 }
 
-function writeJob(w: Writer, job: Job): void {
+function writeJobHead(w: Writer, job: Job): void {
   w.varint(job.serial, 'serial');
   w.string(job.id);
   w.bool(job.key !== null);
@@ -203,13 +309,10 @@ function writeJob(w: Writer, job: Job): void {
     w.varint(spec, 'upstream spec');
     w.string(name);
   }
-  for (let t = 0; t < job.size;) {
-    writeTask(w, job, t);
-    let same = t + 1;
-    while (same < job.size && sameTask(job, t, same)) same++;
-    w.varint(same - t - 1, 'repeat');
-    t = same;
-  }
+}
+
+/** After the tasks: their attempt history, their outputs, the job's origin. */
+function writeJobTail(w: Writer, job: Job): void {
   writeHistory(
     w,
     job.history,
@@ -225,14 +328,15 @@ function writeJob(w: Writer, job: Job): void {
   }
 }
 
-function writeTask(w: Writer, job: Job, t: number): void {
-  const state = at(job.tState, t, 'a task');
-  const claimed =
-    job.attempt[t] !== 0 || job.failures[t] !== 0 || job.holder[t] !== -1 || job.fence[t] !== NONE || job.startedAt[t] !== NONE;
-  const finished = job.finishedAtCol[t] !== NONE;
-  const result = job.exitCode[t] !== NO_EXIT || job.durationMs[t] !== NONE;
-  const reason = job.reason[t] !== 0;
-  const tail = job.tails.get(t);
+/** Task t of a job submitted at `submittedAt`, read from `c` (whose element 0 is task c.base). */
+function writeTask(w: Writer, c: TaskCols, t: number, submittedAt: number): void {
+  const i = t - c.base;
+  const state = at(c.tState, i, 'a task');
+  const claimed = c.attempt[i] !== 0 || c.failures[i] !== 0 || c.holder[i] !== -1 || c.fence[i] !== NONE || c.startedAt[i] !== NONE;
+  const finished = c.finishedAtCol[i] !== NONE;
+  const result = c.exitCode[i] !== NO_EXIT || c.durationMs[i] !== NONE;
+  const reason = c.reason[i] !== 0;
+  const tail = c.tails.get(t);
   w.u8(
     state |
       (claimed ? H_CLAIMED : 0) |
@@ -242,40 +346,42 @@ function writeTask(w: Writer, job: Job, t: number): void {
       (tail ? H_TAIL : 0),
   );
   if (claimed) {
-    w.varint(at(job.attempt, t, 'a task'), 'attempt');
-    w.varint(at(job.failures, t, 'a task'), 'failures');
-    w.varint(at(job.holder, t, 'a task') + 1, 'holder');
-    num(w, at(job.fence, t, 'a task'));
-    time(w, at(job.startedAt, t, 'a task'), job.submittedAt);
+    w.varint(at(c.attempt, i, 'a task'), 'attempt');
+    w.varint(at(c.failures, i, 'a task'), 'failures');
+    w.varint(at(c.holder, i, 'a task') + 1, 'holder');
+    num(w, at(c.fence, i, 'a task'));
+    time(w, at(c.startedAt, i, 'a task'), submittedAt);
   }
-  if (finished) time(w, at(job.finishedAtCol, t, 'a task'), job.submittedAt);
+  if (finished) time(w, at(c.finishedAtCol, i, 'a task'), submittedAt);
   if (result) {
-    num(w, at(job.exitCode, t, 'a task'));
-    num(w, at(job.durationMs, t, 'a task'));
+    num(w, at(c.exitCode, i, 'a task'));
+    num(w, at(c.durationMs, i, 'a task'));
   }
-  if (reason) w.u8(at(job.reason, t, 'a task'));
+  if (reason) w.u8(at(c.reason, i, 'a task'));
   if (tail) {
     w.string(tail.stdout);
     w.string(tail.stderr);
   }
-  if (state === T.ready) w.varint(at(job.readySeq, t, 'a task'), 'readySeq');
+  if (state === T.ready) w.varint(at(c.readySeq, i, 'a task'), 'readySeq');
 }
 
-function sameTask(job: Job, a: number, b: number): boolean {
+function sameTask(ca: TaskCols, a: number, cb: TaskCols, b: number): boolean {
+  const i = a - ca.base;
+  const j = b - cb.base;
   return (
-    job.tState[a] === job.tState[b] &&
-    job.attempt[a] === job.attempt[b] &&
-    job.failures[a] === job.failures[b] &&
-    job.holder[a] === job.holder[b] &&
-    job.fence[a] === job.fence[b] &&
-    job.startedAt[a] === job.startedAt[b] &&
-    job.finishedAtCol[a] === job.finishedAtCol[b] &&
-    job.exitCode[a] === job.exitCode[b] &&
-    job.durationMs[a] === job.durationMs[b] &&
-    job.reason[a] === job.reason[b] &&
-    (job.tState[a] !== T.ready || job.readySeq[a] === job.readySeq[b]) &&
-    !job.tails.has(a) &&
-    !job.tails.has(b)
+    ca.tState[i] === cb.tState[j] &&
+    ca.attempt[i] === cb.attempt[j] &&
+    ca.failures[i] === cb.failures[j] &&
+    ca.holder[i] === cb.holder[j] &&
+    ca.fence[i] === cb.fence[j] &&
+    ca.startedAt[i] === cb.startedAt[j] &&
+    ca.finishedAtCol[i] === cb.finishedAtCol[j] &&
+    ca.exitCode[i] === cb.exitCode[j] &&
+    ca.durationMs[i] === cb.durationMs[j] &&
+    ca.reason[i] === cb.reason[j] &&
+    (ca.tState[i] !== T.ready || ca.readySeq[i] === cb.readySeq[j]) &&
+    !ca.tails.has(a) &&
+    !cb.tails.has(b)
   );
 }
 

@@ -46,6 +46,45 @@ describe('compaction', () => {
     for (const id of net.ids) expect(net.items(id)).toEqual(['x0', 'x1', 'x2', 'x3', 'x4', 'y']);
   });
 
+  it('compact() takes a snapshot of an earlier applied index (a state encoded while more was applied), never a later one', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (let i = 0; i < 3; i++) net.propose('a', `x${i}`);
+    net.stabilize();
+    const p = net.peer('a');
+    const index = p.app.appliedIndex;
+    const data = p.app.encode();
+    net.propose('a', 'y');
+    net.stabilize();
+    expect(net.node('a').compact(p.app.appliedIndex + 1, p.app.encode())).toBe(false);
+    expect(net.node('a').compact(index, data)).toBe(true);
+    net.stabilize();
+    expect(net.status('a').firstIndex).toBe(index + 1);
+    expect(p.storage.snapshot?.meta.index).toBe(index);
+    // The entry after the snapshot stays in the log, and a restart rebuilds the same state from both.
+    net.crash('a');
+    net.restart('a');
+    net.stabilize();
+    expect(net.items('a')).toEqual(['x0', 'x1', 'x2', 'y']);
+  });
+
+  it('compact() refuses an index before the latest membership change: the snapshot would carry the wrong members', () => {
+    const net = new Network({ voters: ['a', 'b', 'c'], others: ['d'] });
+    net.elect('a');
+    net.propose('a', 'x');
+    net.stabilize();
+    const p = net.peer('a');
+    const index = p.app.appliedIndex;
+    const data = p.app.encode();
+    expect(net.proposeConfChange('a', { type: 'addLearner', node: 'd' }).ok).toBe(true);
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.node('a').compact(index, data)).toBe(false);
+    net.compact('a');
+    net.stabilize();
+    expect(p.storage.snapshot?.meta.conf.learners).toEqual(['d']);
+  });
+
   it('a node restarted after compacting rebuilds its state from the snapshot and the entries after it', () => {
     const net = cluster(3);
     net.elect('a');
