@@ -1,8 +1,9 @@
 // Paged reads of a job (docs/http-api.md §6): the job with its first specs' counts, pages of its
-// specs, pages of its tasks and one task by name. None builds an object per task of the job: the counts are a loop over the
-// one-byte state column, a page visits the tasks from its cursor on (and, with a state filter,
-// skips the others by that byte), so a 1,000,000-task job answers in milliseconds. Task order
-// never changes for a job, so a task name is a stable cursor.
+// specs, pages of its tasks and one task by name. None builds an object per task of the job, nor
+// one per spec beyond a page: the counts are a loop over the one-byte state column, a page visits
+// the tasks from its cursor on (and, with a state filter, skips the others by that byte), so a
+// 1,000,000-task job answers in milliseconds. Task and spec order never change for a job, so a
+// task or spec name is a stable cursor.
 import { Job, R, T, TASK_STATE_NAMES } from './job.js';
 import { jobSummary, stateCounts, taskView } from './job-view.js';
 import type { Capacity } from './runnable.js';
