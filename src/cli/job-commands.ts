@@ -10,7 +10,7 @@ import { ApiClient, httpStatus } from './client.js';
 import { CliError, EXIT } from './errors.js';
 import { formatMs, json, nodeLabels, table } from './format.js';
 import { countsText, totalTasks } from './progress.js';
-import { collectTasks, type GetJson } from './task-pages.js';
+import { collectSpecs, collectTasks, type GetJson } from './task-pages.js';
 import { exitText, shownCounts, shownState } from './task-text.js';
 
 export interface ClientOptions {
@@ -31,7 +31,7 @@ const STATUS_ROWS = 50;
 /** Tasks `status --state` lists at most (pages of 5,000). */
 const MAX_STATE_ROWS = 10_000;
 
-/** GET /v1/jobs/{id} (the summary and the specs with their counts), with a 404 said plainly. */
+/** GET /v1/jobs/{id} (the summary and the first specs with their counts), with a 404 said plainly. */
 export async function getJob(client: ApiClient, id: string): Promise<JobDetail> {
   try {
     return await client.get<JobDetail>(jobPath(id));
@@ -39,6 +39,16 @@ export async function getJob(client: ApiClient, id: string): Promise<JobDetail> 
     if (httpStatus(err) === 404) throw notFound(client.base, id);
     throw err;
   }
+}
+
+/**
+ * The job with every spec, its answer's first page followed by GET /v1/jobs/{id}/specs pages (what
+ * `status --json` prints: a job has at most 50,000 specs, a few MB of JSON).
+ */
+export async function withEverySpec(get: GetJson, job: JobDetail): Promise<JobDetail> {
+  if (job.specsNext === null) return job;
+  const rest = await collectSpecs(get, job.id, job.specsNext);
+  return { ...job, specs: [...job.specs, ...rest], specsNext: null };
 }
 
 /** GET /v1/jobs/{id}/tasks/{task}; an unknown task is a usage error naming some of the job's tasks. */
@@ -120,7 +130,7 @@ export async function statusCommand(
       ? await collectTasks(get, id, { limit: STATUS_ROWS }, STATUS_ROWS)
       : await collectTasks(get, id, { state, limit: 5000 }, MAX_STATE_ROWS);
   if (opts.json) {
-    out(json(state === undefined ? job : { tasks }));
+    out(json(state === undefined ? await withEverySpec(get, job) : { tasks }));
     return;
   }
   out(formatStatus(job, tasks, now, nodeLabels(await knownNodes(client)), state));
@@ -178,7 +188,7 @@ function formatSpecs(job: JobDetail): string {
       String(s.cancelled),
       s.stuck ?? '',
     ]);
-  const extra = job.specs.length - rows.length;
+  const extra = job.specCount - rows.length;
   return (
     table(['spec', 'tasks', 'succeeded', 'running', 'ready', 'waiting', 'failed', 'skipped', 'cancelled', 'note'], rows) +
     (extra > 0 ? `... and ${extra} more specs (meshrun status ${job.id} --json lists them all)\n` : '')

@@ -162,8 +162,11 @@ const SUBMIT_ATTEMPTS = 3;
  * one (a big submit is never lost silently; issue 16).
  */
 export async function submitFile(client: ApiClient, file: string, idempotencyKey?: string, retryPauseMs = 1000): Promise<string> {
+  // The cluster's handlers are asked for first, so that the answer comes while the file is read
+  // (knownNodes never rejects: a file with problems is reported at once, whatever the node does).
+  const nodes = knownNodes(client);
   const { spec, raw } = await readDagFile(file);
-  checkHandlers(spec, await knownNodes(client));
+  checkHandlers(spec, await nodes);
   const key = idempotencyKey ?? `cli-${randomBytes(12).toString('hex')}`;
   for (let attempt = 1; ; attempt++) {
     try {

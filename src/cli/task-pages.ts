@@ -1,6 +1,6 @@
-// Reading a job's tasks page by page (docs/http-api.md §6): the CLI, the benchmarks and the tests
-// follow `next` until it is null. Shared so every client builds the query the same way.
-import type { TaskItem, TaskPage, TaskState } from '../scheduler/types.js';
+// Reading a job's tasks, or its specs, page by page (docs/http-api.md §6): the CLI, the benchmarks
+// and the tests follow `next` until it is null. Shared so every client builds the query the same way.
+import type { SpecPage, SpecSummary, TaskItem, TaskPage, TaskState } from '../scheduler/types.js';
 
 /** GET of an API path answering JSON (the caller's client: token, fail-over, errors). */
 export type GetJson = <T>(path: string) => Promise<T>;
@@ -32,4 +32,21 @@ export async function collectTasks(get: GetJson, id: string, filter: TaskFilter 
     after = page.next;
   } while (after !== null && out.length < max);
   return out.length > max ? out.slice(0, max) : out;
+}
+
+/** Specs per page the collectors ask for: the API's maximum. */
+const SPEC_PAGE = 5000;
+
+/** The job's specs after the spec `after` (the job answer's `specsNext`), in DAG order, every page. */
+export async function collectSpecs(get: GetJson, id: string, after: string | null = null): Promise<SpecSummary[]> {
+  const out: SpecSummary[] = [];
+  let cursor = after;
+  do {
+    const q = new URLSearchParams({ limit: String(SPEC_PAGE) });
+    if (cursor !== null) q.set('after', cursor);
+    const page: SpecPage = await get<SpecPage>(`/v1/jobs/${encodeURIComponent(id)}/specs?${q.toString()}`);
+    out.push(...page.specs);
+    cursor = page.next;
+  } while (cursor !== null);
+  return out;
 }

@@ -27,10 +27,9 @@ export function exitText(t: Pick<TaskView, 'exitCode' | 'stderr'>): string {
   return t.exitCode !== null ? String(t.exitCode) : (signalOf(t) ?? '-');
 }
 
-/** The job's counts with skipped tasks split: those the cancel skipped (counted per spec by the API) become `cancelled`. */
-export function shownCounts(job: Pick<JobDetail, 'counts' | 'specs'>): Record<TaskState, number> & { cancelled: number } {
-  const cancelled = job.specs.reduce((n, s) => n + s.cancelled, 0);
-  return { ...job.counts, skipped: job.counts.skipped - cancelled, cancelled };
+/** The job's counts with skipped tasks split: those the cancel skipped (counted by the API) become `cancelled`. */
+export function shownCounts(job: Pick<JobDetail, 'counts' | 'cancelled'>): Record<TaskState, number> & { cancelled: number } {
+  return { ...job.counts, skipped: job.counts.skipped - job.cancelled, cancelled: job.cancelled };
 }
 
 /** The last non-empty line of a text, cut to `max` characters. */
@@ -100,7 +99,7 @@ export const MAX_LISTED = 20;
  * how many were skipped or cancelled.
  */
 export function failureReport(
-  job: Pick<JobSummary, 'id' | 'reason' | 'counts'> & Pick<JobDetail, 'specs'>,
+  job: Pick<JobSummary, 'id' | 'reason' | 'counts'> & Pick<JobDetail, 'cancelled'>,
   failed: readonly TaskItem[],
   label: (id: string | null) => string,
 ): string {

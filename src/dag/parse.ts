@@ -3,17 +3,29 @@
 // front end for people (zod, YAML, did-you-mean hints, places in the file); the state machine
 // re-checks a decoded submit with its own checkJobSpec (src/scheduler/dag-check.ts) and never
 // imports from here. The pieces live in read.ts, schema.ts, duration.ts and strict-json.ts; big
-// files take a fast reader first (strict JSON, or plain YAML through js-yaml).
-import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+// files take a fast reader first (strict JSON, flat YAML (flat-yaml.ts), or plain YAML through js-yaml).
+import { createRequire } from 'node:module';
+import type * as JsYaml from 'js-yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import { errorMessage } from '../errors.js';
 import { DAG_LIMITS, MAX_REPORTED_PROBLEMS, fmt, utf8Length } from '../scheduler/dag-limits.js';
 import { Problems, formatProblem, type PathKey, type Problem } from '../scheduler/problems.js';
 import type { JobSpec } from '../scheduler/types.js';
 import { readDag, readDagSteps } from './read.js';
+import { readFlatYaml } from './flat-yaml.js';
 import { parseStrictJson } from './strict-json.js';
 
 export { TASK_DEFAULTS } from './schema.js';
+
+// The two YAML libraries load on first use (their CommonJS builds, so that the readers stay
+// synchronous): a file the JSON or flat reader takes needs neither, and loading them was some
+// 30-70 ms of every `meshrun submit` and `validate`.
+const require = createRequire(import.meta.url);
+let jsYamlLib: typeof JsYaml | undefined;
+let yamlLib: typeof Yaml | undefined;
+const jsYaml = (): typeof JsYaml => (jsYamlLib ??= require('js-yaml') as typeof JsYaml);
+const yaml = (): typeof Yaml => (yamlLib ??= require('yaml') as typeof Yaml);
 
 /** An invalid DAG: `problems` each name the place (`tasks.load.deps[0]: ...`); the message joins them. */
 export class DagError extends Error {
@@ -76,14 +88,18 @@ export function readDagText(text: string, source: string): DagFile {
       `${source}: the file is ${fmt(bytes)} bytes (at most ${fmt(DAG_LIMITS.maxFileBytes)}); use shards for many similar tasks, or split the job`,
     ]);
   }
-  // The fast readers first (strict JSON, then plain YAML); a file with problems is read again
+  // The fast readers first (strict JSON, the flat YAML of machine-written files, then plain YAML
+  // through js-yaml); a file with problems is read again
   // by the document reader below, which can say where in the text they are.
   const json = parseStrictJson(text);
-  const plain = json !== undefined ? json : loadPlainYaml(text);
-  if (plain !== undefined && !hasIntegerLikeTaskName(plain)) {
+  const flat = json === undefined ? readFlatYaml(text) : undefined;
+  const plain = json ?? flat ?? loadPlainYaml(text);
+  // The flat reader takes no task name that is integer-like (they start with a letter or _).
+  if (plain !== undefined && (flat !== undefined || !hasIntegerLikeTaskName(plain))) {
     const fast = readDag(plain, null);
     if (fast.spec !== null) return { spec: fast.spec, raw: plain };
   }
+  const { LineCounter, isMap, parseDocument } = yaml();
   const lines = new LineCounter();
   // uniqueKeys off: duplicates are found below, with a message that names the key.
   // logLevel error: the library's warnings (an unknown tag, say) would go to the console, not to the user's report.
@@ -138,7 +154,8 @@ const DIRECTIVE = /^%/m;
 function loadPlainYaml(text: string): unknown {
   if (NODE_PROPERTY.test(text) || DIRECTIVE.test(text)) return undefined;
   try {
-    return loadYaml(text, { schema: CORE_SCHEMA });
+    const { CORE_SCHEMA, load } = jsYaml();
+    return load(text, { schema: CORE_SCHEMA });
   } catch {
     return undefined;
   }
@@ -157,6 +174,7 @@ function hasIntegerLikeTaskName(raw: unknown): boolean {
 
 /** How a map key reads as a JavaScript property name once the document is converted. */
 function keyText(key: unknown): string {
+  const { isScalar } = yaml();
   return isScalar(key) ? String(key.value) : String(key);
 }
 
@@ -165,6 +183,7 @@ function keyText(key: unknown): string {
  * clash too: both would become the property "1" and one would silently win.
  */
 function findDuplicateKeys(doc: Document): Problems {
+  const { isMap, isSeq } = yaml();
   const problems = new Problems();
   // An explicit stack: a deeply nested document must not overflow the call stack.
   const stack: { node: unknown; path: PathKey[] }[] = [{ node: doc.contents, path: [] }];
@@ -197,6 +216,7 @@ function findDuplicateKeys(doc: Document): Problems {
  * the last mapping key (for duplicates, the second occurrence) rather than its value.
  */
 function offsetOf(doc: Document, path: readonly PathKey[], lastKey: boolean): number {
+  const { isMap, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (const [i, key] of path.entries()) {

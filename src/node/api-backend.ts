@@ -72,6 +72,7 @@ export function createApiBackend(deps: BackendDeps): ApiBackend {
     progress: (id) => deps.scheduler.jobProgress(id),
     task: (id, name) => deps.scheduler.task(id, name),
     page: (id, query) => deps.scheduler.taskPage(id, query),
+    specs: (id, query) => deps.scheduler.specPage(id, query),
     exists: (id) => deps.scheduler.jobSummary(id) !== undefined,
     list: () => deps.scheduler.jobs(),
     cancel: (id) => deps.jobs.cancel(id),

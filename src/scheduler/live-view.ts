@@ -18,6 +18,7 @@ export function liveView(current: () => Scheduler): SchedulerView {
     jobProgress: (id) => current().jobProgress(id),
     task: (id, name) => current().task(id, name),
     taskPage: (id, query) => current().taskPage(id, query),
+    specPage: (id, query) => current().specPage(id, query),
     jobSpec: (id) => current().jobSpec(id),
     jobWithKey: (key) => current().jobWithKey(key),
     ready: () => current().ready(),

@@ -14,7 +14,7 @@ import { decodeCommand } from './command-codec.js';
 import { checkJobSpec } from './dag-check.js';
 import { Job, NO_EXIT, R, T, TASK_STATE_NAMES, type TaskStateCode } from './job.js';
 import { buildJobView, jobSummary, launchOf, readyTasks } from './job-view.js';
-import { jobDetail, jobProgress, taskItem, taskPage, taskPosition } from './job-pages.js';
+import { jobDetail, jobProgress, specPage, taskItem, taskPage, taskPosition } from './job-pages.js';
 import { inputsOf } from './outputs.js';
 import { Lifecycle, type ApplyContext, type Readied } from './lifecycle.js';
 import { chooseRerun } from './reruns.js';
@@ -38,6 +38,8 @@ import type {
   JobProgress,
   TaskItem,
   TaskPageResult,
+  SpecQuery,
+  SpecPageResult,
   TaskQuery,
   Ms,
   NodeView,
@@ -446,6 +448,11 @@ export class Scheduler implements SchedulerView {
   taskPage(id: JobId, query: TaskQuery): TaskPageResult | undefined {
     const job = this.s.jobs.get(id);
     return job === undefined ? undefined : taskPage(job, query, this.capacity());
+  }
+
+  specPage(id: JobId, query: SpecQuery): SpecPageResult | undefined {
+    const job = this.s.jobs.get(id);
+    return job === undefined ? undefined : specPage(job, query, this.capacity());
   }
 
   /** The live nodes as the views judge them (runnable.ts), at scheduler time. */

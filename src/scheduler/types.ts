@@ -399,10 +399,38 @@ export interface SpecSummary extends SpecView {
   readonly stuck: string | null;
 }
 
-/** `GET /v1/jobs/{id}` (docs/http-api.md §6): the summary and the specs with their counts, never the tasks. */
+/**
+ * `GET /v1/jobs/{id}` (docs/http-api.md §6): the summary and the first page of its specs with their
+ * counts, never the tasks; the other specs come from `GET /v1/jobs/{id}/specs?after=<specsNext>`.
+ */
 export interface JobDetail extends JobSummary {
+  /** How many specs the job has (the DAG's size in specs; `counts` sums its tasks). */
+  readonly specCount: number;
+  /** Of the job's skipped tasks, those its cancel stopped or never ran (reason `cancelled`). */
+  readonly cancelled: number;
+  /** The first specs, in DAG order: at most the API's default spec page. */
   readonly specs: readonly SpecSummary[];
+  /** The cursor of the next spec page (the last spec listed), or null when `specs` holds them all. */
+  readonly specsNext: string | null;
 }
+
+/** Which specs a spec page holds (docs/http-api.md §6): an optional state filter, the cursor and the page size. */
+export interface SpecQuery {
+  /** Only specs with at least one task in this state. */
+  readonly state?: TaskState;
+  /** A spec name: the page starts after it, in DAG order (the `next` of the previous page). */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** `GET /v1/jobs/{id}/specs`: specs in DAG order; `next` names the last one when another matching spec follows. */
+export interface SpecPage {
+  readonly specs: readonly SpecSummary[];
+  readonly next: string | null;
+}
+
+/** A spec page, or why the query does not fit the job (an unknown cursor). */
+export type SpecPageResult = { readonly ok: true; readonly page: SpecPage } | { readonly ok: false; readonly error: string };
 
 /** Ready tasks of one spec that no live node can run, and why (runnable.ts). */
 export interface StuckSpec {
@@ -473,6 +501,8 @@ export interface SchedulerView {
   task(id: JobId, name: string): TaskItem | undefined;
   /** A page of tasks in task order (undefined for an unknown job); O(the page) without a state filter. */
   taskPage(id: JobId, query: TaskQuery): TaskPageResult | undefined;
+  /** A page of specs with their counts, in DAG order (undefined for an unknown job); O(the page's specs' tasks), plus with a state filter the specs skipped. */
+  specPage(id: JobId, query: SpecQuery): SpecPageResult | undefined;
   /** The job's normalised DAG as the log holds it. */
   jobSpec(id: JobId): JobSpec | undefined;
   /** The job submitted with this idempotency key, while it is held. */

@@ -67,6 +67,7 @@ const backend: ApiBackend = {
     progress: () => undefined,
     task: () => undefined,
     page: () => undefined,
+    specs: () => undefined,
     exists: () => false,
     list: () => [],
     cancel: (id) => Promise.resolve({ ok: false, reason: 'not-found', error: `no job ${id}` }),

@@ -13,6 +13,7 @@ const backend: ApiBackend = {
     progress: () => undefined,
     task: () => undefined,
     page: () => undefined,
+    specs: () => undefined,
     exists: () => false,
     list: () => [],
     cancel: async () => ({ ok: false, status: 404, error: 'no' }) as never,

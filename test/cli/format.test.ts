@@ -47,6 +47,9 @@ const job = (state: JobView['state'], tasks: Record<string, TaskView>): JobView 
 /** The job as GET /v1/jobs/{id} answers it: one unsharded spec per task, with its counts. */
 const detailOf = (j: JobView): JobDetail => ({
   ...j,
+  specCount: Object.keys(j.tasks).length,
+  cancelled: Object.values(j.tasks).filter((t) => t.state === 'skipped' && t.reason === 'cancelled').length,
+  specsNext: null,
   specs: Object.entries(j.tasks).map(([name, t]) => ({
     name,
     deps: [],
@@ -168,6 +171,9 @@ describe('status', () => {
       submittedAt: 0,
       finishedAt: null,
       counts: counts({ ready: 999_990, running: 2, succeeded: 8 }),
+      specCount: 2,
+      cancelled: 0,
+      specsNext: null,
       specs: [
         { name: 'prep', deps: [], shards: null, counts: counts({ succeeded: 1 }), cancelled: 0, stuck: null },
         {

@@ -74,13 +74,16 @@ describe('job detail', () => {
   it('counts the tasks a cancel skipped apart from those skipped upstream', () => {
     const d = mixed();
     d.do({ type: 'cancel', job: 'j' });
-    const specs = d.m.jobDetail('j')?.specs ?? [];
+    const detail = d.m.jobDetail('j');
+    const specs = detail?.specs ?? [];
     // a[3] was running and a[4] ready: both cancelled; b was already skipped upstream; c cancelled.
     expect(specs.map((s) => [s.name, s.counts.skipped, s.cancelled])).toEqual([
       ['a', 2, 2],
       ['b', 1, 0],
       ['c', 1, 1],
     ]);
+    // The job's own count, which a client of a paged spec list cannot sum itself.
+    expect(detail?.cancelled).toBe(3);
   });
 });
 

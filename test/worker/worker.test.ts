@@ -156,6 +156,9 @@ class FakeView implements SchedulerView {
   taskPage(): undefined {
     return undefined;
   }
+  specPage(): undefined {
+    return undefined;
+  }
   jobSpec(): undefined {
     return undefined;
   }

@@ -6,7 +6,7 @@
 // the node that served it to answer in them, as the CLI does.
 
 /** @import { ClusterView, NodeInfo, ScheduleInfo } from '../types.js' */
-/** @import { JobDetail, JobSummary, TaskItem, TaskPage } from '../../scheduler/types.js' */
+/** @import { JobDetail, JobSummary, SpecPage, TaskItem, TaskPage } from '../../scheduler/types.js' */
 
 /**
  * One server-sent event: its name and its data (JSON when it parses).
@@ -121,12 +121,29 @@ export async function listJobs() {
   return /** @type {{ jobs: JobSummary[] }} */ (await api('/v1/jobs')).jobs;
 }
 
+/** Specs per page when the page reads a big job's specs: the API's maximum. */
+const SPEC_PAGE = 5000;
+
 /**
+ * The job with every spec: GET /v1/jobs/{id} (the summary and the first 500 specs with their
+ * counts, no tasks), then GET /v1/jobs/{id}/specs pages from its `specsNext` on. A job of 20,000
+ * specs is four more requests, each a bounded piece of the node's time, not one answer of 3 MB.
  * @param {string} id
- * @returns {Promise<JobDetail>} GET /v1/jobs/{id}: the summary and the specs with their counts, no tasks
+ * @returns {Promise<JobDetail>} `specsNext` null and `specs` complete
  */
 export async function getJob(id) {
-  return /** @type {JobDetail} */ (await api(`/v1/jobs/${encodeURIComponent(id)}`));
+  const job = /** @type {JobDetail} */ (await api(`/v1/jobs/${encodeURIComponent(id)}`));
+  if (job.specsNext === null) return job;
+  const specs = [...job.specs];
+  /** @type {string | null} */
+  let after = job.specsNext;
+  while (after !== null) {
+    const q = new URLSearchParams({ limit: String(SPEC_PAGE), after });
+    const page = /** @type {SpecPage} */ (await api(`/v1/jobs/${encodeURIComponent(id)}/specs?${q}`));
+    specs.push(...page.specs);
+    after = page.next;
+  }
+  return { ...job, specs, specsNext: null };
 }
 
 /**
