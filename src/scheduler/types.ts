@@ -118,6 +118,19 @@ export type Command =
       readonly key: string | null;
       readonly spec: JobSpec;
     }
+  /**
+   * Part `part` (from 0) of `parts` of a big DAG's submit (staging.ts): `spec` is the job's header
+   * and this part's slice of the tasks, whose deps may name tasks of other parts. The job `id`
+   * exists once the last part applies.
+   */
+  | {
+      readonly type: 'submit-part';
+      readonly id: JobId;
+      readonly key: string | null;
+      readonly part: number;
+      readonly parts: number;
+      readonly spec: JobSpec;
+    }
   | { readonly type: 'claim'; readonly node: NodeId; readonly boot: number; readonly tasks: readonly TaskRef[] }
   | {
       readonly type: 'heartbeat';
@@ -220,6 +233,8 @@ export type Effect =
   /** The answer to a submit: `job` is `requested`, or an existing job with the same idempotency key. */
   | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }
   | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string }
+  /** A part of a big submit (not its last) was staged; the job does not exist yet. */
+  | { readonly type: 'submit-staged'; readonly requested: JobId; readonly part: number; readonly parts: number }
   /** `node` must stop the task's attempt now (cancelled, lease lost, timed out); its result would be ignored. */
   | {
       readonly type: 'stop';

@@ -95,6 +95,6 @@ describe('attempt history', () => {
   it('refuses a snapshot of a format it does not read, saying which it reads', () => {
     const bytes = new Scheduler().encode();
     bytes[0] = 9;
-    expect(() => Scheduler.restore(bytes)).toThrow(/unknown format 9 \(this meshrun reads formats 2, 3, 4, 5, 6\)/);
+    expect(() => Scheduler.restore(bytes)).toThrow(/unknown format 9 \(this meshrun reads formats 2, 3, 4, 5, 6, 7\)/);
   });
 });
