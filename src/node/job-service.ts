@@ -171,7 +171,8 @@ export class JobService {
   /** What the scheduler said of the submit of job `id`, applied here. */
   private submitAnswered(id: JobId, key: string | null, spec: JobSpec, effects: readonly Effect[]): SubmitOutcome {
     for (const e of effects) {
-      if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, reason: 'invalid', error: e.error };
+      if (e.type === 'submit-rejected' && e.requested === id)
+        return { ok: false, reason: e.retry === true ? 'unavailable' : 'invalid', error: e.error };
       if (e.type !== 'submitted' || e.requested !== id) continue;
       const r = { ok: true, id: e.job, existing: e.existing } as const;
       return r.existing && key !== null ? (this.keyConflict(key, r.id, spec) ?? r) : r;

@@ -190,9 +190,9 @@ export class Scheduler implements SchedulerView {
     const s = this.s;
     const out = cx.out;
     const staged = s.staged.get(cmd.id);
-    const reject = (error: string): void => {
+    const reject = (error: string, retry = false): void => {
       s.staged.delete(cmd.id);
-      out.push({ type: 'submit-rejected', requested: cmd.id, error });
+      out.push({ type: 'submit-rejected', requested: cmd.id, error, ...(retry ? { retry } : {}) });
     };
     if (cmd.key !== null) {
       const existing = s.keys.get(cmd.key);
@@ -212,6 +212,7 @@ export class Scheduler implements SchedulerView {
         staged === undefined
           ? `part ${cmd.part} of job ${cmd.id} came without its earlier parts (dropped after ${STAGING_LIMITS.idleMs / 1000} s without a part, or refused)`
           : `part ${cmd.part} of job ${cmd.id} came when part ${expected} was expected`,
+        staged === undefined,
       );
     if (staged !== undefined && (cmd.parts !== staged.parts || cmd.key !== staged.key))
       return reject(`part ${cmd.part} of job ${cmd.id} says ${cmd.parts} parts and key ${String(cmd.key)}, unlike its part 0`);
@@ -222,7 +223,10 @@ export class Scheduler implements SchedulerView {
     let st = staged;
     if (st === undefined) {
       if (s.staged.size >= STAGING_LIMITS.maxStaged)
-        return reject(`${s.staged.size} big submits are being staged already (at most ${STAGING_LIMITS.maxStaged}); submit again shortly`);
+        return reject(
+          `${s.staged.size} big submits are being staged already (at most ${STAGING_LIMITS.maxStaged}); submit again shortly`,
+          true,
+        );
       st = new StagedSubmit(cmd.id, cmd.key, cmd.parts, check.header, cx.now);
       s.staged.set(cmd.id, st);
     }

@@ -232,7 +232,11 @@ export type Effect =
   | { readonly type: 'job'; readonly job: JobId; readonly state: JobState }
   /** The answer to a submit: `job` is `requested`, or an existing job with the same idempotency key. */
   | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }
-  | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string }
+  /**
+   * A submit refused. `retry`: not for its DAG but for the moment (a big submit's staging is full,
+   * or its earlier parts were dropped): the same submit may succeed later.
+   */
+  | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string; readonly retry?: true }
   /** A part of a big submit (not its last) was staged; the job does not exist yet. */
   | { readonly type: 'submit-staged'; readonly requested: JobId; readonly part: number; readonly parts: number }
   /** `node` must stop the task's attempt now (cancelled, lease lost, timed out); its result would be ignored. */

@@ -96,6 +96,7 @@ describe('submit in parts', () => {
         type: 'submit-rejected',
         requested: 'j1',
         error: 'part 2 of job j1 came without its earlier parts (dropped after 60 s without a part, or refused)',
+        retry: true,
       },
     ]);
     expect(d.m.jobs()).toEqual([]);
@@ -173,6 +174,7 @@ describe('submit in parts', () => {
         type: 'submit-rejected',
         requested: 'late',
         error: `${STAGING_LIMITS.maxStaged} big submits are being staged already (at most ${STAGING_LIMITS.maxStaged}); submit again shortly`,
+        retry: true,
       },
     ]);
     d.do(partsOf('j0', mixed(), [3])[1] as Part);
