@@ -203,7 +203,7 @@ export interface TaskEvent extends TaskRef {
 }
 
 /**
- * Many tasks changed state together: tasks `start` .. `end - 1` of `job` (all of one spec), each
+ * Many tasks changed state together: tasks `start` .. `end - 1` of `job` (of one spec, or of consecutive specs), each
  * from `from` to `to`. It stands for one TaskEvent per task, which a 1,000,000-shard spec cannot
  * afford; the state machine uses it only for runs of at least RANGE_EVENT_MIN tasks that were
  * never claimed (node null, attempt 0, fence null): a spec becoming ready, skipped or cancelled, or
