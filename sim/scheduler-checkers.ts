@@ -195,17 +195,19 @@ export class SchedulerChecker {
   private submitted(id: JobId, cmd: Command | null, index: number, runs: ReadonlyMap<JobId, string> | null): void {
     // A run of a schedule: created by the fire (or trigger) that decided its tick, its DAG the schedule's.
     const schedule = runs?.get(id);
-    if (schedule === undefined && (cmd?.type !== 'submit' || cmd.id !== id)) {
+    // A submit, or the last part of a big one (docs/architecture.md §3).
+    const submit = cmd?.type === 'submit' || cmd?.type === 'submit-part' ? cmd : null;
+    if (schedule === undefined && submit?.id !== id) {
       this.fail('job accounting', `a job ${id} was created at ${index} by an entry that is not its submit, nor a fired tick`);
       return;
     }
-    const name = schedule !== undefined ? (this.runPlans.get(schedule) ?? '') : cmd?.type === 'submit' ? cmd.spec.name : '';
+    const name = schedule !== undefined ? (this.runPlans.get(schedule) ?? '') : (submit?.spec.name ?? '');
     const plan = this.planByName.get(name);
     if (!plan) {
       this.fail('job accounting', `job ${id} at ${index} is named '${name}', which the workload never submitted`);
       return;
     }
-    const key = cmd?.type === 'submit' ? cmd.key : null;
+    const key = submit?.key ?? null;
     if (this.jobs.has(id)) {
       this.fail('job accounting', `job ${id} was created twice (again at ${index})`);
       return;

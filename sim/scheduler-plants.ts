@@ -159,7 +159,9 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     what: "a submitted job's tasks lose their retries (the first failure fails the task)",
     make: () =>
       bending((_m, cmd) =>
-        cmd.type === 'submit' ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, retries: 0 })) } } : cmd,
+        cmd.type === 'submit' || cmd.type === 'submit-part'
+          ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, retries: 0 })) } }
+          : cmd,
       ),
   },
   'ready-early': {
@@ -220,7 +222,7 @@ const PLANTED: Readonly<Record<string, { readonly what: string; readonly make: (
     what: "every task's trigger rule is read as all_done (a task runs once its upstream tasks ended, however they ended)",
     make: () =>
       bending((_m, cmd) =>
-        cmd.type === 'submit'
+        cmd.type === 'submit' || cmd.type === 'submit-part'
           ? { ...cmd, spec: { ...cmd.spec, tasks: cmd.spec.tasks.map((t) => ({ ...t, trigger: 'all_done' as const })) } }
           : cmd,
       ),

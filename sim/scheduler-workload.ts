@@ -63,6 +63,12 @@ const MAX_REPLAYABLE = 64;
 const ATTEMPT_COMMITS_MS = 600;
 /** Schedules keep firing this long after the heal (their ticks are checked), then the client removes them. */
 const SCHEDULE_HOLD_MS = 8000;
+/**
+ * Drawn workloads submit DAGs of more specs than this in parts (docs/architecture.md §3; a node's
+ * slice is 2,000 specs): the drawn DAGs have 1 to 9, so some cross it. A user's scenario keeps
+ * the node's slice.
+ */
+const SIM_SLICE_SPECS = 3;
 /** ScheduleService's wait here: a change not applied within it is made again, through another node. */
 const CHANGE_TIMEOUT_MS = 1500;
 
@@ -180,7 +186,17 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
   private settledAt: number | null = null;
   /** The members when Raft converged after the heal (admin changes stop at the heal). */
   private members: readonly NodeId[] = [];
-  private readonly stats = { boots: 0, submits: 0, submitRetries: 0, proposalsRefused: 0, replays: 0, reruns: 0, rerunsApplied: 0 };
+  private readonly stats = {
+    boots: 0,
+    submits: 0,
+    submitRetries: 0,
+    proposalsRefused: 0,
+    replays: 0,
+    reruns: 0,
+    rerunsApplied: 0,
+    /** Parts of big submits staged (docs/architecture.md §3): each committed part but the last. */
+    partsStaged: 0,
+  };
   /** Re-runs: drawn from a stream of their own; the chance that a job that ends before the heal is re-run (0: none in this run). */
   private rerunRng!: SeededRng;
   private rerunChance = 0;
@@ -421,6 +437,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
         propose: commandProposer((build, opts, reply) => this.requestPropose(node, build, opts, reply)),
         timeoutMs: SUBMIT_TIMEOUT_MS,
         newJobId: () => newJobId(this.rngs.client),
+        ...(this.fixed === null ? { sliceSpecs: SIM_SLICE_SPECS } : {}),
+        defer: (fn) => api.after(0, fn),
       }),
       pending: [],
       restored: false,
@@ -785,6 +803,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
     const cmd = this.checker.committed(entry, r.effects);
     if (cmd !== undefined) this.scheduleChecker.committed(entry, cmd, r.effects);
     if (cmd !== undefined) this.maybeRerun(r.effects);
+    if (cmd !== undefined) for (const e of r.effects) if (e.type === 'submit-staged') this.stats.partsStaged++;
     if (cmd !== undefined && r.effects.length > 0) this.observer?.committed(entry.index, cmd, r.effects);
     // A lie is no command of the past for the zombie to replay (its victim proposing it would be no lie).
     if (cmd && !lied && (cmd.type === 'finish' || cmd.type === 'claim')) {
@@ -801,7 +820,8 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
       if (e.type === 'pool') this.poolsToSet.delete(e.name);
       // A proposal can reach the log twice (a forwarded proposal duplicated on the way): the
       // second copy of a submit without a key is refused, the first one created the job.
-      if (e.type === 'submit-rejected' && !this.checker.jobs.has(e.requested)) {
+      // A big submit refused for the moment (its staging full or dropped) is the machine's right: the client submits again.
+      if (e.type === 'submit-rejected' && e.retry !== true && !this.checker.jobs.has(e.requested)) {
         this.api.fail('submit rejected', `${node}: the scheduler refused a valid DAG (request ${e.requested}): ${e.error}`);
       }
       if (e.type === 'rerun-rejected' && (e.why === 'unknown-job' || e.why === 'unknown-task')) {
@@ -1124,7 +1144,7 @@ export class SchedulerWorkload implements Workload<SchedulerApplied>, WorkloadEx
         : 'not settled';
     return (
       `scheduler: ${this.plans.length} DAGs (${this.plans.reduce((n, p) => n + p.tasks.length, 0)} tasks), ${this.stats.submits} submits ` +
-      `(${this.stats.submitRetries} retries), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
+      `(${this.stats.submitRetries} retries, ${this.stats.partsStaged} parts staged), jobs ${JSON.stringify(states)}, final ${settle}; ${c.counts.started} runs started, ` +
       `${c.counts.claims} claims accepted of ${t.claimsProposed} proposed, ${c.counts.finishesAccepted} finishes accepted, ` +
       `${c.counts.retriesOrRequeues} requeues; ${t.leaseLosses} lease losses, ${t.tasksStopped} runs stopped, ${this.stats.boots} boots, ${ticks} ticks, ${this.stats.replays} replays; ` +
       (this.rerunChance > 0

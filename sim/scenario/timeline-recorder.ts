@@ -79,7 +79,7 @@ export class TimelineRecorder implements SchedulerObserver {
 
   committed(_index: number, cmd: Command | null, effects: readonly Effect[]): void {
     for (const e of effects) {
-      if (e.type === 'submitted' && !e.existing && cmd?.type === 'submit') {
+      if (e.type === 'submitted' && !e.existing && (cmd?.type === 'submit' || cmd?.type === 'submit-part')) {
         this.names.set(e.job, cmd.spec.name);
       } else if (e.type === 'task') {
         const job = this.jobName(e.job);

@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import type { CancelOutcome, FailureReason, RerunOutcome, RerunRequest, SubmitOutcome } from '../api/outcomes.js';
 import { errorMessage } from '../errors.js';
-import { encodeCommand } from '../scheduler/command-codec.js';
+import { at } from '../invariant.js';
+import { MAX_COMMAND_BYTES, encodeCommand } from '../scheduler/command-codec.js';
+import { STAGING_LIMITS } from '../scheduler/staging-limits.js';
 import type { Command, Effect, JobId, JobSpec, RerunRefusal, SchedulerView, TaskSpec } from '../scheduler/types.js';
 import type { ProposeOptions } from './driver.js';
 import { envelope } from './entry-envelope.js';
@@ -30,7 +32,25 @@ export interface JobServiceDeps {
   readonly timeoutMs?: number;
   /** Draws a new job's id (default newJobId, random; the simulator draws from its seed). */
   readonly newJobId?: () => JobId;
+  /**
+   * A DAG of more specs than this is submitted in parts of at most this many (default
+   * SUBMIT_SLICE_SPECS; the simulator lowers it so that its DAGs cross it).
+   */
+  readonly sliceSpecs?: number;
+  /**
+   * Runs `fn` soon, outside the apply that answered the previous part (default setImmediate: the
+   * event loop turns between parts; the simulator passes its own scheduler).
+   */
+  readonly defer?: (fn: () => void) => void;
 }
+
+/**
+ * Specs per part of a big submit (docs/architecture.md §3): no replica decodes, checks or stages
+ * more in one step, and each part is a Raft entry of well under the 1 MiB limit.
+ */
+export const SUBMIT_SLICE_SPECS = 2000;
+/** A part's estimated bytes stay below this, whatever its specs (a part must fit one Raft entry). */
+const PART_BUDGET_BYTES = MAX_COMMAND_BYTES / 2;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /**
@@ -62,10 +82,14 @@ export function commandProposer(requestPropose: NodeDriver['requestPropose']): J
 export class JobService {
   private readonly timeoutMs: number;
   private readonly newJobId: () => JobId;
+  private readonly sliceSpecs: number;
+  private readonly defer: (fn: () => void) => void;
 
   constructor(private readonly deps: JobServiceDeps) {
     this.timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.newJobId = deps.newJobId ?? newJobId;
+    this.sliceSpecs = deps.sliceSpecs ?? SUBMIT_SLICE_SPECS;
+    this.defer = deps.defer ?? ((fn) => setImmediate(fn));
   }
 
   submit(spec: JobSpec, key: string | null): Promise<SubmitOutcome> {
@@ -88,6 +112,7 @@ export class JobService {
       }
     }
     const id = this.newJobId();
+    if (spec.tasks.length > this.sliceSpecs) return this.submitInParts(id, key, spec, reply);
     let data: Uint8Array;
     try {
       data = encodeCommand({ type: 'submit', id, key, spec });
@@ -105,10 +130,49 @@ export class JobService {
     );
   }
 
+  /**
+   * A big DAG as `submit-part` entries (staging.ts), one at a time: each part is encoded and
+   * proposed once the one before applied here, so no step on any node handles more than a part,
+   * and the last part's answer is the submit's.
+   */
+  private submitInParts(id: JobId, key: string | null, spec: JobSpec, reply: Reply<SubmitOutcome>): void {
+    const bounds = partBounds(spec.tasks, this.sliceSpecs);
+    const parts = bounds.length - 1;
+    if (parts > STAGING_LIMITS.maxParts) {
+      const error = `job '${spec.name}' would take ${parts} parts of at most ${this.sliceSpecs} tasks (at most ${STAGING_LIMITS.maxParts}): its tasks are too large; split the job`;
+      return reply.resolve({ ok: false, reason: 'invalid', error });
+    }
+    const { tasks, ...header } = spec;
+    const propose = (part: number): void => {
+      const slice = tasks.slice(at(bounds, part, 'a part'), at(bounds, part + 1, 'a part'));
+      let data: Uint8Array;
+      try {
+        data = encodeCommand({ type: 'submit-part', id, key, part, parts, spec: { ...header, tasks: slice } });
+      } catch (err) {
+        return reply.resolve({ ok: false, reason: 'invalid', error: `part ${part + 1} of ${parts}: ${errorMessage(err)}` });
+      }
+      const timeoutMs = submitTimeoutMs(this.timeoutMs, slice.length);
+      this.deps.propose(
+        data,
+        { timeoutMs },
+        {
+          resolve: (effects) => {
+            const staged = effects.some((e) => e.type === 'submit-staged' && e.requested === id && e.part === part);
+            if (staged) this.defer(() => propose(part + 1));
+            else reply.resolve(this.submitAnswered(id, key, spec, effects));
+          },
+          reject: (err) => (err instanceof ProposalError ? reply.resolve(this.submitUnanswered(id, err, timeoutMs)) : reply.reject(err)),
+        },
+      );
+    };
+    propose(0);
+  }
+
   /** What the scheduler said of the submit of job `id`, applied here. */
   private submitAnswered(id: JobId, key: string | null, spec: JobSpec, effects: readonly Effect[]): SubmitOutcome {
     for (const e of effects) {
-      if (e.type === 'submit-rejected' && e.requested === id) return { ok: false, reason: 'invalid', error: e.error };
+      if (e.type === 'submit-rejected' && e.requested === id)
+        return { ok: false, reason: e.retry === true ? 'unavailable' : 'invalid', error: e.error };
       if (e.type !== 'submitted' || e.requested !== id) continue;
       const r = { ok: true, id: e.job, existing: e.existing } as const;
       return r.existing && key !== null ? (this.keyConflict(key, r.id, spec) ?? r) : r;
@@ -306,6 +370,39 @@ function sameJson(a: unknown, b: unknown): boolean {
   const keysA = Object.keys(oa).filter((k) => oa[k] !== undefined);
   const keysB = Object.keys(ob).filter((k) => ob[k] !== undefined);
   return keysA.length === keysB.length && keysA.every((k) => Object.hasOwn(ob, k) && sameJson(oa[k], ob[k]));
+}
+
+/**
+ * Where a big DAG's parts start, and its end: at most `sliceSpecs` specs and about
+ * PART_BUDGET_BYTES each (an estimate; the encoder refuses a part that would not fit an entry).
+ */
+export function partBounds(tasks: readonly TaskSpec[], sliceSpecs: number): number[] {
+  const bounds = [0];
+  let count = 0;
+  let bytes = 0;
+  for (let i = 0; i < tasks.length; i++) {
+    const size = estimatedBytes(at(tasks, i, 'i < tasks.length'));
+    if (count > 0 && (count >= sliceSpecs || bytes + size > PART_BUDGET_BYTES)) {
+      bounds.push(i);
+      count = 0;
+      bytes = 0;
+    }
+    count++;
+    bytes += size;
+  }
+  bounds.push(tasks.length);
+  return bounds;
+}
+
+/** A task's encoded size, from above (UTF-16 lengths times 3): enough to cut parts that fit. */
+function estimatedBytes(t: TaskSpec): number {
+  let n = 48 + t.name.length * 3 + (t.cwd?.length ?? 0) * 3 + (t.pool?.length ?? 0) * 3;
+  if (t.exec.kind === 'run') n += t.exec.command.length * 3;
+  else n += t.exec.name.length * 3 + (t.exec.args === null ? 0 : JSON.stringify(t.exec.args).length * 3);
+  for (const d of t.deps) n += 2 + d.length * 3;
+  for (const [k, v] of Object.entries(t.env)) n += 4 + (k.length + v.length) * 3;
+  for (const [k, v] of Object.entries(t.on ?? {})) n += 4 + (k.length + v.length) * 3;
+  return n;
 }
 
 /** 12 lowercase hex digits: short enough to type, 48 bits so collisions need millions of jobs (and are refused, not merged). */

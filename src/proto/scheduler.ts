@@ -22,6 +22,7 @@ export interface Command {
   fire?: Fire
   rerun?: Rerun
   poolSet?: PoolSet
+  submitPart?: SubmitPart
 }
 
 export namespace Command {
@@ -87,6 +88,11 @@ export namespace Command {
         if (obj.poolSet != null) {
           w.uint32(82)
           PoolSet.codec().encode(obj.poolSet, w)
+        }
+
+        if (obj.submitPart != null) {
+          w.uint32(170)
+          SubmitPart.codec().encode(obj.submitPart, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -164,6 +170,12 @@ export namespace Command {
             case 10: {
               obj.poolSet = PoolSet.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.poolSet
+              })
+              break
+            }
+            case 21: {
+              obj.submitPart = SubmitPart.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.submitPart
               })
               break
             }
@@ -908,6 +920,110 @@ export namespace Submit {
 
   export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Submit>): Submit => {
     return decodeMessage(buf, Submit.codec(), opts)
+  }
+}
+
+export interface SubmitPart {
+  id: string
+  key?: string
+  part: number
+  parts: number
+  spec?: JobSpec
+}
+
+export namespace SubmitPart {
+  let _codec: Codec<SubmitPart>
+
+  export const codec = (): Codec<SubmitPart> => {
+    if (_codec == null) {
+      _codec = message<SubmitPart>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(10)
+          w.string(obj.id)
+        }
+
+        if (obj.key != null) {
+          w.uint32(18)
+          w.string(obj.key)
+        }
+
+        if ((obj.part != null && obj.part !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.part)
+        }
+
+        if ((obj.parts != null && obj.parts !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.parts)
+        }
+
+        if (obj.spec != null) {
+          w.uint32(42)
+          JobSpec.codec().encode(obj.spec, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: '',
+          part: 0,
+          parts: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.string()
+              break
+            }
+            case 2: {
+              obj.key = reader.string()
+              break
+            }
+            case 3: {
+              obj.part = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.parts = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.spec = JobSpec.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.spec
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      })
+    }
+
+    return _codec
+  }
+
+  export const encode = (obj: Partial<SubmitPart>): Uint8Array => {
+    return encodeMessage(obj, SubmitPart.codec())
+  }
+
+  export const decode = (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubmitPart>): SubmitPart => {
+    return decodeMessage(buf, SubmitPart.codec(), opts)
   }
 }
 
@@ -2076,6 +2192,7 @@ export interface TaskSpec {
   trigger?: TriggerRule
   on: Label[]
   pool?: string
+  depNames: string[]
 }
 
 export namespace TaskSpec {
@@ -2174,6 +2291,13 @@ export namespace TaskSpec {
           w.string(obj.pool)
         }
 
+        if (obj.depNames != null) {
+          for (const value of obj.depNames) {
+            w.uint32(138)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2182,7 +2306,8 @@ export namespace TaskSpec {
           name: '',
           deps: [],
           env: [],
-          on: []
+          on: [],
+          depNames: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2269,6 +2394,14 @@ export namespace TaskSpec {
             }
             case 16: {
               obj.pool = reader.string()
+              break
+            }
+            case 17: {
+              if (opts.limits?.depNames != null && obj.depNames.length === opts.limits.depNames) {
+                throw new MaxLengthError('Decode error - map field "depNames" had too many elements')
+              }
+
+              obj.depNames.push(reader.string())
               break
             }
             default: {

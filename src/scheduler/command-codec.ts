@@ -26,7 +26,8 @@ import {
 } from '../codec/proto.js';
 import * as pb from '../proto/scheduler.js';
 import { DAG_LIMITS, fmt } from './dag-limits.js';
-import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut } from './job-spec-codec.js';
+import { JOB_SPEC_LIMITS, jobSpecIn, jobSpecOut, partSpecIn, partSpecOut } from './job-spec-codec.js';
+import { STAGING_LIMITS } from './staging-limits.js';
 import { labelsIn, labelsOut } from './placement-codec.js';
 import { PLACEMENT_LIMITS, poolNameProblem, poolSizeProblem } from './placement.js';
 import { SCHEDULE_LIMITS, scheduleCommandIn, scheduleCommandOut } from './schedule-codec.js';
@@ -75,6 +76,7 @@ const MAX_EXIT = 2 ** 32 - 1;
 /** Bounds on the lists of a command, for protons' decoder (it stops at the first element past one). */
 const LIMITS = {
   submit: { spec: JOB_SPEC_LIMITS },
+  submitPart: { spec: JOB_SPEC_LIMITS },
   claim: { tasks: { jobs: MAX_JOBS_PER_BATCH } },
   heartbeat: { handlers: MAX_HANDLERS, labels: PLACEMENT_LIMITS.maxLabels },
   finish: { jobs: MAX_JOBS_PER_BATCH, claims: { jobs: MAX_JOBS_PER_BATCH } },
@@ -94,6 +96,19 @@ export function encodeCommand(cmd: Command): Uint8Array {
       if (cmd.key !== null) submit.key = writeText(cmd.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES);
       out.submit = submit;
       size += 64 + cmd.spec.tasks.length * 32;
+      break;
+    }
+    case 'submit-part': {
+      partNumbersOut(cmd.part, cmd.parts);
+      const part: pb.SubmitPart = {
+        id: writeNonEmpty(cmd.id, 'job id', MAX_JOB_ID_BYTES),
+        part: cmd.part,
+        parts: cmd.parts,
+        spec: partSpecOut(cmd.spec),
+      };
+      if (cmd.key !== null) part.key = writeText(cmd.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES);
+      out.submitPart = part;
+      size += 64 + cmd.spec.tasks.length * 48;
       break;
     }
     case 'claim': {
@@ -199,6 +214,19 @@ function submitTooLarge(name: string, submit: pb.Submit): CommandTooLargeError {
   );
 }
 
+function partNumbersOut(part: number, parts: number): void {
+  const problem = partNumbersProblem(part, parts);
+  if (problem !== null) throw new CodecError(problem);
+}
+
+/** Why `part` of `parts` is no part of a big submit, or null. */
+function partNumbersProblem(part: number, parts: number): string | null {
+  const max = STAGING_LIMITS.maxParts;
+  if (!Number.isSafeInteger(parts) || parts < 2 || parts > max) return `a submit in ${String(parts)} parts (from 2 to ${max})`;
+  if (!Number.isSafeInteger(part) || part < 0 || part >= parts) return `part ${String(part)} of ${parts} (numbered from 0)`;
+  return null;
+}
+
 /** Each distinct job of `items` and its position, in order of first appearance. */
 function jobTable(items: readonly TaskRef[]): Map<string, number> {
   const jobs = new Map<string, number>();
@@ -272,7 +300,8 @@ function commandIn(c: pb.Command): Command {
     (c.scheduleChange === undefined ? 0 : 1) +
     (c.fire === undefined ? 0 : 1) +
     (c.rerun === undefined ? 0 : 1) +
-    (c.poolSet === undefined ? 0 : 1);
+    (c.poolSet === undefined ? 0 : 1) +
+    (c.submitPart === undefined ? 0 : 1);
   if (kinds !== 1) fail(kinds === 0 ? 'no command (or one this version does not know)' : `${kinds} commands in one (exactly one expected)`);
   if (c.claim) {
     const cl = c.claim;
@@ -317,6 +346,20 @@ function commandIn(c: pb.Command): Command {
       id: readNonEmpty(s.id, 'job id', MAX_JOB_ID_BYTES),
       key: s.key === undefined ? null : readText(s.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES),
       spec: jobSpecIn(s.spec),
+    };
+  }
+  if (c.submitPart) {
+    const s = c.submitPart;
+    if (s.spec === undefined) fail('a submit part without a job spec');
+    const problem = partNumbersProblem(s.part, s.parts);
+    if (problem !== null) fail(problem);
+    return {
+      type: 'submit-part',
+      id: readNonEmpty(s.id, 'job id', MAX_JOB_ID_BYTES),
+      key: s.key === undefined ? null : readText(s.key, 'idempotency key', MAX_IDEMPOTENCY_KEY_BYTES),
+      part: s.part,
+      parts: s.parts,
+      spec: partSpecIn(s.spec),
     };
   }
   if (c.cancel) return { type: 'cancel', job: readNonEmpty(c.cancel.job, 'job id', MAX_JOB_ID_BYTES) };

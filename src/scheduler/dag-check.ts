@@ -26,14 +26,7 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
     problems.add([], `expected a job spec object, got ${show(raw)}`);
     return null;
   }
-  const name = raw['name'];
-  if (typeof name !== 'string' || name.trim() === '' || utf8Length(name) > L.maxJobNameBytes || /\p{Cc}/u.test(name)) {
-    problems.add(
-      ['name'],
-      `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`,
-    );
-  }
-  const retentionMs = intField(raw, 'retentionMs', 0, L.maxRetentionMs, [], problems);
+  const head = readHead(raw, problems);
   const tasksRaw = raw['tasks'];
   if (!Array.isArray(tasksRaw) || tasksRaw.length === 0) {
     problems.add(['tasks'], `must be a non-empty list of task specs, got ${show(tasksRaw)}`);
@@ -44,33 +37,92 @@ function readSpec(raw: unknown, problems: Problems): JobSpec | null {
     problems.add(['tasks'], tooMany);
     return null;
   }
-  const tasks: TaskSpec[] = [];
+  const tasks = readTasks(tasksRaw, 0, problems);
+  if (tasks === null) return null;
   let depCount = 0;
   let taskTotal = 0;
-  for (let i = 0; i < tasksRaw.length; i++) {
-    const t = readTask(tasksRaw[i], ['tasks', i], problems);
-    if (t === null) return null;
-    tasks.push(t);
+  for (const t of tasks) {
     depCount += t.deps.length;
     taskTotal += t.shards ?? 1;
   }
   const tooManyDeps = sizeProblem(0, depCount);
   if (tooManyDeps !== null) problems.add(['tasks'], tooManyDeps);
   else checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
-  if (taskTotal > L.maxTasks)
-    problems.add(['tasks'], `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)`);
+  const totalProblem = taskTotalProblem(taskTotal);
+  if (totalProblem !== null) problems.add(['tasks'], totalProblem);
+  const tail = readLimits(raw, problems);
+  if (problems.count > 0) return null;
+  return { ...head, tasks, ...tail };
+}
+
+/** Why a job of `taskTotal` tasks once shards are expanded is too big, or null. */
+export function taskTotalProblem(taskTotal: number): string | null {
+  return taskTotal > L.maxTasks ? `${fmt(taskTotal)} tasks once shards are expanded (at most ${fmt(L.maxTasks)} per job)` : null;
+}
+
+export type JobHeader = Omit<JobSpec, 'tasks'>;
+
+/** The fields of a job spec but its tasks (a big submit's parts each carry them: staging.ts). */
+function readHeader(raw: Readonly<Record<string, unknown>>, problems: Problems): JobHeader {
+  return { ...readHead(raw, problems), ...readLimits(raw, problems) };
+}
+
+function readHead(raw: Readonly<Record<string, unknown>>, problems: Problems): { name: string; retentionMs: number } {
+  const name = raw['name'];
+  if (typeof name !== 'string' || name.trim() === '' || utf8Length(name) > L.maxJobNameBytes || /\p{Cc}/u.test(name)) {
+    problems.add(
+      ['name'],
+      `must be a non-empty string of at most ${L.maxJobNameBytes} bytes without control characters, got ${show(name)}`,
+    );
+  }
+  const retentionMs = intField(raw, 'retentionMs', 0, L.maxRetentionMs, [], problems);
+  return { name: name as string, retentionMs };
+}
+
+/** The job's own timeout and concurrency, each absent or checked. */
+function readLimits(raw: Readonly<Record<string, unknown>>, problems: Problems): Pick<JobSpec, 'timeoutMs' | 'concurrency'> {
   const timeoutRaw = raw['timeoutMs'];
   const timeoutMs = timeoutRaw === undefined ? undefined : intField(raw, 'timeoutMs', 1, L.maxJobTimeoutMs, [], problems);
   const concurrency =
     raw['concurrency'] === undefined ? undefined : intField(raw, 'concurrency', 1, PLACEMENT_LIMITS.maxConcurrency, [], problems);
-  if (problems.count > 0) return null;
   return {
-    name: name as string,
-    retentionMs,
-    tasks,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(concurrency === undefined ? {} : { concurrency }),
   };
+}
+
+/** Tasks `raw`, the first of them at position `first` of the job; null when one is too broken to go on. */
+function readTasks(raw: readonly unknown[], first: number, problems: Problems): TaskSpec[] | null {
+  const tasks: TaskSpec[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const t = readTask(raw[i], ['tasks', first + i], problems);
+    if (t === null) return null;
+    tasks.push(t);
+  }
+  return tasks;
+}
+
+export type PartCheck =
+  { readonly ok: true; readonly header: JobHeader; readonly tasks: TaskSpec[] } | { readonly ok: false; readonly error: string };
+
+/**
+ * The checks of checkJobSpec that one part of a big submit allows (staging.ts): its header and
+ * each of its tasks (numbered from `first` in problems), but not the graph, which needs all parts.
+ */
+export function checkJobPart(raw: JobSpec, first: number): PartCheck {
+  const problems = new Problems();
+  const header = readHeader(raw as unknown as Readonly<Record<string, unknown>>, problems);
+  const tasks = Array.isArray(raw.tasks) ? readTasks(raw.tasks, first, problems) : null;
+  if (tasks === null) problems.add(['tasks'], `must be a list of task specs, got ${show(raw.tasks)}`);
+  if (tasks === null || problems.count > 0) return { ok: false, error: `invalid job spec: ${problems.render().join('; ')}` };
+  return { ok: true, header, tasks };
+}
+
+/** Every problem of the whole graph of `tasks` (names, deps, cycles), as checkJobSpec words them; null when none. */
+export function graphError(tasks: readonly TaskSpec[]): string | null {
+  const problems = new Problems();
+  checkGraph(tasks, (p) => problems.add(['tasks', p.spec, ...(p.dep === null ? [] : ['deps', p.dep])], p.message));
+  return problems.count > 0 ? `invalid job spec: ${problems.render().join('; ')}` : null;
 }
 
 /** One spec; null only when its shape is too broken to go on (its name or deps are unusable). */

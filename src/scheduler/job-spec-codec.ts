@@ -23,7 +23,7 @@ const MAX = Number.MAX_SAFE_INTEGER;
 export const JOB_SPEC_LIMITS = {
   handlers: L.maxSpecs,
   tasks: L.maxSpecs,
-  tasks$: { deps: L.maxDepsPerSpec, env: L.maxEnvVars, on: PLACEMENT_LIMITS.maxLabels },
+  tasks$: { deps: L.maxDepsPerSpec, depNames: L.maxDepsPerSpec, env: L.maxEnvVars, on: PLACEMENT_LIMITS.maxLabels },
 } as const;
 
 const TRIGGER_OUT: Readonly<Record<TriggerRule, pb.TriggerRule>> = {
@@ -43,12 +43,16 @@ const TRIGGER_IN: Readonly<Record<pb.TriggerRule, TriggerRule>> = {
   NONE_FAILED: 'none_failed',
 };
 
-/** `spec` as its schema's message; throws a CodecError on what the decoder would refuse. */
-export function jobSpecOut(spec: JobSpec): pb.JobSpec {
+/**
+ * `spec` as its schema's message; throws a CodecError on what the decoder would refuse. A part's
+ * tasks (`part`) may repeat a name: the state machine refuses that DAG at its last part, with the
+ * words of checkJobSpec (staging.ts).
+ */
+export function jobSpecOut(spec: JobSpec, part = false): pb.JobSpec {
   const index = new Map<string, number>();
   const handlers = new Map<string, number>();
   spec.tasks.forEach((t, i) => {
-    if (index.has(t.name)) throw new CodecError(`task name '${t.name}' is used twice`);
+    if (index.has(t.name) && !part) throw new CodecError(`task name '${t.name}' is used twice`);
     index.set(t.name, i);
     if (t.exec.kind === 'handler' && !handlers.has(t.exec.name)) handlers.set(t.exec.name, handlers.size);
   });
@@ -105,6 +109,7 @@ function taskOut(
 ): pb.TaskSpec {
   const out: pb.TaskSpec = {
     name: writeText(t.name, 'task name', L.maxTaskNameLength),
+    depNames: [],
     deps: t.deps.map((d) => {
       const j = index.get(d);
       if (j === undefined || j === i) throw new CodecError(`task '${t.name}' depends on ${j === i ? 'itself' : `unknown task '${d}'`}`);
@@ -175,7 +180,10 @@ export function jobSpecIn(p: pb.JobSpec): JobSpec {
     priority: readInt(d.priority, 'default priority', MAX, -MAX),
     slots: readInt(d.slots, 'default slots', MAX),
   };
-  const tasks = p.tasks.map((t, i) => taskIn(t, i, n, p.handlers, names, defaults));
+  const tasks = p.tasks.map((t, i) => {
+    if (t.depNames.length > 0) fail(`task ${i} names its deps (only a part of a big submit does)`);
+    return taskIn(t, i, n, p.handlers, names, defaults);
+  });
   return {
     name,
     retentionMs,
@@ -247,6 +255,38 @@ function taskIn(
     ...(t.on.length === 0 ? {} : { on: labelsIn(t.on, `on of task ${i}`) }),
     ...(t.pool === undefined ? {} : { pool: readText(t.pool, 'pool', PLACEMENT_LIMITS.maxPoolNameLength) }),
   };
+}
+
+/**
+ * A slice of a big DAG's tasks under the job's header (a SubmitPart's spec, and the staged tasks
+ * of a snapshot): each task's deps by name (`dep_names`), for they may be in another slice.
+ */
+export function partSpecOut(spec: JobSpec): pb.JobSpec {
+  const out = jobSpecOut({ ...spec, tasks: spec.tasks.map((t) => (t.deps.length === 0 ? t : { ...t, deps: [] })) }, true);
+  spec.tasks.forEach((t, i) => {
+    if (t.deps.length === 0) return;
+    for (const d of t.deps) writeText(d, `dep of task '${t.name}'`, L.maxTaskNameLength);
+    at(out.tasks, i, 'one message per task').depNames = [...t.deps];
+  });
+  return out;
+}
+
+/** partSpecOut's message as a JobSpec whose deps are names, maybe of tasks it does not hold. */
+export function partSpecIn(p: pb.JobSpec): JobSpec {
+  const depNames = p.tasks.map((t, i) => {
+    if (t.deps.length > 0) fail(`task ${i} of a part has deps by distance (a part names them)`);
+    return t.depNames.map((d) => readText(d, 'dep name', L.maxTaskNameLength));
+  });
+  const spec = jobSpecIn({ ...p, tasks: p.tasks.map((t) => (t.depNames.length === 0 ? t : { ...t, depNames: [] })) });
+  return { ...spec, tasks: spec.tasks.map((t, i) => ({ ...t, deps: at(depNames, i, 'one list per task') })) };
+}
+
+export function encodePartSpec(spec: JobSpec): Uint8Array {
+  return encodeProto(pb.JobSpec.codec(), partSpecOut(spec), 64 + spec.tasks.length * 48);
+}
+
+export function decodePartSpec(bytes: Uint8Array): DecodeResult<JobSpec> {
+  return decodeProto(pb.JobSpec.codec(), bytes, 'staged job spec', partSpecIn, { limits: JOB_SPEC_LIMITS });
 }
 
 /** A JobSpec on its own (the scheduler's snapshot keeps each job's spec this way). */

@@ -70,6 +70,12 @@ export interface TaskChangeWatch {
   save(start: number, end: number): void;
 }
 
+/** A job's dependency rows by spec position, when its builder has them already (staging.ts). */
+export interface JobGraph {
+  readonly depOffsets: Int32Array;
+  readonly depTargets: Int32Array;
+}
+
 export class Job {
   state: JobState = 'running';
   finishedAt: Ms | null = null;
@@ -144,37 +150,29 @@ export class Job {
     readonly key: string | null,
     readonly spec: JobSpec,
     readonly submittedAt: Ms,
+    /** The spec's dependency rows, when the caller built them already; else built here from the names. */
+    graph?: JobGraph,
   ) {
     const specs = spec.tasks;
     const n = specs.length;
     this.specStart = new Int32Array(n + 1);
-    const index = new Map<string, number>();
     let total = 0;
-    let edges = 0;
     for (let s = 0; s < n; s++) {
-      const t = specs[s] as TaskSpec;
-      index.set(t.name, s);
       this.specStart[s] = total;
-      total += t.shards ?? 1;
-      edges += t.deps.length;
+      total += (specs[s] as TaskSpec).shards ?? 1;
     }
     this.specStart[n] = total;
     this.size = total;
 
-    this.depOffsets = new Int32Array(n + 1);
-    this.depTargets = new Int32Array(edges);
+    const rows = graph ?? dependencyRows(specs);
+    this.depOffsets = rows.depOffsets;
+    this.depTargets = rows.depTargets;
+    const edges = rows.depTargets.length;
     const dependentCount = new Int32Array(n + 1);
-    let e = 0;
-    for (let s = 0; s < n; s++) {
-      this.depOffsets[s] = e;
-      for (const d of (specs[s] as TaskSpec).deps) {
-        // checkJobSpec guarantees every dep names another spec of the job.
-        const target = index.get(d) as number;
-        this.depTargets[e++] = target;
-        dependentCount[target + 1] = at(dependentCount, target + 1, 'a spec (offsets)') + 1;
-      }
+    for (let k = 0; k < edges; k++) {
+      const target = this.depTargets[k] as number;
+      dependentCount[target + 1] = at(dependentCount, target + 1, 'a spec (offsets)') + 1;
     }
-    this.depOffsets[n] = e;
     for (let s = 0; s < n; s++) dependentCount[s + 1] = (dependentCount[s + 1] as number) + (dependentCount[s] as number);
     this.dependentOffsets = dependentCount;
     this.dependentTargets = new Int32Array(edges);
@@ -372,6 +370,27 @@ export class Job {
   static handlerOf(spec: TaskSpec): string | null {
     return spec.exec.kind === 'handler' ? spec.exec.name : null;
   }
+}
+
+/** Each spec's deps as positions, in compressed rows; checkJobSpec guarantees every dep names another spec. */
+function dependencyRows(specs: readonly TaskSpec[]): JobGraph {
+  const n = specs.length;
+  const index = new Map<string, number>();
+  let edges = 0;
+  for (let s = 0; s < n; s++) {
+    const t = specs[s] as TaskSpec;
+    index.set(t.name, s);
+    edges += t.deps.length;
+  }
+  const depOffsets = new Int32Array(n + 1);
+  const depTargets = new Int32Array(edges);
+  let e = 0;
+  for (let s = 0; s < n; s++) {
+    depOffsets[s] = e;
+    for (const d of (specs[s] as TaskSpec).deps) depTargets[e++] = index.get(d) as number;
+  }
+  depOffsets[n] = e;
+  return { depOffsets, depTargets };
 }
 
 export function reasonText(code: ReasonCode): string | null {

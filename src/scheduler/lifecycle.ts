@@ -337,6 +337,46 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * A new job's specs without deps become ready: a queue range each, and as effects one
+   * TaskRangeEvent per run of consecutive ready specs of at least RANGE_EVENT_MIN tasks, else one
+   * per task (as readySpec would). A job of 50,000 independent distinct tasks is one effect, not
+   * 50,000 for every replica's worker, event stream and metrics to go through (issue 16).
+   */
+  readyNew(cx: ApplyContext, job: Job): void {
+    const specs = job.spec.tasks.length;
+    let runFrom = -1;
+    for (let spec = 0; spec <= specs; spec++) {
+      if (spec < specs && job.upTotal[spec] === 0) {
+        if (runFrom < 0) runFrom = spec;
+        const start = job.specStart[spec] as number;
+        const end = job.specStart[spec + 1] as number;
+        (job.counts[T.waiting] as number) -= end - start;
+        (job.counts[T.ready] as number) += end - start;
+        job.tState.fill(T.ready, start, end);
+        this.s.ready.push(job, spec, start, end, cx.now);
+        cx.readied?.push({ job, spec, start, end });
+        continue;
+      }
+      if (runFrom >= 0) this.readyRunEvents(cx, job, runFrom, spec);
+      runFrom = -1;
+    }
+  }
+
+  /** The effects of readyNew for its specs [from, to), all of whose tasks it readied. */
+  private readyRunEvents(cx: ApplyContext, job: Job, from: number, to: number): void {
+    const start = job.specStart[from] as number;
+    const end = job.specStart[to] as number;
+    if (end - start >= RANGE_EVENT_MIN) {
+      cx.out.push({ type: 'tasks', job: job.id, start, end, from: 'waiting', to: 'ready', reason: null });
+      return;
+    }
+    for (let spec = from; spec < to; spec++) {
+      for (let t = job.specStart[spec] as number; t < (job.specStart[spec + 1] as number); t++)
+        this.taskEvent(cx, job, t, spec, T.waiting, T.ready, null);
+    }
+  }
+
   /** One task becomes ready again (retry, lease expiry, no backoff). */
   private makeReady(cx: ApplyContext, job: Job, task: number, spec: number, from: TaskStateCode, reason: ReasonCode): void {
     job.setState(task, T.ready);

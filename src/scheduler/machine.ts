@@ -24,6 +24,10 @@ import type { FireItem, JobOrigin, ScheduleView } from './schedule-types.js';
 import { Schedules } from './schedules.js';
 import { TimerKind } from './timers.js';
 import { SnapshotEncoder, decodeSnapshot, encodeSnapshot, hashBytes } from './snapshot-codec.js';
+import { checkJobPart } from './dag-check.js';
+import { StagedSubmit, sameHeader } from './staging.js';
+import { STAGING_LIMITS } from './staging-limits.js';
+import type { JobGraph } from './job.js';
 import { MAX_RETIRED_BOOTS, NO_LABELS, SchedulerState, heldSorted, newNode, type NodeRec } from './state.js';
 import type {
   Command,
@@ -61,6 +65,7 @@ type Finish = Extract<Command, { type: 'finish' }>;
 type Heartbeat = Extract<Command, { type: 'heartbeat' }>;
 type PoolSet = Extract<Command, { type: 'pool-set' }>;
 type Submit = Extract<Command, { type: 'submit' }>;
+type SubmitPart = Extract<Command, { type: 'submit-part' }>;
 
 export class Scheduler implements SchedulerView {
   private readonly s: SchedulerState;
@@ -101,6 +106,8 @@ export class Scheduler implements SchedulerView {
       switch (cmd.type) {
         case 'submit':
           return this.submit(cx, cmd);
+        case 'submit-part':
+          return this.submitPart(cx, cmd);
         case 'heartbeat':
           return this.heartbeat(cx, cmd);
         case 'claim':
@@ -136,6 +143,7 @@ export class Scheduler implements SchedulerView {
     if (time > s.now) s.now = time;
     const cx: ApplyContext = { index, now: s.now, out: [], readied: null };
     this.life.fireDue(cx);
+    if (s.staged.size > 0) this.expireStaged(cx);
     body(cx);
     return cx.out;
   }
@@ -173,11 +181,96 @@ export class Scheduler implements SchedulerView {
     this.startJob(cx, cmd.id, cmd.key, check.spec, null);
   }
 
+  // --- a big submit in parts (staging.ts) ---------------------------------------------------------
+
+  /**
+   * Stages one part of a big submit, or (its last part) creates the job. Parts come in order from
+   * 0; a repeated part is ignored; a gap, another header, a refused task or a limit drops the
+   * staged parts and answers the submit `submit-rejected` with the reason.
+   */
+  private submitPart(cx: ApplyContext, cmd: SubmitPart): void {
+    const s = this.s;
+    const out = cx.out;
+    const staged = s.staged.get(cmd.id);
+    const reject = (error: string, retry = false): void => {
+      s.staged.delete(cmd.id);
+      out.push({ type: 'submit-rejected', requested: cmd.id, error, ...(retry ? { retry } : {}) });
+    };
+    if (cmd.key !== null) {
+      const existing = s.keys.get(cmd.key);
+      if (existing !== undefined) {
+        // Another attempt under the same key made the job: this one is answered with it, its parts dropped.
+        s.staged.delete(cmd.id);
+        out.push({ type: 'submitted', requested: cmd.id, job: existing, existing: true });
+        return;
+      }
+    }
+    if (s.jobs.has(cmd.id)) return reject(`job id ${cmd.id} is already taken`);
+    if (staged !== undefined && cmd.part < staged.received)
+      return this.ignore(cx, 'submit-part', `part ${cmd.part} of job ${cmd.id} is already staged`);
+    const expected = staged?.received ?? 0;
+    if (cmd.part !== expected)
+      return reject(
+        staged === undefined
+          ? `part ${cmd.part} of job ${cmd.id} came without its earlier parts (dropped after ${STAGING_LIMITS.idleMs / 1000} s without a part, or refused)`
+          : `part ${cmd.part} of job ${cmd.id} came when part ${expected} was expected`,
+        staged === undefined,
+      );
+    if (staged !== undefined && (cmd.parts !== staged.parts || cmd.key !== staged.key))
+      return reject(`part ${cmd.part} of job ${cmd.id} says ${cmd.parts} parts and key ${String(cmd.key)}, unlike its part 0`);
+    const check = checkJobPart(cmd.spec, staged?.specs ?? 0);
+    if (!check.ok) return reject(check.error);
+    if (staged !== undefined && !sameHeader(staged.header, check.header))
+      return reject(`part ${cmd.part} of job ${cmd.id} has another job header (name, retention, timeout, concurrency) than its part 0`);
+    let st = staged;
+    if (st === undefined) {
+      if (s.staged.size >= STAGING_LIMITS.maxStaged)
+        return reject(
+          `${s.staged.size} big submits are being staged already (at most ${STAGING_LIMITS.maxStaged}); submit again shortly`,
+          true,
+        );
+      st = new StagedSubmit(cmd.id, cmd.key, cmd.parts, check.header, cx.now);
+      s.staged.set(cmd.id, st);
+    }
+    const limit = st.add(check.tasks);
+    if (limit !== null) return reject(limit);
+    st.received++;
+    st.lastAt = cx.now;
+    if (st.received < st.parts) {
+      out.push({ type: 'submit-staged', requested: cmd.id, part: cmd.part, parts: cmd.parts });
+      return;
+    }
+    s.staged.delete(cmd.id);
+    const whole = st.finish();
+    if (!whole.ok) return reject(whole.error);
+    this.startJob(cx, cmd.id, cmd.key, whole.spec, null, whole.graph);
+  }
+
+  /** Drops the staged submits that went STAGING_LIMITS.idleMs of scheduler time without a part. */
+  private expireStaged(cx: ApplyContext): void {
+    for (const st of [...this.s.staged.values()]) {
+      if (cx.now - st.lastAt <= STAGING_LIMITS.idleMs) continue;
+      this.s.staged.delete(st.id);
+      this.ignore(
+        cx,
+        'submit-part',
+        `job ${st.id}: ${st.received} of ${st.parts} parts staged, none for ${STAGING_LIMITS.idleMs / 1000} s: dropped`,
+      );
+    }
+  }
+
   /** Creates a job from a checked spec (a submit's, or a schedule's run) and readies its first specs. */
-  private startJob(cx: ApplyContext, id: JobId, key: string | null, spec: JobSpec, origin: JobOrigin | null): Job | string {
+  private startJob(
+    cx: ApplyContext,
+    id: JobId,
+    key: string | null,
+    spec: JobSpec,
+    origin: JobOrigin | null,
+    graph?: JobGraph,
+  ): Job | string {
     const s = this.s;
     if (s.jobs.has(id)) return `job id ${id} is already taken`;
-    const job = new Job(s.nextSerial++, id, key, spec, cx.now);
+    const job = new Job(s.nextSerial++, id, key, spec, cx.now, graph);
     job.origin = origin;
     s.jobs.set(job.id, job);
     s.bySerial.set(job.serial, job);
@@ -190,8 +283,7 @@ export class Scheduler implements SchedulerView {
     cx.out.push({ type: 'submitted', requested: id, job: job.id, existing: false });
     if (job.spec.timeoutMs !== undefined)
       job.timeoutTimer = s.timers.add(TimerKind.jobTimeout, job.serial, -1, cx.now + job.spec.timeoutMs);
-    const specs = job.spec.tasks.length;
-    for (let spec = 0; spec < specs; spec++) if (job.upTotal[spec] === 0) this.life.readySpec(cx, job, spec);
+    this.life.readyNew(cx, job);
     return job;
   }
 

@@ -20,7 +20,10 @@ import { at, known } from '../invariant.js';
 import { Reader, Writer } from '../codec/binary.js';
 import { Job, MAX_REASON, NONE, NO_EXIT, T } from './job.js';
 import { readHistory, writeHistory } from './attempts.js';
-import { decodeJobSpec, encodeJobSpec } from './job-spec-codec.js';
+import { decodeJobSpec, decodePartSpec, encodeJobSpec, encodePartSpec } from './job-spec-codec.js';
+import { checkJobPart } from './dag-check.js';
+import { StagedSubmit } from './staging.js';
+import { STAGING_LIMITS } from './staging-limits.js';
 import { readOutputs, writeOutputs } from './outputs.js';
 import { decodeScheduleSpec, encodeScheduleSpec } from './schedule-codec.js';
 import { MAX_RECENT_RUNS, MAX_SCHEDULES } from './schedule-types.js';
@@ -43,7 +46,10 @@ import { errorMessage } from '../errors.js';
  * labels after its retired boots, and the pools (name and size, by name) after the schedules;
  * formats up to 5 are read as no labels and no pools. How many slots of each pool running tasks
  * hold is derived, rebuilt from the running tasks. 7: each node's `ahead` (the claims it may hold
- * beyond its slots) after its labels; formats up to 6 are read as 0.
+ * beyond its slots) after its labels, and after the pools the big submits being staged
+ * (staging.ts), each its id, key, parts expected and applied, the scheduler time of its latest part,
+ * and its header and tasks so far as one part's JobSpec; formats up to 6 are read as no claims ahead
+ * and none staged.
  */
 const FORMAT = 7;
 const READABLE_FORMATS: readonly number[] = [2, 3, 4, 5, 6, 7];
@@ -52,7 +58,9 @@ const HISTORY_FORMAT = 3;
 const OUTPUTS_FORMAT = 4;
 const SCHEDULES_FORMAT = 5;
 const PLACEMENT_FORMAT = 6;
+/** The first format with claims ahead and staged submits (both came in the same release). */
 const AHEAD_FORMAT = 7;
+const STAGING_FORMAT = 7;
 const MAX_TEXT = 16 << 20;
 const JOB_STATES: readonly JobState[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
@@ -273,6 +281,47 @@ function writeQueueAndRest(w: Writer, s: SchedulerState): void {
     w.string(name);
     w.varint(size, 'pool size');
   }
+
+  w.varint(s.staged.size, 'staged submits');
+  for (const st of s.staged.values()) writeStaged(w, st);
+}
+
+function writeStaged(w: Writer, st: StagedSubmit): void {
+  w.string(st.id);
+  w.bool(st.key !== null);
+  if (st.key !== null) w.string(st.key);
+  w.varint(st.parts, 'parts');
+  w.varint(st.received, 'parts received');
+  num(w, st.lastAt);
+  w.bytes(encodePartSpec({ ...st.header, tasks: st.tasks }), 'staged spec');
+}
+
+function readStaged(r: Reader, s: SchedulerState): void {
+  const count = r.count('staged submits', 4);
+  check(r, count <= STAGING_LIMITS.maxStaged, `${count} staged submits (at most ${STAGING_LIMITS.maxStaged})`);
+  for (let k = 0; k < count; k++) {
+    const id = r.string('staged job id', MAX_TEXT);
+    const key = r.bool('staged key flag') ? r.string('staged key', MAX_TEXT) : null;
+    const parts = r.varint('parts');
+    const received = r.varint('parts received');
+    const lastAt = readNum(r, 'staged lastAt');
+    check(
+      r,
+      parts >= 2 && parts <= STAGING_LIMITS.maxParts && received >= 1 && received < parts,
+      `staged submit ${id}: ${received} of ${parts} parts`,
+    );
+    check(r, !s.staged.has(id) && !s.jobs.has(id), `staged submit ${id} twice, or a job already`);
+    const d = decodePartSpec(r.span('staged spec'));
+    if (!d.ok) r.fail(d.error);
+    const checked = checkJobPart(d.value, 0);
+    if (!checked.ok) r.fail(`staged submit ${id}: ${checked.error}`);
+    // Staging the tasks again rebuilds what add() derives (name index, dependency rows, settled specs).
+    const st = new StagedSubmit(id, key, parts, checked.header, lastAt);
+    const problem = st.add(checked.tasks);
+    if (problem !== null) r.fail(`staged submit ${id}: ${problem}`);
+    st.received = received;
+    s.staged.set(id, st);
+  }
 }
 
 function writeSchedule(w: Writer, rec: ScheduleRec): void {
@@ -491,6 +540,7 @@ function readState(r: Reader): SchedulerState {
     for (let i = 0; i < scheduleCount; i++) readSchedule(r, s);
   }
   if (format >= PLACEMENT_FORMAT) readPools(r, s);
+  if (format >= STAGING_FORMAT) readStaged(r, s);
   // Derived: the jobs each schedule name started, in start order (Schedules.active prunes ended ones).
   for (const job of s.jobs.values()) {
     if (job.origin === null || job.state !== 'running') continue;

@@ -9,6 +9,7 @@ import type { NodeId } from '../raft/types.js';
 import type { Job } from './job.js';
 import type { ScheduleRec } from './schedules.js';
 import { ReadyQueue } from './ready-queue.js';
+import type { StagedSubmit } from './staging.js';
 import { TimerHeap, type Timer } from './timers.js';
 import type { JobId, Labels, Ms, SchedulerStats } from './types.js';
 
@@ -128,6 +129,11 @@ export class SchedulerState {
    * it exists; their count is kept all the same, so it is right once the pool is created.
    */
   readonly poolUsed = new Map<string, number>();
+  /**
+   * Big submits whose parts are arriving (staging.ts), by the job id they will create, in order
+   * of their first part: seen by no reader, in the snapshot, at most STAGING_LIMITS.maxStaged.
+   */
+  readonly staged = new Map<JobId, StagedSubmit>();
 }
 
 /** One more (or, with -1, one fewer) running task holds a slot of `pool`. */

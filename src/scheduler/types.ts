@@ -118,6 +118,19 @@ export type Command =
       readonly key: string | null;
       readonly spec: JobSpec;
     }
+  /**
+   * Part `part` (from 0) of `parts` of a big DAG's submit (staging.ts): `spec` is the job's header
+   * and this part's slice of the tasks, whose deps may name tasks of other parts. The job `id`
+   * exists once the last part applies.
+   */
+  | {
+      readonly type: 'submit-part';
+      readonly id: JobId;
+      readonly key: string | null;
+      readonly part: number;
+      readonly parts: number;
+      readonly spec: JobSpec;
+    }
   | { readonly type: 'claim'; readonly node: NodeId; readonly boot: number; readonly tasks: readonly TaskRef[] }
   | {
       readonly type: 'heartbeat';
@@ -196,10 +209,11 @@ export interface TaskEvent extends TaskRef {
 }
 
 /**
- * Many tasks changed state together: tasks `start` .. `end - 1` of `job` (all of one spec), each
+ * Many tasks changed state together: tasks `start` .. `end - 1` of `job` (of one spec, or of consecutive specs), each
  * from `from` to `to`. It stands for one TaskEvent per task, which a 1,000,000-shard spec cannot
  * afford; the state machine uses it only for runs of at least RANGE_EVENT_MIN tasks that were
- * never claimed (node null, attempt 0, fence null): a spec becoming ready, skipped or cancelled.
+ * never claimed (node null, attempt 0, fence null): a spec becoming ready, skipped or cancelled, or
+ * consecutive specs a new job readies together (Lifecycle.readyNew).
  */
 export interface TaskRangeEvent {
   readonly type: 'tasks';
@@ -225,7 +239,13 @@ export type Effect =
   | { readonly type: 'job'; readonly job: JobId; readonly state: JobState }
   /** The answer to a submit: `job` is `requested`, or an existing job with the same idempotency key. */
   | { readonly type: 'submitted'; readonly requested: JobId; readonly job: JobId; readonly existing: boolean }
-  | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string }
+  /**
+   * A submit refused. `retry`: not for its DAG but for the moment (a big submit's staging is full,
+   * or its earlier parts were dropped): the same submit may succeed later.
+   */
+  | { readonly type: 'submit-rejected'; readonly requested: JobId; readonly error: string; readonly retry?: true }
+  /** A part of a big submit (not its last) was staged; the job does not exist yet. */
+  | { readonly type: 'submit-staged'; readonly requested: JobId; readonly part: number; readonly parts: number }
   /** `node` must stop the task's attempt now (cancelled, lease lost, timed out); its result would be ignored. */
   | {
       readonly type: 'stop';

@@ -5,13 +5,13 @@
 // (docs/http-api.md §4).
 import { describe, expect, it } from 'vitest';
 import { normalizeDag } from '../../src/dag/parse.js';
-import { JobService, sameJobSpec, submitTimeoutMs } from '../../src/node/job-service.js';
+import { JobService, partBounds, sameJobSpec, submitTimeoutMs } from '../../src/node/job-service.js';
 import { ProposalError } from '../../src/node/proposal.js';
 import { SchedulerHost } from '../../src/node/scheduler-host.js';
-import { encodeCommand } from '../../src/scheduler/command-codec.js';
+import { decodeCommand, encodeCommand } from '../../src/scheduler/command-codec.js';
 import type { Effect, JobSpec } from '../../src/scheduler/types.js';
 
-function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Array[]; before: Uint8Array[] } {
+function cluster(sliceSpecs?: number): { host: SchedulerHost; jobs: JobService; proposed: Uint8Array[]; before: Uint8Array[] } {
   const host = new SchedulerHost();
   const proposed: Uint8Array[] = [];
   /** Entries another node gets into the log just before the next proposal. */
@@ -24,6 +24,7 @@ function cluster(): { host: SchedulerHost; jobs: JobService; proposed: Uint8Arra
   const jobs = new JobService({
     view: host.view,
     timeoutMs: 2000,
+    ...(sliceSpecs === undefined ? {} : { sliceSpecs }),
     propose: (data, _opts, reply) => {
       proposed.push(data);
       const first = before.splice(0);
@@ -171,5 +172,69 @@ describe('submitTimeoutMs', () => {
     expect(submitTimeoutMs(10_000, 1)).toBe(10_000);
     expect(submitTimeoutMs(10_000, 999)).toBe(10_000);
     expect(submitTimeoutMs(10_000, 50_000)).toBe(35_000);
+  });
+});
+
+describe('JobService: a big DAG in parts (docs/architecture.md §3)', () => {
+  const layers = (width: number, depth: number): JobSpec => {
+    const tasks: Record<string, { run: string; deps?: string[] }> = {};
+    for (let l = 0; l < depth; l++)
+      for (let i = 0; i < width; i++)
+        tasks[`l${l}_${i}`] = { run: 'x', ...(l === 0 ? {} : { deps: [`l${l - 1}_${i}`, `l${l - 1}_${(i + 1) % width}`] }) };
+    return normalizeDag({ name: 'big', tasks });
+  };
+  const kinds = (proposed: readonly Uint8Array[]): string[] =>
+    proposed.map((d) => {
+      const c = decodeCommand(d);
+      return c.ok ? (c.value.type === 'submit-part' ? `part ${c.value.part}/${c.value.parts}` : c.value.type) : 'undecodable';
+    });
+
+  it('proposes a DAG above the slice one part at a time, and answers with the job once the last part applied', async () => {
+    const { host, jobs, proposed } = cluster(4);
+    const answer = await jobs.submit(layers(3, 3), 'big-key');
+    expect(kinds(proposed)).toEqual(['part 0/3', 'part 1/3', 'part 2/3']);
+    expect(answer).toMatchObject({ ok: true, existing: false });
+    const id = answer.ok ? answer.id : '';
+    expect(host.view.jobSummary(id)?.counts).toMatchObject({ ready: 3, waiting: 6 });
+    // A retry under the key is answered from the state; a DAG of the slice's size is one submit.
+    expect(await jobs.submit(layers(3, 3), 'big-key')).toEqual({ ok: true, id, existing: true });
+    expect(proposed).toHaveLength(3);
+    await jobs.submit(layers(2, 2), null);
+    expect(kinds(proposed).slice(3)).toEqual(['submit']);
+  });
+
+  it('answers a DAG the machine refuses at its last part as invalid, with its error', async () => {
+    const { jobs, proposed } = cluster(2);
+    // The API's reader refuses it; a proposer that skipped it finds the machine refusing it alike.
+    const line = normalizeDag({ name: 'c', tasks: { a: { run: 'x' }, b: { run: 'x', deps: ['a'] }, c: { run: 'x', deps: ['b'] } } });
+    const cyclic = { ...line, tasks: line.tasks.map((t) => (t.name === 'a' ? { ...t, deps: ['c'] } : t)) };
+    const answer = await jobs.submit(cyclic, null);
+    expect(kinds(proposed)).toEqual(['part 0/2', 'part 1/2']);
+    expect(answer).toMatchObject({ ok: false, reason: 'invalid', error: expect.stringMatching(/cycle: a -> c -> b -> a/) });
+  });
+
+  it('cuts parts by size as well as by count', () => {
+    const tasks = layers(10, 1).tasks;
+    expect(partBounds(tasks, 4)).toEqual([0, 4, 8, 10]);
+    const huge = tasks.map((t) => ({ ...t, exec: { kind: 'run' as const, command: 'x'.repeat(100_000) } }));
+    expect(partBounds(huge, 2000)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('answers unavailable when a part is not applied, proposing no further part', async () => {
+    const host = new SchedulerHost();
+    const proposed: Uint8Array[] = [];
+    const jobs = new JobService({
+      view: host.view,
+      sliceSpecs: 3,
+      defer: (fn) => fn(),
+      propose: (data, _opts, reply) => {
+        proposed.push(data);
+        if (proposed.length === 2) return reply.reject(new ProposalError('lost'));
+        reply.resolve(host.apply(data, { index: proposed.length, term: 1, type: 'normal', time: 1_000, proposer: 'n1', data }));
+      },
+    });
+    const answer = await jobs.submit(layers(3, 3), 'k');
+    expect(proposed).toHaveLength(2);
+    expect(answer).toMatchObject({ ok: false, reason: 'unavailable', error: expect.stringMatching(/same Idempotency-Key/) });
   });
 });

@@ -398,6 +398,7 @@ describe('decodeCommand on bad input', () => {
       name: 'a',
       run: 'c',
       deps: [],
+      depNames: [],
       retries: 0,
       backoffMs: 0,
       timeoutMs: 1,

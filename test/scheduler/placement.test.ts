@@ -178,12 +178,13 @@ describe('snapshots and codecs', () => {
     const d = new Driver();
     d.hb('n');
     const v7 = d.m.encode();
-    // The one node's labels count (0) and ahead (0) sit before the job count (0); the pools count (0) is last.
-    const nodeEnd = v7.length - 1 - 1 - 1 - 1 - 1; // pools, schedules, timers, ranges, jobs
-    expect([...v7.subarray(nodeEnd - 2)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
-    const v6 = Uint8Array.from([6, ...v7.subarray(1, nodeEnd - 1), ...v7.subarray(nodeEnd)]);
+    // Format 7 added each node's ahead (0) after its labels count (0), before the job count (0), and
+    // the staged submits (none: 0) after the pools count (0) at the end.
+    const nodeEnd = v7.length - 1 - 1 - 1 - 1 - 1 - 1; // staged, pools, schedules, timers, ranges, jobs
+    expect([...v7.subarray(nodeEnd - 2)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    const v6 = Uint8Array.from([6, ...v7.subarray(1, nodeEnd - 1), ...v7.subarray(nodeEnd, v7.length - 1)]);
     expect(Scheduler.restore(v6).hash()).toBe(d.m.hash());
-    const v5 = Uint8Array.from([5, ...v7.subarray(1, nodeEnd - 2), ...v7.subarray(nodeEnd, v7.length - 1)]);
+    const v5 = Uint8Array.from([5, ...v7.subarray(1, nodeEnd - 2), ...v7.subarray(nodeEnd, v7.length - 2)]);
     expect(Scheduler.restore(v5).hash()).toBe(d.m.hash());
   });
 

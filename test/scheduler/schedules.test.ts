@@ -210,13 +210,15 @@ describe('schedules in the state machine', () => {
 
   it('still reads snapshots of formats 2, 3 and 4 (before schedules): no schedules, jobs without origin', () => {
     const d = driver();
+    // Format 7 is format 6 plus each node's `ahead` (no nodes here) and the staged submits at the
+    // end (none: one 0 byte).
     const v7 = d.m.encode();
-    // Format 7 is format 6 plus each node's `ahead` (no nodes here: the same bytes). Format 6 is format 5 plus each node's labels (no nodes here) and the pools at the end (none:
+    expect(v7[0]).toBe(7);
+    const v6 = Uint8Array.from([6, ...v7.subarray(1, v7.length - 1)]);
+    // Format 6 is format 5 plus each node's labels (no nodes here) and the pools at the end (none:
     // one 0 byte); format 5 is format 4 plus the schedules (none: one 0 byte) and each job's
     // origin flag (no jobs); without jobs, formats 4 (outputs) and 3 (attempt history, job
     // timeouts) are format 2.
-    expect(v7[0]).toBe(7);
-    const v6 = Uint8Array.from([6, ...v7.subarray(1)]);
     expect([...v6.subarray(-2)]).toEqual([0, 0]);
     const v5 = Uint8Array.from([5, ...v6.subarray(1, v6.length - 1)]);
     expect(Scheduler.restore(v5).hash()).toBe(d.m.hash());
