@@ -198,6 +198,7 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     admin.stop();
     adversary.stop();
     nemesis.heal();
+    if (!raft.preVote && !raft.checkQuorum) stopRemovedMembers(cluster);
     workload.onHeal();
     liveness.start(liveBoundMs);
   });
@@ -273,4 +274,22 @@ function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, membership: SimMembe
     wipeable: () => membership.wipeable(),
     jumpClock: (id, ms) => c.jumpClock(id, ms),
   };
+}
+
+/**
+ * With neither pre-vote nor check-quorum (drawn to test safety; a node runs both), Raft cannot
+ * promise liveness while a removed member that never learned of its removal campaigns on: each of
+ * its vote requests raises the term of the members whose older configuration still lists it, and
+ * their answers end the others' elections (Raft thesis §4.2.3). So at the heal such a member is
+ * stopped, as an operator stops a machine taken out of the cluster.
+ */
+function stopRemovedMembers<R>(cluster: Cluster<R>): void {
+  const m = cluster.newestMembership();
+  if (!m) return;
+  const members = new Set([...m.conf.voters, ...m.conf.learners]);
+  for (const id of cluster.nodes) {
+    if (members.has(id) || !cluster.isUp(id)) continue;
+    cluster.trace(`heal: ${id} was removed and pre-vote and check-quorum are off: stopped`);
+    cluster.crash(id);
+  }
 }
