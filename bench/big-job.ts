@@ -108,6 +108,9 @@ async function readsBench(n: number, o: BenchOptions): Promise<void> {
         'p99 ms': percentile(ms, 99),
         'answer KiB': Math.round((s[0]?.bytes ?? 0) / 102.4) / 10,
         'node loop lag max ms': lags[i] ?? NaN,
+        figure: `p50 ${Math.round(percentile(ms, 50))} ms, p99 ${Math.round(percentile(ms, 99))} ms; loop lag max ${Math.round(lags[i] ?? NaN)} ms`,
+        target: `p99 < ${PAGE_P99_TARGET_MS} ms, lag <= ${LOOP_LAG_TARGET_MS} ms`,
+        met: percentile(ms, 99) < PAGE_P99_TARGET_MS && (lags[i] ?? Infinity) <= LOOP_LAG_TARGET_MS ? 'yes' : 'NO',
       };
     });
     const summary: Row = {

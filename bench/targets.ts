@@ -13,6 +13,9 @@ interface ResultsFile {
   readonly benchmark?: string;
   readonly date?: string;
   readonly rows?: readonly Record<string, unknown>[];
+  /** The no-stall target (issue 16: no event-loop stall over 50 ms), where a benchmark states it. */
+  readonly loopLagTargetMs?: number;
+  readonly targets?: { readonly lagMs?: number };
 }
 
 /** The row's name: its first text column that is not one of the target's own. */
@@ -42,12 +45,28 @@ export function targetRows(dir = resultsDir): Row[] {
     for (const row of parsed.rows ?? []) {
       const target = row['target'];
       if (typeof target !== 'string' || target === '-' || target === '') continue;
+      // Rows that name their figure and give its value apart (`figure` the name, `value` the measure).
+      const named = row['value'] !== undefined;
       out.push({
         benchmark: parsed.benchmark ?? file.replace(/\.json$/, ''),
-        what: label(row),
-        figure: typeof row['figure'] === 'string' ? row['figure'] : '(no figure)',
+        what: named ? String(row['figure']) : label(row),
+        figure: named ? String(row['value']) : typeof row['figure'] === 'string' ? row['figure'] : '(no figure)',
         target,
         met: typeof row['met'] === 'string' ? row['met'] : '',
+        measured: (parsed.date ?? '').slice(0, 16).replace('T', ' '),
+      });
+    }
+    // The no-stall target, for every row that measured its nodes' longest event-loop stall.
+    const lagTarget = parsed.loopLagTargetMs ?? parsed.targets?.lagMs;
+    for (const row of lagTarget === undefined ? [] : (parsed.rows ?? [])) {
+      const lag = row['loop lag max ms (max node)'] ?? row['loop lag max ms'];
+      if (typeof lag !== 'number' || lagTarget === undefined) continue;
+      out.push({
+        benchmark: parsed.benchmark ?? file.replace(/\.json$/, ''),
+        what: `${label(row)}: longest event-loop stall, any node`,
+        figure: `${Math.round(lag).toLocaleString('en-US')} ms`,
+        target: `<= ${lagTarget} ms`,
+        met: lag <= lagTarget ? 'yes' : 'NO',
         measured: (parsed.date ?? '').slice(0, 16).replace('T', ' '),
       });
     }
