@@ -1,7 +1,7 @@
 import { at } from '../src/invariant.js';
 import { RaftNode } from '../src/raft/raft.js';
 import { SeededRng } from '../src/raft/rng.js';
-import { defaultRaftConfig, type NodeId } from '../src/raft/types.js';
+import { defaultRaftConfig, type Membership, type NodeId } from '../src/raft/types.js';
 import { Admin } from './admin.js';
 import { Adversary, WIRING_PLANTS } from './adversary.js';
 import type { Violation } from './checkers.js';
@@ -198,7 +198,8 @@ export function runWorkload<R>(o: SimOptions, workload: Workload<R> & WorkloadEx
     admin.stop();
     adversary.stop();
     nemesis.heal();
-    if (!raft.preVote && !raft.checkQuorum) stopRemovedMembers(cluster);
+    // A second after the heal, once restarted nodes have read their logs back.
+    if (!raft.preVote && !raft.checkQuorum) cluster.queue.at(durationMs + 1000, () => stopRemovedMembers(cluster));
     workload.onHeal();
     liveness.start(liveBoundMs);
   });
@@ -280,13 +281,24 @@ function nemesisTarget<R>(c: Cluster<R>, w: WorkloadExtras, membership: SimMembe
  * With neither pre-vote nor check-quorum (drawn to test safety; a node runs both), Raft cannot
  * promise liveness while a removed member that never learned of its removal campaigns on: each of
  * its vote requests raises the term of the members whose older configuration still lists it, and
- * their answers end the others' elections (Raft thesis §4.2.3). So at the heal such a member is
- * stopped, as an operator stops a machine taken out of the cluster.
+ * their answers end the others' elections (Raft thesis §4.2.3). So a second after the heal such a
+ * member is stopped, as an operator stops a machine taken out of the cluster.
  */
 function stopRemovedMembers<R>(cluster: Cluster<R>): void {
-  const m = cluster.newestMembership();
-  if (!m) return;
-  const members = new Set([...m.conf.voters, ...m.conf.learners]);
+  // Out of both the newest membership some node has committed and the newest any node has appended:
+  // an appended one may yet be cut from the log, and a committed one may be followed by an appended
+  // one that takes the node back (as a learner); stopping it then would stop a member for good.
+  let committed: Membership | null = null;
+  for (const id of cluster.nodes) {
+    const st = cluster.status(id);
+    const mm = st?.membership;
+    if (st && mm && mm.index <= st.commit && (!committed || mm.index > committed.index)) committed = mm;
+  }
+  const members = new Set<NodeId>();
+  for (const m of [committed, cluster.newestMembership()]) {
+    if (m === null) return;
+    for (const id of [...m.conf.voters, ...m.conf.learners]) members.add(id);
+  }
   for (const id of cluster.nodes) {
     if (members.has(id) || !cluster.isUp(id)) continue;
     cluster.trace(`heal: ${id} was removed and pre-vote and check-quorum are off: stopped`);
