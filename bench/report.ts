@@ -7,6 +7,8 @@ import { at } from '../src/invariant.js';
 export interface BenchOptions {
   /** `--quick`: small sizes, a smoke run that the benchmark works (its figures mean nothing). */
   readonly quick: boolean;
+  /** `--markdown`: the targets table as Markdown (for the README) instead of aligned text. */
+  readonly markdown?: boolean;
 }
 
 export type Benchmark = (o: BenchOptions) => Promise<void>;

@@ -1,4 +1,4 @@
-// `npm run bench -- [name...] [--quick]`: runs the named benchmarks (all when none is named), prints
+// `npm run bench -- [name...] [--quick] [--markdown]`: runs the named benchmarks (all when none is named), prints
 // a table per benchmark and writes its figures as JSON under bench/results/. `--quick` asks the
 // benchmarks that have one for a smoke-run size (nothing is written then).
 import '../src/net/polyfill.js';
@@ -37,9 +37,9 @@ const benchmarks: Record<string, Benchmark> = {
 const argv = process.argv.slice(2);
 const flags = argv.filter((a) => a.startsWith('--'));
 const args = argv.filter((a) => !a.startsWith('--'));
-const badFlags = flags.filter((f) => f !== '--quick');
+const badFlags = flags.filter((f) => f !== '--quick' && f !== '--markdown');
 if (badFlags.length > 0) {
-  console.error(`unknown option: ${badFlags.join(', ')} (known: --quick)`);
+  console.error(`unknown option: ${badFlags.join(', ')} (known: --quick, --markdown)`);
   process.exit(2);
 }
 const unknown = args.filter((a) => !(a in benchmarks));
@@ -48,5 +48,5 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 for (const name of args.length > 0 ? args : Object.keys(benchmarks)) {
-  await (benchmarks[name] as Benchmark)({ quick: flags.includes('--quick') });
+  await (benchmarks[name] as Benchmark)({ quick: flags.includes('--quick'), markdown: flags.includes('--markdown') });
 }

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { printTable, type Row } from './report.js';
+import { printTable, type BenchOptions, type Row } from './report.js';
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -74,13 +74,24 @@ export function targetRows(dir = resultsDir): Row[] {
   return out;
 }
 
-export async function targetsBench(): Promise<void> {
+/** The rows as a Markdown table, the way the README shows them. */
+function markdown(rows: readonly Row[]): string {
+  const cols = ['benchmark', 'what', 'target', 'figure', 'met', 'measured'];
+  const cell = (v: string | number | undefined): string => String(v ?? '').replaceAll('|', '\\|');
+  const lines = [`| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${cols.map((c) => cell(r[c])).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export async function targetsBench(o: BenchOptions = { quick: false }): Promise<void> {
   const rows = targetRows();
   if (rows.length === 0) {
     console.log('\ntargets: no results yet under bench/results/ (run `npm run bench` first)');
     return;
   }
   const missed = rows.filter((r) => r['met'] !== 'yes').length;
-  printTable(`targets (issue 16): ${rows.length - missed} of ${rows.length} met, from bench/results/*.json`, rows);
+  const title = `targets (issue 16): ${rows.length - missed} of ${rows.length} met, from bench/results/*.json`;
+  if (o.markdown === true) console.log(`\n${title}\n\n${markdown(rows)}`);
+  else printTable(title, rows);
   await Promise.resolve();
 }
