@@ -5,6 +5,7 @@ import '../src/net/polyfill.js';
 import { bigJobBench } from './big-job.js';
 import { cliBench } from './cli.js';
 import { codecBench } from './codec.js';
+import { dashboardBench } from './dashboard.js';
 import { failoverBench } from './failover.js';
 import { raftNetBench } from './raft-net.js';
 import { raftBench } from './raft.js';
@@ -25,6 +26,7 @@ const benchmarks: Record<string, Benchmark> = {
   schedules: schedulesBench,
   submit: submitBench,
   cli: cliBench,
+  dashboard: dashboardBench,
   codec: codecBench,
   'big-job': bigJobBench,
   'sim-scale': simScaleBench,
