@@ -27,7 +27,9 @@
 // room to steal it (free slots by the replicated state; this node, stealing with slots left,
 // always), so a task is never left to a thief that is full. A gossiping node may still be unable
 // to claim (removed from the cluster, or cut off from the log while its gossip gets through), so a
-// task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first.
+// task that has waited ABANDON_FACTOR x stealAfterMs goes to whichever node claims it first. An
+// owner that holds all the replicated state lets it hold (ownerFull) is stolen from at once: with
+// tasks of tens of ms, its share waiting stealAfterMs left the other nodes' slots idle.
 import { at } from '../invariant.js';
 import type { NodeId } from '../raft/types.js';
 import { formatLabels, hasLabels } from '../scheduler/placement.js';
@@ -255,8 +257,9 @@ export function chooseClaims(input: ClaimInput): ReadyTask[] {
   const selfCaps: Runner = { slots: input.free, handlers: input.handlers, labels: input.labels ?? NO_LABELS };
   const room = new Room(input.room);
   const claimsSoon = input.claimsSoon ?? (() => true);
-  // An owner with every slot taken (by the replicated state) claims nothing until one of its tasks
-  // ends: the tasks of its share wait a task's run at least, so a node with slots left takes them now.
+  // An owner holding all it may hold (every slot and every claim ahead, by the replicated state)
+  // claims nothing until one of its tasks ends: the tasks of its share wait a task's run at least,
+  // so a node with slots left takes them now, without waiting stealAfterMs.
   const isFull = input.ownerFull ?? (() => false);
   const own: ReadyTask[] = [];
   /** Stealable tasks met by the scan, with their positions, while they might still be wanted. */
