@@ -142,7 +142,10 @@ function attemptKey(ref: TaskRef, attempt: number): string {
 export const WORKER_DEFAULTS = {
   leaseMs: 5000,
   stealAfterMs: 2000,
-  /** Half its slots, rounded up: enough for the slots that free up during one commit (tens of ms tasks). */
+  /**
+   * As many as its slots, so that every slot that frees finds its next task waiting (in the
+   * simulator, Epigenomics-like went 1.11 x its list schedule with half as many, 1.08 x with these).
+   */
   ahead: (slots: number): number => slots,
 } as const;
 
