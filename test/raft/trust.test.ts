@@ -163,19 +163,24 @@ describe('a node that joins replays the configuration from the log', () => {
 });
 
 describe('a lost disk', () => {
-  it('a follower holding less than it acknowledged is reported and caught up again', () => {
-    const net = cluster(3);
-    net.elect('a');
-    for (let i = 0; i < 5; i++) net.propose('a', `v${i}`);
-    net.stabilize();
-    net.crash('b');
-    net.peer('b').storage = new MemStorage({
+  /** `id` comes back with an empty disk: it no longer holds what it acknowledged. */
+  const loseDisk = (net: Network, id: string): void => {
+    net.crash(id);
+    net.peer(id).storage = new MemStorage({
       hardState: { term: 0, vote: null, commit: 0 },
       membership: { conf: net.bootstrap, index: 0 },
       snapshot: null,
       entries: [],
     });
-    net.restart('b');
+    net.restart(id);
+  };
+
+  it('a follower holding less than it acknowledged is reported and caught up again', () => {
+    const net = cluster(3);
+    net.elect('a');
+    for (let i = 0; i < 5; i++) net.propose('a', `v${i}`);
+    net.stabilize();
+    loseDisk(net, 'b');
     net.propose('a', 'after');
     net.stabilize();
     net.tickAll(3);
@@ -195,14 +200,7 @@ describe('a lost disk', () => {
       if (m.type === 'app' && m.to === 'b' && m.probe !== undefined) probes++;
       return m;
     });
-    net.crash('b');
-    net.peer('b').storage = new MemStorage({
-      hardState: { term: 0, vote: null, commit: 0 },
-      membership: { conf: net.bootstrap, index: 0 },
-      snapshot: null,
-      entries: [],
-    });
-    net.restart('b');
+    loseDisk(net, 'b');
     net.propose('a', 'after');
     net.stabilize();
     expect(probes).toBeGreaterThan(0);
