@@ -1364,13 +1364,15 @@ export namespace Heartbeat {
 export enum Outcome {
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
-  TIMEOUT = 'TIMEOUT'
+  TIMEOUT = 'TIMEOUT',
+  ABANDONED = 'ABANDONED'
 }
 
 enum __OutcomeValues {
   SUCCEEDED = 0,
   FAILED = 1,
-  TIMEOUT = 2
+  TIMEOUT = 2,
+  ABANDONED = 3
 }
 
 export namespace Outcome {

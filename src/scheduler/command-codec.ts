@@ -67,8 +67,14 @@ const OUTCOME_OUT: Readonly<Record<FinishOutcome, pb.Outcome>> = {
   succeeded: pb.Outcome.SUCCEEDED,
   failed: pb.Outcome.FAILED,
   timeout: pb.Outcome.TIMEOUT,
+  abandoned: pb.Outcome.ABANDONED,
 };
-const OUTCOME_IN: Readonly<Record<pb.Outcome, FinishOutcome>> = { SUCCEEDED: 'succeeded', FAILED: 'failed', TIMEOUT: 'timeout' };
+const OUTCOME_IN: Readonly<Record<pb.Outcome, FinishOutcome>> = {
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  TIMEOUT: 'timeout',
+  ABANDONED: 'abandoned',
+};
 /** Exit codes are 32-bit on every platform Node runs on (negative on Windows). */
 const MIN_EXIT = -(2 ** 31);
 const MAX_EXIT = 2 ** 32 - 1;

@@ -105,10 +105,19 @@ export class Lifecycle {
   private expireLease(cx: ApplyContext, node: NodeRec): void {
     for (const { job, task } of heldSorted(node)) {
       this.stopRunning(cx, job, task, 'lease expired');
-      this.keepEnded(cx, job, task, END.leaseLost, null, null);
       this.s.stats.leaseExpiries++;
-      this.makeReady(cx, job, task, job.specOf(task), T.running, R.leaseExpired);
+      this.requeueLost(cx, job, task);
     }
+  }
+
+  /**
+   * An attempt lost with its holder's lease (expired here, or given up by the holder itself when it
+   * could not renew it in time: an `abandoned` finish): its task is ready again and no failure is
+   * counted, since the task itself may never have failed. Its holder no longer holds it.
+   */
+  requeueLost(cx: ApplyContext, job: Job, task: number): void {
+    this.keepEnded(cx, job, task, END.leaseLost, null, null);
+    this.makeReady(cx, job, task, job.specOf(task), T.running, R.leaseExpired);
   }
 
   /** A new incarnation of `node` says the previous one crashed: everything it held failed with it. */

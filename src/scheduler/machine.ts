@@ -441,6 +441,10 @@ export class Scheduler implements SchedulerView {
     if (job.attempt[task] !== r.attempt) return `attempt is stale (current ${job.attempt[task]})`;
     this.s.stats.finishesAccepted++;
     this.life.stopRunning(cx, job, task, null);
+    if (r.outcome === 'abandoned') {
+      this.life.requeueLost(cx, job, task);
+      return null;
+    }
     job.willChange(task);
     job.exitCode[task] = r.exitCode ?? NO_EXIT;
     job.durationMs[task] = r.durationMs;

@@ -80,7 +80,15 @@ export interface TaskRef {
   readonly task: number;
 }
 
-export type FinishOutcome = 'succeeded' | 'failed' | 'timeout';
+/** How an execution ended, as its executor reports it. */
+export type ExecOutcome = 'succeeded' | 'failed' | 'timeout';
+
+/**
+ * What a finish reports: an execution's end, or `abandoned`, an attempt its node killed when it
+ * could not renew its lease in time and that the scheduler still gave it (docs/architecture.md §9):
+ * it goes back to ready without counting a failure, as after a lease expiry.
+ */
+export type FinishOutcome = ExecOutcome | 'abandoned';
 
 /** Bytes of stdout and of stderr kept with a finish (the tail). */
 export const TAIL_BYTES = 4096;

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../errors.js';
-import { OUTPUT_BYTES, type FinishOutcome, type Json, type TaskLaunch } from '../scheduler/types.js';
+import { OUTPUT_BYTES, type ExecOutcome, type Json, type TaskLaunch } from '../scheduler/types.js';
 import { builtinHandlers, type HandlerRegistry } from './handlers.js';
 import { GroupLedger, killLeftovers } from './leftovers.js';
 import { LogDirectories, TaskOutput, lastUtf8Bytes } from './output-tail.js';
@@ -153,7 +153,7 @@ function startHandler(ctx: AttemptContext, launch: TaskLaunch, name: string, arg
   const abort = new LazyAbort();
   let finished = false;
 
-  const finish = (outcome: FinishOutcome, note: string | null, handedOn?: string): void => {
+  const finish = (outcome: ExecOutcome, note: string | null, handedOn?: string): void => {
     if (finished) return;
     finished = true;
     if (timer !== null) clearTimeout(timer);
@@ -278,10 +278,10 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
   child.on('error', () => undefined);
 
   const group = ctx.groups.adopt(child.pid);
-  let ending: { outcome: FinishOutcome; note: string } | null = null;
+  let ending: { outcome: ExecOutcome; note: string } | null = null;
   let exit: { code: number | null; durationMs: number } | null = null;
 
-  const endEarly = (outcome: FinishOutcome, note: string, graceMs?: number): void => {
+  const endEarly = (outcome: ExecOutcome, note: string, graceMs?: number): void => {
     // The outcome is the cause of the end: a stop or timeout after the process already exited changes nothing.
     if (exit !== null) return;
     if (ending !== null) {
@@ -313,7 +313,7 @@ function startShell(ctx: AttemptContext, launch: TaskLaunch, command: string, on
   child.once('close', () => {
     group.settle();
     const code = exit?.code ?? null;
-    const outcome: FinishOutcome = ending?.outcome ?? (code === 0 ? 'succeeded' : 'failed');
+    const outcome: ExecOutcome = ending?.outcome ?? (code === 0 ? 'succeeded' : 'failed');
     const end = { outcome, exitCode: code, durationMs: exit?.durationMs ?? Math.round(performance.now() - startedAt) };
     if (outcome !== 'succeeded') {
       io.discard();

@@ -2,7 +2,7 @@
 // the gossiped load of its peers. The node wires real ones (timers, child processes, Raft,
 // gossipsub); the simulator wires simulated ones, so both run the same claim policy and worker.
 import type { NodeId } from '../raft/types.js';
-import type { Command, FinishOutcome, Ms, TaskLaunch } from '../scheduler/types.js';
+import type { Command, ExecOutcome, Ms, TaskLaunch } from '../scheduler/types.js';
 
 export interface Timer {
   cancel(): void;
@@ -23,7 +23,7 @@ export interface Clock {
 
 /** How one attempt ended, as the executor saw it. Tails are the last TAIL_BYTES of each stream. */
 export interface ExecResult {
-  readonly outcome: FinishOutcome;
+  readonly outcome: ExecOutcome;
   readonly exitCode: number | null;
   readonly durationMs: Ms;
   readonly stdout: string;

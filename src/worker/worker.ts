@@ -833,12 +833,17 @@ export class Worker {
   }
 }
 
+/**
+ * The report of an attempt this node killed when it could not renew its lease in time, which the
+ * scheduler still gives it: `abandoned`, so it runs again without spending a retry (the task
+ * itself did not fail; a starved node must not fail a job of `retries: 0`).
+ */
 function abandonedResult(a: Attempt): FinishItem {
   return {
     job: a.ref.job,
     task: a.ref.task,
     attempt: a.attempt,
-    outcome: 'failed',
+    outcome: 'abandoned',
     exitCode: null,
     durationMs: 0,
     stdout: '',

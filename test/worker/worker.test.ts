@@ -535,7 +535,7 @@ describe('worker: heartbeats and the lease', () => {
     expect(h.executor.run('t0').stops).toEqual(['lease lost']);
   });
 
-  it('after a lease loss, a task the view still gives it is reported failed once the lease is back, and the same attempt is never started again', () => {
+  it('after a lease loss, a task the view still gives it is reported abandoned once the lease is back, and the same attempt is never started again', () => {
     const h = started();
     h.view.addReady(0);
     h.effects([]);
@@ -555,7 +555,7 @@ describe('worker: heartbeats and the lease', () => {
         job: 'job-1',
         task: 0,
         attempt: 1,
-        outcome: 'failed',
+        outcome: 'abandoned',
         exitCode: null,
         stderr: expect.stringMatching(/could not renew its lease/),
       }),
