@@ -11,21 +11,24 @@ import type { Job, Tails } from './job.js';
 export const BLOCK_SHIFT = 12;
 
 /** The columns a snapshot reads for task t at `t - base`, and the output tails by task. */
-export interface TaskCols {
+/** The task columns a snapshot writes: the Job's, by name. */
+type ColumnName =
+  | 'tState'
+  | 'attempt'
+  | 'failures'
+  | 'holder'
+  | 'fence'
+  | 'startedAt'
+  | 'finishedAtCol'
+  | 'exitCode'
+  | 'durationMs'
+  | 'reason'
+  | 'readySeq';
+
+export type TaskCols = Pick<Job, ColumnName> & {
   readonly base: number;
-  readonly tState: Uint8Array;
-  readonly attempt: Uint32Array;
-  readonly failures: Uint8Array;
-  readonly holder: Int32Array;
-  readonly fence: Float64Array;
-  readonly startedAt: Float64Array;
-  readonly finishedAtCol: Float64Array;
-  readonly exitCode: Float64Array;
-  readonly durationMs: Float64Array;
-  readonly reason: Uint8Array;
-  readonly readySeq: Float64Array;
   readonly tails: ReadonlyMap<number, Tails>;
-}
+};
 
 /** The job's own columns (base 0). */
 export function liveCols(job: Job): TaskCols {
