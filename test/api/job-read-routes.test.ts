@@ -8,32 +8,8 @@ import type { ApiError } from '../../src/api/types.js';
 import type { JobDetail, JobProgress, SpecPage, TaskItem, TaskPage } from '../../src/scheduler/types.js';
 import { Driver, job, task } from '../scheduler/machine-helpers.js';
 
-function app() {
-  const d = new Driver();
-  d.submit('abc123', job([task('a', { shards: 1200 }), task('b', { deps: ['a'] })]));
-  d.hb('n1');
-  d.claim('n1', [['abc123', 0]]);
-  d.done('n1', 'abc123', 0, 'failed');
-  const a = Fastify();
-  registerJobReads(a, {
-    detail: (id) => d.m.jobDetail(id),
-    progress: (id) => d.m.jobProgress(id),
-    task: (id, name) => d.m.task(id, name),
-    page: (id, q) => d.m.taskPage(id, q),
-    specs: (id, q) => d.m.specPage(id, q),
-    exists: (id) => d.m.jobSummary(id) !== undefined,
-  });
-  return { a, d };
-}
-
-/** A job of 1,201 distinct specs (s0 and, each on it, s1..s1200), s0 done so s1..s1200 are ready. */
-function manySpecs() {
-  const d = new Driver();
-  const specs = [task('s0'), ...Array.from({ length: 1200 }, (_, i) => task(`s${i + 1}`, { deps: ['s0'] }))];
-  d.submit('wide', job(specs));
-  d.hb('n1');
-  d.claim('n1', [['wide', 0]]);
-  d.done('n1', 'wide', 0, 'succeeded');
+/** The read routes over `d`'s state machine. */
+function routesOver(d: Driver) {
   const a = Fastify();
   registerJobReads(a, {
     detail: (id) => d.m.jobDetail(id),
@@ -44,6 +20,26 @@ function manySpecs() {
     exists: (id) => d.m.jobSummary(id) !== undefined,
   });
   return a;
+}
+
+function app() {
+  const d = new Driver();
+  d.submit('abc123', job([task('a', { shards: 1200 }), task('b', { deps: ['a'] })]));
+  d.hb('n1');
+  d.claim('n1', [['abc123', 0]]);
+  d.done('n1', 'abc123', 0, 'failed');
+  return { a: routesOver(d), d };
+}
+
+/** A job of 1,201 distinct specs (s0 and, each on it, s1..s1200), s0 done so s1..s1200 are ready. */
+function manySpecs() {
+  const d = new Driver();
+  const specs = [task('s0'), ...Array.from({ length: 1200 }, (_, i) => task(`s${i + 1}`, { deps: ['s0'] }))];
+  d.submit('wide', job(specs));
+  d.hb('n1');
+  d.claim('n1', [['wide', 0]]);
+  d.done('n1', 'wide', 0, 'succeeded');
+  return routesOver(d);
 }
 
 describe('job read routes', () => {
